@@ -1,0 +1,260 @@
+"""Imperative autograd: record ops on a tape while `record()` is active, then walk it backwards
+calling each op's registered gradient (itself recorded when create_graph=True).
+"""
+import threading
+
+from .base import MXNetError
+
+__all__ = ["record", "pause", "train_mode", "predict_mode", "is_recording", "is_training",
+           "set_recording", "set_training", "mark_variables", "backward", "grad", "Function"]
+
+_local = threading.local()
+
+
+def _state():
+    st = getattr(_local, "state", None)
+    if st is None:
+        st = _local.state = [False, False]  # recording, training
+    return st
+
+
+def _recording():
+    st = getattr(_local, "state", None)
+    return st is not None and st[0]
+
+
+def is_recording():
+    return _state()[0]
+
+
+def is_training():
+    return _state()[1]
+
+
+def set_recording(is_recording):  # noqa: D401 - MXNet's name
+    """Set recording on or off; returns the previous state."""
+    st = _state()
+    prev, st[0] = st[0], bool(is_recording)
+    return prev
+
+
+def set_training(train_mode):
+    st = _state()
+    prev, st[1] = st[1], bool(train_mode)
+    return prev
+
+
+class _Scope:
+    def __init__(self, recording, training):
+        self._want = (recording, training)
+        self._prev = None
+
+    def __enter__(self):
+        st = _state()
+        self._prev = tuple(st)
+        if self._want[0] is not None:
+            st[0] = self._want[0]
+        if self._want[1] is not None:
+            st[1] = self._want[1]
+        return self
+
+    def __exit__(self, *exc):
+        _state()[:] = self._prev
+
+
+def record(train_mode=True):
+    """Scope in which operations are recorded for gradient computation."""
+    return _Scope(True, train_mode)
+
+
+def pause(train_mode=False):
+    """Scope in which recording is suspended."""
+    return _Scope(False, train_mode)
+
+
+def train_mode():
+    return _Scope(None, True)
+
+
+def predict_mode():
+    return _Scope(None, False)
+
+
+class _Node:
+    """One recorded op application; outputs point back at it through `_node = (node, index)`."""
+    __slots__ = ("op", "attrs", "inputs", "outputs", "freed")
+
+    def __init__(self, op, attrs, inputs, outputs):
+        self.op, self.attrs, self.inputs, self.outputs = op, attrs, inputs, outputs
+        self.freed = False
+
+
+class _Leaf:
+    __slots__ = ()
+
+
+_LEAF = _Leaf()
+
+
+def _record(op, attrs, inputs, outputs):
+    if not any(x._node is not None for x in inputs):
+        return
+    node = _Node(op, attrs, list(inputs), list(outputs))
+    for i, out in enumerate(outputs):
+        out._node = (node, i)
+
+
+def attach_grad(array, grad_req="write", stype=None):
+    from .ndarray import zeros
+    if grad_req not in ("write", "add", "null"):
+        raise MXNetError(f"attach_grad: grad_req must be 'write', 'add' or 'null', got {grad_req!r}")
+    array._grad = zeros(array.shape, ctx=array.context, dtype=array.dtype) \
+        if grad_req != "null" else None
+    array._grad_req = grad_req
+    array._node = _LEAF
+
+
+def mark_variables(variables, gradients, grad_reqs="write"):
+    if not isinstance(variables, (list, tuple)):
+        variables, gradients = [variables], [gradients]
+    if isinstance(grad_reqs, str):
+        grad_reqs = [grad_reqs] * len(variables)
+    for var, g, req in zip(variables, gradients, grad_reqs):
+        var._grad, var._grad_req, var._node = g, req, _LEAF
+
+
+def _topo(heads):
+    order, seen = [], set()
+    stack = [(h._node[0], False) for h in heads if isinstance(h._node, tuple)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.freed:
+            raise MXNetError("backward: the graph has already been freed by an earlier backward; "
+                             "pass retain_graph=True to the first backward to go through it twice")
+        stack.append((node, True))
+        for x in node.inputs:
+            if isinstance(x._node, tuple) and id(x._node[0]) not in seen:
+                stack.append((x._node[0], False))
+    return order[::-1]
+
+
+def _run_backward(heads, head_grads, variables, retain_graph, create_graph, train_mode):
+    from .ndarray import _internal as F
+    if not isinstance(heads, (list, tuple)):
+        heads = [heads]
+    if head_grads is None:
+        head_grads = [None] * len(heads)
+    elif not isinstance(head_grads, (list, tuple)):
+        head_grads = [head_grads]
+    if len(head_grads) != len(heads):
+        raise MXNetError(f"backward: {len(heads)} heads but {len(head_grads)} head gradients")
+    for h in heads:
+        if h._node is None:
+            raise MXNetError("backward: cannot differentiate an array that was not computed "
+                             "inside autograd.record() from arrays with attached gradients")
+    grads = {}  # id(array) -> accumulated gradient NDArray
+    keep = {}
+
+    def add(array, g):
+        if g is None:
+            return
+        key = id(array)
+        keep[key] = array
+        grads[key] = g if key not in grads else grads[key] + g
+
+    with _Scope(create_graph, train_mode):
+        for h, hg in zip(heads, head_grads):
+            if hg is None:
+                hg = F.ones_like(h)
+            elif hg.shape != h.shape:
+                raise MXNetError(f"backward: head gradient of shape {hg.shape} does not match "
+                                 f"head of shape {h.shape}")
+            add(h, hg)
+        order = _topo(heads)
+        for node in order:
+            ograds = [grads.get(id(o)) for o in node.outputs]
+            if all(g is None for g in ograds):
+                continue
+            ograds = [F.zeros_like(o) if g is None else g for o, g in zip(node.outputs, ograds)]
+            in_grads = node.op.gradient(F, node.attrs, node.inputs, node.outputs, ograds)
+            for x, g in zip(node.inputs, in_grads):
+                if x._node is not None and g is not None:
+                    add(x, g)
+            if not retain_graph:
+                node.freed = True
+    if variables is not None:
+        missing = [i for i, v in enumerate(variables) if id(v) not in grads]
+        if missing:
+            raise MXNetError(f"grad: variables at positions {missing} are not part of the graph "
+                             "of the heads")
+        return [grads[id(v)] for v in variables]
+    for key, array in keep.items():
+        if array._node is _LEAF and array._grad_req != "null" and array._grad is not None:
+            g = grads[key]
+            if array._grad_req == "add":
+                array._grad += g
+            else:
+                array._grad[:] = g
+    return None
+
+
+def backward(heads, head_grads=None, retain_graph=False, train_mode=True):
+    """Compute gradients of `heads` into the .grad of every marked variable."""
+    _run_backward(heads, head_grads, None, retain_graph, False, train_mode)
+
+
+def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False,
+         train_mode=True):
+    """Gradients of `heads` with respect to `variables`, returned instead of stored."""
+    single = not isinstance(variables, (list, tuple))
+    variables = [variables] if single else list(variables)
+    if retain_graph is None:
+        retain_graph = create_graph
+    result = _run_backward(heads, head_grads, variables, retain_graph, create_graph, train_mode)
+    return result
+
+
+class Function:
+    """A custom differentiable function: subclass and define forward and backward on NDArrays."""
+
+    def __init__(self):
+        self._saved = ()
+
+    def save_for_backward(self, *args):
+        self._saved = args
+
+    @property
+    def saved_tensors(self):
+        return self._saved
+
+    def forward(self, *inputs):
+        raise NotImplementedError
+
+    def backward(self, *output_grads):
+        raise NotImplementedError
+
+    def __call__(self, *inputs):
+        with pause(is_training()):
+            outputs = self.forward(*inputs)
+        single = not isinstance(outputs, (list, tuple))
+        outs = [outputs] if single else list(outputs)
+        if _recording():
+            func = self
+
+            class _CustomOp:
+                name = type(func).__name__
+
+                @staticmethod
+                def gradient(F, attrs, ins, outs_, ograds):
+                    with pause(is_training()):
+                        res = func.backward(*ograds)
+                    return list(res) if isinstance(res, (list, tuple)) else [res]
+            outs = [o.detach() for o in outs]
+            _record(_CustomOp, {}, list(inputs), outs)
+        return outs[0] if single else outs

@@ -1,0 +1,15 @@
+"""mx.nd: NDArray, creation and file functions, and every registered operator as a function."""
+from .. import ops  # noqa: F401  (registers every operator)
+from . import _internal, contrib, image, linalg, op, random, sparse
+from .ndarray import NDArray, waitall
+from .register import populate
+from .utils import (arange, array, concatenate, empty, eye, from_numpy, full, linspace, load,
+                    load_frombuffer, moveaxis, onehot_encode, ones, save, zeros)
+
+populate({"_internal": vars(_internal), "op": vars(op), "contrib": vars(contrib),
+          "linalg": vars(linalg), "image": vars(image), "random": vars(random),
+          "sparse": vars(sparse)})
+globals().update({k: v for k, v in vars(op).items() if not k.startswith("__")})
+from .methods import attach_methods  # noqa: E402
+
+attach_methods(NDArray, vars(op))

@@ -1,0 +1,1 @@
+"""mx.nd.linalg: functions generated from the operator registry (filled in by mxcy.ndarray)."""

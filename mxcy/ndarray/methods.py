@@ -1,0 +1,28 @@
+"""NDArray methods that forward to registered operators (x.sum(), x.exp(), x.transpose(), ...)."""
+
+# MXNet 1.9.1's NDArray methods that are thin calls of the operator of the same name.
+METHODS = (
+    "reshape_like zeros_like ones_like broadcast_axes repeat pad swapaxes split slice slice_axis "
+    "slice_like take one_hot pick sort topk argmax argmax_channel argmin clip abs sign flatten "
+    "shape_array size_array expand_dims tile transpose flip depth_to_space space_to_depth diag "
+    "sum nansum prod nanprod mean max min norm round rint fix floor ceil trunc sin cos tan arcsin "
+    "arccos arctan degrees radians sinh cosh tanh arcsinh arccosh arctanh exp expm1 log log10 "
+    "log2 log1p sqrt rsqrt cbrt rcbrt square reciprocal relu sigmoid softmax log_softmax softmin "
+    "squeeze argsort"
+).split()
+
+
+def _method(fn):
+    def method(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+    method.__name__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    return method
+
+
+def attach_methods(cls, functions):
+    """Give `cls` a method for every name in METHODS that the registry defines."""
+    for name in METHODS:
+        fn = functions.get(name)
+        if fn is not None and name not in cls.__dict__:
+            setattr(cls, name, _method(fn))

@@ -1,0 +1,287 @@
+"""NDArray: a device buffer plus the engine var that orders every read and write of it.
+
+Reading values waits on the var; every write is an op pushed to the engine.
+"""
+import numpy as np
+
+from .. import engine, storage
+from ..base import MXNetError, np_dtype, numeric_types
+from ..context import Context, current_context
+from ..ops import registry
+from ..ops.invoke import invoke
+
+__all__ = ["NDArray", "waitall"]
+
+_get = registry.get
+
+
+def waitall():
+    """Wait until every pushed operation has finished (and raise the first error among them)."""
+    engine.wait_all()
+
+
+class NDArray:
+    """A fixed-size multidimensional array on a device, computed asynchronously."""
+    __slots__ = ("_data", "_var", "_ctx", "_grad", "_grad_req", "_node", "__weakref__")
+    __array_priority__ = 1000.0
+    stype = "default"
+
+    def __init__(self, data, ctx=None, var=None):
+        self._data = data
+        self._ctx = ctx if ctx is not None else current_context()
+        self._var = engine.new_var() if var is None else var
+        self._grad = None
+        self._grad_req = "null"
+        self._node = None
+
+    # --- properties -------------------------------------------------------------------------
+    @property
+    def shape(self):
+        return tuple(self._data.shape)
+
+    @property
+    def ndim(self):
+        return len(self._data.shape)
+
+    @property
+    def size(self):
+        return int(np.prod(self._data.shape, dtype=np.int64))
+
+    @property
+    def dtype(self):
+        return self._data.dtype.type
+
+    @property
+    def context(self):
+        return self._ctx
+
+    ctx = context
+
+    @property
+    def handle(self):
+        return self
+
+    @property
+    def writable(self):
+        return True
+
+    @property
+    def T(self):
+        if self.ndim > 2:
+            raise MXNetError(f"T: only 1-D and 2-D arrays can be transposed, got shape {self.shape}")
+        return self.transpose()
+
+    @property
+    def grad(self):
+        return self._grad
+
+    def __len__(self):
+        return self._data.shape[0]
+
+    def __repr__(self):
+        shape = "x".join(str(d) for d in self.shape)
+        return f"\n{self.asnumpy()}\n<{type(self).__name__} {shape} @{self._ctx}>"
+
+    def __hash__(self):
+        return id(self) // 16
+
+    def __bool__(self):
+        n = self.size
+        if n == 0:
+            return False
+        if n == 1:
+            return bool(self.asscalar())
+        raise ValueError("The truth value of an NDArray with multiple elements is ambiguous.")
+
+    def __iter__(self):
+        for i in range(self.shape[0]):
+            yield self[i]
+
+    # --- synchronisation and conversion ------------------------------------------------------
+    def wait_to_read(self):
+        engine.wait_for_var(self._var)
+
+    def asnumpy(self):
+        """A NumPy copy of the values (waits for pending writes)."""
+        engine.wait_for_var(self._var)
+        return np.array(storage.to_host(self._data), copy=True)
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.asnumpy()
+        return arr if dtype is None else arr.astype(dtype, copy=False)
+
+    def asscalar(self):
+        if self.size != 1:
+            raise ValueError("The current array is not a scalar")
+        return self.asnumpy().reshape(())[()]
+
+    def astype(self, dtype, copy=True):
+        dtype = np_dtype(dtype, "astype")
+        if not copy and dtype == self._data.dtype:
+            return self
+        return invoke(_get("Cast"), [self], {"dtype": dtype.name})[0]
+
+    def copy(self):
+        return self.copyto(self._ctx)
+
+    def copyto(self, other):
+        """Copy to a Context (new array) or into an NDArray of the same shape."""
+        if isinstance(other, Context):
+            out = NDArray(storage.alloc(self._data.shape, self._data.dtype, other), other)
+        elif isinstance(other, NDArray):
+            if other is self:
+                return self
+            out = other
+            if out.shape != self.shape:
+                raise MXNetError(f"copyto: source shape {self.shape} != destination shape {out.shape}")
+        else:
+            raise MXNetError(f"copyto: destination must be a Context or NDArray, got {type(other)}")
+        src, dst = self._data, out._data
+        reads = () if out._var is self._var else (self._var,)
+        engine.push(lambda: storage.copy_between(src, dst), reads, (out._var,),
+                    out._ctx if out._ctx.device_type == "gpu" else self._ctx, 0, "_copyto")
+        return out
+
+    def as_in_context(self, context):
+        return self if context == self._ctx else self.copyto(context)
+
+    def tostype(self, stype):
+        from .sparse import cast_storage
+        return cast_storage(self, stype)
+
+    def detach(self):
+        return NDArray(self._data, self._ctx, self._var)
+
+    # --- autograd ------------------------------------------------------------------------------
+    def attach_grad(self, grad_req="write", stype=None):
+        from .. import autograd
+        autograd.attach_grad(self, grad_req, stype)
+
+    def backward(self, out_grad=None, retain_graph=False, train_mode=True):
+        from .. import autograd
+        autograd.backward([self], None if out_grad is None else [out_grad], retain_graph,
+                          train_mode)
+
+    # --- arithmetic -------------------------------------------------------------------------------
+    def _binary(self, other, op_name, scalar_name, out=None):
+        if isinstance(other, NDArray):
+            return invoke(_get(op_name), [self, other], _EMPTY, out)[0]
+        if isinstance(other, numeric_types):
+            return invoke(_get(scalar_name), [self], {"scalar": float(other)}, out)[0]
+        if isinstance(other, np.ndarray):
+            return self._binary(array_like(other, self), op_name, scalar_name, out)
+        return NotImplemented
+
+    def _rbinary(self, other, op_name, rscalar_name):
+        if isinstance(other, numeric_types):
+            return invoke(_get(rscalar_name), [self], {"scalar": float(other)})[0]
+        if isinstance(other, np.ndarray):
+            return array_like(other, self)._binary(self, op_name, None)
+        return NotImplemented
+
+    def __add__(self, o): return self._binary(o, "broadcast_add", "_plus_scalar")
+    def __radd__(self, o): return self._binary(o, "broadcast_add", "_plus_scalar")
+    def __sub__(self, o): return self._binary(o, "broadcast_sub", "_minus_scalar")
+    def __rsub__(self, o): return self._rbinary(o, "broadcast_sub", "_rminus_scalar")
+    def __mul__(self, o): return self._binary(o, "broadcast_mul", "_mul_scalar")
+    def __rmul__(self, o): return self._binary(o, "broadcast_mul", "_mul_scalar")
+    def __truediv__(self, o): return self._binary(o, "broadcast_div", "_div_scalar")
+    def __rtruediv__(self, o): return self._rbinary(o, "broadcast_div", "_rdiv_scalar")
+    def __mod__(self, o): return self._binary(o, "broadcast_mod", "_mod_scalar")
+    def __rmod__(self, o): return self._rbinary(o, "broadcast_mod", "_rmod_scalar")
+    def __pow__(self, o): return self._binary(o, "broadcast_power", "_power_scalar")
+    def __rpow__(self, o): return self._rbinary(o, "broadcast_power", "_rpower_scalar")
+    def __eq__(self, o): return self._binary(o, "broadcast_equal", "_equal_scalar")
+    def __ne__(self, o): return self._binary(o, "broadcast_not_equal", "_not_equal_scalar")
+    def __gt__(self, o): return self._binary(o, "broadcast_greater", "_greater_scalar")
+    def __ge__(self, o): return self._binary(o, "broadcast_greater_equal", "_greater_equal_scalar")
+    def __lt__(self, o): return self._binary(o, "broadcast_lesser", "_lesser_scalar")
+    def __le__(self, o): return self._binary(o, "broadcast_lesser_equal", "_lesser_equal_scalar")
+
+    def __floordiv__(self, o):
+        return (self / o).floor()
+
+    def __rfloordiv__(self, o):
+        return (o / self).floor()
+
+    def __neg__(self):
+        return invoke(_get("_mul_scalar"), [self], _MINUS_ONE)[0]
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return invoke(_get("abs"), [self], _EMPTY)[0]
+
+    def _inplace(self, other, op_name, scalar_name):
+        _check_inplace(self)
+        result = self._binary(other, op_name, scalar_name, out=self)
+        if result is NotImplemented:
+            raise TypeError(f"type {type(other).__name__} not supported")
+        return self
+
+    def __iadd__(self, o): return self._inplace(o, "broadcast_add", "_plus_scalar")
+    def __isub__(self, o): return self._inplace(o, "broadcast_sub", "_minus_scalar")
+    def __imul__(self, o): return self._inplace(o, "broadcast_mul", "_mul_scalar")
+    def __itruediv__(self, o): return self._inplace(o, "broadcast_div", "_div_scalar")
+    def __imod__(self, o): return self._inplace(o, "broadcast_mod", "_mod_scalar")
+
+    def __ifloordiv__(self, o):
+        self[:] = self // o
+        return self
+
+    def __getstate__(self):
+        return {"data": self.asnumpy(), "ctx": (self._ctx.device_type, self._ctx.device_id)}
+
+    def __setstate__(self, state):
+        ctx = Context(*state["ctx"])
+        NDArray.__init__(self, storage.from_host(state["data"], ctx), ctx)
+
+    def __reduce__(self):
+        return (_rebuild, (type(self),), self.__getstate__())
+
+    # --- indexing --------------------------------------------------------------------------------
+    def __getitem__(self, key):
+        from .indexing import get_item
+        return get_item(self, key)
+
+    def __setitem__(self, key, value):
+        from .indexing import set_item
+        set_item(self, key, value)
+
+    def reshape(self, *shape, **kwargs):
+        """A view with a new shape (MXNet's special codes 0, -1, -2, -3, -4 and `reverse`)."""
+        from .indexing import reshape_view
+        if len(shape) == 1 and isinstance(shape[0], (list, tuple)):
+            shape = tuple(shape[0])
+        if "shape" in kwargs:
+            shape = tuple(kwargs.pop("shape"))
+        return reshape_view(self, shape, kwargs.pop("reverse", False), **kwargs)
+
+    def broadcast_to(self, shape):
+        return invoke(_get("broadcast_to"), [self], {"shape": tuple(shape)})[0]
+
+    def broadcast_like(self, other):
+        return invoke(_get("broadcast_like"), [self, other], _EMPTY)[0]
+
+
+def _rebuild(cls):
+    return cls.__new__(cls)
+
+
+def _check_inplace(array):
+    if array._node is not None:
+        from .. import autograd
+        if autograd.is_recording():
+            raise MXNetError("in-place operation on an array recorded by autograd: its old value "
+                             "may be needed for the gradient; use a new array instead")
+
+
+_EMPTY = {}
+_MINUS_ONE = {"scalar": -1.0}
+
+
+def array_like(values, like):
+    """An NDArray of `values` (NumPy) on `like`'s context with `like`'s dtype."""
+    values = np.asarray(values, dtype=like._data.dtype)
+    return NDArray(storage.from_host(values, like._ctx), like._ctx)

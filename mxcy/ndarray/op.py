@@ -1,0 +1,1 @@
+"""mx.nd.op: functions generated from the operator registry (filled in by mxcy.ndarray)."""

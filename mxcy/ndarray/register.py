@@ -1,0 +1,125 @@
+"""Builds the mx.nd functions from the operator registry: one generic caller per OpDef with a real
+signature and docstring (no generated source is executed).
+"""
+import inspect
+
+from ..base import MXNetError
+from ..context import Context, current_context
+from ..ops import registry
+from ..ops.invoke import invoke
+
+__all__ = ["make_function", "populate", "PREFIXES"]
+
+# Registry name prefixes that MXNet exposes as submodules: _contrib_X is mx.nd.contrib.X.
+PREFIXES = {"_contrib_": "contrib", "_linalg_": "linalg", "_sparse_": "sparse", "_image_": "image",
+            "_random_": "random", "_sample_": "random"}
+
+
+def _parse_ctx(ctx):
+    if ctx is None:
+        return current_context()
+    if isinstance(ctx, Context):
+        return ctx
+    text = str(ctx)
+    dev, _, rest = text.partition("(")
+    return Context(dev, int(rest.rstrip(")") or 0))
+
+
+def make_function(op, name=None):
+    """The mx.nd function of `op`: inputs positionally or by name, then op parameters."""
+    from .ndarray import NDArray
+    variadic = callable(op.arguments)
+    fixed_inputs = () if variadic else tuple(op.arguments) + op.aux
+    param_order = tuple(op.params)
+    num_args_key = op.key_var_num_args
+
+    def call(*args, out=None, name=None, ctx=None, **kwargs):
+        if variadic:
+            inputs = list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple)) \
+                else list(args)
+            for key in [k for k in kwargs if isinstance(kwargs[k], NDArray)]:
+                inputs.append(kwargs.pop(key))
+            if num_args_key and num_args_key not in kwargs:
+                kwargs[num_args_key] = len(inputs)
+            attrs = op.parse_attrs(kwargs)
+        else:
+            n_pos = 0
+            while n_pos < len(args) and (isinstance(args[n_pos], NDArray) or args[n_pos] is None) \
+                    and n_pos < len(fixed_inputs):
+                n_pos += 1
+            given = dict(zip(fixed_inputs, args[:n_pos]))
+            for pname, value in zip(param_order, args[n_pos:]):
+                if pname in kwargs:
+                    raise MXNetError(f"{op.name}: got multiple values for argument '{pname}'")
+                kwargs[pname] = value
+            if len(args) - n_pos > len(param_order):
+                raise MXNetError(f"{op.name}: too many positional arguments")
+            for key in fixed_inputs:
+                if key in kwargs:
+                    given[key] = kwargs.pop(key)
+            attrs = op.parse_attrs(kwargs)
+            inputs = []
+            for key in op.list_inputs(attrs):
+                value = given.get(key)
+                if value is None:
+                    raise MXNetError(f"{op.name}: required input '{key}' is missing")
+                inputs.append(value)
+        for i, x in enumerate(inputs):
+            if not isinstance(x, NDArray):
+                raise MXNetError(f"{op.name}: input {i} must be an NDArray, got {type(x).__name__}")
+        outs = invoke(op, inputs, attrs, out, _parse_ctx(ctx) if not inputs else None)
+        return outs[0] if len(outs) == 1 else outs
+
+    call.__name__ = name or op.name
+    call.__qualname__ = call.__name__
+    call.__doc__ = _docstring(op)
+    call.__signature__ = _signature(op, variadic, fixed_inputs)
+    return call
+
+
+def _signature(op, variadic, fixed_inputs):
+    P = inspect.Parameter
+    params = []
+    if variadic:
+        params.append(P("data", P.VAR_POSITIONAL))
+    else:
+        params += [P(n, P.POSITIONAL_OR_KEYWORD, default=None) for n in fixed_inputs]
+    kind = P.KEYWORD_ONLY if variadic else P.POSITIONAL_OR_KEYWORD
+    for p in op.params.values():
+        default = p.default if p.default is not registry.REQUIRED else P.empty
+        if default is P.empty and kind is P.POSITIONAL_OR_KEYWORD:
+            default = None  # required params may follow optional inputs; parse_attrs checks them
+        params.append(P(p.name, kind, default=default))
+    params += [P("out", P.KEYWORD_ONLY, default=None), P("name", P.KEYWORD_ONLY, default=None),
+               P("kwargs", P.VAR_KEYWORD)]
+    return inspect.Signature(params)
+
+
+def _docstring(op):
+    lines = [op.doc or op.name, "", "Parameters", "----------"]
+    if callable(op.arguments):
+        lines += ["*data : NDArray", "    Input arrays."]
+    else:
+        lines += [f"{n} : NDArray" for n in tuple(op.arguments) + op.aux]
+    for p in op.params.values():
+        default = "required" if p.default is registry.REQUIRED else f"default={p.default!r}"
+        choices = f", one of {p.choices}" if p.choices else ""
+        lines += [f"{p.name} : {p.kind}, {default}{choices}"] + ([f"    {p.doc}"] if p.doc else [])
+    lines += ["out : NDArray, optional", "    The output array.", "", "Returns", "-------",
+              "out : NDArray or list of NDArrays"]
+    return "\n".join(lines)
+
+
+def populate(namespaces):
+    """Put a function for every registered name into `namespaces` (name -> module dict)."""
+    for key in registry.names():
+        op = registry.get(key)
+        fn = make_function(op, key)
+        namespaces["_internal"][key] = fn
+        for prefix, module in PREFIXES.items():
+            if key.startswith(prefix):
+                namespaces[module].setdefault(key[len(prefix):], fn)
+                break
+        else:
+            if not key.startswith("_"):
+                namespaces["op"][key] = fn

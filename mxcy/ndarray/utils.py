@@ -1,0 +1,154 @@
+"""Array creation (array, zeros, ones, full, arange, ...) and mx.nd.save / mx.nd.load."""
+import numpy as np
+
+from .. import storage
+from ..base import MXNetError, np_dtype
+from ..context import Context, current_context
+from ..ops import registry
+from ..ops.invoke import invoke
+from .ndarray import NDArray
+
+__all__ = ["array", "empty", "zeros", "ones", "full", "arange", "linspace", "eye", "save", "load",
+           "concatenate", "moveaxis", "onehot_encode", "from_numpy"]
+
+
+def _ctx(ctx):
+    return current_context() if ctx is None else ctx if isinstance(ctx, Context) else Context(ctx)
+
+
+def _shape(shape):
+    return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
+
+
+def array(source_array, ctx=None, dtype=None):
+    """An NDArray copied from an array-like; float32 unless `dtype` is given or the source is an
+    NDArray (MXNet's rule: NumPy float64 input becomes float32)."""
+    from .sparse import BaseSparseNDArray, array as sparse_array
+    if isinstance(source_array, BaseSparseNDArray) or _is_scipy_sparse(source_array):
+        return sparse_array(source_array, ctx=ctx, dtype=dtype)
+    if isinstance(source_array, NDArray):
+        dtype = source_array.dtype if dtype is None else dtype
+        source_array = source_array.asnumpy()
+    dtype = np_dtype(dtype, "array")
+    try:
+        values = np.asarray(source_array, dtype=dtype)
+    except (TypeError, ValueError) as err:
+        raise MXNetError(f"array: source_array must be array-like: {err}") from None
+    if values.ndim == 0:
+        values = values.reshape(1)
+    ctx = _ctx(ctx)
+    return NDArray(storage.from_host(values, ctx), ctx)
+
+
+def _is_scipy_sparse(x):
+    return type(x).__module__.startswith("scipy.sparse")
+
+
+def from_numpy(ndarray, zero_copy=True):
+    """An NDArray sharing memory with a C-contiguous NumPy array (MXNet's zero-copy import)."""
+    if not zero_copy or not ndarray.flags.c_contiguous:
+        return array(ndarray, dtype=ndarray.dtype)
+    np_dtype(ndarray.dtype, "from_numpy")
+    return NDArray(ndarray if ndarray.ndim else ndarray.reshape(1), current_context())
+
+
+def empty(shape, ctx=None, dtype=None):
+    ctx = _ctx(ctx)
+    return NDArray(storage.alloc(_shape(shape), np_dtype(dtype, "empty"), ctx), ctx)
+
+
+def _create(op_name, ctx, dtype, **attrs):
+    op = registry.get(op_name)
+    attrs["dtype"] = np_dtype(dtype, op_name).name
+    return invoke(op, [], op.parse_attrs(attrs), None, _ctx(ctx))[0]
+
+
+def zeros(shape, ctx=None, dtype=None, stype=None, **kwargs):
+    if stype not in (None, "default"):
+        from .sparse import zeros as sparse_zeros
+        return sparse_zeros(stype, shape, ctx=ctx, dtype=dtype, **kwargs)
+    return _create("_zeros", ctx, dtype, shape=_shape(shape))
+
+
+def ones(shape, ctx=None, dtype=None, **kwargs):
+    return _create("_ones", ctx, dtype, shape=_shape(shape))
+
+
+def full(shape, val, ctx=None, dtype=None, out=None):
+    result = _create("_full", ctx, dtype, shape=_shape(shape), value=val)
+    if out is not None:
+        out[:] = result
+        return out
+    return result
+
+
+def arange(start, stop=None, step=1.0, repeat=1, infer_range=False, ctx=None, dtype=None):
+    return _create("_arange", ctx, dtype, start=start, stop=stop, step=step, repeat=repeat)
+
+
+def linspace(start, stop, num, endpoint=True, ctx=None, dtype=None):
+    return _create("_linspace", ctx, dtype, start=start, stop=stop, num=num, endpoint=endpoint)
+
+
+def eye(N, M=0, k=0, ctx=None, dtype=None, **kwargs):
+    return _create("_eye", ctx, dtype, N=N, M=M, k=k)
+
+
+def concatenate(arrays, axis=0, always_copy=True):
+    from . import op
+    return op.concat(*arrays, dim=axis)
+
+
+def moveaxis(tensor, source, destination):
+    axes = list(range(tensor.ndim))
+    try:
+        src, dst = axes[source], axes[destination]
+    except IndexError:
+        raise MXNetError(f"moveaxis: source {source} or destination {destination} is out of range "
+                         f"for {tensor.ndim} dimensions") from None
+    axes.pop(src)
+    axes.insert(dst, src)
+    from . import op
+    return op.transpose(tensor, axes=tuple(axes))
+
+
+def onehot_encode(indices, out):
+    from . import op
+    return op.one_hot(indices, depth=out.shape[1], out=out)
+
+
+def save(fname, data):
+    """Save an NDArray, a list of NDArrays or a dict of str -> NDArray in MXNet's binary format."""
+    from . import serialization
+    from .sparse import to_stored
+    if isinstance(data, NDArray):
+        data = [data]
+    if isinstance(data, dict):
+        names, arrays = list(data.keys()), list(data.values())
+        if not all(isinstance(k, str) for k in names):
+            raise MXNetError(f"save: dict keys must be str, got {[type(k).__name__ for k in names]}")
+    elif isinstance(data, (list, tuple)):
+        names, arrays = None, list(data)
+    else:
+        raise MXNetError(f"save: data must be an NDArray, list or dict, got {type(data).__name__}")
+    for a in arrays:
+        if not isinstance(a, NDArray):
+            raise MXNetError(f"save: every value must be an NDArray, got {type(a).__name__}")
+    serialization.save(str(fname), [to_stored(a) for a in arrays], names)
+
+
+def load(fname):
+    """Load what `save` (here or in MXNet 1.x) wrote: a list, or a dict when names were saved."""
+    from . import serialization
+    from .sparse import from_stored
+    stored, names = serialization.load(str(fname))
+    arrays = [from_stored(s) for s in stored]
+    return dict(zip(names, arrays)) if names else arrays
+
+
+def load_frombuffer(buf):
+    from . import serialization
+    from .sparse import from_stored
+    stored, names = serialization.loads(bytes(buf), "<buffer>")
+    arrays = [from_stored(s) for s in stored]
+    return dict(zip(names, arrays)) if names else arrays

@@ -1,0 +1,3 @@
+"""Operator records, one module per family; importing this package registers them all."""
+from . import registry  # noqa: F401
+from . import binary, unary, reshape, index, init  # noqa: F401

@@ -1,0 +1,160 @@
+"""Binary elementwise operators: broadcast_*, elemwise_* and the *_scalar forms.
+
+One table row per operation gives its NumPy ufunc and its gradient; the three op flavours are
+generated from it.
+"""
+import numpy as np
+
+from . import registry
+from ._helpers import broadcast_shape, ufunc_compute
+from .registry import OpDef, Param
+
+__all__ = ["unbroadcast"]
+
+
+def unbroadcast(F, grad, shape):
+    """Sum `grad` over the axes along which an input of `shape` was broadcast."""
+    if grad.shape == tuple(shape):
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape)
+                                     if n == 1 and grad.shape[i + lead] != 1)
+    return F.reshape(F.sum(grad, axis=axes, keepdims=True), shape=shape)
+
+
+def _log(F, a):
+    return F.log(a) if hasattr(a, "shape") else float(np.log(a))
+
+
+def _mod(a, b):
+    """MXNet's mod: the sign of the divisor, and 0 where the divisor is 0."""
+    with np.errstate(all="ignore"):
+        r = np.mod(a, b)
+    return np.where(np.asarray(b) == 0, 0, r)
+
+
+def _pow(a, b):
+    with np.errstate(all="ignore"):
+        return np.power(a, b)
+
+
+# name -> (NumPy function, gradient(F, a, b, out, og) -> (da, db) or None, ufunc emits fp warnings)
+_ARITH = {
+    "add": (np.add, lambda F, a, b, y, g: (g, g), False),
+    "sub": (np.subtract, lambda F, a, b, y, g: (g, F.negative(g)), False),
+    "mul": (np.multiply, lambda F, a, b, y, g: (g * b, g * a), False),
+    "div": (np.divide, lambda F, a, b, y, g: (g / b, F.negative(g) * a / (b * b)), True),
+    "mod": (_mod, lambda F, a, b, y, g: (g, F.negative(g) * F.floor(a / b)), False),
+    "power": (_pow, lambda F, a, b, y, g: (g * b * a ** (b - 1), g * y * _log(F, a)), False),
+    "maximum": (np.maximum, lambda F, a, b, y, g: (g * (a >= b), g * (a < b)), False),
+    "minimum": (np.minimum, lambda F, a, b, y, g: (g * (a <= b), g * (a > b)), False),
+    "hypot": (np.hypot, lambda F, a, b, y, g: (g * a / y, g * b / y), True),
+}
+_LOGIC = {
+    "equal": np.equal, "not_equal": np.not_equal, "greater": np.greater,
+    "greater_equal": np.greater_equal, "lesser": np.less, "lesser_equal": np.less_equal,
+    "logical_and": np.logical_and, "logical_or": np.logical_or, "logical_xor": np.logical_xor,
+}
+
+
+def _broadcast_infer(attrs, shapes):
+    return shapes, [broadcast_shape(shapes[0], shapes[1])]
+
+
+def _same_infer(attrs, shapes):
+    if shapes[0] != shapes[1]:
+        raise ValueError(f"elementwise op needs equal shapes, got {shapes[0]} and {shapes[1]}")
+    return shapes, [shapes[0]]
+
+
+def _unary_infer(attrs, shapes):
+    return shapes, [shapes[0]]
+
+
+def _binary_gradient(grad):
+    def gradient(F, attrs, inputs, outputs, ograds):
+        a, b = inputs
+        da, db = grad(F, a, b, outputs[0], ograds[0])
+        return [unbroadcast(F, da, a.shape), unbroadcast(F, db, b.shape)]
+    return gradient
+
+
+def _zero_gradient(F, attrs, inputs, outputs, ograds):
+    return [F.zeros_like(x) for x in inputs]
+
+
+def _scalar_gradient(grad, reverse):
+    """Gradient of x op s (or s op x when `reverse`) from the binary rule with b a scalar."""
+    def gradient(F, attrs, inputs, outputs, ograds):
+        x, s = inputs[0], attrs["scalar"]
+        a, b = (s, x) if reverse else (x, s)
+        da, db = grad(F, a, b, outputs[0], ograds[0])
+        return [db if reverse else da]
+    return gradient
+
+
+_SCALAR = Param("scalar", "float", 1.0, "scalar input value")
+
+
+def _register_pair(name, fn, grad, quiet_fp, logic):
+    compute = {"cpu": ufunc_compute(fn, quiet_fp)}
+    b_grad = _zero_gradient if logic else _binary_gradient(grad)
+    doc = f"Elementwise {name} of two arrays"
+    registry.register(OpDef(f"broadcast_{name}", arguments=("lhs", "rhs"),
+                            infer_shape=_broadcast_infer, compute=compute, gradient=b_grad,
+                            doc=doc + " with broadcasting.",
+                            aliases=("broadcast_plus",) if name == "add" else
+                            ("broadcast_minus",) if name == "sub" else ()))
+    if name in ("add", "sub", "mul", "div"):
+        aliases = {"add": ("_add", "_plus", "_Plus"), "sub": ("_sub", "_minus", "_Minus"),
+                   "mul": ("_mul", "_Mul"), "div": ("_div", "_Div")}[name]
+        registry.register(OpDef(f"elemwise_{name}", arguments=("lhs", "rhs"), aliases=aliases,
+                                infer_shape=_same_infer, compute=compute, gradient=b_grad,
+                                doc=doc + " of equal shapes."))
+    elif name in ("power", "maximum", "minimum", "hypot", "mod") or logic:
+        internal = {"power": "_power", "maximum": "_maximum", "minimum": "_minimum",
+                    "hypot": "_hypot", "mod": "_mod"}.get(name, f"_{name}")
+        registry.register(OpDef(internal, arguments=("lhs", "rhs"), infer_shape=_same_infer,
+                                compute=compute, gradient=b_grad, doc=doc + " of equal shapes.",
+                                public=False))
+    scalar_names = {"add": ("_plus_scalar", None), "sub": ("_minus_scalar", "_rminus_scalar"),
+                    "mul": ("_mul_scalar", None), "div": ("_div_scalar", "_rdiv_scalar"),
+                    "mod": ("_mod_scalar", "_rmod_scalar"),
+                    "power": ("_power_scalar", "_rpower_scalar")}.get(name, (f"_{name}_scalar", None))
+    for scalar_name, reverse in ((scalar_names[0], False), (scalar_names[1], True)):
+        if scalar_name is None:
+            continue
+        if reverse:
+            def sfn(x, s, _fn=fn):
+                return _fn(s, x)
+        else:
+            def sfn(x, s, _fn=fn):
+                return _fn(x, s)
+        registry.register(OpDef(
+            scalar_name, params=(_SCALAR,), infer_shape=_unary_infer, public=False,
+            compute={"cpu": _scalar_compute(sfn)},
+            gradient=_zero_gradient if logic else _scalar_gradient(grad, reverse),
+            doc=f"Elementwise {name} of an array and a scalar" + (" (scalar first)." if reverse else ".")))
+
+
+def _scalar_compute(sfn):
+    from ._helpers import store
+    from ..kernels.common import REQ_WRITE
+
+    def compute(attrs, inputs, outputs, reqs):
+        x = inputs[0]
+        # The scalar takes the array's dtype first, as MXNet computes in DType.
+        s = x.dtype.type(attrs["scalar"]) if x.dtype.kind != "f" else attrs["scalar"]
+        with np.errstate(all="ignore"):
+            if reqs[0] == REQ_WRITE:
+                r = sfn(x, s)
+                np.copyto(outputs[0], r, casting="unsafe")
+            else:
+                store(outputs[0], sfn(x, s), reqs[0])
+    return compute
+
+
+for _name, (_fn, _grad, _quiet) in _ARITH.items():
+    _register_pair(_name, _fn, _grad, _quiet, logic=False)
+for _name, _fn in _LOGIC.items():
+    _register_pair(_name, _fn, None, False, logic=True)

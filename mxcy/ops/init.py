@@ -1,0 +1,69 @@
+"""Array-creation operators with no inputs: _zeros, _ones, _full, _arange, _linspace, _eye."""
+import math
+
+import numpy as np
+
+from . import registry
+from ._helpers import store
+from .registry import OpDef, Param
+
+_DTYPE = Param("dtype", "dtype", "float32", "output data type")
+_CTX = Param("ctx", "str", "", "device context (set from the ctx argument)")
+
+
+def _type_from_attr(attrs, types):
+    return types, np.dtype(attrs["dtype"])
+
+
+def _fill_compute(value_of):
+    def compute(attrs, inputs, outputs, reqs):
+        store(outputs[0], value_of(attrs), reqs[0])
+    return compute
+
+
+def _shape_rule(attrs, shapes):
+    return shapes, [tuple(attrs["shape"])]
+
+
+def _creation(name, params, shape_rule, values, doc):
+    registry.register(OpDef(name, arguments=(), params=params + (_CTX, _DTYPE),
+                            infer_shape=shape_rule, infer_type=_type_from_attr,
+                            compute={"cpu": _fill_compute(values)}, public=False, doc=doc))
+
+
+_SHAPE = Param("shape", "shape", (), "output shape")
+_creation("_zeros", (_SHAPE,), _shape_rule, lambda a: 0, "An array of zeros.")
+_creation("_ones", (_SHAPE,), _shape_rule, lambda a: 1, "An array of ones.")
+_creation("_full", (_SHAPE, Param("value", "float", 0.0)), _shape_rule, lambda a: a["value"],
+          "An array filled with `value`.")
+
+
+def _arange_len(attrs):
+    start, stop, step = attrs["start"], attrs["stop"], attrs["step"]
+    if stop is None:
+        start, stop = 0.0, start
+    if step == 0:
+        raise ValueError("arange: step must not be 0")
+    return max(0, int(math.ceil((stop - start) / step))), start
+
+
+def _arange_values(attrs):
+    n, start = _arange_len(attrs)
+    values = start + attrs["step"] * np.arange(n, dtype=np.float64)
+    return np.repeat(values, attrs["repeat"])
+
+
+_creation("_arange", (Param("start", "float", 0.0), Param("stop", "float", None),
+                      Param("step", "float", 1.0), Param("repeat", "int", 1),
+                      Param("infer_range", "bool", False)),
+          lambda attrs, shapes: (shapes, [(_arange_len(attrs)[0] * attrs["repeat"],)]),
+          _arange_values, "Evenly spaced values in [start, stop), each repeated `repeat` times.")
+_creation("_linspace", (Param("start", "float", 0.0), Param("stop", "float", 1.0),
+                        Param("num", "int", 50), Param("endpoint", "bool", True)),
+          lambda attrs, shapes: (shapes, [(attrs["num"],)]),
+          lambda a: np.linspace(a["start"], a["stop"], a["num"], endpoint=a["endpoint"]),
+          "`num` evenly spaced values over [start, stop].")
+_creation("_eye", (Param("N", "int"), Param("M", "int", 0), Param("k", "int", 0)),
+          lambda attrs, shapes: (shapes, [(attrs["N"], attrs["M"] or attrs["N"])]),
+          lambda a: np.eye(a["N"], a["M"] or a["N"], a["k"]),
+          "A 2-D array with ones on the k-th diagonal.")

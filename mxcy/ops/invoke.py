@@ -1,0 +1,111 @@
+"""The imperative path of every operator: infer -> allocate -> engine.push -> autograd record.
+
+This is the hot path of `a + b`; keep it free of work that does not need doing per call.
+"""
+from functools import partial
+
+from .. import engine, storage
+from .. import random as _random
+from ..base import MXNetError
+from ..kernels.common import REQ_ADD, REQ_WRITE
+from . import registry
+
+__all__ = ["invoke", "infer"]
+
+_ag = None  # mxcy.autograd, bound on first use to avoid an import cycle
+_NDArray = None
+
+
+def _bind():
+    global _ag, _NDArray
+    from .. import autograd
+    from ..ndarray.ndarray import NDArray
+    _ag, _NDArray = autograd, NDArray
+
+
+def infer(op, attrs, in_shapes, in_types):
+    """Run the op's shape and type rules, turning any failure into an MXNetError naming op and shapes."""
+    try:
+        _, out_shapes = op.infer_shape(attrs, in_shapes)
+        _, out_types = op.infer_type(attrs, in_types)
+    except MXNetError:
+        raise
+    except Exception as err:  # noqa: BLE001 - a rule's IndexError/ValueError is bad input
+        raise MXNetError(f"{op.name}: invalid inputs of shapes {list(in_shapes)} and dtypes "
+                         f"{[getattr(t, 'name', t) for t in in_types]}: {err}") from None
+    if not isinstance(out_types, (list, tuple)):
+        out_types = [out_types] * len(out_shapes)
+    return out_shapes, out_types
+
+
+def invoke(op, inputs, attrs, out=None, ctx=None, req=REQ_WRITE):
+    """Run `op` on NDArrays `inputs` with parsed `attrs`; returns the list of output NDArrays.
+
+    `out` (an NDArray or list of them) receives the outputs instead of new arrays; `req=REQ_ADD`
+    accumulates into `out`.
+    """
+    if _NDArray is None:
+        _bind()
+    if inputs:
+        ctx = inputs[0]._ctx
+        for x in inputs:
+            if x._ctx != ctx:
+                raise MXNetError(f"{op.name}: all inputs must be on one context; got "
+                                 f"{', '.join(str(i._ctx) for i in inputs)}")
+    compute = op.compute.get(ctx.device_type)
+    if compute is None:
+        raise MXNetError(f"{op.name}: not implemented on {ctx}")
+    in_shapes = [x._data.shape for x in inputs]
+    out_shapes, out_types = infer(op, attrs, in_shapes, [x._data.dtype for x in inputs])
+    n_args = len(inputs) - len(op.aux)
+    if out is None:
+        outputs = [_NDArray(storage.alloc(s, t, ctx), ctx) for s, t in zip(out_shapes, out_types)]
+    else:
+        outputs = [out] if isinstance(out, _NDArray) else list(out)
+        _check_out(op, outputs, out_shapes, out_types, ctx)
+    if op.random:
+        attrs = dict(attrs, __key__=_random.next_key(ctx))
+    reads, writes = _vars(op, inputs, n_args, outputs)
+    fn = partial(compute, attrs, [x._data for x in inputs], [o._data for o in outputs],
+                 (req,) * len(outputs))
+    engine.push(fn, reads, writes, ctx, 0, op.name)
+    if _ag._recording() and op.gradient is not None:
+        _ag._record(op, attrs, inputs[:n_args], outputs)
+    return outputs
+
+
+def _check_out(op, outputs, out_shapes, out_types, ctx):
+    if len(outputs) != len(out_shapes):
+        raise MXNetError(f"{op.name}: expected {len(out_shapes)} output arrays in out=, got "
+                         f"{len(outputs)}")
+    for o, s, t in zip(outputs, out_shapes, out_types):
+        if tuple(o._data.shape) != tuple(s):
+            raise MXNetError(f"{op.name}: out= has shape {o.shape}, the op produces shape {tuple(s)}")
+        if o._data.dtype != t:
+            raise MXNetError(f"{op.name}: out= has dtype {o._data.dtype.name}, the op produces "
+                             f"{t.name if hasattr(t, 'name') else t}")
+        if o._ctx != ctx:
+            raise MXNetError(f"{op.name}: out= is on {o._ctx}, the inputs on {ctx}")
+
+
+def _vars(op, inputs, n_args, outputs):
+    """Engine read/write sets: each var once, a var both read and written counted as written."""
+    writes = [o._var for o in outputs]
+    for x in inputs[n_args:]:  # aux states (BatchNorm's moving stats) are updated in place
+        writes.append(x._var)
+    for i in op.mutate_inputs:
+        writes.append(inputs[i]._var)
+    if len(writes) == 1:
+        w = writes[0]
+        if len(inputs) == 2:
+            a, b = inputs[0]._var, inputs[1]._var
+            reads = () if a is w and b is w else (b,) if a is w or a is b else \
+                (a,) if b is w else (a, b)
+            return reads, (w,)
+        if len(inputs) == 1:
+            a = inputs[0]._var
+            return (() if a is w else (a,)), (w,)
+    writes = tuple(dict.fromkeys(writes))
+    wset = set(writes)
+    reads = tuple(v for v in dict.fromkeys(x._var for x in inputs[:n_args]) if v not in wset)
+    return reads, writes

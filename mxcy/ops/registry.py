@@ -1,0 +1,245 @@
+"""OpDef and register(): the one place an operator is described.
+
+NDArray functions, Symbol functions, autograd and the executor all read these records.
+"""
+import numpy as np
+
+from ..base import (MXNetError, np_dtype, parse_bool, parse_float, parse_int, parse_shape,
+                    parse_str)
+
+__all__ = ["Param", "OpDef", "register", "get", "all_ops", "REQUIRED", "same_type", "first_type"]
+
+
+class _Required:
+    def __repr__(self):
+        return "REQUIRED"
+
+
+REQUIRED = _Required()
+
+
+def _parse_optional(inner):
+    def parse(value):
+        if value is None or (isinstance(value, str) and value.strip() == "None"):
+            return None
+        return inner(value)
+    return parse
+
+
+def _parse_axis(value):
+    """An axis spec: None, an int, or a tuple of ints (reductions take all three)."""
+    if isinstance(value, str):
+        value = value.strip()
+        if value in ("None", ""):
+            return None
+        if value.startswith(("(", "[")):
+            return parse_shape(value)
+        return parse_int(value)
+    if value is None:
+        return None
+    if isinstance(value, (tuple, list)):
+        return tuple(parse_int(v) for v in value)
+    return parse_int(value)
+
+
+def _parse_dtype(value):
+    if isinstance(value, str) and value.strip() == "None":
+        return None
+    return None if value is None else np_dtype(value).name
+
+
+def _parse_float_tuple(value):
+    if isinstance(value, str):
+        import ast
+        value = ast.literal_eval(value.strip())
+    if isinstance(value, (int, float)):
+        return (float(value),)
+    return tuple(float(v) for v in value)
+
+
+_PARSERS = {
+    "int": parse_int, "float": parse_float, "bool": parse_bool, "str": parse_str,
+    "shape": parse_shape, "axis": _parse_axis, "dtype": _parse_dtype,
+    "floats": _parse_float_tuple, "any": lambda v: v,
+}
+
+
+class Param:
+    """A typed operator attribute: kind in int|float|bool|str|shape|axis|dtype|floats|any."""
+    __slots__ = ("name", "kind", "default", "doc", "choices", "optional", "_parse")
+
+    def __init__(self, name, kind, default=REQUIRED, doc="", choices=None, optional=False):
+        self.name, self.kind, self.default, self.doc = name, kind, default, doc
+        self.choices = tuple(choices) if choices else None
+        self.optional = optional or default is None
+        base = _PARSERS[kind]
+        self._parse = _parse_optional(base) if self.optional else base
+
+    def parse(self, value, op_name):
+        try:
+            parsed = self._parse(value)
+        except (ValueError, TypeError, SyntaxError, MXNetError) as err:
+            raise MXNetError(f"{op_name}: invalid value {value!r} for argument '{self.name}' "
+                             f"(expected {self.kind}): {err}") from None
+        if self.choices is not None and parsed not in self.choices:
+            raise MXNetError(f"{op_name}: invalid value {value!r} for argument '{self.name}'; "
+                             f"expected one of {', '.join(map(repr, self.choices))}")
+        return parsed
+
+
+def same_type(attrs, in_types):
+    """Default type rule: every input and output share one type (MXNet does not promote)."""
+    known = None
+    for t in in_types:
+        if t is not None:
+            if known is None:
+                known = t
+            elif t != known:
+                raise ValueError("inputs must share one dtype, got "
+                                 + ", ".join(np.dtype(x).name for x in in_types if x is not None))
+    if known is None:
+        return in_types, None
+    return [known] * len(in_types), known
+
+
+def first_type(attrs, in_types):
+    return in_types, in_types[0] if in_types else None
+
+
+class OpDef:
+    """One operator.
+
+    arguments: input names, or a callable attrs -> names for variadic ops (concat's num_args).
+    infer_shape(attrs, in_shapes) -> (in_shapes, out_shapes); unknown shapes are None and a rule
+        may fill them in (weights from data), which deferred init and simple_bind rely on.
+    infer_type(attrs, in_types) -> (in_types, out_types), or a single out type for one output.
+    compute: {"cpu": fn, "gpu": fn}, fn(attrs, inputs, outputs, reqs) on raw arrays; `reqs` are
+        MXNet write requests (kernels.common.REQ_*), one per output.
+    gradient(F, attrs, inputs, outputs, out_grads) -> one NDArray or None per input, written with
+        registered ops through F (so gradients are differentiable); None when not differentiable.
+    """
+    __slots__ = ("name", "aliases", "doc", "params", "defaults", "arguments", "aux",
+                 "num_outputs", "output_names", "infer_shape", "infer_type", "compute",
+                 "gradient", "key_var_num_args", "mutate_inputs", "random", "namespace",
+                 "public", "_required")
+
+    def __init__(self, name, *, infer_shape, compute, params=(), arguments=("data",), aux=(),
+                 num_outputs=1, output_names=None, infer_type=same_type, gradient=None,
+                 aliases=(), doc="", key_var_num_args=None, mutate_inputs=(), random=False,
+                 namespace="", public=True):
+        self.name = name
+        self.aliases = tuple(aliases)
+        self.doc = doc
+        self.params = {p.name: p for p in params}
+        self.defaults = {p.name: p.default for p in params if p.default is not REQUIRED}
+        self._required = tuple(p.name for p in params if p.default is REQUIRED)
+        self.arguments = arguments
+        self.aux = tuple(aux)
+        self.num_outputs = num_outputs
+        self.output_names = output_names
+        self.infer_shape = infer_shape
+        self.infer_type = infer_type
+        self.compute = compute
+        self.gradient = gradient
+        self.key_var_num_args = key_var_num_args
+        self.mutate_inputs = tuple(mutate_inputs)
+        self.random = random
+        self.namespace = namespace
+        self.public = public
+
+    def parse_attrs(self, kwargs):
+        """Typed attributes from user values or JSON strings, defaults filled in."""
+        attrs = dict(self.defaults)
+        params = self.params
+        for key, value in kwargs.items():
+            param = params.get(key)
+            if param is None:
+                if key.startswith("__") and key.endswith("__"):
+                    continue  # symbol attributes such as __lr_mult__ are not op parameters
+                raise MXNetError(f"{self.name}: unknown argument '{key}'; accepted: "
+                                 + (", ".join(params) or "none"))
+            attrs[key] = param.parse(value, self.name)
+        for key in self._required:
+            if key not in attrs:
+                raise MXNetError(f"{self.name}: required argument '{key}' is missing")
+        return attrs
+
+    def list_arguments(self, attrs):
+        args = self.arguments
+        return list(args(attrs) if callable(args) else args)
+
+    def list_inputs(self, attrs):
+        return self.list_arguments(attrs) + list(self.aux)
+
+    def n_outputs(self, attrs):
+        n = self.num_outputs
+        return n(attrs) if callable(n) else n
+
+    def list_outputs(self, attrs):
+        names = self.output_names
+        if names is None:
+            n = self.n_outputs(attrs)
+            return ["output"] if n == 1 else [f"output{i}" for i in range(n)]
+        return list(names(attrs) if callable(names) else names)
+
+    def attr_strings(self, attrs):
+        """Attributes as MXNet writes them in JSON: only those set away from their default."""
+        out = {}
+        for key, value in attrs.items():
+            if key in self.defaults and _same(self.defaults[key], value):
+                continue
+            out[key] = _to_string(value)
+        return out
+
+    def __repr__(self):
+        return f"<OpDef {self.name}>"
+
+
+def _same(a, b):
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except Exception:  # noqa: BLE001 - arrays or odd values compare as different
+        return False
+
+
+def _to_string(value):
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_to_string(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return repr(value)
+    if isinstance(value, np.dtype):
+        return value.name
+    return str(value)
+
+
+_REGISTRY = {}
+
+
+def register(op):
+    """Add `op` (and its aliases) to the registry and return it."""
+    for key in (op.name,) + op.aliases:
+        if key in _REGISTRY:
+            raise MXNetError(f"operator {key!r} is registered twice")
+        _REGISTRY[key] = op
+    return op
+
+
+def get(name):
+    op = _REGISTRY.get(name)
+    if op is None:
+        raise MXNetError(f"operator {name!r} is not registered in mxcy")
+    return op
+
+
+def all_ops():
+    """Every registered OpDef once, in registration order."""
+    seen, ops = set(), []
+    for op in _REGISTRY.values():
+        if id(op) not in seen:
+            seen.add(id(op))
+            ops.append(op)
+    return ops
+
+
+def names():
+    return list(_REGISTRY)

@@ -1,0 +1,122 @@
+"""Reshape with MXNet's special shape codes, and Cast: the two ops NDArray methods rely on directly."""
+import numpy as np
+
+from . import registry
+from ._helpers import store
+from .registry import OpDef, Param
+
+__all__ = ["infer_reshape"]
+
+
+def infer_reshape(src, target, reverse=False):
+    """The output shape of reshaping `src` to `target` written with MXNet's codes.
+
+    0 copies a dimension, -1 is inferred, -2 copies all remaining dimensions, -3 merges two
+    consecutive dimensions, -4 splits one dimension into the next two values (one may be -1).
+    With `reverse`, codes are matched from the right.
+    """
+    src, target = tuple(src), tuple(target)
+    if reverse:
+        out = _codes(src[::-1], _reverse_split(target))
+        return _fill(src, tuple(out[::-1]), target)
+    return _fill(src, tuple(_codes(src, target)), target)
+
+
+def _reverse_split(target):
+    """Reverse the codes, keeping each -4's two values in their original left-to-right order."""
+    parts, i = [], 0
+    while i < len(target):
+        if target[i] == -4:
+            parts.append((-4, target[i + 2], target[i + 1]))
+            i += 3
+        else:
+            parts.append((target[i],))
+            i += 1
+    return tuple(v for part in reversed(parts) for v in part)
+
+
+def _codes(src, target):
+    out, i, j = [], 0, 0
+    while j < len(target):
+        code = target[j]
+        if code > 0 or (code == -1):
+            out.append(code)
+            i += 1
+        elif code == 0:
+            if i >= len(src):
+                raise ValueError(f"code 0 at position {j} has no input dimension to copy")
+            out.append(src[i])
+            i += 1
+        elif code == -2:
+            out.extend(src[i:])
+            i = len(src)
+        elif code == -3:
+            if i + 1 >= len(src):
+                raise ValueError(f"code -3 at position {j} needs two input dimensions")
+            out.append(src[i] * src[i + 1])
+            i += 2
+        elif code == -4:
+            if j + 2 >= len(target) or i >= len(src):
+                raise ValueError("code -4 must be followed by two values and have an input dimension")
+            d, a, b = src[i], target[j + 1], target[j + 2]
+            if a == -1:
+                a = d // b if b else 0
+            if b == -1:
+                b = d // a if a else 0
+            if a * b != d:
+                raise ValueError(f"code -4 cannot split dimension {d} into {target[j + 1]} x {target[j + 2]}")
+            out.extend((a, b))
+            i += 1
+            j += 2
+        else:
+            raise ValueError(f"invalid shape code {code}")
+        j += 1
+    return out
+
+
+def _fill(src, out, target):
+    size = int(np.prod(src, dtype=np.int64))
+    if out.count(-1) > 1:
+        raise ValueError(f"more than one -1 in target shape {target}")
+    if -1 in out:
+        known = int(np.prod([d for d in out if d != -1], dtype=np.int64))
+        if known == 0 or size % known:
+            raise ValueError(f"cannot infer -1 reshaping {src} to {target}")
+        out = tuple(size // known if d == -1 else d for d in out)
+    if int(np.prod(out, dtype=np.int64)) != size:
+        raise ValueError(f"cannot reshape array of shape {src} into shape {target}")
+    return out
+
+
+def _reshape_infer(attrs, shapes):
+    return shapes, [infer_reshape(shapes[0], attrs["shape"], attrs["reverse"])]
+
+
+def _reshape_compute(attrs, inputs, outputs, reqs):
+    store(outputs[0], inputs[0].reshape(outputs[0].shape), reqs[0])
+
+
+registry.register(OpDef(
+    "Reshape", aliases=("reshape",),
+    params=(Param("shape", "shape", (), "target shape with MXNet's codes 0, -1, -2, -3, -4"),
+            Param("reverse", "bool", False, "match special codes from right to left")),
+    infer_shape=_reshape_infer, compute={"cpu": _reshape_compute},
+    gradient=lambda F, attrs, inputs, outputs, ograds: [F.reshape_like(ograds[0], inputs[0])],
+    doc="Reshapes the input array, keeping its values in C order."))
+
+
+def _cast_type(attrs, types):
+    return types, np.dtype(attrs["dtype"])
+
+
+def _cast_compute(attrs, inputs, outputs, reqs):
+    store(outputs[0], inputs[0], reqs[0])
+
+
+registry.register(OpDef(
+    "Cast", aliases=("cast",), params=(Param("dtype", "dtype", "float32", "output type"),),
+    infer_shape=lambda attrs, shapes: (shapes, [shapes[0]]), infer_type=_cast_type,
+    compute={"cpu": _cast_compute},
+    gradient=lambda F, attrs, inputs, outputs, ograds: [
+        F.Cast(ograds[0], dtype=np.dtype(inputs[0].dtype).name)],
+    doc="Casts all elements of the input to a new type."))

@@ -1,0 +1,135 @@
+"""Unary elementwise operators (exp, log, relu, sigmoid, round, ...), one table row each.
+
+Each row: NumPy forward, gradient from (F, x, y, og) using registered ops, and whether the forward
+emits floating-point warnings that MXNet would not.
+"""
+import math
+
+import numpy as np
+
+from . import registry
+from ._helpers import ufunc_compute
+from .registry import OpDef
+
+
+def _round_half_away(x):
+    """MXNet's round: halves go away from zero (std::round), unlike NumPy's half-to-even."""
+    return np.copysign(np.floor(np.abs(x) + 0.5), x)
+
+
+def _sigmoid(x):
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-x))
+
+
+def _softsign(x):
+    return x / (1 + np.abs(x))
+
+
+def _relu(x):
+    return np.maximum(x, 0)
+
+
+def _rsqrt(x):
+    with np.errstate(all="ignore"):
+        return 1 / np.sqrt(x)
+
+
+def _rcbrt(x):
+    with np.errstate(all="ignore"):
+        return 1 / np.cbrt(x)
+
+
+def _reciprocal(x):
+    with np.errstate(all="ignore"):
+        return 1 / x
+
+
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+_gamma = np.vectorize(math.gamma, otypes=[np.float64])
+_lgamma = np.vectorize(math.lgamma, otypes=[np.float64])
+
+
+def _erfinv(x):
+    from scipy.special import erfinv
+    return erfinv(x)
+
+
+def _digamma(x):
+    from scipy.special import digamma
+    return digamma(x)
+
+
+_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+_ZERO = lambda F, x, y, g: F.zeros_like(x)  # noqa: E731 - piecewise-constant functions
+
+# name -> (forward, gradient(F, x, y, og), emits fp warnings, aliases)
+_UNARY = {
+    "abs": (np.abs, lambda F, x, y, g: g * F.sign(x), False, ()),
+    "sign": (np.sign, _ZERO, False, ()),
+    "negative": (np.negative, lambda F, x, y, g: F.negative(g), False, ()),
+    "ceil": (np.ceil, _ZERO, False, ()),
+    "floor": (np.floor, _ZERO, False, ()),
+    "trunc": (np.trunc, _ZERO, False, ()),
+    "fix": (np.trunc, _ZERO, False, ()),
+    "rint": (np.rint, _ZERO, False, ()),
+    "round": (_round_half_away, _ZERO, False, ()),
+    "exp": (np.exp, lambda F, x, y, g: g * y, True, ()),
+    "expm1": (np.expm1, lambda F, x, y, g: g * (y + 1), True, ()),
+    "log": (np.log, lambda F, x, y, g: g / x, True, ()),
+    "log10": (np.log10, lambda F, x, y, g: g / (x * math.log(10)), True, ()),
+    "log2": (np.log2, lambda F, x, y, g: g / (x * math.log(2)), True, ()),
+    "log1p": (np.log1p, lambda F, x, y, g: g / (x + 1), True, ()),
+    "sqrt": (np.sqrt, lambda F, x, y, g: g / (y * 2), True, ()),
+    "rsqrt": (_rsqrt, lambda F, x, y, g: g * y * y * y * -0.5, True, ()),
+    "cbrt": (np.cbrt, lambda F, x, y, g: g / (y * y * 3), True, ()),
+    "rcbrt": (_rcbrt, lambda F, x, y, g: g * y / (x * -3), True, ()),
+    "square": (np.square, lambda F, x, y, g: g * x * 2, False, ()),
+    "reciprocal": (_reciprocal, lambda F, x, y, g: F.negative(g) * y * y, True, ()),
+    "sin": (np.sin, lambda F, x, y, g: g * F.cos(x), True, ()),
+    "cos": (np.cos, lambda F, x, y, g: F.negative(g) * F.sin(x), True, ()),
+    "tan": (np.tan, lambda F, x, y, g: g * (y * y + 1), True, ()),
+    "arcsin": (np.arcsin, lambda F, x, y, g: g * F.rsqrt(1 - x * x), True, ()),
+    "arccos": (np.arccos, lambda F, x, y, g: F.negative(g) * F.rsqrt(1 - x * x), True, ()),
+    "arctan": (np.arctan, lambda F, x, y, g: g / (x * x + 1), True, ()),
+    "sinh": (np.sinh, lambda F, x, y, g: g * F.cosh(x), True, ()),
+    "cosh": (np.cosh, lambda F, x, y, g: g * F.sinh(x), True, ()),
+    "tanh": (np.tanh, lambda F, x, y, g: g * (1 - y * y), False, ()),
+    "arcsinh": (np.arcsinh, lambda F, x, y, g: g * F.rsqrt(x * x + 1), True, ()),
+    "arccosh": (np.arccosh, lambda F, x, y, g: g * F.rsqrt(x * x - 1), True, ()),
+    "arctanh": (np.arctanh, lambda F, x, y, g: g / (1 - x * x), True, ()),
+    "degrees": (np.degrees, lambda F, x, y, g: g * (180 / math.pi), False, ()),
+    "radians": (np.radians, lambda F, x, y, g: g * (math.pi / 180), False, ()),
+    "sigmoid": (_sigmoid, lambda F, x, y, g: g * y * (1 - y), False, ()),
+    "relu": (_relu, lambda F, x, y, g: g * (x > 0), False, ()),
+    "softsign": (_softsign, lambda F, x, y, g: g / F.square(F.abs(x) + 1), False, ()),
+    "erf": (_erf, lambda F, x, y, g: g * F.exp(F.negative(x * x)) * _TWO_OVER_SQRT_PI, False, ()),
+    "erfinv": (_erfinv, lambda F, x, y, g: g * F.exp(y * y) * (1 / _TWO_OVER_SQRT_PI), True, ()),
+    "gamma": (_gamma, lambda F, x, y, g: g * y * F._digamma(x), True, ()),
+    "gammaln": (_lgamma, lambda F, x, y, g: g * F._digamma(x), True, ()),
+    "_digamma": (_digamma, None, True, ()),
+    "logical_not": (lambda x: np.logical_not(x), _ZERO, False, ()),
+    "_copy": (np.positive, lambda F, x, y, g: g, False, ("identity",)),
+    "BlockGrad": (np.positive, _ZERO, False, ("stop_gradient",)),
+    "zeros_like": (np.zeros_like, _ZERO, False, ()),
+    "ones_like": (np.ones_like, _ZERO, False, ()),
+}
+
+
+def _same_shape(attrs, shapes):
+    return shapes, [shapes[0]]
+
+
+def _gradient(rule):
+    def gradient(F, attrs, inputs, outputs, ograds):
+        return [rule(F, inputs[0], outputs[0], ograds[0])]
+    return gradient
+
+
+for _name, (_fwd, _rule, _quiet, _aliases) in _UNARY.items():
+    registry.register(OpDef(
+        _name, aliases=_aliases, infer_shape=_same_shape,
+        compute={"cpu": ufunc_compute(_fwd, _quiet)},
+        gradient=_gradient(_rule) if _rule is not None else None,
+        public=not _name.startswith("_") or _name == "_copy",
+        doc=f"Returns element-wise {_name.strip('_')} of the input."))

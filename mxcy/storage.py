@@ -1,0 +1,54 @@
+"""Device buffers: NumPy arrays on the CPU, numba device arrays on a GPU.
+
+NumPy's allocator already reuses freed blocks and numba pools device memory, so no pool of our own.
+"""
+import numpy as np
+
+from .base import MXNetError
+
+__all__ = ["alloc", "to_host", "from_host", "copy_between"]
+
+
+def _cuda():
+    from numba import cuda
+    return cuda
+
+
+def alloc(shape, dtype, ctx):
+    """An uninitialised buffer of `shape` and `dtype` on `ctx`."""
+    if ctx.device_type == "cpu":
+        return np.empty(shape, dtype)
+    cuda = _cuda()
+    with cuda.gpus[ctx.device_id]:
+        return cuda.device_array(shape, dtype)
+
+
+def to_host(buf):
+    """A NumPy array with the contents of `buf` (the caller has waited on its var)."""
+    if isinstance(buf, np.ndarray):
+        return buf
+    return buf.copy_to_host()
+
+
+def from_host(array, ctx):
+    """A buffer on `ctx` holding a copy of NumPy `array`."""
+    if ctx.device_type == "cpu":
+        return np.array(array, copy=True, order="C")
+    cuda = _cuda()
+    with cuda.gpus[ctx.device_id]:
+        return cuda.to_device(np.ascontiguousarray(array))
+
+
+def copy_between(src, dst):
+    """Copy buffer `src` into buffer `dst` (same shape and dtype; any devices)."""
+    if src.shape != dst.shape:
+        raise MXNetError(f"copyto: shape mismatch {src.shape} vs {dst.shape}")
+    if isinstance(dst, np.ndarray):
+        if isinstance(src, np.ndarray):
+            np.copyto(dst, src, casting="unsafe")
+        else:
+            dst[...] = src.copy_to_host()
+    elif isinstance(src, np.ndarray):
+        dst.copy_to_device(np.ascontiguousarray(src, dtype=dst.dtype))
+    else:
+        dst.copy_to_device(src)

@@ -1,0 +1,117 @@
+"""The contract every registered operator is tested against, one OpSpec row per op.
+
+check_forward: result equals a NumPy reference (computed in float64) and matches the inferred
+shape/dtype. check_gradient: autograd's gradient equals float64 central differences of the forward,
+for a random head gradient. check_req_add: out= with req add accumulates.
+Inputs come from a NumPy Generator seeded by hypothesis, so every example draws new shapes/values.
+"""
+import dataclasses
+from typing import Callable
+
+import numpy as np
+
+import mxcy as mx
+from mxcy.ops import registry
+from mxcy.ops.invoke import infer, invoke
+from mxcy.kernels.common import REQ_ADD
+
+
+@dataclasses.dataclass
+class OpSpec:
+    """How to test one operator.
+
+    name: registered op name. make(rng) -> (list of NumPy inputs, attrs dict).
+    reference(*inputs, **attrs) -> NumPy output or tuple of outputs (computed in float64).
+    grad: check the gradient numerically (False for non-differentiable ops, with `why`).
+    grad_inputs: indices of inputs to differentiate (default: every float input).
+    rtol/atol: tolerances of the forward check; dtype: input dtype of the forward check.
+    """
+    name: str
+    make: Callable
+    reference: Callable
+    grad: bool = True
+    grad_inputs: tuple = None
+    rtol: float = 1e-5
+    atol: float = 1e-6
+    dtype: str = "float32"
+    why: str = ""
+    eps: float = 1e-6
+    grad_rtol: float = 1e-4
+    grad_atol: float = 1e-5
+
+    def __repr__(self):
+        return self.name
+
+
+def _run(op, arrays, attrs):
+    inputs = [mx.nd.array(a, dtype=a.dtype) for a in arrays]
+    parsed = op.parse_attrs(attrs)
+    return inputs, parsed, invoke(op, inputs, parsed, ctx=mx.cpu())
+
+
+def check_forward(spec, rng):
+    op = registry.get(spec.name)
+    arrays, attrs = spec.make(rng)
+    arrays = [a.astype(spec.dtype) if a.dtype.kind == "f" else a for a in arrays]
+    _, parsed, outs = _run(op, arrays, attrs)
+    expected = spec.reference(*[a.astype(np.float64) if a.dtype.kind == "f" else a
+                                for a in arrays], **attrs)
+    expected = expected if isinstance(expected, (tuple, list)) else (expected,)
+    assert len(outs) == len(expected), f"{spec.name}: {len(outs)} outputs, expected {len(expected)}"
+    out_shapes, out_types = infer(op, parsed, [a.shape for a in arrays],
+                                                [a.dtype for a in arrays])
+    for i, (got, want) in enumerate(zip(outs, expected)):
+        want = np.asarray(want)
+        got_np = got.asnumpy()
+        assert got_np.shape == want.shape, f"{spec.name} output {i}: shape {got_np.shape} != {want.shape}"
+        assert tuple(out_shapes[i]) == got_np.shape, f"{spec.name}: inferred shape {out_shapes[i]}"
+        assert np.dtype(out_types[i]) == got_np.dtype, f"{spec.name}: inferred dtype {out_types[i]}"
+        np.testing.assert_allclose(got_np.astype(np.float64), want.astype(np.float64),
+                                   rtol=spec.rtol, atol=spec.atol, err_msg=f"{spec.name} output {i}")
+
+
+def check_req_add(spec, rng):
+    op = registry.get(spec.name)
+    arrays, attrs = spec.make(rng)
+    inputs, parsed, outs = _run(op, arrays, attrs)
+    prior = [rng.standard_normal(o.shape).astype(o.dtype) for o in outs]
+    targets = [mx.nd.array(p, dtype=p.dtype) for p in prior]
+    invoke(op, inputs, parsed, out=targets, ctx=mx.cpu(), req=REQ_ADD)
+    for o, p, t in zip(outs, prior, targets):
+        np.testing.assert_allclose(t.asnumpy(), p + o.asnumpy(), rtol=1e-5, atol=1e-5,
+                                   err_msg=f"{spec.name}: req=add must accumulate")
+
+
+def _forward_sum(op, parsed, arrays, heads):
+    outs = invoke(op, [mx.nd.array(a, dtype=np.float64) for a in arrays], parsed, ctx=mx.cpu())
+    return sum(float((o.asnumpy() * h).sum()) for o, h in zip(outs, heads))
+
+
+def check_gradient(spec, rng):
+    op = registry.get(spec.name)
+    arrays, attrs = spec.make(rng)
+    arrays = [a.astype(np.float64) if a.dtype.kind == "f" else a for a in arrays]
+    parsed = op.parse_attrs(attrs)
+    which = spec.grad_inputs if spec.grad_inputs is not None else \
+        tuple(i for i, a in enumerate(arrays) if a.dtype.kind == "f")
+    inputs = [mx.nd.array(a, dtype=a.dtype) for a in arrays]
+    for i in which:
+        inputs[i].attach_grad()
+    with mx.autograd.record():
+        outs = invoke(op, inputs, parsed)
+    heads = [rng.standard_normal(o.shape) for o in outs]
+    mx.autograd.backward(outs, [mx.nd.array(h, dtype=np.float64) for h in heads])
+    for i in which:
+        analytic = inputs[i].grad.asnumpy()
+        numeric = np.zeros_like(arrays[i])
+        flat = arrays[i].reshape(-1)
+        for j in range(flat.size):
+            old = flat[j]
+            flat[j] = old + spec.eps
+            plus = _forward_sum(op, parsed, arrays, heads)
+            flat[j] = old - spec.eps
+            minus = _forward_sum(op, parsed, arrays, heads)
+            flat[j] = old
+            numeric.reshape(-1)[j] = (plus - minus) / (2 * spec.eps)
+        np.testing.assert_allclose(analytic, numeric, rtol=spec.grad_rtol, atol=spec.grad_atol,
+                                   err_msg=f"{spec.name}: gradient of input {i}")
