@@ -8,39 +8,35 @@ from .base import MXNetError
 __all__ = ["record", "pause", "train_mode", "predict_mode", "is_recording", "is_training",
            "set_recording", "set_training", "mark_variables", "backward", "grad", "Function"]
 
-_local = threading.local()
+class _ThreadState(threading.local):
+    """Per-thread autograd flags; class attributes are the defaults every thread starts with."""
+    recording = False
+    training = False
 
 
-def _state():
-    st = getattr(_local, "state", None)
-    if st is None:
-        st = _local.state = [False, False]  # recording, training
-    return st
+_local = _ThreadState()
 
 
 def _recording():
-    st = getattr(_local, "state", None)
-    return st is not None and st[0]
+    return _local.recording
 
 
 def is_recording():
-    return _state()[0]
+    return _local.recording
 
 
 def is_training():
-    return _state()[1]
+    return _local.training
 
 
 def set_recording(is_recording):  # noqa: D401 - MXNet's name
     """Set recording on or off; returns the previous state."""
-    st = _state()
-    prev, st[0] = st[0], bool(is_recording)
+    prev, _local.recording = _local.recording, bool(is_recording)
     return prev
 
 
 def set_training(train_mode):
-    st = _state()
-    prev, st[1] = st[1], bool(train_mode)
+    prev, _local.training = _local.training, bool(train_mode)
     return prev
 
 
@@ -50,16 +46,15 @@ class _Scope:
         self._prev = None
 
     def __enter__(self):
-        st = _state()
-        self._prev = tuple(st)
+        self._prev = (_local.recording, _local.training)
         if self._want[0] is not None:
-            st[0] = self._want[0]
+            _local.recording = self._want[0]
         if self._want[1] is not None:
-            st[1] = self._want[1]
+            _local.training = self._want[1]
         return self
 
     def __exit__(self, *exc):
-        _state()[:] = self._prev
+        _local.recording, _local.training = self._prev
 
 
 def record(train_mode=True):

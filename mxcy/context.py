@@ -14,29 +14,39 @@ class Context:
     devtype2str = {1: "cpu", 2: "gpu", 3: "cpu_pinned", 5: "cpu_shared"}
     devstr2type = {v: k for k, v in devtype2str.items()}
     _local = threading.local()
-    __slots__ = ("device_typeid", "device_id", "device_type", "_old")
+    _interned = {}
+    __slots__ = ("device_typeid", "device_id", "device_type")
 
-    def __init__(self, device_type, device_id=0):
+    def __new__(cls, device_type, device_id=0):
+        # One object per device, so the hot path compares contexts by identity.
         if isinstance(device_type, Context):
-            device_type, device_id = device_type.device_type, device_type.device_id
-        if device_type not in self.devstr2type:
-            raise MXNetError(f"Context: unknown device_type {device_type!r}; expected one of "
-                             + ", ".join(self.devstr2type))
-        self.device_typeid = self.devstr2type[device_type]
-        # cpu_pinned/cpu_shared memory is ordinary host memory here, so they compute as 'cpu'.
-        self.device_type = "gpu" if device_type == "gpu" else "cpu"
-        self.device_id = int(device_id)
-        self._old = None
+            return device_type
+        key = (device_type, int(device_id))
+        ctx = cls._interned.get(key)
+        if ctx is None:
+            if device_type not in cls.devstr2type:
+                raise MXNetError(f"Context: unknown device_type {device_type!r}; expected one of "
+                                 + ", ".join(cls.devstr2type))
+            ctx = super().__new__(cls)
+            ctx.device_typeid = cls.devstr2type[device_type]
+            # cpu_pinned/cpu_shared memory is ordinary host memory here, so they compute as 'cpu'.
+            ctx.device_type = "gpu" if device_type == "gpu" else "cpu"
+            ctx.device_id = int(device_id)
+            ctx = cls._interned.setdefault(key, ctx)
+        return ctx
 
     def __hash__(self):
         return hash((self.device_typeid, self.device_id))
 
     def __eq__(self, other):
-        return (isinstance(other, Context) and self.device_typeid == other.device_typeid
-                and self.device_id == other.device_id)
+        return self is other or (isinstance(other, Context) and self.device_typeid ==
+                                 other.device_typeid and self.device_id == other.device_id)
 
     def __ne__(self, other):
         return not self == other
+
+    def __reduce__(self):
+        return Context, (self.devtype2str[self.device_typeid], self.device_id)
 
     def __repr__(self):
         return f"{self.devtype2str[self.device_typeid]}({self.device_id})"

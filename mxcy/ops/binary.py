@@ -38,17 +38,17 @@ def _pow(a, b):
         return np.power(a, b)
 
 
-# name -> (NumPy function, gradient(F, a, b, out, og) -> (da, db) or None, ufunc emits fp warnings)
+# name -> (NumPy function, d/da, d/db, emits fp warnings); each partial is (F, a, b, out, og) -> array
 _ARITH = {
-    "add": (np.add, lambda F, a, b, y, g: (g, g), False),
-    "sub": (np.subtract, lambda F, a, b, y, g: (g, F.negative(g)), False),
-    "mul": (np.multiply, lambda F, a, b, y, g: (g * b, g * a), False),
-    "div": (np.divide, lambda F, a, b, y, g: (g / b, F.negative(g) * a / (b * b)), True),
-    "mod": (_mod, lambda F, a, b, y, g: (g, F.negative(g) * F.floor(a / b)), False),
-    "power": (_pow, lambda F, a, b, y, g: (g * b * a ** (b - 1), g * y * _log(F, a)), False),
-    "maximum": (np.maximum, lambda F, a, b, y, g: (g * (a >= b), g * (a < b)), False),
-    "minimum": (np.minimum, lambda F, a, b, y, g: (g * (a <= b), g * (a > b)), False),
-    "hypot": (np.hypot, lambda F, a, b, y, g: (g * a / y, g * b / y), True),
+    "add": (np.add, lambda F, a, b, y, g: g, lambda F, a, b, y, g: g, False),
+    "sub": (np.subtract, lambda F, a, b, y, g: g, lambda F, a, b, y, g: F.negative(g), False),
+    "mul": (np.multiply, lambda F, a, b, y, g: g * b, lambda F, a, b, y, g: g * a, False),
+    "div": (np.divide, lambda F, a, b, y, g: g / b, lambda F, a, b, y, g: F.negative(g) * a / (b * b), True),
+    "mod": (_mod, lambda F, a, b, y, g: g, lambda F, a, b, y, g: F.negative(g) * F.floor(a / b), False),
+    "power": (_pow, lambda F, a, b, y, g: g * b * a ** (b - 1), lambda F, a, b, y, g: g * y * _log(F, a), False),
+    "maximum": (np.maximum, lambda F, a, b, y, g: g * (a >= b), lambda F, a, b, y, g: g * (a < b), False),
+    "minimum": (np.minimum, lambda F, a, b, y, g: g * (a <= b), lambda F, a, b, y, g: g * (a > b), False),
+    "hypot": (np.hypot, lambda F, a, b, y, g: g * a / y, lambda F, a, b, y, g: g * b / y, True),
 }
 _LOGIC = {
     "equal": np.equal, "not_equal": np.not_equal, "greater": np.greater,
@@ -72,10 +72,13 @@ def _unary_infer(attrs, shapes):
 
 
 def _binary_gradient(grad):
+    d_lhs, d_rhs = grad
+
     def gradient(F, attrs, inputs, outputs, ograds):
         a, b = inputs
-        da, db = grad(F, a, b, outputs[0], ograds[0])
-        return [unbroadcast(F, da, a.shape), unbroadcast(F, db, b.shape)]
+        y, g = outputs[0], ograds[0]
+        return [unbroadcast(F, d_lhs(F, a, b, y, g), a.shape),
+                unbroadcast(F, d_rhs(F, a, b, y, g), b.shape)]
     return gradient
 
 
@@ -85,11 +88,12 @@ def _zero_gradient(F, attrs, inputs, outputs, ograds):
 
 def _scalar_gradient(grad, reverse):
     """Gradient of x op s (or s op x when `reverse`) from the binary rule with b a scalar."""
+    partial = grad[1] if reverse else grad[0]
+
     def gradient(F, attrs, inputs, outputs, ograds):
         x, s = inputs[0], attrs["scalar"]
         a, b = (s, x) if reverse else (x, s)
-        da, db = grad(F, a, b, outputs[0], ograds[0])
-        return [db if reverse else da]
+        return [partial(F, a, b, outputs[0], ograds[0])]
     return gradient
 
 
@@ -154,7 +158,7 @@ def _scalar_compute(sfn):
     return compute
 
 
-for _name, (_fn, _grad, _quiet) in _ARITH.items():
-    _register_pair(_name, _fn, _grad, _quiet, logic=False)
+for _name, (_fn, _d_lhs, _d_rhs, _quiet) in _ARITH.items():
+    _register_pair(_name, _fn, (_d_lhs, _d_rhs), _quiet, logic=False)
 for _name, _fn in _LOGIC.items():
     _register_pair(_name, _fn, None, False, logic=True)

@@ -49,7 +49,7 @@ def invoke(op, inputs, attrs, out=None, ctx=None, req=REQ_WRITE):
     if inputs:
         ctx = inputs[0]._ctx
         for x in inputs:
-            if x._ctx != ctx:
+            if x._ctx is not ctx and x._ctx != ctx:
                 raise MXNetError(f"{op.name}: all inputs must be on one context; got "
                                  f"{', '.join(str(i._ctx) for i in inputs)}")
     compute = op.compute.get(ctx.device_type)

@@ -1,0 +1,107 @@
+"""NDArray indexing against NumPy: reads, writes, views sharing the engine var, and errors."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import mxcy as mx
+
+
+@st.composite
+def array_and_basic_key(draw):
+    shape = tuple(draw(st.lists(st.integers(1, 5), min_size=1, max_size=3)))
+    key = []
+    for d in shape[:draw(st.integers(1, len(shape)))]:
+        if draw(st.booleans()):
+            key.append(draw(st.integers(-d, d - 1)))
+        else:
+            key.append(slice(draw(st.one_of(st.none(), st.integers(-d, d))),
+                             draw(st.one_of(st.none(), st.integers(-d, d))),
+                             draw(st.sampled_from([None, 1, 2, -1]))))
+    values = np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape)
+    return values, tuple(key)
+
+
+def _mxnet_read(values, key):
+    out = values[key]
+    return out.reshape(1) if out.ndim == 0 else out
+
+
+@given(array_and_basic_key())
+def test_basic_read_matches_numpy(case):
+    values, key = case
+    np.testing.assert_array_equal(mx.nd.array(values)[key].asnumpy(), _mxnet_read(values, key))
+
+
+@given(array_and_basic_key(), st.floats(-5, 5, width=32))
+def test_basic_write_matches_numpy(case, scalar):
+    values, key = case
+    a = mx.nd.array(values)
+    expected = values.copy()
+    expected[key] = scalar
+    a[key] = scalar
+    np.testing.assert_array_equal(a.asnumpy(), expected)
+    target_shape = values[key].shape
+    block = np.arange(int(np.prod(target_shape)), dtype=np.float32).reshape(target_shape) + 100
+    expected[key] = block
+    a[key] = mx.nd.array(block) if block.ndim else float(block)
+    np.testing.assert_array_equal(a.asnumpy(), expected)
+
+
+def test_integer_index_gives_shape_one_like_mxnet():
+    a = mx.nd.array([[1, 2], [3, 4]])
+    assert a[1, 0].shape == (1,) and a[1, 0].asscalar() == 3
+    assert a[1].shape == (2,)
+
+
+def test_contiguous_slices_are_views_sharing_the_var():
+    a = mx.nd.zeros((4, 3))
+    view = a[1:3]
+    assert view._var is a._var
+    view[:] = 7
+    a[0] = 1
+    assert a.asnumpy().tolist() == [[1] * 3, [7] * 3, [7] * 3, [0] * 3]
+    assert view.asnumpy().tolist() == [[7] * 3] * 2
+
+
+def test_strided_reads_copy():
+    a = mx.nd.array(np.arange(12).reshape(3, 4))
+    col = a[:, 1]
+    a[:] = 0
+    assert col.asnumpy().tolist() == [1, 5, 9]
+
+
+def test_advanced_indexing():
+    values = np.arange(20, dtype=np.float32).reshape(4, 5)
+    a = mx.nd.array(values)
+    idx = mx.nd.array([3, 0], dtype="int32")
+    np.testing.assert_array_equal(a[idx].asnumpy(), values[[3, 0]])
+    np.testing.assert_array_equal(a[[0, 2], [1, 4]].asnumpy(), values[[0, 2], [1, 4]])
+    a[[1, 2]] = mx.nd.array([9, 9, 9, 9, 9])
+    values[[1, 2]] = 9
+    np.testing.assert_array_equal(a.asnumpy(), values)
+
+
+def test_setitem_from_numpy_and_list():
+    a = mx.nd.zeros((2, 2))
+    a[0] = [1, 2]
+    a[1] = np.array([3, 4])
+    assert a.asnumpy().tolist() == [[1, 2], [3, 4]]
+
+
+def test_indexing_errors():
+    a = mx.nd.zeros((2, 3))
+    with pytest.raises(mx.MXNetError, match=r"index .* shape \(2, 3\)"):
+        a[5]
+    with pytest.raises(mx.MXNetError, match="__setitem__"):
+        a[0, 7] = 1
+    with pytest.raises(mx.MXNetError, match=r"cannot assign a value of shape \(4,\)"):
+        a[0] = mx.nd.ones((4,))
+
+
+def test_indexing_gradient_through_autograd():
+    x = mx.nd.array([1.0, 2.0, 3.0, 4.0])
+    x.attach_grad()
+    with mx.autograd.record():
+        y = x[1:3] * 2 + x[[0, 0]]
+    y.backward()
+    assert x.grad.asnumpy().tolist() == [2, 2, 2, 0]

@@ -1,0 +1,161 @@
+"""autograd semantics: grad_req, retain_graph, higher order, grad(), Function, modes, errors."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+from hypothesis.extra import numpy as hnp
+
+import mxcy as mx
+
+values = hnp.arrays(np.float64, hnp.array_shapes(max_dims=2, max_side=4), elements=st.floats(-2, 2))
+
+
+@given(values)
+def test_first_derivative(x_np):
+    x = mx.nd.array(x_np, dtype="float64")
+    x.attach_grad()
+    with mx.autograd.record():
+        y = x * mx.nd.exp(x) + x ** 3
+    y.backward()
+    np.testing.assert_allclose(x.grad.asnumpy(), np.exp(x_np) * (1 + x_np) + 3 * x_np ** 2, rtol=1e-10)
+
+
+@given(values)
+def test_second_derivative_with_create_graph(x_np):
+    x = mx.nd.array(x_np, dtype="float64")
+    x.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.sin(x) * x
+        dy = mx.autograd.grad(y, [x], create_graph=True)[0]
+    dy.backward()
+    np.testing.assert_allclose(dy.asnumpy(), np.cos(x_np) * x_np + np.sin(x_np), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(x.grad.asnumpy(), 2 * np.cos(x_np) - x_np * np.sin(x_np), rtol=1e-9, atol=1e-12)
+
+
+def test_grad_req_add_accumulates_and_write_overwrites():
+    x = mx.nd.array([1.0, 2.0])
+    x.attach_grad(grad_req="add")
+    for _ in range(3):
+        with mx.autograd.record():
+            y = x * x
+        y.backward()
+    assert x.grad.asnumpy().tolist() == [6.0, 12.0]
+    x.attach_grad(grad_req="write")
+    for _ in range(2):
+        with mx.autograd.record():
+            y = x * 3
+        y.backward()
+    assert x.grad.asnumpy().tolist() == [3.0, 3.0]
+
+
+def test_grad_req_null_leaves_no_gradient():
+    x = mx.nd.array([1.0])
+    x.attach_grad(grad_req="null")
+    w = mx.nd.array([2.0])
+    w.attach_grad()
+    with mx.autograd.record():
+        y = x * w
+    y.backward()
+    assert x.grad is None and w.grad.asnumpy().tolist() == [1.0]
+
+
+def test_backward_twice_needs_retain_graph():
+    x = mx.nd.array([1.0, 2.0])
+    x.attach_grad()
+    with mx.autograd.record():
+        y = x * x
+    y.backward(retain_graph=True)
+    y.backward()
+    with pytest.raises(mx.MXNetError, match="retain_graph"):
+        y.backward()
+
+
+def test_head_gradients_and_multiple_heads():
+    x = mx.nd.array([1.0, 2.0])
+    x.attach_grad()
+    with mx.autograd.record():
+        a, b = x * 2, x * x
+    mx.autograd.backward([a, b], [mx.nd.array([1.0, 10.0]), mx.nd.array([1.0, 1.0])])
+    assert x.grad.asnumpy().tolist() == [4.0, 24.0]
+    with pytest.raises(mx.MXNetError, match="head gradient of shape"):
+        with mx.autograd.record():
+            c = x * 2
+        c.backward(mx.nd.ones((3,)))
+
+
+def test_unrecorded_ops_do_not_enter_the_graph():
+    x = mx.nd.array([3.0])
+    x.attach_grad()
+    y = x * 2
+    assert y._node is None
+    with pytest.raises(mx.MXNetError, match="not computed inside autograd.record"):
+        y.backward()
+    with mx.autograd.record():
+        z = mx.nd.array([5.0]) * mx.nd.array([2.0])
+    assert z._node is None
+
+
+def test_grad_of_variable_not_in_graph():
+    x, w = mx.nd.array([1.0]), mx.nd.array([1.0])
+    x.attach_grad()
+    w.attach_grad()
+    with mx.autograd.record():
+        y = x * 2
+    with pytest.raises(mx.MXNetError, match="not part of the graph"):
+        mx.autograd.grad(y, [w])
+
+
+def test_inplace_write_to_recorded_array_is_refused():
+    x = mx.nd.array([1.0])
+    x.attach_grad()
+    with mx.autograd.record():
+        y = x * 2
+        with pytest.raises(mx.MXNetError, match="in-place"):
+            y += 1
+
+
+def test_modes():
+    assert not mx.autograd.is_recording() and not mx.autograd.is_training()
+    with mx.autograd.record():
+        assert mx.autograd.is_recording() and mx.autograd.is_training()
+        with mx.autograd.pause():
+            assert not mx.autograd.is_recording() and not mx.autograd.is_training()
+        with mx.autograd.predict_mode():
+            assert not mx.autograd.is_training()
+    with mx.autograd.record(train_mode=False):
+        assert not mx.autograd.is_training()
+    with mx.autograd.train_mode():
+        assert mx.autograd.is_training()
+    assert mx.autograd.set_recording(True) is False
+    assert mx.autograd.set_recording(False) is True
+    assert mx.autograd.set_training(True) is False
+    mx.autograd.set_training(False)
+
+
+def test_custom_function():
+    class Sigmoid(mx.autograd.Function):
+        def forward(self, x):
+            y = 1 / (1 + mx.nd.exp(-x))
+            self.save_for_backward(y)
+            return y
+
+        def backward(self, dy):
+            y, = self.saved_tensors
+            return dy * y * (1 - y)
+
+    x = mx.nd.array([0.5, -1.0], dtype="float64")
+    x.attach_grad()
+    with mx.autograd.record():
+        y = Sigmoid()(x) * 3
+    y.backward()
+    s = 1 / (1 + np.exp(-np.array([0.5, -1.0])))
+    np.testing.assert_allclose(x.grad.asnumpy(), 3 * s * (1 - s), rtol=1e-12)
+
+
+def test_mark_variables():
+    x = mx.nd.array([2.0])
+    g = mx.nd.zeros((1,))
+    mx.autograd.mark_variables([x], [g])
+    with mx.autograd.record():
+        y = x * x * x
+    y.backward()
+    assert g.asnumpy().tolist() == [12.0]
