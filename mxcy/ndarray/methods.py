@@ -8,7 +8,7 @@ METHODS = (
     "sum nansum prod nanprod mean max min norm round rint fix floor ceil trunc sin cos tan arcsin "
     "arccos arctan degrees radians sinh cosh tanh arcsinh arccosh arctanh exp expm1 log log10 "
     "log2 log1p sqrt rsqrt cbrt rcbrt square reciprocal relu sigmoid softmax log_softmax softmin "
-    "squeeze argsort"
+    "squeeze argsort broadcast_to broadcast_like"
 ).split()
 
 

@@ -258,12 +258,6 @@ class NDArray:
             shape = tuple(kwargs.pop("shape"))
         return reshape_view(self, shape, kwargs.pop("reverse", False), **kwargs)
 
-    def broadcast_to(self, shape):
-        return invoke(_get("broadcast_to"), [self], {"shape": tuple(shape)})[0]
-
-    def broadcast_like(self, other):
-        return invoke(_get("broadcast_like"), [self, other], _EMPTY)[0]
-
 
 def _rebuild(cls):
     return cls.__new__(cls)
