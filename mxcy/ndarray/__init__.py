@@ -4,7 +4,7 @@ from . import _internal, contrib, image, linalg, op, random, sparse
 from .ndarray import NDArray, waitall
 from .register import populate
 from .utils import (arange, array, concatenate, empty, eye, from_numpy, full, linspace, load,
-                    load_frombuffer, moveaxis, onehot_encode, ones, save, zeros)
+                    load_frombuffer, moveaxis, onehot_encode, ones, save, split_v2, zeros)
 
 populate({"_internal": vars(_internal), "op": vars(op), "contrib": vars(contrib),
           "linalg": vars(linalg), "image": vars(image), "random": vars(random),

@@ -9,7 +9,7 @@ from ..ops.invoke import invoke
 from .ndarray import NDArray
 
 __all__ = ["array", "empty", "zeros", "ones", "full", "arange", "linspace", "eye", "save", "load",
-           "concatenate", "moveaxis", "onehot_encode", "from_numpy"]
+           "concatenate", "moveaxis", "onehot_encode", "from_numpy", "split_v2"]
 
 
 def _ctx(ctx):
@@ -110,6 +110,18 @@ def moveaxis(tensor, source, destination):
     axes.insert(dst, src)
     from . import op
     return op.transpose(tensor, axes=tuple(axes))
+
+
+def split_v2(ary, indices_or_sections, axis=0, squeeze_axis=False):
+    """Split into equal sections (an int) or at the given indices (a tuple), like numpy.split."""
+    from . import _internal
+    if isinstance(indices_or_sections, (int, np.integer)):
+        out = _internal._split_v2(ary, indices=(), sections=int(indices_or_sections), axis=axis,
+                                  squeeze_axis=squeeze_axis)
+    else:
+        out = _internal._split_v2(ary, indices=(0,) + tuple(indices_or_sections), axis=axis,
+                                  squeeze_axis=squeeze_axis)
+    return out if isinstance(out, list) else [out]
 
 
 def onehot_encode(indices, out):

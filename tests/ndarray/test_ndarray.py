@@ -205,3 +205,9 @@ def test_runtime_features():
     assert features.is_enabled("CUDA") == (mx.num_gpus() > 0)
     with pytest.raises(RuntimeError):
         features.is_enabled("NOT_A_FEATURE")
+
+
+def test_split_v2_sections_and_indices():
+    x = mx.nd.arange(6)
+    assert [p.asnumpy().tolist() for p in mx.nd.split_v2(x, 3)] == [[0, 1], [2, 3], [4, 5]]
+    assert [p.asnumpy().tolist() for p in mx.nd.split_v2(x, (1, 4))] == [[0], [1, 2, 3], [4, 5]]

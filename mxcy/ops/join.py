@@ -1,0 +1,225 @@
+"""Joining and splitting along an axis: Concat, stack, SliceChannel (split), _split_v2, and Pad."""
+import numpy as np
+
+from . import registry
+from ._helpers import norm_axis, store
+from .registry import OpDef, Param
+
+
+def _arg_names(attrs):
+    return [f"arg{i}" for i in range(attrs["num_args"])]
+
+
+def _check_count(attrs, shapes):
+    if attrs["num_args"] < 1 or len(shapes) != attrs["num_args"]:
+        raise ValueError(f"num_args={attrs['num_args']} but {len(shapes)} arrays were given")
+
+
+def _first_out(fn):
+    """Compute for a one-output op whose output is fn(attrs, inputs)."""
+    def compute(attrs, inputs, outputs, reqs):
+        store(outputs[0], fn(attrs, inputs), reqs[0])
+    return compute
+
+
+def _split_outputs(fn):
+    """Compute for a multi-output op: fn(attrs, x) lists the parts, each reshaped to its output."""
+    def compute(attrs, inputs, outputs, reqs):
+        for out, part, req in zip(outputs, fn(attrs, inputs[0]), reqs):
+            store(out, part.reshape(out.shape), req)
+    return compute
+
+
+def _as_list(result):
+    return list(result) if isinstance(result, (list, tuple)) else [result]
+
+
+# --- Concat and stack ---------------------------------------------------------------------------
+
+def _concat_infer(attrs, shapes):
+    _check_count(attrs, shapes)
+    first = shapes[0]
+    axis = norm_axis(attrs["dim"], len(first))
+    for shape in shapes[1:]:
+        if len(shape) != len(first) or any(a != b for i, (a, b) in enumerate(zip(shape, first))
+                                           if i != axis):
+            raise ValueError(f"shapes {list(shapes)} must agree on every dimension but {axis}")
+    total = sum(s[axis] for s in shapes)
+    return shapes, [first[:axis] + (total,) + first[axis + 1:]]
+
+
+def _concat_grad(F, attrs, inputs, outputs, ograds):
+    axis = norm_axis(attrs["dim"], inputs[0].ndim)
+    grads, begin = [], 0
+    for x in inputs:
+        end = begin + x.shape[axis]
+        grads.append(F.slice_axis(ograds[0], axis=axis, begin=begin, end=end))
+        begin = end
+    return grads
+
+
+def _stack_infer(attrs, shapes):
+    _check_count(attrs, shapes)
+    first = shapes[0]
+    if any(s != first for s in shapes):
+        raise ValueError(f"stack needs arrays of one shape, got {list(shapes)}")
+    axis = norm_axis(attrs["axis"], len(first) + 1)
+    return shapes, [first[:axis] + (len(shapes),) + first[axis:]]
+
+
+def _stack_grad(F, attrs, inputs, outputs, ograds):
+    axis = norm_axis(attrs["axis"], inputs[0].ndim + 1)
+    return _as_list(F.split(ograds[0], num_outputs=len(inputs), axis=axis, squeeze_axis=True))
+
+
+_NUM_ARGS = Param("num_args", "int", doc="number of input arrays")
+registry.register(OpDef(
+    "Concat", aliases=("concat",), arguments=_arg_names, key_var_num_args="num_args",
+    params=(_NUM_ARGS, Param("dim", "int", 1, "the dimension to concatenate along")),
+    infer_shape=_concat_infer, gradient=_concat_grad,
+    compute={"cpu": _first_out(lambda attrs, xs: np.concatenate(
+        xs, norm_axis(attrs["dim"], xs[0].ndim)))},
+    doc="Joins input arrays along a given axis."))
+registry.register(OpDef(
+    "stack", arguments=_arg_names, key_var_num_args="num_args",
+    params=(Param("axis", "int", 0, "the axis of the result along which the inputs are stacked"),
+            _NUM_ARGS),
+    infer_shape=_stack_infer, gradient=_stack_grad,
+    compute={"cpu": _first_out(lambda attrs, xs: np.stack(
+        xs, norm_axis(attrs["axis"], xs[0].ndim + 1)))},
+    doc="Joins a sequence of arrays along a new axis."))
+
+
+# --- SliceChannel (split) and _split_v2 -----------------------------------------------------------
+
+def _bounds_shapes(shape, axis, bounds, squeeze):
+    """Output shapes of cutting `shape` into the [start, end) `bounds` along `axis`."""
+    if squeeze:
+        if len(shape) == 1:
+            raise ValueError(f"squeeze_axis on 1-D shape {shape} would make 0-d arrays, which "
+                             "MXNet 1.x does not have")
+        if any(end - start != 1 for start, end in bounds):
+            raise ValueError(f"squeeze_axis needs parts of size 1 along axis {axis}; shape "
+                             f"{shape} is cut into {[end - start for start, end in bounds]}")
+        return [shape[:axis] + shape[axis + 1:]] * len(bounds)
+    return [shape[:axis] + (end - start,) + shape[axis + 1:] for start, end in bounds]
+
+
+def _channel_bounds(attrs, shape):
+    axis, n = norm_axis(attrs["axis"], len(shape)), attrs["num_outputs"]
+    if n < 1 or shape[axis] % n:
+        raise ValueError(f"cannot split axis {axis} of shape {shape} into num_outputs={n} "
+                         "equal parts")
+    step = shape[axis] // n
+    return axis, [(i * step, (i + 1) * step) for i in range(n)]
+
+
+def _v2_bounds(attrs, shape):
+    axis, sections = norm_axis(attrs["axis"], len(shape)), attrs["sections"]
+    size = shape[axis]
+    if sections > 0:
+        if size % sections:
+            raise ValueError(f"sections={sections} does not divide axis {axis} of shape {shape}")
+        starts = list(range(0, size, size // sections))
+    else:
+        starts = list(attrs["indices"])
+    bounds = list(zip(starts, starts[1:] + [size]))
+    if not bounds or any(not 0 <= start < end <= size for start, end in bounds):
+        raise ValueError(f"indices {tuple(starts)} do not cut axis {axis} of shape {shape} into "
+                         "non-empty increasing parts")
+    return axis, bounds
+
+
+def _cut_infer(bounds_of):
+    def infer(attrs, shapes):
+        axis, bounds = bounds_of(attrs, shapes[0])
+        return shapes, _bounds_shapes(shapes[0], axis, bounds, attrs["squeeze_axis"])
+    return infer
+
+
+def _cut(bounds_of):
+    def parts(attrs, x):
+        axis, bounds = bounds_of(attrs, x.shape)
+        return [x[(slice(None),) * axis + (slice(start, end),)] for start, end in bounds]
+    return parts
+
+
+def _join_grad(F, attrs, inputs, outputs, ograds):
+    axis = norm_axis(attrs["axis"], inputs[0].ndim)
+    if attrs["squeeze_axis"]:
+        return [F.stack(*ograds, axis=axis)]
+    return [F.concat(*ograds, dim=axis)]
+
+
+def _n_outputs(attrs):
+    return attrs["sections"] if attrs["sections"] > 0 else len(attrs["indices"])
+
+
+_SQUEEZE = Param("squeeze_axis", "bool", False, "remove the split axis (parts must have size 1)")
+registry.register(OpDef(
+    "SliceChannel", aliases=("split",),
+    params=(Param("num_outputs", "int", doc="number of equal parts"),
+            Param("axis", "int", 1, "axis to split along"), _SQUEEZE),
+    num_outputs=lambda attrs: attrs["num_outputs"],
+    output_names=lambda attrs: [f"output{i}" for i in range(attrs["num_outputs"])],
+    infer_shape=_cut_infer(_channel_bounds), compute={"cpu": _split_outputs(_cut(_channel_bounds))},
+    gradient=_join_grad, doc="Splits an array along an axis into num_outputs equal parts."))
+registry.register(OpDef(
+    "_split_v2",
+    params=(Param("indices", "shape", doc="start of each part along the axis (first is 0)"),
+            Param("axis", "int", 1, "axis to split along"), _SQUEEZE,
+            Param("sections", "int", 0, "number of equal parts; 0 splits at indices")),
+    num_outputs=_n_outputs, infer_shape=_cut_infer(_v2_bounds),
+    compute={"cpu": _split_outputs(_cut(_v2_bounds))}, gradient=_join_grad, public=False,
+    doc="Splits an array along an axis at given indices or into equal sections (split_v2)."))
+
+
+# --- Pad ---------------------------------------------------------------------------------------
+
+def _pad_pairs(attrs, shape):
+    """MXNet's Pad rules: 4-D or 5-D input, no padding of N and C, reflect pads below the size."""
+    width, ndim = attrs["pad_width"], len(shape)
+    if ndim not in (4, 5):
+        raise ValueError(f"Pad supports only 4-D or 5-D input, got shape {shape}")
+    if len(width) != 2 * ndim:
+        raise ValueError(f"pad_width {width} needs 2 values per dimension of shape {shape}")
+    if any(width[:4]):
+        raise ValueError(f"pad_width {width} pads the first two axes, which must stay unpadded")
+    pairs = list(zip(width[::2], width[1::2]))
+    if attrs["mode"] == "reflect" and any(max(p) >= d for p, d in zip(pairs, shape)):
+        raise ValueError(f"reflect padding {width} must be smaller than the input shape {shape}")
+    return pairs
+
+
+def _pad_infer(attrs, shapes):
+    pairs = _pad_pairs(attrs, shapes[0])
+    return shapes, [tuple(d + b + a for d, (b, a) in zip(shapes[0], pairs))]
+
+
+def _pad(attrs, inputs):
+    x, mode = inputs[0], attrs["mode"]
+    pairs = _pad_pairs(attrs, x.shape)
+    if mode == "constant":
+        return np.pad(x, pairs, "constant", constant_values=attrs["constant_value"])
+    return np.pad(x, pairs, mode)
+
+
+def _pad_grad(F, attrs, inputs, outputs, ograds):
+    shape = inputs[0].shape
+    pairs = _pad_pairs(attrs, shape)
+    if attrs["mode"] == "constant":
+        return [F.slice(ograds[0], begin=tuple(b for b, _ in pairs),
+                        end=tuple(b + d for (b, _), d in zip(pairs, shape)))]
+    # edge/reflect: padding an index range gives, per output position, the input it copies
+    sources = [np.pad(np.arange(d), p, attrs["mode"]) for d, p in zip(shape, pairs)]
+    return [F._index_scatter_add(ograds[0], shape=shape, key=np.ix_(*sources))]
+
+
+registry.register(OpDef(
+    "Pad", aliases=("pad",),
+    params=(Param("mode", "str", "constant", "padding type",
+                  choices=("constant", "edge", "reflect")),
+            Param("pad_width", "shape", doc="(before, after) widths for every axis, flattened"),
+            Param("constant_value", "float", 0.0, "fill value of constant padding")),
+    infer_shape=_pad_infer, compute={"cpu": _first_out(_pad)}, gradient=_pad_grad,
+    doc="Pads a 4-D or 5-D array along its spatial axes (constant, edge or reflect)."))
