@@ -20,6 +20,42 @@ def waitall():
     engine.wait_all()
 
 
+def _apply(self, other, op, scalar_op, reverse, out):
+    """self (op) other for an NDArray, scalar or NumPy `other`; `reverse` puts other on the left."""
+    if isinstance(other, NDArray):
+        return invoke(op, [other, self] if reverse else [self, other], _EMPTY, out)[0]
+    if isinstance(other, numeric_types):
+        return invoke(scalar_op, [self], {"scalar": float(other)}, out)[0]
+    if isinstance(other, np.ndarray):
+        other = array_like(other, self)
+        return invoke(op, [other, self] if reverse else [self, other], _EMPTY, out)[0]
+    if out is not None:
+        raise TypeError(f"type {type(other).__name__} not supported")
+    return NotImplemented
+
+
+def _binary_method(op_name, scalar_name, reverse=False, inplace=False):
+    """An operator method: NDArray (op_name, broadcasting) or scalar (scalar_name) on the other side.
+
+    The OpDefs are looked up once, on first use, since this is the hot path of `a + b`. Subclasses
+    (sparse arrays) get their `_binary`/`_rbinary` hooks called instead.
+    """
+    ops = []
+
+    def method(self, other):
+        if inplace:
+            _check_inplace(self)
+        if self.__class__ is not NDArray:
+            if reverse:
+                return self._rbinary(other, op_name, scalar_name)
+            return self._binary(other, op_name, scalar_name, self if inplace else None)
+        if not ops:
+            ops.extend((_get(op_name), _get(scalar_name)))
+        return _apply(self, other, ops[0], ops[1], reverse, self if inplace else None)
+    method.__name__ = op_name
+    return method
+
+
 class NDArray:
     """A fixed-size multidimensional array on a device, computed asynchronously."""
     __slots__ = ("_data", "_var", "_ctx", "_grad", "_grad_req", "_node", "__weakref__")
@@ -164,39 +200,29 @@ class NDArray:
 
     # --- arithmetic -------------------------------------------------------------------------------
     def _binary(self, other, op_name, scalar_name, out=None):
-        if isinstance(other, NDArray):
-            return invoke(_get(op_name), [self, other], _EMPTY, out)[0]
-        if isinstance(other, numeric_types):
-            return invoke(_get(scalar_name), [self], {"scalar": float(other)}, out)[0]
-        if isinstance(other, np.ndarray):
-            return self._binary(array_like(other, self), op_name, scalar_name, out)
-        return NotImplemented
+        """self (op) other by registered op names; the hook sparse subclasses override."""
+        return _apply(self, other, _get(op_name), scalar_name and _get(scalar_name), False, out)
 
     def _rbinary(self, other, op_name, rscalar_name):
-        if isinstance(other, numeric_types):
-            return invoke(_get(rscalar_name), [self], {"scalar": float(other)})[0]
-        if isinstance(other, np.ndarray):
-            return array_like(other, self)._binary(self, op_name, None)
-        return NotImplemented
+        """other (op) self by registered op names; the hook sparse subclasses override."""
+        return _apply(self, other, _get(op_name), _get(rscalar_name), True, None)
 
-    def __add__(self, o): return self._binary(o, "broadcast_add", "_plus_scalar")
-    def __radd__(self, o): return self._binary(o, "broadcast_add", "_plus_scalar")
-    def __sub__(self, o): return self._binary(o, "broadcast_sub", "_minus_scalar")
-    def __rsub__(self, o): return self._rbinary(o, "broadcast_sub", "_rminus_scalar")
-    def __mul__(self, o): return self._binary(o, "broadcast_mul", "_mul_scalar")
-    def __rmul__(self, o): return self._binary(o, "broadcast_mul", "_mul_scalar")
-    def __truediv__(self, o): return self._binary(o, "broadcast_div", "_div_scalar")
-    def __rtruediv__(self, o): return self._rbinary(o, "broadcast_div", "_rdiv_scalar")
-    def __mod__(self, o): return self._binary(o, "broadcast_mod", "_mod_scalar")
-    def __rmod__(self, o): return self._rbinary(o, "broadcast_mod", "_rmod_scalar")
-    def __pow__(self, o): return self._binary(o, "broadcast_power", "_power_scalar")
-    def __rpow__(self, o): return self._rbinary(o, "broadcast_power", "_rpower_scalar")
-    def __eq__(self, o): return self._binary(o, "broadcast_equal", "_equal_scalar")
-    def __ne__(self, o): return self._binary(o, "broadcast_not_equal", "_not_equal_scalar")
-    def __gt__(self, o): return self._binary(o, "broadcast_greater", "_greater_scalar")
-    def __ge__(self, o): return self._binary(o, "broadcast_greater_equal", "_greater_equal_scalar")
-    def __lt__(self, o): return self._binary(o, "broadcast_lesser", "_lesser_scalar")
-    def __le__(self, o): return self._binary(o, "broadcast_lesser_equal", "_lesser_equal_scalar")
+    __add__ = __radd__ = _binary_method("broadcast_add", "_plus_scalar")
+    __sub__ = _binary_method("broadcast_sub", "_minus_scalar")
+    __rsub__ = _binary_method("broadcast_sub", "_rminus_scalar", reverse=True)
+    __mul__ = __rmul__ = _binary_method("broadcast_mul", "_mul_scalar")
+    __truediv__ = _binary_method("broadcast_div", "_div_scalar")
+    __rtruediv__ = _binary_method("broadcast_div", "_rdiv_scalar", reverse=True)
+    __mod__ = _binary_method("broadcast_mod", "_mod_scalar")
+    __rmod__ = _binary_method("broadcast_mod", "_rmod_scalar", reverse=True)
+    __pow__ = _binary_method("broadcast_power", "_power_scalar")
+    __rpow__ = _binary_method("broadcast_power", "_rpower_scalar", reverse=True)
+    __eq__ = _binary_method("broadcast_equal", "_equal_scalar")
+    __ne__ = _binary_method("broadcast_not_equal", "_not_equal_scalar")
+    __gt__ = _binary_method("broadcast_greater", "_greater_scalar")
+    __ge__ = _binary_method("broadcast_greater_equal", "_greater_equal_scalar")
+    __lt__ = _binary_method("broadcast_lesser", "_lesser_scalar")
+    __le__ = _binary_method("broadcast_lesser_equal", "_lesser_equal_scalar")
 
     def __floordiv__(self, o):
         return (self / o).floor()
@@ -213,18 +239,11 @@ class NDArray:
     def __abs__(self):
         return invoke(_get("abs"), [self], _EMPTY)[0]
 
-    def _inplace(self, other, op_name, scalar_name):
-        _check_inplace(self)
-        result = self._binary(other, op_name, scalar_name, out=self)
-        if result is NotImplemented:
-            raise TypeError(f"type {type(other).__name__} not supported")
-        return self
-
-    def __iadd__(self, o): return self._inplace(o, "broadcast_add", "_plus_scalar")
-    def __isub__(self, o): return self._inplace(o, "broadcast_sub", "_minus_scalar")
-    def __imul__(self, o): return self._inplace(o, "broadcast_mul", "_mul_scalar")
-    def __itruediv__(self, o): return self._inplace(o, "broadcast_div", "_div_scalar")
-    def __imod__(self, o): return self._inplace(o, "broadcast_mod", "_mod_scalar")
+    __iadd__ = _binary_method("broadcast_add", "_plus_scalar", inplace=True)
+    __isub__ = _binary_method("broadcast_sub", "_minus_scalar", inplace=True)
+    __imul__ = _binary_method("broadcast_mul", "_mul_scalar", inplace=True)
+    __itruediv__ = _binary_method("broadcast_div", "_div_scalar", inplace=True)
+    __imod__ = _binary_method("broadcast_mod", "_mod_scalar", inplace=True)
 
     def __ifloordiv__(self, o):
         self[:] = self // o

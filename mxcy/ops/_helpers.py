@@ -1,11 +1,7 @@
 """Small pieces shared by the operator families: write-request handling and shape rules."""
-import contextlib
-
 import numpy as np
 
-from ..kernels.common import REQ_ADD, REQ_NULL
-
-_NO_CONTEXT = contextlib.nullcontext()
+from ..kernels.common import REQ_ADD, REQ_NULL, REQ_WRITE
 
 __all__ = ["store", "ufunc_compute", "broadcast_shape", "norm_axis", "norm_axes", "quiet"]
 
@@ -19,16 +15,37 @@ def store(out, value, req):
 
 
 def ufunc_compute(fn, quiet_fp=False):
-    """Compute for an op that is one NumPy function of its inputs; ufuncs write the output directly."""
+    """Compute for an op that is one NumPy function of its inputs; ufuncs write the output directly.
+
+    This is the body of most small ops, so the common case (a ufunc, write request) is one call.
+    """
     direct = isinstance(fn, np.ufunc)
 
-    def compute(attrs, inputs, outputs, reqs):
+    def general(attrs, inputs, outputs, reqs):
         req = reqs[0]
-        with np.errstate(all="ignore") if quiet_fp else _NO_CONTEXT:
-            if direct and req != REQ_ADD and req != REQ_NULL:
-                fn(*inputs, out=outputs[0], casting="unsafe")
+        if direct and req != REQ_ADD and req != REQ_NULL:
+            fn(*inputs, out=outputs[0], casting="unsafe")
+        else:
+            store(outputs[0], fn(*inputs), req)
+
+    if quiet_fp:
+        def compute(attrs, inputs, outputs, reqs):
+            with np.errstate(all="ignore"):
+                general(attrs, inputs, outputs, reqs)
+    elif direct and fn.nin == 2:
+        def compute(attrs, inputs, outputs, reqs):
+            if reqs[0] == REQ_WRITE:
+                fn(inputs[0], inputs[1], out=outputs[0], casting="unsafe")
             else:
-                store(outputs[0], fn(*inputs), req)
+                general(attrs, inputs, outputs, reqs)
+    elif direct and fn.nin == 1:
+        def compute(attrs, inputs, outputs, reqs):
+            if reqs[0] == REQ_WRITE:
+                fn(inputs[0], out=outputs[0], casting="unsafe")
+            else:
+                general(attrs, inputs, outputs, reqs)
+    else:
+        compute = general
     compute.__name__ = getattr(fn, "__name__", "compute")
     return compute
 
@@ -45,7 +62,7 @@ def quiet(fn):
 def broadcast_shape(a, b):
     """MXNet/NumPy broadcasting of two shapes; ValueError naming both when incompatible."""
     if a == b:
-        return tuple(a)
+        return a
     la, lb = len(a), len(b)
     n = max(la, lb)
     a = (1,) * (n - la) + tuple(a)

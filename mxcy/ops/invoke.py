@@ -4,6 +4,8 @@ This is the hot path of `a + b`; keep it free of work that does not need doing p
 """
 from functools import partial
 
+import numpy as np
+
 from .. import engine, storage
 from .. import random as _random
 from ..base import MXNetError
@@ -14,6 +16,7 @@ __all__ = ["invoke", "infer"]
 
 _ag = None  # mxcy.autograd, bound on first use to avoid an import cycle
 _NDArray = None
+_empty = np.empty
 
 
 def _bind():
@@ -46,30 +49,49 @@ def invoke(op, inputs, attrs, out=None, ctx=None, req=REQ_WRITE):
     """
     if _NDArray is None:
         _bind()
+    datas, in_shapes, in_types = [], [], []
     if inputs:
         ctx = inputs[0]._ctx
         for x in inputs:
             if x._ctx is not ctx and x._ctx != ctx:
                 raise MXNetError(f"{op.name}: all inputs must be on one context; got "
                                  f"{', '.join(str(i._ctx) for i in inputs)}")
+            d = x._data
+            datas.append(d)
+            in_shapes.append(d.shape)
+            in_types.append(d.dtype)
     compute = op.compute.get(ctx.device_type)
     if compute is None:
         raise MXNetError(f"{op.name}: not implemented on {ctx}")
-    in_shapes = [x._data.shape for x in inputs]
-    out_shapes, out_types = infer(op, attrs, in_shapes, [x._data.dtype for x in inputs])
-    n_args = len(inputs) - len(op.aux)
+    out_shapes, out_types = infer(op, attrs, in_shapes, in_types)
     if out is None:
-        outputs = [_NDArray(storage.alloc(s, t, ctx), ctx) for s, t in zip(out_shapes, out_types)]
+        if ctx.device_type == "cpu":
+            outputs = [_NDArray(_empty(s, t), ctx) for s, t in zip(out_shapes, out_types)]
+        else:
+            outputs = [_NDArray(storage.alloc(s, t, ctx), ctx) for s, t in zip(out_shapes, out_types)]
     else:
         outputs = [out] if isinstance(out, _NDArray) else list(out)
         _check_out(op, outputs, out_shapes, out_types, ctx)
     if op.random:
         attrs = dict(attrs, __key__=_random.next_key(ctx))
-    reads, writes = _vars(op, inputs, n_args, outputs)
-    fn = partial(compute, attrs, [x._data for x in inputs], [o._data for o in outputs],
-                 (req,) * len(outputs))
-    engine.push(fn, reads, writes, ctx, 0, op.name)
-    if _ag._recording() and op.gradient is not None:
+    n_args = len(inputs) - len(op.aux)
+    if len(outputs) == 1 and n_args == len(inputs) and not op.mutate_inputs:
+        w = outputs[0]._var
+        writes = (w,)
+        if len(inputs) == 1:
+            a = inputs[0]._var
+            reads = () if a is w else (a,)
+        elif len(inputs) == 2:
+            a, b = inputs[0]._var, inputs[1]._var
+            reads = (() if a is w else (a,)) if a is b else \
+                (b,) if a is w else (a,) if b is w else (a, b)
+        else:
+            reads = tuple({x._var: None for x in inputs if x._var is not w})
+    else:
+        reads, writes = _vars(op, inputs, n_args, outputs)
+    engine.push(partial(compute, attrs, datas, [o._data for o in outputs], (req,) * len(outputs)),
+                reads, writes, ctx, 0, op.name)
+    if _ag._local.recording and op.gradient is not None:
         _ag._record(op, attrs, inputs[:n_args], outputs)
     return outputs
 
@@ -91,20 +113,8 @@ def _check_out(op, outputs, out_shapes, out_types, ctx):
 def _vars(op, inputs, n_args, outputs):
     """Engine read/write sets: each var once, a var both read and written counted as written."""
     writes = [o._var for o in outputs]
-    for x in inputs[n_args:]:  # aux states (BatchNorm's moving stats) are updated in place
-        writes.append(x._var)
-    for i in op.mutate_inputs:
-        writes.append(inputs[i]._var)
-    if len(writes) == 1:
-        w = writes[0]
-        if len(inputs) == 2:
-            a, b = inputs[0]._var, inputs[1]._var
-            reads = () if a is w and b is w else (b,) if a is w or a is b else \
-                (a,) if b is w else (a, b)
-            return reads, (w,)
-        if len(inputs) == 1:
-            a = inputs[0]._var
-            return (() if a is w else (a,)), (w,)
+    writes += [x._var for x in inputs[n_args:]]  # aux states (BatchNorm's moving stats) update in place
+    writes += [inputs[i]._var for i in op.mutate_inputs]
     writes = tuple(dict.fromkeys(writes))
     wset = set(writes)
     reads = tuple(v for v in dict.fromkeys(x._var for x in inputs[:n_args]) if v not in wset)

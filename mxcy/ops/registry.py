@@ -89,8 +89,12 @@ class Param:
 
 def same_type(attrs, in_types):
     """Default type rule: every input and output share one type (MXNet does not promote)."""
-    known = None
+    known = in_types[0] if in_types else None
+    if len(in_types) == 2 and in_types[1] is known and known is not None:
+        return in_types, known
     for t in in_types:
+        if t is known:
+            continue
         if t is not None:
             if known is None:
                 known = t
