@@ -6,7 +6,18 @@ engine worker runs it: the same seed gives the same numbers on the threaded and 
 import itertools
 import threading
 
-__all__ = ["seed", "next_key"]
+__all__ = ["seed", "next_key", "uniform", "normal", "randn", "poisson", "exponential", "gamma",
+           "multinomial", "negative_binomial", "generalized_negative_binomial", "shuffle",
+           "randint"]
+_SAMPLERS = frozenset(__all__[2:])
+
+
+def __getattr__(name):
+    # mx.random.uniform is mx.nd.random.uniform; imported lazily because ops.invoke imports us.
+    if name in _SAMPLERS:
+        from .ndarray import random as nd_random
+        return getattr(nd_random, name)
+    raise AttributeError(f"module 'mxcy.random' has no attribute {name!r}")
 
 _lock = threading.Lock()
 _streams = {}

@@ -10,6 +10,7 @@ populate({"_internal": vars(_internal), "op": vars(op), "contrib": vars(contrib)
           "linalg": vars(linalg), "image": vars(image), "random": vars(random),
           "sparse": vars(sparse)})
 globals().update({k: v for k, v in vars(op).items() if not k.startswith("__")})
+from .sparse import cast_storage  # noqa: E402,F401
 from .methods import attach_methods  # noqa: E402
 
 attach_methods(NDArray, vars(op))

@@ -1,5 +1,6 @@
 """Operator records, one module per family; importing this package registers them all."""
 from . import registry  # noqa: F401
 from . import binary, unary, reshape, index, init  # noqa: F401
+from . import random, sparse  # noqa: F401
 from . import reduce, sort, matrix  # noqa: F401
 from . import shape, join, gather  # noqa: F401

@@ -1,5 +1,5 @@
 """The registry itself: parameter parsing from Python values and MXNet's JSON strings, generated
-functions, and that every registered operator has a test spec somewhere in tests/ops."""
+functions, and that every registered operator has a test spec in tests/ops or tests/ndarray."""
 import importlib
 import inspect
 import pkgutil
@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import mxcy as mx
+import tests.ndarray
 import tests.ops
 from mxcy.ops import registry
 from mxcy.ops.registry import Param
@@ -55,9 +56,11 @@ def test_duplicate_registration_is_refused():
 
 def _all_specs():
     specs, exempt = {}, {}
-    for info in pkgutil.iter_modules(tests.ops.__path__):
-        if info.name.startswith("test_"):
-            module = importlib.import_module(f"tests.ops.{info.name}")
+    for package in (tests.ops, tests.ndarray):
+        for info in pkgutil.iter_modules(package.__path__):
+            if not info.name.startswith("test_"):
+                continue
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
             for spec in getattr(module, "SPECS", ()):
                 specs[spec.name] = spec
             exempt.update(getattr(module, "NO_SPEC", {}))
