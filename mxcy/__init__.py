@@ -5,11 +5,11 @@
 __version__ = "1.9.1"  # the MXNet API level mxcy implements; code compares against it
 __mxcy_version__ = "0.1.0"
 
-from . import base, engine, context, runtime, random, autograd  # noqa: E402
+from . import base, engine, context, runtime, random, autograd, test_utils  # noqa: E402
 from .base import MXNetError  # noqa: E402
 from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus  # noqa: E402
 from . import ndarray  # noqa: E402
 from . import ndarray as nd  # noqa: E402
 
-__all__ = ["nd", "ndarray", "autograd", "engine", "context", "runtime", "random", "base",
+__all__ = ["nd", "ndarray", "autograd", "test_utils", "engine", "context", "runtime", "random", "base",
            "MXNetError", "Context", "cpu", "gpu", "cpu_pinned", "current_context", "num_gpus"]
