@@ -10,6 +10,9 @@ from .base import MXNetError  # noqa: E402
 from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus  # noqa: E402
 from . import ndarray  # noqa: E402
 from . import ndarray as nd  # noqa: E402
+from . import operator  # noqa: E402
 
-__all__ = ["nd", "ndarray", "autograd", "test_utils", "engine", "context", "runtime", "random", "base",
+nd.Custom = operator.Custom
+
+__all__ = ["nd", "ndarray", "autograd", "test_utils", "operator", "engine", "context", "runtime", "random", "base",
            "MXNetError", "Context", "cpu", "gpu", "cpu_pinned", "current_context", "num_gpus"]

@@ -99,6 +99,23 @@ def _record(op, attrs, inputs, outputs):
         out._node = (node, i)
 
 
+class _PythonOp:
+    """Stands in for an OpDef on the tape for gradients written in Python (Function, Custom)."""
+    __slots__ = ("name", "_backward")
+
+    def __init__(self, name, backward_fn):
+        self.name, self._backward = name, backward_fn
+
+    def gradient(self, F, attrs, inputs, outputs, ograds):
+        with pause(is_training()):
+            return self._backward(ograds)
+
+
+def record_python(name, inputs, outputs, backward_fn):
+    """Put a node on the tape whose gradient is backward_fn(out_grads) -> one grad per input."""
+    _record(_PythonOp(name, backward_fn), {}, inputs, outputs)
+
+
 def attach_grad(array, grad_req="write", stype=None):
     from .ndarray import zeros
     if grad_req not in ("write", "add", "null"):
@@ -240,16 +257,9 @@ class Function:
         single = not isinstance(outputs, (list, tuple))
         outs = [outputs] if single else list(outputs)
         if _recording():
-            func = self
-
-            class _CustomOp:
-                name = type(func).__name__
-
-                @staticmethod
-                def gradient(F, attrs, ins, outs_, ograds):
-                    with pause(is_training()):
-                        res = func.backward(*ograds)
-                    return list(res) if isinstance(res, (list, tuple)) else [res]
+            def backward_fn(ograds):
+                res = self.backward(*ograds)
+                return list(res) if isinstance(res, (list, tuple)) else [res]
             outs = [o.detach() for o in outs]
-            _record(_CustomOp, {}, list(inputs), outs)
+            record_python(type(self).__name__, list(inputs), outs, backward_fn)
         return outs[0] if single else outs

@@ -159,3 +159,33 @@ def test_mark_variables():
         y = x * x * x
     y.backward()
     assert g.asnumpy().tolist() == [12.0]
+
+
+def test_custom_operator_forward_backward_and_kwargs():
+    @mx.operator.register("scaled_square")
+    class ScaledSquareProp(mx.operator.CustomOpProp):
+        def __init__(self, scale):
+            super().__init__(need_top_grad=True)
+            self.scale = float(scale)  # MXNet passes keyword arguments as strings
+
+        def create_operator(self, ctx, shapes, dtypes):
+            scale = self.scale
+
+            class ScaledSquare(mx.operator.CustomOp):
+                def forward(self, is_train, req, in_data, out_data, aux):
+                    self.assign(out_data[0], req[0], in_data[0] * in_data[0] * scale)
+
+                def backward(self, req, out_grad, in_data, out_data, in_grad, aux):
+                    self.assign(in_grad[0], req[0], out_grad[0] * in_data[0] * (2 * scale))
+            return ScaledSquare()
+
+    x = mx.nd.array([1.0, -2.0, 3.0])
+    x.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.Custom(x, op_type="scaled_square", scale=1.5)
+    assert y.asnumpy().tolist() == [1.5, 6.0, 13.5]
+    y.backward(mx.nd.array([1.0, 1.0, 2.0]))
+    assert x.grad.asnumpy().tolist() == [3.0, -6.0, 18.0]
+    assert "scaled_square" in mx.operator.get_all_registered_operators()
+    with pytest.raises(mx.MXNetError, match="not registered"):
+        mx.nd.Custom(x, op_type="nope")

@@ -1,0 +1,128 @@
+"""mx.operator: operators written in Python (CustomOp, CustomOpProp, register) and mx.nd.Custom.
+
+The user's forward and backward run in the calling thread on NDArrays, so they may read values
+(asnumpy) freely; the NDArray ops they call go through the engine as usual.
+"""
+from . import autograd
+from .base import MXNetError
+from .ndarray import NDArray, empty
+
+__all__ = ["CustomOp", "CustomOpProp", "register", "get_all_registered_operators", "Custom"]
+
+_PROPS = {}
+
+
+class CustomOp:
+    """Base class of a Python operator: override forward and backward."""
+
+    def forward(self, is_train, req, in_data, out_data, aux):
+        raise NotImplementedError
+
+    def backward(self, req, out_grad, in_data, out_data, in_grad, aux):
+        raise NotImplementedError
+
+    def assign(self, dst, req, src):
+        """Write src into dst under write request req ('null', 'write', 'inplace' or 'add')."""
+        if req == "null":
+            return
+        if req in ("write", "inplace"):
+            dst[:] = src
+        elif req == "add":
+            dst[:] = dst + src
+        else:
+            raise MXNetError(f"CustomOp.assign: unknown req {req!r}")
+
+
+class CustomOpProp:
+    """Describes a Python operator: its inputs, outputs, shapes and types, and how to create it."""
+
+    def __init__(self, need_top_grad=True):
+        self.need_top_grad_ = need_top_grad
+
+    def infer_shape(self, in_shape):
+        return in_shape, (in_shape[0],) * len(self.list_outputs()), ()
+
+    def infer_type(self, in_type):
+        t = in_type[0]
+        return in_type, [t] * len(self.list_outputs()), [t] * len(self.list_auxiliary_states())
+
+    def infer_storage_type(self, in_stype):
+        return in_stype, ["default"] * len(self.list_outputs()), \
+            ["default"] * len(self.list_auxiliary_states())
+
+    def list_arguments(self):
+        return ["data"]
+
+    def list_outputs(self):
+        return ["output"]
+
+    def list_auxiliary_states(self):
+        return []
+
+    def declare_backward_dependency(self, out_grad, in_data, out_data):
+        deps = list(out_grad) if self.need_top_grad_ else []
+        return deps + list(in_data) + list(out_data)
+
+    def create_operator(self, ctx, in_shapes, in_dtypes):
+        return CustomOp()
+
+
+def register(reg_name):
+    """Class decorator registering a CustomOpProp subclass under `reg_name` (the op_type)."""
+    def do_register(prop_cls):
+        if not (isinstance(prop_cls, type) and issubclass(prop_cls, CustomOpProp)):
+            raise MXNetError(f"register({reg_name!r}): expected a CustomOpProp subclass")
+        _PROPS[reg_name] = prop_cls
+        return prop_cls
+    return do_register
+
+
+def get_all_registered_operators():
+    return list(_PROPS)
+
+
+def _make_prop(op_type, kwargs):
+    prop_cls = _PROPS.get(op_type)
+    if prop_cls is None:
+        raise MXNetError(f"Custom: op_type {op_type!r} is not registered; registered: "
+                         f"{sorted(_PROPS)}")
+    # MXNet hands every keyword to the property class as a string.
+    return prop_cls(**{k: str(v) for k, v in kwargs.items()})
+
+
+def Custom(*data, op_type=None, out=None, name=None, **kwargs):
+    """Run the Python operator registered as `op_type` on NDArrays `data`."""
+    if op_type is None:
+        raise MXNetError("Custom: op_type is required")
+    prop = _make_prop(op_type, kwargs)
+    args, aux_names = prop.list_arguments(), prop.list_auxiliary_states()
+    if len(data) != len(args) + len(aux_names):
+        raise MXNetError(f"Custom({op_type}): expects inputs {args + aux_names}, got {len(data)} arrays")
+    for x in data:
+        if not isinstance(x, NDArray):
+            raise MXNetError(f"Custom({op_type}): inputs must be NDArrays, got {type(x).__name__}")
+    in_data, aux = list(data[:len(args)]), list(data[len(args):])
+    in_shapes, out_shapes, _ = _triple(prop.infer_shape([x.shape for x in in_data]))
+    _, out_types, _ = _triple(prop.infer_type([x.dtype for x in in_data]))
+    ctx = in_data[0].context if in_data else None
+    outputs = [empty(tuple(s), ctx=ctx, dtype=t) for s, t in zip(out_shapes, out_types)]
+    op = prop.create_operator(ctx, [list(s) for s in in_shapes], [x.dtype for x in in_data])
+    with autograd.pause(autograd.is_training()):
+        op.forward(autograd.is_training(), ["write"] * len(outputs), in_data, outputs, aux)
+    if autograd.is_recording():
+        def backward_fn(ograds):
+            in_grad = [empty(x.shape, ctx=ctx, dtype=x.dtype) for x in in_data]
+            op.backward(["write"] * len(in_grad), ograds, in_data, outputs, in_grad, aux)
+            return in_grad
+        outputs = [o.detach() for o in outputs]
+        autograd.record_python(f"Custom({op_type})", in_data, outputs, backward_fn)
+    if out is not None:
+        for dst, src in zip(out if isinstance(out, (list, tuple)) else [out], outputs):
+            dst[:] = src
+        return out
+    return outputs[0] if len(outputs) == 1 else outputs
+
+
+def _triple(result):
+    result = list(result)
+    return (result + [[]] * (3 - len(result)))[:3]
