@@ -1,0 +1,1 @@
+"""Testing support for code built on mxcy (needs hypothesis): see mxcy.testing.strategies."""
