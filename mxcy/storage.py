@@ -2,6 +2,8 @@
 
 NumPy's allocator already reuses freed blocks and numba pools device memory, so no pool of our own.
 """
+import os
+
 import numpy as np
 
 from .base import MXNetError
@@ -10,6 +12,8 @@ __all__ = ["alloc", "to_host", "from_host", "copy_between"]
 
 
 def _cuda():
+    # Small launches are normal here (tiny arrays); numba would warn about occupancy on each one.
+    os.environ.setdefault("NUMBA_CUDA_LOW_OCCUPANCY_WARNINGS", "0")
     from numba import cuda
     return cuda
 

@@ -66,6 +66,9 @@ def set_item(array, key, value):
             and value.shape == array.shape:
         value.copyto(array) if value is not array else None
         return
+    if array._ctx.device_type == "gpu" and _is_full(key):
+        _set_all_gpu(array, value)
+        return
     key = normalize_key(key)
     target = _target_shape(array.shape, key, "__setitem__")
     if isinstance(value, NDArray):
@@ -108,3 +111,26 @@ def reshape_view(array, shape, reverse=False, **kwargs):
         return invoke(registry.get("Reshape"), [array], {"shape": new_shape, "reverse": False})[0]
     return NDArray(array._data.reshape(new_shape), array._ctx, array._var)
 
+
+
+def _is_full(key):
+    return key is Ellipsis or (isinstance(key, slice) and key == slice(None))
+
+
+def _set_all_gpu(array, value):
+    """x[:] = value on a GPU: a device fill for scalars, a copy for arrays (broadcast on the host)."""
+    from .. import storage
+    if isinstance(value, numeric_types):
+        op = registry.get("_full")
+        invoke(op, [], op.parse_attrs({"shape": array.shape, "value": value,
+                                       "dtype": array._data.dtype.name}), out=array, ctx=array._ctx)
+        return
+    if isinstance(value, NDArray):
+        if value.shape == array.shape:
+            value.copyto(array)
+            return
+        value = value.asnumpy()
+    values = np.asarray(value, dtype=array._data.dtype)
+    _check_broadcast(values.shape, array.shape, slice(None), array.shape)
+    source = storage.from_host(np.broadcast_to(values, array.shape), array._ctx)
+    NDArray(source, array._ctx).copyto(array)

@@ -5,7 +5,7 @@ generated from it.
 """
 import numpy as np
 
-from . import registry
+from . import _gpu, registry
 from ._helpers import broadcast_shape, ufunc_compute
 from .registry import OpDef, Param
 
@@ -101,7 +101,7 @@ _SCALAR = Param("scalar", "float", 1.0, "scalar input value")
 
 
 def _register_pair(name, fn, grad, quiet_fp, logic):
-    compute = {"cpu": ufunc_compute(fn, quiet_fp)}
+    compute = {"cpu": ufunc_compute(fn, quiet_fp), "gpu": _gpu.binary(name)}
     b_grad = _zero_gradient if logic else _binary_gradient(grad)
     doc = f"Elementwise {name} of two arrays"
     registry.register(OpDef(f"broadcast_{name}", arguments=("lhs", "rhs"),
@@ -136,7 +136,7 @@ def _register_pair(name, fn, grad, quiet_fp, logic):
                 return _fn(x, s)
         registry.register(OpDef(
             scalar_name, params=(_SCALAR,), infer_shape=_unary_infer, public=False,
-            compute={"cpu": _scalar_compute(sfn)},
+            compute={"cpu": _scalar_compute(sfn), "gpu": _gpu.scalar(name, reverse)},
             gradient=_zero_gradient if logic else _scalar_gradient(grad, reverse),
             doc=f"Elementwise {name} of an array and a scalar" + (" (scalar first)." if reverse else ".")))
 

@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from . import registry
+from . import _gpu, registry
 from ._helpers import store
 from .registry import OpDef, Param
 
@@ -28,7 +28,8 @@ def _shape_rule(attrs, shapes):
 def _creation(name, params, shape_rule, values, doc):
     registry.register(OpDef(name, arguments=(), params=params + (_CTX, _DTYPE),
                             infer_shape=shape_rule, infer_type=_type_from_attr,
-                            compute={"cpu": _fill_compute(values)}, public=False, doc=doc))
+                            compute={"cpu": _fill_compute(values), "gpu": _gpu.creation(values)},
+                            public=False, doc=doc))
 
 
 _SHAPE = Param("shape", "shape", (), "output shape")

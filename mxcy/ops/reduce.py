@@ -4,7 +4,7 @@ Axis reductions are one table row each: the NumPy reduction and the gradient rul
 """
 import numpy as np
 
-from . import registry
+from . import _gpu, registry
 from ._helpers import norm_axes, norm_axis, store
 from .binary import unbroadcast
 from .registry import OpDef, Param
@@ -132,7 +132,8 @@ def _reduce_gradient(rule):
 for _name, (_fn, _aliases, _rule) in _REDUCE.items():
     registry.register(OpDef(
         _name, aliases=_aliases, params=_REDUCE_PARAMS, infer_shape=_reduce_shape(_name),
-        compute={"cpu": _reduce_compute(_fn)}, gradient=_reduce_gradient(_rule),
+        compute={"cpu": _reduce_compute(_fn), "gpu": _gpu.reduction(_name)},
+        gradient=_reduce_gradient(_rule),
         doc=f"Computes the {_name} of array elements over given axes."))
 
 

@@ -1,7 +1,7 @@
 """Reshape with MXNet's special shape codes, and Cast: the two ops NDArray methods rely on directly."""
 import numpy as np
 
-from . import registry
+from . import _gpu, registry
 from ._helpers import store
 from .registry import OpDef, Param
 
@@ -100,7 +100,7 @@ registry.register(OpDef(
     "Reshape", aliases=("reshape",),
     params=(Param("shape", "shape", (), "target shape with MXNet's codes 0, -1, -2, -3, -4"),
             Param("reverse", "bool", False, "match special codes from right to left")),
-    infer_shape=_reshape_infer, compute={"cpu": _reshape_compute},
+    infer_shape=_reshape_infer, compute={"cpu": _reshape_compute, "gpu": _gpu.copy},
     gradient=lambda F, attrs, inputs, outputs, ograds: [F.reshape_like(ograds[0], inputs[0])],
     doc="Reshapes the input array, keeping its values in C order."))
 
@@ -116,7 +116,7 @@ def _cast_compute(attrs, inputs, outputs, reqs):
 registry.register(OpDef(
     "Cast", aliases=("cast",), params=(Param("dtype", "dtype", "float32", "output type"),),
     infer_shape=lambda attrs, shapes: (shapes, [shapes[0]]), infer_type=_cast_type,
-    compute={"cpu": _cast_compute},
+    compute={"cpu": _cast_compute, "gpu": _gpu.copy},
     gradient=lambda F, attrs, inputs, outputs, ograds: [
         F.Cast(ograds[0], dtype=np.dtype(inputs[0].dtype).name)],
     doc="Casts all elements of the input to a new type."))

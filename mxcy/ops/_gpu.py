@@ -1,0 +1,76 @@
+"""GPU computes of the elementwise, creation, reshape/cast and reduction ops: kernels.elemwise_gpu's drivers
+as fn(attrs, inputs, outputs, reqs). numba.cuda is imported on the first call: mxcy imports without CUDA."""
+import numpy as np
+
+from ..kernels.elemwise_common import UNARY_FUNCS
+
+_kernels = None
+
+
+def _k():
+    global _kernels
+    if _kernels is None:
+        from ..kernels import elemwise_gpu
+        _kernels = elemwise_gpu
+    return _kernels
+
+
+def copy(attrs, inputs, outputs, reqs):
+    """Output 0 (req)= input 0 in C order, cast to the output's dtype: Reshape, Cast, _copy, BlockGrad."""
+    _k().copy_gpu(inputs[0], outputs[0], reqs[0])
+
+
+def unary_entries(name):
+    """{"gpu": compute} for the unary op `name`, or {} when it has no CUDA formula (erfinv, _digamma)."""
+    if name in ("_copy", "BlockGrad"):
+        return {"gpu": copy}
+    if name in ("zeros_like", "ones_like"):
+        value = 1 if name == "ones_like" else 0
+
+        def compute(attrs, inputs, outputs, reqs):
+            _k().fill_gpu(outputs[0], value, reqs[0])
+    elif name in UNARY_FUNCS:
+        def compute(attrs, inputs, outputs, reqs):
+            _k().unary_gpu(name, inputs[0], outputs[0], reqs[0])
+    else:
+        return {}
+    return {"gpu": compute}
+
+
+def binary(name):
+    """Compute of broadcast_<name> and its equal-shape forms (name is a key of BINARY_FUNCS)."""
+    def compute(attrs, inputs, outputs, reqs):
+        _k().binary_gpu(name, inputs[0], inputs[1], outputs[0], reqs[0])
+    return compute
+
+
+def scalar(name, reverse):
+    """Compute of x <name> scalar, or scalar <name> x when `reverse`."""
+    def compute(attrs, inputs, outputs, reqs):
+        _k().scalar_gpu(name, inputs[0], attrs["scalar"], outputs[0], reverse, reqs[0])
+    return compute
+
+
+def creation(value_of):
+    """Compute of an input-less creation op with values value_of(attrs): a scalar is filled on the device; an
+    array (arange, linspace, eye) is built on the host and copied over."""
+    def compute(attrs, inputs, outputs, reqs):
+        k, out = _k(), outputs[0]
+        value = value_of(attrs)
+        if np.ndim(value) == 0:
+            k.fill_gpu(out, value, reqs[0])
+        else:
+            from numba import cuda
+            host = np.ascontiguousarray(np.reshape(value, out.shape).astype(out.dtype))
+            k.copy_gpu(cuda.to_device(host), out, reqs[0])
+    return compute
+
+
+def reduction(kind):
+    """Compute of reduce.py's op `kind` (sum, mean, prod, max, min, nansum, nanprod) with its axis/exclude
+    attributes."""
+    def compute(attrs, inputs, outputs, reqs):
+        from .reduce import reduce_axes
+        x = inputs[0]
+        _k().reduce_gpu(x, outputs[0], reduce_axes(x.shape, attrs["axis"], attrs["exclude"]), kind, reqs[0])
+    return compute

@@ -1,0 +1,127 @@
+"""mx.nd on mx.gpu(0) (the CUDA simulator when no GPU is present) gives what it gives on mx.cpu(): elementwise
+math, broadcasting and scalar operators, creation, cast, reshape and copies."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import mxcy as mx
+from mxcy.kernels.common import REQ_ADD
+from mxcy.ops import registry
+from mxcy.ops.invoke import invoke
+
+pytestmark = pytest.mark.cuda
+
+X = np.array([[-2.5, -1.0, -0.5, 0.0], [0.5, 1.5, 2.0, 3.7], [4.0, -3.0, 0.25, 1.0]], np.float32)
+ROW = np.array([1.5, -2.0, 3.0, 0.5], np.float32)
+XI = np.array([[-7, -2, 0, 3], [5, 8, -1, 2], [1, 4, 9, -6]], np.int32)
+ROWI = np.array([3, -2, 4, 1], np.int32)
+
+# name -> f(ctx) building an NDArray on ctx; run on gpu(0) and on cpu(0) and compared.
+CASES = {
+    "exp": lambda c: mx.nd.exp(mx.nd.array(X, ctx=c)),
+    "log": lambda c: mx.nd.log(mx.nd.abs(mx.nd.array(X, ctx=c)) + 0.1),
+    "sigmoid_relu_tanh": lambda c: mx.nd.sigmoid(mx.nd.array(X, ctx=c)) + mx.nd.relu(mx.nd.array(X, ctx=c))
+    * mx.nd.tanh(mx.nd.array(X, ctx=c)),
+    "round_floor_sign": lambda c: mx.nd.round(mx.nd.array(X, ctx=c)) * 100 + mx.nd.floor(mx.nd.array(X, ctx=c))
+    * 10 + mx.nd.sign(mx.nd.array(X, ctx=c)),
+    "identity_blockgrad": lambda c: mx.nd.identity(mx.nd.BlockGrad(mx.nd.array(X, ctx=c))),
+    "add_broadcast": lambda c: mx.nd.array(X, ctx=c) + mx.nd.array(ROW, ctx=c),
+    "sub_column": lambda c: mx.nd.array(X, ctx=c) - mx.nd.array(X[:, :1], ctx=c),
+    "mul_div": lambda c: mx.nd.array(X, ctx=c) * mx.nd.array(ROW, ctx=c) / mx.nd.array(ROW[::-1].copy(), ctx=c),
+    "mod_power": lambda c: (mx.nd.array(X, ctx=c) % mx.nd.array(ROW, ctx=c))
+    ** mx.nd.array(np.float32([2]), ctx=c),
+    "maximum_hypot": lambda c: mx.nd.broadcast_maximum(mx.nd.array(X, ctx=c), mx.nd.array(ROW, ctx=c))
+    + mx.nd.broadcast_hypot(mx.nd.array(X, ctx=c), mx.nd.array(ROW, ctx=c)),
+    "compare_logic": lambda c: (mx.nd.array(X, ctx=c) > mx.nd.array(ROW, ctx=c)) * 4
+    + (mx.nd.array(X, ctx=c) == 0.5) * 2 + mx.nd.broadcast_logical_xor(mx.nd.array(X, ctx=c), mx.nd.array(ROW, ctx=c)),
+    "elemwise_add": lambda c: mx.nd.elemwise_add(mx.nd.array(X, ctx=c), mx.nd.array(X, ctx=c)),
+    "scalars": lambda c: (2 - mx.nd.array(X, ctx=c) * 0.5) / 3 + 1 / (mx.nd.array(X, ctx=c) + 10)
+    + mx.nd.array(X, ctx=c) % 1.5 + mx.nd.array(X, ctx=c) ** 2 - (-mx.nd.array(X, ctx=c)),
+    "int_ops": lambda c: (mx.nd.array(XI, ctx=c, dtype="int32") % mx.nd.array(ROWI, ctx=c, dtype="int32"))
+    + mx.nd.array(XI, ctx=c, dtype="int32") * 2.7 + (mx.nd.array(XI, ctx=c, dtype="int32") > 1),
+    "floordiv": lambda c: mx.nd.array(X, ctx=c) // 0.75,
+    "zeros_ones_full": lambda c: mx.nd.zeros((2, 3), ctx=c) + mx.nd.ones((2, 3), ctx=c) * 2
+    + mx.nd.full((2, 3), 7.5, ctx=c),
+    "full_int": lambda c: mx.nd.full((5,), 2.7, ctx=c, dtype="int32"),
+    "arange": lambda c: mx.nd.arange(2, 8, 2, repeat=2, ctx=c),
+    "linspace_eye": lambda c: mx.nd.linspace(0, 1, 4, ctx=c).reshape((2, 2)) + mx.nd.eye(2, ctx=c),
+    "like": lambda c: mx.nd.zeros_like(mx.nd.array(X, ctx=c)) + mx.nd.ones_like(mx.nd.array(X, ctx=c)),
+    "cast": lambda c: mx.nd.array(X, ctx=c).astype("int32"),
+    "cast_back": lambda c: mx.nd.cast(mx.nd.array(XI, ctx=c, dtype="int32"), dtype="float64") / 4,
+    "reshape": lambda c: mx.nd.array(X, ctx=c).reshape((-1, 3)) + mx.nd.reshape(mx.nd.array(X, ctx=c), shape=(4, 3)),
+    "copy": lambda c: mx.nd.array(X, ctx=c).copy() + mx.nd.array(X, ctx=mx.cpu()).copyto(c),
+}
+
+
+def _inplace(c):
+    a = mx.nd.array(X, ctx=c)
+    a += mx.nd.array(ROW, ctx=c)
+    a *= 2
+    a -= 1
+    out = mx.nd.ones((3, 4), ctx=c)
+    mx.nd.broadcast_mul(a, mx.nd.array(ROW, ctx=c), out=out)
+    return out
+
+
+CASES["inplace_and_out"] = _inplace
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_gpu_matches_cpu(name):
+    got = CASES[name](mx.gpu(0))
+    want = CASES[name](mx.cpu())
+    assert got.context == mx.gpu(0)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_allclose(got.asnumpy(), want.asnumpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_copies_between_devices():
+    a = mx.nd.array(X, ctx=mx.gpu(0))
+    back = a.copyto(mx.cpu())
+    assert back.context == mx.cpu()
+    np.testing.assert_array_equal(back.asnumpy(), X)
+    dst = mx.nd.zeros((3, 4), ctx=mx.gpu(0))
+    a.copyto(dst)
+    np.testing.assert_array_equal(dst.asnumpy(), X)
+    dst[:] = mx.nd.array(X * 2, ctx=mx.gpu(0))  # a full-slice NDArray write is a copy
+    np.testing.assert_array_equal(dst.asnumpy(), X * 2)
+
+
+def test_full_slice_writes_on_the_device():
+    a = mx.nd.array(X, ctx=mx.gpu(0))
+    a[:] = 3
+    np.testing.assert_array_equal(a.asnumpy(), np.full((3, 4), 3.0))
+    a[...] = np.arange(4)
+    np.testing.assert_array_equal(a.asnumpy(), np.broadcast_to(np.arange(4.0), (3, 4)))
+    op = registry.get("_full")
+    invoke(op, [], op.parse_attrs({"shape": a.shape, "value": 1.0}), out=a, ctx=a.context, req=REQ_ADD)
+    np.testing.assert_array_equal(a.asnumpy(), np.broadcast_to(np.arange(4.0) + 1, (3, 4)))
+    with pytest.raises(mx.MXNetError, match="cannot assign"):
+        a[:] = np.ones(5)
+
+
+def test_ops_without_a_cuda_formula_say_so():
+    with pytest.raises(mx.MXNetError, match="not implemented on gpu"):
+        mx.nd.erfinv(mx.nd.array(X / 10, ctx=mx.gpu(0)))
+
+
+@pytest.mark.parametrize("kind,kwargs", [("sum", {"axis": 1}), ("mean", {"axis": (0, 1), "keepdims": True}),
+                                         ("max", {}), ("prod", {"axis": 0, "exclude": True}), ("min", {"axis": -1}),
+                                         ("nansum", {"axis": 0})])
+def test_reductions_on_gpu_match_cpu(kind, kwargs):
+    fn = getattr(mx.nd, kind)
+    got = fn(mx.nd.array(X, ctx=mx.gpu(0)), **kwargs)
+    want = fn(mx.nd.array(X, ctx=mx.cpu()), **kwargs)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got.asnumpy(), want.asnumpy(), rtol=1e-6)
+
+
+def test_import_does_not_load_numba_cuda():
+    code = "import sys, mxcy; mxcy.nd.zeros((2,)) + 1; print('numba.cuda' in sys.modules)"
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ, PYTHONPATH=root))
+    assert res.stdout.strip() == "False", res.stderr
