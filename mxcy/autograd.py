@@ -80,7 +80,10 @@ class _Node:
     __slots__ = ("op", "attrs", "inputs", "outputs", "freed")
 
     def __init__(self, op, attrs, inputs, outputs):
-        self.op, self.attrs, self.inputs, self.outputs = op, attrs, inputs, outputs
+        self.op = op
+        self.attrs = attrs
+        self.inputs = inputs
+        self.outputs = outputs
         self.freed = False
 
 
@@ -92,9 +95,13 @@ _LEAF = _Leaf()
 
 
 def _record(op, attrs, inputs, outputs):
-    if not any(x._node is not None for x in inputs):
+    """Tape an op application whose inputs touch the graph; `inputs`/`outputs` are fresh lists."""
+    for x in inputs:
+        if x._node is not None:
+            break
+    else:
         return
-    node = _Node(op, attrs, list(inputs), list(outputs))
+    node = _Node(op, attrs, inputs, outputs)
     for i, out in enumerate(outputs):
         out._node = (node, i)
 

@@ -104,7 +104,7 @@ def _register_pair(name, fn, grad, quiet_fp, logic):
     compute = {"cpu": ufunc_compute(fn, quiet_fp), "gpu": _gpu.binary(name)}
     b_grad = _zero_gradient if logic else _binary_gradient(grad)
     doc = f"Elementwise {name} of two arrays"
-    registry.register(OpDef(f"broadcast_{name}", arguments=("lhs", "rhs"),
+    registry.register(OpDef(f"broadcast_{name}", arguments=("lhs", "rhs"), elementwise=True,
                             infer_shape=_broadcast_infer, compute=compute, gradient=b_grad,
                             doc=doc + " with broadcasting.",
                             aliases=("broadcast_plus",) if name == "add" else
@@ -112,13 +112,13 @@ def _register_pair(name, fn, grad, quiet_fp, logic):
     if name in ("add", "sub", "mul", "div"):
         aliases = {"add": ("_add", "_plus", "_Plus"), "sub": ("_sub", "_minus", "_Minus"),
                    "mul": ("_mul", "_Mul"), "div": ("_div", "_Div")}[name]
-        registry.register(OpDef(f"elemwise_{name}", arguments=("lhs", "rhs"), aliases=aliases,
+        registry.register(OpDef(f"elemwise_{name}", arguments=("lhs", "rhs"), aliases=aliases, elementwise=True,
                                 infer_shape=_same_infer, compute=compute, gradient=b_grad,
                                 doc=doc + " of equal shapes."))
     elif name in ("power", "maximum", "minimum", "hypot", "mod") or logic:
         internal = {"power": "_power", "maximum": "_maximum", "minimum": "_minimum",
                     "hypot": "_hypot", "mod": "_mod"}.get(name, f"_{name}")
-        registry.register(OpDef(internal, arguments=("lhs", "rhs"), infer_shape=_same_infer,
+        registry.register(OpDef(internal, arguments=("lhs", "rhs"), infer_shape=_same_infer, elementwise=True,
                                 compute=compute, gradient=b_grad, doc=doc + " of equal shapes.",
                                 public=False))
     scalar_names = {"add": ("_plus_scalar", None), "sub": ("_minus_scalar", "_rminus_scalar"),
@@ -135,7 +135,7 @@ def _register_pair(name, fn, grad, quiet_fp, logic):
             def sfn(x, s, _fn=fn):
                 return _fn(x, s)
         registry.register(OpDef(
-            scalar_name, params=(_SCALAR,), infer_shape=_unary_infer, public=False,
+            scalar_name, params=(_SCALAR,), elementwise=True, infer_shape=_unary_infer, public=False,
             compute={"cpu": _scalar_compute(sfn), "gpu": _gpu.scalar(name, reverse)},
             gradient=_zero_gradient if logic else _scalar_gradient(grad, reverse),
             doc=f"Elementwise {name} of an array and a scalar" + (" (scalar first)." if reverse else ".")))

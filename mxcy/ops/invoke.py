@@ -63,7 +63,11 @@ def invoke(op, inputs, attrs, out=None, ctx=None, req=REQ_WRITE):
     compute = op.compute.get(ctx.device_type)
     if compute is None:
         raise MXNetError(f"{op.name}: not implemented on {ctx}")
-    out_shapes, out_types = infer(op, attrs, in_shapes, in_types)
+    n = len(in_shapes)
+    if op.elementwise and in_shapes.count(in_shapes[0]) == n and in_types.count(in_types[0]) == n:
+        out_shapes, out_types = (in_shapes[0],), (in_types[0],)
+    else:
+        out_shapes, out_types = infer(op, attrs, in_shapes, in_types)
     if out is None:
         if ctx.device_type == "cpu":
             outputs = [_NDArray(_empty(s, t), ctx) for s, t in zip(out_shapes, out_types)]

@@ -121,16 +121,18 @@ class OpDef:
         MXNet write requests (kernels.common.REQ_*), one per output.
     gradient(F, attrs, inputs, outputs, out_grads) -> one NDArray or None per input, written with
         registered ops through F (so gradients are differentiable); None when not differentiable.
+    elementwise: the single output has the inputs' shape and dtype whenever the inputs all share
+        one; invoke then skips the shape/type rules (the hot path of small arithmetic).
     """
     __slots__ = ("name", "aliases", "doc", "params", "defaults", "arguments", "aux",
                  "num_outputs", "output_names", "infer_shape", "infer_type", "compute",
                  "gradient", "key_var_num_args", "mutate_inputs", "random", "namespace",
-                 "public", "_required")
+                 "public", "elementwise", "_required")
 
     def __init__(self, name, *, infer_shape, compute, params=(), arguments=("data",), aux=(),
                  num_outputs=1, output_names=None, infer_type=same_type, gradient=None,
                  aliases=(), doc="", key_var_num_args=None, mutate_inputs=(), random=False,
-                 namespace="", public=True):
+                 namespace="", public=True, elementwise=False):
         self.name = name
         self.aliases = tuple(aliases)
         self.doc = doc
@@ -150,6 +152,7 @@ class OpDef:
         self.random = random
         self.namespace = namespace
         self.public = public
+        self.elementwise = elementwise
 
     def parse_attrs(self, kwargs):
         """Typed attributes from user values or JSON strings, defaults filled in."""

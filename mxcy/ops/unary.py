@@ -128,7 +128,7 @@ def _gradient(rule):
 
 for _name, (_fwd, _rule, _quiet, _aliases) in _UNARY.items():
     registry.register(OpDef(
-        _name, aliases=_aliases, infer_shape=_same_shape,
+        _name, aliases=_aliases, elementwise=True, infer_shape=_same_shape,
         compute={"cpu": ufunc_compute(_fwd, _quiet), **_gpu.unary_entries(_name)},
         gradient=_gradient(_rule) if _rule is not None else None,
         public=not _name.startswith("_") or _name == "_copy",
