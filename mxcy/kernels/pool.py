@@ -1,0 +1,274 @@
+"""Pooling (max / avg / sum / lp) over 1-3 spatial dims, NCHW, forward and backward, CPU and CUDA.
+
+Arrays are C-contiguous (N*C, D, H, W) views: 1-D and 2-D pooling use D = H = 1 with kernel 1, stride 1, pad 0.
+"""
+import math
+
+import numba
+import numpy as np
+from numba import cuda
+
+from .activation import dual, grid_1d
+from .common import REQ_ADD, REQ_NULL, assign
+
+MAX, AVG, SUM, LP = range(4)
+POOL_TYPES = {"max": MAX, "avg": AVG, "sum": SUM, "lp": LP}
+VALID, FULL, SAME = range(3)
+CONVENTIONS = {"valid": VALID, "full": FULL, "same": SAME}
+
+
+def pool_out_size(size, kernel, stride, pad, convention):
+    """MXNet's output extent: valid floor((x+2p-k)/s)+1, full ceil((x+2p-k)/s)+1, same ceil((x+2p)/s)."""
+    if convention == VALID:
+        return 1 + (size + 2 * pad - kernel) // stride
+    if convention == FULL:
+        return 1 - (-(size + 2 * pad - kernel) // stride)
+    return -(-(size + 2 * pad) // stride)
+
+
+def pool_geometry(spatial, kernel, stride, pad, convention, global_pool=False):
+    """3-D (kernel, stride, pad, out_spatial) for a 1-3 dim pooling; global pooling takes the whole
+    input with stride 1 and pad 0 into one output whatever the convention (MXNet 1.9.1).
+    Leading dims of 1 turn 1-D/2-D into 3-D."""
+    nd = len(spatial)
+    if global_pool:
+        kernel, stride, pad = tuple(spatial), (1,) * nd, (0,) * nd
+    fill = 3 - nd
+    k = (1,) * fill + tuple(kernel)
+    s = (1,) * fill + tuple(stride)
+    p = (0,) * fill + tuple(pad)
+    size = (1,) * fill + tuple(spatial)
+    if global_pool:
+        return k, s, p, (1, 1, 1)
+    return k, s, p, tuple(pool_out_size(size[a], k[a], s[a], p[a], convention) for a in range(3))
+
+
+@numba.njit(inline="always", nogil=True)
+def window(o, k, s, p, size):
+    """Output o's window along one dim: clipped input range [lo, hi) and MXNet's padded extent
+    min(o*s - p + k, size + p) - (o*s - p), the avg divisor when padding counts."""
+    start = o * s - p
+    end = min(start + k, size + p)
+    return max(start, 0), min(end, size), end - start
+
+
+@numba.njit(inline="always", nogil=True)
+def lowest(t):
+    """Most negative finite value of t's float type (MXNet's max-pool seed, so all-pad windows give it)."""
+    big = type(t)(1.7976931348623157e308)
+    return type(t)(-3.4028234663852886e38) if big == math.inf else -big
+
+
+@numba.njit(inline="always", nogil=True)
+def divisor(d0, d1, h0, h1, w0, w1, extent, pool_type, count_include_pad):
+    """What avg divides by: the padded extent, or only in-bounds elements; 1 for sum and lp."""
+    if pool_type != AVG:
+        return 1
+    if count_include_pad:
+        return extent
+    return (d1 - d0) * (h1 - h0) * (w1 - w0)
+
+
+def _pool_value(x, pl, d0, d1, h0, h1, w0, w1, size, pool_type, p_value):
+    """max: first-scan max (lowest() on empty); avg/sum: sum / size (NaN if size 0); lp: (sum x^p)^(1/p)."""
+    if pool_type == MAX:
+        m = lowest(x[pl, 0, 0, 0])
+        for d in range(d0, d1):
+            for h in range(h0, h1):
+                for w in range(w0, w1):
+                    if x[pl, d, h, w] > m:
+                        m = x[pl, d, h, w]
+        return float(m)
+    s = 0.0
+    for d in range(d0, d1):
+        for h in range(h0, h1):
+            for w in range(w0, w1):
+                s += x[pl, d, h, w] if pool_type != LP else float(x[pl, d, h, w]) ** p_value
+    if pool_type == LP and p_value != 1:
+        r = abs(s) ** (1.0 / p_value)
+        return -r if s < 0 else r
+    return s / size if size != 0 else math.nan
+
+
+pool_value, pool_value_dev = dual(_pool_value)
+
+
+@numba.njit(inline="always", nogil=True)
+def unpool_weight(x, y, pool_type, p_value, size):
+    """d out / d x for one in-window element: 1/size (avg, sum) or (x/y)^(p-1) for lp (0 where y == 0)."""
+    if pool_type != LP:
+        return 1.0 / size
+    if p_value == 1:
+        return 1.0
+    return 0.0 if y == 0 else (float(x) / float(y)) ** (p_value - 1)
+
+
+def _first_argmax(x, pl, d0, d1, h0, h1, w0, w1, y):
+    """Plane offset of the first element equal to y in (d, h, w) scan order, -1 if none: MXNet's tie rule."""
+    _, nd, nh, nw = x.shape
+    for d in range(d0, d1):
+        for h in range(h0, h1):
+            for w in range(w0, w1):
+                if x[pl, d, h, w] == y:
+                    return (d * nh + h) * nw + w
+    return -1
+
+
+first_argmax, first_argmax_dev = dual(_first_argmax)
+
+
+# ---------------------------------------------------------------- CPU drivers
+@numba.njit(nogil=True, cache=True, parallel=True)
+def pool_fwd_cpu(x, out, kernel, stride, pad, pool_type, count_include_pad, p_value, req):
+    """out (P, OD, OH, OW) = pool of x (P, D, H, W); kernel/stride/pad are 3-tuples; out extents chosen by caller."""
+    _, nd, nh, nw = x.shape
+    npl, od_, oh_, ow_ = out.shape
+    if req == REQ_NULL:
+        return
+    for r in numba.prange(npl * od_):
+        pl, od = r // od_, r % od_
+        d0, d1, ed = window(od, kernel[0], stride[0], pad[0], nd)
+        for oh in range(oh_):
+            h0, h1, eh = window(oh, kernel[1], stride[1], pad[1], nh)
+            for ow in range(ow_):
+                w0, w1, ew = window(ow, kernel[2], stride[2], pad[2], nw)
+                size = divisor(d0, d1, h0, h1, w0, w1, ed * eh * ew, pool_type, count_include_pad)
+                v = pool_value(x, pl, d0, d1, h0, h1, w0, w1, size, pool_type, p_value)
+                out[pl, od, oh, ow] = assign(out[pl, od, oh, ow], v, req)
+
+
+@numba.njit(nogil=True, cache=True, parallel=True)
+def pool_bwd_cpu(dy, x, y, dx, kernel, stride, pad, pool_type, count_include_pad, p_value, req):
+    """dx from dy and the forward x, y: max routes dy to the first max of each window, the others spread it."""
+    _, nd, nh, nw = x.shape
+    npl, od_, oh_, ow_ = y.shape
+    if req == REQ_NULL:
+        return
+    for pl in numba.prange(npl):
+        # Windows overlap, so each plane is scattered by one thread into a zeroed (or kept) dx plane.
+        if req != REQ_ADD:
+            dx[pl] = 0
+        for od in range(od_):
+            d0, d1, ed = window(od, kernel[0], stride[0], pad[0], nd)
+            for oh in range(oh_):
+                h0, h1, eh = window(oh, kernel[1], stride[1], pad[1], nh)
+                for ow in range(ow_):
+                    w0, w1, ew = window(ow, kernel[2], stride[2], pad[2], nw)
+                    g, yv = dy[pl, od, oh, ow], y[pl, od, oh, ow]
+                    if pool_type == MAX:
+                        a = first_argmax(x, pl, d0, d1, h0, h1, w0, w1, yv)
+                        if a >= 0:
+                            dx[pl, a // (nh * nw), (a // nw) % nh, a % nw] += g
+                        continue
+                    size = divisor(d0, d1, h0, h1, w0, w1, ed * eh * ew, pool_type, count_include_pad)
+                    for d in range(d0, d1):
+                        for h in range(h0, h1):
+                            for w in range(w0, w1):
+                                dx[pl, d, h, w] += g * unpool_weight(x[pl, d, h, w], yv, pool_type,
+                                                                     p_value, size)
+
+
+# ---------------------------------------------------------------- GPU drivers
+def _pool_fwd_kernel(x, out, kernel, stride, pad, pool_type, count_include_pad, p_value, req):
+    # One thread per output element (P, OD, OH, OW), grid-stride; same window rules as pool_fwd_cpu.
+    _, nd, nh, nw = x.shape
+    npl, od_, oh_, ow_ = out.shape
+    e = cuda.grid(1)
+    while e < out.size:
+        pl, od, oh, ow = e // (od_ * oh_ * ow_), (e // (oh_ * ow_)) % od_, (e // ow_) % oh_, e % ow_
+        d0, d1, ed = window(od, kernel[0], stride[0], pad[0], nd)
+        h0, h1, eh = window(oh, kernel[1], stride[1], pad[1], nh)
+        w0, w1, ew = window(ow, kernel[2], stride[2], pad[2], nw)
+        size = divisor(d0, d1, h0, h1, w0, w1, ed * eh * ew, pool_type, count_include_pad)
+        v = pool_value_dev(x, pl, d0, d1, h0, h1, w0, w1, size, pool_type, p_value)
+        out[pl, od, oh, ow] = assign(out[pl, od, oh, ow], v, req)
+        e += cuda.gridsize(1)
+
+
+def _pool_argmax_kernel(x, y, kernel, stride, pad, arg):
+    # arg[output] = in-plane offset of the first input equal to y in its window (-1: none), one thread each.
+    _, nd, nh, nw = x.shape
+    npl, od_, oh_, ow_ = y.shape
+    e = cuda.grid(1)
+    while e < y.size:
+        pl, od, oh, ow = e // (od_ * oh_ * ow_), (e // (oh_ * ow_)) % od_, (e // ow_) % oh_, e % ow_
+        d0, d1, _ = window(od, kernel[0], stride[0], pad[0], nd)
+        h0, h1, _ = window(oh, kernel[1], stride[1], pad[1], nh)
+        w0, w1, _ = window(ow, kernel[2], stride[2], pad[2], nw)
+        arg[pl, od, oh, ow] = first_argmax_dev(x, pl, d0, d1, h0, h1, w0, w1, y[pl, od, oh, ow])
+        e += cuda.gridsize(1)
+
+
+@numba.njit(inline="always", nogil=True)
+def covering(i, k, s, p, n_out):
+    """Outputs o whose window [o*s - p, o*s - p + k) holds input index i: range(lo, hi)."""
+    return max(0, (i + p - k) // s + 1), min(n_out, (i + p) // s + 1)
+
+
+def _unpool_kernel(dy, x, y, arg, dx, kernel, stride, pad, pool_type, count_include_pad, p_value, req):
+    # Gather per input element over the windows covering it: deterministic and atomic-free.
+    _, nd, nh, nw = x.shape
+    npl, od_, oh_, ow_ = y.shape
+    e = cuda.grid(1)
+    while e < x.size:
+        pl, d, h, w = e // (nd * nh * nw), (e // (nh * nw)) % nd, (e // nw) % nh, e % nw
+        me = (d * nh + h) * nw + w
+        acc = 0.0
+        olo, ohi = covering(d, kernel[0], stride[0], pad[0], od_)
+        hlo, hhi = covering(h, kernel[1], stride[1], pad[1], oh_)
+        wlo, whi = covering(w, kernel[2], stride[2], pad[2], ow_)
+        for od in range(olo, ohi):
+            d0, d1, ed = window(od, kernel[0], stride[0], pad[0], nd)
+            for oh in range(hlo, hhi):
+                h0, h1, eh = window(oh, kernel[1], stride[1], pad[1], nh)
+                for ow in range(wlo, whi):
+                    g = dy[pl, od, oh, ow]
+                    if pool_type == MAX:
+                        if arg[pl, od, oh, ow] == me:
+                            acc += g
+                        continue
+                    w0, w1, ew = window(ow, kernel[2], stride[2], pad[2], nw)
+                    size = divisor(d0, d1, h0, h1, w0, w1, ed * eh * ew, pool_type, count_include_pad)
+                    acc += g * unpool_weight(x[pl, d, h, w], y[pl, od, oh, ow], pool_type, p_value, size)
+        dx[pl, d, h, w] = assign(dx[pl, d, h, w], acc, req)
+        e += cuda.gridsize(1)
+
+
+pool_fwd_kernel = cuda.jit(_pool_fwd_kernel)
+pool_argmax_kernel = cuda.jit(_pool_argmax_kernel)
+unpool_kernel = cuda.jit(_unpool_kernel)
+
+
+def pool_fwd_gpu(x, out, kernel, stride, pad, pool_type, count_include_pad, p_value, req, stream=0):
+    """Same contract as pool_fwd_cpu, on device arrays."""
+    if req == REQ_NULL or out.size == 0:
+        return
+    blocks, threads = grid_1d(out.size)
+    pool_fwd_kernel[blocks, threads, stream](x, out, tuple(kernel), tuple(stride), tuple(pad), pool_type,
+                                             bool(count_include_pad), p_value, req)
+
+
+def pool_bwd_gpu(dy, x, y, dx, kernel, stride, pad, pool_type, count_include_pad, p_value, req, stream=0):
+    """Same contract as pool_bwd_cpu, on device arrays (max pooling uses an int64 arg-max scratch)."""
+    if req == REQ_NULL or x.size == 0:
+        return
+    kernel, stride, pad = tuple(kernel), tuple(stride), tuple(pad)
+    arg = cuda.device_array(y.shape if pool_type == MAX else (1, 1, 1, 1), dtype=np.int64, stream=stream)
+    if pool_type == MAX and y.size:
+        blocks, threads = grid_1d(y.size)
+        pool_argmax_kernel[blocks, threads, stream](x, y, kernel, stride, pad, arg)
+    blocks, threads = grid_1d(x.size)
+    unpool_kernel[blocks, threads, stream](dy, x, y, arg, dx, kernel, stride, pad, pool_type,
+                                           bool(count_include_pad), p_value, req)
+
+
+_T3 = "UniTuple(int64, 3)"
+PTX_CHECKS = []
+for _t in ("float32", "float64"):
+    _a = f"{_t}[:, :, :, ::1]"
+    PTX_CHECKS += [
+        (_pool_fwd_kernel, f"void({_a}, {_a}, {_T3}, {_T3}, {_T3}, int64, boolean, int64, int64)"),
+        (_pool_argmax_kernel, f"void({_a}, {_a}, {_T3}, {_T3}, {_T3}, int64[:, :, :, ::1])"),
+        (_unpool_kernel, f"void({_a}, {_a}, {_a}, int64[:, :, :, ::1], {_a}, {_T3}, {_T3}, {_T3}, "
+                         "int64, boolean, int64, int64)"),
+    ]
