@@ -1,0 +1,361 @@
+"""CPU convolution kernels (MXNet Convolution / Deconvolution, NCW/NCHW/NCDHW, weight (O, C/groups, *k)),
+all run as 3-d; per shape: GEMM on the input (1x1, stride 1, pad 0), im2col + GEMM, or direct loops
+(one input channel per group: depthwise and alike)."""
+import math
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from .common import REQ_ADD, REQ_NULL, assign
+from .conv_common import (CAN_PIN_BLAS, FASTMATH as _FM, as_5d, axpy as _axpy, copy as _copy, dot as _dot,
+                          geometry_3d, single_threaded_blas, tap_rect as _tap_rect, zero as _zero)
+
+# Elements of one thread's im2col buffer: large enough that the usual layers are one block (so the
+# GEMM writes straight into the output), small enough that huge images do not need a huge buffer.
+COL_BUDGET = 1 << 21
+
+
+@njit(nogil=True, cache=True)
+def _im2col(xf, x0, col, r0, r1, isz, osz, ksz, s, p, d):
+    """col[c*kvol + t, (r - r0)*OW + ow] = x[c, (r, ow)*s - p + tap(t)*d] (0 outside) for flat
+    output rows r = od*OH + oh in [r0, r1); channel c of x starts at xf[x0 + c*D*H*W]."""
+    H, W = isz[1], isz[2]
+    OH, OW = osz[1], osz[2]
+    kvol = ksz[0] * ksz[1] * ksz[2]
+    for row in range(col.shape[0]):
+        xc, crow = x0 + row // kvol * isz[0] * H * W, col[row]
+        for od in range(r0 // OH, (r1 - 1) // OH + 1):
+            a, b, hlo, hhi, wlo, whi, id_, ih0, iw0 = _tap_rect(isz, osz, ksz, row % kvol, s, p, d,
+                                                                od, r0, r1)
+            base = (od * OH - r0) * OW
+            _zero(crow, base + a * OW, (hlo - a) * OW)
+            _zero(crow, base + hhi * OW, (b - hhi) * OW)
+            for oh in range(hlo, hhi):
+                dst = base + oh * OW
+                _zero(crow, dst, wlo)
+                _copy(crow, dst + wlo, xf, xc + (id_ * H + ih0 + (oh - hlo) * s[1]) * W + iw0, s[2],
+                      whi - wlo)
+                _zero(crow, dst + whi, OW - whi)
+
+
+@njit(fastmath=_FM, nogil=True, cache=True)
+def _col2im(col, xf, x0, r0, r1, isz, osz, ksz, s, p, d):
+    """The transpose of _im2col, accumulating into xf."""
+    one = xf.dtype.type(1)
+    H, W = isz[1], isz[2]
+    OH, OW = osz[1], osz[2]
+    kvol = ksz[0] * ksz[1] * ksz[2]
+    for row in range(col.shape[0]):
+        xc, crow = x0 + row // kvol * isz[0] * H * W, col[row]
+        for od in range(r0 // OH, (r1 - 1) // OH + 1):
+            a, b, hlo, hhi, wlo, whi, id_, ih0, iw0 = _tap_rect(isz, osz, ksz, row % kvol, s, p, d,
+                                                                od, r0, r1)
+            for oh in range(hlo, hhi):
+                _axpy(xf, xc + (id_ * H + ih0 + (oh - hlo) * s[1]) * W + iw0, s[2], one, crow,
+                      (od * OH - r0 + oh) * OW + wlo, 1, whi - wlo)
+
+
+@njit(inline="always", nogil=True)
+def _block(a, p0, p1, buf):
+    """a[:, p0:p1] as a C-contiguous array: a itself when that is all of it, else a copy in buf."""
+    if p1 - p0 == a.shape[1]:
+        return a
+    blk = buf[:a.shape[0] * (p1 - p0)].reshape((a.shape[0], p1 - p0))
+    blk[:, :] = a[:, p0:p1]
+    return blk
+
+
+# The GEMM kernels split the work into items: one (image, group) pair, cut in `splits` parts (output
+# rows, or input channels for the data gradient) when there are fewer pairs than threads; chunks of
+# consecutive items run in parallel, each with single-threaded GEMMs.
+
+@njit(parallel=True, nogil=True, cache=True)
+def _fwd_gemm(x, w, b, has_bias, out, req, isz, osz, ksz, s, p, d, nchunks, splits, rblk, pointwise):
+    """out[n, g] (Og, P) = w[g] (Og, K) @ col(x[n, g]) (K, P) + b, by blocks of rblk output rows."""
+    N, G, Og, K = x.shape[0], x.shape[1], w.shape[1], w.shape[2]
+    OW, R = osz[2], osz[0] * osz[1]
+    items = N * G * splits
+    xf = x.reshape(x.size)
+    for t in prange(nchunks):
+        col_buf = np.empty(K * rblk * OW, x.dtype)
+        tmp_buf = np.empty(Og * rblk * OW, x.dtype)
+        for it in range(t * items // nchunks, (t + 1) * items // nchunks):
+            n, g, part = it // (G * splits), it // splits % G, it % splits
+            on = out[n, g]
+            for r0 in range(R * part // splits, R * (part + 1) // splits, rblk):
+                r1 = min(R * (part + 1) // splits, r0 + rblk)
+                pb = (r1 - r0) * OW
+                if pointwise:
+                    cols = _block(x[n, g], r0 * OW, r1 * OW, col_buf)
+                else:
+                    cols = col_buf[:K * pb].reshape((K, pb))
+                    _im2col(xf, (n * G + g) * x.shape[2] * x.shape[3], cols, r0, r1, isz, osz, ksz, s, p, d)
+                if pb == on.shape[1] and req != REQ_ADD:
+                    np.dot(w[g], cols, on)
+                    if has_bias:
+                        for o in range(Og):
+                            on[o] += b[g * Og + o]
+                    continue
+                tmp = tmp_buf[:Og * pb].reshape((Og, pb))
+                np.dot(w[g], cols, tmp)
+                for o in range(Og):
+                    bias = b[g * Og + o] if has_bias else b.dtype.type(0)
+                    for j in range(pb):
+                        on[o, r0 * OW + j] = assign(on[o, r0 * OW + j], tmp[o, j] + bias, req)
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def _bwd_data_gemm(dy, wt, dx, b, has_bias, req, isz, osz, ksz, s, p, d, nchunks, splits, rblk, pointwise):
+    """dx[n, g] = col2im(wt[g] (K, Og) @ dy[n, g] (Og, P)) (+ b[c]: the Deconvolution bias); an item
+    covers a range of input channels c, i.e. of rows of wt[g]."""
+    N, G, Og, Cg = dy.shape[0], dy.shape[1], dy.shape[2], dx.shape[2]
+    kvol = wt.shape[1] // Cg
+    OW, R = osz[2], osz[0] * osz[1]
+    items = N * G * splits
+    dxf = dx.reshape(dx.size)
+    for t in prange(nchunks):
+        col_buf = np.empty(wt.shape[1] * rblk * OW, dy.dtype)
+        dyb_buf = np.empty(Og * rblk * OW, dy.dtype)
+        for it in range(t * items // nchunks, (t + 1) * items // nchunks):
+            n, g, part = it // (G * splits), it // splits % G, it % splits
+            c0, c1 = Cg * part // splits, Cg * (part + 1) // splits
+            xn, wg = dx[n, g, c0:c1], wt[g, c0 * kvol:c1 * kvol]
+            if c0 == c1:
+                continue
+            if pointwise and req != REQ_ADD and not has_bias:
+                np.dot(wg, dy[n, g], xn)
+                continue
+            # col2im accumulates, so start from the bias (write) or add it once (add).
+            for c in range(c1 - c0):
+                bias = b[g * Cg + c0 + c] if has_bias else b.dtype.type(0)
+                if req != REQ_ADD:
+                    xn[c, :] = bias
+                elif has_bias:
+                    xn[c, :] += bias
+            for r0 in range(0, R, rblk):
+                r1 = min(R, r0 + rblk)
+                pb = (r1 - r0) * OW
+                cols = col_buf[:wg.shape[0] * pb].reshape((wg.shape[0], pb))
+                np.dot(wg, _block(dy[n, g], r0 * OW, r1 * OW, dyb_buf), cols)
+                _col2im(cols, dxf, ((n * G + g) * Cg + c0) * dx.shape[3], r0, r1, isz, osz, ksz, s, p, d)
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def _bwd_weight_gemm(x, dy, part, isz, osz, ksz, s, p, d, splits, rblk, pointwise):
+    """part[t, g] (Og, K) = the sum over chunk t's items of dy[n, g] (Og, P) @ col(x[n, g])^T (P, K)
+    (over the item's output rows); part is zeroed (nchunks, G, Og, K), the caller sums over t."""
+    N, G, Og = dy.shape[0], dy.shape[1], dy.shape[2]
+    nchunks, K = part.shape[0], part.shape[3]
+    OW, R = osz[2], osz[0] * osz[1]
+    items = N * G * splits
+    xf = x.reshape(x.size)
+    for t in prange(nchunks):
+        col_buf = np.empty(K * rblk * OW, x.dtype)
+        dyb_buf = np.empty(Og * rblk * OW, x.dtype)
+        tmp = np.empty((Og, K), part.dtype)
+        for it in range(t * items // nchunks, (t + 1) * items // nchunks):
+            n, g, sp = it // (G * splits), it // splits % G, it % splits
+            for r0 in range(R * sp // splits, R * (sp + 1) // splits, rblk):
+                r1 = min(R * (sp + 1) // splits, r0 + rblk)
+                pb = (r1 - r0) * OW
+                if pointwise:
+                    cols = _block(x[n, g], r0 * OW, r1 * OW, col_buf)
+                else:
+                    cols = col_buf[:K * pb].reshape((K, pb))
+                    _im2col(xf, (n * G + g) * x.shape[2] * x.shape[3], cols, r0, r1, isz, osz, ksz, s, p, d)
+                np.dot(_block(dy[n, g], r0 * OW, r1 * OW, dyb_buf), cols.T, tmp)
+                acc = part[t, g]
+                acc += tmp  # in place; `part[t, g] += tmp` would allocate a temporary
+
+
+# Direct loops for one input channel per group (depthwise and alike), where GEMMs would be tiny:
+# per tap and output row, one vectorised pass along the row.  Shared arrays are read through flat
+# views and offsets: a view per tap costs an atomic reference count, and two threads bumping the
+# same one ran 3x slower than a single thread (measured).
+
+@njit(parallel=True, fastmath=_FM, nogil=True, cache=True)
+def _fwd_direct(x, w, b, has_bias, out, req, isz, osz, ksz, s, p, d, nchunks):
+    """out[n, g, o, r] = sum_{c, t} w[g, o, c*kvol + t] * x[n, g, c, r*s - p + tap(t)*d] + b."""
+    N, G, Og, P = out.shape
+    H, W = isz[1], isz[2]
+    OD, OH, OW = osz
+    kvol = ksz[0] * ksz[1] * ksz[2]
+    items = N * G * Og
+    xf, S = x.reshape(x.size), x.shape[3]
+    for ch in prange(nchunks):
+        acc = np.empty(P, out.dtype)
+        for it in range(ch * items // nchunks, (ch + 1) * items // nchunks):
+            n, g, o = it // (G * Og), it // Og % G, it % Og
+            acc[:] = 0
+            for k in range(w.shape[2]):
+                xc, wv = ((n * G + g) * x.shape[2] + k // kvol) * S, w[g, o, k]
+                for od in range(OD):
+                    _, _, hlo, hhi, wlo, whi, id_, ih0, iw0 = _tap_rect(isz, osz, ksz, k % kvol, s, p, d,
+                                                                        od, 0, OD * OH)
+                    for oh in range(hlo, hhi):
+                        _axpy(acc, (od * OH + oh) * OW + wlo, 1, wv,
+                              xf, xc + (id_ * H + ih0 + (oh - hlo) * s[1]) * W + iw0, s[2], whi - wlo)
+            bias = b[g * Og + o] if has_bias else b.dtype.type(0)
+            for q in range(P):
+                out[n, g, o, q] = assign(out[n, g, o, q], acc[q] + bias, req)
+
+
+@njit(parallel=True, fastmath=_FM, nogil=True, cache=True)
+def _bwd_data_direct(dy, w, dx, b, has_bias, req, isz, osz, ksz, s, p, d, nchunks):
+    """dx[n, g, c, r*s - p + tap(t)*d] += w[g, o, c*kvol + t] * dy[n, g, o, r] (+ b), per (n, g, c)."""
+    N, G, Cg, S = dx.shape
+    H, W = isz[1], isz[2]
+    OD, OH, OW = osz
+    kvol = ksz[0] * ksz[1] * ksz[2]
+    items = N * G * Cg
+    dyf, P = dy.reshape(dy.size), dy.shape[3]
+    for ch in prange(nchunks):
+        acc = np.empty(S, dx.dtype)
+        for it in range(ch * items // nchunks, (ch + 1) * items // nchunks):
+            n, g, c = it // (G * Cg), it // Cg % G, it % Cg
+            acc[:] = 0
+            for o in range(dy.shape[2]):
+                for t in range(kvol):
+                    dyo, wv = ((n * G + g) * dy.shape[2] + o) * P, w[g, o, c * kvol + t]
+                    for od in range(OD):
+                        _, _, hlo, hhi, wlo, whi, id_, ih0, iw0 = _tap_rect(isz, osz, ksz, t, s, p, d,
+                                                                            od, 0, OD * OH)
+                        for oh in range(hlo, hhi):
+                            _axpy(acc, (id_ * H + ih0 + (oh - hlo) * s[1]) * W + iw0, s[2], wv,
+                                  dyf, dyo + (od * OH + oh) * OW + wlo, 1, whi - wlo)
+            bias = b[g * Cg + c] if has_bias else b.dtype.type(0)
+            for q in range(S):
+                dx[n, g, c, q] = assign(dx[n, g, c, q], acc[q] + bias, req)
+
+
+@njit(parallel=True, fastmath=_FM, nogil=True, cache=True)
+def _bwd_weight_direct(x, dy, dw, req, isz, osz, ksz, s, p, d):
+    """dw[g, o, c*kvol + t] = sum_{n, r} dy[n, g, o, r] * x[n, g, c, r*s - p + tap(t)*d], per (g, o)."""
+    N, G, Og = dy.shape[0], dy.shape[1], dy.shape[2]
+    H, W = isz[1], isz[2]
+    OD, OH, OW = osz
+    kvol = ksz[0] * ksz[1] * ksz[2]
+    xf, dyf, S, P = x.reshape(x.size), dy.reshape(dy.size), x.shape[3], dy.shape[3]
+    for go in prange(G * Og):
+        g, o = go // Og, go % Og
+        for k in range(dw.shape[2]):
+            acc = 0.0
+            for n in range(N):
+                xc, dyo = ((n * G + g) * x.shape[2] + k // kvol) * S, ((n * G + g) * Og + o) * P
+                for od in range(OD):
+                    _, _, hlo, hhi, wlo, whi, id_, ih0, iw0 = _tap_rect(isz, osz, ksz, k % kvol, s, p, d,
+                                                                        od, 0, OD * OH)
+                    for oh in range(hlo, hhi):
+                        acc += _dot(xf, xc + (id_ * H + ih0 + (oh - hlo) * s[1]) * W + iw0, s[2],
+                                    dyf, dyo + (od * OH + oh) * OW + wlo, whi - wlo)
+            dw[g, o, k] = assign(dw[g, o, k], acc, req)
+
+
+@njit(parallel=True, fastmath=_FM, nogil=True, cache=True)
+def _bwd_bias(dy, db, req):
+    """db[o] = sum_{n, r} dy[n, o, r]; dy is (N, O, P)."""
+    for o in prange(dy.shape[1]):
+        acc = 0.0
+        for n in range(dy.shape[0]):
+            for q in range(dy.shape[2]):
+                acc += dy[n, o, q]
+        db[o] = assign(db[o], acc, req)
+
+
+class _Plan:
+    """Canonical views and the algorithm for one convolution, from the input side `xs` (x or dx),
+    the weight, and the output side `ys` (out or dy); every array must be C-contiguous."""
+
+    def __init__(self, xs, w, ys, stride, pad, dilate, groups):
+        for a in (xs, w, ys):
+            if not a.flags.c_contiguous:
+                raise ValueError("convolution kernels need C-contiguous arrays")
+        s, p, d = geometry_3d(stride, pad, dilate)
+        x5, w5, y5 = as_5d(xs), as_5d(w), as_5d(ys)
+        N = x5.shape[0]
+        O, Cg = w5.shape[:2]
+        G = groups
+        Og = O // G
+        self.isz, self.osz, self.ksz = x5.shape[2:], y5.shape[2:], w5.shape[2:]
+        K = Cg * math.prod(self.ksz)
+        self.x = x5.reshape(N, G, Cg, math.prod(self.isz))
+        self.y = y5.reshape(N, G, Og, math.prod(self.osz))
+        self.w = w5.reshape(G, Og, K)
+        self.direct = Cg == 1
+        self.pointwise = self.ksz == (1, 1, 1) and s == (1, 1, 1) and p == (0, 0, 0)
+        self.rblk = max(1, min(self.osz[0] * self.osz[1], COL_BUDGET // max(K * self.osz[2], 1)))
+        # Parallel chunks with single-threaded GEMMs: 2-3x faster here than multi-threaded GEMMs
+        # one after the other, which are the fallback when SciPy's BLAS cannot be pinned.
+        nthreads = numba.get_num_threads()
+        self.splits = max(1, -(-nthreads // (N * G))) if CAN_PIN_BLAS and N * G else 1
+        self.nchunks = min(N * G * self.splits, nthreads) if CAN_PIN_BLAS else 1
+        self.geom = (self.isz, self.osz, self.ksz, s, p, d)
+        self.gemm = (self.nchunks, self.splits, self.rblk, self.pointwise)
+
+    def direct_chunks(self, items):
+        # A few chunks per thread balance the uneven tails of the direct loops.
+        return max(1, min(items, 4 * numba.get_num_threads()))
+
+
+def _bias_array(b, dtype):
+    return (np.empty(0, dtype), False) if b is None else (np.ascontiguousarray(b), True)
+
+
+def conv_fwd_cpu(x, w, b, out, req, stride, pad, dilate, groups):
+    """Convolution forward: out = conv(x, w) + b; x (N, C, *sp), w (O, C/groups, *k), b (O,) or None."""
+    if req == REQ_NULL:
+        return
+    pl = _Plan(np.ascontiguousarray(x), np.ascontiguousarray(w), out, stride, pad, dilate, groups)
+    bias, has_bias = _bias_array(b, out.dtype)
+    if pl.direct:
+        items = pl.y.shape[0] * pl.y.shape[1] * pl.y.shape[2]
+        _fwd_direct(pl.x, pl.w, bias, has_bias, pl.y, req, *pl.geom, pl.direct_chunks(items))
+        return
+    with single_threaded_blas():
+        _fwd_gemm(pl.x, pl.w, bias, has_bias, pl.y, req, *pl.geom, *pl.gemm)
+
+
+def conv_bwd_data_cpu(dy, w, dx, req, stride, pad, dilate, groups, bias=None):
+    """Gradient wrt the convolution input: dx (+)= conv_transpose(dy, w) (+ bias[c]).
+
+    This is also the Deconvolution forward pass (dy = its input, dx = its output, bias = its bias)."""
+    if req == REQ_NULL:
+        return
+    pl = _Plan(dx, np.ascontiguousarray(w), np.ascontiguousarray(dy), stride, pad, dilate, groups)
+    b, has_bias = _bias_array(bias, dx.dtype)
+    if pl.direct:
+        items = pl.x.shape[0] * pl.x.shape[1] * pl.x.shape[2]
+        _bwd_data_direct(pl.y, pl.w, pl.x, b, has_bias, req, *pl.geom, pl.direct_chunks(items))
+        return
+    wt = np.ascontiguousarray(pl.w.transpose(0, 2, 1))
+    with single_threaded_blas():
+        _bwd_data_gemm(pl.y, wt, pl.x, b, has_bias, req, *pl.geom, *pl.gemm)
+
+
+def conv_bwd_weight_cpu(x, dy, dw, req, stride, pad, dilate, groups):
+    """Gradient wrt the weight: dw (+)= sum_n dy[n] (x) im2col(x[n]).
+
+    With x and dy swapped (x = Deconvolution's output gradient, dy = its input) this is the
+    Deconvolution weight gradient."""
+    if req == REQ_NULL:
+        return
+    pl = _Plan(np.ascontiguousarray(x), dw, np.ascontiguousarray(dy), stride, pad, dilate, groups)
+    if pl.direct:
+        _bwd_weight_direct(pl.x, pl.y, pl.w, req, *pl.geom)
+        return
+    part = np.zeros((pl.nchunks,) + pl.w.shape, dw.dtype)
+    with single_threaded_blas():
+        _bwd_weight_gemm(pl.x, pl.y, part, *pl.geom, *pl.gemm[1:])
+    if req == REQ_ADD:
+        pl.w += part.sum(axis=0)
+    else:
+        part.sum(axis=0, out=pl.w)
+
+
+def conv_bwd_bias_cpu(dy, db, req):
+    """Gradient wrt the bias: db (+)= dy summed over the batch and spatial axes."""
+    if req == REQ_NULL:
+        return
+    dy = np.ascontiguousarray(dy)
+    _bwd_bias(dy.reshape(dy.shape[0], dy.shape[1], math.prod(dy.shape[2:])), db, req)
