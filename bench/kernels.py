@@ -184,7 +184,8 @@ def main():
         print(json.dumps(run_lib(args.lib, args.batch)))
         return
     here = os.path.dirname(os.path.abspath(__file__))
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(here))
+    # Same thread count for all: MXNet's OpenMP default halves the logical cores.
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(here), OMP_NUM_THREADS=str(os.cpu_count()))
     table = {}
     for lib, python in (("mxcy", sys.executable), ("mxnet", args.mxnet), ("torch", args.torch)):
         out = subprocess.run([python, __file__, "--lib", lib, "--batch", str(args.batch)],
