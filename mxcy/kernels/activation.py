@@ -9,6 +9,7 @@ import numpy as np
 from numba import cuda
 
 from .common import REQ_ADD, REQ_NULL, assign
+from .launch import block_sum, grid_1d, rows_launch
 
 # Activation codes (ints, so one compiled driver serves every type).
 RELU, SIGMOID, TANH, SOFTRELU, SOFTSIGN, LEAKY, ELU, SELU, GELU = range(9)
@@ -203,47 +204,6 @@ def prelu_bwd_cpu(dy, x, gamma, dx, dgamma, req_x, req_gamma):
 
 
 # ---------------------------------------------------------------- GPU drivers
-# Launch and compile utilities, shared with softmax.py, pool.py and norm_gpu.py.
-def dual(fn):
-    """(CPU, CUDA) compilations of one helper that takes arrays: an inlined njit function for CPU drivers and
-    an inlined device function for kernels (the CUDA simulator cannot pass its arrays into njit code).
-    Such helpers may call scalar njit helpers only."""
-    return numba.njit(inline="always", nogil=True)(fn), cuda.jit(device=True, inline="always")(fn)
-
-
-def grid_1d(n, threads=256):
-    """(blocks, threads) for a grid-stride loop over n items; never more blocks than can be resident."""
-    threads = max(1, min(threads, n))
-    return max(1, min((n + threads - 1) // threads, 132 * 16)), threads
-
-
-@cuda.jit(device=True, inline="always")
-def block_sum(acc, tid, nt):
-    """Tree-sum shared acc[0:nt] into acc[0]; nt must be a power of two; ends synchronized."""
-    s = nt // 2
-    while s > 0:
-        if tid < s:
-            acc[tid] += acc[tid + s]
-        cuda.syncthreads()
-        s //= 2
-
-
-def pow2_threads(n, cap=256):
-    """Smallest power of two >= min(n, cap): block size for one-block-per-row reductions."""
-    t = 1
-    while t < min(n, cap):
-        t *= 2
-    return t
-
-
-def rows_launch(rows, inner, threads=256):
-    """(blocks, (tx, ty)) for kernels over `rows` rows of `inner` items: x threads along a row, y threads
-    across rows, so short rows still fill warps; both powers of two."""
-    tx = pow2_threads(inner, threads)
-    ty = min(threads // tx, pow2_threads(rows, threads))
-    return max(1, min(-(-rows // ty), 132 * 16)), (tx, ty)
-
-
 def _act_fwd_kernel(x, out, act, slope, req):
     # out[i] = f(x[i]) over flat arrays, grid-stride.
     i = cuda.grid(1)

@@ -6,7 +6,7 @@ import math
 import numba
 from numba import cuda
 
-from .activation import block_sum, pow2_threads, rows_launch
+from .launch import block_sum, pow2_threads, rows_launch
 from .common import REQ_NULL, assign
 from .norm_cpu import gamma_index, moments, row_base, stat_base
 

@@ -8,7 +8,7 @@ import numba
 import numpy as np
 from numba import cuda
 
-from .activation import dual, grid_1d
+from .launch import dual, grid_1d
 from .common import REQ_ADD, REQ_NULL, assign
 
 MAX, AVG, SUM, LP = range(4)

@@ -8,7 +8,7 @@ import numba
 import numpy as np
 from numba import cuda
 
-from .activation import block_sum, dual, grid_1d, pow2_threads
+from .launch import block_sum, dual, grid_1d, pow2_threads
 from .common import REQ_NULL, assign
 
 
