@@ -9,6 +9,8 @@ import dataclasses
 from typing import Callable
 
 import numpy as np
+import pytest
+from hypothesis import given, strategies as st
 
 import mxcy as mx
 from mxcy.ops import registry
@@ -115,3 +117,28 @@ def check_gradient(spec, rng):
             numeric.reshape(-1)[j] = (plus - minus) / (2 * spec.eps)
         np.testing.assert_allclose(analytic, numeric, rtol=spec.grad_rtol, atol=spec.grad_atol,
                                    err_msg=f"{spec.name}: gradient of input {i}")
+
+
+def spec_tests(specs):
+    """The standard tests of a list of OpSpecs, for a test module to bind at top level:
+
+        test_forward, test_gradient, test_req_add = spec_tests(SPECS)
+    """
+    seeds = given(seed=st.integers(0, 2**32 - 1))
+
+    @pytest.mark.parametrize("spec", specs, ids=repr)
+    @seeds
+    def test_forward(spec, seed):
+        check_forward(spec, np.random.default_rng(seed))
+
+    @pytest.mark.parametrize("spec", [s for s in specs if s.grad], ids=repr)
+    @seeds
+    def test_gradient(spec, seed):
+        check_gradient(spec, np.random.default_rng(seed))
+
+    @pytest.mark.parametrize("spec", specs, ids=repr)
+    @seeds
+    def test_req_add(spec, seed):
+        check_req_add(spec, np.random.default_rng(seed))
+
+    return test_forward, test_gradient, test_req_add

@@ -2,12 +2,10 @@
 import math
 
 import numpy as np
-import pytest
-from hypothesis import given, strategies as st
 from scipy import special
 
 import mxcy as mx
-from tests.ops.opspec import OpSpec, check_forward, check_gradient, check_req_add
+from tests.ops.opspec import OpSpec, spec_tests
 
 
 def _shape(rng, max_dims=3, max_size=4):
@@ -205,22 +203,7 @@ NO_SPEC = {"_index_assign": "in-place write; tested through NDArray.__setitem__ 
            "_index_assign_scalar": "in-place write; tested through NDArray.__setitem__ in tests/ndarray"}
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=repr)
-@given(seed=st.integers(0, 2**32 - 1))
-def test_forward(spec, seed):
-    check_forward(spec, np.random.default_rng(seed))
-
-
-@pytest.mark.parametrize("spec", [s for s in SPECS if s.grad], ids=repr)
-@given(seed=st.integers(0, 2**32 - 1))
-def test_gradient(spec, seed):
-    check_gradient(spec, np.random.default_rng(seed))
-
-
-@pytest.mark.parametrize("spec", [s for s in SPECS if s.name not in ("_zeros",)], ids=repr)
-@given(seed=st.integers(0, 2**32 - 1))
-def test_req_add(spec, seed):
-    check_req_add(spec, np.random.default_rng(seed))
+test_forward, test_gradient, test_req_add = spec_tests(SPECS)
 
 
 def test_round_is_half_away_from_zero():

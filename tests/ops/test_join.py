@@ -1,10 +1,9 @@
 """Concat, stack, SliceChannel (split), _split_v2 and Pad against NumPy references."""
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
 
 import mxcy as mx
-from tests.ops.opspec import OpSpec, check_forward, check_gradient, check_req_add
+from tests.ops.opspec import OpSpec, spec_tests
 
 nd, ones = mx.nd, mx.nd.ones
 
@@ -94,22 +93,7 @@ SPECS = [
 ]
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=repr)
-@given(seed=st.integers(0, 2**32 - 1))
-def test_forward(spec, seed):
-    check_forward(spec, np.random.default_rng(seed))
-
-
-@pytest.mark.parametrize("spec", SPECS, ids=repr)
-@given(seed=st.integers(0, 2**32 - 1))
-def test_gradient(spec, seed):
-    check_gradient(spec, np.random.default_rng(seed))
-
-
-@pytest.mark.parametrize("spec", SPECS, ids=repr)
-@given(seed=st.integers(0, 2**32 - 1))
-def test_req_add(spec, seed):
-    check_req_add(spec, np.random.default_rng(seed))
+test_forward, test_gradient, test_req_add = spec_tests(SPECS)
 
 
 def test_variadic_calls_and_output_names():

@@ -1,10 +1,9 @@
 """sort, argsort, topk and the hidden gather/scatter pair against NumPy float64 references."""
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
 
 import mxcy as mx
-from tests.ops.opspec import OpSpec, check_forward, check_gradient, check_req_add
+from tests.ops.opspec import OpSpec, spec_tests
 
 
 def _shape(rng, max_dims=3, max_size=3):
@@ -99,22 +98,7 @@ SPECS = [
 ]
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=repr)
-@given(seed=st.integers(0, 2**32 - 1))
-def test_forward(spec, seed):
-    check_forward(spec, np.random.default_rng(seed))
-
-
-@pytest.mark.parametrize("spec", [s for s in SPECS if s.grad], ids=repr)
-@given(seed=st.integers(0, 2**32 - 1))
-def test_gradient(spec, seed):
-    check_gradient(spec, np.random.default_rng(seed))
-
-
-@pytest.mark.parametrize("spec", SPECS, ids=repr)
-@given(seed=st.integers(0, 2**32 - 1))
-def test_req_add(spec, seed):
-    check_req_add(spec, np.random.default_rng(seed))
+test_forward, test_gradient, test_req_add = spec_tests(SPECS)
 
 
 @pytest.mark.parametrize("ret_typ,is_ascend,expected", [
