@@ -9,6 +9,7 @@ from numba import cuda
 from .common import REQ_NULL, REQ_WRITE, assign
 from .conv_common import as_5d, geometry_3d
 from .dense import BK, TPB, gemm_grid, make_tiled_gemm
+from .launch import block_sum
 
 # geo, the geometry tuple every kernel here takes (all ints):
 #   0 N, 1 G, 2 Cg, 3 Og, 4-6 D H W, 7-9 OD OH OW, 10-12 KD KH KW, 13-15 stride, 16-18 pad,
@@ -163,12 +164,7 @@ def _bias_grad_py(dy, db, req):
         acc += dy[j // P, o, j % P]
     buf[t] = acc
     cuda.syncthreads()
-    step = BIAS_THREADS // 2
-    while step > 0:
-        if t < step:
-            buf[t] += buf[t + step]
-        cuda.syncthreads()
-        step //= 2
+    block_sum(buf, t, BIAS_THREADS)
     if t == 0:
         db[o] = assign(db[o], buf[0], req)
 
