@@ -11,6 +11,7 @@ populate({"_internal": vars(_internal), "op": vars(op), "contrib": vars(contrib)
           "sparse": vars(sparse)})
 globals().update({k: v for k, v in vars(op).items() if not k.startswith("__")})
 from .sparse import cast_storage  # noqa: E402,F401
+from .arith import *  # noqa: E402,F401,F403  (mx.nd.add, maximum, greater, ... over NDArray or scalar)
 from .methods import attach_methods  # noqa: E402
 
 attach_methods(NDArray, vars(op))

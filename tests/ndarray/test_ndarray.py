@@ -211,3 +211,24 @@ def test_split_v2_sections_and_indices():
     x = mx.nd.arange(6)
     assert [p.asnumpy().tolist() for p in mx.nd.split_v2(x, 3)] == [[0, 1], [2, 3], [4, 5]]
     assert [p.asnumpy().tolist() for p in mx.nd.split_v2(x, (1, 4))] == [[0], [1, 2, 3], [4, 5]]
+
+
+_FUNCS = {"add": np.add, "subtract": np.subtract, "multiply": np.multiply, "divide": np.divide,
+          "maximum": np.maximum, "minimum": np.minimum, "power": np.power, "greater": np.greater,
+          "lesser_equal": np.less_equal, "not_equal": np.not_equal, "logical_xor": np.logical_xor}
+
+
+@pytest.mark.parametrize("name", sorted(_FUNCS))
+@given(pair=broadcastable(), s=st.floats(0.5, 3))
+def test_module_level_binary_functions_take_arrays_or_scalars(name, pair, s):
+    fn, ref = getattr(mx.nd, name), _FUNCS[name]
+    a, b = np.abs(pair[0]) + 0.5, np.abs(pair[1]) + 0.5
+    s = np.float32(s)
+    with np.errstate(all="ignore"):
+        for got, want in ((fn(mx.nd.array(a), mx.nd.array(b)), ref(a, b)),
+                          (fn(mx.nd.array(a), float(s)), ref(a, s)),
+                          (fn(float(s), mx.nd.array(b)), ref(s, b))):
+            np.testing.assert_allclose(got.asnumpy(), want.astype(np.float32), rtol=1e-5, atol=1e-5)
+    assert fn(2.0, 3.0) == ref(2.0, 3.0)
+    with pytest.raises(mx.MXNetError, match=name):
+        fn("x", mx.nd.ones((1,)))
