@@ -140,7 +140,8 @@ class NDArray:
     def asnumpy(self):
         """A NumPy copy of the values (waits for pending writes)."""
         engine.wait_for_var(self._var)
-        return np.array(storage.to_host(self._data), copy=True)
+        data = self._data
+        return data.copy() if isinstance(data, np.ndarray) else data.copy_to_host()
 
     def __array__(self, dtype=None, copy=None):
         arr = self.asnumpy()

@@ -67,9 +67,11 @@ def make_function(op, name=None):
         for i, x in enumerate(inputs):
             if not isinstance(x, NDArray):
                 raise MXNetError(f"{op.name}: input {i} must be an NDArray, got {type(x).__name__}")
-        if any(x.stype != "default" for x in inputs):
-            from .sparse import dispatch
-            outs = dispatch(op, inputs, attrs, out)
+        for x in inputs:
+            if x.stype != "default":
+                from .sparse import dispatch
+                outs = dispatch(op, inputs, attrs, out)
+                break
         else:
             outs = invoke(op, inputs, attrs, out, _parse_ctx(ctx) if not inputs else None)
         return outs[0] if len(outs) == 1 else outs

@@ -6,6 +6,8 @@ emits floating-point warnings that MXNet would not.
 import math
 
 import numpy as np
+from scipy.special import digamma as _digamma, erf as _erf, erfinv as _erfinv
+from scipy.special import gamma as _gamma, gammaln as _lgamma
 
 from . import _gpu, registry
 from ._helpers import ufunc_compute
@@ -45,19 +47,6 @@ def _reciprocal(x):
         return 1 / x
 
 
-_erf = np.vectorize(math.erf, otypes=[np.float64])
-_gamma = np.vectorize(math.gamma, otypes=[np.float64])
-_lgamma = np.vectorize(math.lgamma, otypes=[np.float64])
-
-
-def _erfinv(x):
-    from scipy.special import erfinv
-    return erfinv(x)
-
-
-def _digamma(x):
-    from scipy.special import digamma
-    return digamma(x)
 
 
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
