@@ -78,6 +78,8 @@ def invoke(op, inputs, attrs, out=None, ctx=None, req=REQ_WRITE):
         _check_out(op, outputs, out_shapes, out_types, ctx)
     if op.random:
         attrs = dict(attrs, __key__=_random.next_key(ctx))
+    if op.train_aware:
+        attrs = dict(attrs, __is_train__=_ag._local.training)
     n_args = len(inputs) - len(op.aux)
     if len(outputs) == 1 and n_args == len(inputs) and not op.mutate_inputs:
         w = outputs[0]._var

@@ -123,16 +123,18 @@ class OpDef:
         registered ops through F (so gradients are differentiable); None when not differentiable.
     elementwise: the single output has the inputs' shape and dtype whenever the inputs all share
         one; invoke then skips the shape/type rules (the hot path of small arithmetic).
+    train_aware: the op behaves differently in training (BatchNorm, Dropout); invoke passes
+        attrs["__is_train__"] (autograd's training flag, which Executor.forward(is_train) sets).
     """
     __slots__ = ("name", "aliases", "doc", "params", "defaults", "arguments", "aux",
                  "num_outputs", "output_names", "infer_shape", "infer_type", "compute",
                  "gradient", "key_var_num_args", "mutate_inputs", "random", "namespace",
-                 "public", "elementwise", "_required")
+                 "public", "elementwise", "train_aware", "_required")
 
     def __init__(self, name, *, infer_shape, compute, params=(), arguments=("data",), aux=(),
                  num_outputs=1, output_names=None, infer_type=same_type, gradient=None,
                  aliases=(), doc="", key_var_num_args=None, mutate_inputs=(), random=False,
-                 namespace="", public=True, elementwise=False):
+                 namespace="", public=True, elementwise=False, train_aware=False):
         self.name = name
         self.aliases = tuple(aliases)
         self.doc = doc
@@ -153,6 +155,7 @@ class OpDef:
         self.namespace = namespace
         self.public = public
         self.elementwise = elementwise
+        self.train_aware = train_aware
 
     def parse_attrs(self, kwargs):
         """Typed attributes from user values or JSON strings, defaults filled in."""

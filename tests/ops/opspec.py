@@ -27,6 +27,7 @@ class OpSpec:
     grad: check the gradient numerically (False for non-differentiable ops, with `why`).
     grad_inputs: indices of inputs to differentiate (default: every float input).
     rtol/atol: tolerances of the forward check; dtype: input dtype of the forward check.
+    train: run every check in autograd's training mode (train_aware ops: BatchNorm, Dropout).
     """
     name: str
     make: Callable
@@ -40,6 +41,7 @@ class OpSpec:
     eps: float = 1e-6
     grad_rtol: float = 1e-4
     grad_atol: float = 1e-5
+    train: bool = False
 
     def __repr__(self):
         return self.name
@@ -51,7 +53,16 @@ def _run(op, arrays, attrs):
     return inputs, parsed, invoke(op, inputs, parsed, ctx=mx.cpu())
 
 
+def _mode(spec):
+    return mx.autograd.train_mode() if spec.train else mx.autograd.predict_mode()
+
+
 def check_forward(spec, rng):
+    with _mode(spec):
+        _check_forward(spec, rng)
+
+
+def _check_forward(spec, rng):
     op = registry.get(spec.name)
     arrays, attrs = spec.make(rng)
     arrays = [a.astype(spec.dtype) if a.dtype.kind == "f" else a for a in arrays]
@@ -73,6 +84,11 @@ def check_forward(spec, rng):
 
 
 def check_req_add(spec, rng):
+    with _mode(spec):
+        _check_req_add(spec, rng)
+
+
+def _check_req_add(spec, rng):
     op = registry.get(spec.name)
     arrays, attrs = spec.make(rng)
     inputs, parsed, outs = _run(op, arrays, attrs)
@@ -90,6 +106,11 @@ def _forward_sum(op, parsed, arrays, heads):
 
 
 def check_gradient(spec, rng):
+    with _mode(spec):
+        _check_gradient(spec, rng)
+
+
+def _check_gradient(spec, rng):
     op = registry.get(spec.name)
     arrays, attrs = spec.make(rng)
     arrays = [a.astype(np.float64) if a.dtype.kind == "f" else a for a in arrays]
@@ -99,7 +120,7 @@ def check_gradient(spec, rng):
     inputs = [mx.nd.array(a, dtype=a.dtype) for a in arrays]
     for i in which:
         inputs[i].attach_grad()
-    with mx.autograd.record():
+    with mx.autograd.record(train_mode=spec.train):
         outs = invoke(op, inputs, parsed)
     heads = [rng.standard_normal(o.shape) for o in outs]
     mx.autograd.backward(outs, [mx.nd.array(h, dtype=np.float64) for h in heads])
