@@ -74,6 +74,8 @@ def make_function(op, name=None):
                 break
         else:
             outs = invoke(op, inputs, attrs, out, _parse_ctx(ctx) if not inputs else None)
+        if op.visible_outputs is not None:
+            outs = outs[:op.n_visible_outputs(attrs)]
         return outs[0] if len(outs) == 1 else outs
 
     call.__name__ = name or op.name

@@ -4,3 +4,4 @@ from . import binary, unary, reshape, index, init  # noqa: F401
 from . import random, sparse  # noqa: F401
 from . import reduce, sort, matrix  # noqa: F401
 from . import shape, join, gather  # noqa: F401
+from . import nn_conv, nn_norm, nn_pool, nn_activation, nn_loss  # noqa: F401

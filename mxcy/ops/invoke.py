@@ -75,6 +75,9 @@ def invoke(op, inputs, attrs, out=None, ctx=None, req=REQ_WRITE):
             outputs = [_NDArray(storage.alloc(s, t, ctx), ctx) for s, t in zip(out_shapes, out_types)]
     else:
         outputs = [out] if isinstance(out, _NDArray) else list(out)
+        if len(outputs) < len(out_shapes) and len(outputs) == op.n_visible_outputs(attrs):
+            outputs += [_NDArray(storage.alloc(s, t, ctx), ctx)
+                        for s, t in zip(out_shapes[len(outputs):], out_types[len(outputs):])]
         _check_out(op, outputs, out_shapes, out_types, ctx)
     if op.random:
         attrs = dict(attrs, __key__=_random.next_key(ctx))
@@ -95,7 +98,11 @@ def invoke(op, inputs, attrs, out=None, ctx=None, req=REQ_WRITE):
             reads = tuple({x._var: None for x in inputs if x._var is not w})
     else:
         reads, writes = _vars(op, inputs, n_args, outputs)
-    engine.push(partial(compute, attrs, datas, [o._data for o in outputs], (req,) * len(outputs)),
+    reqs = (req,) * len(outputs)
+    if req != REQ_WRITE and op.visible_outputs is not None:
+        n_visible = op.n_visible_outputs(attrs)  # hidden outputs are always rewritten
+        reqs = reqs[:n_visible] + (REQ_WRITE,) * (len(outputs) - n_visible)
+    engine.push(partial(compute, attrs, datas, [o._data for o in outputs], reqs),
                 reads, writes, ctx, 0, op.name)
     if _ag._local.recording and op.gradient is not None:
         _ag._record(op, attrs, inputs[:n_args], outputs)

@@ -123,18 +123,22 @@ class OpDef:
         registered ops through F (so gradients are differentiable); None when not differentiable.
     elementwise: the single output has the inputs' shape and dtype whenever the inputs all share
         one; invoke then skips the shape/type rules (the hot path of small arithmetic).
+    visible_outputs: how many leading outputs users see (int or attrs -> int; None = all). The rest
+        (BatchNorm's saved mean/invstd, Dropout's mask) are kept for the gradient: mx.nd functions and
+        Symbol.list_outputs show only the visible ones, as MXNet's NumVisibleOutputs does.
     train_aware: the op behaves differently in training (BatchNorm, Dropout); invoke passes
         attrs["__is_train__"] (autograd's training flag, which Executor.forward(is_train) sets).
     """
     __slots__ = ("name", "aliases", "doc", "params", "defaults", "arguments", "aux",
                  "num_outputs", "output_names", "infer_shape", "infer_type", "compute",
                  "gradient", "key_var_num_args", "mutate_inputs", "random", "namespace",
-                 "public", "elementwise", "train_aware", "_required")
+                 "public", "elementwise", "train_aware", "visible_outputs", "_required")
 
     def __init__(self, name, *, infer_shape, compute, params=(), arguments=("data",), aux=(),
                  num_outputs=1, output_names=None, infer_type=same_type, gradient=None,
                  aliases=(), doc="", key_var_num_args=None, mutate_inputs=(), random=False,
-                 namespace="", public=True, elementwise=False, train_aware=False):
+                 namespace="", public=True, elementwise=False, train_aware=False,
+                 visible_outputs=None):
         self.name = name
         self.aliases = tuple(aliases)
         self.doc = doc
@@ -156,6 +160,7 @@ class OpDef:
         self.public = public
         self.elementwise = elementwise
         self.train_aware = train_aware
+        self.visible_outputs = visible_outputs
 
     def parse_attrs(self, kwargs):
         """Typed attributes from user values or JSON strings, defaults filled in."""
@@ -183,6 +188,12 @@ class OpDef:
 
     def n_outputs(self, attrs):
         n = self.num_outputs
+        return n(attrs) if callable(n) else n
+
+    def n_visible_outputs(self, attrs):
+        n = self.visible_outputs
+        if n is None:
+            return self.n_outputs(attrs)
         return n(attrs) if callable(n) else n
 
     def list_outputs(self, attrs):

@@ -1,0 +1,1 @@
+"""(being written) neural-network operators: nn_loss."""
