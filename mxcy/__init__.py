@@ -11,8 +11,12 @@ from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus  #
 from . import ndarray  # noqa: E402
 from . import ndarray as nd  # noqa: E402
 from . import operator  # noqa: E402
+from . import name, attribute  # noqa: E402
+from .attribute import AttrScope  # noqa: E402
+from . import symbol  # noqa: E402
+from . import symbol as sym  # noqa: E402
 
 nd.Custom = operator.Custom
 
 __all__ = ["nd", "ndarray", "autograd", "test_utils", "operator", "engine", "context", "runtime", "random", "base",
-           "MXNetError", "Context", "cpu", "gpu", "cpu_pinned", "current_context", "num_gpus"]
+           "symbol", "sym", "name", "attribute", "AttrScope", "MXNetError", "Context", "cpu", "gpu", "cpu_pinned", "current_context", "num_gpus"]

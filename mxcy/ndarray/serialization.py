@@ -2,16 +2,15 @@
 
 Loading checks every count and size against the bytes actually present before allocating anything.
 """
-import contextlib
 import math
 import os
-import secrets
 import struct
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..base import MXNetError
+from ..fileio import atomic_write
 
 __all__ = ["StoredArray", "BFLOAT16", "dumps", "loads", "save", "load"]
 
@@ -307,36 +306,8 @@ def loads(buf, source="<bytes>"):
 
 
 def save(fname, arrays, names=None, np_shape=False):
-    """Write ``dumps(arrays, names, np_shape)`` to ``fname`` atomically.
-
-    The bytes go to a temporary file in the same directory, are fsynced and then renamed over
-    ``fname``; on any failure the previous file is left as it was and the temporary is removed.
-    OS errors are re-raised as MXNetError, as MXNet does.
-    """
-    payload = dumps(arrays, names, np_shape)
-    fname = os.fspath(fname)
-    tmp = os.path.join(os.path.dirname(os.path.abspath(fname)),
-                       f".{os.path.basename(fname)}.{secrets.token_hex(6)}.tmp")
-    try:
-        # 0o666 lets the umask decide the final permissions, as a plain open() would.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    except OSError as err:
-        raise MXNetError(f"cannot write NDArray file {fname}: {err}") from err
-    try:
-        try:
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, fname)
-    except BaseException as err:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(err, OSError):
-            raise MXNetError(f"cannot write NDArray file {fname}: {err}") from err
-        raise
+    """Write ``dumps(arrays, names, np_shape)`` to ``fname`` atomically (see fileio.atomic_write)."""
+    atomic_write(fname, dumps(arrays, names, np_shape), "NDArray file")
 
 
 def load(fname):

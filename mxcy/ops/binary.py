@@ -119,6 +119,7 @@ def _register_pair(name, fn, grad, quiet_fp, logic):
         internal = {"power": "_power", "maximum": "_maximum", "minimum": "_minimum",
                     "hypot": "_hypot", "mod": "_mod"}.get(name, f"_{name}")
         registry.register(OpDef(internal, arguments=("lhs", "rhs"), infer_shape=_same_infer, elementwise=True,
+                                aliases=_camel_alias(internal),
                                 compute=compute, gradient=b_grad, doc=doc + " of equal shapes.",
                                 public=False))
     scalar_names = {"add": ("_plus_scalar", None), "sub": ("_minus_scalar", "_rminus_scalar"),
@@ -136,9 +137,23 @@ def _register_pair(name, fn, grad, quiet_fp, logic):
                 return _fn(x, s)
         registry.register(OpDef(
             scalar_name, params=(_SCALAR,), elementwise=True, infer_shape=_unary_infer, public=False,
+            aliases=_camel_alias(scalar_name),
             compute={"cpu": _scalar_compute(sfn), "gpu": _gpu.scalar(name, reverse)},
             gradient=_zero_gradient if logic else _scalar_gradient(grad, reverse),
             doc=f"Elementwise {name} of an array and a scalar" + (" (scalar first)." if reverse else ".")))
+
+
+# MXNet's legacy CamelCase names (what Symbol's operators call: a + 1 is _PlusScalar).
+_CAMEL = {"_plus_scalar": "_PlusScalar", "_minus_scalar": "_MinusScalar", "_rminus_scalar": "_RMinusScalar",
+          "_mul_scalar": "_MulScalar", "_div_scalar": "_DivScalar", "_rdiv_scalar": "_RDivScalar",
+          "_mod": "_Mod", "_mod_scalar": "_ModScalar", "_rmod_scalar": "_RModScalar", "_power": "_Power",
+          "_power_scalar": "_PowerScalar", "_rpower_scalar": "_RPowerScalar", "_maximum": "_Maximum",
+          "_minimum": "_Minimum", "_maximum_scalar": "_MaximumScalar", "_minimum_scalar": "_MinimumScalar",
+          "_hypot": "_Hypot", "_hypot_scalar": "_HypotScalar"}
+
+
+def _camel_alias(name):
+    return (_CAMEL[name],) if name in _CAMEL else ()
 
 
 def _scalar_compute(sfn):

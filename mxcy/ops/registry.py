@@ -126,19 +126,24 @@ class OpDef:
     visible_outputs: how many leading outputs users see (int or attrs -> int; None = all). The rest
         (BatchNorm's saved mean/invstd, Dropout's mask) are kept for the gradient: mx.nd functions and
         Symbol.list_outputs show only the visible ones, as MXNet's NumVisibleOutputs does.
+    input_var_attrs: {input name: {attr: value}} given to the variable Symbol creates for a missing input
+        (BatchNorm's moving_mean gets __init__ ["zero", {}], as MXNet's FSetInputVarAttrOnCompose).
+    loss: the gradient ignores the head gradient (SoftmaxOutput, MakeLoss, ...), so Executor.backward
+        needs no out_grads for this output.
     train_aware: the op behaves differently in training (BatchNorm, Dropout); invoke passes
         attrs["__is_train__"] (autograd's training flag, which Executor.forward(is_train) sets).
     """
     __slots__ = ("name", "aliases", "doc", "params", "defaults", "arguments", "aux",
                  "num_outputs", "output_names", "infer_shape", "infer_type", "compute",
                  "gradient", "key_var_num_args", "mutate_inputs", "random", "namespace",
-                 "public", "elementwise", "train_aware", "visible_outputs", "_required")
+                 "public", "elementwise", "train_aware", "visible_outputs",
+                 "input_var_attrs", "loss", "_required")
 
     def __init__(self, name, *, infer_shape, compute, params=(), arguments=("data",), aux=(),
                  num_outputs=1, output_names=None, infer_type=same_type, gradient=None,
                  aliases=(), doc="", key_var_num_args=None, mutate_inputs=(), random=False,
                  namespace="", public=True, elementwise=False, train_aware=False,
-                 visible_outputs=None):
+                 visible_outputs=None, input_var_attrs=None, loss=False):
         self.name = name
         self.aliases = tuple(aliases)
         self.doc = doc
@@ -161,6 +166,8 @@ class OpDef:
         self.elementwise = elementwise
         self.train_aware = train_aware
         self.visible_outputs = visible_outputs
+        self.input_var_attrs = input_var_attrs or {}
+        self.loss = loss
 
     def parse_attrs(self, kwargs):
         """Typed attributes from user values or JSON strings, defaults filled in."""

@@ -1,0 +1,308 @@
+"""Executor: a Symbol bound to arrays. forward runs the graph node by node through the same invoke path
+as mx.nd (recording on autograd's tape when gradients are wanted); backward walks that tape."""
+import numpy as np
+
+from . import autograd
+from .base import MXNetError
+from .context import Context
+from .ndarray import NDArray, zeros
+from .ops.invoke import invoke
+
+__all__ = ["Executor"]
+
+_REQS = ("null", "write", "add", "inplace")
+
+
+def _alias(array):
+    """A second handle on `array`'s buffer, so marking it for autograd leaves the user's array alone."""
+    return NDArray(array._data, array._ctx, var=array._var)
+
+
+class Executor:
+    """Run `symbol` with bound argument, gradient and auxiliary arrays."""
+
+    def __init__(self, symbol, ctx, arg_arrays, grad_arrays, grad_reqs, aux_arrays):
+        self._symbol = symbol
+        self._ctx = ctx
+        self.arg_arrays = arg_arrays
+        self.grad_arrays = grad_arrays
+        self.aux_arrays = aux_arrays
+        self._grad_reqs = grad_reqs
+        self._arg_names = symbol.list_arguments()
+        self._aux_names = symbol.list_auxiliary_states()
+        self._out_names = symbol.list_outputs()
+        self._order = symbol._topo()
+        self._last_use = _last_uses(self._order, symbol._outputs)
+        self._heads = None
+        self._recorded = False
+        self.outputs = self._allocate_outputs()
+
+    # --- construction ----------------------------------------------------------------------
+    @classmethod
+    def bind(cls, symbol, ctx, args, args_grad=None, grad_req="write", aux_states=None, group2ctx=None,
+             shared_exec=None):
+        ctx = _context(ctx)
+        arg_names, aux_names = symbol.list_arguments(), symbol.list_auxiliary_states()
+        arg_arrays = _as_list(args, arg_names, "args", required=True)
+        grad_reqs = _grad_reqs(grad_req, arg_names)
+        if args_grad is None:
+            grad_arrays = [None] * len(arg_names)
+            grad_reqs = ["null"] * len(arg_names)
+        else:
+            grad_arrays = _as_list(args_grad, arg_names, "args_grad", required=False)
+            grad_reqs = [r if g is not None else "null" for r, g in zip(grad_reqs, grad_arrays)]
+        aux_arrays = _as_list(aux_states or [], aux_names, "aux_states", required=True)
+        for name, a, g in zip(arg_names, arg_arrays, grad_arrays):
+            if g is not None and g.shape != a.shape:
+                raise MXNetError(f"bind: gradient array of '{name}' has shape {g.shape}, the argument "
+                                 f"has {a.shape}")
+        return cls(symbol, ctx, arg_arrays, grad_arrays, grad_reqs, aux_arrays)
+
+    @classmethod
+    def simple_bind(cls, symbol, ctx, grad_req="write", type_dict=None, stype_dict=None, group2ctx=None,
+                    shared_arg_names=None, shared_exec=None, shared_buffer=None, shapes=None):
+        ctx = _context(ctx)
+        shapes = dict(shapes or {})
+        arg_shapes, _, aux_shapes = symbol.infer_shape(**shapes)
+        if arg_shapes is None:
+            raise MXNetError("simple_bind: cannot infer the shapes of all arguments from "
+                             f"{shapes}; give the missing ones as keyword arguments")
+        arg_names, aux_names = symbol.list_arguments(), symbol.list_auxiliary_states()
+        types = {n: np.float32 for n in arg_names}
+        types.update(type_dict or {})
+        arg_types, _, aux_types = symbol.infer_type(**{k: v for k, v in types.items() if k in arg_names})
+        if arg_types is None:
+            arg_types = [types[n] for n in arg_names]
+            aux_types = [np.float32] * len(aux_names)
+        grad_reqs = _grad_reqs(grad_req, arg_names)
+        shared_names = set(shared_arg_names or ()) if shared_exec is not None else set()
+        shared_args = shared_exec.arg_dict if shared_exec is not None else {}
+        shared_grads = shared_exec.grad_dict if shared_exec is not None else {}
+
+        def fits(array, shape, dtype):
+            return array is not None and array.shape == tuple(shape) and np.dtype(array.dtype) == np.dtype(dtype)
+
+        arg_arrays, grad_arrays = [], []
+        for name, shape, dtype, req in zip(arg_names, arg_shapes, arg_types, grad_reqs):
+            if name in shared_names and fits(shared_args.get(name), shape, dtype):
+                arg = shared_args[name]
+            elif shared_buffer is not None and fits(shared_buffer.get(name), shape, dtype):
+                arg = shared_buffer[name]
+            else:
+                arg = zeros(shape, ctx=ctx, dtype=dtype)
+                if shared_buffer is not None:
+                    shared_buffer[name] = arg
+            arg_arrays.append(arg)
+            if req == "null":
+                grad_arrays.append(None)
+            elif name in shared_names and fits(shared_grads.get(name), shape, dtype):
+                grad_arrays.append(shared_grads[name])
+            else:
+                grad_arrays.append(zeros(shape, ctx=ctx, dtype=dtype))
+        shared_aux = shared_exec.aux_dict if shared_exec is not None else None
+        aux_arrays = [shared_aux[n] if shared_aux and n in shared_aux and shared_aux[n].shape == tuple(s)
+                      else zeros(s, ctx=ctx, dtype=t) for n, s, t in zip(aux_names, aux_shapes, aux_types)]
+        return cls(symbol, ctx, arg_arrays, grad_arrays, grad_reqs, aux_arrays)
+
+    def _allocate_outputs(self):
+        shapes = {n: a.shape for n, a in zip(self._arg_names, self.arg_arrays)}
+        shapes.update({n: a.shape for n, a in zip(self._aux_names, self.aux_arrays)})
+        types = {n: a.dtype for n, a in zip(self._arg_names, self.arg_arrays)}
+        types.update({n: a.dtype for n, a in zip(self._aux_names, self.aux_arrays)})
+        _, out_shapes, _ = self._symbol.infer_shape(**shapes)
+        _, out_types, _ = self._symbol.infer_type(**types)
+        if out_shapes is None or out_types is None:
+            raise MXNetError(f"bind: cannot infer the output shapes/types of the symbol from the bound "
+                             f"arrays {shapes}")
+        return [zeros(s, ctx=self._ctx, dtype=t) for s, t in zip(out_shapes, out_types)]
+
+    # --- dictionaries ----------------------------------------------------------------------
+    @property
+    def arg_dict(self):
+        return dict(zip(self._arg_names, self.arg_arrays))
+
+    @property
+    def grad_dict(self):
+        return {n: g for n, g in zip(self._arg_names, self.grad_arrays) if g is not None}
+
+    @property
+    def aux_dict(self):
+        return dict(zip(self._aux_names, self.aux_arrays))
+
+    @property
+    def output_dict(self):
+        return dict(zip(self._out_names, self.outputs))
+
+    # --- running ---------------------------------------------------------------------------
+    def forward(self, is_train=False, **kwargs):
+        """Run the graph; keyword arguments are copied into the bound arguments first."""
+        arg_dict = self.arg_dict
+        for key, value in kwargs.items():
+            if key not in arg_dict:
+                raise MXNetError(f"forward: '{key}' is not an argument of the symbol; arguments are "
+                                 f"{self._arg_names}")
+            target = arg_dict[key]
+            if isinstance(value, NDArray):
+                if value.shape != target.shape:
+                    raise MXNetError(f"forward: '{key}' has shape {value.shape}, bound as {target.shape}")
+                value.copyto(target)
+            else:
+                target[:] = value
+        record = bool(is_train) and any(r != "null" for r in self._grad_reqs)
+        bound = self._bind_variables(record)
+        scope = autograd.record(train_mode=True) if record else autograd.pause(train_mode=bool(is_train))
+        with scope:
+            heads = self._run(bound)
+        self._heads = heads if record else None
+        self._recorded = record
+        for head, out in zip(heads, self.outputs):
+            head.copyto(out)
+        return self.outputs
+
+    def _bind_variables(self, record):
+        bound = {}
+        for name, array, grad, req in zip(self._arg_names, self.arg_arrays, self.grad_arrays,
+                                          self._grad_reqs):
+            if record and req != "null":
+                handle = _alias(array)
+                autograd.mark_variables([handle], [grad], req)
+                bound[name] = handle
+            else:
+                bound[name] = array
+        bound.update(zip(self._aux_names, self.aux_arrays))
+        return bound
+
+    def _run(self, bound):
+        values, last_use = {}, self._last_use
+        for step, node in enumerate(self._order):
+            if node.op is None:
+                values[(id(node), 0)] = bound[node.name]
+                continue
+            inputs = [values[(id(n), i)] for n, i in node.inputs]
+            try:
+                outs = invoke(node.op, inputs, node.params, ctx=self._ctx)
+            except MXNetError as err:
+                raise MXNetError(f"Error in operator {node.name}: {err}") from None
+            for i, out in enumerate(outs):
+                values[(id(node), i)] = out
+            for key in last_use.get(step, ()):
+                values.pop(key, None)  # intermediates go once their last reader has run
+        return [values[(id(n), i)] for n, i in self._symbol._outputs]
+
+    def backward(self, out_grads=None, is_train=True):
+        """Gradients of the outputs (weighted by out_grads) into the bound gradient arrays."""
+        if not self._recorded:
+            raise MXNetError("backward: call forward(is_train=True) first (with some grad_req not 'null')")
+        heads = self._heads
+        if out_grads is None:
+            out_grads = []
+        elif isinstance(out_grads, NDArray):
+            out_grads = [out_grads]
+        out_grads = list(out_grads) + [None] * (len(heads) - len(out_grads))
+        for (node, _), g, head, name in zip(self._symbol._outputs, out_grads, heads, self._out_names):
+            if g is None and not (node.op is not None and node.op.loss):
+                raise MXNetError(f"backward: output '{name}' is not a loss, so its head gradient is "
+                                 "required (out_grads)")
+            if g is not None and g.shape != head.shape:
+                raise MXNetError(f"backward: out_grad of '{name}' has shape {g.shape}, the output "
+                                 f"has {head.shape}")
+        grads = [g if g is not None else head.ones_like() for g, head in zip(out_grads, heads)]
+        autograd.backward(heads, grads, retain_graph=True, train_mode=is_train)
+
+    # --- parameters and reshaping --------------------------------------------------------------
+    def copy_params_from(self, arg_params, aux_params=None, allow_extra_params=False):
+        arg_dict, aux_dict = self.arg_dict, self.aux_dict
+        for params, targets, kind in ((arg_params, arg_dict, "argument"), (aux_params or {}, aux_dict, "aux")):
+            for name, value in params.items():
+                if name in targets:
+                    value.copyto(targets[name]) if isinstance(value, NDArray) else \
+                        targets[name].__setitem__(slice(None), value)
+                elif not allow_extra_params:
+                    raise MXNetError(f"copy_params_from: '{name}' is not an {kind} of the symbol")
+
+    def reshape(self, partial_shaping=False, allow_up_sizing=False, **kwargs):
+        """A new executor for new input shapes, sharing the arrays whose shapes stay the same."""
+        arg_shapes, _, aux_shapes = self._symbol.infer_shape(**kwargs)
+        if arg_shapes is None:
+            raise MXNetError(f"reshape: cannot infer shapes from {kwargs}")
+        new_args, new_grads = [], []
+        for name, shape, array, grad in zip(self._arg_names, arg_shapes, self.arg_arrays, self.grad_arrays):
+            if array.shape == tuple(shape):
+                new_args.append(array)
+                new_grads.append(grad)
+                continue
+            if name not in kwargs and not partial_shaping:
+                raise MXNetError(f"reshape: shape of unspecified argument '{name}' changed from "
+                                 f"{array.shape} to {tuple(shape)}; pass partial_shaping=True")
+            if int(np.prod(shape)) > array.size and not allow_up_sizing:
+                raise MXNetError(f"reshape: new shape {tuple(shape)} of '{name}' is larger than "
+                                 f"{array.shape}; pass allow_up_sizing=True")
+            new_args.append(zeros(shape, ctx=self._ctx, dtype=array.dtype))
+            new_grads.append(None if grad is None else zeros(shape, ctx=self._ctx, dtype=grad.dtype))
+        new_aux = [a if a.shape == tuple(s) else zeros(s, ctx=self._ctx, dtype=a.dtype)
+                   for a, s in zip(self.aux_arrays, aux_shapes)]
+        return Executor(self._symbol, self._ctx, new_args, new_grads, list(self._grad_reqs), new_aux)
+
+    def set_monitor_callback(self, callback, monitor_all=False):
+        raise MXNetError("Executor.set_monitor_callback is not supported by mxcy")
+
+    def debug_str(self):
+        return self._symbol.debug_str()
+
+
+def _last_uses(order, outputs):
+    """{step: keys of values whose last reader is the node at that step}, heads excluded."""
+    heads = {(id(n), i) for n, i in outputs}
+    last = {}
+    for step, node in enumerate(order):
+        for n, i in node.inputs:
+            last[(id(n), i)] = step
+    by_step = {}
+    for key, step in last.items():
+        if key not in heads:
+            by_step.setdefault(step, []).append(key)
+    return by_step
+
+
+def _context(ctx):
+    if isinstance(ctx, (list, tuple)):
+        if len(ctx) != 1:
+            raise MXNetError("bind: mxcy binds one executor to one context")
+        ctx = ctx[0]
+    if not isinstance(ctx, Context):
+        raise MXNetError(f"bind: ctx must be a Context, got {ctx!r}")
+    return ctx
+
+
+def _as_list(arrays, names, what, required):
+    """Arrays in `names` order from a list or a name -> array dict."""
+    if isinstance(arrays, dict):
+        for key in arrays:
+            if key not in names:
+                raise MXNetError(f"bind: {what} has '{key}', which is not one of {names}")
+        out = [arrays.get(n) for n in names]
+    else:
+        out = list(arrays)
+        if len(out) != len(names):
+            raise MXNetError(f"bind: {what} has {len(out)} arrays, the symbol needs {len(names)} ({names})")
+    for name, a in zip(names, out):
+        if a is None and required:
+            raise MXNetError(f"bind: {what} is missing '{name}'")
+        if a is not None and not isinstance(a, NDArray):
+            raise MXNetError(f"bind: {what}['{name}'] must be an NDArray, got {type(a).__name__}")
+    return out
+
+
+def _grad_reqs(grad_req, names):
+    if isinstance(grad_req, str):
+        reqs = [grad_req] * len(names)
+    elif isinstance(grad_req, dict):
+        reqs = [grad_req.get(n, "null") for n in names]
+    else:
+        reqs = list(grad_req)
+        if len(reqs) != len(names):
+            raise MXNetError(f"bind: grad_req has {len(reqs)} entries for {len(names)} arguments")
+    for r in reqs:
+        if r not in _REQS:
+            raise MXNetError(f"bind: grad_req must be one of {_REQS}, got {r!r}")
+    return ["write" if r == "inplace" else r for r in reqs]

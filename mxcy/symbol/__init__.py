@@ -1,0 +1,30 @@
+"""mx.sym / mx.symbol: Symbol, Variable, Group, load/save, and every registered operator as a Symbol
+function generated from the same registry records as mx.nd."""
+from .. import ops  # noqa: F401  (registers every operator)
+from ..ndarray.methods import attach_methods
+from ..ndarray.register import PREFIXES
+from ..ops import registry
+from . import _internal, contrib, image, linalg, op, random, sparse
+from .creation import arange, eye, full, hypot, maximum, minimum, ones, pow, power, zeros  # noqa: A004
+from .json_io import load, load_json
+from .register import make_symbol_function
+from .symbol import Group, Symbol, Variable, var
+
+
+def _populate(namespaces):
+    for key in registry.names():
+        fn = make_symbol_function(registry.get(key), key)
+        vars(namespaces["_internal"])[key] = fn
+        for prefix, module in PREFIXES.items():
+            if key.startswith(prefix):
+                vars(namespaces[module]).setdefault(key[len(prefix):], fn)
+                break
+        else:
+            if not key.startswith("_"):
+                vars(namespaces["op"])[key] = fn
+
+
+_populate({"_internal": _internal, "op": op, "contrib": contrib, "linalg": linalg, "image": image,
+           "random": random, "sparse": sparse})
+globals().update({k: v for k, v in vars(op).items() if not k.startswith("__") and k not in globals()})
+attach_methods(Symbol, vars(op))

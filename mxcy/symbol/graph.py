@@ -1,0 +1,116 @@
+"""The graph under a Symbol: nodes (a registered op or a variable), their string attributes, and walks.
+
+Nodes are shared between symbols and treated as immutable once built (composition copies), except for
+their attributes, which `_set_attr` edits as MXNet does.
+"""
+from ..base import MXNetError
+from ..ops import registry
+
+__all__ = ["Node", "topo_order", "copy_graph", "HIDDEN_KEYS", "hide_key"]
+
+# Attribute keys MXNet stores as __key__ (and lists under both spellings).
+HIDDEN_KEYS = ("ctx_group", "lr_mult", "wd_mult", "force_mirroring", "mirror_stage", "profiler_scope")
+
+
+def hide_key(key):
+    return f"__{key}__" if key in HIDDEN_KEYS else key
+
+
+class Node:
+    """One graph node. op: OpDef, or None for a variable. attrs: str -> str as in MXNet's JSON (the op's
+    parameters as given, plus __hidden__ attributes). params: the op's typed parameters. inputs: a list of
+    (Node, output index)."""
+    __slots__ = ("op", "name", "attrs", "params", "inputs", "__weakref__")
+
+    def __init__(self, op, name, attrs, inputs=(), params=None):
+        self.op = op
+        self.name = name
+        self.attrs = attrs
+        self.inputs = list(inputs)
+        if op is None:
+            self.params = None
+        elif params is not None:
+            self.params = params
+        else:
+            self.params = op.parse_attrs(_op_params(op, name, attrs))
+            n_in = len(op.list_inputs(self.params))
+            if self.inputs and len(self.inputs) != n_in:
+                raise MXNetError(f"{op.name} '{name}': expects {n_in} inputs "
+                                 f"({', '.join(op.list_inputs(self.params))}), got {len(self.inputs)}")
+
+    @property
+    def is_variable(self):
+        return self.op is None
+
+    def num_outputs(self):
+        return 1 if self.op is None else self.op.n_outputs(self.params)
+
+    def output_name(self, index):
+        if self.op is None:
+            return self.name
+        return f"{self.name}_{self.op.list_outputs(self.params)[index]}"
+
+    def num_arguments(self):
+        """How many leading inputs are arguments; the rest are auxiliary states."""
+        return len(self.op.list_arguments(self.params))
+
+
+def _op_params(op, name, attrs):
+    params = {}
+    for key, value in attrs.items():
+        if key.startswith("__") and key.endswith("__"):
+            continue
+        if key not in op.params:
+            raise MXNetError(f"{op.name} '{name}': unknown argument '{key}'; accepted: "
+                             + (", ".join(op.params) or "none"))
+        params[key] = value
+    return params
+
+
+def topo_order(outputs):
+    """Nodes reachable from `outputs` in depth-first post-order, inputs visited in order (nnvm's DFSVisit)."""
+    order, seen = [], set()
+    for head, _ in outputs:
+        if id(head) in seen:
+            continue
+        seen.add(id(head))
+        stack = [(head, iter(head.inputs))]
+        while stack:
+            node, it = stack[-1]
+            for child, _ in it:
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    stack.append((child, iter(child.inputs)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    return order
+
+
+def copy_graph(outputs, replace=None):
+    """Fresh nodes for everything reachable from `outputs`; `replace` maps a variable Node to the
+    (Node, index) entry that takes its place (composition)."""
+    replace = replace or {}
+    memo = {}
+
+    def entry(node, index):
+        if node in replace:
+            return replace[node]
+        return memo[node], index
+
+    for node in topo_order(outputs):
+        if node in replace:
+            continue
+        memo[node] = Node(node.op, node.name, dict(node.attrs),
+                          [entry(n, i) for n, i in node.inputs], params=node.params)
+    return [entry(n, i) for n, i in outputs]
+
+
+def registry_op(name):
+    """The OpDef called `name`, with an error that names the op when this build lacks it."""
+    try:
+        return registry.get(name)
+    except MXNetError:
+        raise MXNetError(f"operator '{name}' is not supported by mxcy (unknown op in the symbol file "
+                         f"or call)") from None

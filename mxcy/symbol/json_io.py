@@ -1,0 +1,159 @@
+"""MXNet's symbol JSON (`-symbol.json`): writing byte-for-byte as MXNet 1.9.1's dmlc writer does, and
+reading that layout and the older ones (`param`/`attr` node keys, two-element input entries).
+Loading only parses JSON: nothing in a file is executed."""
+import json
+
+from ..base import MXNetError
+from ..fileio import atomic_write
+from .graph import HIDDEN_KEYS, Node, registry_op, topo_order
+from .symbol import Symbol
+
+__all__ = ["to_json", "load_json", "load", "save", "debug_str"]
+
+MXNET_VERSION = 10901
+
+
+class _Raw:
+    """A value the writer emits as an inline array of its items (a node entry, dmlc::any)."""
+    __slots__ = ("items",)
+
+    def __init__(self, items):
+        self.items = items
+
+
+class _Multi(dict):
+    """An object always written one key per line (the document and each node)."""
+
+
+class _MultiList(list):
+    """An array always written one item per line (the node list)."""
+
+
+def _write(value, depth, out):
+    """dmlc::JSONWriter's layout: objects of more than one key and arrays of more than ten items go one
+    item per line (', ' + newline + two spaces per level); the rest stay on one line."""
+    if isinstance(value, str):
+        out.append(json.dumps(value, ensure_ascii=False))
+    elif isinstance(value, int):
+        out.append(str(value))
+    elif isinstance(value, _Raw):
+        out.append("[" + ", ".join(json.dumps(v) for v in value.items) + "]")
+    elif isinstance(value, dict):
+        items = [(json.dumps(k, ensure_ascii=False) + ": ", v) for k, v in value.items()]
+        _container("{", "}", items, isinstance(value, _Multi) or len(value) > 1, depth, out)
+    elif isinstance(value, list):
+        items = [("", v) for v in value]
+        _container("[", "]", items, isinstance(value, _MultiList) or len(value) > 10, depth, out)
+    else:
+        raise TypeError(f"cannot write {type(value).__name__} to symbol JSON")
+
+
+def _container(open_, close, items, multi_line, depth, out):
+    out.append(open_)
+    for i, (prefix, value) in enumerate(items):
+        if i:
+            out.append(", ")
+        if multi_line:
+            out.append("\n" + "  " * (depth + 1))
+        out.append(prefix)
+        _write(value, depth + 1, out)
+    if multi_line and items:
+        out.append("\n" + "  " * depth)
+    out.append(close)
+
+
+def to_json(symbol):
+    order = topo_order(symbol._outputs)
+    index = {id(n): i for i, n in enumerate(order)}
+    nodes, row_ptr = _MultiList(), [0]
+    for node in order:
+        entry = _Multi(op="null" if node.op is None else node.op.name, name=node.name)
+        if node.attrs:
+            entry["attrs"] = dict(sorted(node.attrs.items()))
+        entry["inputs"] = [_Raw([index[id(n)], i, 0]) for n, i in node.inputs]
+        nodes.append(entry)
+        row_ptr.append(row_ptr[-1] + node.num_outputs())
+    doc = _Multi(nodes=nodes, arg_nodes=[index[id(n)] for n in order if n.op is None],
+                 node_row_ptr=row_ptr,
+                 heads=[_Raw([index[id(n)], i, 0]) for n, i in symbol._outputs],
+                 attrs={"mxnet_version": _Raw(["int", MXNET_VERSION])})
+    out = []
+    _write(doc, 0, out)
+    return "".join(out)
+
+
+def load_json(json_str):
+    """The Symbol in MXNet JSON text; unknown ops and malformed files raise MXNetError."""
+    try:
+        doc = json.loads(json_str)
+    except (TypeError, ValueError) as err:
+        raise MXNetError(f"symbol JSON: not valid JSON: {err}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("nodes"), list) or "heads" not in doc:
+        raise MXNetError("symbol JSON: expected an object with 'nodes' and 'heads'")
+    nodes = []
+    for i, spec in enumerate(doc["nodes"]):
+        nodes.append(_load_node(spec, i, nodes))
+    try:
+        heads = [(nodes[int(e[0])], int(e[1])) for e in doc["heads"]]
+    except (IndexError, TypeError, ValueError):
+        raise MXNetError(f"symbol JSON: bad heads {doc['heads']!r}") from None
+    for node, i in heads:
+        if i >= node.num_outputs():
+            raise MXNetError(f"symbol JSON: head refers to output {i} of '{node.name}', which has "
+                             f"{node.num_outputs()}")
+    return Symbol(heads)
+
+
+def _load_node(spec, i, nodes):
+    if not isinstance(spec, dict) or "op" not in spec or "name" not in spec:
+        raise MXNetError(f"symbol JSON: node {i} needs 'op' and 'name'")
+    attrs = {}
+    for key in ("param", "attr", "attrs"):  # MXNet < 0.9 used param (op) and attr (user); now attrs
+        for k, v in (spec.get(key) or {}).items():
+            attrs[f"__{k}__" if k in HIDDEN_KEYS else k] = str(v)
+    inputs = []
+    for entry in spec.get("inputs", []):
+        try:
+            src, index = int(entry[0]), int(entry[1])
+            inputs.append((nodes[src], index))
+        except (IndexError, TypeError, ValueError):
+            raise MXNetError(f"symbol JSON: node {i} ('{spec['name']}') has a bad input {entry!r}") from None
+        if src >= i:
+            raise MXNetError(f"symbol JSON: node {i} ('{spec['name']}') reads node {src}, which does not "
+                             "come before it")
+    if spec["op"] == "null":
+        return Node(None, spec["name"], attrs)
+    op = registry_op(spec["op"])
+    try:
+        return Node(op, spec["name"], attrs, inputs)
+    except MXNetError as err:
+        raise MXNetError(f"symbol JSON: node {i}: {err}") from None
+
+
+def load(fname):
+    with open(fname, encoding="utf-8") as f:
+        return load_json(f.read())
+
+
+def save(symbol, fname):
+    atomic_write(fname, to_json(symbol).encode("utf-8"), "symbol file")
+
+
+def debug_str(symbol):
+    """A readable listing of the graph: one line per op with its inputs and attributes."""
+    lines = []
+    for node, i in symbol._outputs:
+        lines.append(f"Symbol Outputs:\n\toutput[{i}]={node.name}")
+    for node in symbol._topo():
+        if node.op is None:
+            lines.append(f"Variable:{node.name}")
+            continue
+        lines.append("-" * 40)
+        lines.append(f"Op:{node.op.name}, Name={node.name}")
+        lines.append("Inputs:")
+        for k, (n, idx) in enumerate(node.inputs):
+            lines.append(f"\targ[{k}]={n.name}({idx})" if n.op is not None else f"\targ[{k}]={n.name}(0) version=0")
+        if node.attrs:
+            lines.append("Attrs:")
+            lines += [f"\t{k}={v}" for k, v in sorted(node.attrs.items())]
+    return "\n".join(lines)

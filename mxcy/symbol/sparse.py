@@ -1,0 +1,1 @@
+"""mx.sym.sparse: Symbol functions generated from the operator registry (filled in by mxcy.symbol)."""
