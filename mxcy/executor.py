@@ -51,6 +51,7 @@ class Executor:
         else:
             grad_arrays = _as_list(args_grad, arg_names, "args_grad", required=False)
             grad_reqs = [r if g is not None else "null" for r, g in zip(grad_reqs, grad_arrays)]
+            grad_arrays = [g if r != "null" else None for r, g in zip(grad_reqs, grad_arrays)]
         aux_arrays = _as_list(aux_states or [], aux_names, "aux_states", required=True)
         for name, a, g in zip(arg_names, arg_arrays, grad_arrays):
             if g is not None and g.shape != a.shape:
@@ -222,7 +223,12 @@ class Executor:
 
     def reshape(self, partial_shaping=False, allow_up_sizing=False, **kwargs):
         """A new executor for new input shapes, sharing the arrays whose shapes stay the same."""
-        arg_shapes, _, aux_shapes = self._symbol.infer_shape(**kwargs)
+        # Shapes follow from the new ones where the graph says so; the rest keep their current shape.
+        partial, _, _ = self._symbol.infer_shape_partial(**kwargs)
+        shapes = dict(kwargs)
+        shapes.update({n: a.shape for n, a, s in zip(self._arg_names, self.arg_arrays, partial)
+                       if not s and n not in kwargs})
+        arg_shapes, _, aux_shapes = self._symbol.infer_shape(**shapes)
         if arg_shapes is None:
             raise MXNetError(f"reshape: cannot infer shapes from {kwargs}")
         new_args, new_grads = [], []

@@ -115,12 +115,15 @@ def _load_node(spec, i, nodes):
     for entry in spec.get("inputs", []):
         try:
             src, index = int(entry[0]), int(entry[1])
-            inputs.append((nodes[src], index))
         except (IndexError, TypeError, ValueError):
             raise MXNetError(f"symbol JSON: node {i} ('{spec['name']}') has a bad input {entry!r}") from None
-        if src >= i:
+        if not 0 <= src < i:
             raise MXNetError(f"symbol JSON: node {i} ('{spec['name']}') reads node {src}, which does not "
                              "come before it")
+        if not 0 <= index < nodes[src].num_outputs():
+            raise MXNetError(f"symbol JSON: node {i} ('{spec['name']}') reads output {index} of "
+                             f"'{nodes[src].name}', which has {nodes[src].num_outputs()}")
+        inputs.append((nodes[src], index))
     if spec["op"] == "null":
         return Node(None, spec["name"], attrs)
     op = registry_op(spec["op"])

@@ -234,6 +234,16 @@ class Symbol:
     def __bool__(self):
         raise NotImplementedError("The truth value of a Symbol is not defined")
 
+    def reshape(self, *shape, **kwargs):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = shape[0]
+        if shape:
+            kwargs["shape"] = tuple(shape)
+        return _call("Reshape", self, **kwargs)
+
+    def astype(self, dtype):
+        return _call("Cast", self, dtype=dtype)
+
     # --- inference, serialization, execution (see infer.py, json_io.py, executor.py) --------
     def infer_shape(self, *args, **kwargs):
         from .infer import infer_shape

@@ -1,0 +1,146 @@
+"""Symbol construction, naming, attributes, composition and introspection, against MXNet 1.9.1's behaviour
+(the expected names and layouts were read off a real MXNet 1.9.1)."""
+import copy
+import pickle
+
+import pytest
+
+import mxcy as mx
+
+
+@pytest.fixture(autouse=True)
+def fresh_names():
+    with mx.name.NameManager():
+        yield
+
+
+def test_auto_names_follow_the_function_called():
+    d = mx.sym.var("data")
+    assert (d + 1).name == "_plusscalar0"
+    assert (d + d).name == "_plus0"
+    assert (-d).name == "_mulscalar0"
+    assert (2 - d).name == "_rminusscalar0"
+    assert (d ** 2).name == "_powerscalar0"
+    assert (d == d).name == "_equal0"
+    assert (d > 1).name == "_greater_scalar0"
+    assert (d / d).name == "_div0"
+    assert mx.sym.relu(d).name == "relu0"
+    assert mx.sym.relu(d).name == "relu1"
+    assert mx.sym.relu(d, name="r").name == "r"
+
+
+def test_prefix_applies_to_given_and_automatic_names():
+    d = mx.sym.var("data")
+    with mx.name.Prefix("p_"):
+        a = mx.sym.tanh(d)
+        b = mx.sym.tanh(d, name="t")
+    assert (a.name, b.name) == ("p_tanh0", "p_t")
+
+
+def test_missing_inputs_become_named_variables_carrying_the_op_attrs():
+    x = mx.sym.dot(transpose_b=True, name="mm")
+    assert x.list_arguments() == ["mm_lhs", "mm_rhs"]
+    assert x.get_children().list_outputs() == ["mm_lhs", "mm_rhs"]
+    assert x.get_children()[0].list_attr() == {"transpose_b": "True"}
+
+
+def test_list_outputs_internals_and_indexing():
+    d = mx.sym.var("data")
+    parts = mx.sym.SliceChannel(d, num_outputs=3, name="sc")
+    assert parts.list_outputs() == ["sc_output0", "sc_output1", "sc_output2"]
+    assert len(parts) == 3 and parts.name is None
+    assert parts[1].list_outputs() == ["sc_output1"]
+    assert parts["sc_output2"].list_outputs() == ["sc_output2"]
+    assert [s.list_outputs()[0] for s in parts] == parts.list_outputs()
+    net = mx.sym.exp(parts[0] + parts[2], name="e")
+    internals = net.get_internals()
+    assert internals.list_outputs() == ["data", "sc_output0", "sc_output1", "sc_output2", "_plus0_output",
+                                        "e_output"]
+    assert internals["_plus0_output"].get_children().list_outputs() == ["sc_output0", "sc_output2"]
+    assert d.get_children() is None
+    with pytest.raises(mx.MXNetError, match="no output named"):
+        parts["nope"]
+    with pytest.raises(IndexError):
+        parts[3]
+
+
+def test_group_and_arguments_in_topological_order():
+    a, b, c = mx.sym.var("a"), mx.sym.var("b"), mx.sym.var("c")
+    g = mx.sym.Group([a * b, b + c, a])
+    assert g.list_arguments() == ["a", "b", "c"]
+    assert g.list_inputs() == ["a", "b", "c"]
+    assert g.list_outputs() == ["_mul0_output", "_plus0_output", "a"]
+    with pytest.raises(TypeError):
+        mx.sym.Group([])
+
+
+def test_variable_attributes_as_mxnet_stores_them():
+    w = mx.sym.Variable("w", shape=(4, 3), lr_mult=2.0, wd_mult=0.5, dtype="float16",
+                        init='["zero", {}]', stype="row_sparse", __extra__="x")
+    assert w.list_attr() == {"__shape__": "(4, 3)", "__lr_mult__": "2.0", "lr_mult": "2.0",
+                             "__wd_mult__": "0.5", "wd_mult": "0.5", "__dtype__": "2",
+                             "__init__": '["zero", {}]', "__storage_type__": "1", "__extra__": "x"}
+    assert w.attr("lr_mult") == "2.0" and w.attr("__shape__") == "(4, 3)" and w.attr("nope") is None
+    with pytest.raises(ValueError, match="double underscores"):
+        mx.sym.Variable("v", foo=1)
+
+
+def test_attr_scope_and_attr_argument():
+    d = mx.sym.var("data")
+    with mx.AttrScope(ctx_group="dev1"):
+        e = mx.sym.exp(d, attr={"lr_mult": "3"}, name="e")
+        v = mx.sym.var("v")
+    assert e.list_attr() == {"__ctx_group__": "dev1", "ctx_group": "dev1", "__lr_mult__": "3",
+                             "lr_mult": "3"}
+    assert v.attr("ctx_group") == "dev1"
+    assert mx.sym.exp(d).list_attr() == {}
+    assert set(e.attr_dict()) == {"e"}
+    e._set_attr(mirror_stage="1")
+    assert e.attr("__mirror_stage__") == "1"
+    with pytest.raises(mx.MXNetError):
+        mx.AttrScope(x=1)
+
+
+def test_compose_by_name_and_position_copies_the_graph():
+    net = mx.sym.dot(mx.sym.var("x"), mx.sym.var("w"), name="mm")
+    d = mx.sym.var("data")
+    by_name = net(x=d)
+    assert by_name.list_arguments() == ["data", "w"] and net.list_arguments() == ["x", "w"]
+    by_pos = net(mx.sym.var("p"), mx.sym.var("q"))
+    assert by_pos.list_arguments() == ["p", "q"]
+    with pytest.raises(mx.MXNetError, match="either positionally or by name"):
+        net(d, w=d)
+    with pytest.raises(mx.MXNetError, match="single-output"):
+        net(x=mx.sym.SliceChannel(d, num_outputs=2))
+
+
+def test_copy_deepcopy_and_pickle_keep_the_graph():
+    net = mx.sym.exp(mx.sym.var("a") * 2, name="e")
+    for other in (copy.copy(net), copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        assert other.tojson() == net.tojson()
+        assert other is not net
+
+
+def test_operator_errors_name_op_and_argument():
+    d = mx.sym.var("data")
+    with pytest.raises(mx.MXNetError, match="Reshape: unknown argument 'bogus'"):
+        mx.sym.Reshape(d, shape=(2,), bogus=1)
+    with pytest.raises(mx.MXNetError, match="dot: unknown input 'third'"):
+        mx.sym.dot(d, d, third=d)
+    with pytest.raises(mx.MXNetError, match="inputs given"):
+        mx.sym.exp(d, d)
+    with pytest.raises(TypeError):
+        d + "x"
+    with pytest.raises(NotImplementedError):
+        bool(d)
+
+
+def test_fluent_methods_and_creation_helpers():
+    d = mx.sym.var("data")
+    assert d.sum(axis=1).name == "sum0"
+    assert d.reshape((2, -1)).list_arguments() == ["data"]
+    z = mx.sym.zeros((2, 3))
+    assert z.name == "_zeros0" and z.list_attr() == {"dtype": "float32", "shape": "(2, 3)"}
+    assert mx.sym.maximum(d, 0.5).name == "_maximumscalar0"
+    assert mx.sym.pow(2, d).name == "_rpowerscalar0"
+    assert mx.sym.arange(0, 4).infer_shape()[1] == [(4,)]

@@ -1,0 +1,146 @@
+"""Executor: bind / simple_bind / forward / backward / reshape on graphs of registered ops; gradients must
+equal mx.autograd's on the same computation written with mx.nd."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import mxcy as mx
+
+
+def _graph(F, a, b):
+    """One computation, written once for Symbol and for NDArray."""
+    h = F.tanh(F.dot(a, b)) * 2 + 1
+    return F.sum(F.exp(-h) * h, axis=1)
+
+
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4), st.integers(0, 2**31))
+def test_gradients_match_autograd(m, k, n, seed):
+    rng = np.random.default_rng(seed)
+    a_np, b_np = rng.standard_normal((m, k)), rng.standard_normal((k, n))
+    head = rng.standard_normal((m,))
+    sym = _graph(mx.sym, mx.sym.var("a"), mx.sym.var("b"))
+    exe = sym.simple_bind(mx.cpu(), a=(m, k), b=(k, n), type_dict={"a": "float64", "b": "float64"})
+    out = exe.forward(is_train=True, a=mx.nd.array(a_np, dtype="float64"), b=mx.nd.array(b_np, dtype="float64"))
+    exe.backward(mx.nd.array(head, dtype="float64"))
+
+    a, b = mx.nd.array(a_np, dtype="float64"), mx.nd.array(b_np, dtype="float64")
+    a.attach_grad()
+    b.attach_grad()
+    with mx.autograd.record():
+        ref = _graph(mx.nd, a, b)
+    ref.backward(mx.nd.array(head, dtype="float64"))
+    np.testing.assert_allclose(out[0].asnumpy(), ref.asnumpy(), rtol=1e-12)
+    np.testing.assert_allclose(exe.grad_dict["a"].asnumpy(), a.grad.asnumpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(exe.grad_dict["b"].asnumpy(), b.grad.asnumpy(), rtol=1e-10, atol=1e-12)
+
+
+def _bound(grad_req="write"):
+    x = mx.sym.var("x")
+    sym = mx.sym.square(x) * 3
+    xv = mx.nd.array([1.0, -2.0, 0.5])
+    grad = mx.nd.zeros((3,))
+    return sym.bind(mx.cpu(), {"x": xv}, args_grad={"x": grad}, grad_req=grad_req), xv, grad
+
+
+def test_bind_forward_values_and_persistent_outputs():
+    exe, xv, _ = _bound()
+    out = exe.outputs[0]
+    exe.forward()
+    np.testing.assert_allclose(out.asnumpy(), [3.0, 12.0, 0.75])
+    exe.forward(x=mx.nd.array([2.0, 0.0, 1.0]))
+    np.testing.assert_allclose(out.asnumpy(), [12.0, 0.0, 3.0])
+    assert exe.output_dict == {"_mulscalar0_output": out} or list(exe.output_dict.values()) == [out]
+    assert exe.arg_dict["x"] is xv
+
+
+def test_grad_req_write_add_null():
+    exe, xv, grad = _bound("write")
+    for _ in range(2):
+        exe.forward(is_train=True)
+        exe.backward(mx.nd.ones((3,)))
+    np.testing.assert_allclose(grad.asnumpy(), 6 * xv.asnumpy())
+    exe, xv, grad = _bound("add")
+    for _ in range(2):
+        exe.forward(is_train=True)
+        exe.backward(mx.nd.ones((3,)))
+    np.testing.assert_allclose(grad.asnumpy(), 12 * xv.asnumpy())
+    exe, _, grad = _bound("null")
+    assert exe.grad_dict == {}
+    exe.forward(is_train=True)
+    with pytest.raises(mx.MXNetError, match="forward\\(is_train=True\\)"):
+        exe.backward(mx.nd.ones((3,)))
+    assert xv.grad is None
+
+
+def test_backward_twice_after_one_forward_and_the_user_array_stays_unmarked():
+    exe, xv, grad = _bound("add")
+    exe.forward(is_train=True)
+    exe.backward(mx.nd.ones((3,)))
+    exe.backward(mx.nd.ones((3,)))
+    np.testing.assert_allclose(grad.asnumpy(), 12 * xv.asnumpy())
+    assert xv.grad is None
+
+
+def test_backward_errors():
+    exe, _, _ = _bound()
+    with pytest.raises(mx.MXNetError, match="call forward"):
+        exe.backward(mx.nd.ones((3,)))
+    exe.forward(is_train=True)
+    with pytest.raises(mx.MXNetError, match="not a loss"):
+        exe.backward()
+    with pytest.raises(mx.MXNetError, match="has shape"):
+        exe.backward(mx.nd.ones((4,)))
+
+
+def test_bind_errors():
+    x = mx.sym.var("x")
+    sym = x * 2
+    with pytest.raises(mx.MXNetError, match="missing 'x'"):
+        sym.bind(mx.cpu(), {})
+    with pytest.raises(mx.MXNetError, match="not one of"):
+        sym.bind(mx.cpu(), {"x": mx.nd.ones((2,)), "y": mx.nd.ones((2,))})
+    with pytest.raises(mx.MXNetError, match="grad_req"):
+        sym.bind(mx.cpu(), {"x": mx.nd.ones((2,))}, args_grad={"x": mx.nd.ones((2,))}, grad_req="bad")
+    with pytest.raises(mx.MXNetError, match="gradient array"):
+        sym.bind(mx.cpu(), {"x": mx.nd.ones((2,))}, args_grad={"x": mx.nd.ones((3,))})
+    with pytest.raises(mx.MXNetError, match="cannot infer"):
+        mx.sym.dot(x, mx.sym.var("w")).simple_bind(mx.cpu(), x=(2, 3))
+    exe = sym.simple_bind(mx.cpu(), x=(2,))
+    with pytest.raises(mx.MXNetError, match="not an argument"):
+        exe.forward(y=mx.nd.ones((2,)))
+
+
+def test_reshape_copy_params_and_shared_exec():
+    a, w = mx.sym.var("a"), mx.sym.var("w")
+    sym = mx.sym.dot(a, w)
+    exe = sym.simple_bind(mx.cpu(), a=(2, 3), w=(3, 4))
+    exe.copy_params_from({"w": mx.nd.ones((3, 4))})
+    with pytest.raises(mx.MXNetError, match="not an argument"):
+        exe.copy_params_from({"zz": mx.nd.ones((1,))})
+    exe.copy_params_from({"zz": mx.nd.ones((1,))}, allow_extra_params=True)
+    bigger = exe.reshape(allow_up_sizing=True, a=(5, 3))
+    assert bigger.arg_dict["w"] is exe.arg_dict["w"]
+    assert bigger.arg_dict["a"].shape == (5, 3)
+    bigger.forward(a=mx.nd.ones((5, 3)))
+    np.testing.assert_allclose(bigger.outputs[0].asnumpy(), np.full((5, 4), 3.0))
+    with pytest.raises(mx.MXNetError, match="allow_up_sizing"):
+        exe.reshape(a=(5, 3))
+    shared = sym.simple_bind(mx.cpu(), a=(7, 3), w=(3, 4), shared_arg_names=["w"], shared_exec=exe)
+    assert shared.arg_dict["w"] is exe.arg_dict["w"] and shared.grad_dict["w"] is exe.grad_dict["w"]
+
+
+def test_eval_and_group_outputs():
+    a = mx.sym.var("a")
+    outs = mx.sym.Group([a + 1, a * a]).eval(a=mx.nd.array([1.0, 2.0]))
+    np.testing.assert_allclose(outs[0].asnumpy(), [2.0, 3.0])
+    np.testing.assert_allclose(outs[1].asnumpy(), [1.0, 4.0])
+
+
+def test_reshape_refuses_silent_changes_of_unspecified_arguments():
+    sym = mx.sym.FullyConnected(mx.sym.var("data"), num_hidden=4, name="fc")
+    exe = sym.simple_bind(mx.cpu(), data=(2, 3))
+    with pytest.raises(mx.MXNetError, match="partial_shaping"):
+        exe.reshape(data=(2, 5))
+    wider = exe.reshape(partial_shaping=True, allow_up_sizing=True, data=(2, 5))
+    assert wider.arg_dict["fc_weight"].shape == (4, 5)
+    assert wider.arg_dict["fc_bias"] is exe.arg_dict["fc_bias"]
