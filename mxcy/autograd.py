@@ -6,7 +6,7 @@ import threading
 from .base import MXNetError
 
 __all__ = ["record", "pause", "train_mode", "predict_mode", "is_recording", "is_training",
-           "set_recording", "set_training", "mark_variables", "backward", "grad", "Function"]
+           "set_recording", "set_training", "mark_variables", "backward", "grad", "Function", "get_symbol"]
 
 class _ThreadState(threading.local):
     """Per-thread autograd flags; class attributes are the defaults every thread starts with."""
@@ -270,3 +270,53 @@ class Function:
             outs = [o.detach() for o in outs]
             record_python(type(self).__name__, list(inputs), outs, backward_fn)
         return outs[0] if single else outs
+
+
+def get_symbol(x):
+    """The recorded computation of NDArray `x` as a Symbol; arrays it started from become variables
+    var0, var1, ... in the order first met, auxiliary states <node>_<name>."""
+    from .symbol.graph import Node as SymbolNode
+    from .symbol.symbol import Symbol
+    if x._node is None or x._node is _LEAF:
+        raise MXNetError("get_symbol: the array was not computed under autograd.record()")
+    variables, built, counts = {}, {}, {}
+
+    def entry(array):
+        tape = array._node
+        if tape is None or tape is _LEAF:
+            if id(array) not in variables:
+                variables[id(array)] = (array, SymbolNode(None, f"var{len(variables)}", {}))
+            return variables[id(array)][1], 0
+        return built[id(tape[0])], tape[1]
+
+    for node in _tape_order(x._node[0]):
+        if node.freed:
+            raise MXNetError("get_symbol: the graph was freed by backward(); record again or pass "
+                             "retain_graph=True")
+        if not hasattr(node.op, "attr_strings"):
+            raise MXNetError(f"get_symbol: {node.op.name} is a Python operator and has no symbol form")
+        n = counts.get(node.op.name, 0)
+        counts[node.op.name] = n + 1
+        name = f"{node.op.name.lower()}{n}"
+        attrs = node.op.attr_strings({k: v for k, v in node.attrs.items() if not k.startswith("__")})
+        inputs = [entry(a) for a in node.inputs]
+        inputs += [(SymbolNode(None, f"{name}_{aux}", {}), 0) for aux in node.op.aux]
+        built[id(node)] = SymbolNode(node.op, name, attrs, inputs)
+    return Symbol([entry(x)])
+
+
+def _tape_order(head):
+    """Tape nodes feeding `head` (inclusive), inputs before the nodes that read them."""
+    order, seen, stack = [], {id(head)}, [(head, iter(head.inputs))]
+    while stack:
+        node, it = stack[-1]
+        for array in it:
+            tape = array._node
+            if tape is not None and tape is not _LEAF and id(tape[0]) not in seen:
+                seen.add(id(tape[0]))
+                stack.append((tape[0], iter(tape[0].inputs)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order

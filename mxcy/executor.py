@@ -180,8 +180,9 @@ class Executor:
                 values[(id(node), 0)] = bound[node.name]
                 continue
             inputs = [values[(id(n), i)] for n, i in node.inputs]
+            run = getattr(node.op, "imperative", None)  # Python-defined ops (Custom) run as in mx.nd
             try:
-                outs = invoke(node.op, inputs, node.params, ctx=self._ctx)
+                outs = run(inputs, node.params) if run else invoke(node.op, inputs, node.params, ctx=self._ctx)
             except MXNetError as err:
                 raise MXNetError(f"Error in operator {node.name}: {err}") from None
             for i, out in enumerate(outs):
@@ -216,8 +217,7 @@ class Executor:
         for params, targets, kind in ((arg_params, arg_dict, "argument"), (aux_params or {}, aux_dict, "aux")):
             for name, value in params.items():
                 if name in targets:
-                    value.copyto(targets[name]) if isinstance(value, NDArray) else \
-                        targets[name].__setitem__(slice(None), value)
+                    targets[name][:] = value
                 elif not allow_extra_params:
                     raise MXNetError(f"copy_params_from: '{name}' is not an {kind} of the symbol")
 

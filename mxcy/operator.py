@@ -6,6 +6,7 @@ The user's forward and backward run in the calling thread on NDArrays, so they m
 from . import autograd
 from .base import MXNetError
 from .ndarray import NDArray, empty
+from .ops import registry
 
 __all__ = ["CustomOp", "CustomOpProp", "register", "get_all_registered_operators", "Custom"]
 
@@ -126,3 +127,69 @@ def Custom(*data, op_type=None, out=None, name=None, **kwargs):
 def _triple(result):
     result = list(result)
     return (result + [[]] * (3 - len(result)))[:3]
+
+
+class _CustomOpDef(registry.OpDef):
+    """The registry record of `Custom`, so mx.sym.Custom builds graph nodes and symbol JSON names it.
+    Its inputs, outputs and parameters come from the CustomOpProp named by op_type; executors run it
+    through `imperative` (the same path as mx.nd.Custom) instead of an engine compute."""
+    __slots__ = ()
+
+    def __init__(self):
+        super().__init__("Custom", params=(registry.Param("op_type", "str"),), arguments=self._args,
+                         num_outputs=self._n_out, output_names=self._out_names,
+                         infer_shape=self._infer_shape, infer_type=self._infer_type, compute={},
+                         doc="Runs a Python operator registered with mx.operator.register.")
+
+    def parse_attrs(self, kwargs):
+        attrs = {k: str(v) for k, v in kwargs.items() if not (k.startswith("__") and k.endswith("__"))}
+        if "op_type" not in attrs:
+            raise MXNetError("Custom: required argument 'op_type' is missing")
+        _make_prop(attrs["op_type"], _prop_kwargs(attrs))
+        return attrs
+
+    def list_inputs(self, attrs):
+        prop = _make_prop(attrs["op_type"], _prop_kwargs(attrs))
+        return list(prop.list_arguments()) + list(prop.list_auxiliary_states())
+
+    @staticmethod
+    def _args(attrs):
+        return list(_make_prop(attrs["op_type"], _prop_kwargs(attrs)).list_arguments())
+
+    @staticmethod
+    def _n_out(attrs):
+        return len(_make_prop(attrs["op_type"], _prop_kwargs(attrs)).list_outputs())
+
+    @staticmethod
+    def _out_names(attrs):
+        return list(_make_prop(attrs["op_type"], _prop_kwargs(attrs)).list_outputs())
+
+    @staticmethod
+    def _infer_shape(attrs, in_shapes):
+        prop = _make_prop(attrs["op_type"], _prop_kwargs(attrs))
+        n_args = len(prop.list_arguments())
+        # Unknown shapes reach the property as [], as MXNet passes them; it may fill them in.
+        ins, outs, aux = _triple(prop.infer_shape([list(s) if s is not None else []
+                                                   for s in in_shapes[:n_args]]))
+        known = [tuple(s) if s else None for s in list(ins) + list(aux)]
+        return known, [tuple(s) if s else None for s in outs]
+
+    @staticmethod
+    def _infer_type(attrs, in_types):
+        prop = _make_prop(attrs["op_type"], _prop_kwargs(attrs))
+        n_args = len(prop.list_arguments())
+        if any(t is None for t in in_types[:n_args]):
+            raise ValueError("Custom needs every argument type")
+        ins, outs, aux = _triple(prop.infer_type(list(in_types[:n_args])))
+        return list(ins) + list(aux), list(outs)
+
+    def imperative(self, inputs, attrs):
+        outs = Custom(*inputs, **attrs)
+        return list(outs) if isinstance(outs, (list, tuple)) else [outs]
+
+
+def _prop_kwargs(attrs):
+    return {k: v for k, v in attrs.items() if k != "op_type"}
+
+
+registry.register(_CustomOpDef())

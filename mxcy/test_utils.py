@@ -8,7 +8,9 @@ from .context import Context, current_context
 __all__ = ["default_context", "set_default_context", "get_rtol", "get_atol", "get_tols",
            "almost_equal", "assert_almost_equal", "assert_allclose", "same", "find_max_violation",
            "assert_exception", "rand_shape_2d", "rand_shape_3d", "rand_shape_nd", "rand_ndarray",
-           "random_arrays", "np_reduce", "numeric_grad", "get_mnist"]
+           "random_arrays", "np_reduce", "numeric_grad", "get_mnist", "check_numeric_gradient",
+           "check_symbolic_forward", "check_symbolic_backward", "check_consistency", "simple_forward",
+           "random_projection"]
 
 _default_ctx = [None]
 
@@ -165,15 +167,20 @@ def np_reduce(dat, axis, keepdims, numpy_reduce_func):
     return ret
 
 
-def numeric_grad(f, location, eps=1e-4, use_forward_train=True, dtype=np.float32):
-    """Central-difference gradient of the scalar sum of f(**location) for each array in `location`.
+def numeric_grad(executor, location, aux_states=None, eps=1e-4, use_forward_train=True,
+                 dtype=np.float32):
+    """Central-difference gradient of the sum of the first output for each array in `location`.
 
-    `f` maps a dict name -> NumPy array to a NumPy array or list of them; MXNet passes an executor
-    here, which Symbol support will accept too.
+    `executor` is an Executor bound to the arrays named in `location` (MXNet's form), or a function
+    mapping a dict name -> NumPy array to an array or list of arrays (whose sum is differentiated).
     """
+    if callable(executor) and not hasattr(executor, "forward"):
+        f = executor
+    else:
+        f = executor_function(executor, aux_states, use_forward_train, dtype)
     grads = {}
     for name, value in location.items():
-        x = np.array(value, dtype=dtype)
+        x = np.array(_numpy(value), dtype=dtype)
         grad = np.zeros_like(x)
         flat, gflat = x.reshape(-1), grad.reshape(-1)
         for i in range(flat.size):
@@ -186,6 +193,17 @@ def numeric_grad(f, location, eps=1e-4, use_forward_train=True, dtype=np.float32
             gflat[i] = (plus - minus) / eps
         grads[name] = grad
     return grads
+
+
+def executor_function(executor, aux_states, is_train, dtype):
+    """loc (name -> array) -> the executor's first output after writing loc into its arguments."""
+    def f(loc):
+        for key, value in loc.items():
+            executor.arg_dict[key][:] = np.asarray(_numpy(value), dtype=dtype)
+        for key, value in (aux_states or {}).items():
+            executor.aux_dict[key][:] = np.asarray(_numpy(value), dtype=dtype)
+        return executor.forward(is_train=is_train)[0]
+    return f
 
 
 def _sum_outputs(outputs):
@@ -212,3 +230,7 @@ def get_mnist(path="data"):
     test = read("t10k-images-idx3-ubyte", 16, (-1, 1, 28, 28)).astype(np.float32) / 255
     return {"train_data": train, "train_label": read("train-labels-idx1-ubyte", 8, (-1,)),
             "test_data": test, "test_label": read("t10k-labels-idx1-ubyte", 8, (-1,))}
+
+
+from ._symbol_checks import (check_consistency, check_numeric_gradient, check_symbolic_backward,  # noqa: E402
+                             check_symbolic_forward, random_projection, simple_forward)

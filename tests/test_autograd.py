@@ -189,3 +189,17 @@ def test_custom_operator_forward_backward_and_kwargs():
     assert "scaled_square" in mx.operator.get_all_registered_operators()
     with pytest.raises(mx.MXNetError, match="not registered"):
         mx.nd.Custom(x, op_type="nope")
+
+
+def test_get_symbol_rebuilds_the_recorded_computation():
+    a = mx.nd.array([0.5, -1.0, 2.0])
+    a.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.sum(mx.nd.exp(a * 2) + a, axis=0)
+    sym = mx.autograd.get_symbol(y)
+    assert sym.list_arguments() == ["var0"]
+    x = np.array([0.1, 0.2, -0.3])
+    np.testing.assert_allclose(sym.eval(var0=mx.nd.array(x))[0].asnumpy(), np.sum(np.exp(2 * x) + x),
+                               rtol=1e-6)
+    with pytest.raises(mx.MXNetError, match="not computed under"):
+        mx.autograd.get_symbol(a)

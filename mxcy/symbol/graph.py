@@ -32,7 +32,10 @@ class Node:
         elif params is not None:
             self.params = params
         else:
-            self.params = op.parse_attrs(_op_params(op, name, attrs))
+            try:
+                self.params = op.parse_attrs(attrs)
+            except MXNetError as err:
+                raise MXNetError(f"node '{name}': {err}") from None
             n_in = len(op.list_inputs(self.params))
             if self.inputs and len(self.inputs) != n_in:
                 raise MXNetError(f"{op.name} '{name}': expects {n_in} inputs "
@@ -53,18 +56,6 @@ class Node:
     def num_arguments(self):
         """How many leading inputs are arguments; the rest are auxiliary states."""
         return len(self.op.list_arguments(self.params))
-
-
-def _op_params(op, name, attrs):
-    params = {}
-    for key, value in attrs.items():
-        if key.startswith("__") and key.endswith("__"):
-            continue
-        if key not in op.params:
-            raise MXNetError(f"{op.name} '{name}': unknown argument '{key}'; accepted: "
-                             + (", ".join(op.params) or "none"))
-        params[key] = value
-    return params
 
 
 def topo_order(outputs):

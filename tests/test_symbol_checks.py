@@ -1,0 +1,69 @@
+"""mx.test_utils' Symbol helpers: they pass on correct symbols and fail, naming the array, on wrong ones."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import mxcy as mx
+from mxcy import test_utils as tu
+
+
+def _net():
+    a, b = mx.sym.var("a"), mx.sym.var("b")
+    return mx.sym.sum(mx.sym.tanh(a) * b, axis=0)
+
+
+@given(st.integers(1, 4), st.integers(1, 3), st.integers(0, 2**31))
+def test_numeric_gradient_of_a_correct_symbol_passes(m, n, seed):
+    rng = np.random.default_rng(seed)
+    loc = {"a": rng.standard_normal((m, n)), "b": rng.standard_normal((m, n))}
+    tu.check_numeric_gradient(_net(), loc, dtype=np.float64)
+    tu.check_numeric_gradient(_net(), [loc["a"], loc["b"]], grad_nodes={"a": "add", "b": "null"},
+                              dtype=np.float64)
+
+
+def test_numeric_gradient_catches_a_wrong_gradient():
+    class Wrong(mx.operator.CustomOp):
+        def forward(self, is_train, req, in_data, out_data, aux):
+            self.assign(out_data[0], req[0], in_data[0] * in_data[0])
+
+        def backward(self, req, out_grad, in_data, out_data, in_grad, aux):
+            self.assign(in_grad[0], req[0], 3 * in_data[0] * out_grad[0])  # should be 2x
+
+    @mx.operator.register("wrong_square")
+    class WrongProp(mx.operator.CustomOpProp):
+        def list_arguments(self):
+            return ["data"]
+
+        def infer_shape(self, in_shape):
+            return in_shape, [in_shape[0]], []
+
+        def create_operator(self, ctx, shapes, dtypes):
+            return Wrong()
+
+    sym = mx.sym.Custom(mx.sym.var("x"), op_type="wrong_square")
+    with pytest.raises(AssertionError, match="NUMERICAL_x"):
+        tu.check_numeric_gradient(sym, {"x": np.array([0.5, -1.5, 2.0])}, dtype=np.float64)
+
+
+def test_symbolic_forward_and_backward_against_formulas():
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((3, 2)), rng.standard_normal((3, 2))
+    head = rng.standard_normal(2)
+    outs = tu.check_symbolic_forward(_net(), {"a": a, "b": b}, [np.sum(np.tanh(a) * b, axis=0)])
+    assert outs[0].shape == (2,)
+    expected = {"a": (1 - np.tanh(a) ** 2) * b * head, "b": np.tanh(a) * head}
+    tu.check_symbolic_backward(_net(), [a, b], [head], expected)
+    tu.check_symbolic_backward(_net(), [a, b], [head], expected, grad_req="add")
+    with pytest.raises(AssertionError, match="BACKWARD_b"):
+        tu.check_symbolic_backward(_net(), [a, b], [head], {"a": expected["a"], "b": expected["b"] + 1})
+    with pytest.raises(AssertionError, match="FORWARD_"):
+        tu.check_symbolic_forward(_net(), [a, b], [np.zeros(2) + 5])
+
+
+def test_simple_forward_and_consistency_across_dtypes():
+    out = tu.simple_forward(_net(), a=np.ones((2, 2)), b=np.full((2, 2), 2.0))
+    np.testing.assert_allclose(out, 2 * 2 * np.tanh(1.0), rtol=1e-6)
+    ctx_list = [{"ctx": mx.cpu(), "a": (3, 2), "b": (3, 2), "type_dict": {"a": t, "b": t}}
+                for t in (np.float64, np.float32)]
+    results = tu.check_consistency(_net(), ctx_list)
+    assert set(results[0]) == {"output0", "grad_a", "grad_b"}
