@@ -15,8 +15,10 @@ from . import name, attribute  # noqa: E402
 from .attribute import AttrScope  # noqa: E402
 from . import symbol  # noqa: E402
 from . import symbol as sym  # noqa: E402
+from . import executor, visualization  # noqa: E402
+from . import visualization as viz  # noqa: E402
 
 nd.Custom = operator.Custom
 
 __all__ = ["nd", "ndarray", "autograd", "test_utils", "operator", "engine", "context", "runtime", "random", "base",
-           "symbol", "sym", "name", "attribute", "AttrScope", "MXNetError", "Context", "cpu", "gpu", "cpu_pinned", "current_context", "num_gpus"]
+           "symbol", "sym", "executor", "visualization", "viz", "name", "attribute", "AttrScope", "MXNetError", "Context", "cpu", "gpu", "cpu_pinned", "current_context", "num_gpus"]
