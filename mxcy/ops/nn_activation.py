@@ -1,1 +1,564 @@
-"""(being written) neural-network operators: nn_activation."""
+"""Activation operators: Activation, LeakyReLU (leaky/prelu/rrelu/elu/selu/gelu), softmax, log_softmax, softmin,
+SoftmaxActivation, Dropout and Embedding, with the hidden backward ops their gradients call. Computes dispatch on
+the array type: NumPy arrays go to the CPU kernels, numba device arrays to the CUDA ones."""
+import importlib
+
+import numpy as np
+
+from . import _gpu, registry
+from ._helpers import norm_axis, store
+from .gather import _norm_index
+from .random import generator
+from .registry import REQUIRED, OpDef, Param, same_type
+from ..kernels.common import REQ_NULL, REQ_WRITE
+
+_kernel_modules = {}
+
+
+def _kernels(name):
+    """mxcy.kernels.<name>, imported on first use: the kernel modules import numba.cuda."""
+    mod = _kernel_modules.get(name)
+    if mod is None:
+        mod = _kernel_modules[name] = importlib.import_module(f"..kernels.{name}", __package__)
+    return mod
+
+
+# --- arrays on either device -------------------------------------------------------------------
+
+def _host(a):
+    return isinstance(a, np.ndarray)
+
+
+def _scratch(like, dtype, shape=None):
+    """An uninitialised buffer on `like`'s device."""
+    shape = like.shape if shape is None else shape
+    if _host(like):
+        return np.empty(shape, dtype)
+    from numba import cuda
+    return cuda.device_array(shape, dtype)
+
+
+def _on_device_of(like, host_array):
+    """NumPy `host_array` on `like`'s device."""
+    if _host(like):
+        return host_array
+    from numba import cuda
+    return cuda.to_device(np.ascontiguousarray(host_array))
+
+
+def _cast(a, dtype):
+    """`a` in `dtype` on its device (`a` itself when it has that type already)."""
+    if a.dtype == dtype:
+        return a
+    if _host(a):
+        return a.astype(dtype)
+    out = _scratch(a, dtype)
+    _gpu._k().copy_gpu(a, out, REQ_WRITE)
+    return out
+
+
+def _put(out, value, req):
+    """out (req)= value, an array of out's shape on out's device, cast to out's dtype."""
+    if _host(out):
+        store(out, value, req)
+    else:
+        _gpu._k().copy_gpu(value, out, req)
+
+
+def _fill(out, value, req):
+    if _host(out):
+        store(out, value, req)
+    else:
+        _gpu._k().fill_gpu(out, value, req)
+
+
+def _flat(a):
+    return a.reshape(a.size)
+
+
+def _work_dtype(*dtypes):
+    """The float type kernels compute in: float64 when any array is float64, else float32 (float16 widened)."""
+    return np.dtype(np.float64 if any(np.dtype(t) == np.float64 for t in dtypes) else np.float32)
+
+
+def _typed_call(fn, ins, outs, reqs, dtype):
+    """fn(ins, outs, reqs) with every array in `dtype`, since kernels take one float type: inputs are cast, and
+    outputs of another type get scratch buffers that are cast back into them under their req."""
+    ins = [_cast(a, dtype) for a in ins]
+    work = [o if o.dtype == dtype else _scratch(o, dtype) for o in outs]
+    fn(ins, work, [r if w is o or r == REQ_NULL else REQ_WRITE for w, o, r in zip(work, outs, reqs)])
+    for w, o, r in zip(work, outs, reqs):
+        if w is not o and r != REQ_NULL:
+            _put(o, w, r)
+
+
+def split3(shape, axis):
+    """(outer, shape[axis], inner): the (outer, M, inner) view kernels take for an op along `axis`."""
+    return (int(np.prod(shape[:axis], dtype=np.int64)), shape[axis],
+            int(np.prod(shape[axis + 1:], dtype=np.int64)))
+
+
+# --- shape and type rules ----------------------------------------------------------------------
+
+def _check_inputs(shapes, names):
+    if len(shapes) != len(names):
+        raise ValueError(f"expected {len(names)} inputs ({', '.join(names)}) with these arguments, got "
+                         f"{len(shapes)}")
+
+
+def _float_type(n_out=1):
+    """Type rule: inputs share one floating-point type, which the `n_out` outputs take."""
+    def rule(attrs, types):
+        types, t = same_type(attrs, types)
+        if t is not None and np.dtype(t).kind != "f":
+            raise ValueError(f"data must be a floating-point array, got {np.dtype(t).name}")
+        return types, [t] * n_out
+    return rule
+
+
+def _same_shape(n_out=1):
+    def rule(attrs, shapes):
+        return shapes, [shapes[0]] * n_out
+    return rule
+
+
+# --- element-wise activations ------------------------------------------------------------------
+
+def _act_forward(x, out, act_type, slope, req):
+    k = _kernels("activation")
+    code, run = k.ACT_TYPES[act_type], k.act_fwd_cpu if _host(x) else k.act_fwd_gpu
+    _typed_call(lambda i, o, r: run(_flat(i[0]), _flat(o[0]), code, float(slope), r[0]),
+                [x], [out], [req], _work_dtype(x.dtype))
+
+
+def _act_backward(dy, x, y, dx, act_type, slope, req):
+    k = _kernels("activation")
+    code, run = k.ACT_TYPES[act_type], k.act_bwd_cpu if _host(x) else k.act_bwd_gpu
+    _typed_call(lambda i, o, r: run(_flat(i[0]), _flat(i[1]), _flat(i[2]), _flat(o[0]), code, float(slope), r[0]),
+                [dy, x, y], [dx], [req], _work_dtype(x.dtype))
+
+
+def _prelu_forward(x, gamma, out, req, shape3):
+    """out = x > 0 ? x : gamma[c] * x over the (outer, C, inner) view `shape3`."""
+    k = _kernels("activation")
+    run = k.prelu_fwd_cpu if _host(x) else k.prelu_fwd_gpu
+    _typed_call(lambda i, o, r: run(i[0].reshape(shape3), _flat(i[1]), o[0].reshape(shape3), r[0]),
+                [x, gamma], [out], [req], _work_dtype(x.dtype))
+
+
+def _prelu_backward(dy, x, gamma, dx, dgamma, reqs, shape3):
+    """dx and dgamma of _prelu_forward; dgamma None when not wanted."""
+    k = _kernels("activation")
+    run = k.prelu_bwd_cpu if _host(x) else k.prelu_bwd_gpu
+    outs = [dx] if dgamma is None else [dx, dgamma]
+
+    def call(i, o, r):
+        dg = o[1] if dgamma is not None else _scratch(x, o[0].dtype, (1,))
+        run(i[0].reshape(shape3), i[1].reshape(shape3), _flat(i[2]), o[0].reshape(shape3), _flat(dg), r[0],
+            r[1] if dgamma is not None else REQ_NULL)
+    _typed_call(call, [dy, x, gamma], outs, reqs[:len(outs)], _work_dtype(x.dtype))
+
+
+_ACT_TYPE = Param("act_type", "str", REQUIRED, "activation function",
+                  choices=("relu", "sigmoid", "softrelu", "softsign", "tanh"))
+
+
+def _act_compute(attrs, inputs, outputs, reqs):
+    _act_forward(inputs[0], outputs[0], attrs["act_type"], 0.0, reqs[0])
+
+
+def _act_back_compute(attrs, inputs, outputs, reqs):
+    dy, x, y = inputs
+    _act_backward(dy, x, y, outputs[0], attrs["act_type"], 0.0, reqs[0])
+
+
+registry.register(OpDef(
+    "Activation", params=(_ACT_TYPE,), infer_shape=_same_shape(), infer_type=_float_type(),
+    compute={"cpu": _act_compute, "gpu": _act_compute},
+    gradient=lambda F, attrs, inputs, outputs, ograds: [
+        F._backward_Activation(ograds[0], inputs[0], outputs[0], act_type=attrs["act_type"])],
+    doc="Applies an activation function element-wise: relu, sigmoid, tanh, softrelu (log(1 + exp(x))) or "
+        "softsign (x / (1 + |x|))."))
+registry.register(OpDef(
+    "_backward_Activation", params=(_ACT_TYPE,), arguments=("ograd", "data", "output"),
+    infer_shape=_same_shape(), infer_type=_float_type(), compute={"cpu": _act_back_compute, "gpu": _act_back_compute},
+    public=False, doc="Activation's gradient from the head gradient, its input and its output."))
+
+
+# --- LeakyReLU -------------------------------------------------------------------------------
+
+_LEAKY_PARAMS = (
+    Param("act_type", "str", "leaky", "activation function",
+          choices=("elu", "gelu", "leaky", "prelu", "rrelu", "selu")),
+    Param("slope", "float", 0.25, "slope of leaky on the negative side; alpha of elu"),
+    Param("lower_bound", "float", 0.125, "lower bound of rrelu's random slope"),
+    Param("upper_bound", "float", 0.334, "upper bound of rrelu's random slope"),
+)
+
+
+def _leaky_arguments(attrs):
+    return ("data", "gamma") if attrs["act_type"] == "prelu" else ("data",)
+
+
+def _leaky_outputs(attrs):
+    return ("output", "mask") if attrs["act_type"] == "rrelu" else ("output",)
+
+
+def _channel_view(shape):
+    return split3(shape, 1)
+
+
+def _leaky_infer(attrs, shapes):
+    _check_inputs(shapes, _leaky_arguments(attrs))
+    n_out = len(_leaky_outputs(attrs))
+    data = shapes[0]
+    if data is None:
+        return shapes, [None] * n_out
+    if attrs["act_type"] == "prelu":
+        if len(data) < 2:
+            raise ValueError(f"prelu needs data with a channel axis 1 (ndim >= 2), got shape {data}")
+        gamma = shapes[1]
+        if gamma is None:
+            gamma = (data[1],)
+        elif tuple(gamma) not in ((data[1],), (1,)):
+            raise ValueError(f"gamma of shape {tuple(gamma)} does not match data of shape {data}: expected "
+                             f"({data[1]},), one slope per channel, or (1,)")
+        shapes = [data, tuple(gamma)]
+    return shapes, [data] * n_out
+
+
+def _rrelu_forward(attrs, x, out, mask, reqs):
+    """Training: a slope per element drawn from U(lower_bound, upper_bound), kept in `mask` for the gradient;
+    inference: the mean slope, which `mask` then holds everywhere."""
+    lower, upper = attrs["lower_bound"], attrs["upper_bound"]
+    if attrs["__is_train__"]:
+        slopes = _on_device_of(x, generator(attrs).uniform(lower, upper, x.shape).astype(x.dtype))
+        _prelu_forward(x, slopes, out, reqs[0], (1, x.size, 1))
+        _put(mask, slopes, reqs[1])
+    else:
+        slope = (lower + upper) / 2
+        _act_forward(x, out, "leaky", slope, reqs[0])
+        _fill(mask, slope, reqs[1])
+
+
+def _leaky_compute(attrs, inputs, outputs, reqs):
+    act, x = attrs["act_type"], inputs[0]
+    if act == "prelu":
+        _prelu_forward(x, inputs[1], outputs[0], reqs[0], _channel_view(x.shape))
+    elif act == "rrelu":
+        _rrelu_forward(attrs, x, outputs[0], outputs[1], reqs)
+    else:
+        _act_forward(x, outputs[0], act, attrs["slope"], reqs[0])
+
+
+def _leaky_gradient(F, attrs, inputs, outputs, ograds):
+    extra = {"prelu": inputs[1:], "rrelu": outputs[1:]}.get(attrs["act_type"], [])
+    grads = F._backward_LeakyReLU(ograds[0], inputs[0], outputs[0], *extra, **attrs)
+    return list(grads) if isinstance(grads, (list, tuple)) else [grads]
+
+
+def _leaky_back_arguments(attrs):
+    return ("ograd", "data", "output") + {"prelu": ("gamma",), "rrelu": ("mask",)}.get(attrs["act_type"], ())
+
+
+def _leaky_back_infer(attrs, shapes):
+    _check_inputs(shapes, _leaky_back_arguments(attrs))
+    return shapes, [shapes[1]] + ([shapes[3]] if attrs["act_type"] == "prelu" else [])
+
+
+def _leaky_back_compute(attrs, inputs, outputs, reqs):
+    act, (dy, x, y) = attrs["act_type"], inputs[:3]
+    if act == "prelu":
+        _prelu_backward(dy, x, inputs[3], outputs[0], outputs[1], reqs, _channel_view(x.shape))
+    elif act == "rrelu":
+        _prelu_backward(dy, x, inputs[3], outputs[0], None, reqs, (1, x.size, 1))
+    else:
+        _act_backward(dy, x, y, outputs[0], act, attrs["slope"], reqs[0])
+
+
+registry.register(OpDef(
+    "LeakyReLU", params=_LEAKY_PARAMS, arguments=_leaky_arguments, infer_shape=_leaky_infer,
+    infer_type=lambda attrs, types: _float_type(len(_leaky_outputs(attrs)))(attrs, types),
+    compute={"cpu": _leaky_compute, "gpu": _leaky_compute}, gradient=_leaky_gradient,
+    num_outputs=lambda attrs: len(_leaky_outputs(attrs)), output_names=_leaky_outputs, random=True,
+    train_aware=True,
+    doc="Leaky rectified linear units: leaky (x > 0 ? x : slope * x), prelu (a learnt slope per channel, input "
+        "gamma), rrelu (a random slope in [lower_bound, upper_bound) per element in training, their mean in "
+        "inference; a second output holds the slopes), elu, selu and gelu."))
+registry.register(OpDef(
+    "_backward_LeakyReLU", params=_LEAKY_PARAMS, arguments=_leaky_back_arguments, infer_shape=_leaky_back_infer,
+    infer_type=lambda attrs, types: _float_type(2 if attrs["act_type"] == "prelu" else 1)(attrs, types),
+    compute={"cpu": _leaky_back_compute, "gpu": _leaky_back_compute},
+    num_outputs=lambda attrs: 2 if attrs["act_type"] == "prelu" else 1, public=False,
+    doc="LeakyReLU's gradient: of data, and of gamma for prelu."))
+
+
+# --- softmax, log_softmax, softmin, SoftmaxActivation ---------------------------------------
+
+_SOFTMAX_PARAMS = (
+    Param("axis", "int", -1, "axis to normalise along"),
+    Param("temperature", "float", None, "divides the input before the exponential (None: 1)"),
+    Param("dtype", "dtype", None, "output type (None: the input's)", choices=(None, "float16", "float32", "float64")),
+    Param("use_length", "bool", False, "take a second input `length`: entries past it along axis are 0",
+          optional=True),
+)
+_NO_LENGTH = np.empty((0, 0), np.int64)
+
+
+def _temperature(attrs):
+    t = attrs.get("temperature")
+    return 1.0 if t is None else t
+
+
+def _softmax_arguments(attrs):
+    return ("data", "length") if attrs["use_length"] else ("data",)
+
+
+def _softmax_infer(attrs, shapes):
+    _check_inputs(shapes, _softmax_arguments(attrs))
+    if _temperature(attrs) == 0:
+        raise ValueError("temperature must be non-zero")
+    data = shapes[0]
+    if data is None:
+        return shapes, [None]
+    axis = norm_axis(attrs["axis"], len(data))
+    if attrs["use_length"]:
+        want = (data[:axis] + data[axis + 1:]) or (1,)
+        if shapes[1] is None:
+            shapes = [data, want]
+        elif tuple(shapes[1]) != want:
+            raise ValueError(f"length of shape {tuple(shapes[1])} does not match data of shape {data} with "
+                             f"axis={attrs['axis']}: expected {want}")
+    return shapes, [data]
+
+
+def _softmax_type(attrs, types):
+    data = types[0]
+    if data is not None and np.dtype(data).kind != "f":
+        raise ValueError(f"data must be a floating-point array, got {np.dtype(data).name}")
+    if len(types) > 1 and types[1] is not None and np.dtype(types[1]).kind not in "iu":
+        raise ValueError(f"length must be an integer array, got {np.dtype(types[1]).name}")
+    out = np.dtype(attrs["dtype"]) if attrs["dtype"] else data
+    return types, [out]
+
+
+def _length_arg(length, shape3):
+    """The kernels' int64 (outer, inner) length, or their 'no mask' value."""
+    if length is None:
+        return _NO_LENGTH
+    return _cast(length, np.dtype(np.int64)).reshape(shape3[0], shape3[2])
+
+
+def _negated(a):
+    if _host(a):
+        return np.negative(a)
+    out = _scratch(a, a.dtype)
+    _gpu._k().unary_gpu("negative", a, out, REQ_WRITE)
+    return out
+
+
+def softmax_forward(x, out, shape3, length, temperature, kind, req):
+    """out (req)= softmax / log_softmax / softmin of x along the middle axis of the (outer, M, inner) view."""
+    k = _kernels("softmax")
+    run = k.softmax_fwd_cpu if _host(x) else k.softmax_fwd_gpu
+    length = _length_arg(length, shape3)
+    if not _host(x) and length is _NO_LENGTH:
+        length = None
+
+    def call(i, o, r):
+        src = _negated(i[0]) if kind == "softmin" else i[0]  # softmin(x) = softmax(-x)
+        run(src.reshape(shape3), o[0].reshape(shape3), length, float(temperature), kind == "log_softmax", r[0])
+    _typed_call(call, [x], [out], [req], _work_dtype(x.dtype, out.dtype))
+
+
+def _softmax_backward(dy, y, dx, shape3, length, temperature, kind, req):
+    k = _kernels("softmax")
+    run = k.softmax_bwd_cpu if _host(y) else k.softmax_bwd_gpu
+    length = _length_arg(length, shape3)
+    if not _host(y) and length is _NO_LENGTH:
+        length = None
+    # softmin's gradient is softmax's with the sign flipped: the kernel divides by a negated temperature.
+    t = -temperature if kind == "softmin" else temperature
+    _typed_call(lambda i, o, r: run(i[0].reshape(shape3), i[1].reshape(shape3), o[0].reshape(shape3), length,
+                                    float(t), kind == "log_softmax", r[0]),
+                [dy, y], [dx], [req], _work_dtype(dy.dtype, dx.dtype))
+
+
+def _softmax_compute(kind):
+    def compute(attrs, inputs, outputs, reqs):
+        x = inputs[0]
+        shape3 = split3(x.shape, norm_axis(attrs["axis"], x.ndim))
+        length = inputs[1] if attrs["use_length"] else None
+        softmax_forward(x, outputs[0], shape3, length, _temperature(attrs), kind, reqs[0])
+    return compute
+
+
+def _softmax_back_compute(kind):
+    def compute(attrs, inputs, outputs, reqs):
+        dy, y = inputs[:2]
+        shape3 = split3(y.shape, norm_axis(attrs["axis"], y.ndim))
+        length = inputs[2] if attrs["use_length"] else None
+        _softmax_backward(dy, y, outputs[0], shape3, length, _temperature(attrs), kind, reqs[0])
+    return compute
+
+
+def _softmax_gradient(kind):
+    def gradient(F, attrs, inputs, outputs, ograds):
+        dx = getattr(F, f"_backward_{kind}")(ograds[0], outputs[0], *inputs[1:], **attrs)
+        if dx.dtype != inputs[0].dtype:  # the dtype argument made the output another type than the data
+            dx = F.Cast(dx, dtype=inputs[0].dtype)
+        return [dx] + [None] * (len(inputs) - 1)
+    return gradient
+
+
+def _softmax_back_type(attrs, types):
+    return types, [types[0]]
+
+
+_SOFTMAX_DOCS = {
+    "softmax": "exp(x / t) / sum(exp(x / t)) along axis",
+    "log_softmax": "x / t - log(sum(exp(x / t))) along axis",
+    "softmin": "softmax of -x: exp(-x / t) / sum(exp(-x / t)) along axis",
+}
+for _kind, _doc in _SOFTMAX_DOCS.items():
+    registry.register(OpDef(
+        _kind, params=_SOFTMAX_PARAMS, arguments=_softmax_arguments, infer_shape=_softmax_infer,
+        infer_type=_softmax_type, compute={"cpu": _softmax_compute(_kind), "gpu": _softmax_compute(_kind)},
+        gradient=_softmax_gradient(_kind),
+        doc=f"{_kind}: {_doc}, with temperature t; with use_length, entries of a row past length[row] are 0."))
+    registry.register(OpDef(
+        f"_backward_{_kind}", params=_SOFTMAX_PARAMS,
+        arguments=lambda attrs: ("ograd", "output", "length") if attrs["use_length"] else ("ograd", "output"),
+        infer_shape=lambda attrs, shapes: (shapes, [shapes[1]]), infer_type=_softmax_back_type,
+        compute={"cpu": _softmax_back_compute(_kind), "gpu": _softmax_back_compute(_kind)}, public=False,
+        doc=f"{_kind}'s gradient from the head gradient and its output, in the output's type."))
+
+
+def _softmax_activation_axis(attrs, ndim):
+    # MXNet 1.9.1 computes mode='instance' along the last axis, mode='channel' along axis 1.
+    if attrs["mode"] == "channel":
+        if ndim < 3:
+            raise ValueError(f"mode='channel' needs data of at least 3 dimensions, got {ndim}")
+        return 1
+    return ndim - 1
+
+
+def _softmax_activation_compute(attrs, inputs, outputs, reqs):
+    x = inputs[0]
+    shape3 = split3(x.shape, _softmax_activation_axis(attrs, x.ndim))
+    softmax_forward(x, outputs[0], shape3, None, 1.0, "softmax", reqs[0])
+
+
+def _softmax_activation_infer(attrs, shapes):
+    if shapes[0] is not None:
+        _softmax_activation_axis(attrs, len(shapes[0]))
+    return shapes, [shapes[0]]
+
+
+registry.register(OpDef(
+    "SoftmaxActivation",
+    params=(Param("mode", "str", "instance", "instance: along the last axis; channel: along axis 1",
+                  choices=("channel", "instance")),),
+    infer_shape=_softmax_activation_infer, infer_type=_float_type(),
+    compute={"cpu": _softmax_activation_compute, "gpu": _softmax_activation_compute},
+    gradient=lambda F, attrs, inputs, outputs, ograds: [F._backward_softmax(
+        ograds[0], outputs[0], axis=_softmax_activation_axis(attrs, inputs[0].ndim))],
+    doc="Softmax along the last axis (mode='instance') or along the channel axis 1 (mode='channel')."))
+
+
+# --- Dropout -----------------------------------------------------------------------------------
+
+def _dropout_infer(attrs, shapes):
+    if not 0 <= attrs["p"] <= 1:
+        raise ValueError(f"p={attrs['p']} is outside [0, 1]")
+    data = shapes[0]
+    if data is not None:
+        for a in attrs["axes"]:
+            norm_axis(a, len(data))
+    return shapes, [data, data]
+
+
+def _dropout_compute(attrs, inputs, outputs, reqs):
+    """output = data * mask; mask holds 0 (dropped) or 1 / (1 - p), drawn once per position of data's shape with
+    `axes` set to 1 and shared along `axes`. Identity with a mask of ones when inactive."""
+    x, (out, mask) = inputs[0], outputs
+    p = attrs["p"]
+    if p == 0 or not (attrs["mode"] == "always" or attrs["__is_train__"]):
+        _put(out, x, reqs[0])
+        _fill(mask, 1, reqs[1])
+        return
+    axes = {norm_axis(a, x.ndim) for a in attrs["axes"]}
+    draw_shape = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # p == 1 gives 0 * inf = nan everywhere, as MXNet does.
+        values = (generator(attrs).random(draw_shape) < 1 - p) * (1.0 / np.float64(1 - p))
+    values = _on_device_of(x, np.broadcast_to(values.astype(x.dtype), x.shape))
+    _put(mask, values, reqs[1])
+    if _host(x):
+        store(out, x * values, reqs[0])
+    else:
+        _gpu._k().binary_gpu("mul", x, values, out, reqs[0])
+
+
+registry.register(OpDef(
+    "Dropout",
+    params=(Param("p", "float", 0.5, "fraction of the input dropped in training"),
+            Param("mode", "str", "training", "training: only while training; always: also in inference",
+                  choices=("always", "training")),
+            Param("axes", "shape", (), "axes along which one drop decision is shared"),
+            Param("cudnn_off", "bool", False, "ignored (no cuDNN here)", optional=True)),
+    infer_shape=_dropout_infer, infer_type=_float_type(2), compute={"cpu": _dropout_compute, "gpu": _dropout_compute},
+    gradient=lambda F, attrs, inputs, outputs, ograds: [F.elemwise_mul(ograds[0], outputs[1])],
+    num_outputs=2, output_names=("output", "mask"), visible_outputs=1, random=True, train_aware=True,
+    doc="Sets a fraction p of the input to zero in training and scales the rest by 1 / (1 - p); identity in "
+        "inference unless mode='always'."))
+
+
+# --- Embedding ---------------------------------------------------------------------------------
+
+def _embedding_dims(attrs):
+    n, d = attrs["input_dim"], attrs["output_dim"]
+    if n < 1 or d < 1:
+        raise ValueError(f"input_dim={n} and output_dim={d} must be positive")
+    return n, d
+
+
+def _embedding_infer(attrs, shapes):
+    data, weight = shapes
+    want = _embedding_dims(attrs)
+    if weight is None:
+        weight = want
+    elif tuple(weight) != want:
+        raise ValueError(f"weight of shape {tuple(weight)} does not match input_dim={want[0]}, "
+                         f"output_dim={want[1]}: expected {want}")
+    return [data, want], [None if data is None else tuple(data) + (want[1],)]
+
+
+def _embedding_type(attrs, types):
+    data, weight = types
+    if weight is None:
+        weight = np.dtype(attrs["dtype"])
+    return [data, weight], [weight]
+
+
+def _embedding_compute(attrs, inputs, outputs, reqs):
+    data, weight = inputs
+    with np.errstate(invalid="ignore"):  # nan indices become index 0, as in MXNet
+        rows = _norm_index(data, attrs["input_dim"], "clip", 0)
+    store(outputs[0], np.take(weight, rows, axis=0), reqs[0])
+
+
+registry.register(OpDef(
+    "Embedding",
+    params=(Param("input_dim", "int", REQUIRED, "number of rows of weight (vocabulary size)"),
+            Param("output_dim", "int", REQUIRED, "length of each embedding vector"),
+            Param("dtype", "dtype", "float32", "weight type when it is not given",
+                  choices=("float16", "float32", "float64", "int32", "int64", "int8", "uint8")),
+            Param("sparse_grad", "bool", False, "accepted; the weight gradient is dense either way")),
+    arguments=("data", "weight"), infer_shape=_embedding_infer, infer_type=_embedding_type,
+    compute={"cpu": _embedding_compute},
+    # The weight gradient is take's: head-gradient rows added at the (clipped) indices. No gradient to indices.
+    gradient=lambda F, attrs, inputs, outputs, ograds: [
+        None, F._backward_take(ograds[0], inputs[0], shape=inputs[1].shape, axis=0, mode="clip")],
+    doc="Maps integer indices to rows of weight: output[..., :] = weight[data[...], :], indices truncated to "
+        "integers and clipped to [0, input_dim - 1]."))

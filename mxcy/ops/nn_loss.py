@@ -1,1 +1,266 @@
-"""(being written) neural-network operators: nn_loss."""
+"""Loss layers: SoftmaxOutput (Softmax), Linear/Logistic/MAERegressionOutput, MakeLoss, make_loss, whose gradients
+ignore the head gradient as MXNet's do, and softmax_cross_entropy, whose gradient scales by it."""
+import numpy as np
+
+from . import registry
+from ._helpers import store
+from .nn_activation import _act_forward, _put, softmax_forward
+from .registry import OpDef, Param, same_type
+from ..kernels.common import REQ_ADD, REQ_NULL
+
+
+def _float_type(attrs, types):
+    """data and label share one floating-point type (MXNet refuses a label of another type)."""
+    types, t = same_type(attrs, types)
+    if t is not None and np.dtype(t).kind != "f":
+        raise ValueError(f"data must be a floating-point array, got {np.dtype(t).name}")
+    return types, t
+
+
+def _via_host(compute):
+    """GPU compute running the NumPy `compute` on host copies of its arrays. Used for the loss-layer steps
+    without a CUDA kernel: their arrays are (batch, classes) sized, so the two copies cost little."""
+    def run(attrs, inputs, outputs, reqs):
+        host_in = [a.copy_to_host() for a in inputs]
+        host_out = [o.copy_to_host() if r == REQ_ADD else np.empty(o.shape, o.dtype) for o, r in zip(outputs, reqs)]
+        compute(attrs, host_in, host_out, reqs)
+        for o, h, r in zip(outputs, host_out, reqs):
+            if r != REQ_NULL:
+                o.copy_to_device(h)
+    return run
+
+
+def _identity(attrs, inputs, outputs, reqs):
+    _put(outputs[0], inputs[0], reqs[0])
+
+
+# --- SoftmaxOutput -----------------------------------------------------------------------------
+
+_SOFTMAX_OUTPUT_PARAMS = (
+    Param("grad_scale", "float", 1.0, "scales the gradient"),
+    Param("ignore_label", "float", -1.0, "label whose rows get no gradient when use_ignore"),
+    Param("multi_output", "bool", False, "softmax along axis 1, one label per position of the other axes"),
+    Param("use_ignore", "bool", False, "zero the gradient of rows labelled ignore_label"),
+    Param("preserve_shape", "bool", False, "softmax along the last axis instead of over all but the first"),
+    Param("normalization", "str", "null", "divide the gradient by 1 (null), the label count (batch), or the "
+          "count of labels other than ignore_label (valid)", choices=("batch", "null", "valid")),
+    Param("out_grad", "bool", False, "multiply the gradient by the head gradient"),
+    Param("smooth_alpha", "float", 0.0, "label smoothing: targets 1 - alpha and alpha / (classes - 1)"),
+)
+
+
+def _softmax_output_infer(attrs, shapes):
+    data, label = shapes
+    if data is None:
+        return shapes, [None]
+    data = tuple(data)
+    if len(data) < 2:
+        raise ValueError(f"data must have a batch axis and a class axis (ndim >= 2), got shape {data}")
+    if label is not None and tuple(label) == data:
+        return shapes, [data]  # probabilities as labels
+    if attrs["multi_output"]:
+        n, rest = data[0], data[2:]
+        options = [(n, int(np.prod(rest, dtype=np.int64))), (n,) + rest, (n, 1) + rest]
+    else:
+        options = [data[:-1]]
+    if label is None:
+        label = options[0]
+    elif tuple(label) not in options:
+        raise ValueError(f"label of shape {tuple(label)} does not match data of shape {data}"
+                         + (" with multi_output" if attrs["multi_output"] else "") + ": expected "
+                         + " or ".join(map(str, options[:2])) + f", or the data shape {data}")
+    return [data, tuple(label)], [data]
+
+
+def _softmax_output_view(attrs, shape):
+    """(outer, classes, inner) view of data that the softmax runs along the middle of."""
+    size = int(np.prod(shape, dtype=np.int64))
+    if attrs["multi_output"]:
+        return shape[0], shape[1], size // (shape[0] * shape[1])
+    if attrs["preserve_shape"]:
+        return size // shape[-1], shape[-1], 1
+    return shape[0], size // shape[0], 1  # MXNet flattens all but the first axis
+
+
+def _softmax_output_compute(attrs, inputs, outputs, reqs):
+    x = inputs[0]
+    softmax_forward(x, outputs[0], _softmax_output_view(attrs, x.shape), None, 1.0, "softmax", reqs[0])
+
+
+def _softmax_output_grad(attrs, ograd, out, label):
+    """MXNet's SoftmaxOutput backward, in float64."""
+    scale = attrs["grad_scale"]
+    out = out.astype(np.float64)
+    if label.shape == out.shape:  # probabilities as labels: no normalization
+        grad = (out - label) * scale
+        return grad * ograd if attrs["out_grad"] else grad
+    outer, k, inner = _softmax_output_view(attrs, out.shape)
+    rows = out.reshape(outer, k, inner).transpose(0, 2, 1).reshape(-1, k)  # one row per label
+    # Labels are truncated to integers. Without multi_output only the first `rows` labels are read (MXNet reads
+    # label i for row i of the flattened data), but the batch and valid counts use them all.
+    labels = label.reshape(-1).astype(np.int64)
+    ignore = int(attrs["ignore_label"])
+    used = labels[:len(rows)]
+    alpha = attrs["smooth_alpha"]
+    with np.errstate(divide="ignore"):
+        target = np.full(rows.shape, alpha / (k - 1) if alpha else 0.0)
+    hit = np.flatnonzero((used >= 0) & (used < k))
+    target[hit, used[hit]] = 1.0 - alpha
+    grad = rows - target
+    if attrs["use_ignore"]:
+        grad[used == ignore] = 0
+    norm = attrs["normalization"]
+    if norm == "batch":
+        count = label.shape[0] if attrs["multi_output"] else labels.size
+    elif norm == "valid":
+        count = max(int(np.sum(labels != ignore)), 1)
+    else:
+        count = 1
+    if attrs["multi_output"] and norm != "valid":
+        count *= inner
+    grad = (grad * (scale / count)).reshape(outer, inner, k).transpose(0, 2, 1).reshape(out.shape)
+    return grad * ograd if attrs["out_grad"] else grad
+
+
+def _softmax_output_back_compute(attrs, inputs, outputs, reqs):
+    store(outputs[0], _softmax_output_grad(attrs, *inputs), reqs[0])
+
+
+registry.register(OpDef(
+    "SoftmaxOutput", params=_SOFTMAX_OUTPUT_PARAMS, arguments=("data", "label"), aliases=("Softmax",),
+    infer_shape=_softmax_output_infer, infer_type=_float_type,
+    compute={"cpu": _softmax_output_compute, "gpu": _softmax_output_compute},
+    gradient=lambda F, attrs, inputs, outputs, ograds: [
+        F._backward_SoftmaxOutput(ograds[0], outputs[0], inputs[1], **attrs), None],
+    doc="Softmax with a cross-entropy gradient: forward softmax over all axes but the first (along the last with "
+        "preserve_shape, along axis 1 with multi_output); backward (softmax - one_hot(label)) * grad_scale / "
+        "normalizer, ignoring the head gradient unless out_grad."))
+registry.register(OpDef(
+    "_backward_SoftmaxOutput", params=_SOFTMAX_OUTPUT_PARAMS, arguments=("ograd", "output", "label"),
+    infer_shape=lambda attrs, shapes: (shapes, [shapes[1]]), infer_type=lambda attrs, types: (types, types[1]),
+    compute={"cpu": _softmax_output_back_compute, "gpu": _via_host(_softmax_output_back_compute)}, public=False,
+    doc="SoftmaxOutput's gradient from its output and label."))
+
+
+# --- regression outputs ----------------------------------------------------------------------
+
+def _regression_infer(attrs, shapes):
+    data, label = shapes
+    if data is None:
+        return shapes, [None]
+    data = tuple(data)
+    if label is None:
+        # A (batch, 1) output takes a (batch,) label by default, as in MXNet.
+        label = (data[0],) if len(data) == 2 and data[1] == 1 else data
+    elif not (len(label) and label[0] == data[0] and np.prod(label) == np.prod(data)):
+        raise ValueError(f"label of shape {tuple(label)} does not match data of shape {data}: expected the "
+                         "same first axis and size")
+    return [data, tuple(label)], [data]
+
+
+def _regression_gradient(mae):
+    def gradient(F, attrs, inputs, outputs, ograds):
+        out, label = outputs[0], inputs[1]
+        diff = F.elemwise_sub(out, F.Reshape(label, shape=out.shape))
+        if mae:
+            diff = F.sign(diff)
+        per_sample = label.size // label.shape[0]  # MXNet divides by the label elements per sample
+        return [F._mul_scalar(diff, scalar=attrs["grad_scale"] / per_sample), None]
+    return gradient
+
+
+def _logistic_compute(attrs, inputs, outputs, reqs):
+    _act_forward(inputs[0], outputs[0], "sigmoid", 0.0, reqs[0])
+
+
+for _name, _compute, _mae, _doc in (
+        ("LinearRegressionOutput", _identity, False, "identity forward; gradient (output - label)"),
+        ("LogisticRegressionOutput", _logistic_compute, False, "sigmoid forward; gradient (output - label)"),
+        ("MAERegressionOutput", _identity, True, "identity forward; gradient sign(output - label)")):
+    registry.register(OpDef(
+        _name, params=(Param("grad_scale", "float", 1.0, "scales the gradient"),), arguments=("data", "label"),
+        infer_shape=_regression_infer, infer_type=_float_type, compute={"cpu": _compute, "gpu": _compute},
+        gradient=_regression_gradient(_mae),
+        doc=f"Regression loss layer: {_doc} * grad_scale / (label elements per sample); the head gradient is "
+            "ignored."))
+
+
+# --- MakeLoss, make_loss ---------------------------------------------------------------------
+
+def _make_loss_gradient(F, attrs, inputs, outputs, ograds):
+    x, scale = inputs[0], attrs["grad_scale"]
+    if attrs["normalization"] == "batch":
+        scale /= x.shape[0]
+    grad = F._mul_scalar(F.ones_like(x), scalar=scale)
+    if attrs["normalization"] == "valid":
+        valid = F._maximum_scalar(F.sum(F._greater_scalar(x, scalar=attrs["valid_thresh"])), scalar=1)
+        grad = F.broadcast_div(grad, valid)
+    return [grad]
+
+
+registry.register(OpDef(
+    "MakeLoss",
+    params=(Param("grad_scale", "float", 1.0, "the gradient of every element"),
+            Param("valid_thresh", "float", 0.0, "elements above it count as valid for normalization='valid'"),
+            Param("normalization", "str", "null", "divide the gradient by 1 (null), the batch size (batch) or the "
+                  "count of valid elements (valid)", choices=("batch", "null", "valid"))),
+    infer_shape=lambda attrs, shapes: (shapes, [shapes[0]]), compute={"cpu": _identity, "gpu": _identity},
+    gradient=_make_loss_gradient,
+    doc="Marks data as a loss: identity forward; the gradient is grad_scale / normalizer, whatever the head "
+        "gradient."))
+registry.register(OpDef(
+    "make_loss", output_names=("loss",), infer_shape=lambda attrs, shapes: (shapes, [shapes[0]]),
+    compute={"cpu": _identity, "gpu": _identity},
+    gradient=lambda F, attrs, inputs, outputs, ograds: [F.ones_like(inputs[0])],
+    doc="Marks data as a loss: identity forward; the gradient is ones, whatever the head gradient."))
+
+
+# --- softmax_cross_entropy -------------------------------------------------------------------
+
+def _cross_entropy_infer(attrs, shapes):
+    data, label = shapes
+    if data is None:
+        return shapes, [(1,)]
+    if len(data) != 2:
+        raise ValueError(f"data must be 2-D (batch, classes), got shape {tuple(data)}")
+    if label is None:
+        label = (data[0],)
+    elif tuple(label) != (data[0],):
+        raise ValueError(f"label of shape {tuple(label)} does not match data of shape {tuple(data)}: expected "
+                         f"({data[0]},)")
+    return [tuple(data), tuple(label)], [(1,)]
+
+
+def _log_softmax_picked(x, label):
+    """(log-softmax rows of x in float64, picked class per row): labels truncated and clipped to the classes
+    (MXNet reads outside the row for out-of-range labels)."""
+    z = x.astype(np.float64)
+    z = z - z.max(axis=1, keepdims=True)
+    z -= np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return z, np.clip(label.astype(np.int64), 0, x.shape[1] - 1)
+
+
+def _cross_entropy_compute(attrs, inputs, outputs, reqs):
+    z, picked = _log_softmax_picked(*inputs)
+    store(outputs[0], -z[np.arange(len(z)), picked].sum(keepdims=True), reqs[0])
+
+
+def _cross_entropy_back_compute(attrs, inputs, outputs, reqs):
+    ograd, x, label = inputs
+    z, picked = _log_softmax_picked(x, label)
+    grad = np.exp(z)
+    grad[np.arange(len(z)), picked] -= 1
+    store(outputs[0], grad * ograd[0], reqs[0])
+
+
+registry.register(OpDef(
+    "softmax_cross_entropy", arguments=("data", "label"), infer_shape=_cross_entropy_infer, infer_type=_float_type,
+    compute={"cpu": _cross_entropy_compute, "gpu": _via_host(_cross_entropy_compute)},
+    gradient=lambda F, attrs, inputs, outputs, ograds: [
+        F._backward_softmax_cross_entropy(ograds[0], inputs[0], inputs[1]), None],
+    doc="Sum over the batch of -log(softmax(data)[label]); data (batch, classes), label (batch,); output (1,)."))
+registry.register(OpDef(
+    "_backward_softmax_cross_entropy", arguments=("ograd", "data", "label"),
+    infer_shape=lambda attrs, shapes: (shapes, [shapes[1]]), infer_type=lambda attrs, types: (types, types[1]),
+    compute={"cpu": _cross_entropy_back_compute, "gpu": _via_host(_cross_entropy_back_compute)}, public=False,
+    doc="softmax_cross_entropy's gradient: (softmax(data) - one_hot(label)) * ograd."))
