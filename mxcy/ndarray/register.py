@@ -28,8 +28,9 @@ def _parse_ctx(ctx):
 def make_function(op, name=None):
     """The mx.nd function of `op`: inputs positionally or by name, then op parameters."""
     from .ndarray import NDArray
-    variadic = callable(op.arguments)
-    fixed_inputs = () if variadic else tuple(op.arguments) + op.aux
+    variadic = callable(op.arguments) and op.key_var_num_args is not None
+    dynamic = callable(op.arguments) and not variadic
+    fixed_inputs = () if callable(op.arguments) else tuple(op.arguments) + op.aux
     param_order = tuple(op.params)
     num_args_key = op.key_var_num_args
 
@@ -43,23 +44,36 @@ def make_function(op, name=None):
                 kwargs[num_args_key] = len(inputs)
             attrs = op.parse_attrs(kwargs)
         else:
-            n_pos = 0
-            while n_pos < len(args) and (isinstance(args[n_pos], NDArray) or args[n_pos] is None) \
-                    and n_pos < len(fixed_inputs):
+            # Leading NDArrays are inputs (None holds a place among a static input list); the
+            # input names of ops like softmax(use_length) are known only once attributes are parsed.
+            n_pos, limit = 0, len(fixed_inputs) if not dynamic else len(args)
+            while n_pos < limit and n_pos < len(args) and (
+                    isinstance(args[n_pos], NDArray) or (args[n_pos] is None and not dynamic)):
                 n_pos += 1
-            given = dict(zip(fixed_inputs, args[:n_pos]))
             for pname, value in zip(param_order, args[n_pos:]):
                 if pname in kwargs:
                     raise MXNetError(f"{op.name}: got multiple values for argument '{pname}'")
                 kwargs[pname] = value
             if len(args) - n_pos > len(param_order):
                 raise MXNetError(f"{op.name}: too many positional arguments")
-            for key in fixed_inputs:
-                if key in kwargs:
-                    given[key] = kwargs.pop(key)
+            named = {k: kwargs.pop(k) for k in list(kwargs)
+                     if k in fixed_inputs or isinstance(kwargs[k], NDArray)
+                     or (dynamic and kwargs[k] is None and k not in op.params)}
             attrs = op.parse_attrs(kwargs)
+            names = op.list_inputs(attrs)
+            if n_pos > len(names):
+                raise MXNetError(f"{op.name}: {n_pos} inputs given, it takes {len(names)} ({', '.join(names)})")
+            given = dict(zip(names, args[:n_pos]))
+            for key, value in named.items():
+                if key not in names:
+                    if value is None:
+                        continue
+                    raise MXNetError(f"{op.name}: unknown input '{key}'; inputs are {names}")
+                if given.get(key) is not None:
+                    raise MXNetError(f"{op.name}: got multiple values for input '{key}'")
+                given[key] = value
             inputs = []
-            for key in op.list_inputs(attrs):
+            for key in names:
                 value = given.get(key)
                 if value is None:
                     raise MXNetError(f"{op.name}: required input '{key}' is missing")
@@ -81,8 +95,21 @@ def make_function(op, name=None):
     call.__name__ = name or op.name
     call.__qualname__ = call.__name__
     call.__doc__ = _docstring(op)
-    call.__signature__ = _signature(op, variadic, fixed_inputs)
+    call.__signature__ = _signature(op, variadic, signature_inputs(op))
     return call
+
+
+def signature_inputs(op):
+    """Input names to show in a signature: the static list, or for attribute-dependent inputs those of
+    the default attributes (softmax: data; with use_length=True it also takes length)."""
+    if not callable(op.arguments):
+        return tuple(op.arguments) + op.aux
+    if op.key_var_num_args is not None:
+        return ()
+    try:
+        return tuple(op.list_inputs(dict(op.defaults)))
+    except Exception:  # noqa: BLE001 - required attributes missing: show no input names
+        return ()
 
 
 def _signature(op, variadic, fixed_inputs):

@@ -6,7 +6,7 @@ import numpy as np
 from ..attribute import AttrScope
 from ..base import MXNetError
 from ..name import NameManager
-from ..ndarray.register import _docstring, _signature
+from ..ndarray.register import _docstring, _signature, signature_inputs
 from .graph import Node, hide_key
 from .symbol import Symbol
 
@@ -31,8 +31,8 @@ def make_symbol_function(op, func_name):
 
 
 def _make(op, func_name):
-    variadic = callable(op.arguments)
-    fixed_inputs = () if variadic else tuple(op.arguments) + op.aux
+    variadic = callable(op.arguments) and op.key_var_num_args is not None
+    fixed_inputs = signature_inputs(op)
     param_order = tuple(op.params)
     hint = func_name.lower()
 

@@ -1,0 +1,55 @@
+"""Graphs written by MXNet 1.9.1 run here with MXNet's numbers: the same parameters (a formula shared
+with fixtures/make_fixtures.py) give the outputs, gradients and updated BatchNorm statistics that MXNet
+computed (stored in fixtures/<model>-expected.npz)."""
+import os
+
+import numpy as np
+import pytest
+
+import mxcy as mx
+from tests.symbol.fixtures.make_fixtures import param_value
+from tests.symbol.test_json import FIXTURES, META
+
+
+def _expected(model):
+    with np.load(os.path.join(FIXTURES, f"{model}-expected.npz")) as data:
+        return dict(data)
+
+
+def _executor(model, train):
+    sym = mx.sym.load(os.path.join(FIXTURES, f"{model}-symbol.json"))
+    shapes = {k: tuple(v) for k, v in META[model]["shapes"].items()}
+    exe = sym.simple_bind(mx.cpu(), grad_req="write" if train else "null", **shapes)
+    for name, arr in list(exe.arg_dict.items()) + list(exe.aux_dict.items()):
+        arr[:] = param_value(name, arr.shape)
+    if "softmax_label" in exe.arg_dict:
+        n = exe.arg_dict["softmax_label"].shape[0]
+        exe.arg_dict["softmax_label"][:] = np.arange(n) % 10
+    return exe
+
+
+@pytest.mark.parametrize("model", ["mlp", "lenet_bn", "misc", "resnet18_v1"])
+def test_inference_matches_mxnet(model):
+    expected = _expected(model)
+    outs = _executor(model, train=False).forward(is_train=False)
+    for i, out in enumerate(outs):
+        np.testing.assert_allclose(out.asnumpy(), expected[f"out{i}"], rtol=2e-4, atol=2e-5,
+                                   err_msg=f"{model} output {i}")
+
+
+@pytest.mark.parametrize("model", ["mlp", "lenet_bn"])
+def test_training_step_matches_mxnet(model):
+    expected = _expected(model)
+    exe = _executor(model, train=True)
+    outs = exe.forward(is_train=True)
+    exe.backward()
+    for i, out in enumerate(outs):
+        np.testing.assert_allclose(out.asnumpy(), expected[f"train:out{i}"], rtol=2e-4, atol=2e-5)
+    for name, grad in exe.grad_dict.items():
+        if name == "softmax_label":
+            continue
+        np.testing.assert_allclose(grad.asnumpy(), expected[f"train:grad:{name}"], rtol=1e-3, atol=1e-5,
+                                   err_msg=f"{model} gradient of {name}")
+    for name, aux in exe.aux_dict.items():
+        np.testing.assert_allclose(aux.asnumpy(), expected[f"train:aux:{name}"], rtol=1e-4, atol=1e-6,
+                                   err_msg=f"{model} aux state {name}")
