@@ -144,3 +144,18 @@ def test_reshape_refuses_silent_changes_of_unspecified_arguments():
     wider = exe.reshape(partial_shaping=True, allow_up_sizing=True, data=(2, 5))
     assert wider.arg_dict["fc_weight"].shape == (4, 5)
     assert wider.arg_dict["fc_bias"] is exe.arg_dict["fc_bias"]
+
+
+def test_loss_outputs_need_no_head_gradient():
+    x, w = mx.sym.var("data"), mx.sym.var("w")
+    net = mx.sym.SoftmaxOutput(mx.sym.dot(x, w), name="softmax")
+    exe = net.simple_bind(mx.cpu(), data=(4, 3), w=(3, 5))
+    rng = np.random.default_rng(0)
+    data, weight, label = rng.standard_normal((4, 3)), rng.standard_normal((3, 5)), np.array([0, 1, 2, 3])
+    exe.forward(is_train=True, data=mx.nd.array(data), w=mx.nd.array(weight), softmax_label=mx.nd.array(label))
+    exe.backward()
+    logits = data @ weight
+    prob = np.exp(logits - logits.max(1, keepdims=True))
+    prob /= prob.sum(1, keepdims=True)
+    np.testing.assert_allclose(exe.grad_dict["w"].asnumpy(), data.T @ (prob - np.eye(5)[label]), rtol=1e-5,
+                               atol=1e-6)

@@ -127,7 +127,7 @@ def _softmax_output_back_compute(attrs, inputs, outputs, reqs):
 
 
 registry.register(OpDef(
-    "SoftmaxOutput", params=_SOFTMAX_OUTPUT_PARAMS, arguments=("data", "label"), aliases=("Softmax",),
+    "SoftmaxOutput", params=_SOFTMAX_OUTPUT_PARAMS, arguments=("data", "label"), aliases=("Softmax",), loss=True,
     infer_shape=_softmax_output_infer, infer_type=_float_type,
     compute={"cpu": _softmax_output_compute, "gpu": _softmax_output_compute},
     gradient=lambda F, attrs, inputs, outputs, ograds: [
@@ -180,7 +180,7 @@ for _name, _compute, _mae, _doc in (
     registry.register(OpDef(
         _name, params=(Param("grad_scale", "float", 1.0, "scales the gradient"),), arguments=("data", "label"),
         infer_shape=_regression_infer, infer_type=_float_type, compute={"cpu": _compute, "gpu": _compute},
-        gradient=_regression_gradient(_mae),
+        gradient=_regression_gradient(_mae), loss=True,
         doc=f"Regression loss layer: {_doc} * grad_scale / (label elements per sample); the head gradient is "
             "ignored."))
 
@@ -205,11 +205,11 @@ registry.register(OpDef(
             Param("normalization", "str", "null", "divide the gradient by 1 (null), the batch size (batch) or the "
                   "count of valid elements (valid)", choices=("batch", "null", "valid"))),
     infer_shape=lambda attrs, shapes: (shapes, [shapes[0]]), compute={"cpu": _identity, "gpu": _identity},
-    gradient=_make_loss_gradient,
+    gradient=_make_loss_gradient, loss=True,
     doc="Marks data as a loss: identity forward; the gradient is grad_scale / normalizer, whatever the head "
         "gradient."))
 registry.register(OpDef(
-    "make_loss", output_names=("loss",), infer_shape=lambda attrs, shapes: (shapes, [shapes[0]]),
+    "make_loss", output_names=("loss",), loss=True, infer_shape=lambda attrs, shapes: (shapes, [shapes[0]]),
     compute={"cpu": _identity, "gpu": _identity},
     gradient=lambda F, attrs, inputs, outputs, ograds: [F.ones_like(inputs[0])],
     doc="Marks data as a loss: identity forward; the gradient is ones, whatever the head gradient."))
