@@ -1,1 +1,372 @@
-"""(being written) neural-network operators: nn_conv."""
+"""Convolution, Deconvolution and FullyConnected on the conv/dense kernels, with the hidden backward ops their
+gradients call. Channel-first data (NCW, NCHW, NCDHW) only; Deconvolution runs the convolution kernels with
+the roles of input and output swapped."""
+import collections
+import math
+
+import numpy as np
+
+from . import registry
+from ._helpers import store
+from .registry import OpDef, Param, same_type
+from ..base import MXNetError
+from ..kernels.common import REQ_WRITE
+from ..kernels.conv_common import conv_out_size, deconv_out_size
+
+# --- shared -------------------------------------------------------------------------------------
+
+_Conv = collections.namedtuple("_Conv", "fwd bwd_data bwd_weight bwd_bias")
+_Dense = collections.namedtuple("_Dense", "fwd bwd")
+
+
+def _conv_kernels(device):
+    # The kernel modules import numba (and conv_gpu numba.cuda): loaded on first use.
+    if device == "cpu":
+        from ..kernels import conv_cpu as k
+        return _Conv(k.conv_fwd_cpu, k.conv_bwd_data_cpu, k.conv_bwd_weight_cpu, k.conv_bwd_bias_cpu)
+    from ..kernels import conv_gpu as k
+    return _Conv(k.conv_fwd_gpu, k.conv_bwd_data_gpu, k.conv_bwd_weight_gpu, k.conv_bwd_bias_gpu)
+
+
+def _dense_kernels(device):
+    from ..kernels import dense as k
+    return _Dense(k.fc_fwd_cpu, k.fc_bwd_cpu) if device == "cpu" else _Dense(k.fc_fwd_gpu, k.fc_bwd_gpu)
+
+
+def _float_types(attrs, types):
+    """One float dtype for every input and the output (MXNet neither promotes nor takes integers here)."""
+    for t in types:
+        if t is not None and np.dtype(t).kind != "f":
+            raise ValueError(f"only float16, float32 and float64 are supported, got {np.dtype(t).name}")
+    return same_type(attrs, types)
+
+
+def _kernel_compute(name, body):
+    """{"cpu": .., "gpu": ..} computes running body(device, attrs, inputs, outputs, reqs) on C-contiguous
+    arrays of one float32/float64 dtype. On the CPU float16 runs in float32 and outputs that are not
+    C-contiguous go through temporaries stored back under their requests; on the GPU float16 is refused."""
+    def cpu(attrs, inputs, outputs, reqs):
+        work = np.float32 if inputs[0].dtype == np.float16 else None
+        ins = [np.ascontiguousarray(a, dtype=work) for a in inputs]
+        direct = [work is None and o.flags.c_contiguous for o in outputs]
+        outs = [o if d else np.empty(o.shape, work or o.dtype) for o, d in zip(outputs, direct)]
+        body("cpu", attrs, ins, outs, [r if d else REQ_WRITE for r, d in zip(reqs, direct)])
+        for o, t, d, r in zip(outputs, outs, direct, reqs):
+            if not d:
+                store(o, t, r)
+
+    def gpu(attrs, inputs, outputs, reqs):
+        if inputs[0].dtype == np.float16:
+            raise MXNetError(f"{name}: float16 is not supported on GPU; cast to float32")
+        body("gpu", attrs, inputs, outputs, reqs)
+
+    return {"cpu": cpu, "gpu": gpu}
+
+
+def _with_bias(attrs):
+    return ["data", "weight"] if attrs["no_bias"] else ["data", "weight", "bias"]
+
+
+def _n_grads(attrs):
+    return 2 if attrs["no_bias"] else 3
+
+
+def _fill(shapes, names, expected, context):
+    """shapes with the inputs after data (`names`, as many as there are) set to `expected` where unknown;
+    a known one that differs is an error."""
+    shapes = list(shapes)
+    for i, (name, want) in enumerate(zip(names[:len(shapes) - 1], expected), start=1):
+        have = shapes[i]
+        if have is None:
+            shapes[i] = want
+        elif tuple(have) != want:
+            raise ValueError(f"{name} shape {tuple(have)} does not match {context}: expected {want}")
+    return shapes
+
+
+def _backward_infer(forward_infer):
+    """Shape rule of a hidden backward op with inputs (ograd, data, weight): the forward rule on data and
+    weight checks them, the head gradient must have the forward output's shape, and the outputs are the
+    gradients of data, weight (and bias)."""
+    def infer(attrs, shapes):
+        ograd, data, weight = shapes
+        ins, outs = forward_infer(attrs, [data, weight] + [None] * (_n_grads(attrs) - 2))
+        if outs[0] is not None and ograd is not None and tuple(ograd) != tuple(outs[0]):
+            raise ValueError(f"head gradient of shape {tuple(ograd)} is not the output shape {outs[0]} of "
+                             f"data {tuple(data)}")
+        return [ograd, ins[0], ins[1]], list(ins)
+    return infer
+
+
+def _register_pair(name, params, infer, forward, backward, doc, back_doc):
+    """Register op `name` (inputs data, weight and, unless no_bias, bias) and its hidden backward op, which
+    its gradient calls and which returns the gradients of every input at once."""
+    back = "_backward_" + name
+
+    def gradient(F, attrs, inputs, outputs, ograds):
+        return list(getattr(F, back)(ograds[0], inputs[0], inputs[1], **attrs))
+
+    registry.register(OpDef(
+        name, params=params, arguments=_with_bias, infer_shape=infer, infer_type=_float_types,
+        compute=_kernel_compute(name, forward), gradient=gradient, output_names=("output",), doc=doc))
+    registry.register(OpDef(
+        back, params=params, arguments=("ograd", "data", "weight"), infer_shape=_backward_infer(infer),
+        infer_type=_float_types,
+        compute=_kernel_compute(back, backward), num_outputs=_n_grads, public=False, doc=back_doc))
+
+
+# --- geometry of Convolution and Deconvolution --------------------------------------------------
+
+_LAYOUTS = {1: "NCW", 2: "NCHW", 3: "NCDHW"}
+_CHANNEL_LAST = ("NHWC", "NDHWC")
+
+
+def _spd(attrs):
+    """(kernel, stride, pad, dilate) with MXNet's defaults (1, 0, 1), after checking the parameters alone."""
+    kernel = attrs["kernel"]
+    nd = len(kernel)
+    if not 1 <= nd <= 3:
+        raise ValueError(f"kernel {kernel} must have 1, 2 or 3 dimensions")
+    layout = attrs["layout"]
+    if layout in _CHANNEL_LAST:
+        raise ValueError(f"layout {layout} is not supported: only the channel-first layouts NCW, NCHW and NCDHW "
+                         "are (transpose the data)")
+    if layout is not None and layout != _LAYOUTS[nd]:
+        raise ValueError(f"layout {layout} does not fit the {nd}-D kernel {kernel}: expected {_LAYOUTS[nd]}")
+    geom = [kernel]
+    for key, default in (("stride", 1), ("pad", 0), ("dilate", 1)):
+        value = attrs[key] or (default,) * nd
+        if len(value) != nd:
+            raise ValueError(f"{key} {value} must have {nd} entries, as kernel {kernel} has")
+        geom.append(value)
+    for key, value in zip(("kernel", "stride", "dilate"), (geom[0], geom[1], geom[3])):
+        if min(value) < 1:
+            raise ValueError(f"{key} {value} must be positive in every dimension")
+    if min(geom[2]) < 0:
+        raise ValueError(f"pad {geom[2]} must not be negative")
+    if attrs["num_filter"] < 1 or attrs["num_group"] < 1:
+        raise ValueError(f"num_filter ({attrs['num_filter']}) and num_group ({attrs['num_group']}) must be "
+                         "positive")
+    if attrs["num_filter"] % attrs["num_group"]:
+        raise ValueError(f"num_filter {attrs['num_filter']} is not divisible by num_group {attrs['num_group']}")
+    return tuple(tuple(int(v) for v in g) for g in geom)
+
+
+def _check_data(attrs, data, kernel):
+    nd = len(kernel)
+    if len(data) != nd + 2:
+        raise ValueError(f"data of shape {tuple(data)} must be {nd + 2}-D ({_LAYOUTS[nd]}) for the {nd}-D kernel "
+                         f"{kernel}")
+    if data[1] % attrs["num_group"]:
+        raise ValueError(f"the {data[1]} channels of data {tuple(data)} are not divisible by num_group "
+                         f"{attrs['num_group']}")
+
+
+def _conv_infer(attrs, shapes):
+    kernel, stride, pad, dilate = _spd(attrs)
+    data = shapes[0]
+    if data is None:
+        return shapes, [None]
+    data = tuple(data)
+    _check_data(attrs, data, kernel)
+    out = []
+    for n, k, s, p, d in zip(data[2:], kernel, stride, pad, dilate):
+        if d * (k - 1) + 1 > n + 2 * p:
+            raise ValueError(f"kernel {kernel} with dilate {dilate} spans more than data {data} padded by {pad}")
+        out.append(conv_out_size(n, k, s, p, d))
+    O, G = attrs["num_filter"], attrs["num_group"]
+    weight = (O, data[1] // G) + kernel
+    shapes = _fill(shapes, ("weight", "bias"), (weight, (O,)),
+                   f"data {data} with num_filter={O}, num_group={G}, kernel={kernel}")
+    return shapes, [(data[0], O) + tuple(out)]
+
+
+def _deconv_pad(attrs, data):
+    """(stride, pad, dilate, adj) of Deconvolution on data of shape `data`; with a target_shape, pad and adj
+    come from it as MXNet's InferPad computes them: the excess over the full size, half as pad (rounded up),
+    the odd remainder as adj."""
+    kernel, stride, pad, dilate = _spd(attrs)
+    nd, target, data = len(kernel), attrs["target_shape"], tuple(data)
+    adj = attrs["adj"] or (0,) * nd
+    if len(adj) != nd:
+        raise ValueError(f"adj {adj} must have {nd} entries, as kernel {kernel} has")
+    if any(target):
+        if len(target) != nd or min(target) < 1:
+            raise ValueError(f"target_shape {target} must have {nd} positive entries, as kernel {kernel} has")
+        full = tuple(deconv_out_size(n, k, s, 0, d) for n, k, s, d in zip(data[2:], kernel, stride, dilate))
+        if any(t > f for t, f in zip(target, full)):
+            raise ValueError(f"target_shape {target} is larger than the full output {full} of data {data}")
+        pad = tuple((f - t + 1) // 2 for f, t in zip(full, target))
+        adj = tuple((f - t) % 2 for f, t in zip(full, target))
+    if any(a >= s or a < 0 for a, s in zip(adj, stride)):
+        raise ValueError(f"adj {adj} must be non-negative and smaller than stride {stride}"
+                         + (f" (target_shape {target} needs it)" if any(target) else ""))
+    return kernel, stride, pad, dilate, adj
+
+
+def _deconv_infer(attrs, shapes):
+    kernel = _spd(attrs)[0]
+    data = shapes[0]
+    if data is None:
+        return shapes, [None]
+    data = tuple(data)
+    _check_data(attrs, data, kernel)
+    _, stride, pad, dilate, adj = _deconv_pad(attrs, data)
+    out = tuple(deconv_out_size(*a) for a in zip(data[2:], kernel, stride, pad, dilate, adj))
+    if min(out) < 1:
+        raise ValueError(f"output size {out} of data {data} with kernel {kernel}, stride {stride}, pad {pad}, "
+                         f"dilate {dilate}, adj {adj} is not positive")
+    F, G = attrs["num_filter"], attrs["num_group"]
+    weight = (data[1], F // G) + kernel
+    shapes = _fill(shapes, ("weight", "bias"), (weight, (F,)),
+                   f"data {data} with num_filter={F}, num_group={G}, kernel={kernel}")
+    return shapes, [(data[0], F) + out]
+
+
+def _conv_args(attrs):
+    """(stride, pad, dilate, groups) as the kernels take them."""
+    _, stride, pad, dilate = _spd(attrs)
+    return stride, pad, dilate, attrs["num_group"]
+
+
+def _deconv_args(attrs, data_shape):
+    """(stride, pad, dilate, groups) as the kernels take them; pad may come from target_shape."""
+    _, stride, pad, dilate, _ = _deconv_pad(attrs, data_shape)
+    return stride, pad, dilate, attrs["num_group"]
+
+
+# --- Convolution --------------------------------------------------------------------------------
+
+def _bias(attrs, inputs):
+    return None if attrs["no_bias"] else inputs[2]
+
+
+def _conv_forward(device, attrs, inputs, outputs, reqs):
+    x, w = inputs[:2]
+    _conv_kernels(device).fwd(x, w, _bias(attrs, inputs), outputs[0], reqs[0], *_conv_args(attrs))
+
+
+def _conv_backward(device, attrs, inputs, outputs, reqs):
+    dy, x, w = inputs
+    k, geom = _conv_kernels(device), _conv_args(attrs)
+    k.bwd_data(dy, w, outputs[0], reqs[0], *geom)
+    k.bwd_weight(x, dy, outputs[1], reqs[1], *geom)
+    if len(outputs) == 3:
+        k.bwd_bias(dy, outputs[2], reqs[2])
+
+
+def _common_params(workspace, no_bias):
+    return (
+        Param("num_filter", "int", doc="number of output channels"),
+        Param("num_group", "int", 1, "number of groups: input and output channels are split into this many "
+              "independent convolutions"),
+        Param("workspace", "int", workspace, "accepted for compatibility (MB of temporary workspace)"),
+        Param("no_bias", "bool", no_bias, "leave out the bias input"),
+        Param("cudnn_tune", "str", None, "accepted for compatibility; mxcy never uses cuDNN",
+              choices=(None, "off", "limited_workspace", "fastest")),
+        Param("cudnn_off", "bool", False, "accepted for compatibility; mxcy never uses cuDNN"),
+        Param("layout", "str", None, "data layout; only the channel-first NCW, NCHW, NCDHW (the default)",
+              choices=(None, "NCW", "NCHW", "NCDHW", "NHWC", "NDHWC")),
+    )
+
+
+def _window_params(what):
+    return (
+        Param("kernel", "shape", doc=f"{what} kernel size: (w,), (h, w) or (d, h, w)"),
+        Param("stride", "shape", (), f"{what} stride per spatial dimension; defaults to 1"),
+        Param("dilate", "shape", (), "dilation per spatial dimension; defaults to 1"),
+        Param("pad", "shape", (), "zero padding per spatial dimension; defaults to 0"),
+    )
+
+
+_register_pair(
+    "Convolution", _window_params("convolution") + _common_params(1024, False), _conv_infer, _conv_forward,
+    _conv_backward,
+    "Convolution over 1-3 spatial dimensions of channel-first data, with groups and dilation: weight "
+    "(num_filter, channels/num_group, *kernel), bias (num_filter,).",
+    "Convolution's gradients wrt data, weight (and bias) from the head gradient, the data and the weight.")
+
+
+# --- Deconvolution ------------------------------------------------------------------------------
+
+def _deconv_forward(device, attrs, inputs, outputs, reqs):
+    x, w = inputs[:2]
+    # The data gradient of the convolution mapping Deconvolution's output back to its input.
+    _conv_kernels(device).bwd_data(x, w, outputs[0], reqs[0], *_deconv_args(attrs, x.shape),
+                                   bias=_bias(attrs, inputs))
+
+
+def _deconv_backward(device, attrs, inputs, outputs, reqs):
+    dy, x, w = inputs
+    k, geom = _conv_kernels(device), _deconv_args(attrs, x.shape)
+    k.fwd(dy, w, None, outputs[0], reqs[0], *geom)
+    k.bwd_weight(dy, x, outputs[1], reqs[1], *geom)
+    if len(outputs) == 3:
+        k.bwd_bias(dy, outputs[2], reqs[2])
+
+
+_register_pair(
+    "Deconvolution",
+    _window_params("deconvolution") + (
+        Param("adj", "shape", (), "extra output size at the end of each dimension, smaller than the stride; "
+              "ignored with target_shape"),
+        Param("target_shape", "shape", (), "output spatial size; pad and adj are then computed from it"),
+    ) + _common_params(512, True),
+    _deconv_infer, _deconv_forward, _deconv_backward,
+    "Transposed convolution (the data gradient of Convolution) over 1-3 spatial dimensions: weight "
+    "(channels, num_filter/num_group, *kernel), output size stride*(in-1) + dilate*(kernel-1) + 1 - 2*pad + adj.",
+    "Deconvolution's gradients wrt data, weight (and bias) from the head gradient, the data and the weight.")
+
+
+# --- FullyConnected -----------------------------------------------------------------------------
+
+def _fc_split(attrs, data):
+    """(rows, features) of data seen as a matrix: all but axis 0 flattened, or all but the last axis
+    as rows."""
+    data = tuple(data)  # a device array's shape may not take negative indices (CUDA simulator)
+    if attrs["flatten"]:
+        return data[0], math.prod(data[1:])
+    return math.prod(data[:-1]), data[-1]
+
+
+def _fc_infer(attrs, shapes):
+    H = attrs["num_hidden"]
+    if H < 1:
+        raise ValueError(f"num_hidden must be positive, got {H}")
+    data = shapes[0]
+    if data is None:
+        return shapes, [None]
+    data = tuple(data)
+    K = _fc_split(attrs, data)[1]
+    shapes = _fill(shapes, ("weight", "bias"), ((H, K), (H,)),
+                   f"data {data} with num_hidden={H}, flatten={attrs['flatten']}")
+    out = (data[0], H) if attrs["flatten"] else data[:-1] + (H,)
+    return shapes, [out]
+
+
+def _as_matrix(attrs, a, data_shape, width=None):
+    rows, k = _fc_split(attrs, data_shape)
+    return a.reshape(rows, k if width is None else width)
+
+
+def _fc_forward(device, attrs, inputs, outputs, reqs):
+    x, w = inputs[:2]
+    _dense_kernels(device).fwd(_as_matrix(attrs, x, x.shape), w, _bias(attrs, inputs),
+                               _as_matrix(attrs, outputs[0], x.shape, w.shape[0]), reqs[0])
+
+
+def _fc_backward(device, attrs, inputs, outputs, reqs):
+    dy, x, w = inputs
+    db, req_db = (outputs[2], reqs[2]) if len(outputs) == 3 else (None, REQ_WRITE)
+    _dense_kernels(device).bwd(_as_matrix(attrs, dy, x.shape, w.shape[0]), _as_matrix(attrs, x, x.shape), w,
+                               _as_matrix(attrs, outputs[0], x.shape), outputs[1], db, reqs[0], reqs[1], req_db)
+
+
+_register_pair(
+    "FullyConnected",
+    (Param("num_hidden", "int", doc="number of output features"),
+     Param("no_bias", "bool", False, "leave out the bias input"),
+     Param("flatten", "bool", True, "flatten all but the first axis of data; else apply to the last axis")),
+    _fc_infer, _fc_forward, _fc_backward,
+    "A linear layer, data @ weight.T + bias: weight (num_hidden, features), bias (num_hidden,).",
+    "FullyConnected's gradients wrt data, weight (and bias) from the head gradient, the data and the weight.")
