@@ -131,11 +131,19 @@ def _pool_geom(attrs, shape):
     return P.pool_geometry(spatial, kernel, stride, pad, P.CONVENTIONS[convention])
 
 
+def _pool_outputs(attrs):
+    """MXNet 1.9.1's oneDNN builds (the pip packages) give max pooling over a 1-3-D kernel a second, hidden
+    'workspace' output; graphs they save count it, so Pooling here has it too (left unwritten: nothing
+    reads it) to keep their JSON identical on a round trip."""
+    return 2 if attrs["pool_type"] == "max" and 1 <= len(attrs["kernel"]) <= 3 else 1
+
+
 def _pool_infer(attrs, shapes):
+    n = _pool_outputs(attrs)
     if shapes[0] is None:
-        return shapes, [None]
+        return shapes, [None] * n
     out = _pool_geom(attrs, shapes[0])[3]
-    return shapes, [tuple(shapes[0][:2]) + out[3 - (len(shapes[0]) - 2):]]
+    return shapes, [tuple(shapes[0][:2]) + out[3 - (len(shapes[0]) - 2):]] * n
 
 
 def _planes(a, spatial3):
@@ -170,7 +178,7 @@ def _pool_back_infer(attrs, shapes):
     dy, x, y = shapes
     if x is None:
         return shapes, [None]
-    expected = _pool_infer(attrs, [x])[1][0]
+    expected = _pool_infer(attrs, [x])[1][0]  # the visible output
     for name, shape in (("head gradient", dy), ("output", y)):
         if shape is not None and tuple(shape) != expected:
             raise ValueError(f"{name} of shape {shape} is not Pooling's output {expected} for data {x}")
@@ -179,7 +187,8 @@ def _pool_back_infer(attrs, shapes):
 
 registry.register(OpDef(
     "Pooling", params=_POOL_PARAMS, infer_shape=_pool_infer, infer_type=_float_data(same_type),
-    compute=_kernel_compute("Pooling", _pool_forward), output_names=("output",),
+    compute=_kernel_compute("Pooling", _pool_forward), num_outputs=_pool_outputs, visible_outputs=1,
+    output_names=lambda attrs: ("output", "workspace")[:_pool_outputs(attrs)],
     gradient=lambda F, attrs, inputs, outputs, ograds: [
         F._backward_Pooling(ograds[0], inputs[0], outputs[0], **attrs)],
     doc="Performs max, average, sum or Lp pooling over 1-3 spatial dimensions of channel-first data."))

@@ -48,6 +48,9 @@ class Node:
     def num_outputs(self):
         return 1 if self.op is None else self.op.n_outputs(self.params)
 
+    def num_visible_outputs(self):
+        return 1 if self.op is None else self.op.n_visible_outputs(self.params)
+
     def output_name(self, index):
         if self.op is None:
             return self.name

@@ -65,12 +65,12 @@ def _container(open_, close, items, multi_line, depth, out):
 def to_json(symbol):
     order = topo_order(symbol._outputs)
     index = {id(n): i for i, n in enumerate(order)}
-    nodes, row_ptr = _MultiList(), [0]
+    nodes, row_ptr, versions = _MultiList(), [0], {}
     for node in order:
         entry = _Multi(op="null" if node.op is None else node.op.name, name=node.name)
         if node.attrs:
             entry["attrs"] = dict(sorted(node.attrs.items()))
-        entry["inputs"] = [_Raw([index[id(n)], i, 0]) for n, i in node.inputs]
+        entry["inputs"] = [_Raw([index[id(n)], i, v]) for (n, i), v in zip(node.inputs, _versions(node, versions))]
         nodes.append(entry)
         row_ptr.append(row_ptr[-1] + node.num_outputs())
     doc = _Multi(nodes=nodes, arg_nodes=[index[id(n)] for n in order if n.op is None],
@@ -80,6 +80,23 @@ def to_json(symbol):
     out = []
     _write(doc, 0, out)
     return "".join(out)
+
+
+def _versions(node, versions):
+    """nnvm's entry versions: a variable input carries its variable's count of mutations so far, and
+    each auxiliary-state input (what MXNet's graph ops mutate) counts one more first."""
+    if node.op is None:
+        return []
+    mutated = set(range(node.num_arguments(), len(node.inputs)))
+    out = []
+    for k, (src, _) in enumerate(node.inputs):
+        if src.op is not None:
+            out.append(0)
+            continue
+        if k in mutated:
+            versions[id(src)] = versions.get(id(src), 0) + 1
+        out.append(versions.get(id(src), 0))
+    return out
 
 
 def load_json(json_str):

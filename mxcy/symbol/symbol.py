@@ -81,7 +81,7 @@ class Symbol:
         return [n.name for n in self._topo() if n.op is None]
 
     def get_internals(self):
-        return Symbol([(node, i) for node in self._topo() for i in range(node.num_outputs())])
+        return Symbol([(node, i) for node in self._topo() for i in range(node.num_visible_outputs())])
 
     def get_children(self):
         entries = [e for node, _ in self._outputs for e in node.inputs]

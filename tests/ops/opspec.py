@@ -70,6 +70,8 @@ def _check_forward(spec, rng):
     expected = spec.reference(*[a.astype(np.float64) if a.dtype.kind == "f" else a
                                 for a in arrays], **attrs)
     expected = expected if isinstance(expected, (tuple, list)) else (expected,)
+    if len(expected) == op.n_visible_outputs(parsed):
+        outs = outs[:len(expected)]  # references may leave out hidden outputs (Pooling's workspace)
     assert len(outs) == len(expected), f"{spec.name}: {len(outs)} outputs, expected {len(expected)}"
     out_shapes, out_types = infer(op, parsed, [a.shape for a in arrays],
                                                 [a.dtype for a in arrays])
@@ -102,6 +104,7 @@ def _check_req_add(spec, rng):
 
 
 def _forward_sum(op, parsed, arrays, heads):
+    """sum(output * head) over the visible outputs, the function whose gradient autograd gives."""
     outs = invoke(op, [mx.nd.array(a, dtype=np.float64) for a in arrays], parsed, ctx=mx.cpu())
     return sum(float((o.asnumpy() * h).sum()) for o, h in zip(outs, heads))
 
@@ -122,7 +125,7 @@ def _check_gradient(spec, rng):
     for i in which:
         inputs[i].attach_grad()
     with mx.autograd.record(train_mode=spec.train):
-        outs = invoke(op, inputs, parsed)
+        outs = invoke(op, inputs, parsed)[:op.n_visible_outputs(parsed)]
     heads = [rng.standard_normal(o.shape) for o in outs]
     mx.autograd.backward(outs, [mx.nd.array(h, dtype=np.float64) for h in heads])
     for i in which:

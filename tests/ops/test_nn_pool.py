@@ -438,7 +438,7 @@ def test_upsampling_type_errors():
 
 @pytest.mark.parametrize("inputs,kwargs,match", [
     ([(1, 2, 2)], {"height": 2, "width": 2}, r"data must be 4-D .*\(1, 2, 2\)"),
-    ([(1, 1, 2, 2)], {"mode": "like"}, r"takes inputs \['data', 'like'\], got 1"),
+    ([(1, 1, 2, 2)], {"mode": "like"}, r"required input 'like' is missing"),
     ([(1, 1, 2, 2), (2, 2)], {"mode": "like"}, r"like must be 4-D .*\(2, 2\)"),
     ([(1, 1, 2, 2)], {"mode": "odd_scale", "scale_height": 2.0}, "needs scale_height and scale_width"),
     ([(1, 1, 2, 2)], {"scale_height": 2.0}, "needs scale_width too"),
