@@ -1,1 +1,467 @@
-"""(being written) neural-network operators: nn_norm."""
+"""Normalization operators: BatchNorm, LayerNorm, InstanceNorm, GroupNorm (norm kernels, CPU and GPU), L2Normalization
+and LRN, with the hidden backward ops. BatchNorm updates moving_mean/var in a training forward (as MXNet's GPU path
+does; its CPU path does it in backward, so the states agree once forward and backward have both run)."""
+import functools
+import importlib
+
+import numpy as np
+
+from . import _gpu, registry
+from ._helpers import store
+from .nn_activation import _fill, _host, _put, _scratch, split3
+from .registry import REQUIRED, OpDef, Param
+from ..base import MXNetError
+from ..kernels.common import REQ_NULL, REQ_WRITE
+
+# --- shared -------------------------------------------------------------------------------------
+
+_STAT_NAMES = ("gamma", "beta", "moving_mean", "moving_var")
+
+
+def _kernel(device, name):
+    """norm_cpu.<name>_cpu or norm_gpu.<name>_gpu; the modules load on first use (norm_gpu imports numba.cuda)."""
+    return getattr(importlib.import_module(f"..kernels.norm_{device}", __package__), f"{name}_{device}")
+
+
+def _flat(a):
+    return a.reshape(a.size)
+
+
+def _contiguous(a):
+    return a.flags.c_contiguous if _host(a) else a.is_c_contiguous()
+
+
+def _kernel_compute(name, body, exact, n_aux=0):
+    """{"cpu", "gpu"} computes running body(device, attrs, inputs, outputs, reqs) on C-contiguous arrays.
+
+    exact[i]: the kernel honours output i's write request (the saved statistics it simply writes). Outputs it
+    cannot fill directly get temporaries stored back under their requests. On the CPU float16 runs in float32;
+    on the GPU it is refused. The trailing n_aux inputs (moving statistics) are passed as they are, since the
+    kernels update them in place (their type rule keeps them float32 or float64)."""
+    def run(device, attrs, inputs, outputs, reqs):
+        wide = inputs[0].dtype == np.float16
+        if wide and device == "gpu":
+            raise MXNetError(f"{name}: float16 is not supported on GPU; cast to float32")
+        n_args = len(inputs) - n_aux
+        ins = [np.ascontiguousarray(a, np.float32 if a.dtype == np.float16 else None) if device == "cpu" else a
+               for a in inputs[:n_args]] + list(inputs[n_args:])
+        outs, kreqs = [], []
+        for o, r, ex in zip(outputs, reqs, exact):
+            direct = o.dtype != np.float16 and _contiguous(o) and (ex or r == REQ_WRITE)
+            outs.append(o if direct else _scratch(o, np.float32 if wide else o.dtype))
+            kreqs.append(r if direct else REQ_WRITE)
+        body(device, attrs, ins, outs, kreqs)
+        for o, t, r in zip(outputs, outs, reqs):
+            if t is not o and r != REQ_NULL:
+                _put(o, t, r)
+
+    return {"cpu": functools.partial(run, "cpu"), "gpu": functools.partial(run, "gpu")}
+
+
+def _fill_params(shapes, names, want, context):
+    """shapes with the inputs after data set to `want` where unknown; a known one that differs is an error."""
+    shapes = list(shapes)
+    for i, name in enumerate(names, start=1):
+        have = shapes[i]
+        if have is None:
+            shapes[i] = want
+        elif tuple(have) != want:
+            raise ValueError(f"{name} shape {tuple(have)} does not match {context}: expected {want}")
+    return shapes
+
+
+def _float_data(data):
+    if data is not None and np.dtype(data).kind != "f":
+        raise ValueError(f"data must be float16, float32 or float64, got {np.dtype(data).name}")
+
+
+def _norm_type(n_out, names, widen=False):
+    """Type rule: float data; the other inputs (named `names`) and the saved statistics take the data type, or
+    float32 for float16 data when `widen` (BatchNorm keeps its parameters and statistics in float32 then)."""
+    def rule(attrs, types):
+        data = types[0]
+        _float_data(data)
+        if data is None:
+            return types, [None] * n_out
+        param = np.dtype(np.float32) if widen and data == np.float16 else np.dtype(data)
+        for name, t in zip(names, types[1:]):
+            if t is not None and np.dtype(t) != param:
+                raise ValueError(f"{name} must be {param.name} for {np.dtype(data).name} data, got "
+                                 f"{np.dtype(t).name}")
+        return [data] + [param] * len(names), [data] + [param] * (n_out - 1)
+    return rule
+
+
+def _backward_type(n_params, widen=False):
+    """Type rule of a hidden backward op with inputs (ograd, data, gamma, saved statistics...): the data
+    gradient takes data's type, the parameter gradients gamma's."""
+    forward = _norm_type(1, ("gamma",), widen)
+
+    def rule(attrs, types):
+        ins, _ = forward(attrs, [types[1], types[2]])
+        return types, [ins[0]] + [ins[1]] * n_params
+    return rule
+
+
+def _check_ograd(ograd, data):
+    if ograd is not None and data is not None and tuple(ograd) != tuple(data):
+        raise ValueError(f"head gradient of shape {tuple(ograd)} does not match data {tuple(data)}")
+
+
+def _mean_var_visible(attrs):
+    return 3 if attrs["output_mean_var"] else 1
+
+
+# --- BatchNorm ----------------------------------------------------------------------------------
+
+_BN_PARAMS = (
+    Param("eps", "float", 1e-3, "epsilon added to the variance"),
+    Param("momentum", "float", 0.9, "momentum of the moving averages"),
+    Param("fix_gamma", "bool", True, "treat gamma as 1 (MXNet also writes 1s into gamma) with a zero gradient"),
+    Param("use_global_stats", "bool", False, "normalize with the moving statistics also in training"),
+    Param("output_mean_var", "bool", False, "also output the mean and the inverse standard deviation"),
+    Param("axis", "int", 1, "the channel axis"),
+    Param("cudnn_off", "bool", False, "accepted for compatibility; mxcy never uses cuDNN"),
+    Param("min_calib_range", "float", None, "accepted for compatibility (quantized BatchNorm)"),
+    Param("max_calib_range", "float", None, "accepted for compatibility (quantized BatchNorm)"),
+)
+
+
+def _bn_view(attrs, shape):
+    """(outer, C, inner) view of data of `shape` around the channel axis, and C."""
+    if len(shape) == 0:
+        raise ValueError("data must have at least one dimension")
+    axis = attrs["axis"]
+    if not -len(shape) <= axis < len(shape):
+        raise ValueError(f"axis {axis} is out of range for data of shape {tuple(shape)}")
+    view = split3(shape, axis % len(shape))
+    return view, view[1]
+
+
+def _bn_infer(attrs, shapes):
+    data = shapes[0]
+    if data is None:
+        return shapes, [None] * 3
+    c = _bn_view(attrs, data)[1]
+    shapes = _fill_params(shapes, _STAT_NAMES, (c,), f"data {tuple(data)} with axis={attrs['axis']}")
+    return shapes, [tuple(data), (c,), (c,)]
+
+
+def _bn_forward(device, attrs, inputs, outputs, reqs):
+    x, gamma, beta, moving_mean, moving_var = inputs
+    out, mean, invstd = outputs
+    view = _bn_view(attrs, x.shape)[0]
+    fix, eps = attrs["fix_gamma"], attrs["eps"]
+    if fix:
+        _fill(gamma, 1, REQ_WRITE)  # as MXNet does, so a later read of gamma shows what was used
+    batch = attrs["__is_train__"] and not attrs["use_global_stats"]
+    _kernel(device, "batch_norm_fwd")(x.reshape(view), gamma, beta, moving_mean, moving_var, out.reshape(view),
+                                      mean, invstd, eps, fix, not batch, reqs[0])
+    if batch:
+        _kernel(device, "batch_norm_update_moving")(mean, invstd, moving_mean, moving_var, attrs["momentum"], eps)
+
+
+def _bn_backward(device, attrs, inputs, outputs, reqs):
+    """Gradients from the forward's saved mean and invstd. In global-stats mode (which the gradient also sets for
+    a backward in predict mode) the kernel reads 'moving' statistics: the saved ones, as variance 1/invstd^2 with
+    eps 0."""
+    dy, x, gamma, mean, invstd = inputs
+    dx, dgamma, dbeta = outputs
+    view = _bn_view(attrs, x.shape)[0]
+    glob = attrs["use_global_stats"]
+    if not glob:
+        var, eps = invstd, attrs["eps"]  # unread
+    elif _host(invstd):
+        var, eps = np.power(invstd, -2.0, dtype=invstd.dtype), 0.0
+    else:
+        var, eps = _scratch(invstd, invstd.dtype), 0.0
+        _gpu._k().scalar_gpu("power", invstd, -2.0, var, False, REQ_WRITE)
+    _kernel(device, "batch_norm_bwd")(dy.reshape(view), x.reshape(view), gamma, mean, invstd, mean, var,
+                                      dx.reshape(view), dgamma, dbeta, eps, attrs["momentum"], attrs["fix_gamma"],
+                                      glob, False, *reqs)
+
+
+def _bn_back_infer(attrs, shapes):
+    ograd, data, gamma, mean, invstd = shapes
+    _check_ograd(ograd, data)
+    if data is None:
+        return shapes, [None] * 3
+    ins, outs = _bn_infer(attrs, [data, gamma, None, mean, invstd])
+    return [ograd, ins[0], ins[1], ins[3], ins[4]], [outs[0], ins[1], ins[1]]
+
+
+def _bn_gradient(F, attrs, inputs, outputs, ograds):
+    """Through output 0's head only, as MXNet. Like MXNet, backward's own train_mode picks the formula: the
+    batch-statistics one over the saved mean/invstd (even after an inference forward, whose saved statistics are
+    the moving ones), or the affine one (use_global_stats, or backward in predict mode). MXNet's affine one reads
+    the moving statistics; this one the saved, which differ only after a training forward."""
+    from .. import autograd
+    glob = attrs["use_global_stats"] or not autograd.is_training()
+    return list(F._backward_BatchNorm(ograds[0], inputs[0], inputs[1], outputs[1], outputs[2],
+                                      **dict(attrs, use_global_stats=glob)))
+
+
+registry.register(OpDef(
+    "BatchNorm", params=_BN_PARAMS, arguments=("data", "gamma", "beta"), aux=("moving_mean", "moving_var"),
+    infer_shape=_bn_infer, infer_type=_norm_type(3, _STAT_NAMES, widen=True),
+    compute=_kernel_compute("BatchNorm", _bn_forward, (True, False, False), n_aux=2), gradient=_bn_gradient,
+    num_outputs=3, output_names=("output", "mean", "var"), visible_outputs=_mean_var_visible,
+    mutate_inputs=(1,), train_aware=True,
+    input_var_attrs={"moving_mean": {"__init__": '["zero", {}]'}, "moving_var": {"__init__": '["one", {}]'}},
+    doc="Batch normalization: out = (data - mean) / sqrt(var + eps) * gamma + beta per channel `axis`, with the "
+        "batch statistics in training (updating moving_mean/moving_var by `momentum`) and the moving ones in "
+        "inference. Outputs (output, mean, var); var holds 1/sqrt(var + eps), MXNet's saved inverse std."))
+registry.register(OpDef(
+    "_backward_BatchNorm", params=_BN_PARAMS, arguments=("ograd", "data", "gamma", "mean", "invstd"),
+    infer_shape=_bn_back_infer, infer_type=_backward_type(2, widen=True),
+    compute=_kernel_compute("_backward_BatchNorm", _bn_backward, (True, True, True)), num_outputs=3,
+    public=False, doc="BatchNorm's (data, gamma, beta) gradients from the head gradient and the saved statistics; "
+                      "use_global_stats selects the affine (inference) gradient."))
+
+
+# --- LayerNorm, InstanceNorm, GroupNorm ---------------------------------------------------------
+
+def _ln_geometry(attrs, shape):
+    """(view, parameter shape, statistics shape, forward kernel args, backward kernel args) for LayerNorm."""
+    if len(shape) == 0:
+        raise ValueError("data must have at least one dimension")
+    axis = attrs["axis"]
+    if not -len(shape) <= axis < len(shape):
+        raise ValueError(f"axis {axis} is out of range for data of shape {tuple(shape)}")
+    axis %= len(shape)
+    stat = tuple(shape[:axis]) + (1,) + tuple(shape[axis + 1:])
+    return split3(shape, axis), (shape[axis],), stat, (attrs["eps"],), ()
+
+
+def _spatial_view(name, shape):
+    if len(shape) < 3:
+        raise ValueError(f"{name} needs data of at least 3 dimensions (N, C, ...), got shape {tuple(shape)}")
+    return shape[0], shape[1], int(np.prod(shape[2:], dtype=np.int64))
+
+
+def _in_geometry(attrs, shape):
+    n, c, s = _spatial_view("InstanceNorm", shape)
+    return (n, c, s), (c,), (n, c), (attrs["eps"],), (attrs["eps"],)
+
+
+def _gn_geometry(attrs, shape):
+    n, c, s = _spatial_view("GroupNorm", shape)
+    g = attrs["num_groups"]
+    if g < 1 or c % g:
+        raise ValueError(f"num_groups={g} must be positive and divide the {c} channels of data {tuple(shape)}")
+    return (n, c, s), (g,), (n, g), (g, attrs["eps"]), (g,)
+
+
+def _register_rownorm(name, geometry, params, stat_names, visible, doc):
+    """An op normalizing rows of data with per-channel (or per-group) gamma/beta on the norm kernels
+    <kernel>_fwd/<kernel>_bwd, saving two statistics per row, and its hidden backward op."""
+    kernel = {"LayerNorm": "layer_norm", "InstanceNorm": "instance_norm", "GroupNorm": "group_norm"}[name]
+
+    def infer(attrs, shapes):
+        data = shapes[0]
+        if data is None:
+            return shapes, [None] * 3
+        _, param, stat, _, _ = geometry(attrs, data)
+        shapes = _fill_params(shapes, ("gamma", "beta"), param, f"data {tuple(data)}")
+        return shapes, [tuple(data), stat, stat]
+
+    def forward(device, attrs, inputs, outputs, reqs):
+        (x, gamma, beta), (out, mean, sd) = inputs, outputs
+        view, _, _, args, _ = geometry(attrs, x.shape)
+        _kernel(device, kernel + "_fwd")(x.reshape(view), gamma, beta, out.reshape(view), _flat(mean), _flat(sd),
+                                         *args, reqs[0])
+
+    def backward(device, attrs, inputs, outputs, reqs):
+        (dy, x, gamma, mean, sd), (dx, dgamma, dbeta) = inputs, outputs
+        view, _, _, _, args = geometry(attrs, x.shape)
+        _kernel(device, kernel + "_bwd")(dy.reshape(view), x.reshape(view), gamma, _flat(mean), _flat(sd),
+                                         dx.reshape(view), dgamma, dbeta, *args, *reqs)
+
+    def back_infer(attrs, shapes):
+        ograd, data, gamma, mean, sd = shapes
+        _check_ograd(ograd, data)
+        if data is None:
+            return shapes, [None] * 3
+        ins, outs = infer(attrs, [data, gamma, None])
+        return [ograd, ins[0], ins[1], outs[1], outs[2]], [outs[0], ins[1], ins[1]]
+
+    back = "_backward_" + name
+    registry.register(OpDef(
+        name, params=params, arguments=("data", "gamma", "beta"), infer_shape=infer,
+        infer_type=_norm_type(3, ("gamma", "beta")), compute=_kernel_compute(name, forward, (True, False, False)),
+        gradient=lambda F, attrs, inputs, outputs, ograds: list(getattr(F, back)(
+            ograds[0], inputs[0], inputs[1], outputs[1], outputs[2], **attrs)),
+        num_outputs=3, output_names=("output",) + stat_names, visible_outputs=visible, doc=doc))
+    registry.register(OpDef(
+        back, params=params, arguments=("ograd", "data", "gamma") + stat_names, infer_shape=back_infer,
+        infer_type=_backward_type(2), compute=_kernel_compute(back, backward, (True, True, True)), num_outputs=3,
+        public=False, doc=f"{name}'s (data, gamma, beta) gradients from the head gradient and the saved statistics."))
+
+
+_register_rownorm(
+    "LayerNorm", _ln_geometry,
+    (Param("axis", "int", -1, "the axis normalized over"),
+     Param("eps", "float", 1e-5, "epsilon added to the variance"),
+     Param("output_mean_var", "bool", False, "also output the mean and std = sqrt(var + eps)")),
+    ("mean", "std"), _mean_var_visible,
+    "Layer normalization over `axis`: out = (data - mean) / sqrt(var + eps) * gamma + beta, gamma and beta of the "
+    "axis' length. Outputs (output, mean, std), the statistics with `axis` kept as 1.")
+_register_rownorm(
+    "InstanceNorm", _in_geometry, (Param("eps", "float", 1e-3, "epsilon added to the variance"),),
+    ("mean", "var"), 1,
+    "Instance normalization of data (N, C, ...): each (n, c) plane is normalized over its spatial positions, then "
+    "scaled by gamma[c] and shifted by beta[c]. Hidden outputs: mean and var, shape (N, C).")
+_register_rownorm(
+    "GroupNorm", _gn_geometry,
+    (Param("num_groups", "int", 1, "number of channel groups"),
+     Param("eps", "float", 1e-5, "epsilon added to the variance"),
+     Param("output_mean_var", "bool", False, "also output the mean and std = sqrt(var + eps)")),
+    ("mean", "std"), _mean_var_visible,
+    "Group normalization of data (N, C, ...): the channels are split into num_groups groups, each normalized over "
+    "its channels and spatial positions, then scaled and shifted by gamma/beta of shape (num_groups,) as in "
+    "MXNet 1.9.1. Outputs (output, mean, std) with statistics of shape (N, num_groups).")
+
+
+# --- L2Normalization ----------------------------------------------------------------------------
+
+def _l2_geometry(attrs, shape):
+    """(reduced axes, norm shape, norm broadcast against data) for data of `shape`."""
+    mode, nd = attrs["mode"], len(shape)
+    if nd == 0:
+        raise ValueError("data must have at least one dimension")
+    if mode == "instance":
+        axes, norm = tuple(range(1, nd)), (shape[0],)
+    else:
+        _spatial_view(f"mode '{mode}'", shape)
+        axes = (1,) if mode == "channel" else tuple(range(2, nd))
+        norm = (shape[0], 1) + tuple(shape[2:]) if mode == "channel" else tuple(shape[:2])
+    return axes, norm, tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _l2_infer(attrs, shapes):
+    data = shapes[0]
+    if data is None:
+        return shapes, [None, None]
+    return shapes, [tuple(data), _l2_geometry(attrs, data)[1]]
+
+
+def _l2_forward(attrs, inputs, outputs, reqs):
+    """norm = sqrt(sum x^2 + eps) over the mode's axes, out = x / norm (float16 in float32)."""
+    x, (out, norm) = inputs[0], outputs
+    axes, _, keep = _l2_geometry(attrs, x.shape)
+    if _host(x):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            n = np.sqrt(np.sum(np.square(x, dtype=np.promote_types(x.dtype, np.float32)), axis=axes).reshape(keep)
+                        + attrs["eps"])
+            store(out, x / n, reqs[0])
+        store(norm, n.reshape(norm.shape), reqs[1])
+        return
+    k = _gpu._k()
+    sq = _scratch(x, x.dtype)
+    k.unary_gpu("square", x, sq, REQ_WRITE)
+    total = _scratch(x, x.dtype, keep)
+    if axes:
+        k.reduce_gpu(sq, total, axes, "sum", REQ_WRITE)
+    else:
+        k.copy_gpu(sq, total, REQ_WRITE)
+    k.scalar_gpu("add", total, attrs["eps"], total, False, REQ_WRITE)
+    k.unary_gpu("sqrt", total, total, REQ_WRITE)
+    k.binary_gpu("div", x, total, out, reqs[0])
+    k.copy_gpu(total, norm, reqs[1])
+
+
+def _l2_gradient(F, attrs, inputs, outputs, ograds):
+    # dx = (dy - y * sum(dy * y)) / norm over the mode's axes; the head gradient of norm is ignored, as in MXNet.
+    (y, norm), dy = outputs[:2], ograds[0]
+    axes, _, keep = _l2_geometry(attrs, y.shape)
+    t = F.elemwise_mul(dy, y)
+    if axes:
+        t = F.sum(t, axis=axes, keepdims=True)
+    return [F.broadcast_div(F.elemwise_sub(dy, F.broadcast_mul(y, t)), F.Reshape(norm, shape=keep))]
+
+
+registry.register(OpDef(
+    "L2Normalization",
+    params=(Param("eps", "float", 1e-10, "epsilon added to the sum of squares"),
+            Param("mode", "str", "instance", "instance: one norm per sample; channel: across channels at each "
+                  "position; spatial: per channel over the positions", choices=("channel", "instance", "spatial"))),
+    infer_shape=_l2_infer, infer_type=_norm_type(2, ()), compute={"cpu": _l2_forward, "gpu": _l2_forward},
+    gradient=_l2_gradient, num_outputs=2, output_names=("output", "norm"), visible_outputs=1,
+    doc="out = data / sqrt(sum(data^2) + eps), the sum over each sample (instance), over the channels at each "
+        "position (channel) or over the positions of each channel (spatial); 1-D data is N samples of one value."))
+
+
+# --- LRN ----------------------------------------------------------------------------------------
+
+def _lrn_check(attrs, shape):
+    if attrs["nsize"] < 1:
+        raise ValueError(f"nsize must be at least 1, got {attrs['nsize']}")
+    if len(shape) != 4:
+        raise ValueError(f"data must be 4-D (N, C, H, W), got shape {tuple(shape)}")
+
+
+def _lrn_infer(attrs, shapes):
+    data = shapes[0]
+    if data is None:
+        return shapes, [None, None]
+    _lrn_check(attrs, data)
+    return shapes, [tuple(data)] * 2
+
+
+def _window_sum(a, nsize):
+    """Sum over channels c - h .. c + h, h = (nsize - 1) // 2, of a (N, C, H, W): MXNet 1.9.1's CPU (oneDNN)
+    window, which for an even nsize spans nsize - 1 channels. One vectorised pass per offset."""
+    s = a.copy()
+    for d in range(1, (nsize - 1) // 2 + 1):
+        s[:, d:] += a[:, :-d]
+        s[:, :-d] += a[:, d:]
+    return s
+
+
+def _lrn_forward(attrs, inputs, outputs, reqs):
+    """tmp_norm = knorm + alpha / nsize * window sum of x^2, out = x * tmp_norm^-beta (float16 in float32)."""
+    x = inputs[0]
+    xw = x.astype(np.promote_types(x.dtype, np.float32))
+    n = attrs["nsize"]
+    tmp = attrs["knorm"] + attrs["alpha"] / n * _window_sum(xw * xw, n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        store(outputs[0], xw * tmp ** -attrs["beta"], reqs[0])
+    store(outputs[1], tmp, reqs[1])
+
+
+def _lrn_backward(attrs, inputs, outputs, reqs):
+    # dx = dy * t^-b - 2 alpha b / n * x * window(dy * x * t^(-b-1)); the window is symmetric.
+    dy, x, tmp = (a.astype(np.promote_types(a.dtype, np.float32)) for a in inputs)
+    n, b = attrs["nsize"], attrs["beta"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scaled = tmp ** -b
+        dx = dy * scaled - 2 * attrs["alpha"] * b / n * x * _window_sum(dy * x * scaled / tmp, n)
+    store(outputs[0], dx, reqs[0])
+
+
+def _lrn_back_infer(attrs, shapes):
+    ograd, data, tmp = shapes
+    _check_ograd(ograd, data)
+    _check_ograd(tmp, data)
+    return shapes, [None if data is None else tuple(data)]
+
+
+_LRN_PARAMS = (
+    Param("alpha", "float", 1e-4, "variance scaling"),
+    Param("beta", "float", 0.75, "power"),
+    Param("knorm", "float", 2.0, "additive constant k"),
+    Param("nsize", "int", REQUIRED, "window width in channels"),
+)
+
+registry.register(OpDef(
+    "LRN", params=_LRN_PARAMS, infer_shape=_lrn_infer, infer_type=_norm_type(2, ()),
+    compute={"cpu": _lrn_forward},
+    gradient=lambda F, attrs, inputs, outputs, ograds: [F._backward_LRN(ograds[0], inputs[0], outputs[1],
+                                                                        **attrs)],
+    num_outputs=2, output_names=("output", "tmp_norm"), visible_outputs=1,
+    doc="Local response normalization across channels of data (N, C, H, W): out = data / (knorm + alpha / nsize * "
+        "sum of data^2 over a window of channels)^beta."))
+registry.register(OpDef(
+    "_backward_LRN", params=_LRN_PARAMS, arguments=("ograd", "data", "tmp_norm"), infer_shape=_lrn_back_infer,
+    infer_type=_norm_type(1, ("data", "tmp_norm")), compute={"cpu": _lrn_backward},
+    public=False, doc="LRN's data gradient from the head gradient, the data and the saved tmp_norm."))
