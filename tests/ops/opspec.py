@@ -27,7 +27,10 @@ class OpSpec:
     grad: check the gradient numerically (False for non-differentiable ops, with `why`).
     grad_inputs: indices of inputs to differentiate (default: every float input).
     rtol/atol: tolerances of the forward check; dtype: input dtype of the forward check.
-    train: run every check in autograd's training mode (train_aware ops: BatchNorm, Dropout).
+    train: run every check in autograd's training mode (train_aware ops: BatchNorm, Dropout); backward
+        runs in the same mode.
+    grad_outputs: indices of the outputs that get head gradients (default: every visible output); ops
+        whose saved statistics are visible outputs (output_mean_var) ignore their heads, as MXNet does.
     """
     name: str
     make: Callable
@@ -42,6 +45,7 @@ class OpSpec:
     grad_rtol: float = 1e-4
     grad_atol: float = 1e-5
     train: bool = False
+    grad_outputs: tuple = None
 
     def __repr__(self):
         return self.name
@@ -126,8 +130,9 @@ def _check_gradient(spec, rng):
         inputs[i].attach_grad()
     with mx.autograd.record(train_mode=spec.train):
         outs = invoke(op, inputs, parsed)[:op.n_visible_outputs(parsed)]
-    heads = [rng.standard_normal(o.shape) for o in outs]
-    mx.autograd.backward(outs, [mx.nd.array(h, dtype=np.float64) for h in heads])
+    heads = [rng.standard_normal(o.shape) if spec.grad_outputs is None or k in spec.grad_outputs
+             else np.zeros(o.shape) for k, o in enumerate(outs)]
+    mx.autograd.backward(outs, [mx.nd.array(h, dtype=np.float64) for h in heads], train_mode=spec.train)
     for i in which:
         analytic = inputs[i].grad.asnumpy()
         numeric = np.zeros_like(arrays[i])

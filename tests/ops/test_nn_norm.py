@@ -3,11 +3,8 @@ hidden backward ops through gradient checks), numbers printed by MXNet 1.9.1, Ba
 gamma, errors, Symbol shape inference, and gpu(0) against cpu()."""
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
 
 import mxcy as mx
-from mxcy.ops import registry
-from mxcy.ops.invoke import invoke
 from tests.ops.opspec import OpSpec, spec_tests
 
 nd = mx.nd
@@ -22,11 +19,6 @@ NO_SPEC = {
 
 # The standard gradient check puts head gradients on every output, but MXNet's gradients of these ops read only
 # output 0's: specs whose saved statistics depend on the differentiated inputs use test_gradient_of_output_0.
-HEAD_0_ONLY = "MXNet ignores the head gradients of the saved statistics, which depend on data; " \
-              "test_gradient_of_output_0 checks the gradient with a head on output 0 only"
-PREDICT_BACKWARD = "the inference gradient is the derivative only when backward runs in predict mode, which " \
-                   "test_gradient_of_output_0 does"
-
 
 def _shape(rng, ndim, lo=1, hi=3):
     return tuple(int(d) for d in rng.integers(lo, hi + 1, size=ndim))
@@ -78,15 +70,15 @@ def _bn_make(ndim, use_global_stats=False):
 
 
 BN_SPECS = [
-    OpSpec("BatchNorm", _bn_make(2), _bn_ref(True), train=True, grad=False, why=HEAD_0_ONLY, grad_inputs=(0, 1, 2),
+    OpSpec("BatchNorm", _bn_make(2), _bn_ref(True), train=True, grad_outputs=(0,), grad_inputs=(0, 1, 2),
            rtol=1e-4, atol=1e-5),
-    OpSpec("BatchNorm", _bn_make(4), _bn_ref(True), train=True, grad=False, why=HEAD_0_ONLY, grad_inputs=(0, 1, 2),
+    OpSpec("BatchNorm", _bn_make(4), _bn_ref(True), train=True, grad_outputs=(0,), grad_inputs=(0, 1, 2),
            rtol=1e-4, atol=1e-5),
     # Inference: backward in its default training mode applies the batch-statistics formula to the saved (moving)
     # statistics, as MXNet 1.9.1 does (test_matches_mxnet); test_gradient_of_output_0 runs it in predict mode.
-    OpSpec("BatchNorm", _bn_make(2), _bn_ref(False), grad=False, why=PREDICT_BACKWARD, grad_inputs=(0, 1, 2),
+    OpSpec("BatchNorm", _bn_make(2), _bn_ref(False), grad_outputs=(0,), grad_inputs=(0, 1, 2),
            rtol=1e-4, atol=1e-5),
-    OpSpec("BatchNorm", _bn_make(4), _bn_ref(False), grad=False, why=PREDICT_BACKWARD, grad_inputs=(0, 1, 2),
+    OpSpec("BatchNorm", _bn_make(4), _bn_ref(False), grad_outputs=(0,), grad_inputs=(0, 1, 2),
            rtol=1e-4, atol=1e-5),
     # global statistics: the saved statistics are the moving ones, so the standard check (every head set) applies
     OpSpec("BatchNorm", _bn_make(3, use_global_stats=True), _bn_ref(True), train=True, grad_inputs=(0, 1, 2),
@@ -140,9 +132,9 @@ def _gn_make(rng):
 
 
 ROW_SPECS = [
-    OpSpec("LayerNorm", _ln_make, _ln_ref, grad=False, why=HEAD_0_ONLY, rtol=1e-4, atol=1e-5),
-    OpSpec("InstanceNorm", _in_make, _in_ref, grad=False, why=HEAD_0_ONLY, rtol=1e-4, atol=1e-5),
-    OpSpec("GroupNorm", _gn_make, _gn_ref, grad=False, why=HEAD_0_ONLY, rtol=1e-4, atol=1e-5),
+    OpSpec("LayerNorm", _ln_make, _ln_ref, grad_outputs=(0,), rtol=1e-4, atol=1e-5),
+    OpSpec("InstanceNorm", _in_make, _in_ref, grad_outputs=(0,), rtol=1e-4, atol=1e-5),
+    OpSpec("GroupNorm", _gn_make, _gn_ref, grad_outputs=(0,), rtol=1e-4, atol=1e-5),
 ]
 
 
@@ -177,54 +169,12 @@ def _lrn_make(rng):
     return [rng.standard_normal(shape) * 1.5], attrs
 
 
-OTHER_SPECS = [OpSpec("L2Normalization", _l2_make(mode), _l2_ref, grad=False, why=HEAD_0_ONLY, rtol=1e-5)
+OTHER_SPECS = [OpSpec("L2Normalization", _l2_make(mode), _l2_ref, grad_outputs=(0,), rtol=1e-5)
                for mode in ("instance", "channel", "spatial")] + [
-    OpSpec("LRN", _lrn_make, _lrn_ref, grad=False, why=HEAD_0_ONLY, rtol=1e-5)]
+    OpSpec("LRN", _lrn_make, _lrn_ref, grad_outputs=(0,), rtol=1e-5)]
 
 SPECS = BN_SPECS + ROW_SPECS + OTHER_SPECS
 test_forward, test_gradient, test_req_add = spec_tests(SPECS)
-
-
-def _mode(train):
-    return mx.autograd.train_mode() if train else mx.autograd.predict_mode()
-
-
-@pytest.mark.parametrize("spec", [s for s in SPECS if not s.grad], ids=repr)
-@given(seed=st.integers(0, 2**32 - 1))
-def test_gradient_of_output_0(spec, seed):
-    """autograd against float64 central differences of sum(output 0 * head), the only head MXNet reads; backward
-    runs in the spec's mode."""
-    rng = np.random.default_rng(seed)
-    op = registry.get(spec.name)
-    arrays, attrs = spec.make(rng)
-    arrays = [a.astype(np.float64) for a in arrays]
-    parsed = op.parse_attrs(attrs)
-    which = spec.grad_inputs if spec.grad_inputs is not None else range(len(op.list_arguments(parsed)))
-    inputs = [nd.array(a, dtype=np.float64) for a in arrays]
-    for i in which:
-        inputs[i].attach_grad()
-    with mx.autograd.record(train_mode=spec.train):
-        out = invoke(op, inputs, parsed)[0]
-    head = rng.standard_normal(out.shape)
-    out.backward(nd.array(head, dtype=np.float64), train_mode=spec.train)
-
-    def objective():
-        with _mode(spec.train):
-            y = invoke(op, [nd.array(a, dtype=np.float64) for a in arrays], parsed)[0]
-        return float((y.asnumpy() * head).sum())
-
-    for i in which:
-        numeric = np.zeros(arrays[i].size)
-        flat = arrays[i].reshape(-1)
-        for j in range(flat.size):
-            old = flat[j]
-            flat[j] = old + spec.eps
-            plus = objective()
-            flat[j] = old - spec.eps
-            numeric[j] = (plus - objective()) / (2 * spec.eps)
-            flat[j] = old
-        np.testing.assert_allclose(inputs[i].grad.asnumpy(), numeric.reshape(arrays[i].shape),
-                                   rtol=spec.grad_rtol, atol=spec.grad_atol, err_msg=f"{spec.name}: input {i}")
 
 
 # --- BatchNorm's moving statistics and gamma ----------------------------------------------------
