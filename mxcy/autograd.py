@@ -1,6 +1,7 @@
 """Imperative autograd: record ops on a tape while `record()` is active, then walk it backwards
 calling each op's registered gradient (itself recorded when create_graph=True).
 """
+import collections
 import threading
 
 from .base import MXNetError
@@ -177,14 +178,17 @@ def _run_backward(heads, head_grads, variables, retain_graph, create_graph, trai
         if h._node is None:
             raise MXNetError("backward: cannot differentiate an array that was not computed "
                              "inside autograd.record() from arrays with attached gradients")
-    grads = {}  # id(array) -> accumulated gradient NDArray
-    keep = {}
+    grads = {}  # id(array) -> accumulated gradient NDArray, dropped once its node has used it
+    keep = {}  # the arrays whose gradients are returned or written at the end
+    wanted = {id(v) for v in variables} if variables is not None else set()
+    in_flight = collections.deque()
 
     def add(array, g):
         if g is None:
             return
         key = id(array)
-        keep[key] = array
+        if array._node is _LEAF or key in wanted:
+            keep[key] = array
         grads[key] = g if key not in grads else grads[key] + g
 
     with _Scope(create_graph, train_mode):
@@ -197,16 +201,23 @@ def _run_backward(heads, head_grads, variables, retain_graph, create_graph, trai
             add(h, hg)
         order = _topo(heads)
         for node in order:
-            ograds = [grads.get(id(o)) for o in node.outputs]
+            # Output gradients are released as they are used, and without retain_graph so are the
+            # node's saved arrays: memory peaks at the forward's arrays, not at twice them.
+            ograds = [grads.get(id(o)) if id(o) in wanted else grads.pop(id(o), None) for o in node.outputs]
             if all(g is None for g in ograds):
+                if not retain_graph:
+                    _free(node)
                 continue
             ograds = [F.zeros_like(o) if g is None else g for o, g in zip(node.outputs, ograds)]
             in_grads = node.op.gradient(F, node.attrs, node.inputs, node.outputs, ograds)
+            del ograds
             for x, g in zip(node.inputs, in_grads):
                 if x._node is not None and g is not None:
                     add(x, g)
+            _throttle(in_flight, in_grads)
+            del in_grads
             if not retain_graph:
-                node.freed = True
+                _free(node)
     if variables is not None:
         missing = [i for i, v in enumerate(variables) if id(v) not in grads]
         if missing:
@@ -221,6 +232,37 @@ def _run_backward(heads, head_grads, variables, retain_graph, create_graph, trai
             else:
                 array._grad[:] = g
     return None
+
+
+# Gradient ops are pushed far faster than they run, and each allocates its outputs when pushed; waiting
+# on the gradient from this many nodes back keeps the engine busy while bounding that memory.
+_MAX_IN_FLIGHT = 4
+
+
+def _throttle(in_flight, in_grads):
+    for g in in_grads:
+        if g is not None:
+            in_flight.append(g)
+            break
+    if len(in_flight) > _MAX_IN_FLIGHT:
+        in_flight.popleft().wait_to_read()
+
+
+def _free(node):
+    node.freed = True
+    node.inputs = node.outputs = ()
+
+
+def release(heads):
+    """Free the recorded graph behind `heads` now. Nodes and their outputs reference each other, so
+    without this a dropped graph waits for Python's cycle collector, holding every saved array."""
+    stack = [h._node[0] for h in heads if isinstance(h._node, tuple)]
+    while stack:
+        node = stack.pop()
+        if node.freed:
+            continue
+        stack.extend(x._node[0] for x in node.inputs if isinstance(x._node, tuple))
+        _free(node)
 
 
 def backward(heads, head_grads=None, retain_graph=False, train_mode=True):

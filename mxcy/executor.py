@@ -150,6 +150,9 @@ class Executor:
             else:
                 target[:] = value
         record = bool(is_train) and any(r != "null" for r in self._grad_reqs)
+        if self._heads is not None:
+            autograd.release(self._heads)  # the last step's saved arrays go before new ones come
+        self._heads, self._recorded = None, False
         bound = self._bind_variables(record)
         scope = autograd.record(train_mode=True) if record else autograd.pause(train_mode=bool(is_train))
         with scope:

@@ -203,3 +203,23 @@ def test_get_symbol_rebuilds_the_recorded_computation():
                                rtol=1e-6)
     with pytest.raises(mx.MXNetError, match="not computed under"):
         mx.autograd.get_symbol(a)
+
+
+def test_backward_without_retain_graph_frees_saved_arrays_at_once():
+    import gc
+    import weakref
+    a = mx.nd.array([0.5, -1.0])
+    a.attach_grad()
+    gc.disable()  # the tape is a reference cycle: backward must break it itself
+    try:
+        with mx.autograd.record():
+            mid = mx.nd.exp(a)
+            y = mx.nd.sum(mid * mid)
+        saved = weakref.ref(mid)
+        del mid
+        y.backward()
+        del y
+        assert saved() is None
+    finally:
+        gc.enable()
+    np.testing.assert_allclose(a.grad.asnumpy(), 2 * np.exp(2 * np.array([0.5, -1.0])), rtol=1e-6)

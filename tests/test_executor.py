@@ -159,3 +159,20 @@ def test_loss_outputs_need_no_head_gradient():
     prob /= prob.sum(1, keepdims=True)
     np.testing.assert_allclose(exe.grad_dict["w"].asnumpy(), data.T @ (prob - np.eye(5)[label]), rtol=1e-5,
                                atol=1e-6)
+
+
+def test_a_new_forward_frees_the_last_steps_saved_arrays():
+    import gc
+    import weakref
+    x = mx.sym.var("x")
+    sym = mx.sym.sum(mx.sym.exp(mx.sym.tanh(x) * 2))
+    exe = sym.simple_bind(mx.cpu(), x=(3,))
+    gc.disable()  # the saved graph is a reference cycle: it must go without the cycle collector
+    try:
+        exe.forward(is_train=True)
+        saved = weakref.ref(exe._heads[0]._node[0].inputs[0])  # exp's output, kept for the gradient
+        assert saved() is not None
+        exe.forward(is_train=True)
+        assert saved() is None
+    finally:
+        gc.enable()
