@@ -20,3 +20,41 @@ mx.nd.save(path, {"w": w, "x": x})
 print("reloaded keys:", sorted(mx.nd.load(path)))
 print("engine:", "naive" if mx.engine.is_naive() else "threaded", "| features:",
       [f.name for f in mx.runtime.feature_list() if f.enabled])
+
+# A symbolic LeNet, as MXNet 1.x scripts build it: bind, train a few steps on a toy task, save, reload.
+import numpy as np
+
+data = mx.sym.var("data")
+net = mx.sym.Convolution(data, kernel=(3, 3), num_filter=8, name="conv1")
+net = mx.sym.BatchNorm(net, fix_gamma=False, name="bn1")
+net = mx.sym.Activation(net, act_type="relu", name="relu1")
+net = mx.sym.Pooling(net, pool_type="max", kernel=(2, 2), stride=(2, 2), name="pool1")
+net = mx.sym.FullyConnected(mx.sym.Flatten(net), num_hidden=2, name="fc")
+net = mx.sym.SoftmaxOutput(net, name="softmax")
+exe = net.simple_bind(mx.cpu(), data=(16, 1, 8, 8))
+rng = np.random.default_rng(0)
+for name, arr in exe.arg_dict.items():
+    if name.endswith("weight"):
+        arr[:] = rng.normal(0, 0.3, arr.shape)
+    elif name.endswith("gamma"):
+        arr[:] = 1
+for name, arr in exe.aux_dict.items():
+    arr[:] = 1 if name.endswith("var") else 0
+images = rng.normal(size=(16, 1, 8, 8)).astype("float32")
+labels = (images[:, 0, :4].mean(axis=(1, 2)) > images[:, 0, 4:].mean(axis=(1, 2))).astype("float32")
+for step in range(30):  # plain SGD on the bound gradients
+    exe.forward(is_train=True, data=mx.nd.array(images), softmax_label=mx.nd.array(labels))
+    exe.backward()
+    for name, grad in exe.grad_dict.items():
+        if name not in ("data", "softmax_label"):
+            exe.arg_dict[name][:] -= 0.05 * grad
+accuracy = (exe.outputs[0].asnumpy().argmax(axis=1) == labels).mean()
+print("LeNet-style net, training accuracy after 30 steps:", accuracy)
+mx.viz.print_summary(net, shape={"data": (16, 1, 8, 8)})
+folder = tempfile.mkdtemp()
+net.save(os.path.join(folder, "lenet-symbol.json"))
+mx.nd.save(os.path.join(folder, "lenet-0000.params"),
+           {**{f"arg:{k}": v for k, v in exe.arg_dict.items() if k not in ("data", "softmax_label")},
+            **{f"aux:{k}": v for k, v in exe.aux_dict.items()}})
+reloaded = mx.sym.load(os.path.join(folder, "lenet-symbol.json"))
+print("reloaded symbol arguments:", reloaded.list_arguments())
