@@ -4,12 +4,10 @@ the roles of input and output swapped."""
 import collections
 import math
 
-import numpy as np
 
 from . import registry
-from ._helpers import store
+from ._nn_common import check_float, fill_shapes, kernel_compute
 from .registry import OpDef, Param, same_type
-from ..base import MXNetError
 from ..kernels.common import REQ_WRITE
 from ..kernels.conv_common import conv_out_size, deconv_out_size
 
@@ -36,31 +34,8 @@ def _dense_kernels(device):
 def _float_types(attrs, types):
     """One float dtype for every input and the output (MXNet neither promotes nor takes integers here)."""
     for t in types:
-        if t is not None and np.dtype(t).kind != "f":
-            raise ValueError(f"only float16, float32 and float64 are supported, got {np.dtype(t).name}")
+        check_float(t)
     return same_type(attrs, types)
-
-
-def _kernel_compute(name, body):
-    """{"cpu": .., "gpu": ..} computes running body(device, attrs, inputs, outputs, reqs) on C-contiguous
-    arrays of one float32/float64 dtype. On the CPU float16 runs in float32 and outputs that are not
-    C-contiguous go through temporaries stored back under their requests; on the GPU float16 is refused."""
-    def cpu(attrs, inputs, outputs, reqs):
-        work = np.float32 if inputs[0].dtype == np.float16 else None
-        ins = [np.ascontiguousarray(a, dtype=work) for a in inputs]
-        direct = [work is None and o.flags.c_contiguous for o in outputs]
-        outs = [o if d else np.empty(o.shape, work or o.dtype) for o, d in zip(outputs, direct)]
-        body("cpu", attrs, ins, outs, [r if d else REQ_WRITE for r, d in zip(reqs, direct)])
-        for o, t, d, r in zip(outputs, outs, direct, reqs):
-            if not d:
-                store(o, t, r)
-
-    def gpu(attrs, inputs, outputs, reqs):
-        if inputs[0].dtype == np.float16:
-            raise MXNetError(f"{name}: float16 is not supported on GPU; cast to float32")
-        body("gpu", attrs, inputs, outputs, reqs)
-
-    return {"cpu": cpu, "gpu": gpu}
 
 
 def _with_bias(attrs):
@@ -69,19 +44,6 @@ def _with_bias(attrs):
 
 def _n_grads(attrs):
     return 2 if attrs["no_bias"] else 3
-
-
-def _fill(shapes, names, expected, context):
-    """shapes with the inputs after data (`names`, as many as there are) set to `expected` where unknown;
-    a known one that differs is an error."""
-    shapes = list(shapes)
-    for i, (name, want) in enumerate(zip(names[:len(shapes) - 1], expected), start=1):
-        have = shapes[i]
-        if have is None:
-            shapes[i] = want
-        elif tuple(have) != want:
-            raise ValueError(f"{name} shape {tuple(have)} does not match {context}: expected {want}")
-    return shapes
 
 
 def _backward_infer(forward_infer):
@@ -108,11 +70,11 @@ def _register_pair(name, params, infer, forward, backward, doc, back_doc):
 
     registry.register(OpDef(
         name, params=params, arguments=_with_bias, infer_shape=infer, infer_type=_float_types,
-        compute=_kernel_compute(name, forward), gradient=gradient, output_names=("output",), doc=doc))
+        compute=kernel_compute(name, forward), gradient=gradient, output_names=("output",), doc=doc))
     registry.register(OpDef(
         back, params=params, arguments=("ograd", "data", "weight"), infer_shape=_backward_infer(infer),
         infer_type=_float_types,
-        compute=_kernel_compute(back, backward), num_outputs=_n_grads, public=False, doc=back_doc))
+        compute=kernel_compute(back, backward), num_outputs=_n_grads, public=False, doc=back_doc))
 
 
 # --- geometry of Convolution and Deconvolution --------------------------------------------------
@@ -176,7 +138,7 @@ def _conv_infer(attrs, shapes):
         out.append(conv_out_size(n, k, s, p, d))
     O, G = attrs["num_filter"], attrs["num_group"]
     weight = (O, data[1] // G) + kernel
-    shapes = _fill(shapes, ("weight", "bias"), (weight, (O,)),
+    shapes = fill_shapes(shapes, ("weight", "bias"), (weight, (O,)),
                    f"data {data} with num_filter={O}, num_group={G}, kernel={kernel}")
     return shapes, [(data[0], O) + tuple(out)]
 
@@ -218,7 +180,7 @@ def _deconv_infer(attrs, shapes):
                          f"dilate {dilate}, adj {adj} is not positive")
     F, G = attrs["num_filter"], attrs["num_group"]
     weight = (data[1], F // G) + kernel
-    shapes = _fill(shapes, ("weight", "bias"), (weight, (F,)),
+    shapes = fill_shapes(shapes, ("weight", "bias"), (weight, (F,)),
                    f"data {data} with num_filter={F}, num_group={G}, kernel={kernel}")
     return shapes, [(data[0], F) + out]
 
@@ -338,7 +300,7 @@ def _fc_infer(attrs, shapes):
         return shapes, [None]
     data = tuple(data)
     K = _fc_split(attrs, data)[1]
-    shapes = _fill(shapes, ("weight", "bias"), ((H, K), (H,)),
+    shapes = fill_shapes(shapes, ("weight", "bias"), ((H, K), (H,)),
                    f"data {data} with num_hidden={H}, flatten={attrs['flatten']}")
     out = (data[0], H) if attrs["flatten"] else data[:-1] + (H,)
     return shapes, [out]

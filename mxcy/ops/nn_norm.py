@@ -1,17 +1,15 @@
 """Normalization operators: BatchNorm, LayerNorm, InstanceNorm, GroupNorm (norm kernels, CPU and GPU), L2Normalization
 and LRN, with the hidden backward ops. BatchNorm updates moving_mean/var in a training forward (as MXNet's GPU path
 does; its CPU path does it in backward, so the states agree once forward and backward have both run)."""
-import functools
 import importlib
 
 import numpy as np
 
 from . import _gpu, registry
 from ._helpers import store
-from .nn_activation import _fill, _host, _put, _scratch, split3
+from ._nn_common import check_float, fill, fill_shapes, host, kernel_compute, scratch, split3
 from .registry import REQUIRED, OpDef, Param
-from ..base import MXNetError
-from ..kernels.common import REQ_NULL, REQ_WRITE
+from ..kernels.common import REQ_WRITE
 
 # --- shared -------------------------------------------------------------------------------------
 
@@ -27,60 +25,12 @@ def _flat(a):
     return a.reshape(a.size)
 
 
-def _contiguous(a):
-    return a.flags.c_contiguous if _host(a) else a.is_c_contiguous()
-
-
-def _kernel_compute(name, body, exact, n_aux=0):
-    """{"cpu", "gpu"} computes running body(device, attrs, inputs, outputs, reqs) on C-contiguous arrays.
-
-    exact[i]: the kernel honours output i's write request (the saved statistics it simply writes). Outputs it
-    cannot fill directly get temporaries stored back under their requests. On the CPU float16 runs in float32;
-    on the GPU it is refused. The trailing n_aux inputs (moving statistics) are passed as they are, since the
-    kernels update them in place (their type rule keeps them float32 or float64)."""
-    def run(device, attrs, inputs, outputs, reqs):
-        wide = inputs[0].dtype == np.float16
-        if wide and device == "gpu":
-            raise MXNetError(f"{name}: float16 is not supported on GPU; cast to float32")
-        n_args = len(inputs) - n_aux
-        ins = [np.ascontiguousarray(a, np.float32 if a.dtype == np.float16 else None) if device == "cpu" else a
-               for a in inputs[:n_args]] + list(inputs[n_args:])
-        outs, kreqs = [], []
-        for o, r, ex in zip(outputs, reqs, exact):
-            direct = o.dtype != np.float16 and _contiguous(o) and (ex or r == REQ_WRITE)
-            outs.append(o if direct else _scratch(o, np.float32 if wide else o.dtype))
-            kreqs.append(r if direct else REQ_WRITE)
-        body(device, attrs, ins, outs, kreqs)
-        for o, t, r in zip(outputs, outs, reqs):
-            if t is not o and r != REQ_NULL:
-                _put(o, t, r)
-
-    return {"cpu": functools.partial(run, "cpu"), "gpu": functools.partial(run, "gpu")}
-
-
-def _fill_params(shapes, names, want, context):
-    """shapes with the inputs after data set to `want` where unknown; a known one that differs is an error."""
-    shapes = list(shapes)
-    for i, name in enumerate(names, start=1):
-        have = shapes[i]
-        if have is None:
-            shapes[i] = want
-        elif tuple(have) != want:
-            raise ValueError(f"{name} shape {tuple(have)} does not match {context}: expected {want}")
-    return shapes
-
-
-def _float_data(data):
-    if data is not None and np.dtype(data).kind != "f":
-        raise ValueError(f"data must be float16, float32 or float64, got {np.dtype(data).name}")
-
-
 def _norm_type(n_out, names, widen=False):
     """Type rule: float data; the other inputs (named `names`) and the saved statistics take the data type, or
     float32 for float16 data when `widen` (BatchNorm keeps its parameters and statistics in float32 then)."""
     def rule(attrs, types):
         data = types[0]
-        _float_data(data)
+        check_float(data)
         if data is None:
             return types, [None] * n_out
         param = np.dtype(np.float32) if widen and data == np.float16 else np.dtype(data)
@@ -143,7 +93,7 @@ def _bn_infer(attrs, shapes):
     if data is None:
         return shapes, [None] * 3
     c = _bn_view(attrs, data)[1]
-    shapes = _fill_params(shapes, _STAT_NAMES, (c,), f"data {tuple(data)} with axis={attrs['axis']}")
+    shapes = fill_shapes(shapes, _STAT_NAMES, [(c,)] * 4, f"data {tuple(data)} with axis={attrs['axis']}")
     return shapes, [tuple(data), (c,), (c,)]
 
 
@@ -153,7 +103,7 @@ def _bn_forward(device, attrs, inputs, outputs, reqs):
     view = _bn_view(attrs, x.shape)[0]
     fix, eps = attrs["fix_gamma"], attrs["eps"]
     if fix:
-        _fill(gamma, 1, REQ_WRITE)  # as MXNet does, so a later read of gamma shows what was used
+        fill(gamma, 1, REQ_WRITE)  # as MXNet does, so a later read of gamma shows what was used
     batch = attrs["__is_train__"] and not attrs["use_global_stats"]
     _kernel(device, "batch_norm_fwd")(x.reshape(view), gamma, beta, moving_mean, moving_var, out.reshape(view),
                                       mean, invstd, eps, fix, not batch, reqs[0])
@@ -171,10 +121,10 @@ def _bn_backward(device, attrs, inputs, outputs, reqs):
     glob = attrs["use_global_stats"]
     if not glob:
         var, eps = invstd, attrs["eps"]  # unread
-    elif _host(invstd):
+    elif host(invstd):
         var, eps = np.power(invstd, -2.0, dtype=invstd.dtype), 0.0
     else:
-        var, eps = _scratch(invstd, invstd.dtype), 0.0
+        var, eps = scratch(invstd, invstd.dtype), 0.0
         _gpu._k().scalar_gpu("power", invstd, -2.0, var, False, REQ_WRITE)
     _kernel(device, "batch_norm_bwd")(dy.reshape(view), x.reshape(view), gamma, mean, invstd, mean, var,
                                       dx.reshape(view), dgamma, dbeta, eps, attrs["momentum"], attrs["fix_gamma"],
@@ -204,7 +154,7 @@ def _bn_gradient(F, attrs, inputs, outputs, ograds):
 registry.register(OpDef(
     "BatchNorm", params=_BN_PARAMS, arguments=("data", "gamma", "beta"), aux=("moving_mean", "moving_var"),
     infer_shape=_bn_infer, infer_type=_norm_type(3, _STAT_NAMES, widen=True),
-    compute=_kernel_compute("BatchNorm", _bn_forward, (True, False, False), n_aux=2), gradient=_bn_gradient,
+    compute=kernel_compute("BatchNorm", _bn_forward, (True, False, False), n_aux=2), gradient=_bn_gradient,
     num_outputs=3, output_names=("output", "mean", "var"), visible_outputs=_mean_var_visible,
     mutate_inputs=(1,), train_aware=True,
     input_var_attrs={"moving_mean": {"__init__": '["zero", {}]'}, "moving_var": {"__init__": '["one", {}]'}},
@@ -214,7 +164,7 @@ registry.register(OpDef(
 registry.register(OpDef(
     "_backward_BatchNorm", params=_BN_PARAMS, arguments=("ograd", "data", "gamma", "mean", "invstd"),
     infer_shape=_bn_back_infer, infer_type=_backward_type(2, widen=True),
-    compute=_kernel_compute("_backward_BatchNorm", _bn_backward, (True, True, True)), num_outputs=3,
+    compute=kernel_compute("_backward_BatchNorm", _bn_backward, (True, True, True)), num_outputs=3,
     public=False, doc="BatchNorm's (data, gamma, beta) gradients from the head gradient and the saved statistics; "
                       "use_global_stats selects the affine (inference) gradient."))
 
@@ -262,7 +212,7 @@ def _register_rownorm(name, geometry, params, stat_names, visible, doc):
         if data is None:
             return shapes, [None] * 3
         _, param, stat, _, _ = geometry(attrs, data)
-        shapes = _fill_params(shapes, ("gamma", "beta"), param, f"data {tuple(data)}")
+        shapes = fill_shapes(shapes, ("gamma", "beta"), [param] * 2, f"data {tuple(data)}")
         return shapes, [tuple(data), stat, stat]
 
     def forward(device, attrs, inputs, outputs, reqs):
@@ -288,13 +238,13 @@ def _register_rownorm(name, geometry, params, stat_names, visible, doc):
     back = "_backward_" + name
     registry.register(OpDef(
         name, params=params, arguments=("data", "gamma", "beta"), infer_shape=infer,
-        infer_type=_norm_type(3, ("gamma", "beta")), compute=_kernel_compute(name, forward, (True, False, False)),
+        infer_type=_norm_type(3, ("gamma", "beta")), compute=kernel_compute(name, forward, (True, False, False)),
         gradient=lambda F, attrs, inputs, outputs, ograds: list(getattr(F, back)(
             ograds[0], inputs[0], inputs[1], outputs[1], outputs[2], **attrs)),
         num_outputs=3, output_names=("output",) + stat_names, visible_outputs=visible, doc=doc))
     registry.register(OpDef(
         back, params=params, arguments=("ograd", "data", "gamma") + stat_names, infer_shape=back_infer,
-        infer_type=_backward_type(2), compute=_kernel_compute(back, backward, (True, True, True)), num_outputs=3,
+        infer_type=_backward_type(2), compute=kernel_compute(back, backward, (True, True, True)), num_outputs=3,
         public=False, doc=f"{name}'s (data, gamma, beta) gradients from the head gradient and the saved statistics."))
 
 
@@ -349,7 +299,7 @@ def _l2_forward(attrs, inputs, outputs, reqs):
     """norm = sqrt(sum x^2 + eps) over the mode's axes, out = x / norm (float16 in float32)."""
     x, (out, norm) = inputs[0], outputs
     axes, _, keep = _l2_geometry(attrs, x.shape)
-    if _host(x):
+    if host(x):
         with np.errstate(divide="ignore", invalid="ignore"):
             n = np.sqrt(np.sum(np.square(x, dtype=np.promote_types(x.dtype, np.float32)), axis=axes).reshape(keep)
                         + attrs["eps"])
@@ -357,9 +307,9 @@ def _l2_forward(attrs, inputs, outputs, reqs):
         store(norm, n.reshape(norm.shape), reqs[1])
         return
     k = _gpu._k()
-    sq = _scratch(x, x.dtype)
+    sq = scratch(x, x.dtype)
     k.unary_gpu("square", x, sq, REQ_WRITE)
-    total = _scratch(x, x.dtype, keep)
+    total = scratch(x, x.dtype, keep)
     if axes:
         k.reduce_gpu(sq, total, axes, "sum", REQ_WRITE)
     else:

@@ -4,9 +4,9 @@ import numpy as np
 
 from . import registry
 from ._helpers import store
+from ._nn_common import check_float, kernel_compute
 from .registry import OpDef, Param, first_type, same_type
-from ..base import MXNetError
-from ..kernels.common import REQ_ADD, REQ_NULL, REQ_WRITE
+from ..kernels.common import REQ_ADD, REQ_NULL
 
 
 # --- shared -------------------------------------------------------------------------------------
@@ -29,33 +29,12 @@ def _conv_kernels(device):
 def _float_data(rule):
     """A type rule that also refuses non-float data: the kernels, like MXNet's, compute in floats."""
     def infer(attrs, types):
-        t = types[0]
-        if t is not None and np.dtype(t).kind != "f":
-            raise ValueError(f"data must be float16, float32 or float64, got {np.dtype(t).name}")
+        check_float(types[0])
         return rule(attrs, types)
     return infer
 
 
-def _kernel_compute(name, body):
-    """{"cpu": .., "gpu": ..} computes running body(device, attrs, inputs, outputs, reqs) on C-contiguous
-    float32/float64 arrays. On the CPU float16 runs in float32 and outputs that are not C-contiguous go
-    through temporaries, stored back under their requests; on the GPU float16 is refused."""
-    def cpu(attrs, inputs, outputs, reqs):
-        work = np.float32 if inputs[0].dtype == np.float16 else None
-        ins = [np.ascontiguousarray(a, dtype=work) for a in inputs]
-        direct = [work is None and o.flags.c_contiguous for o in outputs]
-        outs = [o if d else np.empty(o.shape, work or o.dtype) for o, d in zip(outputs, direct)]
-        body("cpu", attrs, ins, outs, [r if d else REQ_WRITE for r, d in zip(reqs, direct)])
-        for o, t, d, r in zip(outputs, outs, direct, reqs):
-            if not d:
-                store(o, t, r)
 
-    def gpu(attrs, inputs, outputs, reqs):
-        if inputs[0].dtype == np.float16:
-            raise MXNetError(f"{name}: float16 is not supported on GPU; cast to float32")
-        body("gpu", attrs, inputs, outputs, reqs)
-
-    return {"cpu": cpu, "gpu": gpu}
 
 
 def _to_device(device, host):
@@ -187,7 +166,7 @@ def _pool_back_infer(attrs, shapes):
 
 registry.register(OpDef(
     "Pooling", params=_POOL_PARAMS, infer_shape=_pool_infer, infer_type=_float_data(same_type),
-    compute=_kernel_compute("Pooling", _pool_forward), num_outputs=_pool_outputs, visible_outputs=1,
+    compute=kernel_compute("Pooling", _pool_forward), num_outputs=_pool_outputs, visible_outputs=1,
     output_names=lambda attrs: ("output", "workspace")[:_pool_outputs(attrs)],
     gradient=lambda F, attrs, inputs, outputs, ograds: [
         F._backward_Pooling(ograds[0], inputs[0], outputs[0], **attrs)],
@@ -195,7 +174,7 @@ registry.register(OpDef(
 registry.register(OpDef(
     "_backward_Pooling", params=_POOL_PARAMS, arguments=("ograd", "data", "output"),
     infer_shape=_pool_back_infer, infer_type=_float_data(same_type),
-    compute=_kernel_compute("_backward_Pooling", _pool_backward), public=False,
+    compute=kernel_compute("_backward_Pooling", _pool_backward), public=False,
     doc="Pooling's data gradient from the head gradient, the data and Pooling's output (max pooling "
         "routes each window's gradient to its first maximum)."))
 
@@ -343,7 +322,7 @@ def _up_grad(F, attrs, inputs, outputs, ograds):
 registry.register(OpDef(
     "UpSampling", params=_UP_PARAMS, arguments=_up_args, key_var_num_args="num_args",
     infer_shape=_up_infer, infer_type=_float_data(same_type), output_names=("output",),
-    compute=_kernel_compute("UpSampling", _up_forward), gradient=_up_grad,
+    compute=kernel_compute("UpSampling", _up_forward), gradient=_up_grad,
     input_var_attrs={"weight": {"__init__": '["bilinear", {}]'}},
     doc="Upsamples NCHW data by an integer scale: nearest (several inputs are brought to the first one's "
         "size x scale, then concatenated or summed) or bilinear (a depthwise deconvolution with weight)."))
@@ -351,7 +330,7 @@ registry.register(OpDef(
     "_backward_UpSampling", params=_UP_PARAMS, arguments=lambda attrs: ["ograd"] + _up_args(attrs),
     num_outputs=lambda attrs: len(_up_args(attrs)), infer_shape=_up_back_infer,
     infer_type=_up_back_type,
-    compute=_kernel_compute("_backward_UpSampling", _up_backward), public=False,
+    compute=kernel_compute("_backward_UpSampling", _up_backward), public=False,
     doc="UpSampling's input gradients from the head gradient and the inputs."))
 
 

@@ -149,6 +149,18 @@ def _check_gradient(spec, rng):
                                    err_msg=f"{spec.name}: gradient of input {i}")
 
 
+def outputs_and_grads(ctx, fn, arrays):
+    """[fn's output, then the gradient of each input] on `ctx` for NumPy `arrays`, with a fixed ramp as
+    the head gradient: what GPU tests compare between mx.gpu(0) and mx.cpu()."""
+    xs = [mx.nd.array(a, ctx=ctx, dtype=a.dtype) for a in arrays]
+    for x in xs:
+        x.attach_grad()
+    with mx.autograd.record():
+        y = fn(*xs)
+    y.backward(mx.nd.array(np.linspace(-1, 1, y.size).reshape(y.shape), ctx=ctx, dtype=y.dtype))
+    return [y.asnumpy()] + [x.grad.asnumpy() for x in xs]
+
+
 def spec_tests(specs):
     """The standard tests of a list of OpSpecs, for a test module to bind at top level:
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import mxcy as mx
-from tests.ops.opspec import OpSpec, spec_tests
+from tests.ops.opspec import OpSpec, outputs_and_grads, spec_tests
 
 nd = mx.nd
 
@@ -316,7 +316,7 @@ def test_input_count_and_dtype_errors():
         nd.Convolution(x, w, kernel=(3, 3), num_filter=2)
     with pytest.raises(mx.MXNetError, match="Convolution"):
         nd.Convolution(x, w, nd.zeros(2), kernel=(3, 3), num_filter=2, no_bias=True)
-    with pytest.raises(mx.MXNetError, match="Convolution: .*only float16, float32 and float64 .* got int32"):
+    with pytest.raises(mx.MXNetError, match="Convolution: .*must be float16, float32 or float64, got int32"):
         nd.Convolution(x.astype("int32"), w.astype("int32"), kernel=(3, 3), num_filter=2, no_bias=True)
     with pytest.raises(mx.MXNetError, match="Convolution: .*inputs must share one dtype"):
         nd.Convolution(x, w.astype("float64"), kernel=(3, 3), num_filter=2, no_bias=True)
@@ -363,16 +363,6 @@ def test_fully_connected_errors(shapes, kwargs, match):
 
 # --- gpu(0) against cpu --------------------------------------------------------------------------
 
-def _on(ctx, fn, arrays):
-    xs = [nd.array(a, ctx=ctx, dtype=a.dtype) for a in arrays]
-    for x in xs:
-        x.attach_grad()
-    with mx.autograd.record():
-        y = fn(*xs)
-    y.backward(nd.array(np.linspace(-1, 1, y.size).reshape(y.shape), ctx=ctx, dtype=y.dtype))
-    return [y.asnumpy()] + [x.grad.asnumpy() for x in xs]
-
-
 @pytest.mark.cuda
 @pytest.mark.parametrize("op,shapes,kwargs", [
     ("Convolution", [(1, 2, 4, 4), (2, 2, 3, 3), (2,)], {"kernel": (3, 3), "num_filter": 2}),
@@ -389,7 +379,7 @@ def test_gpu_matches_cpu(op, shapes, kwargs):
     rng = np.random.default_rng(7)
     arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
     fn = lambda *a: getattr(nd, op)(*a, **kwargs)  # noqa: E731
-    for got, want in zip(_on(mx.gpu(0), fn, arrays), _on(mx.cpu(), fn, arrays)):
+    for got, want in zip(outputs_and_grads(mx.gpu(0), fn, arrays), outputs_and_grads(mx.cpu(), fn, arrays)):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
 

@@ -7,7 +7,7 @@ import pytest
 
 import mxcy as mx
 from mxcy.ops import registry
-from tests.ops.opspec import OpSpec, spec_tests
+from tests.ops.opspec import OpSpec, outputs_and_grads, spec_tests
 
 nd = mx.nd
 
@@ -482,16 +482,6 @@ def test_crop_errors(inputs, kwargs, match):
 
 # --- gpu(0) against cpu --------------------------------------------------------------------------
 
-def _on(ctx, fn, arrays):
-    xs = [nd.array(a, ctx=ctx, dtype=a.dtype) for a in arrays]
-    for x in xs:
-        x.attach_grad()
-    with mx.autograd.record():
-        y = fn(*xs)
-    y.backward(nd.array(np.linspace(-1, 1, y.size).reshape(y.shape), ctx=ctx, dtype=y.dtype))
-    return [y.asnumpy()] + [x.grad.asnumpy() for x in xs]
-
-
 @pytest.mark.cuda
 @pytest.mark.parametrize("shape,kwargs", [
     ((1, 2, 4, 4), {"kernel": (2, 2), "stride": (2, 1), "pool_type": "max"}),
@@ -503,7 +493,7 @@ def _on(ctx, fn, arrays):
 def test_pooling_gpu_matches_cpu(shape, kwargs):
     x = np.random.default_rng(0).permutation(math.prod(shape)).reshape(shape).astype(np.float32) / 4 + 0.5
     fn = lambda a: nd.Pooling(a, **kwargs)  # noqa: E731
-    for got, want in zip(_on(mx.gpu(0), fn, [x]), _on(mx.cpu(), fn, [x])):
+    for got, want in zip(outputs_and_grads(mx.gpu(0), fn, [x]), outputs_and_grads(mx.cpu(), fn, [x])):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
@@ -517,7 +507,7 @@ def test_upsampling_gpu_matches_cpu(shapes, kwargs):
     rng = np.random.default_rng(1)
     arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
     fn = lambda *a: nd.UpSampling(*a, **kwargs)  # noqa: E731
-    for got, want in zip(_on(mx.gpu(0), fn, arrays), _on(mx.cpu(), fn, arrays)):
+    for got, want in zip(outputs_and_grads(mx.gpu(0), fn, arrays), outputs_and_grads(mx.cpu(), fn, arrays)):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
 
