@@ -1,6 +1,7 @@
 """Activation operators: Activation, LeakyReLU (leaky/prelu/rrelu/elu/selu/gelu), softmax, log_softmax, softmin,
-SoftmaxActivation, Dropout and Embedding, with the hidden backward ops their gradients call. Computes dispatch on
-the array type: NumPy arrays go to the CPU kernels, numba device arrays to the CUDA ones."""
+SoftmaxActivation, Dropout and Embedding, with the hidden backward ops their gradients call. The hidden backward
+ops have gradients of their own, written with registered ops, so higher-order gradients go through them. Computes
+dispatch on the array type: NumPy arrays go to the CPU kernels, numba device arrays to the CUDA ones."""
 import importlib
 
 import numpy as np
@@ -179,10 +180,46 @@ registry.register(OpDef(
         F._backward_Activation(ograds[0], inputs[0], outputs[0], act_type=attrs["act_type"])],
     doc="Applies an activation function element-wise: relu, sigmoid, tanh, softrelu (log(1 + exp(x))) or "
         "softsign (x / (1 + |x|))."))
+
+
+# The derivative of f' for the types (of Activation and LeakyReLU) whose f' is not piecewise constant: act_type ->
+# (what f' reads: 0 data, 1 output; d f'/d(it) with registered ops). f' reads what the kernels' act_grad reads; where
+# that is the output y, the chain through y = f(x) supplies the remaining factor f'(x) of f''.
+_INV_SQRT_2PI = 1 / np.sqrt(2 * np.pi)
+_CURVATURE = {
+    "sigmoid": (1, lambda F, x, y: 1 - y * 2),  # f' = y (1 - y)
+    "tanh": (1, lambda F, x, y: y * -2),  # f' = 1 - y^2
+    "softrelu": (1, lambda F, x, y: F.exp(F.negative(y))),  # f' = 1 - exp(-y)
+    "softsign": (0, lambda F, x, y: F.sign(x) * -2 / (F.abs(x) + 1) ** 3),  # f' = 1 / (1 + |x|)^2
+    "elu": (1, lambda F, x, y: F._lesser_equal_scalar(y, scalar=0)),  # f' = y + alpha where x <= 0, else 1
+    "selu": (1, lambda F, x, y: F._lesser_equal_scalar(y, scalar=0)),  # f' = y + lambda alpha, else lambda
+    # f' = Phi(x) + x phi(x), so f'' = phi(x) (2 - x^2).
+    "gelu": (0, lambda F, x, y: F.exp(x * x * -0.5) * (2 - x * x) * _INV_SQRT_2PI),
+}
+
+
+def _curvature_grads(F, act_type, head, ograd, x, y):
+    """Gradients of dx = ograd * f'(x or y) w.r.t. its inputs x and y: head * ograd * d f'/d(what f' reads) for
+    that one, zeros for the other (and for both where f' is piecewise constant)."""
+    if act_type not in _CURVATURE:
+        return [F.zeros_like(x), F.zeros_like(y)]
+    reads, derivative = _CURVATURE[act_type]
+    grad = head * ograd * derivative(F, x, y)
+    return [grad, F.zeros_like(y)] if reads == 0 else [F.zeros_like(x), grad]
+
+
+def _act_back_gradient(F, attrs, inputs, outputs, ograds):
+    ograd, x, y = inputs
+    # dx is linear in ograd: its gradient w.r.t. ograd is the backward op itself applied to the head.
+    return [F._backward_Activation(ograds[0], x, y, act_type=attrs["act_type"])] + \
+        _curvature_grads(F, attrs["act_type"], ograds[0], ograd, x, y)
+
+
 registry.register(OpDef(
     "_backward_Activation", params=(_ACT_TYPE,), arguments=("ograd", "data", "output"),
     infer_shape=_same_shape(), infer_type=_float_type(), compute={"cpu": _act_back_compute, "gpu": _act_back_compute},
-    public=False, doc="Activation's gradient from the head gradient, its input and its output."))
+    gradient=_act_back_gradient, public=False,
+    doc="Activation's gradient from the head gradient, its input and its output."))
 
 
 # --- LeakyReLU -------------------------------------------------------------------------------
@@ -285,10 +322,33 @@ registry.register(OpDef(
     doc="Leaky rectified linear units: leaky (x > 0 ? x : slope * x), prelu (a learnt slope per channel, input "
         "gamma), rrelu (a random slope in [lower_bound, upper_bound) per element in training, their mean in "
         "inference; a second output holds the slopes), elu, selu and gelu."))
+
+
+def _leaky_back_gradient(F, attrs, inputs, outputs, ograds):
+    act, (ograd, x, y), head = attrs["act_type"], inputs[:3], ograds[0]
+    # dx is linear in ograd: its gradient w.r.t. ograd is the backward op itself applied to the head.
+    d_ograd = F._backward_LeakyReLU(head, *inputs[1:], **attrs)
+    if act not in ("prelu", "rrelu"):
+        return [d_ograd] + _curvature_grads(F, act, head, ograd, x, y)
+    # dx = ograd * (x > 0 ? 1 : slope), with a slope per element (rrelu's mask) or per channel (prelu's gamma):
+    # d/dslope = head * ograd where x <= 0, summed per channel for prelu; dx's d/dx is 0 away from the kink.
+    negative = F._lesser_equal_scalar(x, scalar=0)
+    d_slopes = head * ograd * negative
+    if act == "rrelu":
+        return [d_ograd, F.zeros_like(x), F.zeros_like(y), d_slopes]
+    gamma = inputs[3]
+    d_gamma = F.sum(d_slopes) if gamma.shape == (1,) else F.sum(d_slopes, axis=1, exclude=True)
+    # prelu's second output, dgamma[c] = sum of ograd * x where x <= 0, adds head_gamma[c] * min(x, 0) to d/dograd
+    # and ograd * head_gamma[c] where x <= 0 to d/dx.
+    head_gamma = F.reshape(ograds[1], shape=(1, -1) + (1,) * (x.ndim - 2))
+    d_ograd = d_ograd[0] + F.broadcast_mul(F._minimum_scalar(x, scalar=0), head_gamma)
+    return [d_ograd, F.broadcast_mul(ograd * negative, head_gamma), F.zeros_like(y), d_gamma]
+
+
 registry.register(OpDef(
     "_backward_LeakyReLU", params=_LEAKY_PARAMS, arguments=_leaky_back_arguments, infer_shape=_leaky_back_infer,
     infer_type=lambda attrs, types: _float_type(2 if attrs["act_type"] == "prelu" else 1)(attrs, types),
-    compute={"cpu": _leaky_back_compute, "gpu": _leaky_back_compute},
+    compute={"cpu": _leaky_back_compute, "gpu": _leaky_back_compute}, gradient=_leaky_back_gradient,
     num_outputs=lambda attrs: 2 if attrs["act_type"] == "prelu" else 1, public=False,
     doc="LeakyReLU's gradient: of data, and of gamma for prelu."))
 
@@ -415,6 +475,45 @@ def _softmax_back_type(attrs, types):
     return types, [types[0]]
 
 
+def _valid_entries(F, y, attrs, inputs):
+    """1 on the entries of each row the kernels use (j < length, clipped as they clip it), 0 past them; None without
+    use_length. Softmax of zeros is 1/n on a row's first n entries and 0 past them."""
+    if not attrs["use_length"]:
+        return None
+    uniform = F.softmax(F.zeros_like(y), inputs[2], axis=attrs["axis"], use_length=True)
+    return F._greater_scalar(uniform, scalar=0)
+
+
+def _softmax_back_gradient(kind):
+    """Gradients of the backward op's inputs (ograd g, output y[, length]) for the head h of its dx, along axis, with
+    T the temperature, sums over a row's valid entries and 0 past them (length gets none):
+    softmax: dx = y (g - sum g y) / T, a symmetric Jacobian in g, so d/dg = the backward op applied to h, and
+        d/dy = (g h - h sum(g y) - g sum(h y)) / T;
+    softmin: softmax's with -T;
+    log_softmax: dx = (g - exp(y) sum g) / T, so d/dg = (h - sum(h exp(y))) / T, d/dy = -h exp(y) sum(g) / T."""
+    def gradient(F, attrs, inputs, outputs, ograds):
+        g, y, h = inputs[0], inputs[1], ograds[0]
+        valid = _valid_entries(F, y, attrs, inputs)
+
+        def masked(a):
+            return a if valid is None else a * valid
+
+        def row_sum(a):
+            return F.sum(masked(a), axis=attrs["axis"], keepdims=True)
+
+        if kind == "log_softmax":
+            t = _temperature(attrs)
+            p = F.exp(y)
+            d_g = masked(F.broadcast_sub(h, row_sum(h * p))) / t
+            d_y = masked(F.broadcast_mul(h * p, row_sum(g))) / -t
+        else:
+            t = -_temperature(attrs) if kind == "softmin" else _temperature(attrs)
+            d_g = getattr(F, f"_backward_{kind}")(h, *inputs[1:], **attrs)
+            d_y = masked(g * h - F.broadcast_mul(h, row_sum(g * y)) - F.broadcast_mul(g, row_sum(h * y))) / t
+        return [d_g, d_y] + [None] * (len(inputs) - 2)
+    return gradient
+
+
 _SOFTMAX_DOCS = {
     "softmax": "exp(x / t) / sum(exp(x / t)) along axis",
     "log_softmax": "x / t - log(sum(exp(x / t))) along axis",
@@ -430,7 +529,8 @@ for _kind, _doc in _SOFTMAX_DOCS.items():
         f"_backward_{_kind}", params=_SOFTMAX_PARAMS,
         arguments=lambda attrs: ("ograd", "output", "length") if attrs["use_length"] else ("ograd", "output"),
         infer_shape=lambda attrs, shapes: (shapes, [shapes[1]]), infer_type=_softmax_back_type,
-        compute={"cpu": _softmax_back_compute(_kind), "gpu": _softmax_back_compute(_kind)}, public=False,
+        compute={"cpu": _softmax_back_compute(_kind), "gpu": _softmax_back_compute(_kind)},
+        gradient=_softmax_back_gradient(_kind), public=False,
         doc=f"{_kind}'s gradient from the head gradient and its output, in the output's type."))
 
 
