@@ -31,7 +31,6 @@ def make_function(op, name=None):
     variadic = callable(op.arguments) and op.key_var_num_args is not None
     dynamic = callable(op.arguments) and not variadic
     fixed_inputs = () if callable(op.arguments) else tuple(op.arguments) + op.aux
-    param_order = tuple(op.params)
     num_args_key = op.key_var_num_args
 
     def call(*args, out=None, name=None, ctx=None, **kwargs):
@@ -50,12 +49,7 @@ def make_function(op, name=None):
             while n_pos < limit and n_pos < len(args) and (
                     isinstance(args[n_pos], NDArray) or (args[n_pos] is None and not dynamic)):
                 n_pos += 1
-            for pname, value in zip(param_order, args[n_pos:]):
-                if pname in kwargs:
-                    raise MXNetError(f"{op.name}: got multiple values for argument '{pname}'")
-                kwargs[pname] = value
-            if len(args) - n_pos > len(param_order):
-                raise MXNetError(f"{op.name}: too many positional arguments")
+            positional_params(op, args[n_pos:], kwargs)
             named = {k: kwargs.pop(k) for k in list(kwargs)
                      if k in fixed_inputs or isinstance(kwargs[k], NDArray)
                      or (dynamic and kwargs[k] is None and k not in op.params)}
@@ -97,6 +91,17 @@ def make_function(op, name=None):
     call.__doc__ = _docstring(op)
     call.__signature__ = _signature(op, variadic, signature_inputs(op))
     return call
+
+
+def positional_params(op, values, kwargs):
+    """Put positional values after the inputs into `kwargs` under the op's parameter names, in order."""
+    names = tuple(op.params)
+    if len(values) > len(names):
+        raise MXNetError(f"{op.name}: too many positional arguments")
+    for pname, value in zip(names, values):
+        if pname in kwargs:
+            raise MXNetError(f"{op.name}: got multiple values for argument '{pname}'")
+        kwargs[pname] = value
 
 
 def signature_inputs(op):

@@ -6,7 +6,7 @@ import numpy as np
 from ..attribute import AttrScope
 from ..base import MXNetError
 from ..name import NameManager
-from ..ndarray.register import _docstring, _signature, signature_inputs
+from ..ndarray.register import _docstring, _signature, positional_params, signature_inputs
 from .graph import Node, hide_key
 from .symbol import Symbol
 
@@ -33,7 +33,6 @@ def make_symbol_function(op, func_name):
 def _make(op, func_name):
     variadic = callable(op.arguments) and op.key_var_num_args is not None
     fixed_inputs = signature_inputs(op)
-    param_order = tuple(op.params)
     hint = func_name.lower()
 
     def creator(*args, name=None, attr=None, **kwargs):
@@ -42,12 +41,7 @@ def _make(op, func_name):
         while n_pos < len(args) and isinstance(args[n_pos], Symbol):
             positional.append(args[n_pos])
             n_pos += 1
-        for pname, value in zip(param_order, args[n_pos:]):
-            if pname in kwargs:
-                raise MXNetError(f"{op.name}: got multiple values for argument '{pname}'")
-            kwargs[pname] = value
-        if len(args) - n_pos > len(param_order):
-            raise MXNetError(f"{op.name}: too many positional arguments")
+        positional_params(op, args[n_pos:], kwargs)
         named = {k: kwargs.pop(k) for k in list(kwargs) if isinstance(kwargs[k], Symbol)}
         for k in [k for k in kwargs if kwargs[k] is None]:
             del kwargs[k]

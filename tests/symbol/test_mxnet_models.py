@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import mxcy as mx
-from tests.symbol.fixtures.make_fixtures import param_value
+from tests.symbol.fixtures.make_fixtures import bind
 from tests.symbol.test_json import FIXTURES, META
 
 
@@ -18,14 +18,7 @@ def _expected(model):
 
 def _executor(model, train):
     sym = mx.sym.load(os.path.join(FIXTURES, f"{model}-symbol.json"))
-    shapes = {k: tuple(v) for k, v in META[model]["shapes"].items()}
-    exe = sym.simple_bind(mx.cpu(), grad_req="write" if train else "null", **shapes)
-    for name, arr in list(exe.arg_dict.items()) + list(exe.aux_dict.items()):
-        arr[:] = param_value(name, arr.shape)
-    if "softmax_label" in exe.arg_dict:
-        n = exe.arg_dict["softmax_label"].shape[0]
-        exe.arg_dict["softmax_label"][:] = np.arange(n) % 10
-    return exe
+    return bind(mx, sym, {k: tuple(v) for k, v in META[model]["shapes"].items()}, train)
 
 
 @pytest.mark.parametrize("model", ["mlp", "lenet_bn", "misc", "resnet18_v1"])
