@@ -314,5 +314,5 @@ for _name, _params, _args, _infer, _aliases in (
          ("data",), _broadcast_axis_shape, ("broadcast_axes",))):
     registry.register(OpDef(
         _name, aliases=_aliases, params=_params, arguments=_args, infer_shape=_infer,
-        infer_type=registry.first_type, compute={"cpu": _broadcast_compute},
+        infer_type=registry.first_type, compute={"cpu": _broadcast_compute, "gpu": _gpu.broadcast},
         gradient=_broadcast_gradient, doc="Broadcasts the input to a larger shape."))

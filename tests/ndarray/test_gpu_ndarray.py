@@ -37,6 +37,8 @@ CASES = {
     + mx.nd.broadcast_hypot(mx.nd.array(X, ctx=c), mx.nd.array(ROW, ctx=c)),
     "compare_logic": lambda c: (mx.nd.array(X, ctx=c) > mx.nd.array(ROW, ctx=c)) * 4
     + (mx.nd.array(X, ctx=c) == 0.5) * 2 + mx.nd.broadcast_logical_xor(mx.nd.array(X, ctx=c), mx.nd.array(ROW, ctx=c)),
+    "broadcast_to_like": lambda c: mx.nd.broadcast_to(mx.nd.array(ROW[None], ctx=c), shape=(3, 4))
+    + mx.nd.broadcast_like(mx.nd.array(X[:, :1], ctx=c), mx.nd.array(X, ctx=c)),
     "elemwise_add": lambda c: mx.nd.elemwise_add(mx.nd.array(X, ctx=c), mx.nd.array(X, ctx=c)),
     "scalars": lambda c: (2 - mx.nd.array(X, ctx=c) * 0.5) / 3 + 1 / (mx.nd.array(X, ctx=c) + 10)
     + mx.nd.array(X, ctx=c) % 1.5 + mx.nd.array(X, ctx=c) ** 2 - (-mx.nd.array(X, ctx=c)),
