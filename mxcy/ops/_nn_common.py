@@ -10,7 +10,7 @@ from ._helpers import store
 from ..base import MXNetError
 from ..kernels.common import REQ_NULL, REQ_WRITE
 
-__all__ = ["host", "scratch", "on_device_of", "cast", "put", "fill", "contiguous", "split3",
+__all__ = ["host", "scratch", "on_device_of", "cast", "put", "fill", "contiguous", "flat", "split3",
            "kernel_compute", "fill_shapes", "check_float"]
 
 
@@ -60,6 +60,11 @@ def fill(out, value, req):
         store(out, value, req)
     else:
         _gpu._k().fill_gpu(out, value, req)
+
+
+def flat(a):
+    """The 1-D view of a C-contiguous array on either device."""
+    return a.reshape(a.size)
 
 
 def contiguous(a):

@@ -9,8 +9,7 @@ import numpy as np
 from .. import engine, storage
 from .. import random as _random
 from ..base import MXNetError
-from ..kernels.common import REQ_ADD, REQ_WRITE
-from . import registry
+from ..kernels.common import REQ_WRITE
 
 __all__ = ["invoke", "infer"]
 

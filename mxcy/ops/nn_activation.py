@@ -8,6 +8,7 @@ import numpy as np
 
 from . import _gpu, registry
 from ._helpers import norm_axis, store
+from ._nn_common import cast, fill, flat, host, on_device_of, put, scratch, split3
 from .gather import _norm_index
 from .random import generator
 from .registry import REQUIRED, OpDef, Param, same_type
@@ -26,57 +27,6 @@ def _kernels(name):
 
 # --- arrays on either device -------------------------------------------------------------------
 
-def _host(a):
-    return isinstance(a, np.ndarray)
-
-
-def _scratch(like, dtype, shape=None):
-    """An uninitialised buffer on `like`'s device."""
-    shape = like.shape if shape is None else shape
-    if _host(like):
-        return np.empty(shape, dtype)
-    from numba import cuda
-    return cuda.device_array(shape, dtype)
-
-
-def _on_device_of(like, host_array):
-    """NumPy `host_array` on `like`'s device."""
-    if _host(like):
-        return host_array
-    from numba import cuda
-    return cuda.to_device(np.ascontiguousarray(host_array))
-
-
-def _cast(a, dtype):
-    """`a` in `dtype` on its device (`a` itself when it has that type already)."""
-    if a.dtype == dtype:
-        return a
-    if _host(a):
-        return a.astype(dtype)
-    out = _scratch(a, dtype)
-    _gpu._k().copy_gpu(a, out, REQ_WRITE)
-    return out
-
-
-def _put(out, value, req):
-    """out (req)= value, an array of out's shape on out's device, cast to out's dtype."""
-    if _host(out):
-        store(out, value, req)
-    else:
-        _gpu._k().copy_gpu(value, out, req)
-
-
-def _fill(out, value, req):
-    if _host(out):
-        store(out, value, req)
-    else:
-        _gpu._k().fill_gpu(out, value, req)
-
-
-def _flat(a):
-    return a.reshape(a.size)
-
-
 def _work_dtype(*dtypes):
     """The float type kernels compute in: float64 when any array is float64, else float32 (float16 widened)."""
     return np.dtype(np.float64 if any(np.dtype(t) == np.float64 for t in dtypes) else np.float32)
@@ -85,18 +35,12 @@ def _work_dtype(*dtypes):
 def _typed_call(fn, ins, outs, reqs, dtype):
     """fn(ins, outs, reqs) with every array in `dtype`, since kernels take one float type: inputs are cast, and
     outputs of another type get scratch buffers that are cast back into them under their req."""
-    ins = [_cast(a, dtype) for a in ins]
-    work = [o if o.dtype == dtype else _scratch(o, dtype) for o in outs]
+    ins = [cast(a, dtype) for a in ins]
+    work = [o if o.dtype == dtype else scratch(o, dtype) for o in outs]
     fn(ins, work, [r if w is o or r == REQ_NULL else REQ_WRITE for w, o, r in zip(work, outs, reqs)])
     for w, o, r in zip(work, outs, reqs):
         if w is not o and r != REQ_NULL:
-            _put(o, w, r)
-
-
-def split3(shape, axis):
-    """(outer, shape[axis], inner): the (outer, M, inner) view kernels take for an op along `axis`."""
-    return (int(np.prod(shape[:axis], dtype=np.int64)), shape[axis],
-            int(np.prod(shape[axis + 1:], dtype=np.int64)))
+            put(o, w, r)
 
 
 # --- shape and type rules ----------------------------------------------------------------------
@@ -127,35 +71,35 @@ def _same_shape(n_out=1):
 
 def _act_forward(x, out, act_type, slope, req):
     k = _kernels("activation")
-    code, run = k.ACT_TYPES[act_type], k.act_fwd_cpu if _host(x) else k.act_fwd_gpu
-    _typed_call(lambda i, o, r: run(_flat(i[0]), _flat(o[0]), code, float(slope), r[0]),
+    code, run = k.ACT_TYPES[act_type], k.act_fwd_cpu if host(x) else k.act_fwd_gpu
+    _typed_call(lambda i, o, r: run(flat(i[0]), flat(o[0]), code, float(slope), r[0]),
                 [x], [out], [req], _work_dtype(x.dtype))
 
 
 def _act_backward(dy, x, y, dx, act_type, slope, req):
     k = _kernels("activation")
-    code, run = k.ACT_TYPES[act_type], k.act_bwd_cpu if _host(x) else k.act_bwd_gpu
-    _typed_call(lambda i, o, r: run(_flat(i[0]), _flat(i[1]), _flat(i[2]), _flat(o[0]), code, float(slope), r[0]),
+    code, run = k.ACT_TYPES[act_type], k.act_bwd_cpu if host(x) else k.act_bwd_gpu
+    _typed_call(lambda i, o, r: run(flat(i[0]), flat(i[1]), flat(i[2]), flat(o[0]), code, float(slope), r[0]),
                 [dy, x, y], [dx], [req], _work_dtype(x.dtype))
 
 
 def _prelu_forward(x, gamma, out, req, shape3):
     """out = x > 0 ? x : gamma[c] * x over the (outer, C, inner) view `shape3`."""
     k = _kernels("activation")
-    run = k.prelu_fwd_cpu if _host(x) else k.prelu_fwd_gpu
-    _typed_call(lambda i, o, r: run(i[0].reshape(shape3), _flat(i[1]), o[0].reshape(shape3), r[0]),
+    run = k.prelu_fwd_cpu if host(x) else k.prelu_fwd_gpu
+    _typed_call(lambda i, o, r: run(i[0].reshape(shape3), flat(i[1]), o[0].reshape(shape3), r[0]),
                 [x, gamma], [out], [req], _work_dtype(x.dtype))
 
 
 def _prelu_backward(dy, x, gamma, dx, dgamma, reqs, shape3):
     """dx and dgamma of _prelu_forward; dgamma None when not wanted."""
     k = _kernels("activation")
-    run = k.prelu_bwd_cpu if _host(x) else k.prelu_bwd_gpu
+    run = k.prelu_bwd_cpu if host(x) else k.prelu_bwd_gpu
     outs = [dx] if dgamma is None else [dx, dgamma]
 
     def call(i, o, r):
-        dg = o[1] if dgamma is not None else _scratch(x, o[0].dtype, (1,))
-        run(i[0].reshape(shape3), i[1].reshape(shape3), _flat(i[2]), o[0].reshape(shape3), _flat(dg), r[0],
+        dg = o[1] if dgamma is not None else scratch(x, o[0].dtype, (1,))
+        run(i[0].reshape(shape3), i[1].reshape(shape3), flat(i[2]), o[0].reshape(shape3), flat(dg), r[0],
             r[1] if dgamma is not None else REQ_NULL)
     _typed_call(call, [dy, x, gamma], outs, reqs[:len(outs)], _work_dtype(x.dtype))
 
@@ -269,13 +213,13 @@ def _rrelu_forward(attrs, x, out, mask, reqs):
     inference: the mean slope, which `mask` then holds everywhere."""
     lower, upper = attrs["lower_bound"], attrs["upper_bound"]
     if attrs["__is_train__"]:
-        slopes = _on_device_of(x, generator(attrs).uniform(lower, upper, x.shape).astype(x.dtype))
+        slopes = on_device_of(x, generator(attrs).uniform(lower, upper, x.shape).astype(x.dtype))
         _prelu_forward(x, slopes, out, reqs[0], (1, x.size, 1))
-        _put(mask, slopes, reqs[1])
+        put(mask, slopes, reqs[1])
     else:
         slope = (lower + upper) / 2
         _act_forward(x, out, "leaky", slope, reqs[0])
-        _fill(mask, slope, reqs[1])
+        fill(mask, slope, reqs[1])
 
 
 def _leaky_compute(attrs, inputs, outputs, reqs):
@@ -406,13 +350,13 @@ def _length_arg(length, shape3):
     """The kernels' int64 (outer, inner) length, or their 'no mask' value."""
     if length is None:
         return _NO_LENGTH
-    return _cast(length, np.dtype(np.int64)).reshape(shape3[0], shape3[2])
+    return cast(length, np.dtype(np.int64)).reshape(shape3[0], shape3[2])
 
 
 def _negated(a):
-    if _host(a):
+    if host(a):
         return np.negative(a)
-    out = _scratch(a, a.dtype)
+    out = scratch(a, a.dtype)
     _gpu._k().unary_gpu("negative", a, out, REQ_WRITE)
     return out
 
@@ -420,9 +364,9 @@ def _negated(a):
 def softmax_forward(x, out, shape3, length, temperature, kind, req):
     """out (req)= softmax / log_softmax / softmin of x along the middle axis of the (outer, M, inner) view."""
     k = _kernels("softmax")
-    run = k.softmax_fwd_cpu if _host(x) else k.softmax_fwd_gpu
+    run = k.softmax_fwd_cpu if host(x) else k.softmax_fwd_gpu
     length = _length_arg(length, shape3)
-    if not _host(x) and length is _NO_LENGTH:
+    if not host(x) and length is _NO_LENGTH:
         length = None
 
     def call(i, o, r):
@@ -433,9 +377,9 @@ def softmax_forward(x, out, shape3, length, temperature, kind, req):
 
 def _softmax_backward(dy, y, dx, shape3, length, temperature, kind, req):
     k = _kernels("softmax")
-    run = k.softmax_bwd_cpu if _host(y) else k.softmax_bwd_gpu
+    run = k.softmax_bwd_cpu if host(y) else k.softmax_bwd_gpu
     length = _length_arg(length, shape3)
-    if not _host(y) and length is _NO_LENGTH:
+    if not host(y) and length is _NO_LENGTH:
         length = None
     # softmin's gradient is softmax's with the sign flipped: the kernel divides by a negated temperature.
     t = -temperature if kind == "softmin" else temperature
@@ -584,17 +528,17 @@ def _dropout_compute(attrs, inputs, outputs, reqs):
     x, (out, mask) = inputs[0], outputs
     p = attrs["p"]
     if p == 0 or not (attrs["mode"] == "always" or attrs["__is_train__"]):
-        _put(out, x, reqs[0])
-        _fill(mask, 1, reqs[1])
+        put(out, x, reqs[0])
+        fill(mask, 1, reqs[1])
         return
     axes = {norm_axis(a, x.ndim) for a in attrs["axes"]}
     draw_shape = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
     with np.errstate(divide="ignore", invalid="ignore"):
         # p == 1 gives 0 * inf = nan everywhere, as MXNet does.
         values = (generator(attrs).random(draw_shape) < 1 - p) * (1.0 / np.float64(1 - p))
-    values = _on_device_of(x, np.broadcast_to(values.astype(x.dtype), x.shape))
-    _put(mask, values, reqs[1])
-    if _host(x):
+    values = on_device_of(x, np.broadcast_to(values.astype(x.dtype), x.shape))
+    put(mask, values, reqs[1])
+    if host(x):
         store(out, x * values, reqs[0])
     else:
         _gpu._k().binary_gpu("mul", x, values, out, reqs[0])

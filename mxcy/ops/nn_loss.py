@@ -4,7 +4,8 @@ import numpy as np
 
 from . import registry
 from ._helpers import store
-from .nn_activation import _act_forward, _put, softmax_forward
+from ._nn_common import put
+from .nn_activation import _act_forward, softmax_forward
 from .registry import OpDef, Param, same_type
 from ..kernels.common import REQ_ADD, REQ_NULL
 
@@ -31,7 +32,7 @@ def _via_host(compute):
 
 
 def _identity(attrs, inputs, outputs, reqs):
-    _put(outputs[0], inputs[0], reqs[0])
+    put(outputs[0], inputs[0], reqs[0])
 
 
 # --- SoftmaxOutput -----------------------------------------------------------------------------

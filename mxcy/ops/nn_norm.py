@@ -7,7 +7,7 @@ import numpy as np
 
 from . import _gpu, registry
 from ._helpers import store
-from ._nn_common import check_float, fill, fill_shapes, host, kernel_compute, scratch, split3
+from ._nn_common import check_float, fill, fill_shapes, flat, host, kernel_compute, scratch, split3
 from .registry import REQUIRED, OpDef, Param
 from ..kernels.common import REQ_WRITE
 
@@ -19,10 +19,6 @@ _STAT_NAMES = ("gamma", "beta", "moving_mean", "moving_var")
 def _kernel(device, name):
     """norm_cpu.<name>_cpu or norm_gpu.<name>_gpu; the modules load on first use (norm_gpu imports numba.cuda)."""
     return getattr(importlib.import_module(f"..kernels.norm_{device}", __package__), f"{name}_{device}")
-
-
-def _flat(a):
-    return a.reshape(a.size)
 
 
 def _norm_type(n_out, names, widen=False):
@@ -218,13 +214,13 @@ def _register_rownorm(name, geometry, params, stat_names, visible, doc):
     def forward(device, attrs, inputs, outputs, reqs):
         (x, gamma, beta), (out, mean, sd) = inputs, outputs
         view, _, _, args, _ = geometry(attrs, x.shape)
-        _kernel(device, kernel + "_fwd")(x.reshape(view), gamma, beta, out.reshape(view), _flat(mean), _flat(sd),
+        _kernel(device, kernel + "_fwd")(x.reshape(view), gamma, beta, out.reshape(view), flat(mean), flat(sd),
                                          *args, reqs[0])
 
     def backward(device, attrs, inputs, outputs, reqs):
         (dy, x, gamma, mean, sd), (dx, dgamma, dbeta) = inputs, outputs
         view, _, _, _, args = geometry(attrs, x.shape)
-        _kernel(device, kernel + "_bwd")(dy.reshape(view), x.reshape(view), gamma, _flat(mean), _flat(sd),
+        _kernel(device, kernel + "_bwd")(dy.reshape(view), x.reshape(view), gamma, flat(mean), flat(sd),
                                          dx.reshape(view), dgamma, dbeta, *args, *reqs)
 
     def back_infer(attrs, shapes):
