@@ -17,7 +17,7 @@ _CACHE = {}
 
 def _param_string(param, value):
     """A parameter as MXNet's Python front end writes it into the graph: str(value), dtypes by name."""
-    if param is not None and param.kind == "dtype" and not isinstance(value, str):
+    if param is not None and param.kind == "dtype" and value is not None and not isinstance(value, str):
         return np.dtype(value).name
     return str(value)
 
@@ -43,8 +43,8 @@ def _make(op, func_name):
             n_pos += 1
         positional_params(op, args[n_pos:], kwargs)
         named = {k: kwargs.pop(k) for k in list(kwargs) if isinstance(kwargs[k], Symbol)}
-        for k in [k for k in kwargs if kwargs[k] is None]:
-            del kwargs[k]
+        for k in [k for k in kwargs if kwargs[k] is None and k not in op.params]:
+            del kwargs[k]  # an input given as None is left to become a variable, as in MXNet
         if variadic:
             positional += list(named.values())
             named = {}

@@ -6,6 +6,8 @@ for a random head gradient. check_req_add: out= with req add accumulates.
 Inputs come from a NumPy Generator seeded by hypothesis, so every example draws new shapes/values.
 """
 import dataclasses
+import importlib
+import pkgutil
 from typing import Callable
 
 import numpy as np
@@ -147,6 +149,20 @@ def _check_gradient(spec, rng):
             numeric.reshape(-1)[j] = (plus - minus) / (2 * spec.eps)
         np.testing.assert_allclose(analytic, numeric, rtol=spec.grad_rtol, atol=spec.grad_atol,
                                    err_msg=f"{spec.name}: gradient of input {i}")
+
+
+def collect_specs():
+    """(every OpSpec of the test modules under tests/ops and tests/ndarray, {exempt op: reason})."""
+    import tests.ndarray
+    import tests.ops
+    specs, exempt = [], {}
+    for package in (tests.ops, tests.ndarray):
+        for info in pkgutil.iter_modules(package.__path__):
+            if info.name.startswith("test_"):
+                module = importlib.import_module(f"{package.__name__}.{info.name}")
+                specs += list(getattr(module, "SPECS", ()))
+                exempt.update(getattr(module, "NO_SPEC", {}))
+    return specs, exempt
 
 
 def outputs_and_grads(ctx, fn, arrays):

@@ -1,17 +1,14 @@
 """The registry itself: parameter parsing from Python values and MXNet's JSON strings, generated
 functions, and that every registered operator has a test spec in tests/ops or tests/ndarray."""
-import importlib
 import inspect
-import pkgutil
 
 import numpy as np
 import pytest
 
 import mxcy as mx
-import tests.ndarray
-import tests.ops
 from mxcy.ops import registry
 from mxcy.ops.registry import Param
+from tests.ops.opspec import collect_specs
 
 
 @pytest.mark.parametrize("kind,text,value", [
@@ -58,21 +55,9 @@ NO_SPEC = {"Custom": "runs the user's Python operator; tested in tests/symbol/te
                      "tests/test_symbol_checks.py and tests/test_autograd.py"}
 
 
-def _all_specs():
-    specs, exempt = {}, {}
-    for package in (tests.ops, tests.ndarray):
-        for info in pkgutil.iter_modules(package.__path__):
-            if not info.name.startswith("test_"):
-                continue
-            module = importlib.import_module(f"{package.__name__}.{info.name}")
-            for spec in getattr(module, "SPECS", ()):
-                specs[spec.name] = spec
-            exempt.update(getattr(module, "NO_SPEC", {}))
-    return specs, exempt
-
-
 def test_every_registered_op_has_a_spec():
-    specs, exempt = _all_specs()
+    spec_list, exempt = collect_specs()
+    specs = {s.name: s for s in spec_list}
     missing = [op.name for op in registry.all_ops() if op.name not in specs and op.name not in exempt]
     assert not missing, f"operators without an OpSpec in tests/ops: {missing}"
     untested_grad = [s.name for s in specs.values() if not s.grad and not s.why]
