@@ -33,6 +33,7 @@ class Executor:
         self._out_names = symbol.list_outputs()
         self._order = symbol._topo()
         self._last_use = _last_uses(self._order, symbol._outputs)
+        self._saved = _saved_for_gradient(self._order)
         self._heads = None
         self._recorded = False
         self.outputs = self._allocate_outputs()
@@ -156,7 +157,7 @@ class Executor:
         bound = self._bind_variables(record)
         scope = autograd.record(train_mode=True) if record else autograd.pause(train_mode=bool(is_train))
         with scope:
-            heads = self._run(bound)
+            heads = self._run(bound, record)
         self._heads = heads if record else None
         self._recorded = record
         for head, out in zip(heads, self.outputs):
@@ -176,8 +177,8 @@ class Executor:
         bound.update(zip(self._aux_names, self.aux_arrays))
         return bound
 
-    def _run(self, bound):
-        values, last_use = {}, self._last_use
+    def _run(self, bound, record):
+        values, last_use, saved = {}, self._last_use, self._saved
         for step, node in enumerate(self._order):
             if node.op is None:
                 values[(id(node), 0)] = bound[node.name]
@@ -191,7 +192,9 @@ class Executor:
             for i, out in enumerate(outs):
                 values[(id(node), i)] = out
             for key in last_use.get(step, ()):
-                values.pop(key, None)  # intermediates go once their last reader has run
+                value = values.pop(key, None)  # intermediates go once their last reader is pushed
+                if record and key not in saved and value is not None:
+                    _hollow(value)  # the tape holds it, but no gradient reads its values
         return [values[(id(n), i)] for n, i in self._symbol._outputs]
 
     def backward(self, out_grads=None, is_train=True):
@@ -257,6 +260,34 @@ class Executor:
 
     def debug_str(self):
         return self._symbol.debug_str()
+
+
+def _saved_for_gradient(order):
+    """Keys (id(node), output index) of the values to keep: those some gradient reads (OpDef.grad_reads),
+    and every variable (bound arrays belong to the user)."""
+    saved = set()
+    for node in order:
+        if node.op is None:
+            saved.add((id(node), 0))
+            continue
+        if node.op.gradient is None:
+            continue
+        in_reads, out_reads = node.op.gradient_reads(node.params)
+        for k, (src, i) in enumerate(node.inputs[:node.num_arguments()]):
+            if in_reads is None or k in in_reads:
+                saved.add((id(src), i))
+        for j in range(node.num_outputs()):
+            if out_reads is None or j in out_reads:
+                saved.add((id(node), j))
+    return saved
+
+
+def _hollow(array):
+    """Let go of an intermediate's buffer, keeping its shape and dtype for the gradients that ask; engine
+    ops still pending on it hold their own reference to the buffer."""
+    data = array._data
+    if isinstance(data, np.ndarray):
+        array._data = np.broadcast_to(np.zeros((), data.dtype), data.shape)
 
 
 def _last_uses(order, outputs):

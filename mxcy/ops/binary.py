@@ -102,9 +102,11 @@ _SCALAR = Param("scalar", "float", 1.0, "scalar input value")
 
 def _register_pair(name, fn, grad, quiet_fp, logic):
     compute = {"cpu": ufunc_compute(fn, quiet_fp), "gpu": _gpu.binary(name)}
+    # The gradients of sums and differences need shapes only (OpDef.grad_reads).
+    reads = ((), ()) if name in ("add", "sub") else None
     b_grad = _zero_gradient if logic else _binary_gradient(grad)
     doc = f"Elementwise {name} of two arrays"
-    registry.register(OpDef(f"broadcast_{name}", arguments=("lhs", "rhs"), elementwise=True,
+    registry.register(OpDef(f"broadcast_{name}", arguments=("lhs", "rhs"), elementwise=True, grad_reads=reads,
                             infer_shape=_broadcast_infer, compute=compute, gradient=b_grad,
                             doc=doc + " with broadcasting.",
                             aliases=("broadcast_plus",) if name == "add" else
@@ -113,6 +115,7 @@ def _register_pair(name, fn, grad, quiet_fp, logic):
         aliases = {"add": ("_add", "_plus", "_Plus"), "sub": ("_sub", "_minus", "_Minus"),
                    "mul": ("_mul", "_Mul"), "div": ("_div", "_Div")}[name]
         registry.register(OpDef(f"elemwise_{name}", arguments=("lhs", "rhs"), aliases=aliases, elementwise=True,
+                                grad_reads=reads,
                                 infer_shape=_same_infer, compute=compute, gradient=b_grad,
                                 doc=doc + " of equal shapes."))
     elif name in ("power", "maximum", "minimum", "hypot", "mod") or logic:
@@ -137,7 +140,7 @@ def _register_pair(name, fn, grad, quiet_fp, logic):
                 return _fn(x, s)
         registry.register(OpDef(
             scalar_name, params=(_SCALAR,), elementwise=True, infer_shape=_unary_infer, public=False,
-            aliases=_camel_alias(scalar_name),
+            aliases=_camel_alias(scalar_name), grad_reads=reads,
             compute={"cpu": _scalar_compute(sfn), "gpu": _gpu.scalar(name, reverse)},
             gradient=_zero_gradient if logic else _scalar_gradient(grad, reverse),
             doc=f"Elementwise {name} of an array and a scalar" + (" (scalar first)." if reverse else ".")))

@@ -117,11 +117,20 @@ def _act_back_compute(attrs, inputs, outputs, reqs):
     _act_backward(dy, x, y, outputs[0], attrs["act_type"], 0.0, reqs[0])
 
 
+# Activations whose derivative the kernels compute from the output alone (act_grad): their gradient passes
+# the output in the data slot too, so the data need not be kept for it (OpDef.grad_reads).
+_OUTPUT_ONLY = ("relu", "sigmoid", "tanh", "softrelu")
+
+
+def _act_gradient(F, attrs, inputs, outputs, ograds):
+    x = outputs[0] if attrs["act_type"] in _OUTPUT_ONLY else inputs[0]
+    return [F._backward_Activation(ograds[0], x, outputs[0], act_type=attrs["act_type"])]
+
+
 registry.register(OpDef(
     "Activation", params=(_ACT_TYPE,), infer_shape=_same_shape(), infer_type=_float_type(),
-    compute={"cpu": _act_compute, "gpu": _act_compute},
-    gradient=lambda F, attrs, inputs, outputs, ograds: [
-        F._backward_Activation(ograds[0], inputs[0], outputs[0], act_type=attrs["act_type"])],
+    compute={"cpu": _act_compute, "gpu": _act_compute}, gradient=_act_gradient,
+    grad_reads=lambda attrs: ((), (0,)) if attrs["act_type"] in _OUTPUT_ONLY else None,
     doc="Applies an activation function element-wise: relu, sigmoid, tanh, softrelu (log(1 + exp(x))) or "
         "softsign (x / (1 + |x|))."))
 
@@ -552,6 +561,7 @@ registry.register(OpDef(
             Param("axes", "shape", (), "axes along which one drop decision is shared"),
             Param("cudnn_off", "bool", False, "ignored (no cuDNN here)", optional=True)),
     infer_shape=_dropout_infer, infer_type=_float_type(2), compute={"cpu": _dropout_compute, "gpu": _dropout_compute},
+    grad_reads=((), (1,)),
     gradient=lambda F, attrs, inputs, outputs, ograds: [F.elemwise_mul(ograds[0], outputs[1])],
     num_outputs=2, output_names=("output", "mask"), visible_outputs=1, random=True, train_aware=True,
     doc="Sets a fraction p of the input to zero in training and scales the rest by 1 / (1 - p); identity in "

@@ -70,7 +70,8 @@ def _register_pair(name, params, infer, forward, backward, doc, back_doc):
 
     registry.register(OpDef(
         name, params=params, arguments=_with_bias, infer_shape=infer, infer_type=_float_types,
-        compute=kernel_compute(name, forward), gradient=gradient, output_names=("output",), doc=doc))
+        compute=kernel_compute(name, forward), gradient=gradient, output_names=("output",),
+        grad_reads=(None, ()), doc=doc))
     registry.register(OpDef(
         back, params=params, arguments=("ograd", "data", "weight"), infer_shape=_backward_infer(infer),
         infer_type=_float_types,

@@ -151,6 +151,7 @@ registry.register(OpDef(
     "BatchNorm", params=_BN_PARAMS, arguments=("data", "gamma", "beta"), aux=("moving_mean", "moving_var"),
     infer_shape=_bn_infer, infer_type=_norm_type(3, _STAT_NAMES, widen=True),
     compute=kernel_compute("BatchNorm", _bn_forward, (True, False, False), n_aux=2), gradient=_bn_gradient,
+    grad_reads=((0, 1), (1, 2)),
     num_outputs=3, output_names=("output", "mean", "var"), visible_outputs=_mean_var_visible,
     mutate_inputs=(1,), train_aware=True,
     input_var_attrs={"moving_mean": {"__init__": '["zero", {}]'}, "moving_var": {"__init__": '["one", {}]'}},
@@ -237,7 +238,8 @@ def _register_rownorm(name, geometry, params, stat_names, visible, doc):
         infer_type=_norm_type(3, ("gamma", "beta")), compute=kernel_compute(name, forward, (True, False, False)),
         gradient=lambda F, attrs, inputs, outputs, ograds: list(getattr(F, back)(
             ograds[0], inputs[0], inputs[1], outputs[1], outputs[2], **attrs)),
-        num_outputs=3, output_names=("output",) + stat_names, visible_outputs=visible, doc=doc))
+        num_outputs=3, output_names=("output",) + stat_names, visible_outputs=visible, grad_reads=((0, 1), (1, 2)),
+        doc=doc))
     registry.register(OpDef(
         back, params=params, arguments=("ograd", "data", "gamma") + stat_names, infer_shape=back_infer,
         infer_type=_backward_type(2), compute=kernel_compute(back, backward, (True, True, True)), num_outputs=3,

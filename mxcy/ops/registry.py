@@ -128,6 +128,9 @@ class OpDef:
         Symbol.list_outputs show only the visible ones, as MXNet's NumVisibleOutputs does.
     input_var_attrs: {input name: {attr: value}} given to the variable Symbol creates for a missing input
         (BatchNorm's moving_mean gets __init__ ["zero", {}], as MXNet's FSetInputVarAttrOnCompose).
+    grad_reads: which arrays the gradient reads the values of, as (input indices, output indices) or
+        attrs -> that pair; None (the default) means all. Shapes and dtypes are always available. The
+        Executor lets go of the memory of intermediates no gradient reads once the forward is done with them.
     loss: the gradient ignores the head gradient (SoftmaxOutput, MakeLoss, ...), so Executor.backward
         needs no out_grads for this output.
     train_aware: the op behaves differently in training (BatchNorm, Dropout); invoke passes
@@ -137,13 +140,13 @@ class OpDef:
                  "num_outputs", "output_names", "infer_shape", "infer_type", "compute",
                  "gradient", "key_var_num_args", "mutate_inputs", "random", "namespace",
                  "public", "elementwise", "train_aware", "visible_outputs",
-                 "input_var_attrs", "loss", "_required")
+                 "input_var_attrs", "loss", "grad_reads", "_required")
 
     def __init__(self, name, *, infer_shape, compute, params=(), arguments=("data",), aux=(),
                  num_outputs=1, output_names=None, infer_type=same_type, gradient=None,
                  aliases=(), doc="", key_var_num_args=None, mutate_inputs=(), random=False,
                  namespace="", public=True, elementwise=False, train_aware=False,
-                 visible_outputs=None, input_var_attrs=None, loss=False):
+                 visible_outputs=None, input_var_attrs=None, loss=False, grad_reads=None):
         self.name = name
         self.aliases = tuple(aliases)
         self.doc = doc
@@ -168,6 +171,7 @@ class OpDef:
         self.visible_outputs = visible_outputs
         self.input_var_attrs = input_var_attrs or {}
         self.loss = loss
+        self.grad_reads = grad_reads
 
     def parse_attrs(self, kwargs):
         """Typed attributes from user values or JSON strings, defaults filled in."""
@@ -202,6 +206,13 @@ class OpDef:
         if n is None:
             return self.n_outputs(attrs)
         return n(attrs) if callable(n) else n
+
+    def gradient_reads(self, attrs):
+        """(input indices, output indices) whose values the gradient reads; None stands for all."""
+        reads = self.grad_reads
+        if callable(reads):
+            reads = reads(attrs)
+        return reads if reads is not None else (None, None)
 
     def list_outputs(self, attrs):
         names = self.output_names

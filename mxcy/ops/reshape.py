@@ -102,7 +102,7 @@ registry.register(OpDef(
             Param("reverse", "bool", False, "match special codes from right to left")),
     infer_shape=_reshape_infer, compute={"cpu": _reshape_compute, "gpu": _gpu.copy},
     gradient=lambda F, attrs, inputs, outputs, ograds: [F.reshape_like(ograds[0], inputs[0])],
-    doc="Reshapes the input array, keeping its values in C order."))
+    grad_reads=((), ()), doc="Reshapes the input array, keeping its values in C order."))
 
 
 def _cast_type(attrs, types):
