@@ -185,13 +185,16 @@ class Executor:
                 continue
             inputs = [values[(id(n), i)] for n, i in node.inputs]
             run = getattr(node.op, "imperative", None)  # Python-defined ops (Custom) run as in mx.nd
+            dying = last_use.get(step, ())
+            out = _inplace_output(node, inputs, dying, saved if record else ()) if not run else None
             try:
-                outs = run(inputs, node.params) if run else invoke(node.op, inputs, node.params, ctx=self._ctx)
+                outs = run(inputs, node.params) if run else \
+                    invoke(node.op, inputs, node.params, out=out, ctx=self._ctx)
             except MXNetError as err:
                 raise MXNetError(f"Error in operator {node.name}: {err}") from None
             for i, out in enumerate(outs):
                 values[(id(node), i)] = out
-            for key in last_use.get(step, ()):
+            for key in dying:
                 value = values.pop(key, None)  # intermediates go once their last reader is pushed
                 if record and key not in saved and value is not None:
                     _hollow(value)  # the tape holds it, but no gradient reads its values
@@ -280,6 +283,26 @@ def _saved_for_gradient(order):
             if out_reads is None or j in out_reads:
                 saved.add((id(node), j))
     return saved
+
+
+def _inplace_output(node, inputs, dying, saved):
+    """An output array over input 0's buffer when the op allows it and that input is an intermediate whose
+    last reader is this node and whose value no gradient needs. It keeps input 0's engine var, so the op
+    counts as writing it and runs only after every earlier reader of the buffer. None otherwise."""
+    if not node.op.inplace or not node.inputs:
+        return None
+    src, index = node.inputs[0]
+    key = (id(src), index)
+    if src.op is None or key not in dying or key in saved:
+        return None
+    if node.num_outputs() != 1 or any(n is src and i == index for n, i in node.inputs[1:]):
+        return None
+    x = inputs[0]
+    if not isinstance(x._data, np.ndarray) or not x._data.flags.writeable:
+        return None
+    if any(v.shape != x.shape or v.dtype != x.dtype for v in inputs[1:]):
+        return None  # broadcasting or mixed types: the output is not input 0's twin
+    return NDArray(x._data, x._ctx, var=x._var)
 
 
 def _hollow(array):

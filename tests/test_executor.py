@@ -176,3 +176,38 @@ def test_a_new_forward_frees_the_last_steps_saved_arrays():
         assert saved() is None
     finally:
         gc.enable()
+
+
+def test_inplace_outputs_wait_for_every_earlier_reader():
+    """relu writes over `a`'s buffer (its last reader); the earlier, slower dot reading `a` must not see that."""
+    x, w = mx.sym.var("x"), mx.sym.var("w")
+    a = x - 1
+    sym = mx.sym.Group([mx.sym.dot(a, w), mx.sym.Activation(a, act_type="relu") * 1])
+    rng = np.random.default_rng(0)
+    xv, wv = rng.standard_normal((300, 300)), rng.standard_normal((300, 300))
+    exe = sym.bind(mx.cpu(), {"x": mx.nd.array(xv, dtype="float64"), "w": mx.nd.array(wv, dtype="float64")},
+                   grad_req="null")
+    for _ in range(5):
+        outs = exe.forward()
+        np.testing.assert_allclose(outs[0].asnumpy(), (xv - 1) @ wv, rtol=1e-10)
+        np.testing.assert_allclose(outs[1].asnumpy(), np.maximum(xv - 1, 0))
+
+
+def test_inplace_write_reuses_the_dying_buffer(monkeypatch):
+    import mxcy.executor as executor
+    calls = []
+    real = executor.invoke
+
+    def spy(op, inputs, attrs, out=None, ctx=None):
+        calls.append((op.name, out is not None and out._data is inputs[0]._data))
+        return real(op, inputs, attrs, out=out, ctx=ctx)
+
+    monkeypatch.setattr(executor, "invoke", spy)
+    x = mx.sym.var("x")
+    sym = mx.sym.Activation(x + 1, act_type="relu") * 2
+    exe = sym.simple_bind(mx.cpu(), x=(4,))
+    exe.forward(is_train=True, x=mx.nd.array([-2.0, -0.5, 0.5, 2.0]))
+    exe.backward(mx.nd.ones((4,)))
+    assert calls == [("_plus_scalar", False), ("Activation", True), ("_mul_scalar", False)]
+    np.testing.assert_allclose(exe.outputs[0].asnumpy(), [0.0, 1.0, 3.0, 6.0])
+    np.testing.assert_allclose(exe.grad_dict["x"].asnumpy(), [0.0, 2.0, 2.0, 2.0])

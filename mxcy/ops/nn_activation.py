@@ -129,7 +129,7 @@ def _act_gradient(F, attrs, inputs, outputs, ograds):
 
 registry.register(OpDef(
     "Activation", params=(_ACT_TYPE,), infer_shape=_same_shape(), infer_type=_float_type(),
-    compute={"cpu": _act_compute, "gpu": _act_compute}, gradient=_act_gradient,
+    compute={"cpu": _act_compute, "gpu": _act_compute}, gradient=_act_gradient, inplace=True,
     grad_reads=lambda attrs: ((), (0,)) if attrs["act_type"] in _OUTPUT_ONLY else None,
     doc="Applies an activation function element-wise: relu, sigmoid, tanh, softrelu (log(1 + exp(x))) or "
         "softsign (x / (1 + |x|))."))

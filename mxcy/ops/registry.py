@@ -131,6 +131,8 @@ class OpDef:
     grad_reads: which arrays the gradient reads the values of, as (input indices, output indices) or
         attrs -> that pair; None (the default) means all. Shapes and dtypes are always available. The
         Executor lets go of the memory of intermediates no gradient reads once the forward is done with them.
+    inplace: output 0 may be written over input 0's buffer (element-by-element kernels); the Executor
+        does so when input 0 is an intermediate read by nothing else. Defaults to `elementwise`.
     loss: the gradient ignores the head gradient (SoftmaxOutput, MakeLoss, ...), so Executor.backward
         needs no out_grads for this output.
     train_aware: the op behaves differently in training (BatchNorm, Dropout); invoke passes
@@ -140,13 +142,14 @@ class OpDef:
                  "num_outputs", "output_names", "infer_shape", "infer_type", "compute",
                  "gradient", "key_var_num_args", "mutate_inputs", "random", "namespace",
                  "public", "elementwise", "train_aware", "visible_outputs",
-                 "input_var_attrs", "loss", "grad_reads", "_required")
+                 "input_var_attrs", "loss", "grad_reads", "inplace", "_required")
 
     def __init__(self, name, *, infer_shape, compute, params=(), arguments=("data",), aux=(),
                  num_outputs=1, output_names=None, infer_type=same_type, gradient=None,
                  aliases=(), doc="", key_var_num_args=None, mutate_inputs=(), random=False,
                  namespace="", public=True, elementwise=False, train_aware=False,
-                 visible_outputs=None, input_var_attrs=None, loss=False, grad_reads=None):
+                 visible_outputs=None, input_var_attrs=None, loss=False, grad_reads=None,
+                 inplace=None):
         self.name = name
         self.aliases = tuple(aliases)
         self.doc = doc
@@ -172,6 +175,7 @@ class OpDef:
         self.input_var_attrs = input_var_attrs or {}
         self.loss = loss
         self.grad_reads = grad_reads
+        self.inplace = elementwise if inplace is None else inplace
 
     def parse_attrs(self, kwargs):
         """Typed attributes from user values or JSON strings, defaults filled in."""
