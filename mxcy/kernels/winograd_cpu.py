@@ -1,0 +1,376 @@
+"""Winograd F(4x4, 3x3) CPU kernels for 3x3 convolutions with stride 1, dilation 1 and one group
+(NCHW data, weight (O, C, 3, 3)); conv_cpu decides when to use them and pins the BLAS to one thread.
+
+Formula (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016): the output is cut
+into 4x4 tiles; the tile at output rows/columns (4i, 4j) reads the 6x6 input tile d_c at
+(4i - offh, 4j - offw) of every channel c (zero outside the image; the offsets are the padding) and is
+
+    Y = A^T [ sum_c (G g_c G^T) (.) (B^T d_c B) ] A            (.) elementwise over 6x6
+
+    B^T = [[4,  0, -5,  0, 1, 0],      G = [[ 1/4,     0,    0],     A^T = [[1, 1,  1, 1,  1, 0],
+           [0, -4, -4,  1, 1, 0],           [-1/6,  -1/6, -1/6],            [0, 1, -1, 2, -2, 0],
+           [0,  4, -4, -1, 1, 0],           [-1/6,   1/6, -1/6],            [0, 1,  1, 4,  4, 0],
+           [0, -2, -1,  2, 1, 0],           [1/24,  1/12,  1/6],            [0, 1, -1, 8, -8, 1]]
+           [0,  2, -1, -2, 1, 0],           [1/24, -1/12,  1/6],
+           [0,  4,  0, -5, 0, 1]]           [   0,     0,    1]]
+
+36 multiplications per tile and channel pair instead of 144 (4x fewer). At each position q = 6u + v
+of the 6x6 transform domain the sum over channels is a GEMM over a block of nt tiles:
+
+    M[q] (O, nt) = U[q] (O, C) @ V[q]^T (C, nt),   U = G g G^T,   V = B^T d B
+
+Layouts: U (36, O, C); V (36, nt, C), channels fastest, built from a zero-padded channel-last copy of
+the input so that the input transform runs along the channels (along the tiles, whose rows are only
+4-14 tiles long, it ran 1.3-2.5x slower); M (36, O, nt), tiles fastest, transformed in place and scattered into the NCHW
+output. Positions of a block are PAD elements further apart than their size. Tiles are numbered
+(image, tile row, tile column) across the batch and cut into blocks of `tb`; chunks of consecutive
+blocks run in parallel, each with single-threaded GEMMs.
+
+The data gradient (stride 1) is the same convolution of dy with each filter rotated by 180 degrees and
+the channel axes swapped (filter_transform's flip), at offset 2 - pad. The weight gradient is the
+adjoint of the forward formula: dU[q] = sum over tiles of Z[q] (O, nt) @ V[q] (nt, C) with
+Z = A dY A^T per 4x4 tile of dy (zero past the output's edge), then dw = G^T dU G.
+
+Accuracy: the transform constants (up to 8, and 1/24) cost precision: in float32 the largest error is
+~1e-5 of the largest output (4e-6 at 16 channels, 1.3e-5 at 256; direct summation: ~5e-7). The filter
+transforms run in float64.
+"""
+import numpy as np
+from numba import njit, prange, uint64
+
+from .common import assign
+
+TILE = 4    # output tile edge
+ALPHA = 6   # input tile edge, TILE + 3 - 1
+NPOS = ALPHA * ALPHA
+# Positions of a block lie PAD elements further apart than their size: at a power-of-two distance
+# the streams of a transform share L1 sets (the dy transform ran up to 1.7x slower).
+PAD = 16
+# G, for the filter transform and, transposed, the weight gradient's last step.
+G = np.array([[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6],
+              [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]])
+
+
+@njit(inline="always", nogil=True)
+def _segment(t, t1, TH, TW):
+    """The run of tiles from global tile t to at most t1 inside one tile row: (image, tile row, first
+    tile column, count)."""
+    tj0 = t % TW
+    return t // (TH * TW), t // TW % TH, tj0, min(TW - tj0, t1 - t)
+
+
+@njit(nogil=True, cache=True)
+def _nhwc_row(xf, xt, n, hp, Hp, Wp, C, H, W, offh, offw):
+    """Row hp of image n of the zero-padded channel-last copy: xt[n, hp, wp, c] = x[n, c, hp - offh,
+    wp - offw] (0 outside x)."""
+    h = hp - offh
+    w0, w1 = max(0, -offw), min(W, Wp - offw)
+    row = uint64((n * Hp + hp) * Wp * C)
+    if h < 0 or h >= H or w1 <= w0:
+        for k in range(uint64(Wp * C)):
+            xt[row + k] = 0
+        return
+    for k in range(uint64((w0 + offw) * C)):
+        xt[row + k] = 0
+    for k in range(uint64((w1 + offw) * C), uint64(Wp * C)):
+        xt[row + k] = 0
+    # Channels innermost: strided reads, contiguous writes (the other order ran 2.5x slower).
+    hw, cu = uint64(H * W), uint64(C)
+    for w in range(w0, w1):
+        src, dst = uint64((n * C * H + h) * W + w), row + uint64((w + offw) * C)
+        for c in range(cu):
+            xt[dst + c] = xf[src + c * hw]
+
+
+@njit(inline="always", nogil=True)
+def _bt_vec(dst, d0, ds, src, s0, ss, n):
+    """dst[d0 + u*ds + k] = (B^T s)[u], u < 6, for k < n, with s_i = src[s0 + i*ss + k]; two loops of
+    three results each (with more pointers per loop LLVM gives up vectorising)."""
+    one = dst.dtype.type(1)
+    two, four, five = one + one, one + one + one + one, one + one + one + one + one
+    d0, ds, s0, ss = uint64(d0), uint64(ds), uint64(s0), uint64(ss)
+    a0, a1, a2, a3, a4, a5 = (s0, s0 + ss, s0 + uint64(2) * ss, s0 + uint64(3) * ss, s0 + uint64(4) * ss,
+                              s0 + uint64(5) * ss)
+    b0, b1, b2, b3, b4, b5 = (d0, d0 + ds, d0 + uint64(2) * ds, d0 + uint64(3) * ds, d0 + uint64(4) * ds,
+                              d0 + uint64(5) * ds)
+    for k in range(uint64(n)):
+        x1, x2, x3, x4 = src[a1 + k], src[a2 + k], src[a3 + k], src[a4 + k]
+        dst[b0 + k] = four * src[a0 + k] - five * x2 + x4
+        dst[b1 + k] = (x4 - four * x2) + (x3 - four * x1)
+        dst[b2 + k] = (x4 - four * x2) - (x3 - four * x1)
+    for k in range(uint64(n)):
+        x1, x2, x3, x4 = src[a1 + k], src[a2 + k], src[a3 + k], src[a4 + k]
+        dst[b3 + k] = (x4 - x2) + two * (x3 - x1)
+        dst[b4 + k] = (x4 - x2) - two * (x3 - x1)
+        dst[b5 + k] = four * x1 - five * x3 + src[a5 + k]
+
+
+@njit(nogil=True, cache=True)
+def _input_block(xt, Hp, Wp, C, TH, TW, t0, t1, V, qs, tmp):
+    """V[q*qs + (t - t0)*C + c] = (B^T d B)[q] for the tiles t0 <= t < t1, from the padded channel-last
+    input xt (tile (n, ti, tj) at its rows 4ti.., columns 4tj..); vectorised over channels; tmp is
+    scratch of 36 * C elements."""
+    rs = Wp * C
+    for t in range(t0, t1):
+        n, ti, tj = t // (TH * TW), t // TW % TH, t % TW
+        base = ((n * Hp + TILE * ti) * Wp + TILE * tj) * C
+        for j in range(ALPHA):  # B^T down each column j of the tile into tmp[u, j]
+            _bt_vec(tmp, j * C, ALPHA * C, xt, base + j * C, rs, C)
+        for u in range(ALPHA):  # B along each row u
+            _bt_vec(V, ALPHA * u * qs + (t - t0) * C, qs, tmp, ALPHA * u * C, C, C)
+
+
+@njit(inline="always", nogil=True)
+def _at(M, p, step, n):
+    """A^T applied in place to the six rows M[p + i*step + k], k < n: rows 0..3 get the result."""
+    one = M.dtype.type(1)
+    two, four = one + one, one + one + one + one
+    eight = four + four
+    s = uint64(step)
+    p0 = uint64(p)
+    p1, p2, p3 = p0 + s, p0 + s + s, p0 + uint64(3) * s
+    p4, p5 = p0 + uint64(4) * s, p0 + uint64(5) * s
+    for k in range(uint64(n)):
+        m0, m1, m2, m3, m4, m5 = M[p0 + k], M[p1 + k], M[p2 + k], M[p3 + k], M[p4 + k], M[p5 + k]
+        a, b, c, e = m1 + m2, m1 - m2, m3 + m4, m3 - m4
+        M[p0 + k] = m0 + a + c
+        M[p1 + k] = b + two * e
+        M[p2 + k] = a + four * c
+        M[p3 + k] = b + eight * e + m5
+
+
+@njit(nogil=True, cache=True)
+def _output_transform(M, qs, size):
+    """In place over a block M of 36 positions qs elements apart, `size` used elements each:
+    M[6u + v] for u, v < 4 become the 4x4 output tiles A^T M A (the others are left as scratch)."""
+    for v in range(ALPHA):
+        _at(M, v * qs, ALPHA * qs, size)
+    for u in range(TILE):
+        _at(M, ALPHA * u * qs, qs, size)
+
+
+@njit(nogil=True, cache=True)
+def _store_block(M, qs, O, of, OH, OW, TH, TW, t0, t1, b, has_bias, req):
+    """out (+)= the tiles t0 <= t < t1 of the transformed block M (36, O, nt) (+ b[o]): rows
+    4ti .. 4ti + 3, columns 4tj .. 4tj + 3 of tile (n, ti, tj), cut to OH x OW; channel by channel."""
+    nt, st = t1 - t0, uint64(qs)
+    for o in range(O):
+        bias = b[o] if has_bias else b.dtype.type(0)
+        t = t0
+        while t < t1:
+            n, ti, tj0, nseg = _segment(t, t1, TH, TW)
+            oh0, ow0 = TILE * ti, TILE * tj0
+            full = min(nseg, (OW - ow0) // TILE)  # tiles whose four columns are inside
+            for a in range(min(TILE, OH - oh0)):
+                dst = uint64(((n * O + o) * OH + oh0 + a) * OW + ow0)
+                m0 = uint64(ALPHA * a) * st + uint64(o * nt + t - t0)
+                m1, m2, m3 = m0 + st, m0 + st + st, m0 + uint64(3) * st
+                for j in range(uint64(full)):
+                    k = dst + uint64(4) * j
+                    of[k] = assign(of[k], M[m0 + j] + bias, req)
+                    of[k + uint64(1)] = assign(of[k + uint64(1)], M[m1 + j] + bias, req)
+                    of[k + uint64(2)] = assign(of[k + uint64(2)], M[m2 + j] + bias, req)
+                    of[k + uint64(3)] = assign(of[k + uint64(3)], M[m3 + j] + bias, req)
+                if full < nseg:  # the last tile of a row whose width is not a multiple of 4
+                    k = dst + uint64(TILE * full)
+                    for v in range(OW - ow0 - TILE * full):
+                        m = m0 + uint64(v) * st + uint64(full)
+                        of[k + uint64(v)] = assign(of[k + uint64(v)], M[m] + bias, req)
+            t += nseg
+
+
+@njit(nogil=True, cache=True)
+def _load_grad_block(yf, O, OH, OW, TH, TW, t0, t1, Z, qs):
+    """Z[6u + v, o, t - t0] for u, v < 4 = dy[n, o, 4ti + u, 4tj + v] (zero past OH x OW) for the
+    tiles t = (n, ti, tj) in [t0, t1); Z is a block (36, O, nt); channel by channel."""
+    nt, st = t1 - t0, uint64(qs)
+    for o in range(O):
+        t = t0
+        while t < t1:
+            n, ti, tj0, nseg = _segment(t, t1, TH, TW)
+            oh0, ow0 = TILE * ti, TILE * tj0
+            full = min(nseg, (OW - ow0) // TILE)
+            for a in range(TILE):
+                m0 = uint64(ALPHA * a) * st + uint64(o * nt + t - t0)
+                m1, m2, m3 = m0 + st, m0 + st + st, m0 + uint64(3) * st
+                if oh0 + a >= OH:
+                    for j in range(uint64(nseg)):
+                        Z[m0 + j] = 0
+                        Z[m1 + j] = 0
+                        Z[m2 + j] = 0
+                        Z[m3 + j] = 0
+                    continue
+                src = uint64(((n * O + o) * OH + oh0 + a) * OW + ow0)
+                for j in range(uint64(full)):
+                    k = src + uint64(4) * j
+                    Z[m0 + j] = yf[k]
+                    Z[m1 + j] = yf[k + uint64(1)]
+                    Z[m2 + j] = yf[k + uint64(2)]
+                    Z[m3 + j] = yf[k + uint64(3)]
+                if full < nseg:
+                    rem = OW - ow0 - TILE * full
+                    for v in range(TILE):
+                        m = m0 + uint64(v) * st + uint64(full)
+                        Z[m] = yf[src + uint64(TILE * full + v)] if v < rem else 0
+            t += nseg
+
+
+@njit(inline="always", nogil=True)
+def _a(Z, p, step, n):
+    """A (the transpose of A^T) applied in place to the rows Z[p + i*step + k], k < n: four rows in,
+    six out."""
+    one = Z.dtype.type(1)
+    two, four = one + one, one + one + one + one
+    eight = four + four
+    s = uint64(step)
+    p0 = uint64(p)
+    p1, p2, p3 = p0 + s, p0 + s + s, p0 + uint64(3) * s
+    p4, p5 = p0 + uint64(4) * s, p0 + uint64(5) * s
+    for k in range(uint64(n)):
+        y0, y1, y2, y3 = Z[p0 + k], Z[p1 + k], Z[p2 + k], Z[p3 + k]
+        e, f, g, h = y0 + y2, y1 + y3, y0 + four * y2, two * y1 + eight * y3
+        Z[p1 + k] = e + f
+        Z[p2 + k] = e - f
+        Z[p3 + k] = g + h
+        Z[p4 + k] = g - h
+        Z[p5 + k] = y3
+
+
+@njit(nogil=True, cache=True)
+def _grad_transform(Z, qs, size):
+    """In place over a block Z (as in _output_transform) holding 4x4 tiles dY at positions 6u + v,
+    u, v < 4: Z becomes A dY A^T."""
+    for v in range(TILE):
+        _a(Z, v * qs, ALPHA * qs, size)
+    for u in range(ALPHA):
+        _a(Z, ALPHA * u * qs, qs, size)
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def filter_transform(w, U, flip):
+    """U[q, o, c] = (G w[o, c] G^T)[q] for w (O, C, 3, 3); with flip, U[q, c, o] = the transform of
+    w[o, c] rotated by 180 degrees (the data gradient's filter). In float64, vectorised along U's
+    last axis (a 6x6 product per (o, c) pair ran 2-4x slower)."""
+    A, B = U.shape[1], U.shape[2]
+    C = w.shape[1]
+    wf = w.reshape(w.size)
+    sa, sb = (9, 9 * C) if flip else (9 * C, 9)
+    for a in prange(A):
+        t = np.empty((ALPHA, 3, B))
+        for u in range(ALPHA):  # t[u, j] = sum_i G[u, i] g[i, j]
+            for j in range(3):
+                g0, g1, g2 = G[u, 0], G[u, 1], G[u, 2]
+                tap0, tap1, tap2 = (8 - j, 5 - j, 2 - j) if flip else (j, 3 + j, 6 + j)
+                for b in range(B):
+                    base = a * sa + b * sb
+                    t[u, j, b] = g0 * wf[base + tap0] + g1 * wf[base + tap1] + g2 * wf[base + tap2]
+        for u in range(ALPHA):  # U[6u + v] = sum_j t[u, j] G[v, j]
+            for v in range(ALPHA):
+                g0, g1, g2 = G[v, 0], G[v, 1], G[v, 2]
+                for b in range(B):
+                    U[ALPHA * u + v, a, b] = t[u, 0, b] * g0 + t[u, 1, b] * g1 + t[u, 2, b] * g2
+
+
+@njit(inline="always", nogil=True)
+def _block(buf, q, qs, rows, nt):
+    """Position q of a block (rows, nt) in buf, as a C-contiguous GEMM operand."""
+    return buf[q * qs:q * qs + rows * nt].reshape((rows, nt))
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def _padded_nhwc(x, TH, TW, offh, offw):
+    """The input of TH x TW tiles at offsets offh, offw as a zero-padded channel-last array, flat."""
+    N, C, H, W = x.shape
+    Hp, Wp = TILE * TH + 2, TILE * TW + 2
+    xt = np.empty(N * Hp * Wp * C, x.dtype)
+    xf = x.reshape(x.size)
+    for nh in prange(N * Hp):
+        _nhwc_row(xf, xt, nh // Hp, nh % Hp, Hp, Wp, C, H, W, offh, offw)
+    return xt
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def conv(x, U, b, has_bias, out, req, offh, offw, tb, nchunks):
+    """out (+)= the 3x3 stride-1 convolution of x (N, C, H, W) at offsets offh, offw (the padding)
+    with the transformed filter U (36, O, C), + b[o]; out is (N, O, OH, OW), any OH, OW >= 1."""
+    N, C = x.shape[0], x.shape[1]
+    O, OH, OW = out.shape[1], out.shape[2], out.shape[3]
+    TH, TW = (OH + TILE - 1) // TILE, (OW + TILE - 1) // TILE
+    T = N * TH * TW
+    nblk = (T + tb - 1) // tb
+    xt = _padded_nhwc(x, TH, TW, offh, offw)
+    of = out.reshape(out.size)
+    for ch in prange(nchunks):
+        V = np.empty(NPOS * (C * tb + PAD), x.dtype)
+        M = np.empty(NPOS * (O * tb + PAD), x.dtype)
+        tmp = np.empty(NPOS * C, x.dtype)
+        for blk in range(ch * nblk // nchunks, (ch + 1) * nblk // nchunks):
+            t0 = blk * tb
+            t1 = min(T, t0 + tb)
+            nt = t1 - t0
+            qv, qm = C * nt + PAD, O * nt + PAD
+            _input_block(xt, TILE * TH + 2, TILE * TW + 2, C, TH, TW, t0, t1, V, qv, tmp)
+            for q in range(NPOS):
+                np.dot(U[q], _block(V, q, qv, nt, C).T, _block(M, q, qm, O, nt))
+            _output_transform(M, qm, O * nt)
+            _store_block(M, qm, O, of, OH, OW, TH, TW, t0, t1, b, has_bias, req)
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def bwd_weight(x, dy, part, offh, offw, tb):
+    """part[k] (36, O, C) = sum over chunk k's tiles of Z[q] @ V[q], the weight gradient before
+    G^T . G (see filter_grad); x (N, C, H, W), dy (N, O, OH, OW), part zeroed (nchunks, 36, O, C)."""
+    N, C = x.shape[0], x.shape[1]
+    O, OH, OW = dy.shape[1], dy.shape[2], dy.shape[3]
+    nchunks = part.shape[0]
+    TH, TW = (OH + TILE - 1) // TILE, (OW + TILE - 1) // TILE
+    T = N * TH * TW
+    nblk = (T + tb - 1) // tb
+    xt = _padded_nhwc(x, TH, TW, offh, offw)
+    yf = dy.reshape(dy.size)
+    for ch in prange(nchunks):
+        V = np.empty(NPOS * (C * tb + PAD), x.dtype)
+        Z = np.empty(NPOS * (O * tb + PAD), x.dtype)
+        tmp = np.empty(NPOS * C, x.dtype)
+        dU = np.empty((O, C), x.dtype)
+        for blk in range(ch * nblk // nchunks, (ch + 1) * nblk // nchunks):
+            t0 = blk * tb
+            t1 = min(T, t0 + tb)
+            nt = t1 - t0
+            qv, qz = C * nt + PAD, O * nt + PAD
+            _input_block(xt, TILE * TH + 2, TILE * TW + 2, C, TH, TW, t0, t1, V, qv, tmp)
+            _load_grad_block(yf, O, OH, OW, TH, TW, t0, t1, Z, qz)
+            _grad_transform(Z, qz, O * nt)
+            for q in range(NPOS):
+                np.dot(_block(Z, q, qz, O, nt), _block(V, q, qv, nt, C), dU)
+                acc = part[ch, q]
+                acc += dU  # in place; `part[ch, q] += dU` would allocate a temporary
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def filter_grad(part, dw, req):
+    """dw[o, c] (+)= G^T (sum_k part[k, :, o, c] as 6x6) G, for dw (O, C, 3, 3); in float64,
+    vectorised over c."""
+    O, C = dw.shape[0], dw.shape[1]
+    for o in prange(O):
+        g = np.zeros((NPOS, C))
+        t = np.empty((3, ALPHA, C))
+        for k in range(part.shape[0]):
+            for q in range(NPOS):
+                for c in range(C):
+                    g[q, c] += part[k, q, o, c]
+        for i in range(3):  # t[i, v] = sum_u G[u, i] g[u, v]
+            for v in range(ALPHA):
+                for c in range(C):
+                    t[i, v, c] = 0
+                for u in range(ALPHA):
+                    gu = G[u, i]
+                    for c in range(C):
+                        t[i, v, c] += gu * g[ALPHA * u + v, c]
+        for i in range(3):  # dw[i, j] = sum_v t[i, v] G[v, j]
+            for j in range(3):
+                g0, g1, g2, g3, g4, g5 = G[0, j], G[1, j], G[2, j], G[3, j], G[4, j], G[5, j]
+                for c in range(C):
+                    acc = (t[i, 0, c] * g0 + t[i, 1, c] * g1 + t[i, 2, c] * g2 + t[i, 3, c] * g3
+                           + t[i, 4, c] * g4 + t[i, 5, c] * g5)
+                    dw[o, c, i, j] = assign(dw[o, c, i, j], acc, req)
