@@ -23,8 +23,8 @@ WINOGRAD_MIN_CHANNELS_SMALL_OUT = 8
 # call and read once per block, which only pays over enough tiles (measured crossover 32-64 tiles for
 # 64-512 channels, e.g. batch 4 at 14 x 14: 1.2x faster, batch 2: 1.3x slower).
 WINOGRAD_MIN_TILES = 48
-# Tiles per Winograd block: GEMMs of that width run near the single-core peak, and the block's
-# transforms stay within L2/L3 (measured best between 32 and 128).
+# Tiles per Winograd block: GEMMs of that width run near the BLAS's single-core rate, and the
+# block stays in L2/L3 (measured: 48-128 within noise of each other, 32 up to 10% slower).
 WINOGRAD_TILES = 64
 
 # Elements of one thread's im2col buffer: large enough that the usual layers are one block (so the
@@ -344,7 +344,8 @@ def _winograd_plan(ys):
 
 
 def _winograd_conv(xs, w, b, ys, req, off, flip):
-    """ys (+)= xs convolved at offsets off (per axis) with w (flip: rotated and channel-swapped, the data gradient)."""
+    """ys (+)= xs convolved at offsets `off` (per axis) with w; flip: with w rotated and its channel
+    axes swapped (the data gradient)."""
     O, C = w.shape[:2]
     U = np.empty((_wg.NPOS,) + ((C, O) if flip else (O, C)), xs.dtype)
     _wg.filter_transform(w, U, flip)

@@ -21,10 +21,10 @@ of the 6x6 transform domain the sum over channels is a GEMM over a block of nt t
 
 Layouts: U (36, O, C); V (36, nt, C), channels fastest, built from a zero-padded channel-last copy of
 the input so that the input transform runs along the channels (along the tiles, whose rows are only
-4-14 tiles long, it ran 1.3-2.5x slower); M (36, O, nt), tiles fastest, transformed in place and scattered into the NCHW
-output. Positions of a block are PAD elements further apart than their size. Tiles are numbered
-(image, tile row, tile column) across the batch and cut into blocks of `tb`; chunks of consecutive
-blocks run in parallel, each with single-threaded GEMMs.
+4-14 tiles long, it ran 1.3-2.5x slower); M (36, O, nt), tiles fastest, transformed in place and
+scattered into the NCHW output. Positions of a block are PAD elements further apart than their size.
+Tiles are numbered (image, tile row, tile column) across the batch and cut into blocks of `tb`;
+chunks of consecutive blocks run in parallel, each with single-threaded GEMMs.
 
 The data gradient (stride 1) is the same convolution of dy with each filter rotated by 180 degrees and
 the channel axes swapped (filter_transform's flip), at offset 2 - pad. The weight gradient is the
