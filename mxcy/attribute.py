@@ -2,30 +2,20 @@
 import threading
 
 from .base import MXNetError
+from .scope import ThreadScope
 
 __all__ = ["AttrScope"]
 
-_local = threading.local()
 
-
-class _CurrentMeta(type):
-    @property
-    def current(cls):
-        scope = getattr(_local, "scope", None)
-        if scope is None:
-            scope = _local.scope = AttrScope()
-        return scope
-
-
-class AttrScope(metaclass=_CurrentMeta):
+class AttrScope(ThreadScope):
     """`with AttrScope(ctx_group='dev1'):` tags the symbols created inside; values must be strings."""
+    _local = threading.local()
 
     def __init__(self, **kwargs):
         for key, value in kwargs.items():
             if not isinstance(value, str):
                 raise MXNetError(f"AttrScope: attribute {key!r} must be a string, got {value!r}")
         self._attr = kwargs
-        self._old_scope = None
 
     def get(self, attr):
         """The scope's attributes updated with `attr` (a dict or None)."""
@@ -37,12 +27,5 @@ class AttrScope(metaclass=_CurrentMeta):
         return merged
 
     def __enter__(self):
-        self._old_scope = AttrScope.current
-        merged = dict(self._old_scope._attr)
-        merged.update(self._attr)
-        self._attr = merged
-        _local.scope = self
-        return self
-
-    def __exit__(self, *exc):
-        _local.scope = self._old_scope
+        self._attr = {**AttrScope.current._attr, **self._attr}  # nested scopes add to the outer ones
+        return super().__enter__()
