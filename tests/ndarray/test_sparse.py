@@ -373,11 +373,17 @@ def _rsp_dense(data, indices, shape):
     return out
 
 
+# Sparse values are integers up to 99: float32 sums of a few products reach ~400, and a result that
+# cancels to near zero keeps their rounding error (~400 * 2^-24 per term).
+_DOT_ATOL = 1e-4
+
 SPECS = [
     OpSpec("_csr_dot", _make_csr_dot, lambda d, i, p, rhs, csr_shape, transpose_a, transpose_b:
-           _t(_todense(d, i, p, csr_shape), transpose_a) @ _t(rhs, transpose_b), grad_inputs=(3,)),
+           _t(_todense(d, i, p, csr_shape), transpose_a) @ _t(rhs, transpose_b), grad_inputs=(3,),
+           atol=_DOT_ATOL),
     OpSpec("_dot_dns_csr", _make_dns_csr, lambda lhs, d, i, p, csr_shape, transpose_a, transpose_b:
-           _t(lhs, transpose_a) @ _t(_todense(d, i, p, csr_shape), transpose_b), grad_inputs=(0,)),
+           _t(lhs, transpose_a) @ _t(_todense(d, i, p, csr_shape), transpose_b), grad_inputs=(0,),
+           atol=_DOT_ATOL),
     OpSpec("_csr_todense", _make_csr_todense, _todense, grad=False,
            why="densifies a sparse array, which autograd does not take as a variable"),
     OpSpec("_rsp_todense", _make_rsp, _rsp_dense, grad=False,
