@@ -18,12 +18,22 @@ def _cuda():
     return cuda
 
 
+def _gpu(cuda, ctx):
+    """numba's device context of `ctx`; a missing driver or device is an MXNetError naming it."""
+    try:
+        return cuda.gpus[ctx.device_id]
+    except IndexError:
+        raise MXNetError(f"{ctx}: no such GPU ({len(cuda.gpus)} present)") from None
+    except Exception as err:  # noqa: BLE001 - numba's CudaSupportError and driver errors
+        raise MXNetError(f"{ctx}: no usable CUDA device: {' '.join(str(err).split())}") from None
+
+
 def alloc(shape, dtype, ctx):
     """An uninitialised buffer of `shape` and `dtype` on `ctx`."""
     if ctx.device_type == "cpu":
         return np.empty(shape, dtype)
     cuda = _cuda()
-    with cuda.gpus[ctx.device_id]:
+    with _gpu(cuda, ctx):
         return cuda.device_array(shape, dtype)
 
 
@@ -39,7 +49,7 @@ def from_host(array, ctx):
     if ctx.device_type == "cpu":
         return np.array(array, copy=True, order="C")
     cuda = _cuda()
-    with cuda.gpus[ctx.device_id]:
+    with _gpu(cuda, ctx):
         return cuda.to_device(np.ascontiguousarray(array))
 
 

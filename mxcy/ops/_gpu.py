@@ -2,6 +2,7 @@
 as fn(attrs, inputs, outputs, reqs). numba.cuda is imported on the first call: mxcy imports without CUDA."""
 import numpy as np
 
+from ..kernels.common import REQ_ADD, REQ_NULL
 from ..kernels.elemwise_common import UNARY_FUNCS
 
 _kernels = None
@@ -13,6 +14,21 @@ def _k():
         from ..kernels import elemwise_gpu
         _kernels = elemwise_gpu
     return _kernels
+
+
+def via_host(cpu_compute):
+    """A GPU compute that runs `cpu_compute` on host copies of the arrays and copies the outputs back:
+    the random samplers, so that every distribution has one implementation (NumPy's Philox Generator)
+    and a GPU stream seeded like a CPU stream draws the same numbers."""
+    def compute(attrs, inputs, outputs, reqs):
+        host_in = [a.copy_to_host() for a in inputs]
+        host_out = [o.copy_to_host() if r == REQ_ADD else np.empty(o.shape, o.dtype)
+                    for o, r in zip(outputs, reqs)]
+        cpu_compute(attrs, host_in, host_out, reqs)
+        for o, h, r in zip(outputs, host_out, reqs):
+            if r != REQ_NULL:
+                o.copy_to_device(h)
+    return compute
 
 
 def copy(attrs, inputs, outputs, reqs):

@@ -57,8 +57,11 @@ def invoke(op, inputs, attrs, out=None, ctx=None, req=REQ_WRITE):
                                  f"{', '.join(str(i._ctx) for i in inputs)}")
             d = x._data
             datas.append(d)
-            in_shapes.append(d.shape)
+            in_shapes.append(tuple(d.shape))  # the CUDA simulator's shapes are not tuples
             in_types.append(d.dtype)
+    elif out is not None:
+        # As MXNet: an op without inputs runs where its out= array lives.
+        ctx = (out if isinstance(out, _NDArray) else out[0])._ctx
     compute = op.compute.get(ctx.device_type)
     if compute is None:
         raise MXNetError(f"{op.name}: not implemented on {ctx}")

@@ -1,9 +1,10 @@
 """Sampling operators: _random_X (scalar parameters), _random_X_like, _sample_X (parameters per
 element), _random_randint, _sample_multinomial, _shuffle. Each draws from a Philox stream keyed by
-attrs["__key__"] (taken by invoke in program order): numbers depend on seed and call order only."""
+attrs["__key__"] (taken by invoke in program order): numbers depend on seed and call order only. GPU
+streams sample on the host and copy the numbers over (_gpu.via_host)."""
 import numpy as np
 
-from . import registry
+from . import _gpu, registry
 from ._helpers import store
 from .registry import OpDef, Param
 
@@ -23,6 +24,10 @@ def generator(attrs):
     """
     seed, counter = attrs["__key__"]
     return np.random.Generator(np.random.Philox(key=seed % (1 << 128), counter=counter << 192))
+
+
+def _on_both(cpu_compute):
+    return {"cpu": cpu_compute, "gpu": _gpu.via_host(cpu_compute)}
 
 
 def _poisson(rng, lam):
@@ -125,7 +130,7 @@ def _register_scalar(dist):
     aliases = (f"random_{dist}",) + ((dist,) if dist in ("uniform", "normal") else ())
     registry.register(OpDef(
         f"_random_{dist}", arguments=(), params=(*kinds, _SHAPE, _CTX, _FLOAT_DTYPE),
-        infer_shape=infer_shape, infer_type=_dtype_or("float32"), compute={"cpu": compute},
+        infer_shape=infer_shape, infer_type=_dtype_or("float32"), compute=_on_both(compute),
         random=True, aliases=aliases, doc=f"Draw samples from a {doc}."))
 
     def infer_like(attrs, shapes):
@@ -139,7 +144,7 @@ def _register_scalar(dist):
 
     registry.register(OpDef(
         f"_random_{dist}_like", params=tuple(kinds), infer_shape=infer_like, infer_type=type_like,
-        compute={"cpu": compute}, gradient=_zero_grads, random=True,
+        compute=_on_both(compute), gradient=_zero_grads, random=True,
         doc=f"Draw samples from a {doc}, shaped and typed like the input."))
 
 
@@ -173,7 +178,7 @@ def _register_multi(dist):
 
     registry.register(OpDef(
         f"_sample_{dist}", arguments=inputs, params=(_SHAPE, _FLOAT_DTYPE), infer_shape=infer_shape,
-        infer_type=infer_type, compute={"cpu": compute}, gradient=_zero_grads, random=True,
+        infer_type=infer_type, compute=_on_both(compute), gradient=_zero_grads, random=True,
         aliases=(f"sample_{dist}",),
         doc=f"Draw `shape` samples from each {doc} given by the input arrays, element by element."))
 
@@ -204,7 +209,7 @@ registry.register(OpDef(
             Param("dtype", "dtype", None, "output type (None: int32)",
                   choices=(None, "int32", "int64"))),
     infer_shape=_randint_shape,
-    infer_type=_dtype_or("int32"), compute={"cpu": _randint_compute}, random=True,
+    infer_type=_dtype_or("int32"), compute=_on_both(_randint_compute), random=True,
     aliases=("random_randint",), doc="Draw integers uniformly from [low, high)."))
 
 
@@ -221,7 +226,7 @@ def _shuffle_shape(attrs, shapes):
 
 registry.register(OpDef(
     "_shuffle", aliases=("shuffle",), infer_shape=_shuffle_shape, infer_type=registry.first_type,
-    compute={"cpu": _shuffle_compute}, random=True,
+    compute=_on_both(_shuffle_compute), random=True,
     doc="Randomly shuffle the array along its first axis (the order within each subarray stays)."))
 
 
@@ -280,7 +285,7 @@ registry.register(OpDef(
                   choices=("uint8", "int32", "float16", "float32", "float64"))),
     num_outputs=lambda attrs: 2 if attrs["get_prob"] else 1,
     infer_shape=_multinomial_shape, infer_type=_multinomial_type,
-    compute={"cpu": _multinomial_compute}, gradient=_multinomial_gradient, random=True,
+    compute=_on_both(_multinomial_compute), gradient=_multinomial_gradient, random=True,
     doc="Draw category indices from the distributions in the last axis of data (probabilities)."))
 
 
@@ -300,5 +305,5 @@ registry.register(OpDef(
     "_backward_sample_multinomial", arguments=("ograd", "data", "sample"),
     infer_shape=lambda attrs, shapes: (shapes, [shapes[1]]),
     infer_type=lambda attrs, types: (types, types[1]),
-    compute={"cpu": _multinomial_backward}, public=False,
+    compute=_on_both(_multinomial_backward), public=False,
     doc="Gradient of _sample_multinomial's log-probability output with respect to data."))

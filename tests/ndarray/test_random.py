@@ -343,3 +343,49 @@ def test_every_sampler_is_exempt_from_value_specs():
 def test_multinomial_backward_spec(spec, seed):
     check_forward(spec, np.random.default_rng(seed % 2 ** 32))
     check_req_add(spec, np.random.default_rng(seed % 2 ** 32))
+
+
+# --- gpu(0): the host samplers' numbers, copied over ---------------------------------------------
+
+_EVERY_SAMPLER = [
+    (ndr.uniform, dict(low=-2, high=3, shape=(3, 2))), (ndr.normal, dict(loc=1, scale=2, shape=4)),
+    (ndr.gamma, dict(alpha=2, beta=3, shape=4)), (ndr.exponential, dict(scale=2, shape=4)),
+    (ndr.poisson, dict(lam=3, shape=4)), (ndr.negative_binomial, dict(k=3, p=0.4, shape=4)),
+    (ndr.generalized_negative_binomial, dict(mu=2, alpha=0.5, shape=4)),
+    (ndr.randint, dict(low=-5, high=9, shape=6)),
+]
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("fn,kwargs", _EVERY_SAMPLER, ids=lambda v: getattr(v, "__name__", ""))
+def test_gpu_stream_seeded_like_cpu_stream_draws_the_same_numbers(fn, kwargs):
+    def draw(ctx):
+        mx.random.seed(11, ctx=ctx)
+        first = fn(**kwargs, ctx=ctx)
+        return first, fn(**kwargs, ctx=ctx)
+    gpu, cpu = draw(mx.gpu(0)), draw(mx.cpu())
+    assert gpu[0].context == mx.gpu(0)
+    for g, c in zip(gpu, cpu):
+        np.testing.assert_array_equal(g.asnumpy(), c.asnumpy())
+    assert not np.array_equal(gpu[0].asnumpy(), gpu[1].asnumpy())
+
+
+@pytest.mark.cuda
+def test_gpu_per_element_samplers_shuffle_and_multinomial():
+    def draw(ctx):
+        mx.random.seed(5, ctx=ctx)
+        mu = mx.nd.array([0.0, 100.0], ctx=ctx)
+        probs = mx.nd.array([[0.2, 0.8], [0.9, 0.1]], ctx=ctx)
+        sample, logp = ndr.multinomial(probs, shape=3, get_prob=True)
+        return [ndr.normal(mu, mu * 0 + 1, shape=2), ndr.shuffle(mx.nd.arange(6, ctx=ctx)), sample, logp]
+    for g, c in zip(draw(mx.gpu(0)), draw(mx.cpu())):
+        assert g.context == mx.gpu(0)
+        np.testing.assert_array_equal(g.asnumpy(), c.asnumpy())
+
+
+@pytest.mark.cuda
+def test_out_on_gpu_runs_the_sampler_there():
+    target = mx.nd.zeros((2, 3), ctx=mx.gpu(0))
+    assert ndr.uniform(4, 5, out=target) is target
+    values = target.asnumpy()
+    assert values.min() >= 4 and values.max() < 5
