@@ -1,4 +1,5 @@
-"""Matrix products: dot, batch_dot and linalg gemm/gemm2, computed by NumPy's BLAS-backed matmul.
+"""Matrix products: dot, batch_dot and linalg gemm/gemm2, computed by NumPy's BLAS-backed matmul on the CPU
+and kernels.matmul_gpu's tiled GEMM on a GPU.
 
 Gradients are products again (with transposes), so they are differentiable in turn.
 """
@@ -8,6 +9,7 @@ import numpy as np
 
 from . import registry
 from ._helpers import store
+from ._nn_common import cast, put, scratch
 from .registry import OpDef, Param
 from ..kernels.common import REQ_INPLACE, REQ_WRITE
 
@@ -20,6 +22,25 @@ def _matmul_into(out, a, b, req):
         np.matmul(a, b, out=out.reshape(a.shape[:-1] + b.shape[-1:]))
     else:
         store(out, np.matmul(a, b).reshape(out.shape), req)
+
+
+def _batched(x, row):
+    """x as the (P, rows, Q, cols) view that matmul_gpu takes: rows on axis `row`, columns on the last."""
+    s = tuple(x.shape)
+    return x.reshape(math.prod(s[:row]), s[row], math.prod(s[row + 1:-1]), s[-1])
+
+
+def _matmul_gpu(a, b, out, ta, tb, req, alpha=1.0, c=None, beta=0.0):
+    """kernels.matmul_gpu on (P, rows, Q, cols) views; float16 is multiplied in float32, as MXNet's cuBLAS
+    calls do."""
+    from ..kernels.matmul_gpu import matmul_gpu
+    if out.dtype != np.float16:
+        matmul_gpu(a, b, out, ta, tb, req, alpha, c, beta)
+        return
+    wide = scratch(out, np.float32)
+    matmul_gpu(cast(a, np.float32), cast(b, np.float32), wide, ta, tb, REQ_WRITE, alpha,
+               None if c is None else cast(c, np.float32), beta)
+    put(out, wide, req)
 
 
 def _reshaped(F, x, shape):
@@ -72,6 +93,14 @@ def _dot_compute(attrs, inputs, outputs, reqs):
     _matmul_into(outputs[0], a.T if ta else a, b.T if tb else b, reqs[0])
 
 
+def _dot_compute_gpu(attrs, inputs, outputs, reqs):
+    ta, tb = _flags(attrs)
+    lhs2, rhs2, _ = dot_geometry(inputs[0].shape, inputs[1].shape, ta, tb)
+    out2 = (lhs2[1] if ta else lhs2[0], rhs2[0] if tb else rhs2[1])
+    a, b, out = (_batched(x.reshape(s), 0) for x, s in zip((*inputs, outputs[0]), (lhs2, rhs2, out2)))
+    _matmul_gpu(a, b, out, ta, tb, reqs[0])
+
+
 def _product_grads(mul, a, b, g, ta, tb):
     """Gradients of g-weighted op(a) @ op(b), written with `mul(x, y, transpose_a, transpose_b)`."""
     da = mul(b, g, tb, True) if ta else mul(g, b, False, not tb)
@@ -114,6 +143,11 @@ def _batch_dot_compute(attrs, inputs, outputs, reqs):
                  reqs[0])
 
 
+def _batch_dot_compute_gpu(attrs, inputs, outputs, reqs):
+    row = outputs[0].ndim - 2
+    _matmul_gpu(*(_batched(x, row) for x in (*inputs, outputs[0])), *_flags(attrs), reqs[0])
+
+
 def _batch_dot_gradient(F, attrs, inputs, outputs, ograds):
     def mul(x, y, tx, ty):
         return F.batch_dot(x, y, transpose_a=tx, transpose_b=ty)
@@ -127,11 +161,11 @@ _PRODUCT_PARAMS = (
           choices=(None, "default", "row_sparse", "csr")))
 registry.register(OpDef(
     "dot", arguments=("lhs", "rhs"), params=_PRODUCT_PARAMS, infer_shape=_dot_shape,
-    compute={"cpu": _dot_compute}, gradient=_dot_gradient,
+    compute={"cpu": _dot_compute, "gpu": _dot_compute_gpu}, gradient=_dot_gradient,
     doc="Dot product: contracts the last axis of lhs with the first axis of rhs."))
 registry.register(OpDef(
     "batch_dot", arguments=("lhs", "rhs"), params=_PRODUCT_PARAMS, infer_shape=_batch_dot_shape,
-    compute={"cpu": _batch_dot_compute}, gradient=_batch_dot_gradient,
+    compute={"cpu": _batch_dot_compute, "gpu": _batch_dot_compute_gpu}, gradient=_batch_dot_gradient,
     doc="Batchwise matrix product over the last two axes of arrays of equal rank >= 3."))
 
 
@@ -175,6 +209,13 @@ def _gemm_compute(attrs, inputs, outputs, reqs):
     store(outputs[0], np.moveaxis(result, -2, row), reqs[0])
 
 
+def _gemm_compute_gpu(attrs, inputs, outputs, reqs):
+    row = _row_axis(attrs["axis"], inputs[0].ndim)
+    a, b, *c = (_batched(x, row) for x in inputs)
+    _matmul_gpu(a, b, _batched(outputs[0], row), *_flags(attrs), reqs[0], attrs["alpha"],
+                c[0] if c else None, attrs.get("beta", 0.0))
+
+
 def _gemm_gradient(F, attrs, inputs, outputs, ograds):
     def mul(x, y, tx, ty):
         return F._linalg_gemm2(x, y, transpose_a=tx, transpose_b=ty, alpha=attrs["alpha"],
@@ -193,10 +234,10 @@ _ROW_AXIS = Param("axis", "int", -2, "axis of the matrix rows (columns are the l
 registry.register(OpDef(
     "_linalg_gemm2", aliases=("linalg_gemm2",), arguments=("A", "B"),
     params=_GEMM_PARAMS + (_ROW_AXIS,),
-    infer_shape=_gemm_shape, compute={"cpu": _gemm_compute}, gradient=_gemm_gradient,
+    infer_shape=_gemm_shape, compute={"cpu": _gemm_compute, "gpu": _gemm_compute_gpu}, gradient=_gemm_gradient,
     doc="alpha * op(A) @ op(B) over batches of matrices."))
 registry.register(OpDef(
     "_linalg_gemm", aliases=("linalg_gemm",), arguments=("A", "B", "C"),
     params=_GEMM_PARAMS + (Param("beta", "float", 1.0, "scalar factor of C"), _ROW_AXIS),
-    infer_shape=_gemm_shape, compute={"cpu": _gemm_compute}, gradient=_gemm_gradient,
+    infer_shape=_gemm_shape, compute={"cpu": _gemm_compute, "gpu": _gemm_compute_gpu}, gradient=_gemm_gradient,
     doc="alpha * op(A) @ op(B) + beta * C over batches of matrices."))

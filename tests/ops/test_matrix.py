@@ -135,3 +135,14 @@ def test_dot_writes_into_a_given_output():
 def test_bad_input_raises_naming_op_and_shapes(call, match):
     with pytest.raises(mx.MXNetError, match=match):
         call()
+
+
+@pytest.mark.cuda
+def test_float16_dot_on_gpu_multiplies_in_float32():
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(-1, 1, (3, 20)), rng.uniform(-1, 1, (20, 2))
+    out = mx.nd.dot(mx.nd.array(a, ctx=mx.gpu(0), dtype="float16"),
+                    mx.nd.array(b, ctx=mx.gpu(0), dtype="float16"))
+    assert out.dtype == np.float16
+    want = a.astype(np.float16).astype(np.float64) @ b.astype(np.float16).astype(np.float64)
+    np.testing.assert_allclose(out.asnumpy(), want, rtol=2e-3, atol=2e-3)
