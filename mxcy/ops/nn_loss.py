@@ -79,7 +79,7 @@ def _softmax_output_view(attrs, shape):
     if attrs["multi_output"]:
         return shape[0], shape[1], size // (shape[0] * shape[1])
     if attrs["preserve_shape"]:
-        return size // shape[-1], shape[-1], 1
+        return size // shape[len(shape) - 1], shape[len(shape) - 1], 1  # a device array's shape: no [-1]
     return shape[0], size // shape[0], 1  # MXNet flattens all but the first axis
 
 
