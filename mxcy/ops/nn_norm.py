@@ -356,35 +356,26 @@ def _lrn_infer(attrs, shapes):
     return shapes, [tuple(data)] * 2
 
 
-def _window_sum(a, nsize):
-    """Sum over channels c - h .. c + h, h = (nsize - 1) // 2, of a (N, C, H, W): MXNet 1.9.1's CPU (oneDNN)
-    window, which for an even nsize spans nsize - 1 channels. One vectorised pass per offset."""
-    s = a.copy()
-    for d in range(1, (nsize - 1) // 2 + 1):
-        s[:, d:] += a[:, :-d]
-        s[:, :-d] += a[:, d:]
-    return s
+def _lrn_kernel(device, name):
+    """kernels.lrn.<name>_<device>, loaded on first use (the module imports numba.cuda)."""
+    return getattr(importlib.import_module("..kernels.lrn", __package__), f"{name}_{device}")
 
 
-def _lrn_forward(attrs, inputs, outputs, reqs):
-    """tmp_norm = knorm + alpha / nsize * window sum of x^2, out = x * tmp_norm^-beta (float16 in float32)."""
-    x = inputs[0]
-    xw = x.astype(np.promote_types(x.dtype, np.float32))
-    n = attrs["nsize"]
-    tmp = attrs["knorm"] + attrs["alpha"] / n * _window_sum(xw * xw, n)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        store(outputs[0], xw * tmp ** -attrs["beta"], reqs[0])
-    store(outputs[1], tmp, reqs[1])
+def _lrn_view(a):
+    """The (N, C, H * W) view the LRN kernels take."""
+    return a.reshape(a.shape[0], a.shape[1], a.shape[2] * a.shape[3])
 
 
-def _lrn_backward(attrs, inputs, outputs, reqs):
-    # dx = dy * t^-b - 2 alpha b / n * x * window(dy * x * t^(-b-1)); the window is symmetric.
-    dy, x, tmp = (a.astype(np.promote_types(a.dtype, np.float32)) for a in inputs)
-    n, b = attrs["nsize"], attrs["beta"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scaled = tmp ** -b
-        dx = dy * scaled - 2 * attrs["alpha"] * b / n * x * _window_sum(dy * x * scaled / tmp, n)
-    store(outputs[0], dx, reqs[0])
+def _lrn_forward(device, attrs, inputs, outputs, reqs):
+    (x,), (out, tmp) = inputs, outputs
+    _lrn_kernel(device, "lrn_fwd")(_lrn_view(x), _lrn_view(out), _lrn_view(tmp), attrs["nsize"], attrs["alpha"],
+                                   attrs["beta"], attrs["knorm"], *reqs)
+
+
+def _lrn_backward(device, attrs, inputs, outputs, reqs):
+    dy, x, tmp = (_lrn_view(a) for a in inputs)
+    _lrn_kernel(device, "lrn_bwd")(dy, x, tmp, _lrn_view(outputs[0]), attrs["nsize"], attrs["alpha"], attrs["beta"],
+                                   reqs[0])
 
 
 def _lrn_back_infer(attrs, shapes):
@@ -403,7 +394,7 @@ _LRN_PARAMS = (
 
 registry.register(OpDef(
     "LRN", params=_LRN_PARAMS, infer_shape=_lrn_infer, infer_type=_norm_type(2, ()),
-    compute={"cpu": _lrn_forward},
+    compute=kernel_compute("LRN", _lrn_forward),
     gradient=lambda F, attrs, inputs, outputs, ograds: [F._backward_LRN(ograds[0], inputs[0], outputs[1],
                                                                         **attrs)],
     num_outputs=2, output_names=("output", "tmp_norm"), visible_outputs=1,
@@ -411,5 +402,5 @@ registry.register(OpDef(
         "sum of data^2 over a window of channels)^beta."))
 registry.register(OpDef(
     "_backward_LRN", params=_LRN_PARAMS, arguments=("ograd", "data", "tmp_norm"), infer_shape=_lrn_back_infer,
-    infer_type=_norm_type(1, ("data", "tmp_norm")), compute={"cpu": _lrn_backward},
+    infer_type=_norm_type(1, ("data", "tmp_norm")), compute=kernel_compute("_backward_LRN", _lrn_backward),
     public=False, doc="LRN's data gradient from the head gradient, the data and the saved tmp_norm."))

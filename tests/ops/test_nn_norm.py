@@ -554,7 +554,7 @@ def test_errors(call, match):
 
 _GPU_CASES = ["BatchNorm train=True", "BatchNorm train=False", "BatchNorm axis=-1 fix_gamma", "LayerNorm",
               "InstanceNorm", "GroupNorm", "L2Normalization instance", "L2Normalization channel",
-              "L2Normalization spatial"]
+              "L2Normalization spatial", "LRN nsize=3", "LRN nsize=2"]
 
 
 @pytest.mark.cuda
@@ -569,8 +569,6 @@ def test_gpu_matches_cpu(case):
 @pytest.mark.cuda
 def test_gpu_refusals():
     x = nd.ones((1, 2, 2, 2), ctx=mx.gpu(0))
-    with pytest.raises(mx.MXNetError, match="LRN: not implemented on gpu"):
-        nd.LRN(x, nsize=3)
     with pytest.raises(mx.MXNetError, match="float16 is not supported on GPU"):
         nd.LayerNorm(x.astype("float16"), nd.ones(2, ctx=mx.gpu(0), dtype="float16"),
                      nd.ones(2, ctx=mx.gpu(0), dtype="float16")).asnumpy()
