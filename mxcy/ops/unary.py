@@ -1,7 +1,8 @@
 """Unary elementwise operators (exp, log, relu, sigmoid, round, ...), one table row each.
 
 Each row: NumPy forward, gradient from (F, x, y, og) using registered ops, and whether the forward
-emits floating-point warnings that MXNet would not.
+emits floating-point warnings that MXNet would not. On a GPU: ops/_gpu's kernels, and kernels.unary_gpu for
+erfinv and _digamma, whose formulas CUDA's math library lacks.
 """
 import math
 
@@ -105,6 +106,17 @@ _UNARY = {
 }
 
 
+def _own_formula_gpu(name):
+    """{"gpu": compute} for the unary ops with CUDA formulas of their own (kernels.unary_gpu), else {}."""
+    if name not in ("erfinv", "_digamma"):
+        return {}
+
+    def compute(attrs, inputs, outputs, reqs):
+        from ..kernels.unary_gpu import unary_param_gpu
+        unary_param_gpu(name, inputs[0], outputs[0], reqs[0])
+    return {"gpu": compute}
+
+
 def _same_shape(attrs, shapes):
     return shapes, [shapes[0]]
 
@@ -118,7 +130,7 @@ def _gradient(rule):
 for _name, (_fwd, _rule, _quiet, _aliases) in _UNARY.items():
     registry.register(OpDef(
         _name, aliases=_aliases, elementwise=True, infer_shape=_same_shape,
-        compute={"cpu": ufunc_compute(_fwd, _quiet), **_gpu.unary_entries(_name)},
+        compute={"cpu": ufunc_compute(_fwd, _quiet), **_gpu.unary_entries(_name), **_own_formula_gpu(_name)},
         gradient=_gradient(_rule) if _rule is not None else None,
         public=not _name.startswith("_") or _name == "_copy",
         doc=f"Returns element-wise {_name.strip('_')} of the input."))
