@@ -1,6 +1,8 @@
-"""CUDA elementwise kernels (unary math, binary flat/broadcast/scalar, fill, copy/cast) and axis reductions,
-with host drivers on C-contiguous device arrays. Kernels walk flat arrays grid-stride and store under req:
+"""CUDA elementwise kernels (unary math, binary flat/broadcast/scalar, fill, copy/cast) and axis reductions
+(sum, mean, prod, max, min, nansum, nanprod, and the L1/L2 norms), with host drivers on C-contiguous device arrays. Kernels walk flat arrays grid-stride and store under req:
 write/inplace assign, add accumulates, null launches nothing."""
+import math
+
 import numba
 import numpy as np
 from numba import cuda
@@ -17,8 +19,9 @@ ROWS_MIN_OUTPUTS = 16384
 ROWS_MAX_COUNT = 64
 SPLIT_ITEMS = THREADS * 16
 MAX_SPLITS = 1024
-REDUCE_KINDS = {"sum": 0, "mean": 1, "prod": 2, "max": 3, "min": 4, "nansum": 5, "nanprod": 6}
-_SUM, _MEAN, _PROD, _MAX, _MIN, _NANSUM, _NANPROD = range(7)
+REDUCE_KINDS = {"sum": 0, "mean": 1, "prod": 2, "max": 3, "min": 4, "nansum": 5, "nanprod": 6, "norm1": 7,
+                "norm2": 8}
+_SUM, _MEAN, _PROD, _MAX, _MIN, _NANSUM, _NANPROD, _NORM1, _NORM2 = range(9)
 
 
 @cuda.jit(device=True, inline="always")
@@ -55,7 +58,34 @@ def _combine(acc, v, kind):
         return acc + v if v == v else acc
     if kind == _NANPROD:
         return acc * v if v == v else acc
+    if kind == _NORM1:
+        return acc + abs(v)
+    if kind == _NORM2:
+        return acc + v * v
     return acc + v
+
+
+@numba.njit(inline="always", nogil=True)
+def _merge_kind(kind):
+    # How partial results of a `kind` reduction combine: those of item-transforming or nan-skipping kinds add
+    # (or multiply) plainly.
+    if kind == _NANSUM or kind == _MEAN or kind == _NORM1 or kind == _NORM2:
+        return _SUM
+    if kind == _NANPROD:
+        return _PROD
+    return kind
+
+
+@cuda.jit(device=True, inline="always")
+def _store_result(out, o, acc, count, kind, req):
+    # out[o] (req)= the finished reduction: mean divides by count, norm2 takes the root. Separate stores keep
+    # integer sums out of floating point.
+    if kind == _MEAN:
+        _store(out, o, acc / count, req)
+    elif kind == _NORM2:
+        _store(out, o, math.sqrt(acc), req)
+    else:
+        _store(out, o, acc, req)
 
 
 def _make_unary(f):
@@ -136,10 +166,7 @@ def _reduce_rows_kernel(x, out, kshape, kstride, oshape, ostride, inner, istride
             p = base + _offset(j, oshape, ostride)
             for k in range(inner):
                 acc = _combine(acc, x[p + k * istride], kind)
-        if kind == _MEAN:
-            _store(out, o, acc / count, req)
-        else:
-            _store(out, o, acc, req)
+        _store_result(out, o, acc, count, kind, req)
         o += cuda.gridsize(1)
 
 
@@ -156,7 +183,7 @@ def _make_reduce_split(acc_type):
             acc = _combine(acc, x[base + _offset(j, rshape, rstride)], kind)
         acc_sh[tid] = acc
         cuda.syncthreads()
-        merge = _SUM if kind == _NANSUM or kind == _MEAN else _PROD if kind == _NANPROD else kind
+        merge = _merge_kind(kind)
         step = nt // 2
         while step > 0:
             if tid < step:
@@ -169,18 +196,14 @@ def _make_reduce_split(acc_type):
 
 
 def _reduce_finish_kernel(part, out, init, count, kind, req):
-    # Thread per output o: combine part[o, :] in order (nan-skipping kinds merge plainly), mean divides by
-    # count, store (req) into out[o].
+    # Thread per output o: merge part[o, :] in order, finish and store (req) into out[o].
     o = cuda.grid(1)
-    merge = _SUM if kind == _NANSUM or kind == _MEAN else _PROD if kind == _NANPROD else kind
+    merge = _merge_kind(kind)
     while o < out.size:
         acc = init
         for s in range(part.shape[1]):
             acc = _combine(acc, part[o, s], merge)
-        if kind == _MEAN:
-            _store(out, o, acc / count, req)
-        else:
-            _store(out, o, acc, req)
+        _store_result(out, o, acc, count, kind, req)
         o += cuda.gridsize(1)
 
 

@@ -1,11 +1,14 @@
 """Reductions (sum, mean, max, norm, argmax, ...) and broadcasting, their inverse.
 
-Axis reductions are one table row each: the NumPy reduction and the gradient rule.
+Axis reductions are one table row each: the NumPy reduction and the gradient rule. On a GPU they run on
+kernels.elemwise_gpu's reductions (norm as its norm1/norm2 kinds), argmax/argmin on kernels.argext_gpu
+and _fill_nan on kernels.unary_gpu.
 """
 import numpy as np
 
 from . import _gpu, registry
 from ._helpers import norm_axes, norm_axis, store
+from ._nn_common import split3
 from .binary import unbroadcast
 from .registry import OpDef, Param
 from ..kernels.common import REQ_ADD, REQ_NULL
@@ -142,9 +145,15 @@ def _fill_nan_compute(attrs, inputs, outputs, reqs):
     store(outputs[0], np.where(np.isnan(x), x.dtype.type(attrs["value"]), x), reqs[0])
 
 
+def _fill_nan_compute_gpu(attrs, inputs, outputs, reqs):
+    from ..kernels.unary_gpu import unary_param_gpu
+    unary_param_gpu("_fill_nan", inputs[0], outputs[0], reqs[0], attrs["value"])
+
+
 registry.register(OpDef(
     "_fill_nan", params=(Param("value", "float", 0.0, "replacement for NaN"),),
-    infer_shape=lambda attrs, shapes: (shapes, [shapes[0]]), compute={"cpu": _fill_nan_compute},
+    infer_shape=lambda attrs, shapes: (shapes, [shapes[0]]),
+    compute={"cpu": _fill_nan_compute, "gpu": _fill_nan_compute_gpu},
     gradient=lambda F, attrs, inputs, outputs, ograds: [
         ograds[0] * F.broadcast_equal(inputs[0], inputs[0])],
     public=False, doc="data with NaN replaced by value (used by nanprod's gradient)."))
@@ -183,6 +192,11 @@ def _norm_compute(attrs, inputs, outputs, reqs):
                  outputs[0], reqs[0])
 
 
+def _norm_compute_gpu(attrs, inputs, outputs, reqs):
+    x = inputs[0]
+    _gpu._k().reduce_gpu(x, outputs[0], reduce_axes(x.shape, attrs["axis"]), f"norm{attrs['ord']}", reqs[0])
+
+
 def _norm_gradient(F, attrs, inputs, outputs, ograds):
     x, y, g = inputs[0], outputs[0], ograds[0]
     if y.dtype != x.dtype:  # out_dtype: the gradient flows back in the input's type
@@ -202,7 +216,7 @@ registry.register(OpDef(
                     Param("out_dtype", "dtype", None, "data type of the output",
                           choices=_OUT_DTYPES),
                     _KEEPDIMS),
-    infer_shape=_norm_shape, infer_type=_norm_type, compute={"cpu": _norm_compute},
+    infer_shape=_norm_shape, infer_type=_norm_type, compute={"cpu": _norm_compute, "gpu": _norm_compute_gpu},
     gradient=_norm_gradient, doc="Computes the L1 or L2 norm of array elements over given axes."))
 
 
@@ -227,6 +241,15 @@ def _search_compute(fn):
     return compute
 
 
+def _search_compute_gpu(is_max):
+    def compute(attrs, inputs, outputs, reqs):
+        from ..kernels.argext_gpu import arg_extreme_gpu
+        x, axis, out = inputs[0], attrs["axis"], outputs[0]
+        _, n, inner = (1, x.size, 1) if axis is None else split3(x.shape, norm_axis(axis, x.ndim))
+        arg_extreme_gpu(x.reshape(x.size), out.reshape(out.size), n, inner, is_max, reqs[0])
+    return compute
+
+
 def _zero_gradient(F, attrs, inputs, outputs, ograds):
     return [F.zeros_like(inputs[0])]
 
@@ -236,13 +259,19 @@ _SEARCH_PARAMS = (Param("axis", "int", None, "axis to search; None searches the 
 for _name, _fn, _what in (("argmax", np.argmax, "maximum"), ("argmin", np.argmin, "minimum")):
     registry.register(OpDef(
         _name, params=_SEARCH_PARAMS, infer_shape=_search_shape,
-        compute={"cpu": _search_compute(_fn)}, gradient=_zero_gradient,
+        compute={"cpu": _search_compute(_fn), "gpu": _search_compute_gpu(_name == "argmax")},
+        gradient=_zero_gradient,
         doc=f"Returns indices of the {_what} values along an axis (first occurrence)."))
 _CHANNEL = {"axis": 1, "keepdims": False}  # argmax_channel has no parameters: argmax over axis 1
-_argmax = _search_compute(np.argmax)
+
+
+def _on_channels(compute):
+    return lambda attrs, *args: compute(_CHANNEL, *args)
+
+
 registry.register(OpDef(
     "argmax_channel", infer_shape=lambda attrs, shapes: _search_shape(_CHANNEL, shapes),
-    compute={"cpu": lambda attrs, *args: _argmax(_CHANNEL, *args)},
+    compute={"cpu": _on_channels(_search_compute(np.argmax)), "gpu": _on_channels(_search_compute_gpu(True))},
     doc="Returns the argmax along axis 1 (the channels) of the input array."))
 
 
