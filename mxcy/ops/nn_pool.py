@@ -34,9 +34,6 @@ def _float_data(rule):
     return infer
 
 
-
-
-
 def _to_device(device, host):
     if device == "cpu":
         return host
@@ -396,47 +393,27 @@ def _resize_infer(attrs, shapes):
     return shapes, [tuple(data[:2]) + tuple(size)]
 
 
-def _resize_axis(n_in, n_out, align_corners):
-    """Along one axis: lower source index, upper source index and the upper one's weight (float32),
-    with MXNet's arithmetic: a float32 scale, and without align_corners a double source position
-    0.5-shifted, clamped at 0 and rounded to float32."""
-    f32 = np.float32
-    if n_out <= 1:
-        scale = f32(0)
-    else:
-        scale = f32(n_in - 1) / f32(n_out - 1) if align_corners else f32(n_in) / f32(n_out)
-    k = np.arange(n_out)
-    if align_corners:
-        src = scale * k.astype(f32)
-    else:
-        src = np.maximum(np.float64(scale) * (k + 0.5) - 0.5, 0.0).astype(f32)
-    lo = src.astype(np.int64)
-    return lo, np.where(lo < n_in - 1, lo + 1, lo), src - lo.astype(f32)
+def _resize_kernels():
+    # kernels.resize imports numba.cuda: loaded on first use, as kernels.pool.
+    from ..kernels import resize
+    return resize
 
 
-def _resize_taps(ac, dt, in_shape, out_shape):
-    """The four (rows, cols, weight) taps of bilinear resizing from in_shape to out_shape (align_corners
-    ac), weights of dtype dt shaped to broadcast over (oh, ow)."""
-    hl, hh, hl1 = _resize_axis(in_shape[2], out_shape[2], ac)
-    wl, wh, wl1 = _resize_axis(in_shape[3], out_shape[3], ac)
-    h1, w1 = hl1.astype(dt)[:, None], wl1.astype(dt)
-    h0, w0 = dt.type(1) - h1, dt.type(1) - w1
-    return [(hl[:, None], wl, h0 * w0), (hl[:, None], wh, h0 * w1),
-            (hh[:, None], wl, h1 * w0), (hh[:, None], wh, h1 * w1)]
+def _image_planes(a):
+    """The (N*C, H, W) view of NCHW `a`."""
+    return a.reshape(a.shape[0] * a.shape[1], a.shape[2], a.shape[3])
 
 
-def _resize_forward(attrs, inputs, outputs, reqs):
-    x, out = inputs[0], outputs[0]
-    taps = _resize_taps(attrs["align_corners"], x.dtype, x.shape, out.shape)
-    store(out, sum(x[:, :, rows, cols] * wt for rows, cols, wt in taps), reqs[0])
+def _resize_forward(device, attrs, inputs, outputs, reqs):
+    R = _resize_kernels()
+    fwd = R.resize_fwd_cpu if device == "cpu" else R.resize_fwd_gpu
+    fwd(_image_planes(inputs[0]), _image_planes(outputs[0]), attrs["align_corners"], reqs[0])
 
 
-def _resize_backward(attrs, inputs, outputs, reqs):
-    dy, x = inputs
-    dx = np.zeros(x.shape, dy.dtype)
-    for rows, cols, wt in _resize_taps(attrs["align_corners"], dy.dtype, x.shape, dy.shape):
-        np.add.at(dx, (slice(None), slice(None), rows, cols), dy * wt)
-    store(outputs[0], dx, reqs[0])
+def _resize_backward(device, attrs, inputs, outputs, reqs):
+    R = _resize_kernels()
+    bwd = R.resize_bwd_cpu if device == "cpu" else R.resize_bwd_gpu
+    bwd(_image_planes(inputs[0]), _image_planes(outputs[0]), attrs["align_corners"], reqs[0])
 
 
 def _resize_back_infer(attrs, shapes):
@@ -454,12 +431,12 @@ def _resize_grad(F, attrs, inputs, outputs, ograds):
 registry.register(OpDef(
     "_contrib_BilinearResize2D", params=_RESIZE_PARAMS, arguments=_resize_args,
     infer_shape=_resize_infer, infer_type=_float_data(first_type), output_names=("output",),
-    compute={"cpu": _resize_forward}, gradient=_resize_grad,
-    doc="Resizes the height and width of NCHW data by bilinear interpolation (CPU only)."))
+    compute=kernel_compute("_contrib_BilinearResize2D", _resize_forward), gradient=_resize_grad,
+    doc="Resizes the height and width of NCHW data by bilinear interpolation."))
 registry.register(OpDef(
     "_backward_contrib_BilinearResize2D", params=_RESIZE_PARAMS, arguments=("ograd", "data"),
     infer_shape=_resize_back_infer, infer_type=_float_data(first_type),
-    compute={"cpu": _resize_backward}, public=False,
+    compute=kernel_compute("_backward_contrib_BilinearResize2D", _resize_backward), public=False,
     doc="BilinearResize2D's data gradient: each head gradient scattered onto its four source pixels."))
 
 

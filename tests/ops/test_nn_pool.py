@@ -512,10 +512,25 @@ def test_upsampling_gpu_matches_cpu(shapes, kwargs):
 
 
 @pytest.mark.cuda
+@pytest.mark.parametrize("shapes,kwargs", [
+    ([(1, 2, 3, 4)], {"height": 5, "width": 3}),
+    ([(2, 1, 4, 3)], {"height": 2, "width": 7, "align_corners": False}),
+    ([(1, 1, 3, 3)], {"height": 1, "width": 1, "align_corners": False}),
+    ([(1, 2, 3, 2)], {"mode": "odd_scale", "scale_height": 1.5, "scale_width": 2.0}),
+    ([(1, 1, 4, 2), (1, 1, 3, 5)], {"mode": "like", "align_corners": False}),
+    ([(1, 1, 3, 4)], {"mode": "to_even_up"}),
+])
+def test_bilinear_resize_gpu_matches_cpu(shapes, kwargs):
+    rng = np.random.default_rng(2)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    fn = lambda *a: nd.contrib.BilinearResize2D(*a, **kwargs)  # noqa: E731
+    for got, want in zip(outputs_and_grads(mx.gpu(0), fn, arrays), outputs_and_grads(mx.cpu(), fn, arrays)):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.cuda
 def test_gpu_refusals():
     x = nd.zeros((1, 1, 4, 4), ctx=mx.gpu(0))
-    with pytest.raises(mx.MXNetError, match="_contrib_BilinearResize2D: not implemented on gpu"):
-        nd.contrib.BilinearResize2D(x, height=2, width=2)
     with pytest.raises(mx.MXNetError, match="Crop: not implemented on gpu"):
         nd.Crop(x, h_w=(2, 2))
     with pytest.raises(mx.MXNetError, match="float16 is not supported on GPU"):
