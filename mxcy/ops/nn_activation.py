@@ -9,7 +9,6 @@ import numpy as np
 from . import _gpu, registry
 from ._helpers import norm_axis, store
 from ._nn_common import cast, fill, flat, host, on_device_of, put, scratch, split3
-from .gather import _norm_index
 from .random import generator
 from .registry import REQUIRED, OpDef, Param, same_type
 from ..kernels.common import REQ_NULL, REQ_WRITE
@@ -595,24 +594,66 @@ def _embedding_type(attrs, types):
     return [data, weight], [weight]
 
 
+def _embedding_indices(data):
+    """(data as the kernels read it: flat, float16 widened exactly to float32; whether it holds floats)."""
+    data = cast(data, np.dtype(np.float32)) if data.dtype == np.float16 else data
+    return flat(data), data.dtype.kind == "f"
+
+
+def _embedding_work_dtype(dtype):
+    """The type the kernels gather and add weights in: float16 in float32 (Numba's CPU kernels have no float16
+    arithmetic), int8/uint8 in int32 (CUDA atomics add 32 or 64 bits); other types as they are."""
+    if dtype == np.float16:
+        return np.dtype(np.float32)
+    return np.dtype(np.int32) if dtype.itemsize < 4 else dtype
+
+
 def _embedding_compute(attrs, inputs, outputs, reqs):
     data, weight = inputs
-    with np.errstate(invalid="ignore"):  # nan indices become index 0, as in MXNet
-        rows = _norm_index(data, attrs["input_dim"], "clip", 0)
-    store(outputs[0], np.take(weight, rows, axis=0), reqs[0])
+    k = _kernels("embedding")
+    run = k.embedding_fwd_cpu if host(data) else k.embedding_fwd_gpu
+    index, is_float = _embedding_indices(data)
+    _typed_call(lambda i, o, r: run(index, i[0], o[0].reshape(index.size, weight.shape[1]), is_float, r[0]),
+                [weight], outputs, reqs, _embedding_work_dtype(weight.dtype))
 
+
+def _embedding_back_compute(attrs, inputs, outputs, reqs):
+    dy, data = inputs
+    k = _kernels("embedding")
+    run = k.embedding_bwd_cpu if host(data) else k.embedding_bwd_gpu
+    index, is_float = _embedding_indices(data)
+    _typed_call(lambda i, o, r: run(index, i[0].reshape(index.size, attrs["output_dim"]), o[0], is_float, r[0]),
+                [dy], outputs, reqs, _embedding_work_dtype(dy.dtype))
+
+
+def _embedding_back_infer(attrs, shapes):
+    ograd, data = shapes
+    n, d = _embedding_dims(attrs)
+    if ograd is not None and data is not None and tuple(ograd) != tuple(data) + (d,):
+        raise ValueError(f"head gradient of shape {tuple(ograd)} does not match data of shape {tuple(data)} with "
+                         f"output_dim={d}: expected {tuple(data) + (d,)}")
+    return shapes, [(n, d)]
+
+
+_EMBEDDING_PARAMS = (
+    Param("input_dim", "int", REQUIRED, "number of rows of weight (vocabulary size)"),
+    Param("output_dim", "int", REQUIRED, "length of each embedding vector"),
+    Param("dtype", "dtype", "float32", "weight type when it is not given",
+          choices=("float16", "float32", "float64", "int32", "int64", "int8", "uint8")),
+    Param("sparse_grad", "bool", False, "accepted; the weight gradient is dense either way"))
 
 registry.register(OpDef(
-    "Embedding",
-    params=(Param("input_dim", "int", REQUIRED, "number of rows of weight (vocabulary size)"),
-            Param("output_dim", "int", REQUIRED, "length of each embedding vector"),
-            Param("dtype", "dtype", "float32", "weight type when it is not given",
-                  choices=("float16", "float32", "float64", "int32", "int64", "int8", "uint8")),
-            Param("sparse_grad", "bool", False, "accepted; the weight gradient is dense either way")),
-    arguments=("data", "weight"), infer_shape=_embedding_infer, infer_type=_embedding_type,
-    compute={"cpu": _embedding_compute},
-    # The weight gradient is take's: head-gradient rows added at the (clipped) indices. No gradient to indices.
-    gradient=lambda F, attrs, inputs, outputs, ograds: [
-        None, F._backward_take(ograds[0], inputs[0], shape=inputs[1].shape, axis=0, mode="clip")],
+    "Embedding", params=_EMBEDDING_PARAMS, arguments=("data", "weight"), infer_shape=_embedding_infer,
+    infer_type=_embedding_type, compute={"cpu": _embedding_compute, "gpu": _embedding_compute},
+    # No gradient to the indices.
+    gradient=lambda F, attrs, inputs, outputs, ograds: [None, F._backward_Embedding(ograds[0], inputs[0], **attrs)],
+    grad_reads=((0,), ()),
     doc="Maps integer indices to rows of weight: output[..., :] = weight[data[...], :], indices truncated to "
         "integers and clipped to [0, input_dim - 1]."))
+registry.register(OpDef(
+    "_backward_Embedding", params=_EMBEDDING_PARAMS, arguments=("ograd", "data"), infer_shape=_embedding_back_infer,
+    infer_type=lambda attrs, types: (types, [types[0]]),
+    compute={"cpu": _embedding_back_compute, "gpu": _embedding_back_compute},
+    gradient=lambda F, attrs, inputs, outputs, ograds: [F.Embedding(inputs[1], ograds[0], **attrs), None],
+    grad_reads=((1,), ()), public=False,
+    doc="Embedding's dense weight gradient: the head gradient's rows added at the (clipped) rows of the indices."))

@@ -159,7 +159,7 @@ SPECS = [_act_spec(a) for a in ACTIVATIONS] + [
 ]
 NO_SPEC = {name: f"hidden backward op; the gradient specs of {name[10:]} run it" for name in (
     "_backward_Activation", "_backward_LeakyReLU", "_backward_softmax", "_backward_log_softmax",
-    "_backward_softmin")}
+    "_backward_softmin", "_backward_Embedding")}
 
 test_forward, test_gradient, _ = spec_tests(SPECS)
 # opspec's req-add check expects every output to accumulate, but invoke always rewrites hidden outputs (Dropout's
@@ -424,8 +424,9 @@ def test_rrelu_training_draws_slopes_per_element():
      r"Embedding: .*weight of shape \(4, 2\) does not match input_dim=5, output_dim=2: expected \(5, 2\)"),
     (lambda: mx.nd.Embedding(mx.nd.ones((2,)), mx.nd.ones((4, 2)), output_dim=2),
      "required argument 'input_dim'"),
-    (lambda: mx.nd.Embedding(mx.nd.ones((2,), ctx=mx.gpu(0)), mx.nd.ones((4, 2), ctx=mx.gpu(0)), input_dim=4,
-                             output_dim=2), "Embedding: not implemented on gpu"),
+    (lambda: mx.nd._internal._backward_Embedding(mx.nd.ones((2, 3)), mx.nd.ones((2,)), input_dim=4, output_dim=2),
+     r"_backward_Embedding: .*head gradient of shape \(2, 3\) does not match data of shape \(2,\) with "
+     r"output_dim=2: expected \(2, 2\)"),
 ])
 def test_errors(call, match):
     with pytest.raises(mx.MXNetError, match=match):
@@ -466,6 +467,11 @@ GPU_CASES = {
     "softmax_long_row": ([_R.standard_normal((2, 40)).astype(np.float32)], {}, "softmax"),
     "softmax_activation": ([_X], {"mode": "channel"}, "SoftmaxActivation"),
     "dropout_inference": ([_X], {}, "Dropout"),
+    # Truncated and clipped indices, repeated ones (their gradients add up), NaN (row 0, as MXNet's CPU).
+    "embedding": ([np.array([[-1, 0.7, 3.9], [5, 2, np.nan], [2, 2, 1.2]], np.float32),
+                   _R.standard_normal((4, 3)).astype(np.float32)], {"input_dim": 4, "output_dim": 3}, "Embedding"),
+    "embedding_int_f64": ([np.array([3, 0, 3, 9], np.int32), _R.standard_normal((4, 2))],
+                          {"input_dim": 4, "output_dim": 2}, "Embedding"),
 }
 
 
