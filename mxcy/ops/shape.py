@@ -1,11 +1,14 @@
 """Operators that rearrange one array: transpose, SwapAxis, expand_dims, squeeze, Flatten,
 reshape_like, tile, repeat, reverse, depth_to_space, space_to_depth, shape_array, size_array, diag
-and clip."""
+and clip. Most are NumPy views of the input, copied on the GPU by one strided-copy kernel."""
 import numpy as np
 
-from . import registry
+from . import _gpu, registry
+from ._gpu_layout import copy, dense, kernels, probe, to_device, view_computes, window, zero_unless_add
 from ._helpers import norm_axis, store
+from ._nn_common import put
 from .registry import OpDef, Param, first_type
+
 
 def _unary(fn):
     """Compute for an op whose output is fn(attrs, x) of its single input."""
@@ -13,6 +16,12 @@ def _unary(fn):
         store(outputs[0], fn(attrs, inputs[0]), reqs[0])
     compute.__name__ = fn.__name__
     return compute
+
+
+def _relabel_computes(fn):
+    """{"cpu", "gpu"} computes of an op whose output fn(attrs, x) is x with another shape: the same elements
+    in C order, so the GPU copies them flat."""
+    return {"cpu": _unary(fn), "gpu": _gpu.copy}
 
 
 def _reshaped_by(infer):
@@ -25,9 +34,9 @@ def _back_to_input_shape(F, attrs, inputs, outputs, ograds):
     return [F.reshape(ograds[0], shape=inputs[0].shape)]
 
 
-def _register(name, params, infer, fn, gradient, doc, **kw):
-    registry.register(OpDef(name, params=params, infer_shape=infer, compute={"cpu": _unary(fn)},
-                            gradient=gradient, doc=doc, **kw))
+def _register(name, params, infer, compute, gradient, doc, **kw):
+    registry.register(OpDef(name, params=params, infer_shape=infer, compute=compute, gradient=gradient,
+                            doc=doc, **kw))
 
 
 # --- transpose and SwapAxis -------------------------------------------------------------------
@@ -68,11 +77,11 @@ def _swap_infer(attrs, shapes):
 
 
 _register("transpose", (Param("axes", "shape", (), "target axis order; empty reverses the axes"),),
-          _transpose_infer, lambda attrs, x: np.transpose(x, _perm(attrs, x.ndim)),
+          _transpose_infer, view_computes(lambda attrs, x: np.transpose(x, _perm(attrs, x.ndim))),
           _transpose_grad, "Permutes the dimensions of an array.")
 _register("SwapAxis", (Param("dim1", "int", 0, "the first axis to be swapped"),
                        Param("dim2", "int", 0, "the second axis to be swapped")),
-          _swap_infer, lambda attrs, x: np.swapaxes(x, *_swap_dims(attrs, x.ndim)),
+          _swap_infer, view_computes(lambda attrs, x: np.swapaxes(x, *_swap_dims(attrs, x.ndim))),
           lambda F, attrs, inputs, outputs, ograds: [
               F.SwapAxis(ograds[0], dim1=attrs["dim1"], dim2=attrs["dim2"])],
           "Interchanges two axes of an array.", aliases=("swapaxes",))
@@ -111,7 +120,8 @@ def _like_range(begin, end, ndim, side):
     """MXNet's ReshapeLikeRangeCanonicalize: [begin, end) over `ndim` dims, negatives wrapped."""
     b = 0 if begin is None else begin + ndim if begin < 0 else begin
     e = ndim if end is None else end + ndim if end < 0 else end
-    if not 0 <= b < e <= ndim:
+    # a 0-d array (x[i, j]'s value before it becomes shape (1,)) is the one empty range
+    if not (0 <= b < e <= ndim or b == e == ndim == 0):
         raise ValueError(f"invalid {side}_begin={begin}, {side}_end={end} for {ndim} dimensions")
     return b, e
 
@@ -131,12 +141,12 @@ def _reshape_like_compute(attrs, inputs, outputs, reqs):
 
 
 _register("expand_dims", (Param("axis", "int", doc="position of the new axis in [-ndim-1, ndim]"),),
-          _expand_infer, _reshaped_by(_expand_infer),
+          _expand_infer, _relabel_computes(_reshaped_by(_expand_infer)),
           _back_to_input_shape, "Inserts a new axis of size 1 into the array shape.")
 _register("squeeze", (Param("axis", "axis", None, "axes of size 1 to remove; None removes all"),),
-          _squeeze_infer, _reshaped_by(_squeeze_infer),
+          _squeeze_infer, _relabel_computes(_reshaped_by(_squeeze_infer)),
           _back_to_input_shape, "Removes single-dimensional entries from the shape of an array.")
-_register("Flatten", (), _flatten_infer, _reshaped_by(_flatten_infer),
+_register("Flatten", (), _flatten_infer, _relabel_computes(_reshaped_by(_flatten_infer)),
           _back_to_input_shape, "Flattens the input into a 2-D array (d1, d2*...*dk).",
           aliases=("flatten",))
 registry.register(OpDef(
@@ -145,7 +155,7 @@ registry.register(OpDef(
                        "negative values count from the end") for n in
                  ("lhs_begin", "lhs_end", "rhs_begin", "rhs_end")),
     infer_shape=_reshape_like_infer, infer_type=first_type,
-    compute={"cpu": _reshape_like_compute},
+    compute={"cpu": _reshape_like_compute, "gpu": _gpu.copy},
     gradient=lambda F, attrs, inputs, outputs, ograds: [
         F.reshape(ograds[0], shape=inputs[0].shape), None],
     doc="Reshapes lhs (or the dims [lhs_begin, lhs_end)) to the shape of rhs[rhs_begin:rhs_end]."))
@@ -162,6 +172,18 @@ def _tile_layout(attrs, shape):
     return (1,) * (n - len(shape)) + tuple(shape), (1,) * (n - len(reps)) + reps
 
 
+def _tile_split(attrs, shape):
+    """(reps, dims) pairs (r0, d0, r1, d1, ...): the output's shape with each axis split into its copies."""
+    padded, reps = _tile_layout(attrs, shape)
+    return tuple(v for pair in zip(reps, padded) for v in pair)
+
+
+def _tile_view(attrs, x):
+    # x as (1, d0, 1, d1, ...) broadcast to the (reps, dims) pairs: in C order that is np.tile's output
+    padded, _ = _tile_layout(attrs, x.shape)
+    return np.broadcast_to(x.reshape(tuple(v for d in padded for v in (1, d))), _tile_split(attrs, x.shape))
+
+
 def _tile_infer(attrs, shapes):
     padded, reps = _tile_layout(attrs, shapes[0])
     return shapes, [tuple(d * r for d, r in zip(padded, reps))]
@@ -169,8 +191,7 @@ def _tile_infer(attrs, shapes):
 
 def _tile_grad(F, attrs, inputs, outputs, ograds):
     # tile lays the copies out as (r0, d0, r1, d1, ...): sum the r axes away
-    padded, reps = _tile_layout(attrs, inputs[0].shape)
-    split = tuple(v for pair in zip(reps, padded) for v in pair)
+    split = _tile_split(attrs, inputs[0].shape)
     summed = F.sum(F.reshape(ograds[0], shape=split), axis=tuple(range(0, len(split), 2)))
     return [F.reshape(summed, shape=inputs[0].shape)]
 
@@ -190,23 +211,33 @@ def _repeat_infer(attrs, shapes):
     return shapes, [shape[:axis] + (shape[axis] * repeats,) + shape[axis + 1:]]
 
 
-def _repeat_grad(F, attrs, inputs, outputs, ograds):
-    shape = inputs[0].shape
+def _repeat_split(attrs, shape):
+    """(axis of the copies, the output's shape with the copies of each element as an axis of their own after
+    the repeated one); axis=None repeats the flattened input."""
     repeats, axis = _repeat_args(attrs, shape)
     if axis is None:
-        split, axis = (int(np.prod(shape, dtype=np.int64)), repeats), 0
-    else:
-        split = shape[:axis + 1] + (repeats,) + shape[axis + 1:]
-    summed = F.sum(F.reshape(ograds[0], shape=split), axis=axis + 1)
-    return [F.reshape(summed, shape=shape)]
+        shape, axis = (int(np.prod(shape, dtype=np.int64)),), 0
+    return axis + 1, tuple(shape[:axis + 1]) + (repeats,) + tuple(shape[axis + 1:])
+
+
+def _repeat_view(attrs, x):
+    # each element broadcast along the copies axis (stride 0): in C order that is np.repeat's output
+    copies, split = _repeat_split(attrs, x.shape)
+    return np.broadcast_to(np.expand_dims(x.reshape(split[:copies] + split[copies + 1:]), copies), split)
+
+
+def _repeat_grad(F, attrs, inputs, outputs, ograds):
+    copies, split = _repeat_split(attrs, inputs[0].shape)
+    summed = F.sum(F.reshape(ograds[0], shape=split), axis=copies)
+    return [F.reshape(summed, shape=inputs[0].shape)]
 
 
 _register("tile", (Param("reps", "shape", doc="repetitions per axis, padded with leading 1s"),),
-          _tile_infer, lambda attrs, x: np.tile(x, attrs["reps"]), _tile_grad,
+          _tile_infer, view_computes(_tile_view), _tile_grad,
           "Repeats the whole array multiple times.")
 _register("repeat", (Param("repeats", "int", doc="number of repetitions of each element"),
                      Param("axis", "int", None, "axis to repeat along; None flattens first")),
-          _repeat_infer, lambda attrs, x: np.repeat(x, attrs["repeats"], attrs["axis"]),
+          _repeat_infer, view_computes(_repeat_view),
           _repeat_grad, "Repeats elements of an array.")
 
 
@@ -257,29 +288,29 @@ def _s2d_infer(attrs, shapes):
 
 
 def _depth_to_space(attrs, x):
+    # (n, c/b², h, b, w, b) in C order is the (n, c/b², h·b, w·b) output
     b = attrs["block_size"]
     n, c, h, w = x.shape
-    y = x.reshape(n, b, b, c // (b * b), h, w).transpose(0, 3, 4, 1, 5, 2)
-    return y.reshape(n, c // (b * b), h * b, w * b)
+    return x.reshape(n, b, b, c // (b * b), h, w).transpose(0, 3, 4, 1, 5, 2)
 
 
 def _space_to_depth(attrs, x):
+    # (n, b, b, c, h/b, w/b) in C order is the (n, c·b², h/b, w/b) output
     b = attrs["block_size"]
     n, c, h, w = x.shape
-    y = x.reshape(n, c, h // b, b, w // b, b).transpose(0, 3, 5, 1, 2, 4)
-    return y.reshape(n, c * b * b, h // b, w // b)
+    return x.reshape(n, c, h // b, b, w // b, b).transpose(0, 3, 5, 1, 2, 4)
 
 
 _BLOCK = (Param("block_size", "int", doc="side of the blocks moved between depth and space"),)
 _register("reverse", (Param("axis", "axis", doc="the axis or axes to reverse"),),
-          _reverse_infer, _reverse,
+          _reverse_infer, view_computes(_reverse),
           lambda F, attrs, inputs, outputs, ograds: [F.reverse(ograds[0], axis=attrs["axis"])],
           "Reverses the order of elements along the given axes.", aliases=("flip",))
-_register("depth_to_space", _BLOCK, _d2s_infer, _depth_to_space,
+_register("depth_to_space", _BLOCK, _d2s_infer, view_computes(_depth_to_space),
           lambda F, attrs, inputs, outputs, ograds: [
               F.space_to_depth(ograds[0], block_size=attrs["block_size"])],
           "Moves (N, C, H, W) depth data into blocks of spatial data (DCR order).")
-_register("space_to_depth", _BLOCK, _s2d_infer, _space_to_depth,
+_register("space_to_depth", _BLOCK, _s2d_infer, view_computes(_space_to_depth),
           lambda F, attrs, inputs, outputs, ograds: [
               F.depth_to_space(ograds[0], block_size=attrs["block_size"])],
           "Moves blocks of (N, C, H, W) spatial data into depth; the inverse of depth_to_space.")
@@ -291,11 +322,19 @@ def _int64(attrs, types):
     return types, np.dtype(np.int64)
 
 
+def _metadata_computes(fn):
+    """{"cpu", "gpu"} computes of an op whose output fn(attrs, x) depends on x's shape only: the GPU copies
+    it over from the host."""
+    def gpu(attrs, inputs, outputs, reqs):
+        put(outputs[0], to_device(fn(attrs, inputs[0]), outputs[0].dtype), reqs[0])
+    return {"cpu": _unary(fn), "gpu": gpu}
+
+
 _register("shape_array", (), lambda attrs, shapes: (shapes, [(len(shapes[0]),)]),
-          lambda attrs, x: np.array(x.shape, np.int64), None,
+          _metadata_computes(lambda attrs, x: np.array(x.shape, np.int64)), None,
           "Returns a 1-D int64 array holding the shape of data.", infer_type=_int64)
 _register("size_array", (), lambda attrs, shapes: (shapes, [(1,)]),
-          lambda attrs, x: np.array([x.size], np.int64), None,
+          _metadata_computes(lambda attrs, x: np.array([x.size], np.int64)), None,
           "Returns a 1-element int64 array holding the size of data.", infer_type=_int64)
 
 
@@ -319,10 +358,26 @@ def _diag_infer(attrs, shapes):
     return shapes, [tuple(d for i, d in enumerate(shape) if i not in (a1, a2)) + (length,)]
 
 
-def _diag(attrs, x):
-    if x.ndim == 1:
-        return np.diag(x, attrs["k"])
+def _diagonal(attrs, x):
     return np.diagonal(x, attrs["k"], *_diag_axes(attrs, x.ndim))
+
+
+def _diag(attrs, x):
+    return np.diag(x, attrs["k"]) if x.ndim == 1 else _diagonal(attrs, x)
+
+
+_DIAGONAL = view_computes(_diagonal)
+
+
+def _diag_gpu(attrs, inputs, outputs, reqs):
+    x, out, req = inputs[0], outputs[0], reqs[0]
+    if x.ndim > 1:
+        _DIAGONAL["gpu"](attrs, inputs, outputs, reqs)
+        return
+    # a 1-D input goes into the k-th diagonal of zeros
+    base = probe(out.shape)
+    zero_unless_add(out, req)
+    copy(x, dense(x.shape), out, window(np.diagonal(base, attrs["k"]), base), req)
 
 
 def _diag_key(shape, k, a1, a2):
@@ -347,7 +402,7 @@ def _diag_grad(F, attrs, inputs, outputs, ograds):
 _register("diag", (Param("k", "int", 0, "diagonal offset: > 0 above the main diagonal, < 0 below"),
                    Param("axis1", "int", 0, "first axis of the 2-D planes (input ndim >= 2)"),
                    Param("axis2", "int", 1, "second axis of the 2-D planes (input ndim >= 2)")),
-          _diag_infer, _diag, _diag_grad,
+          _diag_infer, {"cpu": _unary(_diag), "gpu": _diag_gpu}, _diag_grad,
           "Extracts a diagonal (input ndim >= 2) or builds a diagonal matrix (1-D input).")
 
 
@@ -359,9 +414,13 @@ def _clip(attrs, x):
     return np.where(x > hi, hi, np.where(x < lo, lo, x))
 
 
+def _clip_gpu(attrs, inputs, outputs, reqs):
+    kernels("select_gpu").clip_gpu(inputs[0], outputs[0], attrs["a_min"], attrs["a_max"], reqs[0])
+
+
 _register("clip", (Param("a_min", "float", doc="minimum value"),
                    Param("a_max", "float", doc="maximum value")),
-          lambda attrs, shapes: (shapes, [shapes[0]]), _clip,
+          lambda attrs, shapes: (shapes, [shapes[0]]), {"cpu": _unary(_clip), "gpu": _clip_gpu},
           lambda F, attrs, inputs, outputs, ograds: [
               ograds[0] * ((inputs[0] >= attrs["a_min"]) * (inputs[0] <= attrs["a_max"]))],
           "Clips (limits) the values in an array to [a_min, a_max].")

@@ -189,11 +189,28 @@ def test_mxnet_examples():
     assert nd.flip(nd.array([[0, 1], [2, 3]]), axis=(0, 0)).asnumpy().tolist() == [[0, 1], [2, 3]]
 
 
-def test_clip_tests_a_max_first_like_mxnet():
+CONTEXTS = [mx.cpu(), pytest.param(mx.gpu(0), marks=pytest.mark.cuda)]
+
+
+@pytest.mark.parametrize("ctx", CONTEXTS, ids=str)
+def test_clip_tests_a_max_first_like_mxnet(ctx):
     # with a_min > a_max, values below a_min become a_min (np.clip would give a_max everywhere)
-    x = nd.array([0.0, 2.0, 5.0])
+    x = nd.array([0.0, 2.0, 5.0], ctx=ctx)
     assert nd.clip(x, a_min=3, a_max=1).asnumpy().tolist() == [3.0, 1.0, 1.0]
-    assert nd.clip(nd.array([7, -7], dtype="int32"), 0.5, 2.5).asnumpy().tolist() == [2, 0]
+    assert nd.clip(nd.array([7, -7], dtype="int32", ctx=ctx), 0.5, 2.5).asnumpy().tolist() == [2, 0]
+
+
+@pytest.mark.cuda
+def test_gpu_layouts_of_many_axes_match_numpy():
+    # tile of 4 axes copies over 8 axes that do not merge, more than one kernel launch indexes
+    x = np.arange(16.0).reshape(2, 2, 2, 2)
+    tiled = nd.tile(nd.array(x, ctx=mx.gpu(0)), reps=(2, 2, 2, 2))
+    np.testing.assert_array_equal(tiled.asnumpy(), np.tile(x, (2, 2, 2, 2)))
+    y = np.arange(48.0).reshape(2, 1, 3, 1, 2, 4)
+    moved = nd.transpose(nd.array(y, ctx=mx.gpu(0)), axes=(5, 2, 0, 4, 1, 3))
+    np.testing.assert_array_equal(moved.asnumpy(), np.transpose(y, (5, 2, 0, 4, 1, 3)))
+    flipped = nd.reverse(nd.array(y, ctx=mx.gpu(0)), axis=(2, 5, 2, 0))  # the repeated axis cancels
+    np.testing.assert_array_equal(flipped.asnumpy(), y[::-1, :, :, :, :, ::-1])
 
 
 def test_gradients_of_composed_ops():
