@@ -1,7 +1,9 @@
-"""Joining and splitting along an axis: Concat, stack, SliceChannel (split), _split_v2, and Pad."""
+"""Joining and splitting along an axis: Concat, stack, SliceChannel (split), _split_v2, and Pad. On the GPU
+each part is a strided copy between a whole array and a window of the joined one."""
 import numpy as np
 
 from . import registry
+from ._gpu_layout import copy, dense, kernels, probe, window
 from ._helpers import norm_axis, store
 from .registry import OpDef, Param
 
@@ -22,12 +24,34 @@ def _first_out(fn):
     return compute
 
 
-def _split_outputs(fn):
-    """Compute for a multi-output op: fn(attrs, x) lists the parts, each reshaped to its output."""
-    def compute(attrs, inputs, outputs, reqs):
+def _join_computes(windows):
+    """{"cpu", "gpu"} computes of an op that writes each input into its window of the output:
+    windows(attrs, joined, inputs) lists NumPy views of `joined`, one per input, of that input's shape."""
+    def cpu(attrs, inputs, outputs, reqs):
+        for x, part in zip(inputs, windows(attrs, outputs[0], inputs)):
+            store(part, x, reqs[0])
+
+    def gpu(attrs, inputs, outputs, reqs):
+        out = outputs[0]
+        base = probe(out.shape)
+        for x, part in zip(inputs, windows(attrs, base, inputs)):
+            copy(x, dense(part.shape), out, window(part, base), reqs[0])
+    return {"cpu": cpu, "gpu": gpu}
+
+
+def _split_computes(fn):
+    """{"cpu", "gpu"} computes of a multi-output op: fn(attrs, x) lists the parts as NumPy views of x, each
+    reshaped to its output (or copied from its window of x on the GPU)."""
+    def cpu(attrs, inputs, outputs, reqs):
         for out, part, req in zip(outputs, fn(attrs, inputs[0]), reqs):
             store(out, part.reshape(out.shape), req)
-    return compute
+
+    def gpu(attrs, inputs, outputs, reqs):
+        x = inputs[0]
+        base = probe(x.shape)
+        for out, part, req in zip(outputs, fn(attrs, base), reqs):
+            copy(x, window(part, base), out, dense(part.shape), req)
+    return {"cpu": cpu, "gpu": gpu}
 
 
 def _as_list(result):
@@ -58,6 +82,15 @@ def _concat_grad(F, attrs, inputs, outputs, ograds):
     return grads
 
 
+def _concat_windows(attrs, joined, xs):
+    axis = norm_axis(attrs["dim"], joined.ndim)
+    return np.split(joined, np.cumsum([x.shape[axis] for x in xs])[:-1], axis)
+
+
+def _stack_windows(attrs, joined, xs):
+    return list(np.moveaxis(joined, norm_axis(attrs["axis"], joined.ndim), 0))
+
+
 def _stack_infer(attrs, shapes):
     _check_count(attrs, shapes)
     first = shapes[0]
@@ -76,17 +109,13 @@ _NUM_ARGS = Param("num_args", "int", doc="number of input arrays")
 registry.register(OpDef(
     "Concat", aliases=("concat",), arguments=_arg_names, key_var_num_args="num_args",
     params=(_NUM_ARGS, Param("dim", "int", 1, "the dimension to concatenate along")),
-    infer_shape=_concat_infer, gradient=_concat_grad,
-    compute={"cpu": _first_out(lambda attrs, xs: np.concatenate(
-        xs, norm_axis(attrs["dim"], xs[0].ndim)))},
+    infer_shape=_concat_infer, gradient=_concat_grad, compute=_join_computes(_concat_windows),
     doc="Joins input arrays along a given axis."))
 registry.register(OpDef(
     "stack", arguments=_arg_names, key_var_num_args="num_args",
     params=(Param("axis", "int", 0, "the axis of the result along which the inputs are stacked"),
             _NUM_ARGS),
-    infer_shape=_stack_infer, gradient=_stack_grad,
-    compute={"cpu": _first_out(lambda attrs, xs: np.stack(
-        xs, norm_axis(attrs["axis"], xs[0].ndim + 1)))},
+    infer_shape=_stack_infer, gradient=_stack_grad, compute=_join_computes(_stack_windows),
     doc="Joins a sequence of arrays along a new axis."))
 
 
@@ -162,7 +191,7 @@ registry.register(OpDef(
             Param("axis", "int", 1, "axis to split along"), _SQUEEZE),
     num_outputs=lambda attrs: attrs["num_outputs"],
     output_names=lambda attrs: [f"output{i}" for i in range(attrs["num_outputs"])],
-    infer_shape=_cut_infer(_channel_bounds), compute={"cpu": _split_outputs(_cut(_channel_bounds))},
+    infer_shape=_cut_infer(_channel_bounds), compute=_split_computes(_cut(_channel_bounds)),
     gradient=_join_grad, doc="Splits an array along an axis into num_outputs equal parts."))
 registry.register(OpDef(
     "_split_v2",
@@ -170,7 +199,7 @@ registry.register(OpDef(
             Param("axis", "int", 1, "axis to split along"), _SQUEEZE,
             Param("sections", "int", 0, "number of equal parts; 0 splits at indices")),
     num_outputs=_n_outputs, infer_shape=_cut_infer(_v2_bounds),
-    compute={"cpu": _split_outputs(_cut(_v2_bounds))}, gradient=_join_grad, public=False,
+    compute=_split_computes(_cut(_v2_bounds)), gradient=_join_grad, public=False,
     doc="Splits an array along an axis at given indices or into equal sections (split_v2)."))
 
 
@@ -204,15 +233,24 @@ def _pad(attrs, inputs):
     return np.pad(x, pairs, mode)
 
 
+def _pad_sources(attrs, shape):
+    """Per axis, the input index each output position copies (-1: the constant): a padded index range."""
+    extra = {"constant_values": -1} if attrs["mode"] == "constant" else {}
+    return [np.pad(np.arange(d), p, attrs["mode"], **extra) for d, p in zip(shape, _pad_pairs(attrs, shape))]
+
+
+def _pad_gpu(attrs, inputs, outputs, reqs):
+    kernels("layout_gpu").axis_gather_gpu(inputs[0], _pad_sources(attrs, inputs[0].shape),
+                                          attrs["constant_value"], outputs[0], reqs[0])
+
+
 def _pad_grad(F, attrs, inputs, outputs, ograds):
     shape = inputs[0].shape
     pairs = _pad_pairs(attrs, shape)
     if attrs["mode"] == "constant":
         return [F.slice(ograds[0], begin=tuple(b for b, _ in pairs),
                         end=tuple(b + d for (b, _), d in zip(pairs, shape)))]
-    # edge/reflect: padding an index range gives, per output position, the input it copies
-    sources = [np.pad(np.arange(d), p, attrs["mode"]) for d, p in zip(shape, pairs)]
-    return [F._index_scatter_add(ograds[0], shape=shape, key=np.ix_(*sources))]
+    return [F._index_scatter_add(ograds[0], shape=shape, key=np.ix_(*_pad_sources(attrs, shape)))]
 
 
 registry.register(OpDef(
@@ -221,5 +259,5 @@ registry.register(OpDef(
                   choices=("constant", "edge", "reflect")),
             Param("pad_width", "shape", doc="(before, after) widths for every axis, flattened"),
             Param("constant_value", "float", 0.0, "fill value of constant padding")),
-    infer_shape=_pad_infer, compute={"cpu": _first_out(_pad)}, gradient=_pad_grad,
+    infer_shape=_pad_infer, compute={"cpu": _first_out(_pad), "gpu": _pad_gpu}, gradient=_pad_grad,
     doc="Pads a 4-D or 5-D array along its spatial axes (constant, edge or reflect)."))
