@@ -1,12 +1,16 @@
 """Selecting parts of arrays: slice, slice_axis, slice_like, take, pick, batch_take, one_hot, where,
-gather_nd, scatter_nd, and the hidden scatter-add ops their gradients use.
+gather_nd, scatter_nd, and the hidden scatter-add ops their gradients use. On the GPU, slices are strided
+copies; index inputs are validated and normalised on the host by the CPU path's code, then drive CUDA gathers
+and scatters.
 """
 import ast
 
 import numpy as np
 
 from . import registry
+from ._gpu_layout import kernels, put_rows, scatter_add, to_device, to_host, view_computes, zero_unless_add
 from ._helpers import norm_axis, store
+from ._nn_common import split3
 from .registry import REQUIRED, OpDef, Param, first_type
 from ..base import parse_int
 
@@ -39,9 +43,12 @@ def _compute(fn):
     return compute
 
 
-def _register(name, infer, fn, gradient, doc, **kw):
-    registry.register(OpDef(name, infer_shape=infer, compute={"cpu": _compute(fn)},
-                            gradient=gradient, doc=doc, **kw))
+def _computes(fn, gpu):
+    return {"cpu": _compute(fn), "gpu": gpu}
+
+
+def _register(name, infer, compute, gradient, doc, **kw):
+    registry.register(OpDef(name, infer_shape=infer, compute=compute, gradient=gradient, doc=doc, **kw))
 
 
 def _scatter_back(key_of):
@@ -137,21 +144,22 @@ def _slice_like_key(attrs, shape, inputs):
     return tuple(slice(0, d) for d in out)
 
 
-_register("slice", _slice_infer, lambda attrs, x: x[_slice_key(attrs, x.shape)],
+_register("slice", _slice_infer, view_computes(lambda attrs, x: x[_slice_key(attrs, x.shape)]),
           _scatter_back(_slice_key), "Slices a region of the array (begin, end, step per axis).",
           params=(_OptIntTuple("begin", doc="start per axis; None is the start for the step's "
                                "direction"),
                   _OptIntTuple("end", doc="stop per axis (exclusive); None runs to the edge"),
                   _OptIntTuple("step", (), "step per axis; None or missing is 1")),
           aliases=("crop",))
-_register("slice_axis", _slice_axis_infer, lambda attrs, x: x[_slice_axis_key(attrs, x.shape)],
+_register("slice_axis", _slice_axis_infer,
+          view_computes(lambda attrs, x: x[_slice_axis_key(attrs, x.shape)]),
           _scatter_back(_slice_axis_key), "Slices along a given axis.",
           params=(Param("axis", "int", doc="axis to slice; negative counts from the end"),
                   Param("begin", "int", doc="start index; negative counts from the end"),
                   Param("end", "int", REQUIRED, "stop index (exclusive); None is the axis size",
                         optional=True)))
 _register("slice_like", _slice_like_infer,
-          lambda attrs, x, like: x[_slice_like_key(attrs, x.shape, (x, like))],
+          view_computes(lambda attrs, x, like: x[_slice_like_key(attrs, x.shape, (x, like))]),
           _scatter_back(_slice_like_key),
           "Slices data from the start to the size of shape_like, on `axes` or on every axis.",
           params=(Param("axes", "shape", (), "axes to slice; empty slices every axis"),),
@@ -180,9 +188,22 @@ def _take_infer(attrs, shapes):
     return shapes, [a[:axis] + idx + a[axis + 1:]]
 
 
+def _take_positions(attrs, shape, index):
+    """(axis, positions along it) for take on data of `shape`."""
+    axis = norm_axis(attrs["axis"], len(shape))
+    return axis, _norm_index(index, shape[axis], attrs["mode"], axis)
+
+
 def _take(attrs, a, index):
-    axis = norm_axis(attrs["axis"], a.ndim)
-    return np.take(a, _norm_index(index, a.shape[axis], attrs["mode"], axis), axis)
+    axis, pos = _take_positions(attrs, a.shape, index)
+    return np.take(a, pos, axis)
+
+
+def _take_gpu(attrs, inputs, outputs, reqs):
+    a, index = inputs
+    axis, pos = _take_positions(attrs, a.shape, to_host(index))
+    _, n, inner = split3(a.shape, axis)
+    kernels("gather_gpu").take_gpu(a, to_device(pos), outputs[0], n, inner, reqs[0])
 
 
 def _take_back_infer(attrs, shapes):
@@ -195,22 +216,29 @@ def _take_back_infer(attrs, shapes):
 
 def _take_back(attrs, grad, index):
     shape = tuple(attrs["shape"])
-    axis = norm_axis(attrs["axis"], len(shape))
+    axis, pos = _take_positions(attrs, shape, index)
     out = np.zeros(shape, grad.dtype)
-    np.add.at(out, (slice(None),) * axis + (_norm_index(index, shape[axis], attrs["mode"], axis),),
-              grad)
+    np.add.at(out, (slice(None),) * axis + (pos,), grad)
     return out
+
+
+def _take_back_gpu(attrs, inputs, outputs, reqs):
+    grad, index = inputs
+    shape = tuple(attrs["shape"])
+    axis, pos = _take_positions(attrs, shape, to_host(index))
+    _, n, inner = split3(shape, axis)
+    scatter_add(grad, pos.ravel(), n, outputs[0], inner, reqs[0])
 
 
 _TAKE = (Param("axis", "int", 0, "axis to take along; negative counts from the end"),
          Param("mode", "str", "clip", "out-of-range indices: clip, wrap, or raise an error",
                choices=("clip", "wrap", "raise")))
-_register("take", _take_infer, _take,
+_register("take", _take_infer, _computes(_take, _take_gpu),
           lambda F, attrs, inputs, outputs, ograds: [
               F._backward_take(ograds[0], inputs[1], shape=inputs[0].shape, **attrs), None],
           "Takes elements from an array along an axis at the given indices.",
           params=_TAKE, arguments=("a", "indices"), infer_type=first_type)
-_register("_backward_take", _take_back_infer, _take_back,
+_register("_backward_take", _take_back_infer, _computes(_take_back, _take_back_gpu),
           lambda F, attrs, inputs, outputs, ograds: [
               F.take(ograds[0], inputs[1], axis=attrs["axis"], mode=attrs["mode"]), None],
           "take's gradient: the head gradient added at the taken positions of zeros of `shape`.",
@@ -248,6 +276,13 @@ def _pick(attrs, x, index):
     return picked if attrs["keepdims"] else picked.reshape(reduced)
 
 
+def _pick_gpu(attrs, inputs, outputs, reqs):
+    x, index = inputs
+    axis, _, pos = _pick_positions(attrs, x.shape, to_host(index))
+    _, n, inner = split3(x.shape, axis)
+    kernels("gather_gpu").pick_gpu(x, to_device(pos), outputs[0], n, inner, reqs[0])
+
+
 def _pick_back_infer(attrs, shapes):
     shape = tuple(attrs["shape"])
     expected = _pick_infer(attrs, [shape, shapes[1]])[1][0]
@@ -264,16 +299,24 @@ def _pick_back(attrs, grad, index):
     return out
 
 
+def _pick_back_gpu(attrs, inputs, outputs, reqs):
+    grad, index = inputs
+    shape = tuple(attrs["shape"])
+    axis, _, pos = _pick_positions(attrs, shape, to_host(index))
+    _, n, inner = split3(shape, axis)
+    kernels("gather_gpu").unpick_gpu(grad, to_device(pos), outputs[0], n, inner, reqs[0])
+
+
 _PICK = (Param("axis", "int", -1, "axis to pick along; None is not supported", optional=True),
          Param("keepdims", "bool", False, "keep the picked axis with size 1"),
          Param("mode", "str", "clip", "out-of-range indices: clip or wrap",
                choices=("clip", "wrap")))
-_register("pick", _pick_infer, _pick,
+_register("pick", _pick_infer, _computes(_pick, _pick_gpu),
           lambda F, attrs, inputs, outputs, ograds: [
               F._backward_pick(ograds[0], inputs[1], shape=inputs[0].shape, **attrs), None],
           "Picks one element per position along an axis, at the given indices.",
           params=_PICK, arguments=("data", "index"), infer_type=first_type)
-_register("_backward_pick", _pick_back_infer, _pick_back,
+_register("_backward_pick", _pick_back_infer, _computes(_pick_back, _pick_back_gpu),
           lambda F, attrs, inputs, outputs, ograds: [
               F.pick(ograds[0], inputs[1], axis=attrs["axis"], keepdims=attrs["keepdims"],
                      mode=attrs["mode"]), None],
@@ -296,9 +339,19 @@ def _batch_take_type(attrs, types):
     return types, types[0]
 
 
+def _batch_take_columns(shape, idx):
+    return np.clip(idx.reshape(-1), 0, shape[1] - 1)
+
+
+def _batch_take_gpu(attrs, inputs, outputs, reqs):
+    a, idx = inputs
+    kernels("gather_gpu").pick_gpu(a, to_device(_batch_take_columns(a.shape, to_host(idx))), outputs[0],
+                                   a.shape[1], 1, reqs[0])
+
+
 _register("batch_take", _batch_take_infer,
-          lambda attrs, a, idx: a[np.arange(a.shape[0]),
-                                  np.clip(idx.reshape(-1), 0, a.shape[1] - 1)].reshape(idx.shape),
+          _computes(lambda attrs, a, idx: a[np.arange(a.shape[0]), _batch_take_columns(a.shape, idx)]
+                    .reshape(idx.shape), _batch_take_gpu),
           None, "Takes a[i, indices[i]] for each row i, clipping out-of-range indices (deprecated; "
           "use pick).", arguments=("a", "indices"), infer_type=_batch_take_type)
 
@@ -317,7 +370,13 @@ def _one_hot(attrs, indices):
     return np.where(j == np.arange(depth), attrs["on_value"], attrs["off_value"])
 
 
-_register("one_hot", _one_hot_infer, _one_hot, None,
+def _one_hot_gpu(attrs, inputs, outputs, reqs):
+    positions = to_host(inputs[0]).astype(np.int64)  # truncated as on the CPU
+    kernels("select_gpu").one_hot_gpu(to_device(positions), outputs[0], attrs["depth"], attrs["on_value"],
+                                      attrs["off_value"], reqs[0])
+
+
+_register("one_hot", _one_hot_infer, _computes(_one_hot, _one_hot_gpu), None,
           "One-hot encoding: on_value at each index along a new last axis, off_value elsewhere.",
           params=(Param("depth", "int", doc="size of the one-hot dimension"),
                   Param("on_value", "float", 1.0, "value at the indexed positions"),
@@ -349,12 +408,16 @@ def _where(attrs, cond, x, y):
     return np.where((cond != 0).reshape(cond.shape + (1,) * (x.ndim - cond.ndim)), x, y)
 
 
+def _where_gpu(attrs, inputs, outputs, reqs):
+    kernels("select_gpu").where_gpu(*inputs, outputs[0], reqs[0])
+
+
 def _where_grad(F, attrs, inputs, outputs, ograds):
     cond, zeros = inputs[0], F.zeros_like(ograds[0])
     return [None, F.where(cond, ograds[0], zeros), F.where(cond, zeros, ograds[0])]
 
 
-_register("where", _where_infer, _where, _where_grad,
+_register("where", _where_infer, _computes(_where, _where_gpu), _where_grad,
           "Takes x where condition is non-zero and y elsewhere (a 1-D condition picks rows).",
           arguments=("condition", "x", "y"), infer_type=_where_type)
 
@@ -381,6 +444,21 @@ def _nd_key(indices, shape):
         raise IndexError(f"index {int(indices[bad][0])} is out of bounds for axis {axis} with "
                          f"size {shape[axis]}")
     return tuple(j)
+
+
+def _nd_rows(indices, shape):
+    """(rows, n, inner): the positions `indices` (M, ...) address in `shape` viewed as (n, inner) with the
+    M leading axes merged into n rows."""
+    key = _nd_key(indices, shape)
+    lead, rest = shape[:len(key)], shape[len(key):]
+    rows = np.ravel_multi_index(key, lead).ravel()
+    return rows, int(np.prod(lead, dtype=np.int64)), int(np.prod(rest, dtype=np.int64))
+
+
+def _gather_nd_gpu(attrs, inputs, outputs, reqs):
+    data, indices = inputs
+    rows, n, inner = _nd_rows(to_host(indices), data.shape)
+    kernels("gather_gpu").take_gpu(data, to_device(rows), outputs[0], n, inner, reqs[0])
 
 
 def _gather_nd_infer(attrs, shapes):
@@ -410,20 +488,35 @@ def _scatter(accumulate):
     return fn
 
 
+def _scatter_gpu(accumulate):
+    def compute(attrs, inputs, outputs, reqs):
+        data, indices = inputs
+        out, req = outputs[0], reqs[0]
+        rows, n, inner = _nd_rows(to_host(indices), out.shape)
+        if accumulate:
+            scatter_add(data, rows, n, out, inner, req)
+        else:
+            zero_unless_add(out, req)
+            put_rows(data, np.arange(rows.size), out, rows, inner, req)
+    return compute
+
+
 def _gather_of_head(F, attrs, inputs, outputs, ograds):
     return [F.gather_nd(ograds[0], inputs[1]), None]
 
 
 _ND_SHAPE = (Param("shape", "shape", doc="shape of the output"),)
 _register("gather_nd", _gather_nd_infer,
-          lambda attrs, data, indices: data[_nd_key(indices, data.shape)],
+          _computes(lambda attrs, data, indices: data[_nd_key(indices, data.shape)], _gather_nd_gpu),
           lambda F, attrs, inputs, outputs, ograds: [
               F._backward_gather_nd(ograds[0], inputs[1], shape=inputs[0].shape), None],
           "Gathers data[indices[0][i], ..., indices[M-1][i]] into shape indices.shape[1:] + "
           "data.shape[M:].", arguments=("data", "indices"), infer_type=first_type)
-_register("scatter_nd", _scatter_infer("scatter_nd"), _scatter(False), _gather_of_head,
+_register("scatter_nd", _scatter_infer("scatter_nd"), _computes(_scatter(False), _scatter_gpu(False)),
+          _gather_of_head,
           "Scatters data into zeros of `shape` at indices (the inverse of gather_nd).",
           params=_ND_SHAPE, arguments=("data", "indices"), infer_type=first_type)
-_register("_backward_gather_nd", _scatter_infer("_backward_gather_nd"), _scatter(True),
-          _gather_of_head, "Like scatter_nd, but values at repeated indices are summed.",
+_register("_backward_gather_nd", _scatter_infer("_backward_gather_nd"),
+          _computes(_scatter(True), _scatter_gpu(True)), _gather_of_head,
+          "Like scatter_nd, but values at repeated indices are summed.",
           params=_ND_SHAPE, arguments=("data", "indices"), infer_type=first_type, public=False)

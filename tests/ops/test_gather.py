@@ -293,16 +293,39 @@ def test_gradients_flow_to_the_right_inputs():
     assert a.grad.asnumpy().tolist() == [[1, 1, 1], [2, 2, 2]]
 
 
-def test_out_of_range_index_surfaces_at_the_next_wait():
-    a = nd.ones((2, 3))
-    taken = nd.take(a, nd.array([0, 2]), mode="raise")  # only compute can see the values
+CONTEXTS = [mx.cpu(), pytest.param(mx.gpu(0), marks=pytest.mark.cuda)]
+
+
+@pytest.mark.parametrize("ctx", CONTEXTS, ids=str)
+def test_out_of_range_index_surfaces_at_the_next_wait(ctx):
+    a = nd.ones((2, 3), ctx=ctx)
+    taken = nd.take(a, nd.array([0, 2], ctx=ctx), mode="raise")  # only compute can see the values
     with pytest.raises(mx.MXNetError, match=r"take: IndexError: index 2 is out of bounds for "
                                             r"axis 0 with size 2"):
         taken.asnumpy()
-    gathered = nd.gather_nd(a, nd.array([[0], [3]]))
+    gathered = nd.gather_nd(a, nd.array([[0], [3]], ctx=ctx))
     with pytest.raises(mx.MXNetError, match=r"gather_nd: IndexError: index 3 .* axis 1 with "
                                             r"size 3"):
         gathered.asnumpy()
+    scattered = nd.scatter_nd(nd.ones((2,), ctx=ctx), nd.array([[1, -3]], ctx=ctx), shape=(2,))
+    with pytest.raises(mx.MXNetError, match=r"scatter_nd: IndexError: index -3 .* axis 0 with "
+                                            r"size 2"):
+        scattered.asnumpy()
+    grad = nd._internal._backward_take(nd.ones((2, 3), ctx=ctx), nd.array([1, 2], ctx=ctx), axis=0,
+                                       mode="raise", shape=(2, 3))
+    with pytest.raises(mx.MXNetError, match=r"_backward_take: IndexError: index 2 .* size 2"):
+        grad.asnumpy()
+
+
+@pytest.mark.parametrize("ctx", CONTEXTS, ids=str)
+def test_scatter_nd_repeated_positions_keep_the_last_value(ctx):
+    # MXNet leaves repeats undefined; both devices give NumPy's assignment result
+    data = np.arange(8.0).reshape(4, 2)
+    indices = np.array([[1, 0, 1, 1], [2, 0, 2, 0]])
+    got = nd.scatter_nd(nd.array(data, ctx=ctx), nd.array(indices, ctx=ctx), shape=(2, 3, 2))
+    want = np.zeros((2, 3, 2))
+    want[tuple(indices)] = data
+    np.testing.assert_array_equal(got.asnumpy(), want)
 
 
 @pytest.mark.parametrize("call,message", [
