@@ -1,11 +1,34 @@
-"""Hidden ops behind NDArray indexing: read x[key], and write x[key] = v (array or scalar)."""
+"""Hidden ops behind NDArray indexing: read x[key], and write x[key] = v (array or scalar). On the GPU a basic
+key (ints, slices, None, Ellipsis) is a strided window of x; any other key becomes the flat positions it
+selects, computed by NumPy on the host."""
 import numpy as np
 
 from . import registry
+from ._gpu_layout import (broadcast_positions, broadcast_window, copy, dense, kernels, probe, put_rows,
+                          scatter_add, to_device, window, zero_unless_add)
 from ._helpers import store
+from ._nn_common import put, scratch
+from ..kernels.common import REQ_WRITE
 from .registry import OpDef, Param
 
 _KEY = Param("key", "any", doc="a NumPy-style index (ints, slices, integer arrays)")
+
+
+def _is_basic(key):
+    parts = key if isinstance(key, tuple) else (key,)
+    return all(k is None or k is Ellipsis or isinstance(k, slice) or
+               isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_)) for k in parts)
+
+
+def _basic_view(base, key):
+    """base[key] for a basic key, as a view even when the key picks one element (NumPy gives a scalar)."""
+    parts = key if isinstance(key, tuple) else (key,)
+    return base[parts if any(k is Ellipsis for k in parts) else parts + (Ellipsis,)]
+
+
+def _positions(shape, key):
+    """The flat positions x[key] selects from an x of `shape`, laid out as x[key]."""
+    return np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape)[key]
 
 
 def _index_shape(attrs, shapes):
@@ -15,6 +38,16 @@ def _index_shape(attrs, shapes):
 
 def _index_compute(attrs, inputs, outputs, reqs):
     store(outputs[0], inputs[0][attrs["key"]], reqs[0])
+
+
+def _index_gpu(attrs, inputs, outputs, reqs):
+    x, out, key = inputs[0], outputs[0], attrs["key"]
+    if _is_basic(key):
+        base = probe(x.shape)
+        part = _basic_view(base, key)
+        copy(x, window(part, base), out, dense(part.shape), reqs[0])
+    else:
+        kernels("gather_gpu").take_gpu(x, to_device(_positions(x.shape, key)), out, x.size, 1, reqs[0])
 
 
 def _index_gradient(F, attrs, inputs, outputs, ograds):
@@ -31,6 +64,18 @@ def _scatter_compute(attrs, inputs, outputs, reqs):
     store(outputs[0], grad, reqs[0])
 
 
+def _scatter_gpu(attrs, inputs, outputs, reqs):
+    data, out, key, req = inputs[0], outputs[0], attrs["key"], reqs[0]
+    if _is_basic(key):  # basic keys select each position once: a window copy
+        base = probe(out.shape)
+        part = _basic_view(base, key)
+        zero_unless_add(out, req)
+        copy(data, broadcast_window(data.shape, part.shape), out, window(part, base), req)
+    else:
+        pos = _positions(out.shape, key)
+        scatter_add(data, pos.ravel(), out.size, out, 1, req, src_rows=broadcast_positions(data.shape, pos.shape))
+
+
 def _scatter_gradient(F, attrs, inputs, outputs, ograds):
     return [F._index(ograds[0], key=attrs["key"])]
 
@@ -43,18 +88,42 @@ def _assign_scalar_compute(attrs, inputs, outputs, reqs):
     outputs[0][attrs["key"]] = attrs["scalar"]
 
 
+def _assign_gpu_into(out, key, value):
+    """out[key] = value on the GPU, value broadcast as NumPy assigns it; repeated positions take the last."""
+    if value is out:  # x[key] = x reads what it overwrites: read from a copy, as NumPy does
+        value = scratch(out, out.dtype)
+        put(value, out, REQ_WRITE)
+    if _is_basic(key):
+        base = probe(out.shape)
+        part = _basic_view(base, key)
+        copy(value, broadcast_window(value.shape, part.shape), out, window(part, base), REQ_WRITE)
+    else:
+        pos = _positions(out.shape, key)
+        put_rows(value, broadcast_positions(value.shape, pos.shape), out, pos, 1, REQ_WRITE)
+
+
+def _assign_gpu(attrs, inputs, outputs, reqs):
+    _assign_gpu_into(outputs[0], attrs["key"], inputs[1])
+
+
+def _assign_scalar_gpu(attrs, inputs, outputs, reqs):
+    out = outputs[0]
+    value = np.asarray(attrs["scalar"]).astype(out.dtype).reshape(1)  # cast as NumPy assigns a Python float
+    _assign_gpu_into(out, attrs["key"], to_device(value, out.dtype))
+
+
 registry.register(OpDef("_index", params=(_KEY,), infer_shape=_index_shape,
-                        compute={"cpu": _index_compute}, gradient=_index_gradient, public=False,
+                        compute={"cpu": _index_compute, "gpu": _index_gpu}, gradient=_index_gradient, public=False,
                         doc="x[key] as a copy."))
 registry.register(OpDef("_index_scatter_add", params=(_KEY, Param("shape", "shape")),
-                        infer_shape=_scatter_shape, compute={"cpu": _scatter_compute},
+                        infer_shape=_scatter_shape, compute={"cpu": _scatter_compute, "gpu": _scatter_gpu},
                         gradient=_scatter_gradient, public=False,
                         doc="Zeros of `shape` with data added at positions `key` (gradient of _index)."))
 registry.register(OpDef("_index_assign", params=(_KEY,), arguments=("lhs", "rhs"),
                         infer_shape=lambda attrs, shapes: (shapes, [shapes[0]]),
-                        compute={"cpu": _assign_compute}, public=False,
+                        compute={"cpu": _assign_compute, "gpu": _assign_gpu}, public=False,
                         doc="lhs[key] = rhs, written in place into lhs."))
 registry.register(OpDef("_index_assign_scalar", params=(_KEY, Param("scalar", "float", 0.0)),
                         infer_shape=lambda attrs, shapes: (shapes, [shapes[0]]),
-                        compute={"cpu": _assign_scalar_compute}, public=False,
+                        compute={"cpu": _assign_scalar_compute, "gpu": _assign_scalar_gpu}, public=False,
                         doc="data[key] = scalar, written in place."))

@@ -1,5 +1,5 @@
 """mx.nd on mx.gpu(0) (the CUDA simulator when no GPU is present) gives what it gives on mx.cpu(): elementwise
-math, broadcasting and scalar operators, creation, cast, reshape and copies."""
+math, broadcasting and scalar operators, creation, cast, reshape, copies, and indexing (x[key], x[key] = v)."""
 import os
 import subprocess
 import sys
@@ -119,6 +119,61 @@ def test_reductions_on_gpu_match_cpu(kind, kwargs):
     want = fn(mx.nd.array(X, ctx=mx.cpu()), **kwargs)
     assert got.shape == want.shape
     np.testing.assert_allclose(got.asnumpy(), want.asnumpy(), rtol=1e-6)
+
+
+# NumPy keys of X, basic (strided windows on the device) and advanced (positions computed on the host)
+KEYS = {
+    "int": 1, "negative_int": -1, "all_ints": (1, -2), "steps": (slice(None, None, -2), slice(1, None)),
+    "none_ellipsis": (None, Ellipsis, 2), "int_array": [2, 0, 2], "arrays": ([0, 2, 2], [3, -1, 3]),
+    "slice_and_array": (slice(None), [1, 1, 0]), "bool_mask": np.array([True, False, True]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KEYS))
+def test_gpu_getitem_matches_numpy(name):
+    got = mx.nd.array(X, ctx=mx.gpu(0))[KEYS[name]]
+    want = X[KEYS[name]]
+    assert got.context == mx.gpu(0)
+    np.testing.assert_array_equal(got.asnumpy(), want.reshape(1) if want.ndim == 0 else want)
+
+
+@pytest.mark.parametrize("name", sorted(KEYS))
+def test_gpu_getitem_gradient_adds_at_the_key(name):
+    a = mx.nd.array(X, ctx=mx.gpu(0))
+    a.attach_grad()
+    with mx.autograd.record():
+        y = a[KEYS[name]]
+    head = np.arange(1, y.size + 1, dtype=np.float32).reshape(y.shape)
+    y.backward(mx.nd.array(head, ctx=mx.gpu(0)))
+    want = np.zeros_like(X)
+    np.add.at(want, KEYS[name], head.reshape(X[KEYS[name]].shape))  # repeated positions add up
+    np.testing.assert_array_equal(a.grad.asnumpy(), want)
+
+
+@pytest.mark.parametrize("name", sorted(KEYS))
+@pytest.mark.parametrize("value", ["scalar", "ndarray", "row"])
+def test_gpu_setitem_matches_numpy(name, value):
+    key = KEYS[name]
+    want = X.copy()
+    target = want[key].shape
+    values = {"scalar": -2.5, "ndarray": np.arange(np.prod(target), dtype=np.float32).reshape(target) + 10,
+              "row": np.arange(target[-1], dtype=np.float32) - 5 if target else np.float32(-5)}[value]
+    want[key] = values  # repeated positions keep the last value
+    a = mx.nd.array(X, ctx=mx.gpu(0))
+    a[key] = mx.nd.array(values, ctx=mx.gpu(0)) if value == "ndarray" else values
+    np.testing.assert_array_equal(a.asnumpy(), want)
+
+
+def test_gpu_setitem_casts_reads_itself_and_keeps_the_last_repeat():
+    a = mx.nd.array(XI, ctx=mx.gpu(0), dtype="int32")
+    a[0] = 2.7  # truncated, as NumPy assigns a float to int32
+    a[::-1] = a  # reads a copy of what it overwrites
+    a[[1, 1], [0, 0]] = np.array([5, 6])
+    want = XI.copy()
+    want[0] = 2.7
+    want[::-1] = want.copy()
+    want[1, 0] = 6
+    np.testing.assert_array_equal(a.asnumpy(), want)
 
 
 def test_import_does_not_load_numba_cuda():
