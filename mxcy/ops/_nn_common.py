@@ -7,7 +7,6 @@ import numpy as np
 
 from . import _gpu
 from ._helpers import store
-from ..base import MXNetError
 from ..kernels.common import REQ_NULL, REQ_WRITE
 
 __all__ = ["host", "scratch", "on_device_of", "cast", "put", "fill", "contiguous", "flat", "split3",
@@ -80,17 +79,16 @@ def split3(shape, axis):
 def kernel_compute(name, body, exact=None, n_aux=0):
     """{"cpu", "gpu"} computes running body(device, attrs, inputs, outputs, reqs) on C-contiguous arrays.
 
-    exact[i] (default: all): the kernel honours output i's write request; outputs it cannot fill directly
-    (other requests, not C-contiguous, float16) get temporaries stored back under their requests. On the
-    CPU float16 runs in float32; on the GPU it is refused. The trailing n_aux inputs (BatchNorm's moving
-    statistics) are passed as they are, since kernels update them in place."""
+    float16 runs in float32 on both devices, as MXNet accumulates half in float: float16 inputs are widened on
+    their device and outputs are computed into float32 temporaries. exact[i] (default: all): the kernel honours
+    output i's write request; outputs it cannot fill directly (other requests, not C-contiguous, float16) get
+    temporaries stored back, narrowed, under their requests. The trailing n_aux inputs (BatchNorm's moving
+    statistics) are passed as they are, since kernels update them in place. The computes are named
+    "<name> (<device>)", which the engine reports if one fails outside an op's push."""
     def run(device, attrs, inputs, outputs, reqs):
         wide = inputs[0].dtype == np.float16
-        if wide and device == "gpu":
-            raise MXNetError(f"{name}: float16 is not supported on GPU; cast to float32")
         n_args = len(inputs) - n_aux
-        ins = [np.ascontiguousarray(a, np.float32 if a.dtype == np.float16 else None) if device == "cpu" else a
-               for a in inputs[:n_args]] + list(inputs[n_args:])
+        ins = [_widened(device, a) for a in inputs[:n_args]] + list(inputs[n_args:])
         outs, kreqs = [], []
         for k, (o, r) in enumerate(zip(outputs, reqs)):
             direct = o.dtype != np.float16 and contiguous(o) and (exact is None or exact[k] or r == REQ_WRITE)
@@ -101,7 +99,19 @@ def kernel_compute(name, body, exact=None, n_aux=0):
             if t is not o and r != REQ_NULL:
                 put(o, t, r)
 
-    return {"cpu": functools.partial(run, "cpu"), "gpu": functools.partial(run, "gpu")}
+    computes = {}
+    for device in ("cpu", "gpu"):
+        computes[device] = functools.partial(run, device)
+        computes[device].__name__ = f"{name} ({device})"
+    return computes
+
+
+def _widened(device, a):
+    """Input `a` as a kernel takes it: float16 widened to float32, and C-contiguous on the CPU (device buffers
+    always are)."""
+    if device == "cpu":
+        return np.ascontiguousarray(a, np.float32 if a.dtype == np.float16 else None)
+    return cast(a, np.dtype(np.float32)) if a.dtype == np.float16 else a
 
 
 def fill_shapes(shapes, names, expected, context):

@@ -486,6 +486,29 @@ def test_gpu_matches_cpu(case):
         np.testing.assert_allclose(g, c, rtol=1e-5, atol=1e-6)
 
 
+_FLOAT16_CASES = {
+    "tanh": ([_X], {"act_type": "tanh"}, "Activation"),
+    "softmax": ([_X], {"axis": 1}, "softmax"),
+    "log_softmax": ([_X], {}, "log_softmax"),
+    "embedding": ([np.array([[0, 3, 3], [1, 7, 0]], np.int32), _R.standard_normal((4, 3))], {"input_dim": 4,
+                                                                                            "output_dim": 3},
+                  "Embedding"),
+}
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("case", _FLOAT16_CASES)
+def test_gpu_float16_matches_cpu(case):
+    # Float arrays in float16; both devices compute in float32 and round: equal up to a float16 rounding step.
+    arrays, attrs, name = _FLOAT16_CASES[case]
+    arrays = [a.astype(np.float16) if a.dtype.kind == "f" else a for a in arrays]
+    cpu = _run_on(mx.cpu(), name, arrays, attrs)
+    gpu = _run_on(mx.gpu(0), name, arrays, attrs)
+    for c, g in zip(cpu[0] + cpu[1], gpu[0] + gpu[1]):
+        assert c.dtype == g.dtype == np.float16
+        np.testing.assert_allclose(g.astype(np.float64), c, rtol=1e-3, atol=1e-3)
+
+
 @pytest.mark.cuda
 @pytest.mark.parametrize("name,attrs", [("Dropout", {"p": 0.5}),
                                         ("LeakyReLU", {"act_type": "rrelu", "lower_bound": 0.1})])

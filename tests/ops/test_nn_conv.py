@@ -384,8 +384,15 @@ def test_gpu_matches_cpu(op, shapes, kwargs):
 
 
 @pytest.mark.cuda
-def test_gpu_refuses_float16():
-    x, w = nd.zeros((1, 1, 3, 3), ctx=mx.gpu(0)), nd.zeros((1, 1, 2, 2), ctx=mx.gpu(0))
-    with pytest.raises(mx.MXNetError, match="float16 is not supported on GPU"):
-        nd.Convolution(x.astype("float16"), w.astype("float16"), kernel=(2, 2), num_filter=1,
-                       no_bias=True).asnumpy()
+@pytest.mark.parametrize("op,shapes,kwargs", [
+    ("Convolution", [(1, 2, 4, 4), (2, 2, 3, 3), (2,)], {"kernel": (3, 3), "pad": (1, 1), "num_filter": 2}),
+    ("FullyConnected", [(2, 5), (3, 5), (3,)], {"num_hidden": 3}),
+])
+def test_gpu_float16_matches_cpu(op, shapes, kwargs):
+    # Both devices compute float16 in float32 and round the results: equal up to a float16 rounding step.
+    rng = np.random.default_rng(8)
+    arrays = [rng.standard_normal(s).astype(np.float16) for s in shapes]
+    fn = lambda *a: getattr(nd, op)(*a, **kwargs)  # noqa: E731
+    for got, want in zip(outputs_and_grads(mx.gpu(0), fn, arrays), outputs_and_grads(mx.cpu(), fn, arrays)):
+        assert got.dtype == want.dtype == np.float16
+        np.testing.assert_allclose(got.astype(np.float64), want, rtol=1e-3, atol=1e-3)

@@ -529,9 +529,20 @@ def test_bilinear_resize_gpu_matches_cpu(shapes, kwargs):
 
 
 @pytest.mark.cuda
+@pytest.mark.parametrize("fn", [
+    lambda x: nd.Pooling(x, kernel=(2, 2), stride=(1, 2), pool_type="max"),
+    lambda x: nd.Pooling(x, kernel=(3, 2), pad=(1, 1), pool_type="avg", count_include_pad=False),
+    lambda x: nd.contrib.BilinearResize2D(x, height=5, width=3, align_corners=False),
+], ids=["max_pool", "avg_pool", "bilinear_resize"])
+def test_gpu_float16_matches_cpu(fn):
+    # Both devices compute float16 in float32 and round the results: equal up to a float16 rounding step.
+    x = np.random.default_rng(3).permutation(24).reshape(1, 2, 3, 4).astype(np.float16) / 8
+    for got, want in zip(outputs_and_grads(mx.gpu(0), fn, [x]), outputs_and_grads(mx.cpu(), fn, [x])):
+        assert got.dtype == want.dtype == np.float16
+        np.testing.assert_allclose(got.astype(np.float64), want, rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.cuda
 def test_gpu_refusals():
-    x = nd.zeros((1, 1, 4, 4), ctx=mx.gpu(0))
     with pytest.raises(mx.MXNetError, match="Crop: not implemented on gpu"):
-        nd.Crop(x, h_w=(2, 2))
-    with pytest.raises(mx.MXNetError, match="float16 is not supported on GPU"):
-        nd.Pooling(x.astype("float16"), kernel=(2, 2)).asnumpy()
+        nd.Crop(nd.zeros((1, 1, 4, 4), ctx=mx.gpu(0)), h_w=(2, 2))
