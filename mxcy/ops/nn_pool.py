@@ -3,7 +3,7 @@ with the hidden backward ops their gradients call. Channel-first data (NCW, NCHW
 import numpy as np
 
 from . import registry
-from ._helpers import store
+from ._gpu_layout import view_computes
 from ._nn_common import check_float, kernel_compute
 from .registry import OpDef, Param, first_type, same_type
 from ..kernels.common import REQ_ADD, REQ_NULL
@@ -476,9 +476,10 @@ def _crop_infer(attrs, shapes):
     return shapes, [tuple(shapes[0][:2]) + (h, w)]
 
 
-def _crop(attrs, inputs, outputs, reqs):
-    y, x, h, w = _crop_box(attrs, [a.shape for a in inputs])
-    store(outputs[0], inputs[0][:, :, y:y + h, x:x + w], reqs[0])
+def _crop_view(attrs, data, *like):
+    """The crop as a view of data (on the GPU, of a probe array of its shape: _gpu_layout.view_computes)."""
+    y, x, h, w = _crop_box(attrs, [data.shape] + [a.shape for a in like])
+    return data[:, :, y:y + h, x:x + w]
 
 
 def _crop_grad(F, attrs, inputs, outputs, ograds):
@@ -496,5 +497,5 @@ registry.register(OpDef(
             Param("offset", "shape", (0, 0), "top-left corner (y, x) of the crop"),
             Param("h_w", "shape", (0, 0), "crop (height, width) when there is no crop_like"),
             Param("center_crop", "bool", False, "crop the centre, ignoring offset")),
-    compute={"cpu": _crop}, gradient=_crop_grad, output_names=("output",),
+    compute=view_computes(_crop_view), gradient=_crop_grad, output_names=("output",),
     doc="Crops the height and width of NCHW data to h_w or to crop_like's (deprecated; use slice)."))

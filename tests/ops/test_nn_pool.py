@@ -543,6 +543,14 @@ def test_gpu_float16_matches_cpu(fn):
 
 
 @pytest.mark.cuda
-def test_gpu_refusals():
-    with pytest.raises(mx.MXNetError, match="Crop: not implemented on gpu"):
-        nd.Crop(nd.zeros((1, 1, 4, 4), ctx=mx.gpu(0)), h_w=(2, 2))
+@pytest.mark.parametrize("shapes,kwargs", [
+    ([(1, 2, 4, 5)], {"h_w": (2, 3), "offset": (1, 2)}),
+    ([(2, 1, 5, 4)], {"h_w": (3, 1), "center_crop": True}),
+    ([(1, 2, 4, 4), (1, 1, 4, 2)], {"offset": (0, 1)}),
+])
+def test_crop_gpu_matches_cpu(shapes, kwargs):
+    rng = np.random.default_rng(4)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    fn = lambda *a: nd.Crop(*a, num_args=len(a), **kwargs)  # noqa: E731
+    for got, want in zip(outputs_and_grads(mx.gpu(0), fn, arrays), outputs_and_grads(mx.cpu(), fn, arrays)):
+        np.testing.assert_array_equal(got, want)
