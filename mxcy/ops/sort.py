@@ -1,12 +1,15 @@
 """Ordering operators: sort, argsort and topk, and the gather/scatter pair their gradients use.
 
-Orders are stable both ways: equal values keep their input order, ascending or descending.
+Orders are stable both ways: equal values keep their input order, ascending or descending, and NaN is the
+largest value. On a GPU they run on kernels.sort_gpu and kernels.along_axis_gpu.
 """
 import numpy as np
 
 from . import registry
 from ._helpers import norm_axis, store
+from ._nn_common import split3
 from .registry import OpDef, Param
+from ..base import MXNetError
 
 _INDEX_DTYPES = ("uint8", "int32", "int64", "float16", "float32", "float64")
 # The largest index each index dtype holds exactly (MXNet refuses the others).
@@ -80,6 +83,14 @@ def _topk_compute(attrs, inputs, outputs, reqs):
         store(out, value, req)
 
 
+def _topk_compute_gpu(attrs, inputs, outputs, reqs):
+    from ..kernels.sort_gpu import sort_gpu
+    x = inputs[0]
+    axis, n = _sort_axis(attrs, x.shape)
+    inner = 1 if axis is None else split3(x.shape, axis)[2]
+    sort_gpu(x, n, inner, _topk_k(attrs, n), attrs["is_ascend"], attrs["ret_typ"], outputs, reqs)
+
+
 def _scatter_values(F, attrs, x, g, index):
     """The gradient of taking values at `index` along the sort axis: g put back where it was."""
     axis = attrs["axis"]
@@ -124,18 +135,19 @@ registry.register(OpDef(
                     Param("is_ascend", "bool", False, "keep the k smallest instead of the largest"),
                     _DTYPE),
     num_outputs=lambda attrs: 2 if attrs["ret_typ"] == "both" else 1,
-    infer_shape=_topk_shape, infer_type=_topk_type, compute={"cpu": _topk_compute},
+    infer_shape=_topk_shape, infer_type=_topk_type, compute={"cpu": _topk_compute, "gpu": _topk_compute_gpu},
     gradient=_topk_gradient,
     doc="Returns the top k elements (values, indices or mask) along an axis."))
 registry.register(OpDef(
     "sort", params=(_AXIS, Param("is_ascend", "bool", True, _IS_ASCEND)),
     infer_shape=_as_topk("value", _topk_shape), infer_type=registry.first_type,
-    compute={"cpu": _as_topk("value", _topk_compute)}, gradient=_sort_gradient,
+    compute={"cpu": _as_topk("value", _topk_compute), "gpu": _as_topk("value", _topk_compute_gpu)},
+    gradient=_sort_gradient,
     doc="Returns a sorted copy of the input along an axis."))
 registry.register(OpDef(
     "argsort", params=(_AXIS, Param("is_ascend", "bool", True, _IS_ASCEND), _DTYPE),
     infer_shape=_as_topk("indices", _topk_shape), infer_type=_as_topk("indices", _topk_type),
-    compute={"cpu": _as_topk("indices", _topk_compute)},
+    compute={"cpu": _as_topk("indices", _topk_compute), "gpu": _as_topk("indices", _topk_compute_gpu)},
     gradient=lambda F, attrs, inputs, outputs, ograds: [F.zeros_like(inputs[0])],
     doc="Returns the indices that sort the input along an axis."))
 
@@ -164,6 +176,21 @@ def _gather_compute(attrs, inputs, outputs, reqs):
     store(outputs[0], data[_open_index(index, norm_axis(attrs["axis"], data.ndim))], reqs[0])
 
 
+def _out_of_range(op, index, data, axis):
+    n = data.shape[axis]
+    return MXNetError(f"{op}: index (shape {tuple(index.shape)}) has entries outside [-{n}, {n}), the range of "
+                      f"axis {axis} of data (shape {tuple(data.shape)})")
+
+
+def _gather_compute_gpu(attrs, inputs, outputs, reqs):
+    from ..kernels.along_axis_gpu import gather_axis_gpu
+    data, index = inputs
+    axis = norm_axis(attrs["axis"], data.ndim)
+    _, n, inner = split3(data.shape, axis)
+    if not gather_axis_gpu(data, index, outputs[0], n, index.shape[axis], inner, reqs[0]):
+        raise _out_of_range("_gather_axis", index, data, axis)
+
+
 def _scatter_shape(attrs, shapes):
     data, index = shapes
     if data != index:
@@ -179,10 +206,20 @@ def _scatter_compute(attrs, inputs, outputs, reqs):
     store(outputs[0], out, reqs[0])
 
 
+def _scatter_compute_gpu(attrs, inputs, outputs, reqs):
+    from ..kernels.along_axis_gpu import scatter_axis_gpu
+    data, index = inputs
+    axis = norm_axis(attrs["axis"], data.ndim)
+    _, k, inner = split3(data.shape, axis)
+    if not scatter_axis_gpu(data, index, outputs[0], k, attrs["size"], inner, reqs[0]):
+        raise _out_of_range("_scatter_axis", index, outputs[0], axis)
+
+
 _INDEX_AXIS = Param("axis", "int", 0, "the axis that index addresses")
 registry.register(OpDef(
     "_gather_axis", arguments=("data", "index"), params=(_INDEX_AXIS,),
-    infer_shape=_gather_shape, infer_type=registry.first_type, compute={"cpu": _gather_compute},
+    infer_shape=_gather_shape, infer_type=registry.first_type,
+    compute={"cpu": _gather_compute, "gpu": _gather_compute_gpu},
     gradient=lambda F, attrs, inputs, outputs, ograds: [
         F._scatter_axis(ograds[0], inputs[1], axis=attrs["axis"],
                         size=inputs[0].shape[norm_axis(attrs["axis"], inputs[0].ndim)]), None],
@@ -190,7 +227,8 @@ registry.register(OpDef(
 registry.register(OpDef(
     "_scatter_axis", arguments=("data", "index"),
     params=(_INDEX_AXIS, Param("size", "int", doc="length of the output along axis")),
-    infer_shape=_scatter_shape, infer_type=registry.first_type, compute={"cpu": _scatter_compute},
+    infer_shape=_scatter_shape, infer_type=registry.first_type,
+    compute={"cpu": _scatter_compute, "gpu": _scatter_compute_gpu},
     gradient=lambda F, attrs, inputs, outputs, ograds: [
         F._gather_axis(ograds[0], inputs[1], axis=attrs["axis"]), None],
     public=False, doc="Zeros with data added at index along axis (inverse of _gather_axis)."))

@@ -145,3 +145,27 @@ def test_topk_both_gradient_ignores_the_index_output():
 def test_bad_input_raises_naming_op_and_shapes(call, match):
     with pytest.raises(mx.MXNetError, match=match):
         call(mx.nd.ones((2, 3)))
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("is_ascend,expected", [
+    (True, [[4, 0, 3, 2, 6], [0, 1, 5, 6, 2]]),   # NaN last, equal values in input order
+    (False, [[1, 5, 2, 6, 0], [3, 2, 4, 6, 0]]),  # NaN first, equal values still in input order
+])
+def test_gpu_orders_nan_and_ties_like_the_cpu(is_ascend, expected):
+    x = np.array([[1, np.nan, 3, 1, -np.inf, np.nan, 3], [0, 0, 2, np.nan, 2, 0, 1]], np.float32)
+    for ctx in (mx.cpu(), mx.gpu(0)):
+        value, index = mx.nd.topk(mx.nd.array(x, ctx=ctx), k=5, ret_typ="both", is_ascend=is_ascend, dtype="int64")
+        np.testing.assert_array_equal(index.asnumpy(), expected)
+        np.testing.assert_array_equal(value.asnumpy(), np.take_along_axis(x, np.array(expected), 1))
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("op", ["_gather_axis", "_scatter_axis"])
+def test_gpu_index_out_of_range_raises_naming_op_and_shapes(op):
+    data = mx.nd.ones((2, 3), ctx=mx.gpu(0))
+    index = mx.nd.array([[0, 5, 1], [1, 1, 1]], ctx=mx.gpu(0))
+    call = getattr(mx.nd._internal, op)
+    with pytest.raises(mx.MXNetError, match=rf"{op}: index \(shape \(2, 3\)\).*outside \[-3, 3\).*axis 1"):
+        args = {"size": 3} if op == "_scatter_axis" else {}
+        call(data, index, axis=1, **args).wait_to_read()
