@@ -1,8 +1,6 @@
 """CUDA index-driven kernels on flat device arrays laid out as (outer, rows, inner): take rows at positions,
-pick one row per (outer, inner), place picked values back, scatter rows, and sum rows into positions in a
-fixed order (deterministic scatter-add). Positions are int64 device arrays the caller has validated."""
-import numpy as np
-
+pick one row per (outer, inner), place picked values back, scatter rows, and sum runs of rows into distinct
+rows in a fixed order (a deterministic scatter-add). Positions are int64 device arrays the caller validated."""
 from numba import cuda
 
 from .common import REQ_NULL
@@ -46,20 +44,21 @@ def _unpick_kernel(grad, pos, out, n, inner, zero, req):
         j += cuda.gridsize(1)
 
 
-def _segment_sum_kernel(src, src_rows, starts, out, k_rows, inner, zero, req):
-    # out[o, r, i] (req)= zero + Σ_{s in [starts[r], starts[r+1])} src[o, src_rows[s], i], summed in s order;
-    # out is (outer, len(starts) - 1, inner), src (outer, k_rows, inner).
+def _segment_sum_kernel(src, src_rows, starts, out, dst_rows, k_rows, n_rows, count, inner, zero, req):
+    # out[o, dst_rows[r], i] (req)= zero + Σ_{s in [starts[r], starts[r+1])} src[o, src_rows[s], i], summed
+    # in s order, for the count = outer·len(dst_rows)·inner (o, r, i); out is (outer, n_rows, inner), src
+    # (outer, k_rows, inner), dst_rows distinct.
     j = cuda.grid(1)
-    n_rows = starts.size - 1
-    while j < out.size:
+    m = dst_rows.size
+    while j < count:
         i = j % inner
         t = j // inner
-        r = t % n_rows
-        base = (t // n_rows) * k_rows
+        r = t % m
+        o = t // m
         acc = zero
         for s in range(starts[r], starts[r + 1]):
-            acc += src[(base + src_rows[s]) * inner + i]
-        store(out, j, acc, req)
+            acc += src[(o * k_rows + src_rows[s]) * inner + i]
+        store(out, (o * n_rows + dst_rows[r]) * inner + i, acc, req)
         j += cuda.gridsize(1)
 
 
@@ -103,12 +102,15 @@ def unpick_gpu(grad, pos, out, n, inner, req, stream=0):
                                                      out.dtype.type(0), req)
 
 
-def segment_sum_gpu(src, src_rows, starts, out, k_rows, inner, req, stream=0):
-    """out[o, r, i] (req)= Σ src[o, src_rows[s], i] over s in [starts[r], starts[r+1]), in that order, with
-    src viewed as (outer, k_rows, inner) and out as (outer, len(starts) - 1, inner); sums in out's dtype."""
-    if req != REQ_NULL and out.size:
-        segment_sum_kernel[grid_1d(out.size) + (stream,)](_flat(src), _flat(src_rows), _flat(starts), _flat(out),
-                                                          k_rows, inner, out.dtype.type(0), req)
+def segment_sum_gpu(src, src_rows, starts, out, dst_rows, k_rows, n_rows, inner, req, stream=0):
+    """out[o, dst_rows[r], i] (req)= Σ src[o, src_rows[s], i] over s in [starts[r], starts[r+1]), in that
+    order, in out's dtype, with src viewed as (outer, k_rows, inner) and out as (outer, n_rows, inner); rows
+    of out not in dst_rows (distinct) are left alone."""
+    count = out.size // n_rows * dst_rows.size if n_rows else 0
+    if req != REQ_NULL and count:
+        segment_sum_kernel[grid_1d(count) + (stream,)](_flat(src), _flat(src_rows), _flat(starts), _flat(out),
+                                                       _flat(dst_rows), k_rows, n_rows, count, inner,
+                                                       out.dtype.type(0), req)
 
 
 def put_rows_gpu(src, src_rows, dst, dst_rows, inner, req, stream=0):
@@ -121,12 +123,12 @@ def put_rows_gpu(src, src_rows, dst, dst_rows, inner, req, stream=0):
 
 def _ptx_checks():
     checks, p = [], "int64[::1]"
-    for t in ("float32", "float64", "int32"):
+    for t in ("float16", "float32", "float64", "int32"):
         v = f"{t}[::1]"
         checks += [(_take_kernel, f"void({v}, {p}, {v}, int64, int64, int64)"),
                    (_pick_kernel, f"void({v}, {p}, {v}, int64, int64, int64)"),
                    (_unpick_kernel, f"void({v}, {p}, {v}, int64, int64, {t}, int64)"),
-                   (_segment_sum_kernel, f"void({v}, {p}, {p}, {v}, int64, int64, {t}, int64)"),
+                   (_segment_sum_kernel, f"void({v}, {p}, {p}, {v}, {p}, int64, int64, int64, int64, {t}, int64)"),
                    (_put_rows_kernel, f"void({v}, {p}, {v}, {p}, int64, int64)")]
     return checks
 

@@ -132,7 +132,7 @@ def axis_gather_gpu(x, maps, fill, out, req, stream=0):
 def _ptx_checks():
     tup = f"UniTuple(int64, {MAX_DIMS})"
     checks = []
-    for t in ("float32", "float64", "int32", "int64", "uint8"):
+    for t in ("float16", "float32", "float64", "int32", "int64", "uint8"):
         v = f"{t}[::1]"
         checks += [(_strided_copy_kernel, f"void({v}, int64, {tup}, {v}, int64, {tup}, {tup}, int64, int64)"),
                    (_axis_gather_kernel, f"void({v}, int64[::1], {tup}, {tup}, {tup}, {t}, {v}, int64)")]

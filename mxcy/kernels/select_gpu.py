@@ -78,7 +78,7 @@ def one_hot_gpu(pos, out, depth, on_value, off_value, req, stream=0):
 
 def _ptx_checks():
     checks = []
-    for t in ("float32", "float64", "int32"):
+    for t in ("float16", "float32", "float64", "int32"):
         v = f"{t}[::1]"
         checks += [(_where_kernel, f"void({v}, {v}, {v}, {v}, int64, int64)"),
                    (_where_kernel, f"void(uint8[::1], {v}, {v}, {v}, int64, int64)"),

@@ -84,6 +84,7 @@ def to_host(a):
 
 
 def to_device(a, dtype=np.int64):
+    """NumPy `a` as a C-contiguous device array of `dtype` (int64: positions)."""
     from numba import cuda
     return cuda.to_device(np.ascontiguousarray(a, dtype))
 
@@ -91,14 +92,16 @@ def to_device(a, dtype=np.int64):
 def scatter_add(src, rows, n_rows, out, inner, req, src_rows=None):
     """out (outer, n_rows, inner) (req)= zeros plus each src row k added at row rows[k], in k order as
     np.add.at adds (so the sums equal the CPU's); src is (outer, len(rows), inner), or its row k is
-    src_rows[k] of a (1, *, inner) src when given (broadcast data)."""
+    src_rows[k] of a (1, *, inner) src when given (broadcast data). Host work is in len(rows), not n_rows."""
     if not out.size:
         return
+    zero_unless_add(out, req)
     order = np.argsort(rows, kind="stable")
-    starts = np.searchsorted(rows[order], np.arange(n_rows + 1))
+    targets, starts = np.unique(rows[order], return_index=True)  # each target's run in the sorted rows
     picked = order if src_rows is None else np.asarray(src_rows)[order]
-    k_rows = src.size // max(1, out.size // n_rows)
-    kernels("gather_gpu").segment_sum_gpu(src, to_device(picked), to_device(starts), out, k_rows, inner, req)
+    k_rows = src.size // (out.size // n_rows)
+    kernels("gather_gpu").segment_sum_gpu(src, to_device(picked), to_device(np.append(starts, len(rows))), out,
+                                          to_device(targets), k_rows, n_rows, inner, req)
 
 
 def put_rows(src, src_rows, out, rows, inner, req):

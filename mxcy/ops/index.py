@@ -27,8 +27,15 @@ def _basic_view(base, key):
 
 
 def _positions(shape, key):
-    """The flat positions x[key] selects from an x of `shape`, laid out as x[key]."""
-    return np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape)[key]
+    """The flat positions x[key] selects from an x of `shape`, laid out as x[key]: the key applied to each
+    axis' share of the C-order position, a zero-stride view, so only the selection is ever materialised."""
+    total = np.broadcast_to(np.int64(0), shape)[key]
+    stride = 1
+    for d in range(len(shape) - 1, -1, -1):
+        share = (np.arange(shape[d], dtype=np.int64) * stride).reshape((-1,) + (1,) * (len(shape) - 1 - d))
+        total = total + np.broadcast_to(share, shape)[key]
+        stride *= shape[d]
+    return total
 
 
 def _index_shape(attrs, shapes):
