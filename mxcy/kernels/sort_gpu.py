@@ -43,7 +43,7 @@ def _exchange(keys, idx, a, b, n, ascend):
 
 @cuda.jit(device=True, inline="always")
 def _sort_row(x, start, n, inner, keys, idx, ascend):
-    """keys[:n], idx[:n] (req)= x[start + j * inner] for j < n and j, sorted by _before; every thread of the block
+    """keys[:n], idx[:n] = x[start + j * inner] for j < n and j, sorted by _before; every thread of the block
     takes part. The network is the bitonic one whose merges first compare mirrored pairs, so that every
     comparison sends the smaller item to the lower position, which is what lets the padding stay virtual."""
     tid = cuda.threadIdx.x
