@@ -37,7 +37,8 @@ def copy(attrs, inputs, outputs, reqs):
 
 
 def unary_entries(name):
-    """{"gpu": compute} for the unary op `name`, or {} when it has no CUDA formula (erfinv, _digamma)."""
+    """{"gpu": compute} for the unary op `name` with a formula in UNARY_FUNCS, or {} (erfinv and _digamma
+    get theirs from unary_gpu in ops/unary.py)."""
     if name in ("_copy", "BlockGrad"):
         return {"gpu": copy}
     if name in ("zeros_like", "ones_like"):
