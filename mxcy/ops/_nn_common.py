@@ -76,15 +76,14 @@ def split3(shape, axis):
             int(np.prod(shape[axis + 1:], dtype=np.int64)))
 
 
-def kernel_compute(name, body, exact=None, n_aux=0):
+def kernel_compute(body, exact=None, n_aux=0):
     """{"cpu", "gpu"} computes running body(device, attrs, inputs, outputs, reqs) on C-contiguous arrays.
 
     float16 runs in float32 on both devices, as MXNet accumulates half in float: float16 inputs are widened on
     their device and outputs are computed into float32 temporaries. exact[i] (default: all): the kernel honours
     output i's write request; outputs it cannot fill directly (other requests, not C-contiguous, float16) get
     temporaries stored back, narrowed, under their requests. The trailing n_aux inputs (BatchNorm's moving
-    statistics) are passed as they are, since kernels update them in place. The computes are named
-    "<name> (<device>)", which the engine reports if one fails outside an op's push."""
+    statistics) are passed as they are, since kernels update them in place."""
     def run(device, attrs, inputs, outputs, reqs):
         wide = inputs[0].dtype == np.float16
         n_args = len(inputs) - n_aux
@@ -99,11 +98,7 @@ def kernel_compute(name, body, exact=None, n_aux=0):
             if t is not o and r != REQ_NULL:
                 put(o, t, r)
 
-    computes = {}
-    for device in ("cpu", "gpu"):
-        computes[device] = functools.partial(run, device)
-        computes[device].__name__ = f"{name} ({device})"
-    return computes
+    return {"cpu": functools.partial(run, "cpu"), "gpu": functools.partial(run, "gpu")}
 
 
 def _widened(device, a):

@@ -70,12 +70,12 @@ def _register_pair(name, params, infer, forward, backward, doc, back_doc):
 
     registry.register(OpDef(
         name, params=params, arguments=_with_bias, infer_shape=infer, infer_type=_float_types,
-        compute=kernel_compute(name, forward), gradient=gradient, output_names=("output",),
+        compute=kernel_compute(forward), gradient=gradient, output_names=("output",),
         grad_reads=(None, ()), doc=doc))
     registry.register(OpDef(
         back, params=params, arguments=("ograd", "data", "weight"), infer_shape=_backward_infer(infer),
         infer_type=_float_types,
-        compute=kernel_compute(back, backward), num_outputs=_n_grads, public=False, doc=back_doc))
+        compute=kernel_compute(backward), num_outputs=_n_grads, public=False, doc=back_doc))
 
 
 # --- geometry of Convolution and Deconvolution --------------------------------------------------

@@ -150,7 +150,7 @@ def _bn_gradient(F, attrs, inputs, outputs, ograds):
 registry.register(OpDef(
     "BatchNorm", params=_BN_PARAMS, arguments=("data", "gamma", "beta"), aux=("moving_mean", "moving_var"),
     infer_shape=_bn_infer, infer_type=_norm_type(3, _STAT_NAMES, widen=True),
-    compute=kernel_compute("BatchNorm", _bn_forward, (True, False, False), n_aux=2), gradient=_bn_gradient,
+    compute=kernel_compute(_bn_forward, (True, False, False), n_aux=2), gradient=_bn_gradient,
     grad_reads=((0, 1), (1, 2)),
     num_outputs=3, output_names=("output", "mean", "var"), visible_outputs=_mean_var_visible,
     mutate_inputs=(1,), train_aware=True,
@@ -161,7 +161,7 @@ registry.register(OpDef(
 registry.register(OpDef(
     "_backward_BatchNorm", params=_BN_PARAMS, arguments=("ograd", "data", "gamma", "mean", "invstd"),
     infer_shape=_bn_back_infer, infer_type=_backward_type(2, widen=True),
-    compute=kernel_compute("_backward_BatchNorm", _bn_backward, (True, True, True)), num_outputs=3,
+    compute=kernel_compute(_bn_backward, (True, True, True)), num_outputs=3,
     public=False, doc="BatchNorm's (data, gamma, beta) gradients from the head gradient and the saved statistics; "
                       "use_global_stats selects the affine (inference) gradient."))
 
@@ -235,14 +235,14 @@ def _register_rownorm(name, geometry, params, stat_names, visible, doc):
     back = "_backward_" + name
     registry.register(OpDef(
         name, params=params, arguments=("data", "gamma", "beta"), infer_shape=infer,
-        infer_type=_norm_type(3, ("gamma", "beta")), compute=kernel_compute(name, forward, (True, False, False)),
+        infer_type=_norm_type(3, ("gamma", "beta")), compute=kernel_compute(forward, (True, False, False)),
         gradient=lambda F, attrs, inputs, outputs, ograds: list(getattr(F, back)(
             ograds[0], inputs[0], inputs[1], outputs[1], outputs[2], **attrs)),
         num_outputs=3, output_names=("output",) + stat_names, visible_outputs=visible, grad_reads=((0, 1), (1, 2)),
         doc=doc))
     registry.register(OpDef(
         back, params=params, arguments=("ograd", "data", "gamma") + stat_names, infer_shape=back_infer,
-        infer_type=_backward_type(2), compute=kernel_compute(back, backward, (True, True, True)), num_outputs=3,
+        infer_type=_backward_type(2), compute=kernel_compute(backward, (True, True, True)), num_outputs=3,
         public=False, doc=f"{name}'s (data, gamma, beta) gradients from the head gradient and the saved statistics."))
 
 
@@ -394,7 +394,7 @@ _LRN_PARAMS = (
 
 registry.register(OpDef(
     "LRN", params=_LRN_PARAMS, infer_shape=_lrn_infer, infer_type=_norm_type(2, ()),
-    compute=kernel_compute("LRN", _lrn_forward),
+    compute=kernel_compute(_lrn_forward),
     gradient=lambda F, attrs, inputs, outputs, ograds: [F._backward_LRN(ograds[0], inputs[0], outputs[1],
                                                                         **attrs)],
     num_outputs=2, output_names=("output", "tmp_norm"), visible_outputs=1,
@@ -402,5 +402,5 @@ registry.register(OpDef(
         "sum of data^2 over a window of channels)^beta."))
 registry.register(OpDef(
     "_backward_LRN", params=_LRN_PARAMS, arguments=("ograd", "data", "tmp_norm"), infer_shape=_lrn_back_infer,
-    infer_type=_norm_type(1, ("data", "tmp_norm")), compute=kernel_compute("_backward_LRN", _lrn_backward),
+    infer_type=_norm_type(1, ("data", "tmp_norm")), compute=kernel_compute(_lrn_backward),
     public=False, doc="LRN's data gradient from the head gradient, the data and the saved tmp_norm."))

@@ -163,7 +163,7 @@ def _pool_back_infer(attrs, shapes):
 
 registry.register(OpDef(
     "Pooling", params=_POOL_PARAMS, infer_shape=_pool_infer, infer_type=_float_data(same_type),
-    compute=kernel_compute("Pooling", _pool_forward), num_outputs=_pool_outputs, visible_outputs=1,
+    compute=kernel_compute(_pool_forward), num_outputs=_pool_outputs, visible_outputs=1,
     output_names=lambda attrs: ("output", "workspace")[:_pool_outputs(attrs)],
     gradient=lambda F, attrs, inputs, outputs, ograds: [
         F._backward_Pooling(ograds[0], inputs[0], outputs[0], **attrs)],
@@ -171,7 +171,7 @@ registry.register(OpDef(
 registry.register(OpDef(
     "_backward_Pooling", params=_POOL_PARAMS, arguments=("ograd", "data", "output"),
     infer_shape=_pool_back_infer, infer_type=_float_data(same_type),
-    compute=kernel_compute("_backward_Pooling", _pool_backward), public=False,
+    compute=kernel_compute(_pool_backward), public=False,
     doc="Pooling's data gradient from the head gradient, the data and Pooling's output (max pooling "
         "routes each window's gradient to its first maximum)."))
 
@@ -319,7 +319,7 @@ def _up_grad(F, attrs, inputs, outputs, ograds):
 registry.register(OpDef(
     "UpSampling", params=_UP_PARAMS, arguments=_up_args, key_var_num_args="num_args",
     infer_shape=_up_infer, infer_type=_float_data(same_type), output_names=("output",),
-    compute=kernel_compute("UpSampling", _up_forward), gradient=_up_grad,
+    compute=kernel_compute(_up_forward), gradient=_up_grad,
     input_var_attrs={"weight": {"__init__": '["bilinear", {}]'}},
     doc="Upsamples NCHW data by an integer scale: nearest (several inputs are brought to the first one's "
         "size x scale, then concatenated or summed) or bilinear (a depthwise deconvolution with weight)."))
@@ -327,7 +327,7 @@ registry.register(OpDef(
     "_backward_UpSampling", params=_UP_PARAMS, arguments=lambda attrs: ["ograd"] + _up_args(attrs),
     num_outputs=lambda attrs: len(_up_args(attrs)), infer_shape=_up_back_infer,
     infer_type=_up_back_type,
-    compute=kernel_compute("_backward_UpSampling", _up_backward), public=False,
+    compute=kernel_compute(_up_backward), public=False,
     doc="UpSampling's input gradients from the head gradient and the inputs."))
 
 
@@ -431,12 +431,12 @@ def _resize_grad(F, attrs, inputs, outputs, ograds):
 registry.register(OpDef(
     "_contrib_BilinearResize2D", params=_RESIZE_PARAMS, arguments=_resize_args,
     infer_shape=_resize_infer, infer_type=_float_data(first_type), output_names=("output",),
-    compute=kernel_compute("_contrib_BilinearResize2D", _resize_forward), gradient=_resize_grad,
+    compute=kernel_compute(_resize_forward), gradient=_resize_grad,
     doc="Resizes the height and width of NCHW data by bilinear interpolation."))
 registry.register(OpDef(
     "_backward_contrib_BilinearResize2D", params=_RESIZE_PARAMS, arguments=("ograd", "data"),
     infer_shape=_resize_back_infer, infer_type=_float_data(first_type),
-    compute=kernel_compute("_backward_contrib_BilinearResize2D", _resize_backward), public=False,
+    compute=kernel_compute(_resize_backward), public=False,
     doc="BilinearResize2D's data gradient: each head gradient scattered onto its four source pixels."))
 
 
