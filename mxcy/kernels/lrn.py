@@ -13,7 +13,8 @@ from .launch import dual, grid_1d
 _JIT = dict(nogil=True, cache=True, parallel=True, error_model="numpy")
 
 
-def _window(c, r, nc):
+@numba.njit(inline="always", nogil=True)
+def window(c, r, nc):
     """Channels c - r .. c + r clipped to [0, nc): range(lo, hi)."""
     return max(c - r, 0), min(c + r + 1, nc)
 
@@ -37,7 +38,6 @@ def _lrn_dx(dy, x, tmp, n, c, s, r, nsize, alpha, beta):
     return dy[n, c, s] * numba.float64(tmp[n, c, s]) ** -beta - 2.0 * alpha * beta / nsize * x[n, c, s] * acc
 
 
-window = numba.njit(inline="always", nogil=True)(_window)
 tmp_norm, tmp_norm_dev = dual(_tmp_norm)
 lrn_dx, lrn_dx_dev = dual(_lrn_dx)
 
