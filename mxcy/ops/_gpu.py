@@ -2,7 +2,7 @@
 as fn(attrs, inputs, outputs, reqs). numba.cuda is imported on the first call: mxcy imports without CUDA."""
 import numpy as np
 
-from ..kernels.common import REQ_ADD, REQ_NULL
+from ..kernels.common import REQ_ADD, REQ_NULL, REQ_WRITE
 from ..kernels.elemwise_common import UNARY_FUNCS
 
 _kernels = None
@@ -29,6 +29,29 @@ def via_host(cpu_compute):
             if r != REQ_NULL:
                 o.copy_to_device(h)
     return compute
+
+
+def float32_for_half(compute):
+    """A GPU compute run on float32 copies of float16 arrays, its float16 outputs narrowed back: for kernels
+    with scalar helpers that numba's CUDA simulator runs on the host, where float16 has no arithmetic.
+    Exact for the ops that use it (float16 values are float32 values; ordering and gathers keep them)."""
+    def run(attrs, inputs, outputs, reqs):
+        if all(a.dtype != np.float16 for a in list(inputs) + list(outputs)):
+            return compute(attrs, inputs, outputs, reqs)
+        from numba import cuda
+
+        def float32_copy(a):
+            wide = cuda.device_array(a.shape, np.float32)
+            _k().copy_gpu(a, wide, REQ_WRITE)
+            return wide
+        wide_in = [float32_copy(a) if a.dtype == np.float16 else a for a in inputs]
+        wide_out = [cuda.device_array(o.shape, np.float32) if o.dtype == np.float16 else o for o in outputs]
+        compute(attrs, wide_in, wide_out, [REQ_WRITE if w is not o else r
+                                           for o, w, r in zip(outputs, wide_out, reqs)])
+        for o, w, r in zip(outputs, wide_out, reqs):
+            if w is not o and r != REQ_NULL:
+                _k().copy_gpu(w, o, r)
+    return run
 
 
 def copy(attrs, inputs, outputs, reqs):

@@ -153,7 +153,7 @@ def _fill_nan_compute_gpu(attrs, inputs, outputs, reqs):
 registry.register(OpDef(
     "_fill_nan", params=(Param("value", "float", 0.0, "replacement for NaN"),),
     infer_shape=lambda attrs, shapes: (shapes, [shapes[0]]),
-    compute={"cpu": _fill_nan_compute, "gpu": _fill_nan_compute_gpu},
+    compute={"cpu": _fill_nan_compute, "gpu": _gpu.float32_for_half(_fill_nan_compute_gpu)},
     gradient=lambda F, attrs, inputs, outputs, ograds: [
         ograds[0] * F.broadcast_equal(inputs[0], inputs[0])],
     public=False, doc="data with NaN replaced by value (used by nanprod's gradient)."))
@@ -259,7 +259,7 @@ _SEARCH_PARAMS = (Param("axis", "int", None, "axis to search; None searches the 
 for _name, _fn, _what in (("argmax", np.argmax, "maximum"), ("argmin", np.argmin, "minimum")):
     registry.register(OpDef(
         _name, params=_SEARCH_PARAMS, infer_shape=_search_shape,
-        compute={"cpu": _search_compute(_fn), "gpu": _search_compute_gpu(_name == "argmax")},
+        compute={"cpu": _search_compute(_fn), "gpu": _gpu.float32_for_half(_search_compute_gpu(_name == "argmax"))},
         gradient=_zero_gradient,
         doc=f"Returns indices of the {_what} values along an axis (first occurrence)."))
 _CHANNEL = {"axis": 1, "keepdims": False}  # argmax_channel has no parameters: argmax over axis 1
@@ -271,7 +271,7 @@ def _on_channels(compute):
 
 registry.register(OpDef(
     "argmax_channel", infer_shape=lambda attrs, shapes: _search_shape(_CHANNEL, shapes),
-    compute={"cpu": _on_channels(_search_compute(np.argmax)), "gpu": _on_channels(_search_compute_gpu(True))},
+    compute={"cpu": _on_channels(_search_compute(np.argmax)), "gpu": _gpu.float32_for_half(_on_channels(_search_compute_gpu(True)))},
     doc="Returns the argmax along axis 1 (the channels) of the input array."))
 
 

@@ -5,7 +5,7 @@ largest value. On a GPU they run on kernels.sort_gpu and kernels.along_axis_gpu.
 """
 import numpy as np
 
-from . import registry
+from . import _gpu, registry
 from ._helpers import norm_axis, store
 from ._nn_common import split3
 from .registry import OpDef, Param
@@ -91,6 +91,9 @@ def _topk_compute_gpu(attrs, inputs, outputs, reqs):
     sort_gpu(x, n, inner, _topk_k(attrs, n), attrs["is_ascend"], attrs["ret_typ"], outputs, reqs)
 
 
+_TOPK_GPU = _gpu.float32_for_half(_topk_compute_gpu)
+
+
 def _scatter_values(F, attrs, x, g, index):
     """The gradient of taking values at `index` along the sort axis: g put back where it was."""
     axis = attrs["axis"]
@@ -135,19 +138,19 @@ registry.register(OpDef(
                     Param("is_ascend", "bool", False, "keep the k smallest instead of the largest"),
                     _DTYPE),
     num_outputs=lambda attrs: 2 if attrs["ret_typ"] == "both" else 1,
-    infer_shape=_topk_shape, infer_type=_topk_type, compute={"cpu": _topk_compute, "gpu": _topk_compute_gpu},
+    infer_shape=_topk_shape, infer_type=_topk_type, compute={"cpu": _topk_compute, "gpu": _TOPK_GPU},
     gradient=_topk_gradient,
     doc="Returns the top k elements (values, indices or mask) along an axis."))
 registry.register(OpDef(
     "sort", params=(_AXIS, Param("is_ascend", "bool", True, _IS_ASCEND)),
     infer_shape=_as_topk("value", _topk_shape), infer_type=registry.first_type,
-    compute={"cpu": _as_topk("value", _topk_compute), "gpu": _as_topk("value", _topk_compute_gpu)},
+    compute={"cpu": _as_topk("value", _topk_compute), "gpu": _as_topk("value", _TOPK_GPU)},
     gradient=_sort_gradient,
     doc="Returns a sorted copy of the input along an axis."))
 registry.register(OpDef(
     "argsort", params=(_AXIS, Param("is_ascend", "bool", True, _IS_ASCEND), _DTYPE),
     infer_shape=_as_topk("indices", _topk_shape), infer_type=_as_topk("indices", _topk_type),
-    compute={"cpu": _as_topk("indices", _topk_compute), "gpu": _as_topk("indices", _topk_compute_gpu)},
+    compute={"cpu": _as_topk("indices", _topk_compute), "gpu": _as_topk("indices", _TOPK_GPU)},
     gradient=lambda F, attrs, inputs, outputs, ograds: [F.zeros_like(inputs[0])],
     doc="Returns the indices that sort the input along an axis."))
 
@@ -219,7 +222,7 @@ _INDEX_AXIS = Param("axis", "int", 0, "the axis that index addresses")
 registry.register(OpDef(
     "_gather_axis", arguments=("data", "index"), params=(_INDEX_AXIS,),
     infer_shape=_gather_shape, infer_type=registry.first_type,
-    compute={"cpu": _gather_compute, "gpu": _gather_compute_gpu},
+    compute={"cpu": _gather_compute, "gpu": _gpu.float32_for_half(_gather_compute_gpu)},
     gradient=lambda F, attrs, inputs, outputs, ograds: [
         F._scatter_axis(ograds[0], inputs[1], axis=attrs["axis"],
                         size=inputs[0].shape[norm_axis(attrs["axis"], inputs[0].ndim)]), None],
@@ -228,7 +231,7 @@ registry.register(OpDef(
     "_scatter_axis", arguments=("data", "index"),
     params=(_INDEX_AXIS, Param("size", "int", doc="length of the output along axis")),
     infer_shape=_scatter_shape, infer_type=registry.first_type,
-    compute={"cpu": _scatter_compute, "gpu": _scatter_compute_gpu},
+    compute={"cpu": _scatter_compute, "gpu": _gpu.float32_for_half(_scatter_compute_gpu)},
     gradient=lambda F, attrs, inputs, outputs, ograds: [
         F._gather_axis(ograds[0], inputs[1], axis=attrs["axis"]), None],
     public=False, doc="Zeros with data added at index along axis (inverse of _gather_axis)."))

@@ -114,7 +114,7 @@ def _own_formula_gpu(name):
     def compute(attrs, inputs, outputs, reqs):
         from ..kernels.unary_gpu import unary_param_gpu
         unary_param_gpu(name, inputs[0], outputs[0], reqs[0])
-    return {"gpu": compute}
+    return {"gpu": _gpu.float32_for_half(compute)}
 
 
 def _same_shape(attrs, shapes):

@@ -87,6 +87,37 @@ def test_gpu_matches_cpu(spec, seed):
             _close(g, c, f"{spec.name}: gpu {part} {i}")
 
 
+def _forward(ctx, spec, arrays, attrs):
+    op = registry.get(spec.name)
+    parsed = op.parse_attrs(attrs)
+    with (mx.autograd.train_mode() if spec.train else mx.autograd.predict_mode()):
+        outs = invoke(op, _on(ctx, arrays), parsed, ctx=ctx)[:op.n_visible_outputs(parsed)]
+        return [o.asnumpy() for o in outs]
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("spec", _gpu_specs(), ids=repr)
+@settings(max_examples=1, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_gpu_float16_forward_matches_cpu(spec, seed):
+    """float16 inputs: both devices refuse them, or give the same float16 results (both compute in float32)."""
+    arrays, attrs = spec.make(np.random.default_rng(seed))
+    arrays = [a.astype(np.float16) if a.dtype.kind == "f" else a for a in arrays]
+    try:
+        cpu = _forward(mx.cpu(), spec, arrays, attrs)
+    except mx.MXNetError:
+        with pytest.raises(mx.MXNetError):
+            _forward(mx.gpu(0), spec, arrays, attrs)
+        return
+    gpu = _forward(mx.gpu(0), spec, arrays, attrs)
+    for i, (g, c) in enumerate(zip(gpu, cpu)):
+        assert g.dtype == c.dtype, f"{spec.name}: gpu output {i} is {g.dtype}, cpu {c.dtype}"
+        c = c.astype(np.float64)
+        scale = max(1.0, float(np.max(np.abs(c), initial=0.0)))
+        np.testing.assert_allclose(g.astype(np.float64), c, rtol=2e-3, atol=2e-3 * scale,
+                                   err_msg=f"{spec.name}: float16 gpu output {i}")
+
+
 def test_cpu_only_ops_are_listed_with_a_reason():
     # Python-defined ops (Custom) run through `imperative` on NDArrays of any context.
     cpu_only = sorted(op.name for op in registry.all_ops()
