@@ -27,9 +27,11 @@ WINOGRAD_MIN_TILES = 48
 # block stays in L2/L3 (measured: 48-128 within noise of each other, 32 up to 10% slower).
 WINOGRAD_TILES = 64
 
-# Elements of one thread's im2col buffer: large enough that the usual layers are one block (so the
-# GEMM writes straight into the output), small enough that huge images do not need a huge buffer.
-COL_BUDGET = 1 << 21
+# Elements of one thread's im2col block (1 MiB of float32). The 7x7/2 stem's image is a 7.4 MB col;
+# blocks of ~1 MiB ran it 1.3-1.4x faster than whole images (2 threads, interleaved runs; the cols of two
+# threads then stay in cache between im2col and GEMM), and made no measurable difference to 3x3/2
+# layers. 1x1 convolutions need no col and take whole images (blocking them only added copies).
+COL_BUDGET = 1 << 18
 
 
 @njit(nogil=True, cache=True)
@@ -300,7 +302,8 @@ class _Plan:
         self.w = w5.reshape(G, Og, K)
         self.direct = Cg == 1
         self.pointwise = self.ksz == (1, 1, 1) and s == (1, 1, 1) and p == (0, 0, 0)
-        self.rblk = max(1, min(self.osz[0] * self.osz[1], COL_BUDGET // max(K * self.osz[2], 1)))
+        rows = self.osz[0] * self.osz[1]
+        self.rblk = rows if self.pointwise else max(1, min(rows, COL_BUDGET // max(K * self.osz[2], 1)))
         # Parallel chunks with single-threaded GEMMs: 2-3x faster here than multi-threaded GEMMs
         # one after the other, which are the fallback when SciPy's BLAS cannot be pinned.
         nthreads = numba.get_num_threads()
