@@ -72,6 +72,15 @@ LOGIC = {"equal": np.equal, "not_equal": np.not_equal, "greater": np.greater,
          "greater_equal": np.greater_equal, "lesser": np.less, "lesser_equal": np.less_equal,
          "logical_and": np.logical_and, "logical_or": np.logical_or, "logical_xor": np.logical_xor}
 _POSITIVE = {"power", "div", "mod", "hypot"}  # keep away from 0 (poles) and negative bases
+_KINK_AT_TIES = {"maximum", "minimum"}  # central differences straddling a tie give a fraction of the head
+
+
+def _apart(draw, rng):
+    """draw(rng) again until no two compared elements lie within 1e-3 of each other."""
+    while True:
+        a, b = draw(rng)
+        if np.all(np.abs(a - b) >= 1e-3):
+            return [a, b]
 
 
 def _binary_specs():
@@ -83,13 +92,15 @@ def _binary_specs():
         def ref(a, b, fn=fn, logic=logic):
             return fn(a, b).astype(a.dtype) if logic else fn(a, b)
 
-        def make_b(rng, low=low, logic=logic):
-            pair = _broadcast_pair(rng, low)
+        def make_b(rng, low=low, logic=logic, kink=name in _KINK_AT_TIES):
+            pair = _apart(lambda r: _broadcast_pair(r, low), rng) if kink else _broadcast_pair(rng, low)
             return [np.round(p) for p in pair] if logic else pair
 
-        def make_same(rng, low=low, logic=logic):
-            shape = _shape(rng)
-            pair = [rng.uniform(low, 2.0, size=shape) for _ in range(2)]
+        def make_same(rng, low=low, logic=logic, kink=name in _KINK_AT_TIES):
+            def draw(r):
+                shape = _shape(r)
+                return [r.uniform(low, 2.0, size=shape) for _ in range(2)]
+            pair = _apart(draw, rng) if kink else draw(rng)
             return ([np.round(p) for p in pair] if logic else pair), {}
 
         grad = dict(grad=False, why="comparison") if logic else {}
