@@ -8,6 +8,7 @@ import pytest
 import mxcy as mx
 from mxcy.ops import registry
 from tests.ops.opspec import OpSpec, outputs_and_grads, spec_tests
+from tests.kernels.test_resize import interp_matrix as _interp_matrix
 
 nd = mx.nd
 
@@ -163,22 +164,6 @@ UP_SPECS = [OpSpec("UpSampling", _nearest_make(1), _up_ref),
 
 
 # --- BilinearResize2D ---------------------------------------------------------------------------
-
-def _interp_matrix(n, o, align_corners):
-    """(o, n) matrix of bilinear weights along one axis, in float64."""
-    if o <= 1:
-        src = np.zeros(o)
-    elif align_corners:
-        src = (n - 1) / (o - 1) * np.arange(o)
-    else:
-        src = np.maximum(n / o * (np.arange(o) + 0.5) - 0.5, 0)
-    lo = np.minimum(np.floor(src).astype(int), n - 1)
-    hi, lam = np.minimum(lo + 1, n - 1), src - lo
-    m = np.zeros((o, n))
-    np.add.at(m, (np.arange(o), lo), 1 - lam)
-    np.add.at(m, (np.arange(o), hi), lam)
-    return m
-
 
 def _resize_ref(x, *like, height=1, width=1, scale_height=None, scale_width=None, mode="size",
                 align_corners=True):
