@@ -65,4 +65,5 @@ def copy_between(src, dst):
     elif isinstance(src, np.ndarray):
         dst.copy_to_device(np.ascontiguousarray(src, dtype=dst.dtype))
     else:
-        dst.copy_to_device(src)
+        # Flat views: the CUDA simulator mis-copies device arrays with size-1 axes.
+        dst.reshape(dst.size).copy_to_device(src.reshape(src.size))

@@ -1,4 +1,5 @@
-"""Test-wide setup: CUDA simulator when no GPU is present, a Numba cache, hypothesis profiles."""
+"""Test-wide setup: CUDA simulator when no GPU is present, a Numba cache, hypothesis profiles, and the
+`sim_slow` marker: tests that take minutes in the simulator run only on a real GPU or with MXCY_SLOW=1."""
 import os
 import shutil
 
@@ -12,3 +13,13 @@ from hypothesis import settings  # noqa: E402
 settings.register_profile("ci", max_examples=25, deadline=None, print_blob=True)
 settings.register_profile("dev", max_examples=10, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_collection_modifyitems(config, items):
+    import pytest
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") != "1" or os.environ.get("MXCY_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="minutes in the CUDA simulator; run with MXCY_SLOW=1 or on a GPU")
+    for item in items:
+        if "sim_slow" in item.keywords:
+            item.add_marker(skip)
