@@ -7,8 +7,9 @@ import numba
 import numpy as np
 from numba import cuda
 
-from .common import REQ_ADD, REQ_NULL, REQ_WRITE
+from .common import REQ_NULL, REQ_WRITE
 from .elemwise_common import BINARY_FUNCS, UNARY_FUNCS
+from .launch import store
 
 MAX_DIMS = 5  # dims of a broadcast or reduction layout, after merging neighbouring axes
 THREADS = 256
@@ -22,15 +23,6 @@ MAX_SPLITS = 1024
 REDUCE_KINDS = {"sum": 0, "mean": 1, "prod": 2, "max": 3, "min": 4, "nansum": 5, "nanprod": 6, "norm1": 7,
                 "norm2": 8}
 _SUM, _MEAN, _PROD, _MAX, _MIN, _NANSUM, _NANPROD, _NORM1, _NORM2 = range(9)
-
-
-@cuda.jit(device=True, inline="always")
-def _store(out, i, v, req):
-    # out[i] = v under write/inplace, out[i] += v under add (cast to out's dtype).
-    if req == REQ_ADD:
-        out[i] += v
-    else:
-        out[i] = v
 
 
 @numba.njit(inline="always", nogil=True)
@@ -81,11 +73,11 @@ def _store_result(out, o, acc, count, kind, req):
     # out[o] (req)= the finished reduction: mean divides by count, norm2 takes the root. Separate stores keep
     # integer sums out of floating point.
     if kind == _MEAN:
-        _store(out, o, acc / count, req)
+        store(out, o, acc / count, req)
     elif kind == _NORM2:
-        _store(out, o, math.sqrt(acc), req)
+        store(out, o, math.sqrt(acc), req)
     else:
-        _store(out, o, acc, req)
+        store(out, o, acc, req)
 
 
 def _make_unary(f):
@@ -93,7 +85,7 @@ def _make_unary(f):
         # out[i] (req)= f(x[i]); flat arrays of one length.
         i = cuda.grid(1)
         while i < out.size:
-            _store(out, i, f(x[i]), req)
+            store(out, i, f(x[i]), req)
             i += cuda.gridsize(1)
     return _unary_kernel
 
@@ -103,7 +95,7 @@ def _make_binary(f):
         # out[i] (req)= f(a[i], b[i]); flat arrays of one length.
         i = cuda.grid(1)
         while i < out.size:
-            _store(out, i, f(a[i], b[i]), req)
+            store(out, i, f(a[i], b[i]), req)
             i += cuda.gridsize(1)
     return _binary_kernel
 
@@ -124,7 +116,7 @@ def _make_broadcast(f):
                 r //= shape[d]
                 ia += c * sa[d]
                 ib += c * sb[d]
-            _store(out, i, f(a[ia], b[ib]), req)
+            store(out, i, f(a[ia], b[ib]), req)
             i += cuda.gridsize(1)
     return _broadcast_kernel
 
@@ -134,7 +126,7 @@ def _make_scalar(f):
         # out[i] (req)= f(s, x[i]) if reverse else f(x[i], s); s has x's dtype.
         i = cuda.grid(1)
         while i < out.size:
-            _store(out, i, f(s, x[i]) if reverse else f(x[i], s), req)
+            store(out, i, f(s, x[i]) if reverse else f(x[i], s), req)
             i += cuda.gridsize(1)
     return _scalar_kernel
 
@@ -143,7 +135,7 @@ def _fill_kernel(out, value, req):
     # out[i] (req)= value; value has out's dtype.
     i = cuda.grid(1)
     while i < out.size:
-        _store(out, i, value, req)
+        store(out, i, value, req)
         i += cuda.gridsize(1)
 
 
@@ -151,7 +143,7 @@ def _copy_kernel(x, out, req):
     # out[i] (req)= x[i] converted to out's dtype (copy and cast); flat arrays of one length.
     i = cuda.grid(1)
     while i < out.size:
-        _store(out, i, x[i], req)
+        store(out, i, x[i], req)
         i += cuda.gridsize(1)
 
 

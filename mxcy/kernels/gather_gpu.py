@@ -5,7 +5,7 @@ from numba import cuda
 
 from .common import REQ_NULL
 from .launch import grid_1d
-from .layout_gpu import store
+from .launch import store
 
 
 def _take_kernel(src, pos, out, n, inner, req):

@@ -1,7 +1,10 @@
 """Launch and compile utilities shared by the CUDA drivers of every kernel family: launch shapes,
-a shared-memory block sum, and `dual` for helpers compiled for both CPU and CUDA code."""
+a shared-memory block sum, the write-request store, and `dual` for helpers compiled for both CPU and
+CUDA code."""
 import numba
 from numba import cuda
+
+from .common import REQ_ADD
 
 
 def dual(fn):
@@ -9,6 +12,15 @@ def dual(fn):
     an inlined device function for kernels (the CUDA simulator cannot pass its arrays into njit code).
     Such helpers may call scalar njit helpers only."""
     return numba.njit(inline="always", nogil=True)(fn), cuda.jit(device=True, inline="always")(fn)
+
+
+@cuda.jit(device=True, inline="always")
+def store(out, i, v, req):
+    """out[i] = v under write/inplace, out[i] += v under add (cast to out's dtype)."""
+    if req == REQ_ADD:
+        out[i] += v
+    else:
+        out[i] = v
 
 
 def grid_1d(n, threads=256):

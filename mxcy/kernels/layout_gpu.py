@@ -5,19 +5,10 @@ holds -1 (Pad)."""
 import numpy as np
 from numba import cuda
 
-from .common import REQ_ADD, REQ_NULL
-from .launch import grid_1d
+from .common import REQ_NULL
+from .launch import grid_1d, store
 
 MAX_DIMS = 6  # dims of a kernel's index space after merging axes; copies of more loop on the host
-
-
-@cuda.jit(device=True, inline="always")
-def store(out, i, v, req):
-    """out[i] = v under write/inplace, out[i] += v under add (cast to out's dtype)."""
-    if req == REQ_ADD:
-        out[i] += v
-    else:
-        out[i] = v
 
 
 def _strided_copy_kernel(src, src_off, src_strides, dst, dst_off, dst_strides, shape, n, req):

@@ -5,7 +5,8 @@ from numba import cuda
 
 from .common import REQ_NULL
 from .launch import grid_1d
-from .layout_gpu import scalar_as, store
+from .launch import store
+from .layout_gpu import scalar_as
 
 
 def _where_kernel(cond, x, y, out, inner, req):
