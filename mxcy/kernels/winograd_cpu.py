@@ -277,6 +277,14 @@ def _block(buf, q, qs, rows, nt):
     return buf[q * qs:q * qs + rows * nt].reshape((rows, nt))
 
 
+@njit(inline="always", nogil=True)
+def _tiling(N, OH, OW, tb):
+    """(tile rows, tile columns, tiles, blocks of tb tiles) of N outputs of OH x OW."""
+    TH, TW = (OH + TILE - 1) // TILE, (OW + TILE - 1) // TILE
+    T = N * TH * TW
+    return TH, TW, T, (T + tb - 1) // tb
+
+
 @njit(parallel=True, nogil=True, cache=True)
 def _padded_nhwc(x, TH, TW, offh, offw):
     """The input of TH x TW tiles at offsets offh, offw as a zero-padded channel-last array, flat."""
@@ -295,9 +303,7 @@ def conv(x, U, b, has_bias, out, req, offh, offw, tb, nchunks):
     with the transformed filter U (36, O, C), + b[o]; out is (N, O, OH, OW), any OH, OW >= 1."""
     N, C = x.shape[0], x.shape[1]
     O, OH, OW = out.shape[1], out.shape[2], out.shape[3]
-    TH, TW = (OH + TILE - 1) // TILE, (OW + TILE - 1) // TILE
-    T = N * TH * TW
-    nblk = (T + tb - 1) // tb
+    TH, TW, T, nblk = _tiling(N, OH, OW, tb)
     xt = _padded_nhwc(x, TH, TW, offh, offw)
     of = out.reshape(out.size)
     for ch in prange(nchunks):
@@ -323,9 +329,7 @@ def bwd_weight(x, dy, part, offh, offw, tb):
     N, C = x.shape[0], x.shape[1]
     O, OH, OW = dy.shape[1], dy.shape[2], dy.shape[3]
     nchunks = part.shape[0]
-    TH, TW = (OH + TILE - 1) // TILE, (OW + TILE - 1) // TILE
-    T = N * TH * TW
-    nblk = (T + tb - 1) // tb
+    TH, TW, T, nblk = _tiling(N, OH, OW, tb)
     xt = _padded_nhwc(x, TH, TW, offh, offw)
     yf = dy.reshape(dy.size)
     for ch in prange(nchunks):
