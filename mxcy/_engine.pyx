@@ -181,6 +181,11 @@ cdef class Engine:
     def bulk_size(self):
         return self._bulk_size
 
+    @property
+    def pending_errors(self):
+        """How many op failures are stored and not yet raised by a wait."""
+        return len(self._errors)
+
     def new_var(self):
         """A fresh Var."""
         return Var.__new__(Var)
@@ -228,6 +233,8 @@ cdef class Engine:
             err = slot.exc
             if err is not None:
                 slot.exc = None
+                # Read here, so no longer pending: later ops skip the poison scan once none is.
+                self._errors.remove(slot)
                 raise err
 
     def wait_all(self):

@@ -262,6 +262,25 @@ def test_wait_all_reports_an_error_once(eng):
     eng.wait_for_var(b)
 
 
+def test_an_error_read_by_wait_for_var_is_no_longer_pending(eng):
+    a, b, c = eng.new_var(), eng.new_var(), eng.new_var()
+    eng.push(lambda: 1 / 0, (), (a,), name="divide")
+    eng.push(lambda: [][1], (), (b,), name="indexer")
+    eng.push(lambda: None, (a,), (c,))  # inherits a's error
+    deadline = time.monotonic() + 10
+    while eng.pending_errors < 2 and time.monotonic() < deadline:  # both have failed
+        time.sleep(0.001)
+    with pytest.raises(MXNetError, match="^divide: ZeroDivisionError"):
+        eng.wait_for_var(a)
+    assert eng.pending_errors == 1  # only b's is left: later pushes do not rescan a's
+    eng.wait_for_var(c)  # the same error, already raised once
+    ran = []
+    eng.push(lambda: ran.append(1), (a, c), ())
+    with pytest.raises(MXNetError, match="^indexer: IndexError"):
+        eng.wait_all()
+    assert ran == [1] and eng.pending_errors == 0
+
+
 def test_writing_a_poisoned_var_keeps_the_error(eng):
     a = eng.new_var()
     ran = []
