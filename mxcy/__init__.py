@@ -17,8 +17,9 @@ from . import symbol  # noqa: E402
 from . import symbol as sym  # noqa: E402
 from . import executor, visualization  # noqa: E402
 from . import visualization as viz  # noqa: E402
+from . import registry, initializer, initializer as init  # noqa: E402
 
 nd.Custom = operator.Custom
 
 __all__ = ["nd", "ndarray", "autograd", "test_utils", "operator", "engine", "context", "runtime", "random", "base",
-           "symbol", "sym", "executor", "visualization", "viz", "name", "attribute", "AttrScope", "MXNetError", "Context", "cpu", "gpu", "cpu_pinned", "current_context", "num_gpus"]
+           "symbol", "sym", "registry", "initializer", "init", "executor", "visualization", "viz", "name", "attribute", "AttrScope", "MXNetError", "Context", "cpu", "gpu", "cpu_pinned", "current_context", "num_gpus"]

@@ -74,6 +74,8 @@ def set_item(array, key, value):
     if isinstance(value, NDArray):
         if value._ctx != array._ctx:
             value = value.as_in_context(array._ctx)
+        if value.dtype != array.dtype:  # MXNet casts the value to the target's dtype
+            value = value.astype(array.dtype)
         _check_broadcast(value.shape, target, key, array.shape)
         invoke(registry.get("_index_assign"), [array, value], {"key": key}, out=array)
         return
