@@ -5,6 +5,7 @@ import contextlib
 import ctypes
 import glob
 import os
+import threading
 
 from numba import njit, uint64
 
@@ -145,16 +146,32 @@ _BLAS_THREADS = _scipy_openblas_threads()
 CAN_PIN_BLAS = _BLAS_THREADS is not None
 
 
+# Engine workers run convolutions concurrently, and the BLAS thread count is process-wide: the first
+# of them to enter pins it to one thread, the last to leave restores it (a save/restore per call would
+# let two overlapping calls restore each other's pin, or leave it stuck at one).
+_PIN_LOCK = threading.Lock()
+_pins = 0
+_threads_before = None
+
+
 @contextlib.contextmanager
 def single_threaded_blas():
-    """Run the body with Numba's BLAS on one thread, restoring the previous count afterwards."""
+    """Run the body with Numba's BLAS on one thread; the count from before the outermost concurrent
+    caller entered is restored when the last one leaves."""
+    global _pins, _threads_before
     if _BLAS_THREADS is None:
         yield
         return
     get, set_ = _BLAS_THREADS
-    before = get()
-    set_(1)
+    with _PIN_LOCK:
+        if _pins == 0:
+            _threads_before = get()
+            set_(1)
+        _pins += 1
     try:
         yield
     finally:
-        set_(before)
+        with _PIN_LOCK:
+            _pins -= 1
+            if _pins == 0:
+                set_(_threads_before)

@@ -23,10 +23,28 @@ def store(out, i, v, req):
         out[i] = v
 
 
+# Grid-stride kernels launch at most this many blocks per streaming multiprocessor: enough resident
+# blocks to hide latency, no more than can be resident at once.
+BLOCKS_PER_SM = 16
+# The CUDA simulator's device has no SM count; its launches are shaped as on a large GPU (an H100's
+# 132 SMs), so simulated kernels walk the same grid-stride paths as real ones.
+SIMULATOR_SMS = 132
+_max_blocks = {}
+
+
+def max_blocks():
+    """The most blocks a grid-stride launch uses on the current device: BLOCKS_PER_SM per SM."""
+    device = cuda.get_current_device()
+    n = _max_blocks.get(device)
+    if n is None:
+        n = _max_blocks[device] = BLOCKS_PER_SM * getattr(device, "MULTIPROCESSOR_COUNT", SIMULATOR_SMS)
+    return n
+
+
 def grid_1d(n, threads=256):
     """(blocks, threads) for a grid-stride loop over n items; never more blocks than can be resident."""
     threads = max(1, min(threads, n))
-    return max(1, min((n + threads - 1) // threads, 132 * 16)), threads
+    return max(1, min((n + threads - 1) // threads, max_blocks())), threads
 
 
 @cuda.jit(device=True, inline="always")
@@ -53,4 +71,4 @@ def rows_launch(rows, inner, threads=256):
     across rows, so short rows still fill warps; both powers of two."""
     tx = pow2_threads(inner, threads)
     ty = min(threads // tx, pow2_threads(rows, threads))
-    return max(1, min(-(-rows // ty), 132 * 16)), (tx, ty)
+    return max(1, min(-(-rows // ty), max_blocks())), (tx, ty)
