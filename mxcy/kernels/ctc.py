@@ -12,7 +12,7 @@ import numba
 import numpy as np
 from numba import cuda
 
-from .common import REQ_WRITE, assign
+from .common import REQ_NULL, REQ_WRITE, assign
 from .launch import dual, grid_1d
 from .softmax import softmax_fwd_cpu, softmax_fwd_gpu
 
@@ -56,7 +56,8 @@ def _make_sequence(symbol, skips_to):
                 repeats += 1
         if steps == 0 or n_labels + repeats > steps:
             log_z[n] = -math.inf
-            cost[n] = assign(cost[n], 0.0, req)
+            if req != REQ_NULL:
+                cost[n] = assign(cost[n], 0.0, req)
             return
         for s in range(positions):
             alpha[n, 0, s] = -math.inf
@@ -94,7 +95,8 @@ def _make_sequence(symbol, skips_to):
                 beta[n, row, s] = b + lp[t, n, symbol(labels, n, s, blank)]
                 alpha[n, t, s] += beta[n, row, s]
         log_z[n] = z
-        cost[n] = assign(cost[n], -z, req)
+        if req != REQ_NULL:
+            cost[n] = assign(cost[n], -z, req)
     return sequence
 
 
@@ -146,14 +148,16 @@ def _grads_cpu(lp, labels, label_len, data_len, blank, alpha, log_z, grad, req):
 
 def ctc_cpu(data, labels, label_len, data_len, blank, cost, grad, req_cost, req_grad):
     """cost (N,) (req_cost)= the negative log-likelihood of each sequence's labels; grad (T, N, C) (req_grad)= its
-    gradient w.r.t. data. data, cost and grad share a float32/float64 type; all arrays C-contiguous."""
+    gradient w.r.t. data (either request may be REQ_NULL). data, cost and grad share a float32/float64 type; all
+    arrays C-contiguous."""
     steps, batch, classes = data.shape
     lp, alpha, beta, log_z = _scratch(data, labels, np.empty)
     if lp.size:
         softmax_fwd_cpu(data.reshape(steps * batch, classes, 1), lp.reshape(steps * batch, classes, 1),
                         _NO_LENGTH, 1.0, True, REQ_WRITE)
     _sequences_cpu(lp, labels, label_len, data_len, blank, alpha, beta, log_z, cost, req_cost)
-    _grads_cpu(lp, labels, label_len, data_len, blank, alpha, log_z, grad, req_grad)
+    if req_grad != REQ_NULL:
+        _grads_cpu(lp, labels, label_len, data_len, blank, alpha, log_z, grad, req_grad)
 
 
 # ---------------------------------------------------------------- GPU drivers
@@ -191,7 +195,7 @@ def ctc_gpu(data, labels, label_len, data_len, blank, cost, grad, req_cost, req_
     blocks, threads = grid_1d(batch, 64)
     sequences_kernel[blocks, threads, stream](lp, labels, label_len, data_len, blank, alpha, beta, log_z, cost,
                                               req_cost)
-    if steps:
+    if steps and req_grad != REQ_NULL:
         blocks, threads = grid_1d(steps * batch)
         grads_kernel[blocks, threads, stream](lp, labels, label_len, data_len, blank, alpha, log_z, grad, req_grad)
 
