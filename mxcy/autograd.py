@@ -164,7 +164,7 @@ def _topo(heads):
     return order[::-1]
 
 
-def _run_backward(heads, head_grads, variables, retain_graph, create_graph, train_mode):
+def _run_backward(heads, head_grads, variables, retain_graph, create_graph, train_mode, allow_unused=False):
     from .ndarray import _internal as F
     if not isinstance(heads, (list, tuple)):
         heads = [heads]
@@ -220,10 +220,10 @@ def _run_backward(heads, head_grads, variables, retain_graph, create_graph, trai
                 _free(node)
     if variables is not None:
         missing = [i for i, v in enumerate(variables) if id(v) not in grads]
-        if missing:
+        if missing and not allow_unused:
             raise MXNetError(f"grad: variables at positions {missing} are not part of the graph "
                              "of the heads")
-        return [grads[id(v)] for v in variables]
+        return [grads.get(id(v)) for v in variables]
     for key, array in keep.items():
         if array._node is _LEAF and array._grad_req != "null" and array._grad is not None:
             g = grads[key]
@@ -251,6 +251,9 @@ def _throttle(in_flight, in_grads):
 def _free(node):
     node.freed = True
     node.inputs = node.outputs = ()
+    release_inner = getattr(node.op, "free", None)  # a cached graph's node holds a tape of its own
+    if release_inner is not None:
+        release_inner()
 
 
 def release(heads):

@@ -6,7 +6,7 @@ from . import autograd
 from .base import MXNetError
 from .context import Context
 from .ndarray import NDArray, zeros
-from .ops.invoke import invoke
+from .graph_plan import GraphPlan
 
 __all__ = ["Executor"]
 
@@ -31,9 +31,7 @@ class Executor:
         self._arg_names = symbol.list_arguments()
         self._aux_names = symbol.list_auxiliary_states()
         self._out_names = symbol.list_outputs()
-        self._order = symbol._topo()
-        self._last_use = _last_uses(self._order, symbol._outputs)
-        self._saved = _saved_for_gradient(self._order)
+        self._plan = GraphPlan(symbol)
         self._heads = None
         self._recorded = False
         self.outputs = self._allocate_outputs()
@@ -157,7 +155,7 @@ class Executor:
         bound = self._bind_variables(record)
         scope = autograd.record(train_mode=True) if record else autograd.pause(train_mode=bool(is_train))
         with scope:
-            heads = self._run(bound, record)
+            heads = self._plan.run(bound, self._ctx, record)
         self._heads = heads if record else None
         self._recorded = record
         for head, out in zip(heads, self.outputs):
@@ -176,29 +174,6 @@ class Executor:
                 bound[name] = array
         bound.update(zip(self._aux_names, self.aux_arrays))
         return bound
-
-    def _run(self, bound, record):
-        values, last_use, saved = {}, self._last_use, self._saved
-        for step, node in enumerate(self._order):
-            if node.op is None:
-                values[(id(node), 0)] = bound[node.name]
-                continue
-            inputs = [values[(id(n), i)] for n, i in node.inputs]
-            run = getattr(node.op, "imperative", None)  # Python-defined ops (Custom) run as in mx.nd
-            dying = last_use.get(step, ())
-            out = _inplace_output(node, inputs, dying, saved if record else ()) if not run else None
-            try:
-                outs = run(inputs, node.params) if run else \
-                    invoke(node.op, inputs, node.params, out=out, ctx=self._ctx)
-            except MXNetError as err:
-                raise MXNetError(f"Error in operator {node.name}: {err}") from None
-            for i, out in enumerate(outs):
-                values[(id(node), i)] = out
-            for key in dying:
-                value = values.pop(key, None)  # intermediates go once their last reader is pushed
-                if record and key not in saved and value is not None:
-                    _hollow(value)  # the tape holds it, but no gradient reads its values
-        return [values[(id(n), i)] for n, i in self._symbol._outputs]
 
     def backward(self, out_grads=None, is_train=True):
         """Gradients of the outputs (weighted by out_grads) into the bound gradient arrays."""
@@ -263,68 +238,6 @@ class Executor:
 
     def debug_str(self):
         return self._symbol.debug_str()
-
-
-def _saved_for_gradient(order):
-    """Keys (id(node), output index) of the values to keep: those some gradient reads (OpDef.grad_reads),
-    and every variable (bound arrays belong to the user)."""
-    saved = set()
-    for node in order:
-        if node.op is None:
-            saved.add((id(node), 0))
-            continue
-        if node.op.gradient is None:
-            continue
-        in_reads, out_reads = node.op.gradient_reads(node.params)
-        for k, (src, i) in enumerate(node.inputs[:node.num_arguments()]):
-            if in_reads is None or k in in_reads:
-                saved.add((id(src), i))
-        for j in range(node.num_outputs()):
-            if out_reads is None or j in out_reads:
-                saved.add((id(node), j))
-    return saved
-
-
-def _inplace_output(node, inputs, dying, saved):
-    """An output array over input 0's buffer when the op allows it and that input is an intermediate whose
-    last reader is this node and whose value no gradient needs. It keeps input 0's engine var, so the op
-    counts as writing it and runs only after every earlier reader of the buffer. None otherwise."""
-    if not node.op.inplace or not node.inputs:
-        return None
-    src, index = node.inputs[0]
-    key = (id(src), index)
-    if src.op is None or key not in dying or key in saved:
-        return None
-    if node.num_outputs() != 1 or any(n is src and i == index for n, i in node.inputs[1:]):
-        return None
-    x = inputs[0]
-    if not isinstance(x._data, np.ndarray) or not x._data.flags.writeable:
-        return None
-    if any(v.shape != x.shape or v.dtype != x.dtype for v in inputs[1:]):
-        return None  # broadcasting or mixed types: the output is not input 0's twin
-    return NDArray(x._data, x._ctx, var=x._var)
-
-
-def _hollow(array):
-    """Let go of an intermediate's buffer, keeping its shape and dtype for the gradients that ask; engine
-    ops still pending on it hold their own reference to the buffer."""
-    data = array._data
-    if isinstance(data, np.ndarray):
-        array._data = np.broadcast_to(np.zeros((), data.dtype), data.shape)
-
-
-def _last_uses(order, outputs):
-    """{step: keys of values whose last reader is the node at that step}, heads excluded."""
-    heads = {(id(n), i) for n, i in outputs}
-    last = {}
-    for step, node in enumerate(order):
-        for n, i in node.inputs:
-            last[(id(n), i)] = step
-    by_step = {}
-    for key, step in last.items():
-        if key not in heads:
-            by_step.setdefault(step, []).append(key)
-    return by_step
 
 
 def _context(ctx):

@@ -194,15 +194,15 @@ def test_inplace_outputs_wait_for_every_earlier_reader():
 
 
 def test_inplace_write_reuses_the_dying_buffer(monkeypatch):
-    import mxcy.executor as executor
+    import mxcy.graph_plan as graph_plan
     calls = []
-    real = executor.invoke
+    real = graph_plan.invoke
 
     def spy(op, inputs, attrs, out=None, ctx=None):
         calls.append((op.name, out is not None and out._data is inputs[0]._data))
         return real(op, inputs, attrs, out=out, ctx=ctx)
 
-    monkeypatch.setattr(executor, "invoke", spy)
+    monkeypatch.setattr(graph_plan, "invoke", spy)
     x = mx.sym.var("x")
     sym = mx.sym.Activation(x + 1, act_type="relu") * 2
     exe = sym.simple_bind(mx.cpu(), x=(4,))

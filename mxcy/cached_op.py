@@ -1,0 +1,97 @@
+"""CachedOp: a Symbol run as one operator (what a hybridized Gluon block calls). The forward runs the
+graph's nodes through invoke; on autograd's tape the whole call is one node whose gradient runs the graph's
+backward in one step."""
+from . import autograd
+from .base import MXNetError
+from .graph_plan import GraphPlan
+from .ndarray import NDArray
+
+__all__ = ["CachedOp"]
+
+
+class CachedOp:
+    """Call with one NDArray per `sym.list_inputs()` entry, in that order; returns an NDArray or a list.
+
+    `flags` are MXNet's CachedOp flags as (name, value) pairs (static_alloc, static_shape, data_indices,
+    param_indices, ...); they are accepted for compatibility, NumPy and numba already reuse buffers."""
+
+    def __init__(self, sym, flags=()):
+        self._sym = sym
+        self._flags = dict(flags)
+        self._plan = GraphPlan(sym)
+        self._input_names = sym.list_inputs()
+        self._name = sym.name or "cached_graph"
+        self._monitor = None
+
+    def register_op_hook(self, callback, monitor_all=False):
+        """Call callback(output name, op name, array) for every operator output (and, with monitor_all,
+        input) the graph computes, as MXNet's CachedOp does."""
+        def monitor(node, inputs, outputs):
+            if monitor_all:
+                for (src, i), array in zip(node.inputs, inputs):
+                    callback(f"{node.name}_{src.output_name(i)}", node.op.name, array)
+            for i, array in enumerate(outputs[:node.num_visible_outputs()]):
+                callback(node.output_name(i), node.op.name, array)
+        self._monitor = monitor
+
+    def __call__(self, *args, out=None, default_ctx=None):
+        if len(args) != len(self._input_names):
+            raise MXNetError(f"CachedOp: the graph takes {len(self._input_names)} inputs "
+                             f"{self._input_names}, got {len(args)}")
+        for name, a in zip(self._input_names, args):
+            if not isinstance(a, NDArray):
+                raise MXNetError(f"CachedOp: input '{name}' must be an NDArray, got {type(a).__name__}")
+        ctx = args[0].context if args else default_ctx
+        if autograd.is_recording() and any(a._node is not None for a in args):
+            outputs = self._call_recorded(args, ctx)
+        else:
+            with autograd.pause(train_mode=autograd.is_training()):
+                outputs = self._plan.run(dict(zip(self._input_names, args)), ctx, False, self._monitor)
+        if out is not None:
+            targets = [out] if isinstance(out, NDArray) else list(out)
+            for src, dst in zip(outputs, targets):
+                src.copyto(dst)
+            return out
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def _call_recorded(self, args, ctx):
+        # The graph is recorded on a private tape from stand-ins for the inputs in the user's graph; the
+        # user's tape gets one node over the inputs and outputs whose gradient walks that private tape.
+        stand_ins = []
+        for a in args:
+            if a._node is None:
+                stand_ins.append(a)
+                continue
+            s = NDArray(a._data, a._ctx, var=a._var)
+            s._node = autograd._LEAF
+            stand_ins.append(s)
+        heads = self._plan.run(dict(zip(self._input_names, stand_ins)), ctx, True, self._monitor)
+        visible = [NDArray(h._data, h._ctx, var=h._var) for h in heads]
+        tracked = [i for i, a in enumerate(args) if a._node is not None]
+        step = _GraphStep(self._name, heads, [stand_ins[i] for i in tracked])
+        autograd._record(step, {}, [args[i] for i in tracked], visible)
+        return visible
+
+
+class _GraphStep:
+    """The tape entry of one recorded CachedOp call."""
+    __slots__ = ("name", "_heads", "_stand_ins")
+
+    def __init__(self, name, heads, stand_ins):
+        self.name = name
+        self._heads = heads
+        self._stand_ins = stand_ins
+
+    def gradient(self, F, attrs, inputs, outputs, ograds):
+        if self._heads is None:
+            raise MXNetError(f"backward: the graph of {self.name} has already been freed by an earlier "
+                             "backward; pass retain_graph=True to go through it twice")
+        # Recording here means the outer backward has create_graph=True: the inner walk records too.
+        return autograd._run_backward(self._heads, list(ograds), self._stand_ins, retain_graph=True,
+                                      create_graph=autograd.is_recording(),
+                                      train_mode=autograd.is_training(), allow_unused=True)
+
+    def free(self):
+        if self._heads is not None:
+            autograd.release(self._heads)
+        self._heads = self._stand_ins = None

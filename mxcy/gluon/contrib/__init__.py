@@ -1,0 +1,2 @@
+"""mx.gluon.contrib: contributed layers."""
+from . import nn  # noqa: F401
