@@ -461,3 +461,21 @@ def test_initializers_write_on_the_arrays_context(init):
 def test_fused_rnn_needs_a_vector():
     with pytest.raises(mx.MXNetError, match=r"vector.*\(6, 6\)"):
         mx.init.FusedRNN(mx.init.Zero(), 2, 1, "gru")._init_weight("parameters", mx.nd.zeros((6, 6)))
+
+
+# --- the attributes symbols give their variables (what Module.init_params passes) ----------------------------------
+@pytest.mark.parametrize("sym, shapes, expected", [
+    (mx.sym.BatchNorm(mx.sym.Variable("data"), name="bn"), {"data": (2, 3, 4)},
+     {"bn_gamma": 1.0, "bn_beta": 0.0, "bn_moving_mean": 0.0, "bn_moving_var": 1.0}),
+    (mx.sym.LeakyReLU(mx.sym.Variable("data"), act_type="prelu", name="lr"), {"data": (2, 3)}, {"lr_gamma": 0.25}),
+    (mx.sym.LeakyReLU(mx.sym.Variable("data"), gamma=mx.sym.Variable("g", init=mx.init.One()), act_type="prelu"),
+     {"data": (2, 3)}, {"g": 1.0})])
+def test_symbol_variable_attributes_drive_the_initializer(sym, shapes, expected):
+    arg_shapes, _, aux_shapes = sym.infer_shape(**shapes)
+    names = sym.list_arguments() + sym.list_auxiliary_states()
+    attrs = sym.attr_dict()
+    for name, shape in zip(names, arg_shapes + aux_shapes):
+        if name in expected:
+            arr = mx.nd.full(shape, -9.0)
+            mx.init.Uniform()(mx.init.InitDesc(name, attrs.get(name, {})), arr)
+            np.testing.assert_array_equal(arr.asnumpy(), np.full(shape, expected[name]), err_msg=name)

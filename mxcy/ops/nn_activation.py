@@ -270,7 +270,7 @@ registry.register(OpDef(
     infer_type=lambda attrs, types: _float_type(len(_leaky_outputs(attrs)))(attrs, types),
     compute={"cpu": _leaky_compute, "gpu": _leaky_compute}, gradient=_leaky_gradient,
     num_outputs=lambda attrs: len(_leaky_outputs(attrs)), output_names=_leaky_outputs, random=True,
-    train_aware=True,
+    train_aware=True, input_var_attrs={"gamma": {"__init__": '["Constant", {"value": 0.25}]'}},
     doc="Leaky rectified linear units: leaky (x > 0 ? x : slope * x), prelu (a learnt slope per channel, input "
         "gamma), rrelu (a random slope in [lower_bound, upper_bound) per element in training, their mean in "
         "inference; a second output holds the slopes), elu, selu and gelu."))
