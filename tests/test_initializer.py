@@ -43,8 +43,9 @@ def test_parameter_init_attr_takes_precedence_over_the_name(own, value):
     np.testing.assert_array_equal(run(mx.init.Zero(), "fc_bias", (2, 2), {"__init__": own}), np.full((2, 2), value))
 
 
-def test_empty_init_attr_falls_back_to_the_name():
-    np.testing.assert_array_equal(run(mx.init.One(), "x_gamma", (2,), {"__init__": ""}), [1.0, 1.0])
+@pytest.mark.parametrize("empty", ["", None])
+def test_empty_init_attr_falls_back_to_the_name(empty):
+    np.testing.assert_array_equal(run(mx.init.One(), "x_gamma", (2,), {"__init__": empty}), [1.0, 1.0])
 
 
 def test_call_sets_global_init_to_the_caller():
