@@ -49,6 +49,13 @@ _LEGACY_RULES = ((("upsampling", None), "_init_bilinear"), (("stn_loc", "weight"
                  ((None, "max"), "_init_one"))
 
 
+def _plain(value):
+    """JSON form of NumPy scalars (arguments such as np.float32(0.1)), which json cannot write itself."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"initializer argument {value!r} of type {type(value).__name__} cannot be written as JSON")
+
+
 def _rms(arr):
     """The default verbose statistic: ||x||_2 / sqrt(size)."""
     return str((ndarray.norm(arr) / sqrt(arr.size)).asscalar())
@@ -74,7 +81,7 @@ class Initializer:
 
     def dumps(self):
         """JSON `'["<lower-cased class name>", {constructor arguments}]'`, which `create` reads back."""
-        return json.dumps([self.__class__.__name__.lower(), self._kwargs])
+        return json.dumps([self.__class__.__name__.lower(), self._kwargs], default=_plain)
 
     def __call__(self, desc, arr):
         if not isinstance(desc, InitDesc):

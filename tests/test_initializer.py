@@ -106,6 +106,11 @@ def test_constant_dumps_arrays_as_lists_like_mxnet():
     assert mx.init.Constant(1).dumps() == '["constant", {"value": 1}]'
 
 
+def test_numpy_scalar_arguments_dump_as_numbers():
+    assert mx.init.Constant(np.float32(0.5)).dumps() == '["constant", {"value": 0.5}]'
+    assert mx.init.create(mx.init.Uniform(np.float64(0.25)).dumps()) == mx.init.Uniform(0.25)
+
+
 def test_constant_from_dumps_fills_the_array_it_described():
     init = mx.init.create(mx.init.Constant(np.array([[1.0, 2.0]])).dumps())
     np.testing.assert_array_equal(run(init, "w_weight", (3, 2)), [[1, 2]] * 3)
