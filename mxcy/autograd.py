@@ -143,7 +143,9 @@ def mark_variables(variables, gradients, grad_reqs="write"):
         var._grad, var._grad_req, var._node = g, req, _LEAF
 
 
-def _topo(heads):
+def _topo(heads, stop=frozenset()):
+    """Tape nodes behind `heads`, heads' nodes first; the walk does not go behind arrays whose id is in
+    `stop`."""
     order, seen = [], set()
     stack = [(h._node[0], False) for h in heads if isinstance(h._node, tuple)]
     while stack:
@@ -158,13 +160,23 @@ def _topo(heads):
             raise MXNetError("backward: the graph has already been freed by an earlier backward; "
                              "pass retain_graph=True to the first backward to go through it twice")
         stack.append((node, True))
-        for x in node.inputs:
-            if isinstance(x._node, tuple) and id(x._node[0]) not in seen:
+        for x in _walk_inputs(node):
+            if isinstance(x._node, tuple) and id(x._node[0]) not in seen and id(x) not in stop:
                 stack.append((x._node[0], False))
     return order[::-1]
 
 
-def _run_backward(heads, head_grads, variables, retain_graph, create_graph, train_mode, allow_unused=False):
+def _walk_inputs(node):
+    """The arrays a node's gradient must run before: its inputs, and for a cached graph whose inner tape a
+    recorded gradient has read, the inner outputs too (so that tape is not freed before the node runs)."""
+    inner = getattr(node.op, "inner_heads", None)
+    return node.inputs if inner is None else list(node.inputs) + inner()
+
+
+def _run_backward(heads, head_grads, variables, retain_graph, create_graph, train_mode, allow_unused=False,
+                  stop_at_variables=False):
+    """The backward walk. allow_unused: variables the heads do not depend on get None instead of an error;
+    stop_at_variables: the walk ends at the variables (a cached graph's inputs) instead of going behind them."""
     from .ndarray import _internal as F
     if not isinstance(heads, (list, tuple)):
         heads = [heads]
@@ -199,7 +211,7 @@ def _run_backward(heads, head_grads, variables, retain_graph, create_graph, trai
                 raise MXNetError(f"backward: head gradient of shape {hg.shape} does not match "
                                  f"head of shape {h.shape}")
             add(h, hg)
-        order = _topo(heads)
+        order = _topo(heads, wanted if stop_at_variables else frozenset())
         for node in order:
             # Output gradients are released as they are used, and without retain_graph so are the
             # node's saved arrays: memory peaks at the forward's arrays, not at twice them.

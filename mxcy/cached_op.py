@@ -63,7 +63,9 @@ class CachedOp:
                 stand_ins.append(a)
                 continue
             s = NDArray(a._data, a._ctx, var=a._var)
-            s._node = autograd._LEAF
+            # Linked to the input through a pass-through node, so a create_graph backward that records
+            # the inner gradient reaches the user's arrays; the inner walk itself stops at the stand-ins.
+            autograd._record(_PASS_THROUGH, {}, [a], [s])
             stand_ins.append(s)
         heads = self._plan.run(dict(zip(self._input_names, stand_ins)), ctx, True, self._monitor)
         visible = [NDArray(h._data, h._ctx, var=h._var) for h in heads]
@@ -75,23 +77,41 @@ class CachedOp:
 
 class _GraphStep:
     """The tape entry of one recorded CachedOp call."""
-    __slots__ = ("name", "_heads", "_stand_ins")
+    __slots__ = ("name", "_heads", "_stand_ins", "_recorded_from")
 
     def __init__(self, name, heads, stand_ins):
         self.name = name
         self._heads = heads
         self._stand_ins = stand_ins
+        self._recorded_from = False  # a create_graph backward's recorded gradient reads the inner tape
 
     def gradient(self, F, attrs, inputs, outputs, ograds):
         if self._heads is None:
             raise MXNetError(f"backward: the graph of {self.name} has already been freed by an earlier "
                              "backward; pass retain_graph=True to go through it twice")
         # Recording here means the outer backward has create_graph=True: the inner walk records too.
+        self._recorded_from |= autograd.is_recording()
         return autograd._run_backward(self._heads, list(ograds), self._stand_ins, retain_graph=True,
                                       create_graph=autograd.is_recording(),
-                                      train_mode=autograd.is_training(), allow_unused=True)
+                                      train_mode=autograd.is_training(), allow_unused=True,
+                                      stop_at_variables=True)
+
+    def inner_heads(self):
+        return list(self._heads) if self._recorded_from and self._heads is not None else []
 
     def free(self):
-        if self._heads is not None:
+        if self._heads is not None and not self._recorded_from:
             autograd.release(self._heads)
         self._heads = self._stand_ins = None
+
+
+class _PassThrough:
+    """Tape op of a stand-in: the gradient passes unchanged."""
+    __slots__ = ()
+    name = "_cached_graph_input"
+
+    def gradient(self, F, attrs, inputs, outputs, ograds):
+        return [ograds[0]]
+
+
+_PASS_THROUGH = _PassThrough()

@@ -532,7 +532,13 @@ class HybridBlock(Block):
                 variables.append(v)
             params = {name: p.var() for name, p in self._reg_params.items()}
             with self.name_scope():
-                out = self.hybrid_forward(symbol, *_regroup(inputs, self._in_format), **params)
+                try:
+                    out = self.hybrid_forward(symbol, *_regroup(inputs, self._in_format), **params)
+                except (AttributeError, TypeError) as err:
+                    raise MXNetError(
+                        f"{self.name}: hybrid_forward failed while tracing it with F=mx.sym ({err}); a "
+                        "HybridBlock may only use what both mx.nd and mx.sym offer (no asnumpy(), shape "
+                        "arithmetic or Python control flow on values)") from err
             flat_out, self._out_format = _flatten(out, "output")
             self._cached_graph = variables, symbol.Group(flat_out)
         return self._cached_graph
@@ -581,7 +587,7 @@ class HybridBlock(Block):
     def _build_cache(self, *args):
         inputs, out = self._get_graph(*args)
         data_index = {v.name: i for i, v in enumerate(inputs)}
-        params = {p.name: p for p in self.collect_params().values()}
+        params = dict(self.collect_params().items())
         graph_inputs = out.list_inputs()
         for name in graph_inputs:
             if name not in params and name not in data_index:
@@ -637,11 +643,19 @@ class HybridBlock(Block):
                     raise ValueMXNetError(f"{self.name}: a hybridized block takes inputs on one context; "
                                           f"got {ctxs}")
                 with ctx:
-                    return self._call_cached_op(x, *args)
+                    try:
+                        return self._call_cached_op(x, *args)
+                    except MXNetError as err:
+                        _name_block(err, self.name)
+                        raise
             with ctx:
                 self._finish_deferred(list(self._reg_params.values()), x, *args)
                 params = {k: p.data(ctx) for k, p in self._reg_params.items()}
-                return self.hybrid_forward(ndarray, x, *args, **params)
+                try:
+                    return self.hybrid_forward(ndarray, x, *args, **params)
+                except MXNetError as err:
+                    _name_block(err, self.name)
+                    raise
         params = {k: p.var() for k, p in self._reg_params.items()}
         with self.name_scope():
             return self.hybrid_forward(symbol, x, *args, **params)
@@ -671,6 +685,13 @@ class HybridBlock(Block):
                 warnings.warn(f'Parameter "{param.name}" is not found in the graph. ', stacklevel=3)
         sym.save(f"{path}-symbol.json", remove_amp_cast=remove_amp_cast)
         ndarray.save("%s-%04d.params" % (path, epoch), arrays)
+
+
+def _name_block(err, name):
+    """Put the innermost failing block's name in front of an error's message, once."""
+    if not getattr(err, "_block_named", False) and err.args:
+        err.args = (f"{name}: {err.args[0]}",) + err.args[1:]
+        err._block_named = True
 
 
 def _format_compatible(fmt, stored):
