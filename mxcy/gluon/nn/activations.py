@@ -75,10 +75,16 @@ class SELU(_LeakyVariant):
     """Scaled ELU with the fixed constants of Klambauer et al., 2017."""
     _act_type = "selu"
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+
 
 class GELU(_LeakyVariant):
     """x * Phi(x), Phi the standard normal CDF (Hendrycks and Gimpel, 2016)."""
     _act_type = "gelu"
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
 
 
 class Swish(HybridBlock):
