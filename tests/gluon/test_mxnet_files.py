@@ -128,3 +128,14 @@ def test_export_after_imperative_call_versions_like_mxnet(tmp_path):
     with open(tmp_path / "bn-symbol.json", "rb") as got:
         with open(_fixture("bn_imperative_first", "-symbol.json"), "rb") as expected:
             assert got.read() == expected.read()
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_imported_export_reexports_unchanged(name, tmp_path):
+    """An export imported and exported again by mxcy reproduces MXNet's two files."""
+    imported = _imported(name)
+    imported(_io(name)["x"])
+    imported.export(str(tmp_path / name))
+    with open(tmp_path / f"{name}-symbol.json", "rb") as got, open(_fixture(name, "-symbol.json"), "rb") as expected:
+        assert got.read() == expected.read()
+    _param_files_equal(str(tmp_path / f"{name}-0000.params"), _fixture(name, "-0000.params"))
