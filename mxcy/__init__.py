@@ -5,7 +5,10 @@
 __version__ = "1.9.1"  # the MXNet API level mxcy implements; code compares against it
 __mxcy_version__ = "0.1.0"
 
-from . import base, engine, context, runtime, random, autograd, test_utils  # noqa: E402
+from . import base, engine, context, runtime, random, autograd  # noqa: E402
+from . import error, util, log  # noqa: E402
+from .util import is_np_shape, set_np_shape, np_shape, use_np_shape  # noqa: E402
+from .util import is_np_array, np_array, use_np_array, use_np  # noqa: E402
 from .base import MXNetError  # noqa: E402
 from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus  # noqa: E402
 from . import ndarray  # noqa: E402
@@ -18,6 +21,7 @@ from . import symbol as sym  # noqa: E402
 from . import executor, visualization  # noqa: E402
 from . import visualization as viz  # noqa: E402
 from . import registry, initializer, initializer as init  # noqa: E402
+from . import test_utils  # noqa: E402 - after ndarray and symbol, whose names it hands out
 
 nd.Custom = operator.Custom
 

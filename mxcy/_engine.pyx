@@ -12,6 +12,7 @@ from libcpp cimport bool as cbool
 from libcpp.vector cimport vector
 
 from mxcy.base import MXNetError
+from mxcy.error import compatible
 
 cdef extern from "_engine_core.h" namespace "mxcy":
     cppclass Queue:
@@ -111,7 +112,8 @@ cdef object _wrap(fn, name, e):
         detail = str(e)
     except Exception:
         detail = "<unprintable exception>"
-    err = MXNetError(f"{_op_name(fn, name)}: {type(e).__name__}: {detail}")
+    # a built-in error type stays catchable as itself (IndexError for an out-of-range index, ...)
+    err = compatible(e)(f"{_op_name(fn, name)}: {type(e).__name__}: {detail}")
     err.__cause__ = e
     return err
 

@@ -1,13 +1,19 @@
-"""The mx.test_utils helpers that run Symbols: simple_forward, check_symbolic_forward/backward,
-check_numeric_gradient and check_consistency (re-exported by mxcy.test_utils under MXNet's names)."""
+"""The mx.test_utils helpers that run Symbols or Gluon blocks: simple_forward,
+check_symbolic_forward/backward, check_numeric_gradient, check_consistency, check_speed and
+check_gluon_hybridize_consistency (re-exported by mxcy.test_utils under MXNet's names)."""
 import numpy as np
 
+import time
+import traceback
+
+from . import autograd
 from . import ndarray as nd
 from .base import MXNetError
-from .test_utils import _numpy, assert_almost_equal, default_context, executor_function, numeric_grad
+from .test_utils import (_numpy, assert_almost_equal, default_context, executor_function, get_tols,
+                         numeric_grad)
 
 __all__ = ["simple_forward", "check_symbolic_forward", "check_symbolic_backward", "check_numeric_gradient",
-           "check_consistency", "random_projection"]
+           "check_consistency", "check_speed", "check_gluon_hybridize_consistency", "random_projection"]
 
 
 def _named(values, names, what):
@@ -132,54 +138,166 @@ def check_numeric_gradient(sym, location, aux_states=None, numeric_eps=None, rto
         assert_almost_equal(want, got, rtol, atol, ("NUMERICAL_" + name, "BACKWARD_" + name))
 
 
-_PRECISION = {np.dtype(np.float16): 0, np.dtype(np.float32): 1, np.dtype(np.float64): 2}
-_DEFAULT_TOL = {np.dtype(np.float16): 1e-1, np.dtype(np.float32): 1e-3, np.dtype(np.float64): 1e-5}
-
-
 def check_consistency(sym, ctx_list, scale=1.0, grad_req="write", arg_params=None, aux_params=None,
-                      tol=None, raise_on_err=True, ground_truth=None, equal_nan=False, use_uniform=False,
-                      rand_type=np.float64):
-    """Run sym for every {'ctx', shapes..., 'type_dict'} in ctx_list from the same random inputs and
-    check outputs and gradients against the most precise run (or `ground_truth`)."""
-    if tol is None:
-        tol = _DEFAULT_TOL
-    elif not isinstance(tol, dict):
-        tol = {t: tol for t in _PRECISION}
+                      rtol=None, atol=None, raise_on_err=True, ground_truth=None, equal_nan=False,
+                      use_uniform=False, rand_type=np.float64):
+    """Run sym (or one Symbol per entry) for every {'ctx': ..., <input>: shape, 'type_dict': ...} in
+    ctx_list from the same random inputs (normal with std `scale`, or uniform in +-0.92*scale), and
+    compare outputs and, unless grad_req is 'null', gradients with the run of the widest output
+    dtype (or `ground_truth`). Backward uses the first run's outputs, cast to the narrowest dtype, as
+    head gradients. Tolerances default by dtype. Returns the reference {name: NDArray}."""
+    assert len(ctx_list) > 1, "check_consistency: needs at least two contexts to compare"
     syms = list(sym) if isinstance(sym, (list, tuple)) else [sym] * len(ctx_list)
+    assert len(syms) == len(ctx_list)
+    output_names, arg_names = syms[0].list_outputs(), syms[0].list_arguments()
     exes = []
     for s, spec in zip(syms, ctx_list):
-        spec = dict(spec)
-        ctx, type_dict = spec.pop("ctx"), spec.pop("type_dict", {})
-        exes.append(s.simple_bind(ctx, grad_req=grad_req, type_dict=type_dict, **spec))
-    arg_params, aux_params = dict(arg_params or {}), dict(aux_params or {})
-    for name, arr in exes[0].arg_dict.items():
+        assert s.list_arguments() == arg_names and s.list_outputs() == output_names
+        exes.append(s.simple_bind(grad_req=grad_req, **spec))
+    arg_params = {} if arg_params is None else arg_params
+    aux_params = {} if aux_params is None else aux_params
+    for name, arr in sorted(exes[0].arg_dict.items()):
         if name not in arg_params:
-            arg_params[name] = (np.random.uniform(-scale, scale, arr.shape) if use_uniform else
+            arg_params[name] = (np.random.uniform(-0.92 * scale, 0.92 * scale, arr.shape) if use_uniform else
                                 np.random.normal(size=arr.shape, scale=scale)).astype(rand_type)
-    for name, arr in exes[0].aux_dict.items():
-        aux_params.setdefault(name, np.zeros(arr.shape, rand_type))
-    results = []
+    for name in exes[0].aux_dict:
+        aux_params.setdefault(name, 0)
     for exe in exes:
-        exe.copy_params_from({k: _numpy(v) for k, v in arg_params.items()},
-                             {k: _numpy(v) for k, v in aux_params.items()}, allow_extra_params=True)
-        outs = exe.forward(is_train=grad_req != "null")
-        res = {f"output{i}": o.asnumpy() for i, o in enumerate(outs)}
-        if grad_req != "null":
-            exe.backward([nd.array(np.full(o.shape, 0.1), ctx=o.context, dtype=o.dtype) for o in outs])
-            res.update({f"grad_{k}": g.asnumpy() for k, g in exe.grad_dict.items()})
-        results.append(res)
-    dtypes = [np.dtype(e.outputs[0].dtype) for e in exes]
-    best = max(range(len(exes)), key=lambda i: _PRECISION.get(dtypes[i], 1))
-    truth = ground_truth if ground_truth is not None else results[best]
-    for i, res in enumerate(results):
-        if i == best and ground_truth is None:
-            continue
-        t = tol[dtypes[i]]
-        for key, value in res.items():
+        for name, arr in exe.arg_dict.items():
+            arr[:] = _numpy(arg_params[name])
+        for name, arr in exe.aux_dict.items():
+            arr[:] = _numpy(aux_params[name])
+        if grad_req == "add":
+            for arr in exe.grad_arrays:
+                if arr is not None:
+                    arr[:] = 0
+    dtypes = [np.dtype(exe.outputs[0].dtype) for exe in exes]
+    ref = int(np.argmax([d.itemsize if d.kind == "f" else 0 for d in dtypes]))
+
+    def compare(i, pairs, phase):
+        for name, arr, want in pairs:
             try:
-                assert_almost_equal(np.asarray(truth[key], np.float64), value.astype(np.float64), rtol=t,
-                                    atol=t, names=(f"ctx{best}_{key}", f"ctx{i}_{key}"), equal_nan=equal_nan)
+                rt, at = rtol, atol
+                if rt is None or at is None:  # the narrower dtype of each side sets the default
+                    rt, at = get_tols(_narrow(arr, dtypes[i]), _narrow(want, dtypes[ref]), rtol, atol)
+                assert_almost_equal(arr, want, rtol=rt, atol=at, equal_nan=equal_nan,
+                                    names=(f"{phase}_ctx{i}_{name}", f"{phase}_ctx{ref}_{name}"))
             except AssertionError:
                 if raise_on_err:
                     raise
-    return results
+                traceback.print_exc()
+
+    for exe in exes:
+        exe.forward(is_train=False)
+    gt = ground_truth if ground_truth is not None else {n: o.copy() for n, o in exes[ref].output_dict.items()}
+    for i, exe in enumerate(exes):
+        if i != ref:
+            compare(i, [(n, o, gt[n]) for n, o in zip(output_names, exe.outputs)], "forward")
+    if grad_req == "null":
+        return gt
+    for exe in exes:
+        exe.forward(is_train=True)
+    narrowest = [min((np.dtype(e.outputs[k].dtype) for e in exes), key=lambda d: d.itemsize)
+                 for k in range(len(output_names))]
+    heads = [o.astype(d).asnumpy() for o, d in zip(exes[0].outputs, narrowest)]
+    for exe in exes:
+        exe.backward([nd.array(h, ctx=o.context, dtype=o.dtype) for h, o in zip(heads, exe.outputs)])
+    if ground_truth is None:
+        gt = {n: o.copy() for n, o in exes[ref].output_dict.items()}
+        gt.update({n: g.copy() for n, g in exes[ref].grad_dict.items()})
+    for i, exe in enumerate(exes):
+        if i != ref:
+            pairs = [(n, o, gt[n]) for n, o in zip(output_names, exe.outputs)]
+            pairs += [(n, g, gt[n]) for n, g in exe.grad_dict.items() if n in gt]
+            compare(i, pairs, "backward")
+    return gt
+
+
+def _narrow(arr, dtype):
+    """arr as NumPy in the narrower of its dtype and `dtype` (tolerances follow the less precise)."""
+    values = _numpy(arr)
+    return values.astype(dtype) if np.dtype(dtype).itemsize < values.dtype.itemsize else values
+
+
+def check_speed(sym, location=None, ctx=None, N=20, grad_req=None, typ="whole", **kwargs):
+    """Seconds per forward+backward (typ 'whole') or per inference forward (typ 'forward') of sym,
+    averaged over N runs after one warm-up; inputs from `location` or standard normal draws for the
+    shapes in kwargs."""
+    ctx = ctx or default_context()
+    grad_req = grad_req or "write"
+    if location is None:
+        exe = sym.simple_bind(grad_req=grad_req, ctx=ctx, **kwargs)
+        location = {k: np.random.normal(size=arr.shape, scale=1.0) for k, arr in exe.arg_dict.items()}
+    else:
+        if not isinstance(location, dict):
+            raise MXNetError(f"check_speed: location must be a dict of name -> array, got {type(location).__name__}")
+        exe = sym.simple_bind(grad_req=grad_req, ctx=ctx, **{k: v.shape for k, v in location.items()})
+    for name, value in location.items():
+        exe.arg_dict[name][:] = value.astype(exe.arg_dict[name].dtype)
+    if typ not in ("whole", "forward"):
+        raise MXNetError(f'check_speed: typ can only be "whole" or "forward", got {typ!r}')
+
+    def step():
+        exe.forward(is_train=typ == "whole")
+        if typ == "whole":
+            exe.backward(out_grads=exe.outputs)
+
+    step()
+    nd.waitall()
+    tic = time.time()
+    for _ in range(N):
+        step()
+    nd.waitall()
+    return (time.time() - tic) / N
+
+
+def check_gluon_hybridize_consistency(net_builder, data_l, numpy_func=None, test_grad=True, rtol=1e-4,
+                                      atol=1e-4):
+    """Check that net_builder(prefix='net_')'s output (and input gradients when test_grad) agree
+    between the imperative and the hybridized network, all runs starting from the first run's
+    parameters; also against numpy_func(*inputs) when given. The network must draw no random
+    numbers. MXNet runs it under NumPy semantics (mx.np arrays); mxcy runs it on NDArrays."""
+    from .initializer import Initializer
+
+    class _FromNumpy(Initializer):
+        """Sets each parameter to the value saved from the first network."""
+        def __init__(self, values):
+            super().__init__()
+            self._values = values
+
+        def _init_weight(self, name, arr):
+            arr[:] = self._values[name]
+
+    saved_out, saved_grads, init = None, None, None
+    for hybridize in (False, True):
+        for use_autograd in ((False, True) if test_grad else (False,)):
+            net = net_builder(prefix="net_")
+            if init is None:
+                net.initialize()
+            else:
+                net.initialize(init)
+            if hybridize:
+                net.hybridize()
+            inputs = [x.copy() for x in data_l]
+            if use_autograd:
+                for x in inputs:
+                    x.attach_grad()
+                with autograd.record():
+                    out = net(*inputs)
+                out.backward(out)
+            else:
+                out = net(*inputs)
+            if init is None:
+                init = _FromNumpy({k: v.data().asnumpy() for k, v in net.collect_params().items()})
+            if saved_out is None:
+                saved_out = out.asnumpy()
+            else:
+                assert_almost_equal(out.asnumpy(), saved_out, rtol=rtol, atol=atol)
+            if use_autograd:
+                grads = [x.grad.asnumpy() for x in inputs]
+                if saved_grads is None:
+                    saved_grads = grads
+                for got, want in zip(grads, saved_grads):
+                    assert_almost_equal(got, want, rtol=rtol, atol=atol)
+    if numpy_func is not None:
+        assert_almost_equal(saved_out, numpy_func(*[x.asnumpy() for x in data_l]), rtol=rtol, atol=atol)

@@ -66,5 +66,20 @@ def test_simple_forward_and_consistency_across_dtypes():
     np.testing.assert_allclose(out, 2 * 2 * np.tanh(1.0), rtol=1e-6)
     ctx_list = [{"ctx": mx.cpu(), "a": (3, 2), "b": (3, 2), "type_dict": {"a": t, "b": t}}
                 for t in (np.float64, np.float32)]
-    results = tu.check_consistency(_net(), ctx_list)
-    assert set(results[0]) == {"output0", "grad_a", "grad_b"}
+    net = _net()
+    params = {}  # filled with the random inputs drawn (as MXNet's does)
+    gt = tu.check_consistency(net, ctx_list, arg_params=params)
+    assert set(gt) == set(net.list_outputs()) | {"a", "b"} and gt["a"].dtype == np.float64
+    # a float32 run of a different network is caught against the float64 reference
+    wrong = [_net(), _net() * 1.01]
+    with pytest.raises(AssertionError):
+        tu.check_consistency(wrong, ctx_list)
+    tu.check_consistency(net, ctx_list, arg_params=params, ground_truth=gt)
+
+
+def test_check_speed_times_runs():
+    assert tu.check_speed(_net(), ctx=mx.cpu(), N=2, a=(2, 2), b=(2, 2)) > 0
+    assert tu.check_speed(_net(), {"a": np.ones((2, 2)), "b": np.ones((2, 2))}, N=2, typ="forward") > 0
+    with pytest.raises(mx.MXNetError, match="typ"):
+        tu.check_speed(_net(), N=1, typ="backward", a=(2, 2), b=(2, 2))
+

@@ -5,6 +5,7 @@ import numpy as np
 
 from .. import autograd
 from ..base import MXNetError, numeric_types
+from ..error import MXNetIndexError, MXNetValueError, compatible
 from ..ops import registry
 from ..ops.invoke import invoke
 from ..ops.reshape import infer_reshape
@@ -40,9 +41,9 @@ def _target_shape(shape, key, op):
     try:
         return probe[key].shape
     except IndexError as err:
-        raise MXNetError(f"{op}: index {key!r} is invalid for an array of shape {shape}: {err}") from None
+        raise MXNetIndexError(f"{op}: index {key!r} is invalid for an array of shape {shape}: {err}") from None
     except (TypeError, ValueError) as err:
-        raise MXNetError(f"{op}: unsupported index {key!r} for shape {shape}: {err}") from None
+        raise compatible(err)(f"{op}: unsupported index {key!r} for shape {shape}: {err}") from None
 
 
 def get_item(array, key):
@@ -106,7 +107,7 @@ def reshape_view(array, shape, reverse=False, **kwargs):
     try:
         new_shape = infer_reshape(array.shape, shape, reverse)
     except ValueError as err:
-        raise MXNetError(f"reshape: cannot reshape array of shape {array.shape} to {tuple(shape)}: "
+        raise MXNetValueError(f"reshape: cannot reshape array of shape {array.shape} to {tuple(shape)}: "
                          f"{err}") from None
     if autograd.is_recording() or array._ctx.device_type != "cpu" or \
             not array._data.flags.c_contiguous:

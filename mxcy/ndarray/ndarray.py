@@ -13,6 +13,7 @@ from ..ops.invoke import invoke
 __all__ = ["NDArray", "waitall"]
 
 _get = registry.get
+py_slice = slice  # MXNet's name for the built-in, which its ndarray module shadows with the slice op
 
 
 def waitall():

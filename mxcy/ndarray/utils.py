@@ -3,6 +3,7 @@ import numpy as np
 
 from .. import storage
 from ..base import MXNetError, np_dtype
+from ..error import MXNetValueError
 from ..context import Context, current_context
 from ..ops import registry
 from ..ops.invoke import invoke
@@ -104,7 +105,7 @@ def moveaxis(tensor, source, destination):
     try:
         src, dst = axes[source], axes[destination]
     except IndexError:
-        raise MXNetError(f"moveaxis: source {source} or destination {destination} is out of range "
+        raise MXNetValueError(f"moveaxis: source {source} or destination {destination} is out of range "
                          f"for {tensor.ndim} dimensions") from None
     axes.pop(src)
     axes.insert(dst, src)

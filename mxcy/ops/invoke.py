@@ -9,6 +9,7 @@ import numpy as np
 from .. import engine, storage
 from .. import random as _random
 from ..base import MXNetError
+from ..error import compatible
 from ..kernels.common import REQ_WRITE
 
 __all__ = ["invoke", "infer"]
@@ -33,7 +34,7 @@ def infer(op, attrs, in_shapes, in_types):
     except MXNetError:
         raise
     except Exception as err:  # noqa: BLE001 - a rule's IndexError/ValueError is bad input
-        raise MXNetError(f"{op.name}: invalid inputs of shapes {list(in_shapes)} and dtypes "
+        raise compatible(err)(f"{op.name}: invalid inputs of shapes {list(in_shapes)} and dtypes "
                          f"{[getattr(t, 'name', t) for t in in_types]}: {err}") from None
     if not isinstance(out_types, (list, tuple)):
         out_types = [out_types] * len(out_shapes)

@@ -5,6 +5,7 @@ import numpy as np
 
 from ..attribute import AttrScope
 from ..base import DTYPE_TO_FLAG, MXNetError, np_dtype
+from ..error import MXNetIndexError, MXNetTypeError
 from .graph import HIDDEN_KEYS, Node, copy_graph, hide_key, registry_op, topo_order
 
 __all__ = ["Symbol", "Variable", "var", "Group", "STORAGE_TYPE_ID"]
@@ -45,9 +46,9 @@ class Symbol:
         if isinstance(index, slice):
             return Symbol(self._outputs[index])
         if not isinstance(index, (int, np.integer)):
-            raise TypeError(f"Symbol indices must be int, slice or output name, not {type(index).__name__}")
+            raise MXNetTypeError(f"Symbol indices must be int, slice or output name, not {type(index).__name__}")
         if not -len(self._outputs) <= index < len(self._outputs):
-            raise IndexError(f"Symbol output index {index} out of range for {len(self._outputs)} outputs")
+            raise MXNetIndexError(f"Symbol output index {index} out of range for {len(self._outputs)} outputs")
         return Symbol([self._outputs[index]])
 
     def __repr__(self):

@@ -1,0 +1,114 @@
+"""mx.util: NumPy-semantics switches (off in mxcy, 'not yet' when turned on), decorators, ufunc
+keyword checks, GPU queries and environment access."""
+import os
+import threading
+
+import numpy as np
+import pytest
+
+import mxcy as mx
+from mxcy import util
+
+
+def test_numpy_semantics_are_off_and_turning_them_on_is_not_yet():
+    assert not mx.is_np_shape() and not mx.is_np_array()
+    assert util.set_np_shape(False) is False
+    with mx.np_shape(False), mx.np_array(False):
+        assert not mx.is_np_shape() and not mx.is_np_array()
+    for turn_on in (lambda: util.set_np_shape(True), lambda: mx.np_shape().__enter__(),
+                    lambda: mx.np_array(True).__enter__(), util.set_np, lambda: util.set_np(True, False)):
+        with pytest.raises(NotImplementedError, match="not yet"):
+            turn_on()
+    with pytest.raises(mx.MXNetError, match="not yet"):
+        util.set_np_shape(2)
+    with pytest.raises(ValueError, match="Shape semantics is required"):
+        util.set_np(shape=False, array=True)
+    util.reset_np()
+    assert not mx.is_np_array()
+
+
+def test_np_array_scope_is_per_thread():
+    seen = []
+
+    def worker():
+        with mx.np_array(False):
+            seen.append(mx.is_np_array())
+    scope = util._NumpyArrayScope(True)
+    util._NumpyArrayScope._current.value = scope
+    try:
+        assert mx.is_np_array()
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join()
+        assert seen == [False]
+    finally:
+        util._NumpyArrayScope._current.value = util._NumpyArrayScope(False)
+
+
+def test_decorators_wrap_and_raise_only_when_called():
+    @mx.use_np
+    def f(x):
+        return x + 1
+
+    @util.use_np_shape
+    class Block:
+        def forward(self, x):
+            return x
+
+        @property
+        def size(self):
+            return 1
+
+    assert f.__name__ == "f"
+    with pytest.raises(NotImplementedError):
+        f(1)
+    with pytest.raises(NotImplementedError):
+        Block().forward(1)
+    with pytest.raises(NotImplementedError):
+        Block().size
+    with pytest.raises(TypeError, match="can only decorate"):
+        util.use_np_array(3)
+
+
+def test_set_module():
+    @util.set_module("mxnet.numpy")
+    def g():
+        pass
+    assert g.__module__ == "mxnet.numpy"
+    assert util.set_module(None)(g).__module__ == "mxnet.numpy"
+
+
+@pytest.mark.parametrize("key, value, legal", [
+    ("where", False, True), ("casting", "unsafe", True), ("casting", "bogus", False), ("order", "C", True),
+    ("order", 1, False), ("dtype", np.float32, True), ("dtype", "int64", True), ("dtype", np.complex64, False),
+    ("subok", False, True), ("subok", 1, False), ("axis", 0, False)])
+def test_np_ufunc_legal_option(key, value, legal):
+    # values as MXNet 1.9.1 answers them
+    assert util.np_ufunc_legal_option(key, value) == legal
+
+
+def test_wrapped_ufuncs_check_keywords():
+    neg = util.wrap_np_unary_func(lambda x, out=None: -x)
+    add = util.wrap_np_binary_func(lambda x1, x2, out=None: x1 + x2)
+    assert neg(2, casting="same_kind") == -2 and add(1, 2, where=True) == 3
+    with pytest.raises(TypeError, match="invalid keyword"):
+        neg(1, axis=0)
+    with pytest.raises(NotImplementedError, match="casting=unsafe"):
+        add(1, 2, casting="unsafe")
+    with pytest.raises(TypeError, match="not understood"):
+        neg(1, casting="bogus")
+
+
+def test_gpu_queries_and_environment(monkeypatch):
+    assert util.get_gpu_count() == mx.context.num_gpus()
+    with pytest.raises(ValueError, match="gpu context"):
+        util.get_cuda_compute_capability(mx.cpu())
+    if util.get_gpu_count() == 0:
+        with pytest.raises(mx.MXNetError):
+            util.get_gpu_memory(0)
+    monkeypatch.delenv("MXCY_UTIL_TEST", raising=False)
+    assert util.getenv("MXCY_UTIL_TEST") is None
+    util.setenv("MXCY_UTIL_TEST", "7")
+    assert os.environ["MXCY_UTIL_TEST"] == "7" and util.getenv("MXCY_UTIL_TEST") == "7"
+    util.setenv("MXCY_UTIL_TEST", None)
+    assert "MXCY_UTIL_TEST" not in os.environ
