@@ -2,6 +2,7 @@
 reading that layout and the older ones (`param`/`attr` node keys, two-element input entries).
 Loading only parses JSON: nothing in a file is executed."""
 import json
+import os
 
 from ..base import MXNetError
 from ..fileio import atomic_write
@@ -100,30 +101,59 @@ def _versions(node, versions):
 
 
 def load_json(json_str):
-    """The Symbol in MXNet JSON text; unknown ops and malformed files raise MXNetError."""
+    """The Symbol in MXNet JSON text; unknown ops and malformed documents raise MXNetError."""
+    return _parse(json_str, "symbol JSON")
+
+
+def load(fname):
+    """The Symbol in an MXNet `-symbol.json` file; a file that cannot be read, is not UTF-8 or is not a
+    symbol document raises MXNetError naming it."""
+    source = os.fspath(fname)
     try:
-        doc = json.loads(json_str)
-    except (TypeError, ValueError) as err:
-        raise MXNetError(f"symbol JSON: not valid JSON: {err}") from None
+        with open(fname, "rb") as f:
+            raw = f.read()
+    except OSError as err:
+        raise MXNetError(f"cannot read symbol file {source}: {err}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise MXNetError(f"{source}: not a symbol JSON file: byte {err.start} is not valid UTF-8") from None
+    return _parse(text, source)
+
+
+def _parse(text, source):
+    try:
+        doc = json.loads(text)
+    except (TypeError, ValueError, RecursionError) as err:
+        raise MXNetError(f"{source}: not valid JSON: {err}") from None
+    try:
+        return _symbol_of(doc)
+    except MXNetError as err:
+        raise MXNetError(f"{source}: {err}") from None
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as err:
+        # A field of the wrong JSON type somewhere the format fixes one (a list for attrs, ...).
+        raise MXNetError(f"{source}: malformed symbol document: {type(err).__name__}: {err}") from None
+
+
+def _symbol_of(doc):
     if not isinstance(doc, dict) or not isinstance(doc.get("nodes"), list) or "heads" not in doc:
-        raise MXNetError("symbol JSON: expected an object with 'nodes' and 'heads'")
+        raise MXNetError("expected an object with 'nodes' and 'heads'")
     nodes = []
     for i, spec in enumerate(doc["nodes"]):
         nodes.append(_load_node(spec, i, nodes))
     try:
         heads = [(nodes[int(e[0])], int(e[1])) for e in doc["heads"]]
     except (IndexError, TypeError, ValueError):
-        raise MXNetError(f"symbol JSON: bad heads {doc['heads']!r}") from None
+        raise MXNetError(f"bad heads {doc['heads']!r}") from None
     for node, i in heads:
-        if i >= node.num_outputs():
-            raise MXNetError(f"symbol JSON: head refers to output {i} of '{node.name}', which has "
-                             f"{node.num_outputs()}")
+        if not 0 <= i < node.num_outputs():
+            raise MXNetError(f"head refers to output {i} of '{node.name}', which has {node.num_outputs()}")
     return Symbol(heads)
 
 
 def _load_node(spec, i, nodes):
-    if not isinstance(spec, dict) or "op" not in spec or "name" not in spec:
-        raise MXNetError(f"symbol JSON: node {i} needs 'op' and 'name'")
+    if not isinstance(spec, dict) or not isinstance(spec.get("op"), str) or not isinstance(spec.get("name"), str):
+        raise MXNetError(f"node {i} needs 'op' and 'name' strings")
     attrs = {}
     for key in ("param", "attr", "attrs"):  # MXNet < 0.9 used param (op) and attr (user); now attrs
         for k, v in (spec.get(key) or {}).items():
@@ -133,13 +163,12 @@ def _load_node(spec, i, nodes):
         try:
             src, index = int(entry[0]), int(entry[1])
         except (IndexError, TypeError, ValueError):
-            raise MXNetError(f"symbol JSON: node {i} ('{spec['name']}') has a bad input {entry!r}") from None
+            raise MXNetError(f"node {i} ('{spec['name']}') has a bad input {entry!r}") from None
         if not 0 <= src < i:
-            raise MXNetError(f"symbol JSON: node {i} ('{spec['name']}') reads node {src}, which does not "
-                             "come before it")
+            raise MXNetError(f"node {i} ('{spec['name']}') reads node {src}, which does not come before it")
         if not 0 <= index < nodes[src].num_outputs():
-            raise MXNetError(f"symbol JSON: node {i} ('{spec['name']}') reads output {index} of "
-                             f"'{nodes[src].name}', which has {nodes[src].num_outputs()}")
+            raise MXNetError(f"node {i} ('{spec['name']}') reads output {index} of '{nodes[src].name}', "
+                             f"which has {nodes[src].num_outputs()}")
         inputs.append((nodes[src], index))
     if spec["op"] == "null":
         return Node(None, spec["name"], attrs)
@@ -147,12 +176,7 @@ def _load_node(spec, i, nodes):
     try:
         return Node(op, spec["name"], attrs, inputs)
     except MXNetError as err:
-        raise MXNetError(f"symbol JSON: node {i}: {err}") from None
-
-
-def load(fname):
-    with open(fname, encoding="utf-8") as f:
-        return load_json(f.read())
+        raise MXNetError(f"node {i}: {err}") from None
 
 
 def save(symbol, fname):
