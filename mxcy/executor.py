@@ -1,5 +1,8 @@
 """Executor: a Symbol bound to arrays. forward runs the graph node by node through the same invoke path
 as mx.nd (recording on autograd's tape when gradients are wanted); backward walks that tape."""
+import math
+import warnings
+
 import numpy as np
 
 from . import autograd
@@ -40,7 +43,12 @@ class Executor:
     @classmethod
     def bind(cls, symbol, ctx, args, args_grad=None, grad_req="write", aux_states=None, group2ctx=None,
              shared_exec=None):
+        """Bind the given arrays. MXNet's shared_exec lends its memory pool for intermediates; mxcy keeps
+        no pool, so there is nothing to share. group2ctx placing groups elsewhere than ctx is warned about
+        and ignored: the whole graph runs on ctx."""
         ctx = _context(ctx)
+        _check_shared_exec(shared_exec)
+        _warn_unsupported(ctx, group2ctx)
         arg_names, aux_names = symbol.list_arguments(), symbol.list_auxiliary_states()
         arg_arrays = _as_list(args, arg_names, "args", required=True)
         grad_reqs = _grad_reqs(grad_req, arg_names)
@@ -61,7 +69,19 @@ class Executor:
     @classmethod
     def simple_bind(cls, symbol, ctx, grad_req="write", type_dict=None, stype_dict=None, group2ctx=None,
                     shared_arg_names=None, shared_exec=None, shared_buffer=None, shapes=None):
+        """Allocate the arrays from the inferred shapes and types and bind them.
+
+        As in MXNet, sharing needs a shared_buffer (the Module API's bucketing path): arguments named in
+        shared_arg_names then use shared_exec's arrays and gradients, auxiliary states are shared_exec's,
+        and every other argument (gradient) is a view of shared_buffer[name] (["grad of " + name]) when that
+        holds enough items, else a new array stored there. Without a buffer, shared_exec would only lend
+        MXNet's memory pool, which mxcy does not have. stype_dict asking for sparse storage and group2ctx
+        placing groups elsewhere than ctx are warned about and ignored (dense arrays, all on ctx)."""
         ctx = _context(ctx)
+        _check_shared_exec(shared_exec)
+        _warn_unsupported(ctx, group2ctx, stype_dict)
+        if shared_buffer is not None and not isinstance(shared_buffer, dict):
+            raise MXNetError(f"simple_bind: shared_buffer must be a dict or None, got {type(shared_buffer).__name__}")
         shapes = dict(shapes or {})
         arg_shapes, _, aux_shapes = symbol.infer_shape(**shapes)
         if arg_shapes is None:
@@ -75,33 +95,22 @@ class Executor:
             arg_types = [types[n] for n in arg_names]
             aux_types = [np.float32] * len(aux_names)
         grad_reqs = _grad_reqs(grad_req, arg_names)
-        shared_names = set(shared_arg_names or ()) if shared_exec is not None else set()
-        shared_args = shared_exec.arg_dict if shared_exec is not None else {}
-        shared_grads = shared_exec.grad_dict if shared_exec is not None else {}
+        lender = shared_exec if shared_buffer is not None else None
+        shared_names = set(shared_arg_names or ()) if shared_buffer is not None else set()
 
-        def fits(array, shape, dtype):
-            return array is not None and array.shape == tuple(shape) and np.dtype(array.dtype) == np.dtype(dtype)
+        def array(name, shape, dtype, grad):
+            if name in shared_names and lender is not None:
+                return _lent(lender.grad_dict if grad else lender.arg_dict, name, shape, dtype)
+            if name in shared_names or shared_buffer is None:
+                return zeros(shape, ctx=ctx, dtype=dtype)
+            return _reshape_or_create(shared_buffer, "grad of " + name if grad else name, shape, dtype, ctx)
 
         arg_arrays, grad_arrays = [], []
         for name, shape, dtype, req in zip(arg_names, arg_shapes, arg_types, grad_reqs):
-            if name in shared_names and fits(shared_args.get(name), shape, dtype):
-                arg = shared_args[name]
-            elif shared_buffer is not None and fits(shared_buffer.get(name), shape, dtype):
-                arg = shared_buffer[name]
-            else:
-                arg = zeros(shape, ctx=ctx, dtype=dtype)
-                if shared_buffer is not None:
-                    shared_buffer[name] = arg
-            arg_arrays.append(arg)
-            if req == "null":
-                grad_arrays.append(None)
-            elif name in shared_names and fits(shared_grads.get(name), shape, dtype):
-                grad_arrays.append(shared_grads[name])
-            else:
-                grad_arrays.append(zeros(shape, ctx=ctx, dtype=dtype))
-        shared_aux = shared_exec.aux_dict if shared_exec is not None else None
-        aux_arrays = [shared_aux[n] if shared_aux and n in shared_aux and shared_aux[n].shape == tuple(s)
-                      else zeros(s, ctx=ctx, dtype=t) for n, s, t in zip(aux_names, aux_shapes, aux_types)]
+            arg_arrays.append(array(name, tuple(shape), dtype, False))
+            grad_arrays.append(None if req == "null" else array(name, tuple(shape), dtype, True))
+        aux_arrays = [_lent(lender.aux_dict, n, tuple(s), t) if lender is not None else zeros(s, ctx=ctx, dtype=t)
+                      for n, s, t in zip(aux_names, aux_shapes, aux_types)]
         return cls(symbol, ctx, arg_arrays, grad_arrays, grad_reqs, aux_arrays)
 
     def _allocate_outputs(self):
@@ -238,6 +247,52 @@ class Executor:
 
     def debug_str(self):
         return self._symbol.debug_str()
+
+
+def _check_shared_exec(shared_exec):
+    if shared_exec is not None and not isinstance(shared_exec, Executor):
+        raise MXNetError(f"bind: shared_exec must be an Executor or None, got {type(shared_exec).__name__}")
+
+
+def _warn_unsupported(ctx, group2ctx, stype_dict=None):
+    """Warn about the requests a one-context, dense executor leaves out: group2ctx placing groups on
+    other contexts (model parallelism) and stype_dict asking for sparse arguments."""
+    elsewhere = {g: c for g, c in (group2ctx or {}).items() if c != ctx}
+    if elsewhere:
+        warnings.warn(f"group2ctx: mxcy runs the whole graph on {ctx}; the placements {elsewhere} are "
+                      "ignored", stacklevel=4)
+    sparse = {n: t for n, t in (stype_dict or {}).items() if t != "default"}
+    if sparse:
+        warnings.warn(f"stype_dict: mxcy binds dense arrays; the storage types {sparse} are ignored",
+                      stacklevel=4)
+
+
+def _lent(arrays, name, shape, dtype):
+    """shared_exec's array `name` (from its arg, grad or aux dict), which must have this shape and dtype."""
+    have = arrays.get(name)
+    if have is None:
+        raise MXNetError(f"simple_bind: shared_exec has no array '{name}' to share")
+    if have.shape != shape or np.dtype(have.dtype) != np.dtype(dtype):
+        raise MXNetError(f"simple_bind: shared_exec's '{name}' is {have.shape} {np.dtype(have.dtype).name}, "
+                         f"this executor needs {shape} {np.dtype(dtype).name}")
+    return have
+
+
+def _reshape_or_create(buffer, key, shape, dtype, ctx):
+    """MXNet's bucketing rule: a view of the first items of buffer[key] when it holds enough of them
+    (same dtype required), else new zeros that replace it there."""
+    size = math.prod(shape)
+    have = buffer.get(key)
+    if have is not None and have.size >= size:
+        if np.dtype(have.dtype) != np.dtype(dtype):
+            raise MXNetError(f"simple_bind: shared_buffer['{key}'] has dtype {np.dtype(have.dtype).name}, "
+                             f"the argument needs {np.dtype(dtype).name}")
+        return NDArray(have._data.reshape(-1)[:size].reshape(shape), have._ctx, var=have._var)
+    if have is not None:
+        warnings.warn(f"simple_bind: shared_buffer['{key}'] holds {have.shape}, fewer items than {shape}; "
+                      "allocating a larger array (bind the largest bucket first to share memory)", stacklevel=5)
+    buffer[key] = zeros(shape, ctx=ctx, dtype=dtype)
+    return buffer[key]
 
 
 def _context(ctx):

@@ -1,5 +1,7 @@
 """Executor: bind / simple_bind / forward / backward / reshape on graphs of registered ops; gradients must
 equal mx.autograd's on the same computation written with mx.nd."""
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -110,7 +112,7 @@ def test_bind_errors():
         exe.forward(y=mx.nd.ones((2,)))
 
 
-def test_reshape_copy_params_and_shared_exec():
+def test_reshape_and_copy_params():
     a, w = mx.sym.var("a"), mx.sym.var("w")
     sym = mx.sym.dot(a, w)
     exe = sym.simple_bind(mx.cpu(), a=(2, 3), w=(3, 4))
@@ -125,8 +127,59 @@ def test_reshape_copy_params_and_shared_exec():
     np.testing.assert_allclose(bigger.outputs[0].asnumpy(), np.full((5, 4), 3.0))
     with pytest.raises(mx.MXNetError, match="allow_up_sizing"):
         exe.reshape(a=(5, 3))
-    shared = sym.simple_bind(mx.cpu(), a=(7, 3), w=(3, 4), shared_arg_names=["w"], shared_exec=exe)
-    assert shared.arg_dict["w"] is exe.arg_dict["w"] and shared.grad_dict["w"] is exe.grad_dict["w"]
+
+
+def test_simple_bind_shares_through_shared_exec_and_shared_buffer_as_mxnet_does():
+    a, w = mx.sym.var("a"), mx.sym.var("w")
+    sym = mx.sym.BatchNorm(mx.sym.dot(a, w), name="bn")
+    exe = sym.simple_bind(mx.cpu(), a=(2, 3), w=(3, 4))
+    # MXNet shares only on its bucketing path, with a buffer; without one nothing is shared.
+    alone = sym.simple_bind(mx.cpu(), a=(7, 3), w=(3, 4), shared_arg_names=["w"], shared_exec=exe)
+    assert alone.arg_dict["w"] is not exe.arg_dict["w"] and alone.aux_dict["bn_moving_mean"] is not exe.aux_dict["bn_moving_mean"]
+    buffer = {}
+    big = sym.simple_bind(mx.cpu(), a=(7, 3), w=(3, 4), shared_arg_names=["w"], shared_exec=exe, shared_buffer=buffer)
+    assert big.arg_dict["w"] is exe.arg_dict["w"] and big.grad_dict["w"] is exe.grad_dict["w"]
+    assert big.aux_dict["bn_moving_var"] is exe.aux_dict["bn_moving_var"]
+    assert sorted(buffer) == ["a", "bn_beta", "bn_gamma", "grad of a", "grad of bn_beta", "grad of bn_gamma"]
+    assert buffer["a"] is big.arg_dict["a"] and buffer["grad of a"] is big.grad_dict["a"]
+    # A smaller bucket views the first items of the buffer's arrays (MXNet: 2.0 below).
+    big.arg_dict["a"][:] = 2
+    small = sym.simple_bind(mx.cpu(), a=(4, 3), w=(3, 4), shared_arg_names=["w"], shared_exec=exe, shared_buffer=buffer)
+    assert small.arg_dict["a"].shape == (4, 3) and buffer["a"].shape == (7, 3)
+    np.testing.assert_array_equal(small.arg_dict["a"].asnumpy(), np.full((4, 3), 2.0))
+    small.arg_dict["a"][:] = 3
+    np.testing.assert_array_equal(big.arg_dict["a"].asnumpy()[:4], np.full((4, 3), 3.0))
+    np.testing.assert_array_equal(big.arg_dict["a"].asnumpy()[4:], np.full((3, 3), 2.0))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        bigger = sym.simple_bind(mx.cpu(), a=(9, 3), w=(3, 4), shared_buffer=buffer)
+    assert [str(w.message).split(", fewer")[0] for w in caught] == [
+        "simple_bind: shared_buffer['a'] holds (7, 3)", "simple_bind: shared_buffer['grad of a'] holds (7, 3)"]
+    assert buffer["a"] is bigger.arg_dict["a"] and bigger.arg_dict["a"].asnumpy().sum() == 0
+    with pytest.raises(mx.MXNetError, match="shared_exec's 'w' is \\(3, 4\\) float32, this executor needs \\(3, 5\\)"):
+        sym.simple_bind(mx.cpu(), a=(7, 3), w=(3, 5), shared_arg_names=["w"], shared_exec=exe, shared_buffer={})
+    with pytest.raises(mx.MXNetError, match=r"shared_buffer\['a'\] has dtype float32, the argument needs float64"):
+        sym.simple_bind(mx.cpu(), a=(4, 3), w=(3, 4), type_dict={"a": "float64", "w": "float64"}, shared_buffer=buffer)
+    with pytest.raises(mx.MXNetError, match="shared_buffer must be a dict"):
+        sym.simple_bind(mx.cpu(), a=(4, 3), w=(3, 4), shared_buffer=[])
+    with pytest.raises(mx.MXNetError, match="shared_exec must be an Executor"):
+        sym.bind(mx.cpu(), exe.arg_dict, aux_states=exe.aux_dict, shared_exec=buffer)
+
+
+def test_bind_warns_about_group2ctx_and_stype_dict_it_cannot_honour():
+    sym = mx.sym.dot(mx.sym.var("a"), mx.sym.var("w"))
+    args = {"a": mx.nd.ones((2, 3)), "w": mx.nd.ones((3, 4))}
+    with pytest.warns(UserWarning, match=r"group2ctx: mxcy runs the whole graph on cpu\(0\); .*'dev1': cpu\(1\)"):
+        sym.bind(mx.cpu(), args, group2ctx={"dev1": mx.cpu(1), "dev0": mx.cpu(0)})
+    with pytest.warns(UserWarning, match="group2ctx"):
+        sym.simple_bind(mx.cpu(), a=(2, 3), w=(3, 4), group2ctx={"dev1": mx.cpu(1)})
+    with pytest.warns(UserWarning, match=r"stype_dict: .*'a': 'csr'"):
+        exe = sym.simple_bind(mx.cpu(), a=(2, 3), w=(3, 4), stype_dict={"a": "csr", "w": "default"})
+    assert exe.arg_dict["a"].stype == "default"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # what the executor does honour passes quietly
+        sym.bind(mx.cpu(), args, group2ctx={"dev0": mx.cpu(0)}, shared_exec=exe)
+        sym.simple_bind(mx.cpu(), a=(2, 3), w=(3, 4), stype_dict={"a": "default"}, group2ctx={})
 
 
 def test_eval_and_group_outputs():
