@@ -7,7 +7,20 @@ import threading
 from .base import MXNetError
 
 __all__ = ["record", "pause", "train_mode", "predict_mode", "is_recording", "is_training",
-           "set_recording", "set_training", "mark_variables", "backward", "grad", "Function", "get_symbol"]
+           "set_recording", "set_training", "mark_variables", "backward", "grad", "Function", "get_symbol",
+           "NDArray", "Symbol", "array"]
+
+
+def __getattr__(name):
+    """NDArray, Symbol and array, which MXNet's autograd hands out with `import *` (MXNet's tests use
+    them that way); imported on first use because ndarray and symbol import this module."""
+    if name in ("NDArray", "array"):
+        from . import ndarray
+        return getattr(ndarray, name)
+    if name == "Symbol":
+        from .symbol import Symbol
+        return Symbol
+    raise AttributeError(f"module 'mxcy.autograd' has no attribute {name!r}")
 
 class _ThreadState(threading.local):
     """Per-thread autograd flags; class attributes are the defaults every thread starts with."""

@@ -223,3 +223,11 @@ def test_backward_without_retain_graph_frees_saved_arrays_at_once():
     finally:
         gc.enable()
     np.testing.assert_allclose(a.grad.asnumpy(), 2 * np.exp(2 * np.array([0.5, -1.0])), rtol=1e-6)
+
+
+def test_star_import_hands_out_ndarray_symbol_and_array_as_mxnets():
+    names = {}
+    exec("from mxcy.autograd import *", names)
+    assert names["NDArray"] is mx.nd.NDArray and names["Symbol"] is mx.sym.Symbol and names["array"] is mx.nd.array
+    with pytest.raises(AttributeError):
+        mx.autograd.no_such_name
