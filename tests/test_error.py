@@ -60,5 +60,18 @@ def test_bad_shapes_and_values_are_value_errors():
         mx.nd.ones((2, 3)).reshape((4, 5))
     with pytest.raises(ValueError, match="broadcast_add"):
         mx.nd.ones((2, 3)) + mx.nd.ones((4, 5))
+
+
+@pytest.mark.parametrize("source, destination", [(3, 0), (-4, 0), (0, 5), ([0, 0], [0, 1]), ([0, 1], [1, 1]),
+                                                 (0, [0, 1]), ([0, 1], [0])])
+def test_bad_moveaxis_axes_are_value_errors(source, destination):
     with pytest.raises(ValueError, match="moveaxis"):
-        mx.nd.moveaxis(mx.nd.ones((2, 3)), 3, 0)
+        mx.nd.moveaxis(mx.nd.ones((1, 2, 3)), source, destination)
+
+
+@pytest.mark.parametrize("source, destination", [([0, 1], [2, 3]), ([2, 3], [0, 1]), ([0, 1, 2], [2, 3, 0]),
+                                                 ([3, 0], [1, 0]), (0, -1), (-1, 1)])
+def test_moveaxis_moves_as_numpy(source, destination):
+    x = np.arange(24.0).reshape(4, 1, 2, 3)
+    np.testing.assert_array_equal(mx.nd.moveaxis(mx.nd.array(x), source, destination).asnumpy(),
+                                  np.moveaxis(x, source, destination))

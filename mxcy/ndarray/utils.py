@@ -101,14 +101,21 @@ def concatenate(arrays, axis=0, always_copy=True):
 
 
 def moveaxis(tensor, source, destination):
-    axes = list(range(tensor.ndim))
+    """Move axes `source` (an int or a sequence) to positions `destination`, the others keeping
+    their order (numpy.moveaxis); out-of-range, repeated or unpaired axes are a ValueError."""
+    from numpy.lib.array_utils import normalize_axis_tuple
     try:
-        src, dst = axes[source], axes[destination]
-    except IndexError:
-        raise MXNetValueError(f"moveaxis: source {source} or destination {destination} is out of range "
-                         f"for {tensor.ndim} dimensions") from None
-    axes.pop(src)
-    axes.insert(dst, src)
+        src = normalize_axis_tuple(source, tensor.ndim, "source")
+        dst = normalize_axis_tuple(destination, tensor.ndim, "destination")
+    except (ValueError, IndexError) as err:  # numpy's AxisError or a repeated axis
+        raise MXNetValueError(f"moveaxis: source {source}, destination {destination} for {tensor.ndim} "
+                              f"dimensions: {err}") from None
+    if len(src) != len(dst):
+        raise MXNetValueError(f"moveaxis: source {source} and destination {destination} must have the same "
+                              "number of elements")
+    axes = [a for a in range(tensor.ndim) if a not in src]
+    for position, axis in sorted(zip(dst, src)):
+        axes.insert(position, axis)
     from . import op
     return op.transpose(tensor, axes=tuple(axes))
 
