@@ -1,8 +1,8 @@
 """Connectionist temporal classification, CPU and CUDA: per-sequence negative log-likelihood and its gradient with
 respect to the unnormalised activations, by the forward-backward recursions in log space (Graves et al. 2006).
 
-data (T, N, C) activations; labels (N, L) int64 with row n's first label_len[n] entries in use, none of them the
-blank; data_len (N,) the time steps of each sequence. Callers validate lengths and label values (kernels trust
+data (T, N, C) activations; labels (N, L) int64 with row n's first label_len[n] entries in use, each a class;
+data_len (N,) the time steps of each sequence. Callers validate lengths and label values (kernels trust
 them). A sequence that no alignment fits (fewer steps than labels plus repeated neighbours) costs 0 and gets a
 zero gradient, as MXNet 1.9.1 reports it; so do time steps past a sequence's length.
 """
@@ -34,16 +34,26 @@ def _symbol(labels, n, s, blank):
     return blank if s % 2 == 0 else labels[n, s // 2]
 
 
-def _skips_to(labels, n, s):
-    """Whether an alignment may jump from position s - 2 to s: s is a label differing from the one before."""
-    return s % 2 == 1 and s >= 3 and labels[n, s // 2] != labels[n, s // 2 - 1]
+def _skips_to(labels, n, s, blank):
+    """Whether a forward step may jump from position s - 2 into s: s is a label other than the blank that differs
+    from the label before it."""
+    return s % 2 == 1 and s >= 3 and labels[n, s // 2] != labels[n, s // 2 - 1] and labels[n, s // 2] != blank
+
+
+def _skips_from(labels, n, s, positions, blank):
+    """Whether a backward step may jump from position s to s + 2: s is a label other than the blank that differs
+    from the label after it. For labels without the blank both rules are the standard CTC jump; a label equal to
+    the blank (which MXNet 1.9.1 accepts) is, as in MXNet, not jumped into forward nor out of backward."""
+    return (s % 2 == 1 and s + 2 < positions and labels[n, s // 2] != labels[n, s // 2 + 1]
+            and labels[n, s // 2] != blank)
 
 
 symbol, symbol_dev = dual(_symbol)
 skips_to, skips_to_dev = dual(_skips_to)
+skips_from, skips_from_dev = dual(_skips_from)
 
 
-def _make_sequence(symbol, skips_to):
+def _make_sequence(symbol, skips_to, skips_from):
     def sequence(lp, labels, label_len, data_len, blank, alpha, beta, log_z, cost, n, req):
         """Sequence n: alpha[n, t, s] = log P(prefix to position s at step t) + log P(rest from s at t), which
         counts step t's emission twice (the gradient divides it out); log_z[n] the log-likelihood (-inf when no
@@ -69,7 +79,7 @@ def _make_sequence(symbol, skips_to):
                 a = alpha[n, t - 1, s]
                 if s >= 1:
                     a = log_plus(a, alpha[n, t - 1, s - 1])
-                if skips_to(labels, n, s):
+                if skips_to(labels, n, s, blank):
                     a = log_plus(a, alpha[n, t - 1, s - 2])
                 alpha[n, t, s] = a + lp[t, n, symbol(labels, n, s, blank)]
         last = steps - 1
@@ -90,7 +100,7 @@ def _make_sequence(symbol, skips_to):
                 b = beta[n, prev, s]
                 if s + 1 < positions:
                     b = log_plus(b, beta[n, prev, s + 1])
-                if s + 2 < positions and skips_to(labels, n, s + 2):
+                if skips_from(labels, n, s, positions, blank):
                     b = log_plus(b, beta[n, prev, s + 2])
                 beta[n, row, s] = b + lp[t, n, symbol(labels, n, s, blank)]
                 alpha[n, t, s] += beta[n, row, s]
@@ -118,8 +128,8 @@ def _make_grad_row(symbol):
     return grad_row
 
 
-sequence = numba.njit(inline="always", nogil=True)(_make_sequence(symbol, skips_to))
-sequence_dev = cuda.jit(device=True, inline="always")(_make_sequence(symbol_dev, skips_to_dev))
+sequence = numba.njit(inline="always", nogil=True)(_make_sequence(symbol, skips_to, skips_from))
+sequence_dev = cuda.jit(device=True, inline="always")(_make_sequence(symbol_dev, skips_to_dev, skips_from_dev))
 grad_row = numba.njit(inline="always", nogil=True)(_make_grad_row(symbol))
 grad_row_dev = cuda.jit(device=True, inline="always")(_make_grad_row(symbol_dev))
 

@@ -72,22 +72,21 @@ def _lengths(given, name, limit, shape_text):
 
 def _labels(attrs, label, given_lengths, classes):
     """(labels (N, L) int64, label lengths (N,) int64): lengths given, or up to each row's first padding value
-    (0 with blank_label 'first', -1 with 'last'); every label in use must be a class other than the blank."""
+    (0 with blank_label 'first', -1 with 'last'). Every label in use must be a class; one equal to the blank is
+    accepted and aligned as MXNet 1.9.1 aligns it (see kernels/ctc.py)."""
     labels = _as_ints(label, "label")
-    batch, width = labels.shape
-    first = attrs["blank_label"] == "first"
+    width = labels.shape[1]
     if given_lengths is not None:
         lengths = _lengths(given_lengths, "label_lengths", width, f"label of shape {label.shape}")
     else:
-        padding = labels == (0 if first else -1)
+        padding = labels == (0 if attrs["blank_label"] == "first" else -1)
         lengths = np.where(padding.any(axis=1), padding.argmax(axis=1), width).astype(np.int64)
-    low, high = (1, classes - 1) if first else (0, classes - 2)
     used = np.arange(width) < lengths[:, None]
-    bad = np.argwhere(used & ((labels < low) | (labels > high)))
+    bad = np.argwhere(used & ((labels < 0) | (labels >= classes)))
     if bad.size:
         n, i = bad[0]
-        raise ValueError(f"label[{n}, {i}] = {labels[n, i]} is not a class: with blank_label='{attrs['blank_label']}'"
-                         f" and alphabet_size {classes} labels must lie in [{low}, {high}]")
+        raise ValueError(f"label[{n}, {i}] = {labels[n, i]} is not a class: alphabet_size {classes} takes labels in "
+                         f"[0, {classes - 1}]")
     return labels, lengths
 
 
@@ -126,4 +125,5 @@ registry.register(OpDef(
     doc="Connectionist temporal classification loss: data (sequence_length, batch_size, alphabet_size) "
         "unnormalised activations, label (batch_size, label_sequence_length) class indices padded at the end; "
         "out (batch_size,) the negative log-likelihood of each label sequence. A sequence no alignment fits "
-        "costs 0 with a zero gradient, as in MXNet."))
+        "costs 0 with a zero gradient, as in MXNet. Labels equal to the blank are aligned as MXNet aligns them; "
+        "the gradient is then MXNet's, which is not the derivative of the cost."))
