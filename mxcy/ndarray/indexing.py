@@ -52,7 +52,10 @@ def get_item(array, key):
     all_ints = isinstance(key, int) and array.ndim == 1 or (
         isinstance(key, tuple) and len(key) == array.ndim and all(isinstance(k, int) for k in key))
     if _is_basic(key) and array._ctx.device_type == "cpu" and not autograd.is_recording():
-        view = array._data[key]
+        # A full integer key would make NumPy read the element now, before pending writes; with a
+        # trailing Ellipsis it gives a 0-d view instead.
+        view = array._data[(key if isinstance(key, tuple) else (key,)) + (Ellipsis,)] if all_ints \
+            else array._data[key]
         if view.flags.c_contiguous:
             if all_ints:  # MXNet 1.x has no 0-d arrays: a full integer index gives shape (1,)
                 view = view.reshape(1)

@@ -105,3 +105,21 @@ def test_indexing_gradient_through_autograd():
         y = x[1:3] * 2 + x[[0, 0]]
     y.backward()
     assert x.grad.asnumpy().tolist() == [2, 2, 2, 0]
+
+
+@pytest.mark.parametrize("shape, key", [((3,), 0), ((2, 3), (1, 2))])
+def test_full_integer_index_waits_for_pending_writes(shape, key):
+    import threading
+    from mxcy import engine
+    y = mx.nd.zeros(shape)
+    y.wait_to_read()
+    gate = threading.Event()
+
+    def write():
+        gate.wait(5)
+        y._data[...] = 7
+
+    engine.push(write, (), (y._var,))
+    element = y[key]  # taken while the write is pending: must not read the value yet
+    gate.set()
+    assert element.shape == (1,) and element.asnumpy()[0] == 7
