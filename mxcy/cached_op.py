@@ -27,11 +27,13 @@ class CachedOp:
         """Call callback(output name, op name, array) for every operator output (and, with monitor_all,
         input) the graph computes, as MXNet's CachedOp does."""
         def monitor(node, inputs, outputs):
+            # Names arrive as bytes, as through MXNet's C callback (its users decode them with py_str).
+            op_name = node.op.name.encode()
             if monitor_all:
                 for (src, i), array in zip(node.inputs, inputs):
-                    callback(f"{node.name}_{src.output_name(i)}", node.op.name, array)
+                    callback(f"{node.name}_{src.output_name(i)}".encode(), op_name, array)
             for i, array in enumerate(outputs[:node.num_visible_outputs()]):
-                callback(node.output_name(i), node.op.name, array)
+                callback(node.output_name(i).encode(), op_name, array)
         self._monitor = monitor
 
     def __call__(self, *args, out=None, default_ctx=None):
@@ -91,7 +93,12 @@ class _GraphStep:
                              "backward; pass retain_graph=True to go through it twice")
         # Recording here means the outer backward has create_graph=True: the inner walk records too.
         self._recorded_from |= autograd.is_recording()
-        return autograd._run_backward(self._heads, list(ograds), self._stand_ins, retain_graph=True,
+        # Outputs that are untracked inputs passed straight through carry no gradient.
+        pairs = [(h, g) for h, g in zip(self._heads, ograds) if h._node is not None]
+        if not pairs:
+            return [None] * len(self._stand_ins)
+        heads, ograds = zip(*pairs)
+        return autograd._run_backward(list(heads), list(ograds), self._stand_ins, retain_graph=True,
                                       create_graph=autograd.is_recording(),
                                       train_mode=autograd.is_training(), allow_unused=True,
                                       stop_at_variables=True)

@@ -111,9 +111,17 @@ def _regroup(flat, fmt):
     return take(flat, fmt)[0]
 
 
+def _leaves(args):
+    """Every non-list value in nested lists/tuples."""
+    if isinstance(args, (list, tuple)):
+        return [leaf for a in args for leaf in _leaves(a)]
+    return [args]
+
+
 def _kinds(args):
-    """(has a Symbol, has an NDArray, contexts of the NDArrays in order) of nested args."""
-    flat = _flatten(args, "input")[0] if isinstance(args, (list, tuple)) else [args]
+    """(has a Symbol, has an NDArray, contexts of the NDArrays in order) of nested args; other values
+    (numbers, None) are allowed until the block is hybridized."""
+    flat = _leaves(args)
     has_sym = any(isinstance(a, Symbol) for a in flat)
     ctxs = []
     for a in flat:

@@ -245,8 +245,11 @@ class Parameter:
         self._deferred_init = ()
         with autograd.pause():
             if data is None:
-                data = ndarray.zeros(self._shape, ctx=context.cpu(), dtype=self._dtype, stype=self._stype)
+                # Initializers write dense arrays; sparse parameters are converted afterwards.
+                data = ndarray.zeros(self._shape, ctx=context.cpu(), dtype=self._dtype)
                 initializer.create(default_init)(initializer.InitDesc(self.name, {"__init__": init}), data)
+                if self._stype != "default":
+                    data = data.tostype(self._stype)
             self._init_impl(data, ctx)
 
     def _init_impl(self, data, ctx_list):

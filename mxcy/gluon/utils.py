@@ -48,7 +48,12 @@ def clip_global_norm(arrays, max_norm, check_isfinite=True):
     ctx = arrays[0].context
     total = None
     for a in arrays:
-        sq = ndarray.dot(a.reshape((-1,)), a.reshape((-1,))).as_in_context(ctx)
+        if a.stype == "default":
+            flat = a.reshape((-1,))
+            sq = ndarray.dot(flat, flat)
+        else:
+            sq = ndarray.square(a.norm())
+        sq = sq.as_in_context(ctx)
         total = sq if total is None else total + sq
     norm = ndarray.sqrt(total)
     if check_isfinite:

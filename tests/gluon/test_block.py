@@ -185,7 +185,7 @@ def test_op_hook_sees_every_operator_output():
     net.initialize()
     net.hybridize()
     seen = []
-    net.register_op_hook(lambda name, op, arr: seen.append((name, op, arr.shape)))
+    net.register_op_hook(lambda name, op, arr: seen.append((name.decode(), op.decode(), arr.shape)))
     net(mx.nd.ones((2, 7)))
     names = [s[0] for s in seen]
     assert f"{net.prefix}affine0_fwd_output" in names and f"{net.prefix}affine1_fwd_output" in names
