@@ -6,7 +6,7 @@ __version__ = "1.9.1"  # the MXNet API level mxcy implements; code compares agai
 __mxcy_version__ = "0.1.0"
 
 from . import base, engine, context, runtime, random, autograd  # noqa: E402
-from . import error, util, log  # noqa: E402
+from . import error, util, log, profiler  # noqa: E402
 from .util import is_np_shape, set_np_shape, np_shape, use_np_shape  # noqa: E402
 from .util import is_np_array, np_array, use_np_array, use_np  # noqa: E402
 from .base import MXNetError  # noqa: E402

@@ -22,6 +22,7 @@ COMPLETE_MODULES = [
     "mxnet.log",
     "mxnet.registry",
     "mxnet.test_utils",
+    "mxnet.profiler",
 ]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
