@@ -8,6 +8,7 @@ from .. import engine, storage
 from ..base import MXNetError, np_dtype, numeric_types
 from ..context import Context, current_context
 from ..ops import registry
+from ..ops.binary import OPERATOR_OPS
 from ..ops.invoke import invoke
 
 __all__ = ["NDArray", "waitall"]
@@ -35,12 +36,14 @@ def _apply(self, other, op, scalar_op, reverse, out):
     return NotImplemented
 
 
-def _binary_method(op_name, scalar_name, reverse=False, inplace=False):
-    """An operator method: NDArray (op_name, broadcasting) or scalar (scalar_name) on the other side.
+def _binary_method(operation, reverse=False, inplace=False):
+    """An operator method for an OPERATOR_OPS row: NDArray (broadcasting) or scalar on the other side.
 
     The OpDefs are looked up once, on first use, since this is the hot path of `a + b`. Subclasses
     (sparse arrays) get their `_binary`/`_rbinary` hooks called instead.
     """
+    row = OPERATOR_OPS[operation]
+    op_name, scalar_name = row.arrays, row.rscalar if reverse else row.scalar
     ops = []
 
     def method(self, other):
@@ -209,22 +212,22 @@ class NDArray:
         """other (op) self by registered op names; the hook sparse subclasses override."""
         return _apply(self, other, _get(op_name), _get(rscalar_name), True, None)
 
-    __add__ = __radd__ = _binary_method("broadcast_add", "_plus_scalar")
-    __sub__ = _binary_method("broadcast_sub", "_minus_scalar")
-    __rsub__ = _binary_method("broadcast_sub", "_rminus_scalar", reverse=True)
-    __mul__ = __rmul__ = _binary_method("broadcast_mul", "_mul_scalar")
-    __truediv__ = _binary_method("broadcast_div", "_div_scalar")
-    __rtruediv__ = _binary_method("broadcast_div", "_rdiv_scalar", reverse=True)
-    __mod__ = _binary_method("broadcast_mod", "_mod_scalar")
-    __rmod__ = _binary_method("broadcast_mod", "_rmod_scalar", reverse=True)
-    __pow__ = _binary_method("broadcast_power", "_power_scalar")
-    __rpow__ = _binary_method("broadcast_power", "_rpower_scalar", reverse=True)
-    __eq__ = _binary_method("broadcast_equal", "_equal_scalar")
-    __ne__ = _binary_method("broadcast_not_equal", "_not_equal_scalar")
-    __gt__ = _binary_method("broadcast_greater", "_greater_scalar")
-    __ge__ = _binary_method("broadcast_greater_equal", "_greater_equal_scalar")
-    __lt__ = _binary_method("broadcast_lesser", "_lesser_scalar")
-    __le__ = _binary_method("broadcast_lesser_equal", "_lesser_equal_scalar")
+    __add__ = __radd__ = _binary_method("add")
+    __sub__ = _binary_method("subtract")
+    __rsub__ = _binary_method("subtract", reverse=True)
+    __mul__ = __rmul__ = _binary_method("multiply")
+    __truediv__ = _binary_method("divide")
+    __rtruediv__ = _binary_method("divide", reverse=True)
+    __mod__ = _binary_method("modulo")
+    __rmod__ = _binary_method("modulo", reverse=True)
+    __pow__ = _binary_method("power")
+    __rpow__ = _binary_method("power", reverse=True)
+    __eq__ = _binary_method("equal")
+    __ne__ = _binary_method("not_equal")
+    __gt__ = _binary_method("greater")
+    __ge__ = _binary_method("greater_equal")
+    __lt__ = _binary_method("lesser")
+    __le__ = _binary_method("lesser_equal")
 
     def __floordiv__(self, o):
         return (self / o).floor()
@@ -241,11 +244,11 @@ class NDArray:
     def __abs__(self):
         return invoke(_get("abs"), [self], _EMPTY)[0]
 
-    __iadd__ = _binary_method("broadcast_add", "_plus_scalar", inplace=True)
-    __isub__ = _binary_method("broadcast_sub", "_minus_scalar", inplace=True)
-    __imul__ = _binary_method("broadcast_mul", "_mul_scalar", inplace=True)
-    __itruediv__ = _binary_method("broadcast_div", "_div_scalar", inplace=True)
-    __imod__ = _binary_method("broadcast_mod", "_mod_scalar", inplace=True)
+    __iadd__ = _binary_method("add", inplace=True)
+    __isub__ = _binary_method("subtract", inplace=True)
+    __imul__ = _binary_method("multiply", inplace=True)
+    __itruediv__ = _binary_method("divide", inplace=True)
+    __imod__ = _binary_method("modulo", inplace=True)
 
     def __ifloordiv__(self, o):
         self[:] = self // o

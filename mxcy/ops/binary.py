@@ -1,15 +1,17 @@
 """Binary elementwise operators: broadcast_*, elemwise_* and the *_scalar forms.
 
 One table row per operation gives its NumPy ufunc and its gradient; the three op flavours are
-generated from it.
+generated from it. OPERATOR_OPS says which of them Python operators and mx.nd's add/maximum/... run.
 """
+from typing import NamedTuple
+
 import numpy as np
 
 from . import _gpu, registry
 from ._helpers import broadcast_shape, ufunc_compute
 from .registry import OpDef, Param
 
-__all__ = ["unbroadcast"]
+__all__ = ["unbroadcast", "OperatorOps", "OPERATOR_OPS", "legacy_name"]
 
 
 def unbroadcast(F, grad, shape):
@@ -100,6 +102,48 @@ def _scalar_gradient(grad, reverse):
 _SCALAR = Param("scalar", "float", 1.0, "scalar input value")
 
 
+class OperatorOps(NamedTuple):
+    """The ops one binary operation runs as, by what its operands are."""
+    arrays: str         # two NDArrays (broadcasting)
+    scalar: str         # an array, then a scalar
+    rscalar: str        # a scalar, then an array
+    symbols: str        # two Symbols: MXNet's legacy same-shape op, whose lowercased name names the node
+
+
+# The one table of Python operators (NDArray's and Symbol's) and mx.nd's module functions (add, maximum,
+# greater, ...). A Symbol with a scalar runs the scalar op under its legacy name (legacy_name), as MXNet's
+# Symbol does: `a + 1` is node _plusscalar0.
+OPERATOR_OPS = {
+    "add": OperatorOps("broadcast_add", "_plus_scalar", "_plus_scalar", "_Plus"),
+    "subtract": OperatorOps("broadcast_sub", "_minus_scalar", "_rminus_scalar", "_Minus"),
+    "multiply": OperatorOps("broadcast_mul", "_mul_scalar", "_mul_scalar", "_Mul"),
+    "divide": OperatorOps("broadcast_div", "_div_scalar", "_rdiv_scalar", "_Div"),
+    "modulo": OperatorOps("broadcast_mod", "_mod_scalar", "_rmod_scalar", "_Mod"),
+    "power": OperatorOps("broadcast_power", "_power_scalar", "_rpower_scalar", "_Power"),
+    "maximum": OperatorOps("broadcast_maximum", "_maximum_scalar", "_maximum_scalar", "_Maximum"),
+    "minimum": OperatorOps("broadcast_minimum", "_minimum_scalar", "_minimum_scalar", "_Minimum"),
+    "equal": OperatorOps("broadcast_equal", "_equal_scalar", "_equal_scalar", "_equal"),
+    "not_equal": OperatorOps("broadcast_not_equal", "_not_equal_scalar", "_not_equal_scalar", "_not_equal"),
+    "greater": OperatorOps("broadcast_greater", "_greater_scalar", "_lesser_scalar", "_greater"),
+    "greater_equal": OperatorOps("broadcast_greater_equal", "_greater_equal_scalar", "_lesser_equal_scalar",
+                                 "_greater_equal"),
+    "lesser": OperatorOps("broadcast_lesser", "_lesser_scalar", "_greater_scalar", "_lesser"),
+    "lesser_equal": OperatorOps("broadcast_lesser_equal", "_lesser_equal_scalar", "_greater_equal_scalar",
+                                "_lesser_equal"),
+    "logical_and": OperatorOps("broadcast_logical_and", "_logical_and_scalar", "_logical_and_scalar",
+                               "_logical_and"),
+    "logical_or": OperatorOps("broadcast_logical_or", "_logical_or_scalar", "_logical_or_scalar", "_logical_or"),
+    "logical_xor": OperatorOps("broadcast_logical_xor", "_logical_xor_scalar", "_logical_xor_scalar",
+                               "_logical_xor"),
+}
+
+# (array-first, scalar-first) scalar ops registered with each binary op (by its _ARITH/_LOGIC name); the
+# scalar-first one only where it is an op of its own (not the array-first op of the mirrored comparison).
+_ARRAY_FIRST = {row.scalar for row in OPERATOR_OPS.values()}
+_SCALAR_OPS = {row.arrays[len("broadcast_"):]: (row.scalar, row.rscalar if row.rscalar not in _ARRAY_FIRST else None)
+               for row in OPERATOR_OPS.values()}
+
+
 def _register_pair(name, fn, grad, quiet_fp, logic):
     compute = {"cpu": ufunc_compute(fn, quiet_fp), "gpu": _gpu.binary(name)}
     # The gradients of sums and differences need shapes only (OpDef.grad_reads).
@@ -125,10 +169,7 @@ def _register_pair(name, fn, grad, quiet_fp, logic):
                                 aliases=_camel_alias(internal),
                                 compute=compute, gradient=b_grad, doc=doc + " of equal shapes.",
                                 public=False))
-    scalar_names = {"add": ("_plus_scalar", None), "sub": ("_minus_scalar", "_rminus_scalar"),
-                    "mul": ("_mul_scalar", None), "div": ("_div_scalar", "_rdiv_scalar"),
-                    "mod": ("_mod_scalar", "_rmod_scalar"),
-                    "power": ("_power_scalar", "_rpower_scalar")}.get(name, (f"_{name}_scalar", None))
+    scalar_names = _SCALAR_OPS.get(name, (f"_{name}_scalar", None))
     for scalar_name, reverse in ((scalar_names[0], False), (scalar_names[1], True)):
         if scalar_name is None:
             continue
@@ -153,6 +194,11 @@ _CAMEL = {"_plus_scalar": "_PlusScalar", "_minus_scalar": "_MinusScalar", "_rmin
           "_power_scalar": "_PowerScalar", "_rpower_scalar": "_RPowerScalar", "_maximum": "_Maximum",
           "_minimum": "_Minimum", "_maximum_scalar": "_MaximumScalar", "_minimum_scalar": "_MinimumScalar",
           "_hypot": "_Hypot", "_hypot_scalar": "_HypotScalar"}
+
+
+def legacy_name(name):
+    """MXNet's legacy CamelCase name of a registered op, or the name itself when it has none."""
+    return _CAMEL.get(name, name)
 
 
 def _camel_alias(name):

@@ -140,14 +140,14 @@ class OpDef:
     """
     __slots__ = ("name", "aliases", "doc", "params", "defaults", "arguments", "aux",
                  "num_outputs", "output_names", "infer_shape", "infer_type", "compute",
-                 "gradient", "key_var_num_args", "mutate_inputs", "random", "namespace",
+                 "gradient", "key_var_num_args", "mutate_inputs", "random",
                  "public", "elementwise", "train_aware", "visible_outputs",
                  "input_var_attrs", "loss", "grad_reads", "inplace", "_required")
 
     def __init__(self, name, *, infer_shape, compute, params=(), arguments=("data",), aux=(),
                  num_outputs=1, output_names=None, infer_type=same_type, gradient=None,
                  aliases=(), doc="", key_var_num_args=None, mutate_inputs=(), random=False,
-                 namespace="", public=True, elementwise=False, train_aware=False,
+                 public=True, elementwise=False, train_aware=False,
                  visible_outputs=None, input_var_attrs=None, loss=False, grad_reads=None,
                  inplace=None):
         self.name = name
@@ -167,7 +167,6 @@ class OpDef:
         self.key_var_num_args = key_var_num_args
         self.mutate_inputs = tuple(mutate_inputs)
         self.random = random
-        self.namespace = namespace
         self.public = public
         self.elementwise = elementwise
         self.train_aware = train_aware

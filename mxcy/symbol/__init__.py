@@ -2,7 +2,7 @@
 function generated from the same registry records as mx.nd."""
 from .. import ops  # noqa: F401  (registers every operator)
 from ..ndarray.methods import attach_methods
-from ..ndarray.register import PREFIXES
+from ..ops.frontend import PREFIXES
 from ..ops import registry
 from . import _internal, contrib, image, linalg, op, random, sparse
 from .creation import arange, eye, full, hypot, maximum, minimum, ones, pow, power, zeros  # noqa: A004

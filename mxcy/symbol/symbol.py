@@ -6,6 +6,7 @@ import numpy as np
 from ..attribute import AttrScope
 from ..base import DTYPE_TO_FLAG, MXNetError, np_dtype
 from ..error import MXNetIndexError, MXNetTypeError
+from ..ops.binary import OPERATOR_OPS, legacy_name
 from .graph import HIDDEN_KEYS, Node, copy_graph, hide_key, registry_op, topo_order
 
 __all__ = ["Symbol", "Variable", "var", "Group", "STORAGE_TYPE_ID"]
@@ -157,54 +158,55 @@ class Symbol:
         from .json_io import load_json
         self._outputs = load_json(state["json"])._outputs
 
-    # --- arithmetic (MXNet's legacy CamelCase internal ops, which give MXNet's node names) ---
-    def _binary(self, other, op, scalar_op, reverse_scalar_op=None):
+    # --- arithmetic: ops/binary.OPERATOR_OPS, under MXNet's legacy names (which name the nodes) -----
+    def _binary(self, other, operation):
+        row = OPERATOR_OPS[operation]
         if isinstance(other, Symbol):
-            return _call(op, self, other)
+            return _call(row.symbols, self, other)
         if isinstance(other, Number):
-            return _call(scalar_op, self, scalar=other)
+            return _call(legacy_name(row.scalar), self, scalar=other)
         raise TypeError(f"type {type(other).__name__} not supported by Symbol arithmetic")
 
-    def _rbinary(self, other, scalar_op):
+    def _rbinary(self, other, operation):
         if isinstance(other, Number):
-            return _call(scalar_op, self, scalar=other)
+            return _call(legacy_name(OPERATOR_OPS[operation].rscalar), self, scalar=other)
         raise TypeError(f"type {type(other).__name__} not supported by Symbol arithmetic")
 
     def __add__(self, other):
-        return self._binary(other, "_Plus", "_PlusScalar")
+        return self._binary(other, "add")
 
     def __radd__(self, other):
-        return self._rbinary(other, "_PlusScalar")
+        return self._rbinary(other, "add")
 
     def __sub__(self, other):
-        return self._binary(other, "_Minus", "_MinusScalar")
+        return self._binary(other, "subtract")
 
     def __rsub__(self, other):
-        return self._rbinary(other, "_RMinusScalar")
+        return self._rbinary(other, "subtract")
 
     def __mul__(self, other):
-        return self._binary(other, "_Mul", "_MulScalar")
+        return self._binary(other, "multiply")
 
     def __rmul__(self, other):
-        return self._rbinary(other, "_MulScalar")
+        return self._rbinary(other, "multiply")
 
     def __truediv__(self, other):
-        return self._binary(other, "_Div", "_DivScalar")
+        return self._binary(other, "divide")
 
     def __rtruediv__(self, other):
-        return self._rbinary(other, "_RDivScalar")
+        return self._rbinary(other, "divide")
 
     def __mod__(self, other):
-        return self._binary(other, "_Mod", "_ModScalar")
+        return self._binary(other, "modulo")
 
     def __rmod__(self, other):
-        return self._rbinary(other, "_RModScalar")
+        return self._rbinary(other, "modulo")
 
     def __pow__(self, other):
-        return self._binary(other, "_Power", "_PowerScalar")
+        return self._binary(other, "power")
 
     def __rpow__(self, other):
-        return self._rbinary(other, "_RPowerScalar")
+        return self._rbinary(other, "power")
 
     def __neg__(self):
         return _call("_MulScalar", self, scalar=-1.0)
@@ -213,22 +215,22 @@ class Symbol:
         return _call("abs", self)
 
     def __eq__(self, other):
-        return self._binary(other, "_equal", "_equal_scalar")
+        return self._binary(other, "equal")
 
     def __ne__(self, other):
-        return self._binary(other, "_not_equal", "_not_equal_scalar")
+        return self._binary(other, "not_equal")
 
     def __gt__(self, other):
-        return self._binary(other, "_greater", "_greater_scalar")
+        return self._binary(other, "greater")
 
     def __ge__(self, other):
-        return self._binary(other, "_greater_equal", "_greater_equal_scalar")
+        return self._binary(other, "greater_equal")
 
     def __lt__(self, other):
-        return self._binary(other, "_lesser", "_lesser_scalar")
+        return self._binary(other, "lesser")
 
     def __le__(self, other):
-        return self._binary(other, "_lesser_equal", "_lesser_equal_scalar")
+        return self._binary(other, "lesser_equal")
 
     __hash__ = object.__hash__
 
