@@ -2,6 +2,8 @@
 
 NDArray functions, Symbol functions, autograd and the executor all read these records.
 """
+import sys
+
 import numpy as np
 
 from ..base import (MXNetError, np_dtype, parse_bool, parse_float, parse_int, parse_shape,
@@ -142,7 +144,7 @@ class OpDef:
                  "num_outputs", "output_names", "infer_shape", "infer_type", "compute",
                  "gradient", "key_var_num_args", "mutate_inputs", "random",
                  "public", "elementwise", "train_aware", "visible_outputs",
-                 "input_var_attrs", "loss", "grad_reads", "inplace", "_required")
+                 "input_var_attrs", "loss", "grad_reads", "inplace", "module", "_required")
 
     def __init__(self, name, *, infer_shape, compute, params=(), arguments=("data",), aux=(),
                  num_outputs=1, output_names=None, infer_type=same_type, gradient=None,
@@ -175,6 +177,7 @@ class OpDef:
         self.loss = loss
         self.grad_reads = grad_reads
         self.inplace = elementwise if inplace is None else inplace
+        self.module = None  # the module that registered it (its family), set by register()
 
     def parse_attrs(self, kwargs):
         """Typed attributes from user values or JSON strings, defaults filled in."""
@@ -258,7 +261,8 @@ _REGISTRY = {}
 
 
 def register(op):
-    """Add `op` (and its aliases) to the registry and return it."""
+    """Add `op` (and its aliases) to the registry and return it; op.module becomes the caller's module."""
+    op.module = sys._getframe(1).f_globals.get("__name__")
     for key in (op.name,) + op.aliases:
         if key in _REGISTRY:
             raise MXNetError(f"operator {key!r} is registered twice")

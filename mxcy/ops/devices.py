@@ -1,0 +1,81 @@
+"""What computes each operator family on each device, as the markdown table README.md and
+docs/architecture.md show (`python -m mxcy.ops --table` prints it). Each family module's way of computing
+is declared here once; which ops a family holds, which have no GPU compute and which GPU computes still
+copy to the host and back are read from the registry, so the table cannot drift from the code on those."""
+from . import registry
+from .frontend import PREFIXES
+
+# Family module -> (CPU, GPU): what computes its ops. "Numba kernel" means mxcy's own kernels in
+# mxcy/kernels (njit on the CPU, cuda.jit on a GPU).
+FAMILIES = {
+    "binary": ("NumPy ufuncs", "Numba CUDA kernels (element-wise, broadcasting)"),
+    "unary": ("NumPy ufuncs", "Numba CUDA kernels"),
+    "reshape": ("NumPy", "Numba CUDA kernels (strided copy, cast)"),
+    "index": ("NumPy", "Numba CUDA kernels (strided copy, gather, scatter); positions of non-basic keys "
+                       "computed by NumPy on the host"),
+    "init": ("NumPy", "Numba CUDA kernels (fill)"),
+    "random": ("Numba kernels (Philox4x32-10)", "Numba CUDA kernels (Philox4x32-10)"),
+    "sparse": ("NumPy", "none"),
+    "reduce": ("NumPy", "Numba CUDA kernels"),
+    "sort": ("NumPy", "Numba CUDA kernels (bitonic sort, gather, scatter)"),
+    "matrix": ("NumPy's BLAS (matmul)", "Numba CUDA kernels (tiled GEMM)"),
+    "shape": ("NumPy (mostly views)", "Numba CUDA kernels (strided copy)"),
+    "join": ("NumPy", "Numba CUDA kernels (strided copy)"),
+    "gather": ("NumPy", "Numba CUDA kernels; indices validated by NumPy on the host"),
+    "nn_conv": ("Numba kernels around BLAS GEMMs (im2col or Winograd); FullyConnected: NumPy's BLAS",
+                "Numba CUDA kernels (im2col + tiled GEMM)"),
+    "nn_norm": ("Numba kernels", "Numba CUDA kernels"),
+    "nn_pool": ("Numba kernels (Crop: a NumPy view)", "Numba CUDA kernels (Crop: strided copy)"),
+    "nn_activation": ("Numba kernels", "Numba CUDA kernels"),
+    "nn_loss": ("Numba kernels and NumPy", "Numba CUDA kernels"),
+    "nn_ctc": ("Numba kernels", "Numba CUDA kernels"),
+    "nn_contrib": ("BatchNorm's Numba kernels", "BatchNorm's Numba CUDA kernels"),
+    "optimizer_ops": ("Numba kernels", "none"),
+    "operator": ("the user's CustomOp (Python)", "the user's CustomOp (Python)"),
+}
+
+_SHOWN_NAMES = 8  # names listed per family before "..."
+
+
+def families():
+    """{family: [OpDef, ...]} in registration order, keyed by the registering module's last name part."""
+    out = {}
+    for op in registry.all_ops():
+        out.setdefault(op.module.rsplit(".", 1)[-1], []).append(op)
+    return out
+
+
+def _user_name(op):
+    """The name users call (contrib.X for _contrib_X), or None for hidden ops."""
+    for prefix, module in PREFIXES.items():
+        if op.name.startswith(prefix):
+            return f"{module}.{op.name[len(prefix):]}"
+    return None if op.name.startswith("_") else op.name
+
+
+def _on_host(compute):
+    """Whether a GPU compute copies its arrays to the host and back (the via_host wrappers)."""
+    return "via_host" in getattr(compute, "__qualname__", "")
+
+
+def _names(ops):
+    return ", ".join(f"`{op.name}`" for op in ops)
+
+
+def markdown_table():
+    """The table: one row per family, its user-visible ops, and what computes them on each device."""
+    rows = ["| Family | Operators | CPU | GPU |", "| --- | --- | --- | --- |"]
+    for family, ops in families().items():
+        cpu, gpu = FAMILIES[family]
+        names = list(dict.fromkeys(n for n in (_user_name(op) for op in ops) if n))  # _random_X, _sample_X: one
+        shown = ", ".join(f"`{n}`" for n in names[:_SHOWN_NAMES])
+        if len(names) > _SHOWN_NAMES:
+            shown += f", ... ({len(names)} in all)"
+        cpu_only = [op for op in ops if "gpu" not in op.compute]
+        host = [op for op in ops if "gpu" in op.compute and _on_host(op.compute["gpu"])]
+        if cpu_only and len(cpu_only) < len(ops):
+            gpu += f"; CPU only: {_names(cpu_only)}"
+        if host:
+            gpu += f"; host round trip (NumPy): {_names(host)}"
+        rows.append(f"| {family} | {shown or '(hidden ops)'} | {cpu} | {gpu} |")
+    return "\n".join(rows)
