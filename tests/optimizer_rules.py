@@ -1,0 +1,82 @@
+"""MXNet 1.9.1's update rules (src/operator/optimizer_op-inl.h, contrib/adamw-inl.h) written out in NumPy float64:
+the references of tests/ops/test_optimizer_ops.py and tests/test_optimizer.py. Each takes weight, grad and the
+states and returns (new weight, *new states)."""
+import numpy as np
+
+
+def clip(x, bound):
+    return np.clip(x, -bound, bound) if bound >= 0 else x
+
+
+def sgd(w, g, lr, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, **_):
+    return ((1 - lr * wd) * w - lr * clip(rescale_grad * g, clip_gradient),)
+
+
+def sgd_mom(w, g, mom, lr, momentum=0.0, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, **_):
+    mom = momentum * mom - lr * wd * w - lr * clip(rescale_grad * g, clip_gradient)
+    return w + mom, mom
+
+
+def nag_mom(w, g, mom, lr, momentum=0.0, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, **_):
+    g = clip(rescale_grad * g, clip_gradient) + wd * w
+    mom = momentum * mom
+    new_w = w - mom + (momentum + 1) * (mom - lr * g)
+    return new_w, mom - lr * g
+
+
+def adam(w, g, mean, var, lr, beta1=0.9, beta2=0.999, epsilon=1e-8, wd=0.0, rescale_grad=1.0,
+         clip_gradient=-1.0, **_):
+    g = clip(rescale_grad * g + wd * w, clip_gradient)
+    mean = beta1 * mean + (1 - beta1) * g
+    var = beta2 * var + (1 - beta2) * g * g
+    return w - lr * mean / (np.sqrt(var) + epsilon), mean, var
+
+
+def adamw(w, g, mean, var, lr, eta, beta1=0.9, beta2=0.999, epsilon=1e-8, wd=0.0, rescale_grad=1.0,
+          clip_gradient=-1.0, **_):
+    g = clip(rescale_grad * g, clip_gradient)
+    mean = beta1 * mean + (1 - beta1) * g
+    var = beta2 * var + (1 - beta2) * g * g
+    return w - eta * (lr * mean / (np.sqrt(var) + epsilon) + wd * w), mean, var
+
+
+def rmsprop(w, g, n, lr, gamma1=0.95, epsilon=1e-8, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0,
+            clip_weights=-1.0, **_):
+    g = clip(rescale_grad * g + wd * w, clip_gradient)
+    n = (1 - gamma1) * g * g + gamma1 * n
+    return clip(w - lr * g / np.sqrt(n + epsilon), clip_weights), n
+
+
+def rmspropalex(w, g, n, g_avg, delta, lr, gamma1=0.95, gamma2=0.9, epsilon=1e-8, wd=0.0, rescale_grad=1.0,
+                clip_gradient=-1.0, clip_weights=-1.0, **_):
+    g = clip(rescale_grad * g + wd * w, clip_gradient)
+    n = (1 - gamma1) * g * g + gamma1 * n
+    g_avg = (1 - gamma1) * g + gamma1 * g_avg
+    delta = gamma2 * delta - lr * g / np.sqrt(n - g_avg * g_avg + epsilon)
+    return clip(w + delta, clip_weights), n, g_avg, delta
+
+
+def ftrl(w, g, z, n, lr, lamda1=0.01, beta=1.0, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, **_):
+    g = clip(rescale_grad * g, clip_gradient)
+    z = z + g - (np.sqrt(n + g * g) - np.sqrt(n)) * w / lr
+    n = n + g * g
+    new_w = (np.sign(z) * lamda1 - z) / ((beta + np.sqrt(n)) / lr + wd) * (np.abs(z) > lamda1)
+    return new_w, z, n
+
+
+def ftml(w, g, d, v, z, lr, t, beta1=0.6, beta2=0.999, epsilon=1e-8, wd=0.0, rescale_grad=1.0, clip_grad=-1.0,
+         **_):
+    g = clip(rescale_grad * g + wd * w, clip_grad)
+    v = beta2 * v + (1 - beta2) * g * g
+    d_t = (1 - beta1 ** t) / lr * (np.sqrt(v / (1 - beta2 ** t)) + epsilon)
+    z = beta1 * z + (1 - beta1) * g - (d_t - beta1 * d) * w
+    return -z / d_t, d_t, v, z
+
+
+def signsgd(w, g, lr, wd=0.0, **_):
+    return ((1 - lr * wd) * w - lr * np.sign(g),)
+
+
+def signum(w, g, mom, lr, momentum=0.0, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, wd_lh=0.0, **_):
+    mom = momentum * mom - (1 - momentum) * wd * w - (1 - momentum) * clip(rescale_grad * g, clip_gradient)
+    return (1 - lr * wd_lh) * w + lr * np.sign(mom), mom
