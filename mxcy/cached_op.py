@@ -108,6 +108,11 @@ class _GraphStep:
 
     def free(self):
         if self._heads is not None and not self._recorded_from:
+            # Cut the stand-ins from the user's graph first, so the release stops at them.
+            for stand_in in self._stand_ins:
+                if isinstance(stand_in._node, tuple):
+                    autograd._free(stand_in._node[0])
+                    stand_in._node = None
             autograd.release(self._heads)
         self._heads = self._stand_ins = None
 

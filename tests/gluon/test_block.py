@@ -363,3 +363,18 @@ def test_parameters_on_several_contexts():
         y.backward()
         assert y.context == ctx and net.a.weight.grad(ctx).context == ctx
     np.testing.assert_allclose(net.a.weight.grad(mx.cpu(0)).asnumpy(), net.a.weight.grad(mx.cpu(1)).asnumpy())
+
+
+def test_hybridized_child_on_an_intermediate_input():
+    # A hybridized child inside an imperative parent: after backward frees the child's cached graph, the
+    # parent's nodes before it (here the slice) must still run their gradients.
+    child = Cube()
+    child.hybridize()
+    x = mx.nd.array([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]])
+    x.attach_grad()
+    with autograd.record():
+        y = child(x.slice(begin=(0, 1), end=(2, 3))).sum()
+    y.backward()
+    expected = np.zeros((2, 3))
+    expected[:, 1:] = 3 * x.asnumpy()[:, 1:] ** 2
+    np.testing.assert_allclose(x.grad.asnumpy(), expected, rtol=1e-6)
