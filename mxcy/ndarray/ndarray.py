@@ -15,6 +15,9 @@ __all__ = ["NDArray", "waitall"]
 
 _get = registry.get
 py_slice = slice  # MXNet's name for the built-in, which its ndarray module shadows with the slice op
+# MXNet's storage-type ids (the __storage_type__ attribute of symbols and the .params format use them)
+_STORAGE_TYPE_STR_TO_ID = {"undefined": -1, "default": 0, "row_sparse": 1, "csr": 2}
+_STORAGE_TYPE_ID_TO_STR = {v: k for k, v in _STORAGE_TYPE_STR_TO_ID.items()}
 
 
 def waitall():
