@@ -21,6 +21,7 @@ class CachedOp:
         self._plan = GraphPlan(sym)
         self._input_names = sym.list_inputs()
         self._name = sym.name or "cached_graph"
+        self._n_ops = sum(node.op is not None for node in self._plan.order)
         self._monitor = None
 
     def register_op_hook(self, callback, monitor_all=False):
@@ -45,7 +46,11 @@ class CachedOp:
                 raise MXNetError(f"CachedOp: input '{name}' must be an NDArray, got {type(a).__name__}")
         ctx = args[0].context if args else default_ctx
         if autograd.is_recording() and any(a._node is not None for a in args):
-            outputs = self._call_recorded(args, ctx)
+            if self._n_ops <= self._flags.get("inline_limit", -1):
+                # As MXNet's inline_limit: a small graph's ops go on the user's tape one by one.
+                outputs = self._plan.run(dict(zip(self._input_names, args)), ctx, True, self._monitor)
+            else:
+                outputs = self._call_recorded(args, ctx)
         else:
             with autograd.pause(train_mode=autograd.is_training()):
                 outputs = self._plan.run(dict(zip(self._input_names, args)), ctx, False, self._monitor)
@@ -71,25 +76,48 @@ class CachedOp:
             stand_ins.append(s)
         heads = self._plan.run(dict(zip(self._input_names, stand_ins)), ctx, True, self._monitor)
         visible = [NDArray(h._data, h._ctx, var=h._var) for h in heads]
-        tracked = [i for i, a in enumerate(args) if a._node is not None]
-        step = _GraphStep(self._name, heads, [stand_ins[i] for i in tracked])
-        autograd._record(step, {}, [args[i] for i in tracked], visible)
+        # Every input is an input of the tape node (as in MXNet's graph); untracked ones get no gradient.
+        step = _GraphStep(self._name, heads, stand_ins)
+        autograd._record(step, {}, list(args), visible)
         return visible
 
 
 class _GraphStep:
-    """The tape entry of one recorded CachedOp call."""
-    __slots__ = ("name", "_heads", "_stand_ins", "_recorded_from")
+    """The tape entry of one recorded CachedOp call. autograd.get_symbol shows it as one `_CachedOp` node,
+    as MXNet does, so it also answers the few OpDef questions a symbol node asks."""
+    __slots__ = ("graph_name", "_heads", "_stand_ins", "_recorded_from", "_n_in", "_n_out")
+    name = "_CachedOp"
+    aux = ()
 
-    def __init__(self, name, heads, stand_ins):
-        self.name = name
+    def __init__(self, graph_name, heads, stand_ins):
+        self.graph_name = graph_name
         self._heads = heads
         self._stand_ins = stand_ins
         self._recorded_from = False  # a create_graph backward's recorded gradient reads the inner tape
+        self._n_in, self._n_out = len(stand_ins), len(heads)
+
+    def attr_strings(self, attrs):
+        return {}
+
+    def parse_attrs(self, attrs):
+        return {}
+
+    def list_inputs(self, params):
+        return [f"arg{i}" for i in range(self._n_in)]
+
+    list_arguments = list_inputs
+
+    def list_outputs(self, params):
+        return [f"output{i}" for i in range(self._n_out)]
+
+    def n_outputs(self, params):
+        return self._n_out
+
+    n_visible_outputs = n_outputs
 
     def gradient(self, F, attrs, inputs, outputs, ograds):
         if self._heads is None:
-            raise MXNetError(f"backward: the graph of {self.name} has already been freed by an earlier "
+            raise MXNetError(f"backward: the graph of {self.graph_name} has already been freed by an earlier "
                              "backward; pass retain_graph=True to go through it twice")
         # Recording here means the outer backward has create_graph=True: the inner walk records too.
         self._recorded_from |= autograd.is_recording()

@@ -378,3 +378,26 @@ def test_hybridized_child_on_an_intermediate_input():
     expected = np.zeros((2, 3))
     expected[:, 1:] = 3 * x.asnumpy()[:, 1:] ** 2
     np.testing.assert_allclose(x.grad.asnumpy(), expected, rtol=1e-6)
+
+
+def test_inline_limit_and_get_symbol():
+    # MXNet: a cached graph of at most inline_limit ops is recorded op by op; a larger one is one
+    # _CachedOp node over all its inputs (data and parameters).
+    net = TwoLayer()
+    net.initialize()
+    x = mx.nd.ones((1, 7))
+    net.hybridize(inline_limit=3)
+    with autograd.record():
+        y = net(x)
+    inlined = autograd.get_symbol(y)
+    assert [n.op.name for n in inlined._topo() if n.op is not None] == ["FullyConnected", "tanh",
+                                                                        "FullyConnected"]
+    y.backward()
+    net.hybridize(inline_limit=0)
+    with autograd.record():
+        y = net(x)
+    whole = autograd.get_symbol(y)
+    assert [n.op.name for n in whole._topo() if n.op is not None] == ["_CachedOp"]
+    assert len(whole.list_arguments()) == 5
+    y.backward()
+    assert net.a.weight.grad().abs().sum().asscalar() > 0
