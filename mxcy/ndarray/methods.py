@@ -8,7 +8,7 @@ METHODS = (
     "sum nansum prod nanprod mean max min norm round rint fix floor ceil trunc sin cos tan arcsin "
     "arccos arctan degrees radians sinh cosh tanh arcsinh arccosh arctanh exp expm1 log log10 "
     "log2 log1p sqrt rsqrt cbrt rcbrt square reciprocal relu sigmoid softmax log_softmax softmin "
-    "squeeze argsort broadcast_to broadcast_like"
+    "argsort broadcast_to broadcast_like"
 ).split()
 
 
@@ -20,9 +20,28 @@ def _method(fn):
     return method
 
 
+def _squeeze_method(squeeze):
+    def method(self, axis=None, inplace=False, **kwargs):
+        """Drop axes of length 1; MXNet's `inplace=True` gives a view, which reshape already is here."""
+        if inplace and hasattr(self, "_data"):
+            shape = tuple(d for i, d in enumerate(self.shape)
+                          if d != 1 or (axis is not None and i not in _axes(axis, self.ndim)))
+            return self.reshape(shape or (1,))
+        return squeeze(self, axis=axis, **kwargs)
+    return method
+
+
+def _axes(axis, ndim):
+    axes = axis if isinstance(axis, (list, tuple)) else (axis,)
+    return {a % ndim for a in axes}
+
+
 def attach_methods(cls, functions):
-    """Give `cls` a method for every name in METHODS that the registry defines."""
+    """Give `cls` a method for every name in METHODS that the registry defines, and squeeze (MXNet's
+    methods take an `inplace` flag the operator does not)."""
     for name in METHODS:
         fn = functions.get(name)
         if fn is not None and name not in cls.__dict__:
             setattr(cls, name, _method(fn))
+    if "squeeze" not in cls.__dict__:
+        cls.squeeze = _squeeze_method(functions["squeeze"])

@@ -232,3 +232,12 @@ def test_module_level_binary_functions_take_arrays_or_scalars(name, pair, s):
     assert fn(2.0, 3.0) == ref(2.0, 3.0)
     with pytest.raises(mx.MXNetError, match=name):
         fn("x", mx.nd.ones((1,)))
+
+
+def test_squeeze_method_takes_mxnets_inplace_flag():
+    x = mx.nd.ones((3, 1, 2, 1))
+    assert x.squeeze().shape == (3, 2) and x.squeeze(axis=1, inplace=True).shape == (3, 2, 1)
+    view = x.squeeze(inplace=True)
+    view[:] = 5  # inplace=True shares x's buffer, as in MXNet
+    np.testing.assert_array_equal(x.asnumpy(), np.full((3, 1, 2, 1), 5))
+    assert mx.sym.var("a").squeeze(inplace=True).infer_shape(a=(3, 1, 2))[1] == [(3, 2)]
