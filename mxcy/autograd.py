@@ -256,6 +256,7 @@ def _run_backward(heads, head_grads, variables, retain_graph, create_graph, trai
                 array._grad += g
             else:
                 array._grad[:] = g
+            array._fresh_grad = True
     return None
 
 

@@ -65,7 +65,7 @@ def _binary_method(operation, reverse=False, inplace=False):
 
 class NDArray:
     """A fixed-size multidimensional array on a device, computed asynchronously."""
-    __slots__ = ("_data", "_var", "_ctx", "_grad", "_grad_req", "_node", "__weakref__")
+    __slots__ = ("_data", "_var", "_ctx", "_grad", "_grad_req", "_node", "_fresh_grad", "__weakref__")
     __array_priority__ = 1000.0
     stype = "default"
 
@@ -76,6 +76,7 @@ class NDArray:
         self._grad = None
         self._grad_req = "null"
         self._node = None
+        self._fresh_grad = False  # set when backward writes .grad; Trainer.step clears it (stale-gradient check)
 
     # --- properties -------------------------------------------------------------------------
     @property

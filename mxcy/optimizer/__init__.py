@@ -1,0 +1,7 @@
+"""mx.optimizer: MXNet 1.9.1's optimizers, Updater and get_updater."""
+from .optimizer import Optimizer, register, create  # noqa: F401
+from .optimizers import *  # noqa: F401,F403
+from .optimizers import __all__ as _rules
+from .updater import Updater, get_updater  # noqa: F401
+
+__all__ = ["Optimizer", "register", "create", "Updater", "get_updater"] + _rules

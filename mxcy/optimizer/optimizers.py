@@ -1,0 +1,375 @@
+"""MXNet 1.9.1's optimizers with their arguments and defaults: the fused ones call the update operators
+(mxcy/ops/optimizer_ops.py); AdaGrad, AdaDelta, Adamax, Nadam, DCASGD, SGLD and Test compose NDArray ops, as
+MXNet's do.
+States take the weight's dtype (MXNet makes some of them float32, which float64 weights then reject)."""
+import math
+import os
+
+import numpy as np
+
+from .. import ndarray as nd
+from .optimizer import Optimizer, register
+
+__all__ = ["SGD", "ccSGD", "NAG", "Signum", "FTML", "Adam", "AdaGrad", "RMSProp", "AdaDelta", "Ftrl", "Adamax",
+           "Nadam", "DCASGD", "SGLD", "Test"]
+
+
+def _zeros_like(weight, dtype=None, stype=None):
+    return nd.zeros(weight.shape, weight.context, dtype=weight.dtype if dtype is None else dtype,
+                    stype=stype or "default")
+
+
+def _clipped(grad, bound):
+    return nd.clip(grad, -bound, bound) if bound is not None else grad
+
+
+class _MasterFirstState(Optimizer):
+    """SGD and NAG keep a float16 weight's multi-precision state as (state, float32 master) and run the mp_*
+    operators on it."""
+
+    def create_state_multi_precision(self, index, weight):
+        if self.multi_precision and weight.dtype == np.float16:
+            master = weight.astype(np.float32)
+            return (self.create_state(index, master), master)
+        return super().create_state_multi_precision(index, weight)
+
+    def update(self, index, weight, grad, state):
+        self._update_impl(index, weight, grad, state, multi_precision=False)
+
+    def update_multi_precision(self, index, weight, grad, state):
+        first = weight[0] if isinstance(weight, (list, tuple)) else weight
+        self._update_impl(index, weight, grad, state,
+                          multi_precision=self.multi_precision and first.dtype == np.float16)
+
+
+@register
+class SGD(_MasterFirstState):
+    """SGD with optional momentum: sgd_update / sgd_mom_update (mp_* on float32 masters of float16 weights).
+    Accepts lists of indices, weights, gradients and states (Updater's aggregated calls)."""
+
+    def __init__(self, momentum=0.0, lazy_update=True, **kwargs):
+        super().__init__(**kwargs)
+        self.momentum = momentum
+        self.lazy_update = lazy_update
+        self.aggregate_num = int(os.getenv("MXNET_OPTIMIZER_AGGREGATION_SIZE", "4"))
+
+    def create_state(self, index, weight):
+        if self.momentum == 0.0:
+            return None
+        return _zeros_like(weight, stype=weight.stype if self.lazy_update else "default")
+
+    def _update_impl(self, indices, weights, grads, states, multi_precision=False):
+        if not isinstance(indices, (list, tuple)):
+            indices, weights, grads, states = [indices], [weights], [grads], [states]
+        self._update_count(indices)
+        kwargs = dict(rescale_grad=self.rescale_grad, **self._clip_kwargs())
+        if self.momentum > 0:
+            kwargs["momentum"] = self.momentum
+        for weight, grad, state, lr, wd in zip(weights, grads, states, self._get_lrs(indices),
+                                               self._get_wds(indices)):
+            if multi_precision:
+                mom, master = state
+                if mom is not None:
+                    nd.mp_sgd_mom_update(weight, grad, mom, master, out=weight, lr=lr, wd=wd, **kwargs)
+                else:
+                    nd.mp_sgd_update(weight, grad, master, out=weight, lr=lr, wd=wd, **kwargs)
+            elif state is not None:
+                nd.sgd_mom_update(weight, grad, state, out=weight, lazy_update=self.lazy_update, lr=lr, wd=wd,
+                                  **kwargs)
+            else:
+                nd.sgd_update(weight, grad, out=weight, lazy_update=self.lazy_update, lr=lr, wd=wd, **kwargs)
+
+
+@register
+class ccSGD(SGD):  # noqa: N801 - MXNet's name
+    """Deprecated alias of SGD, kept as MXNet keeps it."""
+
+
+@register
+class NAG(_MasterFirstState):
+    """Nesterov accelerated SGD: nag_mom_update (sgd_update without momentum)."""
+
+    def __init__(self, momentum=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.momentum = momentum
+
+    def create_state(self, index, weight):
+        return _zeros_like(weight) if self.momentum != 0.0 else None
+
+    def _update_impl(self, index, weight, grad, state, multi_precision=False):
+        self._update_count(index)
+        lr, wd = self._get_lr(index), self._get_wd(index)
+        kwargs = dict(rescale_grad=self.rescale_grad, **self._clip_kwargs())
+        if self.momentum > 0:
+            kwargs["momentum"] = self.momentum
+        if multi_precision:
+            mom, master = state
+            if mom is not None:
+                nd.mp_nag_mom_update(weight, grad, mom, master, out=weight, lr=lr, wd=wd, **kwargs)
+            else:
+                nd.mp_sgd_update(weight, grad, master, out=weight, lr=lr, wd=wd, **kwargs)
+        elif state is not None:
+            nd.nag_mom_update(weight, grad, state, out=weight, lr=lr, wd=wd, **kwargs)
+        else:
+            nd.sgd_update(weight, grad, out=weight, lr=lr, wd=wd, **kwargs)
+
+
+@register
+class Signum(Optimizer):
+    """Signum (signum_update), or signSGD (signsgd_update) when momentum is 0."""
+
+    def __init__(self, learning_rate=0.01, momentum=0.9, wd_lh=0.0, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.momentum = momentum
+        self.wd_lh = wd_lh
+
+    def create_state(self, index, weight):
+        return _zeros_like(weight, stype=weight.stype) if self.momentum != 0.0 else None
+
+    def update(self, index, weight, grad, state):
+        self._update_count(index)
+        kwargs = dict(rescale_grad=self.rescale_grad, lr=self._get_lr(index), wd=self._get_wd(index),
+                      **self._clip_kwargs())
+        if state is not None:
+            if self.momentum > 0:
+                kwargs["momentum"] = self.momentum
+            if self.wd_lh:
+                kwargs["wd_lh"] = self.wd_lh
+            nd.signum_update(weight, grad, state, out=weight, **kwargs)
+        else:
+            nd.signsgd_update(weight, grad, out=weight, **kwargs)
+
+
+@register
+class FTML(Optimizer):
+    """FTML (ftml_update) with the parameter's own step count as t."""
+
+    def __init__(self, beta1=0.6, beta2=0.999, epsilon=1e-8, **kwargs):
+        super().__init__(**kwargs)
+        self.beta1, self.beta2, self.epsilon = beta1, beta2, epsilon
+
+    def create_state(self, index, weight):
+        return tuple(_zeros_like(weight) for _ in range(3))  # d, v, z
+
+    def update(self, index, weight, grad, state):
+        self._update_count(index)
+        d, v, z = state
+        nd.ftml_update(weight, grad, d, v, z, out=weight, lr=self._get_lr(index), wd=self._get_wd(index),
+                       beta1=self.beta1, beta2=self.beta2, epsilon=self.epsilon, rescale_grad=self.rescale_grad,
+                       t=self._index_update_count[index], **self._clip_kwargs("clip_grad"))
+
+
+@register
+class Adam(Optimizer):
+    """Adam: adam_update with the bias corrections folded into the step's lr (lr * sqrt(1-beta2^t)/(1-beta1^t))."""
+
+    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, lazy_update=True, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta1, self.beta2, self.epsilon = beta1, beta2, epsilon
+        self.lazy_update = lazy_update
+
+    def create_state(self, index, weight):
+        stype = weight.stype if self.lazy_update else "default"
+        return (_zeros_like(weight, stype=stype), _zeros_like(weight, stype=stype))  # mean, var
+
+    def update(self, index, weight, grad, state):
+        self._update_count(index)
+        t = self._index_update_count[index]
+        lr = self._get_lr(index) * math.sqrt(1. - self.beta2 ** t) / (1. - self.beta1 ** t)
+        mean, var = state
+        nd.adam_update(weight, grad, mean, var, out=weight, lazy_update=self.lazy_update, lr=lr,
+                       wd=self._get_wd(index), beta1=self.beta1, beta2=self.beta2, epsilon=self.epsilon,
+                       rescale_grad=self.rescale_grad, **self._clip_kwargs())
+
+
+@register
+class AdaGrad(Optimizer):
+    """AdaGrad: history += g^2; weight -= lr * (g / sqrt(history + eps) + wd * weight), g rescaled and clipped."""
+
+    def __init__(self, eps=1e-7, **kwargs):
+        super().__init__(**kwargs)
+        self.float_stable_eps = eps
+
+    def create_state(self, index, weight):
+        return _zeros_like(weight, stype=weight.stype)  # history
+
+    def update(self, index, weight, grad, state):
+        self._update_count(index)
+        lr, wd = self._get_lr(index), self._get_wd(index)
+        grad = _clipped(grad * self.rescale_grad, self.clip_gradient)
+        state[:] += nd.square(grad)
+        weight[:] += (grad / nd.sqrt(state + self.float_stable_eps) + weight * wd) * -lr
+
+
+@register
+class RMSProp(Optimizer):
+    """RMSProp: rmsprop_update, or rmspropalex_update (Graves' centered form) when centered."""
+
+    def __init__(self, learning_rate=0.001, gamma1=0.9, gamma2=0.9, epsilon=1e-8, centered=False,
+                 clip_weights=None, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.gamma1, self.gamma2, self.epsilon = gamma1, gamma2, epsilon
+        self.centered = centered
+        self.clip_weights = clip_weights
+
+    def create_state(self, index, weight):
+        return tuple(_zeros_like(weight, stype=weight.stype) for _ in range(3 if self.centered else 1))
+
+    def update(self, index, weight, grad, state):
+        self._update_count(index)
+        kwargs = dict(lr=self._get_lr(index), wd=self._get_wd(index), gamma1=self.gamma1, epsilon=self.epsilon,
+                      rescale_grad=self.rescale_grad, **self._clip_kwargs())
+        if self.clip_weights:
+            kwargs["clip_weights"] = self.clip_weights
+        if self.centered:
+            nd.rmspropalex_update(weight, grad, *state, out=weight, gamma2=self.gamma2, **kwargs)
+        else:
+            nd.rmsprop_update(weight, grad, state[0], out=weight, **kwargs)
+
+
+@register
+class AdaDelta(Optimizer):
+    """AdaDelta (Zeiler 2012) with decay rho; no learning rate enters the step."""
+
+    def __init__(self, rho=0.90, epsilon=1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.rho, self.epsilon = rho, epsilon
+
+    def create_state(self, index, weight):
+        return (_zeros_like(weight), _zeros_like(weight))
+
+    def update(self, index, weight, grad, state):
+        wd = self._get_wd(index)
+        self._update_count(index)
+        grad = _clipped(grad * self.rescale_grad, self.clip_gradient)
+        acc_g, acc_delta = state
+        acc_g[:] = self.rho * acc_g + (1. - self.rho) * grad * grad
+        delta = nd.sqrt(acc_delta + self.epsilon) / nd.sqrt(acc_g + self.epsilon) * grad
+        acc_delta[:] = self.rho * acc_delta + (1. - self.rho) * delta * delta
+        weight[:] -= delta + wd * weight
+
+
+@register
+class Ftrl(Optimizer):
+    """FTRL-proximal (ftrl_update); its learning rate defaults to 0.1."""
+
+    def __init__(self, lamda1=0.01, learning_rate=0.1, beta=1, **kwargs):
+        super().__init__(**kwargs)
+        self.lamda1, self.beta = lamda1, beta
+        self.lr = learning_rate
+
+    def create_state(self, index, weight):
+        return (_zeros_like(weight, stype=weight.stype), _zeros_like(weight, stype=weight.stype))  # z, n
+
+    def update(self, index, weight, grad, state):
+        self._update_count(index)
+        z, n = state
+        nd.ftrl_update(weight, grad, z, n, out=weight, lr=self._get_lr(index), wd=self._get_wd(index),
+                       lamda1=self.lamda1, beta=self.beta, rescale_grad=self.rescale_grad, **self._clip_kwargs())
+
+
+@register
+class Adamax(Optimizer):
+    """AdaMax: m = beta1*m + (1-beta1)*g; u = max(beta2*u, |g|); weight -= lr/(1-beta1^t) * m/u."""
+
+    def __init__(self, learning_rate=0.002, beta1=0.9, beta2=0.999, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta1, self.beta2 = beta1, beta2
+
+    def create_state(self, index, weight):
+        return (_zeros_like(weight), _zeros_like(weight))
+
+    def update(self, index, weight, grad, state):
+        self._update_count(index)
+        lr, wd = self._get_lr(index), self._get_wd(index)
+        lr /= 1. - self.beta1 ** self._index_update_count[index]
+        grad = _clipped(grad * self.rescale_grad + wd * weight, self.clip_gradient)
+        m, u = state
+        m[:] = self.beta1 * m + (1. - self.beta1) * grad
+        u[:] = nd.maximum(self.beta2 * u, nd.abs(grad))
+        weight[:] -= lr * m / u
+
+
+@register
+class Nadam(Optimizer):
+    """Nadam (Dozat 2016): Adam with Nesterov momentum under the momentum schedule 0.96^(t*schedule_decay)."""
+
+    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, schedule_decay=0.004,
+                 **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta1, self.beta2, self.epsilon = beta1, beta2, epsilon
+        self.schedule_decay = schedule_decay
+        self.m_schedule = 1.
+
+    def create_state(self, index, weight):
+        return (_zeros_like(weight), _zeros_like(weight))
+
+    def update(self, index, weight, grad, state):
+        self._update_count(index)
+        lr, wd = self._get_lr(index), self._get_wd(index)
+        t = self._index_update_count[index]
+        grad = _clipped(grad * self.rescale_grad + wd * weight, self.clip_gradient)
+        mom_t = self.beta1 * (1. - 0.5 * 0.96 ** (t * self.schedule_decay))
+        mom_next = self.beta1 * (1. - 0.5 * 0.96 ** ((t + 1) * self.schedule_decay))
+        self.m_schedule *= mom_t
+        schedule_next = self.m_schedule * mom_next
+        m, v = state
+        m[:] = self.beta1 * m + (1. - self.beta1) * grad
+        v[:] = self.beta2 * v + (1. - self.beta2) * grad * grad
+        m_bar = (1. - mom_t) * grad / (1. - self.m_schedule) + mom_next * m / (1. - schedule_next)
+        weight[:] -= lr * m_bar / (nd.sqrt(v / (1. - self.beta2 ** t)) + self.epsilon)
+
+
+@register
+class DCASGD(Optimizer):
+    """Delay-compensated asynchronous SGD (Zheng et al. 2016): the step adds lamda*g*g*(weight - previous
+    weight) to the gradient; state is (momentum or None, previous weight)."""
+
+    def __init__(self, momentum=0.0, lamda=0.04, **kwargs):
+        super().__init__(**kwargs)
+        self.momentum = momentum
+        self.weight_previous = {}
+        self.lamda = lamda
+
+    def create_state(self, index, weight):
+        return (_zeros_like(weight) if self.momentum != 0.0 else None, weight.copy())
+
+    def update(self, index, weight, grad, state):
+        self._update_count(index)
+        lr, wd = self._get_lr(index), self._get_wd(index)
+        grad = _clipped(grad * self.rescale_grad, self.clip_gradient)
+        mom, previous = state
+        step = -lr * (grad + wd * weight + self.lamda * grad * grad * (weight - previous))
+        if mom is not None:
+            mom[:] = self.momentum * mom + step
+            step = mom
+        previous[:] = weight
+        weight[:] += step
+
+
+@register
+class SGLD(Optimizer):
+    """Stochastic gradient Langevin dynamics: weight += -lr/2 * (g + wd*weight) + N(0, sqrt(lr)) noise."""
+
+    def create_state(self, index, weight):
+        return None
+
+    def update(self, index, weight, grad, state):
+        self._update_count(index)
+        lr, wd = self._get_lr(index), self._get_wd(index)
+        grad = _clipped(grad * self.rescale_grad, self.clip_gradient)
+        weight[:] += -lr / 2 * (grad + wd * weight)
+        weight[:] += nd.random.normal(0, math.sqrt(lr), shape=weight.shape, dtype=weight.dtype,
+                                      ctx=weight.context)
+
+
+@register
+class Test(Optimizer):
+    """MXNet's test optimizer: weight += rescale_grad * grad; the state holds the new weight."""
+
+    def create_state(self, index, weight):
+        return _zeros_like(weight)
+
+    def update(self, index, weight, grad, state):
+        weight[:] += grad * self.rescale_grad
+        state[:] = weight

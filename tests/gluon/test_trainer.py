@@ -1,0 +1,177 @@
+"""gluon.Trainer: steps equal to the optimizer rules in NumPy, linear regression, several contexts, stale
+gradients, grad_req='add', learning-rate access, save/load_states, and bad arguments."""
+import numpy as np
+import pytest
+
+import mxcy as mx
+from mxcy import autograd, gluon
+from tests import optimizer_rules as rules
+
+
+def _dense(ctx=None, init=None):
+    net = gluon.nn.Dense(1, in_units=2)
+    net.initialize(init or mx.init.Constant(0.5), ctx=ctx)
+    return net
+
+
+def _grads(net, x, y):
+    with autograd.record():
+        loss = ((net(x) - y) ** 2).sum()
+    loss.backward()
+
+
+def test_step_is_sgd_momentum_on_gradient_over_batch_size():
+    net = _dense()
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1, "momentum": 0.9, "wd": 0.01})
+    x, y = np.array([[1.0, 2.0], [3.0, -1.0]]), np.array([[1.0], [0.0]])
+    w, b = np.full((1, 2), 0.5), np.zeros((1,))  # Dense initializes its bias with zeros
+    mom_w, mom_b = np.zeros_like(w), np.zeros_like(b)
+    for _ in range(3):
+        err = x @ w.T + b - y
+        gw, gb = 2 * err.T @ x, 2 * err.sum(0)
+        _grads(net, mx.nd.array(x), mx.nd.array(y))
+        trainer.step(2)
+        w, mom_w = rules.sgd_mom(w, gw, mom_w, lr=0.1, momentum=0.9, wd=0.01, rescale_grad=0.5)
+        b, mom_b = rules.sgd_mom(b, gb, mom_b, lr=0.1, momentum=0.9, wd=0.01, rescale_grad=0.5)
+        np.testing.assert_allclose(net.weight.data().asnumpy(), w, rtol=1e-5)
+        np.testing.assert_allclose(net.bias.data().asnumpy(), b, rtol=1e-5)
+
+
+def test_linear_regression_recovers_its_weights():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((200, 2))
+    y = x @ np.array([2.0, -3.4]) + 4.2
+    net = _dense(init=mx.init.Zero())
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.2})
+    loss_fn = gluon.loss.L2Loss()
+    xs, ys = mx.nd.array(x), mx.nd.array(y.reshape(-1, 1))
+    for _ in range(20):
+        for i in range(0, 200, 20):
+            with autograd.record():
+                loss = loss_fn(net(xs[i:i + 20]), ys[i:i + 20])
+            loss.backward()
+            trainer.step(20)
+    np.testing.assert_allclose(net.weight.data().asnumpy(), [[2.0, -3.4]], atol=1e-3)
+    np.testing.assert_allclose(net.bias.data().asnumpy(), [4.2], atol=1e-3)
+
+
+def test_several_contexts_sum_gradients_and_update_every_copy():
+    x, y = mx.nd.array([[1.0, 2.0], [3.0, -1.0]]), mx.nd.array([[1.0], [0.0]])
+    single = _dense()
+    t_single = gluon.Trainer(single.collect_params(), "adam", {"learning_rate": 0.1})
+    multi = _dense(ctx=[mx.cpu(0), mx.cpu(1)])
+    t_multi = gluon.Trainer(multi.collect_params(), "adam", {"learning_rate": 0.1}, kvstore="device")
+    for _ in range(2):
+        _grads(single, x, y)
+        t_single.step(2)
+        with autograd.record():
+            losses = [((multi(xi.as_in_context(c)) - yi.as_in_context(c)) ** 2).sum()
+                      for xi, yi, c in ((x[0:1], y[0:1], mx.cpu(0)), (x[1:2], y[1:2], mx.cpu(1)))]
+        autograd.backward(losses)
+        t_multi.step(2)
+    for p_single, p_multi in zip(single.collect_params().values(), multi.collect_params().values()):
+        for copy in p_multi.list_data():
+            np.testing.assert_allclose(copy.asnumpy(), p_single.data().asnumpy(), rtol=1e-5)
+
+
+def test_stale_gradient_raises_or_is_skipped():
+    net = _dense()
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1})
+    with pytest.raises(UserWarning, match="has not been updated by backward since last `step`"):
+        trainer.step(1)
+    before = net.weight.data().asnumpy()
+    trainer.step(1, ignore_stale_grad=True)
+    np.testing.assert_array_equal(net.weight.data().asnumpy(), before)
+    _grads(net, mx.nd.ones((1, 2)), mx.nd.zeros((1, 1)))
+    trainer.step(1)
+    assert not np.array_equal(net.weight.data().asnumpy(), before)
+    with pytest.raises(UserWarning, match="dense"):
+        trainer.step(1)
+
+
+def test_grad_req_add_accumulates_until_zero_grad():
+    net = _dense()
+    net.collect_params().setattr("grad_req", "add")
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1})
+    x, y = mx.nd.array([[1.0, 2.0]]), mx.nd.array([[0.0]])
+    _grads(net, x, y)
+    _grads(net, x, y)
+    g = net.weight.grad().asnumpy()
+    np.testing.assert_allclose(g, 2 * 2 * 1.5 * np.array([[1.0, 2.0]]))  # two backwards of 2*err*x, err = 1.5
+    trainer.step(1)
+    np.testing.assert_allclose(net.weight.data().asnumpy(), 0.5 - 0.1 * g, rtol=1e-6)
+    net.collect_params().zero_grad()
+    assert not net.weight.grad().asnumpy().any()
+
+
+def test_allreduce_then_update_equals_step():
+    x, y = mx.nd.array([[1.0, 2.0]]), mx.nd.array([[0.0]])
+    a, b = _dense(), _dense()
+    ta = gluon.Trainer(a.collect_params(), "sgd", {"learning_rate": 0.1})
+    tb = gluon.Trainer(b.collect_params(), "sgd", {"learning_rate": 0.1})
+    _grads(a, x, y)
+    _grads(b, x, y)
+    ta.step(4)
+    tb.allreduce_grads()
+    tb.update(4)
+    np.testing.assert_array_equal(a.weight.data().asnumpy(), b.weight.data().asnumpy())
+
+
+def test_learning_rate_access():
+    net = _dense()
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.3})
+    assert trainer.learning_rate == pytest.approx(0.3)
+    trainer.set_learning_rate(0.05)
+    assert trainer.learning_rate == pytest.approx(0.05) and trainer.optimizer.lr == pytest.approx(0.05)
+    optimizer = mx.optimizer.Adam(learning_rate=0.2)
+    assert gluon.Trainer(net.collect_params(), optimizer).optimizer is optimizer
+
+
+def test_save_and_load_states_resume_to_the_same_next_step(tmp_path):
+    x, y = mx.nd.array([[1.0, 2.0], [0.5, -1.0]]), mx.nd.array([[1.0], [0.0]])
+
+    def make():
+        net = _dense()
+        return net, gluon.Trainer(net.collect_params(), "adam", {"learning_rate": 0.1, "wd": 0.01})
+    net, trainer = make()
+    for _ in range(2):
+        _grads(net, x, y)
+        trainer.step(2)
+    fname = str(tmp_path / "t.states")
+    trainer.save_states(fname)
+    net.save_parameters(str(tmp_path / "p.params"))
+    _grads(net, x, y)
+    trainer.step(2)
+    net2, trainer2 = make()
+    net2.load_parameters(str(tmp_path / "p.params"))
+    trainer2.load_states(fname)
+    assert trainer2.optimizer.num_update == 2
+    _grads(net2, x, y)
+    trainer2.step(2)
+    for p, q in zip(net.collect_params().values(), net2.collect_params().values()):
+        np.testing.assert_array_equal(p.data().asnumpy(), q.data().asnumpy())
+
+
+def test_load_states_errors(tmp_path):
+    net = _dense()
+    trainer = gluon.Trainer(net.collect_params(), "sgd")
+    bad = tmp_path / "bad.states"
+    bad.write_bytes(b"\x00garbage")
+    with pytest.raises(mx.MXNetError, match="corrupt"):
+        trainer.load_states(str(bad))
+    with pytest.raises(mx.MXNetError, match="cannot read"):
+        trainer.load_states(str(tmp_path / "missing.states"))
+
+
+def test_bad_arguments():
+    net = _dense()
+    with pytest.raises(ValueError, match="Cannot find optimizer nosuch"):
+        gluon.Trainer(net.collect_params(), "nosuch")
+    with pytest.raises(ValueError, match="list or dict of Parameters"):
+        gluon.Trainer(net.weight, "sgd")
+    with pytest.raises(mx.MXNetError, match="dist_sync"):
+        gluon.Trainer(net.collect_params(), "sgd", kvstore="dist_sync")
+    with pytest.raises(AssertionError, match="optimizer_params"):
+        gluon.Trainer(net.collect_params(), mx.optimizer.SGD(), {"learning_rate": 0.1})
+    with pytest.raises(ValueError, match="given twice"):
+        gluon.Trainer([net.weight, net.weight], "sgd")
