@@ -84,6 +84,9 @@ class SGD(_MasterFirstState):
 class ccSGD(SGD):  # noqa: N801 - MXNet's name
     """Deprecated alias of SGD, kept as MXNet keeps it."""
 
+    def __init__(self, *args, **kwargs):  # MXNet's signature
+        super().__init__(*args, **kwargs)
+
 
 @register
 class NAG(_MasterFirstState):
@@ -351,6 +354,9 @@ class DCASGD(Optimizer):
 class SGLD(Optimizer):
     """Stochastic gradient Langevin dynamics: weight += -lr/2 * (g + wd*weight) + N(0, sqrt(lr)) noise."""
 
+    def __init__(self, **kwargs):  # MXNet's signature
+        super().__init__(**kwargs)
+
     def create_state(self, index, weight):
         return None
 
@@ -366,6 +372,9 @@ class SGLD(Optimizer):
 @register
 class Test(Optimizer):
     """MXNet's test optimizer: weight += rescale_grad * grad; the state holds the new weight."""
+
+    def __init__(self, **kwargs):  # MXNet's signature
+        super().__init__(**kwargs)
 
     def create_state(self, index, weight):
         return _zeros_like(weight)
