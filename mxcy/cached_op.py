@@ -30,9 +30,9 @@ class CachedOp:
         def monitor(node, inputs, outputs):
             # Names arrive as bytes, as through MXNet's C callback (its users decode them with py_str).
             op_name = node.op.name.encode()
-            if monitor_all:
-                for (src, i), array in zip(node.inputs, inputs):
-                    callback(f"{node.name}_{src.output_name(i)}".encode(), op_name, array)
+            if monitor_all:  # inputs are named by the op's argument names, as MXNet's monitor does
+                for arg, array in zip(node.op.list_inputs(node.params), inputs):
+                    callback(f"{node.name}_{arg}".encode(), op_name, array)
             for i, array in enumerate(outputs[:node.num_visible_outputs()]):
                 callback(node.output_name(i).encode(), op_name, array)
         self._monitor = monitor

@@ -285,7 +285,7 @@ class Parameter:
             if dtype_source == "current":
                 data = data.astype(self._dtype)
             else:
-                self._dtype = data.dtype
+                self.cast(data.dtype)
         if getattr(data, "stype", "default") != self._stype:
             data = data.tostype(self._stype)
         ctx = [ctx] if isinstance(ctx, Context) else ctx

@@ -13,22 +13,19 @@ __all__ = ["split_data", "split_and_load", "clip_global_norm", "check_sha1", "do
 
 
 def split_data(data, num_slice, batch_axis=0, even_split=True):
-    """Split `data` into `num_slice` slices along `batch_axis`; uneven sizes need even_split=False."""
+    """Split `data` into `num_slice` slices along `batch_axis`; with even_split=False the first slices get one
+    more element each where the size does not divide (NumPy's array_split rule, as MXNet 1.9.1)."""
     size = data.shape[batch_axis]
     if even_split and size % num_slice != 0:
         raise ValueError(f"data with shape {data.shape} cannot be evenly split into {num_slice} slices "
                          f"along axis {batch_axis}. Use a batch size that's multiple of {num_slice} or "
                          "set even_split=False to allow uneven partitioning of data.")
-    if size < num_slice:
-        raise ValueError(f"Too many slices for data with shape {data.shape}. Arguments are "
-                         f"num_slice={num_slice} and batch_axis={batch_axis}.")
-    step = size // num_slice
-    bounds = [i * step for i in range(num_slice)] + [size]
-    if num_slice == 1:
-        return [data]
+    each, extras = divmod(size, num_slice)
+    bounds = np.cumsum([0] + [each + 1] * extras + [each] * (num_slice - extras))
     if batch_axis == 0:
-        return [data[bounds[i]:bounds[i + 1]] for i in range(num_slice)]
-    return [ndarray.slice_axis(data, batch_axis, bounds[i], bounds[i + 1]) for i in range(num_slice)]
+        return [data[int(bounds[i]):int(bounds[i + 1])] for i in range(num_slice)]
+    return [ndarray.slice_axis(data, axis=batch_axis, begin=int(bounds[i]), end=int(bounds[i + 1]))
+            for i in range(num_slice)]
 
 
 def split_and_load(data, ctx_list, batch_axis=0, even_split=True):
@@ -64,7 +61,11 @@ def clip_global_norm(arrays, max_norm, check_isfinite=True):
     scale = max_norm / (norm + 1e-8)
     scale = ndarray.minimum(scale, ndarray.ones((1,), ctx=ctx, dtype=scale.dtype))
     for a in arrays:
-        a *= scale.as_in_context(a.context)
+        factor = scale.as_in_context(a.context)
+        if a.stype == "default":
+            a *= factor
+        else:  # sparse arrays scale their stored values
+            a._values[:] = a._values * factor
     return value if check_isfinite else norm
 
 

@@ -172,6 +172,8 @@ def test_load_init_dtype_rules():
     q = Parameter("q", shape=(2,), dtype="float16")
     q._load_init(mx.nd.ones((2,)), mx.cpu(), cast_dtype=True, dtype_source="saved")
     assert q.data().dtype == np.float32
+    q._load_init(mx.nd.ones((2,), dtype="float64"), mx.cpu(), cast_dtype=True, dtype_source="saved")
+    assert q.data().dtype == np.float64 and q.grad().dtype == np.float64  # initialized: cast, then set
 
 
 def test_gluon_namespace_exports():
