@@ -42,7 +42,6 @@ def next_key(ctx):
     with _lock:
         stream = _streams.get(key)
         if stream is None:
-            stream = _streams[key] = (_DEFAULT_SEED + 7919 * ctx.device_id
-                                      + (104729 if ctx.device_type == "gpu" else 0),
-                                      itertools.count())
+            # cpu(i) and gpu(i) share a seed: the same calls draw the same numbers on either.
+            stream = _streams[key] = (_DEFAULT_SEED + 7919 * ctx.device_id, itertools.count())
         return stream[0], next(stream[1])

@@ -16,21 +16,6 @@ def _k():
     return _kernels
 
 
-def via_host(cpu_compute):
-    """A GPU compute that runs `cpu_compute` on host copies of the arrays and copies the outputs back:
-    the random samplers, so that every distribution has one implementation (NumPy's Philox Generator)
-    and a GPU stream seeded like a CPU stream draws the same numbers."""
-    def compute(attrs, inputs, outputs, reqs):
-        host_in = [a.copy_to_host() for a in inputs]
-        host_out = [o.copy_to_host() if r == REQ_ADD else np.empty(o.shape, o.dtype)
-                    for o, r in zip(outputs, reqs)]
-        cpu_compute(attrs, host_in, host_out, reqs)
-        for o, h, r in zip(outputs, host_out, reqs):
-            if r != REQ_NULL:
-                o.copy_to_device(h)
-    return compute
-
-
 def float32_for_half(compute):
     """A GPU compute run on float32 copies of float16 arrays, its float16 outputs narrowed back: for kernels
     with scalar helpers that numba's CUDA simulator runs on the host, where float16 has no arithmetic.

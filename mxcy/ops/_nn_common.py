@@ -2,6 +2,7 @@
 GPU), the compute wrapper that hands kernels the C-contiguous float32/float64 arrays they require, and
 small shape/type rule helpers."""
 import functools
+import importlib
 
 import numpy as np
 
@@ -9,8 +10,18 @@ from . import _gpu
 from ._helpers import store
 from ..kernels.common import REQ_NULL, REQ_WRITE
 
-__all__ = ["host", "scratch", "on_device_of", "cast", "put", "fill", "contiguous", "flat", "split3",
+__all__ = ["kernels", "host", "scratch", "on_device_of", "cast", "put", "fill", "contiguous", "flat", "split3",
            "kernel_compute", "fill_shapes", "check_float"]
+
+_kernel_modules = {}
+
+
+def kernels(name):
+    """mxcy.kernels.<name>, imported on first use: kernel modules import numba.cuda and compile."""
+    mod = _kernel_modules.get(name)
+    if mod is None:
+        mod = _kernel_modules[name] = importlib.import_module(f"..kernels.{name}", __package__)
+    return mod
 
 
 def host(a):
@@ -82,16 +93,16 @@ def kernel_compute(body, exact=None, n_aux=0):
     float16 runs in float32 on both devices, as MXNet accumulates half in float: float16 inputs are widened on
     their device and outputs are computed into float32 temporaries. exact[i] (default: all): the kernel honours
     output i's write request; outputs it cannot fill directly (other requests, not C-contiguous, float16) get
-    temporaries stored back, narrowed, under their requests. The trailing n_aux inputs (BatchNorm's moving
-    statistics) are passed as they are, since kernels update them in place."""
+    temporaries stored back, narrowed, under their requests. The trailing n_aux inputs are passed as they are:
+    BatchNorm's moving statistics, which kernels update in place, and the input of a random *_like op, read only
+    for its shape and type."""
     def run(device, attrs, inputs, outputs, reqs):
-        wide = inputs[0].dtype == np.float16
         n_args = len(inputs) - n_aux
         ins = [_widened(device, a) for a in inputs[:n_args]] + list(inputs[n_args:])
         outs, kreqs = [], []
         for k, (o, r) in enumerate(zip(outputs, reqs)):
             direct = o.dtype != np.float16 and contiguous(o) and (exact is None or exact[k] or r == REQ_WRITE)
-            outs.append(o if direct else scratch(o, np.float32 if wide else o.dtype))
+            outs.append(o if direct else scratch(o, np.float32 if o.dtype == np.float16 else o.dtype))
             kreqs.append(r if direct else REQ_WRITE)
         body(device, attrs, ins, outs, kreqs)
         for o, t, r in zip(outputs, outs, reqs):

@@ -8,8 +8,8 @@ import numpy as np
 
 from . import _gpu, registry
 from ._helpers import norm_axis, store
-from ._nn_common import cast, fill, flat, host, on_device_of, put, scratch, split3
-from .random import generator
+from ._nn_common import cast, contiguous, fill, flat, host, kernel_compute, kernels, put, scratch, split3
+from .random import draw_uniform, key
 from .registry import REQUIRED, OpDef, Param, same_type
 from ..kernels.common import REQ_NULL, REQ_WRITE
 
@@ -221,9 +221,12 @@ def _rrelu_forward(attrs, x, out, mask, reqs):
     inference: the mean slope, which `mask` then holds everywhere."""
     lower, upper = attrs["lower_bound"], attrs["upper_bound"]
     if attrs["__is_train__"]:
-        slopes = on_device_of(x, generator(attrs).uniform(lower, upper, x.shape).astype(x.dtype))
+        direct = reqs[1] == REQ_WRITE and mask.dtype != np.float16 and contiguous(mask)
+        slopes = mask if direct else scratch(x, np.float64 if x.dtype == np.float64 else np.float32)
+        draw_uniform(attrs, slopes, lower, upper, x.dtype)
         _prelu_forward(x, slopes, out, reqs[0], (1, x.size, 1))
-        put(mask, slopes, reqs[1])
+        if not direct:
+            put(mask, slopes, reqs[1])
     else:
         slope = (lower + upper) / 2
         _act_forward(x, out, "leaky", slope, reqs[0])
@@ -530,9 +533,10 @@ def _dropout_infer(attrs, shapes):
     return shapes, [data, data]
 
 
-def _dropout_compute(attrs, inputs, outputs, reqs):
+def _dropout_body(device, attrs, inputs, outputs, reqs):
     """output = data * mask; mask holds 0 (dropped) or 1 / (1 - p), drawn once per position of data's shape with
-    `axes` set to 1 and shared along `axes`. Identity with a mask of ones when inactive."""
+    `axes` set to 1 and shared along `axes` (kernels.random_dist: the same masks on either device). Identity with
+    a mask of ones when inactive."""
     x, (out, mask) = inputs[0], outputs
     p = attrs["p"]
     if p == 0 or not (attrs["mode"] == "always" or attrs["__is_train__"]):
@@ -540,16 +544,19 @@ def _dropout_compute(attrs, inputs, outputs, reqs):
         fill(mask, 1, reqs[1])
         return
     axes = {norm_axis(a, x.ndim) for a in attrs["axes"]}
-    draw_shape = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # p == 1 gives 0 * inf = nan everywhere, as MXNet does.
-        values = (generator(attrs).random(draw_shape) < 1 - p) * (1.0 / np.float64(1 - p))
-    values = on_device_of(x, np.broadcast_to(values.astype(x.dtype), x.shape))
-    put(mask, values, reqs[1])
-    if host(x):
-        store(out, x * values, reqs[0])
+    if axes:
+        shape = tuple(x.shape)
+        draw_strides, stride = [0] * x.ndim, 1
+        for i in reversed(range(x.ndim)):
+            if i not in axes:
+                draw_strides[i], stride = stride, stride * shape[i]
     else:
-        _gpu._k().binary_gpu("mul", x, values, out, reqs[0])
+        shape, draw_strides = (x.size,), [1]
+    # keep where a 32-bit word < (1 - p) * 2**32; p == 1 gives 0 * inf = nan everywhere, as MXNet does.
+    threshold = np.uint64(round((1 - p) * 2 ** 32))
+    scale = np.inf if p == 1 else 1.0 / (1 - p)
+    run = getattr(kernels("random_dist"), f"dropout_{device}")
+    run(flat(x), flat(out), flat(mask), shape, tuple(draw_strides), threshold, scale, *key(attrs))
 
 
 registry.register(OpDef(
@@ -559,7 +566,7 @@ registry.register(OpDef(
                   choices=("always", "training")),
             Param("axes", "shape", (), "axes along which one drop decision is shared"),
             Param("cudnn_off", "bool", False, "ignored (no cuDNN here)", optional=True)),
-    infer_shape=_dropout_infer, infer_type=_float_type(2), compute={"cpu": _dropout_compute, "gpu": _dropout_compute},
+    infer_shape=_dropout_infer, infer_type=_float_type(2), compute=kernel_compute(_dropout_body, exact=(False, False)),
     grad_reads=((), (1,)),
     gradient=lambda F, attrs, inputs, outputs, ograds: [F.elemwise_mul(ograds[0], outputs[1])],
     num_outputs=2, output_names=("output", "mask"), visible_outputs=1, random=True, train_aware=True,

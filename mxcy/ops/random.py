@@ -1,83 +1,63 @@
 """Sampling operators: _random_X (scalar parameters), _random_X_like, _sample_X (parameters per
-element), _random_randint, _sample_multinomial, _shuffle. Each draws from a Philox stream keyed by
-attrs["__key__"] (taken by invoke in program order): numbers depend on seed and call order only. GPU
-streams sample on the host and copy the numbers over (_gpu.via_host)."""
+element), _random_randint, _sample_multinomial, _shuffle. Each draws from the Philox4x32-10 stream of
+its call's key attrs["__key__"] (taken by invoke in program order) with kernels.random_dist's CPU and
+CUDA kernels: numbers depend on seed and call order only, and uniforms, randint, shuffle and
+multinomial draws are bit-identical on cpu() and gpu(i) (other distributions agree in distribution)."""
 import numpy as np
 
 from . import _gpu, registry
 from ._helpers import store
+from ._nn_common import cast, flat, host, kernel_compute, kernels, scratch
 from .registry import OpDef, Param
+from ..kernels.common import REQ_WRITE
 
 _CTX = Param("ctx", "str", "", "device context (set from the ctx argument)")
 _SHAPE = Param("shape", "shape", (), "shape of the output")
 _FLOAT_DTYPE = Param("dtype", "dtype", None, "output type (None: float32)",
                      choices=(None, "float16", "float32", "float64"))
-# numpy's Poisson sampler refuses larger rates; such counts are not meaningful in floats anyway.
-_POISSON_MAX = 1e18
 
 
-def generator(attrs):
-    """The NumPy Generator of one op call.
-
-    The call's counter goes into the top word of Philox's 256-bit counter: Philox advances the low
-    words while drawing, so calls with neighbouring counters never share a block of numbers.
-    """
-    seed, counter = attrs["__key__"]
-    return np.random.Generator(np.random.Philox(key=seed % (1 << 128), counter=counter << 192))
+def key(attrs):
+    """(seed, call) of the op call as the uint64 pair kernels.philox takes."""
+    seed, call = attrs["__key__"]
+    return np.uint64(seed % (1 << 64)), np.uint64(call % (1 << 64))
 
 
-def _on_both(cpu_compute):
-    return {"cpu": cpu_compute, "gpu": _gpu.via_host(cpu_compute)}
+def _on(device, name):
+    """kernels.random_dist's driver `name` for `device` ("cpu" or "gpu")."""
+    return getattr(kernels("random_dist"), f"{name}_{device}")
 
 
-def _poisson(rng, lam):
-    bad = ~(lam <= _POISSON_MAX)
-    out = rng.poisson(np.where(bad, 0.0, lam)).astype(np.float64)
-    out[bad] = np.nan
-    return out
+def _empty(like):
+    """An empty float64 array on `like`'s device: the kernels' "no per-element parameters"."""
+    return scratch(like, np.float64, (0,))
 
 
-def _uniform(rng, size, dtype, low, high):
-    values = np.asarray(low + (high - low) * rng.random(size)).astype(dtype)
-    # Rounding to the output type can reach `high`; the interval is half-open.
-    below = np.nextafter(np.asarray(high, dtype), np.asarray(low, dtype))
-    return np.where((values >= high) & (high > low), below, values)
+def draw_uniform(attrs, out, low, high, dtype):
+    """out (a C-contiguous float32/float64 buffer on either device) = the packed uniform stream of the
+    call on [low, high), below high in `dtype` (the type the values end in: float16 rounds farther)."""
+    device = "cpu" if host(out) else "gpu"
+    h = np.dtype(dtype).type(high)
+    top = float(h) if float(h) < high else float(np.nextafter(h, np.dtype(dtype).type(low)))
+    _on(device, "uniform")(flat(out), out.dtype == np.float64, float(low), float(high), top, *key(attrs))
 
 
-def _neg_binomial(rng, size, dtype, k, p):
-    # Gamma-Poisson mixture: also defined for k == 0 (always 0), which numpy's sampler refuses.
-    return _poisson(rng, rng.standard_gamma(k, size) * ((1 - p) / p))
+def _device(a):
+    return "cpu" if host(a) else "gpu"
 
 
-def _gen_neg_binomial(rng, size, dtype, mu, alpha):
-    safe_alpha = np.where(alpha > 0, alpha, 1.0)
-    mixed = rng.standard_gamma(1 / safe_alpha, size) * safe_alpha * mu
-    return _poisson(rng, np.where(alpha > 0, mixed, mu))
-
-
-# name -> (scalar params [(name, default)], _sample_X input names, draw, valid, doc)
-# draw(rng, size, dtype, *params) -> values; valid(*params) -> where the parameters are in range.
+# name -> (scalar params [(name, default)], _sample_X input names, doc)
 _DISTS = {
-    "uniform": ([("low", 0.0), ("high", 1.0)], ("low", "high"), _uniform,
-                lambda lo, hi: np.ones(np.shape(lo), bool), "uniform distribution on [low, high)"),
-    "normal": ([("loc", 0.0), ("scale", 1.0)], ("mu", "sigma"),
-               lambda rng, size, dt, mu, sigma: mu + sigma * rng.standard_normal(size),
-               lambda mu, sigma: sigma >= 0, "normal distribution N(loc, scale**2)"),
+    "uniform": ([("low", 0.0), ("high", 1.0)], ("low", "high"), "uniform distribution on [low, high)"),
+    "normal": ([("loc", 0.0), ("scale", 1.0)], ("mu", "sigma"), "normal distribution N(loc, scale**2)"),
     "gamma": ([("alpha", 1.0), ("beta", 1.0)], ("alpha", "beta"),
-              lambda rng, size, dt, a, b: rng.standard_gamma(a, size) * b,
-              lambda a, b: (a >= 0) & (b >= 0), "gamma distribution with shape alpha, scale beta"),
-    "exponential": ([("lam", 1.0)], ("lam",),
-                    lambda rng, size, dt, lam: rng.standard_exponential(size) / lam,
-                    lambda lam: lam > 0, "exponential distribution with rate lam"),
-    "poisson": ([("lam", 1.0)], ("lam",),
-                lambda rng, size, dt, lam: _poisson(rng, np.broadcast_to(lam, size)),
-                lambda lam: lam >= 0, "Poisson distribution of rate lam"),
-    "negative_binomial": ([("k", 1), ("p", 1.0)], ("k", "p"), _neg_binomial,
-                          lambda k, p: (k >= 0) & (p > 0) & (p <= 1),
+              "gamma distribution with shape alpha, scale beta"),
+    "exponential": ([("lam", 1.0)], ("lam",), "exponential distribution with rate lam"),
+    "poisson": ([("lam", 1.0)], ("lam",), "Poisson distribution of rate lam"),
+    "negative_binomial": ([("k", 1), ("p", 1.0)], ("k", "p"),
                           "negative binomial distribution: failures before k successes, "
                           "success probability p"),
     "generalized_negative_binomial": ([("mu", 1.0), ("alpha", 1.0)], ("mu", "alpha"),
-                                      _gen_neg_binomial, lambda mu, a: (mu >= 0) & (a >= 0),
                                       "generalized negative binomial distribution with mean mu and "
                                       "dispersion alpha"),
 }
@@ -88,15 +68,15 @@ def _zero_grads(F, attrs, inputs, outputs, ograds):
 
 
 def _scalar_params(dist):
+    """attrs -> (a, b): the distribution's scalar parameters (b = 0 for one-parameter kinds), checked."""
     names = [n for n, _ in _DISTS[dist][0]]
-    valid = _DISTS[dist][3]
 
     def values(attrs):
-        params = [attrs[n] for n in names]
-        if not np.all(valid(*[np.float64(p) for p in params])):
+        params = [float(attrs[n]) for n in names] + [0.0]
+        if not kernels("random_dist").valid(kernels("random_dist").KINDS[dist], params[0], params[1]):
             raise ValueError("parameters out of range: "
-                             + ", ".join(f"{n}={p}" for n, p in zip(names, params)))
-        return params
+                             + ", ".join(f"{n}={attrs[n]}" for n in names))
+        return params[0], params[1]
     return values
 
 
@@ -115,12 +95,20 @@ def _dtype_or(default):
 
 
 def _register_scalar(dist):
-    params, _, draw, _, doc = _DISTS[dist]
+    params, _, doc = _DISTS[dist]
     param_values = _scalar_params(dist)
 
-    def compute(attrs, inputs, outputs, reqs):
-        out = outputs[0]
-        store(out, draw(generator(attrs), out.shape, out.dtype, *param_values(attrs)), reqs[0])
+    def body(out_dtype):
+        def run(device, attrs, inputs, outputs, reqs):
+            a, b = param_values(attrs)
+            out = outputs[0]
+            if dist == "uniform":
+                draw_uniform(attrs, out, a, b, out_dtype(attrs, inputs))
+                return
+            empty = _empty(out)
+            _on(device, "sample")(kernels("random_dist").KINDS[dist], flat(out), empty, empty, 1, a, b,
+                                  *key(attrs), out.dtype != np.float64)
+        return run
 
     def infer_shape(attrs, shapes):
         param_values(attrs)
@@ -130,7 +118,8 @@ def _register_scalar(dist):
     aliases = (f"random_{dist}",) + ((dist,) if dist in ("uniform", "normal") else ())
     registry.register(OpDef(
         f"_random_{dist}", arguments=(), params=(*kinds, _SHAPE, _CTX, _FLOAT_DTYPE),
-        infer_shape=infer_shape, infer_type=_dtype_or("float32"), compute=_on_both(compute),
+        infer_shape=infer_shape, infer_type=_dtype_or("float32"),
+        compute=kernel_compute(body(lambda attrs, inputs: attrs["dtype"] or "float32"), exact=(False,)),
         random=True, aliases=aliases, doc=f"Draw samples from a {doc}."))
 
     def infer_like(attrs, shapes):
@@ -142,14 +131,16 @@ def _register_scalar(dist):
             raise ValueError(f"data must be a floating-point array, got {np.dtype(types[0]).name}")
         return types, types[0]
 
+    # The input is only a shape and type: passed as it is (n_aux), so its float16 type is seen.
     registry.register(OpDef(
         f"_random_{dist}_like", params=tuple(kinds), infer_shape=infer_like, infer_type=type_like,
-        compute=_on_both(compute), gradient=_zero_grads, random=True,
+        compute=kernel_compute(body(lambda attrs, inputs: inputs[0].dtype), exact=(False,), n_aux=1),
+        gradient=_zero_grads, random=True,
         doc=f"Draw samples from a {doc}, shaped and typed like the input."))
 
 
 def _register_multi(dist):
-    _, inputs, draw, valid, doc = _DISTS[dist]
+    _, inputs, doc = _DISTS[dist]
 
     def infer_shape(attrs, shapes):
         sample = tuple(attrs["shape"])
@@ -166,21 +157,21 @@ def _register_multi(dist):
             raise ValueError(f"the parameter arrays {', '.join(inputs)} must share one dtype")
         return types, np.dtype(attrs["dtype"] or "float32")
 
-    def compute(attrs, arrays, outputs, reqs):
-        out = outputs[0]
-        trail = (1,) * len(attrs["shape"])
-        params = [np.asarray(a, np.float64).reshape(a.shape + trail) for a in arrays]
-        ok = valid(*params)
-        # Out-of-range parameters give NaN samples rather than an error for the whole array.
-        safe = [np.where(ok, p, 1.0) for p in params]
-        values = np.asarray(draw(generator(attrs), out.shape, out.dtype, *safe), np.float64)
-        store(out, np.where(np.broadcast_to(ok, out.shape), values, np.nan), reqs[0])
+    def body(device, attrs, arrays, outputs, reqs):
+        # Out-of-range parameters give NaN samples rather than an error for the whole array. Parameters are
+        # float64 for the kernel (one compilation per output type).
+        out = flat(outputs[0])
+        arrays = [cast(flat(a), np.dtype(np.float64)) for a in arrays]
+        second = arrays[1] if len(arrays) > 1 else _empty(out)
+        _on(device, "sample")(kernels("random_dist").KINDS[dist], out, arrays[0], second,
+                              out.size // arrays[0].size, 0.0, 0.0, *key(attrs), out.dtype != np.float64)
 
     registry.register(OpDef(
         f"_sample_{dist}", arguments=inputs, params=(_SHAPE, _FLOAT_DTYPE), infer_shape=infer_shape,
-        infer_type=infer_type, compute=_on_both(compute), gradient=_zero_grads, random=True,
-        aliases=(f"sample_{dist}",),
-        doc=f"Draw `shape` samples from each {doc} given by the input arrays, element by element."))
+        infer_type=infer_type, compute=kernel_compute(body, exact=(False,)), gradient=_zero_grads,
+        random=True, aliases=(f"sample_{dist}",),
+        doc=f"Draw `shape` samples from each {doc} given by the input arrays, element by element "
+            "(float16 samples of a uniform may round up to high, as in MXNet)."))
 
 
 for _dist in _DISTS:
@@ -198,9 +189,9 @@ def _randint_shape(attrs, shapes):
     return _shape_from_attr(attrs, shapes)
 
 
-def _randint_compute(attrs, inputs, outputs, reqs):
-    out = outputs[0]
-    store(out, generator(attrs).integers(attrs["low"], attrs["high"], out.shape), reqs[0])
+def _randint_body(device, attrs, inputs, outputs, reqs):
+    low, high = attrs["low"], attrs["high"]
+    _on(device, "randint")(flat(outputs[0]), np.int64(low), np.uint64((high - low) % (1 << 64)), *key(attrs))
 
 
 registry.register(OpDef(
@@ -209,13 +200,21 @@ registry.register(OpDef(
             Param("dtype", "dtype", None, "output type (None: int32)",
                   choices=(None, "int32", "int64"))),
     infer_shape=_randint_shape,
-    infer_type=_dtype_or("int32"), compute=_on_both(_randint_compute), random=True,
-    aliases=("random_randint",), doc="Draw integers uniformly from [low, high)."))
+    infer_type=_dtype_or("int32"), compute=kernel_compute(_randint_body, exact=(False,)), random=True,
+    aliases=("random_randint",),
+    doc="Draw integers uniformly from [low, high) (64 random bits modulo the range: a bias below "
+        "(high - low) / 2**64)."))
 
 
 def _shuffle_compute(attrs, inputs, outputs, reqs):
-    data = inputs[0]
-    store(outputs[0], data[generator(attrs).permutation(data.shape[0])], reqs[0])
+    data, out = inputs[0], outputs[0]
+    perm = scratch(data, np.int64, (data.shape[0],))
+    _on(_device(data), "permutation")(perm, *key(attrs))
+    if host(data):
+        store(out, data[perm], reqs[0])
+    else:
+        inner = data.size // max(data.shape[0], 1)
+        kernels("gather_gpu").take_gpu(data, perm, out, data.shape[0], inner, reqs[0])
 
 
 def _shuffle_shape(attrs, shapes):
@@ -226,7 +225,7 @@ def _shuffle_shape(attrs, shapes):
 
 registry.register(OpDef(
     "_shuffle", aliases=("shuffle",), infer_shape=_shuffle_shape, infer_type=registry.first_type,
-    compute=_on_both(_shuffle_compute), random=True,
+    compute={"cpu": _shuffle_compute, "gpu": _shuffle_compute}, random=True,
     doc="Randomly shuffle the array along its first axis (the order within each subarray stays)."))
 
 
@@ -245,30 +244,28 @@ def _multinomial_type(attrs, types):
     return types, [np.dtype(attrs["dtype"])] + ([types[0]] if attrs["get_prob"] else [])
 
 
-def _multinomial_compute(attrs, inputs, outputs, reqs):
-    probs = np.asarray(inputs[0], np.float64)
-    k = probs.shape[-1]
-    p = probs.reshape(-1, k)
-    n = p.shape[0]
-    if n == 0:
-        return
-    m = outputs[0].size // n
-    total = p.sum(axis=1, keepdims=True)
-    if np.any(p < 0) or not np.all(np.isfinite(total)) or np.any(total <= 0):
-        raise ValueError("every row of data must hold non-negative finite probabilities with a "
-                         "positive sum")
-    cdf = np.cumsum(p, axis=1) / total
-    cdf[:, -1] = 1.0
-    # One vectorised search: shift row i by 2*i so the rows' CDFs form one increasing sequence.
-    offset = 2.0 * np.arange(n)[:, None]
-    u = generator(attrs).random((n, m))
-    flat = np.searchsorted((cdf + offset).ravel(), (u + offset).ravel(), side="right")
-    idx = np.minimum(flat.reshape(n, m) - k * np.arange(n)[:, None], k - 1)
-    store(outputs[0], idx.reshape(outputs[0].shape), reqs[0])
-    if len(outputs) > 1:
-        with np.errstate(divide="ignore"):
-            logp = np.log(np.take_along_axis(p, idx, axis=1))
-        store(outputs[1], logp.reshape(outputs[1].shape), reqs[1])
+_BAD_PROBABILITIES = ("every row of data must hold non-negative finite probabilities with a "
+                      "positive sum")
+
+
+def _multinomial_body(device, attrs, inputs, outputs, reqs):
+    probs = inputs[0]
+    k = probs.shape[len(probs.shape) - 1]
+    rows = probs.size // k
+    m = outputs[0].size // rows
+    idx = outputs[0].reshape(rows, m)
+    logp = outputs[1].reshape(rows, m) if attrs["get_prob"] else scratch(probs, probs.dtype, (0, 0))
+    args = (probs.reshape(rows, k), idx, logp)
+    if device == "cpu":
+        ok = _on("cpu", "multinomial")(*args, *key(attrs), attrs["get_prob"])
+    else:
+        # The validity flag is read back: one 4-byte transfer, so bad probabilities are an error here too.
+        bad = scratch(probs, np.int32, (1,))
+        _gpu._k().fill_gpu(bad, 0, REQ_WRITE)
+        _on("gpu", "multinomial")(*args, bad, *key(attrs), attrs["get_prob"])
+        ok = not bad.copy_to_host()[0]
+    if not ok:
+        raise ValueError(_BAD_PROBABILITIES)
 
 
 def _multinomial_gradient(F, attrs, inputs, outputs, ograds):
@@ -285,25 +282,23 @@ registry.register(OpDef(
                   choices=("uint8", "int32", "float16", "float32", "float64"))),
     num_outputs=lambda attrs: 2 if attrs["get_prob"] else 1,
     infer_shape=_multinomial_shape, infer_type=_multinomial_type,
-    compute=_on_both(_multinomial_compute), gradient=_multinomial_gradient, random=True,
+    compute=kernel_compute(_multinomial_body, exact=(False, False)), gradient=_multinomial_gradient,
+    random=True,
     doc="Draw category indices from the distributions in the last axis of data (probabilities)."))
 
 
-def _multinomial_backward(attrs, inputs, outputs, reqs):
+def _multinomial_backward(device, attrs, inputs, outputs, reqs):
     ograd, probs, idx = inputs
-    k = probs.shape[-1]
-    p = probs.reshape(-1, k)
-    cols = idx.reshape(p.shape[0], -1).astype(np.int64)
-    rows = np.broadcast_to(np.arange(p.shape[0])[:, None], cols.shape)
-    grad = np.zeros(p.shape, np.float64)
-    # d log p[s] / d p[s] = 1 / p[s], summed over every sample that drew s.
-    np.add.at(grad, (rows, cols), ograd.reshape(cols.shape) / p[rows, cols])
-    store(outputs[0], grad.reshape(probs.shape), reqs[0])
+    k = probs.shape[len(probs.shape) - 1]
+    rows = probs.size // k
+    m = idx.size // rows
+    _on(device, "multinomial_grad")(ograd.reshape(rows, m), probs.reshape(rows, k), idx.reshape(rows, m),
+                                    outputs[0].reshape(rows, k), reqs[0])
 
 
 registry.register(OpDef(
     "_backward_sample_multinomial", arguments=("ograd", "data", "sample"),
     infer_shape=lambda attrs, shapes: (shapes, [shapes[1]]),
     infer_type=lambda attrs, types: (types, types[1]),
-    compute=_on_both(_multinomial_backward), public=False,
+    compute=kernel_compute(_multinomial_backward), public=False,
     doc="Gradient of _sample_multinomial's log-probability output with respect to data."))

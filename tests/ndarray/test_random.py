@@ -187,6 +187,9 @@ def test_per_element_out_of_range_parameters_give_nan():
     x = ndr.gamma(mx.nd.array([-1.0, 2.0]), mx.nd.array([1.0, 1.0]), shape=3).asnumpy()
     assert np.isnan(x[0]).all() and np.isfinite(x[1]).all()
     assert np.isnan(ndr.poisson(mx.nd.array([-2.0])).asnumpy()).all()
+    u = ndr.uniform(mx.nd.array([1.0, 0.0]), mx.nd.array([0.0, 1.0]), shape=2).asnumpy()
+    assert np.isnan(u[0]).all() and np.isfinite(u[1]).all()
+    assert np.isnan(ndr.poisson(mx.nd.array([np.inf]), dtype="float64").asnumpy()).all()
 
 
 def test_multinomial_frequencies_and_log_probabilities():
@@ -282,6 +285,7 @@ def test_like_ops_and_registered_aliases():
 
 @pytest.mark.parametrize("call,match", [
     (lambda: ndr.normal(0, -1, shape=2), "_random_normal"),
+    (lambda: ndr.uniform(2, 1, shape=2), "_random_uniform"),  # MXNet: low must be <= high
     (lambda: ndr.exponential(-1.0, shape=2), "_random_exponential"),
     (lambda: ndr.randint(5, 5, shape=2), "greater than low"),
     (lambda: ndr.randint(0, 2 ** 40, shape=2), "does not fit"),
@@ -345,42 +349,128 @@ def test_multinomial_backward_spec(spec, seed):
     check_req_add(spec, np.random.default_rng(seed % 2 ** 32))
 
 
-# --- gpu(0): the host samplers' numbers, copied over ---------------------------------------------
+# --- gpu(0): the same Philox streams computed by the CUDA kernels ---------------------------------
 
 _EVERY_SAMPLER = [
     (ndr.uniform, dict(low=-2, high=3, shape=(3, 2))), (ndr.normal, dict(loc=1, scale=2, shape=4)),
-    (ndr.gamma, dict(alpha=2, beta=3, shape=4)), (ndr.exponential, dict(scale=2, shape=4)),
-    (ndr.poisson, dict(lam=3, shape=4)), (ndr.negative_binomial, dict(k=3, p=0.4, shape=4)),
+    (ndr.gamma, dict(alpha=2, beta=3, shape=4)), (ndr.gamma, dict(alpha=0.5, beta=3, shape=4)),
+    (ndr.exponential, dict(scale=2, shape=4)), (ndr.poisson, dict(lam=3, shape=4)),
+    (ndr.poisson, dict(lam=40, shape=4)), (ndr.negative_binomial, dict(k=3, p=0.4, shape=4)),
     (ndr.generalized_negative_binomial, dict(mu=2, alpha=0.5, shape=4)),
     (ndr.randint, dict(low=-5, high=9, shape=6)),
+    (ndr.uniform, dict(low=0.5, high=0.75, shape=5, dtype="float64")),
+    (ndr.uniform, dict(low=10, high=10.5, shape=5, dtype="float16")),
 ]
+# Integer arithmetic only: the same bits on any GPU. The others go through log/cos/lgamma, which a GPU's libdevice
+# may round differently in the last place (the simulator runs the CPU code, so it matches exactly there).
+_BIT_IDENTICAL = {ndr.uniform, ndr.randint}
+
+
+def _assert_same_draws(fn, gpu, cpu):
+    if fn in _BIT_IDENTICAL:
+        np.testing.assert_array_equal(gpu, cpu)
+    else:
+        np.testing.assert_allclose(gpu, cpu, rtol=1e-5)
 
 
 @pytest.mark.cuda
 @pytest.mark.parametrize("fn,kwargs", _EVERY_SAMPLER, ids=lambda v: getattr(v, "__name__", ""))
-def test_gpu_stream_seeded_like_cpu_stream_draws_the_same_numbers(fn, kwargs):
+def test_after_seed_gpu_and_cpu_draw_the_same_numbers(fn, kwargs):
     def draw(ctx):
-        mx.random.seed(11, ctx=ctx)
+        mx.random.seed(11)
         first = fn(**kwargs, ctx=ctx)
         return first, fn(**kwargs, ctx=ctx)
     gpu, cpu = draw(mx.gpu(0)), draw(mx.cpu())
     assert gpu[0].context == mx.gpu(0)
     for g, c in zip(gpu, cpu):
-        np.testing.assert_array_equal(g.asnumpy(), c.asnumpy())
+        _assert_same_draws(fn, g.asnumpy(), c.asnumpy())
     assert not np.array_equal(gpu[0].asnumpy(), gpu[1].asnumpy())
+
+
+@pytest.mark.cuda
+def test_uniform_sequence_is_bit_identical_across_devices_and_seeding_one_device_leaves_the_other():
+    def sequence(ctx):
+        return [ndr.uniform(shape=(64,), ctx=ctx).asnumpy(), ndr.uniform(-1, 1, shape=(3, 5), ctx=ctx).asnumpy(),
+                ndr.uniform(shape=9, dtype="float64", ctx=ctx).asnumpy()]
+    mx.random.seed(7)
+    on_cpu = sequence(mx.cpu())
+    mx.random.seed(7)
+    on_gpu = sequence(mx.gpu(0))
+    for c, g in zip(on_cpu, on_gpu):
+        np.testing.assert_array_equal(g, c)
+    # Seeding gpu(0) alone restarts its stream and leaves cpu()'s where it was.
+    mx.random.seed(7)
+    sequence(mx.cpu())
+    mx.random.seed(7, ctx=mx.gpu(0))
+    np.testing.assert_array_equal(sequence(mx.gpu(0))[0], on_gpu[0])
+    assert not np.array_equal(sequence(mx.cpu())[0], on_cpu[0])
+    mx.random.seed(8, ctx=mx.gpu(0))
+    assert not np.array_equal(sequence(mx.gpu(0))[0], on_gpu[0])
 
 
 @pytest.mark.cuda
 def test_gpu_per_element_samplers_shuffle_and_multinomial():
     def draw(ctx):
-        mx.random.seed(5, ctx=ctx)
+        mx.random.seed(5)
         mu = mx.nd.array([0.0, 100.0], ctx=ctx)
         probs = mx.nd.array([[0.2, 0.8], [0.9, 0.1]], ctx=ctx)
         sample, logp = ndr.multinomial(probs, shape=3, get_prob=True)
-        return [ndr.normal(mu, mu * 0 + 1, shape=2), ndr.shuffle(mx.nd.arange(6, ctx=ctx)), sample, logp]
+        return [ndr.normal(mu, mu * 0 + 1, shape=2), ndr.shuffle(mx.nd.arange(6, ctx=ctx)), sample, logp,
+                ndr.gamma(mx.nd.array([-1.0, 2.0], ctx=ctx), mu + 1, shape=2)]
     for g, c in zip(draw(mx.gpu(0)), draw(mx.cpu())):
         assert g.context == mx.gpu(0)
-        np.testing.assert_array_equal(g.asnumpy(), c.asnumpy())
+        np.testing.assert_allclose(g.asnumpy(), c.asnumpy(), rtol=1e-5)
+
+
+@pytest.mark.cuda
+def test_gpu_multinomial_gradient_and_bad_probabilities():
+    grads = []
+    for ctx in (mx.cpu(), mx.gpu(0)):
+        mx.random.seed(1)
+        p = mx.nd.array([[0.2, 0.3, 0.5], [0.6, 0.2, 0.2]], ctx=ctx)
+        p.attach_grad()
+        with mx.autograd.record():
+            _, logp = ndr.multinomial(p, shape=4, get_prob=True)
+        logp.backward(mx.nd.ones((2, 4), ctx=ctx))
+        grads.append(p.grad.asnumpy())
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-6)
+    with pytest.raises(mx.MXNetError, match="non-negative finite probabilities"):
+        ndr.multinomial(mx.nd.array([[-1.0, 2.0]], ctx=mx.gpu(0))).asnumpy()
+
+
+# Small samples: the simulator runs a CUDA thread per element in Python. Fixed seeds and a loose p-value bound.
+_GPU_N = 1500
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("fn,kwargs,dist", [
+    (ndr.uniform, dict(low=-2, high=3), stats.uniform(-2, 5)),
+    (ndr.normal, dict(loc=1.5, scale=0.5), stats.norm(1.5, 0.5)),
+    (ndr.exponential, dict(scale=2.0), stats.expon(scale=2.0)),
+    (ndr.gamma, dict(alpha=2.5, beta=0.7), stats.gamma(2.5, scale=0.7)),
+    (ndr.gamma, dict(alpha=0.3, beta=2.0), stats.gamma(0.3, scale=2.0)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_gpu_continuous_distributions_pass_ks(fn, kwargs, dist):
+    mx.random.seed(3)
+    x = fn(shape=_GPU_N, dtype="float64", ctx=mx.gpu(0), **kwargs).asnumpy()
+    assert stats.kstest(x, dist.cdf).pvalue > 1e-6
+    _mean_ok(x, dist.mean(), dist.var())
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("fn,kwargs,dist", [
+    (ndr.poisson, dict(lam=4.0), stats.poisson(4.0)),
+    (ndr.poisson, dict(lam=30.0), stats.poisson(30.0)),
+    (ndr.negative_binomial, dict(k=3, p=0.4), stats.nbinom(3, 0.4)),
+    (ndr.generalized_negative_binomial, dict(mu=2.0, alpha=0.5), stats.nbinom(2.0, 0.5)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_gpu_count_distributions_moments(fn, kwargs, dist):
+    # generalized_negative_binomial(mu, alpha) is NB(1 / alpha, 1 / (1 + alpha * mu)): NB(2, 0.5) here.
+    mx.random.seed(4)
+    x = fn(shape=_GPU_N, dtype="float64", ctx=mx.gpu(0), **kwargs).asnumpy()
+    assert np.all(x == np.floor(x)) and x.min() >= 0
+    _mean_ok(x, dist.mean(), dist.var())
+    assert abs(x.var() / dist.var() - 1) < 0.25
 
 
 @pytest.mark.cuda
