@@ -21,6 +21,7 @@ from . import symbol as sym  # noqa: E402
 from . import executor, visualization  # noqa: E402
 from . import visualization as viz  # noqa: E402
 from . import registry, initializer, initializer as init  # noqa: E402
+from . import metric  # noqa: E402
 from . import test_utils  # noqa: E402 - after ndarray and symbol, whose names it hands out
 from . import lr_scheduler, optimizer  # noqa: E402
 
