@@ -207,6 +207,11 @@ def test_distribution_checks():
     p, observed, _ = tu.chi_square_check(lambda n: np.tile([1, 2, 2, 3], n // 4), [1, 2, 3],
                                          [0.25, 0.5, 0.25], nsamples=40)
     assert observed.tolist() == [10, 20, 10] and p == pytest.approx(1.0)
+    # thirds of 100 truncate to 33 each: p comes from expected counts scaled to the 100 observed
+    p, observed, expected = tu.chi_square_check(lambda n: np.tile([0, 1, 2, 2], 25), [0, 1, 2], [1 / 3] * 3,
+                                                nsamples=100)
+    assert expected.tolist() == [33, 33, 33] and observed.tolist() == [25, 25, 50]
+    assert p == pytest.approx(stats.chisquare([25, 25, 50], [100 / 3] * 3)[1])
     uniform = lambda n: np.random.uniform(size=n)
     buckets, probs = tu.gen_buckets_probs_with_ppf(lambda q: q, 5)
     assert len(tu.verify_generator(uniform, buckets, probs, nsamples=2000, nrepeat=3)) == 3
