@@ -31,6 +31,7 @@ FAMILIES = {
     "nn_ctc": ("Numba kernels", "Numba CUDA kernels"),
     "nn_contrib": ("BatchNorm's Numba kernels", "BatchNorm's Numba CUDA kernels"),
     "optimizer_ops": ("Numba kernels", "none"),
+    "sequence": ("NumPy (rows planned on the host from the lengths)", "Numba CUDA kernels (row copy); rows planned on the host"),
     "operator": ("the user's CustomOp (Python)", "the user's CustomOp (Python)"),
 }
 
