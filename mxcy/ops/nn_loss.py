@@ -3,11 +3,9 @@ ignore the head gradient as MXNet's do, and softmax_cross_entropy, whose gradien
 import numpy as np
 
 from . import registry
-from ._helpers import store
-from ._nn_common import put
+from ._nn_common import flat, kernel_compute, kernels, put, scratch
 from .nn_activation import _act_forward, softmax_forward
 from .registry import OpDef, Param, same_type
-from ..kernels.common import REQ_ADD, REQ_NULL
 
 
 def _float_type(attrs, types):
@@ -16,19 +14,6 @@ def _float_type(attrs, types):
     if t is not None and np.dtype(t).kind != "f":
         raise ValueError(f"data must be a floating-point array, got {np.dtype(t).name}")
     return types, t
-
-
-def _via_host(compute):
-    """GPU compute running the NumPy `compute` on host copies of its arrays. Used for the loss-layer steps
-    without a CUDA kernel: their arrays are (batch, classes) sized, so the two copies cost little."""
-    def run(attrs, inputs, outputs, reqs):
-        host_in = [a.copy_to_host() for a in inputs]
-        host_out = [o.copy_to_host() if r == REQ_ADD else np.empty(o.shape, o.dtype) for o, r in zip(outputs, reqs)]
-        compute(attrs, host_in, host_out, reqs)
-        for o, h, r in zip(outputs, host_out, reqs):
-            if r != REQ_NULL:
-                o.copy_to_device(h)
-    return run
 
 
 def _identity(attrs, inputs, outputs, reqs):
@@ -88,43 +73,28 @@ def _softmax_output_compute(attrs, inputs, outputs, reqs):
     softmax_forward(x, outputs[0], _softmax_output_view(attrs, x.shape), None, 1.0, "softmax", reqs[0])
 
 
-def _softmax_output_grad(attrs, ograd, out, label):
-    """MXNet's SoftmaxOutput backward, in float64."""
-    scale = attrs["grad_scale"]
-    out = out.astype(np.float64)
-    if label.shape == out.shape:  # probabilities as labels: no normalization
-        grad = (out - label) * scale
-        return grad * ograd if attrs["out_grad"] else grad
-    outer, k, inner = _softmax_output_view(attrs, out.shape)
-    rows = out.reshape(outer, k, inner).transpose(0, 2, 1).reshape(-1, k)  # one row per label
-    # Labels are truncated to integers. Without multi_output only the first `rows` labels are read (MXNet reads
-    # label i for row i of the flattened data), but the batch and valid counts use them all.
-    labels = label.reshape(-1).astype(np.int64)
-    ignore = int(attrs["ignore_label"])
-    used = labels[:len(rows)]
-    alpha = attrs["smooth_alpha"]
+def _softmax_output_back_body(device, attrs, inputs, outputs, reqs):
+    """MXNet's SoftmaxOutput backward (kernels.loss). Labels are truncated to integers. Without multi_output only
+    the first `rows` labels are read (MXNet reads label i for row i of the flattened data), but the batch and valid
+    counts use them all."""
+    ograd, out, label = inputs
+    view = _softmax_output_view(attrs, out.shape)
+    dense = tuple(label.shape) == tuple(out.shape)  # probabilities as labels: no normalization
+    alpha, norm, k = attrs["smooth_alpha"], attrs["normalization"], kernels("loss")
     with np.errstate(divide="ignore"):
-        target = np.full(rows.shape, alpha / (k - 1) if alpha else 0.0)
-    hit = np.flatnonzero((used >= 0) & (used < k))
-    target[hit, used[hit]] = 1.0 - alpha
-    grad = rows - target
-    if attrs["use_ignore"]:
-        grad[used == ignore] = 0
-    norm = attrs["normalization"]
+        off = np.float64(alpha) / (view[1] - 1) if alpha else 0.0
+    count, valid_count = 1, scratch(out, np.float64, (0,))
     if norm == "batch":
-        count = label.shape[0] if attrs["multi_output"] else labels.size
-    elif norm == "valid":
-        count = max(int(np.sum(labels != ignore)), 1)
-    else:
-        count = 1
+        count = label.shape[0] if attrs["multi_output"] else label.size
+    elif norm == "valid" and not dense:
+        valid_count = scratch(out, np.float64, (1,))
+        getattr(k, f"count_valid_{device}")(flat(label), int(attrs["ignore_label"]), valid_count)
     if attrs["multi_output"] and norm != "valid":
-        count *= inner
-    grad = (grad * (scale / count)).reshape(outer, inner, k).transpose(0, 2, 1).reshape(out.shape)
-    return grad * ograd if attrs["out_grad"] else grad
-
-
-def _softmax_output_back_compute(attrs, inputs, outputs, reqs):
-    store(outputs[0], _softmax_output_grad(attrs, *inputs), reqs[0])
+        count *= view[2]
+    getattr(k, f"softmax_output_grad_{device}")(
+        out.reshape(view), flat(label), ograd.reshape(view), outputs[0].reshape(view), dense, 1.0 - alpha,
+        float(off), int(attrs["ignore_label"]), attrs["use_ignore"], attrs["grad_scale"], float(count), valid_count,
+        attrs["out_grad"], reqs[0])
 
 
 registry.register(OpDef(
@@ -139,7 +109,7 @@ registry.register(OpDef(
 registry.register(OpDef(
     "_backward_SoftmaxOutput", params=_SOFTMAX_OUTPUT_PARAMS, arguments=("ograd", "output", "label"),
     infer_shape=lambda attrs, shapes: (shapes, [shapes[1]]), infer_type=lambda attrs, types: (types, types[1]),
-    compute={"cpu": _softmax_output_back_compute, "gpu": _via_host(_softmax_output_back_compute)}, public=False,
+    compute=kernel_compute(_softmax_output_back_body), public=False,
     doc="SoftmaxOutput's gradient from its output and label."))
 
 
@@ -232,36 +202,24 @@ def _cross_entropy_infer(attrs, shapes):
     return [tuple(data), tuple(label)], [(1,)]
 
 
-def _log_softmax_picked(x, label):
-    """(log-softmax rows of x in float64, picked class per row): labels truncated and clipped to the classes
-    (MXNet reads outside the row for out-of-range labels)."""
-    z = x.astype(np.float64)
-    z = z - z.max(axis=1, keepdims=True)
-    z -= np.log(np.exp(z).sum(axis=1, keepdims=True))
-    return z, np.clip(label.astype(np.int64), 0, x.shape[1] - 1)
+def _cross_entropy_body(device, attrs, inputs, outputs, reqs):
+    x, label = inputs
+    getattr(kernels("loss"), f"cross_entropy_{device}")(x, flat(label), outputs[0], reqs[0])
 
 
-def _cross_entropy_compute(attrs, inputs, outputs, reqs):
-    z, picked = _log_softmax_picked(*inputs)
-    store(outputs[0], -z[np.arange(len(z)), picked].sum(keepdims=True), reqs[0])
-
-
-def _cross_entropy_back_compute(attrs, inputs, outputs, reqs):
+def _cross_entropy_back_body(device, attrs, inputs, outputs, reqs):
     ograd, x, label = inputs
-    z, picked = _log_softmax_picked(x, label)
-    grad = np.exp(z)
-    grad[np.arange(len(z)), picked] -= 1
-    store(outputs[0], grad * ograd[0], reqs[0])
+    getattr(kernels("loss"), f"cross_entropy_grad_{device}")(flat(ograd), x, flat(label), outputs[0], reqs[0])
 
 
 registry.register(OpDef(
     "softmax_cross_entropy", arguments=("data", "label"), infer_shape=_cross_entropy_infer, infer_type=_float_type,
-    compute={"cpu": _cross_entropy_compute, "gpu": _via_host(_cross_entropy_compute)},
+    compute=kernel_compute(_cross_entropy_body),
     gradient=lambda F, attrs, inputs, outputs, ograds: [
         F._backward_softmax_cross_entropy(ograds[0], inputs[0], inputs[1]), None],
     doc="Sum over the batch of -log(softmax(data)[label]); data (batch, classes), label (batch,); output (1,)."))
 registry.register(OpDef(
     "_backward_softmax_cross_entropy", arguments=("ograd", "data", "label"),
     infer_shape=lambda attrs, shapes: (shapes, [shapes[1]]), infer_type=lambda attrs, types: (types, types[1]),
-    compute={"cpu": _cross_entropy_back_compute, "gpu": _via_host(_cross_entropy_back_compute)}, public=False,
+    compute=kernel_compute(_cross_entropy_back_body), public=False,
     doc="softmax_cross_entropy's gradient: (softmax(data) - one_hot(label)) * ograd."))

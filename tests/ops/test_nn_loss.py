@@ -285,21 +285,29 @@ def test_errors(call, match):
 
 # --- gpu(0) against cpu() ----------------------------------------------------------------------
 
-GPU_CASES = {
-    "SoftmaxOutput": (D3, L3, {"multi_output": True, "normalization": "valid", "smooth_alpha": 0.1}),
-    "LinearRegressionOutput": (D2, OG2 / 5, {"grad_scale": 3.0}),
-    "LogisticRegressionOutput": (D2, OG2 / 10, {}),
-    "MAERegressionOutput": (D2, OG2 / 5, {}),
-    "MakeLoss": (D2, None, {"normalization": "valid", "valid_thresh": 0.2}),
-    "make_loss": (D2, None, {}),
-    "softmax_cross_entropy": (D2, L2, {}),
-}
+GPU_CASES = [  # (op, data, label, attrs)
+    ("SoftmaxOutput", D3, L3, {"multi_output": True, "normalization": "valid", "smooth_alpha": 0.1}),
+    ("SoftmaxOutput", D3, L3.reshape(2, 1, 2), {"multi_output": True, "normalization": "batch"}),
+    ("SoftmaxOutput", D2, L2, {"use_ignore": True, "ignore_label": 2, "normalization": "valid"}),
+    ("SoftmaxOutput", D2, np.array([5, -1], np.float32), {"normalization": "batch", "grad_scale": 2.0}),
+    ("SoftmaxOutput", D2, np.abs(D2) / np.abs(D2).sum(1, keepdims=True), {"out_grad": True}),  # probabilities
+    ("SoftmaxOutput", D3, np.array([[0, 1, 1], [1, 0, 1]], np.float32), {"preserve_shape": True, "out_grad": True}),
+    ("SoftmaxOutput", D2.astype(np.float16), L2.astype(np.float16), {"smooth_alpha": 0.2}),
+    ("LinearRegressionOutput", D2, OG2 / 5, {"grad_scale": 3.0}),
+    ("LogisticRegressionOutput", D2, OG2 / 10, {}),
+    ("MAERegressionOutput", D2, OG2 / 5, {}),
+    ("MakeLoss", D2, None, {"normalization": "valid", "valid_thresh": 0.2}),
+    ("make_loss", D2, None, {}),
+    ("softmax_cross_entropy", D2, L2, {}),
+    ("softmax_cross_entropy", D2.astype(np.float64), np.array([7, -3], np.float64), {}),  # clipped labels
+    ("softmax_cross_entropy", D2.astype(np.float16), L2.astype(np.float16), {}),
+]
 
 
 def _on(ctx, op, data, label, attrs):
-    x = mx.nd.array(data, ctx=ctx)
+    x = mx.nd.array(data, ctx=ctx, dtype=data.dtype)
     x.attach_grad()
-    args = [x] + ([mx.nd.array(label, ctx=ctx)] if label is not None else [])
+    args = [x] + ([mx.nd.array(label, ctx=ctx, dtype=label.dtype)] if label is not None else [])
     with mx.autograd.record():
         y = getattr(mx.nd, op)(*args, **attrs)
     y.backward(mx.nd.full(y.shape, 1.5, ctx=ctx))
@@ -307,7 +315,8 @@ def _on(ctx, op, data, label, attrs):
 
 
 @pytest.mark.cuda
-@pytest.mark.parametrize("op", GPU_CASES)
-def test_gpu_matches_cpu(op):
-    for c, g in zip(_on(mx.cpu(), op, *GPU_CASES[op]), _on(mx.gpu(0), op, *GPU_CASES[op])):
-        np.testing.assert_allclose(g, c, rtol=1e-5, atol=1e-6)
+@pytest.mark.parametrize("case", GPU_CASES, ids=lambda case: case[0])
+def test_gpu_matches_cpu(case):
+    tol = 1e-3 if case[1].dtype == np.float16 else 1e-5
+    for c, g in zip(_on(mx.cpu(), *case), _on(mx.gpu(0), *case)):
+        np.testing.assert_allclose(g, c, rtol=tol, atol=tol / 10)
