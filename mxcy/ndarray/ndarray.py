@@ -28,6 +28,8 @@ def waitall():
 def _apply(self, other, op, scalar_op, reverse, out):
     """self (op) other for an NDArray, scalar or NumPy `other`; `reverse` puts other on the left."""
     if isinstance(other, NDArray):
+        if other.stype != "default":  # MXNet's storage fallback: a sparse operand of a dense one computes dense
+            other = other.tostype("default")
         return invoke(op, [other, self] if reverse else [self, other], _EMPTY, out)[0]
     if isinstance(other, numeric_types):
         return invoke(scalar_op, [self], {"scalar": float(other)}, out)[0]
