@@ -23,6 +23,8 @@ COMPLETE_MODULES = [
     "mxnet.registry",
     "mxnet.test_utils",
     "mxnet.profiler",
+    "mxnet.gluon.model_zoo",
+    "mxnet.gluon.model_zoo.vision",
 ]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
