@@ -23,8 +23,16 @@ COMPLETE_MODULES = [
     "mxnet.registry",
     "mxnet.test_utils",
     "mxnet.profiler",
+    "mxnet.metric",
     "mxnet.gluon.model_zoo",
     "mxnet.gluon.model_zoo.vision",
+    "mxnet.gluon.block",
+    "mxnet.gluon.parameter",
+    "mxnet.gluon.nn",
+    "mxnet.gluon.contrib.nn",
+    "mxnet.gluon.loss",
+    "mxnet.gluon.utils",
+    "mxnet.initializer",
 ]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -15,7 +15,7 @@ from ..cached_op import CachedOp
 from ..fileio import atomic_write
 from ..name import NameManager, Prefix
 from ..ndarray import NDArray
-from ..symbol import Symbol
+from ..symbol import Symbol, load_json  # noqa: F401 - MXNet's block module hands out load_json
 from ._errors import AssertionMXNetError, RuntimeMXNetError, ValueMXNetError
 from .parameter import DeferredInitializationError, Parameter, ParameterDict
 from .utils import HookHandle, _brief_print_list, _indent

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import autograd, context, initializer, ndarray, symbol
 from ..base import MXNetError
-from ..context import Context
+from ..context import Context, cpu  # noqa: F401 - MXNet's parameter module hands out cpu
 from ._errors import AssertionMXNetError, RuntimeMXNetError, ValueMXNetError
 from .utils import _brief_print_list, _indent, shape_is_known
 
