@@ -1,17 +1,18 @@
 """gluon.Trainer: applies an Optimizer to a set of Parameters after each backward.
 
-Gradients of a parameter held on several contexts are summed on the host side of the engine (a local
-reduction: the first context's copy gathers the others) and every copy is updated by its context's Updater
-with the summed gradient, which gives every copy the same value. KVStore objects are a later piece: 'device',
-'local' and None all mean this local reduction, and distributed types raise."""
+As in MXNet 1.9.1, parameters on several contexts go through a KVStore (mx.kv): gradients are summed by
+pushpull and either the store updates the weights and every copy pulls them (update_on_kvstore), or each
+context's Updater applies the summed gradient to its copy. One context needs no store. row_sparse weights
+always update on the store and are read with row_sparse_pull."""
+from .. import kvstore as kvs
 from .. import optimizer as opt
 from ..base import MXNetError
 from ..fileio import atomic_write
+from ..kvstore.base import check_available
+from ..kvstore.choice import create_kvstore, create_sparse_kvstore
 from .parameter import Parameter, ParameterDict
 
 __all__ = ["Trainer"]
-
-_LOCAL_KVSTORES = ("device", "local")
 
 
 class Trainer:
@@ -26,6 +27,7 @@ class Trainer:
             raise ValueError(f"First argument must be a list or dict of Parameters, got {type(params)}.")
         self._params = []
         self._param2idx = {}
+        self._contains_sparse_weight = self._contains_sparse_grad = False
         for i, param in enumerate(params):
             if not isinstance(param, Parameter):
                 raise ValueError(f"First argument must be a list or dict of Parameters, got list of "
@@ -36,21 +38,18 @@ class Trainer:
             self._param2idx[param.name] = i
             self._params.append(param)
             param._set_trainer(self)
-        if compression_params is not None:
-            raise MXNetError("Trainer: gradient compression needs a KVStore, which mxcy does not have yet; "
-                             "pass compression_params=None")
-        if kvstore is not None and not (isinstance(kvstore, str) and kvstore in _LOCAL_KVSTORES):
-            raise MXNetError(f"Trainer: kvstore {kvstore!r} is not available in mxcy yet; use 'device', "
-                             "'local' or None (gradients of several contexts are then summed locally)")
+            self._contains_sparse_weight |= param._stype != "default"
+            self._contains_sparse_grad |= param._grad_stype != "default"
+        if isinstance(kvstore, str):
+            check_available(kvstore)  # MXNet fails at the first step; the constructor is a clearer place
         self._compression_params = compression_params
-        self._scale = 1.0
         self._contexts = self._check_contexts()
         self._init_optimizer(optimizer, optimizer_params or {})
         self._scale = self._optimizer.rescale_grad
         self._kvstore_params = {"kvstore": kvstore, "update_on_kvstore": update_on_kvstore}
         self._kvstore = None
-        self._update_on_kvstore = False
-        self._distributed = False
+        self._update_on_kvstore = None
+        self._distributed = None
         self._kv_initialized = False
         self._params_to_init = []
         self._reset_kvstore()
@@ -79,21 +78,78 @@ class Trainer:
         self._updaters = [opt.get_updater(self._optimizer) for _ in self._contexts]
 
     def _init_params(self):
-        """Drop the parameters whose deferred initialization has happened from the pending list."""
-        self._params_to_init = [p for p in self._params_to_init if p._data is None]
+        """Put the initialized parameters into the store (row_sparse ones by init, dense ones by broadcast,
+        which also makes every copy equal); those still awaiting deferred initialization stay pending."""
+        if not self._kv_initialized:
+            raise AssertionError("Cannot initialize parameters in KVStore when KVStore is not initialized.")
+        pending = []
+        if self._kvstore:
+            for param in self._params_to_init:
+                if param._deferred_init:
+                    pending.append(param)
+                    continue
+                arrays = param._check_and_get(param._data, list)
+                idx = self._param2idx[param.name]
+                if param._stype != "default":
+                    self._kvstore.init(idx, arrays[0])
+                else:
+                    self._kvstore.broadcast(idx, arrays[0], arrays)
+        self._params_to_init = pending
 
     def _reset_kvstore(self):
-        """Forget the (local) store's initialisation; parameters are looked at again at the next step."""
+        """Drop the store; it is created again, and parameters put into it, at the next step."""
+        if self._kvstore and "dist" in self._kvstore.type:
+            raise RuntimeError("Cannot reset distributed KVStore.")
         self._kv_initialized = False
+        self._kvstore = None
+        self._distributed = None
+        self._update_on_kvstore = None
         self._params_to_init = list(self._params)
 
     def _init_kvstore(self):
-        """The local reduction needs no store: this only records that parameters were seen."""
+        """Create the store and choose update_on_kvstore by MXNet 1.9.1's rules: row_sparse weights always
+        update on a store; dense weights with row_sparse gradients update locally unless asked; dense ones
+        follow the store type, MXNET_UPDATE_ON_KVSTORE and the store's optimizer support."""
         self._contexts = self._check_contexts()
         if len(self._updaters) != len(self._contexts):
             self._updaters = [opt.get_updater(self._optimizer) for _ in self._contexts]
+        config = self._kvstore_params
+        if self._contains_sparse_weight:
+            kvstore, update_on_kvstore = create_sparse_kvstore(config["kvstore"])
+            self._distributed = "dist" in kvstore.type
+            if config["update_on_kvstore"] is False:
+                raise ValueError("Cannot set update_on_kvstore=False when sparse weights are present.")
+        elif self._contains_sparse_grad:
+            arrays = {param.name: param.data(self._contexts[0]) for param in self._params}
+            kvstore, _ = create_kvstore(config["kvstore"], len(self._contexts), arrays)
+            self._distributed = "dist" in kvstore.type if kvstore else False
+            update_on_kvstore = self._distributed
+            if config["update_on_kvstore"] is not None:
+                if config["update_on_kvstore"] is False and self._distributed:
+                    raise ValueError("Cannot set update_on_kvstore=False on dist kvstore when sparse gradients "
+                                     "are present.")
+                update_on_kvstore = config["update_on_kvstore"]
+            if kvstore is not None and not isinstance(kvstore, kvs.KVStore):
+                raise ValueError(f"Cannot use {type(kvstore)} for multi-device training with sparse gradients")
+        else:
+            arrays = {param.name: param.data(self._contexts[0]) for param in self._params}
+            kvstore, update_on_kvstore = create_kvstore(config["kvstore"], len(self._contexts), arrays)
+            self._distributed = "dist" in kvstore.type if kvstore else False
+            if config["update_on_kvstore"] is not None:
+                update_on_kvstore = config["update_on_kvstore"]
+            if update_on_kvstore and not kvstore.is_capable(kvs.KVStoreBase.OPTIMIZER):
+                if config["update_on_kvstore"]:
+                    raise ValueError(f"Please set update_on_kvstore=False when training with {type(kvstore)}")
+                update_on_kvstore = False
+        if kvstore:
+            if self._compression_params:
+                kvstore.set_gradient_compression(self._compression_params)
+            if update_on_kvstore:
+                kvstore.set_optimizer(self._optimizer)
+            self._kvstore, self._update_on_kvstore = kvstore, update_on_kvstore
+        else:
+            self._kvstore, self._update_on_kvstore = None, None
         self._kv_initialized = True
-        self._init_params()
 
     @property
     def learning_rate(self):
@@ -113,17 +169,26 @@ class Trainer:
         self._optimizer.set_learning_rate(lr)
 
     def _row_sparse_pull(self, parameter, out, row_id, full_idx=False):
-        """Rows `row_id` (every row when full_idx) of a row_sparse parameter into `out` (one array or a list),
-        from the parameter's first copy (all copies hold the same value)."""
-        from ..ndarray import sparse
+        """Rows `row_id` of a row_sparse parameter from the store into `out` (one array or a list); with
+        full_idx every row, by a plain pull."""
         if not self._kv_initialized:
             self._init_kvstore()
-        source = parameter._data[0]
-        for target in out if isinstance(out, (list, tuple)) else [out]:
-            rows = source if full_idx else sparse.retain(source, row_id.as_in_context(source.context))
-            rows.copyto(target)
+        if self._params_to_init:
+            self._init_params()
+        idx = self._param2idx[parameter.name]
+        if full_idx and "dist" not in self._kvstore.type:
+            if row_id.size != out.shape[0]:
+                raise AssertionError(f"full_idx needs one row id per row, got {row_id.size} for {out.shape[0]}")
+            self._kvstore.pull(idx, out=out, priority=-idx, ignore_sparse=False)
+        else:
+            self._kvstore.row_sparse_pull(idx, out=out, row_ids=row_id, priority=-idx)
 
     def _check_and_rescale_grad(self, scale):
+        if self._update_on_kvstore and self._distributed and self._kv_initialized and \
+                self._optimizer.rescale_grad != scale:
+            raise UserWarning("Possible change in the `batch_size` from previous `step` detected. Optimizer "
+                              "gradient normalizing factor will not change w.r.t new batch_size when "
+                              "update_on_kvstore=True and when distributed kvstore is used.")
         self._optimizer.rescale_grad = scale
 
     def step(self, batch_size, ignore_stale_grad=False):
@@ -138,25 +203,35 @@ class Trainer:
         self._update(ignore_stale_grad)
 
     def allreduce_grads(self):
-        """Sum each parameter's gradients over its contexts (for update() afterwards, e.g. after clipping)."""
+        """Sum each parameter's gradients over its contexts (for update() afterwards, e.g. after clipping);
+        not available when the store updates the weights."""
         if not self._kv_initialized:
             self._init_kvstore()
         if self._params_to_init:
             self._init_params()
+        if self._kvstore and self._update_on_kvstore:
+            raise AssertionError("allreduce_grads() when parameters are updated on kvstore is not supported. "
+                                 "Try setting `update_on_kvstore` to False when creating trainer.")
         self._allreduce_grads()
 
     def _allreduce_grads(self):
-        if len(self._contexts) < 2:
+        """Through the store: dense gradients by pushpull (into the weights when the store updates them);
+        row_sparse ones by push, then a pull of the weights or the summed gradients of dense parameters."""
+        if not self._kvstore:
             return
-        for param in self._params:
+        for i, param in enumerate(self._params):
             if param.grad_req == "null":
                 continue
             grads = param.list_grad()
-            total = grads[0].copy()
-            for g in grads[1:]:
-                total += g.as_in_context(total.context)
-            for g in grads:
-                total.copyto(g)
+            if grads[0].stype != "default":
+                self._kvstore.push(i, grads, priority=-i)
+                if param._stype == "default":
+                    pull_into = param.list_data() if self._update_on_kvstore else grads
+                    self._kvstore.pull(i, pull_into, priority=-i, ignore_sparse=self._distributed)
+            elif self._update_on_kvstore:
+                self._kvstore.pushpull(i, grads, out=param.list_data(), priority=-i)
+            else:
+                self._kvstore.pushpull(i, grads, priority=-i)
 
     def update(self, batch_size, ignore_stale_grad=False):
         """The update half of step() for gradients already reduced by allreduce_grads()."""
@@ -164,6 +239,9 @@ class Trainer:
             self._init_kvstore()
         if self._params_to_init:
             self._init_params()
+        if self._kvstore and self._update_on_kvstore:
+            raise AssertionError("update() when parameters are updated on kvstore is not supported. Try "
+                                 "setting `update_on_kvstore` to False when creating trainer.")
         self._check_and_rescale_grad(self._scale / batch_size)
         self._update(ignore_stale_grad)
 
@@ -172,7 +250,7 @@ class Trainer:
         for i, param in enumerate(self._params):
             if param.grad_req == "null":
                 continue
-            datas = param.list_data()
+            datas = param._check_and_get(param._data, list)
             if not ignore_stale_grad:
                 for data in datas:
                     if not data._fresh_grad:
@@ -182,6 +260,8 @@ class Trainer:
                             "made it only use a subset of the Parameters (Blocks) for this iteration. If you "
                             "are intentionally only using a subset, call step with ignore_stale_grad=True to "
                             "suppress this warning and skip updating of Parameters with stale gradient")
+            if self._kvstore and self._update_on_kvstore:
+                continue  # the store updated it during _allreduce_grads
             for batch, data, grad in zip(updates, datas, param.list_grad()):
                 if not ignore_stale_grad or data._fresh_grad:
                     batch.append((i, grad, data))
@@ -199,7 +279,13 @@ class Trainer:
             self._init_kvstore()
         if self._params_to_init:
             self._init_params()
-        atomic_write(fname, self._updaters[0].get_states(dump_optimizer=True), "trainer states")
+        if self._update_on_kvstore:
+            if self._params_to_init:
+                raise AssertionError("Cannot save trainer states when some parameters are not yet initialized "
+                                     "in kvstore.")
+            self._kvstore.save_optimizer_states(fname, dump_optimizer=True)
+        else:
+            atomic_write(fname, self._updaters[0].get_states(dump_optimizer=True), "trainer states")
 
     def load_states(self, fname):
         """Read what save_states wrote; the optimizer (and its schedule) is restored too."""
@@ -207,13 +293,17 @@ class Trainer:
             self._init_kvstore()
         if self._params_to_init:
             self._init_params()
-        try:
-            with open(fname, "rb") as f:
-                states = f.read()
-        except OSError as err:
-            raise MXNetError(f"Trainer.load_states: cannot read {fname!r}: {err}") from None
-        for updater in self._updaters:
-            updater.set_states(states)
-            updater.optimizer = self._updaters[0].optimizer
-        self._optimizer = self._updaters[0].optimizer
+        if self._update_on_kvstore:
+            self._kvstore.load_optimizer_states(fname)
+            self._optimizer = self._kvstore._updater.optimizer
+        else:
+            try:
+                with open(fname, "rb") as f:
+                    states = f.read()
+            except OSError as err:
+                raise MXNetError(f"Trainer.load_states: cannot read {fname!r}: {err}") from None
+            for updater in self._updaters:
+                updater.set_states(states)
+                updater.optimizer = self._updaters[0].optimizer
+            self._optimizer = self._updaters[0].optimizer
         self._optimizer.param_dict = dict(enumerate(self._params))

@@ -117,9 +117,14 @@ def create(name="local"):
     name = name.lower()
     if name in KVStoreBase.kv_registry:
         return KVStoreBase.kv_registry[name]()
-    if any(kind in name for kind in _DISTRIBUTED):
+    check_available(name)
+    from .kvstore import KVStore
+    return KVStore(name)
+
+
+def check_available(name):
+    """MXNetError for a store type name that needs several processes (not available yet)."""
+    if any(kind in name.lower() for kind in _DISTRIBUTED) and name.lower() not in KVStoreBase.kv_registry:
         raise MXNetError(f"kvstore type '{name}' is not available in mxcy yet: distributed and multi-process "
                          "stores (dist_sync, dist_async, dist_device_sync, horovod, nccl) come with the "
                          "distributed-training work; use 'local' or 'device' on one machine")
-    from .kvstore import KVStore
-    return KVStore(name)
