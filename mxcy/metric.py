@@ -257,6 +257,8 @@ class TopKAccuracy(EvalMetric):
 def _binary_counts(label, pred, metric_name):
     """[true pos, false pos, false neg, true neg] of (N,) labels in {0, 1} against (N, 2) class scores."""
     label, pred = _host(label).astype("int32"), _host(pred)
+    if pred.ndim != 2 or pred.shape[1] != 2:
+        raise ValueError(f"{metric_name}: predictions must be (N, 2) class scores, got shape {pred.shape}")
     check_label_shapes(label, pred)
     if len(numpy.unique(label)) > 2:
         raise ValueError(f"{metric_name} currently only supports binary classification; labels hold "
