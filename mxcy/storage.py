@@ -1,14 +1,59 @@
-"""Device buffers: NumPy arrays on the CPU, numba device arrays on a GPU.
+"""Device buffers: NumPy arrays on the CPU, numba device arrays on a GPU, and the count of copies between host
+and device memory (`transfers`), which tests use to keep a GPU step on the GPU.
 
 NumPy's allocator already reuses freed blocks and numba pools device memory, so no pool of our own.
 """
 import os
+import threading
 
 import numpy as np
 
 from .base import MXNetError
 
-__all__ = ["alloc", "to_host", "from_host", "copy_between"]
+__all__ = ["alloc", "to_host", "from_host", "copy_between", "transfers"]
+
+_transfer_counts = [0, 0]  # host to device, device to host
+_count_lock = threading.Lock()
+_counting = []  # [True] once numba's copy functions are wrapped
+
+
+def transfers():
+    """(host to device, device to host): the copies between host and device memory made so far in this process,
+    counted where numba makes them (cuda.to_device, copy_to_host/copy_to_device, and host arrays passed to a
+    kernel, which numba copies both ways), whoever asked for them."""
+    return tuple(_transfer_counts)
+
+
+def _counted(fn, direction, when=lambda *args, **kwargs: True):
+    def wrapper(*args, **kwargs):
+        if when(*args, **kwargs):
+            with _count_lock:
+                _transfer_counts[direction] += 1
+        return fn(*args, **kwargs)
+    wrapper.__wrapped__ = fn
+    return wrapper
+
+
+def _count_transfers(cuda):
+    """Wrap numba's host<->device copy entry points once: the driver's memcpy calls on a GPU; in the CUDA
+    simulator, which copies with NumPy, its to_device and its device array's copy methods."""
+    if _counting:
+        return
+    _counting.append(True)
+    from numba.cuda.core import config
+    if not config.ENABLE_CUDASIM:
+        from numba.cuda.cudadrv.driver import driver
+        for name, direction in (("cuMemcpyHtoD", 0), ("cuMemcpyHtoDAsync", 0), ("cuMemcpyDtoH", 1),
+                                ("cuMemcpyDtoHAsync", 1)):
+            setattr(driver, name, _counted(getattr(driver, name), direction))
+        return
+    from numba.cuda.simulator.cudadrv import devicearray as sim
+    fake = sim.FakeCUDAArray
+    fake.copy_to_host = _counted(fake.copy_to_host, 1)
+    fake.copy_to_device = _counted(fake.copy_to_device, 0,
+                                   lambda self, ary, stream=0: not isinstance(ary, fake))
+    # to_device(..., to=array) copies through copy_to_device, counted there.
+    sim.to_device = cuda.to_device = _counted(sim.to_device, 0, lambda ary, stream=0, copy=True, to=None: to is None)
 
 
 def _cuda():
@@ -21,7 +66,9 @@ def _cuda():
 def _gpu(cuda, ctx):
     """numba's device context of `ctx`; a missing driver or device is an MXNetError naming it."""
     try:
-        return cuda.gpus[ctx.device_id]
+        gpu = cuda.gpus[ctx.device_id]
+        _count_transfers(cuda)
+        return gpu
     except IndexError:
         raise MXNetError(f"{ctx}: no such GPU ({len(cuda.gpus)} present)") from None
     except Exception as err:  # noqa: BLE001 - numba's CudaSupportError and driver errors

@@ -2,7 +2,7 @@
 as fn(attrs, inputs, outputs, reqs). numba.cuda is imported on the first call: mxcy imports without CUDA."""
 import numpy as np
 
-from ..kernels.common import REQ_ADD, REQ_NULL, REQ_WRITE
+from ..kernels.common import REQ_NULL, REQ_WRITE
 from ..kernels.elemwise_common import UNARY_FUNCS
 
 _kernels = None
@@ -71,10 +71,11 @@ def binary(name):
 
 def broadcast(attrs, inputs, outputs, reqs):
     """Output 0 (req)= input 0 broadcast to the output's shape: input * 1 through the broadcasting
-    multiply kernel (exact for every value, -0 and NaN included)."""
+    multiply kernel (exact for every value, -0 and NaN included); the 1 is filled on the device."""
     from numba import cuda
     x, out = inputs[0], outputs[0]
-    one = cuda.to_device(np.ones((1,) * out.ndim, x.dtype))
+    one = cuda.device_array((1,) * out.ndim, x.dtype)
+    _k().fill_gpu(one, 1, REQ_WRITE)
     _k().binary_gpu("mul", x, one, out, reqs[0])
 
 

@@ -4,9 +4,9 @@ import numpy as np
 
 from . import registry
 from ._gpu_layout import view_computes
-from ._nn_common import check_float, kernel_compute
+from ._nn_common import check_float, fill, kernel_compute, scratch
 from .registry import OpDef, Param, first_type, same_type
-from ..kernels.common import REQ_ADD, REQ_NULL
+from ..kernels.common import REQ_ADD, REQ_NULL, REQ_WRITE
 
 
 # --- shared -------------------------------------------------------------------------------------
@@ -34,11 +34,11 @@ def _float_data(rule):
     return infer
 
 
-def _to_device(device, host):
-    if device == "cpu":
-        return host
-    from numba import cuda
-    return cuda.to_device(host)
+def _ones(like, shape):
+    """Ones of `like`'s type on its device, filled there (no copy from the host)."""
+    ones = scratch(like, like.dtype, shape)
+    fill(ones, 1, REQ_WRITE)
+    return ones
 
 
 # --- Pooling ------------------------------------------------------------------------------------
@@ -276,7 +276,7 @@ def _up_forward(device, attrs, inputs, outputs, reqs):
         deconv(x, w, out, req, (s, s), (p, p), (1, 1), x.shape[1])
         return
     for i, (x, (lo, f)) in enumerate(zip(inputs, _nearest_parts(attrs, inputs, out.shape))):
-        ones = _to_device(device, np.ones((x.shape[1], 1) + f, x.dtype))
+        ones = _ones(x, (x.shape[1], 1) + f)
         r = req if lo is not None or i == 0 else REQ_ADD
         for xi, oi in _image_pairs(x, out, lo):
             deconv(xi, ones, oi, r, f, (0, 0), (1, 1), x.shape[1])
@@ -293,7 +293,7 @@ def _up_backward(device, attrs, inputs, outputs, reqs):
         deconv_weight(dy, x, outputs[1], reqs[1], *geom)
         return
     for x, dx, req, (lo, f) in zip(xs, outputs, reqs, _nearest_parts(attrs, xs, dy.shape)):
-        ones = _to_device(device, np.ones((x.shape[1], 1) + f, x.dtype))
+        ones = _ones(x, (x.shape[1], 1) + f)
         for dxi, dyi in _image_pairs(dx, dy, lo):
             conv(dyi, ones, None, dxi, req, f, (0, 0), (1, 1), x.shape[1])
 
