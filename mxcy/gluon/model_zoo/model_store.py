@@ -94,7 +94,8 @@ def purge(root=_default_root):
             os.remove(os.path.join(root, f))
 
 
-def _load_pretrained(net, name, root, ctx):
-    """Load the verified published weights of model `name` into `net` on `ctx`."""
-    net.load_parameters(get_model_file(name, root=root), ctx=ctx)
+def _with_pretrained(net, pretrained, name, root, ctx):
+    """`net`, with the verified published weights of model `name` loaded onto `ctx` when `pretrained`."""
+    if pretrained:
+        net.load_parameters(get_model_file(name, root=root), ctx=ctx)
     return net

@@ -2,7 +2,7 @@
 from ....context import cpu
 from ...block import HybridBlock
 from ... import nn
-from ..model_store import _default_root, _load_pretrained
+from ..model_store import _default_root, _with_pretrained
 
 __all__ = ["AlexNet", "alexnet"]
 
@@ -36,7 +36,4 @@ class AlexNet(HybridBlock):
 def alexnet(pretrained=False, ctx=cpu(), root=_default_root, **kwargs):
     """AlexNet; `pretrained` loads MXNet's published weights from `root` onto `ctx`; other keywords go to
     AlexNet (classes, prefix, params)."""
-    net = AlexNet(**kwargs)
-    if pretrained:
-        _load_pretrained(net, "alexnet", root, ctx)
-    return net
+    return _with_pretrained(AlexNet(**kwargs), pretrained, "alexnet", root, ctx)

@@ -3,7 +3,7 @@ from ....context import cpu
 from ...block import HybridBlock
 from ... import nn
 from ...contrib.nn import HybridConcurrent, Identity
-from ..model_store import _default_root, _load_pretrained
+from ..model_store import _default_root, _with_pretrained
 from ._common import constructor
 
 __all__ = ["DenseNet", "densenet121", "densenet161", "densenet169", "densenet201"]
@@ -78,10 +78,8 @@ def get_densenet(num_layers, pretrained=False, ctx=cpu(), root=_default_root, **
     if num_layers not in densenet_spec:
         raise ValueError(f"Invalid number of layers: {num_layers}. Options are {sorted(densenet_spec)}")
     num_init_features, growth_rate, block_config = densenet_spec[num_layers]
-    net = DenseNet(num_init_features, growth_rate, block_config, **kwargs)
-    if pretrained:
-        _load_pretrained(net, f"densenet{num_layers}", root, ctx)
-    return net
+    return _with_pretrained(DenseNet(num_init_features, growth_rate, block_config, **kwargs), pretrained,
+                            f"densenet{num_layers}", root, ctx)
 
 
 densenet121, densenet161, densenet169, densenet201 = (

@@ -3,7 +3,7 @@ from ....context import cpu
 from ...block import HybridBlock
 from ... import nn
 from ...contrib.nn import HybridConcurrent
-from ..model_store import _default_root, _load_pretrained
+from ..model_store import _default_root, _with_pretrained
 
 __all__ = ["Inception3", "inception_v3"]
 
@@ -134,7 +134,4 @@ class Inception3(HybridBlock):
 def inception_v3(pretrained=False, ctx=cpu(), root=_default_root, **kwargs):
     """Inception v3; `pretrained` loads MXNet's published weights from `root` onto `ctx`; other keywords go
     to Inception3."""
-    net = Inception3(**kwargs)
-    if pretrained:
-        _load_pretrained(net, "inceptionv3", root, ctx)
-    return net
+    return _with_pretrained(Inception3(**kwargs), pretrained, "inceptionv3", root, ctx)

@@ -2,7 +2,7 @@
 from ....context import cpu
 from ...block import HybridBlock
 from ... import nn
-from ..model_store import _default_root, _load_pretrained
+from ..model_store import _default_root, _with_pretrained
 from ._common import constructor
 
 __all__ = ["MobileNet", "MobileNetV2", "mobilenet1_0", "mobilenet_v2_1_0", "mobilenet0_75", "mobilenet_v2_0_75",
@@ -110,19 +110,15 @@ def _file_suffix(multiplier):
 def get_mobilenet(multiplier, pretrained=False, ctx=cpu(), root=_default_root, **kwargs):
     """MobileNet v1 with width `multiplier`; `pretrained` loads MXNet's published weights from `root` onto
     `ctx`; other keywords go to MobileNet."""
-    net = MobileNet(multiplier, **kwargs)
-    if pretrained:
-        _load_pretrained(net, f"mobilenet{_file_suffix(multiplier)}", root, ctx)
-    return net
+    return _with_pretrained(MobileNet(multiplier, **kwargs), pretrained,
+                            f"mobilenet{_file_suffix(multiplier)}", root, ctx)
 
 
 def get_mobilenet_v2(multiplier, pretrained=False, ctx=cpu(), root=_default_root, **kwargs):
     """MobileNetV2 with width `multiplier`; `pretrained` loads MXNet's published weights from `root` onto
     `ctx`; other keywords go to MobileNetV2."""
-    net = MobileNetV2(multiplier, **kwargs)
-    if pretrained:
-        _load_pretrained(net, f"mobilenetv2_{_file_suffix(multiplier)}", root, ctx)
-    return net
+    return _with_pretrained(MobileNetV2(multiplier, **kwargs), pretrained,
+                            f"mobilenetv2_{_file_suffix(multiplier)}", root, ctx)
 
 
 mobilenet1_0, mobilenet0_75, mobilenet0_5, mobilenet0_25 = (

@@ -3,7 +3,7 @@ like MXNet 1.9.1's so parameter names and saved files match."""
 from ....context import cpu
 from ...block import HybridBlock
 from ... import nn
-from ..model_store import _default_root, _load_pretrained
+from ..model_store import _default_root, _with_pretrained
 from ._common import constructor
 
 __all__ = ["ResNetV1", "ResNetV2",
@@ -187,9 +187,7 @@ def get_resnet(version, num_layers, pretrained=False, ctx=cpu(), root=_default_r
     block_type, layers, channels = resnet_spec[num_layers]
     net = resnet_net_versions[version - 1](resnet_block_versions[version - 1][block_type], layers, channels,
                                            **kwargs)
-    if pretrained:
-        _load_pretrained(net, f"resnet{num_layers}_v{version}", root, ctx)
-    return net
+    return _with_pretrained(net, pretrained, f"resnet{num_layers}_v{version}", root, ctx)
 
 
 resnet18_v1, resnet34_v1, resnet50_v1, resnet101_v1, resnet152_v1, \

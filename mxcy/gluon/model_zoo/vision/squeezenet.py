@@ -3,7 +3,7 @@ from ....context import cpu
 from ...block import HybridBlock
 from ... import nn
 from ...contrib.nn import HybridConcurrent
-from ..model_store import _default_root, _load_pretrained
+from ..model_store import _default_root, _with_pretrained
 from ._common import constructor
 
 __all__ = ["SqueezeNet", "squeezenet1_0", "squeezenet1_1"]
@@ -67,10 +67,7 @@ class SqueezeNet(HybridBlock):
 def get_squeezenet(version, pretrained=False, ctx=cpu(), root=_default_root, **kwargs):
     """SqueezeNet `version` ('1.0' or '1.1'); `pretrained` loads MXNet's published weights from `root` onto
     `ctx`; other keywords go to SqueezeNet."""
-    net = SqueezeNet(version, **kwargs)
-    if pretrained:
-        _load_pretrained(net, f"squeezenet{version}", root, ctx)
-    return net
+    return _with_pretrained(SqueezeNet(version, **kwargs), pretrained, f"squeezenet{version}", root, ctx)
 
 
 squeezenet1_0, squeezenet1_1 = (

@@ -3,7 +3,7 @@ from ....context import cpu
 from ....initializer import Xavier
 from ...block import HybridBlock
 from ... import nn
-from ..model_store import _default_root, _load_pretrained
+from ..model_store import _default_root, _with_pretrained
 from ._common import constructor
 
 __all__ = ["VGG",
@@ -59,10 +59,8 @@ def get_vgg(num_layers, pretrained=False, ctx=cpu(), root=_default_root, **kwarg
     if num_layers not in vgg_spec:
         raise ValueError(f"Invalid number of layers: {num_layers}. Options are {sorted(vgg_spec)}")
     layers, filters = vgg_spec[num_layers]
-    net = VGG(layers, filters, **kwargs)
-    if pretrained:
-        _load_pretrained(net, f"vgg{num_layers}{'_bn' if kwargs.get('batch_norm') else ''}", root, ctx)
-    return net
+    suffix = "_bn" if kwargs.get("batch_norm") else ""
+    return _with_pretrained(VGG(layers, filters, **kwargs), pretrained, f"vgg{num_layers}{suffix}", root, ctx)
 
 
 vgg11, vgg13, vgg16, vgg19 = (
