@@ -111,13 +111,14 @@ def profiler_set_config(mode="symbolic", filename="profile.json"):
 
 
 def set_state(state="stop", profile_process="worker"):
-    """Start ('run') or stop ('stop') recording."""
+    """Start ('run') or stop ('stop') recording; either ends a pause."""
     if state not in ("run", "stop"):
         raise MXNetValueError(f"profiler.set_state: state must be 'run' or 'stop', got {state!r}")
     _check_process(profile_process, "profiler.set_state")
     if state == "stop":
         engine.wait_all()  # operators pushed while running finish (and are recorded) first
     _state["running"] = state == "run"
+    _state["paused"] = False  # a new state ends a pause (MXNet's tests pause, stop, then run again)
     _update_hook()
 
 

@@ -71,6 +71,11 @@ def test_paused_operators_are_not_recorded(trace_file):
     profiler.set_state("stop")
     profiler.dump()
     assert sorted(e["name"] for e in _operator_events(trace_file)) == ["_mul_scalar", "_ones"]
+    profiler.pause()
+    profiler.set_state("run")  # a new state ends the pause
+    mx.nd.zeros(1).wait_to_read()
+    profiler.dump()
+    assert [e["name"] for e in _operator_events(trace_file)] == ["_zeros"]
 
 
 def test_aggregate_statistics(trace_file):
