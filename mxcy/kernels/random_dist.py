@@ -196,7 +196,7 @@ def _randint_block(out, g, low, span, seed, call):
 def _dropout_group(x, out, mask, g, shape, draw_strides, threshold, scale, seed, call):
     """Elements 4g..4g+3 of Dropout: keep where the packed stream's word at the element's draw position (its index
     in data's shape with the shared axes' strides 0) is below threshold; mask = keep * scale (p = 1: 0 * inf = NaN,
-    as MXNet), out = x * mask."""
+    as MXNet), out = x * mask, rounded to the arrays' type first."""
     cached = -1
     w = (np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0))
     for i in range(4 * g, min(4 * g + 4, x.size)):
@@ -208,9 +208,8 @@ def _dropout_group(x, out, mask, g, shape, draw_strides, threshold, scale, seed,
         if d // 4 != cached:
             cached = d // 4
             w = block(seed, call, cached, 0)
-        m = (1.0 if w[d % 4] < threshold else 0.0) * scale
-        mask[i] = m
-        out[i] = x[i] * m
+        mask[i] = (1.0 if w[d % 4] < threshold else 0.0) * scale
+        out[i] = x[i] * mask[i]  # in the arrays' type on every device (the simulator's NumPy would keep float32)
 
 
 def _multinomial_row_sample(probs, idx, logp, r, s, m, seed, call, get_prob):

@@ -400,6 +400,26 @@ def test_rrelu_training_draws_slopes_per_element():
     np.testing.assert_array_equal(again.asnumpy(), m)
 
 
+@pytest.mark.cuda
+@pytest.mark.parametrize("name,attrs,dtype", [
+    ("Dropout", {"p": 0.4}, "float32"), ("Dropout", {"p": 0.5, "axes": (1,)}, "float64"),
+    ("Dropout", {"p": 0.3}, "float16"),
+    ("LeakyReLU", {"act_type": "rrelu", "lower_bound": 0.1, "upper_bound": 0.4}, "float32"),
+    ("LeakyReLU", {"act_type": "rrelu"}, "float16"),
+])
+def test_training_masks_are_the_same_on_gpu_and_cpu(name, attrs, dtype):
+    # After mx.random.seed both devices draw the same Philox words: masks and slopes agree bit for bit.
+    data = np.random.default_rng(2).standard_normal((3, 4, 2)).astype(dtype)
+    outs = []
+    for ctx in (mx.cpu(), mx.gpu(0)):
+        mx.random.seed(9)
+        outs.append([a.asnumpy() for a in _train_outputs(name, mx.nd.array(data, ctx=ctx, dtype=dtype), **attrs)])
+    for c, g in zip(*outs):
+        assert g.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(g, c)
+    assert len(np.unique(outs[0][1])) > 1
+
+
 # --- errors ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("call,match", [
