@@ -12,6 +12,7 @@ from ..context import Context, current_context
 from ..ops import registry
 from ..ops import sparse as _parts
 from ..ops.invoke import invoke
+from . import sparse_update
 from .ndarray import NDArray
 
 __all__ = ["BaseSparseNDArray", "CSRNDArray", "RowSparseNDArray", "csr_matrix",
@@ -55,6 +56,7 @@ class BaseSparseNDArray(NDArray):
     def __init__(self, values, aux, shape, ctx):
         self._values, self._aux, self._shape = values, tuple(aux), tuple(int(d) for d in shape)
         self._ctx, self._var, self._grad, self._grad_req, self._node = ctx, None, None, "null", None
+        self._fresh_grad = False
 
     shape = property(lambda self: self._shape)
     ndim = property(lambda self: len(self._shape))
@@ -467,6 +469,8 @@ divide = _elementwise("div", operator.truediv)
 def dispatch(op, inputs, attrs, out=None):
     """What calling registered `op` does when some input is sparse: the sparse kernels of dot and
     elementwise add/sub/mul, otherwise MXNet's storage fallback (dense inputs, dense result)."""
+    if sparse_update.is_update(op):
+        return sparse_update.row_sparse_update(op, inputs, attrs, out)
     if out is None and op.name == "dot":
         keys = ("transpose_a", "transpose_b", "forward_stype")
         return [dot(*inputs, **{k: attrs[k] for k in keys if k in attrs})]

@@ -101,7 +101,10 @@ class Optimizer:
         if self.multi_precision and weight.dtype == np.float16:
             master, inner = state
             self.update(index, master, grad.astype(np.float32), inner)
-            nd.cast(master, dtype=weight.dtype, out=weight)
+            if weight.stype == "default":
+                nd.cast(master, dtype=weight.dtype, out=weight)
+            else:
+                weight[:] = master.astype(weight.dtype)
         else:
             self.update(index, weight, grad, state)
 
