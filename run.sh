@@ -13,6 +13,7 @@ fi
 export NUMBA_CACHE_DIR="${NUMBA_CACHE_DIR:-$PWD/.numba_cache}"
 case "${1:-test}" in
     demo) exec .venv/bin/python examples/demo.py ;;
-    test) shift || true; exec .venv/bin/python -m pytest -q "$@" ;;
+    # Two pytest workers, one per core of the CI machine; `-n 0` on the command line runs in one process.
+    test) shift || true; exec .venv/bin/python -m pytest -q -n 2 "$@" ;;
     *) echo "usage: ./run.sh demo|test [pytest args]" >&2; exit 2 ;;
 esac
