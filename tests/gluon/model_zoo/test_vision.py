@@ -1,7 +1,7 @@
 """gluon.model_zoo.vision against MXNet 1.9.1: every architecture's parameter names, shapes and counts
 (fixtures/param_table.json, param_names.json.gz), a forward of every model at the smallest input it accepts,
-outputs and a float64 training step from the same seeded weights (fixtures/reference.nd), an MXNet-written
-parameter file, and get_model. Fixtures come from fixtures/make_zoo_fixtures.py run under MXNet 1.9.1."""
+outputs and a float64 training step from the same seeded weights (fixtures/reference.nd), exported graphs
+(fixtures/exports.json.gz), an MXNet-written parameter file, and get_model. Fixtures come from fixtures/make_zoo_fixtures.py run under MXNet 1.9.1."""
 import gzip
 import json
 import math
@@ -24,6 +24,8 @@ with open(os.path.join(FIXTURES, "param_table.json")) as _f:
 with gzip.open(os.path.join(FIXTURES, "param_names.json.gz"), "rt") as _f:
     PARAM_NAMES = json.load(_f)
 REFERENCE = mx.nd.load(os.path.join(FIXTURES, "reference.nd"))
+with gzip.open(os.path.join(FIXTURES, "exports.json.gz"), "rt") as _f:
+    EXPORTS = json.load(_f)
 
 MODEL_NAMES = [name for name, kwargs, _ in zoo_cases.TABLE_MODELS.values() if not kwargs]
 # The smallest square input each architecture accepts, where it is below the size it was designed for:
@@ -112,6 +114,12 @@ def test_output_equals_mxnet_from_same_weights(key, hybridize):
     expected = REFERENCE[key + "/output"].asnumpy()
     got = zoo_cases.inference_output(mx, net, shape).asnumpy()
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5 * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("key", sorted(zoo_cases.OUTPUT_CASES))
+def test_export_equals_mxnet(key, tmp_path):
+    """The exported graph is MXNet's byte for byte: node order, names, attributes."""
+    assert zoo_cases.exported_symbol(mx, key, str(tmp_path)) == EXPORTS[key]
 
 
 @pytest.mark.parametrize("key", zoo_cases.TRAIN_CASES)
