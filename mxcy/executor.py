@@ -7,6 +7,7 @@ import numpy as np
 
 from . import autograd
 from .base import MXNetError
+from .error import MXNetValueError
 from .context import Context
 from .ndarray import NDArray, zeros
 from .graph_plan import GraphPlan
@@ -211,8 +212,8 @@ class Executor:
             for name, value in params.items():
                 if name in targets:
                     targets[name][:] = value
-                elif not allow_extra_params:
-                    raise MXNetError(f"copy_params_from: '{name}' is not an {kind} of the symbol")
+                elif not allow_extra_params:  # a ValueError, as MXNet raises
+                    raise MXNetValueError(f"copy_params_from: '{name}' is not an {kind} of the symbol")
 
     def reshape(self, partial_shaping=False, allow_up_sizing=False, **kwargs):
         """A new executor for new input shapes, sharing the arrays whose shapes stay the same."""

@@ -1,0 +1,4 @@
+"""mx.mod / mx.module: the Module API (MXNet 1.9.1's python/mxnet/module)."""
+from . import base_module, executor_group, module  # noqa: F401
+from .base_module import BaseModule  # noqa: F401
+from .module import Module  # noqa: F401
