@@ -32,6 +32,8 @@ FAMILIES = {
     "nn_contrib": ("BatchNorm's Numba kernels", "BatchNorm's Numba CUDA kernels"),
     "optimizer_ops": ("Numba kernels", "none"),
     "sequence": ("NumPy (rows planned on the host from the lengths)", "Numba CUDA kernels (row copy); rows planned on the host"),
+    "rnn": ("NumPy (interim: GEMMs for the input projections, the recurrence step by step)",
+            "`_rnn_param_concat`: Numba CUDA kernels (strided copy)"),
     "operator": ("the user's CustomOp (Python)", "the user's CustomOp (Python)"),
 }
 

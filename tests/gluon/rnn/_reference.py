@@ -1,0 +1,60 @@
+"""Float64 NumPy step formulas of the gluon.rnn cells (gates in MXNet's order) and the MXNet 1.9.1 fixture reader."""
+import json
+import os
+
+import numpy as np
+
+FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "rnn_reference")
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def step(kind, w, x, states):
+    """(output, new states) of one step of cell `kind` ('rnn_tanh', 'rnn_relu', 'lstm', 'gru') on batch rows."""
+    i2h = x @ w["i2h_weight"].T + w["i2h_bias"]
+    h2h = states[0] @ w["h2h_weight"].T + w["h2h_bias"]
+    if kind == "rnn_tanh":
+        h = np.tanh(i2h + h2h)
+        return h, [h]
+    if kind == "rnn_relu":
+        h = np.maximum(i2h + h2h, 0)
+        return h, [h]
+    if kind == "lstm":
+        i, f, g, o = np.split(i2h + h2h, 4, axis=1)
+        c = sigmoid(f) * states[1] + sigmoid(i) * np.tanh(g)
+        h = sigmoid(o) * np.tanh(c)
+        return h, [h, c]
+    xr, xz, xn = np.split(i2h, 3, axis=1)
+    hr, hz, hn = np.split(h2h, 3, axis=1)
+    r, z = sigmoid(xr + hr), sigmoid(xz + hz)
+    n = np.tanh(xn + r * hn)
+    h = (1 - z) * n + z * states[0]
+    return h, [h]
+
+
+def unroll(kind, w, xs, states, lengths=None, reverse=False):
+    """Outputs (steps, batch, hidden) and final states of `kind` over xs (steps, batch, in); past a sequence's
+    length its outputs are 0 and its states stay; reverse runs each sequence's valid steps backwards."""
+    steps, batch = xs.shape[:2]
+    lengths = [steps] * batch if lengths is None else [int(n) for n in lengths]
+    outs, final = None, [np.empty_like(s) for s in states]
+    for b in range(batch):
+        st = [s[b:b + 1] for s in states]
+        order = range(lengths[b]) if not reverse else reversed(range(lengths[b]))
+        for t in order:
+            h, st = step(kind, w, xs[t, b:b + 1], st)
+            if outs is None:
+                outs = np.zeros((steps, batch, h.shape[1]))
+            outs[t, b] = h[0]
+        for f, s in zip(final, st):
+            f[b] = s[0]
+    return outs, final
+
+
+def fixture():
+    """(meta per case, arrays) written by fixtures/make_rnn_fixtures.py with MXNet 1.9.1."""
+    with open(FIXTURE + ".json") as f:
+        meta = json.load(f)
+    return meta, np.load(FIXTURE + ".npz")
