@@ -22,15 +22,31 @@ def _cells_begin_state(cells, **kwargs):
     return [state for cell in cells for state in cell.begin_state(**kwargs)]
 
 
-def _get_begin_state(cell, F, begin_state, inputs, batch_size):
-    """`begin_state`, or the cell's zero states on the inputs' context when it is None."""
+def zeros_following(F, data, batch_axis):
+    """A begin_state `func` for symbols: zeros of the state's shape whose 0 (batch) dimension is `data`'s along
+    batch_axis. (sym.zeros with a 0 dimension would stay unknown to mxcy's shape inference.)"""
+    per_entry = F.sum(F.zeros_like(data), axis=batch_axis, exclude=True)  # (batch,) zeros in data's dtype
+
+    def zeros(name=None, shape=(), **kwargs):
+        if list(shape).count(0) != 1:
+            return F.zeros(name=name, shape=shape, **kwargs)
+        at = list(shape).index(0)
+        column = F.reshape(per_entry, shape=tuple(-1 if i == at else 1 for i in range(len(shape))))
+        return F.tile(column, reps=tuple(1 if i == at else d for i, d in enumerate(shape)), name=name)
+    return zeros
+
+
+def _get_begin_state(cell, F, begin_state, inputs, batch_size, batch_axis=0):
+    """`begin_state`, or the cell's zero states (on the inputs' context, or following the inputs' batch size
+    for symbols) when it is None; batch_axis is that of `inputs` when it is one tensor."""
     if begin_state is not None:
         return begin_state
     if F is ndarray:
         ctx = inputs.context if isinstance(inputs, _TENSORS) else inputs[0].context
         with ctx:
             return cell.begin_state(func=F.zeros, batch_size=batch_size)
-    return cell.begin_state(func=F.zeros, batch_size=batch_size)
+    data, axis = (inputs, batch_axis) if isinstance(inputs, _TENSORS) else (inputs[0], 0)
+    return cell.begin_state(func=zeros_following(F, data, axis), batch_size=batch_size)
 
 
 def _format_sequence(length, inputs, layout, merge, in_layout=None):
@@ -342,7 +358,7 @@ class _CellStack:
     def unroll(self, length, inputs, begin_state=None, layout="NTC", merge_outputs=None, valid_length=None):
         self.reset()
         inputs, _, F, batch_size = _format_sequence(length, inputs, layout, None)
-        begin_state = _get_begin_state(self, F, begin_state, inputs, batch_size)
+        begin_state = _get_begin_state(self, F, begin_state, inputs, batch_size, layout.find("N"))
         cells = list(self._children.values())
         next_states, used = [], 0
         for k, cell in enumerate(cells):

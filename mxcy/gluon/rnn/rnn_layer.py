@@ -139,7 +139,7 @@ class _RNNLayer(HybridBlock):
                 batch_size = inputs.shape[self._layout.find("N")]
                 states = self.begin_state(batch_size, ctx=inputs.context, dtype=inputs.dtype)
             else:
-                states = self.begin_state(0, func=symbol.zeros)
+                states = self.begin_state(0, func=rnn_cell.zeros_following(symbol, inputs, self._layout.find("N")))
         if isinstance(states, (ndarray.NDArray, symbol.Symbol)):
             states = [states]
         if self._use_sequence_length:
