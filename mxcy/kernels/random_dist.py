@@ -15,7 +15,7 @@ import numba
 import numpy as np
 from numba import cuda
 
-from .common import REQ_ADD, REQ_NULL, assign
+from .common import REQ_ADD, REQ_NULL
 from .launch import dual, grid_1d
 from .philox import DRAWS, below_bound, block, open_unit32, unit24, unit53
 

@@ -2,26 +2,14 @@
 SoftmaxActivation, Dropout and Embedding, with the hidden backward ops their gradients call. The hidden backward
 ops have gradients of their own, written with registered ops, so higher-order gradients go through them. Computes
 dispatch on the array type: NumPy arrays go to the CPU kernels, numba device arrays to the CUDA ones."""
-import importlib
-
 import numpy as np
 
 from . import _gpu, registry
-from ._helpers import norm_axis, store
+from ._helpers import norm_axis
 from ._nn_common import cast, contiguous, fill, flat, host, kernel_compute, kernels, put, scratch, split3
 from .random import draw_uniform, key
 from .registry import REQUIRED, OpDef, Param, same_type
 from ..kernels.common import REQ_NULL, REQ_WRITE
-
-_kernel_modules = {}
-
-
-def _kernels(name):
-    """mxcy.kernels.<name>, imported on first use: the kernel modules import numba.cuda."""
-    mod = _kernel_modules.get(name)
-    if mod is None:
-        mod = _kernel_modules[name] = importlib.import_module(f"..kernels.{name}", __package__)
-    return mod
 
 
 # --- arrays on either device -------------------------------------------------------------------
@@ -69,14 +57,14 @@ def _same_shape(n_out=1):
 # --- element-wise activations ------------------------------------------------------------------
 
 def _act_forward(x, out, act_type, slope, req):
-    k = _kernels("activation")
+    k = kernels("activation")
     code, run = k.ACT_TYPES[act_type], k.act_fwd_cpu if host(x) else k.act_fwd_gpu
     _typed_call(lambda i, o, r: run(flat(i[0]), flat(o[0]), code, float(slope), r[0]),
                 [x], [out], [req], _work_dtype(x.dtype))
 
 
 def _act_backward(dy, x, y, dx, act_type, slope, req):
-    k = _kernels("activation")
+    k = kernels("activation")
     code, run = k.ACT_TYPES[act_type], k.act_bwd_cpu if host(x) else k.act_bwd_gpu
     _typed_call(lambda i, o, r: run(flat(i[0]), flat(i[1]), flat(i[2]), flat(o[0]), code, float(slope), r[0]),
                 [dy, x, y], [dx], [req], _work_dtype(x.dtype))
@@ -84,7 +72,7 @@ def _act_backward(dy, x, y, dx, act_type, slope, req):
 
 def _prelu_forward(x, gamma, out, req, shape3):
     """out = x > 0 ? x : gamma[c] * x over the (outer, C, inner) view `shape3`."""
-    k = _kernels("activation")
+    k = kernels("activation")
     run = k.prelu_fwd_cpu if host(x) else k.prelu_fwd_gpu
     _typed_call(lambda i, o, r: run(i[0].reshape(shape3), flat(i[1]), o[0].reshape(shape3), r[0]),
                 [x, gamma], [out], [req], _work_dtype(x.dtype))
@@ -92,7 +80,7 @@ def _prelu_forward(x, gamma, out, req, shape3):
 
 def _prelu_backward(dy, x, gamma, dx, dgamma, reqs, shape3):
     """dx and dgamma of _prelu_forward; dgamma None when not wanted."""
-    k = _kernels("activation")
+    k = kernels("activation")
     run = k.prelu_bwd_cpu if host(x) else k.prelu_bwd_gpu
     outs = [dx] if dgamma is None else [dx, dgamma]
 
@@ -374,7 +362,7 @@ def _negated(a):
 
 def softmax_forward(x, out, shape3, length, temperature, kind, req):
     """out (req)= softmax / log_softmax / softmin of x along the middle axis of the (outer, M, inner) view."""
-    k = _kernels("softmax")
+    k = kernels("softmax")
     run = k.softmax_fwd_cpu if host(x) else k.softmax_fwd_gpu
     length = _length_arg(length, shape3)
     if not host(x) and length is _NO_LENGTH:
@@ -387,7 +375,7 @@ def softmax_forward(x, out, shape3, length, temperature, kind, req):
 
 
 def _softmax_backward(dy, y, dx, shape3, length, temperature, kind, req):
-    k = _kernels("softmax")
+    k = kernels("softmax")
     run = k.softmax_bwd_cpu if host(y) else k.softmax_bwd_gpu
     length = _length_arg(length, shape3)
     if not host(y) and length is _NO_LENGTH:
@@ -617,7 +605,7 @@ def _embedding_work_dtype(dtype):
 
 def _embedding_compute(attrs, inputs, outputs, reqs):
     data, weight = inputs
-    k = _kernels("embedding")
+    k = kernels("embedding")
     run = k.embedding_fwd_cpu if host(data) else k.embedding_fwd_gpu
     index, is_float = _embedding_indices(data)
     _typed_call(lambda i, o, r: run(index, i[0], o[0].reshape(index.size, weight.shape[1]), is_float, r[0]),
@@ -626,7 +614,7 @@ def _embedding_compute(attrs, inputs, outputs, reqs):
 
 def _embedding_back_compute(attrs, inputs, outputs, reqs):
     dy, data = inputs
-    k = _kernels("embedding")
+    k = kernels("embedding")
     run = k.embedding_bwd_cpu if host(data) else k.embedding_bwd_gpu
     index, is_float = _embedding_indices(data)
     _typed_call(lambda i, o, r: run(index, i[0].reshape(index.size, attrs["output_dim"]), o[0], is_float, r[0]),
