@@ -25,6 +25,7 @@ from . import metric  # noqa: E402
 from . import test_utils  # noqa: E402 - after ndarray and symbol, whose names it hands out
 from . import lr_scheduler, optimizer  # noqa: E402
 from . import io  # noqa: E402
+from . import recordio  # noqa: E402
 from . import kvstore, kvstore as kv  # noqa: E402
 from . import callback, model, module, module as mod  # noqa: E402
 

@@ -5,7 +5,61 @@ import secrets
 
 from .base import MXNetError
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "AtomicFile"]
+
+
+class AtomicFile:
+    """A file written under a temporary name next to `fname` and renamed over it by `commit()`.
+
+    For files written piece by piece (RecordIO streams); `discard()` removes the temporary and leaves
+    the previous file as it was. OS errors are MXNetErrors naming the file and `what` it is.
+    """
+
+    def __init__(self, fname, what):
+        self.fname = os.fspath(fname)
+        self.what = what
+        self._tmp = os.path.join(os.path.dirname(os.path.abspath(self.fname)),
+                                 f".{os.path.basename(self.fname)}.{secrets.token_hex(6)}.tmp")
+        try:
+            # 0o666 lets the umask decide the final permissions, as a plain open() would.
+            fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                         0o666)
+        except OSError as err:
+            raise MXNetError(f"cannot write {what} {self.fname}: {err}") from err
+        self._file = os.fdopen(fd, "wb")
+
+    @property
+    def closed(self):
+        return self._file.closed
+
+    def write(self, data):
+        try:
+            self._file.write(data)
+        except OSError as err:
+            self.discard()
+            raise MXNetError(f"cannot write {self.what} {self.fname}: {err}") from err
+
+    def tell(self):
+        return self._file.tell()
+
+    def commit(self):
+        """Flush, fsync and rename the temporary over `fname`."""
+        try:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            os.replace(self._tmp, self.fname)
+        except BaseException as err:
+            self.discard()
+            if isinstance(err, OSError):
+                raise MXNetError(f"cannot write {self.what} {self.fname}: {err}") from err
+            raise
+
+    def discard(self):
+        with contextlib.suppress(OSError):
+            self._file.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self._tmp)
 
 
 def atomic_write(fname, payload, what):
@@ -15,26 +69,10 @@ def atomic_write(fname, payload, what):
     ``fname``; on any failure the previous file is left as it was and the temporary is removed.
     OS errors are re-raised as MXNetError, as MXNet does.
     """
-    fname = os.fspath(fname)
-    tmp = os.path.join(os.path.dirname(os.path.abspath(fname)),
-                       f".{os.path.basename(fname)}.{secrets.token_hex(6)}.tmp")
+    out = AtomicFile(fname, what)
     try:
-        # 0o666 lets the umask decide the final permissions, as a plain open() would.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    except OSError as err:
-        raise MXNetError(f"cannot write {what} {fname}: {err}") from err
-    try:
-        try:
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, fname)
-    except BaseException as err:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(err, OSError):
-            raise MXNetError(f"cannot write {what} {fname}: {err}") from err
+        out.write(payload)
+    except BaseException:
+        out.discard()
         raise
+    out.commit()
