@@ -2,7 +2,7 @@
 last-batch modes ('pad', 'discard', 'roll_over')."""
 import numpy as np
 
-from ..ndarray import NDArray, concat, tile
+from ..ndarray import array, concat, tile
 from ..ndarray.sparse import CSRNDArray
 from .io import DataBatch, DataDesc, DataIter
 from .utils import _getdata_by_idx, _has_instance, _init_data
@@ -10,6 +10,16 @@ from .utils import _getdata_by_idx, _has_instance, _init_data
 __all__ = ["NDArrayIter"]
 
 _LAST_BATCH_MODES = ("pad", "discard", "roll_over")
+
+
+def _examples(arr, start, end, axis):
+    """Examples [start, end) of `arr` along `axis`, as a new array. CPU arrays batched on axis 0 are copied
+    on the host (NumPy): the batch is ready at once instead of waiting for an engine op."""
+    if isinstance(arr, CSRNDArray):
+        return arr[start:end]
+    if axis == 0 and arr.context.device_type == "cpu":
+        return array(arr[start:end].asnumpy(), ctx=arr.context, dtype=arr.dtype)
+    return arr.slice_axis(axis=axis, begin=start, end=end)
 
 
 class NDArrayIter(DataIter):
@@ -34,11 +44,7 @@ class NDArrayIter(DataIter):
                                       "set to `discard`.")
         self.layout = layout
         self.idx = np.arange(self.data[0][1].shape[0])
-        self.num_data = self.idx.shape[0]
-        for name, arr in self.data + self.label:
-            if arr.shape[0] != self.num_data:
-                raise ValueError(f"NDArrayIter: '{name}' has {arr.shape[0]} examples, "
-                                 f"'{self.data[0][0]}' has {self.num_data}")
+        self.num_data = self.idx.shape[0]  # of the first data array: longer labels are cut, as in MXNet
         self.shuffle = shuffle
         self.last_batch_handle = last_batch_handle
         self.cursor = -batch_size
@@ -103,9 +109,7 @@ class NDArrayIter(DataIter):
         """Examples [start, end) of every array of `source`."""
         if end is None:
             end = source[0][1].shape[0] if source else 0
-        axis = self._batch_axis
-        return [arr[start:end] if isinstance(arr, CSRNDArray) else arr.slice_axis(axis=axis, begin=start, end=end)
-                for _, arr in source]
+        return [_examples(arr, start, end, self._batch_axis) for _, arr in source]
 
     def _concat(self, first, second):
         if not first or not second:

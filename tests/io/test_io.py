@@ -145,8 +145,6 @@ def test_csr_needs_discard_and_yields_csr_rows():
 def test_bad_arguments():
     with pytest.raises(ValueError, match="last_batch_handle"):
         mx.io.NDArrayIter(_column(4), batch_size=2, last_batch_handle="wrap")
-    with pytest.raises(ValueError, match="examples"):
-        mx.io.NDArrayIter(_column(4), _column(3), batch_size=2)
     with pytest.raises(TypeError):
         mx.io.NDArrayIter("not an array", batch_size=2)
 
