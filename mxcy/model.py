@@ -1,12 +1,8 @@
 """mx.model: checkpoints in MXNet's files (`prefix-symbol.json`, `prefix-%04d.params` with 'arg:'/'aux:' keys),
 BatchEndParam, and the parameter-update helpers the Module API shares (a KVStore or a local Updater)."""
 import logging
-import os
 from collections import namedtuple
 
-import numpy as np
-
-from . import kvstore as kvs
 from . import ndarray as nd
 from . import symbol as sym
 from .base import MXNetError
@@ -14,36 +10,12 @@ from .callback import LogValidationMetricsCallback  # noqa: F401 - MXNet exports
 from .context import Context, cpu  # noqa: F401
 from .initializer import Uniform  # noqa: F401
 from .io import DataDesc  # noqa: F401
+from .kvstore.choice import create_kvstore as _create_kvstore  # noqa: F401 - Module's store choice
 from .optimizer import get_updater  # noqa: F401
 
 __all__ = ["BatchEndParam", "save_checkpoint", "load_checkpoint", "load_params"]
 
 BatchEndParam = namedtuple("BatchEndParams", ["epoch", "nbatch", "eval_metric", "locals"])
-
-_LARGE_PARAM = 1024 * 1024 * 16  # MXNet updates on the workers instead of a 'local' store past this size
-
-
-def _create_kvstore(kvstore, num_device, arg_params):
-    """(store or None, update_on_kvstore) for Module.init_optimizer's `kvstore` argument, by MXNet's rules: one
-    device and a non-distributed name need no store; MXNET_UPDATE_ON_KVSTORE=0 keeps updates on the workers."""
-    update_on_kvstore = bool(int(os.getenv("MXNET_UPDATE_ON_KVSTORE", "1")))
-    if kvstore is None:
-        kv = None
-    elif isinstance(kvstore, kvs.KVStoreBase):
-        kv = kvstore
-    elif isinstance(kvstore, str):
-        if num_device == 1 and "dist" not in kvstore:
-            kv = None
-        else:
-            kv = kvs.create(kvstore)
-            if kvstore == "local" and arg_params and \
-                    max(int(np.prod(p.shape)) for p in arg_params.values()) > _LARGE_PARAM:
-                update_on_kvstore = False
-    else:
-        raise TypeError("kvstore must be KVStore, str or None")
-    if kv is None:
-        return None, False
-    return kv, update_on_kvstore and kv.is_capable(kvs.KVStoreBase.OPTIMIZER)
 
 
 def _initialize_kvstore(kvstore, param_arrays, arg_params, param_names, update_on_kvstore):

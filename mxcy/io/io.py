@@ -103,7 +103,25 @@ class DataIter:
         """How many examples at the end of the current batch are padding."""
 
 
-class ResizeIter(DataIter):
+class _CurrentBatchIter(DataIter):
+    """An iterator whose getdata/getlabel/getindex/getpad read `self.current_batch`."""
+
+    current_batch = None
+
+    def getdata(self):
+        return self.current_batch.data
+
+    def getlabel(self):
+        return self.current_batch.label
+
+    def getindex(self):
+        return self.current_batch.index
+
+    def getpad(self):
+        return self.current_batch.pad
+
+
+class ResizeIter(_CurrentBatchIter):
     """`data_iter` as exactly `size` batches per epoch: it restarts the inner iterator when that runs out,
     and (with reset_internal) resets it on reset()."""
 
@@ -135,18 +153,6 @@ class ResizeIter(DataIter):
             self.current_batch = self.data_iter.next()
         self.cur += 1
         return True
-
-    def getdata(self):
-        return self.current_batch.data
-
-    def getlabel(self):
-        return self.current_batch.label
-
-    def getindex(self):
-        return self.current_batch.index
-
-    def getpad(self):
-        return self.current_batch.pad
 
 
 class _Prefetcher:
@@ -218,7 +224,7 @@ class _Prefetcher:
             self.thread.join()
 
 
-class PrefetchingIter(DataIter):
+class PrefetchingIter(_CurrentBatchIter):
     """Reads the next batch of one or several iterators in a background thread (batches keep their order;
     several iterators' batches are joined into one, data then labels). rename_data/rename_label: one
     {old name: new name} dict per iterator."""
@@ -270,15 +276,3 @@ class PrefetchingIter(DataIter):
         if not self.iter_next():
             raise StopIteration
         return self.current_batch
-
-    def getdata(self):
-        return self.current_batch.data
-
-    def getlabel(self):
-        return self.current_batch.label
-
-    def getindex(self):
-        return self.current_batch.index
-
-    def getpad(self):
-        return self.current_batch.pad
