@@ -186,3 +186,17 @@ def signum_update_cpu(weight, grad, mom, out, lr, momentum, wd, rescale_grad, cl
         mom[i] = m
         if req != REQ_NULL:
             out[i] = assign(out[i], (1.0 - lr * wd_lh) * w + lr * sign(m), req)
+
+
+
+@numba.njit(nogil=True, cache=True)
+def multi_sgd_cpu(weights, grads, moms, masters, outs, lrs, wds, momentum, rescale_grad, clip_gradient, req):
+    """MXNet's multi_*sgd*_update in one call over typed lists of flat arrays: sgd_mom_update_cpu for weight k
+    with lrs[k], wds[k] (sgd_update_cpu when moms[k] is empty); masters[k] is empty or the float32 master."""
+    for k in range(len(outs)):
+        if moms[k].size:
+            sgd_mom_update_cpu(weights[k], grads[k], moms[k], masters[k], outs[k], lrs[k], momentum, wds[k],
+                               rescale_grad, clip_gradient, req)
+        else:
+            sgd_update_cpu(weights[k], grads[k], masters[k], outs[k], lrs[k], wds[k], rescale_grad, clip_gradient,
+                           req)

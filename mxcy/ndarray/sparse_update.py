@@ -67,7 +67,7 @@ def row_sparse_update(op, inputs, attrs, out):
     if any(o is not None and o.stype != "default" and o is not weight for o in outputs):
         raise MXNetError(f"{op.name}: out= must be the weight or a dense array")
     sparse_grad = grad.stype == "row_sparse" and op.name in ROW_SPARSE_UPDATES
-    mutated = [0] + list(op.mutate_inputs)
+    mutated = [0] + list(op.mutated_inputs(attrs))
     views, write_back = list(inputs), []
     for i in mutated:
         x = inputs[i]

@@ -31,7 +31,8 @@ def bind_call(op, args, kwargs, is_input, parse):
     if is_variadic(op):
         inputs = list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple)) else list(args)
         inputs += [kwargs.pop(k) for k in [k for k, v in kwargs.items() if is_input(v)]]
-        kwargs.setdefault(op.key_var_num_args, len(inputs))
+        if op.key_var_num_args not in op.defaults:  # a count with a default (num_weights=1) is never guessed
+            kwargs.setdefault(op.key_var_num_args, len(inputs))
         attrs = parse(kwargs)
         names = op.list_inputs(attrs)
         if len(inputs) > len(names):

@@ -100,7 +100,7 @@ def invoke(op, inputs, attrs, out=None, ctx=None, req=REQ_WRITE):
         else:
             reads = tuple({x._var: None for x in inputs if x._var is not w})
     else:
-        reads, writes = _vars(op, inputs, n_args, outputs)
+        reads, writes = _vars(op, attrs, inputs, n_args, outputs)
     reqs = (req,) * len(outputs)
     if req != REQ_WRITE and op.visible_outputs is not None:
         n_visible = op.n_visible_outputs(attrs)  # hidden outputs are always rewritten
@@ -126,11 +126,11 @@ def _check_out(op, outputs, out_shapes, out_types, ctx):
             raise MXNetError(f"{op.name}: out= is on {o._ctx}, the inputs on {ctx}")
 
 
-def _vars(op, inputs, n_args, outputs):
+def _vars(op, attrs, inputs, n_args, outputs):
     """Engine read/write sets: each var once, a var both read and written counted as written."""
     writes = [o._var for o in outputs]
     writes += [x._var for x in inputs[n_args:]]  # aux states (BatchNorm's moving stats) update in place
-    writes += [inputs[i]._var for i in op.mutate_inputs]
+    writes += [inputs[i]._var for i in op.mutated_inputs(attrs)]
     writes = tuple(dict.fromkeys(writes))
     wset = set(writes)
     reads = tuple(v for v in dict.fromkeys(x._var for x in inputs[:n_args]) if v not in wset)

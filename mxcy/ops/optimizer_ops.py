@@ -230,3 +230,112 @@ _register_adamw(
 _register_adamw(
     "_mp_adamw_update", _WG + ("mean", "var", "weight32", "rescale_grad"), True,
     "_adamw_update on the float32 master weight32 with float32 mean and var (all updated in place).")
+
+
+# multi_*sgd*_update: num_weights weights in one op and one kernel call. Inputs come in groups per weight
+# (weight, grad[, mom][, weight32]); the outputs are the new weights; moms and float32 masters are written in place.
+def _multi_names(group):
+    def names(attrs):
+        return [f"{n}_{i}" for i in range(attrs["num_weights"]) for n in group]
+    return names
+
+
+def _multi_check(attrs, n_inputs, stride):
+    n = attrs["num_weights"]
+    if n < 1 or n_inputs != n * stride:
+        raise ValueError(f"num_weights={n} needs {n * stride} inputs ({stride} per weight), got {n_inputs}")
+    for what in ("lrs", "wds"):
+        if len(attrs[what]) != n:
+            raise ValueError(f"Number of {'learning rates' if what == 'lrs' else 'weight decays'} is inconsistent "
+                             f"with num_weights: expected {n}, got {len(attrs[what])}")
+    return n
+
+
+def _multi_shape(stride):
+    group_shape = _same_shapes(stride)
+
+    def infer_shape(attrs, shapes):
+        n = _multi_check(attrs, len(shapes), stride)
+        ins, outs = [], []
+        for k in range(n):
+            try:
+                i, o = group_shape(attrs, shapes[k * stride:(k + 1) * stride])
+            except ValueError as err:
+                raise ValueError(f"weight {k}: {err}") from None
+            ins += i
+            outs += o
+        return ins, outs
+    return infer_shape
+
+
+def _multi_type(stride, n_float32):
+    group_type = _update_types(stride, n_float32)
+
+    def infer_type(attrs, types):
+        n = _multi_check(attrs, len(types), stride)
+        ins, outs = [], []
+        for k in range(n):
+            try:
+                i, o = group_type(attrs, types[k * stride:(k + 1) * stride])
+            except ValueError as err:
+                raise ValueError(f"weight {k}: {err}") from None
+            ins += i
+            outs.append(o)
+        return ins, outs
+    return infer_type
+
+
+def _multi_compute(has_mom, multi_precision):
+    stride = 2 + has_mom + multi_precision
+
+    def compute(attrs, inputs, outputs, reqs):
+        from numba.typed import List
+        n = attrs["num_weights"]
+        groups = [inputs[k * stride:(k + 1) * stride] for k in range(n)]
+        work = [(a, _host_array(a)) for g in groups for a in g[2:]] + [(o, _host_array(o)) for o in outputs]
+        flat = {id(a): f for a, (f, _) in work}
+        weights = [_host_array(g[0])[0] for g in groups]
+        empty = np.empty(0, weights[0].dtype if not multi_precision else _F32)
+        moms = [flat[id(g[2])] if has_mom else empty for g in groups]
+        masters = [flat[id(g[-1])] if multi_precision else np.empty(0, weights[0].dtype) for g in groups]
+        if multi_precision:
+            weights = masters  # the float32 masters are read as the weights
+        kernels("optimizer").multi_sgd_cpu(
+            List(weights), List(_host_array(g[1])[0] for g in groups), List(moms), List(masters),
+            List(flat[id(o)] for o in outputs), np.asarray(attrs["lrs"], np.float64),
+            np.asarray(attrs["wds"], np.float64), float(attrs.get("momentum", 0.0)),
+            float(attrs["rescale_grad"]), float(attrs["clip_gradient"]), reqs[0])
+        for original, (f, copied) in work:
+            if copied:
+                np.copyto(original, f.reshape(original.shape), casting="unsafe")
+    compute.__name__ = f"multi_{'mp_' * multi_precision}sgd{'_mom' * has_mom}_update"
+    return compute
+
+
+_MULTI = (Param("lrs", "floats", REQUIRED, "learning rates, one per weight"),
+          Param("wds", "floats", REQUIRED, "weight decays, one per weight"))
+_MULTI_TAIL = (_RESCALE, _CLIP, Param("num_weights", "int", 1, "number of weights updated"))
+
+
+def _register_multi(has_mom, multi_precision, doc):
+    group = ("weight", "grad") + ("mom",) * has_mom + ("weight32",) * multi_precision
+    stride = len(group)
+    params = _MULTI + ((_MOMENTUM,) if has_mom else ()) + _MULTI_TAIL
+    registry.register(OpDef(
+        f"multi_{'mp_' * multi_precision}sgd{'_mom' * has_mom}_update", params=params,
+        arguments=_multi_names(group), key_var_num_args="num_weights",
+        num_outputs=lambda attrs: attrs["num_weights"],
+        infer_shape=_multi_shape(stride), infer_type=_multi_type(stride, (has_mom + 1) if multi_precision else 0),
+        compute={"cpu": _multi_compute(has_mom, multi_precision)},
+        mutate_inputs=lambda attrs: [k * stride + j for k in range(attrs["num_weights"]) for j in range(2, stride)],
+        doc=doc))
+
+
+_register_multi(False, False, "sgd_update on num_weights weights at once (inputs weight_i, grad_i; lrs and wds "
+                              "per weight); the outputs are the new weights.")
+_register_multi(True, False, "sgd_mom_update on num_weights weights at once (inputs weight_i, grad_i, mom_i); "
+                             "the moms are updated in place.")
+_register_multi(False, True, "mp_sgd_update on num_weights weights at once (inputs weight_i, grad_i, weight32_i); "
+                             "the float32 masters are updated in place.")
+_register_multi(True, True, "mp_sgd_mom_update on num_weights weights at once (inputs weight_i, grad_i, mom_i, "
+                            "weight32_i); moms and masters are updated in place.")

@@ -119,6 +119,8 @@ class OpDef:
     infer_shape(attrs, in_shapes) -> (in_shapes, out_shapes); unknown shapes are None and a rule
         may fill them in (weights from data), which deferred init and simple_bind rely on.
     infer_type(attrs, in_types) -> (in_types, out_types), or a single out type for one output.
+    mutate_inputs: indices of inputs written in place (update ops' states), or attrs -> indices for
+        variadic ops (multi_sgd_mom_update); read through mutated_inputs(attrs).
     compute: {"cpu": fn, "gpu": fn}, fn(attrs, inputs, outputs, reqs) on raw arrays; `reqs` are
         MXNet write requests (kernels.common.REQ_*), one per output.
     gradient(F, attrs, inputs, outputs, out_grads) -> one NDArray or None per input, written with
@@ -167,7 +169,7 @@ class OpDef:
         self.compute = compute
         self.gradient = gradient
         self.key_var_num_args = key_var_num_args
-        self.mutate_inputs = tuple(mutate_inputs)
+        self.mutate_inputs = mutate_inputs if callable(mutate_inputs) else tuple(mutate_inputs)
         self.random = random
         self.public = public
         self.elementwise = elementwise
@@ -202,6 +204,11 @@ class OpDef:
 
     def list_inputs(self, attrs):
         return self.list_arguments(attrs) + list(self.aux)
+
+    def mutated_inputs(self, attrs):
+        """Indices of the inputs the op writes in place (mutate_inputs, or what it gives for `attrs`)."""
+        m = self.mutate_inputs
+        return tuple(m(attrs)) if callable(m) else m
 
     def n_outputs(self, attrs):
         n = self.num_outputs

@@ -59,14 +59,24 @@ class SGD(_MasterFirstState):
         return _zeros_like(weight, stype=weight.stype if self.lazy_update else "default")
 
     def _update_impl(self, indices, weights, grads, states, multi_precision=False):
-        if not isinstance(indices, (list, tuple)):
+        aggregate = isinstance(indices, (list, tuple))
+        if not aggregate:
             indices, weights, grads, states = [indices], [weights], [grads], [states]
+        aggregate = aggregate and all(a.stype == "default" for a in list(weights) + list(grads))
         self._update_count(indices)
         kwargs = dict(rescale_grad=self.rescale_grad, **self._clip_kwargs())
         if self.momentum > 0:
             kwargs["momentum"] = self.momentum
-        for weight, grad, state, lr, wd in zip(weights, grads, states, self._get_lrs(indices),
-                                               self._get_wds(indices)):
+        lrs, wds = self._get_lrs(indices), self._get_wds(indices)
+        if aggregate:  # one multi_* op for the whole group, as MXNet
+            moms = [s[0] if multi_precision else s for s in states] if self.momentum > 0 else []
+            masters = [s[1] for s in states] if multi_precision else []
+            inputs = [a for group in zip(weights, grads, *([moms] if moms else []), *([masters] if masters else []))
+                      for a in group]
+            update = getattr(nd, f"multi_{'mp_' * multi_precision}sgd{'_mom' * bool(moms)}_update")
+            update(*inputs, out=list(weights), num_weights=len(weights), lrs=lrs, wds=wds, **kwargs)
+            return
+        for weight, grad, state, lr, wd in zip(weights, grads, states, lrs, wds):
             if multi_precision:
                 mom, master = state
                 if mom is not None:

@@ -217,7 +217,93 @@ def _adamw_spec(name, multi_precision):
     return OpSpec(name, make, reference, grad=False, rtol=2e-5, atol=2e-5, why="update operators have no gradient")
 
 
-SPECS = [_spec(u) for u in UPDATES] + [_adamw_spec("_adamw_update", False), _adamw_spec("_mp_adamw_update", True)]
+# multi_*sgd*_update: (name, has momentum, multi-precision)
+MULTI = [("multi_sgd_update", False, False), ("multi_sgd_mom_update", True, False),
+         ("multi_mp_sgd_update", False, True), ("multi_mp_sgd_mom_update", True, True)]
+
+
+def _multi_draw(rng, has_mom, multi_precision, n=3):
+    """Groups (weight, grad[, mom][, weight32]) of n weights of different shapes, and the op's attributes."""
+    groups = []
+    for k in range(n):
+        shape = tuple(int(d) for d in rng.integers(1, 5, size=k % 2 + 1))
+        w = rng.standard_normal(shape)
+        groups.append([w, rng.standard_normal(shape) * 2] + [rng.standard_normal(shape)] * has_mom
+                      + [w.astype(np.float32)] * multi_precision)
+    attrs = {"lrs": tuple(float(x) for x in rng.uniform(0.01, 0.5, n)),
+             "wds": tuple(float(x) for x in rng.choice([0.0, 0.1], n)), "num_weights": n,
+             "rescale_grad": float(rng.choice([1.0, 0.5])), "clip_gradient": float(rng.choice([-1.0, 0.3]))}
+    if has_mom:
+        attrs["momentum"] = float(rng.choice([0.0, 0.9]))
+    return groups, attrs
+
+
+def _multi_rule(group, k, has_mom, multi_precision, attrs):
+    """(new weight, *new states) of weight k by the single-weight float64 rule."""
+    w, g = (group[-1] if multi_precision else group[0]), group[1]
+    common = dict(lr=attrs["lrs"][k], wd=attrs["wds"][k], rescale_grad=attrs["rescale_grad"],
+                  clip_gradient=attrs["clip_gradient"])
+    if has_mom:
+        return rules.sgd_mom(w, g, group[2], momentum=attrs["momentum"], **common)
+    return rules.sgd(w, g, **common)
+
+
+def _multi_spec(name, has_mom, multi_precision):
+    stride = 2 + has_mom + multi_precision
+
+    def make(rng):
+        groups, attrs = _multi_draw(rng, has_mom, multi_precision)
+        return [a for g in groups for a in g], attrs
+
+    def reference(*arrays, **attrs):
+        return tuple(_multi_rule(arrays[k * stride:(k + 1) * stride], k, has_mom, multi_precision, attrs)[0]
+                     for k in range(attrs["num_weights"]))
+    return OpSpec(name, make, reference, grad=False, rtol=2e-5, atol=2e-5, why="update operators have no gradient")
+
+
+@pytest.mark.parametrize("name,has_mom,multi_precision", MULTI, ids=[m[0] for m in MULTI])
+@settings(max_examples=4, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_multi_steps_in_place_match_reference(name, has_mom, multi_precision, seed):
+    rng = np.random.default_rng(seed)
+    groups, attrs = _multi_draw(rng, has_mom, multi_precision)
+    dtype = "float16" if multi_precision else "float64"
+    arrays = [[mx.nd.array(a, dtype="float32" if j >= 2 and multi_precision else dtype) for j, a in enumerate(g)]
+              for g in groups]
+    want = [[a.astype(dtype).astype(np.float64) if j < 2 else a.astype(np.float64) for j, a in enumerate(g)]
+            for g in groups]
+    tol = 2e-5 if multi_precision else 1e-12
+    for _ in range(2):
+        grads = [rng.standard_normal(g[0].shape).astype(dtype) for g in groups]
+        for a, w, grad in zip(arrays, want, grads):
+            a[1] = mx.nd.array(grad, dtype=dtype)
+            w[1] = grad.astype(np.float64)
+        getattr(mx.nd, name)(*[a for g in arrays for a in g], out=[g[0] for g in arrays], **attrs)
+        for k, (a, w) in enumerate(zip(arrays, want)):
+            new_w, *new_states = _multi_rule(w, k, has_mom, multi_precision, attrs)
+            w[2:] = new_states + [new_w] * multi_precision
+            w[0] = new_w
+            got = a[-1] if multi_precision else a[0]
+            np.testing.assert_allclose(got.asnumpy(), new_w, rtol=tol, atol=tol, err_msg=f"{name} weight {k}")
+            if multi_precision:
+                np.testing.assert_array_equal(a[0].asnumpy(), a[-1].asnumpy().astype(np.float16))
+            if has_mom:
+                np.testing.assert_allclose(a[2].asnumpy(), new_states[0], rtol=tol, atol=tol)
+
+
+def test_multi_mutates_every_state_and_checks_counts():
+    op = registry.get("multi_mp_sgd_mom_update")
+    assert op.mutated_inputs(op.parse_attrs({"lrs": (0.1, 0.1), "wds": (0, 0), "num_weights": 2})) == (2, 3, 6, 7)
+    w, g = mx.nd.ones((2,)), mx.nd.ones((2,))
+    assert mx.nd.multi_sgd_update(w, g, lrs=(0.5,), wds=(0.0,)).asnumpy().tolist() == [0.5, 0.5]  # num_weights=1
+    with pytest.raises(mx.MXNetError, match="Number of learning rates"):
+        mx.nd.multi_sgd_update(w, g, w, g, lrs=(0.1,), wds=(0.0, 0.0), num_weights=2)
+    with pytest.raises(mx.MXNetError, match=r"weight 1: input 1 has shape \(3,\)"):
+        mx.nd.multi_sgd_update(w, g, w, mx.nd.ones((3,)), lrs=(0.1, 0.1), wds=(0.0, 0.0), num_weights=2)
+
+
+SPECS = [_spec(u) for u in UPDATES] + [_adamw_spec("_adamw_update", False), _adamw_spec("_mp_adamw_update", True)] \
+    + [_multi_spec(*m) for m in MULTI]
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=repr)
