@@ -71,8 +71,7 @@ def _format_sequence(length, inputs, layout, merge, in_layout=None):
             if length is not None and length != inputs.shape[in_axis]:
                 raise ValueError(f"unroll(length={length}) of inputs with {inputs.shape[in_axis]} steps on "
                                  f"axis {in_axis} (shape {inputs.shape})")
-            inputs = _as_list(ndarray.split(inputs, axis=in_axis, num_outputs=inputs.shape[in_axis],
-                                            squeeze_axis=1))
+            inputs = _steps(ndarray.split(inputs, axis=in_axis, num_outputs=inputs.shape[in_axis], squeeze_axis=1))
     else:
         if length is not None and len(inputs) != length:
             raise ValueError(f"unroll(length={length}) of a list of {len(inputs)} inputs")
@@ -89,13 +88,18 @@ def _format_sequence(length, inputs, layout, merge, in_layout=None):
     return inputs, axis, F, batch_size
 
 
+def _steps(parts):
+    """The outputs of a split as a list: a Symbol's outputs, or the NDArrays (one when split in one)."""
+    return list(parts) if isinstance(parts, symbol.Symbol) else _as_list(parts)
+
+
 def _mask_sequence_variable_length(F, data, length, valid_length, time_axis, merge):
     """Zero the steps of `data` (a tensor or a list of steps) past each sequence's valid length."""
     if not isinstance(data, _TENSORS):
         data = F.stack(*data, axis=time_axis)
     outputs = F.SequenceMask(data, sequence_length=valid_length, use_sequence_length=True, axis=time_axis)
     if not merge:
-        outputs = _as_list(F.split(outputs, num_outputs=length, axis=time_axis, squeeze_axis=True))
+        outputs = _steps(F.split(outputs, num_outputs=length, axis=time_axis, squeeze_axis=True))
     return outputs
 
 
@@ -106,7 +110,7 @@ def _reverse_sequences(sequences, unroll_step, valid_length=None):
     F = symbol if isinstance(sequences[0], symbol.Symbol) else ndarray
     reversed_steps = F.SequenceReverse(F.stack(*sequences, axis=0), sequence_length=valid_length,
                                        use_sequence_length=True)
-    return _as_list(F.split(reversed_steps, axis=0, num_outputs=unroll_step, squeeze_axis=True))
+    return _steps(F.split(reversed_steps, axis=0, num_outputs=unroll_step, squeeze_axis=True))
 
 
 def _check_unmodified(cell):
@@ -382,6 +386,10 @@ class SequentialRNNCell(_CellStack, RecurrentCell):
 
     def __init__(self, prefix=None, params=None):
         super().__init__(prefix=prefix, params=params)
+
+    def hybrid_forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{self.name}: a SequentialRNNCell is not hybridizable; use "
+                                  "HybridSequentialRNNCell")
 
 
 class HybridSequentialRNNCell(_CellStack, HybridRecurrentCell):

@@ -58,3 +58,36 @@ def fixture():
     with open(FIXTURE + ".json") as f:
         meta = json.load(f)
     return meta, np.load(FIXTURE + ".npz")
+
+
+def check_cell_against_mxnet(name, cls):
+    """Unroll cell class `cls` built as fixture case `name` with MXNet's weights (NTC, merged) and compare its
+    parameter shapes, outputs, states and the gradients of sum(outputs * ramp) with MXNet 1.9.1's."""
+    import mxcy as mx
+
+    meta, arrays = fixture()
+    case = meta[name]
+    cell = cls(**case["kwargs"])
+    cell.initialize()
+    cell.cast("float64")
+    strip = lambda key: key.split("_", 1)[1] if "prefix" not in case["kwargs"] else key  # noqa: E731
+    theirs = {strip(k): k for k in case["shapes"]}
+    assert {strip(k): list(p.shape) for k, p in cell.collect_params().items()} == \
+        {strip(k): v for k, v in case["shapes"].items()}
+    for k, p in cell.collect_params().items():
+        p.set_data(mx.nd.array(arrays[f"{name}/param/{theirs[strip(k)]}"], dtype="float64"))
+    x = mx.nd.array(arrays[f"{name}/x"], dtype="float64")
+    x.attach_grad()
+    with mx.autograd.record():
+        out, states = cell.unroll(x.shape[1], x, cell.begin_state(batch_size=x.shape[0], dtype="float64"),
+                                  layout="NTC", merge_outputs=True)
+        loss = (out * mx.nd.array(np.linspace(-1, 1, out.size).reshape(out.shape), dtype="float64")).sum()
+    loss.backward()
+    close = dict(rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(out.asnumpy(), arrays[f"{name}/out"], **close)
+    np.testing.assert_allclose(x.grad.asnumpy(), arrays[f"{name}/dx"], **close)
+    assert len(states) == case["n_states"]
+    for i, s in enumerate(states):
+        np.testing.assert_allclose(s.asnumpy(), arrays[f"{name}/state{i}"], **close)
+    for k, p in cell.collect_params().items():
+        np.testing.assert_allclose(p.grad().asnumpy(), arrays[f"{name}/grad/{theirs[strip(k)]}"], **close)
