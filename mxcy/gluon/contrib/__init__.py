@@ -1,4 +1,3 @@
 """mx.gluon.contrib: contributed layers."""
 from . import nn  # noqa: F401
-from . import data  # noqa: F401
 from . import rnn  # noqa: F401
