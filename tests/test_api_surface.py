@@ -17,6 +17,7 @@ import pytest
 
 COMPLETE_MODULES = [
     "mxnet.base",
+    "mxnet.kvstore",
     "mxnet.error",
     "mxnet.util",
     "mxnet.log",

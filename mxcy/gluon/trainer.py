@@ -4,10 +4,10 @@ As in MXNet 1.9.1, parameters on several contexts go through a KVStore (mx.kv): 
 pushpull and either the store updates the weights and every copy pulls them (update_on_kvstore), or each
 context's Updater applies the summed gradient to its copy. One context needs no store. row_sparse weights
 always update on the store and are read with row_sparse_pull."""
-from .. import kvstore as kvs
 from .. import optimizer as opt
 from ..base import MXNetError
 from ..fileio import atomic_write
+from ..kvstore import KVStore, KVStoreBase
 from ..kvstore.base import check_available
 from ..kvstore.choice import create_kvstore, create_sparse_kvstore
 from .parameter import Parameter, ParameterDict
@@ -129,7 +129,7 @@ class Trainer:
                     raise ValueError("Cannot set update_on_kvstore=False on dist kvstore when sparse gradients "
                                      "are present.")
                 update_on_kvstore = config["update_on_kvstore"]
-            if kvstore is not None and not isinstance(kvstore, kvs.KVStore):
+            if kvstore is not None and not isinstance(kvstore, KVStore):
                 raise ValueError(f"Cannot use {type(kvstore)} for multi-device training with sparse gradients")
         else:
             arrays = {param.name: param.data(self._contexts[0]) for param in self._params}
@@ -137,7 +137,7 @@ class Trainer:
             self._distributed = "dist" in kvstore.type if kvstore else False
             if config["update_on_kvstore"] is not None:
                 update_on_kvstore = config["update_on_kvstore"]
-            if update_on_kvstore and not kvstore.is_capable(kvs.KVStoreBase.OPTIMIZER):
+            if update_on_kvstore and not kvstore.is_capable(KVStoreBase.OPTIMIZER):
                 if config["update_on_kvstore"]:
                     raise ValueError(f"Please set update_on_kvstore=False when training with {type(kvstore)}")
                 update_on_kvstore = False

@@ -175,3 +175,91 @@ def test_bad_arguments():
         gluon.Trainer(net.collect_params(), mx.optimizer.SGD(), {"learning_rate": 0.1})
     with pytest.raises(ValueError, match="given twice"):
         gluon.Trainer([net.weight, net.weight], "sgd")
+
+
+def _two_context_step(trainer, x):
+    with autograd.record():
+        ys = [w * c for c, w in zip((1.0, 3.0), x.list_data())]  # gradients 1 and 3 on the two copies
+    autograd.backward(ys)
+    trainer.step(1)
+
+
+@pytest.mark.parametrize("kvstore,update_on_kvstore,on_store", [
+    ("device", None, True), ("local", False, False), (None, None, None), ("teststore", None, False)])
+def test_kvstore_choice_and_summed_update(kvstore, update_on_kvstore, on_store):
+    x = gluon.Parameter("x", shape=(3,))
+    x.initialize(init=mx.init.Zero(), ctx=[mx.cpu(0), mx.cpu(1)])
+    store = mx.kv.create(kvstore) if kvstore == "teststore" else kvstore
+    trainer = gluon.Trainer([x], "sgd", {"learning_rate": 0.5, "momentum": 0.5}, kvstore=store,
+                            update_on_kvstore=update_on_kvstore)
+    _two_context_step(trainer, x)
+    _two_context_step(trainer, x)
+    assert trainer._update_on_kvstore is on_store
+    assert (trainer._kvstore is None) == (kvstore is None)
+    # without a store each copy steps with its own gradient; with one, both step with the sum 4
+    mom, w = np.zeros(3), np.zeros(3)
+    for _ in range(2):
+        w, mom = rules.sgd_mom(w, np.full(3, 4.0 if kvstore else 1.0), mom, lr=0.5, momentum=0.5)
+    np.testing.assert_allclose(x.list_data()[0].asnumpy(), w, rtol=1e-6)
+    if kvstore:
+        np.testing.assert_array_equal(x.list_data()[1].asnumpy(), x.list_data()[0].asnumpy())
+    if on_store:
+        with pytest.raises(AssertionError, match="update_on_kvstore"):
+            trainer.update(1)
+        with pytest.raises(AssertionError, match="update_on_kvstore"):
+            trainer.allreduce_grads()
+
+
+def test_update_on_kvstore_needs_an_optimizer_capable_store():
+    x = gluon.Parameter("x", shape=(2,))
+    x.initialize(ctx=[mx.cpu(0), mx.cpu(1)])
+    trainer = gluon.Trainer([x], "sgd", kvstore=mx.kv.create("teststore"), update_on_kvstore=True)
+    with pytest.raises(ValueError, match="update_on_kvstore=False"):
+        trainer._init_kvstore()
+
+
+def test_compression_params_reach_the_store():
+    x = gluon.Parameter("x", shape=(4,))
+    x.initialize(init=mx.init.Zero(), ctx=[mx.cpu(0), mx.cpu(1)])
+    trainer = gluon.Trainer([x], "sgd", {"learning_rate": 1.0}, kvstore="device",
+                            compression_params={"type": "2bit", "threshold": 2.0})
+    _two_context_step(trainer, x)  # gradients 1 and 3 quantize to 0 and +2 (residuals 1 and 1)
+    np.testing.assert_array_equal(x.list_data()[0].asnumpy(), np.full(4, -2.0))
+    _two_context_step(trainer, x)  # residuals 2 and 4: both send +2
+    np.testing.assert_array_equal(x.list_data()[1].asnumpy(), np.full(4, -6.0))
+
+
+def test_states_saved_by_the_store_resume(tmp_path):
+    def make():
+        x = gluon.Parameter("x", shape=(3,))
+        x.initialize(init=mx.init.Zero(), ctx=[mx.cpu(0), mx.cpu(1)])
+        return x, gluon.Trainer([x], "adam", {"learning_rate": 0.1}, kvstore="device")
+    x, trainer = make()
+    _two_context_step(trainer, x)
+    assert trainer._update_on_kvstore
+    fname = str(tmp_path / "kv.states")
+    trainer.save_states(fname)
+    y, other = make()
+    y.set_data(x.list_data()[0])
+    other.load_states(fname)
+    assert other.optimizer is other._kvstore._updater.optimizer and other.optimizer.param_dict[0] is y
+    _two_context_step(trainer, x)
+    _two_context_step(other, y)
+    np.testing.assert_array_equal(x.list_data()[0].asnumpy(), y.list_data()[0].asnumpy())
+
+
+def test_sparse_gradients_dense_weights_on_two_contexts():
+    x = gluon.Parameter("x", shape=(4, 2), grad_stype="row_sparse")
+    x.initialize(init=mx.init.One(), ctx=[mx.cpu(0), mx.cpu(1)])
+    trainer = gluon.Trainer([x], "sgd", {"learning_rate": 0.5, "wd": 0.1}, kvstore="device")
+    with autograd.record():
+        ys = [mx.nd.Embedding(mx.nd.array([i], ctx=w.context), w, input_dim=4, output_dim=2, sparse_grad=True)
+              for i, w in zip((1, 3), x.list_data())]
+    autograd.backward(ys)
+    trainer.step(1)
+    assert trainer._update_on_kvstore is False
+    # lazy sgd on the summed row_sparse gradient: rows 1 and 3 step (with weight decay), rows 0 and 2 keep 1
+    want = np.ones((4, 2))
+    want[[1, 3]] = rules.sgd(np.ones((2, 2)), np.ones((2, 2)), lr=0.5, wd=0.1)[0]
+    for copy in x.list_data():
+        np.testing.assert_allclose(copy.asnumpy(), want, rtol=1e-6)
