@@ -23,13 +23,16 @@ from . import visualization as viz  # noqa: E402
 from . import registry, initializer, initializer as init  # noqa: E402
 from . import metric  # noqa: E402
 from . import test_utils  # noqa: E402 - after ndarray and symbol, whose names it hands out
+
 from . import lr_scheduler, optimizer  # noqa: E402
 from . import io  # noqa: E402
 from . import recordio  # noqa: E402
 from . import kvstore, kvstore as kv  # noqa: E402
 from . import callback, model, module, module as mod  # noqa: E402
+from . import cached_op, gluon  # noqa: E402
 
 nd.Custom = operator.Custom
+nd.CachedOp = cached_op.CachedOp
 
 __all__ = ["nd", "ndarray", "autograd", "test_utils", "operator", "engine", "context", "runtime", "random", "base",
-           "symbol", "sym", "registry", "initializer", "init", "executor", "visualization", "viz", "name", "attribute", "AttrScope", "MXNetError", "Context", "cpu", "gpu", "cpu_pinned", "current_context", "num_gpus"]
+           "symbol", "sym", "registry", "initializer", "init", "executor", "gluon", "visualization", "viz", "name", "attribute", "AttrScope", "MXNetError", "Context", "cpu", "gpu", "cpu_pinned", "current_context", "num_gpus"]
