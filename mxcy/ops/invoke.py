@@ -53,7 +53,7 @@ def invoke(op, inputs, attrs, out=None, ctx=None, req=REQ_WRITE):
     if inputs:
         ctx = inputs[0]._ctx
         for x in inputs:
-            if x._ctx is not ctx and x._ctx != ctx:
+            if x._ctx is not ctx and x._ctx != ctx and not _host_pair(x._ctx, ctx):
                 raise MXNetError(f"{op.name}: all inputs must be on one context; got "
                                  f"{', '.join(str(i._ctx) for i in inputs)}")
             d = x._data
@@ -122,8 +122,13 @@ def _check_out(op, outputs, out_shapes, out_types, ctx):
         if o._data.dtype != t:
             raise MXNetError(f"{op.name}: out= has dtype {o._data.dtype.name}, the op produces "
                              f"{t.name if hasattr(t, 'name') else t}")
-        if o._ctx != ctx:
+        if o._ctx != ctx and not _host_pair(o._ctx, ctx):
             raise MXNetError(f"{op.name}: out= is on {o._ctx}, the inputs on {ctx}")
+
+
+def _host_pair(a, b):
+    # cpu, cpu_pinned and cpu_shared are all host memory: MXNet lets one op mix them (same dev_mask).
+    return a.device_type == "cpu" == b.device_type
 
 
 def _vars(op, attrs, inputs, n_args, outputs):
