@@ -356,7 +356,7 @@ def numeric_grad(executor, location, aux_states=None, eps=1e-4, use_forward_trai
         f = executor_function(executor, aux_states, use_forward_train, dtype)
     grads = {}
     for name, value in location.items():
-        x = np.array(_numpy(value), dtype=dtype)
+        x = np.array(_numpy(value), dtype=dtype, order="C")  # C order: `flat` must be a view of x, not a copy
         grad = np.zeros_like(x)
         flat, gflat = x.reshape(-1), grad.reshape(-1)
         for i in range(flat.size):

@@ -34,6 +34,8 @@ COMPLETE_MODULES = [
     "mxnet.gluon.loss",
     "mxnet.gluon.utils",
     "mxnet.initializer",
+    "mxnet.ndarray.linalg",
+    "mxnet.symbol.linalg",
 ]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -124,6 +124,14 @@ def test_numeric_grad_of_known_function():
     np.testing.assert_allclose(grads["x"], np.cos(x) * x + np.sin(x), rtol=1e-6)
 
 
+def test_numeric_grad_of_a_non_c_contiguous_location():
+    """np.copy of a transposed view keeps Fortran order (MXNet's test_gemm passes such arrays)."""
+    x = np.copy(np.arange(6.0).reshape(2, 3).T)
+    assert not x.flags.c_contiguous
+    grads = tu.numeric_grad(lambda loc: loc["x"] ** 2, {"x": x}, eps=1e-6, dtype=np.float64)
+    np.testing.assert_allclose(grads["x"], 2 * x, rtol=1e-6, atol=1e-8)
+
+
 def test_get_mnist_reads_local_files_only(tmp_path):
     with pytest.raises(mx.MXNetError, match="train-images-idx3-ubyte.*not found.*does not download"):
         tu.get_mnist(str(tmp_path))

@@ -9,3 +9,4 @@ from . import nn_ctc  # noqa: F401
 from . import nn_contrib  # noqa: F401
 from . import optimizer_ops  # noqa: F401
 from . import sequence, rnn  # noqa: F401
+from . import linalg  # noqa: F401

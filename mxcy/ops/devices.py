@@ -34,6 +34,7 @@ FAMILIES = {
     "sequence": ("NumPy (rows planned on the host from the lengths)", "Numba CUDA kernels (row copy); rows planned on the host"),
     "rnn": ("NumPy (interim: GEMMs for the input projections, the recurrence step by step)",
             "`_rnn_param_concat`: Numba CUDA kernels (strided copy)"),
+    "linalg": ("LAPACK through NumPy's linalg and SciPy (on the host)", "none"),
     "operator": ("the user's CustomOp (Python)", "the user's CustomOp (Python)"),
 }
 

@@ -17,7 +17,11 @@ def _populate(namespaces):
         vars(namespaces["_internal"])[key] = fn
         for prefix, module in PREFIXES.items():
             if key.startswith(prefix):
-                vars(namespaces[module]).setdefault(key[len(prefix):], fn)
+                # MXNet names these symbols after the submodule's function (gemm20, bilinearresize2d0); its
+                # mx.sym.random functions are Python wrappers over _internal, named after the op (_random_uniform0).
+                short = key[len(prefix):]
+                vars(namespaces[module]).setdefault(
+                    short, fn if module == "random" else make_symbol_function(registry.get(key), short))
                 break
         else:
             if not key.startswith("_"):

@@ -33,6 +33,11 @@ CPU_ONLY.update({name: _UPDATE for name in (
 _RNN = "fused RNN: interim NumPy implementation on the host (mxcy/ops/rnn.py); Numba CPU and CUDA kernels are to " \
        "replace it"
 CPU_ONLY.update({"RNN": _RNN, "_backward_RNN": _RNN})
+_LINALG = "LAPACK through NumPy/SciPy on the host (mxcy/ops/linalg.py); Numba has no cuSOLVER binding and CUDA " \
+          "factorization kernels are still to be written"
+CPU_ONLY.update({f"_linalg_{name}": _LINALG for name in (
+    "potrf", "potri", "trmm", "trsm", "syrk", "gelqf", "syevd", "inverse", "det", "slogdet", "sumlogdiag",
+    "extractdiag", "makediag", "extracttrian", "maketrian")})
 
 
 def _gpu_specs():

@@ -1,0 +1,467 @@
+"""mx.nd.linalg / mx.sym.linalg beyond gemm: Cholesky (potrf, potri), triangular products and solves (trmm,
+trsm), syrk, LQ (gelqf), symmetric eigendecomposition (syevd), inverse, det, slogdet, and the diagonal and
+triangle packers (sumlogdiag, extract/make diag/trian), with MXNet 1.9.1's batching, arguments and gradients.
+
+CPU only: LAPACK through NumPy's linalg and SciPy's solve_triangular on the host. Gradients are written with
+these ops and gemm2 through F, so they are differentiable in turn.
+"""
+import math
+import warnings
+
+import numpy as np
+from scipy.linalg import LinAlgWarning, lu_factor, solve_triangular
+
+from . import registry
+from ._helpers import store
+from .registry import OpDef, Param
+from ..base import MXNetError
+
+__all__ = []
+
+
+# --- shape and type rules ------------------------------------------------------------------------
+
+def _float_only(attrs, in_types):
+    """MXNet's la ops run in float32 and float64 only."""
+    for t in in_types:
+        if t is not None and np.dtype(t) not in (np.float32, np.float64):
+            raise ValueError(f"supports float32 and float64 only, got {np.dtype(t).name}")
+    return registry.same_type(attrs, in_types)
+
+
+def _matrices(shape, square=True, what="A"):
+    """A shape of rank >= 2 (square in the last two axes when `square`), or ValueError naming it."""
+    shape = tuple(shape)
+    if len(shape) < 2:
+        raise ValueError(f"{what} must be a tensor of matrices (rank >= 2), got shape {shape}")
+    if square and shape[-1] != shape[-2]:
+        raise ValueError(f"{what} must be a tensor of square matrices, got shape {shape}")
+    return shape
+
+
+def _batch_scalar_shape(shape):
+    """Shape of one value per matrix: the batch axes, or (1,) for a single matrix (MXNet 1.x)."""
+    return tuple(shape[:-2]) or (1,)
+
+
+def _same_shape(attrs, shapes):
+    return shapes, [_matrices(shapes[0])]
+
+
+def _per_matrix_shape(attrs, shapes):
+    return shapes, [_batch_scalar_shape(_matrices(shapes[0]))]
+
+
+def _tri_product_shape(attrs, shapes):
+    a, b = _matrices(shapes[0]), _matrices(shapes[1], square=False, what="B")
+    if len(a) != len(b) or a[:-2] != b[:-2]:
+        raise ValueError(f"A {a} and B {b} must have the same rank and leading dimensions")
+    inner = b[-1] if attrs["rightside"] else b[-2]
+    if inner != a[-1]:
+        raise ValueError(f"incompatible matrix dimensions: A {a}, B {b} (rightside={attrs['rightside']})")
+    return shapes, [b]
+
+
+def _syrk_shape(attrs, shapes):
+    a = _matrices(shapes[0], square=False)
+    n = a[-1] if attrs["transpose"] else a[-2]
+    return shapes, [a[:-2] + (n, n)]
+
+
+def _gelqf_shape(attrs, shapes):
+    a = _matrices(shapes[0], square=False)
+    if a[-2] > a[-1]:
+        raise ValueError(f"A {a}: the last dimension must be >= the second to last")
+    return shapes, [a, a[:-1] + (a[-2],)]
+
+
+def _syevd_shape(attrs, shapes):
+    a = _matrices(shapes[0])
+    return shapes, [a, a[:-1]]
+
+
+def _diag_shape(attrs, shapes):
+    k = abs(attrs["offset"])
+    a = tuple(shapes[0])
+    if len(a) == 0:
+        raise ValueError("A must have at least one dimension")
+    return shapes, [a[:-1] + (a[-1] + k, a[-1] + k)]
+
+
+def _extract_size(a, offset):
+    n = _matrices(a)[-1] - abs(offset)
+    if n <= 0:
+        raise ValueError(f"illegal offset {offset} for matrices of shape {tuple(a[-2:])}")
+    return n
+
+
+def _extractdiag_shape(attrs, shapes):
+    a = tuple(shapes[0])
+    return shapes, [a[:-2] + (_extract_size(a, attrs["offset"]),)]
+
+
+def _extracttrian_shape(attrs, shapes):
+    a = tuple(shapes[0])
+    n = _extract_size(a, attrs["offset"])
+    return shapes, [a[:-2] + (n * (n + 1) // 2,)]
+
+
+def _trian_side(packed):
+    """m with m (m + 1) / 2 == packed, or ValueError."""
+    m = int(math.floor(0.5 + (math.sqrt(8 * packed + 1) - 1) / 2))
+    if m * (m + 1) // 2 != packed or m == 0:
+        raise ValueError(f"the last axis ({packed}) is not the size of a packed triangle m*(m+1)/2")
+    return m
+
+
+def _maketrian_shape(attrs, shapes):
+    a = tuple(shapes[0])
+    if len(a) == 0:
+        raise ValueError("A must have at least one dimension")
+    n = _trian_side(a[-1]) + abs(attrs["offset"])
+    return shapes, [a[:-1] + (n, n)]
+
+
+# --- host computations (LAPACK through NumPy / SciPy) --------------------------------------------
+
+def _each_matrix(fn, a, b):
+    """fn(a[i], b[i]) stacked over the leading batch axes of a and b."""
+    batch = a.shape[:-2]
+    a2, b2 = a.reshape((-1,) + a.shape[-2:]), b.reshape((-1,) + b.shape[-2:])
+    out = [fn(x, y) for x, y in zip(a2, b2)]
+    return np.stack(out).reshape(batch + out[0].shape) if out else np.zeros(b.shape, b.dtype)
+
+
+def _solve_tri(a, b, lower, transpose, rightside, alpha):
+    """X with op(a) X = alpha b, or X op(a) = alpha b when rightside; reads only a's `lower` triangle."""
+    def solve(t, rhs):
+        if rightside:  # X op(t) = rhs  <=>  op(t)^T X^T = rhs^T
+            return solve_triangular(t, rhs.T, lower=lower, trans=0 if transpose else 1,
+                                    check_finite=False).T
+        return solve_triangular(t, rhs, lower=lower, trans=1 if transpose else 0, check_finite=False)
+    if np.any(np.diagonal(a, axis1=-2, axis2=-1) == 0):
+        raise np.linalg.LinAlgError("singular triangular matrix (a zero on the diagonal)")
+    return _each_matrix(solve, a, alpha * b).astype(b.dtype, copy=False)
+
+
+def _triangle(a, lower):
+    return np.tril(a) if lower else np.triu(a)
+
+
+def _t(a):
+    return np.swapaxes(a, -1, -2)
+
+
+def _potrf(a, lower):
+    tri = _triangle(a, lower)
+    sym = tri + _t(np.tril(tri, -1) if lower else np.triu(tri, 1))
+    chol = np.linalg.cholesky(sym)
+    return chol if lower else _t(chol)
+
+
+def _potri(a, lower):
+    eye = np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape)
+    inv = _solve_tri(a, eye, lower, False, False, 1.0)
+    return np.matmul(_t(inv), inv) if lower else np.matmul(inv, _t(inv))
+
+
+def _trmm(a, b, transpose, rightside, lower, alpha):
+    t = _triangle(a, lower)
+    t = _t(t) if transpose else t
+    return alpha * (np.matmul(b, t) if rightside else np.matmul(t, b))
+
+
+def _gelqf(a):
+    q, r = np.linalg.qr(_t(a))  # A^T = Q R  <=>  A = R^T Q^T: LAPACK's LQ with the same reflectors
+    return _t(q), _t(r)
+
+
+def _syevd(a):
+    lam, vec = np.linalg.eigh(a, UPLO="L")
+    u = _t(vec).copy()
+    # MXNet's sign convention: each eigenvector's entry of largest magnitude (the first such) is positive.
+    lead = np.take_along_axis(u, np.argmax(np.abs(u), axis=-1)[..., None], axis=-1)
+    u *= np.where(lead < 0, -1, 1).astype(u.dtype)
+    return u, lam
+
+
+def _trian_index(n, offset, lower):
+    """(rows, cols) of the packed triangle in MXNet's order: the lower one row by row, the upper column
+    by column; n is the matrix size, the packed triangle has side n - |offset|."""
+    k, side = abs(offset), n - abs(offset)
+    outer = np.repeat(np.arange(side), np.arange(1, side + 1))
+    inner = np.concatenate([np.arange(i + 1) for i in range(side)]) if side else np.zeros(0, int)
+    if offset < 0 or (offset == 0 and lower):
+        return outer + k, inner
+    return inner, outer + k
+
+
+def _diag_index(n, offset):
+    """(rows, cols) of diagonal `offset` of an n x n matrix."""
+    idx = np.arange(n - abs(offset))
+    return (idx, idx + offset) if offset >= 0 else (idx - offset, idx)
+
+
+# --- computes ------------------------------------------------------------------------------------
+
+def _compute(fn):
+    """A compute for an op whose outputs are fn(attrs, *inputs) (one array or a tuple). LAPACK's failures
+    (not positive definite, singular) become MXNetErrors, which the engine prefixes with the op's name."""
+    def compute(attrs, inputs, outputs, reqs):
+        try:
+            with np.errstate(all="ignore"):  # MXNet returns inf/nan silently (log of a negative diagonal, ...)
+                result = fn(attrs, *inputs)
+        except np.linalg.LinAlgError as err:
+            raise MXNetError(f"{err} (input shape {inputs[0].shape})") from None
+        for out, value, req in zip(outputs, result if isinstance(result, tuple) else (result,), reqs):
+            store(out, value.reshape(out.shape), req)
+    return compute
+
+
+def _make_diag(attrs, a):
+    n = a.shape[-1] + abs(attrs["offset"])
+    out = np.zeros(a.shape[:-1] + (n, n), a.dtype)
+    rows, cols = _diag_index(n, attrs["offset"])
+    out[..., rows, cols] = a
+    return out
+
+
+def _make_trian(attrs, a):
+    n = _trian_side(a.shape[-1]) + abs(attrs["offset"])
+    out = np.zeros(a.shape[:-1] + (n, n), a.dtype)
+    rows, cols = _trian_index(n, attrs["offset"], attrs["lower"])
+    out[..., rows, cols] = a
+    return out
+
+
+def _extract_trian(attrs, a):
+    rows, cols = _trian_index(a.shape[-1], attrs["offset"], attrs["lower"])
+    return a[..., rows, cols]
+
+
+def _lu(a):
+    """LAPACK getrf of each matrix: the packed LU factors and 1-based int32 pivots (MXNet's hidden outputs)."""
+    flat = a.reshape((-1,) + a.shape[-2:])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LinAlgWarning)  # singular matrices factor too: their det is 0
+        factors = [lu_factor(m, check_finite=False) for m in flat]
+    lu = np.stack([f[0] for f in factors]).reshape(a.shape).astype(a.dtype, copy=False)
+    pivots = np.stack([f[1] for f in factors]).reshape(a.shape[:-1]).astype(np.int32) + 1
+    return lu, pivots
+
+
+def _lu_sign_and_diagonal(a):
+    lu, pivots = _lu(a)
+    swaps = np.sum(pivots != np.arange(1, a.shape[-1] + 1), axis=-1)
+    diagonal = np.diagonal(lu, axis1=-2, axis2=-1)
+    sign = np.where(swaps % 2, -1, 1) * np.prod(np.sign(diagonal), axis=-1)
+    return lu, pivots, sign.astype(a.dtype), diagonal
+
+
+def _det(attrs, a):
+    lu, pivots, sign, diagonal = _lu_sign_and_diagonal(a)
+    return sign * np.prod(np.abs(diagonal), axis=-1), lu, pivots
+
+
+def _slogdet(attrs, a):
+    lu, pivots, sign, diagonal = _lu_sign_and_diagonal(a)
+    return sign, np.sum(np.log(np.abs(diagonal)), axis=-1), lu, pivots
+
+
+def _det_type(visible):
+    def infer_type(attrs, in_types):
+        in_types, t = _float_only(attrs, in_types)
+        return in_types, [t] * (visible + 1) + [None if t is None else np.dtype(np.int32)]
+    return infer_type
+
+
+def _det_shape(visible):
+    def infer_shape(attrs, shapes):
+        a = _matrices(shapes[0])
+        return shapes, [_batch_scalar_shape(a)] * visible + [a, a[:-1]]
+    return infer_shape
+
+
+# --- gradients (through F, so they are differentiable) -------------------------------------------
+
+def _ft(F, x):
+    return F.SwapAxis(x, dim1=-1, dim2=-2)
+
+
+def _ftri(F, x, lower, offset=0):
+    """x with everything outside its `lower` triangle (from diagonal `offset`) set to zero."""
+    return F._linalg_maketrian(F._linalg_extracttrian(x, offset=offset, lower=lower), offset=offset,
+                               lower=lower)
+
+
+def _fsym(F, x, lower):
+    """The symmetric matrix whose `lower` triangle is x's."""
+    tri = _ftri(F, x, lower)
+    return tri + _ft(F, tri) - F._linalg_makediag(F._linalg_extractdiag(x))
+
+
+def _fmat(F, x, y, ta=False, tb=False, alpha=1.0):
+    return F._linalg_gemm2(x, y, transpose_a=ta, transpose_b=tb, alpha=alpha)
+
+
+def _per_matrix_column(F, v, a):
+    """v (one value per matrix) shaped to broadcast against a's matrices."""
+    return F.reshape(v, shape=tuple(a.shape[:-2]) + (1, 1))
+
+
+def _potrf_grad(F, attrs, inputs, outputs, ograds):
+    lower, chol = attrs["lower"], outputs[0]
+    prod = F._linalg_trmm(chol, ograds[0], transpose=True, rightside=not lower, lower=lower)
+    half = F._linalg_trsm(chol, _fsym(F, prod, lower), transpose=lower, lower=lower)
+    return [F._linalg_trsm(chol, half, rightside=True, transpose=not lower, lower=lower, alpha=0.5)]
+
+
+def _potri_grad(F, attrs, inputs, outputs, ograds):
+    lower, out, g = attrs["lower"], outputs[0], ograds[0]
+    both = _fmat(F, out, g) + _fmat(F, out, g, tb=True) if lower else \
+        _fmat(F, g, out) + _fmat(F, g, out, ta=True)
+    grad = F._linalg_trsm(inputs[0], both, rightside=lower, transpose=True, lower=lower, alpha=-1.0)
+    return [_ftri(F, grad, lower)]
+
+
+def _trmm_grad(F, attrs, inputs, outputs, ograds):
+    a, b = inputs
+    g, tr, right, alpha = ograds[0], attrs["transpose"], attrs["rightside"], attrs["alpha"]
+    da = _fmat(F, g, b, tr, not tr, alpha) if right == tr else _fmat(F, b, g, not tr, tr, alpha)
+    db = F._linalg_trmm(a, g, transpose=not tr, rightside=right, lower=attrs["lower"], alpha=alpha)
+    return [_ftri(F, da, attrs["lower"]), db]
+
+
+def _trsm_grad(F, attrs, inputs, outputs, ograds):
+    a, out = inputs[0], outputs[0]
+    tr, right, alpha = attrs["transpose"], attrs["rightside"], attrs["alpha"]
+    db = F._linalg_trsm(a, ograds[0], transpose=not tr, rightside=right, lower=attrs["lower"], alpha=alpha)
+    scale = -1.0 / alpha
+    da = _fmat(F, db, out, tr, not tr, scale) if right == tr else _fmat(F, out, db, not tr, tr, scale)
+    return [_ftri(F, da, attrs["lower"]), db]
+
+
+def _syrk_grad(F, attrs, inputs, outputs, ograds):
+    a, g, alpha = inputs[0], ograds[0], attrs["alpha"]
+    if attrs["transpose"]:
+        return [_fmat(F, a, g, alpha=alpha) + _fmat(F, a, g, tb=True, alpha=alpha)]
+    return [_fmat(F, g, a, alpha=alpha) + _fmat(F, g, a, ta=True, alpha=alpha)]
+
+
+def _gelqf_grad(F, attrs, inputs, outputs, ograds):
+    q, low = outputs
+    dq, dl = ograds
+    m = F._linalg_trmm(low, dl, transpose=True) - _fmat(F, dq, q, tb=True)
+    return [F._linalg_trsm(low, dq + _fmat(F, _fsym(F, m, True), q), transpose=True)]
+
+
+def _syevd_grad(F, attrs, inputs, outputs, ograds):
+    u, lam = outputs
+    du, dlam = ograds
+    n = u.shape[-1]
+    y = F._linalg_makediag(dlam)
+    if n > 1:
+        x = _fmat(F, du, u, tb=True)
+        gap = F.broadcast_sub(F.expand_dims(lam, axis=-1), F.expand_dims(lam, axis=-2))
+        eps = 1e-30 if u.dtype == np.float32 else 1e-100  # MXNet's floor on eigenvalue gaps
+        lower = _ftri(F, (x - _ft(F, x)) / (2 * F._maximum_scalar(gap, scalar=eps)), True, offset=-1)
+        y = y + lower + _ft(F, lower)
+    return [_fmat(F, u, _fmat(F, y, u), ta=True)]
+
+
+def _inverse_grad(F, attrs, inputs, outputs, ograds):
+    inv = outputs[0]
+    return [_fmat(F, inv, _fmat(F, ograds[0], inv, tb=True), ta=True, alpha=-1.0)]
+
+
+def _det_grad(F, attrs, inputs, outputs, ograds):
+    a = inputs[0]
+    scale = _per_matrix_column(F, ograds[0] * outputs[0], a)
+    return [F.broadcast_mul(scale, _ft(F, F._linalg_inverse(a)))]
+
+
+def _slogdet_grad(F, attrs, inputs, outputs, ograds):
+    a = inputs[0]
+    return [F.broadcast_mul(_per_matrix_column(F, ograds[1], a), _ft(F, F._linalg_inverse(a)))]
+
+
+def _sumlogdiag_grad(F, attrs, inputs, outputs, ograds):
+    a = inputs[0]
+    per = F.reshape(ograds[0], shape=tuple(a.shape[:-2]) + (1,))
+    return [F._linalg_makediag(F.broadcast_div(per, F._linalg_extractdiag(a)))]
+
+
+# --- registration --------------------------------------------------------------------------------
+
+_LOWER = Param("lower", "bool", True, "the triangular matrix is lower (True) or upper (False) triangular")
+_TRI_PARAMS = (Param("transpose", "bool", False, "use the transpose of the triangular matrix"),
+               Param("rightside", "bool", False, "multiply the triangular matrix from the right"),
+               _LOWER, Param("alpha", "float", 1.0, "scalar factor of the result"))
+_OFFSET = Param("offset", "int", 0, "diagonal relative to the main one (negative: below, positive: above)")
+_TRIAN_LOWER = Param("lower", "bool", True, "the lower (True) or upper triangle; only used when offset is 0")
+
+
+def _linalg(name, doc, infer_shape, compute, gradient, params=(), arguments=("A",), alias=True, **kw):
+    registry.register(OpDef(
+        f"_linalg_{name}", aliases=(f"linalg_{name}",) if alias else (), arguments=arguments, params=params,
+        infer_shape=infer_shape, infer_type=kw.pop("infer_type", _float_only), compute={"cpu": compute},
+        gradient=gradient, doc=doc, **kw))
+
+
+_linalg("potrf", "Cholesky factor of symmetric positive definite matrices (reads the `lower` triangle): "
+        "A = L L^T, or U^T U when lower=False.", _same_shape,
+        _compute(lambda attrs, a: _potrf(a, attrs["lower"])), _potrf_grad,
+        params=(_LOWER,))
+_linalg("potri", "Inverse of B from its Cholesky factor A: A^-T A^-1 (lower) or A^-1 A^-T (upper).",
+        _same_shape, _compute(lambda attrs, a: _potri(a, attrs["lower"])),
+        _potri_grad, params=(_LOWER,))
+_linalg("trmm", "alpha * op(A) B, or alpha * B op(A) with rightside, for triangular A.", _tri_product_shape,
+        _compute(lambda attrs, a, b: _trmm(a, b, attrs["transpose"], attrs["rightside"], attrs["lower"],
+                                           attrs["alpha"])),
+        _trmm_grad, params=_TRI_PARAMS, arguments=("A", "B"))
+_linalg("trsm", "Solves op(A) X = alpha B (or X op(A) = alpha B with rightside) for triangular A.",
+        _tri_product_shape,
+        _compute(lambda attrs, a, b: _solve_tri(a, b, attrs["lower"],
+                                             attrs["transpose"], attrs["rightside"], attrs["alpha"])),
+        _trsm_grad, params=_TRI_PARAMS, arguments=("A", "B"))
+_linalg("syrk", "alpha * A A^T, or alpha * A^T A with transpose.", _syrk_shape,
+        _compute(lambda attrs, a: attrs["alpha"] * (np.matmul(_t(a), a) if attrs["transpose"]
+                                                   else np.matmul(a, _t(a)))),
+        _syrk_grad, params=(Param("transpose", "bool", False, "use the transpose of A"),
+                            Param("alpha", "float", 1.0, "scalar factor of the result")))
+_linalg("gelqf", "LQ factorization A = L Q of matrices with rows <= columns: Q has orthonormal rows, L is "
+        "lower triangular (LAPACK's sign convention).", _gelqf_shape,
+        _compute(lambda attrs, a: _gelqf(a)), _gelqf_grad, num_outputs=2)
+_linalg("syevd", "Eigendecomposition A = U^T diag(L) U of symmetric matrices (reads the lower triangle): "
+        "eigenvalues L ascending, eigenvectors as the rows of U, each with its largest entry positive.",
+        _syevd_shape, _compute(lambda attrs, a: _syevd(a)), _syevd_grad,
+        num_outputs=2, alias=False)
+_linalg("inverse", "Inverse of square matrices.", _same_shape,
+        _compute(lambda attrs, a: np.linalg.inv(a)), _inverse_grad)
+# det and slogdet keep MXNet's hidden outputs: the LU factors and pivots of each matrix.
+_linalg("det", "Determinant of square matrices.", _det_shape(1), _compute(_det), _det_grad,
+        infer_type=_det_type(1), num_outputs=3, visible_outputs=1, grad_reads=((0,), (0,)))
+_linalg("slogdet", "Sign and natural log of the absolute value of the determinant of square matrices.",
+        _det_shape(2), _compute(_slogdet), _slogdet_grad, infer_type=_det_type(2), num_outputs=4,
+        visible_outputs=2, grad_reads=((0,), ()))
+_linalg("sumlogdiag", "Sum of the natural logs of the diagonal of square matrices.", _per_matrix_shape,
+        _compute(lambda attrs, a: np.log(np.diagonal(a, axis1=-2, axis2=-1)).sum(-1)), _sumlogdiag_grad)
+_linalg("extractdiag", "Diagonal `offset` of square matrices.", _extractdiag_shape,
+        _compute(lambda attrs, a: np.diagonal(a, attrs["offset"], -2, -1)),
+        lambda F, attrs, inputs, outputs, ograds: [F._linalg_makediag(ograds[0], offset=attrs["offset"])],
+        params=(_OFFSET,))
+_linalg("makediag", "Square matrices with the last axis of A on diagonal `offset`, zeros elsewhere.",
+        _diag_shape, _compute(_make_diag),
+        lambda F, attrs, inputs, outputs, ograds: [F._linalg_extractdiag(ograds[0], offset=attrs["offset"])],
+        params=(_OFFSET,))
+_linalg("extracttrian", "A triangle of square matrices packed into a vector: the lower one row by row "
+        "(offset < 0, or 0 with lower), the upper one column by column.", _extracttrian_shape,
+        _compute(_extract_trian),
+        lambda F, attrs, inputs, outputs, ograds: [F._linalg_maketrian(ograds[0], offset=attrs["offset"],
+                                                                           lower=attrs["lower"])],
+        params=(_OFFSET, _TRIAN_LOWER))
+_linalg("maketrian", "Square matrices with a packed triangle (extracttrian's layout) unpacked, zeros "
+        "elsewhere.", _maketrian_shape, _compute(_make_trian),
+        lambda F, attrs, inputs, outputs, ograds: [F._linalg_extracttrian(ograds[0], offset=attrs["offset"],
+                                                                             lower=attrs["lower"])],
+        params=(_OFFSET, _TRIAN_LOWER))
