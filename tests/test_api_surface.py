@@ -36,6 +36,9 @@ COMPLETE_MODULES = [
     "mxnet.initializer",
     "mxnet.ndarray.linalg",
     "mxnet.symbol.linalg",
+    "mxnet.recordio",
+    "mxnet.gluon.data.vision.datasets",
+    "mxnet.gluon.contrib.data",
 ]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
