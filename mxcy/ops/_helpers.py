@@ -3,7 +3,7 @@ import numpy as np
 
 from ..kernels.common import REQ_ADD, REQ_NULL, REQ_WRITE
 
-__all__ = ["store", "ufunc_compute", "broadcast_shape", "norm_axis", "norm_axes", "quiet"]
+__all__ = ["store", "results_compute", "ufunc_compute", "broadcast_shape", "norm_axis", "norm_axes", "quiet"]
 
 
 def store(out, value, req):
@@ -12,6 +12,17 @@ def store(out, value, req):
         np.add(out, value, out=out, casting="unsafe")
     elif req != REQ_NULL:
         np.copyto(out, value, casting="unsafe")
+
+
+def results_compute(fn):
+    """Compute for an op whose outputs are fn(attrs, *inputs), one array or a tuple, each stored under its
+    write request; floating-point warnings are off (MXNet returns inf/nan silently)."""
+    def compute(attrs, inputs, outputs, reqs):
+        with np.errstate(all="ignore"):
+            result = fn(attrs, *inputs)
+        for out, value, req in zip(outputs, result if isinstance(result, tuple) else (result,), reqs):
+            store(out, np.asarray(value).reshape(out.shape), req)
+    return compute
 
 
 def ufunc_compute(fn, quiet_fp=False):

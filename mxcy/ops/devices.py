@@ -35,6 +35,7 @@ FAMILIES = {
     "rnn": ("NumPy (interim: GEMMs for the input projections, the recurrence step by step)",
             "`_rnn_param_concat`: Numba CUDA kernels (strided copy)"),
     "linalg": ("LAPACK through NumPy's linalg and SciPy (on the host)", "none"),
+    "misc_ops": ("NumPy", "none"),
     "operator": ("the user's CustomOp (Python)", "the user's CustomOp (Python)"),
 }
 

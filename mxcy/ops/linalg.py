@@ -12,7 +12,7 @@ import numpy as np
 from scipy.linalg import LinAlgWarning, lu_factor, solve_triangular
 
 from . import registry
-from ._helpers import store
+from ._helpers import results_compute
 from .registry import OpDef, Param
 from ..base import MXNetError
 
@@ -205,17 +205,14 @@ def _diag_index(n, offset):
 # --- computes ------------------------------------------------------------------------------------
 
 def _compute(fn):
-    """A compute for an op whose outputs are fn(attrs, *inputs) (one array or a tuple). LAPACK's failures
-    (not positive definite, singular) become MXNetErrors, which the engine prefixes with the op's name."""
-    def compute(attrs, inputs, outputs, reqs):
+    """results_compute of fn with LAPACK's failures (not positive definite, singular) as MXNetErrors, which
+    the engine prefixes with the op's name."""
+    def checked(attrs, *inputs):
         try:
-            with np.errstate(all="ignore"):  # MXNet returns inf/nan silently (log of a negative diagonal, ...)
-                result = fn(attrs, *inputs)
+            return fn(attrs, *inputs)
         except np.linalg.LinAlgError as err:
             raise MXNetError(f"{err} (input shape {inputs[0].shape})") from None
-        for out, value, req in zip(outputs, result if isinstance(result, tuple) else (result,), reqs):
-            store(out, value.reshape(out.shape), req)
-    return compute
+    return results_compute(checked)
 
 
 def _make_diag(attrs, a):

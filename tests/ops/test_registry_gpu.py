@@ -38,6 +38,10 @@ _LINALG = "LAPACK through NumPy/SciPy on the host (mxcy/ops/linalg.py); Numba ha
 CPU_ONLY.update({f"_linalg_{name}": _LINALG for name in (
     "potrf", "potri", "trmm", "trsm", "syrk", "gelqf", "syevd", "inverse", "det", "slogdet", "sumlogdiag",
     "extractdiag", "makediag", "extracttrian", "maketrian")})
+_MISC = "NumPy on the host (mxcy/ops/misc_ops.py); CUDA twins are still to be written"
+CPU_ONLY.update({name: _MISC for name in (
+    "add_n", "hard_sigmoid", "smooth_l1", "_contrib_div_sqrt_dim", "_contrib_quadratic", "moments", "khatri_rao",
+    "_ravel_multi_index", "_unravel_index", "all_finite", "multi_all_finite", "multi_sum_sq", "_contrib_arange_like")})
 
 
 def _gpu_specs():
