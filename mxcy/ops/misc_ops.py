@@ -185,10 +185,11 @@ def _unravel_shape(attrs, shapes):
 
 def _unravel(attrs, data):
     rest, rows = data.astype(np.int64), []
-    for size in reversed(attrs["shape"]):  # as MXNet: every coordinate wraps, the first one too
+    for size in reversed(attrs["shape"][1:]):
         rows.append(rest % size)
         rest = rest // size
-    return np.stack(rows[::-1])
+    # As MXNet, the first coordinate takes what is left, so the leading size may be -1 (unknown).
+    return np.stack([rest] + rows[::-1])
 
 
 _SHAPE = Param("shape", "shape", None, "shape of the array the indices address")

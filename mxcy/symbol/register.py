@@ -19,7 +19,17 @@ def _param_string(param, value):
     """A parameter as MXNet's Python front end writes it into the graph: str(value), dtypes by name."""
     if param is not None and param.kind == "dtype" and value is not None and not isinstance(value, str):
         return np.dtype(value).name
-    return str(value)
+    return str(_python_scalars(value))
+
+
+def _python_scalars(value):
+    """NumPy scalars as Python ones, inside tuples and lists too: NumPy 2 writes str((np.int64(5),)) as
+    '(np.int64(5),)', which no parameter parser (nor MXNet) reads."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (tuple, list)):
+        return type(value)(_python_scalars(v) for v in value)
+    return value
 
 
 def make_symbol_function(op, func_name):

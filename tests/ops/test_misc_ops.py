@@ -157,6 +157,10 @@ def test_values_printed_by_mxnet():
     assert flat.dtype == np.int32 and flat.asnumpy().tolist() == [22, 41, 37]
     assert mx.nd.unravel_index(mx.nd.array([22, 41, 37]), shape=(7, 6)).asnumpy().tolist() == \
         [[3, 6, 6], [4, 5, 1]]
+    # A leading -1 is an unknown size: MXNet's test_ravel passes one to both ops.
+    assert mx.nd.unravel_index(mx.nd.array([22, 41, 37]), shape=(-1, 6)).asnumpy().tolist() == \
+        [[3, 6, 6], [4, 5, 1]]
+    assert mx.nd.ravel_multi_index(idx, shape=(-1, 6)).asnumpy().tolist() == [22, 41, 37]
     np.testing.assert_allclose(mx.nd.smooth_l1(mx.nd.array([-2, -0.5, 0, 0.3, 3]), scalar=2.0).asnumpy(),
                                [1.875, 0.375, 0, 0.175, 2.875], rtol=1e-6)
     np.testing.assert_allclose(mx.nd.hard_sigmoid(mx.nd.array([-5, -1, 0, 1, 5])).asnumpy(), [0, 0.3, 0.5, 0.7, 1])

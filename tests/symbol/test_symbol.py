@@ -3,6 +3,7 @@
 import copy
 import pickle
 
+import numpy as np
 import pytest
 
 import mxcy as mx
@@ -42,6 +43,14 @@ def test_missing_inputs_become_named_variables_carrying_the_op_attrs():
     assert x.list_arguments() == ["mm_lhs", "mm_rhs"]
     assert x.get_children().list_outputs() == ["mm_lhs", "mm_rhs"]
     assert x.get_children()[0].list_attr() == {"transpose_b": "True"}
+
+
+def test_numpy_scalar_parameters_are_written_as_python_numbers():
+    """NumPy 2's repr of np.int64 must not leak into the graph's attribute strings (MXNet's test_ravel)."""
+    shape = tuple(np.array([4, 5], dtype=np.int64))
+    sym = mx.sym.ravel_multi_index(mx.sym.var("a"), shape=shape)
+    assert sym.list_attr()["shape"] == "(4, 5)"
+    assert mx.sym.Reshape(mx.sym.var("a"), shape=[np.int32(2), np.int64(-1)]).list_attr()["shape"] == "[2, -1]"
 
 
 def test_list_outputs_internals_and_indexing():
