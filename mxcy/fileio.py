@@ -26,28 +26,30 @@ class AtomicFile:
                          0o666)
         except OSError as err:
             raise MXNetError(f"cannot write {what} {self.fname}: {err}") from err
-        self._file = os.fdopen(fd, "wb")
+        self._fd = fd
 
     @property
     def closed(self):
-        return self._file.closed
+        return self._fd is None
 
     def write(self, data):
         try:
-            self._file.write(data)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._fd, view):]
         except OSError as err:
             self.discard()
             raise MXNetError(f"cannot write {self.what} {self.fname}: {err}") from err
 
     def tell(self):
-        return self._file.tell()
+        return os.lseek(self._fd, 0, os.SEEK_CUR)
 
     def commit(self):
-        """Flush, fsync and rename the temporary over `fname`."""
+        """fsync and rename the temporary over `fname`."""
         try:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
+            os.fsync(self._fd)
+            os.close(self._fd)
+            self._fd = None
             os.replace(self._tmp, self.fname)
         except BaseException as err:
             self.discard()
@@ -56,8 +58,10 @@ class AtomicFile:
             raise
 
     def discard(self):
-        with contextlib.suppress(OSError):
-            self._file.close()
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
         with contextlib.suppress(OSError):
             os.unlink(self._tmp)
 

@@ -12,4 +12,7 @@ import os
 import numba
 
 if "NUMBA_THREADING_LAYER" not in os.environ:
+    # Through the environment too: numba.config.reload_config() (the CUDA simulator's set-up calls it)
+    # rereads it, and child processes inherit it.
+    os.environ["NUMBA_THREADING_LAYER"] = "threadsafe"
     numba.config.THREADING_LAYER = "threadsafe"

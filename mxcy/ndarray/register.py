@@ -27,8 +27,11 @@ def make_function(op, name=None):
     def call(*args, out=None, name=None, ctx=None, **kwargs):
         attrs, inputs = bind_call(op, args, kwargs, lambda v: isinstance(v, NDArray), op.parse_attrs)
         if any(x is None for x in inputs):
-            missing = op.list_inputs(attrs)[[x is None for x in inputs].index(True)]
-            raise MXNetError(f"{op.name}: required input '{missing}' is missing")
+            names = op.list_inputs(attrs)
+            missing = names[[x is None for x in inputs].index(True)]
+            count = f" for {op.key_var_num_args}={attrs[op.key_var_num_args]}" if op.key_var_num_args else ""
+            raise MXNetError(f"{op.name}: required input '{missing}' is missing; it takes {len(names)} inputs "
+                             f"({', '.join(names)}){count}")
         for i, x in enumerate(inputs):
             if not isinstance(x, NDArray):
                 raise MXNetError(f"{op.name}: input {i} must be an NDArray, got {type(x).__name__}")

@@ -452,7 +452,7 @@ def test_bilinear_resize_shapes_match_mxnet():
 
 
 @pytest.mark.parametrize("inputs,kwargs,match", [
-    ([(1, 1, 5, 6)], {"num_args": 3}, "num_args must be 1 .* or 2"),
+    ([(1, 1, 5, 6)], {"num_args": 3}, r"'arg1' is missing; it takes 3 inputs .* for num_args=3"),
     ([(1, 5, 6)], {"h_w": (2, 2)}, r"data must be 4-D .*\(1, 5, 6\)"),
     ([(1, 1, 5, 6)], {}, r"h_w must be a positive \(height, width\) .*got \(0, 0\)"),
     ([(1, 1, 5, 6)], {"h_w": (6, 3)}, r"crop size \(6, 3\) exceeds"),
