@@ -167,8 +167,7 @@ def _register_pair(name, fn, grad, quiet_fp, logic):
                     "hypot": "_hypot", "mod": "_mod"}.get(name, f"_{name}")
         registry.register(OpDef(internal, arguments=("lhs", "rhs"), infer_shape=_same_infer, elementwise=True,
                                 aliases=_camel_alias(internal),
-                                compute=compute, gradient=b_grad, doc=doc + " of equal shapes.",
-                                public=False))
+                                compute=compute, gradient=b_grad, doc=doc + " of equal shapes."))
     scalar_names = _SCALAR_OPS.get(name, (f"_{name}_scalar", None))
     for scalar_name, reverse in ((scalar_names[0], False), (scalar_names[1], True)):
         if scalar_name is None:
@@ -180,7 +179,7 @@ def _register_pair(name, fn, grad, quiet_fp, logic):
             def sfn(x, s, _fn=fn):
                 return _fn(x, s)
         registry.register(OpDef(
-            scalar_name, params=(_SCALAR,), elementwise=True, infer_shape=_unary_infer, public=False,
+            scalar_name, params=(_SCALAR,), elementwise=True, infer_shape=_unary_infer,
             aliases=_camel_alias(scalar_name), grad_reads=reads,
             compute={"cpu": _scalar_compute(sfn), "gpu": _gpu.scalar(name, reverse)},
             gradient=_zero_gradient if logic else _scalar_gradient(grad, reverse),

@@ -243,7 +243,7 @@ _register("_backward_take", _take_back_infer, _computes(_take_back, _take_back_g
               F.take(ograds[0], inputs[1], axis=attrs["axis"], mode=attrs["mode"]), None],
           "take's gradient: the head gradient added at the taken positions of zeros of `shape`.",
           params=_TAKE + (Param("shape", "shape", doc="shape of take's input"),),
-          arguments=("ograd", "indices"), infer_type=first_type, public=False)
+          arguments=("ograd", "indices"), infer_type=first_type)
 
 
 def _pick_shapes(attrs, shape):
@@ -315,14 +315,14 @@ _register("pick", _pick_infer, _computes(_pick, _pick_gpu),
           lambda F, attrs, inputs, outputs, ograds: [
               F._backward_pick(ograds[0], inputs[1], shape=inputs[0].shape, **attrs), None],
           "Picks one element per position along an axis, at the given indices.",
-          params=_PICK, arguments=("data", "index"), infer_type=first_type)
+          params=_PICK, arguments=("data", "index"), infer_type=first_type, aliases=("choose_element_0index",))
 _register("_backward_pick", _pick_back_infer, _computes(_pick_back, _pick_back_gpu),
           lambda F, attrs, inputs, outputs, ograds: [
               F.pick(ograds[0], inputs[1], axis=attrs["axis"], keepdims=attrs["keepdims"],
                      mode=attrs["mode"]), None],
           "pick's gradient: the head gradient placed at the picked positions of zeros of `shape`.",
           params=_PICK + (Param("shape", "shape", doc="shape of pick's data"),),
-          arguments=("ograd", "index"), infer_type=first_type, public=False)
+          arguments=("ograd", "index"), infer_type=first_type)
 
 
 def _batch_take_infer(attrs, shapes):
@@ -519,4 +519,4 @@ _register("scatter_nd", _scatter_infer("scatter_nd"), _computes(_scatter(False),
 _register("_backward_gather_nd", _scatter_infer("_backward_gather_nd"),
           _computes(_scatter(True), _scatter_gpu(True)), _gather_of_head,
           "Like scatter_nd, but values at repeated indices are summed.",
-          params=_ND_SHAPE, arguments=("data", "indices"), infer_type=first_type, public=False)
+          params=_ND_SHAPE, arguments=("data", "indices"), infer_type=first_type)

@@ -120,17 +120,17 @@ def _assign_scalar_gpu(attrs, inputs, outputs, reqs):
 
 
 registry.register(OpDef("_index", params=(_KEY,), infer_shape=_index_shape,
-                        compute={"cpu": _index_compute, "gpu": _index_gpu}, gradient=_index_gradient, public=False,
+                        compute={"cpu": _index_compute, "gpu": _index_gpu}, gradient=_index_gradient,
                         doc="x[key] as a copy."))
 registry.register(OpDef("_index_scatter_add", params=(_KEY, Param("shape", "shape")),
                         infer_shape=_scatter_shape, compute={"cpu": _scatter_compute, "gpu": _scatter_gpu},
-                        gradient=_scatter_gradient, public=False,
+                        gradient=_scatter_gradient,
                         doc="Zeros of `shape` with data added at positions `key` (gradient of _index)."))
 registry.register(OpDef("_index_assign", params=(_KEY,), arguments=("lhs", "rhs"),
                         infer_shape=lambda attrs, shapes: (shapes, [shapes[0]]),
-                        compute={"cpu": _assign_compute, "gpu": _assign_gpu}, public=False,
+                        compute={"cpu": _assign_compute, "gpu": _assign_gpu},
                         doc="lhs[key] = rhs, written in place into lhs."))
 registry.register(OpDef("_index_assign_scalar", params=(_KEY, Param("scalar", "float", 0.0)),
                         infer_shape=lambda attrs, shapes: (shapes, [shapes[0]]),
-                        compute={"cpu": _assign_scalar_compute, "gpu": _assign_scalar_gpu}, public=False,
+                        compute={"cpu": _assign_scalar_compute, "gpu": _assign_scalar_gpu},
                         doc="data[key] = scalar, written in place."))

@@ -29,7 +29,7 @@ def _creation(name, params, shape_rule, values, doc):
     registry.register(OpDef(name, arguments=(), params=params + (_CTX, _DTYPE),
                             infer_shape=shape_rule, infer_type=_type_from_attr,
                             compute={"cpu": _fill_compute(values), "gpu": _gpu.creation(values)},
-                            public=False, doc=doc))
+                            doc=doc))
 
 
 _SHAPE = Param("shape", "shape", (), "output shape")

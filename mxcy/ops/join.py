@@ -199,7 +199,7 @@ registry.register(OpDef(
             Param("axis", "int", 1, "axis to split along"), _SQUEEZE,
             Param("sections", "int", 0, "number of equal parts; 0 splits at indices")),
     num_outputs=_n_outputs, infer_shape=_cut_infer(_v2_bounds),
-    compute=_split_computes(_cut(_v2_bounds)), gradient=_join_grad, public=False,
+    compute=_split_computes(_cut(_v2_bounds)), gradient=_join_grad,
     doc="Splits an array along an axis at given indices or into equal sections (split_v2)."))
 
 

@@ -158,7 +158,7 @@ def _act_back_gradient(F, attrs, inputs, outputs, ograds):
 registry.register(OpDef(
     "_backward_Activation", params=(_ACT_TYPE,), arguments=("ograd", "data", "output"),
     infer_shape=_same_shape(), infer_type=_float_type(), compute={"cpu": _act_back_compute, "gpu": _act_back_compute},
-    gradient=_act_back_gradient, public=False,
+    gradient=_act_back_gradient,
     doc="Activation's gradient from the head gradient, its input and its output."))
 
 
@@ -292,7 +292,7 @@ registry.register(OpDef(
     "_backward_LeakyReLU", params=_LEAKY_PARAMS, arguments=_leaky_back_arguments, infer_shape=_leaky_back_infer,
     infer_type=lambda attrs, types: _float_type(2 if attrs["act_type"] == "prelu" else 1)(attrs, types),
     compute={"cpu": _leaky_back_compute, "gpu": _leaky_back_compute}, gradient=_leaky_back_gradient,
-    num_outputs=lambda attrs: 2 if attrs["act_type"] == "prelu" else 1, public=False,
+    num_outputs=lambda attrs: 2 if attrs["act_type"] == "prelu" else 1,
     doc="LeakyReLU's gradient: of data, and of gamma for prelu."))
 
 
@@ -473,7 +473,7 @@ for _kind, _doc in _SOFTMAX_DOCS.items():
         arguments=lambda attrs: ("ograd", "output", "length") if attrs["use_length"] else ("ograd", "output"),
         infer_shape=lambda attrs, shapes: (shapes, [shapes[1]]), infer_type=_softmax_back_type,
         compute={"cpu": _softmax_back_compute(_kind), "gpu": _softmax_back_compute(_kind)},
-        gradient=_softmax_back_gradient(_kind), public=False,
+        gradient=_softmax_back_gradient(_kind),
         doc=f"{_kind}'s gradient from the head gradient and its output, in the output's type."))
 
 
@@ -650,5 +650,5 @@ registry.register(OpDef(
     infer_type=lambda attrs, types: (types, [types[0]]),
     compute={"cpu": _embedding_back_compute, "gpu": _embedding_back_compute},
     gradient=lambda F, attrs, inputs, outputs, ograds: [F.Embedding(inputs[1], ograds[0], **attrs), None],
-    grad_reads=((1,), ()), public=False,
+    grad_reads=((1,), ()),
     doc="Embedding's dense weight gradient: the head gradient's rows added at the (clipped) rows of the indices."))

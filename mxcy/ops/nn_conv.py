@@ -75,7 +75,7 @@ def _register_pair(name, params, infer, forward, backward, doc, back_doc):
     registry.register(OpDef(
         back, params=params, arguments=("ograd", "data", "weight"), infer_shape=_backward_infer(infer),
         infer_type=_float_types,
-        compute=kernel_compute(backward), num_outputs=_n_grads, public=False, doc=back_doc))
+        compute=kernel_compute(backward), num_outputs=_n_grads, doc=back_doc))
 
 
 # --- geometry of Convolution and Deconvolution --------------------------------------------------

@@ -109,7 +109,7 @@ registry.register(OpDef(
 registry.register(OpDef(
     "_backward_SoftmaxOutput", params=_SOFTMAX_OUTPUT_PARAMS, arguments=("ograd", "output", "label"),
     infer_shape=lambda attrs, shapes: (shapes, [shapes[1]]), infer_type=lambda attrs, types: (types, types[1]),
-    compute=kernel_compute(_softmax_output_back_body), public=False,
+    compute=kernel_compute(_softmax_output_back_body),
     doc="SoftmaxOutput's gradient from its output and label."))
 
 
@@ -221,5 +221,5 @@ registry.register(OpDef(
 registry.register(OpDef(
     "_backward_softmax_cross_entropy", arguments=("ograd", "data", "label"),
     infer_shape=lambda attrs, shapes: (shapes, [shapes[1]]), infer_type=lambda attrs, types: (types, types[1]),
-    compute=kernel_compute(_cross_entropy_back_body), public=False,
+    compute=kernel_compute(_cross_entropy_back_body),
     doc="softmax_cross_entropy's gradient: (softmax(data) - one_hot(label)) * ograd."))

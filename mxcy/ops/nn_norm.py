@@ -162,7 +162,7 @@ registry.register(OpDef(
     "_backward_BatchNorm", params=_BN_PARAMS, arguments=("ograd", "data", "gamma", "mean", "invstd"),
     infer_shape=_bn_back_infer, infer_type=_backward_type(2, widen=True),
     compute=kernel_compute(_bn_backward, (True, True, True)), num_outputs=3,
-    public=False, doc="BatchNorm's (data, gamma, beta) gradients from the head gradient and the saved statistics; "
+    doc="BatchNorm's (data, gamma, beta) gradients from the head gradient and the saved statistics; "
                       "use_global_stats selects the affine (inference) gradient."))
 
 
@@ -243,7 +243,7 @@ def _register_rownorm(name, geometry, params, stat_names, visible, doc):
     registry.register(OpDef(
         back, params=params, arguments=("ograd", "data", "gamma") + stat_names, infer_shape=back_infer,
         infer_type=_backward_type(2), compute=kernel_compute(backward, (True, True, True)), num_outputs=3,
-        public=False, doc=f"{name}'s (data, gamma, beta) gradients from the head gradient and the saved statistics."))
+        doc=f"{name}'s (data, gamma, beta) gradients from the head gradient and the saved statistics."))
 
 
 _register_rownorm(
@@ -403,4 +403,4 @@ registry.register(OpDef(
 registry.register(OpDef(
     "_backward_LRN", params=_LRN_PARAMS, arguments=("ograd", "data", "tmp_norm"), infer_shape=_lrn_back_infer,
     infer_type=_norm_type(1, ("data", "tmp_norm")), compute=kernel_compute(_lrn_backward),
-    public=False, doc="LRN's data gradient from the head gradient, the data and the saved tmp_norm."))
+    doc="LRN's data gradient from the head gradient, the data and the saved tmp_norm."))

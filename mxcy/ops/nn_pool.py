@@ -171,7 +171,7 @@ registry.register(OpDef(
 registry.register(OpDef(
     "_backward_Pooling", params=_POOL_PARAMS, arguments=("ograd", "data", "output"),
     infer_shape=_pool_back_infer, infer_type=_float_data(same_type),
-    compute=kernel_compute(_pool_backward), public=False,
+    compute=kernel_compute(_pool_backward),
     doc="Pooling's data gradient from the head gradient, the data and Pooling's output (max pooling "
         "routes each window's gradient to its first maximum)."))
 
@@ -327,7 +327,7 @@ registry.register(OpDef(
     "_backward_UpSampling", params=_UP_PARAMS, arguments=lambda attrs: ["ograd"] + _up_args(attrs),
     num_outputs=lambda attrs: len(_up_args(attrs)), infer_shape=_up_back_infer,
     infer_type=_up_back_type,
-    compute=kernel_compute(_up_backward), public=False,
+    compute=kernel_compute(_up_backward),
     doc="UpSampling's input gradients from the head gradient and the inputs."))
 
 
@@ -436,7 +436,7 @@ registry.register(OpDef(
 registry.register(OpDef(
     "_backward_contrib_BilinearResize2D", params=_RESIZE_PARAMS, arguments=("ograd", "data"),
     infer_shape=_resize_back_infer, infer_type=_float_data(first_type),
-    compute=kernel_compute(_resize_backward), public=False,
+    compute=kernel_compute(_resize_backward),
     doc="BilinearResize2D's data gradient: each head gradient scattered onto its four source pixels."))
 
 

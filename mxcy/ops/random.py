@@ -300,5 +300,5 @@ registry.register(OpDef(
     "_backward_sample_multinomial", arguments=("ograd", "data", "sample"),
     infer_shape=lambda attrs, shapes: (shapes, [shapes[1]]),
     infer_type=lambda attrs, types: (types, types[1]),
-    compute=kernel_compute(_multinomial_backward), public=False,
+    compute=kernel_compute(_multinomial_backward),
     doc="Gradient of _sample_multinomial's log-probability output with respect to data."))

@@ -156,7 +156,7 @@ registry.register(OpDef(
     compute={"cpu": _fill_nan_compute, "gpu": _gpu.float32_for_half(_fill_nan_compute_gpu)},
     gradient=lambda F, attrs, inputs, outputs, ograds: [
         ograds[0] * F.broadcast_equal(inputs[0], inputs[0])],
-    public=False, doc="data with NaN replaced by value (used by nanprod's gradient)."))
+    doc="data with NaN replaced by value (used by nanprod's gradient)."))
 
 
 # --- norm ----------------------------------------------------------------------------------------

@@ -145,13 +145,13 @@ class OpDef:
     __slots__ = ("name", "aliases", "doc", "params", "defaults", "arguments", "aux",
                  "num_outputs", "output_names", "infer_shape", "infer_type", "compute",
                  "gradient", "key_var_num_args", "mutate_inputs", "random",
-                 "public", "elementwise", "train_aware", "visible_outputs",
+                 "elementwise", "train_aware", "visible_outputs",
                  "input_var_attrs", "loss", "grad_reads", "inplace", "module", "_required")
 
     def __init__(self, name, *, infer_shape, compute, params=(), arguments=("data",), aux=(),
                  num_outputs=1, output_names=None, infer_type=same_type, gradient=None,
                  aliases=(), doc="", key_var_num_args=None, mutate_inputs=(), random=False,
-                 public=True, elementwise=False, train_aware=False,
+                 elementwise=False, train_aware=False,
                  visible_outputs=None, input_var_attrs=None, loss=False, grad_reads=None,
                  inplace=None):
         self.name = name
@@ -171,7 +171,6 @@ class OpDef:
         self.key_var_num_args = key_var_num_args
         self.mutate_inputs = mutate_inputs if callable(mutate_inputs) else tuple(mutate_inputs)
         self.random = random
-        self.public = public
         self.elementwise = elementwise
         self.train_aware = train_aware
         self.visible_outputs = visible_outputs

@@ -226,7 +226,7 @@ registry.register(OpDef(
     gradient=lambda F, attrs, inputs, outputs, ograds: [
         F._scatter_axis(ograds[0], inputs[1], axis=attrs["axis"],
                         size=inputs[0].shape[norm_axis(attrs["axis"], inputs[0].ndim)]), None],
-    public=False, doc="out[..., j, ...] = data[..., index[..., j, ...], ...] along axis."))
+    doc="out[..., j, ...] = data[..., index[..., j, ...], ...] along axis."))
 registry.register(OpDef(
     "_scatter_axis", arguments=("data", "index"),
     params=(_INDEX_AXIS, Param("size", "int", doc="length of the output along axis")),
@@ -234,4 +234,4 @@ registry.register(OpDef(
     compute={"cpu": _scatter_compute, "gpu": _gpu.float32_for_half(_scatter_compute_gpu)},
     gradient=lambda F, attrs, inputs, outputs, ograds: [
         F._gather_axis(ograds[0], inputs[1], axis=attrs["axis"]), None],
-    public=False, doc="Zeros with data added at index along axis (inverse of _gather_axis)."))
+    doc="Zeros with data added at index along axis (inverse of _gather_axis)."))

@@ -86,7 +86,7 @@ def _csr_dot_gradient(F, attrs, inputs, outputs, ograds):
 registry.register(OpDef(
     "_csr_dot", arguments=("data", "indices", "indptr", "rhs"), params=(_CSR_SHAPE, _TA, _TB),
     infer_shape=_csr_dot_shape, infer_type=_value_type((0, 3)),
-    compute={"cpu": _csr_dot_compute}, gradient=_csr_dot_gradient, public=False,
+    compute={"cpu": _csr_dot_compute}, gradient=_csr_dot_gradient,
     doc="op(A) @ op(rhs) for a CSR matrix A given by its parts and a dense rhs."))
 
 
@@ -122,7 +122,7 @@ def _dns_csr_gradient(F, attrs, inputs, outputs, ograds):
 registry.register(OpDef(
     "_dot_dns_csr", arguments=("lhs", "data", "indices", "indptr"), params=(_CSR_SHAPE, _TA, _TB),
     infer_shape=_dns_csr_shape, infer_type=_value_type((0, 1)),
-    compute={"cpu": _dns_csr_compute}, gradient=_dns_csr_gradient, public=False,
+    compute={"cpu": _dns_csr_compute}, gradient=_dns_csr_gradient,
     doc="op(lhs) @ op(B) for a dense lhs and a CSR matrix B given by its parts."))
 
 
@@ -135,7 +135,7 @@ registry.register(OpDef(
     "_csr_todense", arguments=("data", "indices", "indptr"), params=(_CSR_SHAPE,),
     infer_shape=lambda attrs, shapes: (shapes, [_check_csr(attrs, *shapes)]),
     infer_type=lambda attrs, types: (types, types[0]), compute={"cpu": _csr_todense_compute},
-    public=False, doc="The dense matrix of a CSR matrix given by its parts."))
+    doc="The dense matrix of a CSR matrix given by its parts."))
 
 
 def _rsp_shape(attrs, shapes):
@@ -157,7 +157,7 @@ def _rsp_todense_compute(attrs, inputs, outputs, reqs):
 registry.register(OpDef(
     "_rsp_todense", arguments=("data", "indices"), params=(Param("shape", "shape"),),
     infer_shape=_rsp_shape, infer_type=lambda attrs, types: (types, types[0]),
-    compute={"cpu": _rsp_todense_compute}, public=False,
+    compute={"cpu": _rsp_todense_compute},
     doc="The dense array of a row_sparse array given by its stored rows and their indices."))
 
 

@@ -132,5 +132,4 @@ for _name, (_fwd, _rule, _quiet, _aliases) in _UNARY.items():
         _name, aliases=_aliases, elementwise=True, infer_shape=_same_shape,
         compute={"cpu": ufunc_compute(_fwd, _quiet), **_gpu.unary_entries(_name), **_own_formula_gpu(_name)},
         gradient=_gradient(_rule) if _rule is not None else None,
-        public=not _name.startswith("_") or _name == "_copy",
         doc=f"Returns element-wise {_name.strip('_')} of the input."))
