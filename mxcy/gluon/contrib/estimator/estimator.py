@@ -17,8 +17,7 @@ from ....metric import Loss as metric_loss
 
 __all__ = ['Estimator']
 
-_EVENTS = (('train_begin', TrainBegin), ('epoch_begin', EpochBegin), ('batch_begin', BatchBegin),
-           ('batch_end', BatchEnd), ('epoch_end', EpochEnd), ('train_end', TrainEnd))
+_EVENTS = (TrainBegin, EpochBegin, BatchBegin, BatchEnd, EpochEnd, TrainEnd)
 
 
 class Estimator(object):
@@ -154,16 +153,17 @@ class Estimator(object):
         self._check_data(val_data, 'val_data')
         for metric in self.val_metrics:
             metric.reset()
-        handlers = self._categorize_handlers(self._prepare_default_validation_handlers(event_handlers))
-        for handler in handlers['epoch_begin']:
+        _, epoch_begin, batch_begin, batch_end, epoch_end, _ = self._categorize_handlers(
+            self._prepare_default_validation_handlers(event_handlers))
+        for handler in epoch_begin:
             handler.epoch_begin(self)
         for batch in val_data:
-            for handler in handlers['batch_begin']:
+            for handler in batch_begin:
                 handler.batch_begin(self, batch=batch)
             _, label, pred, loss = self.batch_processor.evaluate_batch(self, batch, batch_axis)
-            for handler in handlers['batch_end']:
+            for handler in batch_end:
                 handler.batch_end(self, batch=batch, pred=pred, label=label, loss=loss)
-        for handler in handlers['epoch_end']:
+        for handler in epoch_end:
             handler.epoch_end(self)
 
     def fit(self, train_data, val_data=None, epochs=None, event_handlers=None, batches=None, batch_axis=0):
@@ -181,24 +181,25 @@ class Estimator(object):
         self.max_epoch = epochs
         self.max_batch = batches
         self.batch_axis = batch_axis
-        handlers = self._categorize_handlers(self._prepare_default_handlers(val_data, event_handlers))
-        for handler in handlers['train_begin']:
+        train_begin, epoch_begin, batch_begin, batch_end, epoch_end, train_end = self._categorize_handlers(
+            self._prepare_default_handlers(val_data, event_handlers))
+        for handler in train_begin:
             handler.train_begin(self)
         stop = False
         while not stop:
-            for handler in handlers['epoch_begin']:
+            for handler in epoch_begin:
                 handler.epoch_begin(self)
             for batch in train_data:
-                for handler in handlers['batch_begin']:
+                for handler in batch_begin:
                     handler.batch_begin(self, batch=batch)
                 _, label, pred, loss = self.batch_processor.fit_batch(self, batch, batch_axis)
                 # every handler sees the batch end, even after one asked to stop
                 ends = [handler.batch_end(self, batch=batch, pred=pred, label=label, loss=loss)
-                        for handler in handlers['batch_end']]
+                        for handler in batch_end]
                 if any(ends):
                     break
-            stop = any([handler.epoch_end(self) for handler in handlers['epoch_end']])
-        for handler in handlers['train_end']:
+            stop = any([handler.epoch_end(self) for handler in epoch_end])
+        for handler in train_end:
             handler.train_end(self)
 
     def _finish_handlers(self, event_handlers, added, known_metrics):
@@ -237,5 +238,6 @@ class Estimator(object):
 
     @staticmethod
     def _categorize_handlers(event_handlers):
-        """Handlers per event (in priority order), so only handlers of an event are called for it."""
-        return {event: [h for h in event_handlers if isinstance(h, kind)] for event, kind in _EVENTS}
+        """(train_begin, epoch_begin, batch_begin, batch_end, epoch_end, train_end) handler lists, in
+        priority order, so each event calls only the handlers that take it."""
+        return tuple([h for h in event_handlers if isinstance(h, kind)] for kind in _EVENTS)
