@@ -1,0 +1,230 @@
+"""More standalone operators MXNet's tests use: reset_arrays, cumsum, histogram, amp_cast / amp_multicast,
+fill_element_0index, and contrib's index_copy, isfinite / isinf / isnan and allclose.
+
+CPU only for now: NumPy on the host.
+"""
+import numpy as np
+
+from . import registry
+from ._helpers import norm_axis, results_compute
+from .registry import OpDef, Param
+
+__all__ = []
+
+
+def _register(name, compute, infer_shape, gradient=None, **kw):
+    registry.register(OpDef(name, compute={"cpu": results_compute(compute)}, infer_shape=infer_shape, gradient=gradient,
+                            **kw))
+
+
+def _numbered(prefix, count_key):
+    return lambda attrs: [f"{prefix}{i}" for i in range(attrs[count_key])]
+
+
+def _same_shape(attrs, shapes):
+    return shapes, [tuple(shapes[0])]
+
+
+# --- reset_arrays --------------------------------------------------------------------------------
+
+def _reset_shape(attrs, shapes):
+    if len(shapes) != attrs["num_arrays"]:
+        raise ValueError(f"num_arrays={attrs['num_arrays']} but {len(shapes)} arrays were given")
+    return shapes, []
+
+
+def _reset(attrs, inputs, outputs, reqs):
+    for a in inputs:
+        a[...] = 0
+
+
+registry.register(OpDef(
+    "reset_arrays", compute={"cpu": _reset}, infer_shape=_reset_shape, infer_type=lambda attrs, types: (types, []),
+    num_outputs=0, arguments=_numbered("array_", "num_arrays"), key_var_num_args="num_arrays",
+    mutate_inputs=lambda attrs: tuple(range(attrs["num_arrays"])),
+    params=(Param("num_arrays", "int", doc="number of input arrays"),),
+    doc="Sets every input array to zero in place; no outputs."))
+
+
+# --- cumsum --------------------------------------------------------------------------------------
+
+def _cumsum_shape(attrs, shapes):
+    shape = tuple(shapes[0])
+    if attrs["axis"] is None:
+        return shapes, [(int(np.prod(shape, dtype=np.int64)),)]
+    norm_axis(attrs["axis"], len(shape))
+    return shapes, [shape]
+
+
+def _cumsum_type(attrs, types):
+    if attrs["dtype"] is not None:
+        return types, np.dtype(attrs["dtype"])
+    return types, np.dtype(np.int64) if types[0] == np.bool_ else np.dtype(types[0])
+
+
+def _cumsum(attrs, a):
+    axis = attrs["axis"]
+    return np.cumsum(a.reshape(-1) if axis is None else a, axis=0 if axis is None else axis)
+
+
+def _cumsum_grad(F, attrs, inputs, outputs, ograds):
+    axis = 0 if attrs["axis"] is None else attrs["axis"]
+    reversed_sum = F.reverse(F._np_cumsum(F.reverse(ograds[0], axis=axis), axis=axis), axis=axis)
+    return [F.reshape_like(reversed_sum, inputs[0])]
+
+
+_register("_np_cumsum", _cumsum, _cumsum_shape, _cumsum_grad, aliases=("cumsum",), arguments=("a",),
+          infer_type=_cumsum_type, grad_reads=((), ()),
+          params=(Param("axis", "int", None, "axis to sum along (None: the flattened array)", optional=True),
+                  Param("dtype", "dtype", None, "type of the result (None: the input's; bool gives int64)",
+                        optional=True)),
+          doc="Cumulative sum along an axis, or over the flattened array.")
+
+
+# --- histogram -----------------------------------------------------------------------------------
+
+def _histogram_shape(attrs, shapes):
+    if attrs["bin_cnt"] is not None:
+        if attrs["range"] is None or len(attrs["range"]) != 2 or attrs["range"][0] > attrs["range"][1]:
+            raise ValueError(f"bin_cnt needs range=(low, high) with low <= high, got {attrs['range']}")
+        if len(shapes) != 1:
+            raise ValueError("with bin_cnt, give data only (no bins array)")
+        return shapes, [(attrs["bin_cnt"],), (attrs["bin_cnt"] + 1,)]
+    if attrs["range"] is not None:
+        raise ValueError("range needs bin_cnt (with a bins array the edges are given)")
+    if len(shapes) != 2 or len(shapes[1]) != 1 or shapes[1][0] < 2:
+        raise ValueError(f"bins must be a vector of at least 2 edges, got {[tuple(s) for s in shapes[1:]]}")
+    return shapes, [(shapes[1][0] - 1,), tuple(shapes[1])]
+
+
+def _histogram(attrs, data, bins=None):
+    """Counts of data in each bin (the last bin includes its right edge; values outside are dropped) and
+    the bin edges, as NumPy's histogram."""
+    if bins is None:
+        low, high = attrs["range"]
+        bins = low + np.arange(attrs["bin_cnt"] + 1) * ((high - low) / attrs["bin_cnt"])
+    counts, _ = np.histogram(data, bins=bins.astype(np.float64))
+    return counts, bins
+
+
+_register("_histogram", _histogram, _histogram_shape, num_outputs=2,
+          arguments=lambda attrs: ["data"] if attrs["bin_cnt"] is not None else ["data", "bins"],
+          infer_type=lambda attrs, types: (types, [np.dtype(np.int64), np.dtype(types[0])]),
+          params=(Param("bin_cnt", "int", None, "number of equal bins over range", optional=True),
+                  Param("range", "floats", None, "(low, high) of the equal bins", optional=True)),
+          doc="Histogram of data: counts per bin (int64) and the bin edges.")
+
+
+# --- amp_cast / amp_multicast --------------------------------------------------------------------
+
+_AMP_FLOATS = (np.dtype(np.float16), np.dtype(np.float32))
+
+
+def _amp_cast_type(attrs, types):
+    return types, np.dtype(attrs["dtype"]) if np.dtype(types[0]) in _AMP_FLOATS else np.dtype(types[0])
+
+
+def _cast_back(F, inputs, ograds):
+    return [F.amp_cast(g, dtype=np.dtype(x.dtype).name) for x, g in zip(inputs, ograds)]
+
+
+_register("amp_cast", lambda attrs, x: x, _same_shape,
+          lambda F, attrs, inputs, outputs, ograds: _cast_back(F, inputs, ograds), infer_type=_amp_cast_type,
+          grad_reads=((), ()), params=(Param("dtype", "dtype", doc="type float16/float32 inputs are cast to"),),
+          doc="Casts float16/float32 data to dtype; other types pass through unchanged (AMP).")
+
+
+def _multicast_shape(attrs, shapes):
+    if len(shapes) != attrs["num_outputs"]:
+        raise ValueError(f"num_outputs={attrs['num_outputs']} but {len(shapes)} arrays were given")
+    return shapes, [tuple(s) for s in shapes]
+
+
+def _multicast_type(attrs, types):
+    types = [np.dtype(t) for t in types]
+    if attrs["cast_narrow"]:
+        target = np.dtype(np.float16) if np.dtype(np.float16) in types else np.dtype(np.float32)
+    else:
+        target = np.dtype(np.float32) if np.dtype(np.float32) in types else types[0]
+    return types, [target if t in _AMP_FLOATS else t for t in types]
+
+
+_register("amp_multicast", lambda attrs, *arrays: arrays, _multicast_shape,
+          lambda F, attrs, inputs, outputs, ograds: _cast_back(F, inputs, ograds), infer_type=_multicast_type,
+          grad_reads=((), ()), num_outputs=lambda attrs: attrs["num_outputs"],
+          arguments=_numbered("data_", "num_outputs"), key_var_num_args="num_outputs",
+          params=(Param("num_outputs", "int", doc="number of input/output pairs"),
+                  Param("cast_narrow", "bool", False, "cast to the narrowest float type instead of the widest")),
+          doc="Casts float16/float32 inputs to their widest (or narrowest) float type; others unchanged (AMP).")
+
+
+# --- fill_element_0index, contrib.index_copy -----------------------------------------------------
+
+def _fill_element_shape(attrs, shapes):
+    lhs, mhs, rhs = (tuple(s) for s in shapes)
+    if len(lhs) != 2 or mhs != (lhs[0],) or rhs != (lhs[0],):
+        raise ValueError(f"needs lhs (n, m) and mhs, rhs of shape (n,), got {lhs}, {mhs}, {rhs}")
+    return shapes, [lhs]
+
+
+def _checked_indices(index, size, what):
+    positions = index.astype(np.int64)
+    if positions.size and (positions.min() < 0 or positions.max() >= size):
+        raise ValueError(f"{what} {index.tolist()} out of range [0, {size})")
+    return positions
+
+
+def _fill_element(attrs, lhs, mhs, rhs):
+    out = lhs.copy()
+    out[np.arange(lhs.shape[0]), _checked_indices(rhs, lhs.shape[1], "column indices")] = mhs
+    return out
+
+
+_register("fill_element_0index", _fill_element, _fill_element_shape, arguments=("lhs", "mhs", "rhs"),
+          doc="A copy of lhs with lhs[i, rhs[i]] = mhs[i] in each row i.")
+
+
+def _index_copy_shape(attrs, shapes):
+    old, index, new = (tuple(s) for s in shapes)
+    if len(index) != 1 or len(new) != len(old) or new[1:] != old[1:] or new[0] != index[0]:
+        raise ValueError(f"needs index_vector (k,) and new_tensor (k,) + old_tensor.shape[1:], got "
+                         f"old_tensor {old}, index_vector {index}, new_tensor {new}")
+    return shapes, [old]
+
+
+def _index_copy(attrs, old, index, new):
+    out = old.copy()
+    out[_checked_indices(index, old.shape[0], "index_vector")] = new
+    return out
+
+
+def _index_copy_grad(F, attrs, inputs, outputs, ograds):
+    _, index, new = inputs
+    return [F._contrib_index_copy(ograds[0], index, F.zeros_like(new)), None, F.take(ograds[0], index, axis=0)]
+
+
+_register("_contrib_index_copy", _index_copy, _index_copy_shape, _index_copy_grad,
+          arguments=("old_tensor", "index_vector", "new_tensor"), grad_reads=((1, 2), ()),
+          doc="A copy of old_tensor with the rows at index_vector replaced by new_tensor's rows.")
+
+
+# --- contrib.isfinite / isinf / isnan, contrib.allclose ------------------------------------------
+
+for _name, _test in (("isfinite", np.isfinite), ("isinf", np.isinf), ("isnan", np.isnan)):
+    _register(f"_contrib_{_name}", lambda attrs, x, test=_test: test(x), _same_shape,
+              doc=f"1 where np.{_name} holds for the element, else 0 (the input's dtype).")
+
+
+def _allclose_shape(attrs, shapes):
+    if tuple(shapes[0]) != tuple(shapes[1]):
+        raise ValueError(f"a and b must have the same shape, got {tuple(shapes[0])} and {tuple(shapes[1])}")
+    # MXNet 1.9.1 gives shape (); (1,) keeps it an ordinary 1.x array (out= and mx.nd.array round-trip).
+    return shapes, [(1,)]
+
+
+_register("_contrib_allclose", lambda attrs, a, b: np.allclose(a, b, attrs["rtol"], attrs["atol"], attrs["equal_nan"]),
+          _allclose_shape, arguments=("a", "b"), infer_type=lambda attrs, types: (types, np.dtype(np.uint8)),
+          params=(Param("rtol", "float", 1e-05, "relative tolerance"),
+                  Param("atol", "float", 1e-08, "absolute tolerance"),
+                  Param("equal_nan", "bool", True, "NaNs at the same place count as equal")),
+          doc="[1] (uint8) when |a - b| <= atol + rtol |b| everywhere, else [0].")
