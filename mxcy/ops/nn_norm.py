@@ -108,13 +108,13 @@ def _bn_forward(device, attrs, inputs, outputs, reqs):
 
 
 def _bn_backward(device, attrs, inputs, outputs, reqs):
-    """Gradients from the forward's saved mean and invstd. In global-stats mode (which the gradient also sets for
-    a backward in predict mode) the kernel reads 'moving' statistics: the saved ones, as variance 1/invstd^2 with
-    eps 0."""
+    """Gradients from the forward's saved mean and invstd. In global-stats mode (use_global_stats, or a backward
+    in predict mode: this op is train-aware, so __is_train__ is the backward's flag) the kernel reads 'moving'
+    statistics: the saved ones, as variance 1/invstd^2 with eps 0."""
     dy, x, gamma, mean, invstd = inputs
     dx, dgamma, dbeta = outputs
     view = _bn_view(attrs, x.shape)[0]
-    glob = attrs["use_global_stats"]
+    glob = attrs["use_global_stats"] or not attrs["__is_train__"]
     if not glob:
         var, eps = invstd, attrs["eps"]  # unread
     elif host(invstd):
@@ -137,14 +137,12 @@ def _bn_back_infer(attrs, shapes):
 
 
 def _bn_gradient(F, attrs, inputs, outputs, ograds):
-    """Through output 0's head only, as MXNet. Like MXNet, backward's own train_mode picks the formula: the
-    batch-statistics one over the saved mean/invstd (even after an inference forward, whose saved statistics are
-    the moving ones), or the affine one (use_global_stats, or backward in predict mode). MXNet's affine one reads
-    the moving statistics; this one the saved, which differ only after a training forward."""
-    from .. import autograd
-    glob = attrs["use_global_stats"] or not autograd.is_training()
-    return list(F._backward_BatchNorm(ograds[0], inputs[0], inputs[1], outputs[1], outputs[2],
-                                      **dict(attrs, use_global_stats=glob)))
+    """Through output 0's head only, as MXNet. Like MXNet, backward's own train_mode picks the formula (the
+    backward op is train-aware, so it sees that flag, not the forward's): the batch-statistics one over the saved
+    mean/invstd (even after an inference forward, whose saved statistics are the moving ones), or the affine one
+    (use_global_stats, or backward in predict mode). MXNet's affine one reads the moving statistics; this one the
+    saved, which differ only after a training forward."""
+    return list(F._backward_BatchNorm(ograds[0], inputs[0], inputs[1], outputs[1], outputs[2], **attrs))
 
 
 registry.register(OpDef(
@@ -161,9 +159,9 @@ registry.register(OpDef(
 registry.register(OpDef(
     "_backward_BatchNorm", params=_BN_PARAMS, arguments=("ograd", "data", "gamma", "mean", "invstd"),
     infer_shape=_bn_back_infer, infer_type=_backward_type(2, widen=True),
-    compute=kernel_compute(_bn_backward, (True, True, True)), num_outputs=3,
+    compute=kernel_compute(_bn_backward, (True, True, True)), num_outputs=3, train_aware=True,
     doc="BatchNorm's (data, gamma, beta) gradients from the head gradient and the saved statistics; "
-                      "use_global_stats selects the affine (inference) gradient."))
+                      "use_global_stats, or running in predict mode, selects the affine (inference) gradient."))
 
 
 # --- LayerNorm, InstanceNorm, GroupNorm ---------------------------------------------------------

@@ -202,6 +202,30 @@ def test_moving_statistics_update_once_per_training_forward():
     np.testing.assert_allclose(mv.asnumpy(), 0.75 * (0.75 * _MV0 + 0.25 * var) + 0.25 * var, rtol=1e-12)
 
 
+@pytest.mark.parametrize("forward_train", [True, False])
+@pytest.mark.parametrize("backward_train", [True, False])
+def test_backward_train_mode_picks_the_gradient_formula(forward_train, backward_train):
+    """As MXNet: backward's own train_mode, not the forward's, picks the batch-statistics gradient or the affine
+    one (here over the saved statistics: the batch ones after a training forward, the moving ones otherwise)."""
+    x, gamma, beta, mm, mv = _bn_arrays()
+    for a in (x, gamma, beta):
+        a.attach_grad()
+    with mx.autograd.record(train_mode=forward_train):
+        y, mean, invstd = nd.BatchNorm(x, gamma, beta, mm, mv, fix_gamma=False, output_mean_var=True)
+    dy = np.linspace(-1, 1, y.size).reshape(y.shape)
+    mean, invstd = mean.asnumpy()[:, None], invstd.asnumpy()[:, None]
+    y.backward(nd.array(dy, dtype=np.float64), train_mode=backward_train)
+    xhat, g = (_XB - mean) * invstd, np.array([1.5, -0.5, 2.0])[:, None]
+    if backward_train:
+        dx = g * invstd * (dy - dy.mean(axis=(0, 2), keepdims=True)
+                           - xhat * (dy * xhat).mean(axis=(0, 2), keepdims=True))
+    else:
+        dx = g * invstd * dy
+    np.testing.assert_allclose(x.grad.asnumpy(), dx, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(gamma.grad.asnumpy(), (dy * xhat).sum(axis=(0, 2)), rtol=1e-10)
+    np.testing.assert_allclose(beta.grad.asnumpy(), dy.sum(axis=(0, 2)), rtol=1e-10)
+
+
 @pytest.mark.parametrize("mode", ["predict", "record_predict", "global_stats"])
 def test_moving_statistics_untouched_outside_batch_statistics(mode):
     x, gamma, beta, mm, mv = _bn_arrays()

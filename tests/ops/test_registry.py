@@ -1,6 +1,9 @@
 """The registry itself: parameter parsing from Python values and MXNet's JSON strings, generated
-functions, and that every registered operator has a test spec in tests/ops or tests/ndarray."""
+functions, that every registered operator has a test spec in tests/ops or tests/ndarray, and that only invoke
+reads autograd's state."""
+import ast
 import inspect
+import pathlib
 
 import numpy as np
 import pytest
@@ -62,3 +65,16 @@ def test_every_registered_op_has_a_spec():
     assert not missing, f"operators without an OpSpec in tests/ops: {missing}"
     untested_grad = [s.name for s in specs.values() if not s.grad and not s.why]
     assert not untested_grad, f"specs skipping the gradient without a reason: {untested_grad}"
+
+
+def test_only_invoke_imports_autograd():
+    """Computes and gradient rules get the training flag as attrs["__is_train__"] (invoke sets it for train-aware
+    ops, the backward's flag for a backward op), never by reading autograd themselves."""
+    importers = []
+    for path in sorted(pathlib.Path(registry.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, (ast.Import, ast.ImportFrom)) else []
+            module = (node.module or "") if isinstance(node, ast.ImportFrom) else ""
+            if "autograd" in module or any("autograd" in n for n in names):
+                importers.append(path.name)
+    assert importers == ["invoke.py"], importers
