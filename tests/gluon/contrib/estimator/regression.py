@@ -15,17 +15,17 @@ def loader(x=X, y=Y):
                                  batch_size=BATCH_SIZE)
 
 
-def make_net(hybridize=False):
+def make_net(hybridize=False, ctx=None):
     net = gluon.nn.HybridSequential()
     net.add(gluon.nn.Dense(1, in_units=1, use_bias=False))
-    net.initialize(mx.init.One())
+    net.initialize(mx.init.One(), ctx=ctx)
     if hybridize:
         net.hybridize()
     return net
 
 
 def make_estimator(lr=0.1, hybridize=False, **kwargs):
-    net = make_net(hybridize)
+    net = make_net(hybridize, kwargs.get('context'))
     trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': lr})
     return mx.gluon.contrib.estimator.Estimator(net, gluon.loss.L2Loss(), trainer=trainer, **kwargs)
 

@@ -130,7 +130,7 @@ def test_logging_writes_epoch_and_batch_lines(capsys):
     (lambda: make_estimator().fit(mx.nd.array(X), epochs=1), "DataLoader"),
     (lambda: make_estimator().evaluate([(mx.nd.array(X), mx.nd.array(Y))]), "DataLoader"),
     (lambda: Estimator(make_net(), mx.metric.MSE()), "loss must be a gluon.loss.Loss"),
-    (lambda: make_estimator(context='cpu'), "context must be a Context"),
+    (lambda: Estimator(make_net(), gluon.loss.L2Loss(), context='cpu'), "context must be a Context"),
     (lambda: Estimator(make_net(), gluon.loss.L2Loss(), trainer='sgd'), "trainer must be a gluon.Trainer"),
     (lambda: make_estimator(train_metrics=['mse']), "metrics must be an EvalMetric"),
     (lambda: make_estimator(batch_processor=object()), "fit_batch"),
