@@ -39,6 +39,7 @@ COMPLETE_MODULES = [
     "mxnet.recordio",
     "mxnet.gluon.data.vision.datasets",
     "mxnet.gluon.contrib.data",
+    "mxnet.gluon.contrib.estimator",
 ]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
