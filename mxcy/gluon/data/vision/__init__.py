@@ -1,3 +1,3 @@
-"""mx.gluon.data.vision: vision datasets read from local files."""
+"""mx.gluon.data.vision: vision datasets read from local files, and transforms."""
 from .datasets import *  # noqa: F401,F403
-from . import datasets  # noqa: F401
+from . import datasets, transforms  # noqa: F401
