@@ -3,7 +3,7 @@ from .. import ops  # noqa: F401  (registers every operator)
 from . import _internal, contrib, image, linalg, op, random, sparse
 from .ndarray import NDArray, waitall
 from .register import populate
-from .utils import (arange, array, concatenate, empty, eye, from_numpy, full, linspace, load,
+from .utils import (arange, array, concatenate, empty, eye, from_numpy, full, histogram, linspace, load,
                     load_frombuffer, moveaxis, onehot_encode, ones, save, split_v2, zeros)
 
 populate({"_internal": vars(_internal), "op": vars(op), "contrib": vars(contrib),

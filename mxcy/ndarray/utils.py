@@ -10,7 +10,7 @@ from ..ops.invoke import invoke
 from .ndarray import NDArray
 
 __all__ = ["array", "empty", "zeros", "ones", "full", "arange", "linspace", "eye", "save", "load",
-           "concatenate", "moveaxis", "onehot_encode", "from_numpy", "split_v2"]
+           "concatenate", "moveaxis", "onehot_encode", "from_numpy", "split_v2", "histogram"]
 
 
 def _ctx(ctx):
@@ -130,6 +130,18 @@ def split_v2(ary, indices_or_sections, axis=0, squeeze_axis=False):
         out = _internal._split_v2(ary, indices=(0,) + tuple(indices_or_sections), axis=axis,
                                   squeeze_axis=squeeze_axis)
     return out if isinstance(out, list) else [out]
+
+
+def histogram(a, bins=10, range=None):  # noqa: A002 -- MXNet's argument name
+    """(counts, bin edges) of `a`: `bins` equal bins over `range`, or the edges in an NDArray `bins`."""
+    from . import _internal
+    if isinstance(bins, NDArray):
+        return _internal._histogram(data=a, bins=bins)
+    if isinstance(bins, (int, np.integer)):
+        if range is None:
+            raise MXNetValueError("histogram: range=(low, high) is needed with a number of bins")
+        return _internal._histogram(data=a, bin_cnt=int(bins), range=range)
+    raise MXNetValueError(f"histogram: bins must be an int or an NDArray of edges, got {type(bins).__name__}")
 
 
 def onehot_encode(indices, out):

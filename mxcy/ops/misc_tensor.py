@@ -7,7 +7,7 @@ import numpy as np
 
 from . import registry
 from ._helpers import norm_axis, results_compute
-from .registry import OpDef, Param
+from .registry import OpDef, Param, first_type
 
 __all__ = []
 
@@ -204,7 +204,7 @@ def _index_copy_grad(F, attrs, inputs, outputs, ograds):
 
 
 _register("_contrib_index_copy", _index_copy, _index_copy_shape, _index_copy_grad,
-          arguments=("old_tensor", "index_vector", "new_tensor"), grad_reads=((1, 2), ()),
+          arguments=("old_tensor", "index_vector", "new_tensor"), grad_reads=((1, 2), ()), infer_type=first_type,
           doc="A copy of old_tensor with the rows at index_vector replaced by new_tensor's rows.")
 
 
@@ -215,6 +215,10 @@ for _name, _test in (("isfinite", np.isfinite), ("isinf", np.isinf), ("isnan", n
               doc=f"1 where np.{_name} holds for the element, else 0 (the input's dtype).")
 
 
+def _uint8_out(attrs, types):
+    return types, np.dtype(np.uint8)
+
+
 def _allclose_shape(attrs, shapes):
     if tuple(shapes[0]) != tuple(shapes[1]):
         raise ValueError(f"a and b must have the same shape, got {tuple(shapes[0])} and {tuple(shapes[1])}")
@@ -222,8 +226,16 @@ def _allclose_shape(attrs, shapes):
     return shapes, [(1,)]
 
 
-_register("_contrib_allclose", lambda attrs, a, b: np.allclose(a, b, attrs["rtol"], attrs["atol"], attrs["equal_nan"]),
-          _allclose_shape, arguments=("a", "b"), infer_type=lambda attrs, types: (types, np.dtype(np.uint8)),
+def _allclose(attrs, a, b):
+    """As MXNet: |a - b| is taken in the data's type (float16 rounds it), the tolerances are float32."""
+    close = (a == b) | (np.abs(a - b) <= np.float32(attrs["atol"]) + np.float32(attrs["rtol"]) * np.abs(b))
+    nan_a, nan_b = np.isnan(a), np.isnan(b)
+    close = np.where(nan_a | nan_b, attrs["equal_nan"] & nan_a & nan_b, close)
+    return np.uint8(close.all())
+
+
+_register("_contrib_allclose", _allclose, _allclose_shape, infer_type=_uint8_out,
+          arguments=("a", "b"),
           params=(Param("rtol", "float", 1e-05, "relative tolerance"),
                   Param("atol", "float", 1e-08, "absolute tolerance"),
                   Param("equal_nan", "bool", True, "NaNs at the same place count as equal")),

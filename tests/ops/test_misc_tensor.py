@@ -162,3 +162,27 @@ def test_reset_arrays_zeroes_every_input():
 def test_bad_input_raises_naming_op(call, match):
     with pytest.raises(mx.MXNetError, match=match):
         call().wait_to_read()
+
+
+def test_histogram_function_takes_a_bin_count_or_edges():
+    data = mx.nd.array([[0, 1], [2, 2], [3, 4]])
+    counts, edges = mx.nd.histogram(data, bins=5, range=(0, 5))
+    assert counts.asnumpy().tolist() == [1, 1, 2, 1, 1] and edges.asnumpy().tolist() == [0, 1, 2, 3, 4, 5]
+    counts, _ = mx.nd.histogram(data, bins=mx.nd.array([0, 2.1, 3]))
+    assert counts.asnumpy().tolist() == [4, 1]
+    with pytest.raises(mx.MXNetError, match="histogram: range"):
+        mx.nd.histogram(data, bins=5)
+
+
+def test_boolean_mask_keeps_rows_where_index_is_nonzero():
+    """Values printed by MXNet 1.9.1; the gradient reaches the kept rows only."""
+    x = mx.nd.array([[1, 2], [3, 4], [5, 6]])
+    x.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.contrib.boolean_mask(x, mx.nd.array([0, 1, 1]))
+    y.backward(mx.nd.array([[1, 2], [3, 4]]))
+    assert y.asnumpy().tolist() == [[3, 4], [5, 6]]
+    assert x.grad.asnumpy().tolist() == [[0, 0], [1, 2], [3, 4]]
+    assert mx.nd.contrib.boolean_mask(x, mx.nd.zeros(3)).shape == (0, 2)
+    with pytest.raises(mx.MXNetError, match=r"boolean_mask: index .* \(3, 2\) and index \(2,\)"):
+        mx.nd.contrib.boolean_mask(x, mx.nd.ones(2))
