@@ -135,13 +135,8 @@ def split_v2(ary, indices_or_sections, axis=0, squeeze_axis=False):
 def histogram(a, bins=10, range=None):  # noqa: A002 -- MXNet's argument name
     """(counts, bin edges) of `a`: `bins` equal bins over `range`, or the edges in an NDArray `bins`."""
     from . import _internal
-    if isinstance(bins, NDArray):
-        return _internal._histogram(data=a, bins=bins)
-    if isinstance(bins, (int, np.integer)):
-        if range is None:
-            raise MXNetValueError("histogram: range=(low, high) is needed with a number of bins")
-        return _internal._histogram(data=a, bin_cnt=int(bins), range=range)
-    raise MXNetValueError(f"histogram: bins must be an int or an NDArray of edges, got {type(bins).__name__}")
+    from ..ops.misc_tensor import histogram_args
+    return _internal._histogram(data=a, **histogram_args(bins, range, NDArray))
 
 
 def onehot_encode(indices, out):

@@ -5,11 +5,12 @@ CPU only for now: NumPy on the host.
 """
 import numpy as np
 
+from ..error import MXNetValueError
 from . import registry
 from ._helpers import norm_axis, results_compute
 from .registry import OpDef, Param, first_type
 
-__all__ = []
+__all__ = ["histogram_args"]
 
 
 def _register(name, compute, infer_shape, gradient=None, **kw):
@@ -105,6 +106,18 @@ def _histogram(attrs, data, bins=None):
         bins = low + np.arange(attrs["bin_cnt"] + 1) * ((high - low) / attrs["bin_cnt"])
     counts, _ = np.histogram(data, bins=bins.astype(np.float64))
     return counts, bins
+
+
+def histogram_args(bins, value_range, array_type):
+    """_histogram's arguments for MXNet's front end histogram(a, bins=10, range=None) of mx.nd and mx.sym:
+    `bins` equal bins over the range, or the bin edges as an `array_type` (NDArray or Symbol)."""
+    if isinstance(bins, array_type):
+        return {"bins": bins}
+    if isinstance(bins, (int, np.integer)):
+        if value_range is None:
+            raise MXNetValueError("histogram: range=(low, high) is needed with a number of bins")
+        return {"bin_cnt": int(bins), "range": value_range}
+    raise MXNetValueError(f"histogram: bins must be an int or an array of edges, got {type(bins).__name__}")
 
 
 _register("_histogram", _histogram, _histogram_shape, num_outputs=2,
@@ -222,8 +235,7 @@ def _uint8_out(attrs, types):
 def _allclose_shape(attrs, shapes):
     if tuple(shapes[0]) != tuple(shapes[1]):
         raise ValueError(f"a and b must have the same shape, got {tuple(shapes[0])} and {tuple(shapes[1])}")
-    # MXNet 1.9.1 gives shape (); (1,) keeps it an ordinary 1.x array (out= and mx.nd.array round-trip).
-    return shapes, [(1,)]
+    return shapes, [()]
 
 
 def _allclose(attrs, a, b):
@@ -239,4 +251,4 @@ _register("_contrib_allclose", _allclose, _allclose_shape, infer_type=_uint8_out
           params=(Param("rtol", "float", 1e-05, "relative tolerance"),
                   Param("atol", "float", 1e-08, "absolute tolerance"),
                   Param("equal_nan", "bool", True, "NaNs at the same place count as equal")),
-          doc="[1] (uint8) when |a - b| <= atol + rtol |b| everywhere, else [0].")
+          doc="1 (uint8, shape ()) when |a - b| <= atol + rtol |b| everywhere, else 0.")

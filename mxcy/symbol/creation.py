@@ -7,7 +7,7 @@ import numpy as np
 from ..base import MXNetError
 from .symbol import Symbol, _call
 
-__all__ = ["zeros", "ones", "full", "arange", "eye", "pow", "power", "maximum", "minimum", "hypot"]
+__all__ = ["zeros", "ones", "full", "arange", "eye", "pow", "power", "maximum", "minimum", "hypot", "histogram"]
 
 
 def _dtype(dtype):
@@ -63,3 +63,9 @@ def minimum(left, right):
 
 def hypot(left, right):
     return _two(left, right, "_Hypot", "_HypotScalar", "_HypotScalar", "hypot")
+
+
+def histogram(a, bins=10, range=None, **kwargs):  # noqa: A002 -- MXNet's argument name
+    """Symbol of (counts, bin edges) of `a`: `bins` equal bins over `range`, or the edges in a Symbol `bins`."""
+    from ..ops.misc_tensor import histogram_args
+    return _call("_histogram", data=a, **histogram_args(bins, range, Symbol), **kwargs)

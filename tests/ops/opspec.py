@@ -101,7 +101,8 @@ def _check_req_add(spec, rng):
     arrays, attrs = spec.make(rng)
     inputs, parsed, outs = _run(op, arrays, attrs)
     prior = [rng.standard_normal(o.shape).astype(o.dtype) for o in outs]
-    targets = [mx.nd.array(p, dtype=p.dtype) for p in prior]
+    # mx.nd.array makes a 0-d source (1,); the reshape keeps a 0-d output (contrib.allclose) 0-d.
+    targets = [mx.nd.array(p, dtype=p.dtype).reshape(p.shape) for p in prior]
     invoke(op, inputs, parsed, out=targets, ctx=mx.cpu(), req=REQ_ADD)
     n_visible = op.n_visible_outputs(parsed)  # hidden outputs (saved statistics, masks) are rewritten
     for o, p, t in list(zip(outs, prior, targets))[:n_visible]:

@@ -95,7 +95,7 @@ SPECS = [
     OpSpec("_contrib_isinf", _make_special, lambda x: np.isinf(x).astype(np.float64), grad=False, why=NO_GRAD),
     OpSpec("_contrib_isnan", _make_special, lambda x: np.isnan(x).astype(np.float64), grad=False, why=NO_GRAD),
     OpSpec("_contrib_allclose", _make_allclose,
-           lambda a, b, equal_nan: np.array([np.allclose(a, b, 1e-5, 1e-8, equal_nan)], np.uint8), grad=False,
+           lambda a, b, equal_nan: np.array(np.allclose(a, b, 1e-5, 1e-8, equal_nan), np.uint8), grad=False,
            why=NO_GRAD),
 ]
 
@@ -115,7 +115,7 @@ def test_values_printed_by_mxnet():
     assert mx.nd.contrib.index_copy(mx.nd.zeros((4, 2)), mx.nd.array([3, 0]), mx.nd.ones((2, 2))).asnumpy().tolist() \
         == [[1, 1], [0, 0], [0, 0], [1, 1]]
     close = mx.nd.contrib.allclose(mx.nd.array([1, np.nan]), mx.nd.array([1, np.nan]))
-    assert close.shape == (1,) and close.dtype == np.uint8 and close.asscalar() == 1
+    assert close.shape == () and close.dtype == np.uint8 and close.asscalar() == 1
     special = mx.nd.array([1, np.inf, np.nan])
     assert mx.nd.contrib.isfinite(special).asnumpy().tolist() == [1, 0, 0]
     assert mx.nd.contrib.isinf(special).asnumpy().tolist() == [0, 1, 0]
@@ -172,6 +172,9 @@ def test_histogram_function_takes_a_bin_count_or_edges():
     assert counts.asnumpy().tolist() == [4, 1]
     with pytest.raises(mx.MXNetError, match="histogram: range"):
         mx.nd.histogram(data, bins=5)
+    counts, edges = mx.sym.histogram(a=mx.sym.var("d"), bins=mx.sym.var("e")).bind(
+        mx.cpu(), {"d": data, "e": mx.nd.array([0, 2.1, 3])}).forward()
+    assert counts.asnumpy().tolist() == [4, 1] and edges.asnumpy().tolist() == pytest.approx([0, 2.1, 3])
 
 
 def test_boolean_mask_keeps_rows_where_index_is_nonzero():
