@@ -5,6 +5,7 @@ import collections
 import threading
 
 from .base import MXNetError
+from .graph_walk import post_order
 
 __all__ = ["record", "pause", "train_mode", "predict_mode", "is_recording", "is_training",
            "set_recording", "set_training", "mark_variables", "backward", "grad", "Function", "get_symbol",
@@ -159,24 +160,14 @@ def mark_variables(variables, gradients, grad_reqs="write"):
 def _topo(heads, stop=frozenset()):
     """Tape nodes behind `heads`, heads' nodes first; the walk does not go behind arrays whose id is in
     `stop`."""
-    order, seen = [], set()
-    stack = [(h._node[0], False) for h in heads if isinstance(h._node, tuple)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
+    def behind(node):
         if node.freed:
             raise MXNetError("backward: the graph has already been freed by an earlier backward; "
                              "pass retain_graph=True to the first backward to go through it twice")
-        stack.append((node, True))
-        for x in _walk_inputs(node):
-            if isinstance(x._node, tuple) and id(x._node[0]) not in seen and id(x) not in stop:
-                stack.append((x._node[0], False))
-    return order[::-1]
+        return [x._node[0] for x in reversed(_walk_inputs(node)) if isinstance(x._node, tuple) and id(x) not in stop]
+    # reversed, a post-order puts every node before the nodes it reads; inputs and heads go last-first, so
+    # gradients accumulate in the order they always have
+    return post_order([h._node[0] for h in reversed(heads) if isinstance(h._node, tuple)], behind)[::-1]
 
 
 def _walk_inputs(node):
@@ -378,16 +369,5 @@ def get_symbol(x):
 
 def _tape_order(head):
     """Tape nodes feeding `head` (inclusive), inputs before the nodes that read them."""
-    order, seen, stack = [], {id(head)}, [(head, iter(head.inputs))]
-    while stack:
-        node, it = stack[-1]
-        for array in it:
-            tape = array._node
-            if tape is not None and tape is not _LEAF and id(tape[0]) not in seen:
-                seen.add(id(tape[0]))
-                stack.append((tape[0], iter(tape[0].inputs)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    return order
+    return post_order([head], lambda node: [a._node[0] for a in node.inputs
+                                            if a._node is not None and a._node is not _LEAF])

@@ -4,6 +4,7 @@ Nodes are shared between symbols and treated as immutable once built (compositio
 their attributes, which `_set_attr` edits as MXNet does.
 """
 from ..base import MXNetError
+from ..graph_walk import post_order
 from ..ops import registry
 
 __all__ = ["Node", "topo_order", "copy_graph", "HIDDEN_KEYS", "hide_key"]
@@ -63,23 +64,7 @@ class Node:
 
 def topo_order(outputs):
     """Nodes reachable from `outputs` in depth-first post-order, inputs visited in order (nnvm's DFSVisit)."""
-    order, seen = [], set()
-    for head, _ in outputs:
-        if id(head) in seen:
-            continue
-        seen.add(id(head))
-        stack = [(head, iter(head.inputs))]
-        while stack:
-            node, it = stack[-1]
-            for child, _ in it:
-                if id(child) not in seen:
-                    seen.add(id(child))
-                    stack.append((child, iter(child.inputs)))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
-    return order
+    return post_order([head for head, _ in outputs], lambda node: [child for child, _ in node.inputs])
 
 
 def copy_graph(outputs, replace=None):
