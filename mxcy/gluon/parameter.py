@@ -353,7 +353,8 @@ class Parameter:
         if self._grad is None:
             return
         for g in self._grad:
-            g[:] = 0
+            # A sparse gradient takes an array, not a number (as MXNet's RowSparseNDArray.__setitem__).
+            g[:] = 0 if g.stype == "default" else ndarray.zeros(g.shape, ctx=g.context, dtype=g.dtype)
 
     def var(self):
         """This parameter as a Symbol variable (cached), carrying shape, dtype, lr/wd mults, init."""

@@ -180,3 +180,14 @@ def test_gluon_namespace_exports():
     for name in ("Parameter", "Constant", "ParameterDict", "DeferredInitializationError", "Block",
                  "HybridBlock", "SymbolBlock", "tensor_types"):
         assert hasattr(gluon, name), name
+
+
+def test_zero_grad_clears_a_row_sparse_gradient():
+    embed = mx.gluon.nn.Embedding(3, 4, sparse_grad=True)
+    embed.initialize()
+    with mx.autograd.record():
+        embed(mx.nd.array([0, 2])).backward()
+    assert embed.weight.grad().asnumpy().any()
+    embed.collect_params().zero_grad()
+    grad = embed.weight.grad()
+    assert grad.stype == "row_sparse" and not grad.asnumpy().any()
