@@ -152,7 +152,7 @@ def _register_pair(name, fn, grad, quiet_fp, logic):
     doc = f"Elementwise {name} of two arrays"
     registry.register(OpDef(f"broadcast_{name}", arguments=("lhs", "rhs"), elementwise=True, grad_reads=reads,
                             infer_shape=_broadcast_infer, compute=compute, gradient=b_grad,
-                            doc=doc + " with broadcasting.",
+                            doc=doc + " with broadcasting.", ignores_unknown_args=True,
                             aliases=("broadcast_plus",) if name == "add" else
                             ("broadcast_minus",) if name == "sub" else ()))
     if name in ("add", "sub", "mul", "div"):

@@ -141,19 +141,22 @@ class OpDef:
         needs no out_grads for this output.
     train_aware: the op behaves differently in training (BatchNorm, Dropout); invoke passes
         attrs["__is_train__"] (autograd's training flag, which Executor.forward(is_train) sets).
+    ignores_unknown_args: MXNet 1.9.1 registers no attribute parser for the op, so it accepts and ignores
+        keyword arguments it does not know (MXNet's test_cosine_loss passes axis= to broadcast_maximum).
     """
     __slots__ = ("name", "aliases", "doc", "params", "defaults", "arguments", "aux",
                  "num_outputs", "output_names", "infer_shape", "infer_type", "compute",
                  "gradient", "key_var_num_args", "mutate_inputs", "random",
                  "elementwise", "train_aware", "visible_outputs",
-                 "input_var_attrs", "loss", "grad_reads", "inplace", "module", "_required")
+                 "input_var_attrs", "loss", "grad_reads", "inplace", "module", "_required",
+                 "ignores_unknown_args")
 
     def __init__(self, name, *, infer_shape, compute, params=(), arguments=("data",), aux=(),
                  num_outputs=1, output_names=None, infer_type=same_type, gradient=None,
                  aliases=(), doc="", key_var_num_args=None, mutate_inputs=(), random=False,
                  elementwise=False, train_aware=False,
                  visible_outputs=None, input_var_attrs=None, loss=False, grad_reads=None,
-                 inplace=None):
+                 inplace=None, ignores_unknown_args=False):
         self.name = name
         self.aliases = tuple(aliases)
         self.doc = doc
@@ -178,6 +181,7 @@ class OpDef:
         self.loss = loss
         self.grad_reads = grad_reads
         self.inplace = elementwise if inplace is None else inplace
+        self.ignores_unknown_args = ignores_unknown_args
         self.module = None  # the module that registered it (its family), set by register()
 
     def parse_attrs(self, kwargs):
@@ -187,7 +191,7 @@ class OpDef:
         for key, value in kwargs.items():
             param = params.get(key)
             if param is None:
-                if key.startswith("__") and key.endswith("__"):
+                if key.startswith("__") and key.endswith("__") or self.ignores_unknown_args:
                     continue  # symbol attributes such as __lr_mult__ are not op parameters
                 raise MXNetError(f"{self.name}: unknown argument '{key}'; accepted: "
                                  + (", ".join(params) or "none"))

@@ -238,3 +238,10 @@ def test_integer_division_truncates_like_mxnet():
     assert (a / 2).asnumpy().tolist() == [3, -3, 4]
     assert (a % 4).asnumpy().tolist() == [3, 1, 1]
     assert math.isclose((mx.nd.array([1.0]) / 0).asscalar(), math.inf)
+
+
+def test_broadcast_ops_ignore_unknown_arguments_as_mxnet():
+    """MXNet 1.9.1 registers no attribute parser for broadcast_*: test_cosine_loss passes axis=1."""
+    out = mx.nd.broadcast_maximum(mx.nd.array([0]), mx.nd.array([[1], [-2]]), axis=1)
+    assert out.asnumpy().tolist() == [[1], [0]]
+    assert mx.nd.broadcast_minimum(mx.nd.array([0]), mx.nd.array([1, -2]), bogus=3).asnumpy().tolist() == [0, -2]
