@@ -58,6 +58,17 @@ def block_sum(acc, tid, nt):
         s //= 2
 
 
+
+@cuda.jit(device=True, inline="always")
+def block_sum_pair(sa, sb, a, b, tid, nt):
+    """Each thread's (a, b) into shared sa[tid], sb[tid], then both tree-summed into sa[0], sb[0]: the two
+    running sums of a block-wide moments or gradient reduction. nt must be a power of two; ends synchronized."""
+    sa[tid] = a
+    sb[tid] = b
+    cuda.syncthreads()
+    block_sum(sa, tid, nt)
+    block_sum(sb, tid, nt)
+
 def pow2_threads(n, cap=256):
     """Smallest power of two >= min(n, cap): block size for one-block-per-row reductions."""
     t = 1

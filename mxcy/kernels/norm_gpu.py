@@ -6,7 +6,7 @@ import math
 import numba
 from numba import cuda
 
-from .launch import block_sum, pow2_threads, rows_launch
+from .launch import block_sum_pair, pow2_threads, rows_launch
 from .common import REQ_NULL, assign
 from .norm_cpu import gamma_index, moments, row_base, stat_base
 
@@ -33,11 +33,7 @@ def _chan_moments_kernel(x, p1, p2):
             d = x[o, c, i] - shift
             a += d
             b += d * d
-    sa[tid] = a
-    sb[tid] = b
-    cuda.syncthreads()
-    block_sum(sa, tid, bx * by)
-    block_sum(sb, tid, bx * by)
+    block_sum_pair(sa, sb, a, b, tid, bx * by)
     if tid == 0:
         p1[c, s] = sa[0]
         p2[c, s] = sb[0]
@@ -111,11 +107,7 @@ def _chan_grad_kernel(dy, x, mean, rstd, ro, cpg, rc, ri, pa, pb):
             g = dy[o, c, i]
             a += g
             b += g * (x[o, c, i] - mean[k]) * rstd[k]
-    sa[tid] = a
-    sb[tid] = b
-    cuda.syncthreads()
-    block_sum(sa, tid, bx * by)
-    block_sum(sb, tid, bx * by)
+    block_sum_pair(sa, sb, a, b, tid, bx * by)
     if tid == 0:
         pa[c, s] = sa[0]
         pb[c, s] = sb[0]
@@ -171,11 +163,7 @@ def _rownorm_fwd_kernel(x, gamma, beta, out, mean, sd, eps, gmod, cpg, span, sav
         d = x[o, j, i] - shift
         a += d
         b += d * d
-    sa[tid] = a
-    sb[tid] = b
-    cuda.syncthreads()
-    block_sum(sa, tid, nt)
-    block_sum(sb, tid, nt)
+    block_sum_pair(sa, sb, a, b, tid, nt)
     m, var, rs = moments(shift, sa[0], sb[0], nl, eps)
     if tid == 0:
         mean[r] = m
@@ -202,11 +190,7 @@ def _rownorm_dx_kernel(dy, x, gamma, mean, rstd, dx, gmod, cpg, span, req):
         g = dy[o, j, i] * gamma[gamma_index(base, j, span, nl)]
         a += g
         b += g * (x[o, j, i] - m) * rs
-    sa[tid] = a
-    sb[tid] = b
-    cuda.syncthreads()
-    block_sum(sa, tid, nt)
-    block_sum(sb, tid, nt)
+    block_sum_pair(sa, sb, a, b, tid, nt)
     for j in range(tid, nl, nt):
         g = dy[o, j, i] * gamma[gamma_index(base, j, span, nl)]
         xh = (x[o, j, i] - m) * rs
