@@ -12,3 +12,4 @@ from . import sequence, rnn  # noqa: F401
 from . import linalg  # noqa: F401
 from . import misc_ops  # noqa: F401
 from . import misc_tensor  # noqa: F401
+from . import image  # noqa: F401

@@ -36,6 +36,7 @@ FAMILIES = {
             "`_rnn_param_concat`: Numba CUDA kernels (strided copy)"),
     "linalg": ("LAPACK through NumPy's linalg and SciPy (on the host)", "none"),
     "misc_ops": ("NumPy", "none"),
+    "image": ("NumPy (random factors from NumPy's Philox keyed by the op call)", "none"),
     "misc_tensor": ("NumPy", "none"),
     "operator": ("the user's CustomOp (Python)", "the user's CustomOp (Python)"),
 }

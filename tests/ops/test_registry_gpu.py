@@ -42,6 +42,14 @@ _MISC = "NumPy on the host (mxcy/ops/misc_ops.py); CUDA twins are still to be wr
 CPU_ONLY.update({name: _MISC for name in (
     "add_n", "hard_sigmoid", "smooth_l1", "_contrib_div_sqrt_dim", "_contrib_quadratic", "moments", "khatri_rao",
     "_ravel_multi_index", "_unravel_index", "all_finite", "multi_all_finite", "multi_sum_sq", "_contrib_arange_like")})
+_IMAGE = "NumPy on the host (mxcy/ops/image.py): image augmentation runs in data-loading workers on the CPU; CUDA " \
+         "twins are still to be written"
+CPU_ONLY.update({name: _IMAGE for name in (
+    "_image_to_tensor", "_image_normalize", "_backward_image_normalize", "_image_flip_left_right",
+    "_image_random_flip_left_right", "_image_flip_top_bottom", "_image_random_flip_top_bottom",
+    "_image_random_brightness", "_image_random_contrast", "_image_random_saturation", "_image_random_hue",
+    "_image_random_color_jitter", "_image_adjust_lighting", "_image_random_lighting", "_image_resize",
+    "_image_crop", "_backward_image_crop")})
 _MISC_TENSOR = "NumPy on the host (mxcy/ops/misc_tensor.py); CUDA twins are still to be written"
 CPU_ONLY.update({name: _MISC_TENSOR for name in (
     "reset_arrays", "_np_cumsum", "_histogram", "amp_cast", "amp_multicast", "fill_element_0index",
