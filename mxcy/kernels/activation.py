@@ -256,9 +256,7 @@ def _prelu_dgamma_kernel(dy, x, dgamma, nc, req):
         for i in range(tx, inner, cuda.blockDim.x):
             if not x[r, i] > 0:
                 s += dy[r, i] * x[r, i]
-    acc[tid] = s
-    cuda.syncthreads()
-    block_sum(acc, tid, nt)
+    block_sum(acc, s, tid, nt)
     if tid == 0:
         dgamma[b] = assign(dgamma[b], acc[0], req)
 

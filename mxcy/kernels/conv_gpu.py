@@ -162,9 +162,7 @@ def _bias_grad_py(dy, db, req):
     acc = 0.0
     for j in range(t, dy.shape[0] * P, BIAS_THREADS):
         acc += dy[j // P, o, j % P]
-    buf[t] = acc
-    cuda.syncthreads()
-    block_sum(buf, t, BIAS_THREADS)
+    block_sum(buf, acc, t, BIAS_THREADS)
     if t == 0:
         db[o] = assign(db[o], buf[0], req)
 

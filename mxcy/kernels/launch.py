@@ -48,7 +48,7 @@ def grid_1d(n, threads=256):
 
 
 @cuda.jit(device=True, inline="always")
-def block_sum(acc, tid, nt):
+def _tree_sum(acc, tid, nt):
     """Tree-sum shared acc[0:nt] into acc[0]; nt must be a power of two; ends synchronized."""
     s = nt // 2
     while s > 0:
@@ -58,16 +58,24 @@ def block_sum(acc, tid, nt):
         s //= 2
 
 
+@cuda.jit(device=True, inline="always")
+def block_sum(acc, value, tid, nt):
+    """Each thread's value into shared acc[tid], then their sum into acc[0]: a block-wide reduction over nt
+    threads (a power of two); ends synchronized."""
+    acc[tid] = value
+    cuda.syncthreads()
+    _tree_sum(acc, tid, nt)
+
 
 @cuda.jit(device=True, inline="always")
 def block_sum_pair(sa, sb, a, b, tid, nt):
-    """Each thread's (a, b) into shared sa[tid], sb[tid], then both tree-summed into sa[0], sb[0]: the two
-    running sums of a block-wide moments or gradient reduction. nt must be a power of two; ends synchronized."""
+    """block_sum of two values at once (the running sums of a moments or gradient reduction), one sync
+    before the two tree sums."""
     sa[tid] = a
     sb[tid] = b
     cuda.syncthreads()
-    block_sum(sa, tid, nt)
-    block_sum(sb, tid, nt)
+    _tree_sum(sa, tid, nt)
+    _tree_sum(sb, tid, nt)
 
 def pow2_threads(n, cap=256):
     """Smallest power of two >= min(n, cap): block size for one-block-per-row reductions."""

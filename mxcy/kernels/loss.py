@@ -131,9 +131,7 @@ def _count_valid_kernel(label, ignore, count):
     # One block: threads count strided labels, then a shared-memory sum.
     red = cuda.shared.array(_THREADS, numba.float64)
     tid = cuda.threadIdx.x
-    red[tid] = count_valid_dev(label, ignore, tid, _THREADS)
-    cuda.syncthreads()
-    block_sum(red, tid, _THREADS)
+    block_sum(red, count_valid_dev(label, ignore, tid, _THREADS), tid, _THREADS)
     if tid == 0:
         count[0] = max(red[0], 1.0)
 
@@ -146,9 +144,7 @@ def _cross_entropy_kernel(x, label, out, no_ograd, no_dx, req):
     acc = 0.0
     for r in range(tid, x.shape[0], _THREADS):
         acc += cross_entropy_row_dev(x, label, r, no_ograd, no_dx, req)
-    red[tid] = acc
-    cuda.syncthreads()
-    block_sum(red, tid, _THREADS)
+    block_sum(red, acc, tid, _THREADS)
     if tid == 0:
         out[0] = assign(out[0], red[0], req)
 

@@ -154,9 +154,7 @@ def _softmax_rows_kernel(x, out, length, temperature, log, req):
     acc = 0.0
     for j in range(tid, n, nt):
         acc += math.exp(scaled(x[o, j, 0], xmax, temperature))
-    red[tid] = acc
-    cuda.syncthreads()
-    block_sum(red, tid, nt)
+    block_sum(red, acc, tid, nt)
     total = red[0]
     ls = math.log(total) if n > 0 else 0.0
     for j in range(tid, m, nt):
@@ -178,9 +176,7 @@ def _softmax_grad_rows_kernel(dy, y, dx, length, temperature, log, req):
     acc = 0.0
     for j in range(tid, n, nt):
         acc += dy[o, j, 0] * y[o, j, 0] if not log else dy[o, j, 0]
-    red[tid] = acc
-    cuda.syncthreads()
-    block_sum(red, tid, nt)
+    block_sum(red, acc, tid, nt)
     s = red[0]
     for j in range(tid, m, nt):
         if j >= n:
