@@ -346,22 +346,16 @@ def _rnn_gradient(F, attrs, inputs, outputs, ograds):
     return grads + [None] * attrs["use_sequence_length"]
 
 
-def _backward_infer(attrs, shapes):
-    n_visible = _n_visible(attrs)
-    fwd = shapes[n_visible:n_visible + len(_arguments(attrs))]
-    ins, outs = _infer(attrs, fwd)
-    if ins is None:
-        return None, None
-    return outs[:n_visible] + ins + outs[n_visible:], ins[:len(ins) - attrs["use_sequence_length"]]
-
-
-def _backward_type(attrs, types):
-    n_visible = _n_visible(attrs)
-    fwd = types[n_visible:n_visible + len(_arguments(attrs))]
-    ins, outs = _infer_type(attrs, fwd)
-    if outs is None:
-        return types, None
-    return outs[:n_visible] + ins + outs[n_visible:], ins[:len(ins) - attrs["use_sequence_length"]]
+def _backward_rule(forward):
+    """_backward_RNN's shape or type rule from the forward's: its inputs are the head gradients, the forward's
+    inputs and hidden outputs; its outputs the gradients of the forward's inputs but sequence_length."""
+    def rule(attrs, values):
+        n_visible = _n_visible(attrs)
+        ins, outs = forward(attrs, values[n_visible:n_visible + len(_arguments(attrs))])
+        if outs is None:
+            return values, None
+        return outs[:n_visible] + ins + outs[n_visible:], ins[:len(ins) - attrs["use_sequence_length"]]
+    return rule
 
 
 registry.register(OpDef(
@@ -376,7 +370,7 @@ registry.register(OpDef(
     "_backward_RNN", params=_PARAMS,
     arguments=lambda attrs: [f"ograd{i}" for i in range(_n_visible(attrs))] + _arguments(attrs)
     + (["dropout_mask"] if _has_mask(attrs) else []),
-    infer_shape=_backward_infer, infer_type=_backward_type, compute={"cpu": _backward_compute},
+    infer_shape=_backward_rule(_infer), infer_type=_backward_rule(_infer_type), compute={"cpu": _backward_compute},
     num_outputs=lambda attrs: len(_arguments(attrs)) - attrs["use_sequence_length"],
     doc="RNN's gradient with respect to data, parameters and initial states (back-propagation through time, "
         "recomputing the forward)."))
