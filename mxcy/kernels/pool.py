@@ -169,17 +169,25 @@ def pool_bwd_cpu(dy, x, y, dx, kernel, stride, pad, pool_type, count_include_pad
 
 
 # ---------------------------------------------------------------- GPU drivers
+@cuda.jit(device=True, inline=True)
+def _out_window(e, in_shape, out_shape, kernel, stride, pad):
+    """Flat output element e of (P, OD, OH, OW) as (pl, od, oh, ow) and its input window: clipped ranges
+    d0, d1, h0, h1, w0, w1 and the padded extent (see window) over the (P, D, H, W) input."""
+    _, nd, nh, nw = in_shape
+    _, od_, oh_, ow_ = out_shape
+    pl, od, oh, ow = e // (od_ * oh_ * ow_), (e // (oh_ * ow_)) % od_, (e // ow_) % oh_, e % ow_
+    d0, d1, ed = window(od, kernel[0], stride[0], pad[0], nd)
+    h0, h1, eh = window(oh, kernel[1], stride[1], pad[1], nh)
+    w0, w1, ew = window(ow, kernel[2], stride[2], pad[2], nw)
+    return pl, od, oh, ow, d0, d1, h0, h1, w0, w1, ed * eh * ew
+
+
 def _pool_fwd_kernel(x, out, kernel, stride, pad, pool_type, count_include_pad, p_value, req):
     # One thread per output element (P, OD, OH, OW), grid-stride; same window rules as pool_fwd_cpu.
-    _, nd, nh, nw = x.shape
-    npl, od_, oh_, ow_ = out.shape
     e = cuda.grid(1)
     while e < out.size:
-        pl, od, oh, ow = e // (od_ * oh_ * ow_), (e // (oh_ * ow_)) % od_, (e // ow_) % oh_, e % ow_
-        d0, d1, ed = window(od, kernel[0], stride[0], pad[0], nd)
-        h0, h1, eh = window(oh, kernel[1], stride[1], pad[1], nh)
-        w0, w1, ew = window(ow, kernel[2], stride[2], pad[2], nw)
-        size = divisor(d0, d1, h0, h1, w0, w1, ed * eh * ew, pool_type, count_include_pad)
+        pl, od, oh, ow, d0, d1, h0, h1, w0, w1, extent = _out_window(e, x.shape, out.shape, kernel, stride, pad)
+        size = divisor(d0, d1, h0, h1, w0, w1, extent, pool_type, count_include_pad)
         v = pool_value_dev(x, pl, d0, d1, h0, h1, w0, w1, size, pool_type, p_value)
         out[pl, od, oh, ow] = assign(out[pl, od, oh, ow], v, req)
         e += cuda.gridsize(1)
@@ -187,14 +195,9 @@ def _pool_fwd_kernel(x, out, kernel, stride, pad, pool_type, count_include_pad, 
 
 def _pool_argmax_kernel(x, y, kernel, stride, pad, arg):
     # arg[output] = in-plane offset of the first input equal to y in its window (-1: none), one thread each.
-    _, nd, nh, nw = x.shape
-    npl, od_, oh_, ow_ = y.shape
     e = cuda.grid(1)
     while e < y.size:
-        pl, od, oh, ow = e // (od_ * oh_ * ow_), (e // (oh_ * ow_)) % od_, (e // ow_) % oh_, e % ow_
-        d0, d1, _ = window(od, kernel[0], stride[0], pad[0], nd)
-        h0, h1, _ = window(oh, kernel[1], stride[1], pad[1], nh)
-        w0, w1, _ = window(ow, kernel[2], stride[2], pad[2], nw)
+        pl, od, oh, ow, d0, d1, h0, h1, w0, w1, _ = _out_window(e, x.shape, y.shape, kernel, stride, pad)
         arg[pl, od, oh, ow] = first_argmax_dev(x, pl, d0, d1, h0, h1, w0, w1, y[pl, od, oh, ow])
         e += cuda.gridsize(1)
 
