@@ -1,7 +1,8 @@
 """Image functions of mx.image: decode, resize, pad, crop, normalise HWC images held in NDArrays.
 
 MXNet runs these through OpenCV; mxcy decodes and resamples on the host through Pillow
-(mxcy/_imagecodec.py), so resized pixels can differ from OpenCV's by rounding and filter support.
+(mxcy/_imagecodec.py). Nearest resizing picks OpenCV's pixels exactly and bilinear enlarging is within 1
+of OpenCV; bicubic (Pillow's a=-0.5, OpenCV's -0.75), area and Lanczos follow Pillow's filters, not OpenCV's.
 """
 import numbers
 import random
@@ -72,6 +73,8 @@ def imresize(src, w, h, interp=1, out=None):
     if int(w) <= 0 or int(h) <= 0:
         raise MXNetError(f"imresize: target size must be positive, got w={w}, h={h}")
     interp = _get_interp_method(interp, (arr.shape[0], arr.shape[1], int(h), int(w)))
+    if interp == 0:
+        return _emit(_resize_nearest(arr, int(w), int(h)), out)
     image_mod = _imagecodec._pil()
     resample = getattr(image_mod.Resampling, _PIL_FILTER[interp])
     # one channel at a time: Pillow resamples uint8 as mode 'L' and anything else as float32 mode 'F'
@@ -81,6 +84,14 @@ def imresize(src, w, h, interp=1, out=None):
               for c in range(arr.shape[2])]
     resized = np.stack(planes, axis=2).astype(arr.dtype, copy=False)
     return _emit(resized, out)
+
+
+def _resize_nearest(arr, w, h):
+    """OpenCV's INTER_NEAREST: output pixel i takes source pixel floor(i * src / dst) (Pillow's
+    nearest samples pixel centres instead, which picks different pixels)."""
+    rows = np.minimum(np.arange(h) * arr.shape[0] // h, arr.shape[0] - 1)
+    cols = np.minimum(np.arange(w) * arr.shape[1] // w, arr.shape[1] - 1)
+    return np.ascontiguousarray(arr[rows][:, cols])
 
 
 def scale_down(src_size, size):
