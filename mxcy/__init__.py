@@ -27,7 +27,7 @@ from . import test_utils  # noqa: E402 - after ndarray and symbol, whose names i
 from . import lr_scheduler, optimizer  # noqa: E402
 from . import io  # noqa: E402
 from . import recordio  # noqa: E402
-from . import image  # noqa: E402 - Pillow loads on first decode/resize, not here
+from . import image, image as img  # noqa: E402 - Pillow loads on first decode/resize, not here
 from . import kvstore, kvstore as kv  # noqa: E402
 from . import callback, model, module, module as mod  # noqa: E402
 from . import cached_op, gluon  # noqa: E402

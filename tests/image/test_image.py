@@ -60,7 +60,7 @@ def test_imread(tmp_path):
     np.testing.assert_array_equal(mx.image.imread(str(path)).asnumpy(), arr)
     np.testing.assert_array_equal(mx.image.imread(str(path), 1, False).asnumpy(), arr[:, :, ::-1])
     with pytest.raises(mx.MXNetError, match="imread"):
-        mx.image.imread(str(tmp_path / "missing.png"))
+        mx.img.image.imread(str(tmp_path / "missing.png"))  # MXNet's alias mx.img
 
 
 # MXNet 1.9.1: mx.image.imresize(np.random.RandomState(0).randint(0, 255, (4, 5, 3)) as uint8, 8, 7, interp)[:, :, 0]
