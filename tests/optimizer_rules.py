@@ -80,3 +80,24 @@ def signsgd(w, g, lr, wd=0.0, **_):
 def signum(w, g, mom, lr, momentum=0.0, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, wd_lh=0.0, **_):
     mom = momentum * mom - (1 - momentum) * wd * w - (1 - momentum) * clip(rescale_grad * g, clip_gradient)
     return (1 - lr * wd_lh) * w + lr * np.sign(mom), mom
+
+
+def lamb_phase1(w, g, mean, var, t, wd, beta1=0.9, beta2=0.999, epsilon=1e-6, bias_correction=True,
+                rescale_grad=1.0, clip_gradient=-1.0, **_):
+    """(the LAMB step g, mean, var): phase 1's output is the step, not a new weight."""
+    g = clip(rescale_grad * g, clip_gradient)
+    mean = beta1 * mean + (1 - beta1) * g
+    var = beta2 * var + (1 - beta2) * g * g
+    m, v = (mean / (1 - beta1 ** t), var / (1 - beta2 ** t)) if bias_correction else (mean, var)
+    return m / (np.sqrt(v) + epsilon) + wd * w, mean, var
+
+
+def lamb_phase2(w, g, r1, r2, lr, lower_bound=-1.0, upper_bound=-1.0, **_):
+    r = float(r1.reshape(-1)[0])
+    if lower_bound >= 0:
+        r = max(r, lower_bound)
+    if upper_bound >= 0:
+        r = min(r, upper_bound)
+    norm_g = float(r2.reshape(-1)[0])
+    ratio = r / norm_g if r != 0 and norm_g != 0 else 1.0
+    return w - lr * ratio * g, r1, r2

@@ -1,4 +1,4 @@
-"""Optimizer update rules (MXNet 1.9.1's sgd/nag/adam/rmsprop/ftrl/ftml/signum/adamw updates) as CPU kernels:
+"""Optimizer update rules (MXNet 1.9.1's sgd/nag/adam/rmsprop/ftrl/ftml/signum/adamw/lamb updates) as CPU kernels:
 one parallel pass over flat weight, gradient and state arrays, states rewritten in place.
 
 Every driver takes `master`: an empty array, or the float32 master weights of a multi-precision update (read as
@@ -187,6 +187,39 @@ def signum_update_cpu(weight, grad, mom, out, lr, momentum, wd, rescale_grad, cl
         if req != REQ_NULL:
             out[i] = assign(out[i], (1.0 - lr * wd_lh) * w + lr * sign(m), req)
 
+
+@numba.njit(**_KERNEL)
+def lamb_update_phase1_cpu(weight, grad, mean, var, out, beta1, beta2, epsilon, t, bias_correction, wd,
+                           rescale_grad, clip_gradient, req):
+    """LAMB phase 1: mean, var = moving g', g'^2 of g' = clip(rescale_grad*g); out = m/(sqrt(v) + epsilon) + wd*w
+    with m, v the bias-corrected mean/(1-beta1^t), var/(1-beta2^t) when bias_correction (else mean, var)."""
+    mean_scale = 1.0 / (1.0 - beta1 ** t) if bias_correction != 0.0 else 1.0
+    var_scale = 1.0 / (1.0 - beta2 ** t) if bias_correction != 0.0 else 1.0
+    for i in prange(out.size):
+        g = clip(rescale_grad * grad[i], clip_gradient)
+        m = beta1 * mean[i] + (1.0 - beta1) * g
+        v = beta2 * var[i] + (1.0 - beta2) * g * g
+        mean[i] = m
+        var[i] = v
+        if req != REQ_NULL:
+            step = m * mean_scale / (math.sqrt(v * var_scale) + epsilon) + wd * numba.float64(weight[i])
+            out[i] = assign(out[i], step, req)
+
+
+@numba.njit(**_KERNEL)
+def lamb_update_phase2_cpu(weight, g, out, lr, r1, r2, lower_bound, upper_bound, req):
+    """LAMB phase 2: w -= lr * r1/r2 * g (lr alone when r1 or r2 is 0), r1 first limited to
+    [lower_bound, upper_bound] (a bound < 0 is off, MXNet's `>= 0` test)."""
+    if lower_bound >= 0.0:
+        r1 = max(r1, lower_bound)
+    if upper_bound >= 0.0:
+        r1 = min(r1, upper_bound)
+    if r1 != 0.0 and r2 != 0.0:
+        lr = lr * r1 / r2
+    if req == REQ_NULL:
+        return
+    for i in prange(out.size):
+        out[i] = assign(out[i], weight[i] - lr * g[i], req)
 
 
 @numba.njit(nogil=True, cache=True)

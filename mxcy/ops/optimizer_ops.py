@@ -196,6 +196,40 @@ _register(
     "weight = (1 - lr*wd_lh)*weight + lr*sign(mom).")
 
 
+_register(
+    "lamb_update_phase1", _WG + ("mean", "var"),
+    (_float("beta1", 0.9), _float("beta2", 0.999), _float("epsilon", 1e-6),
+     Param("t", "int", REQUIRED, "number of update steps so far, this one included"),
+     Param("bias_correction", "bool", True, "divide mean and var by 1-beta1^t and 1-beta2^t"),
+     _float("wd", REQUIRED, "weight decay: adds wd * weight to the step"), _RESCALE, _CLIP),
+    "lamb_update_phase1_cpu",
+    lambda a: (a["beta1"], a["beta2"], a["epsilon"], a["t"], a["bias_correction"], a["wd"], a["rescale_grad"],
+               a["clip_gradient"]),
+    "LAMB phase 1 (You et al. 2019): g = clip(rescale_grad*grad); mean, var = moving g, g^2 (in place); "
+    "returns mean_hat/(sqrt(var_hat) + epsilon) + wd*weight, hats bias-corrected when bias_correction.")
+
+
+def _lamb_phase2_compute():
+    """r1 and r2 (the norms of weight and g, one-element arrays) are read on the host, as AdamW's rescale_grad."""
+    update = _update_compute(
+        "lamb_update_phase2_cpu", 0,
+        lambda a: (a["lr"], a["__r1__"], a["__r2__"], a["lower_bound"], a["upper_bound"]))
+
+    def compute(attrs, inputs, outputs, reqs):
+        r1, r2 = (float(np.asarray(r).reshape(-1)[0]) for r in inputs[2:4])
+        update(dict(attrs, __r1__=r1, __r2__=r2), inputs[:2], outputs, reqs)
+    return compute
+
+
+registry.register(OpDef(
+    "lamb_update_phase2", arguments=("weight", "g", "r1", "r2"),
+    params=(_LR, _float("lower_bound", -1.0, "lower limit of r1; < 0 turns it off"),
+            _float("upper_bound", -1.0, "upper limit of r1; < 0 turns it off")),
+    infer_shape=_same_shapes(2), infer_type=_update_types(2), compute={"cpu": _lamb_phase2_compute()},
+    doc="LAMB phase 2: weight - lr*(r1/r2)*g, r1 (the weight's norm) limited to [lower_bound, upper_bound], r2 the "
+        "norm of g; the ratio is 1 when either norm is 0."))
+
+
 # AdamW takes rescale_grad as a one-element array input (a loss scaler can change it without a new graph) and
 # skips the update, leaving output and states as they are, when it is NaN, infinite or 0.
 _ADAMW = (_LR, _float("beta1", 0.9), _float("beta2", 0.999), _float("epsilon", 1e-8), _WD,

@@ -71,6 +71,15 @@ UPDATES = [
     Update("signsgd_update", rules.signsgd, _zeros(0), _common),
     Update("signum_update", rules.signum, lambda rng, s: _normal(rng, s, 1),
            lambda rng: dict(_mom(rng), wd_lh=float(rng.choice([0.0, 0.01])))),
+    Update("lamb_update_phase1", rules.lamb_phase1, lambda rng, s: [rng.standard_normal(s), _positive(rng, s)],
+           lambda rng: {"t": int(rng.integers(1, 5)), "wd": float(rng.choice([0.0, 0.1])),
+                        "bias_correction": bool(rng.choice([True, False])),
+                        "rescale_grad": float(rng.choice([1.0, 0.5])),
+                        "clip_gradient": float(rng.choice([-1.0, 0.3]))}),
+    Update("lamb_update_phase2", rules.lamb_phase2,  # r1, r2: the norms, 0 now and then (the ratio is then 1)
+           lambda rng, s: [rng.choice([0.0, 1.0]) * _positive(rng, (1,)), _positive(rng, (1,))],
+           lambda rng: {"lr": float(rng.uniform(0.01, 0.5)), "lower_bound": float(rng.choice([-1.0, 0.5])),
+                        "upper_bound": float(rng.choice([-1.0, 0.8]))}),
 ]
 
 _ADAMW_ATTRS = {"lr": 0.05, "eta": 0.7, "wd": 0.1, "beta1": 0.9, "beta2": 0.99, "epsilon": 1e-8,
@@ -177,6 +186,16 @@ def test_bad_input_names_the_op():
         mx.nd.sgd_update(w.astype("int32"), g.astype("int32"), lr=0.1)
     with pytest.raises(mx.MXNetError, match="ftml_update: required argument 't'"):
         mx.nd.ftml_update(w, g, w, w, w, lr=0.1)
+
+
+def test_lamb_bad_input_names_the_op():
+    w = mx.nd.ones((2, 3))
+    with pytest.raises(mx.MXNetError, match="lamb_update_phase1: required argument 'wd'"):
+        mx.nd.lamb_update_phase1(w, w, w, w, t=1)
+    with pytest.raises(mx.MXNetError, match=r"lamb_update_phase2.*one value.*\(2,\)"):
+        mx.nd.lamb_update_phase2(w, w, mx.nd.ones((2,)), mx.nd.ones((1,)), lr=0.1)
+    with pytest.raises(mx.MXNetError, match=r"lamb_update_phase2.*\(3, 2\)"):
+        mx.nd.lamb_update_phase2(w, mx.nd.ones((3, 2)), mx.nd.ones((1,)), mx.nd.ones((1,)), lr=0.1)
 
 
 def test_mxnet_names_and_defaults():

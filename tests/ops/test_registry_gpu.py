@@ -29,7 +29,7 @@ CPU_ONLY.update({name: _UPDATE for name in (
     "sgd_update", "sgd_mom_update", "mp_sgd_update", "mp_sgd_mom_update", "nag_mom_update", "mp_nag_mom_update",
     "adam_update", "rmsprop_update", "rmspropalex_update", "ftrl_update", "ftml_update", "signsgd_update",
     "signum_update", "_adamw_update", "_mp_adamw_update", "multi_sgd_update", "multi_sgd_mom_update",
-    "multi_mp_sgd_update", "multi_mp_sgd_mom_update")})
+    "multi_mp_sgd_update", "multi_mp_sgd_mom_update", "lamb_update_phase1", "lamb_update_phase2")})
 _RNN = "fused RNN: interim NumPy implementation on the host (mxcy/ops/rnn.py); Numba CPU and CUDA kernels are to " \
        "replace it"
 CPU_ONLY.update({"RNN": _RNN, "_backward_RNN": _RNN})
