@@ -76,6 +76,33 @@ def _dcasgd(w, g, state, t, lr, wd, rescale, clip, momentum=0.9, lamda=0.04):
     return w + mom, [mom, w.copy()]
 
 
+def _lars_lr(w, g, lr, wd, rescale, eta, eps=0.0):
+    w_norm, g_norm = np.linalg.norm(w), np.linalg.norm(g) * rescale
+    return lr * eta * w_norm / (g_norm + wd * w_norm + eps) if w_norm > 0 and g_norm > 0 else lr
+
+
+def _lars(momentum, eta):
+    def step(w, g, state, t, lr, wd, rescale, clip):
+        lr = _lars_lr(w, g, lr, wd, rescale, eta)
+        if not momentum:
+            return rules.sgd(w, g, lr=lr, wd=wd, rescale_grad=rescale, clip_gradient=clip)[0], []
+        w, mom = rules.sgd_mom(w, g, state[0] if state else 0 * w, lr=lr, momentum=momentum, wd=wd,
+                               rescale_grad=rescale, clip_gradient=clip)
+        return w, [mom]
+    return step
+
+
+def _lamb(lower_bound=-1.0, upper_bound=-1.0, bias_correction=True):
+    def step(w, g, state, t, lr, wd, rescale, clip):
+        mean, var = state or [0 * w, 0 * w]
+        update, mean, var = rules.lamb_phase1(w, g, mean, var, t=t, wd=wd, epsilon=1e-6, rescale_grad=rescale,
+                                              clip_gradient=clip, bias_correction=bias_correction)
+        w = rules.lamb_phase2(w, update, np.array([np.linalg.norm(w)]), np.array([np.linalg.norm(update)]), lr=lr,
+                              lower_bound=lower_bound, upper_bound=upper_bound)[0]
+        return w, [mean, var]
+    return step
+
+
 def _test_rule(w, g, state, t, lr, wd, rescale, clip):
     w = w + g * rescale
     return w, [w]
@@ -100,6 +127,12 @@ CASES = [  # (name, extra optimizer arguments, reference step)
     ("nadam", {}, _nadam),
     ("dcasgd", {"momentum": 0.9}, _dcasgd),
     ("test", {}, _test_rule),
+    ("lars", {"momentum": 0.9, "eta": 0.5}, _lars(0.9, 0.5)),
+    ("lars", {}, _lars(0.0, 0.001)),
+    ("lamb", {}, _lamb()),
+    ("lamb", {"lower_bound": 0.5, "upper_bound": 1.5, "bias_correction": False}, _lamb(0.5, 1.5, False)),
+    # batch_scale 1 steps every update; the linear warmup then stays at 1
+    ("lbsgd", {"momentum": 0.9}, _fused(rules.sgd_mom, 1, momentum=0.9)),
 ]
 
 
@@ -119,6 +152,60 @@ def test_steps_match_reference(name, extra, reference, seed):
         updater(0, mx.nd.array(g, dtype="float64"), weight)
         want, state = reference(want, g, state, t, _KW["learning_rate"], _KW["wd"], _KW["rescale_grad"], clip)
         np.testing.assert_allclose(weight.asnumpy(), want, rtol=1e-9, atol=1e-9, err_msg=f"{name} step {t}")
+
+
+def test_lars_keeps_lr_for_biases_decays_only_weights_and_corrects_momentum_under_a_schedule():
+    rng = np.random.default_rng(4)
+    scheduler = mx.lr_scheduler.MultiFactorScheduler(step=[1], factor=0.5, base_lr=0.2)
+    optimizer = mx.optimizer.LARS(momentum=0.9, eta=0.5, wd=0.1, lr_scheduler=scheduler,
+                                  param_idx2name={0: "fc_weight", 1: "fc_bias", 2: "bn_gamma"})
+    updater = mx.optimizer.get_updater(optimizer)
+    ws = [rng.standard_normal((3,)) for _ in range(3)]
+    weights = [mx.nd.array(w, dtype="float64") for w in ws]
+    moms = [0 * w for w in ws]
+    for t, lr in ((1, 0.2), (2, 0.1)):  # the schedule halves lr after the first update
+        grads = [rng.standard_normal((3,)) for _ in range(3)]
+        updater([0, 1, 2], [mx.nd.array(g, dtype="float64") for g in grads], weights)
+        momentum = 0.9 * (0.5 if t == 2 else 1.0)
+        for k, (w, g) in enumerate(zip(ws, grads)):
+            wd = 0.1 if k == 0 else 0.0  # only *_weight is decayed; gamma too is left alone by LARS
+            step_lr = _lars_lr(w, g, lr, wd, 1.0, 0.5) if k == 0 else lr
+            ws[k], moms[k] = rules.sgd_mom(w, g, moms[k], lr=step_lr, momentum=momentum, wd=wd)
+            np.testing.assert_allclose(weights[k].asnumpy(), ws[k], rtol=1e-9, atol=1e-12, err_msg=f"{t} {k}")
+
+
+def _lbsgd_mult(strategy, nup, nwup, scale, w, g, wd):
+    if strategy == "lars":
+        w2, g2 = np.sum(w * w), np.sum(g * g)
+        return min(max(math.sqrt(w2 / (g2 + wd * w2 + 1e-18)), 0.01), 100.0)
+    if nup >= nwup:
+        return float(scale)
+    rise = {"linear": nup / nwup, "power2": nup ** 2 / nwup ** 2, "sqrt": math.sqrt(nup / nwup)}.get(strategy, 0)
+    return 1 + (scale - 1) * rise
+
+
+@pytest.mark.parametrize("strategy", ["linear", "power2", "sqrt", "lars", "none"])
+@pytest.mark.parametrize("begin_epoch", [0, 1])
+def test_lbsgd_steps_on_the_mean_of_batch_scale_gradients_with_the_warmup_multiplier(strategy, begin_epoch):
+    rng = np.random.default_rng(6)
+    kw = dict(learning_rate=0.1, wd=0.05, rescale_grad=0.5, clip_gradient=0.4)
+    optimizer = mx.optimizer.LBSGD(momentum=0.9, warmup_strategy=strategy, warmup_epochs=2, batch_scale=2,
+                                   updates_per_epoch=3, begin_epoch=begin_epoch, **kw)
+    updater = mx.optimizer.get_updater(optimizer)
+    w = rng.standard_normal((2, 3))
+    weight = mx.nd.array(w, dtype="float64")
+    mom, cum = 0 * w, 0 * w
+    for t in range(1, 8):
+        g = rng.standard_normal(w.shape)
+        updater(0, mx.nd.array(g, dtype="float64"), weight)
+        cum = cum + g
+        nup = begin_epoch * 3 + t
+        if nup % 2 == 0:
+            mean = cum / 2
+            lr = 0.1 * _lbsgd_mult(strategy, nup, 6, 2, w, mean, 0.05)
+            w, mom = rules.sgd_mom(w, mean, mom, lr=lr, momentum=0.9, wd=0.05, rescale_grad=0.5, clip_gradient=0.4)
+            cum = 0 * w
+        np.testing.assert_allclose(weight.asnumpy(), w, rtol=1e-9, atol=1e-12, err_msg=f"step {t}")
 
 
 def test_sgld_moves_by_the_half_step_plus_noise_of_variance_lr():
@@ -162,7 +249,7 @@ def test_learning_rate_schedule_and_update_counts():
 
 
 @pytest.mark.parametrize("name,extra", [("sgd", {"momentum": 0.9}), ("sgd", {}), ("nag", {"momentum": 0.9}),
-                                        ("adam", {})])
+                                        ("adam", {}), ("lamb", {})])
 def test_multi_precision_updates_a_float32_master(name, extra):
     rng = np.random.default_rng(1)
     w = rng.standard_normal((4,))

@@ -18,6 +18,7 @@ class Optimizer:
     `set_lr_mult({index or name: mult})` and the `__lr_mult__` attributes of `sym`'s arguments (likewise wd).
     """
     opt_registry = {}
+    decayed_suffixes = ("_weight", "_gamma")  # named parameters that weight decay applies to
 
     def __init__(self, rescale_grad=1., param_idx2name=None, wd=0., clip_gradient=None, learning_rate=None,
                  lr_scheduler=None, sym=None, begin_num_update=0, multi_precision=False, param_dict=None):
@@ -135,8 +136,8 @@ class Optimizer:
 
     def set_wd_mult(self, args_wd_mult):
         """Weight-decay multipliers {parameter name or index: mult}, over sym's __wd_mult__; named parameters
-        not ending in _weight or _gamma (biases, BatchNorm's beta) get 0."""
-        self.wd_mult = {n: 0.0 for n in self.idx2name.values() if not n.endswith(("_weight", "_gamma"))}
+        not ending in one of decayed_suffixes (biases, BatchNorm's beta) get 0."""
+        self.wd_mult = {n: 0.0 for n in self.idx2name.values() if not n.endswith(self.decayed_suffixes)}
         self.wd_mult.update(self._sym_mults("__wd_mult__"))
         self.wd_mult.update(args_wd_mult)
 

@@ -1,6 +1,6 @@
 """MXNet 1.9.1's optimizers with their arguments and defaults: the fused ones call the update operators
 (mxcy/ops/optimizer_ops.py); AdaGrad, AdaDelta, Adamax, Nadam, DCASGD, SGLD and Test compose NDArray ops, as
-MXNet's do.
+MXNet's do; LARS, LBSGD and LAMB take norms of weights and gradients on the host, as MXNet's do.
 States take the weight's dtype (MXNet makes some of them float32, which float64 weights then reject)."""
 import math
 import os
@@ -10,8 +10,8 @@ import numpy as np
 from .. import ndarray as nd
 from .optimizer import Optimizer, register
 
-__all__ = ["SGD", "ccSGD", "NAG", "Signum", "FTML", "Adam", "AdaGrad", "RMSProp", "AdaDelta", "Ftrl", "Adamax",
-           "Nadam", "DCASGD", "SGLD", "Test"]
+__all__ = ["SGD", "ccSGD", "NAG", "Signum", "FTML", "LARS", "LBSGD", "LAMB", "Adam", "AdaGrad", "RMSProp",
+           "AdaDelta", "Ftrl", "Adamax", "Nadam", "DCASGD", "SGLD", "Test"]
 
 
 def _zeros_like(weight, dtype=None, stype=None):
@@ -65,9 +65,9 @@ class SGD(_MasterFirstState):
         aggregate = aggregate and all(a.stype == "default" for a in list(weights) + list(grads))
         self._update_count(indices)
         kwargs = dict(rescale_grad=self.rescale_grad, **self._clip_kwargs())
+        lrs, wds = self._step_lrs(indices, weights, grads), self._get_wds(indices)
         if self.momentum > 0:
-            kwargs["momentum"] = self.momentum
-        lrs, wds = self._get_lrs(indices), self._get_wds(indices)
+            kwargs["momentum"] = self._step_momentum()
         if aggregate:  # one multi_* op for the whole group, as MXNet
             moms = [s[0] if multi_precision else s for s in states] if self.momentum > 0 else []
             masters = [s[1] for s in states] if multi_precision else []
@@ -88,6 +88,141 @@ class SGD(_MasterFirstState):
                                   **kwargs)
             else:
                 nd.sgd_update(weight, grad, out=weight, lazy_update=self.lazy_update, lr=lr, wd=wd, **kwargs)
+
+    def _step_lrs(self, indices, weights, grads):
+        """The learning rates of this step's weights (LARS scales them by the weights' and gradients' norms)."""
+        return self._get_lrs(indices)
+
+    def _step_momentum(self):
+        return self.momentum
+
+
+def _norm(array):
+    return float(nd.norm(array).asscalar())
+
+
+@register
+class LARS(SGD):
+    """LARS (You et al. 2017, arXiv:1708.03888): SGD whose lr is scaled per parameter by
+    eta*|w| / (|rescale_grad*g| + wd*|w| + eps) when both norms are positive (parameters named *gamma, *beta or
+    *bias keep lr); under a schedule, momentum_correction scales momentum by lr / the previous step's lr.
+    Only *_weight parameters are decayed. The norms are taken in the weight's dtype (MXNet's in float32)."""
+    decayed_suffixes = ("_weight",)
+
+    def __init__(self, momentum=0.0, lazy_update=True, eta=0.001, eps=0, momentum_correction=True, **kwargs):
+        super().__init__(momentum=momentum, lazy_update=lazy_update, **kwargs)
+        self.momentum_correction = momentum_correction
+        self.eta, self.eps = eta, eps
+        self.last_lr = self.cur_lr = None
+
+    def _step_lrs(self, indices, weights, grads):
+        lr = self.learning_rate
+        self.last_lr = lr if self.cur_lr is None else self.cur_lr
+        self.cur_lr = lr
+        return [self._scaled(index, weight, grad, lr_i, wd) for index, weight, grad, lr_i, wd
+                in zip(indices, weights, grads, self._get_lrs(indices), self._get_wds(indices))]
+
+    def _scaled(self, index, weight, grad, lr, wd):
+        if self.idx2name.get(index, str(index)).endswith(("gamma", "beta", "bias")):
+            return lr
+        w_norm, g_norm = _norm(weight), _norm(grad) * abs(self.rescale_grad)
+        if w_norm > 0.0 and g_norm > 0.0:
+            return lr * self.eta * w_norm / (g_norm + wd * w_norm + self.eps)
+        return lr
+
+    def _step_momentum(self):
+        if self.momentum_correction and self.last_lr != 0:
+            return self.momentum * self.cur_lr / self.last_lr
+        return self.momentum
+
+
+@register
+class LBSGD(Optimizer):
+    """Large-batch SGD: an index's gradients are summed over batch_scale updates, then one SGD (momentum) step
+    takes their mean with lr times a multiplier: warmup_strategy 'linear', 'power2' or 'sqrt' rises from 1 to
+    batch_scale over warmup_epochs*updates_per_epoch updates (counted from begin_epoch*updates_per_epoch), 'lars'
+    is sqrt(|w|^2 / (|g|^2 + wd*|w|^2)) limited to [0.01, 100], anything else 1. The updates in between leave
+    the weight as it is (MXNet runs an sgd_update with lr 0 there)."""
+
+    def __init__(self, momentum=0.0, multi_precision=False, warmup_strategy="linear", warmup_epochs=5,
+                 batch_scale=1, updates_per_epoch=32, begin_epoch=0, num_epochs=60, **kwargs):
+        super().__init__(multi_precision=multi_precision, **kwargs)
+        self.momentum = momentum
+        self.warmup_strategy = warmup_strategy
+        self.warmup_epochs = warmup_epochs
+        self.batch_scale = batch_scale
+        self.updates_per_epoch = updates_per_epoch
+        self.init_updates = begin_epoch * updates_per_epoch
+        self.num_epochs = num_epochs
+        self.cumgrads = {}  # index -> {"cum_grad": sum since the last step or None, "num_cums": updates counted}
+
+    def create_state(self, index, weight):
+        return _zeros_like(weight, stype=weight.stype) if self.momentum != 0.0 else None
+
+    def _warmup_mult(self, nup):
+        nwup = self.warmup_epochs * self.updates_per_epoch
+        top = float(self.batch_scale)
+        if nup >= nwup:
+            return top
+        if nwup <= 1:
+            return 1.0
+        rise = {"linear": nup / nwup, "power2": (nup * nup) / (nwup * nwup),
+                "sqrt": math.sqrt(float(nup) / nwup)}.get(self.warmup_strategy, 0.0)
+        return 1.0 + (top - 1) * rise
+
+    @staticmethod
+    def _lars_mult(weight, grad, wd):
+        w2, g2 = _norm(weight) ** 2, _norm(grad) ** 2
+        return min(max(math.sqrt(w2 / (g2 + wd * w2 + 1e-18)), 0.01), 100.0)
+
+    def update(self, index, weight, grad, state):
+        lr, wd = self._get_lr(index), self._get_wd(index)
+        self._update_count(index)
+        cum = self.cumgrads.setdefault(index, {"cum_grad": None, "num_cums": self.init_updates})
+        cum["cum_grad"] = grad.copy() if cum["cum_grad"] is None else cum["cum_grad"] + grad
+        cum["num_cums"] += 1
+        if cum["num_cums"] % self.batch_scale:
+            return
+        grad = cum["cum_grad"] / self.batch_scale
+        cum["cum_grad"] = None
+        if self.warmup_strategy == "lars":
+            lr *= self._lars_mult(weight, grad, wd)
+        else:
+            lr *= self._warmup_mult(cum["num_cums"])
+        kwargs = dict(rescale_grad=self.rescale_grad, lr=lr, wd=wd, **self._clip_kwargs())
+        if state is not None:
+            nd.sgd_mom_update(weight, grad, state, out=weight, momentum=self.momentum, **kwargs)
+        else:
+            nd.sgd_update(weight, grad, out=weight, **kwargs)
+
+
+@register
+class LAMB(Optimizer):
+    """LAMB (You et al. 2019, arXiv:1904.00962): lamb_update_phase1 gives the Adam-like step g (wd*weight
+    included), lamb_update_phase2 moves the weight by lr * |w|/|g| * g, |w| limited to [lower_bound, upper_bound].
+    Weights are updated one by one (MXNet batches them into multi_lamb_update, which mxcy lacks)."""
+
+    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-6, lower_bound=None,
+                 upper_bound=None, bias_correction=True, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta1, self.beta2, self.epsilon = beta1, beta2, epsilon
+        self.lower_bound, self.upper_bound = lower_bound, upper_bound
+        self.bias_correction = bias_correction
+
+    def create_state(self, index, weight):
+        return (_zeros_like(weight, stype=weight.stype), _zeros_like(weight, stype=weight.stype))  # mean, var
+
+    def update(self, index, weight, grad, state):
+        self._update_count(index)
+        mean, var = state
+        step = nd.lamb_update_phase1(weight, grad, mean, var, beta1=self.beta1, beta2=self.beta2,
+                                     epsilon=self.epsilon, t=self._index_update_count[index],
+                                     bias_correction=self.bias_correction, wd=self._get_wd(index),
+                                     rescale_grad=self.rescale_grad, **self._clip_kwargs())
+        bounds = {key: value for key, value in (("lower_bound", self.lower_bound),
+                                                ("upper_bound", self.upper_bound)) if value}
+        nd.lamb_update_phase2(weight, step, weight.norm(), step.norm(), lr=self._get_lr(index), out=weight,
+                              **bounds)
 
 
 @register
