@@ -272,10 +272,12 @@ _REGISTRY = {}
 
 def register(op):
     """Add `op` (and its aliases) to the registry and return it; op.module becomes the caller's module."""
-    op.module = sys._getframe(1).f_globals.get("__name__")
-    for key in (op.name,) + op.aliases:
+    keys = (op.name,) + op.aliases
+    for key in keys:  # refused before anything changes, so a failed registration leaves the registry as it was
         if key in _REGISTRY:
             raise MXNetError(f"operator {key!r} is registered twice")
+    op.module = sys._getframe(1).f_globals.get("__name__")
+    for key in keys:
         _REGISTRY[key] = op
     return op
 
