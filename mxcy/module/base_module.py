@@ -88,7 +88,7 @@ class BaseModule:
     def score(self, eval_data, eval_metric, num_batch=None, batch_end_callback=None, score_end_callback=None,
               reset=True, epoch=0, sparse_row_id_fn=None):
         """Run `eval_data` (up to num_batch batches) forward and return eval_metric's (name, value) pairs."""
-        self._check_ready()
+        self._require(params=True)
         if reset:
             eval_data.reset()
         if not isinstance(eval_metric, metric.EvalMetric):
@@ -118,13 +118,16 @@ class BaseModule:
         else:
             self.update_metric(eval_metric, batch.label)
 
-    def _check_ready(self):
-        if not (self.binded and self.params_initialized):
-            raise AssertionError("call bind and init_params first")
+    def _require(self, bound=True, params=False, optimizer=False):
+        """Raise MXNet's AssertionError, naming the module class, unless the steps asked for are done."""
+        for wanted, done, step in ((bound, self.binded, "bind"), (params, self.params_initialized, "init_params"),
+                                   (optimizer, self.optimizer_initialized, "init_optimizer")):
+            if wanted and not done:
+                raise AssertionError(f"{type(self).__name__}: call {step} first")
 
     def iter_predict(self, eval_data, num_batch=None, reset=True, sparse_row_id_fn=None):
         """Yield (outputs without the batch's padding, batch number, batch) for each batch of eval_data."""
-        self._check_ready()
+        self._require(params=True)
         if reset:
             eval_data.reset()
         for nbatch, batch in enumerate(eval_data):
@@ -138,7 +141,7 @@ class BaseModule:
                 sparse_row_id_fn=None):
         """The outputs over eval_data (a DataIter, or one NDArray/NumPy batch), padding removed; merged over
         batches into one array per output (a bare array for a single output unless always_output_list)."""
-        self._check_ready()
+        self._require(params=True)
         if isinstance(eval_data, (nd.NDArray, np.ndarray)):
             if isinstance(eval_data, np.ndarray):
                 eval_data = nd.array(eval_data)
@@ -273,13 +276,13 @@ class BaseModule:
         self.set_params(arg_params, aux_params)
 
     def get_states(self, merge_multi_context=True):
-        self._check_ready()
+        self._require(params=True)
         if merge_multi_context:
             raise AssertionError("this module has no states to merge")
         return []
 
     def set_states(self, states=None, value=None):
-        self._check_ready()
+        self._require(params=True)
         if states or value:
             raise AssertionError("this module has no states")
 

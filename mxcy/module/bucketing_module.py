@@ -62,14 +62,6 @@ class BucketingModule(BaseModule):
         self._curr_module = None
         self._curr_bucket_key = None
 
-    def _require(self, bound=True, params=False, optimizer=False):
-        if bound and not self.binded:
-            raise AssertionError("BucketingModule: call bind first")
-        if params and not self.params_initialized:
-            raise AssertionError("BucketingModule: call init_params first")
-        if optimizer and not self.optimizer_initialized:
-            raise AssertionError("BucketingModule: call init_optimizer first")
-
     # --- names and shapes (of the current bucket once bound, of the default bucket before) ----------
     @property
     def default_bucket_key(self):

@@ -239,7 +239,7 @@ class Module(BaseModule):
     def init_optimizer(self, kvstore="local", optimizer="sgd", optimizer_params=(("learning_rate", 0.01),),
                        force_init=False):
         """Create the optimizer (rescale_grad = 1/batch_size unless given) and the KVStore or local Updater."""
-        self._check_ready()
+        self._require(params=True)
         if self.optimizer_initialized and not force_init:
             self.logger.warning("optimizer already initialized, ignoring...")
             return
@@ -319,7 +319,7 @@ class Module(BaseModule):
     # --- computing ----------------------------------------------------------------------------------
     def forward(self, data_batch, is_train=None):
         """Run a DataBatch (or a list of per-device batches) forward; a batch of another shape re-binds first."""
-        self._check_ready()
+        self._require(params=True)
         current = tuple(d.shape for d in self._data_shapes)
         if isinstance(data_batch, list):
             incoming = []
@@ -351,12 +351,12 @@ class Module(BaseModule):
         return data_descs, label_descs
 
     def backward(self, out_grads=None):
-        self._check_ready()
+        self._require(params=True)
         self._exec_group.backward(out_grads=out_grads)
 
     def update(self):
         """Apply the optimizer to the gradients of the last backward."""
-        self._check_ready()
+        self._require(params=True)
         if not self.optimizer_initialized:
             raise AssertionError("call init_optimizer first")
         self._params_dirty = True
@@ -368,21 +368,21 @@ class Module(BaseModule):
                            num_device=len(self._context), kvstore=self._kvstore, param_names=group.param_names)
 
     def get_outputs(self, merge_multi_context=True):
-        self._check_ready()
+        self._require(params=True)
         return self._exec_group.get_outputs(merge_multi_context=merge_multi_context)
 
     def get_input_grads(self, merge_multi_context=True):
-        self._check_ready()
+        self._require(params=True)
         if not self.inputs_need_grad:
             raise AssertionError("bind with inputs_need_grad=True to get input gradients")
         return self._exec_group.get_input_grads(merge_multi_context=merge_multi_context)
 
     def get_states(self, merge_multi_context=True):
-        self._check_ready()
+        self._require(params=True)
         return self._exec_group.get_states(merge_multi_context=merge_multi_context)
 
     def set_states(self, states=None, value=None):
-        self._check_ready()
+        self._require(params=True)
         self._exec_group.set_states(states, value)
 
     def update_metric(self, eval_metric, labels, pre_sliced=False):

@@ -41,14 +41,6 @@ class SequentialModule(BaseModule):
     def _takes_labels(self, i):
         return bool(self._metas[i].get(self.META_TAKE_LABELS, False))
 
-    def _require(self, params=False, optimizer=False):
-        if not self.binded:
-            raise AssertionError("SequentialModule: call bind first")
-        if params and not self.params_initialized:
-            raise AssertionError("SequentialModule: call init_params first")
-        if optimizer and not self.optimizer_initialized:
-            raise AssertionError("SequentialModule: call init_optimizer first")
-
     @property
     def data_names(self):
         return self._modules[0].data_names if self._modules else []
