@@ -31,6 +31,7 @@ from . import image, image as img  # noqa: E402 - Pillow loads on first decode/r
 from . import kvstore, kvstore as kv  # noqa: E402
 from . import callback, model, module, module as mod  # noqa: E402
 from . import cached_op, gluon  # noqa: E402
+from . import rnn  # noqa: E402 - after gluon, whose begin-state helper it uses
 
 nd.Custom = operator.Custom
 nd.CachedOp = cached_op.CachedOp
