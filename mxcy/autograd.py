@@ -178,9 +178,10 @@ def _walk_inputs(node):
 
 
 def _run_backward(heads, head_grads, variables, retain_graph, create_graph, train_mode, allow_unused=False,
-                  stop_at_variables=False):
+                  stop_at_variables=False, on_node=None):
     """The backward walk. allow_unused: variables the heads do not depend on get None instead of an error;
-    stop_at_variables: the walk ends at the variables (a cached graph's inputs) instead of going behind them."""
+    stop_at_variables: the walk ends at the variables (a cached graph's inputs) instead of going behind them;
+    on_node(node, input gradients) sees each node's gradients as they are pushed (the Executor's monitor)."""
     from .ndarray import _internal as F
     if not isinstance(heads, (list, tuple)):
         heads = [heads]
@@ -227,6 +228,8 @@ def _run_backward(heads, head_grads, variables, retain_graph, create_graph, trai
             ograds = [F.zeros_like(o) if g is None else g for o, g in zip(node.outputs, ograds)]
             in_grads = node.op.gradient(F, node.attrs, node.inputs, node.outputs, ograds)
             del ograds
+            if on_node is not None:
+                on_node(node, in_grads)
             for x, g in zip(node.inputs, in_grads):
                 if x._node is not None and g is not None:
                     add(x, g)

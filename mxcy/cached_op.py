@@ -3,7 +3,7 @@ graph's nodes through invoke; on autograd's tape the whole call is one node whos
 backward in one step."""
 from . import autograd
 from .base import MXNetError
-from .graph_plan import GraphPlan
+from .graph_plan import GraphPlan, named_hook
 from .ndarray import NDArray
 
 __all__ = ["CachedOp"]
@@ -27,15 +27,9 @@ class CachedOp:
     def register_op_hook(self, callback, monitor_all=False):
         """Call callback(output name, op name, array) for every operator output (and, with monitor_all,
         input) the graph computes, as MXNet's CachedOp does."""
-        def monitor(node, inputs, outputs):
-            # Names arrive as bytes, as through MXNet's C callback (its users decode them with py_str).
-            op_name = node.op.name.encode()
-            if monitor_all:  # inputs are named by the op's argument names, as MXNet's monitor does
-                for arg, array in zip(node.op.list_inputs(node.params), inputs):
-                    callback(f"{node.name}_{arg}".encode(), op_name, array)
-            for i, array in enumerate(outputs[:node.num_visible_outputs()]):
-                callback(node.output_name(i).encode(), op_name, array)
-        self._monitor = monitor
+        # Names arrive as bytes, as through MXNet's C callback (its users decode them with py_str).
+        self._monitor = named_hook(lambda name, node, array: callback(name.encode(), node.op.name.encode(), array),
+                                   monitor_all)
 
     def __call__(self, *args, out=None, default_ctx=None):
         if len(args) != len(self._input_names):

@@ -10,7 +10,7 @@ from .base import MXNetError
 from .error import MXNetValueError
 from .context import Context
 from .ndarray import NDArray, zeros
-from .graph_plan import GraphPlan
+from .graph_plan import GraphPlan, named_hook
 
 __all__ = ["Executor"]
 
@@ -38,6 +38,8 @@ class Executor:
         self._plan = GraphPlan(symbol)
         self._heads = None
         self._recorded = False
+        self._monitor = None  # (callback, monitor_all) from set_monitor_callback
+        self._tape_nodes = {}  # tape node -> graph node, for the monitor's names in backward
         self.outputs = self._allocate_outputs()
 
     # --- construction ----------------------------------------------------------------------
@@ -165,7 +167,7 @@ class Executor:
         bound = self._bind_variables(record)
         scope = autograd.record(train_mode=True) if record else autograd.pause(train_mode=bool(is_train))
         with scope:
-            heads = self._plan.run(bound, self._ctx, record)
+            heads = self._plan.run(bound, self._ctx, record, self._forward_hook(record))
         self._heads = heads if record else None
         self._recorded = record
         for head, out in zip(heads, self.outputs):
@@ -203,7 +205,46 @@ class Executor:
                 raise MXNetError(f"backward: out_grad of '{name}' has shape {g.shape}, the output "
                                  f"has {head.shape}")
         grads = [g if g is not None else head.ones_like() for g, head in zip(out_grads, heads)]
-        autograd.backward(heads, grads, retain_graph=True, train_mode=is_train)
+        autograd._run_backward(heads, grads, None, retain_graph=True, create_graph=False, train_mode=is_train,
+                               on_node=self._backward_hook())
+
+    # --- monitoring ------------------------------------------------------------------------
+    def set_monitor_callback(self, callback, monitor_all=False):
+        """Call callback(name, array) for every array an operator computes: forward outputs as
+        '<node>_<output>' (with monitor_all, each operator's inputs before them as '<node>_<argument>'),
+        and in backward each operator's input gradients as '<node>_backward_output<i>' ('..._output' for
+        one), MXNet's names. The name is bytes, as MXNet's C callback passes it. Arrays reach the callback
+        as their ops are pushed; what it pushes in turn runs after them, in engine order."""
+        self._monitor = (callback, monitor_all)
+
+    def _forward_hook(self, record):
+        self._tape_nodes = {}
+        if self._monitor is None:
+            return None
+        callback, monitor_all = self._monitor
+        named = named_hook(lambda name, node, array: callback(name.encode(), array), monitor_all)
+
+        def hook(node, inputs, outputs):
+            named(node, inputs, outputs)
+            if record and outputs and isinstance(outputs[0]._node, tuple):
+                self._tape_nodes[outputs[0]._node[0]] = node
+        return hook
+
+    def _backward_hook(self):
+        if self._monitor is None:
+            return None
+        callback, tape_nodes = self._monitor[0], self._tape_nodes
+
+        def hook(tape_node, in_grads):
+            node = tape_nodes.get(tape_node)
+            if node is None:
+                return
+            grads = in_grads[:node.num_arguments()]
+            for i, grad in enumerate(grads):
+                if grad is not None:
+                    suffix = "" if len(grads) == 1 else str(i)
+                    callback(f"{node.name}_backward_output{suffix}".encode(), grad)
+        return hook
 
     # --- parameters and reshaping --------------------------------------------------------------
     def copy_params_from(self, arg_params, aux_params=None, allow_extra_params=False):
@@ -242,9 +283,6 @@ class Executor:
         new_aux = [a if a.shape == tuple(s) else zeros(s, ctx=self._ctx, dtype=a.dtype)
                    for a, s in zip(self.aux_arrays, aux_shapes)]
         return Executor(self._symbol, self._ctx, new_args, new_grads, list(self._grad_reqs), new_aux)
-
-    def set_monitor_callback(self, callback, monitor_all=False):
-        raise MXNetError("Executor.set_monitor_callback is not supported by mxcy")
 
     def debug_str(self):
         return self._symbol.debug_str()

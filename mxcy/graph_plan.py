@@ -6,7 +6,7 @@ from .base import MXNetError
 from .ndarray import NDArray
 from .ops.invoke import invoke
 
-__all__ = ["GraphPlan"]
+__all__ = ["GraphPlan", "named_hook"]
 
 
 class GraphPlan:
@@ -23,7 +23,8 @@ class GraphPlan:
         """Run every node on `bound` (variable name -> NDArray); returns the output NDArrays. When
         `record`, values no gradient reads are hollowed after their last reader, and ops may write in place
         over dying inputs only where no gradient needs them. `monitor(node, inputs, outputs)` sees each
-        node's arrays as it is pushed."""
+        node's arrays as it is pushed; a monitored run writes nothing in place, so the inputs it sees keep
+        their values."""
         values, last_use, saved = {}, self.last_use, self.saved
         for step, node in enumerate(self.order):
             if node.op is None:
@@ -32,7 +33,8 @@ class GraphPlan:
             inputs = [values[(id(n), i)] for n, i in node.inputs]
             run = getattr(node.op, "imperative", None)  # Python-defined ops (Custom) run as in mx.nd
             dying = last_use.get(step, ())
-            out = _inplace_output(node, inputs, dying, saved if record else ()) if not run else None
+            out = _inplace_output(node, inputs, dying, saved if record else ()) \
+                if not run and monitor is None else None
             try:
                 outs = run(inputs, node.params) if run else \
                     invoke(node.op, inputs, node.params, out=out, ctx=ctx)
@@ -47,6 +49,18 @@ class GraphPlan:
                 if record and key not in saved and value is not None:
                     _hollow(value)  # the tape holds it, but no gradient reads its values
         return [values[(id(n), i)] for n, i in self.outputs]
+
+
+def named_hook(callback, monitor_all):
+    """A GraphPlan monitor calling callback(name, node, array) under MXNet's monitor names: every output
+    an op computes as '<node>_<output>' and, with monitor_all, its inputs before them as '<node>_<argument>'."""
+    def monitor(node, inputs, outputs):
+        if monitor_all:
+            for arg, array in zip(node.op.list_inputs(node.params), inputs):
+                callback(f"{node.name}_{arg}", node, array)
+        for i, array in enumerate(outputs[:node.num_visible_outputs()]):
+            callback(node.output_name(i), node, array)
+    return monitor
 
 
 def _saved_for_gradient(order):
