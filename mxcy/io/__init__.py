@@ -3,4 +3,5 @@ from . import io, utils  # noqa: F401
 from .io import DataBatch, DataDesc, DataIter, PrefetchingIter, ResizeIter  # noqa: F401
 from .ndarray_iter import NDArrayIter  # noqa: F401
 from .native import CSVIter, MNISTIter, MXDataIter  # noqa: F401
+from .libsvm import LibSVMIter  # noqa: F401
 from .utils import _getdata_by_idx, _has_instance, _init_data  # noqa: F401

@@ -9,7 +9,7 @@ import os
 import numpy as np
 
 from ..base import MXNetError
-from ..ndarray import array
+from ..ndarray import NDArray, array
 from .io import DataBatch, DataDesc, DataIter
 
 __all__ = ["MXDataIter", "CSVIter", "MNISTIter"]
@@ -17,7 +17,8 @@ __all__ = ["MXDataIter", "CSVIter", "MNISTIter"]
 
 class MXDataIter(DataIter):
     """An iterator over a batch source (`handle`, the role of MXNet's C++ iterator handle): an object with
-    reset() and advance() -> bool, and data, label, pad, index describing the current batch.
+    reset() and advance() -> bool, and data, label (NumPy arrays, or NDArrays that are new for each batch),
+    pad, index describing the current batch.
 
     The first batch is read at construction (so a bad file fails there) and gives provide_data/provide_label
     under `data_name`/`label_name`."""
@@ -68,10 +69,10 @@ class MXDataIter(DataIter):
         return self.handle.advance()
 
     def getdata(self):
-        return array(self.handle.data, dtype=self.handle.data.dtype)
+        return _as_ndarray(self.handle.data)
 
     def getlabel(self):
-        return array(self.handle.label, dtype=self.handle.label.dtype)
+        return _as_ndarray(self.handle.label)
 
     def getindex(self):
         return self.handle.index.copy()
@@ -80,9 +81,14 @@ class MXDataIter(DataIter):
         return self.handle.pad
 
 
+def _as_ndarray(values):
+    """A source's batch part: NDArrays (a fresh one per batch, dense or sparse) as they are, NumPy copied."""
+    return values if isinstance(values, NDArray) else array(values, dtype=values.dtype)
+
+
 # --- keyword arguments -------------------------------------------------------------------------------
 def _parse(iterator, name, value, kind):
-    """`value` (a Python value or MXNet's string form) as `kind`: bool, int, str or 'shape'."""
+    """`value` (a Python value or MXNet's string form) as `kind`: bool, int, float, str or 'shape'."""
     try:
         if kind is bool:
             if isinstance(value, str):
@@ -93,6 +99,8 @@ def _parse(iterator, name, value, kind):
             return bool(int(value))
         if kind is int:
             return int(value)
+        if kind is float:
+            return float(value)
         if kind == "shape":
             if isinstance(value, str):
                 text = value.strip().strip("()[]")
@@ -186,7 +194,7 @@ class _InstanceBatcher:
         self.pad = 0
         self._pos = 0
         self._overflow = 0
-        if round_batch and len(data) < batch_size:
+        if round_batch and 2 * len(data) < batch_size:  # the last batch borrows at most one pass of the data
             raise MXNetError(f"{iterator}: number of input ({len(data)} examples) must be bigger than batch "
                              f"size {batch_size}")
 

@@ -271,8 +271,9 @@ def test_csv_bad_arguments(csv4, tmp_path):
         mx.io.CSVIter(csv4, data_shape=(3,), batch_size=2)
     with pytest.raises(MXNetError, match="data_shape"):
         mx.io.CSVIter(data_csv=csv4, batch_size=2)
-    with pytest.raises(MXNetError, match="bigger than batch size"):
-        mx.io.CSVIter(data_csv=csv4, data_shape=(3,), batch_size=5)
+    with pytest.raises(MXNetError, match="bigger than batch size"):  # 4 rows fill a batch of 5, not of 9
+        mx.io.CSVIter(data_csv=csv4, data_shape=(3,), batch_size=9)
+    assert [b.pad for b in mx.io.CSVIter(data_csv=csv4, data_shape=(3,), batch_size=5)] == [1]
     short = tmp_path / "label.csv"
     short.write_text("1\n")
     with pytest.raises(MXNetError, match="fewer than"):
