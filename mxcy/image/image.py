@@ -1,8 +1,7 @@
 """Image functions of mx.image: decode, resize, pad, crop, normalise HWC images held in NDArrays.
 
-MXNet runs these through OpenCV; mxcy decodes and resamples on the host through Pillow
-(mxcy/_imagecodec.py). Nearest resizing picks OpenCV's pixels exactly and bilinear enlarging is within 1
-of OpenCV; bicubic (Pillow's a=-0.5, OpenCV's -0.75), area and Lanczos follow Pillow's filters, not OpenCV's.
+MXNet runs these through OpenCV; mxcy decodes through Pillow (mxcy/_imagecodec.py) and resizes with the
+_image_resize operator (OpenCV's cv::resize in NumPy, mxcy/ops/_cv_resize.py), both on the host.
 """
 import numbers
 import random
@@ -13,9 +12,7 @@ import numpy as np
 from .. import _imagecodec
 from .. import ndarray as nd
 from ..base import MXNetError
-
-# OpenCV's interpolation codes (cv2.INTER_*) as MXNet takes them -> Pillow resampling filter names
-_PIL_FILTER = {0: "NEAREST", 1: "BILINEAR", 2: "BICUBIC", 3: "BOX", 4: "LANCZOS"}
+from ..ops import _cv_resize
 
 # cv2.BORDER_* codes -> numpy.pad modes
 _PAD_MODE = {0: "constant", 1: "symmetric", 2: "reflect", 3: "edge", 4: "wrap"}
@@ -67,31 +64,23 @@ def _emit(arr, out):
 
 
 def imresize(src, w, h, interp=1, out=None):
-    """Resize an (H, W, C) image to width `w`, height `h`; `interp` is OpenCV's code
-    (0 nearest, 1 bilinear, 2 bicubic, 3 area, 4 Lanczos; 9 and 10 as _get_interp_method)."""
-    arr = _host(src, "imresize")
+    """Resize an (H, W, C) image to width `w`, height `h` through the _image_resize operator (OpenCV's
+    cv::resize); `interp` is OpenCV's code (0 nearest, 1 bilinear, 2 bicubic, 3 area, 4 Lanczos; 9 and 10
+    as _get_interp_method)."""
+    if not isinstance(src, nd.NDArray):
+        src = nd.array(np.asarray(src))
+    if src.ndim != 3:
+        raise MXNetError(f"imresize: expected an (H, W, C) image, got shape {src.shape}")
     if int(w) <= 0 or int(h) <= 0:
         raise MXNetError(f"imresize: target size must be positive, got w={w}, h={h}")
-    interp = _get_interp_method(interp, (arr.shape[0], arr.shape[1], int(h), int(w)))
-    if interp == 0:
-        return _emit(_resize_nearest(arr, int(w), int(h)), out)
-    image_mod = _imagecodec._pil()
-    resample = getattr(image_mod.Resampling, _PIL_FILTER[interp])
-    # one channel at a time: Pillow resamples uint8 as mode 'L' and anything else as float32 mode 'F'
-    plane_dtype = np.uint8 if arr.dtype == np.uint8 else np.float32
-    planes = [np.asarray(image_mod.fromarray(np.ascontiguousarray(arr[:, :, c], dtype=plane_dtype))
-                         .resize((int(w), int(h)), resample=resample))
-              for c in range(arr.shape[2])]
-    resized = np.stack(planes, axis=2).astype(arr.dtype, copy=False)
-    return _emit(resized, out)
+    interp = _get_interp_method(interp, (src.shape[0], src.shape[1], int(h), int(w)))
+    return nd.image.resize(src, size=(int(w), int(h)), interp=interp, out=out)
 
 
-def _resize_nearest(arr, w, h):
-    """OpenCV's INTER_NEAREST: output pixel i takes source pixel floor(i * src / dst) (Pillow's
-    nearest samples pixel centres instead, which picks different pixels)."""
-    rows = np.minimum(np.arange(h) * arr.shape[0] // h, arr.shape[0] - 1)
-    cols = np.minimum(np.arange(w) * arr.shape[1] // w, arr.shape[1] - 1)
-    return np.ascontiguousarray(arr[rows][:, cols])
+def resize_array(arr, w, h, interp=1):
+    """A NumPy (H, W, C) array resized to width `w`, height `h` with OpenCV code `interp` (0-4): the
+    cv::resize that imresize runs, for callers that already hold host arrays (ImageRecordIter's augmenter)."""
+    return _cv_resize.resize(np.asarray(arr), int(h), int(w), interp)
 
 
 def scale_down(src_size, size):
@@ -135,7 +124,7 @@ def _get_interp_method(interp, sizes=()):
         return 1
     if interp == 10:
         return random.randint(0, 4)
-    if interp not in _PIL_FILTER:
+    if interp not in (0, 1, 2, 3, 4):
         raise ValueError(f"Unknown interp method {interp}")
     return interp
 

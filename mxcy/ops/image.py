@@ -6,7 +6,7 @@ the op call's (seed, call) key, so results depend on mx.random.seed and call ord
 """
 import numpy as np
 
-from . import registry
+from . import _cv_resize, registry
 from ._helpers import results_compute
 from .registry import OpDef, Param
 
@@ -267,68 +267,23 @@ def _resize_shape(attrs, shapes):
     shape = tuple(shapes[0])
     if len(shape) not in (3, 4):
         raise ValueError(f"the image must have shape (H, W, C) or (N, H, W, C), got {shape}")
-    if attrs["interp"] not in _INTERPOLATIONS:
-        raise ValueError(f"interp={attrs['interp']} is not supported (mxcy resizes with "
-                         f"{', '.join(f'{k}: {v[0]}' for k, v in _INTERPOLATIONS.items())})")
+    if attrs["interp"] not in _cv_resize.INTERP_NAMES:
+        raise ValueError(f"interp={attrs['interp']} is not an OpenCV interpolation code "
+                         f"({', '.join(f'{k}: {v}' for k, v in _cv_resize.INTERP_NAMES.items())})")
     return shapes, [shape[:-3] + _resized_hw(attrs, *shape[-3:-1]) + shape[-1:]]
 
 
-def _nearest_axis(x, axis, size):
-    """OpenCV's INTER_NEAREST along one axis: source index floor(i * src / dst)."""
-    src = x.shape[axis]
-    return np.take(x, np.minimum(np.arange(size) * src // size, src - 1), axis)
-
-
-def _linear_axis(x, axis, size):
-    """OpenCV's INTER_LINEAR along one axis: half-pixel centres, edges clamped."""
-    src = x.shape[axis]
-    pos = (np.arange(size) + 0.5) * (src / size) - 0.5
-    left = np.floor(pos).astype(np.int64)
-    frac = pos - left
-    frac[left < 0] = 0
-    frac[left >= src - 1] = 0
-    left = np.clip(left, 0, src - 1)
-    right = np.minimum(left + 1, src - 1)
-    shape = [1] * x.ndim
-    shape[axis] = size
-    frac = frac.reshape(shape)
-    return np.take(x, left, axis) * (1 - frac) + np.take(x, right, axis) * frac
-
-
-def _area_axis(x, axis, size):
-    """OpenCV's INTER_AREA for an integer shrink factor: the mean of each block of source pixels."""
-    axis %= x.ndim
-    src = x.shape[axis]
-    if src % size:
-        raise ValueError(f"interp=2 (area) needs an integer shrink factor, got {src} -> {size}")
-    shape = list(x.shape)
-    shape[axis:axis + 1] = [size, src // size]
-    return x.reshape(shape).mean(axis=axis + 1)
-
-
-# interp code -> (name, one-axis resampler)
-_INTERPOLATIONS = {0: ("nearest", _nearest_axis), 1: ("bilinear", _linear_axis), 2: ("area", _area_axis)}
-
-
 def _resize(attrs, x):
-    height, width = _resized_hw(attrs, *x.shape[-3:-1])
-    interp = attrs["interp"]
-    if interp == 1 and x.shape[-3] == 2 * height and x.shape[-2] == 2 * width:
-        interp = 2  # OpenCV averages 2x2 blocks for an exact halving with INTER_LINEAR
-    resample = _INTERPOLATIONS[interp][1]
-    out = resample(resample(x.astype(np.float64), -3, height), -2, width)
-    if x.dtype.kind in "ui":
-        info = np.iinfo(x.dtype)
-        out = np.clip(np.floor(out + 0.5), info.min, info.max)
-    return out.astype(x.dtype)
+    return _cv_resize.resize(x, *_resized_hw(attrs, *x.shape[-3:-1]), attrs["interp"])
 
 
 _register("_image_resize", _resize, _resize_shape,
           params=(Param("size", "shape", (), "(width, height), or one size (see keep_ratio)"),
                   Param("keep_ratio", "bool", False, "with one size: resize the short side to it, keeping the "
                                                      "aspect ratio"),
-                  Param("interp", "int", 1, "interpolation: 0 nearest, 1 bilinear, 2 area (integer shrink)")),
-          doc="Resize an (H, W, C) or (N, H, W, C) image as OpenCV's cv::resize does.")
+                  Param("interp", "int", 1, "OpenCV's interpolation code: 0 nearest, 1 bilinear, 2 bicubic, "
+                                            "3 area, 4 Lanczos-4")),
+          doc="Resize an (H, W, C) or (N, H, W, C) image as OpenCV's cv::resize does (NumPy on the host).")
 
 
 def _crop_shape(attrs, shapes):

@@ -103,6 +103,23 @@ with open(os.path.join(os.path.dirname(__file__), "fixtures", "image_reference.j
 
 _FLIP_AXES = {"flip_left_right": 1, "flip_top_bottom": 0}
 
+_RESIZED = np.load(os.path.join(os.path.dirname(__file__), "fixtures", "resize_reference.npz"))
+
+
+@pytest.mark.parametrize("key", [k for k in _RESIZED.files if k != "img"])
+def test_resize_equals_mxnet_for_every_interpolation(key):
+    """Every OpenCV code, uint8 (OpenCV's fixed-point arithmetic: equal to the last bit) and float32."""
+    dtype, interp, size = key.split("_")
+    width, height = map(int, size.split("x"))
+    x = mx.nd.array(_RESIZED["img"].astype(dtype), dtype=dtype)
+    got = mx.nd.image.resize(x, size=(width, height), interp=int(interp)).asnumpy()
+    want = _RESIZED[key]
+    assert got.dtype == want.dtype and got.shape == want.shape
+    if dtype == "uint8":
+        np.testing.assert_array_equal(got, want)
+    else:
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-3)
+
 
 @pytest.mark.parametrize("case", MXNET_CASES, ids=lambda c: f"{c['op']}-{c['dtype']}-{np.shape(c['input'])}")
 def test_values_printed_by_mxnet(case):
@@ -204,7 +221,7 @@ def test_symbols_infer_shapes():
     (lambda: mx.nd.image.flip_left_right(mx.nd.ones((2, 3, 3, 3))), r"_image_flip_left_right.*\(H, W, C\)"),
     (lambda: mx.nd.image.crop(mx.nd.ones((4, 4, 3)), x=3, y=0, width=2, height=1), r"_image_crop.*leaves"),
     (lambda: mx.nd.image.resize(mx.nd.ones((4, 4, 3)), size=(1, 2, 3)), r"_image_resize.*size must be"),
-    (lambda: mx.nd.image.resize(mx.nd.ones((4, 4, 3)), size=3, interp=3), r"_image_resize.*interp=3"),
+    (lambda: mx.nd.image.resize(mx.nd.ones((4, 4, 3)), size=3, interp=7), r"_image_resize.*interp=7"),
     (lambda: mx.nd.image.random_brightness(mx.nd.ones((4, 4, 3)), -1, 1), r"_image_random_brightness.*>= 0"),
     (lambda: mx.nd.image.adjust_lighting(mx.nd.ones((4, 4, 3)), alpha=(1, 2)), r"_image_adjust_lighting.*3 elements"),
 ])

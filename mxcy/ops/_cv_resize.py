@@ -1,0 +1,192 @@
+"""OpenCV's cv::resize on the host in NumPy: per-axis source taps and weights for each interpolation code
+(0 nearest, 1 bilinear, 2 bicubic, 3 area, 4 Lanczos-4), applied one axis after the other as OpenCV does.
+
+uint8 images use OpenCV's 11-bit fixed-point weights for bilinear, bicubic and Lanczos and its integer
+rounding, so results equal MXNet 1.9.1's (checked pixel for pixel on MXNet-printed values); floats agree to
+float32 rounding.
+"""
+import numpy as np
+
+NEAREST, LINEAR, CUBIC, AREA, LANCZOS4 = range(5)
+INTERP_NAMES = {NEAREST: "nearest", LINEAR: "bilinear", CUBIC: "bicubic", AREA: "area", LANCZOS4: "lanczos4"}
+_FIXED_ONE = 2048.0  # INTER_RESIZE_COEF_SCALE
+
+
+def _cubic_weights(frac):
+    """OpenCV's interpolateCubic (A = -0.75) for the 4 taps at offsets -1, 0, 1, 2."""
+    a = np.float32(-0.75)
+    frac = frac.astype(np.float32)
+    w0 = ((a * (frac + 1) - 5 * a) * (frac + 1) + 8 * a) * (frac + 1) - 4 * a
+    w1 = ((a + 2) * frac - (a + 3)) * frac * frac + 1
+    w2 = ((a + 2) * (1 - frac) - (a + 3)) * (1 - frac) * (1 - frac) + 1
+    return np.stack([w0, w1, w2, 1 - w0 - w1 - w2], axis=1)
+
+
+def _lanczos4_weights(frac):
+    """OpenCV's interpolateLanczos4 for the 8 taps at offsets -3 .. 4, normalised to sum 1."""
+    weights = _lanczos_raw(frac.astype(np.float64), np.arange(8))
+    at_tap = frac < np.finfo(np.float32).eps
+    weights[at_tap] = 0  # the formula is 0/0 there; OpenCV takes the pixel itself
+    weights[at_tap, 3] = 1
+    weights = weights.astype(np.float32)
+    return weights * (np.float32(1) / weights.sum(axis=1, keepdims=True, dtype=np.float32))
+
+
+def _lanczos_raw(frac, taps):
+    """Unnormalised Lanczos-4 weights as OpenCV writes them: sin(y) sin(y / 4) through the angle-sum identity,
+    (cs[i] . (sin y0, cos y0)) / y_i^2 with y_i = -(frac + 3 - i) pi / 4."""
+    s45 = np.sqrt(0.5)
+    cs = np.array([[1, 0], [-s45, -s45], [0, 1], [s45, -s45], [-1, 0], [s45, s45], [0, -1], [-s45, s45]])
+    y0 = -(frac + 3) * np.pi / 4
+    y = -(frac[:, None] + 3 - taps) * np.pi / 4
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (cs[:, 0] * np.sin(y0)[:, None] + cs[:, 1] * np.cos(y0)[:, None]) / (y * y)
+
+
+def _kernel_taps(src, dst, interp, columns=True):
+    """Taps (dst, k) and weights (dst, k) of the nearest/bilinear/bicubic/Lanczos kernels at half-pixel centres.
+    Taps outside the image read the edge pixel; for columns OpenCV also gives the edge pixel weight 1 there (its
+    rows keep the weights, which matters only to uint8 rounding)."""
+    if interp == NEAREST:
+        return np.minimum(np.arange(dst) * src // dst, src - 1)[:, None], np.ones((dst, 1), np.float32)
+    scale = 1.0 / (dst / src)
+    pos = ((np.arange(dst) + 0.5) * scale - 0.5).astype(np.float32)
+    left = np.floor(pos).astype(np.int64)
+    frac = pos - left
+    if interp == LINEAR:
+        if columns:
+            frac[left < 0] = 0
+            left[left < 0] = 0
+            frac[left >= src - 1] = 0
+            left[left >= src - 1] = src - 1
+        return np.stack([left, left + 1], 1), np.stack([1 - frac, frac], 1).astype(np.float32)
+    weights, first = (_cubic_weights(frac), -1) if interp == CUBIC else (_lanczos4_weights(frac), -3)
+    return left[:, None] + first + np.arange(weights.shape[1]), weights
+
+
+def _area_upscale_taps(src, dst, columns):
+    """INTER_AREA when not shrinking both axes: two neighbours blended by how far the output cell reaches
+    into the next source cell (edge weights as in _kernel_taps)."""
+    scale = src / dst
+    cell = np.floor(np.arange(dst) * scale).astype(np.int64)
+    frac = ((np.arange(dst) + 1) - (cell + 1) * (dst / src)).astype(np.float32)
+    frac = np.where(frac <= 0, np.float32(0), frac - np.floor(frac)).astype(np.float32)
+    if columns:
+        frac[cell >= src - 1] = 0
+        cell = np.minimum(cell, src - 1)
+    return np.stack([cell, cell + 1], 1), np.stack([1 - frac, frac], 1).astype(np.float32)
+
+
+def _area_box_taps(src, dst):
+    """INTER_AREA shrinking both axes: the mean of the source cells an output cell covers, partial cells
+    weighted by their overlap."""
+    scale = src / dst
+    width = int(np.ceil(scale)) + 2
+    taps = np.zeros((dst, width), np.int64)
+    weights = np.zeros((dst, width), np.float32)
+    for out in range(dst):
+        start, stop = out * scale, out * scale + scale
+        cell_width = min(scale, src - start)
+        first, last = int(np.ceil(start)), min(int(np.floor(stop)), src - 1)
+        first = min(first, last)
+        cells = [(first - 1, (first - start) / cell_width)] if first - start > 1e-3 else []
+        cells += [(cell, 1.0 / cell_width) for cell in range(first, last)]
+        if stop - last > 1e-3:
+            cells.append((last, min(min(stop - last, 1.0), cell_width) / cell_width))
+        for k, (cell, weight) in enumerate(cells):
+            taps[out, k], weights[out, k] = cell, weight
+    return taps, weights
+
+
+def _taps(src, dst, interp, shrinking, columns):
+    if interp != AREA:
+        return _kernel_taps(src, dst, interp, columns)
+    return _area_box_taps(src, dst) if shrinking else _area_upscale_taps(src, dst, columns)
+
+
+def _along(x, axis, taps, weights):
+    """sum_k x[taps[:, k]] * weights[:, k] along `axis`, tap by tap in x's float type."""
+    shape = [1] * x.ndim
+    shape[axis] = taps.shape[0]
+    taps = np.clip(taps, 0, x.shape[axis] - 1)
+    out = x.dtype.type(0)
+    for k in range(taps.shape[1]):
+        out = out + np.take(x, taps[:, k], axis) * weights[:, k].astype(x.dtype).reshape(shape)
+    return out
+
+
+def _fixed(weights):
+    """OpenCV's uint8 weights: each rounded to 11 fractional bits."""
+    return np.round(weights.astype(np.float64) * _FIXED_ONE) / _FIXED_ONE
+
+
+def _vertical_linear_uint8(rows, taps, weights):
+    """OpenCV's uint8 two-row blend of the horizontal pass's integer rows (each scaled by 2048), as its SIMD
+    code computes it: drop 4 bits, keep the high halves of the 16-bit products, round at 2 bits. (This, not
+    the exact rounding of its scalar code, is what MXNet 1.9.1's builds return for every pixel.)"""
+    taps = np.clip(taps, 0, rows.shape[-3] - 1)
+    top = np.take(rows, taps[:, 0], -3).astype(np.int64)
+    bottom = np.take(rows, taps[:, 1], -3).astype(np.int64)
+    beta = np.round(weights.astype(np.float64) * _FIXED_ONE).astype(np.int64)
+    b0, b1 = (beta[:, k].reshape(-1, 1, 1) for k in range(2))
+    return ((((top >> 4) * b0) >> 16) + (((bottom >> 4) * b1) >> 16) + 2) >> 2
+
+
+def _vertical_cubic_uint8(x, col_taps, col_weights, row_taps, row_weights):
+    """OpenCV's uint8 bicubic after the exact integer horizontal pass: its SIMD code (8 values at a time)
+    multiplies the rows by float32 weights and rounds half to even; the row's last width % 8 values take the
+    scalar path, exact rounding half up."""
+    rows = np.round(_along(x.astype(np.float64), -2, col_taps, _fixed(col_weights)) * _FIXED_ONE)
+    betas = np.round(row_weights.astype(np.float64) * _FIXED_ONE) / _FIXED_ONE ** 2
+    simd = np.rint(_along(rows.astype(np.float32), -3, row_taps, betas.astype(np.float32)))
+    exact = np.floor(_along(rows, -3, row_taps, betas) + 0.5)
+    flat = rows.shape[-2] * rows.shape[-1]
+    in_vector = (np.arange(flat) < flat - flat % 8).reshape(rows.shape[-2:])
+    return _cast(np.where(in_vector, simd, exact), x.dtype, np.asarray)
+
+
+def resize(x, height, width, interp):
+    """x (..., H, W, C) resized to (..., height, width, C) with OpenCV code `interp` (0-4), in x's dtype."""
+    src_h, src_w = x.shape[-3:-1]
+    if interp == LINEAR and src_h == 2 * height and src_w == 2 * width:
+        interp = AREA  # OpenCV averages 2x2 blocks for an exact halving with INTER_LINEAR
+    if interp == NEAREST:
+        rows, _ = _kernel_taps(src_h, height, NEAREST)
+        cols, _ = _kernel_taps(src_w, width, NEAREST)
+        return np.ascontiguousarray(np.take(np.take(x, rows[:, 0], -3), cols[:, 0], -2))
+    shrinking = src_h >= height and src_w >= width
+    col_taps, col_weights = _taps(src_w, width, interp, shrinking, columns=True)
+    row_taps, row_weights = _taps(src_h, height, interp, shrinking, columns=False)
+    if interp == AREA and shrinking and src_h == 2 * height and src_w == 2 * width and x.dtype == np.uint8:
+        # OpenCV's fast 2x2 average: (a + b + c + d + 2) >> 2
+        out = x.reshape(x.shape[:-3] + (height, 2, width, 2, x.shape[-1])).astype(np.int64).sum(axis=(-4, -2))
+        return ((out + 2) >> 2).astype(np.uint8)
+    if interp == AREA and shrinking and src_h % height == 0 and src_w % width == 0:
+        # OpenCV's fast area: the integer sum of each block times float32 1 / block size, rounded half to even
+        block = (src_h // height, src_w // width)
+        blocks = x.reshape(x.shape[:-3] + (height, block[0], width, block[1], x.shape[-1]))
+        sums = blocks.astype(np.int64 if x.dtype.kind in "ui" else np.float32).sum(axis=(-4, -2))
+        return _cast(sums.astype(np.float32) * np.float32(1 / (block[0] * block[1])), x.dtype, np.rint)
+    if interp == AREA and shrinking:
+        # OpenCV sums the covered cells in float32 and rounds half to even
+        out = _along(_along(x.astype(np.float32), -2, col_taps, col_weights), -3, row_taps, row_weights)
+        return _cast(out, x.dtype, np.rint)
+    if x.dtype != np.uint8:
+        out = _along(_along(x.astype(np.float64), -2, col_taps, col_weights), -3, row_taps, row_weights)
+    elif col_taps.shape[1] == 2:  # bilinear and enlarging area: OpenCV's fixed-point two-tap path
+        rows = np.round(_along(x.astype(np.float64), -2, col_taps, _fixed(col_weights)) * _FIXED_ONE)
+        return _cast(_vertical_linear_uint8(rows, row_taps, row_weights), x.dtype, np.asarray)
+    elif interp == CUBIC:
+        return _vertical_cubic_uint8(x, col_taps, col_weights, row_taps, row_weights)
+    else:
+        out = _along(_along(x.astype(np.float64), -2, col_taps, _fixed(col_weights)), -3, row_taps,
+                     _fixed(row_weights))
+    return _cast(out, x.dtype, lambda v: np.floor(v + 0.5))
+
+
+def _cast(values, dtype, rounding):
+    """values in `dtype`; integer types are rounded by `rounding` and clipped to their range first."""
+    if np.dtype(dtype).kind in "ui":
+        info = np.iinfo(dtype)
+        values = np.clip(rounding(values), info.min, info.max)
+    return values.astype(dtype)
