@@ -47,11 +47,10 @@ class Executor:
     def bind(cls, symbol, ctx, args, args_grad=None, grad_req="write", aux_states=None, group2ctx=None,
              shared_exec=None):
         """Bind the given arrays. MXNet's shared_exec lends its memory pool for intermediates; mxcy keeps
-        no pool, so there is nothing to share. group2ctx placing groups elsewhere than ctx is warned about
-        and ignored: the whole graph runs on ctx."""
+        no pool, so there is nothing to share. group2ctx: see _placements."""
         ctx = _context(ctx)
         _check_shared_exec(shared_exec)
-        _warn_unsupported(ctx, group2ctx)
+        _placements(symbol, ctx, group2ctx)
         arg_names, aux_names = symbol.list_arguments(), symbol.list_auxiliary_states()
         arg_arrays = _as_list(args, arg_names, "args", required=True)
         grad_reqs = _grad_reqs(grad_req, arg_names)
@@ -78,11 +77,12 @@ class Executor:
         shared_arg_names then use shared_exec's arrays and gradients, auxiliary states are shared_exec's,
         and every other argument (gradient) is a view of shared_buffer[name] (["grad of " + name]) when that
         holds enough items, else a new array stored there. Without a buffer, shared_exec would only lend
-        MXNet's memory pool, which mxcy does not have. stype_dict asking for sparse storage and group2ctx
-        placing groups elsewhere than ctx are warned about and ignored (dense arrays, all on ctx)."""
+        MXNet's memory pool, which mxcy does not have. stype_dict asking for sparse storage is warned about
+        and ignored (dense arrays). group2ctx places arrays as _placements says."""
         ctx = _context(ctx)
         _check_shared_exec(shared_exec)
-        _warn_unsupported(ctx, group2ctx, stype_dict)
+        where = _placements(symbol, ctx, group2ctx)
+        _warn_unsupported(stype_dict)
         if shared_buffer is not None and not isinstance(shared_buffer, dict):
             raise MXNetError(f"simple_bind: shared_buffer must be a dict or None, got {type(shared_buffer).__name__}")
         shapes = dict(shapes or {})
@@ -105,15 +105,15 @@ class Executor:
             if name in shared_names and lender is not None:
                 return _lent(lender.grad_dict if grad else lender.arg_dict, name, shape, dtype)
             if name in shared_names or shared_buffer is None:
-                return zeros(shape, ctx=ctx, dtype=dtype)
+                return zeros(shape, ctx=where.get(name, ctx), dtype=dtype)
             return _reshape_or_create(shared_buffer, "grad of " + name if grad else name, shape, dtype, ctx)
 
         arg_arrays, grad_arrays = [], []
         for name, shape, dtype, req in zip(arg_names, arg_shapes, arg_types, grad_reqs):
             arg_arrays.append(array(name, tuple(shape), dtype, False))
             grad_arrays.append(None if req == "null" else array(name, tuple(shape), dtype, True))
-        aux_arrays = [_lent(lender.aux_dict, n, tuple(s), t) if lender is not None else zeros(s, ctx=ctx, dtype=t)
-                      for n, s, t in zip(aux_names, aux_shapes, aux_types)]
+        aux_arrays = [_lent(lender.aux_dict, n, tuple(s), t) if lender is not None else
+                      zeros(s, ctx=where.get(n, ctx), dtype=t) for n, s, t in zip(aux_names, aux_shapes, aux_types)]
         return cls(symbol, ctx, arg_arrays, grad_arrays, grad_reqs, aux_arrays)
 
     def _allocate_outputs(self):
@@ -204,7 +204,12 @@ class Executor:
             if g is not None and g.shape != head.shape:
                 raise MXNetError(f"backward: out_grad of '{name}' has shape {g.shape}, the output "
                                  f"has {head.shape}")
-        grads = [g if g is not None else head.ones_like() for g, head in zip(out_grads, heads)]
+        # Outputs that no bound gradient's argument reaches (a loop counter) give nothing, as in MXNet.
+        pairs = [(head, g if g is not None else head.ones_like()) for g, head in zip(out_grads, heads)
+                 if head._node is not None]
+        if not pairs:
+            return
+        heads, grads = (list(x) for x in zip(*pairs))
         autograd._run_backward(heads, grads, None, retain_graph=True, create_graph=False, train_mode=is_train,
                                on_node=self._backward_hook())
 
@@ -293,13 +298,32 @@ def _check_shared_exec(shared_exec):
         raise MXNetError(f"bind: shared_exec must be an Executor or None, got {type(shared_exec).__name__}")
 
 
-def _warn_unsupported(ctx, group2ctx, stype_dict=None):
-    """Warn about the requests a one-context, dense executor leaves out: group2ctx placing groups on
-    other contexts (model parallelism) and stype_dict asking for sparse arguments."""
+def _placements(symbol, ctx, group2ctx):
+    """{variable name: context} for model parallelism: each variable goes where group2ctx puts its ctx_group
+    (its own, else that of the first operator reading it), as MXNet places arguments, gradients and
+    auxiliary states. Honoured when every context is a CPU one: cpu(i) arrays share host memory, so the
+    graph's ops may mix them. Groups on other devices would need copies across devices inside the graph,
+    which mxcy does not insert: those placements are warned about and ignored (all arrays on ctx)."""
     elsewhere = {g: c for g, c in (group2ctx or {}).items() if c != ctx}
-    if elsewhere:
+    if not elsewhere:
+        return {}
+    if any(not c.device_type == "cpu" == ctx.device_type for c in elsewhere.values()):
         warnings.warn(f"group2ctx: mxcy runs the whole graph on {ctx}; the placements {elsewhere} are "
                       "ignored", stacklevel=4)
+        return {}
+    attrs = symbol.attr_dict()
+    groups = {}
+    for node in symbol._topo():  # a variable comes before its readers, so its own group wins
+        group = attrs.get(node.name, {}).get("__ctx_group__")
+        if group is None:
+            continue
+        for name in [node.name] if node.op is None else [src.name for src, _ in node.inputs if src.op is None]:
+            groups.setdefault(name, group)
+    return {name: group2ctx[group] for name, group in groups.items() if group in group2ctx}
+
+
+def _warn_unsupported(stype_dict):
+    """Warn that a dense executor leaves out stype_dict's requests for sparse arguments."""
     sparse = {n: t for n, t in (stype_dict or {}).items() if t != "default"}
     if sparse:
         warnings.warn(f"stype_dict: mxcy binds dense arrays; the storage types {sparse} are ignored",
@@ -345,11 +369,8 @@ def _context(ctx):
 
 
 def _as_list(arrays, names, what, required):
-    """Arrays in `names` order from a list or a name -> array dict."""
+    """Arrays in `names` order from a list or a name -> array dict (whose other keys MXNet ignores)."""
     if isinstance(arrays, dict):
-        for key in arrays:
-            if key not in names:
-                raise MXNetError(f"bind: {what} has '{key}', which is not one of {names}")
         out = [arrays.get(n) for n in names]
     else:
         out = list(arrays)

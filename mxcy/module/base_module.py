@@ -183,6 +183,7 @@ class BaseModule:
         for epoch in range(begin_epoch, num_epoch):
             tic = time.time()
             eval_metric.reset()
+            self._begin_epoch(epoch, train_data)
             batches = iter(train_data)
             next_batch = next(batches)
             nbatch, last = 0, False
@@ -221,6 +222,9 @@ class BaseModule:
                 for name, value in results:
                     self.logger.info("Epoch[%d] Validation-%s=%f", epoch, name, value)
             train_data.reset()
+
+    def _begin_epoch(self, epoch, train_data):
+        """What a module does before fit's epoch `epoch` (SVRGModule computes its full gradients)."""
 
     # --- what subclasses provide --------------------------------------------------------------------
     @property
