@@ -1,4 +1,5 @@
 """mx.gluon.data.vision.transforms: each transform against NumPy references and values printed by MXNet 1.9.1."""
+import os
 import random
 
 import numpy as np
@@ -96,3 +97,33 @@ def test_resize_batches_and_bad_input_names_the_op():
     assert T.Resize((4, 3))(_nd(batch)).shape == (2, 3, 4, 3)
     with pytest.raises(mx.MXNetError, match="_image_to_tensor"):
         T.ToTensor()(mx.nd.ones((2, 2)))
+
+
+_ROTATE_REF = np.load(os.path.join(os.path.dirname(__file__), "..", "..", "image", "fixtures", "rotate_reference.npz"))
+
+
+@pytest.mark.parametrize("degrees, kwargs, key", [(45.0, {}, "plain_45"), (-30.0, {"zoom_in": True}, "zoom_in_-30"),
+                                                  (200.0, {"zoom_out": True}, "zoom_out_200")])
+def test_rotate_matches_mxnet(degrees, kwargs, key):
+    got = T.Rotate(degrees, **kwargs)(mx.nd.array(_ROTATE_REF["img"]))
+    np.testing.assert_allclose(got.asnumpy(), _ROTATE_REF[key], rtol=1e-5, atol=2e-6)
+
+
+def test_random_rotation_draws_and_skips_like_mxnet():
+    """MXNet-printed outputs after np.random.seed(3) with rotate_with_proba=0.3: four kept, two rotated."""
+    rotation = T.RandomRotation((-40, 40), rotate_with_proba=0.3)
+    np.random.seed(3)
+    for i in range(6):
+        got = rotation(mx.nd.array(_ROTATE_REF["img"])).asnumpy()
+        np.testing.assert_allclose(got, _ROTATE_REF[f"random_rotation_{i}"], rtol=1e-5, atol=2e-6)
+
+
+@pytest.mark.parametrize("make, error", [
+    (lambda: T.RandomRotation((10, -10)), ValueError),
+    (lambda: T.RandomRotation((-10, 10), rotate_with_proba=1.5), ValueError),
+    (lambda: T.Rotate(10)(mx.nd.ones((3, 4, 4), dtype="uint8")), TypeError),
+    (lambda: T.RandomRotation((-10, 10))(mx.nd.ones((3, 4, 4), dtype="uint8")), TypeError),
+], ids=["unordered-limits", "probability", "rotate-uint8", "random-rotation-uint8"])
+def test_rotation_bad_arguments(make, error):
+    with pytest.raises(error, match="Rotat"):
+        make()

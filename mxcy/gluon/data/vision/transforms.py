@@ -4,14 +4,17 @@ chosen on the host from the image's shape, as mx.image does."""
 import math
 import random
 
+import numpy as np
+
 from ...block import Block, HybridBlock
 from ...nn import HybridSequential, Sequential
+from .... import image
 from .... import ndarray as nd
 from ....base import numeric_types
 
 __all__ = ["Compose", "Cast", "ToTensor", "Normalize", "RandomResizedCrop", "CropResize", "CenterCrop", "Resize",
            "RandomFlipLeftRight", "RandomFlipTopBottom", "RandomBrightness", "RandomContrast", "RandomSaturation",
-           "RandomHue", "RandomColorJitter", "RandomLighting", "RandomApply", "Block", "HybridBlock",
+           "RandomHue", "RandomColorJitter", "RandomLighting", "RandomApply", "Rotate", "RandomRotation", "Block", "HybridBlock",
            "Sequential", "HybridSequential"]
 
 
@@ -139,6 +142,43 @@ class RandomResizedCrop(Block):
                 box = (random.randint(0, width - box_w), random.randint(0, height - box_h), box_w, box_h)
                 return _crop_to(x, box, self._size, self._interpolation)
         return _crop_to(x, _center_box(height, width, self._size), self._size, self._interpolation)
+
+
+def _float32_image(x, block):
+    if x.dtype != np.float32:
+        raise TypeError(f"{block} only supports float32 images, got {np.dtype(x.dtype).name}; "
+                        "consider calling it after ToTensor")
+    return x
+
+
+class Rotate(Block):
+    """Rotates a float32 (C, H, W) image or (N, C, H, W) batch by `rotation_degrees` (mx.image.imrotate);
+    zoom_in / zoom_out as there."""
+    def __init__(self, rotation_degrees, zoom_in=False, zoom_out=False):
+        super().__init__()
+        self._args = (rotation_degrees, zoom_in, zoom_out)
+
+    def forward(self, x):
+        return image.imrotate(_float32_image(x, "Rotate"), *self._args)
+
+
+class RandomRotation(Block):
+    """With probability `rotate_with_proba`, rotates a float32 (C, H, W) image or (N, C, H, W) batch by an
+    angle drawn from `angle_limits` (mx.image.random_rotate); draws come from NumPy's global generator."""
+    def __init__(self, angle_limits, zoom_in=False, zoom_out=False, rotate_with_proba=1.0):
+        super().__init__()
+        lower, upper = angle_limits
+        if lower >= upper:
+            raise ValueError(f"RandomRotation: angle_limits must be an ordered pair, got {angle_limits}")
+        if not 0 <= rotate_with_proba <= 1:
+            raise ValueError(f"RandomRotation: rotate_with_proba must lie in [0, 1], got {rotate_with_proba}")
+        self._args = (angle_limits, zoom_in, zoom_out)
+        self._rotate_with_proba = rotate_with_proba
+
+    def forward(self, x):
+        if np.random.random() > self._rotate_with_proba:
+            return x
+        return image.random_rotate(_float32_image(x, "RandomRotation"), *self._args)
 
 
 class RandomFlipLeftRight(HybridBlock):
