@@ -1,6 +1,7 @@
 """mx.rnn's symbolic recurrent cells (MXNet 1.9.1's older API): parameters are symbol Variables shared through
 RNNParams, a call builds one time step with mx.sym ops, `unroll` builds a whole sequence; FusedRNNCell is one
 `RNN` op over the sequence with the packed parameter vector, and `unfuse` turns it into a stack of these cells."""
+import math
 import warnings
 
 from .. import initializer, ndarray, symbol
@@ -321,7 +322,7 @@ class FusedRNNCell(BaseRNNCell):
         args = dict(args)
         packed = args.pop(self._parameter.name)
         for name, offset, shape in self._pieces(packed.size):
-            args[name] = packed[offset:offset + _size(shape)].reshape(shape).copy()
+            args[name] = packed[offset:offset + math.prod(shape)].reshape(shape).copy()
         return args
 
     def pack_weights(self, args):
@@ -336,7 +337,7 @@ class FusedRNNCell(BaseRNNCell):
             if tuple(piece.shape) != shape:
                 raise AssertionMXNetError(f"FusedRNNCell.pack_weights: '{name}' has shape {tuple(piece.shape)}, "
                                           f"expected {shape}")
-            packed[offset:offset + _size(shape)] = piece.reshape((-1,))
+            packed[offset:offset + math.prod(shape)] = piece.reshape((-1,))
         args[self._parameter.name] = packed
         return args
 
@@ -388,13 +389,6 @@ class FusedRNNCell(BaseRNNCell):
 
 
 _FUSED_GATES = {"rnn_relu": ("",), "rnn_tanh": ("",), "lstm": ("_i", "_f", "_c", "_o"), "gru": ("_r", "_z", "_o")}
-
-
-def _size(shape):
-    size = 1
-    for d in shape:
-        size *= d
-    return size
 
 
 class SequentialRNNCell(BaseRNNCell):

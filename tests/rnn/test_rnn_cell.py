@@ -1,0 +1,255 @@
+"""mx.rnn cells: graphs (argument/output names, shapes, outputs, gradients, unpacked weights) against MXNet 1.9.1's
+(fixtures/), unrolled steps against float64 NumPy formulas, FusedRNNCell against its unfused stack, and the
+errors MXNet raises."""
+import json
+import os
+import re
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import mxcy as mx
+from tests.gluon.rnn._reference import unroll as numpy_unroll
+from tests.rnn.fixtures.mx_rnn_cases import CASES, RANDOM_IN_TRAINING, graph, values
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
+
+
+def _mxnet():
+    with open(os.path.join(FIXTURES, "mx_rnn_reference.json")) as f:
+        meta = json.load(f)
+    return meta, np.load(os.path.join(FIXTURES, "mx_rnn_reference.npz"))
+
+
+def _auto_numbered(names):
+    """Output names with the counter of automatically named nodes ('concat4_output') masked: it depends on
+    what the process built before."""
+    return [re.sub(r"^([a-z]+)\d+_output$", r"\1#_output", n) for n in names]
+
+
+def _run(group, shapes, vals, dtype, head_grads=None):
+    """(outputs, gradients by argument name) of the group bound with `vals` (inference outputs; gradients of a
+    training pass with head_grads, or None)."""
+    exe = group.simple_bind(mx.cpu(), grad_req="write", type_dict={n: dtype for n in vals}, **shapes)
+    for n, v in vals.items():
+        exe.arg_dict[n][:] = v
+    outs = [o.asnumpy() for o in exe.forward(is_train=False)]
+    if head_grads is None:
+        return outs, None
+    exe.forward(is_train=True)
+    exe.backward([mx.nd.array(g(o.shape), dtype=dtype) for g, o in zip(head_grads, outs)])
+    return outs, {n: exe.grad_dict[n].asnumpy() for n in vals}
+
+
+def _ramp(shape):
+    return np.linspace(-1, 1, int(np.prod(shape))).reshape(shape)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_graph_matches_mxnet(name):
+    meta, arrays = _mxnet()
+    case = meta[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # FusedRNNCell's NTC advice
+        cell, group, shapes = graph(mx, name)
+    assert group.list_arguments() == case["arguments"]
+    assert _auto_numbered(group.list_outputs()) == _auto_numbered(case["outputs"])
+    assert [list(s) for s in group.infer_shape(**shapes)[0]] == case["arg_shapes"]
+    vals = {n: arrays[f"{name}/arg/{n}"] for n in case["arguments"]}
+    random_masks = name in RANDOM_IN_TRAINING
+    outs, grads = _run(group, shapes, vals, np.float32, None if random_masks else [_ramp] * len(case["outputs"]))
+    for k, out in enumerate(outs):
+        np.testing.assert_allclose(out, arrays[f"{name}/out{k}"], rtol=1e-4, atol=1e-5)
+    for n in () if random_masks else vals:
+        np.testing.assert_allclose(grads[n], arrays[f"{name}/grad/{n}"], rtol=1e-4, atol=1e-5, err_msg=n)
+    packed = {n: mx.nd.array(v) for n, v in vals.items()}
+    unpacked = cell.unpack_weights(packed)
+    assert sorted(unpacked) == case["unpacked"]
+    for n, v in unpacked.items():
+        np.testing.assert_array_equal(v.asnumpy(), arrays[f"{name}/unpacked/{n}"].astype(np.float32))
+    repacked = cell.pack_weights(unpacked)
+    assert sorted(repacked) == sorted(packed)
+    for n, v in repacked.items():
+        np.testing.assert_array_equal(v.asnumpy(), packed[n].asnumpy())
+
+
+_CELLS = {"rnn_tanh": lambda h, p: mx.rnn.RNNCell(h, prefix=p), "lstm": lambda h, p: mx.rnn.LSTMCell(h, prefix=p),
+          "rnn_relu": lambda h, p: mx.rnn.RNNCell(h, activation="relu", prefix=p),
+          "gru": lambda h, p: mx.rnn.GRUCell(h, prefix=p)}
+
+
+def _weights(prefix, group, rng):
+    return {n[len(prefix):]: rng.uniform(-0.6, 0.6, s) for n, s in group if n.startswith(prefix)}
+
+
+@pytest.mark.parametrize("kind", list(_CELLS))
+@pytest.mark.parametrize("layout", ["NTC", "TNC"])
+@settings(max_examples=3, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), merge=st.sampled_from([True, False, None]), as_list=st.booleans())
+def test_unroll_matches_numpy(kind, layout, seed, merge, as_list):
+    rng = np.random.default_rng(seed)
+    steps, batch, width, hidden = (int(v) for v in rng.integers(1, 4, size=4))
+    cell = _CELLS[kind](hidden, "c_")
+    xs = rng.standard_normal((steps, batch, width))  # TNC
+    if as_list:
+        inputs, shapes = [mx.sym.Variable(f"x{t}") for t in range(steps)], {f"x{t}": (batch, width)
+                                                                             for t in range(steps)}
+        vals = {f"x{t}": xs[t] for t in range(steps)}
+    else:
+        inputs, shapes = mx.sym.Variable("data"), {"data": xs.shape if layout == "TNC" else (batch, steps, width)}
+        vals = {"data": xs if layout == "TNC" else xs.transpose(1, 0, 2)}
+    outputs, states = cell.unroll(steps, inputs, layout=layout, merge_outputs=merge)
+    merged = isinstance(outputs, mx.sym.Symbol)
+    assert merged == bool(merge)  # None: a list, what stepping gives
+    group = mx.sym.Group(([outputs] if merged else list(outputs)) + list(states))
+    arg_shapes = group.infer_shape(**shapes)[0]
+    vals.update({n: rng.uniform(-0.6, 0.6, s) for n, s in zip(group.list_arguments(), arg_shapes) if n not in vals})
+    outs, _ = _run(group, shapes, vals, np.float64)
+    ref_out, ref_states = numpy_unroll(kind, {n[2:]: v for n, v in vals.items() if n.startswith("c_")}, xs,
+                                       [np.zeros((batch, hidden))] * len(states))
+    if merged:
+        got = outs[0] if layout == "TNC" else outs[0].transpose(1, 0, 2)
+    else:
+        got = np.stack(outs[:steps])
+    np.testing.assert_allclose(got, ref_out, rtol=1e-10, atol=1e-12)
+    for s, ref in zip(outs[-len(states):], ref_states):
+        np.testing.assert_allclose(s, ref, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["rnn_relu", "rnn_tanh", "lstm", "gru"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_fused_equals_unfused_and_numpy(mode, bidirectional):
+    rng = np.random.default_rng(3)
+    steps, batch, width, hidden, layers = 3, 2, 4, 3, 2
+    fused = mx.rnn.FusedRNNCell(hidden, num_layers=layers, mode=mode, bidirectional=bidirectional,
+                                get_next_state=True, prefix="f_")
+    data = mx.sym.Variable("data")
+    out, states = fused.unroll(steps, data, layout="TNC", merge_outputs=True)
+    group = mx.sym.Group([out] + states)
+    shapes = {"data": (steps, batch, width)}
+    packed = rng.uniform(-0.6, 0.6, dict(zip(group.list_arguments(), group.infer_shape(**shapes)[0]))["f_parameters"])
+    xs = rng.standard_normal((steps, batch, width))
+    fused_outs, _ = _run(group, shapes, {"data": xs, "f_parameters": packed}, np.float64)
+
+    stack = fused.unfuse()  # its weights: the fused vector unpacked, then packed per cell
+    unpacked = stack.pack_weights(fused.unpack_weights({"f_parameters": mx.nd.array(packed, dtype="float64")}))
+    u_out, u_states = stack.unroll(steps, data, layout="TNC", merge_outputs=True)
+    u_group = mx.sym.Group([u_out] + list(stack_states_flat(u_states)))
+    u_vals = {n: v.asnumpy() for n, v in unpacked.items()}
+    u_vals["data"] = xs
+    assert sorted(u_group.list_arguments()) == sorted(u_vals)
+    unfused_outs, _ = _run(u_group, shapes, u_vals, np.float64)
+    np.testing.assert_allclose(fused_outs[0], unfused_outs[0], rtol=1e-10, atol=1e-12)
+
+    # NumPy: layer by layer, each direction on its own weights, reverse direction over the reversed sequence
+    seq, finals = xs, []
+    for layer in range(layers):
+        outs = []
+        for d in ("l", "r") if bidirectional else ("l",):
+            w = {n: u_vals[f"f_{d}{layer}_{n}"] for n in ("i2h_weight", "i2h_bias", "h2h_weight", "h2h_bias")}
+            n_states = 2 if mode == "lstm" else 1
+            o, fin = numpy_unroll(mode, w, seq, [np.zeros((batch, hidden))] * n_states, reverse=d == "r")
+            outs.append(o)
+            finals.append(fin)
+        seq = np.concatenate(outs, axis=2)
+    np.testing.assert_allclose(fused_outs[0], seq, rtol=1e-10, atol=1e-12)
+    for k, state in enumerate(fused_outs[1:]):
+        np.testing.assert_allclose(state, np.stack([f[k] for f in finals]), rtol=1e-10, atol=1e-12)
+
+
+def stack_states_flat(states):
+    for s in states:
+        if isinstance(s, (list, tuple)):
+            yield from stack_states_flat(s)
+        else:
+            yield s
+
+
+def test_numerical_gradient_of_unrolled_gru():
+    cell = mx.rnn.GRUCell(2, prefix="g_")
+    out, _ = cell.unroll(2, mx.sym.Variable("data"), layout="NTC", merge_outputs=True)
+    rng = np.random.default_rng(0)
+    shapes = dict(zip(out.list_arguments(), out.infer_shape(data=(2, 2, 3))[0]))
+    location = {n: rng.uniform(-0.8, 0.8, s) for n, s in shapes.items()}
+    mx.test_utils.check_numeric_gradient(out, location, numeric_eps=1e-6, rtol=1e-5, atol=1e-7, dtype=np.float64)
+
+
+def test_begin_state_kinds():
+    cell = mx.rnn.LSTMCell(5, prefix="s_")
+    zeros = cell.begin_state()
+    assert [z.name for z in zeros] == ["s_begin_state_0", "s_begin_state_1"]
+    fed = cell.begin_state(func=mx.sym.Variable)
+    assert [v.name for v in fed] == ["s_begin_state_2", "s_begin_state_3"]
+    assert fed[0].list_attr()["__layout__"] == "NC"
+    out, states = cell.unroll(2, mx.sym.Variable("data"), begin_state=fed)
+    assert "s_begin_state_2" in mx.sym.Group(out).list_arguments()
+    shapes = mx.sym.Group(out + states).infer_shape(data=(3, 2, 4), s_begin_state_2=(3, 5),
+                                                    s_begin_state_3=(3, 5))[1]
+    assert shapes == [(3, 5)] * 4
+    assert mx.rnn.FusedRNNCell(4, num_layers=3, bidirectional=True, mode="gru").state_shape == [(6, 0, 4)]
+
+
+def test_lstm_forget_bias_initializers():
+    stack = mx.rnn.SequentialRNNCell()
+    stack.add(mx.rnn.LSTMCell(4, forget_bias=2.0, prefix="a_"))
+    stack.add(mx.rnn.FusedRNNCell(4, mode="lstm", forget_bias=3.0, prefix="b_"))
+    out, _ = stack.unroll(2, mx.sym.Variable("data"), layout="TNC", merge_outputs=True)
+    mod = mx.mod.Module(out, label_names=None, context=mx.cpu())
+    mod.bind(data_shapes=[("data", (2, 3, 5))])
+    mod.init_params(mx.init.Uniform(0.1))
+    args = mod.get_params()[0]
+    np.testing.assert_array_equal(args["a_i2h_bias"].asnumpy(), np.repeat([0., 2., 0., 0.], 4))
+    fused_bias = stack._cells[1].unpack_weights(args)
+    for part in ("i2h", "h2h"):
+        np.testing.assert_array_equal(fused_bias[f"b_l0_{part}_f_bias"].asnumpy(), np.full(4, 3.0))
+
+
+def test_sequential_call_and_zoneout_inference_identity():
+    stack = mx.rnn.SequentialRNNCell()
+    stack.add(mx.rnn.ZoneoutCell(mx.rnn.GRUCell(3, prefix="z_"), zoneout_states=0.3))
+    stack.add(mx.rnn.ResidualCell(mx.rnn.RNNCell(3, prefix="r_")))
+    x, s0, s1 = (mx.sym.Variable(n) for n in ("x", "s0", "s1"))
+    out, states = stack(x, [s0, s1])
+    assert len(states) == 2
+    rng = np.random.default_rng(1)
+    group = mx.sym.Group([out] + states)
+    shapes = dict(x=(2, 3), s0=(2, 3), s1=(2, 3))
+    vals = {n: rng.uniform(-0.5, 0.5, s) for n, s in zip(group.list_arguments(), group.infer_shape(**shapes)[0])}
+    outs, _ = _run(group, shapes, vals, np.float64)
+    w = lambda p: {k[len(p):]: v for k, v in vals.items() if k.startswith(p)}  # noqa: E731
+    h1, _ = numpy_unroll("gru", w("z_"), vals["x"][None], [vals["s0"]])
+    h2, _ = numpy_unroll("rnn_tanh", w("r_"), h1, [vals["s1"]])
+    np.testing.assert_allclose(outs[0], h2[0] + h1[0], rtol=1e-10)
+    np.testing.assert_allclose(outs[1], h1[0], rtol=1e-10)
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda: mx.rnn.ZoneoutCell(mx.rnn.FusedRNNCell(3)), "unfuse"),
+    (lambda: mx.rnn.ZoneoutCell(mx.rnn.BidirectionalCell(mx.rnn.RNNCell(2), mx.rnn.RNNCell(2, prefix="q_"))),
+     "Bidirectional"),
+    (lambda: mx.rnn.DropoutCell("half"), "number"),
+    (lambda: mx.rnn.FusedRNNCell(3)(mx.sym.Variable("x"), []), "cannot be stepped"),
+    (lambda: mx.rnn.FusedRNNCell(3, mode="elman"), "unknown mode"),
+    (lambda: mx.rnn.LSTMCell(3).unroll(2, None), "inputs=None"),
+    (lambda: mx.rnn.LSTMCell(3).unroll(3, [mx.sym.Variable("x")] * 2), "length=3"),
+])
+def test_bad_use_is_reported(build, message):
+    with pytest.raises((mx.MXNetError, NotImplementedError), match=message):
+        build()
+
+
+def test_modified_cell_is_used_through_its_wrapper():
+    base = mx.rnn.LSTMCell(3)
+    mx.rnn.ResidualCell(base)
+    with pytest.raises(AssertionError, match="modifier"):
+        base.begin_state()
+
+
+def test_fused_pack_weights_checks_shapes():
+    cell = mx.rnn.FusedRNNCell(2, mode="gru", prefix="g_")
+    pieces = cell.unpack_weights({"g_parameters": mx.nd.zeros((3 * 2 * (4 + 2 + 2),))})
+    pieces["g_l0_h2h_z_weight"] = mx.nd.zeros((2, 3))
+    with pytest.raises(mx.MXNetError, match=r"g_l0_h2h_z_weight.*\(2, 3\).*\(2, 2\)"):
+        cell.pack_weights(pieces)
