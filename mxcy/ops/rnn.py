@@ -1,12 +1,13 @@
 """The fused recurrent operator `RNN` (rnn_relu, rnn_tanh, lstm, gru; layers, directions, dropout between layers,
 LSTM projection and state clipping, valid lengths) over MXNet's packed parameter vector, its hidden gradient
-`_backward_RNN`, and `_rnn_param_concat` which packs the vector. Interim: forward and backward run in NumPy on the
-host (one GEMM for every step's input projection, then the recurrence step by step); Numba kernels replace them."""
+`_backward_RNN`, and `_rnn_param_concat` which packs the vector. Per layer and direction: the input projection of
+every step as one GEMM (kernels.dense), then the recurrence kernel (kernels.rnn_cpu / rnn_gpu) with the gates fused
+into one pass per step; the forward keeps what the gradient needs in a hidden `reserve` output."""
 import numpy as np
 
 from . import registry
-from ._helpers import store
-from ._nn_common import kernels
+from ..kernels.common import REQ_ADD, REQ_NULL, REQ_WRITE
+from ._nn_common import flat, host, kernel, kernel_compute, kernels, on_device_of, put, scratch
 from .join import _NUM_ARGS, _arg_names, _concat_grad, _concat_infer, _concat_windows, _join_computes
 from .random import key
 from .registry import REQUIRED, OpDef, Param
@@ -54,7 +55,11 @@ def _output_names(attrs):
     names = ["output"]
     if attrs["state_outputs"]:
         names += ["state_output", "statecell_output"][:_n_states(attrs)]
-    return names + (["dropout_mask"] if _has_mask(attrs) else [])
+    return names + (["dropout_mask"] if _has_mask(attrs) else []) + ["reserve"]
+
+
+def _n_outputs(attrs):
+    return _n_visible(attrs) + _has_mask(attrs) + 1
 
 
 def _sizes(attrs):
@@ -109,6 +114,7 @@ def _infer(attrs, shapes):
         outs += want[2:2 + _n_states(attrs)]
     if _has_mask(attrs):
         outs.append((attrs["num_layers"] - 1, steps, batch, dirs * out))
+    outs.append((_reserve_layout(attrs, steps, batch)[1],))
     return want, outs
 
 
@@ -121,220 +127,182 @@ def _infer_type(attrs, types):
         if t is not None and t != dtype:
             raise ValueError(f"{name} is {np.dtype(t).name} but data is {np.dtype(dtype).name}")
     ins = [dtype] * n + ([types[-1] if types[-1] is not None else dtype] if attrs["use_sequence_length"] else [])
-    return ins, [dtype] * (_n_visible(attrs) + _has_mask(attrs))
+    return ins, [dtype] * (_n_visible(attrs) + _has_mask(attrs)) + [_reserve_type(dtype)]
 
 
-# --- the NumPy recurrence -----------------------------------------------------------------------
+# --- running the layers on the kernels --------------------------------------------------------
 
-def _sigmoid(x):
-    return 0.5 * (np.tanh(0.5 * x) + 1)
-
-
-def _reversal(lengths, steps, batch):
-    """Time index (steps, batch) that reverses each sequence's valid steps and leaves the rest in place."""
-    t = np.arange(steps)[:, None]
-    if lengths is None:
-        return np.broadcast_to(steps - 1 - t, (steps, batch))
-    return np.where(t < lengths[None, :], lengths[None, :] - 1 - t, t)
-
-
-def _reverse(x, index):
-    return x[index, np.arange(x.shape[1])[None, :]]
-
-
-class _Direction:
-    """One layer's one direction: forward keeps what backward needs."""
-
-    def __init__(self, attrs, weights, active):
-        self.mode, self.w, self.active = attrs["mode"], weights, active  # active: (steps, batch, 1) or None
-        self.clip = (attrs["lstm_state_clip_min"], attrs["lstm_state_clip_max"]) \
-            if attrs["mode"] == "lstm" and attrs["lstm_state_clip_min"] is not None else None
-        self.clip_nan = attrs["lstm_state_clip_nan"]
-
-    def _keep(self, t, new, old):
-        return new if self.active is None else np.where(self.active[t], new, old)
-
-    def forward(self, x, h, c):
-        w, mode = self.w, self.mode
-        self.x, steps = x, x.shape[0]
-        xp = x @ w["i2h_weight"].T + w["i2h_bias"]
-        y = np.zeros(x.shape[:2] + (h.shape[1],), x.dtype)
-        self.tape = []
-        for t in range(steps):
-            hp = h @ w["h2h_weight"].T + w["h2h_bias"]
-            saved = {"h": h, "c": c}
-            if mode in ("rnn_tanh", "rnn_relu"):
-                a = xp[t] + hp
-                h_new = np.tanh(a) if mode == "rnn_tanh" else np.maximum(a, 0)
-                c_new = None
-                saved["out"] = h_new
-            elif mode == "lstm":
-                i, f, g, o = np.split(xp[t] + hp, 4, axis=1)
-                i, f, g, o = _sigmoid(i), _sigmoid(f), np.tanh(g), _sigmoid(o)
-                c_new = f * c + i * g
-                if self.clip is not None:
-                    low, high = self.clip
-                    saved["inside"] = (c_new >= low) & (c_new <= high)
-                    c_new = np.clip(c_new, low, high)
-                    if self.clip_nan:
-                        c_new = np.where(np.isnan(c_new), high, c_new)
-                tanh_c = np.tanh(c_new)
-                h_raw = o * tanh_c
-                h_new = h_raw @ w["h2r_weight"].T if "h2r_weight" in w else h_raw
-                saved.update(i=i, f=f, g=g, o=o, tanh_c=tanh_c, h_raw=h_raw)
-            else:
-                xr, xz, xn = np.split(xp[t], 3, axis=1)
-                hr, hz, hn = np.split(hp, 3, axis=1)
-                r, z = _sigmoid(xr + hr), _sigmoid(xz + hz)
-                n = np.tanh(xn + r * hn)
-                h_new = (1 - z) * n + z * h
-                c_new = None
-                saved.update(r=r, z=z, n=n, hn=hn)
-            self.tape.append(saved)
-            y[t] = h_new if self.active is None else np.where(self.active[t], h_new, 0)
-            h = self._keep(t, h_new, h)
-            c = None if c_new is None else self._keep(t, c_new, c)
-        return y, h, c
-
-    def backward(self, dy, dh, dc):
-        """(dx, dh0, dc0, {weight name: gradient}) from the output's and the final states' gradients."""
-        w, mode = self.w, self.mode
-        grads = {name: np.zeros_like(v) for name, v in w.items()}
-        dxp = np.zeros(dy.shape[:2] + (w["i2h_bias"].shape[0],), dy.dtype)
-        for t in reversed(range(dy.shape[0])):
-            s = self.tape[t]
-            on = 1.0 if self.active is None else self.active[t]
-            dh_new, dh_pass = (dh + dy[t]) * on, dh * (1 - on)
-            if mode in ("rnn_tanh", "rnn_relu"):
-                da = dh_new * (1 - s["out"] ** 2) if mode == "rnn_tanh" else dh_new * (s["out"] > 0)
-                dhp = da
-                dxp[t] = da
-            elif mode == "lstm":
-                dc_new, dc_pass = dc * on, dc * (1 - on)
-                if "h2r_weight" in w:
-                    grads["h2r_weight"] += dh_new.T @ s["h_raw"]
-                    dh_new = dh_new @ w["h2r_weight"]
-                dcs = dc_new + dh_new * s["o"] * (1 - s["tanh_c"] ** 2)
-                if "inside" in s:
-                    dcs = dcs * s["inside"]
-                i, f, g, o = s["i"], s["f"], s["g"], s["o"]
-                dhp = np.concatenate([dcs * g * i * (1 - i), dcs * s["c"] * f * (1 - f), dcs * i * (1 - g ** 2),
-                                      dh_new * s["tanh_c"] * o * (1 - o)], axis=1)
-                dxp[t] = dhp
-                dc = dcs * f + dc_pass
-            else:
-                r, z, n, hn = s["r"], s["z"], s["n"], s["hn"]
-                dan = dh_new * (1 - z) * (1 - n ** 2)
-                dar = dan * hn * r * (1 - r)
-                daz = dh_new * (s["h"] - n) * z * (1 - z)
-                dxp[t] = np.concatenate([dar, daz, dan], axis=1)
-                dhp = np.concatenate([dar, daz, dan * r], axis=1)
-                dh_pass = dh_pass + dh_new * z
-            grads["h2h_weight"] += dhp.T @ s["h"]
-            grads["h2h_bias"] += dhp.sum(axis=0)
-            dh = dhp @ w["h2h_weight"] + dh_pass
-        flat = dxp.reshape(-1, dxp.shape[2])
-        grads["i2h_weight"] += flat.T @ self.x.reshape(-1, self.x.shape[2])
-        grads["i2h_bias"] += flat.sum(axis=0)
-        return dxp @ w["i2h_weight"], dh, dc, grads
-
-
-def _network(attrs, inputs, mask):
-    """Run the whole op forward in NumPy, keeping every direction's tape: (output, hy, cy, directions,
-    reversals). `mask` is the dropout mask between layers (None when there is none)."""
+def _reserve_layout(attrs, steps, batch):
+    """{(name, layer, direction): (offset, shape)} of the hidden `reserve` output, what the gradient reads: each
+    layer's input but the first's (after dropout), and per layer and direction the activated gates, h before each
+    step, and where the cell has them the LSTM's cell states before and after each step, the GRU's state share of
+    its candidate, the LSTM's h before its projection. Returns (layout, size)."""
     gates, hidden, out, dirs = _sizes(attrs)
-    x, params, hx = inputs[0], inputs[1], inputs[2]
-    cx = inputs[3] if attrs["mode"] == "lstm" else None
-    steps, batch, width = x.shape
-    lengths = None
-    if attrs["use_sequence_length"]:
-        lengths = inputs[-1].astype(np.int64)
-        if ((lengths < 1) | (lengths > steps)).any():
-            raise ValueError(f"sequence_length {inputs[-1]} is outside [1, {steps}]")
-    active = None if lengths is None else (np.arange(steps)[:, None] < lengths[None, :])[..., None]
-    index = _reversal(lengths, steps, batch)
-    weights = {}
-    for layer, d, name, offset, shape in layout(attrs, width)[0]:
-        weights.setdefault((layer, d), {})[name] = params[offset:offset + int(np.prod(shape))].reshape(shape)
-    hy, cy = np.empty_like(hx), None if cx is None else np.empty_like(cx)
-    directions = []
+    mode, proj = attrs["mode"], attrs["projection_size"] is not None
+    pieces, offset = {}, 0
+
+    def add(name, layer, d, width):
+        nonlocal offset
+        pieces[(name, layer, d)] = (offset, (steps, batch, width))
+        offset += steps * batch * width
+
     for layer in range(attrs["num_layers"]):
-        if layer > 0 and mask is not None:
-            x = x * mask[layer - 1]
-        ys = []
+        if layer > 0:
+            add("input", layer, 0, dirs * out)
         for d in range(dirs):
-            k = layer * dirs + d
-            run = _Direction(attrs, weights[(layer, d)], active)
-            y, hy[k], c = run.forward(x if d == 0 else _reverse(x, index), hx[k], None if cx is None else cx[k])
-            if cy is not None:
-                cy[k] = c
-            ys.append(y if d == 0 else _reverse(y, index))
-            directions.append(run)
-        x = np.concatenate(ys, axis=2) if dirs > 1 else ys[0]
-    return x, hy, cy, directions, index, layout(attrs, width)[0]
+            add("gates", layer, d, gates * hidden)
+            add("hprev", layer, d, out)
+            for name, used in (("cs", mode == "lstm"), ("cprev", mode == "lstm"), ("hn", mode == "gru"),
+                               ("hraw", proj)):
+                if used:
+                    add(name, layer, d, hidden)
+    return pieces, offset
 
 
-def _dropout_mask(attrs, shape, dtype):
-    """The mask between layers: 0 or 1/(1-p) per element in training (Dropout's Philox draws), ones otherwise."""
-    mask = np.ones(shape, dtype)
-    if attrs.get("__is_train__"):
-        p = attrs["p"]
-        out = np.empty(mask.size, dtype)
-        kernels("random_dist").dropout_cpu(mask.reshape(-1), out, mask.reshape(-1), (mask.size,), (1,),
-                                          np.uint64(round((1 - p) * 2 ** 32)), 1.0 / (1 - p), *key(attrs))
-    return mask
+def _reserve_type(dtype):
+    return np.dtype(np.float32) if np.dtype(dtype) == np.float16 else np.dtype(dtype)
 
 
-def _work_type(dtype):
-    return np.float32 if dtype == np.float16 else dtype
+class _Layers:
+    """The views one call works on: the packed weights per layer and direction, the reserve's pieces, and what
+    the kernels take for what a cell lacks."""
+
+    def __init__(self, attrs, x, params, reserve, lengths):
+        self.attrs, self.lengths = attrs, lengths
+        self.steps, self.batch, width = x.shape
+        self.gates, self.hidden, self.out, self.dirs = _sizes(attrs)
+        self.mode = ("rnn_relu", "rnn_tanh", "lstm", "gru").index(attrs["mode"])  # rnn_cells' codes
+        self.weights = {}
+        for layer, d, name, offset, shape in layout(attrs, width)[0]:
+            self.weights.setdefault((layer, d), {})[name] = params[offset:offset + int(np.prod(shape))].reshape(shape)
+        self.pieces = _reserve_layout(attrs, self.steps, self.batch)[0]
+        self.reserve, self.empty = reserve, scratch(reserve, reserve.dtype, (0, 0, 0))
+        self.no_projection = scratch(reserve, reserve.dtype, (0, 0))
+        self.clip = None if attrs["mode"] != "lstm" or attrs["lstm_state_clip_min"] is None else \
+            (attrs["lstm_state_clip_min"], attrs["lstm_state_clip_max"], attrs["lstm_state_clip_nan"])
+
+    def piece(self, name, layer, d=0):
+        if (name, layer, d) not in self.pieces:
+            return self.empty
+        offset, shape = self.pieces[(name, layer, d)]
+        return self.reserve[offset:offset + int(np.prod(shape))].reshape(shape)
+
+    def saved(self, layer, d):
+        return tuple(self.piece(name, layer, d) for name in ("cs", "cprev", "hprev", "hn", "hraw"))
+
+    def no_cell(self):
+        return scratch(self.reserve, self.reserve.dtype, (self.batch, 0))
+
+    def h2r(self, layer, d):
+        return self.weights[(layer, d)].get("h2r_weight", self.no_projection)
+
+    def rows(self, a):
+        """A (steps, batch, n) array as the (steps * batch, n) matrix of the all-steps GEMMs."""
+        return a.reshape(self.steps * self.batch, a.shape[2])
 
 
-def _rnn_compute(attrs, inputs, outputs, reqs):
-    work = _work_type(inputs[0].dtype)
-    arrays = [a.astype(work, copy=False) for a in inputs]
-    mask = None
-    if _has_mask(attrs):
-        mask = _dropout_mask(attrs, outputs[-1].shape, work)
-        store(outputs[-1], mask, reqs[-1])
-    y, hy, cy = _network(attrs, arrays, mask)[:3]
-    results = [y] + ([hy, cy][:_n_states(attrs)] if attrs["state_outputs"] else [])
-    for out, value, req in zip(outputs, results, reqs):
-        store(out, value, req)
+def _lengths(device, attrs, inputs, like):
+    """Each batch entry's valid length, int64 on the device; checked on the host (a copy off the GPU)."""
+    steps, batch = inputs[0].shape[:2]
+    if not attrs["use_sequence_length"]:
+        return on_device_of(like, np.full(batch, steps, np.int64))
+    given = inputs[-1] if host(inputs[-1]) else inputs[-1].copy_to_host()
+    lengths = given.astype(np.int64)
+    if ((lengths < 1) | (lengths > steps)).any():
+        raise ValueError(f"sequence_length {given} is outside [1, {steps}]")
+    return on_device_of(like, lengths)
 
 
-def _backward_compute(attrs, inputs, outputs, reqs):
-    n_heads, n_args = _n_visible(attrs), len(_arguments(attrs))
-    work = _work_type(inputs[n_heads].dtype)
-    heads = [a.astype(work, copy=False) for a in inputs[:n_heads]]
-    args = [a.astype(work, copy=False) for a in inputs[n_heads:n_heads + n_args]]
-    mask = inputs[n_heads + n_args].astype(work, copy=False) if _has_mask(attrs) else None
-    y, hy, cy, directions, index, pieces = _network(attrs, args, mask)
-    dirs = 2 if attrs["bidirectional"] else 1
-    dy = heads[0]
-    dhy = heads[1] if attrs["state_outputs"] else np.zeros_like(hy)
-    dcy = (heads[2] if attrs["state_outputs"] else np.zeros_like(cy)) if cy is not None else None
-    dhx, dcx = np.zeros_like(dhy), None if dcy is None else np.zeros_like(dcy)
+def _dropout_mask(device, attrs, mask):
+    """The mask between layers into `mask`: 0 or 1/(1-p) per element in training (Dropout's Philox draws), ones
+    otherwise."""
+    ones = on_device_of(mask, np.ones(mask.size, mask.dtype))
+    if not attrs.get("__is_train__"):
+        put(flat(mask), ones, REQ_WRITE)
+        return
+    p = attrs["p"]
+    kernel("random_dist", "dropout", device)(ones, scratch(ones, ones.dtype), flat(mask), (mask.size,), (1,),
+                                             np.uint64(round((1 - p) * 2 ** 32)), 1.0 / (1 - p), *key(attrs))
+
+
+def _states(attrs, inputs, like):
+    """(hx, cx): the initial states, cx with no columns for the cells that have no cell state."""
+    hx = inputs[2]
+    return hx, inputs[3] if attrs["mode"] == "lstm" else scratch(like, like.dtype, (hx.shape[0], hx.shape[1], 0))
+
+
+def _rnn_body(device, attrs, inputs, outputs, reqs):
+    """RNN forward: per layer, per direction, the input projection of every step as one GEMM (dense.fc_fwd), then
+    the recurrence kernel; between layers the dropout mask. The outputs are written directly (write requests)."""
+    rnn, fc_fwd = kernels(f"rnn_{device}"), kernel("dense", "fc_fwd", device)
+    x, reserve = inputs[0], outputs[-1]
+    hx, cx = _states(attrs, inputs, reserve)
+    net = _Layers(attrs, x, inputs[1], reserve, _lengths(device, attrs, inputs, reserve))
+    n_visible, last = _n_visible(attrs), attrs["num_layers"] - 1
+    y = outputs[0]
+    hy = outputs[1] if attrs["state_outputs"] else scratch(hx, hx.dtype)
+    cy = outputs[2] if attrs["state_outputs"] and attrs["mode"] == "lstm" else scratch(cx, cx.dtype)
+    mask = outputs[n_visible] if _has_mask(attrs) else None
+    if mask is not None:
+        _dropout_mask(device, attrs, mask)
+    for layer in range(attrs["num_layers"]):
+        below = x if layer == 0 else net.piece("input", layer)
+        above = y if layer == last else net.piece("input", layer + 1)
+        for d in range(net.dirs):
+            k, w, gates = layer * net.dirs + d, net.weights[(layer, d)], net.piece("gates", layer, d)
+            fc_fwd(net.rows(below), w["i2h_weight"], w["i2h_bias"], net.rows(gates), REQ_WRITE)
+            getattr(rnn, f"forward_{device}")(
+                net.mode, gates, w["h2h_weight"], w["h2h_bias"], net.h2r(layer, d), hx[k], cx[k], net.lengths,
+                d == 1, net.clip, above, d * net.out, hy[k], cy[k], net.saved(layer, d))
+        if mask is not None and layer < last:
+            getattr(rnn, f"scale_{device}")(flat(above), flat(mask[layer]))
+
+
+def _backward_body(device, attrs, inputs, outputs, reqs):
+    """_backward_RNN: per layer from the last, per direction, the recurrence backward kernel, then the all-steps
+    GEMMs (dense.fc_bwd) for the input gradient and every weight and bias gradient."""
+    rnn, fc_bwd = kernels(f"rnn_{device}"), kernel("dense", "fc_bwd", device)
+    n_visible, n_args = _n_visible(attrs), len(_arguments(attrs))
+    heads, args = inputs[:n_visible], inputs[n_visible:n_visible + n_args]
+    mask = inputs[n_visible + n_args] if _has_mask(attrs) else None
+    reserve = inputs[-1]
+    hx, cx = _states(attrs, args, reserve)
+    net = _Layers(attrs, args[0], args[1], reserve, _lengths(device, attrs, args, reserve))
+    lstm = attrs["mode"] == "lstm"
+
+    def head(i, like):
+        return heads[i] if attrs["state_outputs"] else on_device_of(like, np.zeros(like.shape, like.dtype))
+    dhy = head(1, hx)
+    dcy = head(2, cx) if lstm else cx
+    dx_out, dparams, dhx = outputs[:3]
+    dcx = outputs[3] if lstm else scratch(cx, cx.dtype)
     grads = {}
+    for layer, d, name, offset, shape in layout(attrs, args[0].shape[2])[0]:
+        grads[(layer, d, name)] = dparams[offset:offset + int(np.prod(shape))].reshape(shape)
+    dy = heads[0]
     for layer in reversed(range(attrs["num_layers"])):
-        parts = np.split(dy, dirs, axis=2)
-        dx = 0
-        for d in range(dirs):
-            k = layer * dirs + d
-            part = parts[d] if d == 0 else _reverse(parts[d], index)
-            g, dhx[k], dc, grads[(layer, d)] = directions[k].backward(
-                part, dhy[k], None if dcy is None else dcy[k])
-            if dcx is not None:
-                dcx[k] = dc
-            dx = dx + (g if d == 0 else _reverse(g, index))
+        below = args[0] if layer == 0 else net.piece("input", layer)
+        dx = dx_out if layer == 0 else scratch(below, below.dtype)
+        for d in range(net.dirs):
+            k, w, gates = layer * net.dirs + d, net.weights[(layer, d)], net.piece("gates", layer, d)
+            dxp = scratch(gates, gates.dtype)
+            dhp = scratch(gates, gates.dtype) if attrs["mode"] == "gru" else dxp
+            dhr = scratch(gates, gates.dtype, gates.shape[:2] + (net.out,)) if attrs["projection_size"] else net.empty
+            getattr(rnn, f"backward_{device}")(
+                net.mode, gates, w["h2h_weight"], net.h2r(layer, d), net.lengths, d == 1, net.clip,
+                net.saved(layer, d), dy, d * net.out, dhy[k], dcy[k], dxp, dhp, dhr, dhx[k], dcx[k])
+            first = reqs[0] if layer == 0 else REQ_WRITE
+            dx_req = first if d == 0 or first == REQ_NULL else REQ_ADD
+            fc_bwd(net.rows(dxp), net.rows(below), w["i2h_weight"], net.rows(dx), grads[(layer, d, "i2h_weight")],
+                   grads[(layer, d, "i2h_bias")], dx_req, reqs[1], reqs[1])
+            fc_bwd(net.rows(dhp), net.rows(net.piece("hprev", layer, d)), w["h2h_weight"], None,
+                   grads[(layer, d, "h2h_weight")], grads[(layer, d, "h2h_bias")], REQ_NULL, reqs[1], reqs[1])
+            if attrs["projection_size"]:
+                fc_bwd(net.rows(dhr), net.rows(net.piece("hraw", layer, d)), w["h2r_weight"], None,
+                       grads[(layer, d, "h2r_weight")], None, REQ_NULL, reqs[1], REQ_NULL)
         if layer > 0 and mask is not None:
-            dx = dx * mask[layer - 1]
+            getattr(rnn, f"scale_{device}")(flat(dx), flat(mask[layer - 1]))
         dy = dx
-    dparams = np.empty(args[1].shape, work)
-    for layer, d, name, offset, shape in pieces:
-        dparams[offset:offset + int(np.prod(shape))] = grads[(layer, d)][name].reshape(-1)
-    results = [dy, dparams, dhx] + ([dcx] if dcx is not None else [])
-    for out, value, req in zip(outputs, results, reqs):
-        store(out, value, req)
 
 
 def _rnn_gradient(F, attrs, inputs, outputs, ograds):
@@ -360,8 +328,8 @@ def _backward_rule(forward):
 
 registry.register(OpDef(
     "RNN", params=_PARAMS, arguments=_arguments, infer_shape=_infer, infer_type=_infer_type,
-    compute={"cpu": _rnn_compute}, gradient=_rnn_gradient,
-    num_outputs=lambda attrs: _n_visible(attrs) + _has_mask(attrs), output_names=_output_names,
+    compute=kernel_compute(_rnn_body, exact=(False,) * 5), gradient=_rnn_gradient,
+    num_outputs=_n_outputs, output_names=_output_names,
     visible_outputs=_n_visible, random=True, train_aware=True,
     doc="Applies a stacked, optionally bidirectional recurrent network (vanilla RNN, LSTM or GRU) to a "
         "(sequence length, batch, input) sequence, its weights and biases packed in `parameters`."))
@@ -369,11 +337,12 @@ registry.register(OpDef(
 registry.register(OpDef(
     "_backward_RNN", params=_PARAMS,
     arguments=lambda attrs: [f"ograd{i}" for i in range(_n_visible(attrs))] + _arguments(attrs)
-    + (["dropout_mask"] if _has_mask(attrs) else []),
-    infer_shape=_backward_rule(_infer), infer_type=_backward_rule(_infer_type), compute={"cpu": _backward_compute},
+    + (["dropout_mask"] if _has_mask(attrs) else []) + ["reserve"],
+    infer_shape=_backward_rule(_infer), infer_type=_backward_rule(_infer_type),
+    compute=kernel_compute(_backward_body, exact=(True, True, False, False)),
     num_outputs=lambda attrs: len(_arguments(attrs)) - attrs["use_sequence_length"],
     doc="RNN's gradient with respect to data, parameters and initial states (back-propagation through time, "
-        "recomputing the forward)."))
+        "from the forward's reserve)."))
 
 
 registry.register(OpDef(

@@ -30,9 +30,6 @@ CPU_ONLY.update({name: _UPDATE for name in (
     "adam_update", "rmsprop_update", "rmspropalex_update", "ftrl_update", "ftml_update", "signsgd_update",
     "signum_update", "_adamw_update", "_mp_adamw_update", "multi_sgd_update", "multi_sgd_mom_update",
     "multi_mp_sgd_update", "multi_mp_sgd_mom_update", "lamb_update_phase1", "lamb_update_phase2")})
-_RNN = "fused RNN: interim NumPy implementation on the host (mxcy/ops/rnn.py); Numba CPU and CUDA kernels are to " \
-       "replace it"
-CPU_ONLY.update({"RNN": _RNN, "_backward_RNN": _RNN})
 _LINALG = "LAPACK through NumPy/SciPy on the host (mxcy/ops/linalg.py); Numba has no cuSOLVER binding and CUDA " \
           "factorization kernels are still to be written"
 CPU_ONLY.update({f"_linalg_{name}": _LINALG for name in (

@@ -1,0 +1,199 @@
+"""The fused RNN operator's recurrence on the CPU: one layer's one direction over every time step, forward and
+backward, with the gates fused into one pass per step (rnn_cells). Batch rows are independent through time, so
+each thread runs the whole sequence for its own chunk of rows: its per-step state GEMMs go to a single-threaded
+BLAS (Numba's np.dot, SciPy's OpenBLAS) and no thread waits for another between steps. The input projections and
+weight gradients, GEMMs over every step at once, are the callers' (dense.fc_*_cpu, NumPy's BLAS)."""
+import numba
+import numpy as np
+
+from .conv_common import CAN_PIN_BLAS, single_threaded_blas
+from .rnn_cells import GRU, LSTM, gru_backward, gru_forward, lstm_backward, lstm_forward, simple_backward, \
+    simple_forward, step_time
+
+
+@numba.njit(inline="always", nogil=True, cache=True)
+def _rows(chunk, nchunks, batch):
+    return chunk * batch // nchunks, (chunk + 1) * batch // nchunks
+
+
+@numba.njit(nogil=True, cache=True, parallel=True)
+def _forward(mode, gates, whh, bhh, whr, h0, c0, lengths, reverse, clip, low, high, clip_nan, one,
+             y, yoff, hy, cy, cs, cprev, hprev, hn, hraw, nchunks):
+    steps, batch, rows = gates.shape
+    out = h0.shape[1]
+    hidden = rows // (4 if mode == LSTM else 3 if mode == GRU else 1)
+    proj = whr.shape[0] > 0
+    for chunk in numba.prange(nchunks):
+        b0, b1 = _rows(chunk, nchunks, batch)
+        h = h0[b0:b1].copy()
+        c = c0[b0:b1].copy()
+        hp = np.empty((b1 - b0, rows), gates.dtype)
+        raw = np.empty((b1 - b0, hidden), gates.dtype)
+        projected = np.empty((b1 - b0, out), gates.dtype)
+        for s in range(steps):
+            np.dot(h, whh.T, hp)
+            for r in range(b1 - b0):
+                b = b0 + r
+                if s >= lengths[b]:  # past the row's end: no output, state kept
+                    y[s, b, yoff:yoff + out] = 0
+                    hprev[s, b] = 0
+                    if proj:
+                        hraw[s, b] = 0
+                    continue
+                t = step_time(s, lengths[b], reverse)
+                hprev[t, b] = h[r]
+                for j in range(hidden):
+                    if mode == LSTM:
+                        i, f, g, o, cn, hv = lstm_forward(
+                            gates[t, b, j] + hp[r, j] + bhh[j],
+                            gates[t, b, hidden + j] + hp[r, hidden + j] + bhh[hidden + j],
+                            gates[t, b, 2 * hidden + j] + hp[r, 2 * hidden + j] + bhh[2 * hidden + j],
+                            gates[t, b, 3 * hidden + j] + hp[r, 3 * hidden + j] + bhh[3 * hidden + j],
+                            c[r, j], clip, low, high, clip_nan, one)
+                        gates[t, b, j] = i
+                        gates[t, b, hidden + j] = f
+                        gates[t, b, 2 * hidden + j] = g
+                        gates[t, b, 3 * hidden + j] = o
+                        cprev[t, b, j] = c[r, j]
+                        cs[t, b, j] = cn
+                        c[r, j] = cn
+                    elif mode == GRU:
+                        state_n = hp[r, 2 * hidden + j] + bhh[2 * hidden + j]
+                        rg, z, n, hv = gru_forward(gates[t, b, j] + hp[r, j] + bhh[j],
+                                                   gates[t, b, hidden + j] + hp[r, hidden + j] + bhh[hidden + j],
+                                                   gates[t, b, 2 * hidden + j], state_n, h[r, j], one)
+                        gates[t, b, j] = rg
+                        gates[t, b, hidden + j] = z
+                        gates[t, b, 2 * hidden + j] = n
+                        hn[t, b, j] = state_n
+                    else:
+                        hv = simple_forward(gates[t, b, j] + hp[r, j] + bhh[j], mode, one)
+                        gates[t, b, j] = hv
+                    if proj:
+                        raw[r, j] = hv
+                        hraw[t, b, j] = hv
+                    else:
+                        h[r, j] = hv
+                        y[t, b, yoff + j] = hv
+            if proj:
+                np.dot(raw, whr.T, projected)
+                for r in range(b1 - b0):
+                    b = b0 + r
+                    if s < lengths[b]:
+                        h[r] = projected[r]
+                        y[step_time(s, lengths[b], reverse), b, yoff:yoff + out] = projected[r]
+        hy[b0:b1] = h
+        cy[b0:b1] = c
+
+
+@numba.njit(nogil=True, cache=True, parallel=True)
+def _backward(mode, gates, cs, cprev, hn, hprev, whh, whr, lengths, reverse, clip, low, high, one,
+              dy, yoff, dhy, dcy, dxp, dhp, dhr, dh0, dc0, nchunks):
+    steps, batch, rows = gates.shape
+    out = dhy.shape[1]
+    hidden = rows // (4 if mode == LSTM else 3 if mode == GRU else 1)
+    proj = whr.shape[0] > 0
+    for chunk in numba.prange(nchunks):
+        b0, b1 = _rows(chunk, nchunks, batch)
+        dh = dhy[b0:b1].copy()
+        dc = dcy[b0:b1].copy()
+        dh_new = np.empty((b1 - b0, out), gates.dtype)
+        dpass = np.empty((b1 - b0, out), gates.dtype)
+        draw = np.empty((b1 - b0, hidden), gates.dtype) if proj else dh_new
+        dstep = np.empty((b1 - b0, rows), gates.dtype)
+        dnext = np.empty((b1 - b0, out), gates.dtype)
+        for s in range(steps - 1, -1, -1):
+            for r in range(b1 - b0):
+                b = b0 + r
+                if s >= lengths[b]:
+                    dh_new[r] = 0
+                    dpass[r] = dh[r]
+                    if proj:
+                        dhr[s, b] = 0
+                    continue
+                t = step_time(s, lengths[b], reverse)
+                dh_new[r] = dh[r] + dy[t, b, yoff:yoff + out]
+                dpass[r] = 0
+                if proj:
+                    dhr[t, b] = dh_new[r]
+            if proj:
+                np.dot(dh_new, whr, draw)
+            for r in range(b1 - b0):
+                b = b0 + r
+                if s >= lengths[b]:
+                    dstep[r] = 0
+                    dxp[s, b] = 0
+                    dhp[s, b] = 0
+                    continue
+                t = step_time(s, lengths[b], reverse)
+                for j in range(hidden):
+                    if mode == LSTM:
+                        di, df, dg, do, dc[r, j] = lstm_backward(
+                            gates[t, b, j], gates[t, b, hidden + j], gates[t, b, 2 * hidden + j],
+                            gates[t, b, 3 * hidden + j], cs[t, b, j], cprev[t, b, j], draw[r, j], dc[r, j],
+                            clip, low, high, one)
+                        dstep[r, j] = dxp[t, b, j] = di
+                        dstep[r, hidden + j] = dxp[t, b, hidden + j] = df
+                        dstep[r, 2 * hidden + j] = dxp[t, b, 2 * hidden + j] = dg
+                        dstep[r, 3 * hidden + j] = dxp[t, b, 3 * hidden + j] = do
+                    elif mode == GRU:
+                        dar, daz, dxn, dhn, dpass[r, j] = gru_backward(
+                            gates[t, b, j], gates[t, b, hidden + j], gates[t, b, 2 * hidden + j], hn[t, b, j],
+                            hprev[t, b, j], draw[r, j], one)
+                        dstep[r, j] = dxp[t, b, j] = dhp[t, b, j] = dar
+                        dstep[r, hidden + j] = dxp[t, b, hidden + j] = dhp[t, b, hidden + j] = daz
+                        dxp[t, b, 2 * hidden + j] = dxn
+                        dstep[r, 2 * hidden + j] = dhp[t, b, 2 * hidden + j] = dhn
+                    else:
+                        dstep[r, j] = dxp[t, b, j] = simple_backward(gates[t, b, j], draw[r, j], mode, one)
+            np.dot(dstep, whh, dnext)
+            dh[:] = dnext + dpass
+        dh0[b0:b1] = dh
+        dc0[b0:b1] = dc
+
+
+@numba.njit(nogil=True, cache=True, parallel=True)
+def _scale(x, mask):
+    for i in numba.prange(x.size):
+        x[i] *= mask[i]
+
+
+def scale_cpu(x, mask):
+    """x *= mask, element by element, both flat and of one size: dropout between layers."""
+    _scale(x, mask)
+
+
+def _chunks(batch):
+    """Chunks of batch rows run in parallel; one, with the BLAS using every core, when the BLAS cannot be pinned
+    to one thread."""
+    return max(1, min(batch, numba.get_num_threads())) if CAN_PIN_BLAS else 1
+
+
+def forward_cpu(mode, gates, whh, bhh, whr, h0, c0, lengths, reverse, clip, y, yoff, hy, cy, saved):
+    """One direction of one layer forward.
+
+    mode: a rnn_cells code; gates (steps, batch, G*H): the input projection with its bias on entry, the
+    activated gates on exit (the vanilla cells': their output). whh (G*H, out), bhh (G*H,); whr (out, H) the
+    LSTM projection, or empty; h0/hy (batch, out), c0/cy (batch, H) or (batch, 0); lengths (batch,) int64;
+    reverse: run each row's valid steps backwards in time; clip: None or (low, high, clip_nan). y (steps, batch,
+    D): the output, written at columns yoff:yoff+out. saved = (cs, cprev, hprev, hn, hraw), each (steps, batch,
+    .) or empty where the cell has none: what backward_cpu reads (the LSTM's cell states before and after each
+    step, h before each step, the GRU's state share of its candidate, the LSTM's h before projection)."""
+    low, high, clip_nan = clip if clip is not None else (0.0, 0.0, False)
+    one = gates.dtype.type(1)
+    with single_threaded_blas():
+        _forward(mode, gates, whh, bhh, whr, h0, c0, lengths, reverse, clip is not None, gates.dtype.type(low),
+                 gates.dtype.type(high), clip_nan, one, y, yoff, hy, cy, *saved, _chunks(gates.shape[1]))
+
+
+def backward_cpu(mode, gates, whh, whr, lengths, reverse, clip, saved, dy, yoff, dhy, dcy, dxp, dhp, dhr, dh0, dc0):
+    """One direction of one layer backward, from forward_cpu's gates and saved arrays: dxp and dhp (steps, batch,
+    G*H) the gradients of the input's and the state's projections (the same array but for the GRU), dhr (steps,
+    batch, out) of the projected h (or empty), dh0/dc0 of the initial states, from dy (at columns yoff:yoff+out)
+    and the final states' gradients dhy/dcy."""
+    cs, cprev, hprev, hn, _ = saved
+    low, high = clip[:2] if clip is not None else (0.0, 0.0)
+    with single_threaded_blas():
+        _backward(mode, gates, cs, cprev, hn, hprev, whh, whr, lengths, reverse, clip is not None,
+                  gates.dtype.type(low), gates.dtype.type(high), gates.dtype.type(1), dy, yoff, dhy, dcy,
+                  dxp, dhp, dhr, dh0, dc0, _chunks(gates.shape[1]))
