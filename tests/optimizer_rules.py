@@ -101,3 +101,33 @@ def lamb_phase2(w, g, r1, r2, lr, lower_bound=-1.0, upper_bound=-1.0, **_):
     norm_g = float(r2.reshape(-1)[0])
     ratio = r / norm_g if r != 0 and norm_g != 0 else 1.0
     return w - lr * ratio * g, r1, r2
+
+
+def adagrad(w, g, history, lr, epsilon=1e-7, rescale_grad=1.0, clip_gradient=-1.0, **_):
+    """MXNet's sparse adagrad_update (no weight decay) on every row."""
+    g = clip(rescale_grad * g, clip_gradient)
+    history = history + g * g
+    return w - lr * g / np.sqrt(history + epsilon), history
+
+
+def group_adagrad(w, g, history, lr, epsilon=1e-5, rescale_grad=1.0, clip_gradient=-1.0, **_):
+    """contrib.group_adagrad_update: one history value per row, grown by the row's mean of g^2."""
+    g = clip(rescale_grad * g, clip_gradient)
+    history = history + np.mean(g * g, axis=1, keepdims=True)
+    return w - lr * g / np.sqrt(history + epsilon), history
+
+
+def lars(lrs, weights_sum_sq, grads_sum_sq, wds, eta, eps, rescale_grad=1.0, **_):
+    """multi_lars: the new learning rate per weight (lr where either norm is 0)."""
+    w_norm, g_norm = np.sqrt(weights_sum_sq), np.sqrt(grads_sum_sq)
+    valid = (w_norm > 0) & (grads_sum_sq > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scaled = lrs * eta * w_norm / (g_norm * rescale_grad + wds * w_norm + eps)
+    return np.where(valid, scaled, lrs)
+
+
+def lamb(w, g, mean, var, t, wd, lr, lower_bound=-1.0, upper_bound=-1.0, **attrs):
+    """Both LAMB phases on one tensor, as multi_lamb_update does: (new weight, mean, var)."""
+    step, mean, var = lamb_phase1(w, g, mean, var, t, wd, **attrs)
+    r1, r2 = np.array([np.linalg.norm(w)]), np.array([np.linalg.norm(step)])
+    return lamb_phase2(w, step, r1, r2, lr, lower_bound, upper_bound)[0], mean, var

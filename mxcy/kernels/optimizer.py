@@ -1,18 +1,25 @@
-"""Optimizer update rules (MXNet 1.9.1's sgd/nag/adam/rmsprop/ftrl/ftml/signum/adamw/lamb updates) as CPU kernels:
-one parallel pass over flat weight, gradient and state arrays, states rewritten in place.
+"""Optimizer update rules (MXNet 1.9.1's sgd/nag/adam/rmsprop/ftrl/ftml/signum/adamw/lamb/adagrad updates), CPU and
+CUDA: one pass over flat weight, gradient and state arrays, states rewritten in place.
 
-Every driver takes `master`: an empty array, or the float32 master weights of a multi-precision update (read as
-the weight and rewritten with the new weight). Scalars arrive as float64; arithmetic is float64, as a
-reference. The per-element rules are scalar helpers, so CUDA twins can reuse them.
+Every rule is one scalar function (`rule`, picked by an integer kind) that CPU drivers and CUDA kernels both call,
+so the two devices compute the same float64 arithmetic. Drivers take up to three states (empty arrays when a rule
+has fewer) and `master`: an empty array, or the float32 master weights of a multi-precision update (read as the
+weight and rewritten with the new weight). Scalars arrive as one tuple of N_SCALARS float64s, in the op's order.
 """
 import math
 
 import numba
-from numba import prange
+from numba import cuda, prange
 
 from .common import REQ_NULL, assign
+from .launch import block_sum, dual, grid_1d
 
 _KERNEL = dict(parallel=True, nogil=True, cache=True)
+N_SCALARS = 8
+
+# Rule kinds; the scalars each reads are listed in `rule`.
+(SGD, SGD_MOM, NAG_MOM, ADAM, ADAMW, RMSPROP, RMSPROPALEX, FTRL, FTML, SIGNSGD, SIGNUM, LAMB1, LAMB2,
+ ADAGRAD) = range(14)
 
 
 @numba.njit(inline="always", nogil=True)
@@ -25,211 +32,263 @@ def clip(x, bound):
 
 @numba.njit(inline="always", nogil=True)
 def sign(x):
-    return (x > 0.0) - (x < 0.0)
+    return numba.float64((x > 0.0) - (x < 0.0))
 
 
 @numba.njit(inline="always", nogil=True)
-def weight_at(weight, master, i):
-    if master.size:
-        return numba.float64(master[i])
-    return numba.float64(weight[i])
+def rule(kind, w, g, a, b, c, p):
+    """(new weight, new a, b, c) of one element under update `kind`: w the weight, g the raw gradient, a/b/c the
+    states (0 where the rule has fewer), p the scalars in the op's order (named in each branch)."""
+    if kind == SGD:  # lr, wd, rescale_grad, clip_gradient
+        return (1.0 - p[0] * p[1]) * w - p[0] * clip(p[2] * g, p[3]), a, b, c
+    if kind == SGD_MOM:  # lr, momentum, wd, rescale_grad, clip_gradient
+        m = p[1] * a - p[0] * p[2] * w - p[0] * clip(p[3] * g, p[4])
+        return w + m, m, b, c
+    if kind == NAG_MOM:  # lr, momentum, wd, rescale_grad, clip_gradient
+        gw = clip(p[3] * g, p[4]) + p[2] * w
+        m = p[1] * a
+        return w - m + (p[1] + 1.0) * (m - p[0] * gw), m - p[0] * gw, b, c
+    if kind == ADAM:  # lr, beta1, beta2, epsilon, wd, rescale_grad, clip_gradient
+        gw = clip(p[5] * g + p[4] * w, p[6])
+        m = p[1] * a + (1.0 - p[1]) * gw
+        v = p[2] * b + (1.0 - p[2]) * gw * gw
+        return w - p[0] * m / (math.sqrt(v) + p[3]), m, v, c
+    if kind == ADAMW:  # lr, beta1, beta2, epsilon, wd, eta, rescale_grad, clip_gradient
+        gw = clip(p[6] * g, p[7])
+        m = p[1] * a + (1.0 - p[1]) * gw
+        v = p[2] * b + (1.0 - p[2]) * gw * gw
+        return w - p[5] * (p[0] * m / (math.sqrt(v) + p[3]) + p[4] * w), m, v, c
+    if kind == RMSPROP:  # lr, gamma1, epsilon, wd, rescale_grad, clip_gradient, clip_weights
+        gw = clip(p[4] * g + p[3] * w, p[5])
+        n = (1.0 - p[1]) * gw * gw + p[1] * a
+        return clip(w - p[0] * gw / math.sqrt(n + p[2]), p[6]), n, b, c
+    if kind == RMSPROPALEX:  # lr, gamma1, gamma2, epsilon, wd, rescale_grad, clip_gradient, clip_weights
+        gw = clip(p[5] * g + p[4] * w, p[6])
+        n = (1.0 - p[1]) * gw * gw + p[1] * a
+        avg = (1.0 - p[1]) * gw + p[1] * b
+        d = p[2] * c - p[0] * gw / math.sqrt(n - avg * avg + p[3])
+        return clip(w + d, p[7]), n, avg, d
+    if kind == FTRL:  # lr, lamda1, beta, wd, rescale_grad, clip_gradient; a = z, b = n
+        gw = clip(p[4] * g, p[5])
+        z = a + gw - (math.sqrt(b + gw * gw) - math.sqrt(b)) * w / p[0]
+        n = b + gw * gw
+        new_w = (sign(z) * p[1] - z) / ((p[2] + math.sqrt(n)) / p[0] + p[3]) if abs(z) > p[1] else 0.0
+        return new_w, z, n, c
+    if kind == FTML:  # lr, beta1, beta2, epsilon, t, wd, rescale_grad, clip_grad; a = d, b = v, c = z
+        gw = clip(p[6] * g + p[5] * w, p[7])
+        v = p[2] * b + (1.0 - p[2]) * gw * gw
+        d_t = (1.0 - p[1] ** p[4]) / p[0] * (math.sqrt(v / (1.0 - p[2] ** p[4])) + p[3])
+        z = p[1] * c + (1.0 - p[1]) * gw - (d_t - p[1] * a) * w
+        return -z / d_t, d_t, v, z
+    if kind == SIGNSGD:  # lr, wd (MXNet ignores rescale_grad and clip_gradient here)
+        return (1.0 - p[0] * p[1]) * w - p[0] * sign(g), a, b, c
+    if kind == SIGNUM:  # lr, momentum, wd, rescale_grad, clip_gradient, wd_lh
+        m = p[1] * a - (1.0 - p[1]) * p[2] * w - (1.0 - p[1]) * clip(p[3] * g, p[4])
+        return (1.0 - p[0] * p[5]) * w + p[0] * sign(m), m, b, c
+    if kind == LAMB1:  # beta1, beta2, epsilon, mean scale, var scale, wd, rescale_grad, clip_gradient
+        gw = clip(p[6] * g, p[7])  # the scales are 1/(1-beta^t) with bias correction, else 1
+        m = p[0] * a + (1.0 - p[0]) * gw
+        v = p[1] * b + (1.0 - p[1]) * gw * gw
+        return m * p[3] / (math.sqrt(v * p[4]) + p[2]) + p[5] * w, m, v, c
+    if kind == LAMB2:  # lr already scaled by the trust ratio (lamb_lr); g is phase 1's step
+        return w - p[0] * g, a, b, c
+    # ADAGRAD: lr, epsilon, rescale_grad, clip_gradient (MXNet's sparse adagrad has no weight decay)
+    gw = clip(p[2] * g, p[3])
+    h = a + gw * gw
+    return w - p[0] * gw / math.sqrt(h + p[1]), h, b, c
 
 
 @numba.njit(inline="always", nogil=True)
-def put(out, master, i, value, req):
-    if master.size:
-        master[i] = value
-    if req != REQ_NULL:
-        out[i] = assign(out[i], value, req)
-
-
-@numba.njit(**_KERNEL)
-def sgd_update_cpu(weight, grad, master, out, lr, wd, rescale_grad, clip_gradient, req):
-    """w = (1 - lr*wd) * w - lr * clip(rescale_grad * g)."""
-    for i in prange(out.size):
-        w = weight_at(weight, master, i)
-        put(out, master, i, (1.0 - lr * wd) * w - lr * clip(rescale_grad * grad[i], clip_gradient), req)
-
-
-@numba.njit(**_KERNEL)
-def sgd_mom_update_cpu(weight, grad, mom, master, out, lr, momentum, wd, rescale_grad, clip_gradient, req):
-    """mom = momentum*mom - lr*wd*w - lr*clip(rescale_grad*g); w = w + mom."""
-    for i in prange(out.size):
-        w = weight_at(weight, master, i)
-        m = momentum * mom[i] - lr * wd * w - lr * clip(rescale_grad * grad[i], clip_gradient)
-        mom[i] = m
-        put(out, master, i, w + m, req)
-
-
-@numba.njit(**_KERNEL)
-def nag_mom_update_cpu(weight, grad, mom, master, out, lr, momentum, wd, rescale_grad, clip_gradient, req):
-    """g' = clip(rescale_grad*g) + wd*w; mom = momentum*mom; w = w - mom + (momentum+1)*(mom - lr*g');
-    mom = mom - lr*g'."""
-    for i in prange(out.size):
-        w = weight_at(weight, master, i)
-        g = clip(rescale_grad * grad[i], clip_gradient) + wd * w
-        m = momentum * mom[i]
-        new_w = w - m + (momentum + 1.0) * (m - lr * g)
-        mom[i] = m - lr * g
-        put(out, master, i, new_w, req)
-
-
-@numba.njit(**_KERNEL)
-def adam_update_cpu(weight, grad, mean, var, out, lr, beta1, beta2, epsilon, wd, rescale_grad, clip_gradient,
-                    req):
-    """g' = clip(rescale_grad*g + wd*w); mean, var = moving g', g'^2; w -= lr*mean/(sqrt(var) + epsilon)."""
-    for i in prange(out.size):
-        w = numba.float64(weight[i])
-        g = clip(rescale_grad * grad[i] + wd * w, clip_gradient)
-        m = beta1 * mean[i] + (1.0 - beta1) * g
-        v = beta2 * var[i] + (1.0 - beta2) * g * g
-        mean[i] = m
-        var[i] = v
-        if req != REQ_NULL:
-            out[i] = assign(out[i], w - lr * m / (math.sqrt(v) + epsilon), req)
-
-
-@numba.njit(**_KERNEL)
-def adamw_update_cpu(weight, grad, mean, var, master, out, lr, beta1, beta2, epsilon, wd, eta, rescale_grad,
-                     clip_gradient, req):
-    """Adam with decoupled weight decay: g' = clip(rescale_grad*g); w -= eta*(lr*mean/(sqrt(var)+epsilon) + wd*w)."""
-    for i in prange(out.size):
-        w = weight_at(weight, master, i)
-        g = clip(rescale_grad * grad[i], clip_gradient)
-        m = beta1 * mean[i] + (1.0 - beta1) * g
-        v = beta2 * var[i] + (1.0 - beta2) * g * g
-        mean[i] = m
-        var[i] = v
-        put(out, master, i, w - eta * (lr * m / (math.sqrt(v) + epsilon) + wd * w), req)
-
-
-@numba.njit(**_KERNEL)
-def rmsprop_update_cpu(weight, grad, n, out, lr, gamma1, epsilon, wd, rescale_grad, clip_gradient, clip_weights,
-                       req):
-    """Tieleman & Hinton: n = (1-gamma1)*g'^2 + gamma1*n; w -= lr*g'/sqrt(n + epsilon), then clip_weights."""
-    for i in prange(out.size):
-        w = numba.float64(weight[i])
-        g = clip(rescale_grad * grad[i] + wd * w, clip_gradient)
-        s = (1.0 - gamma1) * g * g + gamma1 * n[i]
-        n[i] = s
-        if req != REQ_NULL:
-            out[i] = assign(out[i], clip(w - lr * g / math.sqrt(s + epsilon), clip_weights), req)
-
-
-@numba.njit(**_KERNEL)
-def rmspropalex_update_cpu(weight, grad, n, g_avg, delta, out, lr, gamma1, gamma2, epsilon, wd, rescale_grad,
-                           clip_gradient, clip_weights, req):
-    """Graves' centered RMSProp: n, g_avg = moving g'^2, g'; delta = gamma2*delta - lr*g'/sqrt(n - g_avg^2 + eps)."""
-    for i in prange(out.size):
-        w = numba.float64(weight[i])
-        g = clip(rescale_grad * grad[i] + wd * w, clip_gradient)
-        s = (1.0 - gamma1) * g * g + gamma1 * n[i]
-        a = (1.0 - gamma1) * g + gamma1 * g_avg[i]
-        d = gamma2 * delta[i] - lr * g / math.sqrt(s - a * a + epsilon)
-        n[i] = s
-        g_avg[i] = a
-        delta[i] = d
-        if req != REQ_NULL:
-            out[i] = assign(out[i], clip(w + d, clip_weights), req)
-
-
-@numba.njit(**_KERNEL)
-def ftrl_update_cpu(weight, grad, z, n, out, lr, lamda1, beta, wd, rescale_grad, clip_gradient, req):
-    """FTRL-proximal: z += g' - (sqrt(n + g'^2) - sqrt(n))*w/lr; n += g'^2;
-    w = (sign(z)*lamda1 - z) / ((beta + sqrt(n))/lr + wd) where |z| > lamda1, else 0."""
-    for i in prange(out.size):
-        w = numba.float64(weight[i])
-        g = clip(rescale_grad * grad[i], clip_gradient)
-        old_n = numba.float64(n[i])
-        zi = z[i] + g - (math.sqrt(old_n + g * g) - math.sqrt(old_n)) * w / lr
-        ni = old_n + g * g
-        z[i] = zi
-        n[i] = ni
-        if req != REQ_NULL:
-            value = (sign(zi) * lamda1 - zi) / ((beta + math.sqrt(ni)) / lr + wd) if abs(zi) > lamda1 else 0.0
-            out[i] = assign(out[i], value, req)
-
-
-@numba.njit(**_KERNEL)
-def ftml_update_cpu(weight, grad, d, v, z, out, lr, beta1, beta2, epsilon, t, wd, rescale_grad, clip_grad, req):
-    """FTML (Zheng & Kwok 2017) at step t: d_t = (1-beta1^t)/lr * (sqrt(v/(1-beta2^t)) + epsilon);
-    z = beta1*z + (1-beta1)*g' - (d_t - beta1*d)*w; w = -z/d_t."""
-    for i in prange(out.size):
-        w = numba.float64(weight[i])
-        g = clip(rescale_grad * grad[i] + wd * w, clip_grad)
-        vi = beta2 * v[i] + (1.0 - beta2) * g * g
-        d_t = (1.0 - beta1 ** t) / lr * (math.sqrt(vi / (1.0 - beta2 ** t)) + epsilon)
-        zi = beta1 * z[i] + (1.0 - beta1) * g - (d_t - beta1 * d[i]) * w
-        v[i] = vi
-        z[i] = zi
-        d[i] = d_t
-        if req != REQ_NULL:
-            out[i] = assign(out[i], -zi / d_t, req)
-
-
-@numba.njit(**_KERNEL)
-def signsgd_update_cpu(weight, grad, out, lr, wd, req):
-    """w = (1 - lr*wd)*w - lr*sign(g) (MXNet ignores rescale_grad and clip_gradient here)."""
-    if req == REQ_NULL:
-        return
-    for i in prange(out.size):
-        out[i] = assign(out[i], (1.0 - lr * wd) * weight[i] - lr * sign(grad[i]), req)
-
-
-@numba.njit(**_KERNEL)
-def signum_update_cpu(weight, grad, mom, out, lr, momentum, wd, rescale_grad, clip_gradient, wd_lh, req):
-    """mom = momentum*mom - (1-momentum)*(wd*w + clip(rescale_grad*g)); w = (1 - lr*wd_lh)*w + lr*sign(mom)."""
-    for i in prange(out.size):
-        w = numba.float64(weight[i])
-        m = momentum * mom[i] - (1.0 - momentum) * wd * w \
-            - (1.0 - momentum) * clip(rescale_grad * grad[i], clip_gradient)
-        mom[i] = m
-        if req != REQ_NULL:
-            out[i] = assign(out[i], (1.0 - lr * wd_lh) * w + lr * sign(m), req)
-
-
-@numba.njit(**_KERNEL)
-def lamb_update_phase1_cpu(weight, grad, mean, var, out, beta1, beta2, epsilon, t, bias_correction, wd,
-                           rescale_grad, clip_gradient, req):
-    """LAMB phase 1: mean, var = moving g', g'^2 of g' = clip(rescale_grad*g); out = m/(sqrt(v) + epsilon) + wd*w
-    with m, v the bias-corrected mean/(1-beta1^t), var/(1-beta2^t) when bias_correction (else mean, var)."""
-    mean_scale = 1.0 / (1.0 - beta1 ** t) if bias_correction != 0.0 else 1.0
-    var_scale = 1.0 / (1.0 - beta2 ** t) if bias_correction != 0.0 else 1.0
-    for i in prange(out.size):
-        g = clip(rescale_grad * grad[i], clip_gradient)
-        m = beta1 * mean[i] + (1.0 - beta1) * g
-        v = beta2 * var[i] + (1.0 - beta2) * g * g
-        mean[i] = m
-        var[i] = v
-        if req != REQ_NULL:
-            step = m * mean_scale / (math.sqrt(v * var_scale) + epsilon) + wd * numba.float64(weight[i])
-            out[i] = assign(out[i], step, req)
-
-
-@numba.njit(**_KERNEL)
-def lamb_update_phase2_cpu(weight, g, out, lr, r1, r2, lower_bound, upper_bound, req):
-    """LAMB phase 2: w -= lr * r1/r2 * g (lr alone when r1 or r2 is 0), r1 first limited to
+def lamb_lr(lr, r1, r2, lower_bound, upper_bound):
+    """LAMB phase 2's step size: lr * r1/r2 (lr alone when either norm is 0), r1 first limited to
     [lower_bound, upper_bound] (a bound < 0 is off, MXNet's `>= 0` test)."""
     if lower_bound >= 0.0:
         r1 = max(r1, lower_bound)
     if upper_bound >= 0.0:
         r1 = min(r1, upper_bound)
     if r1 != 0.0 and r2 != 0.0:
-        lr = lr * r1 / r2
-    if req == REQ_NULL:
-        return
+        return lr * r1 / r2
+    return lr
+
+
+def _step(kind, i, weight, grad, s0, s1, s2, master, out, p, req):
+    """Element i of an update: read weight (or master) and states, apply `rule`, write states, master, out."""
+    w = numba.float64(master[i]) if master.size else numba.float64(weight[i])
+    a = numba.float64(s0[i]) if s0.size else 0.0
+    b = numba.float64(s1[i]) if s1.size else 0.0
+    c = numba.float64(s2[i]) if s2.size else 0.0
+    new_w, a, b, c = rule(kind, w, numba.float64(grad[i]), a, b, c, p)
+    if s0.size:
+        s0[i] = a
+    if s1.size:
+        s1[i] = b
+    if s2.size:
+        s2[i] = c
+    if master.size:
+        master[i] = new_w
+    if req != REQ_NULL:
+        out[i] = assign(out[i], new_w, req)
+
+
+_step_cpu, _step_gpu = dual(_step)
+
+
+@numba.njit(**_KERNEL)
+def update_cpu(kind, weight, grad, s0, s1, s2, master, out, p, req):
+    """One update of flat arrays under rule `kind` (see the module docstring)."""
     for i in prange(out.size):
-        out[i] = assign(out[i], weight[i] - lr * g[i], req)
+        _step_cpu(kind, i, weight, grad, s0, s1, s2, master, out, p, req)
+
+
+def _update_kernel(kind, weight, grad, s0, s1, s2, master, out, p, req):
+    i = cuda.grid(1)
+    while i < out.size:
+        _step_gpu(kind, i, weight, grad, s0, s1, s2, master, out, p, req)
+        i += cuda.gridsize(1)
+
+
+update_kernel = cuda.jit(_update_kernel)
+
+
+def update_gpu(kind, weight, grad, s0, s1, s2, master, out, p, req, stream=0):
+    """Same contract as update_cpu, on device arrays."""
+    if out.size:
+        blocks, threads = grid_1d(out.size)
+        update_kernel[blocks, threads, stream](kind, weight, grad, s0, s1, s2, master, out, p, req)
+
+
+# ---------------------------------------------------------------- sum of squares (LAMB's norms), multi_lars
+@numba.njit(nogil=True, cache=True)
+def sum_sq_cpu(x):
+    """sum(x^2) in float64."""
+    acc = 0.0
+    for i in range(x.size):
+        v = numba.float64(x[i])
+        acc += v * v
+    return acc
+
+
+_SUM_THREADS = 256
+
+
+def _sum_sq_kernel(x, out):
+    # Each block sums a grid-stride share of x^2 in shared memory, then adds it into out[0].
+    acc = cuda.shared.array(_SUM_THREADS, numba.float64)
+    tid = cuda.threadIdx.x
+    total = 0.0
+    i = cuda.grid(1)
+    while i < x.size:
+        v = numba.float64(x[i])
+        total += v * v
+        i += cuda.gridsize(1)
+    block_sum(acc, total, tid, _SUM_THREADS)
+    if tid == 0:
+        cuda.atomic.add(out, 0, acc[0])
+
+
+sum_sq_kernel = cuda.jit(_sum_sq_kernel)
+
+
+def sum_sq_gpu(x, out, stream=0):
+    """out[0] += sum(x^2), out a float64 device array; the caller zeroes it."""
+    if x.size:
+        blocks, _ = grid_1d(x.size, _SUM_THREADS)
+        sum_sq_kernel[blocks, _SUM_THREADS, stream](x, out)
+
+
+def _lars(i, lrs, weights_sum_sq, grads_sum_sq, wds, out, eta, eps, rescale_grad, req):
+    """multi_lars for weight i: lr * eta * |w| / (|g| * rescale_grad + wd * |w| + eps) when both norms are > 0."""
+    w_norm = math.sqrt(numba.float64(weights_sum_sq[i]))
+    g_sum = numba.float64(grads_sum_sq[i])
+    lr = numba.float64(lrs[i])
+    if w_norm > 0.0 and g_sum > 0.0:
+        lr = lr * eta * w_norm / (math.sqrt(g_sum) * rescale_grad + wds[i] * w_norm + eps)
+    if req != REQ_NULL:
+        out[i] = assign(out[i], lr, req)
+
+
+_lars_cpu, _lars_gpu = dual(_lars)
 
 
 @numba.njit(nogil=True, cache=True)
-def multi_sgd_cpu(weights, grads, moms, masters, outs, lrs, wds, momentum, rescale_grad, clip_gradient, req):
-    """MXNet's multi_*sgd*_update in one call over typed lists of flat arrays: sgd_mom_update_cpu for weight k
-    with lrs[k], wds[k] (sgd_update_cpu when moms[k] is empty); masters[k] is empty or the float32 master."""
-    for k in range(len(outs)):
-        if moms[k].size:
-            sgd_mom_update_cpu(weights[k], grads[k], moms[k], masters[k], outs[k], lrs[k], momentum, wds[k],
-                               rescale_grad, clip_gradient, req)
-        else:
-            sgd_update_cpu(weights[k], grads[k], masters[k], outs[k], lrs[k], wds[k], rescale_grad, clip_gradient,
-                           req)
+def multi_lars_cpu(lrs, weights_sum_sq, grads_sum_sq, wds, out, eta, eps, rescale_grad, req):
+    for i in range(out.size):
+        _lars_cpu(i, lrs, weights_sum_sq, grads_sum_sq, wds, out, eta, eps, rescale_grad, req)
+
+
+def _multi_lars_kernel(lrs, weights_sum_sq, grads_sum_sq, wds, out, eta, eps, rescale_grad, req):
+    i = cuda.grid(1)
+    while i < out.size:
+        _lars_gpu(i, lrs, weights_sum_sq, grads_sum_sq, wds, out, eta, eps, rescale_grad, req)
+        i += cuda.gridsize(1)
+
+
+multi_lars_kernel = cuda.jit(_multi_lars_kernel)
+
+
+def multi_lars_gpu(lrs, weights_sum_sq, grads_sum_sq, wds, out, eta, eps, rescale_grad, req, stream=0):
+    if out.size:
+        blocks, threads = grid_1d(out.size)
+        multi_lars_kernel[blocks, threads, stream](lrs, weights_sum_sq, grads_sum_sq, wds, out, eta, eps,
+                                                   rescale_grad, req)
+
+
+# ---------------------------------------------------------------- group AdaGrad (one history value per row)
+def _group_adagrad_row(r, weight, grad, history, out, lr, epsilon, rescale_grad, clip_gradient, req):
+    """Row r of (rows, cols) arrays: history[r] += mean(g'^2) over the row; w -= lr * g' / sqrt(history[r] + eps),
+    g' = clip(rescale_grad * g)."""
+    cols = weight.shape[1]
+    ssq = 0.0
+    for j in range(cols):
+        g = clip(rescale_grad * numba.float64(grad[r, j]), clip_gradient)
+        ssq += g * g
+    h = numba.float64(history[r, 0]) + ssq / cols
+    history[r, 0] = h
+    if req != REQ_NULL:
+        for j in range(cols):
+            g = clip(rescale_grad * numba.float64(grad[r, j]), clip_gradient)
+            out[r, j] = assign(out[r, j], numba.float64(weight[r, j]) - lr * g / math.sqrt(h + epsilon), req)
+
+
+_group_adagrad_row_cpu, _group_adagrad_row_gpu = dual(_group_adagrad_row)
+
+
+@numba.njit(**_KERNEL)
+def group_adagrad_cpu(weight, grad, history, out, lr, epsilon, rescale_grad, clip_gradient, req):
+    for r in prange(weight.shape[0]):
+        _group_adagrad_row_cpu(r, weight, grad, history, out, lr, epsilon, rescale_grad, clip_gradient, req)
+
+
+def _group_adagrad_kernel(weight, grad, history, out, lr, epsilon, rescale_grad, clip_gradient, req):
+    # One thread per row: a row's history value is a sum over the row.
+    r = cuda.grid(1)
+    while r < weight.shape[0]:
+        _group_adagrad_row_gpu(r, weight, grad, history, out, lr, epsilon, rescale_grad, clip_gradient, req)
+        r += cuda.gridsize(1)
+
+
+group_adagrad_kernel = cuda.jit(_group_adagrad_kernel)
+
+
+def group_adagrad_gpu(weight, grad, history, out, lr, epsilon, rescale_grad, clip_gradient, req, stream=0):
+    if weight.shape[0]:
+        blocks, threads = grid_1d(weight.shape[0])
+        group_adagrad_kernel[blocks, threads, stream](weight, grad, history, out, lr, epsilon, rescale_grad,
+                                                      clip_gradient, req)
+
+
+def _ptx_checks():
+    checks = []
+    scalars = f"UniTuple(float64, {N_SCALARS})"
+    for t in ("float32", "float64"):
+        v, m = f"{t}[::1]", f"{t}[:, ::1]"
+        checks += [
+            (_update_kernel, f"void(int64, {v}, {v}, {v}, {v}, {v}, {v}, {v}, {scalars}, int64)"),
+            (_sum_sq_kernel, f"void({v}, float64[::1])"),
+            (_multi_lars_kernel, f"void({v}, {v}, {v}, {v}, {v}, float64, float64, float64, int64)"),
+            (_group_adagrad_kernel, f"void({m}, {m}, {m}, {m}, float64, float64, float64, float64, int64)"),
+        ]
+    return checks  # multi-precision runs float32 throughout (float16 weights are widened first)
+
+
+PTX_CHECKS = _ptx_checks()

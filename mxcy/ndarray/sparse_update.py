@@ -1,5 +1,5 @@
 """Optimizer update ops on sparse arrays, as MXNet 1.9.1 dispatches them: lazy row updates for row_sparse
-gradients (sgd_update, sgd_mom_update, adam_update, ftrl_update), the dense rule otherwise.
+gradients (sgd_update, sgd_mom_update, adam_update, ftrl_update, adagrad, group adagrad), the dense rule otherwise.
 
 A lazy update touches only the rows the gradient holds: for sgd with lazy_update; for sgd_mom/adam with
 lazy_update when the states have the weight's storage type; for ftrl when weight and states are row_sparse.
@@ -20,7 +20,8 @@ from ..ops.invoke import invoke
 __all__ = ["ROW_SPARSE_UPDATES", "is_update", "row_sparse_update"]
 
 # the update ops with a lazy form for row_sparse gradients
-ROW_SPARSE_UPDATES = frozenset({"sgd_update", "sgd_mom_update", "adam_update", "ftrl_update"})
+ROW_SPARSE_UPDATES = frozenset({"sgd_update", "sgd_mom_update", "adam_update", "ftrl_update",
+                                "_sparse_adagrad_update", "_contrib_group_adagrad_update"})
 
 
 def is_update(op):
@@ -51,7 +52,8 @@ def _has_all_rows(op, array, what, required):
 def _is_lazy(op, attrs, weight, states):
     if op.name == "ftrl_update":
         return weight.stype == "row_sparse" and all(s.stype == "row_sparse" for s in states)
-    return attrs["lazy_update"] and all(s.stype == weight.stype for s in states)
+    # the AdaGrads have no lazy_update switch: their row_sparse form is always lazy
+    return attrs.get("lazy_update", True) and all(s.stype == weight.stype for s in states)
 
 
 def row_sparse_update(op, inputs, attrs, out):
