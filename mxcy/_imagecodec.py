@@ -28,19 +28,36 @@ def decode(buf, flag=1, to_rgb=True, what="image"):
     image_mod = _pil()
     try:
         img = image_mod.open(io.BytesIO(bytes(buf)))
+        if flag == 0 and img.format == "JPEG":
+            img.draft("L", img.size)  # libjpeg's own gray output (the luma), as OpenCV's decoder asks for
         img.load()
     except Exception as err:
         raise MXNetError(f"cannot decode {what}: {err}") from err
     if flag == 1:
         img = img.convert("RGB")
     elif flag == 0:
-        img = img.convert("L")
+        return _gray(img)
     elif img.mode not in ("L", "RGB", "RGBA"):
         img = img.convert("RGBA" if "A" in img.mode else "RGB")
     arr = np.asarray(img, dtype=np.uint8)
     if arr.ndim == 3 and not to_rgb:
         arr = np.ascontiguousarray(arr[:, :, [2, 1, 0, 3][:arr.shape[2]]])
     return arr
+
+
+def _gray(img):
+    """A decoded image as OpenCV's imdecode(..., 0) gives it: gray images as stored; colour PNGs through
+    libpng's truncating fixed-point weights (9797, 19234, 3737) / 2^15; others through cvtColor's rounded
+    (4899, 9617, 1868) / 2^14."""
+    if img.mode == "L":
+        return np.asarray(img, dtype=np.uint8)
+    rgb = np.asarray(img.convert("RGB"), dtype=np.int32)
+    red, green, blue = rgb[:, :, 0], rgb[:, :, 1], rgb[:, :, 2]
+    if img.format == "PNG":
+        gray = (red * 9797 + green * 19234 + blue * 3737) >> 15
+    else:
+        gray = (red * 4899 + green * 9617 + blue * 1868 + 8192) >> 14
+    return gray.astype(np.uint8)
 
 
 def encode(img, img_fmt=".jpg", quality=95, is_rgb=False):
