@@ -30,7 +30,8 @@ FAMILIES = {
     "nn_loss": ("Numba kernels and NumPy", "Numba CUDA kernels"),
     "nn_ctc": ("Numba kernels", "Numba CUDA kernels"),
     "nn_contrib": ("BatchNorm's Numba kernels", "BatchNorm's Numba CUDA kernels"),
-    "optimizer_ops": ("Numba kernels", "none"),
+    "optimizer_ops": ("Numba kernels", "Numba CUDA kernels (one launch per weight of a multi_* op); LAMB's "
+                                       "norms and AdamW's rescale_grad read on the host"),
     "sequence": ("NumPy (rows planned on the host from the lengths)", "Numba CUDA kernels (row copy); rows planned on the host"),
     "rnn": ("NumPy (interim: GEMMs for the input projections, the recurrence step by step)",
             "`_rnn_param_concat`: Numba CUDA kernels (strided copy)"),

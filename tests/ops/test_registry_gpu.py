@@ -23,13 +23,6 @@ NOT_COMPARED = {
 _SPARSE = "sparse storage: CSR/row-sparse arrays may live on a GPU, but their ops have CPU kernels only " \
           "so far (tests/ndarray/test_gpu_ndarray.py checks the error)"
 CPU_ONLY = {"_csr_dot": _SPARSE, "_dot_dns_csr": _SPARSE, "_csr_todense": _SPARSE, "_rsp_todense": _SPARSE}
-_UPDATE = "optimizer update: CPU kernels only so far (mxcy/kernels/optimizer.py); CUDA twins of the same scalar " \
-          "rules are still to be written"
-CPU_ONLY.update({name: _UPDATE for name in (
-    "sgd_update", "sgd_mom_update", "mp_sgd_update", "mp_sgd_mom_update", "nag_mom_update", "mp_nag_mom_update",
-    "adam_update", "rmsprop_update", "rmspropalex_update", "ftrl_update", "ftml_update", "signsgd_update",
-    "signum_update", "_adamw_update", "_mp_adamw_update", "multi_sgd_update", "multi_sgd_mom_update",
-    "multi_mp_sgd_update", "multi_mp_sgd_mom_update", "lamb_update_phase1", "lamb_update_phase2")})
 _LINALG = "LAPACK through NumPy/SciPy on the host (mxcy/ops/linalg.py); Numba has no cuSOLVER binding and CUDA " \
           "factorization kernels are still to be written"
 CPU_ONLY.update({f"_linalg_{name}": _LINALG for name in (
