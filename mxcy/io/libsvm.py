@@ -54,9 +54,10 @@ def _parse_rows(lines, width, what):
         except ValueError:
             raise MXNetError(f"LibSVMIter: {fname} line {number}: {line.strip()[:60]!r} is not "
                              "'label index:value ...'") from None
-        if row_columns and (min(row_columns) < 0 or max(row_columns) >= width):
-            raise MXNetError(f"LibSVMIter: {fname} line {number}: column index {max(row_columns)} is out of "
-                             f"range for the {what} shape ({width},) (indices are zero-based)")
+        outside = [c for c in row_columns if not 0 <= c < width]
+        if outside:
+            raise MXNetError(f"LibSVMIter: {fname} line {number}: column index {outside[0]} is out of range for "
+                             f"the {what} shape ({width},) (indices are zero-based)")
         if any(b <= a for a, b in zip(row_columns, row_columns[1:])):
             raise MXNetError(f"LibSVMIter: {fname} line {number}: column indices must be in ascending order")
         columns.extend(row_columns)

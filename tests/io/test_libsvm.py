@@ -74,6 +74,7 @@ def test_directory_weights_and_qid(tmp_path):
 
 @pytest.mark.parametrize("text, kwargs, message", [
     ("1 0:1\n2 5:1\n", {}, "line 2: column index 5 is out of range"),
+    ("1 0:1\n2 -1:1 2:1\n", {}, "line 2: column index -1 is out of range"),
     ("1 0:1\n2 x\n", {}, "line 2: .* is not 'label index:value"),
     ("1 1:1 0:2\n", {}, "ascending"),
     ("1 0:1\n", {"round_batch": False}, "round_batch = False is not supported"),
