@@ -246,6 +246,9 @@ class Trainer:
         self._update(ignore_stale_grad)
 
     def _update(self, ignore_stale_grad=False):
+        loss_scaler = getattr(self, "_amp_loss_scaler", None)  # set by mx.contrib.amp.init_trainer
+        if loss_scaler is not None and loss_scaler.has_overflow(self._params):
+            return  # the scaled gradients overflowed: skip this step (the scale is lowered)
         updates = [[] for _ in self._updaters]
         for i, param in enumerate(self._params):
             if param.grad_req == "null":
