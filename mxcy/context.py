@@ -1,7 +1,8 @@
 """Devices: Context, cpu(), gpu(), the `with ctx:` default stack, and num_gpus()."""
 import threading
+import warnings
 
-from .base import MXNetError
+from .base import MXNetError, classproperty
 
 __all__ = ["Context", "cpu", "gpu", "cpu_pinned", "current_context", "num_gpus", "gpu_memory_info"]
 
@@ -68,8 +69,11 @@ class Context:
             with cuda.gpus[self.device_id]:
                 cuda.current_context().memory_manager.deallocations.clear()
 
-    @classmethod
+    @classproperty
     def default_ctx(cls):
+        """Deprecated, as in MXNet 1.9.1: the current context (a property of the class)."""
+        warnings.warn("Context.default_ctx has been deprecated. Please use Context.current_context() instead. "
+                      "Please use test_utils.set_default_context to set a default context", DeprecationWarning)
         return _stack()[-1]
 
 
