@@ -16,8 +16,9 @@ from .image import (_get_interp_method, center_crop, color_normalize, imresize, 
 _LUMA = (0.299, 0.587, 0.114)
 
 
-class Augmenter:
-    """Base class: keeps its constructor arguments (as JSON-friendly lists) for dumps()."""
+class RecordsArguments:
+    """Keeps the constructor arguments (as JSON-friendly lists) for dumps(): the base of Augmenter and of
+    the detection augmenters (which are not Augmenters)."""
 
     def __init__(self, **kwargs):
         self._kwargs = {k: _plain(v) for k, v in kwargs.items()}
@@ -25,6 +26,10 @@ class Augmenter:
     def dumps(self):
         """The augmenter as a JSON string: [lowercase class name, constructor arguments]."""
         return json.dumps([self.__class__.__name__.lower(), self._kwargs])
+
+
+class Augmenter(RecordsArguments):
+    """Base class of the image augmenters: a callable from an (H, W, C) NDArray to another."""
 
     def __call__(self, src):
         raise NotImplementedError("Must override implementation.")
@@ -271,7 +276,14 @@ def CreateAugmenter(data_shape, resize=0, rand_crop=False, rand_resize=False, ra
         augs.append(CenterCropAug(crop_size, inter_method))
     if rand_mirror:
         augs.append(HorizontalFlipAug(0.5))
-    augs.append(CastAug())
+    return augs + cast_and_colour_augmenters(brightness, contrast, saturation, hue, pca_noise, rand_gray, mean, std,
+                                             "CreateAugmenter")
+
+
+def cast_and_colour_augmenters(brightness, contrast, saturation, hue, pca_noise, rand_gray, mean, std, caller):
+    """The tail both CreateAugmenter and CreateDetAugmenter end with: cast to float32, colour jitter, hue,
+    PCA lighting, random gray, normalisation (mean/std True for ImageNet's statistics)."""
+    augs = [CastAug()]
     if brightness or contrast or saturation:
         augs.append(ColorJitterAug(brightness, contrast, saturation))
     if hue:
@@ -280,14 +292,14 @@ def CreateAugmenter(data_shape, resize=0, rand_crop=False, rand_resize=False, ra
         augs.append(LightingAug(pca_noise, _IMAGENET_EIGVAL, _IMAGENET_EIGVEC))
     if rand_gray > 0:
         augs.append(RandomGrayAug(rand_gray))
-    mean = nd.array(_IMAGENET_MEAN) if mean is True else _checked_stat(mean, "mean")
-    std = nd.array(_IMAGENET_STD) if std is True else _checked_stat(std, "std")
+    mean = nd.array(_IMAGENET_MEAN) if mean is True else _checked_stat(mean, "mean", caller)
+    std = nd.array(_IMAGENET_STD) if std is True else _checked_stat(std, "std", caller)
     if mean is not None or std is not None:
         augs.append(ColorNormalizeAug(mean, std))
     return augs
 
 
-def _checked_stat(value, name):
+def _checked_stat(value, name, caller):
     if value is not None and not (isinstance(value, (np.ndarray, nd.NDArray)) and value.shape[0] in (1, 3)):
-        raise ValueError(f"CreateAugmenter: {name} must be True, None or an array of 1 or 3 values, got {value!r}")
+        raise ValueError(f"{caller}: {name} must be True, None or an array of 1 or 3 values, got {value!r}")
     return value

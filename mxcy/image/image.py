@@ -26,11 +26,27 @@ def _host(src, what):
     return arr
 
 
-def imdecode(buf, flag=1, to_rgb=True, out=None):
+def _options(what, args, kwargs, defaults):
+    """The values of the options `defaults` names (in order) from MXNet-style *args/**kwargs, which MXNet
+    forwards to its C operator: positional first, then by keyword; anything else is a TypeError."""
+    names = list(defaults)
+    if len(args) > len(names):
+        raise TypeError(f"{what}: takes at most {len(names)} options ({', '.join(names)}), got {len(args)}")
+    values = dict(defaults, **dict(zip(names, args)))
+    for name, value in kwargs.items():
+        if name not in defaults or name in names[:len(args)]:
+            raise TypeError(f"{what}: unexpected or repeated argument {name!r} (options: {', '.join(names)})")
+        values[name] = value
+    return [values[name] for name in names]
+
+
+def imdecode(buf, *args, **kwargs):
     """Decode JPEG/PNG/... bytes (bytes, bytearray, NumPy or NDArray of uint8) to an (H, W, C) uint8 NDArray.
 
-    `flag` 1 gives 3 colour channels, 0 one gray channel; `to_rgb` False gives OpenCV's BGR order.
+    Options (positional or keyword, as MXNet forwards them): `flag` 1 (default) gives 3 colour channels,
+    0 one gray channel; `to_rgb` (default True) False gives OpenCV's BGR order; `out` an NDArray to fill.
     """
+    flag, to_rgb, out = _options("imdecode", args, kwargs, {"flag": 1, "to_rgb": True, "out": None})
     if isinstance(buf, nd.NDArray):
         buf = buf.asnumpy().astype(np.uint8).tobytes()
     elif isinstance(buf, np.ndarray):
@@ -46,8 +62,9 @@ def imdecode(buf, flag=1, to_rgb=True, out=None):
     return _emit(arr, out)
 
 
-def imread(filename, flag=1, to_rgb=True, out=None):
-    """Read and decode an image file; `flag` and `to_rgb` as in imdecode."""
+def imread(filename, *args, **kwargs):
+    """Read and decode an image file; options `flag`, `to_rgb`, `out` as in imdecode."""
+    flag, to_rgb, out = _options("imread", args, kwargs, {"flag": 1, "to_rgb": True, "out": None})
     try:
         with open(filename, "rb") as f:
             buf = f.read()
@@ -63,10 +80,11 @@ def _emit(arr, out):
     return out
 
 
-def imresize(src, w, h, interp=1, out=None):
+def imresize(src, w, h, *args, **kwargs):
     """Resize an (H, W, C) image to width `w`, height `h` through the _image_resize operator (OpenCV's
-    cv::resize); `interp` is OpenCV's code (0 nearest, 1 bilinear, 2 bicubic, 3 area, 4 Lanczos; 9 and 10
-    as _get_interp_method)."""
+    cv::resize). Options (positional or keyword): `interp` OpenCV's code (default 1; 0 nearest, 1 bilinear,
+    2 bicubic, 3 area, 4 Lanczos; 9 and 10 as _get_interp_method), `out` an NDArray to fill."""
+    interp, out = _options("imresize", args, kwargs, {"interp": 1, "out": None})
     if not isinstance(src, nd.NDArray):
         src = nd.array(np.asarray(src))
     if src.ndim != 3:

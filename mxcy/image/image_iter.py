@@ -180,17 +180,28 @@ class ImageIter(io.DataIter):
                 label, encoded = self.next_sample()
                 data = self.imdecode(encoded)
                 try:
-                    self.check_valid_image(data)
+                    data, label = self._augmented_sample(data, label)
                 except RuntimeError as err:
                     logging.debug("Invalid image, skipping: %s", err)
                     continue
-                batch_data[i] = self.postprocess_data(self.augmentation_transform(data))
-                batch_label[i] = _label_row(label)
+                batch_data[i] = self.postprocess_data(data)
+                self._store_label(batch_label, i, label)
                 i += 1
         except StopIteration:
             if not i:
                 raise
         return i
+
+    def _augmented_sample(self, data, label):
+        """(augmented image, label) of a decoded sample; RuntimeError skips the sample."""
+        self.check_valid_image(data)
+        return self.augmentation_transform(data), label
+
+    def _store_label(self, batch_label, i, label):
+        batch_label[i] = _label_row(label)
+
+    def _new_label_batch(self):
+        return nd.empty(self.provide_label[0][1])
 
     def next(self):
         """The next DataBatch; its `pad` counts the rows filled from the next epoch's start."""
@@ -198,7 +209,7 @@ class ImageIter(io.DataIter):
             batch_data, batch_label, filled = self._cache_data, self._cache_label, self._cache_idx
         else:
             batch_data = nd.zeros((self.batch_size,) + self.data_shape)
-            batch_label = nd.empty(self.provide_label[0][1])
+            batch_label = self._new_label_batch()
             filled = self._batchify(batch_data, batch_label)
         pad = self.batch_size - filled
         if pad:

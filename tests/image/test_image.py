@@ -211,3 +211,14 @@ def test_copyMakeBorder_values_per_channel_and_bad_type():
 @pytest.mark.parametrize("sizes, expected", [((4, 4, 8, 8), 2), ((8, 8, 4, 4), 3), ((4, 8, 8, 4), 1), ((), 2)])
 def test_interp_9_picks_by_direction(sizes, expected):
     assert mximage.image._get_interp_method(9, sizes) == expected
+
+
+def test_options_pass_positionally_or_by_keyword_as_mxnet_forwards_them():
+    data = _png(_rgb(4, 5))
+    np.testing.assert_array_equal(mximage.imdecode(data, 0).asnumpy(), mximage.imdecode(data, flag=0).asnumpy())
+    out = mx.nd.zeros((3, 2, 3), dtype=np.uint8)
+    assert mximage.imresize(mximage.imdecode(data), 2, 3, 0, out) is out
+    with pytest.raises(TypeError, match="imdecode: unexpected or repeated argument 'flags'"):
+        mximage.imdecode(data, flags=0)
+    with pytest.raises(TypeError, match="imresize: takes at most 2 options"):
+        mximage.imresize(out, 2, 2, 1, None, 3)
