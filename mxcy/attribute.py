@@ -1,5 +1,6 @@
 """AttrScope: string attributes (ctx_group, lr_mult, ...) given to every symbol made inside the scope."""
 import threading
+from collections import defaultdict
 
 from .base import MXNetError
 from .scope import ThreadScope
@@ -10,6 +11,7 @@ __all__ = ["AttrScope"]
 class AttrScope(ThreadScope):
     """`with AttrScope(ctx_group='dev1'):` tags the symbols created inside; values must be strings."""
     _local = threading.local()
+    _subgraph_names = defaultdict(int)  # control flow's subgraph name -> how many were made (MXNet's counter)
 
     def __init__(self, **kwargs):
         for key, value in kwargs.items():

@@ -71,8 +71,8 @@ def _saved_for_gradient(order):
         if node.op is None:
             saved.add((id(node), 0))
             continue
-        if node.op.gradient is None:
-            continue
+        if node.op.gradient is None and not hasattr(node.op, "imperative"):
+            continue  # Python-run ops (Custom, control flow) record what they read on the tape: keep all
         in_reads, out_reads = node.op.gradient_reads(node.params)
         for k, (src, i) in enumerate(node.inputs[:node.num_arguments()]):
             if in_reads is None or k in in_reads:

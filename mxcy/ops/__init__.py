@@ -13,3 +13,4 @@ from . import linalg  # noqa: F401
 from . import misc_ops  # noqa: F401
 from . import misc_tensor  # noqa: F401
 from . import image  # noqa: F401
+from . import control_flow  # noqa: F401

@@ -64,9 +64,10 @@ def _broadcast_infer(attrs, shapes):
 
 
 def _same_infer(attrs, shapes):
-    if shapes[0] != shapes[1]:
+    known = shapes[0] if shapes[0] is not None else shapes[1]
+    if known is None or None not in shapes[:2] and shapes[0] != shapes[1]:
         raise ValueError(f"elementwise op needs equal shapes, got {shapes[0]} and {shapes[1]}")
-    return shapes, [shapes[0]]
+    return [known, known], [known]  # one known input gives the other its shape (MXNet's ElemwiseShape)
 
 
 def _unary_infer(attrs, shapes):

@@ -40,6 +40,8 @@ FAMILIES = {
     "image": ("NumPy (random factors from NumPy's Philox keyed by the op call)", "none"),
     "misc_tensor": ("NumPy", "none"),
     "operator": ("the user's CustomOp (Python)", "the user's CustomOp (Python)"),
+    "control_flow": ("the subgraphs' own operators, looped in Python on the host",
+                     "the subgraphs' own operators, looped in Python on the host"),
 }
 
 _SHOWN_NAMES = 8  # names listed per family before "..."

@@ -64,6 +64,15 @@ def _container(open_, close, items, multi_line, depth, out):
 
 
 def to_json(symbol):
+    doc = _graph_doc(symbol)
+    doc["attrs"] = {"mxnet_version": _Raw(["int", MXNET_VERSION])}
+    out = []
+    _write(doc, 0, out)
+    return "".join(out)
+
+
+def _graph_doc(symbol):
+    """A graph as nnvm writes it, without the document's attrs (a node's subgraphs have none)."""
     order = topo_order(symbol._outputs)
     index = {id(n): i for i, n in enumerate(order)}
     nodes, row_ptr, versions = _MultiList(), [0], {}
@@ -72,15 +81,12 @@ def to_json(symbol):
         if node.attrs:
             entry["attrs"] = dict(sorted(node.attrs.items()))
         entry["inputs"] = [_Raw([index[id(n)], i, v]) for (n, i), v in zip(node.inputs, _versions(node, versions))]
+        if node.op is not None and node.params.get("subgraphs"):  # control flow's bodies (nnvm's subgraphs)
+            entry["subgraphs"] = _MultiList(_graph_doc(g) for g in node.params["subgraphs"])
         nodes.append(entry)
         row_ptr.append(row_ptr[-1] + node.num_outputs())
-    doc = _Multi(nodes=nodes, arg_nodes=[index[id(n)] for n in order if n.op is None],
-                 node_row_ptr=row_ptr,
-                 heads=[_Raw([index[id(n)], i, 0]) for n, i in symbol._outputs],
-                 attrs={"mxnet_version": _Raw(["int", MXNET_VERSION])})
-    out = []
-    _write(doc, 0, out)
-    return "".join(out)
+    return _Multi(nodes=nodes, arg_nodes=[index[id(n)] for n in order if n.op is None], node_row_ptr=row_ptr,
+                  heads=[_Raw([index[id(n)], i, 0]) for n, i in symbol._outputs])
 
 
 def _versions(node, versions):
@@ -174,9 +180,12 @@ def _load_node(spec, i, nodes):
         return Node(None, spec["name"], attrs)
     op = registry_op(spec["op"])
     try:
-        return Node(op, spec["name"], attrs, inputs)
+        node = Node(op, spec["name"], attrs, inputs)
     except MXNetError as err:
         raise MXNetError(f"node {i}: {err}") from None
+    if spec.get("subgraphs"):  # control flow's bodies, kept with the parameters as nnvm keeps them
+        node.params["subgraphs"] = [_symbol_of(g) for g in spec["subgraphs"]]
+    return node
 
 
 def save(symbol, fname):

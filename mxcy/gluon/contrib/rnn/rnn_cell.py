@@ -125,3 +125,6 @@ class LSTMPCell(HybridRecurrentCell):
         next_r = F.FullyConnected(data=hidden, num_hidden=self._projection_size, weight=h2r_weight, no_bias=True,
                                   name=prefix + "out")
         return next_r, [next_r, next_c]
+
+
+from .unroll import dynamic_unroll  # noqa: E402,F401 - MXNet keeps it in this module (outside __all__)
