@@ -40,6 +40,7 @@ COMPLETE_MODULES = [
     "mxnet.gluon.data.vision.datasets",
     "mxnet.gluon.contrib.data",
     "mxnet.gluon.contrib.estimator",
+    "mxnet.rnn",
 ]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
