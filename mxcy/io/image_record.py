@@ -112,10 +112,10 @@ class _RecordBatches:
         self.p, self.name = p, name
         self.dtype = _DTYPES[p["dtype"]]
         self.channels = p["data_shape"][0]
-        self.augment = DefaultAugmenter(p, name)
-        self.imglist = _read_imglist(p["path_imglist"], p["label_width"]) if p["path_imglist"] else None
+        self._make_parts()
         self.records = self._locate_records()
         self._readers = {}
+        self.label_columns = self._label_columns()
         self._start()
         self._pool = ThreadPoolExecutor(max(1, p["preprocess_threads"]), thread_name_prefix="ImageRecordIter")
         weakref.finalize(self, self._pool.shutdown, wait=False, cancel_futures=True)
@@ -123,6 +123,16 @@ class _RecordBatches:
         self.data = self.label = self.index = None
         self.pad = 0
         self._prepare_normalisation()
+
+    def _make_parts(self):
+        """The augmenter, and the labels of path_imglist if given."""
+        p = self.p
+        self.augment = DefaultAugmenter(p, self.name)
+        self.imglist = _read_imglist(p["path_imglist"], p["label_width"]) if p["path_imglist"] else None
+
+    def _label_columns(self):
+        """How many label values each image has in a batch."""
+        return self.p["label_width"]
 
     def _start(self):
         """Stand before the first batch of the first epoch."""
@@ -138,7 +148,7 @@ class _RecordBatches:
             raise MXNetError(f"{self.name}: path_imgrec is required")
         if not 0 <= p["part_index"] < p["num_parts"]:
             raise MXNetError(f"{self.name}: part_index {p['part_index']} must be in [0, num_parts={p['num_parts']})")
-        if p["path_imgidx"]:
+        if p.get("path_imgidx"):  # ImageDetRecordIter has no index files
             records = _indexed_part(p["path_imgrec"], p["path_imgidx"], p["num_parts"], p["part_index"])
         else:
             paths = _csv_files(p["path_imgrec"])
@@ -218,7 +228,7 @@ class _RecordBatches:
         filled = size if p["round_batch"] else size - pad
         numbers = self._order.data[:filled].copy()
         data = np.zeros((size, c, h, w), self.dtype)
-        label = np.zeros((size, p["label_width"]), np.float32)
+        label = np.zeros((size, self.label_columns), np.float32)
         index = np.zeros(size, np.uint64)
         jobs = [self._pool.submit(self._decode, number, self._read(number), data[slot], label[slot], index, slot)
                 for slot, number in enumerate(numbers)]
@@ -235,18 +245,21 @@ class _RecordBatches:
                 img = img[:, :, None]
             if img.shape[2] != self.channels:
                 raise MXNetError(f"expected {self.channels} channels, got {img.shape[2]}")
-            label_out[:] = self._labels(header)
-            seed = [p["seed_aug"], number] if p["seed_aug"] != "None" else [p["seed"], self._epoch, number]
-            rng = np.random.default_rng(seed)
-            img = self.augment(img, rng)
-            if img.shape[:2] != data_out.shape[1:]:
-                raise MXNetError(f"the augmented image is {img.shape[1]}x{img.shape[0]}, data_shape needs "
-                                 f"{data_out.shape[2]}x{data_out.shape[1]}")
-            self._pack(img, rng, data_out)
+            seed = [p["seed_aug"], number] if p.get("seed_aug", "None") != "None" else [p["seed"], self._epoch, number]
+            self._transform(header, img, np.random.default_rng(seed), data_out, label_out)
             index[slot] = header.id
         except Exception as err:  # every failure names the file and the record
             raise MXNetError(f"{self.name}: {path}: record {number} (at byte {self.records[number][1]}): "
                              f"{err}") from err
+
+    def _transform(self, header, img, rng, data_out, label_out):
+        """Labels, augmentation and packing of one decoded record into its batch slot."""
+        label_out[:] = self._labels(header)
+        img = self.augment(img, rng)
+        if img.shape[:2] != data_out.shape[1:]:
+            raise MXNetError(f"the augmented image is {img.shape[1]}x{img.shape[0]}, data_shape needs "
+                             f"{data_out.shape[2]}x{data_out.shape[1]}")
+        self._pack(img, rng, data_out)
 
     def _labels(self, header):
         width = self.p["label_width"]
@@ -312,7 +325,7 @@ class _RecordBatches:
         while len(self._planned) < max(1, self.p["prefetch_buffer"]) and self._plan():
             pass
         self.data = _wrap(data)
-        self.label = _wrap(np.ascontiguousarray(label[:, 0]) if self.p["label_width"] == 1 else label)
+        self.label = _wrap(np.ascontiguousarray(label[:, 0]) if self.label_columns == 1 else label)
         self.index, self.pad = index, pad
         return True
 

@@ -35,3 +35,13 @@ def pack_int8(img, mean, mirror, out):
             for j in range(width):
                 value = np.int32(img[i, j, k]) - np.int32(mean[k, i, j])
                 out[k, i, width - 1 - j if mirror else j] = min(max(value, -128), 127)
+
+
+@njit(nogil=True, cache=True)
+def pack_float_divide(img, mean, std, scale, out):
+    """out[k, i, j] = (img[i, j, k] - mean[k, i, j]) / std[k] * scale in float32 (ImageDetRecordIter's order)."""
+    height, width, channels = img.shape
+    for k in range(channels):
+        for i in range(height):
+            for j in range(width):
+                out[k, i, j] = (np.float32(img[i, j, k]) - mean[k, i, j]) / std[k] * scale
