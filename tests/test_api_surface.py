@@ -41,6 +41,7 @@ COMPLETE_MODULES = [
     "mxnet.gluon.contrib.data",
     "mxnet.gluon.contrib.estimator",
     "mxnet.rnn",
+    "mxnet.io",
 ]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
