@@ -1,12 +1,14 @@
 """mx.gluon.utils: splitting batches over contexts, global-norm clipping, hooks, file helpers."""
 import hashlib
 import os
+import uuid
 import warnings
 
 import numpy as np
 
 from .. import ndarray
 from ..base import MXNetError
+from ._errors import AssertionMXNetError
 
 __all__ = ["split_data", "split_and_load", "clip_global_norm", "check_sha1", "download", "replace_file",
            "shape_is_known", "HookHandle"]
@@ -80,17 +82,70 @@ def check_sha1(filename, sha1_hash):
     return ref[:n] == sha1_hash[:n]
 
 
+# (connect, read) seconds: a dead network is an error, never a hang
+_DOWNLOAD_TIMEOUT = (10, 60)
+
+
 def download(url, path=None, overwrite=False, sha1_hash=None, retries=5, verify_ssl=True):
-    """MXNet's downloader, offline: an existing file at `path` (checked against `sha1_hash`) is used,
-    otherwise an error names the URL and where to place the file."""
-    fname = url.split("/")[-1]
-    if path is not None:
+    """Fetch `url` to `path` (a file, or a directory to put the URL's file name in; default the current
+    directory) through `requests`, as MXNet 1.9.1: an existing file (matching `sha1_hash` if given) is kept
+    unless `overwrite`; `retries` more attempts after a failure; the file is written under a unique temporary
+    name and moved into place, so concurrent downloads leave one whole file. Without `requests` or a network,
+    the MXNetError names the URL and the local path to place the file at."""
+    if path is None:
+        fname = url.split("/")[-1]
+        if not fname:
+            raise AssertionMXNetError(f"download: cannot construct a file name from {url}; set `path`")
+    else:
         path = os.path.expanduser(path)
-        fname = os.path.join(path, fname) if os.path.isdir(path) else path
-    if os.path.exists(fname) and not overwrite and (not sha1_hash or check_sha1(fname, sha1_hash)):
+        fname = os.path.join(path, url.split("/")[-1]) if os.path.isdir(path) else path
+    if retries < 0:
+        raise AssertionMXNetError(f"Number of retries should be at least 0, currently it's {retries}")
+    if not verify_ssl:
+        warnings.warn("Unverified HTTPS request is being made (verify_ssl=False). "
+                      "Adding certificate verification is strongly advised.")
+    if not overwrite and os.path.exists(fname) and not (sha1_hash and not check_sha1(fname, sha1_hash)):
         return fname
-    raise MXNetError(f"download: mxcy does not use the network; fetch {url} yourself and place it at "
-                     f"{os.path.abspath(fname)}")
+    try:
+        import requests
+    except ImportError as err:
+        raise MXNetError(f"download: fetching {url} needs the `requests` package; install it, or fetch the "
+                         f"file yourself and place it at {os.path.abspath(fname)}") from err
+    os.makedirs(os.path.dirname(os.path.abspath(fname)), exist_ok=True)
+    attempts_left = retries + 1
+    while True:
+        try:
+            _fetch(requests, url, fname, sha1_hash, verify_ssl)
+            return fname
+        except Exception as err:  # any failure is retried, as MXNet does
+            attempts_left -= 1
+            if attempts_left <= 0:
+                raise MXNetError(f"download: cannot fetch {url} ({err!r}); fetch it yourself and place it at "
+                                 f"{os.path.abspath(fname)}") from err
+            print(f"download failed due to {err!r}, retrying, {attempts_left} attempt"
+                  f"{'s' if attempts_left > 1 else ''} left")
+
+
+def _fetch(requests, url, fname, sha1_hash, verify_ssl):
+    print(f"Downloading {fname} from {url}...")
+    response = requests.get(url, stream=True, verify=verify_ssl, timeout=_DOWNLOAD_TIMEOUT)
+    if response.status_code != 200:
+        raise RuntimeError(f"Failed downloading url {url}: HTTP status {response.status_code}")
+    partial = f"{fname}.{uuid.uuid4()}"
+    try:
+        with open(partial, "wb") as f:
+            for chunk in response.iter_content(chunk_size=1 << 16):
+                f.write(chunk)
+        if not os.path.exists(fname) or (sha1_hash and not check_sha1(fname, sha1_hash)):
+            replace_file(partial, fname)
+        else:
+            warnings.warn(f"File {fname} exists in file system so the downloaded file is deleted")
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+    if sha1_hash and not check_sha1(fname, sha1_hash):
+        raise UserWarning(f"File {fname} is downloaded but the content hash does not match. The repo may be "
+                          "outdated or download may be incomplete.")
 
 
 def replace_file(src, dst):
