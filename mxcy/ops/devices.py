@@ -33,8 +33,10 @@ FAMILIES = {
     "optimizer_ops": ("Numba kernels", "Numba CUDA kernels (one launch per weight of a multi_* op); LAMB's "
                                        "norms and AdamW's rescale_grad read on the host"),
     "sequence": ("NumPy (rows planned on the host from the lengths)", "Numba CUDA kernels (row copy); rows planned on the host"),
-    "rnn": ("NumPy (interim: GEMMs for the input projections, the recurrence step by step)",
-            "`_rnn_param_concat`: Numba CUDA kernels (strided copy)"),
+    "rnn": ("Numba kernels (recurrence, gates fused per step, per-step GEMMs on a single-threaded BLAS per "
+            "thread) around NumPy's BLAS for the all-steps GEMMs; valid lengths checked on the host",
+            "Numba CUDA kernels (tiled GEMMs for the all-steps products; per step a state product and one fused "
+            "gate kernel); valid lengths checked on the host"),
     "linalg": ("LAPACK through NumPy's linalg and SciPy (on the host)", "none"),
     "misc_ops": ("NumPy", "none"),
     "image": ("NumPy (random factors from NumPy's Philox keyed by the op call)", "none"),
