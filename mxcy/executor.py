@@ -106,7 +106,8 @@ class Executor:
                 return _lent(lender.grad_dict if grad else lender.arg_dict, name, shape, dtype)
             if name in shared_names or shared_buffer is None:
                 return zeros(shape, ctx=where.get(name, ctx), dtype=dtype)
-            return _reshape_or_create(shared_buffer, "grad of " + name if grad else name, shape, dtype, ctx)
+            return _reshape_or_create(shared_buffer, "grad of " + name if grad else name, shape, dtype,
+                                      where.get(name, ctx))
 
         arg_arrays, grad_arrays = [], []
         for name, shape, dtype, req in zip(arg_names, arg_shapes, arg_types, grad_reqs):
@@ -244,11 +245,12 @@ class Executor:
             node = tape_nodes.get(tape_node)
             if node is None:
                 return
-            grads = in_grads[:node.num_arguments()]
-            for i, grad in enumerate(grads):
-                if grad is not None:
-                    suffix = "" if len(grads) == 1 else str(i)
-                    callback(f"{node.name}_backward_output{suffix}".encode(), grad)
+            n_args = node.num_arguments()
+            for i, (grad, x) in enumerate(zip(in_grads[:n_args], tape_node.inputs)):
+                # an input without a gradient (a loss's label) is reported as zeros, as MXNet's backward
+                # node still has that output
+                suffix = "" if n_args == 1 else str(i)
+                callback(f"{node.name}_backward_output{suffix}".encode(), x.zeros_like() if grad is None else grad)
         return hook
 
     # --- parameters and reshaping --------------------------------------------------------------

@@ -14,7 +14,7 @@ with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "
     REFERENCE = json.load(_f)["steps"]
 
 # MXNet reports gradients its backward never computes (the data gradient of fc1 when the data needs none,
-# the label's): their values are whatever memory held, and mxcy computes or omits them instead.
+# the label's): their values are whatever memory held; mxcy computes the first and reports zeros for the second.
 UNDEFINED_IN_MXNET = {"fc1_backward_output0", "softmax_backward_output1"}
 
 
@@ -106,3 +106,14 @@ def test_executor_callback_sees_forward_and_backward_names():
     exe.backward(mx.nd.ones((3, 2)))
     assert seen == [(b"fc_data", (3, 4)), (b"fc_weight", (2, 4)), (b"fc_output", (3, 2)),
                     (b"fc_backward_output0", (3, 4)), (b"fc_backward_output1", (2, 4))]
+
+
+def test_inputs_without_gradient_are_reported_as_zeros():
+    mod, batch = tiny_module(mx)
+    mon = mx.mon.Monitor(1, pattern="softmax_backward")
+    mod.install_monitor(mon)
+    mon.tic()
+    mod.forward_backward(batch)
+    stats = {name: float(text) for _, name, text in mon.toc()}
+    assert stats["softmax_backward_output1"] == 0.0  # the label's: MXNet reports its unwritten buffer
+    assert stats["softmax_backward_output0"] > 0

@@ -9,11 +9,14 @@ from .. import optimizer as opt
 from ..fileio import atomic_write
 from ..initializer import InitDesc, Uniform
 from ..io import DataDesc
+from ..symbol.symbol import STORAGE_TYPE_ID
 from ..model import _create_kvstore, _initialize_kvstore, _update_params, _update_params_on_kvstore, load_checkpoint
 from .base_module import BaseModule, _check_input_names, _parse_data_desc
 from .executor_group import DataParallelExecutorGroup
 
 __all__ = ["Module"]
+
+_STYPE_NAMES = {v: k for k, v in STORAGE_TYPE_ID.items()}
 
 
 class Module(BaseModule):
@@ -158,7 +161,12 @@ class Module(BaseModule):
         attrs = self._symbol.attr_dict()
         for params, given in ((self._arg_params, arg_params), (self._aux_params, aux_params)):
             for name, arr in sorted(params.items()):
-                fill(InitDesc(name, attrs.get(name, None)), arr, given)
+                if arr.stype == "default":
+                    fill(InitDesc(name, attrs.get(name, None)), arr, given)
+                    continue
+                dense = nd.zeros(arr.shape, dtype=arr.dtype)  # initializers write dense arrays
+                fill(InitDesc(name, attrs.get(name, None)), dense, given)
+                params[name] = dense.tostype(arr.stype)
         self.params_initialized = True
         self._params_dirty = False
         self._exec_group.set_params(self._arg_params, self._aux_params, allow_extra=allow_extra)
@@ -220,7 +228,11 @@ class Module(BaseModule):
         elif self.params_initialized:
             self._exec_group.set_params(self._arg_params, self._aux_params)
         else:
-            self._arg_params = {name: nd.zeros(arrays[0].shape, dtype=arrays[0].dtype)
+            # the CPU copies take the storage type the symbol declares (stype= of the variable), as MXNet's do
+            stypes = {name: _STYPE_NAMES[int(attrs["__storage_type__"])]
+                      for name, attrs in self._symbol.attr_dict().items() if "__storage_type__" in attrs}
+            self._arg_params = {name: nd.zeros(arrays[0].shape, dtype=arrays[0].dtype,
+                                               stype=stypes.get(name, "default"))
                                 for name, arrays in zip(self._param_names, self._exec_group.param_arrays)}
             self._aux_params = {name: nd.zeros(arrays[0].shape, dtype=arrays[0].dtype)
                                 for name, arrays in zip(self._aux_names, self._exec_group.aux_arrays)}

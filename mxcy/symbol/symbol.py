@@ -326,7 +326,7 @@ def Variable(name, attr=None, shape=None, lr_mult=None, wd_mult=None, dtype=None
         raise TypeError("Variable: name must be a string")
     attrs = {hide_key(k): v for k, v in AttrScope.current.get(attr).items()}
     if shape is not None:
-        attrs["__shape__"] = str(tuple(shape))
+        attrs["__shape__"] = str(tuple(shape) if isinstance(shape, (tuple, list)) else (int(shape),))
     if lr_mult is not None:
         attrs["__lr_mult__"] = str(lr_mult)
     if wd_mult is not None:

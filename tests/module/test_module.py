@@ -261,3 +261,33 @@ def test_checkpoint_callbacks_write_every_period(tmp_path):
         keep(epoch)
     assert sorted(os.listdir(tmp_path)) == ["a-0002.params", "a-0004.params", "a-symbol.json", "b-0003.params",
                                             "b-symbol.json"]
+
+
+def test_sparse_parameters_keep_their_declared_storage_type():
+    weight = mx.sym.var("v", shape=(6, 1), init=mx.init.Uniform(0.1), stype="row_sparse")
+    net = mx.sym.LinearRegressionOutput(mx.sym.dot(mx.sym.var("data"), weight), mx.sym.var("label"), name="out")
+    mod = mx.mod.Module(net, label_names=["label"])
+    mod.bind(data_shapes=[("data", (4, 6))], label_shapes=[("label", (4, 1))])
+    mod.init_params()
+    v = mod._arg_params["v"]
+    assert v.stype == "row_sparse"
+    values = v.asnumpy()
+    assert np.all(np.abs(values) <= 0.1) and np.any(values != 0)  # drawn by the variable's own initializer
+    np.testing.assert_array_equal(mod._exec_group.execs[0].arg_dict["v"].asnumpy(), values)
+
+
+def test_group2ctxs_place_each_group_on_its_context():
+    with mx.AttrScope(ctx_group="dev1"):
+        a = mx.sym.var("a") * 2
+    with mx.AttrScope(ctx_group="dev2"):
+        net = a + mx.sym.var("b")
+    mod = mx.mod.Module(net, data_names=["a", "b"], label_names=None,
+                        group2ctxs={"dev1": mx.cpu(1), "dev2": mx.cpu(2)})
+    mod.bind(data_shapes=[("a", (2, 3)), ("b", (2, 3))], inputs_need_grad=True)
+    mod.init_params()
+    mod.forward(mx.io.DataBatch([mx.nd.ones((2, 3)), mx.nd.ones((2, 3))]), is_train=True)
+    mod.backward([mx.nd.ones((2, 3))])
+    grad_a, grad_b = mod.get_input_grads()
+    assert (grad_a.context, grad_b.context) == (mx.cpu(1), mx.cpu(2))
+    np.testing.assert_array_equal(grad_a.asnumpy(), np.full((2, 3), 2.0))
+    np.testing.assert_array_equal(mod.get_outputs()[0].asnumpy(), np.full((2, 3), 3.0))
