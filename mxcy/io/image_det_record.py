@@ -9,7 +9,7 @@ from .. import recordio
 from ..base import MXNetError
 from ..kernels import image_pack
 from .image_det_aug import DET_AUG_PARAMS, DetAugmenter
-from .image_record import _RecordBatches
+from .image_record import _RecordBatches, read_label_list
 from .native import MXDataIter, _params
 
 __all__ = ["ImageDetRecordIter"]
@@ -25,43 +25,19 @@ _PARAMS = {
     "std_b": (float, 0.0), "std_a": (float, 0.0), "scale": (float, 1.0), **DET_AUG_PARAMS}
 
 
-def _read_det_imglist(path, label_width):
-    """{image index: labels} from a detection .lst file: index, labels (label_width of them, or all but the
-    last field when label_width is -1) and a path, separated by white space."""
-    labels = {}
-    try:
-        with open(path) as f:
-            lines = f.read().splitlines()
-    except OSError as err:
-        raise MXNetError(f"ImageDetRecordIter: cannot read path_imglist {path}: {err.strerror}") from None
-    for number, line in enumerate(lines, 1):
-        fields = line.split()
-        if not fields:
-            continue
-        values = fields[1:1 + label_width] if label_width > 0 else fields[1:-1]
-        try:
-            labels[int(float(fields[0]))] = np.array([float(v) for v in values], np.float32)
-        except ValueError:
-            raise MXNetError(f"ImageDetRecordIter: {path} line {number}: bad image list format") from None
-        if not values or (label_width > 0 and len(values) != label_width):
-            raise MXNetError(f"ImageDetRecordIter: {path} line {number}: bad image list format (empty label or "
-                             f"fewer than label_width={label_width} values)")
-    return labels
-
-
 class _DetRecordBatches(_RecordBatches):
     """ImageRecordIter's batch source with detection labels, augmenter and normalisation."""
 
     def _make_parts(self):
         p = self.p
         self.augment = DetAugmenter(p, self.name)
-        self.imglist = _read_det_imglist(p["path_imglist"], p["label_width"]) if p["path_imglist"] else None
+        self.imglist = read_label_list(p["path_imglist"], p["label_width"], self.name) if p["path_imglist"] else None
 
     def _label_columns(self):
         """label_pad_width + 4: MXNet's rows [channels, height, width, label length, label..., padding]."""
         p = self.p
         widest = max(len(v) for v in self.imglist.values()) if self.imglist else max(
-            len(self._raw_label(recordio.unpack(self._read(number))[0])) for number in range(len(self.records)))
+            len(self._labels(recordio.unpack(self._read(number))[0])) for number in range(len(self.records)))
         if widest > p["label_pad_width"]:
             if p["label_pad_width"] > 0:
                 raise MXNetError(f"{self.name}: label_pad_width {p['label_pad_width']} is smaller than the widest "
@@ -69,17 +45,8 @@ class _DetRecordBatches(_RecordBatches):
             p["label_pad_width"] = widest
         return p["label_pad_width"] + 4
 
-    def _raw_label(self, header):
-        width = self.p["label_width"]
-        if self.imglist is not None:
-            if header.id not in self.imglist:
-                raise MXNetError(f"fail to find image label for id {header.id} in {self.p['path_imglist']}")
-            return self.imglist[header.id]
-        if header.flag <= 0:
-            raise MXNetError("not enough label packed in img_list or rec file")
-        if width > 0 and header.flag != width:
-            raise MXNetError(f"the record provides {header.flag}-dimensional label but label_width is set to {width}")
-        return header.label
+    def _scalar_label(self, header):
+        raise MXNetError("not enough label packed in img_list or rec file")
 
     def _prepare_normalisation(self):
         p = self.p
@@ -95,7 +62,7 @@ class _DetRecordBatches(_RecordBatches):
             self.mean = self._mean_image()
 
     def _transform(self, header, img, rng, data_out, label_out):
-        img, label = self.augment(img, self._raw_label(header), rng)
+        img, label = self.augment(img, self._labels(header), rng)
         rows, cols = img.shape[:2]
         if rows > data_out.shape[1] or cols > data_out.shape[2] or label.size > self.p["label_pad_width"]:
             raise MXNetError(f"the augmented image ({rows}x{cols}) or label ({label.size} values) does not fit "

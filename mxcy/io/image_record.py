@@ -82,25 +82,27 @@ def _indexed_part(rec, idx, num_parts, part_index):
     return [(rec, offset) for offset in offsets[step * part_index:step * (part_index + 1)]]
 
 
-def _read_imglist(path, label_width):
-    """{image index: labels} from an im2rec .lst file (index, labels..., path; tab-separated)."""
+def read_label_list(path, label_width, iterator):
+    """{image index: float32 labels} from an im2rec .lst file: per line an index, labels and a path separated
+    by white space; `label_width` labels, or with -1 (detection lists) every field between index and path."""
     labels = {}
     try:
         with open(path) as f:
             lines = f.read().splitlines()
     except OSError as err:
-        raise MXNetError(f"ImageRecordIter: cannot read path_imglist {path}: {err.strerror}") from None
+        raise MXNetError(f"{iterator}: cannot read path_imglist {path}: {err.strerror}") from None
     for number, line in enumerate(lines, 1):
-        fields = line.strip().split("\t")
-        if fields == [""]:
+        fields = line.split()
+        if not fields:
             continue
+        values = fields[1:1 + label_width] if label_width > 0 else fields[1:-1]
+        if not values or (label_width > 0 and len(fields) < label_width + 2):
+            raise MXNetError(f"{iterator}: {path} line {number}: bad image list format (needs an index, "
+                             f"{label_width if label_width > 0 else 'some'} labels and a path)")
         try:
-            labels[int(float(fields[0]))] = np.array([float(v) for v in fields[1:1 + label_width]], np.float32)
+            labels[int(float(fields[0]))] = np.array([float(v) for v in values], np.float32)
         except ValueError:
-            raise MXNetError(f"ImageRecordIter: {path} line {number} is not 'index<TAB>labels...<TAB>path'") from None
-        if len(labels[int(float(fields[0]))]) != label_width or len(fields) < label_width + 2:
-            raise MXNetError(f"ImageRecordIter: {path} line {number} has fewer than label_width={label_width} "
-                             "labels and a path")
+            raise MXNetError(f"{iterator}: {path} line {number}: bad image list format (not numbers)") from None
     return labels
 
 
@@ -128,7 +130,7 @@ class _RecordBatches:
         """The augmenter, and the labels of path_imglist if given."""
         p = self.p
         self.augment = DefaultAugmenter(p, self.name)
-        self.imglist = _read_imglist(p["path_imglist"], p["label_width"]) if p["path_imglist"] else None
+        self.imglist = read_label_list(p["path_imglist"], p["label_width"], self.name) if p["path_imglist"] else None
 
     def _label_columns(self):
         """How many label values each image has in a batch."""
@@ -262,17 +264,21 @@ class _RecordBatches:
         self._pack(img, rng, data_out)
 
     def _labels(self, header):
+        """A record's labels: from path_imglist, else the record's label array, else its one number."""
         width = self.p["label_width"]
         if self.imglist is not None:
             if header.id not in self.imglist:
                 raise MXNetError(f"image index {header.id} is not in path_imglist {self.p['path_imglist']}")
             return self.imglist[header.id]
         if header.flag > 0:
-            if header.flag != width:
+            if width > 0 and header.flag != width:
                 raise MXNetError(f"the record provides {header.flag}-dimensional label but label_width is "
                                  f"set to {width}")
             return header.label
-        if width != 1:
+        return self._scalar_label(header)
+
+    def _scalar_label(self, header):
+        if self.p["label_width"] != 1:
             raise MXNetError("label_width must be 1 unless an imglist is provided or the rec file is packed "
                              "with multi dimensional label")
         return header.label
