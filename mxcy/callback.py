@@ -4,6 +4,8 @@ import logging
 import math
 import time
 
+from . import progress
+
 __all__ = ["module_checkpoint", "do_checkpoint", "log_train_metric", "Speedometer", "ProgressBar",
            "LogValidationMetricsCallback", "save_checkpoint"]
 
@@ -86,15 +88,25 @@ class Speedometer:
 
 
 class ProgressBar:
-    """A batch-end callback logging MXNet's text progress bar ('[====----] 50%') of `length` characters over
-    `total` batches."""
+    """A batch-end callback showing progress over `total` batches: a live tqdm bar where one can be shown (see
+    mx.progress), else MXNet's text bar ('[====----] 50%') of `length` characters in the log."""
 
     def __init__(self, total, length=80):
         self.bar_len = length
         self.total = total
+        self._live = None
+        self._epoch = None
 
     def __call__(self, param):
         count = param.nbatch
+        if self._live is None or param.epoch != self._epoch:
+            if self._live is not None:
+                self._live.close()
+            self._live, self._epoch = progress.bar(f"Epoch[{param.epoch}]", total=self.total), param.epoch
+        if self._live.live:
+            self._live.n = min(count + 1, self.total)  # batches done: nbatch counts from 0
+            self._live.refresh()
+            return
         filled = int(round(self.bar_len * count / float(self.total)))
         percents = math.ceil(100.0 * count / float(self.total))
         logging.info("[%s] %s%s\r", "=" * filled + "-" * (self.bar_len - filled), percents, "%")

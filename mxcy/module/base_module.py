@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from .. import metric
+from .. import metric, progress
 from .. import ndarray as nd
 from ..context import cpu
 from ..initializer import Uniform
@@ -44,6 +44,13 @@ def _check_names_match(data_names, data_shapes, name, throw):
         if throw:
             raise ValueError(msg)
         warnings.warn(msg)
+
+
+def _bounded(total, num_batch):
+    """A pass's batch count when at most num_batch are taken."""
+    if num_batch is None:
+        return total
+    return num_batch if total is None else min(total, num_batch)
 
 
 def _parse_data_desc(data_names, label_names, data_shapes, label_shapes):
@@ -95,17 +102,21 @@ class BaseModule:
             eval_metric = metric.create(eval_metric)
         eval_metric.reset()
         done = 0
+        live = progress.bar(f"Epoch[{epoch}] score", total=_bounded(progress.batches_in(eval_data), num_batch))
         for nbatch, batch in enumerate(eval_data):
             if num_batch is not None and nbatch == num_batch:
                 break
             self.prepare(batch, sparse_row_id_fn=sparse_row_id_fn)
             self.forward(batch, is_train=False)
             self._update_metric_from(eval_metric, batch)
+            live.update()
+            live.set_postfix(eval_metric.get_name_value())
             if batch_end_callback is not None:
                 params = BatchEndParam(epoch=epoch, nbatch=nbatch, eval_metric=eval_metric, locals=locals())
                 for callback in _as_list(batch_end_callback):
                     callback(params)
             done += 1
+        live.close()
         if score_end_callback:
             params = BatchEndParam(epoch=epoch, nbatch=done, eval_metric=eval_metric, locals=locals())
             for callback in _as_list(score_end_callback):
@@ -130,12 +141,17 @@ class BaseModule:
         self._require(params=True)
         if reset:
             eval_data.reset()
-        for nbatch, batch in enumerate(eval_data):
-            if num_batch is not None and nbatch == num_batch:
-                break
-            self.prepare(batch, sparse_row_id_fn=sparse_row_id_fn)
-            self.forward(batch, is_train=False)
-            yield [out[0:out.shape[0] - batch.pad] for out in self.get_outputs()], nbatch, batch
+        live = progress.bar("predict", total=_bounded(progress.batches_in(eval_data), num_batch))
+        try:
+            for nbatch, batch in enumerate(eval_data):
+                if num_batch is not None and nbatch == num_batch:
+                    break
+                self.prepare(batch, sparse_row_id_fn=sparse_row_id_fn)
+                self.forward(batch, is_train=False)
+                live.update()
+                yield [out[0:out.shape[0] - batch.pad] for out in self.get_outputs()], nbatch, batch
+        finally:
+            live.close()
 
     def predict(self, eval_data, num_batch=None, merge_batches=True, reset=True, always_output_list=False,
                 sparse_row_id_fn=None):
@@ -184,6 +200,7 @@ class BaseModule:
             tic = time.time()
             eval_metric.reset()
             self._begin_epoch(epoch, train_data)
+            live = progress.bar(f"Epoch[{epoch}]", total=progress.batches_in(train_data))
             batches = iter(train_data)
             next_batch = next(batches)
             nbatch, last = 0, False
@@ -194,6 +211,8 @@ class BaseModule:
                 self.forward_backward(data_batch)
                 self.update()
                 self._update_metric_from(eval_metric, data_batch)
+                live.update()
+                live.set_postfix(eval_metric.get_name_value())
                 try:
                     next_batch = next(batches)
                     self.prepare(next_batch, sparse_row_id_fn=sparse_row_id_fn)
@@ -208,6 +227,7 @@ class BaseModule:
                     for callback in _as_list(batch_end_callback):
                         callback(params)
                 nbatch += 1
+            live.close()
             for name, value in train_values:
                 self.logger.info("Epoch[%d] Train-%s=%f", epoch, name, value)
             self.logger.info("Epoch[%d] Time cost=%.3f", epoch, time.time() - tic)
