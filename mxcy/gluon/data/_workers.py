@@ -12,7 +12,6 @@ import concurrent.futures
 import itertools
 import multiprocessing
 import multiprocessing.connection
-import os
 import pickle
 import queue
 import signal
@@ -69,13 +68,15 @@ def raise_batch_error(batch_error, worker):
     raise new from err
 
 
-def _worker_main(dataset, batchify_fn, tasks, results, parent_pid):
+def _worker_main(dataset, batchify_fn, tasks, results):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    # the process that started this worker (its OS parent is the fork server, so getppid() cannot tell)
+    parent = multiprocessing.parent_process()
     while True:
         try:
             task = tasks.get(timeout=_PARENT_CHECK_S)
         except queue.Empty:
-            if os.getppid() != parent_pid:
+            if parent is not None and not parent.is_alive():
                 return
             continue
         if task is None:
@@ -126,7 +127,7 @@ class ProcessPool:
         tasks = _CONTEXT.Queue()
         reader, writer = _CONTEXT.Pipe(duplex=False)
         proc = _CONTEXT.Process(target=_worker_main, daemon=True, name="mxcy-DataLoader-worker",
-                                args=(dataset, batchify_fn, tasks, writer, os.getpid()))
+                                args=(dataset, batchify_fn, tasks, writer))
         proc.start()
         writer.close()
         return proc, tasks, reader

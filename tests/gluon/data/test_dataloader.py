@@ -239,3 +239,37 @@ def test_auto_reload_prefetches_next_epoch():
     loader = DataLoader(data.ArrayDataset(np.arange(4)), 2, num_workers=1, auto_reload=True)
     for _ in range(2):
         assert [b.asnumpy().tolist() for b in loader] == [[0, 1], [2, 3]]
+
+
+def test_idle_worker_waits_longer_than_its_parent_check():
+    """A worker idle past its parent-liveness check keeps serving (its OS parent is the fork server)."""
+    from mxcy.gluon.data import _workers
+    it = iter(DataLoader(mx.nd.arange(3), batch_size=1, num_workers=1, prefetch=0))
+    assert next(it).asnumpy().tolist() == [[0]]
+    time.sleep(2.5 * _workers._PARENT_CHECK_S)
+    assert [b.asnumpy().tolist() for b in it] == [[[1]], [[2]]]
+
+
+_ORPHAN_SCRIPT = """
+import os, sys
+import mxcy as mx
+from mxcy.gluon.data import DataLoader
+loader = DataLoader(mx.gluon.data.SimpleDataset(list(range(8))), 1, num_workers=2, prefetch=0)
+it = iter(loader)
+next(it)
+print(" ".join(str(p.pid) for p, _, _ in loader._pool._workers), flush=True)
+os._exit(0)  # no cleanup: the workers must notice on their own
+"""
+
+
+def test_workers_exit_when_their_process_dies():
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-c", _ORPHAN_SCRIPT], capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ, MXNET_ENGINE_TYPE="NaiveEngine"))
+    pids = [int(p) for p in out.stdout.split()]
+    assert len(pids) == 2, out.stderr
+    deadline = time.monotonic() + 15
+    while any(_running(p) for p in pids):
+        assert time.monotonic() < deadline, "DataLoader workers outlived their process"
+        time.sleep(0.1)
