@@ -33,7 +33,7 @@ def decode(buf, flag=1, to_rgb=True, what="image"):
         img.load()
     except Exception as err:
         raise MXNetError(f"cannot decode {what}: {err}") from err
-    if flag == 1:
+    if flag == 1 and img.mode != "RGB":
         img = img.convert("RGB")
     elif flag == 0:
         return _gray(img)

@@ -358,7 +358,21 @@ def _record_iter(name, dtype=None):
         return MXDataIter(_RecordBatches(p, name), **kwargs)
 
     create.__name__ = create.__qualname__ = name
+    create.__doc__ = _DOC.format(name=name, dtype=dtype or "float32 (or dtype='uint8'/'int8')")
     return create
+
+
+_DOC = """Batches of images from the MXNet RecordIO file (or folder of files) `path_imgrec`, with MXNet 1.9.1's
+    {name} arguments: data (batch_size,) + data_shape in {dtype}, labels (batch_size,) or
+    (batch_size, label_width) from the records or path_imglist.
+
+    Each record is decoded (Pillow, OpenCV's conventions), augmented by aug_default (resize, rotate/shear/scale,
+    pad, crops, colour jitter, mirror), normalised ((pixel - mean) * scale / std) and packed in
+    `preprocess_threads` worker threads, `prefetch_buffer` batches ahead. Differences from MXNet: random
+    draws come from NumPy generators seeded by (seed, epoch, record) or (seed_aug, record), so results do not
+    depend on the thread count but are not MXNet's; shuffle permutes the whole part each epoch (no chunks);
+    round_batch=False reports the padding (MXNet reports 0) and fills it with zeros; getindex gives the
+    records' ids. ctx, device_id and shuffle_chunk_* are accepted and have no effect."""
 
 
 ImageRecordIter = _record_iter("ImageRecordIter")
