@@ -79,7 +79,9 @@ def ImageDetRecordIter(*args, **kwargs):
     """Batches of images and padded detection labels from a RecordIO file `path_imgrec` (MXNet 1.9.1's
     ImageDetRecordIter arguments; the augmentation runs in `preprocess_threads` worker threads). Each label
     row is [channels, height, width, label length, label..., label_pad_value...], width label_pad_width + 4
-    (label_pad_width defaults to the widest label of the file)."""
+    (label_pad_width defaults to the widest label of the file). As in ImageRecordIter, random draws come from
+    NumPy generators seeded by (seed, epoch, record), not MXNet's per-thread engines, and shuffle permutes
+    the whole part each epoch."""
     name = "ImageDetRecordIter"
     p = _params(name, args, kwargs, _PARAMS)
     if len(p["data_shape"]) != 3:
