@@ -391,21 +391,22 @@ class FusedRNNCell(BaseRNNCell):
 _FUSED_GATES = {"rnn_relu": ("",), "rnn_tanh": ("",), "lstm": ("_i", "_f", "_c", "_o"), "gru": ("_r", "_z", "_o")}
 
 
-class SequentialRNNCell(BaseRNNCell):
-    """Cells stacked: each cell's output is the next one's input; the states are all cells' states in order."""
+class _CellGroup(BaseRNNCell):
+    """What SequentialRNNCell and BidirectionalCell share: child cells whose states, begin states and weights are
+    theirs in order, and whose Variables join the group's params (or, when the group was given params, come
+    from them)."""
 
-    def __init__(self, params=None):
+    def __init__(self, params):
         super().__init__(prefix="", params=params)
         self._override_cell_params = params is not None
         self._cells = []
 
-    def add(self, cell):
-        """Append `cell` to the stack (it shares this stack's params when the stack was given some)."""
-        self._cells.append(cell)
+    def _adopt(self, cell):
         if self._override_cell_params:
-            _check(cell._own_params, "Either specify params for SequentialRNNCell or child cells, not both.")
+            _check(cell._own_params, f"Either specify params for {type(self).__name__} or child cells, not both.")
             cell.params._params.update(self.params._params)
         self.params._params.update(cell.params._params)
+        self._cells.append(cell)
 
     @property
     def state_info(self):
@@ -420,6 +421,17 @@ class SequentialRNNCell(BaseRNNCell):
 
     def pack_weights(self, args):
         return _cells_pack_weights(self._cells, args)
+
+
+class SequentialRNNCell(_CellGroup):
+    """Cells stacked: each cell's output is the next one's input; the states are all cells' states in order."""
+
+    def __init__(self, params=None):
+        super().__init__(params)
+
+    def add(self, cell):
+        """Append `cell` to the stack (it shares this stack's params when the stack was given some)."""
+        self._adopt(cell)
 
     def __call__(self, inputs, states):
         self._counter += 1
@@ -567,39 +579,18 @@ class ResidualCell(ModifierCell):
         return [symbol.elemwise_add(o, i, name=f"{o.name}_plus_residual") for o, i in zip(outputs, inputs)], states
 
 
-class BidirectionalCell(BaseRNNCell):
+class BidirectionalCell(_CellGroup):
     """l_cell over the sequence and r_cell over it reversed, outputs concatenated per step ('<output_prefix>t<i>',
     or '<output_prefix>out' merged); states [l_cell's, r_cell's]. It has no step: use unroll."""
 
     def __init__(self, l_cell, r_cell, params=None, output_prefix="bi_"):
-        super().__init__("", params=params)
+        super().__init__(params)
         self._output_prefix = output_prefix
-        self._override_cell_params = params is not None
-        if self._override_cell_params:
-            _check(l_cell._own_params and r_cell._own_params,
-                   "Either specify params for BidirectionalCell or child cells, not both.")
-            l_cell.params._params.update(self.params._params)
-            r_cell.params._params.update(self.params._params)
-        self.params._params.update(l_cell.params._params)
-        self.params._params.update(r_cell.params._params)
-        self._cells = [l_cell, r_cell]
-
-    def unpack_weights(self, args):
-        return _cells_unpack_weights(self._cells, args)
-
-    def pack_weights(self, args):
-        return _cells_pack_weights(self._cells, args)
+        self._adopt(l_cell)
+        self._adopt(r_cell)
 
     def __call__(self, inputs, states):
         raise NotImplementedError("Bidirectional cannot be stepped. Please use unroll")
-
-    @property
-    def state_info(self):
-        return _cells_state_info(self._cells)
-
-    def begin_state(self, **kwargs):
-        _check_unmodified(self)
-        return _cells_begin_state(self._cells, **kwargs)
 
     def unroll(self, length, inputs, begin_state=None, layout="NTC", merge_outputs=None):
         self.reset()

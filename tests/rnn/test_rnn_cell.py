@@ -253,3 +253,19 @@ def test_fused_pack_weights_checks_shapes():
     pieces["g_l0_h2h_z_weight"] = mx.nd.zeros((2, 3))
     with pytest.raises(mx.MXNetError, match=r"g_l0_h2h_z_weight.*\(2, 3\).*\(2, 2\)"):
         cell.pack_weights(pieces)
+
+
+def test_params_are_shared_through_rnnparams():
+    shared = mx.rnn.RNNParams("enc_")
+    a, b = mx.rnn.GRUCell(3, prefix="a_", params=shared), mx.rnn.GRUCell(3, prefix="b_", params=shared)
+    out_a, _ = a.unroll(1, [mx.sym.Variable("x")])
+    out_b, _ = b.unroll(1, [mx.sym.Variable("y")])
+    assert mx.sym.Group(out_a + out_b).list_arguments() == ["x", "enc_i2h_weight", "enc_i2h_bias", "enc_h2h_weight",
+                                                            "enc_h2h_bias", "y"]
+    bi = mx.rnn.BidirectionalCell(a, mx.rnn.RNNCell(2, prefix="r_"))
+    assert sorted(bi.params._params) == ["enc_h2h_bias", "enc_h2h_weight", "enc_i2h_bias", "enc_i2h_weight",
+                                         "r_h2h_bias", "r_h2h_weight", "r_i2h_bias", "r_i2h_weight"]
+    stack = mx.rnn.SequentialRNNCell(params=mx.rnn.RNNParams("s_"))
+    stack.add(mx.rnn.DropoutCell(0.5))
+    with pytest.raises(AssertionError, match="not both"):  # a cell has used its params once built (as in MXNet)
+        stack.add(mx.rnn.LSTMCell(2))
