@@ -33,6 +33,7 @@ from . import callback, model, module, module as mod  # noqa: E402
 from . import monitor, monitor as mon  # noqa: E402
 from . import cached_op, gluon  # noqa: E402
 from . import contrib  # noqa: E402
+from . import curves  # noqa: E402 - training curves (matplotlib loads on first plot)
 from . import rnn  # noqa: E402 - after gluon, whose begin-state helper it uses
 
 nd.Custom = operator.Custom

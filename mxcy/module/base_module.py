@@ -86,6 +86,7 @@ class BaseModule:
         self.optimizer_initialized = False
         self._symbol = None
         self._total_exec_bytes = 0
+        self.metric_history = None  # fit's per-epoch metric values (mx.curves.MetricHistory)
 
     # --- loops --------------------------------------------------------------------------------------
     def forward_backward(self, data_batch):
@@ -196,6 +197,9 @@ class BaseModule:
             validation_metric = eval_metric
         if not isinstance(eval_metric, metric.EvalMetric):
             eval_metric = metric.create(eval_metric)
+        from ..curves import MetricHistory  # mx.curves reaches into gluon, which imports this module
+        if begin_epoch == 0 or self.metric_history is None:
+            self.metric_history = MetricHistory()  # what mx.curves.plot_history draws
         for epoch in range(begin_epoch, num_epoch):
             tic = time.time()
             eval_metric.reset()
@@ -230,6 +234,7 @@ class BaseModule:
             live.close()
             for name, value in train_values:
                 self.logger.info("Epoch[%d] Train-%s=%f", epoch, name, value)
+                self.metric_history.record(epoch, "train", name, value)
             self.logger.info("Epoch[%d] Time cost=%.3f", epoch, time.time() - tic)
             arg_params_now, aux_params_now = self.get_params()
             self.set_params(arg_params_now, aux_params_now)
@@ -241,6 +246,7 @@ class BaseModule:
                                      batch_end_callback=eval_batch_end_callback, epoch=epoch)
                 for name, value in results:
                     self.logger.info("Epoch[%d] Validation-%s=%f", epoch, name, value)
+                    self.metric_history.record(epoch, "validation", name, value)
             train_data.reset()
 
     def _begin_epoch(self, epoch, train_data):
