@@ -42,6 +42,12 @@ COMPLETE_MODULES = [
     "mxnet.gluon.contrib.estimator",
     "mxnet.rnn",
     "mxnet.io",
+    "mxnet.image",
+    "mxnet.ndarray.image",
+    "mxnet.symbol.image",
+    "mxnet.gluon.data",
+    "mxnet.gluon.data.vision",
+    "mxnet.gluon.data.vision.transforms",
 ]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
