@@ -8,6 +8,7 @@ import threading
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import mxcy as mx
 from mxcy import _imagecodec, recordio
@@ -340,3 +341,23 @@ def test_module_fit_learns_from_record_files(tmp_path):
             initializer=mx.init.Xavier())
     test = mx.io.ImageRecordIter(path_imgrec=path, data_shape=(3, 4, 4), batch_size=4, scale=1 / 255)
     assert mod.score(test, "acc")[0][1] == 1.0
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3035), st.integers(0, 255)), min_size=1, max_size=6), st.booleans())
+def test_damaged_mxnet_file_loads_or_raises_mxnet_error(tmp_path_factory, edits, truncate):
+    """Bytes of MXNet's fixture overwritten (and the file maybe cut): every batch reads, or an MXNetError."""
+    with open(os.path.join(FIXTURES, "image_record_mxnet.rec"), "rb") as f:
+        raw = bytearray(f.read())
+    for offset, value in edits:
+        raw[offset] = value
+    path = tmp_path_factory.mktemp("damaged") / "x.rec"
+    path.write_bytes(bytes(raw[:edits[0][0]] if truncate else raw))
+
+    def read_all():
+        for _ in mx.io.ImageRecordIter(path_imgrec=str(path), data_shape=(3, 5, 5), batch_size=2, label_width=2,
+                                       preprocess_threads=2):
+            pass
+
+    err = _run_with_timeout(read_all)
+    assert err is None or isinstance(err, MXNetError), repr(err)
