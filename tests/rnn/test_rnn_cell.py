@@ -1,5 +1,5 @@
-"""mx.rnn cells: graphs (argument/output names, shapes, outputs, gradients, unpacked weights) against MXNet 1.9.1's
-(fixtures/), unrolled steps against float64 NumPy formulas, FusedRNNCell against its unfused stack, and the
+"""mx.rnn cells: graphs of every kind of cell (argument/output names, shapes, outputs, gradients, unpacked weights)
+against MXNet 1.9.1's (fixtures/), unrolled steps against float64 NumPy formulas, a numerical gradient, and the
 errors MXNet raises."""
 import json
 import os
@@ -12,7 +12,8 @@ from hypothesis import given, settings, strategies as st
 
 import mxcy as mx
 from tests.gluon.rnn._reference import unroll as numpy_unroll
-from tests.rnn.fixtures.mx_rnn_cases import CASES, RANDOM_IN_TRAINING, graph, values
+from tests.rnn._graph import run_graph
+from tests.rnn.fixtures.mx_rnn_cases import CASES, RANDOM_IN_TRAINING, graph
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 
@@ -27,20 +28,6 @@ def _auto_numbered(names):
     """Output names with the counter of automatically named nodes ('concat4_output') masked: it depends on
     what the process built before."""
     return [re.sub(r"^([a-z]+)\d+_output$", r"\1#_output", n) for n in names]
-
-
-def _run(group, shapes, vals, dtype, head_grads=None):
-    """(outputs, gradients by argument name) of the group bound with `vals` (inference outputs; gradients of a
-    training pass with head_grads, or None)."""
-    exe = group.simple_bind(mx.cpu(), grad_req="write", type_dict={n: dtype for n in vals}, **shapes)
-    for n, v in vals.items():
-        exe.arg_dict[n][:] = v
-    outs = [o.asnumpy() for o in exe.forward(is_train=False)]
-    if head_grads is None:
-        return outs, None
-    exe.forward(is_train=True)
-    exe.backward([mx.nd.array(g(o.shape), dtype=dtype) for g, o in zip(head_grads, outs)])
-    return outs, {n: exe.grad_dict[n].asnumpy() for n in vals}
 
 
 def _ramp(shape):
@@ -59,7 +46,7 @@ def test_graph_matches_mxnet(name):
     assert [list(s) for s in group.infer_shape(**shapes)[0]] == case["arg_shapes"]
     vals = {n: arrays[f"{name}/arg/{n}"] for n in case["arguments"]}
     random_masks = name in RANDOM_IN_TRAINING
-    outs, grads = _run(group, shapes, vals, np.float32, None if random_masks else [_ramp] * len(case["outputs"]))
+    outs, grads = run_graph(group, shapes, vals, np.float32, None if random_masks else [_ramp] * len(case["outputs"]))
     for k, out in enumerate(outs):
         np.testing.assert_allclose(out, arrays[f"{name}/out{k}"], rtol=1e-4, atol=1e-5)
     for n in () if random_masks else vals:
@@ -78,10 +65,6 @@ def test_graph_matches_mxnet(name):
 _CELLS = {"rnn_tanh": lambda h, p: mx.rnn.RNNCell(h, prefix=p), "lstm": lambda h, p: mx.rnn.LSTMCell(h, prefix=p),
           "rnn_relu": lambda h, p: mx.rnn.RNNCell(h, activation="relu", prefix=p),
           "gru": lambda h, p: mx.rnn.GRUCell(h, prefix=p)}
-
-
-def _weights(prefix, group, rng):
-    return {n[len(prefix):]: rng.uniform(-0.6, 0.6, s) for n, s in group if n.startswith(prefix)}
 
 
 @pytest.mark.parametrize("kind", list(_CELLS))
@@ -106,7 +89,7 @@ def test_unroll_matches_numpy(kind, layout, seed, merge, as_list):
     group = mx.sym.Group(([outputs] if merged else list(outputs)) + list(states))
     arg_shapes = group.infer_shape(**shapes)[0]
     vals.update({n: rng.uniform(-0.6, 0.6, s) for n, s in zip(group.list_arguments(), arg_shapes) if n not in vals})
-    outs, _ = _run(group, shapes, vals, np.float64)
+    outs, _ = run_graph(group, shapes, vals, np.float64)
     ref_out, ref_states = numpy_unroll(kind, {n[2:]: v for n, v in vals.items() if n.startswith("c_")}, xs,
                                        [np.zeros((batch, hidden))] * len(states))
     if merged:
@@ -116,55 +99,6 @@ def test_unroll_matches_numpy(kind, layout, seed, merge, as_list):
     np.testing.assert_allclose(got, ref_out, rtol=1e-10, atol=1e-12)
     for s, ref in zip(outs[-len(states):], ref_states):
         np.testing.assert_allclose(s, ref, rtol=1e-10, atol=1e-12)
-
-
-@pytest.mark.parametrize("mode", ["rnn_relu", "rnn_tanh", "lstm", "gru"])
-@pytest.mark.parametrize("bidirectional", [False, True])
-def test_fused_equals_unfused_and_numpy(mode, bidirectional):
-    rng = np.random.default_rng(3)
-    steps, batch, width, hidden, layers = 3, 2, 4, 3, 2
-    fused = mx.rnn.FusedRNNCell(hidden, num_layers=layers, mode=mode, bidirectional=bidirectional,
-                                get_next_state=True, prefix="f_")
-    data = mx.sym.Variable("data")
-    out, states = fused.unroll(steps, data, layout="TNC", merge_outputs=True)
-    group = mx.sym.Group([out] + states)
-    shapes = {"data": (steps, batch, width)}
-    packed = rng.uniform(-0.6, 0.6, dict(zip(group.list_arguments(), group.infer_shape(**shapes)[0]))["f_parameters"])
-    xs = rng.standard_normal((steps, batch, width))
-    fused_outs, _ = _run(group, shapes, {"data": xs, "f_parameters": packed}, np.float64)
-
-    stack = fused.unfuse()  # its weights: the fused vector unpacked, then packed per cell
-    unpacked = stack.pack_weights(fused.unpack_weights({"f_parameters": mx.nd.array(packed, dtype="float64")}))
-    u_out, u_states = stack.unroll(steps, data, layout="TNC", merge_outputs=True)
-    u_group = mx.sym.Group([u_out] + list(stack_states_flat(u_states)))
-    u_vals = {n: v.asnumpy() for n, v in unpacked.items()}
-    u_vals["data"] = xs
-    assert sorted(u_group.list_arguments()) == sorted(u_vals)
-    unfused_outs, _ = _run(u_group, shapes, u_vals, np.float64)
-    np.testing.assert_allclose(fused_outs[0], unfused_outs[0], rtol=1e-10, atol=1e-12)
-
-    # NumPy: layer by layer, each direction on its own weights, reverse direction over the reversed sequence
-    seq, finals = xs, []
-    for layer in range(layers):
-        outs = []
-        for d in ("l", "r") if bidirectional else ("l",):
-            w = {n: u_vals[f"f_{d}{layer}_{n}"] for n in ("i2h_weight", "i2h_bias", "h2h_weight", "h2h_bias")}
-            n_states = 2 if mode == "lstm" else 1
-            o, fin = numpy_unroll(mode, w, seq, [np.zeros((batch, hidden))] * n_states, reverse=d == "r")
-            outs.append(o)
-            finals.append(fin)
-        seq = np.concatenate(outs, axis=2)
-    np.testing.assert_allclose(fused_outs[0], seq, rtol=1e-10, atol=1e-12)
-    for k, state in enumerate(fused_outs[1:]):
-        np.testing.assert_allclose(state, np.stack([f[k] for f in finals]), rtol=1e-10, atol=1e-12)
-
-
-def stack_states_flat(states):
-    for s in states:
-        if isinstance(s, (list, tuple)):
-            yield from stack_states_flat(s)
-        else:
-            yield s
 
 
 def test_numerical_gradient_of_unrolled_gru():
@@ -217,7 +151,7 @@ def test_sequential_call_and_zoneout_inference_identity():
     group = mx.sym.Group([out] + states)
     shapes = dict(x=(2, 3), s0=(2, 3), s1=(2, 3))
     vals = {n: rng.uniform(-0.5, 0.5, s) for n, s in zip(group.list_arguments(), group.infer_shape(**shapes)[0])}
-    outs, _ = _run(group, shapes, vals, np.float64)
+    outs, _ = run_graph(group, shapes, vals, np.float64)
     w = lambda p: {k[len(p):]: v for k, v in vals.items() if k.startswith(p)}  # noqa: E731
     h1, _ = numpy_unroll("gru", w("z_"), vals["x"][None], [vals["s0"]])
     h2, _ = numpy_unroll("rnn_tanh", w("r_"), h1, [vals["s1"]])
@@ -225,10 +159,17 @@ def test_sequential_call_and_zoneout_inference_identity():
     np.testing.assert_allclose(outs[1], h1[0], rtol=1e-10)
 
 
+def _bidirectional_stack():
+    stack = mx.rnn.SequentialRNNCell()
+    stack.add(mx.rnn.BidirectionalCell(mx.rnn.RNNCell(2, prefix="p_"), mx.rnn.RNNCell(2, prefix="q_")))
+    return stack
+
+
 @pytest.mark.parametrize("build, message", [
     (lambda: mx.rnn.ZoneoutCell(mx.rnn.FusedRNNCell(3)), "unfuse"),
     (lambda: mx.rnn.ZoneoutCell(mx.rnn.BidirectionalCell(mx.rnn.RNNCell(2), mx.rnn.RNNCell(2, prefix="q_"))),
      "Bidirectional"),
+    (lambda: mx.rnn.ZoneoutCell(_bidirectional_stack()), "Bidirectional SequentialRNNCell"),
     (lambda: mx.rnn.DropoutCell("half"), "number"),
     (lambda: mx.rnn.FusedRNNCell(3)(mx.sym.Variable("x"), []), "cannot be stepped"),
     (lambda: mx.rnn.FusedRNNCell(3, mode="elman"), "unknown mode"),
@@ -245,14 +186,6 @@ def test_modified_cell_is_used_through_its_wrapper():
     mx.rnn.ResidualCell(base)
     with pytest.raises(AssertionError, match="modifier"):
         base.begin_state()
-
-
-def test_fused_pack_weights_checks_shapes():
-    cell = mx.rnn.FusedRNNCell(2, mode="gru", prefix="g_")
-    pieces = cell.unpack_weights({"g_parameters": mx.nd.zeros((3 * 2 * (4 + 2 + 2),))})
-    pieces["g_l0_h2h_z_weight"] = mx.nd.zeros((2, 3))
-    with pytest.raises(mx.MXNetError, match=r"g_l0_h2h_z_weight.*\(2, 3\).*\(2, 2\)"):
-        cell.pack_weights(pieces)
 
 
 def test_params_are_shared_through_rnnparams():
