@@ -2,6 +2,7 @@
 invoke. The Executor and Gluon's CachedOp both run graphs through it."""
 import numpy as np
 
+from . import autograd
 from .base import MXNetError
 from .ndarray import NDArray
 from .ops.invoke import invoke
@@ -18,6 +19,11 @@ class GraphPlan:
         self.order = symbol._topo()
         self.last_use = _last_uses(self.order, self.outputs)
         self.saved = _saved_for_gradient(self.order)
+
+    def run_inside(self, bound, ctx):
+        """run() as one step of an enclosing graph (a control-flow body): recording exactly when autograd is,
+        so the body's ops land on the enclosing tape one by one."""
+        return self.run(bound, ctx, autograd.is_recording())
 
     def run(self, bound, ctx, record, monitor=None):
         """Run every node on `bound` (variable name -> NDArray); returns the output NDArrays. When

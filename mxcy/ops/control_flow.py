@@ -6,7 +6,6 @@ invoke, so while recording they land on autograd's tape one by one and the gradi
 backward operator of its own. The loop itself runs in Python on the host, as MXNet's does in C++."""
 import numpy as np
 
-from .. import autograd
 from ..base import MXNetError
 from . import registry
 from .registry import Param
@@ -275,7 +274,7 @@ class _Cond(_SubgraphOp):
 
 class _Runner:
     """One subgraph's plan, run on the arrays given by subgraph input position; records on autograd's tape
-    while recording (so the gradient is the subgraph's own ops')."""
+    while recording (GraphPlan.run_inside), so the gradient is the subgraph's own ops'."""
     __slots__ = ("op_name", "plan", "names", "ctx")
 
     def __init__(self, op_name, plan, graph, inputs):
@@ -285,7 +284,7 @@ class _Runner:
 
     def run(self, by_position):
         bound = {self.names[k]: x for k, x in by_position.items()}
-        return self.plan.run(bound, self.ctx, autograd.is_recording())
+        return self.plan.run_inside(bound, self.ctx)
 
 
 def _check_states(op_name, what, before, after):

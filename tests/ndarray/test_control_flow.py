@@ -89,7 +89,7 @@ def numeric_gradient(ref, arrays, heads, wrt, eps=1e-6):
         return sum(float(np.sum(h * o)) for h, o in zip(heads, ref(*values)))
     grads = []
     for k in wrt:
-        grad = np.zeros_like(arrays[k])
+        grad = np.zeros(arrays[k].shape)
         for j in range(arrays[k].size):
             plus = [a.copy() for a in arrays]
             minus = [a.copy() for a in arrays]
