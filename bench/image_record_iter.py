@@ -1,0 +1,89 @@
+"""ImageRecordIter throughput: images/s decoding and augmenting 224x224 JPEG records (rand_crop, rand_mirror,
+mean/std normalisation, batch 32, preprocess_threads=2), mxcy against MXNet 1.9.1 side by side.
+
+    .venv/bin/python bench/image_record_iter.py [--images 512] [--epochs 3]
+
+The records are written once with mxcy.recordio (MXNet's byte format) into a temporary folder; the same file is
+then read by `mxcy` in this process and by MXNet in /tmp/mxnet-venv (this script again, `--impl mxnet`).
+Images are smooth gradients with noise, so their JPEG sizes (~15-25 kB) are like photographs'."""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+MXNET_PYTHON = "/tmp/mxnet-venv/bin/python"
+ITER_ARGS = {"data_shape": (3, 224, 224), "batch_size": 32, "preprocess_threads": 2, "rand_crop": True,
+             "rand_mirror": True, "mean_r": 123.68, "mean_g": 116.28, "mean_b": 103.53, "std_r": 58.395,
+             "std_g": 57.12, "std_b": 57.375, "shuffle": False}
+
+
+def write_records(path, count):
+    import numpy as np
+
+    import mxcy as mx
+    rng = np.random.RandomState(0)
+    yy, xx = np.mgrid[0:224, 0:224]
+    writer = mx.recordio.MXRecordIO(path, "w")
+    for number in range(count):
+        base = np.stack([(xx * rng.uniform(0.3, 1.1) + yy * rng.uniform(0.3, 1.1) + rng.uniform(0, 255)) % 256
+                         for _ in range(3)], axis=2)
+        img = np.clip(base + rng.normal(0, 12, base.shape), 0, 255).astype(np.uint8)
+        writer.write(mx.recordio.pack_img(mx.recordio.IRHeader(0, float(number % 10), number, 0), img,
+                                          quality=90))
+    writer.close()
+
+
+def measure(impl, path, epochs):
+    """Images per second over `epochs` passes (after one warm-up pass), and the per-pass rates."""
+    if impl == "mxnet":
+        import mxnet as mx
+    else:
+        import mxcy as mx
+    it = mx.io.ImageRecordIter(path_imgrec=path, **ITER_ARGS)
+    rates = []
+    for epoch in range(epochs + 1):
+        it.reset()
+        start, images = time.perf_counter(), 0
+        for batch in it:
+            batch.data[0].wait_to_read()
+            images += batch.data[0].shape[0] - batch.pad
+        if epoch:  # the first pass warms caches and compiles
+            rates.append(images / (time.perf_counter() - start))
+    return rates
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--images", type=int, default=512)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--impl", choices=["mxcy", "mxnet"], default=None, help="measure one (internal)")
+    parser.add_argument("--rec", help="an existing .rec file (internal)")
+    args = parser.parse_args()
+    if args.impl:
+        print(json.dumps(measure(args.impl, args.rec, args.epochs)))
+        return
+    env = dict(os.environ, OMP_NUM_THREADS="2", MXNET_CPU_WORKER_NTHREADS="2", NUMBA_NUM_THREADS="2")
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "bench.rec")
+        write_records(path, args.images)
+        print(f"{args.images} JPEG records of 224x224, {os.path.getsize(path) / args.images / 1024:.1f} kB each; "
+              f"{ITER_ARGS}")
+        results = {}
+        for impl in ("mxnet", "mxcy", "mxnet", "mxcy"):  # alternate, so both see the same machine load
+            python = MXNET_PYTHON if impl == "mxnet" else sys.executable
+            out = subprocess.run([python, __file__, "--impl", impl, "--rec", path, "--epochs", str(args.epochs)],
+                                 env=env, capture_output=True, text=True, check=True)
+            results.setdefault(impl, []).extend(json.loads(out.stdout.strip().splitlines()[-1]))
+    for impl, rates in results.items():
+        print(f"{impl:6s} images/s per pass: {', '.join(f'{r:.0f}' for r in rates)}; best {max(rates):.0f}, "
+              f"median {statistics.median(rates):.0f}")
+    print(f"mxcy / MXNet: best passes {max(results['mxcy']) / max(results['mxnet']):.2f}, medians "
+          f"{statistics.median(results['mxcy']) / statistics.median(results['mxnet']):.2f}")
+
+
+if __name__ == "__main__":
+    main()
