@@ -81,7 +81,7 @@ class ConvRNNCell(BaseConvRNNCell):
         return ("",)
 
     def __call__(self, inputs, states):
-        name = self._step_name()
+        name, states = self._begin_step(inputs, states)
         i2h, h2h = self._conv_forward(inputs, states, name)
         output = self._get_activation(i2h + h2h, self._activation, name=name + "out")
         return output, [output]
@@ -105,7 +105,7 @@ class ConvLSTMCell(BaseConvRNNCell):
         return ["_i", "_f", "_c", "_o"]
 
     def __call__(self, inputs, states):
-        name = self._step_name()
+        name, states = self._begin_step(inputs, states)
         i2h, h2h = self._conv_forward(inputs, states, name)
         gates = symbol.SliceChannel(i2h + h2h, num_outputs=4, axis=self._conv_layout.find("C"), name=name + "slice")
         in_gate = symbol.Activation(gates[0], act_type="sigmoid", name=name + "i")
@@ -135,7 +135,7 @@ class ConvGRUCell(BaseConvRNNCell):
         return ["_r", "_z", "_o"]
 
     def __call__(self, inputs, states):
-        name = self._step_name()
+        name, states = self._begin_step(inputs, states)
         i2h, h2h = self._conv_forward(inputs, states, name)
         i2h_r, i2h_z, i2h = symbol.SliceChannel(i2h, num_outputs=3, name=name + "_i2h_slice")
         h2h_r, h2h_z, h2h = symbol.SliceChannel(h2h, num_outputs=3, name=name + "_h2h_slice")

@@ -7,7 +7,7 @@ import warnings
 from .. import initializer, ndarray, symbol
 from ..gluon._errors import AssertionMXNetError, ValueMXNetError
 from .rnn_cell import (BaseRNNCell, BidirectionalCell, DropoutCell, GRUCell, LSTMCell, RNNCell, SequentialRNNCell,
-                       _normalize_sequence, _zero_states)
+                       _begin_states, _normalize_sequence)
 
 __all__ = ["FusedRNNCell"]
 
@@ -84,7 +84,7 @@ class FusedRNNCell(BaseRNNCell):
             inputs = symbol.swapaxes(inputs, dim1=0, dim2=1)
         elif axis != 0:
             raise ValueMXNetError(f"FusedRNNCell.unroll: unsupported layout {layout}")
-        states = _zero_states(self, inputs, "TNC") if begin_state is None else begin_state
+        states = _begin_states(self, begin_state, inputs, "TNC")
         named_states = dict(zip(("state", "state_cell"), states))
         rnn = symbol.RNN(data=inputs, parameters=self._parameter, state_size=self._num_hidden,
                          num_layers=self._num_layers, bidirectional=self._bidirectional, p=self._dropout,

@@ -2,7 +2,7 @@
 RNNParams, a call builds one time step with mx.sym ops, `unroll` builds a whole sequence (FusedRNNCell, one `RNN`
 op over the sequence, is in fused_cell.py)."""
 from .. import initializer, ndarray, symbol
-from ..base import numeric_types, string_types
+from ..base import numeric_types, parse_shape, string_types
 from ..gluon._errors import AssertionMXNetError
 from ..gluon.rnn.rnn_cell import zeros_following
 
@@ -63,11 +63,28 @@ def _normalize_sequence(length, inputs, layout, merge, in_layout=None):
     return inputs, axis
 
 
-def _zero_states(cell, inputs, layout):
-    """The cell's begin states as zeros whose batch dimension follows the inputs'. (MXNet's default, sym.zeros
-    with a 0 batch dimension, relies on partial shape inference that mxcy's all-or-nothing inference lacks.)"""
+def _follow_batch(states, data, batch_axis=0):
+    """`states` with every sym.zeros whose shape has a 0 batch dimension (MXNet's default begin state) replaced by
+    zeros of that shape whose batch size is `data`'s along batch_axis. MXNet infers that dimension from the
+    states' consumers (partial shape inference); mxcy's inference, all or nothing per array, cannot."""
+    follow = None
+    resolved = []
+    for state in states:
+        node = state._outputs[0][0] if isinstance(state, symbol.Symbol) and len(state._outputs) == 1 else None
+        if node is not None and node.op is not None and node.op.name == "_zeros":
+            shape = parse_shape(node.attrs["shape"])
+            if list(shape).count(0) == 1:
+                follow = follow or zeros_following(symbol, data, batch_axis)
+                state = follow(name=node.name, shape=shape)
+        resolved.append(state)
+    return resolved
+
+
+def _begin_states(cell, begin_state, inputs, layout):
+    """`begin_state` (the cell's own begin_state() when None) with zero states following the inputs' batch size;
+    inputs: one symbol in `layout` or a list of per-step symbols."""
     data, batch_axis = (inputs, layout.find("N")) if isinstance(inputs, symbol.Symbol) else (inputs[0], 0)
-    return cell.begin_state(func=zeros_following(symbol, data, batch_axis))
+    return _follow_batch(cell.begin_state() if begin_state is None else begin_state, data, batch_axis)
 
 
 class RNNParams:
@@ -167,7 +184,7 @@ class BaseRNNCell:
         True for one symbol in `layout`, False for a list of steps, None for whichever is at hand."""
         self.reset()
         inputs, _ = _normalize_sequence(length, inputs, layout, False)
-        states = _zero_states(self, inputs, layout) if begin_state is None else begin_state
+        states = _begin_states(self, begin_state, inputs, layout)
         outputs = []
         for step in range(length):
             output, states = self(inputs[step], states)
@@ -175,10 +192,11 @@ class BaseRNNCell:
         outputs, _ = _normalize_sequence(length, outputs, layout, merge_outputs)
         return outputs, states
 
-    def _step_name(self):
-        """Count a step and return its symbols' name prefix, '<prefix>t<step>_'."""
+    def _begin_step(self, inputs, states):
+        """Count a step: (its symbols' name prefix '<prefix>t<step>_', states with zero begin states following the
+        inputs' batch size)."""
         self._counter += 1
-        return f"{self._prefix}t{self._counter}_"
+        return f"{self._prefix}t{self._counter}_", _follow_batch(states, inputs)
 
     def _get_activation(self, inputs, activation, **kwargs):
         """`activation` applied to inputs: an Activation act_type name, or a callable building the symbol."""
@@ -226,7 +244,7 @@ class RNNCell(_GatedCell):
         return ("",)
 
     def __call__(self, inputs, states):
-        name = self._step_name()
+        name, states = self._begin_step(inputs, states)
         i2h, h2h = self._projections(inputs, states[0], name, "i2h", "h2h")
         output = self._get_activation(i2h + h2h, self._activation, name=name + "out")
         return output, [output]
@@ -245,7 +263,7 @@ class LSTMCell(_GatedCell):
         return ["_i", "_f", "_c", "_o"]
 
     def __call__(self, inputs, states):
-        name = self._step_name()
+        name, states = self._begin_step(inputs, states)
         i2h, h2h = self._projections(inputs, states[0], name, "i2h", "h2h")
         gates = symbol.SliceChannel(i2h + h2h, num_outputs=4, name=name + "slice")
         in_gate, forget_gate, candidate, out_gate = (
@@ -269,7 +287,7 @@ class GRUCell(_GatedCell):
         return ["_r", "_z", "_o"]
 
     def __call__(self, inputs, states):
-        name = self._step_name()
+        name, states = self._begin_step(inputs, states)
         prev_h = states[0]
         i2h, h2h = self._projections(inputs, prev_h, name, "_i2h", "_h2h")
         i2h_r, i2h_z, i2h = symbol.SliceChannel(i2h, num_outputs=3, name=name + "_i2h_slice")
@@ -344,8 +362,7 @@ class SequentialRNNCell(_CellGroup):
 
     def unroll(self, length, inputs, begin_state=None, layout="NTC", merge_outputs=None):
         self.reset()
-        if begin_state is None:
-            begin_state = _zero_states(self, _normalize_sequence(length, inputs, layout, None)[0], layout)
+        begin_state = _begin_states(self, begin_state, _normalize_sequence(length, inputs, layout, None)[0], layout)
         next_states, at = [], 0
         for i, cell in enumerate(self._cells):
             n = len(cell.state_info)
@@ -435,6 +452,7 @@ class ZoneoutCell(ModifierCell):
         self.prev_output = None
 
     def __call__(self, inputs, states):
+        states = _follow_batch(states, inputs)
         next_output, next_states = self.base_cell(inputs, states)
 
         def zone(p, new, old):  # Dropout of ones is nonzero where the new value is kept
@@ -487,7 +505,7 @@ class BidirectionalCell(_CellGroup):
     def unroll(self, length, inputs, begin_state=None, layout="NTC", merge_outputs=None):
         self.reset()
         inputs, axis = _normalize_sequence(length, inputs, layout, False)
-        states = _zero_states(self, inputs, layout) if begin_state is None else begin_state
+        states = _begin_states(self, begin_state, inputs, layout)
         l_cell, r_cell = self._cells
         n_left = len(l_cell.state_info)
         l_outputs, l_states = l_cell.unroll(length, inputs=inputs, begin_state=states[:n_left], layout=layout,

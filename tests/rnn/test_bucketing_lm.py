@@ -2,8 +2,8 @@
 mx.rnn cells, BucketSentenceIter, BucketingModule.fit) trains as with MXNet 1.9.1 (fixtures/bucketing_lm.json).
 
 MXNet 1.9.1 (CPU), 2026-12-07: 319.6, 177.7 after epochs 1 and 2; mxcy 318.0, 177.9. Xavier draws from each
-framework's own generator, so the curves can differ by the spread over seeds (MXNet, seeds 1-4 of this recipe's
-first epoch: 311-327, about 5%); the test allows 10%."""
+framework's own generator, so the curves can differ by the spread over seeds (MXNet's first epoch over seeds 1-4
+of a near-identical script: 311-327, about 5%); the test allows 10%."""
 import json
 import os
 

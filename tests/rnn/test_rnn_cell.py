@@ -202,3 +202,39 @@ def test_params_are_shared_through_rnnparams():
     stack.add(mx.rnn.DropoutCell(0.5))
     with pytest.raises(AssertionError, match="not both"):  # a cell has used its params once built (as in MXNet)
         stack.add(mx.rnn.LSTMCell(2))
+
+
+@pytest.mark.parametrize("stepped", [False, True])
+def test_explicit_default_begin_states_take_the_batch_size_of_the_inputs(stepped):
+    """cell.begin_state() gives sym.zeros with a 0 batch dimension, which MXNet resolves from the states' users."""
+    cell = mx.rnn.SequentialRNNCell()
+    cell.add(mx.rnn.LSTMCell(3, prefix="a_"))
+    cell.add(mx.rnn.ZoneoutCell(mx.rnn.GRUCell(2, prefix="b_"), zoneout_states=0.5))
+    begin = cell.begin_state()
+    assert [s.name for s in begin] == ["a_begin_state_0", "a_begin_state_1", "b_begin_state_0"]
+    xs = [mx.sym.Variable(f"x{t}") for t in range(2)]
+    if stepped:
+        outputs, states = [], begin
+        for x in xs:
+            out, states = cell(x, states)
+            outputs.append(out)
+    else:
+        outputs, states = cell.unroll(2, xs, begin_state=begin)
+    group = mx.sym.Group(outputs + states)
+    shapes = {"x0": (4, 5), "x1": (4, 5)}
+    arg_shapes, out_shapes, _ = group.infer_shape(**shapes)
+    assert out_shapes == [(4, 2), (4, 2), (4, 3), (4, 3), (4, 2)]
+    rng = np.random.default_rng(2)
+    vals = {n: rng.uniform(-0.5, 0.5, s) for n, s in zip(group.list_arguments(), arg_shapes)}
+    outs, _ = run_graph(group, shapes, vals, np.float64)
+    w = lambda p: {k[len(p):]: v for k, v in vals.items() if k.startswith(p)}  # noqa: E731
+    h1, _ = numpy_unroll("lstm", w("a_"), np.stack([vals["x0"], vals["x1"]]), [np.zeros((4, 3))] * 2)
+    h2, _ = numpy_unroll("gru", w("b_"), h1, [np.zeros((4, 2))])
+    np.testing.assert_allclose(outs[1], h2[1], rtol=1e-10)
+
+
+def test_fused_cell_takes_explicit_default_begin_states():
+    cell = mx.rnn.FusedRNNCell(3, num_layers=2, mode="lstm", get_next_state=True, prefix="f_")
+    out, states = cell.unroll(2, mx.sym.Variable("data"), begin_state=cell.begin_state(), layout="TNC",
+                              merge_outputs=True)
+    assert mx.sym.Group([out] + states).infer_shape(data=(2, 4, 5))[1] == [(2, 4, 3), (2, 4, 3), (2, 4, 3)]
