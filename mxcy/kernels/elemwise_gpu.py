@@ -228,38 +228,8 @@ def _flat(a):
     return a.reshape(a.size)
 
 
-def _float32(a, stream):
-    # a itself, or a float32 copy of a float16 a.
-    if a.dtype != np.float16:
-        return a
-    wide = cuda.device_array(a.shape, np.float32, stream=stream)
-    copy_gpu(a, wide, REQ_WRITE, stream)
-    return wide
-
-
-def _half_through_float32(out, req, stream, inputs, run):
-    """True after running the work in float32 when an array is float16 (numba's scalar helpers, which
-    the simulator calls on the host, have no float16, and CUDA's half math lacks most functions; MXNet
-    computes float16 in float32 as well): run(wide inputs, wide out, req) then narrows into out."""
-    if np.float16 not in [a.dtype for a in inputs] + [out.dtype]:
-        return False
-    if req == REQ_NULL or not out.size:
-        return True
-    wide = [_float32(a, stream) for a in inputs]
-    if out.dtype != np.float16:
-        run(wide, out, req)
-        return True
-    wide_out = cuda.device_array(out.shape, np.float32, stream=stream)
-    run(wide, wide_out, REQ_WRITE)
-    copy_gpu(wide_out, out, req, stream)
-    return True
-
-
 def unary_gpu(name, x, out, req, stream=0):
-    """out (req)= UNARY_FUNCS[name](x) elementwise; x and out of one shape (float16 computes in float32)."""
-    if _half_through_float32(out, req, stream, [x],
-                             lambda w, o, r: unary_gpu(name, w[0], o, r, stream)):
-        return
+    """out (req)= UNARY_FUNCS[name](x) elementwise; x and out of one shape, not float16 (callers widen it)."""
     if req != REQ_NULL and out.size:
         _kernel("unary", name)[_grid(out.size) + (stream,)](_flat(x), _flat(out), req)
 
@@ -300,10 +270,7 @@ def broadcast_layout(a_shape, b_shape, out_shape):
 
 def binary_gpu(name, a, b, out, req, stream=0):
     """out (req)= BINARY_FUNCS[name](a, b) elementwise with NumPy broadcasting (at most MAX_DIMS dims after
-    merging axes); a and b share a dtype (float16 computes in float32)."""
-    if _half_through_float32(out, req, stream, [a, b],
-                             lambda w, o, r: binary_gpu(name, w[0], w[1], o, r, stream)):
-        return
+    merging axes); a and b share a dtype, not float16 (callers widen it)."""
     if req == REQ_NULL or not out.size:
         return
     grid = _grid(out.size) + (stream,)
@@ -316,13 +283,8 @@ def binary_gpu(name, a, b, out, req, stream=0):
 
 def scalar_gpu(name, x, scalar, out, reverse, req, stream=0):
     """out (req)= f(x, scalar), or f(scalar, x) when `reverse`, with f = BINARY_FUNCS[name]; the scalar is
-    cast to x's dtype first, as MXNet computes in the array's type (float16: rounded to float16, then
-    computed in float32)."""
-    if x.dtype == np.float16:
-        scalar = float(np.float16(scalar))
-    if _half_through_float32(out, req, stream, [x],
-                             lambda w, o, r: scalar_gpu(name, w[0], scalar, o, reverse, r, stream)):
-        return
+    cast to x's dtype first, as MXNet computes in the array's type. x is not float16 (callers widen it, after
+    rounding the scalar to float16)."""
     if req != REQ_NULL and out.size:
         _kernel("scalar", name)[_grid(out.size) + (stream,)](_flat(x), x.dtype.type(scalar), _flat(out),
                                                              bool(reverse), req)
@@ -372,10 +334,8 @@ def _identity(code, acc):
 def reduce_gpu(x, out, axes, kind, req, stream=0):
     """out (req)= the `kind` reduction (REDUCE_KINDS) of C-contiguous x over `axes` (ints in range(x.ndim));
     out holds the kept axes in C order, whatever its shape (reduced axes removed or kept as 1). Sums use
-    float64/int64/uint64 accumulators; the result is deterministic (no atomics)."""
-    if _half_through_float32(out, req, stream, [x],
-                             lambda w, o, r: reduce_gpu(w[0], o, axes, kind, r, stream)):
-        return
+    float64/int64/uint64 accumulators; the result is deterministic (no atomics). x is not float16 (callers widen
+    it)."""
     code = REDUCE_KINDS[kind]
     count = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
     if req == REQ_NULL or not out.size:

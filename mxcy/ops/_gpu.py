@@ -1,42 +1,15 @@
 """GPU computes of the elementwise, creation, reshape/cast and reduction ops: kernels.elemwise_gpu's drivers
-as fn(attrs, inputs, outputs, reqs). numba.cuda is imported on the first call: mxcy imports without CUDA."""
+as fn(attrs, inputs, outputs, reqs), the arithmetic ones run by `_nn_common.widening` (float16 in float32).
+numba.cuda is imported on the first call: mxcy imports without CUDA."""
 import numpy as np
 
-from ..kernels.common import REQ_NULL, REQ_WRITE
+from ._nn_common import kernels, widening
+from ..kernels.common import REQ_WRITE
 from ..kernels.elemwise_common import UNARY_FUNCS
-
-_kernels = None
 
 
 def _k():
-    global _kernels
-    if _kernels is None:
-        from ..kernels import elemwise_gpu
-        _kernels = elemwise_gpu
-    return _kernels
-
-
-def float32_for_half(compute):
-    """A GPU compute run on float32 copies of float16 arrays, its float16 outputs narrowed back: for kernels
-    with scalar helpers that numba's CUDA simulator runs on the host, where float16 has no arithmetic.
-    Exact for the ops that use it (float16 values are float32 values; ordering and gathers keep them)."""
-    def run(attrs, inputs, outputs, reqs):
-        if all(a.dtype != np.float16 for a in list(inputs) + list(outputs)):
-            return compute(attrs, inputs, outputs, reqs)
-        from numba import cuda
-
-        def float32_copy(a):
-            wide = cuda.device_array(a.shape, np.float32)
-            _k().copy_gpu(a, wide, REQ_WRITE)
-            return wide
-        wide_in = [float32_copy(a) if a.dtype == np.float16 else a for a in inputs]
-        wide_out = [cuda.device_array(o.shape, np.float32) if o.dtype == np.float16 else o for o in outputs]
-        compute(attrs, wide_in, wide_out, [REQ_WRITE if w is not o else r
-                                           for o, w, r in zip(outputs, wide_out, reqs)])
-        for o, w, r in zip(outputs, wide_out, reqs):
-            if w is not o and r != REQ_NULL:
-                _k().copy_gpu(w, o, r)
-    return run
+    return kernels("elemwise_gpu")
 
 
 def copy(attrs, inputs, outputs, reqs):
@@ -57,6 +30,7 @@ def unary_entries(name):
     elif name in UNARY_FUNCS:
         def compute(attrs, inputs, outputs, reqs):
             _k().unary_gpu(name, inputs[0], outputs[0], reqs[0])
+        compute = widening(compute)
     else:
         return {}
     return {"gpu": compute}
@@ -66,10 +40,10 @@ def binary(name):
     """Compute of broadcast_<name> and its equal-shape forms (name is a key of BINARY_FUNCS)."""
     def compute(attrs, inputs, outputs, reqs):
         _k().binary_gpu(name, inputs[0], inputs[1], outputs[0], reqs[0])
-    return compute
+    return widening(compute)
 
 
-def broadcast(attrs, inputs, outputs, reqs):
+def _broadcast(attrs, inputs, outputs, reqs):
     """Output 0 (req)= input 0 broadcast to the output's shape: input * 1 through the broadcasting
     multiply kernel (exact for every value, -0 and NaN included); the 1 is filled on the device."""
     from numba import cuda
@@ -79,11 +53,19 @@ def broadcast(attrs, inputs, outputs, reqs):
     _k().binary_gpu("mul", x, one, out, reqs[0])
 
 
+broadcast = widening(_broadcast)
+
+
 def scalar(name, reverse):
-    """Compute of x <name> scalar, or scalar <name> x when `reverse`."""
+    """Compute of x <name> scalar, or scalar <name> x when `reverse`. The scalar takes x's dtype first, as MXNet
+    computes in the array's type (float16: rounded to float16, then computed in float32)."""
     def compute(attrs, inputs, outputs, reqs):
         _k().scalar_gpu(name, inputs[0], attrs["scalar"], outputs[0], reverse, reqs[0])
-    return compute
+    wide = widening(compute)
+
+    def rounded_first(attrs, inputs, outputs, reqs):
+        wide(dict(attrs, scalar=inputs[0].dtype.type(attrs["scalar"])), inputs, outputs, reqs)
+    return rounded_first
 
 
 def creation(value_of):
@@ -108,4 +90,4 @@ def reduction(kind):
         from .reduce import reduce_axes
         x = inputs[0]
         _k().reduce_gpu(x, outputs[0], reduce_axes(x.shape, attrs["axis"], attrs["exclude"]), kind, reqs[0])
-    return compute
+    return widening(compute)

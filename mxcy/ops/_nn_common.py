@@ -1,17 +1,18 @@
-"""Shared by the nn operator families: arrays on either device (NumPy on the CPU, numba device arrays on a
-GPU), the compute wrapper that hands kernels the C-contiguous float32/float64 arrays they require, and
-small shape/type rule helpers."""
+"""Shared by the operator families: kernel modules loaded on first use, arrays on either device (NumPy on the CPU,
+numba device arrays on a GPU), the one place float16 is widened to float32 (`widen`, `typed_call` and the compute
+wrappers on it), and small shape/type rule helpers."""
 import functools
 import importlib
 
 import numpy as np
 
-from . import _gpu
 from ._helpers import store
+from .registry import same_type
 from ..kernels.common import REQ_NULL, REQ_WRITE
 
-__all__ = ["kernels", "host", "scratch", "on_device_of", "cast", "put", "fill", "contiguous", "flat", "split3",
-           "kernel_compute", "fill_shapes", "check_float"]
+__all__ = ["kernels", "kernel", "host", "scratch", "on_device_of", "cast", "put", "fill", "contiguous", "flat",
+           "split3", "widen", "work_dtype", "typed_call", "widening", "kernel_compute", "fill_shapes", "check_float",
+           "float_type"]
 
 _kernel_modules = {}
 
@@ -22,6 +23,15 @@ def kernels(name):
     if mod is None:
         mod = _kernel_modules[name] = importlib.import_module(f"..kernels.{name}", __package__)
     return mod
+
+
+def kernel(module, name, device):
+    """The kernel `<name>_<device>` of mxcy.kernels.<module>, loaded on first use."""
+    return getattr(kernels(module), f"{name}_{device}")
+
+
+def _elemwise_gpu():
+    return kernels("elemwise_gpu")
 
 
 def host(a):
@@ -52,7 +62,7 @@ def cast(a, dtype):
     if host(a):
         return a.astype(dtype)
     out = scratch(a, dtype)
-    _gpu._k().copy_gpu(a, out, REQ_WRITE)
+    _elemwise_gpu().copy_gpu(a, out, REQ_WRITE)
     return out
 
 
@@ -61,7 +71,7 @@ def put(out, value, req):
     if host(out):
         store(out, value, req)
     else:
-        _gpu._k().copy_gpu(value, out, req)
+        _elemwise_gpu().copy_gpu(value, out, req)
 
 
 def fill(out, value, req):
@@ -69,7 +79,7 @@ def fill(out, value, req):
     if host(out):
         store(out, value, req)
     else:
-        _gpu._k().fill_gpu(out, value, req)
+        _elemwise_gpu().fill_gpu(out, value, req)
 
 
 def flat(a):
@@ -87,37 +97,59 @@ def split3(shape, axis):
             int(np.prod(shape[axis + 1:], dtype=np.int64)))
 
 
-def kernel_compute(body, exact=None, n_aux=0):
-    """{"cpu", "gpu"} computes running body(device, attrs, inputs, outputs, reqs) on C-contiguous arrays.
+def widen(dtype):
+    """The type a kernel computes `dtype` in: float16 in float32, every other type as it is. MXNet accumulates half in
+    float too, Numba's CPU kernels have no float16 arithmetic and CUDA's half math lacks most functions. The one
+    rule by which every op widens float16."""
+    dtype = np.dtype(dtype)
+    return np.dtype(np.float32) if dtype == np.float16 else dtype
 
-    float16 runs in float32 on both devices, as MXNet accumulates half in float: float16 inputs are widened on
-    their device and outputs are computed into float32 temporaries. exact[i] (default: all): the kernel honours
-    output i's write request; outputs it cannot fill directly (other requests, not C-contiguous, float16) get
-    temporaries stored back, narrowed, under their requests. The trailing n_aux inputs are passed as they are:
-    BatchNorm's moving statistics, which kernels update in place, and the input of a random *_like op, read only
-    for its shape and type."""
-    def run(device, attrs, inputs, outputs, reqs):
+
+def work_dtype(*dtypes):
+    """The one float type of kernels that take a single type for all their arrays: float64 when any array is
+    float64, else float32 (float16 widened)."""
+    return np.dtype(np.float64 if any(np.dtype(t) == np.float64 for t in dtypes) else np.float32)
+
+
+def _kernel_input(a, dtype):
+    if host(a):
+        return np.ascontiguousarray(a, dtype)
+    return cast(a, dtype)  # device buffers are C-contiguous
+
+
+def typed_call(fn, inputs, outputs, reqs, dtype=None, exact=None):
+    """fn(inputs, outputs, reqs) on arrays a kernel takes: C-contiguous and in `dtype` (None: each array in its
+    `widen` type). exact[i] (None: all) says the kernel honours output i's write request; an output it cannot fill
+    directly (another type, not C-contiguous, or a request other than write that it does not honour) gets a
+    temporary that is stored back, narrowed, under its request."""
+    ins = [_kernel_input(a, dtype or widen(a.dtype)) for a in inputs]
+    outs, kreqs = [], []
+    for k, (o, r) in enumerate(zip(outputs, reqs)):
+        want, honoured = dtype or widen(o.dtype), exact is None or exact[k]
+        direct = o.dtype == want and contiguous(o) and (honoured or r == REQ_WRITE)
+        outs.append(o if direct else scratch(o, want))
+        kreqs.append(r if direct or (honoured and r == REQ_NULL) else REQ_WRITE)
+    fn(ins, outs, kreqs)
+    for o, t, r in zip(outputs, outs, reqs):
+        if t is not o and r != REQ_NULL:
+            put(o, t, r)
+
+
+def widening(compute, exact=None, n_aux=0):
+    """compute(attrs, inputs, outputs, reqs) run through typed_call: float16 in float32, C-contiguous arrays. The
+    trailing n_aux inputs are passed as they are: BatchNorm's moving statistics, which kernels update in place, and
+    the input of a random *_like op, read only for its shape and type."""
+    def run(attrs, inputs, outputs, reqs):
         n_args = len(inputs) - n_aux
-        ins = [_widened(device, a) for a in inputs[:n_args]] + list(inputs[n_args:])
-        outs, kreqs = [], []
-        for k, (o, r) in enumerate(zip(outputs, reqs)):
-            direct = o.dtype != np.float16 and contiguous(o) and (exact is None or exact[k] or r == REQ_WRITE)
-            outs.append(o if direct else scratch(o, np.float32 if o.dtype == np.float16 else o.dtype))
-            kreqs.append(r if direct else REQ_WRITE)
-        body(device, attrs, ins, outs, kreqs)
-        for o, t, r in zip(outputs, outs, reqs):
-            if t is not o and r != REQ_NULL:
-                put(o, t, r)
-
-    return {"cpu": functools.partial(run, "cpu"), "gpu": functools.partial(run, "gpu")}
+        aux = list(inputs[n_args:])
+        typed_call(lambda ins, outs, kreqs: compute(attrs, ins + aux, outs, kreqs), inputs[:n_args], outputs, reqs,
+                   exact=exact)
+    return run
 
 
-def _widened(device, a):
-    """Input `a` as a kernel takes it: float16 widened to float32, and C-contiguous on the CPU (device buffers
-    always are)."""
-    if device == "cpu":
-        return np.ascontiguousarray(a, np.float32 if a.dtype == np.float16 else None)
-    return cast(a, np.dtype(np.float32)) if a.dtype == np.float16 else a
+def kernel_compute(body, exact=None, n_aux=0):
+    """{"cpu", "gpu"} computes running body(device, attrs, inputs, outputs, reqs) through `widening`."""
+    return {device: widening(functools.partial(body, device), exact, n_aux) for device in ("cpu", "gpu")}
 
 
 def fill_shapes(shapes, names, expected, context):
@@ -137,3 +169,11 @@ def check_float(dtype):
     """Kernels compute in floating point, as MXNet's do: refuse integer data in a type rule."""
     if dtype is not None and np.dtype(dtype).kind != "f":
         raise ValueError(f"data must be float16, float32 or float64, got {np.dtype(dtype).name}")
+
+
+def float_type(attrs, types):
+    """Type rule of the ops whose kernels compute in floating point, as MXNet's do: the inputs share one float type
+    (no promotion, no integers), which every output takes."""
+    types, t = same_type(attrs, types)
+    check_float(t)
+    return types, t

@@ -4,48 +4,21 @@ ops have gradients of their own, written with registered ops, so higher-order gr
 dispatch on the array type: NumPy arrays go to the CPU kernels, numba device arrays to the CUDA ones."""
 import numpy as np
 
-from . import _gpu, registry
+from . import registry
 from ._helpers import norm_axis
-from ._nn_common import cast, contiguous, fill, flat, host, kernel_compute, kernels, put, scratch, split3
+from ._nn_common import (cast, check_float, fill, flat, float_type, host, kernel_compute, kernels, put, scratch,
+                         split3, typed_call, widen, work_dtype)
 from .random import draw_uniform, key
-from .registry import REQUIRED, OpDef, Param, same_type
+from .registry import REQUIRED, OpDef, Param
 from ..kernels.common import REQ_NULL, REQ_WRITE
 
 
-# --- arrays on either device -------------------------------------------------------------------
-
-def _work_dtype(*dtypes):
-    """The float type kernels compute in: float64 when any array is float64, else float32 (float16 widened)."""
-    return np.dtype(np.float64 if any(np.dtype(t) == np.float64 for t in dtypes) else np.float32)
-
-
-def _typed_call(fn, ins, outs, reqs, dtype):
-    """fn(ins, outs, reqs) with every array in `dtype`, since kernels take one float type: inputs are cast, and
-    outputs of another type get scratch buffers that are cast back into them under their req."""
-    ins = [cast(a, dtype) for a in ins]
-    work = [o if o.dtype == dtype else scratch(o, dtype) for o in outs]
-    fn(ins, work, [r if w is o or r == REQ_NULL else REQ_WRITE for w, o, r in zip(work, outs, reqs)])
-    for w, o, r in zip(work, outs, reqs):
-        if w is not o and r != REQ_NULL:
-            put(o, w, r)
-
-
-# --- shape and type rules ----------------------------------------------------------------------
+# --- shape rules -------------------------------------------------------------------------------
 
 def _check_inputs(shapes, names):
     if len(shapes) != len(names):
         raise ValueError(f"expected {len(names)} inputs ({', '.join(names)}) with these arguments, got "
                          f"{len(shapes)}")
-
-
-def _float_type(n_out=1):
-    """Type rule: inputs share one floating-point type, which the `n_out` outputs take."""
-    def rule(attrs, types):
-        types, t = same_type(attrs, types)
-        if t is not None and np.dtype(t).kind != "f":
-            raise ValueError(f"data must be a floating-point array, got {np.dtype(t).name}")
-        return types, [t] * n_out
-    return rule
 
 
 def _same_shape(n_out=1):
@@ -59,23 +32,23 @@ def _same_shape(n_out=1):
 def _act_forward(x, out, act_type, slope, req):
     k = kernels("activation")
     code, run = k.ACT_TYPES[act_type], k.act_fwd_cpu if host(x) else k.act_fwd_gpu
-    _typed_call(lambda i, o, r: run(flat(i[0]), flat(o[0]), code, float(slope), r[0]),
-                [x], [out], [req], _work_dtype(x.dtype))
+    typed_call(lambda i, o, r: run(flat(i[0]), flat(o[0]), code, float(slope), r[0]),
+                [x], [out], [req], dtype=work_dtype(x.dtype))
 
 
 def _act_backward(dy, x, y, dx, act_type, slope, req):
     k = kernels("activation")
     code, run = k.ACT_TYPES[act_type], k.act_bwd_cpu if host(x) else k.act_bwd_gpu
-    _typed_call(lambda i, o, r: run(flat(i[0]), flat(i[1]), flat(i[2]), flat(o[0]), code, float(slope), r[0]),
-                [dy, x, y], [dx], [req], _work_dtype(x.dtype))
+    typed_call(lambda i, o, r: run(flat(i[0]), flat(i[1]), flat(i[2]), flat(o[0]), code, float(slope), r[0]),
+                [dy, x, y], [dx], [req], dtype=work_dtype(x.dtype))
 
 
 def _prelu_forward(x, gamma, out, req, shape3):
     """out = x > 0 ? x : gamma[c] * x over the (outer, C, inner) view `shape3`."""
     k = kernels("activation")
     run = k.prelu_fwd_cpu if host(x) else k.prelu_fwd_gpu
-    _typed_call(lambda i, o, r: run(i[0].reshape(shape3), flat(i[1]), o[0].reshape(shape3), r[0]),
-                [x, gamma], [out], [req], _work_dtype(x.dtype))
+    typed_call(lambda i, o, r: run(i[0].reshape(shape3), flat(i[1]), o[0].reshape(shape3), r[0]),
+                [x, gamma], [out], [req], dtype=work_dtype(x.dtype))
 
 
 def _prelu_backward(dy, x, gamma, dx, dgamma, reqs, shape3):
@@ -88,7 +61,7 @@ def _prelu_backward(dy, x, gamma, dx, dgamma, reqs, shape3):
         dg = o[1] if dgamma is not None else scratch(x, o[0].dtype, (1,))
         run(i[0].reshape(shape3), i[1].reshape(shape3), flat(i[2]), o[0].reshape(shape3), flat(dg), r[0],
             r[1] if dgamma is not None else REQ_NULL)
-    _typed_call(call, [dy, x, gamma], outs, reqs[:len(outs)], _work_dtype(x.dtype))
+    typed_call(call, [dy, x, gamma], outs, reqs[:len(outs)], dtype=work_dtype(x.dtype))
 
 
 _ACT_TYPE = Param("act_type", "str", REQUIRED, "activation function",
@@ -115,7 +88,7 @@ def _act_gradient(F, attrs, inputs, outputs, ograds):
 
 
 registry.register(OpDef(
-    "Activation", params=(_ACT_TYPE,), infer_shape=_same_shape(), infer_type=_float_type(),
+    "Activation", params=(_ACT_TYPE,), infer_shape=_same_shape(), infer_type=float_type,
     compute={"cpu": _act_compute, "gpu": _act_compute}, gradient=_act_gradient, inplace=True,
     grad_reads=lambda attrs: ((), (0,)) if attrs["act_type"] in _OUTPUT_ONLY else None,
     doc="Applies an activation function element-wise: relu, sigmoid, tanh, softrelu (log(1 + exp(x))) or "
@@ -157,7 +130,7 @@ def _act_back_gradient(F, attrs, inputs, outputs, ograds):
 
 registry.register(OpDef(
     "_backward_Activation", params=(_ACT_TYPE,), arguments=("ograd", "data", "output"),
-    infer_shape=_same_shape(), infer_type=_float_type(), compute={"cpu": _act_back_compute, "gpu": _act_back_compute},
+    infer_shape=_same_shape(), infer_type=float_type, compute={"cpu": _act_back_compute, "gpu": _act_back_compute},
     gradient=_act_back_gradient,
     doc="Activation's gradient from the head gradient, its input and its output."))
 
@@ -209,12 +182,10 @@ def _rrelu_forward(attrs, x, out, mask, reqs):
     inference: the mean slope, which `mask` then holds everywhere."""
     lower, upper = attrs["lower_bound"], attrs["upper_bound"]
     if attrs["__is_train__"]:
-        direct = reqs[1] == REQ_WRITE and mask.dtype != np.float16 and contiguous(mask)
-        slopes = mask if direct else scratch(x, np.float64 if x.dtype == np.float64 else np.float32)
-        draw_uniform(attrs, slopes, lower, upper, x.dtype)
-        _prelu_forward(x, slopes, out, reqs[0], (1, x.size, 1))
-        if not direct:
-            put(mask, slopes, reqs[1])
+        def draw_and_apply(_, slopes, __):
+            draw_uniform(attrs, slopes[0], lower, upper, x.dtype)
+            _prelu_forward(x, slopes[0], out, reqs[0], (1, x.size, 1))
+        typed_call(draw_and_apply, [], [mask], reqs[1:], dtype=work_dtype(x.dtype), exact=(False,))
     else:
         slope = (lower + upper) / 2
         _act_forward(x, out, "leaky", slope, reqs[0])
@@ -258,7 +229,7 @@ def _leaky_back_compute(attrs, inputs, outputs, reqs):
 
 registry.register(OpDef(
     "LeakyReLU", params=_LEAKY_PARAMS, arguments=_leaky_arguments, infer_shape=_leaky_infer,
-    infer_type=lambda attrs, types: _float_type(len(_leaky_outputs(attrs)))(attrs, types),
+    infer_type=float_type,
     compute={"cpu": _leaky_compute, "gpu": _leaky_compute}, gradient=_leaky_gradient,
     num_outputs=lambda attrs: len(_leaky_outputs(attrs)), output_names=_leaky_outputs, random=True,
     train_aware=True, input_var_attrs={"gamma": {"__init__": '["Constant", {"value": 0.25}]'}},
@@ -290,7 +261,7 @@ def _leaky_back_gradient(F, attrs, inputs, outputs, ograds):
 
 registry.register(OpDef(
     "_backward_LeakyReLU", params=_LEAKY_PARAMS, arguments=_leaky_back_arguments, infer_shape=_leaky_back_infer,
-    infer_type=lambda attrs, types: _float_type(2 if attrs["act_type"] == "prelu" else 1)(attrs, types),
+    infer_type=float_type,
     compute={"cpu": _leaky_back_compute, "gpu": _leaky_back_compute}, gradient=_leaky_back_gradient,
     num_outputs=lambda attrs: 2 if attrs["act_type"] == "prelu" else 1,
     doc="LeakyReLU's gradient: of data, and of gamma for prelu."))
@@ -337,8 +308,7 @@ def _softmax_infer(attrs, shapes):
 
 def _softmax_type(attrs, types):
     data = types[0]
-    if data is not None and np.dtype(data).kind != "f":
-        raise ValueError(f"data must be a floating-point array, got {np.dtype(data).name}")
+    check_float(data)
     if len(types) > 1 and types[1] is not None and np.dtype(types[1]).kind not in "iu":
         raise ValueError(f"length must be an integer array, got {np.dtype(types[1]).name}")
     out = np.dtype(attrs["dtype"]) if attrs["dtype"] else data
@@ -356,7 +326,7 @@ def _negated(a):
     if host(a):
         return np.negative(a)
     out = scratch(a, a.dtype)
-    _gpu._k().unary_gpu("negative", a, out, REQ_WRITE)
+    kernels("elemwise_gpu").unary_gpu("negative", a, out, REQ_WRITE)
     return out
 
 
@@ -371,7 +341,7 @@ def softmax_forward(x, out, shape3, length, temperature, kind, req):
     def call(i, o, r):
         src = _negated(i[0]) if kind == "softmin" else i[0]  # softmin(x) = softmax(-x)
         run(src.reshape(shape3), o[0].reshape(shape3), length, float(temperature), kind == "log_softmax", r[0])
-    _typed_call(call, [x], [out], [req], _work_dtype(x.dtype, out.dtype))
+    typed_call(call, [x], [out], [req], dtype=work_dtype(x.dtype, out.dtype))
 
 
 def _softmax_backward(dy, y, dx, shape3, length, temperature, kind, req):
@@ -382,9 +352,9 @@ def _softmax_backward(dy, y, dx, shape3, length, temperature, kind, req):
         length = None
     # softmin's gradient is softmax's with the sign flipped: the kernel divides by a negated temperature.
     t = -temperature if kind == "softmin" else temperature
-    _typed_call(lambda i, o, r: run(i[0].reshape(shape3), i[1].reshape(shape3), o[0].reshape(shape3), length,
+    typed_call(lambda i, o, r: run(i[0].reshape(shape3), i[1].reshape(shape3), o[0].reshape(shape3), length,
                                     float(t), kind == "log_softmax", r[0]),
-                [dy, y], [dx], [req], _work_dtype(dy.dtype, dx.dtype))
+                [dy, y], [dx], [req], dtype=work_dtype(dy.dtype, dx.dtype))
 
 
 def _softmax_compute(kind):
@@ -502,7 +472,7 @@ registry.register(OpDef(
     "SoftmaxActivation",
     params=(Param("mode", "str", "instance", "instance: along the last axis; channel: along axis 1",
                   choices=("channel", "instance")),),
-    infer_shape=_softmax_activation_infer, infer_type=_float_type(),
+    infer_shape=_softmax_activation_infer, infer_type=float_type,
     compute={"cpu": _softmax_activation_compute, "gpu": _softmax_activation_compute},
     gradient=lambda F, attrs, inputs, outputs, ograds: [F._backward_softmax(
         ograds[0], outputs[0], axis=_softmax_activation_axis(attrs, inputs[0].ndim))],
@@ -554,7 +524,7 @@ registry.register(OpDef(
                   choices=("always", "training")),
             Param("axes", "shape", (), "axes along which one drop decision is shared"),
             Param("cudnn_off", "bool", False, "ignored (no cuDNN here)", optional=True)),
-    infer_shape=_dropout_infer, infer_type=_float_type(2), compute=kernel_compute(_dropout_body, exact=(False, False)),
+    infer_shape=_dropout_infer, infer_type=float_type, compute=kernel_compute(_dropout_body, exact=(False, False)),
     grad_reads=((), (1,)),
     gradient=lambda F, attrs, inputs, outputs, ograds: [F.elemwise_mul(ograds[0], outputs[1])],
     num_outputs=2, output_names=("output", "mask"), visible_outputs=1, random=True, train_aware=True,
@@ -591,15 +561,14 @@ def _embedding_type(attrs, types):
 
 def _embedding_indices(data):
     """(data as the kernels read it: flat, float16 widened exactly to float32; whether it holds floats)."""
-    data = cast(data, np.dtype(np.float32)) if data.dtype == np.float16 else data
+    data = cast(data, widen(data.dtype))
     return flat(data), data.dtype.kind == "f"
 
 
 def _embedding_work_dtype(dtype):
-    """The type the kernels gather and add weights in: float16 in float32 (Numba's CPU kernels have no float16
-    arithmetic), int8/uint8 in int32 (CUDA atomics add 32 or 64 bits); other types as they are."""
-    if dtype == np.float16:
-        return np.dtype(np.float32)
+    """The type the kernels gather and add weights in: its `widen` type, int8/uint8 in int32 (CUDA atomics add 32
+    or 64 bits)."""
+    dtype = widen(dtype)
     return np.dtype(np.int32) if dtype.itemsize < 4 else dtype
 
 
@@ -608,8 +577,8 @@ def _embedding_compute(attrs, inputs, outputs, reqs):
     k = kernels("embedding")
     run = k.embedding_fwd_cpu if host(data) else k.embedding_fwd_gpu
     index, is_float = _embedding_indices(data)
-    _typed_call(lambda i, o, r: run(index, i[0], o[0].reshape(index.size, weight.shape[1]), is_float, r[0]),
-                [weight], outputs, reqs, _embedding_work_dtype(weight.dtype))
+    typed_call(lambda i, o, r: run(index, i[0], o[0].reshape(index.size, weight.shape[1]), is_float, r[0]),
+                [weight], outputs, reqs, dtype=_embedding_work_dtype(weight.dtype))
 
 
 def _embedding_back_compute(attrs, inputs, outputs, reqs):
@@ -617,8 +586,8 @@ def _embedding_back_compute(attrs, inputs, outputs, reqs):
     k = kernels("embedding")
     run = k.embedding_bwd_cpu if host(data) else k.embedding_bwd_gpu
     index, is_float = _embedding_indices(data)
-    _typed_call(lambda i, o, r: run(index, i[0].reshape(index.size, attrs["output_dim"]), o[0], is_float, r[0]),
-                [dy], outputs, reqs, _embedding_work_dtype(dy.dtype))
+    typed_call(lambda i, o, r: run(index, i[0].reshape(index.size, attrs["output_dim"]), o[0], is_float, r[0]),
+                [dy], outputs, reqs, dtype=_embedding_work_dtype(dy.dtype))
 
 
 def _embedding_back_infer(attrs, shapes):

@@ -46,7 +46,7 @@ def _register_variant(name, params, as_batch_norm, relu, grad_outputs, doc):
     registry.register(OpDef(
         name, params=params, arguments=("data", "gamma", "beta"), aux=("moving_mean", "moving_var"),
         infer_shape=lambda attrs, shapes: _bn_infer(as_batch_norm(attrs), shapes),
-        infer_type=_norm_type(3, _STAT_NAMES, widen=True),
+        infer_type=_norm_type(3, _STAT_NAMES, wide_params=True),
         compute=_variant_compute(as_batch_norm, relu), gradient=_variant_gradient(as_batch_norm, relu),
         grad_reads=((0, 1), grad_outputs), num_outputs=3, output_names=("output", "mean", "var"),
         visible_outputs=_mean_var_visible, mutate_inputs=(1,), train_aware=True,

@@ -1,41 +1,20 @@
 """Convolution, Deconvolution and FullyConnected on the conv/dense kernels, with the hidden backward ops their
 gradients call. Channel-first data (NCW, NCHW, NCDHW) only; Deconvolution runs the convolution kernels with
 the roles of input and output swapped."""
-import collections
 import math
 
-
 from . import registry
-from ._nn_common import check_float, fill_shapes, kernel_compute
-from .registry import OpDef, Param, same_type
+from ._nn_common import fill_shapes, float_type, kernel, kernel_compute
+from .registry import OpDef, Param
 from ..kernels.common import REQ_WRITE
 from ..kernels.conv_common import conv_out_size, deconv_out_size
 
 # --- shared -------------------------------------------------------------------------------------
 
-_Conv = collections.namedtuple("_Conv", "fwd bwd_data bwd_weight bwd_bias")
-_Dense = collections.namedtuple("_Dense", "fwd bwd")
 
-
-def _conv_kernels(device):
-    # The kernel modules import numba (and conv_gpu numba.cuda): loaded on first use.
-    if device == "cpu":
-        from ..kernels import conv_cpu as k
-        return _Conv(k.conv_fwd_cpu, k.conv_bwd_data_cpu, k.conv_bwd_weight_cpu, k.conv_bwd_bias_cpu)
-    from ..kernels import conv_gpu as k
-    return _Conv(k.conv_fwd_gpu, k.conv_bwd_data_gpu, k.conv_bwd_weight_gpu, k.conv_bwd_bias_gpu)
-
-
-def _dense_kernels(device):
-    from ..kernels import dense as k
-    return _Dense(k.fc_fwd_cpu, k.fc_bwd_cpu) if device == "cpu" else _Dense(k.fc_fwd_gpu, k.fc_bwd_gpu)
-
-
-def _float_types(attrs, types):
-    """One float dtype for every input and the output (MXNet neither promotes nor takes integers here)."""
-    for t in types:
-        check_float(t)
-    return same_type(attrs, types)
+def _conv(device, name):
+    """The convolution kernel conv_<name> of `device` (kernels.conv_cpu or conv_gpu)."""
+    return kernel(f"conv_{device}", f"conv_{name}", device)
 
 
 def _with_bias(attrs):
@@ -69,12 +48,12 @@ def _register_pair(name, params, infer, forward, backward, doc, back_doc):
         return list(getattr(F, back)(ograds[0], inputs[0], inputs[1], **attrs))
 
     registry.register(OpDef(
-        name, params=params, arguments=_with_bias, infer_shape=infer, infer_type=_float_types,
+        name, params=params, arguments=_with_bias, infer_shape=infer, infer_type=float_type,
         compute=kernel_compute(forward), gradient=gradient, output_names=("output",),
         grad_reads=(None, ()), doc=doc))
     registry.register(OpDef(
         back, params=params, arguments=("ograd", "data", "weight"), infer_shape=_backward_infer(infer),
-        infer_type=_float_types,
+        infer_type=float_type,
         compute=kernel_compute(backward), num_outputs=_n_grads, doc=back_doc))
 
 
@@ -206,16 +185,16 @@ def _bias(attrs, inputs):
 
 def _conv_forward(device, attrs, inputs, outputs, reqs):
     x, w = inputs[:2]
-    _conv_kernels(device).fwd(x, w, _bias(attrs, inputs), outputs[0], reqs[0], *_conv_args(attrs))
+    _conv(device, "fwd")(x, w, _bias(attrs, inputs), outputs[0], reqs[0], *_conv_args(attrs))
 
 
 def _conv_backward(device, attrs, inputs, outputs, reqs):
     dy, x, w = inputs
-    k, geom = _conv_kernels(device), _conv_args(attrs)
-    k.bwd_data(dy, w, outputs[0], reqs[0], *geom)
-    k.bwd_weight(x, dy, outputs[1], reqs[1], *geom)
+    geom = _conv_args(attrs)
+    _conv(device, "bwd_data")(dy, w, outputs[0], reqs[0], *geom)
+    _conv(device, "bwd_weight")(x, dy, outputs[1], reqs[1], *geom)
     if len(outputs) == 3:
-        k.bwd_bias(dy, outputs[2], reqs[2])
+        _conv(device, "bwd_bias")(dy, outputs[2], reqs[2])
 
 
 def _common_params(workspace, no_bias):
@@ -255,17 +234,16 @@ _register_pair(
 def _deconv_forward(device, attrs, inputs, outputs, reqs):
     x, w = inputs[:2]
     # The data gradient of the convolution mapping Deconvolution's output back to its input.
-    _conv_kernels(device).bwd_data(x, w, outputs[0], reqs[0], *_deconv_args(attrs, x.shape),
-                                   bias=_bias(attrs, inputs))
+    _conv(device, "bwd_data")(x, w, outputs[0], reqs[0], *_deconv_args(attrs, x.shape), bias=_bias(attrs, inputs))
 
 
 def _deconv_backward(device, attrs, inputs, outputs, reqs):
     dy, x, w = inputs
-    k, geom = _conv_kernels(device), _deconv_args(attrs, x.shape)
-    k.fwd(dy, w, None, outputs[0], reqs[0], *geom)
-    k.bwd_weight(dy, x, outputs[1], reqs[1], *geom)
+    geom = _deconv_args(attrs, x.shape)
+    _conv(device, "fwd")(dy, w, None, outputs[0], reqs[0], *geom)
+    _conv(device, "bwd_weight")(dy, x, outputs[1], reqs[1], *geom)
     if len(outputs) == 3:
-        k.bwd_bias(dy, outputs[2], reqs[2])
+        _conv(device, "bwd_bias")(dy, outputs[2], reqs[2])
 
 
 _register_pair(
@@ -314,15 +292,16 @@ def _as_matrix(attrs, a, data_shape, width=None):
 
 def _fc_forward(device, attrs, inputs, outputs, reqs):
     x, w = inputs[:2]
-    _dense_kernels(device).fwd(_as_matrix(attrs, x, x.shape), w, _bias(attrs, inputs),
-                               _as_matrix(attrs, outputs[0], x.shape, w.shape[0]), reqs[0])
+    kernel("dense", "fc_fwd", device)(_as_matrix(attrs, x, x.shape), w, _bias(attrs, inputs),
+                                      _as_matrix(attrs, outputs[0], x.shape, w.shape[0]), reqs[0])
 
 
 def _fc_backward(device, attrs, inputs, outputs, reqs):
     dy, x, w = inputs
     db, req_db = (outputs[2], reqs[2]) if len(outputs) == 3 else (None, REQ_WRITE)
-    _dense_kernels(device).bwd(_as_matrix(attrs, dy, x.shape, w.shape[0]), _as_matrix(attrs, x, x.shape), w,
-                               _as_matrix(attrs, outputs[0], x.shape), outputs[1], db, reqs[0], reqs[1], req_db)
+    kernel("dense", "fc_bwd", device)(_as_matrix(attrs, dy, x.shape, w.shape[0]), _as_matrix(attrs, x, x.shape), w,
+                                      _as_matrix(attrs, outputs[0], x.shape), outputs[1], db, reqs[0], reqs[1],
+                                      req_db)
 
 
 _register_pair(

@@ -3,17 +3,9 @@ ignore the head gradient as MXNet's do, and softmax_cross_entropy, whose gradien
 import numpy as np
 
 from . import registry
-from ._nn_common import flat, kernel_compute, kernels, put, scratch
+from ._nn_common import flat, float_type, kernel_compute, kernels, put, scratch
 from .nn_activation import _act_forward, softmax_forward
-from .registry import OpDef, Param, same_type
-
-
-def _float_type(attrs, types):
-    """data and label share one floating-point type (MXNet refuses a label of another type)."""
-    types, t = same_type(attrs, types)
-    if t is not None and np.dtype(t).kind != "f":
-        raise ValueError(f"data must be a floating-point array, got {np.dtype(t).name}")
-    return types, t
+from .registry import OpDef, Param
 
 
 def _identity(attrs, inputs, outputs, reqs):
@@ -99,7 +91,7 @@ def _softmax_output_back_body(device, attrs, inputs, outputs, reqs):
 
 registry.register(OpDef(
     "SoftmaxOutput", params=_SOFTMAX_OUTPUT_PARAMS, arguments=("data", "label"), aliases=("Softmax",), loss=True,
-    infer_shape=_softmax_output_infer, infer_type=_float_type,
+    infer_shape=_softmax_output_infer, infer_type=float_type,
     compute={"cpu": _softmax_output_compute, "gpu": _softmax_output_compute},
     gradient=lambda F, attrs, inputs, outputs, ograds: [
         F._backward_SoftmaxOutput(ograds[0], outputs[0], inputs[1], **attrs), None],
@@ -150,7 +142,7 @@ for _name, _compute, _mae, _doc in (
         ("MAERegressionOutput", _identity, True, "identity forward; gradient sign(output - label)")):
     registry.register(OpDef(
         _name, params=(Param("grad_scale", "float", 1.0, "scales the gradient"),), arguments=("data", "label"),
-        infer_shape=_regression_infer, infer_type=_float_type, compute={"cpu": _compute, "gpu": _compute},
+        infer_shape=_regression_infer, infer_type=float_type, compute={"cpu": _compute, "gpu": _compute},
         gradient=_regression_gradient(_mae), loss=True,
         doc=f"Regression loss layer: {_doc} * grad_scale / (label elements per sample); the head gradient is "
             "ignored."))
@@ -213,7 +205,7 @@ def _cross_entropy_back_body(device, attrs, inputs, outputs, reqs):
 
 
 registry.register(OpDef(
-    "softmax_cross_entropy", arguments=("data", "label"), infer_shape=_cross_entropy_infer, infer_type=_float_type,
+    "softmax_cross_entropy", arguments=("data", "label"), infer_shape=_cross_entropy_infer, infer_type=float_type,
     compute=kernel_compute(_cross_entropy_body),
     gradient=lambda F, attrs, inputs, outputs, ograds: [
         F._backward_softmax_cross_entropy(ograds[0], inputs[0], inputs[1]), None],

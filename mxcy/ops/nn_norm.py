@@ -1,13 +1,12 @@
 """Normalization operators: BatchNorm, LayerNorm, InstanceNorm, GroupNorm (norm kernels, CPU and GPU), L2Normalization
 and LRN, with the hidden backward ops. BatchNorm updates moving_mean/var in a training forward (as MXNet's GPU path
 does; its CPU path does it in backward, so the states agree once forward and backward have both run)."""
-import importlib
-
 import numpy as np
 
-from . import _gpu, registry
+from . import registry
 from ._helpers import store
-from ._nn_common import check_float, fill, fill_shapes, flat, host, kernel_compute, scratch, split3
+from ._nn_common import (check_float, fill, fill_shapes, flat, host, kernel, kernel_compute, kernels, scratch, split3,
+                         widen)
 from .registry import REQUIRED, OpDef, Param
 from ..kernels.common import REQ_WRITE
 
@@ -17,19 +16,19 @@ _STAT_NAMES = ("gamma", "beta", "moving_mean", "moving_var")
 
 
 def _kernel(device, name):
-    """norm_cpu.<name>_cpu or norm_gpu.<name>_gpu; the modules load on first use (norm_gpu imports numba.cuda)."""
-    return getattr(importlib.import_module(f"..kernels.norm_{device}", __package__), f"{name}_{device}")
+    """norm_cpu.<name>_cpu or norm_gpu.<name>_gpu."""
+    return kernel(f"norm_{device}", name, device)
 
 
-def _norm_type(n_out, names, widen=False):
-    """Type rule: float data; the other inputs (named `names`) and the saved statistics take the data type, or
-    float32 for float16 data when `widen` (BatchNorm keeps its parameters and statistics in float32 then)."""
+def _norm_type(n_out, names, wide_params=False):
+    """Type rule: float data; the other inputs (named `names`) and the saved statistics take the data type, or its
+    `widen` type when `wide_params` (BatchNorm keeps the parameters and statistics of float16 data in float32)."""
     def rule(attrs, types):
         data = types[0]
         check_float(data)
         if data is None:
             return types, [None] * n_out
-        param = np.dtype(np.float32) if widen and data == np.float16 else np.dtype(data)
+        param = widen(data) if wide_params else np.dtype(data)
         for name, t in zip(names, types[1:]):
             if t is not None and np.dtype(t) != param:
                 raise ValueError(f"{name} must be {param.name} for {np.dtype(data).name} data, got "
@@ -38,10 +37,10 @@ def _norm_type(n_out, names, widen=False):
     return rule
 
 
-def _backward_type(n_params, widen=False):
+def _backward_type(n_params, wide_params=False):
     """Type rule of a hidden backward op with inputs (ograd, data, gamma, saved statistics...): the data
     gradient takes data's type, the parameter gradients gamma's."""
-    forward = _norm_type(1, ("gamma",), widen)
+    forward = _norm_type(1, ("gamma",), wide_params)
 
     def rule(attrs, types):
         ins, _ = forward(attrs, [types[1], types[2]])
@@ -121,7 +120,7 @@ def _bn_backward(device, attrs, inputs, outputs, reqs):
         var, eps = np.power(invstd, -2.0, dtype=invstd.dtype), 0.0
     else:
         var, eps = scratch(invstd, invstd.dtype), 0.0
-        _gpu._k().scalar_gpu("power", invstd, -2.0, var, False, REQ_WRITE)
+        kernels("elemwise_gpu").scalar_gpu("power", invstd, -2.0, var, False, REQ_WRITE)
     _kernel(device, "batch_norm_bwd")(dy.reshape(view), x.reshape(view), gamma, mean, invstd, mean, var,
                                       dx.reshape(view), dgamma, dbeta, eps, attrs["momentum"], attrs["fix_gamma"],
                                       glob, False, *reqs)
@@ -147,7 +146,7 @@ def _bn_gradient(F, attrs, inputs, outputs, ograds):
 
 registry.register(OpDef(
     "BatchNorm", params=_BN_PARAMS, arguments=("data", "gamma", "beta"), aux=("moving_mean", "moving_var"),
-    infer_shape=_bn_infer, infer_type=_norm_type(3, _STAT_NAMES, widen=True),
+    infer_shape=_bn_infer, infer_type=_norm_type(3, _STAT_NAMES, wide_params=True),
     compute=kernel_compute(_bn_forward, (True, False, False), n_aux=2), gradient=_bn_gradient,
     grad_reads=((0, 1), (1, 2)),
     num_outputs=3, output_names=("output", "mean", "var"), visible_outputs=_mean_var_visible,
@@ -158,7 +157,7 @@ registry.register(OpDef(
         "inference. Outputs (output, mean, var); var holds 1/sqrt(var + eps), MXNet's saved inverse std."))
 registry.register(OpDef(
     "_backward_BatchNorm", params=_BN_PARAMS, arguments=("ograd", "data", "gamma", "mean", "invstd"),
-    infer_shape=_bn_back_infer, infer_type=_backward_type(2, widen=True),
+    infer_shape=_bn_back_infer, infer_type=_backward_type(2, wide_params=True),
     compute=kernel_compute(_bn_backward, (True, True, True)), num_outputs=3, train_aware=True,
     doc="BatchNorm's (data, gamma, beta) gradients from the head gradient and the saved statistics; "
                       "use_global_stats, or running in predict mode, selects the affine (inference) gradient."))
@@ -291,18 +290,18 @@ def _l2_infer(attrs, shapes):
     return shapes, [tuple(data), _l2_geometry(attrs, data)[1]]
 
 
-def _l2_forward(attrs, inputs, outputs, reqs):
-    """norm = sqrt(sum x^2 + eps) over the mode's axes, out = x / norm (float16 in float32)."""
+def _l2_forward(device, attrs, inputs, outputs, reqs):
+    """norm = sqrt(sum x^2 + eps) over the mode's axes, out = x / norm (NumPy on the CPU, the element-wise and
+    reduction kernels on a GPU)."""
     x, (out, norm) = inputs[0], outputs
     axes, _, keep = _l2_geometry(attrs, x.shape)
-    if host(x):
+    if device == "cpu":
         with np.errstate(divide="ignore", invalid="ignore"):
-            n = np.sqrt(np.sum(np.square(x, dtype=np.promote_types(x.dtype, np.float32)), axis=axes).reshape(keep)
-                        + attrs["eps"])
+            n = np.sqrt(np.sum(np.square(x), axis=axes).reshape(keep) + attrs["eps"])
             store(out, x / n, reqs[0])
         store(norm, n.reshape(norm.shape), reqs[1])
         return
-    k = _gpu._k()
+    k = kernels("elemwise_gpu")
     sq = scratch(x, x.dtype)
     k.unary_gpu("square", x, sq, REQ_WRITE)
     total = scratch(x, x.dtype, keep)
@@ -331,7 +330,7 @@ registry.register(OpDef(
     params=(Param("eps", "float", 1e-10, "epsilon added to the sum of squares"),
             Param("mode", "str", "instance", "instance: one norm per sample; channel: across channels at each "
                   "position; spatial: per channel over the positions", choices=("channel", "instance", "spatial"))),
-    infer_shape=_l2_infer, infer_type=_norm_type(2, ()), compute={"cpu": _l2_forward, "gpu": _l2_forward},
+    infer_shape=_l2_infer, infer_type=_norm_type(2, ()), compute=kernel_compute(_l2_forward),
     gradient=_l2_gradient, num_outputs=2, output_names=("output", "norm"), visible_outputs=1,
     doc="out = data / sqrt(sum(data^2) + eps), the sum over each sample (instance), over the channels at each "
         "position (channel) or over the positions of each channel (spatial); 1-D data is N samples of one value."))
@@ -354,11 +353,6 @@ def _lrn_infer(attrs, shapes):
     return shapes, [tuple(data)] * 2
 
 
-def _lrn_kernel(device, name):
-    """kernels.lrn.<name>_<device>, loaded on first use (the module imports numba.cuda)."""
-    return getattr(importlib.import_module("..kernels.lrn", __package__), f"{name}_{device}")
-
-
 def _lrn_view(a):
     """The (N, C, H * W) view the LRN kernels take."""
     return a.reshape(a.shape[0], a.shape[1], a.shape[2] * a.shape[3])
@@ -366,14 +360,14 @@ def _lrn_view(a):
 
 def _lrn_forward(device, attrs, inputs, outputs, reqs):
     (x,), (out, tmp) = inputs, outputs
-    _lrn_kernel(device, "lrn_fwd")(_lrn_view(x), _lrn_view(out), _lrn_view(tmp), attrs["nsize"], attrs["alpha"],
-                                   attrs["beta"], attrs["knorm"], *reqs)
+    kernel("lrn", "lrn_fwd", device)(_lrn_view(x), _lrn_view(out), _lrn_view(tmp), attrs["nsize"], attrs["alpha"],
+                                     attrs["beta"], attrs["knorm"], *reqs)
 
 
 def _lrn_backward(device, attrs, inputs, outputs, reqs):
     dy, x, tmp = (_lrn_view(a) for a in inputs)
-    _lrn_kernel(device, "lrn_bwd")(dy, x, tmp, _lrn_view(outputs[0]), attrs["nsize"], attrs["alpha"], attrs["beta"],
-                                   reqs[0])
+    kernel("lrn", "lrn_bwd", device)(dy, x, tmp, _lrn_view(outputs[0]), attrs["nsize"], attrs["alpha"],
+                                     attrs["beta"], reqs[0])
 
 
 def _lrn_back_infer(attrs, shapes):

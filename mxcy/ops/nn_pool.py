@@ -4,35 +4,12 @@ import numpy as np
 
 from . import registry
 from ._gpu_layout import view_computes
-from ._nn_common import check_float, fill, kernel_compute, scratch
-from .registry import OpDef, Param, first_type, same_type
+from ._nn_common import check_float, fill, float_type, kernel, kernel_compute, kernels, scratch
+from .registry import OpDef, Param, first_type
 from ..kernels.common import REQ_ADD, REQ_NULL, REQ_WRITE
 
 
 # --- shared -------------------------------------------------------------------------------------
-
-def _pool_kernels():
-    # kernels.pool imports numba.cuda: loaded on first use, so that mxcy imports without CUDA.
-    from ..kernels import pool
-    return pool
-
-
-def _conv_kernels(device):
-    """(forward, data gradient, weight gradient) convolution kernels of `device`."""
-    if device == "cpu":
-        from ..kernels import conv_cpu as k
-        return k.conv_fwd_cpu, k.conv_bwd_data_cpu, k.conv_bwd_weight_cpu
-    from ..kernels import conv_gpu as k
-    return k.conv_fwd_gpu, k.conv_bwd_data_gpu, k.conv_bwd_weight_gpu
-
-
-def _float_data(rule):
-    """A type rule that also refuses non-float data: the kernels, like MXNet's, compute in floats."""
-    def infer(attrs, types):
-        check_float(types[0])
-        return rule(attrs, types)
-    return infer
-
 
 def _ones(like, shape):
     """Ones of `like`'s type on its device, filled there (no copy from the host)."""
@@ -64,7 +41,7 @@ _POOL_PARAMS = (
 
 def _pool_geom(attrs, shape):
     """(kernel, stride, pad, output spatial size) as 3-tuples for data of `shape`, after MXNet's checks."""
-    P = _pool_kernels()
+    P = kernels("pool")
     nd = len(shape) - 2
     if not 1 <= nd <= 3:
         raise ValueError(f"data must be 3-D (N, C, W), 4-D (N, C, H, W) or 5-D (N, C, D, H, W), got "
@@ -129,7 +106,7 @@ def _planes(a, spatial3):
 
 def _pool_args(attrs, x_shape):
     """(input planes shape, output planes shape, kernel arguments after the arrays, before req)."""
-    P = _pool_kernels()
+    P = kernels("pool")
     k, s, p, out3 = _pool_geom(attrs, x_shape)
     in3 = (1,) * (5 - len(x_shape)) + tuple(x_shape[2:])
     cip = attrs["count_include_pad"] is not False
@@ -137,17 +114,16 @@ def _pool_args(attrs, x_shape):
 
 
 def _pool_forward(device, attrs, inputs, outputs, reqs):
-    P, x = _pool_kernels(), inputs[0]
+    x = inputs[0]
     in3, out3, args = _pool_args(attrs, x.shape)
-    fwd = P.pool_fwd_cpu if device == "cpu" else P.pool_fwd_gpu
-    fwd(_planes(x, in3), _planes(outputs[0], out3), *args, reqs[0])
+    kernel("pool", "pool_fwd", device)(_planes(x, in3), _planes(outputs[0], out3), *args, reqs[0])
 
 
 def _pool_backward(device, attrs, inputs, outputs, reqs):
-    P, (dy, x, y) = _pool_kernels(), inputs
+    dy, x, y = inputs
     in3, out3, args = _pool_args(attrs, x.shape)
-    bwd = P.pool_bwd_cpu if device == "cpu" else P.pool_bwd_gpu
-    bwd(_planes(dy, out3), _planes(x, in3), _planes(y, out3), _planes(outputs[0], in3), *args, reqs[0])
+    kernel("pool", "pool_bwd", device)(_planes(dy, out3), _planes(x, in3), _planes(y, out3), _planes(outputs[0], in3),
+                                       *args, reqs[0])
 
 
 def _pool_back_infer(attrs, shapes):
@@ -162,7 +138,7 @@ def _pool_back_infer(attrs, shapes):
 
 
 registry.register(OpDef(
-    "Pooling", params=_POOL_PARAMS, infer_shape=_pool_infer, infer_type=_float_data(same_type),
+    "Pooling", params=_POOL_PARAMS, infer_shape=_pool_infer, infer_type=float_type,
     compute=kernel_compute(_pool_forward), num_outputs=_pool_outputs, visible_outputs=1,
     output_names=lambda attrs: ("output", "workspace")[:_pool_outputs(attrs)],
     gradient=lambda F, attrs, inputs, outputs, ograds: [
@@ -170,7 +146,7 @@ registry.register(OpDef(
     doc="Performs max, average, sum or Lp pooling over 1-3 spatial dimensions of channel-first data."))
 registry.register(OpDef(
     "_backward_Pooling", params=_POOL_PARAMS, arguments=("ograd", "data", "output"),
-    infer_shape=_pool_back_infer, infer_type=_float_data(same_type),
+    infer_shape=_pool_back_infer, infer_type=float_type,
     compute=kernel_compute(_pool_backward),
     doc="Pooling's data gradient from the head gradient, the data and Pooling's output (max pooling "
         "routes each window's gradient to its first maximum)."))
@@ -269,7 +245,7 @@ def _up_forward(device, attrs, inputs, outputs, reqs):
     out, req = outputs[0], reqs[0]
     if req == REQ_NULL:
         return
-    _, deconv, _ = _conv_kernels(device)
+    deconv = kernel(f"conv_{device}", "conv_bwd_data", device)
     if attrs["sample_type"] == "bilinear":
         x, w = inputs
         _, s, p = _bilinear_geom(attrs["scale"])
@@ -283,7 +259,8 @@ def _up_forward(device, attrs, inputs, outputs, reqs):
 
 
 def _up_backward(device, attrs, inputs, outputs, reqs):
-    conv, _, deconv_weight = _conv_kernels(device)
+    conv = kernel(f"conv_{device}", "conv_fwd", device)
+    deconv_weight = kernel(f"conv_{device}", "conv_bwd_weight", device)
     dy, xs = inputs[0], inputs[1:]
     if attrs["sample_type"] == "bilinear":
         x, w = xs
@@ -306,11 +283,6 @@ def _up_back_infer(attrs, shapes):
     return [dy] + list(xs), list(xs)
 
 
-def _up_back_type(attrs, types):
-    types, t = _float_data(same_type)(attrs, types)
-    return types, [t] * len(_up_args(attrs))
-
-
 def _up_grad(F, attrs, inputs, outputs, ograds):
     grads = F._backward_UpSampling(ograds[0], *inputs, **attrs)
     return list(grads) if isinstance(grads, (list, tuple)) else [grads]
@@ -318,7 +290,7 @@ def _up_grad(F, attrs, inputs, outputs, ograds):
 
 registry.register(OpDef(
     "UpSampling", params=_UP_PARAMS, arguments=_up_args, key_var_num_args="num_args",
-    infer_shape=_up_infer, infer_type=_float_data(same_type), output_names=("output",),
+    infer_shape=_up_infer, infer_type=float_type, output_names=("output",),
     compute=kernel_compute(_up_forward), gradient=_up_grad,
     input_var_attrs={"weight": {"__init__": '["bilinear", {}]'}},
     doc="Upsamples NCHW data by an integer scale: nearest (several inputs are brought to the first one's "
@@ -326,7 +298,7 @@ registry.register(OpDef(
 registry.register(OpDef(
     "_backward_UpSampling", params=_UP_PARAMS, arguments=lambda attrs: ["ograd"] + _up_args(attrs),
     num_outputs=lambda attrs: len(_up_args(attrs)), infer_shape=_up_back_infer,
-    infer_type=_up_back_type,
+    infer_type=float_type,
     compute=kernel_compute(_up_backward),
     doc="UpSampling's input gradients from the head gradient and the inputs."))
 
@@ -393,27 +365,25 @@ def _resize_infer(attrs, shapes):
     return shapes, [tuple(data[:2]) + tuple(size)]
 
 
-def _resize_kernels():
-    # kernels.resize imports numba.cuda: loaded on first use, as kernels.pool.
-    from ..kernels import resize
-    return resize
-
-
 def _image_planes(a):
     """The (N*C, H, W) view of NCHW `a`."""
     return a.reshape(a.shape[0] * a.shape[1], a.shape[2], a.shape[3])
 
 
 def _resize_forward(device, attrs, inputs, outputs, reqs):
-    R = _resize_kernels()
-    fwd = R.resize_fwd_cpu if device == "cpu" else R.resize_fwd_gpu
-    fwd(_image_planes(inputs[0]), _image_planes(outputs[0]), attrs["align_corners"], reqs[0])
+    kernel("resize", "resize_fwd", device)(_image_planes(inputs[0]), _image_planes(outputs[0]), attrs["align_corners"],
+                                           reqs[0])
 
 
 def _resize_backward(device, attrs, inputs, outputs, reqs):
-    R = _resize_kernels()
-    bwd = R.resize_bwd_cpu if device == "cpu" else R.resize_bwd_gpu
-    bwd(_image_planes(inputs[0]), _image_planes(outputs[0]), attrs["align_corners"], reqs[0])
+    kernel("resize", "resize_bwd", device)(_image_planes(inputs[0]), _image_planes(outputs[0]), attrs["align_corners"],
+                                           reqs[0])
+
+
+def _resize_type(attrs, types):
+    """Float data, whose type the output takes; `like` (mode='like') is read for its shape only, of any type."""
+    check_float(types[0])
+    return first_type(attrs, types)
 
 
 def _resize_back_infer(attrs, shapes):
@@ -430,12 +400,12 @@ def _resize_grad(F, attrs, inputs, outputs, ograds):
 
 registry.register(OpDef(
     "_contrib_BilinearResize2D", params=_RESIZE_PARAMS, arguments=_resize_args,
-    infer_shape=_resize_infer, infer_type=_float_data(first_type), output_names=("output",),
+    infer_shape=_resize_infer, infer_type=_resize_type, output_names=("output",),
     compute=kernel_compute(_resize_forward), gradient=_resize_grad,
     doc="Resizes the height and width of NCHW data by bilinear interpolation."))
 registry.register(OpDef(
     "_backward_contrib_BilinearResize2D", params=_RESIZE_PARAMS, arguments=("ograd", "data"),
-    infer_shape=_resize_back_infer, infer_type=_float_data(first_type),
+    infer_shape=_resize_back_infer, infer_type=_resize_type,
     compute=kernel_compute(_resize_backward),
     doc="BilinearResize2D's data gradient: each head gradient scattered onto its four source pixels."))
 

@@ -5,9 +5,9 @@ CUDA kernels: numbers depend on seed and call order only, and uniforms, randint,
 multinomial draws are bit-identical on cpu() and gpu(i) (other distributions agree in distribution)."""
 import numpy as np
 
-from . import _gpu, registry
+from . import registry
 from ._helpers import store
-from ._nn_common import cast, flat, host, kernel_compute, kernels, scratch
+from ._nn_common import cast, fill, flat, host, kernel_compute, kernels, scratch
 from .registry import OpDef, Param
 from ..kernels.common import REQ_WRITE
 
@@ -261,7 +261,7 @@ def _multinomial_body(device, attrs, inputs, outputs, reqs):
     else:
         # The validity flag is read back: one 4-byte transfer, so bad probabilities are an error here too.
         bad = scratch(probs, np.int32, (1,))
-        _gpu._k().fill_gpu(bad, 0, REQ_WRITE)
+        fill(bad, 0, REQ_WRITE)
         _on("gpu", "multinomial")(*args, bad, *key(attrs), attrs["get_prob"])
         ok = not bad.copy_to_host()[0]
     if not ok:

@@ -8,7 +8,7 @@ import numpy as np
 
 from . import _gpu, registry
 from ._helpers import norm_axes, norm_axis, store
-from ._nn_common import split3
+from ._nn_common import kernels, split3, widening
 from .binary import unbroadcast
 from .registry import OpDef, Param
 from ..kernels.common import REQ_ADD, REQ_NULL
@@ -153,7 +153,7 @@ def _fill_nan_compute_gpu(attrs, inputs, outputs, reqs):
 registry.register(OpDef(
     "_fill_nan", params=(Param("value", "float", 0.0, "replacement for NaN"),),
     infer_shape=lambda attrs, shapes: (shapes, [shapes[0]]),
-    compute={"cpu": _fill_nan_compute, "gpu": _gpu.float32_for_half(_fill_nan_compute_gpu)},
+    compute={"cpu": _fill_nan_compute, "gpu": widening(_fill_nan_compute_gpu)},
     gradient=lambda F, attrs, inputs, outputs, ograds: [
         ograds[0] * F.broadcast_equal(inputs[0], inputs[0])],
     doc="data with NaN replaced by value (used by nanprod's gradient)."))
@@ -194,7 +194,8 @@ def _norm_compute(attrs, inputs, outputs, reqs):
 
 def _norm_compute_gpu(attrs, inputs, outputs, reqs):
     x = inputs[0]
-    _gpu._k().reduce_gpu(x, outputs[0], reduce_axes(x.shape, attrs["axis"]), f"norm{attrs['ord']}", reqs[0])
+    kernels("elemwise_gpu").reduce_gpu(x, outputs[0], reduce_axes(x.shape, attrs["axis"]), f"norm{attrs['ord']}",
+                                       reqs[0])
 
 
 def _norm_gradient(F, attrs, inputs, outputs, ograds):
@@ -216,7 +217,8 @@ registry.register(OpDef(
                     Param("out_dtype", "dtype", None, "data type of the output",
                           choices=_OUT_DTYPES),
                     _KEEPDIMS),
-    infer_shape=_norm_shape, infer_type=_norm_type, compute={"cpu": _norm_compute, "gpu": _norm_compute_gpu},
+    infer_shape=_norm_shape, infer_type=_norm_type,
+    compute={"cpu": _norm_compute, "gpu": widening(_norm_compute_gpu)},
     gradient=_norm_gradient, doc="Computes the L1 or L2 norm of array elements over given axes."))
 
 
@@ -259,7 +261,7 @@ _SEARCH_PARAMS = (Param("axis", "int", None, "axis to search; None searches the 
 for _name, _fn, _what in (("argmax", np.argmax, "maximum"), ("argmin", np.argmin, "minimum")):
     registry.register(OpDef(
         _name, params=_SEARCH_PARAMS, infer_shape=_search_shape,
-        compute={"cpu": _search_compute(_fn), "gpu": _gpu.float32_for_half(_search_compute_gpu(_name == "argmax"))},
+        compute={"cpu": _search_compute(_fn), "gpu": widening(_search_compute_gpu(_name == "argmax"))},
         gradient=_zero_gradient,
         doc=f"Returns indices of the {_what} values along an axis (first occurrence)."))
 _CHANNEL = {"axis": 1, "keepdims": False}  # argmax_channel has no parameters: argmax over axis 1
@@ -271,7 +273,7 @@ def _on_channels(compute):
 
 registry.register(OpDef(
     "argmax_channel", infer_shape=lambda attrs, shapes: _search_shape(_CHANNEL, shapes),
-    compute={"cpu": _on_channels(_search_compute(np.argmax)), "gpu": _gpu.float32_for_half(_on_channels(_search_compute_gpu(True)))},
+    compute={"cpu": _on_channels(_search_compute(np.argmax)), "gpu": widening(_on_channels(_search_compute_gpu(True)))},
     doc="Returns the argmax along axis 1 (the channels) of the input array."))
 
 

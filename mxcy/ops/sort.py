@@ -5,9 +5,9 @@ largest value. On a GPU they run on kernels.sort_gpu and kernels.along_axis_gpu.
 """
 import numpy as np
 
-from . import _gpu, registry
+from . import registry
 from ._helpers import norm_axis, store
-from ._nn_common import split3
+from ._nn_common import split3, widening
 from .registry import OpDef, Param
 from ..base import MXNetError
 
@@ -91,7 +91,7 @@ def _topk_compute_gpu(attrs, inputs, outputs, reqs):
     sort_gpu(x, n, inner, _topk_k(attrs, n), attrs["is_ascend"], attrs["ret_typ"], outputs, reqs)
 
 
-_TOPK_GPU = _gpu.float32_for_half(_topk_compute_gpu)
+_TOPK_GPU = widening(_topk_compute_gpu)
 
 
 def _scatter_values(F, attrs, x, g, index):
@@ -222,7 +222,7 @@ _INDEX_AXIS = Param("axis", "int", 0, "the axis that index addresses")
 registry.register(OpDef(
     "_gather_axis", arguments=("data", "index"), params=(_INDEX_AXIS,),
     infer_shape=_gather_shape, infer_type=registry.first_type,
-    compute={"cpu": _gather_compute, "gpu": _gpu.float32_for_half(_gather_compute_gpu)},
+    compute={"cpu": _gather_compute, "gpu": widening(_gather_compute_gpu)},
     gradient=lambda F, attrs, inputs, outputs, ograds: [
         F._scatter_axis(ograds[0], inputs[1], axis=attrs["axis"],
                         size=inputs[0].shape[norm_axis(attrs["axis"], inputs[0].ndim)]), None],
@@ -231,7 +231,7 @@ registry.register(OpDef(
     "_scatter_axis", arguments=("data", "index"),
     params=(_INDEX_AXIS, Param("size", "int", doc="length of the output along axis")),
     infer_shape=_scatter_shape, infer_type=registry.first_type,
-    compute={"cpu": _scatter_compute, "gpu": _gpu.float32_for_half(_scatter_compute_gpu)},
+    compute={"cpu": _scatter_compute, "gpu": widening(_scatter_compute_gpu)},
     gradient=lambda F, attrs, inputs, outputs, ograds: [
         F._gather_axis(ograds[0], inputs[1], axis=attrs["axis"]), None],
     doc="Zeros with data added at index along axis (inverse of _gather_axis)."))

@@ -12,6 +12,7 @@ from scipy.special import gamma as _gamma, gammaln as _lgamma
 
 from . import _gpu, registry
 from ._helpers import ufunc_compute
+from ._nn_common import widening
 from .registry import OpDef
 
 
@@ -114,7 +115,7 @@ def _own_formula_gpu(name):
     def compute(attrs, inputs, outputs, reqs):
         from ..kernels.unary_gpu import unary_param_gpu
         unary_param_gpu(name, inputs[0], outputs[0], reqs[0])
-    return {"gpu": _gpu.float32_for_half(compute)}
+    return {"gpu": widening(compute)}
 
 
 def _same_shape(attrs, shapes):
