@@ -7,6 +7,8 @@ float32 rounding.
 """
 import numpy as np
 
+from ..kernels import cv_resize
+
 NEAREST, LINEAR, CUBIC, AREA, LANCZOS4 = range(5)
 INTERP_NAMES = {NEAREST: "nearest", LINEAR: "bilinear", CUBIC: "bicubic", AREA: "area", LANCZOS4: "lanczos4"}
 _FIXED_ONE = 2048.0  # INTER_RESIZE_COEF_SCALE
@@ -120,16 +122,17 @@ def _fixed(weights):
     return np.round(weights.astype(np.float64) * _FIXED_ONE) / _FIXED_ONE
 
 
-def _vertical_linear_uint8(rows, taps, weights):
-    """OpenCV's uint8 two-row blend of the horizontal pass's integer rows (each scaled by 2048), as its SIMD
-    code computes it: drop 4 bits, keep the high halves of the 16-bit products, round at 2 bits. (This, not
-    the exact rounding of its scalar code, is what MXNet 1.9.1's builds return for every pixel.)"""
-    taps = np.clip(taps, 0, rows.shape[-3] - 1)
-    top = np.take(rows, taps[:, 0], -3).astype(np.int64)
-    bottom = np.take(rows, taps[:, 1], -3).astype(np.int64)
-    beta = np.round(weights.astype(np.float64) * _FIXED_ONE).astype(np.int64)
-    b0, b1 = (beta[:, k].reshape(-1, 1, 1) for k in range(2))
-    return ((((top >> 4) * b0) >> 16) + (((bottom >> 4) * b1) >> 16) + 2) >> 2
+def _linear_uint8(x, height, width, col_taps, col_weights, row_taps, row_weights):
+    """OpenCV's uint8 two-tap resize in a Numba kernel (kernels/cv_resize.py), over any leading axes."""
+    flat = np.ascontiguousarray(x.reshape((-1,) + x.shape[-3:]))
+    out = np.empty((flat.shape[0], height, width, x.shape[-1]), np.uint8)
+
+    def fixed(weights):
+        return np.round(weights.astype(np.float64) * _FIXED_ONE).astype(np.int64)
+
+    cv_resize.resize_linear_uint8(flat, col_taps.astype(np.int64), fixed(col_weights), row_taps.astype(np.int64),
+                                  fixed(row_weights), out)
+    return out.reshape(x.shape[:-3] + out.shape[1:])
 
 
 def _vertical_cubic_uint8(x, col_taps, col_weights, row_taps, row_weights):
@@ -174,8 +177,7 @@ def resize(x, height, width, interp):
     if x.dtype != np.uint8:
         out = _along(_along(x.astype(np.float64), -2, col_taps, col_weights), -3, row_taps, row_weights)
     elif col_taps.shape[1] == 2:  # bilinear and enlarging area: OpenCV's fixed-point two-tap path
-        rows = np.round(_along(x.astype(np.float64), -2, col_taps, _fixed(col_weights)) * _FIXED_ONE)
-        return _cast(_vertical_linear_uint8(rows, row_taps, row_weights), x.dtype, np.asarray)
+        return _linear_uint8(x, height, width, col_taps, col_weights, row_taps, row_weights)
     elif interp == CUBIC:
         return _vertical_cubic_uint8(x, col_taps, col_weights, row_taps, row_weights)
     else:
