@@ -113,6 +113,21 @@ def _intersect(boxes, xmin, ymin, xmax, ymax):
     return out
 
 
+def _proposals(aug, height, width):
+    """The draws a crop or pad proposal starts from, one per attempt (none when `aug` is disabled): an aspect
+    ratio from aug.aspect_ratio_range, the heights of boxes of that ratio with the smallest and largest areas
+    of aug.area_range, and those areas."""
+    if not aug.enabled or height <= 0 or width <= 0:
+        return
+    min_area = aug.area_range[0] * height * width
+    max_area = aug.area_range[1] * height * width
+    for _ in range(aug.max_attempts):
+        ratio = random.uniform(*aug.aspect_ratio_range)
+        if ratio > 0:
+            yield (ratio, int(round(math.sqrt(min_area / ratio))), int(round(math.sqrt(max_area / ratio))),
+                   min_area, max_area)
+
+
 class DetRandomCropAug(DetAugmenter):
     """Crops a random window (area fraction in `area_range`, aspect ratio in `aspect_ratio_range`) in which
     every box it touches keeps more than `min_object_covered` of its area; boxes keeping no more than
@@ -173,16 +188,7 @@ class DetRandomCropAug(DetAugmenter):
 
     def _random_crop_proposal(self, label, height, width):
         """(x, y, w, h, new label) of an acceptable crop, or () after max_attempts proposals."""
-        if not self.enabled or height <= 0 or width <= 0:
-            return ()
-        min_area = self.area_range[0] * height * width
-        max_area = self.area_range[1] * height * width
-        for _ in range(self.max_attempts):
-            ratio = random.uniform(*self.aspect_ratio_range)
-            if ratio <= 0:
-                continue
-            h = int(round(math.sqrt(min_area / ratio)))
-            max_h = int(round(math.sqrt(max_area / ratio)))
+        for ratio, h, max_h, min_area, max_area in _proposals(self, height, width):
             if round(max_h * ratio) > width:
                 max_h = int((width + 0.4999999) / ratio)  # the widest crop whose width rounds into the image
             max_h = min(max_h, height)
@@ -248,16 +254,7 @@ class DetRandomPadAug(DetAugmenter):
 
     def _random_pad_proposal(self, label, height, width):
         """(x, y, w, h, new label) of a canvas at least 2 pixels larger each way, or () after max_attempts."""
-        if not self.enabled or height <= 0 or width <= 0:
-            return ()
-        min_area = self.area_range[0] * height * width
-        max_area = self.area_range[1] * height * width
-        for _ in range(self.max_attempts):
-            ratio = random.uniform(*self.aspect_ratio_range)
-            if ratio <= 0:
-                continue
-            h = int(round(math.sqrt(min_area / ratio)))
-            max_h = int(round(math.sqrt(max_area / ratio)))
+        for ratio, h, max_h, _, _ in _proposals(self, height, width):
             if round(h * ratio) < width:
                 h = int((width + 0.499999) / ratio)  # the narrowest canvas whose width rounds over the image
             h = min(max(h, height), max_h)
