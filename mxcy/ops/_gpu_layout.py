@@ -2,19 +2,14 @@
 CPU path's own NumPy view code on a probe array; strided copies between such windows of device arrays; index
 arrays moved between host and device, and the host-side plans of scatters. numba.cuda loads on first use."""
 import collections
-import importlib
 
 import numpy as np
 
 from ._helpers import store
+from ._nn_common import kernels
 from ..kernels.common import REQ_ADD
 
 Window = collections.namedtuple("Window", "shape offset strides")  # element offset and strides
-
-
-def kernels(name):
-    """The CUDA kernel module mxcy.kernels.<name>, imported on first use."""
-    return importlib.import_module(f"mxcy.kernels.{name}")
 
 
 def probe(shape):

@@ -1,11 +1,10 @@
 """CTCLoss (ctc_loss, contrib.CTCLoss, contrib.ctc_loss): connectionist temporal classification loss on the
 kernels of kernels/ctc.py. The gradient is computed by the forward pass into a hidden output, as MXNet's is."""
-import importlib
 
 import numpy as np
 
 from . import registry
-from ._nn_common import check_float, host, kernel_compute, on_device_of
+from ._nn_common import check_float, host, kernel, kernel_compute, on_device_of
 from .registry import OpDef, Param
 
 
@@ -103,8 +102,8 @@ def _forward(device, attrs, inputs, outputs, reqs):
     data_len = (np.full(batch, steps, np.int64) if data_lengths is None else
                 _lengths(data_lengths, "data_lengths", steps, f"data of shape {tuple(data.shape)}"))
     blank = 0 if attrs["blank_label"] == "first" else classes - 1
-    kernel = getattr(importlib.import_module("..kernels.ctc", __package__), f"ctc_{device}")
-    kernel(data, *(on_device_of(data, a) for a in (labels, label_len, data_len)), blank, *outputs, *reqs)
+    kernel("ctc", "ctc", device)(data, *(on_device_of(data, a) for a in (labels, label_len, data_len)), blank,
+                                 *outputs, *reqs)
 
 
 def _gradient(F, attrs, inputs, outputs, ograds):
