@@ -113,6 +113,18 @@ def _intersect(boxes, xmin, ymin, xmax, ymax):
     return out
 
 
+def _usable_ranges(what, area_range, area_floor, aspect_ratio_range):
+    """Whether the ranges can give proposals (the largest area above `area_floor`, both ranges ordered, the
+    ratios positive); otherwise warn: MXNet disables such an augmenter rather than raising."""
+    if area_range[1] <= area_floor or area_range[0] > area_range[1]:
+        warnings.warn(f"Skip {what} due to invalid area_range: {area_range}")
+        return False
+    if aspect_ratio_range[0] <= 0 or aspect_ratio_range[0] > aspect_ratio_range[1]:
+        warnings.warn(f"Skip {what} due to invalid aspect_ratio_range: {aspect_ratio_range}")
+        return False
+    return True
+
+
 def _proposals(aug, height, width):
     """The draws a crop or pad proposal starts from, one per attempt (none when `aug` is disabled): an aspect
     ratio from aug.aspect_ratio_range, the heights of boxes of that ratio with the smallest and largest areas
@@ -144,13 +156,7 @@ class DetRandomCropAug(DetAugmenter):
         self.max_attempts = max_attempts
         self.aspect_ratio_range = aspect_ratio_range
         self.area_range = area_range
-        self.enabled = False
-        if area_range[1] <= 0 or area_range[0] > area_range[1]:
-            warnings.warn(f"Skip DetRandomCropAug due to invalid area_range: {area_range}")
-        elif aspect_ratio_range[0] > aspect_ratio_range[1] or aspect_ratio_range[0] <= 0:
-            warnings.warn(f"Skip DetRandomCropAug due to invalid aspect_ratio_range: {aspect_ratio_range}")
-        else:
-            self.enabled = True
+        self.enabled = _usable_ranges("DetRandomCropAug", area_range, 0, aspect_ratio_range)
 
     def __call__(self, src, label):
         crop = self._random_crop_proposal(label, src.shape[0], src.shape[1])
@@ -229,13 +235,7 @@ class DetRandomPadAug(DetAugmenter):
         self.aspect_ratio_range = aspect_ratio_range
         self.area_range = area_range
         self.max_attempts = max_attempts
-        self.enabled = False
-        if area_range[1] <= 1.0 or area_range[0] > area_range[1]:
-            warnings.warn(f"Skip DetRandomPadAug due to invalid parameters: {area_range}")
-        elif aspect_ratio_range[0] <= 0 or aspect_ratio_range[0] > aspect_ratio_range[1]:
-            warnings.warn(f"Skip DetRandomPadAug due to invalid aspect_ratio_range: {aspect_ratio_range}")
-        else:
-            self.enabled = True
+        self.enabled = _usable_ranges("DetRandomPadAug", area_range, 1.0, aspect_ratio_range)
 
     def __call__(self, src, label):
         height, width, _ = src.shape

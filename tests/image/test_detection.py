@@ -92,3 +92,17 @@ def test_borrow_and_select_check_their_augmenters():
     assert [type(a).__name__ for a in augs] == ["DetBorrowAug", "DetRandomSelectAug", "DetHorizontalFlipAug",
                                                 "DetRandomSelectAug", "DetBorrowAug", "DetBorrowAug",
                                                 "DetBorrowAug", "DetBorrowAug"]
+
+
+@pytest.mark.parametrize("make", [
+    lambda: mx.image.DetRandomCropAug(area_range=(0.5, 0.2)),
+    lambda: mx.image.DetRandomCropAug(aspect_ratio_range=(0, 1)),
+    lambda: mx.image.DetRandomPadAug(area_range=(1.0, 1.0)),
+    lambda: mx.image.DetRandomPadAug(aspect_ratio_range=(2, 1)),
+], ids=["crop-area", "crop-ratio", "pad-area", "pad-ratio"])
+def test_unusable_ranges_warn_and_leave_samples_alone(make):
+    with pytest.warns(UserWarning, match="Skip DetRandom"):
+        aug = make()
+    img, label = mx.nd.ones((4, 4, 3)), np.array(files.DET_OBJECTS[0], np.float32)
+    out_img, out_label = aug(img, label)
+    assert out_img is img and out_label is label
