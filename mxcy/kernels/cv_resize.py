@@ -8,22 +8,35 @@ from numba import njit
 @njit(nogil=True, cache=True)
 def resize_linear_uint8(x, col_taps, col_weights, row_taps, row_weights, out):
     """x (N, H, W, C) uint8 -> out (N, h, w, C); taps (w or h, 2) are clamped to the image, weights (w or h, 2)
-    are integers scaled by 2048."""
+    are integers scaled by 2048. Each source row's horizontal pass is computed once, when first needed."""
     count, src_h, src_w, channels = x.shape
     height, width = out.shape[1], out.shape[2]
-    rows = np.empty((2, width, channels), np.int64)
+    span = width * channels
+    # per output value of a row: the flat positions of its two source values and their weights
+    first, second = np.empty(span, np.int64), np.empty(span, np.int64)
+    w_first, w_second = np.empty(span, np.int64), np.empty(span, np.int64)
+    for j in range(width):
+        for c in range(channels):
+            k = j * channels + c
+            first[k] = min(max(col_taps[j, 0], 0), src_w - 1) * channels + c
+            second[k] = min(max(col_taps[j, 1], 0), src_w - 1) * channels + c
+            w_first[k], w_second[k] = col_weights[j, 0], col_weights[j, 1]
+    flat = x.reshape(count, src_h, src_w * channels)
+    result = out.reshape(count, height, span)
+    passes = np.empty((src_h, span), np.int64)
     for n in range(count):
+        done = np.zeros(src_h, np.bool_)
         for i in range(height):
-            for r in range(2):
-                src_row = min(max(row_taps[i, r], 0), src_h - 1)
-                for j in range(width):
-                    left = min(max(col_taps[j, 0], 0), src_w - 1)
-                    right = min(max(col_taps[j, 1], 0), src_w - 1)
-                    for c in range(channels):
-                        rows[r, j, c] = (np.int64(x[n, src_row, left, c]) * col_weights[j, 0]
-                                         + np.int64(x[n, src_row, right, c]) * col_weights[j, 1])
+            upper = min(max(row_taps[i, 0], 0), src_h - 1)
+            lower = min(max(row_taps[i, 1], 0), src_h - 1)
+            for src_row in (upper, lower):
+                if not done[src_row]:
+                    done[src_row] = True
+                    source, target = flat[n, src_row], passes[src_row]
+                    for k in range(span):
+                        target[k] = np.int64(source[first[k]]) * w_first[k] + np.int64(source[second[k]]) * w_second[k]
             top, bottom = row_weights[i, 0], row_weights[i, 1]
-            for j in range(width):
-                for c in range(channels):
-                    value = ((((rows[0, j, c] >> 4) * top) >> 16) + (((rows[1, j, c] >> 4) * bottom) >> 16) + 2) >> 2
-                    out[n, i, j, c] = min(max(value, 0), 255)
+            up, down, row = passes[upper], passes[lower], result[n, i]
+            for k in range(span):
+                value = ((((up[k] >> 4) * top) >> 16) + (((down[k] >> 4) * bottom) >> 16) + 2) >> 2
+                row[k] = min(max(value, 0), 255)
