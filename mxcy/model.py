@@ -13,7 +13,7 @@ from .io import DataDesc  # noqa: F401
 from .kvstore.choice import create_kvstore as _create_kvstore  # noqa: F401 - Module's store choice
 from .optimizer import get_updater  # noqa: F401
 
-__all__ = ["BatchEndParam", "save_checkpoint", "load_checkpoint", "load_params"]
+__all__ = ["BatchEndParam", "save_checkpoint", "load_checkpoint", "load_params", "FeedForward"]
 
 BatchEndParam = namedtuple("BatchEndParams", ["epoch", "nbatch", "eval_metric", "locals"])
 
@@ -101,3 +101,8 @@ def load_checkpoint(prefix, epoch):
     symbol = sym.load(f"{prefix}-symbol.json")
     arg_params, aux_params = load_params(prefix, epoch)
     return symbol, arg_params, aux_params
+
+
+# The classes built on the Module API, which imports this module's helpers first.
+from .executor_manager import DataParallelExecutorManager  # noqa: E402,F401
+from .feedforward import FeedForward  # noqa: E402,F401
