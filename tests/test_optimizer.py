@@ -348,3 +348,52 @@ def test_schedule_argument_errors():
         mx.lr_scheduler.FactorScheduler(step=1, warmup_mode="cubic")
     with pytest.raises(ValueError, match="Factor"):
         mx.lr_scheduler.FactorScheduler(step=1, factor=2)
+
+
+@pytest.mark.parametrize("aggregate", [1, 45])
+@pytest.mark.parametrize("multi_precision", [False, True])
+def test_lamb_over_several_weights_one_by_one_or_aggregated(monkeypatch, aggregate, multi_precision):
+    """MXNet's LAMB updates groups of aggregate_num weights with multi_(mp_)lamb_update, else one by one on the
+    (mp_)lamb_update_phase1/2 ops: both match the float64 rule, float16 weights through their float32 masters."""
+    monkeypatch.setenv("MXNET_OPTIMIZER_AGGREGATION_SIZE", str(aggregate))
+    rng = np.random.default_rng(4)
+    shapes = [(3, 2), (4,), (2, 2)]
+    dtype = "float16" if multi_precision else "float64"
+    ws = [rng.standard_normal(s).astype(dtype).astype(np.float64) for s in shapes]
+    weights = [mx.nd.array(w, dtype=dtype) for w in ws]
+    updater = mx.optimizer.get_updater(mx.optimizer.create(
+        "lamb", learning_rate=0.1, wd=0.05, upper_bound=1.5, multi_precision=multi_precision))
+    reference, states = _lamb(upper_bound=1.5), [None] * len(ws)
+    for t in range(1, 3):
+        gs = [rng.standard_normal(s).astype(dtype) for s in shapes]
+        updater(list(range(len(ws))), [mx.nd.array(g, dtype=dtype) for g in gs], weights)
+        for k, g in enumerate(gs):
+            ws[k], states[k] = reference(ws[k], g.astype(np.float64), states[k], t, 0.1, 0.05, 1.0, -1.0)
+    tol = 1e-5 if multi_precision else 1e-12
+    for k, (w, weight) in enumerate(zip(ws, weights)):
+        master = updater.states[k][0] if multi_precision else weight
+        np.testing.assert_allclose(master.asnumpy(), w, rtol=tol, atol=tol, err_msg=f"weight {k}")
+        np.testing.assert_array_equal(weight.asnumpy(), master.asnumpy().astype(weight.dtype))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_group_adagrad_matches_the_row_rule(sparse):
+    rng = np.random.default_rng(6)
+    w, history = rng.standard_normal((4, 3)), np.zeros((4, 1))
+    weight = mx.nd.array(w, dtype="float64")
+    updater = mx.optimizer.get_updater(mx.optimizer.contrib.GroupAdaGrad(learning_rate=0.1, rescale_grad=0.5,
+                                                                         clip_gradient=0.4))
+    for _ in range(3):
+        g = rng.standard_normal((4, 3))
+        rows = np.array([0, 2]) if sparse else np.arange(4)
+        g[np.setdiff1d(np.arange(4), rows)] = 0
+        grad = mx.nd.array(g, dtype="float64")
+        updater(0, grad.tostype("row_sparse") if sparse else grad, weight)
+        w[rows], history[rows] = rules.group_adagrad(w[rows], g[rows], history[rows], lr=0.1, rescale_grad=0.5,
+                                                     clip_gradient=0.4)
+        np.testing.assert_allclose(weight.asnumpy(), w, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(updater.states[0].asnumpy(), history, rtol=1e-12, atol=1e-12)
+    with pytest.raises(mx.MXNetError, match="GroupAdaGrad: weight decay is not supported"):
+        mx.optimizer.create("groupadagrad", wd=0.1).update(0, weight, grad, updater.states[0])
+    with pytest.raises(mx.MXNetError, match=r"GroupAdaGrad: weight 0 must be 2-D.*\(4,\)"):
+        mx.optimizer.contrib.GroupAdaGrad().create_state(0, mx.nd.ones((4,)))

@@ -111,40 +111,64 @@ def lamb_lr(lr, r1, r2, lower_bound, upper_bound):
     return lr
 
 
-def _step(kind, i, weight, grad, s0, s1, s2, master, out, p, req):
-    """Element i of an update: read weight (or master) and states, apply `rule`, write states, master, out."""
-    w = numba.float64(master[i]) if master.size else numba.float64(weight[i])
-    a = numba.float64(s0[i]) if s0.size else 0.0
-    b = numba.float64(s1[i]) if s1.size else 0.0
-    c = numba.float64(s2[i]) if s2.size else 0.0
-    new_w, a, b, c = rule(kind, w, numba.float64(grad[i]), a, b, c, p)
-    if s0.size:
-        s0[i] = a
-    if s1.size:
-        s1[i] = b
-    if s2.size:
-        s2[i] = c
-    if master.size:
-        master[i] = new_w
-    if req != REQ_NULL:
-        out[i] = assign(out[i], new_w, req)
+def _steps(kind, n_states, has_master, start, stop, stride, weight, grad, s0, s1, s2, master, out, p, req):
+    """Elements start, start + stride, ... < stop of an update: read weight (or master, when has_master) and the
+    first n_states states, apply `rule`, write states, master and out."""
+    for i in range(start, stop, stride):
+        w = numba.float64(master[i]) if has_master else numba.float64(weight[i])
+        a = numba.float64(s0[i]) if n_states > 0 else 0.0
+        b = numba.float64(s1[i]) if n_states > 1 else 0.0
+        c = numba.float64(s2[i]) if n_states > 2 else 0.0
+        new_w, a, b, c = rule(kind, w, numba.float64(grad[i]), a, b, c, p)
+        if n_states > 0:
+            s0[i] = a
+        if n_states > 1:
+            s1[i] = b
+        if n_states > 2:
+            s2[i] = c
+        if has_master:
+            master[i] = new_w
+        if req != REQ_NULL:
+            out[i] = assign(out[i], new_w, req)
 
 
-_step_cpu, _step_gpu = dual(_step)
+_steps_cpu, _steps_gpu = dual(_steps)
+
+# CPU threads take chunks: arrays passed to a helper inside prange are reference-counted per call, which per
+# element costs several times the arithmetic.
+_CHUNK = 4096
+_cpu_drivers = {}
 
 
-@numba.njit(**_KERNEL)
+def _cpu_driver(kind, n_states, has_master):
+    """The CPU driver of rule `kind` with n_states states and maybe a master, compiled with those as constants:
+    run-time ones keep every rule's branch and every array test in the loop, several times slower. Closures
+    over ints are cached per value."""
+    @numba.njit(**_KERNEL)
+    def driver(weight, grad, s0, s1, s2, master, out, p, req):
+        n = out.size
+        for chunk in prange((n + _CHUNK - 1) // _CHUNK):
+            _steps_cpu(kind, n_states, has_master, chunk * _CHUNK, min(n, (chunk + 1) * _CHUNK), 1, weight, grad,
+                       s0, s1, s2, master, out, p, req)
+    return driver
+
+
+def _n_states(s0, s1, s2):
+    return 3 if s2.size else 2 if s1.size else 1 if s0.size else 0
+
+
 def update_cpu(kind, weight, grad, s0, s1, s2, master, out, p, req):
-    """One update of flat arrays under rule `kind` (see the module docstring)."""
-    for i in prange(out.size):
-        _step_cpu(kind, i, weight, grad, s0, s1, s2, master, out, p, req)
+    """One update of flat arrays under rule `kind` (see the module docstring); empty states come last."""
+    key = (kind, _n_states(s0, s1, s2), bool(master.size))
+    driver = _cpu_drivers.get(key)
+    if driver is None:
+        driver = _cpu_drivers[key] = _cpu_driver(*key)
+    driver(weight, grad, s0, s1, s2, master, out, p, req)
 
 
-def _update_kernel(kind, weight, grad, s0, s1, s2, master, out, p, req):
-    i = cuda.grid(1)
-    while i < out.size:
-        _step_gpu(kind, i, weight, grad, s0, s1, s2, master, out, p, req)
-        i += cuda.gridsize(1)
+def _update_kernel(kind, n_states, has_master, weight, grad, s0, s1, s2, master, out, p, req):
+    _steps_gpu(kind, n_states, has_master, cuda.grid(1), out.size, cuda.gridsize(1), weight, grad, s0, s1, s2,
+               master, out, p, req)
 
 
 update_kernel = cuda.jit(_update_kernel)
@@ -154,7 +178,8 @@ def update_gpu(kind, weight, grad, s0, s1, s2, master, out, p, req, stream=0):
     """Same contract as update_cpu, on device arrays."""
     if out.size:
         blocks, threads = grid_1d(out.size)
-        update_kernel[blocks, threads, stream](kind, weight, grad, s0, s1, s2, master, out, p, req)
+        update_kernel[blocks, threads, stream](kind, _n_states(s0, s1, s2), bool(master.size), weight, grad, s0,
+                                               s1, s2, master, out, p, req)
 
 
 # ---------------------------------------------------------------- sum of squares (LAMB's norms), multi_lars
@@ -283,7 +308,7 @@ def _ptx_checks():
     for t in ("float32", "float64"):
         v, m = f"{t}[::1]", f"{t}[:, ::1]"
         checks += [
-            (_update_kernel, f"void(int64, {v}, {v}, {v}, {v}, {v}, {v}, {v}, {scalars}, int64)"),
+            (_update_kernel, f"void(int64, int64, boolean, {v}, {v}, {v}, {v}, {v}, {v}, {v}, {scalars}, int64)"),
             (_sum_sq_kernel, f"void({v}, float64[::1])"),
             (_multi_lars_kernel, f"void({v}, {v}, {v}, {v}, {v}, float64, float64, float64, int64)"),
             (_group_adagrad_kernel, f"void({m}, {m}, {m}, {m}, float64, float64, float64, float64, int64)"),

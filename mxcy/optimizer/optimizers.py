@@ -200,7 +200,8 @@ class LBSGD(Optimizer):
 class LAMB(Optimizer):
     """LAMB (You et al. 2019, arXiv:1904.00962): lamb_update_phase1 gives the Adam-like step g (wd*weight
     included), lamb_update_phase2 moves the weight by lr * |w|/|g| * g, |w| limited to [lower_bound, upper_bound].
-    Weights are updated one by one (MXNet batches them into multi_lamb_update, which mxcy lacks)."""
+    Lists of weights (Updater's groups of aggregate_num) go through multi_lamb_update, as MXNet's; float16 weights
+    with multi_precision keep the state (float32 master, (mean, var)) and use the mp_ forms."""
 
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-6, lower_bound=None,
                  upper_bound=None, bias_correction=True, **kwargs):
@@ -208,21 +209,58 @@ class LAMB(Optimizer):
         self.beta1, self.beta2, self.epsilon = beta1, beta2, epsilon
         self.lower_bound, self.upper_bound = lower_bound, upper_bound
         self.bias_correction = bias_correction
+        self.aggregate_num = max(1, min(45, int(os.getenv("MXNET_OPTIMIZER_AGGREGATION_SIZE", "45"))))
 
     def create_state(self, index, weight):
         return (_zeros_like(weight, stype=weight.stype), _zeros_like(weight, stype=weight.stype))  # mean, var
 
+    def _bounds(self):
+        return {key: value for key, value in (("lower_bound", self.lower_bound), ("upper_bound", self.upper_bound))
+                if value}
+
+    def _update_impl(self, indices, weights, grads, states, multi_precision):
+        kwargs = dict(beta1=self.beta1, beta2=self.beta2, epsilon=self.epsilon, bias_correction=self.bias_correction,
+                      rescale_grad=self.rescale_grad, **self._clip_kwargs())
+        if not isinstance(indices, (list, tuple)) or self.aggregate_num <= 1:
+            if isinstance(indices, (list, tuple)):
+                indices, weights, grads, states = indices[0], weights[0], grads[0], states[0]
+            self._update_count(indices)
+            t, lr, wd = self._index_update_count[indices], self._get_lr(indices), self._get_wd(indices)
+            if multi_precision:
+                master, (mean, var) = states
+                step = nd.mp_lamb_update_phase1(weights, grads, mean, var, master, t=t, wd=wd, **kwargs)
+                nd.mp_lamb_update_phase2(weights, step, master.norm(), step.norm(), master, lr=lr, out=weights,
+                                         **self._bounds())
+            else:
+                mean, var = states
+                step = nd.lamb_update_phase1(weights, grads, mean, var, t=t, wd=wd, **kwargs)
+                nd.lamb_update_phase2(weights, step, weights.norm(), step.norm(), lr=lr, out=weights,
+                                      **self._bounds())
+            return
+        self._update_count(indices)
+        steps = [self._index_update_count[i] for i in indices]
+        lrs, wds = self._get_lrs(indices), self._get_wds(indices)
+        kwargs.update(self._bounds())
+        for start in range(0, len(weights), self.aggregate_num):
+            part = slice(start, start + self.aggregate_num)
+            if multi_precision:
+                masters = [s[0] for s in states[part]]
+                means, variances = zip(*(s[1] for s in states[part]))
+                nd.contrib.multi_mp_lamb_update(weights[part], grads[part], means, variances, masters,
+                                                out=weights[part], step_count=steps[part], lrs=lrs[part],
+                                                wds=wds[part], **kwargs)
+            else:
+                means, variances = zip(*states[part])
+                nd.contrib.multi_lamb_update(weights[part], grads[part], means, variances, out=weights[part],
+                                             step_count=steps[part], lrs=lrs[part], wds=wds[part], **kwargs)
+
     def update(self, index, weight, grad, state):
-        self._update_count(index)
-        mean, var = state
-        step = nd.lamb_update_phase1(weight, grad, mean, var, beta1=self.beta1, beta2=self.beta2,
-                                     epsilon=self.epsilon, t=self._index_update_count[index],
-                                     bias_correction=self.bias_correction, wd=self._get_wd(index),
-                                     rescale_grad=self.rescale_grad, **self._clip_kwargs())
-        bounds = {key: value for key, value in (("lower_bound", self.lower_bound),
-                                                ("upper_bound", self.upper_bound)) if value}
-        nd.lamb_update_phase2(weight, step, weight.norm(), step.norm(), lr=self._get_lr(index), out=weight,
-                              **bounds)
+        self._update_impl(index, weight, grad, state, multi_precision=False)
+
+    def update_multi_precision(self, index, weight, grad, state):
+        first = weight[0] if isinstance(weight, (list, tuple)) else weight
+        self._update_impl(index, weight, grad, state,
+                          multi_precision=self.multi_precision and first.dtype == np.float16)
 
 
 @register
@@ -332,7 +370,8 @@ class Adam(Optimizer):
 
 @register
 class AdaGrad(Optimizer):
-    """AdaGrad: history += g^2; weight -= lr * (g / sqrt(history + eps) + wd * weight), g rescaled and clipped."""
+    """AdaGrad: history += g^2; weight -= lr * (g / sqrt(history + eps) + wd * weight), g rescaled and clipped.
+    A row_sparse gradient goes through sparse.adagrad_update (lazy: only its rows; wd must be 0), as MXNet's."""
 
     def __init__(self, eps=1e-7, **kwargs):
         super().__init__(**kwargs)
@@ -344,6 +383,10 @@ class AdaGrad(Optimizer):
     def update(self, index, weight, grad, state):
         self._update_count(index)
         lr, wd = self._get_lr(index), self._get_wd(index)
+        if grad.stype == "row_sparse":
+            nd.sparse.adagrad_update(weight, grad, state, out=weight, lr=lr, wd=wd, epsilon=self.float_stable_eps,
+                                     rescale_grad=self.rescale_grad, **self._clip_kwargs())
+            return
         grad = _clipped(grad * self.rescale_grad, self.clip_gradient)
         state[:] += nd.square(grad)
         weight[:] += (grad / nd.sqrt(state + self.float_stable_eps) + weight * wd) * -lr
