@@ -48,6 +48,11 @@ COMPLETE_MODULES = [
     "mxnet.gluon.data",
     "mxnet.gluon.data.vision",
     "mxnet.gluon.data.vision.transforms",
+    "mxnet.module",
+    "mxnet.callback",
+    "mxnet.model",
+    "mxnet.monitor",
+    "mxnet.contrib.amp",
 ]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
