@@ -1,14 +1,19 @@
 """The fused RNN operator's per-unit cell arithmetic (forward and backward of rnn_relu, rnn_tanh, LSTM and GRU),
 written once as scalar `njit(inline="always")` helpers that the CPU drivers (rnn_cpu) inline and the CUDA kernels
-(rnn_gpu) compile. `one` is 1 in the arrays' type, so that float32 stays float32 (a Python literal is float64)."""
+(rnn_gpu) compile. `one` is 1 in the arrays' type, so that float32 stays float32 (a Python literal is float64).
+Numba's on-disk cache keys rnn_cpu's compiled drivers on rnn_cpu.py alone: touch it after editing this file."""
 import math
 
 import numba
 
 RELU, TANH, LSTM, GRU = 0, 1, 2, 3
-GATES = {RELU: 1, TANH: 1, LSTM: 4, GRU: 3}
 
 _inline = numba.njit(inline="always", nogil=True, cache=True)
+
+
+@_inline
+def gate_count(mode):
+    return 4 if mode == LSTM else 3 if mode == GRU else 1
 
 
 @_inline

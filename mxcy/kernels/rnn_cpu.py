@@ -7,8 +7,8 @@ import numba
 import numpy as np
 
 from .conv_common import CAN_PIN_BLAS, single_threaded_blas
-from .rnn_cells import GRU, LSTM, gru_backward, gru_forward, lstm_backward, lstm_forward, simple_backward, \
-    simple_forward, step_time
+from .rnn_cells import GRU, LSTM, gate_count, gru_backward, gru_forward, lstm_backward, lstm_forward, \
+    simple_backward, simple_forward, step_time
 
 
 @numba.njit(inline="always", nogil=True, cache=True)
@@ -21,7 +21,7 @@ def _forward(mode, gates, whh, bhh, whr, h0, c0, lengths, reverse, clip, low, hi
              y, yoff, hy, cy, cs, cprev, hprev, hn, hraw, nchunks):
     steps, batch, rows = gates.shape
     out = h0.shape[1]
-    hidden = rows // (4 if mode == LSTM else 3 if mode == GRU else 1)
+    hidden = rows // gate_count(mode)
     proj = whr.shape[0] > 0
     for chunk in numba.prange(nchunks):
         b0, b1 = _rows(chunk, nchunks, batch)
@@ -91,7 +91,7 @@ def _backward(mode, gates, cs, cprev, hn, hprev, whh, whr, lengths, reverse, cli
               dy, yoff, dhy, dcy, dxp, dhp, dhr, dh0, dc0, nchunks):
     steps, batch, rows = gates.shape
     out = dhy.shape[1]
-    hidden = rows // (4 if mode == LSTM else 3 if mode == GRU else 1)
+    hidden = rows // gate_count(mode)
     proj = whr.shape[0] > 0
     for chunk in numba.prange(nchunks):
         b0, b1 = _rows(chunk, nchunks, batch)

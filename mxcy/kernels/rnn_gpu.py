@@ -5,8 +5,8 @@ over every step at once, are the callers' (dense.fc_*_gpu)."""
 from numba import cuda
 
 from .launch import grid_1d
-from .rnn_cells import GRU, LSTM, gru_backward, gru_forward, lstm_backward, lstm_forward, simple_backward, \
-    simple_forward, step_time
+from .rnn_cells import GRU, LSTM, gate_count, gru_backward, gru_forward, lstm_backward, lstm_forward, \
+    simple_backward, simple_forward, step_time
 
 
 def _rowdot_py(a, w, out, c, add_c):
@@ -43,7 +43,7 @@ def _step_forward_py(mode, s, gates, hp, bhh, h, c, lengths, reverse, clip, low,
                      y, yoff, cs, cprev, hprev, hn, hraw, raw):
     """Step s for every (row, unit): rnn_cpu._forward's inner loop; with a projection the unprojected h goes to
     raw (and hraw) and _step_project_py finishes the step."""
-    batch, hidden = c.shape[0], hp.shape[1] // (4 if mode == LSTM else 3 if mode == GRU else 1)
+    batch, hidden = c.shape[0], hp.shape[1] // gate_count(mode)
     for e in range(cuda.grid(1), batch * hidden, cuda.gridsize(1)):
         b = e // hidden
         j = e % hidden
@@ -132,7 +132,7 @@ def _step_backward_py(mode, s, gates, cs, cprev, hn, hprev, draw, dc, lengths, r
                       dxp, dhp, dstep, dpass):
     """Backward step s for every (row, unit): rnn_cpu._backward's inner loop."""
     batch, rows = dstep.shape
-    groups = 4 if mode == LSTM else 3 if mode == GRU else 1
+    groups = gate_count(mode)
     hidden = rows // groups
     for e in range(cuda.grid(1), batch * hidden, cuda.gridsize(1)):
         b = e // hidden
@@ -235,8 +235,7 @@ def _scalars(dtype, clip):
 def forward_gpu(mode, gates, whh, bhh, whr, h0, c0, lengths, reverse, clip, y, yoff, hy, cy, saved, stream=0):
     """CUDA twin of rnn_cpu.forward_cpu (same arguments, device arrays): hy and cy hold the state while it runs."""
     steps, batch, rows = gates.shape
-    hidden, out, proj = c0.shape[1] if mode == LSTM else rows // (3 if mode == GRU else 1), h0.shape[1], \
-        whr.shape[0] > 0
+    hidden, out, proj = rows // gate_count(mode), h0.shape[1], whr.shape[0] > 0
     cs, cprev, hprev, hn, hraw = saved
     clip_on, low, high, clip_nan, one = _scalars(gates.dtype, clip)
     _copy_into(h0, hy, stream)
@@ -262,7 +261,7 @@ def backward_gpu(mode, gates, whh, whr, lengths, reverse, clip, saved, dy, yoff,
     out, proj = dhy.shape[1], whr.shape[0] > 0
     cs, cprev, hprev, hn, _ = saved
     clip_on, low, high, _, one = _scalars(gates.dtype, clip)
-    hidden = rows // (4 if mode == LSTM else 3 if mode == GRU else 1)
+    hidden = rows // gate_count(mode)
     _copy_into(dhy, dh0, stream)
     _copy_into(dcy, dc0, stream)
     dh_new = cuda.device_array((batch, out), gates.dtype, stream=stream)
