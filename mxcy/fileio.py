@@ -1,11 +1,12 @@
-"""Atomic file writes: every file mxcy saves goes through here, so a failed save never destroys the old one."""
+"""Atomic file writes: every file mxcy saves goes through here, so a failed save never destroys the old one; and
+read_bytes, a whole file read with errors naming it."""
 import contextlib
 import os
 import secrets
 
 from .base import MXNetError
 
-__all__ = ["atomic_write", "AtomicFile"]
+__all__ = ["atomic_write", "AtomicFile", "read_bytes"]
 
 
 class AtomicFile:
@@ -80,3 +81,12 @@ def atomic_write(fname, payload, what):
         out.discard()
         raise
     out.commit()
+
+
+def read_bytes(fname, what):
+    """The bytes of the file `fname`; an OS error is an MXNetError naming the file and `what` it is."""
+    try:
+        with open(fname, "rb") as f:
+            return f.read()
+    except OSError as err:
+        raise MXNetError(f"cannot read {what} {os.fspath(fname)}: {err}") from None

@@ -187,9 +187,9 @@ class MXIndexedRecordIO(MXRecordIO):
             self.fidx = AtomicFile(self.idx_path, "RecordIO index")
             return
         try:
-            with open(self.idx_path, "r") as fidx:
-                lines = fidx.read().splitlines()
-        except OSError as err:
+            with open(self.idx_path, "rb") as fidx:
+                lines = fidx.read().decode().splitlines()
+        except (OSError, UnicodeDecodeError) as err:
             super().close()
             raise MXNetError(f"cannot open RecordIO index {self.idx_path}: {err}") from err
         for number, line in enumerate(lines, 1):
@@ -198,6 +198,8 @@ class MXIndexedRecordIO(MXRecordIO):
                 continue
             try:
                 key, pos = self.key_type(fields[0]), int(fields[1])
+                if pos < 0:
+                    raise ValueError("negative offset")
             except (ValueError, IndexError) as err:
                 super().close()
                 raise MXNetError(f"corrupt RecordIO index {self.idx_path}, line {number}: "
@@ -236,7 +238,7 @@ class MXIndexedRecordIO(MXRecordIO):
     def read_idx(self, idx):
         """Returns the record with key `idx`."""
         self.seek(idx)
-        return self._read_record(f"record with key {idx!r}")
+        return self._read_record(f"record with key {idx!r} at the offset in {self.idx_path}")
 
     def write_idx(self, idx, buf):
         """Appends `buf` as a record under key `idx`."""

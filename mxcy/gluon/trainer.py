@@ -5,11 +5,11 @@ pushpull and either the store updates the weights and every copy pulls them (upd
 context's Updater applies the summed gradient to its copy. One context needs no store. row_sparse weights
 always update on the store and are read with row_sparse_pull."""
 from .. import optimizer as opt
-from ..base import MXNetError
 from ..fileio import atomic_write
 from ..kvstore import KVStore, KVStoreBase
 from ..kvstore.base import check_available
 from ..kvstore.choice import create_kvstore, create_sparse_kvstore
+from ..optimizer.updater import set_states_from_file
 from .parameter import Parameter, ParameterDict
 
 __all__ = ["Trainer"]
@@ -300,13 +300,8 @@ class Trainer:
             self._kvstore.load_optimizer_states(fname)
             self._optimizer = self._kvstore._updater.optimizer
         else:
-            try:
-                with open(fname, "rb") as f:
-                    states = f.read()
-            except OSError as err:
-                raise MXNetError(f"Trainer.load_states: cannot read {fname!r}: {err}") from None
+            set_states_from_file(self._updaters, fname, "Trainer.load_states")
             for updater in self._updaters:
-                updater.set_states(states)
                 updater.optimizer = self._updaters[0].optimizer
             self._optimizer = self._updaters[0].optimizer
         self._optimizer.param_dict = dict(enumerate(self._params))

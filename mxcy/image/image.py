@@ -4,6 +4,7 @@ MXNet runs these through OpenCV; mxcy decodes through Pillow (mxcy/_imagecodec.p
 _image_resize operator (OpenCV's cv::resize in NumPy, mxcy/ops/_cv_resize.py), both on the host.
 """
 import numbers
+import os
 import random
 import warnings
 
@@ -12,6 +13,7 @@ import numpy as np
 from .. import _imagecodec
 from .. import ndarray as nd
 from ..base import MXNetError
+from ..fileio import read_bytes
 from ..ops import _cv_resize
 
 # cv2.BORDER_* codes -> numpy.pad modes
@@ -54,9 +56,13 @@ def imdecode(buf, *args, **kwargs):
     elif not isinstance(buf, (bytes, bytearray)):
         raise ValueError("imdecode: buf must be of type bytes, bytearray or numpy.ndarray, "
                          f"got {type(buf).__name__}; encode a str to bytes first")
+    return _decoded(buf, flag, to_rgb, out, "imdecode buffer")
+
+
+def _decoded(buf, flag, to_rgb, out, what):
     if flag not in (0, 1):
-        raise MXNetError(f"imdecode: flag must be 0 (gray) or 1 (colour), got {flag}")
-    arr = _imagecodec.decode(buf, flag, to_rgb=bool(to_rgb), what="imdecode buffer")
+        raise MXNetError(f"{what}: flag must be 0 (gray) or 1 (colour), got {flag}")
+    arr = _imagecodec.decode(buf, flag, to_rgb=bool(to_rgb), what=what)
     if arr.ndim == 2:
         arr = arr[:, :, None]
     return _emit(arr, out)
@@ -65,12 +71,7 @@ def imdecode(buf, *args, **kwargs):
 def imread(filename, *args, **kwargs):
     """Read and decode an image file; options `flag`, `to_rgb`, `out` as in imdecode."""
     flag, to_rgb, out = _options("imread", args, kwargs, {"flag": 1, "to_rgb": True, "out": None})
-    try:
-        with open(filename, "rb") as f:
-            buf = f.read()
-    except OSError as err:
-        raise MXNetError(f"imread: cannot read {filename!r}: {err}") from err
-    return imdecode(buf, flag, to_rgb, out)
+    return _decoded(read_bytes(filename, "image file"), flag, to_rgb, out, f"image file {os.fspath(filename)}")
 
 
 def _emit(arr, out):

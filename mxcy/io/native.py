@@ -4,6 +4,7 @@ files are parsed on the host with NumPy, and batches are handed out as NDArrays.
 A creator takes keyword arguments only (values may be Python objects or MXNet's strings such as '(3,2)' or
 '1'); like MXNet's parameter parser, arguments an iterator does not know are ignored."""
 import logging
+import math
 import os
 
 import numpy as np
@@ -280,7 +281,7 @@ def _read_idx(path, kind):
     if magic != _IDX_MAGIC[kind]:
         raise MXNetError(f"MNISTIter: {path} is not an idx {kind} file: magic number {magic}, expected "
                          f"{_IDX_MAGIC[kind]}")
-    size = int(np.prod(shape))
+    size = math.prod(shape)  # Python ints: a corrupt header cannot overflow it
     if len(raw) - header < size:
         raise MXNetError(f"MNISTIter: {path} is truncated: the header promises {shape[0]} {kind}s "
                          f"({size} bytes), the file holds {len(raw) - header}")

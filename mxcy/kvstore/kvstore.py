@@ -11,6 +11,7 @@ from ..base import MXNetError
 from ..fileio import atomic_write
 from ..ndarray import NDArray
 from ..ndarray import sparse as _sparse
+from ..optimizer.updater import set_states_from_file
 from .base import KVStoreBase
 from .compression import GradientCompression
 
@@ -233,12 +234,7 @@ class KVStore(KVStoreBase):
         """Read what save_optimizer_states wrote."""
         if self._updater is None:
             raise AssertionError("Cannot load states for distributed training")
-        try:
-            with open(fname, "rb") as f:
-                payload = f.read()
-        except OSError as err:
-            raise MXNetError(f"kvstore load_optimizer_states: cannot read {fname!r}: {err}") from None
-        self._updater.set_states(payload)
+        set_states_from_file([self._updater], fname, "kvstore load_optimizer_states")
 
     def is_capable(self, capability):
         if capability.lower() == KVStoreBase.OPTIMIZER:

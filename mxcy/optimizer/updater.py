@@ -18,6 +18,7 @@ import numpy as np
 from .. import lr_scheduler as _lr_scheduler
 from .. import ndarray as nd
 from ..base import MXNetError
+from ..fileio import read_bytes
 from ..ndarray import NDArray
 from .optimizer import Optimizer
 
@@ -92,6 +93,17 @@ class Updater:
 
 def get_updater(optimizer):
     return Updater(optimizer)
+
+
+def set_states_from_file(updaters, fname, who):
+    """set_states of each of `updaters` from the states file `fname`: Trainer.load_states and the kvstore's
+    load_optimizer_states. Its MXNetErrors name `who` and the file."""
+    payload = read_bytes(fname, f"{who}: optimizer states file")
+    try:
+        for updater in updaters:
+            updater.set_states(payload)
+    except MXNetError as err:
+        raise MXNetError(f"{who}: {fname!r}: {err}") from None
 
 
 def _serialisable_classes():

@@ -5,7 +5,7 @@ import json
 import os
 
 from ..base import MXNetError
-from ..fileio import atomic_write
+from ..fileio import atomic_write, read_bytes
 from .graph import HIDDEN_KEYS, Node, registry_op, topo_order
 from .symbol import Symbol
 
@@ -115,11 +115,7 @@ def load(fname):
     """The Symbol in an MXNet `-symbol.json` file; a file that cannot be read, is not UTF-8 or is not a
     symbol document raises MXNetError naming it."""
     source = os.fspath(fname)
-    try:
-        with open(fname, "rb") as f:
-            raw = f.read()
-    except OSError as err:
-        raise MXNetError(f"cannot read symbol file {source}: {err}") from None
+    raw = read_bytes(fname, "symbol file")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:

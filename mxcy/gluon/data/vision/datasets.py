@@ -6,10 +6,12 @@ expected and the folder to put them in. The files' sizes and headers are checked
 MXNet's sha1 sums, so smaller files in the same format (tests) load too.
 """
 import gzip
+import math
 import os
 import struct
 import tarfile
 import warnings
+import zlib
 
 import numpy as np
 
@@ -64,14 +66,14 @@ def _read_idx(path, magic, what):
     try:
         with opener(path, "rb") as fin:
             raw = fin.read()
-    except (OSError, EOFError) as err:
+    except (OSError, EOFError, zlib.error) as err:
         raise MXNetError(f"cannot read {what} file {path}: {err}") from err
     ndim = magic & 0xFF
     if len(raw) < 4 + 4 * ndim or struct.unpack(">I", raw[:4])[0] != magic:
         raise MXNetError(f"{path} is not an idx-ubyte {what} file (expected magic {magic})")
     dims = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
     payload = raw[4 + 4 * ndim:]
-    if len(payload) != int(np.prod(dims)):
+    if len(payload) != math.prod(dims):  # Python ints: a corrupt header cannot overflow it
         raise MXNetError(f"{path}: the header announces {dims} bytes of {what}, the file holds "
                          f"{len(payload)}")
     return np.frombuffer(payload, dtype=np.uint8).reshape(dims)
