@@ -2,7 +2,7 @@
 loader fails that test instead of taking pytest down. One JSON request per stdin line:
 {"call": "module:function", "pass": "path" | "bytes" | "text", "path": ...}; one JSON reply per line:
 {"outcome": "ok"}, "MXNetError" (any subclass too) with its message, or another exception's type name,
-message and traceback."""
+message and traceback. It says {"outcome": "ready"} first, once it has imported mxcy."""
 import importlib
 import json
 import os
@@ -23,6 +23,8 @@ def _argument(how, path):
 def main():
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "w")
     sys.stdout = sys.stderr  # nothing a loader prints can garble the replies
+    replies.write(json.dumps({"outcome": "ready"}) + "\n")
+    replies.flush()
     for line in sys.stdin:
         request = json.loads(line)
         module, name = request["call"].split(":")
