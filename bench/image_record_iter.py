@@ -1,7 +1,9 @@
 """ImageRecordIter throughput: images/s decoding and augmenting 224x224 JPEG records (rand_crop, rand_mirror,
 mean/std normalisation, batch 32, preprocess_threads=2), mxcy against MXNet 1.9.1 side by side.
 
-    .venv/bin/python bench/image_record_iter.py [--images 512] [--epochs 3]
+    .venv/bin/python bench/image_record_iter.py [--images 512] [--epochs 3] [--resize 256]
+
+--resize N adds MXNet's resize=N (the shorter edge to N, bilinear) before the random 224x224 crop.
 
 The records are written once with mxcy.recordio (MXNet's byte format) into a temporary folder; the same file is
 then read by `mxcy` in this process and by MXNet in /tmp/mxnet-venv (this script again, `--impl mxnet`).
@@ -37,13 +39,13 @@ def write_records(path, count):
     writer.close()
 
 
-def measure(impl, path, epochs):
+def measure(impl, path, epochs, resize):
     """Images per second over `epochs` passes (after one warm-up pass), and the per-pass rates."""
     if impl == "mxnet":
         import mxnet as mx
     else:
         import mxcy as mx
-    it = mx.io.ImageRecordIter(path_imgrec=path, **ITER_ARGS)
+    it = mx.io.ImageRecordIter(path_imgrec=path, resize=resize, **ITER_ARGS)
     rates = []
     for epoch in range(epochs + 1):
         it.reset()
@@ -60,23 +62,24 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--images", type=int, default=512)
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--resize", type=int, default=-1)
     parser.add_argument("--impl", choices=["mxcy", "mxnet"], default=None, help="measure one (internal)")
     parser.add_argument("--rec", help="an existing .rec file (internal)")
     args = parser.parse_args()
     if args.impl:
-        print(json.dumps(measure(args.impl, args.rec, args.epochs)))
+        print(json.dumps(measure(args.impl, args.rec, args.epochs, args.resize)))
         return
     env = dict(os.environ, OMP_NUM_THREADS="2", MXNET_CPU_WORKER_NTHREADS="2", NUMBA_NUM_THREADS="2")
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "bench.rec")
         write_records(path, args.images)
         print(f"{args.images} JPEG records of 224x224, {os.path.getsize(path) / args.images / 1024:.1f} kB each; "
-              f"{ITER_ARGS}")
+              f"resize={args.resize}, {ITER_ARGS}")
         results = {}
         for impl in ("mxnet", "mxcy", "mxnet", "mxcy"):  # alternate, so both see the same machine load
             python = MXNET_PYTHON if impl == "mxnet" else sys.executable
-            out = subprocess.run([python, __file__, "--impl", impl, "--rec", path, "--epochs", str(args.epochs)],
-                                 env=env, capture_output=True, text=True, check=True)
+            out = subprocess.run([python, __file__, "--impl", impl, "--rec", path, "--epochs", str(args.epochs),
+                                  "--resize", str(args.resize)], env=env, capture_output=True, text=True, check=True)
             results.setdefault(impl, []).extend(json.loads(out.stdout.strip().splitlines()[-1]))
     for impl, rates in results.items():
         print(f"{impl:6s} images/s per pass: {', '.join(f'{r:.0f}' for r in rates)}; best {max(rates):.0f}, "
