@@ -607,7 +607,10 @@ _EMBEDDING_PARAMS = (
     Param("sparse_grad", "bool", False, "accepted; the weight gradient is dense either way"))
 
 registry.register(OpDef(
-    "Embedding", params=_EMBEDDING_PARAMS, arguments=("data", "weight"), infer_shape=_embedding_infer,
+    # contrib.SparseEmbedding is MXNet's Embedding with a row_sparse weight gradient; here its gradient is dense
+    # (the same values), so it is Embedding under another name.
+    "Embedding", aliases=("_contrib_SparseEmbedding",), params=_EMBEDDING_PARAMS, arguments=("data", "weight"),
+    infer_shape=_embedding_infer,
     infer_type=_embedding_type, compute={"cpu": _embedding_compute, "gpu": _embedding_compute},
     # No gradient to the indices.
     gradient=lambda F, attrs, inputs, outputs, ograds: [None, F._backward_Embedding(ograds[0], inputs[0], **attrs)],

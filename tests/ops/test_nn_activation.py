@@ -544,3 +544,15 @@ def test_gpu_random_masks(name, attrs):
         assert ((mask >= 0.1) & (mask < 0.334)).all()
         np.testing.assert_allclose(out, np.where(_X > 0, _X, _X * mask), rtol=1e-6)
         np.testing.assert_allclose(grad, head * np.where(_X > 0, 1, mask), rtol=1e-6)
+
+
+def test_sparse_embedding_is_embedding_with_a_dense_gradient():
+    data, weight = mx.nd.array([[0, 2], [1, 1]]), mx.nd.array(np.arange(12.0).reshape(4, 3))
+    weight.attach_grad()
+    with mx.autograd.record():
+        out = mx.nd.contrib.SparseEmbedding(data, weight, input_dim=4, output_dim=3)
+    out.backward()
+    np.testing.assert_array_equal(out.asnumpy(), np.arange(12.0).reshape(4, 3)[[[0, 2], [1, 1]]])
+    np.testing.assert_array_equal(weight.grad.asnumpy(), [[1] * 3, [2] * 3, [1] * 3, [0] * 3])  # rows hit
+    sym = mx.sym.contrib.SparseEmbedding(mx.sym.var("data"), input_dim=4, output_dim=3, name="embed")
+    assert sym.list_arguments() == ["data", "embed_weight"]
