@@ -269,7 +269,7 @@ class Executor:
         partial, _, _ = self._symbol.infer_shape_partial(**kwargs)
         shapes = dict(kwargs)
         shapes.update({n: a.shape for n, a, s in zip(self._arg_names, self.arg_arrays, partial)
-                       if not s and n not in kwargs})
+                       if (not s or 0 in s) and n not in kwargs})  # (0, 3): a declared shape, still unknown
         arg_shapes, _, aux_shapes = self._symbol.infer_shape(**shapes)
         if arg_shapes is None:
             raise MXNetError(f"reshape: cannot infer shapes from {kwargs}")

@@ -128,6 +128,24 @@ class _Foreach(_SubgraphOp):
                 outs.append(None if value is None or length is None else (length,) + tuple(value))
         return new, outs + states
 
+    def infer_shape_partial(self, attrs, in_shapes):
+        """(input shapes, output shapes) when the data's only unknown dimension is axis 0 (MXNet 1.x's 0): the
+        body sees complete slices, and the per-step outputs have an unknown axis 0 too (symbol/infer.py asks)."""
+        n_data, n_out = len(attrs["in_data_locs"]), attrs["num_out_data"]
+        shapes = [tuple(s) if s is not None else None for s in in_shapes]
+        for k in range(n_data):
+            if shapes[k] is not None and shapes[k][:1] == (0,):
+                shapes[k] = (1,) + shapes[k][1:]
+        unknown = (list(in_shapes), [None] * attrs["num_outputs"])
+        if any(s is not None and 0 in s for s in shapes):
+            return unknown
+        try:
+            ins, outs = self.infer(attrs, shapes, "shape")
+        except (ValueError, MXNetError):
+            return unknown
+        return (list(in_shapes[:n_data]) + ins[n_data:],
+                [(0,) + tuple(o[1:]) if j < n_out and o is not None else o for j, o in enumerate(outs)])
+
     def imperative(self, inputs, attrs):
         from ..graph_plan import GraphPlan
         from ..ndarray import op as nd

@@ -115,7 +115,9 @@ def _var_type(node):
     return None if text is None else FLAG_TO_DTYPE[int(text)]
 
 
-def _collect(symbol, values, partial, empty):
+def _collect(symbol, values, partial, empty, unknown_dims=None):
+    """(arguments, outputs, auxiliary states) from inferred `values`, None when incomplete and not `partial`;
+    with `partial`, what is still unknown is `unknown_dims`' shape with 0s, or `empty`."""
     args, auxs = symbol._variables()
     arg_v = [values.get((id(n), 0)) for n in args]
     aux_v = [values.get((id(n), 0)) for n in auxs]
@@ -123,14 +125,44 @@ def _collect(symbol, values, partial, empty):
     complete = all(v is not None for v in arg_v + aux_v + out_v)
     if not complete and not partial:
         return None
-    fill = (lambda vs: [empty if v is None else v for v in vs])
-    return fill(arg_v), fill(out_v), fill(aux_v)
+    unknown_dims = unknown_dims or {}
+    arg_k = [(id(n), 0) for n in args]
+    out_k = [(id(n), i) for n, i in symbol._outputs]
+    aux_k = [(id(n), 0) for n in auxs]
+    fill = (lambda vs, ks: [unknown_dims.get(k, empty) if v is None else v for v, k in zip(vs, ks)])
+    return fill(arg_v, arg_k), fill(out_v, out_k), fill(aux_v, aux_k)
+
+
+def _unknown_dims(symbol, values, given):
+    """Shapes with unknown (0) dimensions, from the given shapes and variables' __shape__, carried through the
+    ops that define infer_shape_partial (control flow's foreach); what infer_shape_partial reports for the
+    entries whose full shape stays unknown."""
+    out = {}
+    for node in symbol._topo():
+        if node.op is None:
+            text = node.attrs.get("__shape__")
+            shape = given.get(node.name) or (parse_shape(text) if text else None)
+            if values.get((id(node), 0)) is None and shape:
+                out[(id(node), 0)] = tuple(int(d) for d in shape)
+            continue
+        rule = getattr(node.op, "infer_shape_partial", None)
+        keys = [(id(node), i) for i in range(node.num_outputs())]
+        if rule is None or all(values.get(k) is not None for k in keys):
+            continue
+        in_keys = [(id(n), i) for n, i in node.inputs]
+        new_ins, outs = rule(node.params, [values.get(k) or out.get(k) for k in in_keys])
+        for k, shape in list(zip(in_keys, new_ins)) + list(zip(keys, outs)):
+            if shape is not None and values.get(k) is None:
+                out[k] = tuple(shape)
+    return out
 
 
 def infer_shape(symbol, args, kwargs, partial):
-    known = {k: _shape_or_none(v) for k, v in _given(symbol, args, kwargs, "infer_shape").items()}
+    given = _given(symbol, args, kwargs, "infer_shape")
+    known = {k: _shape_or_none(v) for k, v in given.items()}
     values = infer_graph(symbol, known, "shape", _var_shape)
-    res = _collect(symbol, values, partial, ())
+    unknown_dims = _unknown_dims(symbol, values, given) if partial else None
+    res = _collect(symbol, values, partial, (), unknown_dims)
     if res is None:
         unknown = [f"{n.name}: ()" for n in symbol._variables()[0] if values.get((id(n), 0)) is None]
         warnings.warn("Cannot decide shape for the following arguments (0s in shape means unknown "

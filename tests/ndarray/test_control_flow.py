@@ -109,14 +109,16 @@ def draw(name, seed):
     return arrays, heads
 
 
-def imperative(name, arrays, heads):
-    """(outputs, gradients of the differentiated inputs) of mx.nd.contrib's run under autograd."""
+def imperative(name, arrays, heads, call=None):
+    """(outputs, gradients of the differentiated inputs) under autograd of call(*inputs), by default the
+    case run through mx.nd.contrib."""
     case, _, _, wrt = CASES[name]
+    call = call or (lambda *xs: case(mx.nd, *xs))
     xs = [mx.nd.array(a, dtype="float64") for a in arrays]
     for k in wrt:
         xs[k].attach_grad()
     with mx.autograd.record():
-        outs = case(mx.nd, *xs)
+        outs = call(*xs)
     mx.autograd.backward(outs, [mx.nd.array(h, dtype="float64") for h in heads])
     return [o.asnumpy() for o in outs], [xs[k].grad.asnumpy() for k in wrt]
 

@@ -17,12 +17,13 @@ def _node(sym):
 
 def test_inputs_outputs_and_attributes_as_mxnet_names_them():
     x, s = mx.sym.var("x"), mx.sym.var("s")
-    outs, states = mx.sym.contrib.foreach(lambda d, st: (d * st[0], [st[0] + 1]), x, [s])
+    with mx.name.NameManager():
+        outs, states = mx.sym.contrib.foreach(lambda d, st: (d * st[0], [st[0] + 1]), x, [s])
+        pred = mx.sym.contrib.cond(x < 1, lambda: x, lambda: s)
     node = _node(outs)
     assert node.op is registry.get("_foreach")
     assert node.op.list_inputs(node.params) == ["data0", "data1"]  # MXNet's `fn` is the subgraph
     assert mx.sym.Group([outs] + states).list_outputs() == ["_foreach0_output0", "_foreach0_output1"]
-    pred = mx.sym.contrib.cond(x < 1, lambda: x, lambda: s)
     assert pred.list_outputs() == ["_cond0_output"]
     assert _node(pred).params["num_args"] == 3 + len(_node(pred).inputs)
 
