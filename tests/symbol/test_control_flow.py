@@ -236,3 +236,24 @@ def test_infer_shape_partial_keeps_an_unknown_loop_length():
         ([(4, 3, 32, 32), (3, 32, 32)], [(4, 3, 32, 32), (3, 32, 32)], [])
     with pytest.warns(UserWarning, match="Cannot decide shape"):
         assert sym.infer_shape()[0] is None  # not partial: the unknown length stays unknown
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("name", ["foreach", "while_loop", "cond"])
+def test_loops_run_on_the_gpu(name):
+    # The subgraphs' ops run on the inputs' device; only the loop itself and cond's test are on the host.
+    _, ref, _, wrt = CASES[name]
+    arrays, heads = draw(name, 3)
+    block = _Case(CASES[name][0])
+    block.hybridize()
+    xs = [mx.nd.array(a, ctx=mx.gpu(0)) for a in arrays]
+    for k in wrt:
+        xs[k].attach_grad()
+    with mx.autograd.record():
+        outs = block(*xs)
+    mx.autograd.backward(outs, [mx.nd.array(h, ctx=mx.gpu(0)) for h in heads])
+    assert all(o.context == mx.gpu(0) for o in outs)
+    for got, want in zip(outs, ref(*arrays)):
+        np.testing.assert_allclose(got.asnumpy(), want, rtol=1e-5, atol=1e-5)
+    for k, want in zip(wrt, numeric_gradient(ref, arrays, heads, wrt)):
+        np.testing.assert_allclose(xs[k].grad.asnumpy(), want, rtol=1e-4, atol=1e-5)
