@@ -309,18 +309,18 @@ class Block:
 
     def load(self, prefix):
         """Restore what `save(prefix)` wrote into this (identically built) block."""
+        fname = prefix + "-model.json"
         try:
-            with open(prefix + "-model.json", "rb") as f:
+            with open(fname, "rb") as f:
                 model = json.loads(f.read().decode("utf-8"))
         except (OSError, ValueError) as err:
-            raise MXNetError(f"load: cannot read {prefix}-model.json: {err}") from None
+            raise MXNetError(f"load: cannot read {fname}: {err}") from None
         index = [0]
 
         def restore(block, parent):
             key = f"{type(block).__name__.lower()}{index[0]}"
             if key not in parent:
-                raise MXNetError(f"load: {prefix}-model.json has no entry {key}; was it saved from a block "
-                                 "built the same way?")
+                raise MXNetError(f"load: {fname} has no entry {key}; was it saved from a block built the same way?")
             entry = parent[key]
             block._name = entry["orig_name"]
             if isinstance(block, HybridBlock) and entry.get("hybridized"):
@@ -340,7 +340,10 @@ class Block:
             block._children = OrderedDict((names.get(child.name, k), child)
                                           for k, child in block._children.items())
 
-        restore(self, model)
+        try:
+            restore(self, model)
+        except (KeyError, TypeError, AttributeError, MXNetError) as err:
+            raise MXNetError(f"load: {fname} is not a model file of this block: {err}") from None
         self.load_parameters(prefix + "-model.params")
 
     # --- structure and running --------------------------------------------------------------------

@@ -11,6 +11,7 @@ from ..initializer import InitDesc, Uniform
 from ..io import DataDesc
 from ..symbol.symbol import STORAGE_TYPE_ID
 from ..model import _create_kvstore, _initialize_kvstore, _update_params, _update_params_on_kvstore, load_checkpoint
+from ..optimizer.updater import set_states_from_file
 from .base_module import BaseModule, _check_input_names, _parse_data_desc
 from .executor_group import DataParallelExecutorGroup
 
@@ -325,8 +326,7 @@ class Module(BaseModule):
         if self._update_on_kvstore:
             self._kvstore.load_optimizer_states(fname)
         else:
-            with open(fname, "rb") as f:
-                self._updater.set_states(f.read())
+            set_states_from_file([self._updater], fname, "Module.load_optimizer_states")
 
     # --- computing ----------------------------------------------------------------------------------
     def forward(self, data_batch, is_train=None):
