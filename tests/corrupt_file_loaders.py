@@ -70,3 +70,19 @@ def trainer_states(path):
 def updater_states(data):
     """Updater.set_states on the bytes of a states file."""
     mx.optimizer.get_updater(mx.optimizer.SGD(momentum=0.9)).set_states(data)
+
+
+def block_load(path):
+    """gluon Block.load into the MLP of tests/gluon/fixtures/models.py, of the -model.json/.params pair `path` is
+    one of."""
+    sys.path.insert(0, os.path.join(HERE, "gluon", "fixtures"))
+    import models
+    models.build_mlp(mx).load(path[:path.rindex("-model.")])
+
+
+def module_states(path):
+    """Module.load_optimizer_states of a module bound to the MXNet-saved MLP checkpoint of tests/module/fixtures."""
+    mod = mx.mod.Module.load(os.path.join(HERE, "module", "fixtures", "mlp"), 3)
+    mod.bind(data_shapes=[("data", (4, 4))], label_shapes=[("softmax_label", (4,))])
+    mod.init_optimizer(optimizer_params={"learning_rate": 0.1, "momentum": 0.9})
+    mod.load_optimizer_states(path)
