@@ -397,3 +397,15 @@ def test_group_adagrad_matches_the_row_rule(sparse):
         mx.optimizer.create("groupadagrad", wd=0.1).update(0, weight, grad, updater.states[0])
     with pytest.raises(mx.MXNetError, match=r"GroupAdaGrad: weight 0 must be 2-D.*\(4,\)"):
         mx.optimizer.contrib.GroupAdaGrad().create_state(0, mx.nd.ones((4,)))
+
+
+def test_lr_and_wd_mult_given_to_an_op_reach_its_variables():
+    # MXNet 1.9.1 (test_optimizer.py::test_lr_wd_mult): op arguments lr_mult/wd_mult become hidden attributes of
+    # the node and of the variables it creates; an explicit Variable keeps its own.
+    bias = mx.sym.Variable("fc1_bias", lr_mult=1.0)
+    fc1 = mx.sym.FullyConnected(mx.sym.Variable("data"), bias=bias, name="fc1", num_hidden=3, lr_mult=0)
+    fc2 = mx.sym.FullyConnected(fc1, name="fc2", num_hidden=3, wd_mult=0.5)
+    names = [n for n in fc2.list_arguments() if n != "data"]
+    opt = mx.optimizer.create("sgd", sym=fc2, param_idx2name=dict(enumerate(names)))
+    assert opt.lr_mult == {"fc1_bias": 1.0, "fc1_weight": 0.0}
+    assert opt.wd_mult == {"fc2_bias": 0.5, "fc2_weight": 0.5, "fc1_bias": 0.0}

@@ -7,7 +7,7 @@ from ..attribute import AttrScope
 from ..base import MXNetError
 from ..name import NameManager
 from ..ops.frontend import bind_call, docstring, signature
-from .graph import Node, hide_key
+from .graph import HIDDEN_KEYS, Node, hide_key
 from .symbol import Symbol
 
 __all__ = ["make_symbol_function"]
@@ -45,11 +45,14 @@ def _make(op, func_name):
 
     def creator(*args, name=None, attr=None, out=None, **kwargs):  # noqa: ARG001 - out: MXNet ignores it too
         strings = {}
+        # lr_mult, wd_mult, ctx_group, ... given as arguments become the node's hidden attributes (MXNet's kHiddenKeys)
+        hidden = {hide_key(k): str(kwargs.pop(k)) for k in HIDDEN_KEYS if k in kwargs}
 
         def parse(params):
             strings.update((k, _param_string(op.params.get(k), v)) for k, v in params.items())
             for k, v in AttrScope.current.get(attr).items():
                 strings[hide_key(k)] = v
+            strings.update(hidden)
             return op.parse_attrs(strings)
 
         params, given = bind_call(op, args, kwargs, lambda v: isinstance(v, Symbol), parse)
