@@ -72,14 +72,19 @@ _BN_PARAMS = (
 )
 
 
-def _bn_view(attrs, shape):
-    """(outer, C, inner) view of data of `shape` around the channel axis, and C."""
+def _data_axis(attrs, shape):
+    """attrs["axis"] as an index into data of `shape` (which has at least one dimension)."""
     if len(shape) == 0:
         raise ValueError("data must have at least one dimension")
     axis = attrs["axis"]
     if not -len(shape) <= axis < len(shape):
         raise ValueError(f"axis {axis} is out of range for data of shape {tuple(shape)}")
-    view = split3(shape, axis % len(shape))
+    return axis % len(shape)
+
+
+def _bn_view(attrs, shape):
+    """(outer, C, inner) view of data of `shape` around the channel axis, and C."""
+    view = split3(shape, _data_axis(attrs, shape))
     return view, view[1]
 
 
@@ -167,12 +172,7 @@ registry.register(OpDef(
 
 def _ln_geometry(attrs, shape):
     """(view, parameter shape, statistics shape, forward kernel args, backward kernel args) for LayerNorm."""
-    if len(shape) == 0:
-        raise ValueError("data must have at least one dimension")
-    axis = attrs["axis"]
-    if not -len(shape) <= axis < len(shape):
-        raise ValueError(f"axis {axis} is out of range for data of shape {tuple(shape)}")
-    axis %= len(shape)
+    axis = _data_axis(attrs, shape)
     stat = tuple(shape[:axis]) + (1,) + tuple(shape[axis + 1:])
     return split3(shape, axis), (shape[axis],), stat, (attrs["eps"],), ()
 
