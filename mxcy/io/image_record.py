@@ -7,7 +7,6 @@ the batch run in `preprocess_threads` worker threads, up to `prefetch_buffer` ba
 cannot be read or decoded is an MXNetError naming the file and the record."""
 import logging
 import os
-import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 

@@ -84,8 +84,8 @@ def test_augmentation_does_not_depend_on_the_thread_count(tmp_path):
     args = {"path_imgrec": path, "data_shape": (3, 16, 16), "batch_size": 3, "rand_mirror_prob": 0.5,
             "rand_crop_prob": 1, "min_crop_scales": 0.3, "rand_pad_prob": 0.5, "max_pad_scale": 1.5,
             "random_hue_prob": 1, "max_random_hue": 20, "random_contrast_prob": 1, "max_random_contrast": 0.3}
-    one = [(b.data[0].asnumpy(), b.label[0].asnumpy()) for b in mx.io.ImageDetRecordIter(preprocess_threads=1, **args)]
-    three = [(b.data[0].asnumpy(), b.label[0].asnumpy()) for b in mx.io.ImageDetRecordIter(preprocess_threads=3, **args)]
+    one, three = ([(b.data[0].asnumpy(), b.label[0].asnumpy())
+                   for b in mx.io.ImageDetRecordIter(preprocess_threads=threads, **args)] for threads in (1, 3))
     assert all(np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]) for a, b in zip(one, three))
 
 

@@ -169,8 +169,9 @@ def test_reset_mid_epoch_drops_the_prefetched_batches(tmp_path):
     assert [labels for _, labels, _ in _epoch(it)] == [[0, 1], [2, 3], [4, 5], [6, 0]]
 
 
-@pytest.mark.parametrize("create, dtype", [(mx.io.ImageRecordUInt8Iter, np.uint8), (mx.io.ImageRecordInt8Iter, np.int8),
-                                           (mx.io.ImageRecordUInt8Iter_v1, np.uint8), (mx.io.ImageRecordIter_v1, np.float32)])
+@pytest.mark.parametrize("create, dtype", [
+    (mx.io.ImageRecordUInt8Iter, np.uint8), (mx.io.ImageRecordInt8Iter, np.int8),
+    (mx.io.ImageRecordUInt8Iter_v1, np.uint8), (mx.io.ImageRecordIter_v1, np.float32)])
 def test_dtype_variants(rec, create, dtype):
     path, images = rec
     batch = create(path_imgrec=path, data_shape=(3, 10, 12), batch_size=5, mean_r=10.6).next()
