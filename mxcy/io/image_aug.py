@@ -26,8 +26,6 @@ AUG_PARAMS = {
 _EIGVEC = np.array([[55.46 * -0.5675, 4.794 * 0.7192, 1.148 * 0.4009],
                     [55.46 * -0.5808, 4.794 * -0.0045, 1.148 * -0.8140],
                     [55.46 * -0.5836, 4.794 * -0.6948, 1.148 * 0.4203]], np.float32)
-# MXNet converts its BGR images with OpenCV's RGB->gray code, so blue gets red's weight: (R, G, B) weights
-_GRAY_OF_RGB = np.array([0.114, 0.587, 0.299], np.float32)
 
 
 def _interp(code, old_w, old_h, new_w, new_h, rng):
@@ -37,6 +35,12 @@ def _interp(code, old_w, old_h, new_w, new_h, rng):
             return 2
         return 3 if new_w < old_w and new_h < old_h else 1
     return int(rng.integers(0, 5)) if code == 10 else code
+
+
+def _gray(img):
+    """OpenCV's fixed-point RGB->gray as MXNet applies it to its BGR images, so blue takes red's weight."""
+    rgb = img.astype(np.int32)
+    return (rgb[:, :, 2] * 4899 + rgb[:, :, 1] * 9617 + rgb[:, :, 0] * 1868 + 8192) >> 14
 
 
 def _saturate(values):
@@ -91,8 +95,8 @@ class DefaultAugmenter:
             img = self._hls_jitter(img, rng)
         if p["pca_noise"] > 0:
             alpha = rng.normal(0, p["pca_noise"], 3).astype(np.float32)
-            shift = np.trunc(_EIGVEC @ alpha).astype(np.int32)  # MXNet adds the float to an int
-            img = np.clip(img.astype(np.int32) + shift, 0, 255).astype(np.uint8)
+            # MXNet adds the float shift to the int pixel, truncating the sum
+            img = np.clip(np.trunc(img + (_EIGVEC @ alpha)), 0, 255).astype(np.uint8)
         return img
 
     def _warp(self, img, rng):
@@ -133,7 +137,8 @@ class DefaultAugmenter:
                 for _ in range(10):
                     target = area * rng.uniform(p["min_random_area"], p["max_random_area"])
                     ratio = rng.uniform(*self.aspect)
-                    y_area, x_area = round(math.sqrt(target / ratio)), round(math.sqrt(target * ratio))
+                    y_area = math.floor(math.sqrt(target / ratio) + 0.5)  # std::round: halves away from 0
+                    x_area = math.floor(math.sqrt(target * ratio) + 0.5)
                     if rng.random() > 0.5:
                         y_area, x_area = x_area, y_area
                     if y_area <= rows and x_area <= cols:
@@ -186,10 +191,10 @@ class DefaultAugmenter:
             if step == 0:
                 img = _saturate(values * alpha_b)
             elif step == 1:
-                mean = float(_saturate(values @ _GRAY_OF_RGB).mean())
+                mean = float(_gray(img).mean())
                 img = _saturate(values * alpha_c + (1 - alpha_c) * mean)
             else:
-                gray = _saturate(values @ _GRAY_OF_RGB).astype(np.float32)[:, :, None]
+                gray = _gray(img).astype(np.float32)[:, :, None]
                 img = _saturate(values * alpha_s + gray * (1 - alpha_s))
         return img
 

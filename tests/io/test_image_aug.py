@@ -46,7 +46,7 @@ def test_colour_jitter_follows_opencv_formulas(name):
               for n in ("brightness", "contrast", "saturation")}
     alpha = alphas[name]
     values = img.astype(np.float64)
-    gray = np.rint(values @ [0.114, 0.587, 0.299])  # MXNet's RGB->gray applied to BGR data
+    gray = np.rint(values @ [0.114, 0.587, 0.299])  # MXNet's RGB->gray applied to BGR data (within 1: fixed point)
     if name == "brightness":
         ref = values * alpha
     elif name == "contrast":
@@ -63,7 +63,7 @@ def test_pca_noise_adds_the_lighting_shift():
     eig = np.array([[55.46 * -0.5675, 4.794 * 0.7192, 1.148 * 0.4009],
                     [55.46 * -0.5808, 4.794 * -0.0045, 1.148 * -0.8140],
                     [55.46 * -0.5836, 4.794 * -0.6948, 1.148 * 0.4203]])
-    ref = np.clip(img.astype(np.int64) + np.trunc(eig @ alpha).astype(np.int64), 0, 255)
+    ref = np.clip(np.trunc(img + eig @ alpha), 0, 255)  # C's int += float: the sum truncated
     np.testing.assert_array_equal(out, ref)
 
 
