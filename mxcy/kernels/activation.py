@@ -8,7 +8,7 @@ import numba
 import numpy as np
 from numba import cuda
 
-from .common import REQ_ADD, REQ_NULL, assign
+from .common import REQ_ADD, REQ_NULL, assign, parallel_kernel
 from .launch import block_sum, grid_1d, rows_launch
 
 # Activation codes (ints, so one compiled driver serves every type).
@@ -98,7 +98,7 @@ def _bwd_span(dy, x, y, dx, lo, hi, act, slope):
         dx[i] = dy[i] * act_grad(x[i], y[i], act, slope)
 
 
-@numba.njit(nogil=True, cache=True, parallel=True)
+@parallel_kernel(nogil=True, cache=True)
 def act_fwd_cpu(x, out, act, slope, req):
     """out = f(x), flat arrays."""
     if req == REQ_NULL:
@@ -130,7 +130,7 @@ def act_fwd_cpu(x, out, act, slope, req):
             out[lo:hi] += keep
 
 
-@numba.njit(nogil=True, cache=True, parallel=True)
+@parallel_kernel(nogil=True, cache=True)
 def act_bwd_cpu(dy, x, y, dx, act, slope, req):
     """dx = dy * f'(x), flat arrays; f' reads x (softsign, gelu) or y (all others)."""
     if req == REQ_NULL:
@@ -160,7 +160,7 @@ def act_bwd_cpu(dy, x, y, dx, act, slope, req):
             dx[lo:hi] += keep
 
 
-@numba.njit(nogil=True, cache=True, parallel=True)
+@parallel_kernel(nogil=True, cache=True)
 def prelu_fwd_cpu(x, gamma, out, req):
     """out = x > 0 ? x : gamma[c] * x over (outer, C, inner); gamma has C entries or 1 (shared)."""
     outer, nc, inner = x.shape
@@ -174,7 +174,7 @@ def prelu_fwd_cpu(x, gamma, out, req):
             out[o, c, i] = assign(out[o, c, i], t if t > 0 else t * g, req)
 
 
-@numba.njit(nogil=True, cache=True, parallel=True)
+@parallel_kernel(nogil=True, cache=True)
 def prelu_bwd_cpu(dy, x, gamma, dx, dgamma, req_x, req_gamma):
     """dx = dy * (x > 0 ? 1 : gamma[c]);  dgamma[c] = sum of dy * x over channel c's elements with x <= 0
     (over every element when gamma is shared)."""

@@ -9,7 +9,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import winograd_cpu as _wg
-from .common import REQ_ADD, REQ_NULL, assign
+from .common import REQ_ADD, REQ_NULL, assign, parallel_kernel
 from .conv_common import (CAN_PIN_BLAS, FASTMATH as _FM, as_5d, axpy as _axpy, copy as _copy, dot as _dot,
                           geometry_3d, single_threaded_blas, tap_rect as _tap_rect, zero as _zero)
 
@@ -88,7 +88,7 @@ def _block(a, p0, p1, buf):
 # rows, or input channels for the data gradient) when there are fewer pairs than threads; chunks of
 # consecutive items run in parallel, each with single-threaded GEMMs.
 
-@njit(parallel=True, nogil=True, cache=True)
+@parallel_kernel(nogil=True, cache=True)
 def _fwd_gemm(x, w, b, has_bias, out, req, isz, osz, ksz, s, p, d, nchunks, splits, rblk, pointwise):
     """out[n, g] (Og, P) = w[g] (Og, K) @ col(x[n, g]) (K, P) + b, by blocks of rblk output rows."""
     N, G, Og, K = x.shape[0], x.shape[1], w.shape[1], w.shape[2]
@@ -123,7 +123,7 @@ def _fwd_gemm(x, w, b, has_bias, out, req, isz, osz, ksz, s, p, d, nchunks, spli
                         on[o, r0 * OW + j] = assign(on[o, r0 * OW + j], tmp[o, j] + bias, req)
 
 
-@njit(parallel=True, nogil=True, cache=True)
+@parallel_kernel(nogil=True, cache=True)
 def _bwd_data_gemm(dy, wt, dx, b, has_bias, req, isz, osz, ksz, s, p, d, nchunks, splits, rblk, pointwise):
     """dx[n, g] = col2im(wt[g] (K, Og) @ dy[n, g] (Og, P)) (+ b[c]: the Deconvolution bias); an item
     covers a range of input channels c, i.e. of rows of wt[g]."""
@@ -159,7 +159,7 @@ def _bwd_data_gemm(dy, wt, dx, b, has_bias, req, isz, osz, ksz, s, p, d, nchunks
                 _col2im(cols, dxf, ((n * G + g) * Cg + c0) * dx.shape[3], r0, r1, isz, osz, ksz, s, p, d)
 
 
-@njit(parallel=True, nogil=True, cache=True)
+@parallel_kernel(nogil=True, cache=True)
 def _bwd_weight_gemm(x, dy, part, isz, osz, ksz, s, p, d, splits, rblk, pointwise):
     """part[t, g] (Og, K) = the sum over chunk t's items of dy[n, g] (Og, P) @ col(x[n, g])^T (P, K)
     (over the item's output rows); part is zeroed (nchunks, G, Og, K), the caller sums over t."""
@@ -192,7 +192,7 @@ def _bwd_weight_gemm(x, dy, part, isz, osz, ksz, s, p, d, splits, rblk, pointwis
 # views and offsets: a view per tap costs an atomic reference count, and two threads bumping the
 # same one ran 3x slower than a single thread (measured).
 
-@njit(parallel=True, fastmath=_FM, nogil=True, cache=True)
+@parallel_kernel(fastmath=_FM, nogil=True, cache=True)
 def _fwd_direct(x, w, b, has_bias, out, req, isz, osz, ksz, s, p, d, nchunks):
     """out[n, g, o, r] = sum_{c, t} w[g, o, c*kvol + t] * x[n, g, c, r*s - p + tap(t)*d] + b."""
     N, G, Og, P = out.shape
@@ -219,7 +219,7 @@ def _fwd_direct(x, w, b, has_bias, out, req, isz, osz, ksz, s, p, d, nchunks):
                 out[n, g, o, q] = assign(out[n, g, o, q], acc[q] + bias, req)
 
 
-@njit(parallel=True, fastmath=_FM, nogil=True, cache=True)
+@parallel_kernel(fastmath=_FM, nogil=True, cache=True)
 def _bwd_data_direct(dy, w, dx, b, has_bias, req, isz, osz, ksz, s, p, d, nchunks):
     """dx[n, g, c, r*s - p + tap(t)*d] += w[g, o, c*kvol + t] * dy[n, g, o, r] (+ b), per (n, g, c)."""
     N, G, Cg, S = dx.shape
@@ -247,7 +247,7 @@ def _bwd_data_direct(dy, w, dx, b, has_bias, req, isz, osz, ksz, s, p, d, nchunk
                 dx[n, g, c, q] = assign(dx[n, g, c, q], acc[q] + bias, req)
 
 
-@njit(parallel=True, fastmath=_FM, nogil=True, cache=True)
+@parallel_kernel(fastmath=_FM, nogil=True, cache=True)
 def _bwd_weight_direct(x, dy, dw, req, isz, osz, ksz, s, p, d):
     """dw[g, o, c*kvol + t] = sum_{n, r} dy[n, g, o, r] * x[n, g, c, r*s - p + tap(t)*d], per (g, o)."""
     N, G, Og = dy.shape[0], dy.shape[1], dy.shape[2]
@@ -270,7 +270,7 @@ def _bwd_weight_direct(x, dy, dw, req, isz, osz, ksz, s, p, d):
             dw[g, o, k] = assign(dw[g, o, k], acc, req)
 
 
-@njit(parallel=True, fastmath=_FM, nogil=True, cache=True)
+@parallel_kernel(fastmath=_FM, nogil=True, cache=True)
 def _bwd_bias(dy, db, req):
     """db[o] = sum_{n, r} dy[n, o, r]; dy is (N, O, P)."""
     for o in prange(dy.shape[1]):

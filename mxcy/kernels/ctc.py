@@ -12,7 +12,7 @@ import numba
 import numpy as np
 from numba import cuda
 
-from .common import REQ_NULL, REQ_WRITE, assign
+from .common import REQ_NULL, REQ_WRITE, assign, parallel_kernel
 from .launch import dual, grid_1d
 from .softmax import softmax_fwd_cpu, softmax_fwd_gpu
 
@@ -143,13 +143,13 @@ def _scratch(data, labels, new):
 
 
 # ---------------------------------------------------------------- CPU drivers
-@numba.njit(nogil=True, cache=True, parallel=True)
+@parallel_kernel(nogil=True, cache=True)
 def _sequences_cpu(lp, labels, label_len, data_len, blank, alpha, beta, log_z, cost, req):
     for n in numba.prange(lp.shape[1]):
         sequence(lp, labels, label_len, data_len, blank, alpha, beta, log_z, cost, n, req)
 
 
-@numba.njit(nogil=True, cache=True, parallel=True)
+@parallel_kernel(nogil=True, cache=True)
 def _grads_cpu(lp, labels, label_len, data_len, blank, alpha, log_z, grad, req):
     steps, batch, _ = lp.shape
     for r in numba.prange(steps * batch):

@@ -7,7 +7,7 @@ import numba
 import numpy as np
 from numba import cuda
 
-from .common import REQ_ADD, REQ_NULL, assign
+from .common import REQ_ADD, REQ_NULL, assign, parallel_kernel
 from .elemwise_gpu import fill_gpu
 from .launch import grid_1d
 
@@ -26,7 +26,7 @@ def row_of(v, n_rows, is_float):
 
 
 # ---------------------------------------------------------------- CPU drivers
-@numba.njit(nogil=True, cache=True, parallel=True)
+@parallel_kernel(nogil=True, cache=True)
 def embedding_fwd_cpu(data, weight, out, is_float, req):
     """out (n, D) (req)= the weight rows of the n index values in data."""
     n_rows, d = weight.shape
@@ -38,7 +38,7 @@ def embedding_fwd_cpu(data, weight, out, is_float, req):
             out[i, j] = assign(out[i, j], weight[r, j], req)
 
 
-@numba.njit(nogil=True, cache=True, parallel=True)
+@parallel_kernel(nogil=True, cache=True)
 def embedding_bwd_cpu(data, dy, dweight, is_float, req):
     """dweight (rows, D) (req)= dy's rows added at the rows of data's index values, in index order."""
     n_rows, d = dweight.shape

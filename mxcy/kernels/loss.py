@@ -8,7 +8,7 @@ import numba
 import numpy as np
 from numba import cuda
 
-from .common import REQ_NULL, assign
+from .common import REQ_NULL, assign, parallel_kernel
 from .launch import block_sum, dual, grid_1d
 
 _THREADS = 256
@@ -77,7 +77,7 @@ count_valid, count_valid_dev = dual(_count_valid)
 
 
 # ---------------------------------------------------------------- CPU drivers
-@numba.njit(nogil=True, cache=True, parallel=True)
+@parallel_kernel(nogil=True, cache=True)
 def softmax_output_grad_cpu(out, label, ograd, dx, dense, on, off, ignore, use_ignore, scale, norm, valid_count,
                             out_grad, req):
     """SoftmaxOutput's gradient dx (outer, K, inner) from its output; see _softmax_output_grad_row."""
@@ -94,7 +94,7 @@ def count_valid_cpu(label, ignore, count):
     count[0] = max(count_valid(label, ignore, 0, 1), 1)
 
 
-@numba.njit(nogil=True, cache=True, parallel=True)
+@parallel_kernel(nogil=True, cache=True)
 def cross_entropy_cpu(x, label, out, req):
     """out[0] (req)= sum over rows of -log softmax(x)[label], x (N, K)."""
     if req == REQ_NULL:
@@ -106,7 +106,7 @@ def cross_entropy_cpu(x, label, out, req):
     out[0] = assign(out[0], losses.sum(), req)
 
 
-@numba.njit(nogil=True, cache=True, parallel=True)
+@parallel_kernel(nogil=True, cache=True)
 def cross_entropy_grad_cpu(ograd, x, label, dx, req):
     """dx (N, K) (req)= (softmax(x) - one_hot(label)) * ograd[0]."""
     if req == REQ_NULL:

@@ -7,10 +7,10 @@ Window sums run in float64; a zero tmp gives inf / nan as NumPy would."""
 import numba
 from numba import cuda
 
-from .common import REQ_NULL, assign
+from .common import REQ_NULL, assign, parallel_kernel
 from .launch import dual, grid_1d
 
-_JIT = dict(nogil=True, cache=True, parallel=True, error_model="numpy")
+_JIT = dict(nogil=True, cache=True, error_model="numpy")
 
 
 @numba.njit(inline="always", nogil=True)
@@ -43,7 +43,7 @@ lrn_dx, lrn_dx_dev = dual(_lrn_dx)
 
 
 # ---------------------------------------------------------------- CPU drivers
-@numba.njit(**_JIT)
+@parallel_kernel(**_JIT)
 def lrn_fwd_cpu(x, out, tmp, nsize, alpha, beta, knorm, req_out, req_tmp):
     """out (req_out)= x * tmp^-beta and tmp (req_tmp)= tmp_norm over x, out, tmp of shape (N, C, S)."""
     nn, nc, ns = x.shape
@@ -58,7 +58,7 @@ def lrn_fwd_cpu(x, out, tmp, nsize, alpha, beta, knorm, req_out, req_tmp):
                 tmp[n, c, s] = assign(tmp[n, c, s], t, req_tmp)
 
 
-@numba.njit(**_JIT)
+@parallel_kernel(**_JIT)
 def lrn_bwd_cpu(dy, x, tmp, dx, nsize, alpha, beta, req):
     """dx (req)= LRN's data gradient from the head gradient dy, the data x and the forward's tmp."""
     nn, nc, ns = x.shape

@@ -6,10 +6,9 @@ import math
 import numba
 import numpy as np
 
-from .common import REQ_NULL, assign
+from .common import REQ_NULL, assign, parallel_kernel
 
-_JIT = dict(nogil=True, cache=True, parallel=True, error_model="numpy")
-_JIT_SERIAL = dict(nogil=True, cache=True, error_model="numpy")
+_JIT = dict(nogil=True, cache=True, error_model="numpy")
 # Fixed partial-sum count for channel reductions: results do not depend on the thread count.
 _PARTS = 64
 
@@ -50,7 +49,7 @@ def gamma_index(base, j, span, nl):
 
 
 # ---------------------------------------------------------------- reductions shared by the drivers
-@numba.njit(**_JIT)
+@parallel_kernel(**_JIT)
 def channel_moments(x):
     """Per channel c of x (outer, C, inner): shift x[0, c, 0] and float64 sums of d and d^2, d = x - shift.
     Chunks of (o, c) rows get private partial sums, combined in a fixed order."""
@@ -77,7 +76,7 @@ def channel_moments(x):
     return shift, p1.sum(axis=0), p2.sum(axis=0)
 
 
-@numba.njit(**_JIT)
+@parallel_kernel(**_JIT)
 def channel_grad_sums(dy, x, mean, rstd, rows):
     """Per channel c of the (outer, C, inner) view: (sum dy, sum dy * xhat), xhat = (x - mean[k]) * rstd[k]
     with k = stat_base(o, c, *rows[:3]) + i * rows[3]. These are dbeta and dgamma for every normalization here.
@@ -104,7 +103,7 @@ def channel_grad_sums(dy, x, mean, rstd, rows):
     return pa.sum(axis=0), pb.sum(axis=0)
 
 
-@numba.njit(**_JIT)
+@parallel_kernel(**_JIT)
 def rownorm_fwd(x, gamma, beta, out, mean, sd, eps, layout, req):
     """Normalize each row (o, :, i) of x (outer, L, inner): out = (x - mean) / sqrt(var + eps) * gamma + beta,
     parameter index from row_base / gamma_index with layout[:3] = (gmod, cpg, span); saves mean and std
@@ -156,7 +155,7 @@ def rownorm_fwd(x, gamma, beta, out, mean, sd, eps, layout, req):
                     out[o, j, i] = assign(out[o, j, i], v, req)
 
 
-@numba.njit(**_JIT)
+@parallel_kernel(**_JIT)
 def rownorm_dx(dy, x, gamma, mean, rstd, dx, layout, req):
     """dx = rstd * (g - mean_j(g) - xhat * mean_j(g * xhat)) per row, g = dy * gamma, xhat = (x - mean) * rstd."""
     outer, nl, inner = x.shape
@@ -180,7 +179,7 @@ def rownorm_dx(dy, x, gamma, mean, rstd, dx, layout, req):
                 dx[o, j, i] = assign(dx[o, j, i], rstd[r] * (g - a[i] / nl - xh * b[i] / nl), req)
 
 
-@numba.njit(**_JIT_SERIAL)
+@numba.njit(**_JIT)
 def write_param_grads(sum_dy, sum_dyxhat, dgamma, dbeta, zero_gamma, req_gamma, req_beta):
     """dgamma = sum dy*xhat (0 when gamma is fixed), dbeta = sum dy, under their write requests."""
     for c in range(sum_dy.size):
@@ -191,7 +190,7 @@ def write_param_grads(sum_dy, sum_dyxhat, dgamma, dbeta, zero_gamma, req_gamma, 
 
 
 # ---------------------------------------------------------------- BatchNorm
-@numba.njit(**_JIT)
+@parallel_kernel(**_JIT)
 def batch_norm_fwd_cpu(x, gamma, beta, moving_mean, moving_var, out, mean, invstd, eps, fix_gamma,
                        use_global_stats, req):
     """out = (x - mean[c]) * invstd[c] * gamma[c] + beta[c] over x (outer, C, inner), gamma = 1 if fix_gamma.
@@ -218,7 +217,7 @@ def batch_norm_fwd_cpu(x, gamma, beta, moving_mean, moving_var, out, mean, invst
             out[o, c, i] = assign(out[o, c, i], (x[o, c, i] - m) * a + beta[c], req)
 
 
-@numba.njit(**_JIT_SERIAL)
+@numba.njit(**_JIT)
 def batch_norm_update_moving_cpu(mean, invstd, moving_mean, moving_var, momentum, eps):
     """moving = moving * momentum + batch * (1 - momentum) from the saved mean and invstd, the (biased) batch
     variance recovered as 1/invstd^2 - eps. MXNet 1.9.1's CPU BatchNorm does this in backward
@@ -229,7 +228,7 @@ def batch_norm_update_moving_cpu(mean, invstd, moving_mean, moving_var, momentum
         moving_var[c] = moving_var[c] * momentum + var * (1.0 - momentum)
 
 
-@numba.njit(**_JIT)
+@parallel_kernel(**_JIT)
 def batch_norm_bwd_cpu(dy, x, gamma, mean, invstd, moving_mean, moving_var, dx, dgamma, dbeta, eps, momentum,
                        fix_gamma, use_global_stats, update_moving, req_x, req_gamma, req_beta):
     """Batch stats: dx = (dy - mean(dy) - xhat * mean(dy * xhat)) * invstd * gamma; global stats:
@@ -260,7 +259,7 @@ def batch_norm_bwd_cpu(dy, x, gamma, mean, invstd, moving_mean, moving_var, dx, 
 
 
 # ---------------------------------------------------------------- LayerNorm, GroupNorm, InstanceNorm
-@numba.njit(**_JIT_SERIAL)
+@parallel_kernel(**_JIT)
 def layer_norm_fwd_cpu(x, gamma, beta, out, mean, std, eps, req):
     """Normalize x (outer, C, inner) over C: out = (x - mean) / std * gamma + beta, std = sqrt(var + eps);
     mean and std are (outer, inner) outputs (MXNet's output_mean_var)."""
@@ -268,7 +267,7 @@ def layer_norm_fwd_cpu(x, gamma, beta, out, mean, std, eps, req):
                 req)
 
 
-@numba.njit(**_JIT_SERIAL)
+@parallel_kernel(**_JIT)
 def layer_norm_bwd_cpu(dy, x, gamma, mean, std, dx, dgamma, dbeta, req_x, req_gamma, req_beta):
     """Gradients of layer_norm_fwd_cpu from its saved mean and std."""
     inner = x.shape[2]
@@ -279,7 +278,7 @@ def layer_norm_bwd_cpu(dy, x, gamma, mean, std, dx, dgamma, dbeta, req_x, req_ga
     write_param_grads(sdy, sdyx, dgamma, dbeta, False, req_gamma, req_beta)
 
 
-@numba.njit(**_JIT_SERIAL)
+@parallel_kernel(**_JIT)
 def group_norm_fwd_cpu(x, gamma, beta, out, mean, std, num_groups, eps, req):
     """x (N, C, S) split into num_groups groups of C/G channels, each normalized over (C/G, S); gamma/beta
     have C entries (per channel) or G (per group, MXNet 1.9.1's shape). mean, std: (N, G) outputs."""
@@ -293,7 +292,7 @@ def group_norm_fwd_cpu(x, gamma, beta, out, mean, std, num_groups, eps, req):
                 eps, layout, req)
 
 
-@numba.njit(**_JIT_SERIAL)
+@parallel_kernel(**_JIT)
 def group_norm_bwd_cpu(dy, x, gamma, mean, std, dx, dgamma, dbeta, num_groups, req_x, req_gamma, req_beta):
     """Gradients of group_norm_fwd_cpu from its saved mean and std."""
     n, nc, ns = x.shape
@@ -313,7 +312,7 @@ def group_norm_bwd_cpu(dy, x, gamma, mean, std, dx, dgamma, dbeta, num_groups, r
     write_param_grads(sdy, sdyx, dgamma, dbeta, False, req_gamma, req_beta)
 
 
-@numba.njit(**_JIT_SERIAL)
+@parallel_kernel(**_JIT)
 def instance_norm_fwd_cpu(x, gamma, beta, out, mean, var, eps, req):
     """Normalize each (n, c) plane of x (N, C, S) over S, per-channel gamma/beta; mean and var (N, C) outputs
     (InstanceNorm saves the variance, not the std)."""
@@ -323,7 +322,7 @@ def instance_norm_fwd_cpu(x, gamma, beta, out, mean, var, eps, req):
                 eps, np.array((nc, 1, ns, 1)), req)
 
 
-@numba.njit(**_JIT_SERIAL)
+@parallel_kernel(**_JIT)
 def instance_norm_bwd_cpu(dy, x, gamma, mean, var, dx, dgamma, dbeta, eps, req_x, req_gamma, req_beta):
     """Gradients of instance_norm_fwd_cpu from its saved mean and var."""
     n, nc, ns = x.shape

@@ -9,7 +9,7 @@ import numpy as np
 from numba import cuda
 
 from .launch import dual, grid_1d
-from .common import REQ_ADD, REQ_NULL, assign
+from .common import REQ_ADD, REQ_NULL, assign, parallel_kernel
 
 MAX, AVG, SUM, LP = range(4)
 POOL_TYPES = {"max": MAX, "avg": AVG, "sum": SUM, "lp": LP}
@@ -118,7 +118,7 @@ first_argmax, first_argmax_dev = dual(_first_argmax)
 
 
 # ---------------------------------------------------------------- CPU drivers
-@numba.njit(nogil=True, cache=True, parallel=True)
+@parallel_kernel(nogil=True, cache=True)
 def pool_fwd_cpu(x, out, kernel, stride, pad, pool_type, count_include_pad, p_value, req):
     """out (P, OD, OH, OW) = pool of x (P, D, H, W); kernel/stride/pad are 3-tuples; out extents chosen by caller."""
     _, nd, nh, nw = x.shape
@@ -137,7 +137,7 @@ def pool_fwd_cpu(x, out, kernel, stride, pad, pool_type, count_include_pad, p_va
                 out[pl, od, oh, ow] = assign(out[pl, od, oh, ow], v, req)
 
 
-@numba.njit(nogil=True, cache=True, parallel=True)
+@parallel_kernel(nogil=True, cache=True)
 def pool_bwd_cpu(dy, x, y, dx, kernel, stride, pad, pool_type, count_include_pad, p_value, req):
     """dx from dy and the forward x, y: max routes dy to the first max of each window, the others spread it."""
     _, nd, nh, nw = x.shape

@@ -15,7 +15,7 @@ import numba
 import numpy as np
 from numba import cuda
 
-from .common import REQ_ADD, REQ_NULL
+from .common import REQ_ADD, REQ_NULL, parallel_kernel
 from .launch import dual, grid_1d
 from .philox import DRAWS, below_bound, block, open_unit32, unit24, unit53
 
@@ -280,7 +280,7 @@ def _blocks(n, per_block):
 
 
 # ---------------------------------------------------------------- CPU drivers
-@numba.njit(nogil=True, cache=True, parallel=True)
+@parallel_kernel(nogil=True, cache=True)
 def sample_cpu(kind, out, a_arr, b_arr, per, a, b, seed, call, single):
     """out (flat) = draws of `kind` with per-element parameters (a_arr, b_arr: one per `per` outputs; b_arr may be
     empty for one-parameter kinds) or scalar ones (a_arr empty)."""
@@ -288,7 +288,7 @@ def sample_cpu(kind, out, a_arr, b_arr, per, a, b, seed, call, single):
         sample_one(kind, out, i, a_arr, b_arr, per, a, b, seed, call, single)
 
 
-@numba.njit(nogil=True, cache=True, parallel=True)
+@parallel_kernel(nogil=True, cache=True)
 def uniform_cpu(out, wide, low, high, top, seed, call):
     """out (flat float32, or float64 when wide) = the packed uniform stream on [low, high), at most top."""
     n = (out.size + 1) // 2 if wide else (out.size + 3) // 4
@@ -296,21 +296,21 @@ def uniform_cpu(out, wide, low, high, top, seed, call):
         uniform_block(out, g, wide, low, high, top, seed, call)
 
 
-@numba.njit(nogil=True, cache=True, parallel=True)
+@parallel_kernel(nogil=True, cache=True)
 def randint_cpu(out, low, span, seed, call):
     """out (flat int32/int64) = integers in [low, low + span)."""
     for g in numba.prange(_blocks(out.size, 2)):
         randint_block(out, g, low, span, seed, call)
 
 
-@numba.njit(nogil=True, cache=True, parallel=True)
+@parallel_kernel(nogil=True, cache=True)
 def dropout_cpu(x, out, mask, shape, draw_strides, threshold, scale, seed, call):
     """Dropout's out and mask (flat, x's size and type) from x."""
     for g in numba.prange(_blocks(x.size, 4)):
         dropout_group(x, out, mask, g, shape, draw_strides, threshold, scale, seed, call)
 
 
-@numba.njit(nogil=True, cache=True, parallel=True)
+@parallel_kernel(nogil=True, cache=True)
 def multinomial_cpu(probs, idx, logp, seed, call, get_prob):
     """idx (rows, m) = category draws from the rows of probs (rows, k); logp = log(probs) at them when get_prob.
     Returns False when some row is not a valid distribution."""
@@ -324,7 +324,7 @@ def multinomial_cpu(probs, idx, logp, seed, call, get_prob):
     return ok.all()
 
 
-@numba.njit(nogil=True, cache=True, parallel=True)
+@parallel_kernel(nogil=True, cache=True)
 def multinomial_grad_cpu(ograd, probs, idx, grad, req):
     """The gradient of multinomial's log-probabilities with respect to probs (rows, k)."""
     if req == REQ_NULL:

@@ -9,7 +9,7 @@ import numpy as np
 from numba import cuda
 
 from .launch import block_sum, dual, grid_1d, pow2_threads
-from .common import REQ_NULL, assign
+from .common import REQ_NULL, assign, parallel_kernel
 
 
 @numba.njit(inline="always", nogil=True)
@@ -73,7 +73,7 @@ softmax_grad_row, softmax_grad_row_dev = dual(_softmax_grad_row)
 
 
 # ---------------------------------------------------------------- CPU drivers
-@numba.njit(nogil=True, cache=True, parallel=True)
+@parallel_kernel(nogil=True, cache=True)
 def softmax_fwd_cpu(x, out, length, temperature, log, req):
     """Row-wise (log_)softmax of x (outer, M, inner); length is int (outer, inner), or size 0 for no mask.
     Same values as _softmax_row, with each exp computed once into a scratch row."""
@@ -103,7 +103,7 @@ def softmax_fwd_cpu(x, out, length, temperature, log, req):
                 out[o, j, i] = assign(out[o, j, i], v, req)
 
 
-@numba.njit(nogil=True, cache=True, parallel=True)
+@parallel_kernel(nogil=True, cache=True)
 def softmax_bwd_cpu(dy, y, dx, length, temperature, log, req):
     """Gradient of softmax_fwd_cpu from its output y (log-probabilities when log)."""
     outer, m, inner = y.shape

@@ -38,7 +38,7 @@ gradient; im2col's direct sums: 2e-7 to 5e-7). The filter transforms run in floa
 import numpy as np
 from numba import njit, prange, uint64
 
-from .common import assign
+from .common import assign, parallel_kernel
 
 TILE = 4    # output tile edge
 ALPHA = 6   # input tile edge, TILE + 3 - 1
@@ -246,7 +246,7 @@ def _grad_transform(Z, qs, size):
         _a(Z, ALPHA * u * qs, qs, size)
 
 
-@njit(parallel=True, nogil=True, cache=True)
+@parallel_kernel(nogil=True, cache=True)
 def filter_transform(w, U, flip):
     """U[q, o, c] = (G w[o, c] G^T)[q] for w (O, C, 3, 3); with flip, U[q, c, o] = the transform of
     w[o, c] rotated by 180 degrees (the data gradient's filter). In float64, vectorised along U's
@@ -285,7 +285,7 @@ def _tiling(N, OH, OW, tb):
     return TH, TW, T, (T + tb - 1) // tb
 
 
-@njit(parallel=True, nogil=True, cache=True)
+@parallel_kernel(nogil=True, cache=True)
 def _padded_nhwc(x, TH, TW, offh, offw):
     """The input of TH x TW tiles at offsets offh, offw as a zero-padded channel-last array, flat."""
     N, C, H, W = x.shape
@@ -297,7 +297,7 @@ def _padded_nhwc(x, TH, TW, offh, offw):
     return xt
 
 
-@njit(parallel=True, nogil=True, cache=True)
+@parallel_kernel(nogil=True, cache=True)
 def conv(x, U, b, has_bias, out, req, offh, offw, tb, nchunks):
     """out (+)= the 3x3 stride-1 convolution of x (N, C, H, W) at offsets offh, offw (the padding)
     with the transformed filter U (36, O, C), + b[o]; out is (N, O, OH, OW), any OH, OW >= 1."""
@@ -322,7 +322,7 @@ def conv(x, U, b, has_bias, out, req, offh, offw, tb, nchunks):
             _store_block(M, qm, O, of, OH, OW, TH, TW, t0, t1, b, has_bias, req)
 
 
-@njit(parallel=True, nogil=True, cache=True)
+@parallel_kernel(nogil=True, cache=True)
 def bwd_weight(x, dy, part, offh, offw, tb):
     """part[k] (36, O, C) = sum over chunk k's tiles of Z[q] @ V[q], the weight gradient before
     G^T . G (see filter_grad); x (N, C, H, W), dy (N, O, OH, OW), part zeroed (nchunks, 36, O, C)."""
@@ -351,7 +351,7 @@ def bwd_weight(x, dy, part, offh, offw, tb):
                 acc += dU  # in place; `part[ch, q] += dU` would allocate a temporary
 
 
-@njit(parallel=True, nogil=True, cache=True)
+@parallel_kernel(nogil=True, cache=True)
 def filter_grad(part, dw, req):
     """dw[o, c] (+)= G^T (sum_k part[k, :, o, c] as 6x6) G, for dw (O, C, 3, 3); in float64,
     vectorised over c."""
