@@ -362,3 +362,17 @@ def test_damaged_mxnet_file_loads_or_raises_mxnet_error(tmp_path_factory, edits,
 
     err = _run_with_timeout(read_all)
     assert err is None or isinstance(err, MXNetError), repr(err)
+
+
+def test_four_channel_images_keep_their_alpha(tmp_path):
+    rng = np.random.RandomState(3)
+    images = [rng.randint(0, 256, (4, 5, 4)).astype(np.uint8) for _ in range(2)]
+    path = _write_rec(tmp_path / "rgba.rec", images)
+    data = mx.io.ImageRecordIter(path_imgrec=path, data_shape=(4, 4, 5), batch_size=2, mean_a=10,
+                                 std_a=2).next().data[0].asnumpy()
+    expected = np.stack([_chw(img) for img in images])
+    expected[:, 3] = (expected[:, 3] - 10) / 2
+    np.testing.assert_array_equal(data, expected)
+    with pytest.raises(MXNetError, match="expected 4 channels, got 3"):
+        mx.io.ImageRecordIter(path_imgrec=_write_rec(tmp_path / "rgb.rec", _images(2, (4, 5))),
+                              data_shape=(4, 4, 5), batch_size=2)
