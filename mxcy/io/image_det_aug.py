@@ -105,7 +105,7 @@ def _tuple_of(name, text, kind):
     return values
 
 
-class DetAugmenter:
+class DefaultDetAugmenter:
     """`det_aug_default` with MXNet's arguments `p` (DET_AUG_PARAMS plus data_shape)."""
 
     def __init__(self, p, iterator):

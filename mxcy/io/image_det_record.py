@@ -8,7 +8,7 @@ import numpy as np
 from .. import recordio
 from ..base import MXNetError
 from ..kernels import image_pack
-from .image_det_aug import DET_AUG_PARAMS, DetAugmenter
+from .image_det_aug import DET_AUG_PARAMS, DefaultDetAugmenter
 from .image_record import _RecordBatches, read_label_list
 from .native import MXDataIter, _params
 
@@ -30,7 +30,7 @@ class _DetRecordBatches(_RecordBatches):
 
     def _make_parts(self):
         p = self.p
-        self.augment = DetAugmenter(p, self.name)
+        self.augment = DefaultDetAugmenter(p, self.name)
         self.imglist = read_label_list(p["path_imglist"], p["label_width"], self.name) if p["path_imglist"] else None
 
     def _label_columns(self):
