@@ -289,7 +289,9 @@ class Executor:
             new_grads.append(None if grad is None else zeros(shape, ctx=self._ctx, dtype=grad.dtype))
         new_aux = [a if a.shape == tuple(s) else zeros(s, ctx=self._ctx, dtype=a.dtype)
                    for a, s in zip(self.aux_arrays, aux_shapes)]
-        return Executor(self._symbol, self._ctx, new_args, new_grads, list(self._grad_reqs), new_aux)
+        reshaped = Executor(self._symbol, self._ctx, new_args, new_grads, list(self._grad_reqs), new_aux)
+        reshaped._monitor = self._monitor  # a Module re-binding for a new batch shape keeps its monitor
+        return reshaped
 
     def debug_str(self):
         return self._symbol.debug_str()

@@ -117,3 +117,13 @@ def test_inputs_without_gradient_are_reported_as_zeros():
     stats = {name: float(text) for _, name, text in mon.toc()}
     assert stats["softmax_backward_output1"] == 0.0  # the label's: MXNet reports its unwritten buffer
     assert stats["softmax_backward_output0"] > 0
+
+
+def test_monitor_survives_a_reshape():
+    mod, batch = tiny_module(mx)
+    mon = mx.mon.Monitor(1, pattern="fc2_output")
+    mod.install_monitor(mon)
+    small = mx.io.DataBatch([batch.data[0][:1]], [batch.label[0][:1]])
+    mon.tic()
+    mod.forward(small, is_train=False)  # a batch of another size re-binds the executors
+    assert [name for _, name, _ in mon.toc()] == ["fc2_output"]
