@@ -14,7 +14,7 @@ def resize_linear_uint8(x, col_taps, col_weights, row_taps, row_weights, out):
     span = width * channels
     # per output value of a row: the flat positions of its two source values and their weights
     first, second = np.empty(span, np.int64), np.empty(span, np.int64)
-    w_first, w_second = np.empty(span, np.int64), np.empty(span, np.int64)
+    w_first, w_second = np.empty(span, np.int32), np.empty(span, np.int32)
     for j in range(width):
         for c in range(channels):
             k = j * channels + c
@@ -23,7 +23,7 @@ def resize_linear_uint8(x, col_taps, col_weights, row_taps, row_weights, out):
             w_first[k], w_second[k] = col_weights[j, 0], col_weights[j, 1]
     flat = x.reshape(count, src_h, src_w * channels)
     result = out.reshape(count, height, span)
-    passes = np.empty((src_h, span), np.int64)
+    passes = np.empty((src_h, span), np.int32)
     for n in range(count):
         done = np.zeros(src_h, np.bool_)
         for i in range(height):
@@ -34,9 +34,11 @@ def resize_linear_uint8(x, col_taps, col_weights, row_taps, row_weights, out):
                     done[src_row] = True
                     source, target = flat[n, src_row], passes[src_row]
                     for k in range(span):
-                        target[k] = np.int64(source[first[k]]) * w_first[k] + np.int64(source[second[k]]) * w_second[k]
-            top, bottom = row_weights[i, 0], row_weights[i, 1]
+                        target[k] = np.int32(np.int32(source[first[k]]) * w_first[k]
+                                             + np.int32(source[second[k]]) * w_second[k])
+            top, bottom = np.int32(row_weights[i, 0]), np.int32(row_weights[i, 1])
             up, down, row = passes[upper], passes[lower], result[n, i]
-            for k in range(span):
-                value = ((((up[k] >> 4) * top) >> 16) + (((down[k] >> 4) * bottom) >> 16) + 2) >> 2
+            for k in range(span):  # int32 throughout (the values fit), so the loop vectorises
+                value = np.int32(np.int32(np.int32(np.int32(up[k] >> 4) * top) >> 16)
+                                 + np.int32(np.int32(np.int32(down[k] >> 4) * bottom) >> 16) + 2) >> 2
                 row[k] = min(max(value, 0), 255)
