@@ -53,6 +53,9 @@ COMPLETE_MODULES = [
     "mxnet.model",
     "mxnet.monitor",
     "mxnet.contrib.amp",
+    "mxnet.optimizer",
+    "mxnet.lr_scheduler",
+    "mxnet.gluon.trainer",
 ]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
