@@ -4,7 +4,7 @@ signature and docstring (no generated source is executed); arguments bind as in 
 from ..base import MXNetError
 from ..context import Context, current_context
 from ..ops import registry
-from ..ops.frontend import PREFIXES, bind_call, docstring, signature
+from ..ops.frontend import PREFIXES, SPARSE_NAMESPACE, bind_call, docstring, signature
 from ..ops.invoke import invoke
 
 __all__ = ["make_function", "populate"]
@@ -59,6 +59,8 @@ def populate(namespaces):
         op = registry.get(key)
         fn = make_function(op, key)
         namespaces["_internal"][key] = fn
+        if key in SPARSE_NAMESPACE:
+            namespaces["sparse"].setdefault(key, fn)  # the hand-written sparse functions come first
         for prefix, module in PREFIXES.items():
             if key.startswith(prefix):
                 namespaces[module].setdefault(key[len(prefix):], fn)

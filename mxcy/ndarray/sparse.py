@@ -3,6 +3,8 @@ the StoredArray conversions of mx.nd.save / load. A sparse array holds NDArrays 
 with its own engine var) and no dense buffer: dense-only code that touches one fails loudly."""
 import operator
 import sys
+# mx.nd.sparse.slice (the operator) takes the builtin's name in this module
+from builtins import slice as py_slice
 
 import numpy as np
 
@@ -130,7 +132,7 @@ class BaseSparseNDArray(NDArray):
         raise NotSupportedForSparseNDArray(self.reshape, None, shape)
 
     def __setitem__(self, key, value):
-        if not (isinstance(key, slice) and key == slice(None)):
+        if not (isinstance(key, py_slice) and key == py_slice(None)):
             raise MXNetError(f"__setitem__: {type(self).__name__} supports only x[:] = value, "
                              f"got key {key!r}")
         if isinstance(value, (np.ndarray, list, tuple)):
@@ -204,8 +206,8 @@ class CSRNDArray(BaseSparseNDArray):
         if isinstance(key, (int, np.integer)):
             if not -n <= key < n:
                 raise MXNetError(f"__getitem__: row {key} is out of range for shape {self._shape}")
-            key = slice(key % n, key % n + 1)
-        if not isinstance(key, slice) or key.step not in (None, 1):
+            key = py_slice(key % n, key % n + 1)
+        if not isinstance(key, py_slice) or key.step not in (None, 1):
             raise MXNetError(f"__getitem__: CSRNDArray supports only an int or a slice with step 1 "
                              f"over rows, got {key!r}")
         start, stop, _ = key.indices(n)
@@ -229,7 +231,7 @@ class RowSparseNDArray(BaseSparseNDArray):
     stype = "row_sparse"
 
     def __getitem__(self, key):
-        if isinstance(key, slice) and key == slice(None):
+        if isinstance(key, py_slice) and key == py_slice(None):
             return self
         raise MXNetError(f"__getitem__: RowSparseNDArray supports only x[:], got {key!r}")
 

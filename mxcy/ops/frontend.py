@@ -6,11 +6,24 @@ import inspect
 from ..base import MXNetError
 from . import registry
 
-__all__ = ["PREFIXES", "bind_call", "signature", "docstring"]
+__all__ = ["PREFIXES", "SPARSE_NAMESPACE", "bind_call", "signature", "docstring"]
 
 # Registry name prefixes that MXNet exposes as submodules: _contrib_X is mx.nd.contrib.X (mx.sym too).
 PREFIXES = {"_contrib_": "contrib", "_linalg_": "linalg", "_sparse_": "sparse", "_image_": "image",
             "_random_": "random", "_sample_": "random"}
+
+# Operators MXNet 1.9.1 also lists in mx.nd.sparse and mx.sym.sparse under their own names (those it
+# registers with sparse storage support): the same operator, whatever the namespace it is called through.
+SPARSE_NAMESPACE = frozenset((
+    "ElementWiseSum", "Embedding", "FullyConnected", "LinearRegressionOutput", "LogisticRegressionOutput",
+    "MAERegressionOutput", "_contrib_round_ste", "_contrib_sign_ste", "abs", "adagrad_update", "adam_update",
+    "add_n", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctanh", "broadcast_add", "broadcast_div",
+    "broadcast_minus", "broadcast_mul", "broadcast_plus", "broadcast_sub", "cast_storage", "cbrt", "ceil",
+    "clip", "concat", "cos", "cosh", "degrees", "dot", "elemwise_add", "elemwise_div", "elemwise_mul",
+    "elemwise_sub", "exp", "expm1", "fix", "floor", "ftrl_update", "gamma", "gammaln", "log", "log10", "log1p",
+    "log2", "make_loss", "mean", "negative", "norm", "radians", "relu", "retain", "rint", "round", "rsqrt",
+    "sgd_mom_update", "sgd_update", "sigmoid", "sign", "sin", "sinh", "slice", "sqrt", "square",
+    "stop_gradient", "sum", "tan", "tanh", "trunc", "where", "zeros_like"))
 
 
 def is_variadic(op):

@@ -2,7 +2,7 @@
 function generated from the same registry records as mx.nd."""
 from .. import ops  # noqa: F401  (registers every operator)
 from ..ndarray.methods import attach_methods
-from ..ops.frontend import PREFIXES
+from ..ops.frontend import PREFIXES, SPARSE_NAMESPACE
 from ..ops import registry
 from . import _internal, contrib, image, linalg, op, random, sparse
 from .creation import arange, eye, full, histogram, hypot, maximum, minimum, ones, pow, power, zeros  # noqa: A004
@@ -15,6 +15,8 @@ def _populate(namespaces):
     for key in registry.names():
         fn = make_symbol_function(registry.get(key), key)
         vars(namespaces["_internal"])[key] = fn
+        if key in SPARSE_NAMESPACE:
+            vars(namespaces["sparse"]).setdefault(key, fn)
         for prefix, module in PREFIXES.items():
             if key.startswith(prefix):
                 # MXNet names these symbols after the submodule's function (gemm20, bilinearresize2d0); its

@@ -11,6 +11,7 @@ import mxcy as mx
 from mxcy.base import NotSupportedForSparseNDArray
 from mxcy.ndarray import sparse
 from mxcy.ops import registry
+from mxcy.ops.frontend import SPARSE_NAMESPACE
 from tests.ops.opspec import OpSpec, check_forward, check_gradient, check_req_add
 
 SEEDS = st.integers(0, 2 ** 32 - 1)
@@ -402,3 +403,35 @@ def test_part_ops_forward_and_req_add(spec, seed):
 @given(seed=SEEDS)
 def test_part_ops_gradient(spec, seed):
     check_gradient(spec, np.random.default_rng(seed))
+
+
+@pytest.mark.parametrize("name", sorted(n for n in SPARSE_NAMESPACE if n in registry.names()))
+def test_sparse_namespaces_reach_the_same_operator(name):
+    # MXNet lists these ops in mx.nd.sparse and mx.sym.sparse too: the same operator (mx.nd.sparse's own
+    # storage-aware functions, such as dot, take precedence there).
+    assert vars(mx.sym.sparse)[name] is vars(mx.sym._internal)[name]
+    nd_fn = vars(mx.nd.sparse)[name]
+    assert nd_fn is vars(mx.nd._internal)[name] or nd_fn.__module__ == sparse.__name__
+
+
+def test_sparse_namespace_functions_compute_on_sparse_and_dense_inputs():
+    x = np.array([[0.0, -1.5], [2.0, 0.0]], np.float32)
+    np.testing.assert_array_equal(mx.nd.sparse.abs(mx.nd.array(x)).asnumpy(), np.abs(x))
+    np.testing.assert_array_equal(mx.nd.sparse.abs(mx.nd.sparse.csr_matrix(x)).asnumpy(), np.abs(x))
+    out = mx.sym.sparse.sqrt(mx.sym.var("a")).eval(a=mx.nd.array(np.abs(x)))[0]
+    np.testing.assert_allclose(out.asnumpy(), np.sqrt(np.abs(x)))
+
+
+def test_sparse_dot_symbol_with_row_sparse_weight_initializes_in_a_module():
+    # MXNet's test_init.py::test_rsp_const_init: a row_sparse weight of a sparse dot takes the constant.
+    data = mx.sym.var("data", stype="csr")
+    weight = mx.sym.var("weight", shape=(10, 2), init=mx.init.Constant(value=2.0), stype="row_sparse")
+    mod = mx.mod.Module(mx.sym.sparse.dot(data, weight), label_names=None)
+    mod.bind(data_shapes=[("data", (10, 10))])
+    mod.init_params()
+    (value,) = mod.get_params()[0].values()
+    assert value.stype == "row_sparse"
+    np.testing.assert_array_equal(value.asnumpy(), np.full((10, 2), 2.0))
+    x = np.random.default_rng(0).random((10, 10)).astype(np.float32)
+    mod.forward(mx.io.DataBatch([mx.nd.sparse.csr_matrix(x)]), is_train=False)
+    np.testing.assert_allclose(mod.get_outputs()[0].asnumpy(), x @ np.full((10, 2), 2.0), rtol=1e-5)
