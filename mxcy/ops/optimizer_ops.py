@@ -6,7 +6,7 @@ import numpy as np
 
 from . import registry
 from ..kernels.common import REQ_WRITE
-from ._nn_common import cast, flat, host, kernels, put, scratch
+from ._nn_common import cast, contiguous, flat, host, kernels, put, scratch, widen
 from .registry import REQUIRED, OpDef, Param
 
 _F32 = np.dtype(np.float32)
@@ -37,14 +37,10 @@ def _work(a):
     """(flat C-contiguous array of `a` a kernel may read and write, on a's device; whether it is a copy to write
     back). float16 runs in float32 (numba's CPU code has no half arithmetic), as MXNet computes half updates in
     float."""
-    if host(a):
-        want = _F32 if a.dtype == np.float16 else a.dtype
-        if a.dtype == want and a.flags.c_contiguous:
-            return a.reshape(a.size), False
-        return np.ascontiguousarray(a, dtype=want).reshape(a.size), True
-    if a.dtype == np.float16:
-        return flat(cast(a, _F32)), True
-    return flat(a), False
+    want = widen(a.dtype)
+    if a.dtype == want and contiguous(a):
+        return flat(a), False
+    return flat(np.ascontiguousarray(a, want) if host(a) else cast(a, want)), True
 
 
 def _write_back(originals, work):

@@ -8,7 +8,7 @@ import numpy as np
 
 from . import _gpu, registry
 from ._helpers import norm_axes, norm_axis, store
-from ._nn_common import kernels, split3, widening
+from ._nn_common import kernels, split3, widen, widening
 from .binary import unbroadcast
 from .registry import OpDef, Param
 from ..kernels.common import REQ_ADD, REQ_NULL
@@ -178,8 +178,7 @@ def _norm_type(attrs, types):
 
 def _l2(x, axis, keepdims, out=None):
     # float16 squares overflow early: accumulate them in float32.
-    acc = np.float32 if x.dtype == np.float16 else None
-    return np.sqrt(np.sum(np.square(x, dtype=acc), axis=axis, keepdims=keepdims), out=out)
+    return np.sqrt(np.sum(np.square(x, dtype=widen(x.dtype)), axis=axis, keepdims=keepdims), out=out)
 
 
 def _l1(x, axis, keepdims, out=None):

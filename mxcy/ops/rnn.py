@@ -7,7 +7,7 @@ import numpy as np
 
 from . import registry
 from ..kernels.common import REQ_ADD, REQ_NULL, REQ_WRITE
-from ._nn_common import flat, host, kernel, kernel_compute, kernels, on_device_of, put, scratch
+from ._nn_common import flat, host, kernel, kernel_compute, kernels, on_device_of, put, scratch, widen
 from .join import _NUM_ARGS, _arg_names, _concat_grad, _concat_infer, _concat_windows, _join_computes
 from .random import key
 from .registry import REQUIRED, OpDef, Param
@@ -160,7 +160,7 @@ def _reserve_layout(attrs, steps, batch):
 
 
 def _reserve_type(dtype):
-    return np.dtype(np.float32) if np.dtype(dtype) == np.float16 else np.dtype(dtype)
+    return widen(dtype)
 
 
 class _Layers:

@@ -6,6 +6,7 @@ import numpy as np
 from ..base import MXNetError
 from . import registry
 from ._helpers import store
+from ._nn_common import widen
 from .registry import OpDef, Param
 
 _CSR_SHAPE = Param("csr_shape", "shape", doc="logical (rows, columns) of the CSR matrix")
@@ -25,8 +26,7 @@ def _check_csr(attrs, data, indices, indptr):
 
 def _csr(attrs, data, indices, indptr):
     from scipy import sparse
-    if data.dtype == np.float16:  # scipy.sparse has no float16; outputs are stored back as float16
-        data = data.astype(np.float32)
+    data = data.astype(widen(data.dtype), copy=False)  # scipy.sparse has no float16; results are stored back
     # Index parts may arrive in another dtype (e.g. float64 through a generic caller); scipy
     # needs integers.
     return sparse.csr_matrix((data, np.asarray(indices, np.int64), np.asarray(indptr, np.int64)),
@@ -217,8 +217,8 @@ def combine_parts(stype, shape, a, b, kind):
     if stype == "csr":
         from scipy import sparse
         # scipy.sparse has no float16; float32 arithmetic rounded back gives the float16 result.
-        x, y = (sparse.csr_matrix((v.astype(np.float32) if v.dtype == np.float16 else v, aux[1],
-                                   aux[0]), shape=shape) for v, aux in (a, b))
+        x, y = (sparse.csr_matrix((v.astype(widen(v.dtype), copy=False), aux[1], aux[0]), shape=shape)
+                for v, aux in (a, b))
         res = x + y if kind == "add" else x - y if kind == "sub" else x.multiply(y).tocsr()
         res.sum_duplicates()
         return res.data.astype(va.dtype), (res.indptr, res.indices)
