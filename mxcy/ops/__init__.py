@@ -7,6 +7,7 @@ from . import shape, join, gather  # noqa: F401
 from . import nn_conv, nn_norm, nn_pool, nn_activation, nn_loss  # noqa: F401
 from . import nn_ctc  # noqa: F401
 from . import nn_contrib  # noqa: F401
+from . import nn_deformable  # noqa: F401
 from . import optimizer_ops  # noqa: F401
 from . import sequence, rnn  # noqa: F401
 from . import linalg  # noqa: F401

@@ -1,0 +1,377 @@
+"""Deformable convolution (MXNet's contrib DeformableConvolution, v1, and ModulatedDeformableConvolution, v2) on
+NCHW data, CPU and CUDA: a deformable im2col (bilinear samples at the offset taps, times the mask) followed by
+GEMMs with the weight, and for the gradients its transposes (col2im onto the data, and the derivative of each
+sample with respect to its position and mask).
+
+Sampling follows MXNet 1.9.1. v1 samples a position (h, w) only inside [0, H) x [0, W) (else 0) and clamps its
+upper taps to the last row/column (a position in [H-1, H) reads row H-1 alone); v2 samples inside (-1, H) x
+(-1, W) and treats taps outside the image as 0. Positions and blend weights are computed in float64.
+The GEMMs run on NumPy's BLAS on the CPU (in the drivers, not in Numba) and on matmul_gpu's tiled GEMM on CUDA.
+"""
+import math
+
+import numba
+import numpy as np
+from numba import cuda, prange
+
+from .common import REQ_ADD, REQ_WRITE, parallel_kernel
+from .conv_cpu import conv_bwd_bias_cpu
+from .conv_gpu import conv_bwd_bias_gpu
+from .elemwise_gpu import fill_gpu
+from .launch import dual, grid_1d
+from .matmul_gpu import matmul_gpu
+
+# geo, the geometry tuple every kernel takes (all ints):
+#   0 N, 1 C, 2 H, 3 W, 4 KH, 5 KW, 6 OH, 7 OW, 8-9 stride, 10-11 pad, 12-13 dilate,
+#   14 deformable groups, 15 v2 sampling (modulated), 16 has_mask.
+GEO_LEN = 17
+
+
+def _position(off, mask, geo, n, g, k, p):
+    """(h, w, m): the position that tap k of output position p of image n samples in deformable group g, and
+    its mask (1 without one). off is (N, DG, K, 2, P) flat (h then w), mask (N, DG, K, P) flat."""
+    KW, OW, P = geo[5], geo[7], geo[6] * geo[7]
+    K = geo[4] * KW
+    base = ((n * geo[14] + g) * 2 * K + 2 * k) * P + p
+    h = 1.0 * (p // OW * geo[8] - geo[10] + k // KW * geo[12]) + off[base]
+    w = 1.0 * (p % OW * geo[9] - geo[11] + k % KW * geo[13]) + off[base + P]
+    m = 1.0
+    if geo[16]:
+        m = 1.0 * mask[((n * geo[14] + g) * K + k) * P + p]
+    return h, w, m
+
+
+def _taps(x, base, H, W, h0, w0, h1, w1):
+    """The four image values around a position (0 for a tap outside the image); x flat, the plane at base."""
+    v00 = v01 = v10 = v11 = 0.0
+    if 0 <= h0 < H:
+        if 0 <= w0 < W:
+            v00 = 1.0 * x[base + h0 * W + w0]
+        if 0 <= w1 < W:
+            v01 = 1.0 * x[base + h0 * W + w1]
+    if 0 <= h1 < H:
+        if 0 <= w0 < W:
+            v10 = 1.0 * x[base + h1 * W + w0]
+        if 0 <= w1 < W:
+            v11 = 1.0 * x[base + h1 * W + w1]
+    return v00, v01, v10, v11
+
+
+def _scatter(dx, base, H, W, h0, w0, h1, w1, lh, lw, g):
+    """dx[taps] += g * blend weights (CPU: plain adds; the CUDA twin below adds atomically)."""
+    if 0 <= h0 < H:
+        if 0 <= w0 < W:
+            dx[base + h0 * W + w0] += g * ((1.0 - lh) * (1.0 - lw))
+        if 0 <= w1 < W:
+            dx[base + h0 * W + w1] += g * ((1.0 - lh) * lw)
+    if 0 <= h1 < H:
+        if 0 <= w0 < W:
+            dx[base + h1 * W + w0] += g * (lh * (1.0 - lw))
+        if 0 <= w1 < W:
+            dx[base + h1 * W + w1] += g * (lh * lw)
+
+
+_position_cpu, _position_gpu = dual(_position)
+_taps_cpu, _taps_gpu = dual(_taps)
+_scatter_cpu = numba.njit(inline="always", nogil=True)(_scatter)
+
+
+@cuda.jit(device=True, inline="always")
+def _scatter_gpu(dx, base, H, W, h0, w0, h1, w1, lh, lw, g):
+    # Samples of different taps and positions share pixels, hence atomics (the summation order varies).
+    if 0 <= h0 < H:
+        if 0 <= w0 < W:
+            cuda.atomic.add(dx, base + h0 * W + w0, dx.dtype.type(g * ((1.0 - lh) * (1.0 - lw))))
+        if 0 <= w1 < W:
+            cuda.atomic.add(dx, base + h0 * W + w1, dx.dtype.type(g * ((1.0 - lh) * lw)))
+    if 0 <= h1 < H:
+        if 0 <= w0 < W:
+            cuda.atomic.add(dx, base + h1 * W + w0, dx.dtype.type(g * (lh * (1.0 - lw))))
+        if 0 <= w1 < W:
+            cuda.atomic.add(dx, base + h1 * W + w1, dx.dtype.type(g * (lh * lw)))
+
+
+@numba.njit(inline="always", nogil=True)
+def _corners(h, w, H, W, v2):
+    """(inside, h0, w0, h1, w1, lh, lw): whether (h, w) is sampled at all, its four taps and the fractions
+    toward the upper ones, by MXNet's v1 or v2 rule."""
+    if v2:
+        inside = h > -1.0 and w > -1.0 and h < H and w < W
+    else:
+        inside = h >= 0.0 and w >= 0.0 and h < H and w < W
+    h0, w0 = int(math.floor(h)), int(math.floor(w))
+    h1, w1 = h0 + 1, w0 + 1
+    lh, lw = h - h0, w - w0
+    if not v2 and h0 >= H - 1:
+        h0 = h1 = H - 1
+        lh = 0.0
+    if not v2 and w0 >= W - 1:
+        w0 = w1 = W - 1
+        lw = 0.0
+    return inside, h0, w0, h1, w1, lh, lw
+
+
+@numba.njit(inline="always", nogil=True)
+def _blend(v00, v01, v10, v11, lh, lw):
+    return (1.0 - lh) * ((1.0 - lw) * v00 + lw * v01) + lh * ((1.0 - lw) * v10 + lw * v11)
+
+
+@numba.njit(inline="always", nogil=True)
+def _blend_grad(v00, v01, v10, v11, lh, lw):
+    """d blend / dh and d blend / dw (0 along an axis whose taps were clamped together)."""
+    return (1.0 - lw) * (v10 - v00) + lw * (v11 - v01), (1.0 - lh) * (v01 - v00) + lh * (v11 - v10)
+
+
+# --- CPU: one (image, channel) plane or one (image, deformable group, tap) per prange item -------------------
+
+@parallel_kernel(nogil=True, cache=True)
+def _im2col_cpu(x, off, mask, col, geo):
+    """col (N, C, K, P) flat = the mask times the bilinear sample of x at each tap's position."""
+    N, C, H, W = geo[0], geo[1], geo[2], geo[3]
+    K, P = geo[4] * geo[5], geo[6] * geo[7]
+    for nc in prange(N * C):
+        n, c = nc // C, nc % C
+        g = c // (C // geo[14])
+        for k in range(K):
+            row = (nc * K + k) * P
+            for p in range(P):
+                h, w, m = _position_cpu(off, mask, geo, n, g, k, p)
+                inside, h0, w0, h1, w1, lh, lw = _corners(h, w, H, W, geo[15])
+                v = 0.0
+                if inside:
+                    v00, v01, v10, v11 = _taps_cpu(x, nc * H * W, H, W, h0, w0, h1, w1)
+                    v = _blend(v00, v01, v10, v11, lh, lw) * m
+                col[row + p] = v
+
+
+@parallel_kernel(nogil=True, cache=True)
+def _col2im_cpu(dcol, off, mask, dx, geo):
+    """dx (N, C, H, W) flat = the transpose of _im2col_cpu applied to dcol."""
+    N, C, H, W = geo[0], geo[1], geo[2], geo[3]
+    K, P = geo[4] * geo[5], geo[6] * geo[7]
+    for nc in prange(N * C):
+        n, c = nc // C, nc % C
+        g = c // (C // geo[14])
+        base = nc * H * W
+        for i in range(H * W):
+            dx[base + i] = 0.0
+        for k in range(K):
+            row = (nc * K + k) * P
+            for p in range(P):
+                h, w, m = _position_cpu(off, mask, geo, n, g, k, p)
+                inside, h0, w0, h1, w1, lh, lw = _corners(h, w, H, W, geo[15])
+                if inside:
+                    _scatter_cpu(dx, base, H, W, h0, w0, h1, w1, lh, lw, dcol[row + p] * m)
+
+
+@parallel_kernel(nogil=True, cache=True)
+def _col2coord_cpu(dcol, x, off, mask, doff, dmask, geo):
+    """doff (N, DG, K, 2, P) and, with a mask, dmask (N, DG, K, P): the gradient of each sample's position and
+    mask, summed over the channels of its deformable group."""
+    N, C, H, W, DG = geo[0], geo[1], geo[2], geo[3], geo[14]
+    K, P = geo[4] * geo[5], geo[6] * geo[7]
+    Cd = C // DG
+    for item in prange(N * DG * K):
+        n, g, k = item // (DG * K), item // K % DG, item % K
+        for p in range(P):
+            h, w, m = _position_cpu(off, mask, geo, n, g, k, p)
+            inside, h0, w0, h1, w1, lh, lw = _corners(h, w, H, W, geo[15])
+            gh = gw = gm = 0.0
+            if inside:
+                for c in range(g * Cd, (g + 1) * Cd):
+                    nc = n * C + c
+                    v00, v01, v10, v11 = _taps_cpu(x, nc * H * W, H, W, h0, w0, h1, w1)
+                    d = 1.0 * dcol[(nc * K + k) * P + p]
+                    dh, dw = _blend_grad(v00, v01, v10, v11, lh, lw)
+                    gh += d * dh
+                    gw += d * dw
+                    gm += d * _blend(v00, v01, v10, v11, lh, lw)
+            base = (item * 2) * P + p
+            doff[base] = gh * m
+            doff[base + P] = gw * m
+            if geo[16]:
+                dmask[item * P + p] = gm
+
+
+# --- CUDA: one thread per col element (im2col, col2im) or per offset element (coordinates), grid-stride -----
+
+def _im2col_kernel(x, off, mask, col, geo):
+    C, H, W = geo[1], geo[2], geo[3]
+    K, P = geo[4] * geo[5], geo[6] * geo[7]
+    e = cuda.grid(1)
+    while e < col.size:
+        nc, k, p = e // (K * P), e // P % K, e % P
+        h, w, m = _position_gpu(off, mask, geo, nc // C, nc % C // (C // geo[14]), k, p)
+        inside, h0, w0, h1, w1, lh, lw = _corners(h, w, H, W, geo[15])
+        v = 0.0
+        if inside:
+            v00, v01, v10, v11 = _taps_gpu(x, nc * H * W, H, W, h0, w0, h1, w1)
+            v = _blend(v00, v01, v10, v11, lh, lw) * m
+        col[e] = v
+        e += cuda.gridsize(1)
+
+
+def _col2im_kernel(dcol, off, mask, dx, geo):
+    C, H, W = geo[1], geo[2], geo[3]
+    K, P = geo[4] * geo[5], geo[6] * geo[7]
+    e = cuda.grid(1)
+    while e < dcol.size:
+        nc, k, p = e // (K * P), e // P % K, e % P
+        h, w, m = _position_gpu(off, mask, geo, nc // C, nc % C // (C // geo[14]), k, p)
+        inside, h0, w0, h1, w1, lh, lw = _corners(h, w, H, W, geo[15])
+        if inside:
+            _scatter_gpu(dx, nc * H * W, H, W, h0, w0, h1, w1, lh, lw, dcol[e] * m)
+        e += cuda.gridsize(1)
+
+
+def _col2coord_kernel(dcol, x, off, mask, doff, dmask, geo):
+    C, H, W, DG = geo[1], geo[2], geo[3], geo[14]
+    K, P = geo[4] * geo[5], geo[6] * geo[7]
+    Cd = C // DG
+    e = cuda.grid(1)
+    while e < geo[0] * DG * K * P:
+        item, p = e // P, e % P
+        n, g, k = item // (DG * K), item // K % DG, item % K
+        h, w, m = _position_gpu(off, mask, geo, n, g, k, p)
+        inside, h0, w0, h1, w1, lh, lw = _corners(h, w, H, W, geo[15])
+        gh = gw = gm = 0.0
+        if inside:
+            for c in range(g * Cd, (g + 1) * Cd):
+                nc = n * C + c
+                v00, v01, v10, v11 = _taps_gpu(x, nc * H * W, H, W, h0, w0, h1, w1)
+                d = 1.0 * dcol[(nc * K + k) * P + p]
+                dh, dw = _blend_grad(v00, v01, v10, v11, lh, lw)
+                gh += d * dh
+                gw += d * dw
+                gm += d * _blend(v00, v01, v10, v11, lh, lw)
+        doff[item * 2 * P + p] = gh * m
+        doff[item * 2 * P + P + p] = gw * m
+        if geo[16]:
+            dmask[e] = gm
+        e += cuda.gridsize(1)
+
+
+def _add_bias_kernel(out, b, P):
+    e = cuda.grid(1)
+    while e < out.size:
+        out[e] += b[e // P % b.size]
+        e += cuda.gridsize(1)
+
+
+im2col_kernel = cuda.jit(_im2col_kernel)
+col2im_kernel = cuda.jit(_col2im_kernel)
+col2coord_kernel = cuda.jit(_col2coord_kernel)
+add_bias_kernel = cuda.jit(_add_bias_kernel)
+
+PTX_CHECKS = []
+for _t in ("float32", "float64"):
+    _a, _geo = f"{_t}[::1]", f"UniTuple(int64, {GEO_LEN})"
+    PTX_CHECKS += [
+        (_im2col_kernel, f"void({_a}, {_a}, {_a}, {_a}, {_geo})"),
+        (_col2im_kernel, f"void({_a}, {_a}, {_a}, {_a}, {_geo})"),
+        (_col2coord_kernel, f"void({_a}, {_a}, {_a}, {_a}, {_a}, {_a}, {_geo})"),
+        (_add_bias_kernel, f"void({_a}, {_a}, int64)"),
+    ]
+
+
+# --- drivers ---------------------------------------------------------------------------------------------------
+
+def _geometry(x_shape, out_shape, kernel, stride, pad, dilate, dgroups, v2, has_mask):
+    return tuple(int(v) for v in (tuple(x_shape) + tuple(kernel) + tuple(out_shape[2:]) + tuple(stride)
+                                  + tuple(pad) + tuple(dilate) + (dgroups, v2, has_mask)))
+
+
+def _flat(a):
+    return a.reshape(a.size)
+
+
+def _mask_or_stand_in(mask, like):
+    """Kernels without a mask never read it; a 1-element array of like's type stands in."""
+    return _flat(like)[:1] if mask is None else _flat(mask)
+
+
+def _dims(geo, groups):
+    """(N, G, C/G*K, P): images, groups, the GEMMs' inner size and the output positions."""
+    K, P = geo[4] * geo[5], geo[6] * geo[7]
+    return geo[0], groups, geo[1] // groups * K, P
+
+
+def deformable_fwd_cpu(x, off, mask, w, b, out, kernel, stride, pad, dilate, groups, dgroups, v2):
+    """out (N, O, OH, OW) = deformable convolution of x (N, C, H, W) with weight w (O, C/groups, KH, KW) and bias b
+    (None: none); off (N, DG*K*2, OH, OW), mask (N, DG*K, OH, OW) or None. C-contiguous arrays of one float type;
+    out is written (no request: the op layer accumulates through a temporary)."""
+    geo = _geometry(x.shape, out.shape, kernel, stride, pad, dilate, dgroups, v2, mask is not None)
+    N, G, CgK, P = _dims(geo, groups)
+    col = np.empty((N, G, CgK, P), x.dtype)
+    _im2col_cpu(_flat(x), _flat(off), _mask_or_stand_in(mask, off), _flat(col), geo)
+    out4 = out.reshape(N, G, -1, P)
+    np.matmul(w.reshape(G, -1, CgK), col, out=out4)
+    if b is not None:
+        out4 += b.reshape(G, -1, 1)
+
+
+def deformable_bwd_cpu(dy, x, off, mask, w, dx, doff, dmask, dw, db, kernel, stride, pad, dilate, groups, dgroups,
+                       v2):
+    """The gradients of deformable_fwd_cpu for head gradient dy: dx, doff, dmask (None without a mask), dw, db (None
+    without a bias), all written."""
+    geo = _geometry(x.shape, dy.shape, kernel, stride, pad, dilate, dgroups, v2, mask is not None)
+    N, G, CgK, P = _dims(geo, groups)
+    dy4 = dy.reshape(N, G, -1, P)
+    w3 = w.reshape(G, -1, CgK)
+    dcol = np.matmul(w3.transpose(0, 2, 1), dy4)
+    m = _mask_or_stand_in(mask, off)
+    _col2im_cpu(_flat(dcol), _flat(off), m, _flat(dx), geo)
+    _col2coord_cpu(_flat(dcol), _flat(x), _flat(off), m, _flat(doff), _mask_or_stand_in(dmask, doff), geo)
+    col = dcol  # reused: the weight gradient needs the forward's columns
+    _im2col_cpu(_flat(x), _flat(off), m, _flat(col), geo)
+    dw3 = dw.reshape(G, -1, CgK)
+    for g in range(G):
+        # One GEMM over every image: (Og, N*P) @ (N*P, CgK).
+        dw3[g] = np.ascontiguousarray(dy4[:, g].transpose(1, 0, 2)).reshape(-1, N * P) @ \
+            np.ascontiguousarray(col[:, g].transpose(1, 0, 2)).reshape(CgK, N * P).T
+    if db is not None:
+        conv_bwd_bias_cpu(dy, db, REQ_WRITE)
+
+
+def _launch(kernel, n, *args):
+    if n == 0:
+        return
+    blocks, threads = grid_1d(n)
+    kernel[blocks, threads](*args)
+
+
+def deformable_fwd_gpu(x, off, mask, w, b, out, kernel, stride, pad, dilate, groups, dgroups, v2):
+    """CUDA twin of deformable_fwd_cpu on C-contiguous device arrays."""
+    geo = _geometry(x.shape, out.shape, kernel, stride, pad, dilate, dgroups, v2, mask is not None)
+    N, G, CgK, P = _dims(geo, groups)
+    col = cuda.device_array((N, G, CgK, 1, P), x.dtype)
+    _launch(im2col_kernel, col.size, _flat(x), _flat(off), _mask_or_stand_in(mask, off), _flat(col), geo)
+    out5 = out.reshape(N, G, out.shape[1] // G, 1, P)
+    w4 = w.reshape(G, -1, 1, CgK)
+    for n in range(N):
+        matmul_gpu(w4, col[n], out5[n], False, False, REQ_WRITE)
+    if b is not None:
+        _launch(add_bias_kernel, out.size, _flat(out), b, P)
+
+
+def deformable_bwd_gpu(dy, x, off, mask, w, dx, doff, dmask, dw, db, kernel, stride, pad, dilate, groups, dgroups,
+                       v2):
+    """CUDA twin of deformable_bwd_cpu on C-contiguous device arrays."""
+    geo = _geometry(x.shape, dy.shape, kernel, stride, pad, dilate, dgroups, v2, mask is not None)
+    N, G, CgK, P = _dims(geo, groups)
+    dy5 = dy.reshape(N, G, dy.shape[1] // G, 1, P)
+    w4 = w.reshape(G, -1, 1, CgK)
+    col = cuda.device_array((N, G, CgK, 1, P), x.dtype)
+    for n in range(N):
+        matmul_gpu(w4, dy5[n], col[n], True, False, REQ_WRITE)
+    m = _mask_or_stand_in(mask, off)
+    fill_gpu(dx, 0, REQ_WRITE)
+    _launch(col2im_kernel, col.size, _flat(col), _flat(off), m, _flat(dx), geo)
+    _launch(col2coord_kernel, geo[0] * dgroups * geo[4] * geo[5] * P, _flat(col), _flat(x), _flat(off), m,
+            _flat(doff), _mask_or_stand_in(dmask, doff), geo)
+    _launch(im2col_kernel, col.size, _flat(x), _flat(off), m, _flat(col), geo)
+    dw4 = dw.reshape(G, -1, 1, CgK)
+    for n in range(N):
+        matmul_gpu(dy5[n], col[n], dw4, False, True, REQ_WRITE if n == 0 else REQ_ADD)
+    if db is not None:
+        conv_bwd_bias_gpu(dy, db, REQ_WRITE)
