@@ -1,11 +1,12 @@
 """The fused RNN operator's recurrence on the CPU: one layer's one direction over every time step, forward and
 backward, with the gates fused into one pass per step (rnn_cells). Batch rows are independent through time, so
-each thread runs the whole sequence for its own chunk of rows: its per-step state GEMMs go to a single-threaded
-BLAS (Numba's np.dot, SciPy's OpenBLAS) and no thread waits for another between steps. The input projections and
+each thread runs the whole sequence for its own chunk of rows: its per-step state GEMMs go to NumPy's OpenBLAS on
+one thread (blas_cpu) and no thread waits for another between steps. The input projections and
 weight gradients, GEMMs over every step at once, are the callers' (dense.fc_*_cpu, NumPy's BLAS)."""
 import numba
 import numpy as np
 
+from .blas_cpu import AVAILABLE, LOCAL_THREADS, gemm_of, matmul
 from .conv_common import CAN_PIN_BLAS, single_threaded_blas
 from .rnn_cells import GRU, LSTM, gate_count, gru_backward, gru_forward, lstm_backward, lstm_forward, \
     simple_backward, simple_forward, step_time
@@ -18,20 +19,21 @@ def _rows(chunk, nchunks, batch):
 
 @numba.njit(nogil=True, cache=True, parallel=True)
 def _forward(mode, gates, whh, bhh, whr, h0, c0, lengths, reverse, clip, low, high, clip_nan, one,
-             y, yoff, hy, cy, cs, cprev, hprev, hn, hraw, nchunks):
+             y, yoff, hy, cy, cs, cprev, hprev, hn, hraw, nchunks, gemm, blas, local_threads):
     steps, batch, rows = gates.shape
     out = h0.shape[1]
     hidden = rows // gate_count(mode)
     proj = whr.shape[0] > 0
     for chunk in numba.prange(nchunks):
         b0, b1 = _rows(chunk, nchunks, batch)
+        before = local_threads(1)
         h = h0[b0:b1].copy()
         c = c0[b0:b1].copy()
         hp = np.empty((b1 - b0, rows), gates.dtype)
         raw = np.empty((b1 - b0, hidden), gates.dtype)
         projected = np.empty((b1 - b0, out), gates.dtype)
         for s in range(steps):
-            np.dot(h, whh.T, hp)
+            matmul(gemm, blas, h, whh, hp, True, one)
             for r in range(b1 - b0):
                 b = b0 + r
                 if s >= lengths[b]:  # past the row's end: no output, state kept
@@ -76,7 +78,7 @@ def _forward(mode, gates, whh, bhh, whr, h0, c0, lengths, reverse, clip, low, hi
                         h[r, j] = hv
                         y[t, b, yoff + j] = hv
             if proj:
-                np.dot(raw, whr.T, projected)
+                matmul(gemm, blas, raw, whr, projected, True, one)
                 for r in range(b1 - b0):
                     b = b0 + r
                     if s < lengths[b]:
@@ -84,17 +86,19 @@ def _forward(mode, gates, whh, bhh, whr, h0, c0, lengths, reverse, clip, low, hi
                         y[step_time(s, lengths[b], reverse), b, yoff:yoff + out] = projected[r]
         hy[b0:b1] = h
         cy[b0:b1] = c
+        local_threads(before)
 
 
 @numba.njit(nogil=True, cache=True, parallel=True)
 def _backward(mode, gates, cs, cprev, hn, hprev, whh, whr, lengths, reverse, clip, low, high, one,
-              dy, yoff, dhy, dcy, dxp, dhp, dhr, dh0, dc0, nchunks):
+              dy, yoff, dhy, dcy, dxp, dhp, dhr, dh0, dc0, nchunks, gemm, blas, local_threads):
     steps, batch, rows = gates.shape
     out = dhy.shape[1]
     hidden = rows // gate_count(mode)
     proj = whr.shape[0] > 0
     for chunk in numba.prange(nchunks):
         b0, b1 = _rows(chunk, nchunks, batch)
+        before = local_threads(1)
         dh = dhy[b0:b1].copy()
         dc = dcy[b0:b1].copy()
         dh_new = np.empty((b1 - b0, out), gates.dtype)
@@ -117,7 +121,7 @@ def _backward(mode, gates, cs, cprev, hn, hprev, whh, whr, lengths, reverse, cli
                 if proj:
                     dhr[t, b] = dh_new[r]
             if proj:
-                np.dot(dh_new, whr, draw)
+                matmul(gemm, blas, dh_new, whr, draw, False, one)
             for r in range(b1 - b0):
                 b = b0 + r
                 if s >= lengths[b]:
@@ -146,10 +150,11 @@ def _backward(mode, gates, cs, cprev, hn, hprev, whh, whr, lengths, reverse, cli
                         dstep[r, 2 * hidden + j] = dhp[t, b, 2 * hidden + j] = dhn
                     else:
                         dstep[r, j] = dxp[t, b, j] = simple_backward(gates[t, b, j], draw[r, j], mode, one)
-            np.dot(dstep, whh, dnext)
+            matmul(gemm, blas, dstep, whh, dnext, False, one)
             dh[:] = dnext + dpass
         dh0[b0:b1] = dh
         dc0[b0:b1] = dc
+        local_threads(before)
 
 
 @numba.njit(nogil=True, cache=True, parallel=True)
@@ -166,7 +171,12 @@ def scale_cpu(x, mask):
 def _chunks(batch):
     """Chunks of batch rows run in parallel; one, with the BLAS using every core, when the BLAS cannot be pinned
     to one thread."""
-    return max(1, min(batch, numba.get_num_threads())) if CAN_PIN_BLAS else 1
+    return max(1, min(batch, numba.get_num_threads())) if AVAILABLE or CAN_PIN_BLAS else 1
+
+
+def _blas(dtype):
+    """The drivers' trailing BLAS arguments (blas_cpu)."""
+    return gemm_of(dtype), AVAILABLE, LOCAL_THREADS
 
 
 def forward_cpu(mode, gates, whh, bhh, whr, h0, c0, lengths, reverse, clip, y, yoff, hy, cy, saved):
@@ -183,7 +193,8 @@ def forward_cpu(mode, gates, whh, bhh, whr, h0, c0, lengths, reverse, clip, y, y
     one = gates.dtype.type(1)
     with single_threaded_blas():
         _forward(mode, gates, whh, bhh, whr, h0, c0, lengths, reverse, clip is not None, gates.dtype.type(low),
-                 gates.dtype.type(high), clip_nan, one, y, yoff, hy, cy, *saved, _chunks(gates.shape[1]))
+                 gates.dtype.type(high), clip_nan, one, y, yoff, hy, cy, *saved, _chunks(gates.shape[1]),
+                 *_blas(gates.dtype))
 
 
 def backward_cpu(mode, gates, whh, whr, lengths, reverse, clip, saved, dy, yoff, dhy, dcy, dxp, dhp, dhr, dh0, dc0):
@@ -196,4 +207,4 @@ def backward_cpu(mode, gates, whh, whr, lengths, reverse, clip, saved, dy, yoff,
     with single_threaded_blas():
         _backward(mode, gates, cs, cprev, hn, hprev, whh, whr, lengths, reverse, clip is not None,
                   gates.dtype.type(low), gates.dtype.type(high), gates.dtype.type(1), dy, yoff, dhy, dcy,
-                  dxp, dhp, dhr, dh0, dc0, _chunks(gates.shape[1]))
+                  dxp, dhp, dhr, dh0, dc0, _chunks(gates.shape[1]), *_blas(gates.dtype))
