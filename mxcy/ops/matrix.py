@@ -9,7 +9,7 @@ import numpy as np
 
 from . import registry
 from ._helpers import store
-from ._nn_common import typed_call
+from ._nn_common import kernels, typed_call
 from .registry import OpDef, Param
 from ..kernels.common import REQ_INPLACE, REQ_WRITE
 
@@ -33,10 +33,9 @@ def _batched(x, row):
 def _matmul_gpu(a, b, out, ta, tb, req, alpha=1.0, c=None, beta=0.0):
     """kernels.matmul_gpu on (P, rows, Q, cols) views, through typed_call: float16 is multiplied in float32, as
     MXNet's cuBLAS calls do."""
-    from ..kernels.matmul_gpu import matmul_gpu
-
     def run(ins, outs, kreqs):
-        matmul_gpu(ins[0], ins[1], outs[0], ta, tb, kreqs[0], alpha, None if c is None else ins[2], beta)
+        kernels("matmul_gpu").matmul_gpu(ins[0], ins[1], outs[0], ta, tb, kreqs[0], alpha,
+                                         None if c is None else ins[2], beta)
     typed_call(run, [a, b] if c is None else [a, b, c], [out], [req])
 
 

@@ -146,8 +146,7 @@ def _fill_nan_compute(attrs, inputs, outputs, reqs):
 
 
 def _fill_nan_compute_gpu(attrs, inputs, outputs, reqs):
-    from ..kernels.unary_gpu import unary_param_gpu
-    unary_param_gpu("_fill_nan", inputs[0], outputs[0], reqs[0], attrs["value"])
+    kernels("unary_gpu").unary_param_gpu("_fill_nan", inputs[0], outputs[0], reqs[0], attrs["value"])
 
 
 registry.register(OpDef(
@@ -244,10 +243,9 @@ def _search_compute(fn):
 
 def _search_compute_gpu(is_max):
     def compute(attrs, inputs, outputs, reqs):
-        from ..kernels.argext_gpu import arg_extreme_gpu
         x, axis, out = inputs[0], attrs["axis"], outputs[0]
         _, n, inner = (1, x.size, 1) if axis is None else split3(x.shape, norm_axis(axis, x.ndim))
-        arg_extreme_gpu(x.reshape(x.size), out.reshape(out.size), n, inner, is_max, reqs[0])
+        kernels("argext_gpu").arg_extreme_gpu(x.reshape(x.size), out.reshape(out.size), n, inner, is_max, reqs[0])
     return compute
 
 

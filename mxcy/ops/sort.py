@@ -7,7 +7,7 @@ import numpy as np
 
 from . import registry
 from ._helpers import norm_axis, store
-from ._nn_common import split3, widening
+from ._nn_common import kernels, split3, widening
 from .registry import OpDef, Param
 from ..base import MXNetError
 
@@ -84,11 +84,10 @@ def _topk_compute(attrs, inputs, outputs, reqs):
 
 
 def _topk_compute_gpu(attrs, inputs, outputs, reqs):
-    from ..kernels.sort_gpu import sort_gpu
     x = inputs[0]
     axis, n = _sort_axis(attrs, x.shape)
     inner = 1 if axis is None else split3(x.shape, axis)[2]
-    sort_gpu(x, n, inner, _topk_k(attrs, n), attrs["is_ascend"], attrs["ret_typ"], outputs, reqs)
+    kernels("sort_gpu").sort_gpu(x, n, inner, _topk_k(attrs, n), attrs["is_ascend"], attrs["ret_typ"], outputs, reqs)
 
 
 _TOPK_GPU = widening(_topk_compute_gpu)
@@ -186,11 +185,10 @@ def _out_of_range(op, index, data, axis):
 
 
 def _gather_compute_gpu(attrs, inputs, outputs, reqs):
-    from ..kernels.along_axis_gpu import gather_axis_gpu
     data, index = inputs
     axis = norm_axis(attrs["axis"], data.ndim)
     _, n, inner = split3(data.shape, axis)
-    if not gather_axis_gpu(data, index, outputs[0], n, index.shape[axis], inner, reqs[0]):
+    if not kernels("along_axis_gpu").gather_axis_gpu(data, index, outputs[0], n, index.shape[axis], inner, reqs[0]):
         raise _out_of_range("_gather_axis", index, data, axis)
 
 
@@ -210,11 +208,10 @@ def _scatter_compute(attrs, inputs, outputs, reqs):
 
 
 def _scatter_compute_gpu(attrs, inputs, outputs, reqs):
-    from ..kernels.along_axis_gpu import scatter_axis_gpu
     data, index = inputs
     axis = norm_axis(attrs["axis"], data.ndim)
     _, k, inner = split3(data.shape, axis)
-    if not scatter_axis_gpu(data, index, outputs[0], k, attrs["size"], inner, reqs[0]):
+    if not kernels("along_axis_gpu").scatter_axis_gpu(data, index, outputs[0], k, attrs["size"], inner, reqs[0]):
         raise _out_of_range("_scatter_axis", index, outputs[0], axis)
 
 

@@ -12,7 +12,7 @@ from scipy.special import gamma as _gamma, gammaln as _lgamma
 
 from . import _gpu, registry
 from ._helpers import ufunc_compute
-from ._nn_common import widening
+from ._nn_common import kernels, widening
 from .registry import OpDef
 
 
@@ -113,8 +113,7 @@ def _own_formula_gpu(name):
         return {}
 
     def compute(attrs, inputs, outputs, reqs):
-        from ..kernels.unary_gpu import unary_param_gpu
-        unary_param_gpu(name, inputs[0], outputs[0], reqs[0])
+        kernels("unary_gpu").unary_param_gpu(name, inputs[0], outputs[0], reqs[0])
     return {"gpu": widening(compute)}
 
 
