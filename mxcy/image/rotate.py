@@ -18,7 +18,7 @@ def _bilinear_sample(src, x, y):
     out_h, out_w = x.shape[1:]
     pixels = src.transpose((0, 2, 3, 1)).reshape((-1, channels))
     # flat pixel indices in float64: exact for any batch of images a float32 index would not reach
-    base = (nd.arange(n, dtype="float64") * (height * width)).reshape((n, 1, 1))
+    base = (nd.arange(n, dtype="float64", ctx=src.context) * (height * width)).reshape((n, 1, 1))
     left, top = nd.floor(x), nd.floor(y)
     right_w, bottom_w = x - left, y - top
     out = None

@@ -69,3 +69,12 @@ def test_bad_input_raises_as_mxnet(src, degrees, kwargs, error):
     angles = degrees if np.isscalar(degrees) else mx.nd.array(degrees)
     with pytest.raises(error, match="imrotate"):
         mx.image.imrotate(mx.nd.array(src, dtype=src.dtype), angles, **kwargs)
+
+
+@pytest.mark.cuda
+def test_runs_on_the_gpu_through_its_ops():
+    img = np.random.default_rng(2).random((2, 3, 4)).astype(np.float32)
+    want = mx.image.imrotate(mx.nd.array(img), 25.0, zoom_in=True).asnumpy()
+    got = mx.image.imrotate(mx.nd.array(img, ctx=mx.gpu(0)), 25.0, zoom_in=True)
+    assert got.context == mx.gpu(0)
+    np.testing.assert_allclose(got.asnumpy(), want, rtol=1e-5, atol=1e-6)
