@@ -56,6 +56,7 @@ COMPLETE_MODULES = [
     "mxnet.optimizer",
     "mxnet.lr_scheduler",
     "mxnet.gluon.trainer",
+    "mxnet.gluon.contrib.cnn",
 ]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
