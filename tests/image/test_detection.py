@@ -2,25 +2,16 @@
 random seed (fixtures/detection_reference.npz), label parsing, label shapes and errors."""
 import os
 import random
-import sys
 
 import numpy as np
 import pytest
 
 import mxcy as mx
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
-sys.path.insert(0, FIXTURES)
-import image_iter_files as files  # noqa: E402
+import image_iter_files as files  # noqa: E402  (tests/image/conftest.py puts fixtures/ on the path)
 from make_detection_fixtures import augmenters  # noqa: E402  (only builds augmenters; imports mxnet lazily)
 
-REF = np.load(os.path.join(FIXTURES, "detection_reference.npz"))
-
-
-@pytest.fixture(scope="module")
-def det_files(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp("det"))
-    return files.write_detection(root), root
+REF = np.load(os.path.join(os.path.dirname(__file__), "fixtures", "detection_reference.npz"))
 
 
 @pytest.mark.parametrize("name", ["flip", "crop", "pad", "multi_crop"])

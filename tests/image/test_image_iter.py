@@ -2,30 +2,20 @@
 partitions, augmenter lists and errors."""
 import os
 import random
-import sys
 
 import numpy as np
 import pytest
 
 import mxcy as mx
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
-sys.path.insert(0, FIXTURES)
-import image_iter_files  # noqa: E402
+import image_iter_files  # noqa: E402  (tests/image/conftest.py puts fixtures/ on the path)
 
-
-REF = np.load(os.path.join(FIXTURES, "image_iter_reference.npz"))
-
-
-@pytest.fixture(scope="module")
-def files(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp("images"))
-    return image_iter_files.write(root, mx.recordio) + (root,)
+REF = np.load(os.path.join(os.path.dirname(__file__), "fixtures", "image_iter_reference.npz"))
 
 
 @pytest.mark.parametrize("case", ["lst_pad", "lst_discard", "lst_rollover", "rec", "rec_idx_part1", "list"])
-def test_batches_equal_mxnet(files, case):
-    kwargs = image_iter_files.cases(*files)[case]
+def test_batches_equal_mxnet(iter_files, case):
+    kwargs = image_iter_files.cases(*iter_files)[case]
     _assert_arrays_equal(image_iter_files.epoch_arrays(mx.image.ImageIter(2, (3, 5, 4), **kwargs), case), case)
 
 
@@ -35,8 +25,8 @@ def _assert_arrays_equal(got, prefix):
         np.testing.assert_allclose(value, REF[key], rtol=1e-5, atol=1e-4 if key.endswith("data") else 0)
 
 
-def test_shuffle_visits_every_image_once_per_epoch(files):
-    lst, _, _, root = files
+def test_shuffle_visits_every_image_once_per_epoch(iter_files):
+    lst, _, _, root = iter_files
     random.seed(0)
     it = mx.image.ImageIter(1, (3, 4, 4), path_imglist=lst, path_root=root, label_width=2, shuffle=True,
                             resize=5)
@@ -48,8 +38,8 @@ def test_shuffle_visits_every_image_once_per_epoch(files):
     assert len({tuple(e) for e in epochs}) > 1
 
 
-def test_aug_list_replaces_create_augmenter(files):
-    lst, _, _, root = files
+def test_aug_list_replaces_create_augmenter(iter_files):
+    lst, _, _, root = iter_files
     it = mx.image.ImageIter(5, (3, 3, 3), path_imglist=lst, path_root=root, label_width=2,
                             aug_list=[mx.image.ForceResizeAug((3, 3), 0), mx.image.CastAug()])
     batch = next(it)
