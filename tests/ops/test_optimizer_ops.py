@@ -251,14 +251,20 @@ MULTI = [("multi_sgd_update", False, False), ("multi_sgd_mom_update", True, Fals
          ("multi_mp_sgd_update", False, True), ("multi_mp_sgd_mom_update", True, True)]
 
 
-def _multi_draw(rng, has_mom, multi_precision, n=3):
-    """Groups (weight, grad[, mom][, weight32]) of n weights of different shapes, and the op's attributes."""
+def _multi_groups(rng, states, multi_precision, n=3):
+    """Groups (weight, grad, *states(rng, shape)[, weight32]) of n weights of different shapes."""
     groups = []
     for k in range(n):
         shape = tuple(int(d) for d in rng.integers(1, 5, size=k % 2 + 1))
         w = rng.standard_normal(shape)
-        groups.append([w, rng.standard_normal(shape) * 2] + [rng.standard_normal(shape)] * has_mom
+        groups.append([w, 2 * rng.standard_normal(shape)] + states(rng, shape)
                       + [w.astype(np.float32)] * multi_precision)
+    return groups
+
+
+def _multi_draw(rng, has_mom, multi_precision, n=3):
+    """Groups (weight, grad[, mom][, weight32]) of n weights of different shapes, and the op's attributes."""
+    groups = _multi_groups(rng, lambda r, shape: [r.standard_normal(shape)] * has_mom, multi_precision, n)
     attrs = {"lrs": tuple(float(x) for x in rng.uniform(0.01, 0.5, n)),
              "wds": tuple(float(x) for x in rng.choice([0.0, 0.1], n)), "num_weights": n,
              "rescale_grad": float(rng.choice([1.0, 0.5])), "clip_gradient": float(rng.choice([-1.0, 0.3]))}
@@ -419,13 +425,10 @@ def test_multi_lars_known_values():
 
 
 # Other multi-weight updates: (name, per-weight group maker, shared-input maker, reference of weight k).
-def _multi_groups(rng, states, multi_precision, n=3):
-    groups = []
-    for k in range(n):
-        shape = tuple(int(d) for d in rng.integers(1, 5, size=k % 2 + 1))
-        w = rng.standard_normal(shape)
-        groups.append([w, 2 * rng.standard_normal(shape)] + states(rng, shape) + [w.astype(np.float32)] * multi_precision)
-    return groups
+
+
+def _mean_var(rng, shape):
+    return [rng.standard_normal(shape), _positive(rng, shape)]
 
 
 def _preloaded(has_mom, multi_precision):
@@ -441,7 +444,7 @@ def _preloaded(has_mom, multi_precision):
 
 def _multi_adamw(multi_precision):
     def make(rng):
-        groups = _multi_groups(rng, lambda r, s: [r.standard_normal(s), _positive(r, s)], multi_precision)
+        groups = _multi_groups(rng, _mean_var, multi_precision)
         n = len(groups)
         attrs = {"lrs": tuple(rng.uniform(0.01, 0.5, n)), "wds": tuple(rng.choice([0.0, 0.1], n)),
                  "etas": tuple(rng.uniform(0.5, 1.0, n)), "beta1": 0.9, "beta2": 0.99, "epsilon": 1e-8,
@@ -458,7 +461,7 @@ def _multi_adamw(multi_precision):
 
 def _multi_lamb(multi_precision):
     def make(rng):
-        groups = _multi_groups(rng, lambda r, s: [r.standard_normal(s), _positive(r, s)], multi_precision)
+        groups = _multi_groups(rng, _mean_var, multi_precision)
         n = len(groups)
         attrs = {"learning_rates": tuple(rng.uniform(0.01, 0.5, n)), "wds": tuple(rng.choice([0.0, 0.1], n)),
                  "step_count": tuple(int(t) for t in rng.integers(1, 5, n)),
