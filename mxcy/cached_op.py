@@ -31,7 +31,10 @@ class CachedOp:
         self._monitor = named_hook(lambda name, node, array: callback(name.encode(), node.op.name.encode(), array),
                                    monitor_all)
 
-    def __call__(self, *args, out=None, default_ctx=None):
+    def __call__(self, *args, out=None, default_ctx=None, **kwargs):
+        if kwargs:
+            raise TypeError(f"CachedOp.__call__ got unexpected keyword argument(s) {sorted(kwargs)}; it takes "
+                            "out and default_ctx")
         if len(args) != len(self._input_names):
             raise MXNetError(f"CachedOp: the graph takes {len(self._input_names)} inputs "
                              f"{self._input_names}, got {len(args)}")

@@ -10,7 +10,7 @@ from collections import OrderedDict, defaultdict
 import numpy as np
 
 from .. import initializer, ndarray, symbol
-from ..base import MXNetError
+from ..base import MXNetError, NotImplementedForSymbol
 from ..cached_op import CachedOp
 from ..fileio import atomic_write
 from ..name import NameManager, Prefix
@@ -545,7 +545,7 @@ class HybridBlock(Block):
             with self.name_scope():
                 try:
                     out = self.hybrid_forward(symbol, *_regroup(inputs, self._in_format), **params)
-                except (AttributeError, TypeError) as err:
+                except (AttributeError, TypeError, NotImplementedForSymbol) as err:
                     raise MXNetError(
                         f"{self.name}: hybrid_forward failed while tracing it with F=mx.sym ({err}); a "
                         "HybridBlock may only use what both mx.nd and mx.sym offer (no asnumpy(), shape "

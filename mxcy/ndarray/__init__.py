@@ -1,6 +1,7 @@
 """mx.nd: NDArray, creation and file functions, and every registered operator as a function."""
 from .. import ops  # noqa: F401  (registers every operator)
 from . import _internal, contrib, image, linalg, op, random, sparse
+from .dlpack import from_dlpack, to_dlpack_for_read, to_dlpack_for_write
 from .ndarray import NDArray, waitall
 from .register import populate
 from .utils import (arange, array, concatenate, empty, eye, from_numpy, full, histogram, linspace, load,

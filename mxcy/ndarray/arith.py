@@ -44,3 +44,10 @@ def _make(name, ops, scalar_fn):
 
 globals().update({name: _make(name, OPERATOR_OPS[name], _PYTHON[name]) for name in OPERATOR_OPS})
 globals().update({alias: _make(alias, OPERATOR_OPS[name], _PYTHON[name]) for alias, name in _ALIASES.items()})
+_power = power
+
+
+def power(base, exp):
+    """power(base, exp): element-wise base ** exp with broadcasting; either side may be a scalar (MXNet names
+    this function's operands base and exp)."""
+    return _power(base, exp)

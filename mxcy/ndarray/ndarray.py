@@ -71,7 +71,10 @@ class NDArray:
     __array_priority__ = 1000.0
     stype = "default"
 
-    def __init__(self, data, ctx=None, var=None):
+    def __init__(self, data=None, ctx=None, var=None, handle=None, writable=True):
+        if handle is not None or data is None or not writable:
+            raise MXNetError("NDArray(handle, writable): mxcy arrays hold their buffers, not C handles, and "
+                             "are always writable; make arrays with mx.nd functions")
         self._data = data
         self._ctx = ctx if ctx is not None else current_context()
         self._var = engine.new_var() if var is None else var
@@ -199,6 +202,36 @@ class NDArray:
     def detach(self):
         return NDArray(self._data, self._ctx, self._var)
 
+    def as_nd_ndarray(self):
+        """This array: it is already an mx.nd array (mxcy has no mx.np arrays yet)."""
+        return self
+
+    def as_np_ndarray(self):
+        raise MXNetError("as_np_ndarray: MXNet's NumPy-compatible arrays (mx.np) are not implemented in mxcy yet")
+
+    def to_dlpack_for_read(self):
+        from .dlpack import to_dlpack_for_read
+        return to_dlpack_for_read(self)
+
+    def to_dlpack_for_write(self):
+        from .dlpack import to_dlpack_for_write
+        return to_dlpack_for_write(self)
+
+    # --- slices written in place (MXNet's _slice_assign) --------------------------------------------
+    def slice_assign(self, rhs, begin, end, step):
+        """self[begin:end:step] = rhs over the leading axes (None: the axis' default); returns self."""
+        self[_slice_key(begin, end, step)] = rhs
+        return self
+
+    def slice_assign_scalar(self, value, begin, end, step):
+        """self[begin:end:step] = value over the leading axes; returns self."""
+        self[_slice_key(begin, end, step)] = value
+        return self
+
+    def split_v2(self, *args, **kwargs):
+        from .utils import split_v2
+        return split_v2(self, *args, **kwargs)
+
     # --- autograd ------------------------------------------------------------------------------
     def attach_grad(self, grad_req="write", stype=None):
         from .. import autograd
@@ -309,3 +342,11 @@ def array_like(values, like):
     """An NDArray of `values` (NumPy) on `like`'s context with `like`'s dtype."""
     values = np.asarray(values, dtype=like._data.dtype)
     return NDArray(storage.from_host(values, like._ctx), like._ctx)
+
+
+def _slice_key(begin, end, step):
+    begin, end = tuple(begin), tuple(end)
+    step = tuple(step) if step else (None,) * len(begin)
+    if not len(begin) == len(end) == len(step):
+        raise MXNetError(f"slice_assign: begin {begin}, end {end} and step {step} must have one entry per axis")
+    return tuple(slice(b, e, s) for b, e, s in zip(begin, end, step))

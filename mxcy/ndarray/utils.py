@@ -45,15 +45,22 @@ def _is_scipy_sparse(x):
     return type(x).__module__.startswith("scipy.sparse")
 
 
-def from_numpy(ndarray, zero_copy=True):
+def from_numpy(ndarray, zero_copy=True, array_cls=NDArray):
     """An NDArray sharing memory with a C-contiguous NumPy array (MXNet's zero-copy import)."""
+    if array_cls is not NDArray:
+        raise MXNetError("from_numpy: array_cls must be mx.nd.NDArray (mx.np arrays are not implemented in mxcy "
+                         "yet)")
     if not zero_copy or not ndarray.flags.c_contiguous:
         return array(ndarray, dtype=ndarray.dtype)
     np_dtype(ndarray.dtype, "from_numpy")
     return NDArray(ndarray if ndarray.ndim else ndarray.reshape(1), current_context())
 
 
-def empty(shape, ctx=None, dtype=None):
+def empty(shape, ctx=None, dtype=None, stype=None):
+    """An array of `shape` with unspecified values; sparse storage types (stype) hold no values at all."""
+    if stype not in (None, "default"):
+        from .sparse import zeros as sparse_zeros
+        return sparse_zeros(stype, shape, ctx, dtype)
     ctx = _ctx(ctx)
     return NDArray(storage.alloc(_shape(shape), np_dtype(dtype, "empty"), ctx), ctx)
 
@@ -123,12 +130,8 @@ def moveaxis(tensor, source, destination):
 def split_v2(ary, indices_or_sections, axis=0, squeeze_axis=False):
     """Split into equal sections (an int) or at the given indices (a tuple), like numpy.split."""
     from . import _internal
-    if isinstance(indices_or_sections, (int, np.integer)):
-        out = _internal._split_v2(ary, indices=(), sections=int(indices_or_sections), axis=axis,
-                                  squeeze_axis=squeeze_axis)
-    else:
-        out = _internal._split_v2(ary, indices=(0,) + tuple(indices_or_sections), axis=axis,
-                                  squeeze_axis=squeeze_axis)
+    from ..ops.join import split_v2_args
+    out = _internal._split_v2(ary, axis=axis, squeeze_axis=squeeze_axis, **split_v2_args(indices_or_sections))
     return out if isinstance(out, list) else [out]
 
 

@@ -103,7 +103,8 @@ def signature(op, trailing):
     """The function's signature: inputs, parameters, then the keyword-only `trailing` names (out, name,
     attr, ...) and **kwargs."""
     P = inspect.Parameter
-    variadic = is_variadic(op)
+    # Custom's inputs are whatever its op_type's CustomOpProp lists: they come positionally, as in MXNet.
+    variadic = is_variadic(op) or op.name == "Custom"
     params = [P("data", P.VAR_POSITIONAL)] if variadic else \
         [P(n, P.POSITIONAL_OR_KEYWORD, default=None) for n in _signature_inputs(op)]
     kind = P.KEYWORD_ONLY if variadic else P.POSITIONAL_OR_KEYWORD

@@ -184,6 +184,14 @@ def _n_outputs(attrs):
     return attrs["sections"] if attrs["sections"] > 0 else len(attrs["indices"])
 
 
+def split_v2_args(indices_or_sections):
+    """_split_v2's arguments for MXNet's front end split_v2(ary, indices_or_sections) of mx.nd and mx.sym: equal
+    sections (an int) or the indices to split at, like numpy.split."""
+    if isinstance(indices_or_sections, (int, np.integer)):
+        return {"indices": (), "sections": int(indices_or_sections)}
+    return {"indices": (0,) + tuple(indices_or_sections)}
+
+
 _SQUEEZE = Param("squeeze_axis", "bool", False, "remove the split axis (parts must have size 1)")
 registry.register(OpDef(
     "SliceChannel", aliases=("split",),

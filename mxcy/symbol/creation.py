@@ -7,7 +7,7 @@ import numpy as np
 from ..base import MXNetError
 from .symbol import Symbol, _call
 
-__all__ = ["zeros", "ones", "full", "arange", "eye", "pow", "power", "maximum", "minimum", "hypot", "histogram"]
+__all__ = ["zeros", "ones", "full", "arange", "eye", "pow", "power", "maximum", "minimum", "hypot", "histogram", "split_v2"]
 
 
 def _dtype(dtype):
@@ -69,3 +69,9 @@ def histogram(a, bins=10, range=None, **kwargs):  # noqa: A002 -- MXNet's argume
     """Symbol of (counts, bin edges) of `a`: `bins` equal bins over `range`, or the edges in a Symbol `bins`."""
     from ..ops.misc_tensor import histogram_args
     return _call("_histogram", data=a, **histogram_args(bins, range, Symbol), **kwargs)
+
+
+def split_v2(ary, indices_or_sections, axis=0, squeeze_axis=False):
+    """Symbol of the parts of `ary` split into equal sections (an int) or at the given indices, like numpy.split."""
+    from ..ops.join import split_v2_args
+    return _call("_split_v2", data=ary, axis=axis, squeeze_axis=squeeze_axis, **split_v2_args(indices_or_sections))

@@ -67,19 +67,25 @@ def topo_order(outputs):
     return post_order([head for head, _ in outputs], lambda node: [child for child, _ in node.inputs])
 
 
-def copy_graph(outputs, replace=None):
+def copy_graph(outputs, replace=None, bypass=()):
     """Fresh nodes for everything reachable from `outputs`; `replace` maps a variable Node to the
-    (Node, index) entry that takes its place (composition)."""
+    (Node, index) entry that takes its place (composition); nodes of the ops named in `bypass` are left out,
+    a reader of their output i reading their input i instead (MXNet's remove_amp_cast)."""
     replace = replace or {}
     memo = {}
+
+    def skipped(node):
+        return node.op is not None and node.op.name in bypass
 
     def entry(node, index):
         if node in replace:
             return replace[node]
+        if skipped(node):
+            return entry(*node.inputs[index])
         return memo[node], index
 
     for node in topo_order(outputs):
-        if node in replace:
+        if node in replace or skipped(node):
             continue
         memo[node] = Node(node.op, node.name, dict(node.attrs),
                           [entry(n, i) for n, i in node.inputs], params=node.params)

@@ -4,10 +4,12 @@ from numbers import Number
 import numpy as np
 
 from ..attribute import AttrScope
-from ..base import DTYPE_TO_FLAG, MXNetError, np_dtype
+from ..base import DTYPE_TO_FLAG, MXNetError, NotImplementedForSymbol, np_dtype
 from ..error import MXNetIndexError, MXNetTypeError
 from ..ops.binary import OPERATOR_OPS, legacy_name
 from .graph import HIDDEN_KEYS, Node, copy_graph, hide_key, registry_op, topo_order
+
+_AMP_CASTS = ("amp_cast", "amp_multicast")
 
 __all__ = ["Symbol", "Variable", "var", "Group", "STORAGE_TYPE_ID"]
 
@@ -18,8 +20,11 @@ class Symbol:
     """A list of graph outputs, each a (Node, output index) pair."""
     __slots__ = ("_outputs", "__weakref__")
 
-    def __init__(self, outputs):
-        self._outputs = list(outputs)
+    def __init__(self, outputs=None, handle=None):
+        if handle is not None:
+            raise MXNetError("Symbol(handle): mxcy symbols are Python graphs, not C handles; build them with "
+                             "mx.sym functions or mx.sym.load")
+        self._outputs = list(outputs or ())
 
     # --- naming and outputs ----------------------------------------------------------------
     @property
@@ -151,6 +156,51 @@ class Symbol:
     def copy(self):
         return self.__copy__()
 
+    # --- NDArray methods a Symbol has only to refuse them, as MXNet's does ----------------------------
+    def _ndarray_only(self, method):
+        raise NotImplementedForSymbol(method, None)
+
+    def asnumpy(self):
+        self._ndarray_only(self.asnumpy)
+
+    def asscalar(self):
+        self._ndarray_only(self.asscalar)
+
+    def as_in_context(self):
+        self._ndarray_only(self.as_in_context)
+
+    def backward(self):
+        self._ndarray_only(self.backward)
+
+    def detach(self):
+        self._ndarray_only(self.detach)
+
+    def wait_to_read(self):
+        self._ndarray_only(self.wait_to_read)
+
+    def as_nd_ndarray(self):
+        """This symbol: it is already an mx.sym symbol (mxcy has no mx.np symbols yet)."""
+        return self
+
+    def as_np_ndarray(self):
+        raise MXNetError("as_np_ndarray: MXNet's NumPy-compatible symbols (mx.np) are not implemented in mxcy yet")
+
+    def gradient(self, wrt):
+        raise MXNetError("Symbol.gradient: symbolic differentiation into a new Symbol is not available (MXNet 1.x's "
+                         "backend does not implement it either); bind an Executor and call backward")
+
+    def get_backend_symbol(self, backend):
+        raise MXNetError(f"get_backend_symbol: no subgraph backend {backend!r}: mxcy registers none")
+
+    def optimize_for(self, backend, args=None, aux=None, ctx=None, shape_dict=None, type_dict=None,
+                     stype_dict=None, skip_infer=False, **kwargs):
+        raise MXNetError(f"optimize_for: no subgraph backend {backend!r}: mxcy registers none (graphs run as "
+                         "they are)")
+
+    def split_v2(self, *args, **kwargs):
+        from .creation import split_v2
+        return split_v2(self, *args, **kwargs)
+
     def __getstate__(self):
         return {"json": self.tojson()}
 
@@ -244,8 +294,8 @@ class Symbol:
             kwargs["shape"] = tuple(shape)
         return _call("Reshape", self, **kwargs)
 
-    def astype(self, dtype):
-        return _call("Cast", self, dtype=dtype)
+    def astype(self, *args, **kwargs):
+        return _call("Cast", self, *args, **kwargs)
 
     # --- inference, serialization, execution (see infer.py, json_io.py, executor.py) --------
     def infer_shape(self, *args, **kwargs):
@@ -264,13 +314,20 @@ class Symbol:
         from .infer import infer_type
         return infer_type(self, args, kwargs, partial=True)
 
-    def tojson(self):
+    def tojson(self, remove_amp_cast=True):
         from .json_io import to_json
-        return to_json(self)
+        return to_json(self._without_amp_casts() if remove_amp_cast else self)
 
     def save(self, fname, remove_amp_cast=True):
         from .json_io import save
-        save(self, fname)
+        save(self._without_amp_casts() if remove_amp_cast else self, fname)
+
+    def _without_amp_casts(self):
+        """This graph without its amp_cast/amp_multicast nodes (each reader takes the cast's input), as MXNet
+        writes files by default."""
+        if not any(node.op is not None and node.op.name in _AMP_CASTS for node in self._topo()):
+            return self
+        return Symbol(copy_graph(self._outputs, bypass=_AMP_CASTS))
 
     def debug_str(self):
         from .json_io import debug_str
@@ -352,9 +409,9 @@ def Variable(name, attr=None, shape=None, lr_mult=None, wd_mult=None, dtype=None
 var = Variable
 
 
-def Group(symbols):
-    """One symbol whose outputs are the outputs of `symbols`, in order."""
+def Group(symbols, create_fn=Symbol):
+    """One symbol whose outputs are the outputs of `symbols`, in order, made by create_fn(outputs)."""
     symbols = list(symbols)
     if not symbols or any(not isinstance(s, Symbol) for s in symbols):
         raise TypeError("Group: expected a non-empty list of Symbols")
-    return Symbol([e for s in symbols for e in s._outputs])
+    return create_fn([e for s in symbols for e in s._outputs])

@@ -241,3 +241,49 @@ def test_squeeze_method_takes_mxnets_inplace_flag():
     view[:] = 5  # inplace=True shares x's buffer, as in MXNet
     np.testing.assert_array_equal(x.asnumpy(), np.full((3, 1, 2, 1), 5))
     assert mx.sym.var("a").squeeze(inplace=True).infer_shape(a=(3, 1, 2))[1] == [(3, 2)]
+
+
+def test_slice_assign_writes_the_leading_axes_in_place():
+    base = np.arange(24.0).reshape(2, 3, 4)
+    a = mx.nd.array(base)
+    assert a.slice_assign(mx.nd.ones((1, 2, 4)), (1, None), (2, 3), (None, 2)) is a
+    expected = base.copy()
+    expected[1:2, ::2] = 1
+    np.testing.assert_array_equal(a.asnumpy(), expected)
+    a.slice_assign_scalar(-3.0, (0,), (1,), ())
+    expected[0:1] = -3
+    np.testing.assert_array_equal(a.asnumpy(), expected)
+    with pytest.raises(mx.MXNetError, match="one entry per axis"):
+        a.slice_assign_scalar(1.0, (0, 0), (1,), ())
+
+
+def test_split_v2_method_and_np_conversions():
+    a = mx.nd.array(np.arange(12.0).reshape(3, 4))
+    parts = a.split_v2((1, 3), axis=1)
+    for part, ref in zip(parts, np.split(np.arange(12.0).reshape(3, 4), (1, 3), axis=1)):
+        np.testing.assert_array_equal(part.asnumpy(), ref)
+    assert a.as_nd_ndarray() is a
+    with pytest.raises(mx.MXNetError, match="mx.np"):
+        a.as_np_ndarray()
+
+
+def test_mxnet_constructor_and_creation_arguments():
+    with pytest.raises(mx.MXNetError, match="C handles"):
+        mx.nd.NDArray(handle=object())
+    with pytest.raises(mx.MXNetError, match="writable"):
+        mx.nd.NDArray(np.zeros(2), writable=False)
+    sparse_empty = mx.nd.empty((3, 4), stype="row_sparse")
+    assert sparse_empty.stype == "row_sparse" and sparse_empty.shape == (3, 4)
+    assert mx.nd.empty((2, 2), stype="default").shape == (2, 2)
+    with pytest.raises(mx.MXNetError, match="array_cls"):
+        mx.nd.from_numpy(np.zeros(3), array_cls=object)
+    np.testing.assert_array_equal(mx.nd.power(base=mx.nd.array([2.0, 3.0]), exp=2).asnumpy(), [4.0, 9.0])
+    np.testing.assert_array_equal(mx.nd.power(2, mx.nd.array([1.0, 3.0])).asnumpy(), [2.0, 8.0])
+
+
+def test_cached_op_call_refuses_unknown_keywords():
+    x = mx.sym.var("x")
+    op = mx.nd.CachedOp(x * 2)
+    np.testing.assert_array_equal(op(mx.nd.ones(2)).asnumpy(), [2.0, 2.0])
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        op(mx.nd.ones(2), bogus=1)

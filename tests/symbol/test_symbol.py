@@ -1,6 +1,8 @@
 """Symbol construction, naming, attributes, composition and introspection, against MXNet 1.9.1's behaviour
 (the expected names and layouts were read off a real MXNet 1.9.1)."""
 import copy
+import inspect
+import json
 import pickle
 
 import numpy as np
@@ -153,3 +155,55 @@ def test_fluent_methods_and_creation_helpers():
     assert mx.sym.maximum(d, 0.5).name == "_maximumscalar0"
     assert mx.sym.pow(2, d).name == "_rpowerscalar0"
     assert mx.sym.arange(0, 4).infer_shape()[1] == [(4,)]
+
+
+@pytest.mark.parametrize("method", ["asnumpy", "asscalar", "as_in_context", "backward", "detach", "wait_to_read"])
+def test_ndarray_only_methods_raise_not_implemented_for_symbol(method):
+    with pytest.raises(mx.base.NotImplementedForSymbol, match=f"Function {method} is not implemented for Symbol"):
+        getattr(mx.sym.var("x"), method)()
+
+
+def test_symbol_split_v2_matches_numpy_split():
+    x = np.arange(12.0).reshape(3, 4)
+    for sym in (mx.sym.split_v2(mx.sym.var("x"), (1, 3), axis=1), mx.sym.var("x").split_v2((1, 3), axis=1)):
+        outs = sym.eval(x=mx.nd.array(x))
+        for out, ref in zip(outs, np.split(x, (1, 3), axis=1)):
+            np.testing.assert_array_equal(out.asnumpy(), ref)
+    halves = mx.sym.split_v2(mx.sym.var("x"), 2, axis=1, squeeze_axis=False).eval(x=mx.nd.array(x))
+    assert [h.shape for h in halves] == [(3, 2), (3, 2)]
+
+
+def test_backend_and_np_methods_say_what_is_missing():
+    s = mx.sym.var("x")
+    assert s.as_nd_ndarray() is s
+    for call, match in ((lambda: s.as_np_ndarray(), "mx.np"), (lambda: s.optimize_for("TensorRT"), "TensorRT"),
+                        (lambda: s.get_backend_symbol("MKLDNN"), "MKLDNN"), (lambda: s.gradient(["x"]), "Executor")):
+        with pytest.raises(mx.MXNetError, match=match):
+            call()
+
+
+def test_tojson_and_save_drop_amp_casts_unless_asked(tmp_path):
+    x = mx.sym.var("x")
+    cast = mx.sym.amp_cast(x, dtype="float16")
+    a, b = mx.sym.amp_multicast(cast, mx.sym.var("y"), num_outputs=2)
+    out = mx.sym.broadcast_add(a, b, name="sum")
+    plain = mx.sym.broadcast_add(x, mx.sym.var("y"), name="sum")
+    assert out.tojson() == plain.tojson()
+    kept = [n["op"] for n in json.loads(out.tojson(remove_amp_cast=False))["nodes"]]
+    assert kept.count("amp_cast") == 1 and kept.count("amp_multicast") == 1
+    out.save(str(tmp_path / "a.json"))
+    assert (tmp_path / "a.json").read_text() == plain.tojson()
+    out.save(str(tmp_path / "b.json"), remove_amp_cast=False)
+    assert "amp_multicast" in (tmp_path / "b.json").read_text()
+
+
+def test_group_create_fn_astype_keywords_and_custom_signature():
+    made = []
+    g = mx.sym.Group([mx.sym.var("a"), mx.sym.var("b")], create_fn=lambda outs: made.append(outs) or "made")
+    assert g == "made" and len(made[0]) == 2
+    cast = mx.sym.var("a").astype(dtype="float16")
+    assert cast.infer_type(a="float32")[1] == [np.float16]
+    params = inspect.signature(mx.sym.Custom).parameters
+    assert next(iter(params.values())).kind is inspect.Parameter.VAR_POSITIONAL
+    with pytest.raises(mx.MXNetError, match="C handles"):
+        mx.sym.Symbol(handle=1)
