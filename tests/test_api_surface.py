@@ -57,6 +57,8 @@ COMPLETE_MODULES = [
     "mxnet.lr_scheduler",
     "mxnet.gluon.trainer",
     "mxnet.gluon.contrib.cnn",
+    "mxnet.ndarray.sparse",
+    "mxnet.symbol.sparse",
 ]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

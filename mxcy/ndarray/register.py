@@ -20,6 +20,14 @@ def _parse_ctx(ctx):
     return Context(dev, int(rest.rstrip(")") or 0))
 
 
+def _wants_sparse(inputs, attrs, out):
+    """Whether a call goes through mx.nd.sparse's dispatch: a sparse input or out=, or a sparse result
+    asked for (cast_storage's stype, dot's forward_stype)."""
+    outs = out if isinstance(out, (list, tuple)) else (out,)
+    return any(x.stype != "default" for x in inputs) or any(o is not None and o.stype != "default" for o in outs) \
+        or attrs.get("stype", "default") != "default" or attrs.get("forward_stype") not in (None, "default")
+
+
 def make_function(op, name=None):
     """The mx.nd function of `op`: inputs positionally or by name, then op parameters."""
     from .ndarray import NDArray
@@ -35,11 +43,9 @@ def make_function(op, name=None):
         for i, x in enumerate(inputs):
             if not isinstance(x, NDArray):
                 raise MXNetError(f"{op.name}: input {i} must be an NDArray, got {type(x).__name__}")
-        for x in inputs:
-            if x.stype != "default":
-                from .sparse import dispatch
-                outs = dispatch(op, inputs, attrs, out)
-                break
+        if _wants_sparse(inputs, attrs, out):
+            from .sparse import dispatch
+            outs = dispatch(op, inputs, attrs, out)
         else:
             outs = invoke(op, inputs, attrs, out, _parse_ctx(ctx) if not inputs else None)
         if op.visible_outputs is not None:

@@ -14,12 +14,13 @@ from ..context import Context, current_context
 from ..ops import registry
 from ..ops import sparse as _parts
 from ..ops.invoke import invoke
-from . import sparse_update
+from . import sparse_ops, sparse_update
 from .ndarray import NDArray
 
+# cast_storage, dot, retain (gs_retain), elemwise_add/sub: the registered operators' functions (ndarray/
+# register.py fills them in); their sparse inputs and results come through `dispatch` below.
 __all__ = ["BaseSparseNDArray", "CSRNDArray", "RowSparseNDArray", "csr_matrix",
-           "row_sparse_array", "zeros", "empty", "array", "cast_storage", "dot", "retain",
-           "elemwise_add", "elemwise_sub", "add", "subtract", "multiply", "divide",
+           "row_sparse_array", "zeros", "empty", "array", "add", "subtract", "multiply", "divide",
            "to_stored", "from_stored", "dispatch"]
 
 _STYPES = ("default", "csr", "row_sparse")
@@ -108,7 +109,7 @@ class BaseSparseNDArray(NDArray):
         if isinstance(other, BaseSparseNDArray):
             raise MXNetError(f"copyto: cannot copy a {type(self).__name__} into a "
                              f"{type(other).__name__}")
-        return cast_storage(self, "default").copyto(other)
+        return _cast_storage(self, "default").copyto(other)
 
     def _take(self, src, func):
         """Make this array hold a copy of `src` (same storage type and shape), MXNet's [:] = src."""
@@ -138,7 +139,7 @@ class BaseSparseNDArray(NDArray):
         if isinstance(value, (np.ndarray, list, tuple)):
             value = _nd(np.asarray(value, self.dtype), self._ctx)
         if isinstance(value, NDArray) and value.stype in ("default", self.stype):
-            self._take(value if value.stype == self.stype else cast_storage(value, self.stype),
+            self._take(value if value.stype == self.stype else _cast_storage(value, self.stype),
                        "__setitem__")
         else:
             raise MXNetError(f"__setitem__: cannot assign {type(value).__name__} to a "
@@ -147,16 +148,18 @@ class BaseSparseNDArray(NDArray):
     def _binary(self, other, op_name, scalar_name, out=None):
         if out is not None:
             raise NotSupportedForSparseNDArray(f"in-place {op_name}", None)
-        if isinstance(other, numeric_types) and scalar_name in ("_mul_scalar", "_div_scalar"):
-            # MXNet scales the stored values only: implicit zeros stay zero, even for x / 0.
-            return self._like(_op(scalar_name, [self._values], scalar=float(other)))
+        if isinstance(other, numeric_types) and scalar_name is not None:
+            op = registry.get(scalar_name)
+            result = sparse_ops.sparse_result(op, [self], op.parse_attrs({"scalar": other}))
+            if result is not None:
+                return result[0]
         kind = _KINDS.get(op_name)
         if kind and _same_layout(self, other):
             return _combine(self, other, kind)
-        return cast_storage(self, "default")._binary(_dense(other), op_name, scalar_name)
+        return _cast_storage(self, "default")._binary(_dense(other), op_name, scalar_name)
 
     def _rbinary(self, other, op_name, rscalar_name):
-        return cast_storage(self, "default")._rbinary(other, op_name, rscalar_name)
+        return _cast_storage(self, "default")._rbinary(other, op_name, rscalar_name)
 
     def __neg__(self):
         return self._binary(-1.0, "broadcast_mul", "_mul_scalar")
@@ -180,7 +183,7 @@ def _reflected(name, op_name):
 
     def method(self, other):
         if isinstance(other, NDArray):  # a dense left operand: MXNet's storage fallback
-            return other._binary(cast_storage(self, "default"), op_name, None)
+            return other._binary(_cast_storage(self, "default"), op_name, None)
         return inherited(self, other)
     method.__name__ = name
     return method
@@ -235,8 +238,9 @@ class RowSparseNDArray(BaseSparseNDArray):
             return self
         raise MXNetError(f"__getitem__: RowSparseNDArray supports only x[:], got {key!r}")
 
-    def retain(self, indices):
-        return retain(self, indices)
+    def retain(self, *args, **kwargs):
+        """mx.nd.sparse.retain(self, indices): the registered operator's function, set at import."""
+        return globals()["retain"](self, *args, **kwargs)
 
 
 _CLASSES = {"csr": CSRNDArray, "row_sparse": RowSparseNDArray}
@@ -374,10 +378,10 @@ def _csr_parts(csr):
 
 
 def _dense(x):
-    return cast_storage(x, "default") if isinstance(x, BaseSparseNDArray) else x
+    return _cast_storage(x, "default") if isinstance(x, BaseSparseNDArray) else x
 
 
-def cast_storage(data, stype):
+def _cast_storage(data, stype):
     """`data` converted to storage type 'default', 'csr' (2-D) or 'row_sparse'."""
     if stype not in _STYPES:
         raise MXNetError(f"cast_storage: unknown stype {stype!r}; expected one of {_STYPES}")
@@ -395,7 +399,7 @@ def cast_storage(data, stype):
     return _op("_rsp_todense", [data._values, data._aux[0]], shape=data.shape)
 
 
-def dot(lhs, rhs, transpose_a=False, transpose_b=False, forward_stype=None):
+def _dot(lhs, rhs, transpose_a=False, transpose_b=False, forward_stype=None):
     """op(lhs) @ op(rhs) with sparse operands; output storage as MXNet's dot chooses it:
     csr x dense -> dense, csr.T x dense -> row_sparse, dense x csr -> csr, else dense
     (`forward_stype` overrides)."""
@@ -419,10 +423,10 @@ def dot(lhs, rhs, transpose_a=False, transpose_b=False, forward_stype=None):
     else:
         out = _op("dot", [_dense(lhs), _dense(rhs)], transpose_a=ta, transpose_b=tb)
     target = forward_stype or target
-    return out if target == "default" else cast_storage(out, target)
+    return out if target == "default" else _cast_storage(out, target)
 
 
-def retain(data, indices):
+def _retain(data, indices):
     """The rows of row_sparse `data` whose index is in `indices`; other rows become zero."""
     if not isinstance(data, RowSparseNDArray):
         raise MXNetError(f"retain: data must be a RowSparseNDArray, got {type(data).__name__}")
@@ -462,26 +466,37 @@ def _elementwise(kind, pyop):
     return fn
 
 
-elemwise_add = add = _elementwise("add", operator.add)
-elemwise_sub = subtract = _elementwise("sub", operator.sub)
+add = _elementwise("add", operator.add)
+subtract = _elementwise("sub", operator.sub)
 multiply = _elementwise("mul", operator.mul)
 divide = _elementwise("div", operator.truediv)
 
 
 def dispatch(op, inputs, attrs, out=None):
-    """What calling registered `op` does when some input is sparse: the sparse kernels of dot and
-    elementwise add/sub/mul, otherwise MXNet's storage fallback (dense inputs, dense result)."""
+    """What calling registered `op` does when an input or `out` is sparse, or it is asked for a sparse
+    result (cast_storage, dot's forward_stype): MXNet's result storage (sparse_ops.py, dot, elementwise
+    add/sub/mul of one sparse layout), else its storage fallback (dense inputs, dense result, cast to a
+    sparse `out`)."""
     if sparse_update.is_update(op):
         return sparse_update.row_sparse_update(op, inputs, attrs, out)
-    if out is None and op.name == "dot":
+    if op.name == "dot":
         keys = ("transpose_a", "transpose_b", "forward_stype")
-        return [dot(*inputs, **{k: attrs[k] for k in keys if k in attrs})]
-    kind = _KINDS.get(op.name)
-    if out is None and kind and len(inputs) == 2 and _same_layout(*inputs):
-        return [_combine(*inputs, kind)]
-    if any(isinstance(o, BaseSparseNDArray) for o in (out if isinstance(out, list) else [out])):
-        raise NotSupportedForSparseNDArray(op.name, None, "out=")
-    return invoke(op, [_dense(x) for x in inputs], attrs, out)
+        result = [_dot(*inputs, **{k: attrs[k] for k in keys if k in attrs})]
+    elif _KINDS.get(op.name) and len(inputs) == 2 and _same_layout(*inputs):
+        result = [_combine(*inputs, _KINDS[op.name])]
+    else:
+        result = sparse_ops.sparse_result(op, inputs, attrs)
+    outs = out if isinstance(out, (list, tuple)) else [out]
+    if result is None:
+        dense_out = None if any(isinstance(o, BaseSparseNDArray) for o in outs) else out
+        result = invoke(op, [_dense(x) for x in inputs], attrs, dense_out)
+        if dense_out is not None:
+            return result
+    if out is None:
+        return result
+    for dst, src in zip(outs, result):
+        dst[:] = src if dst.stype == src.stype else _cast_storage(src, dst.stype)
+    return list(outs)
 
 
 def to_stored(nd):
@@ -502,3 +517,9 @@ def from_stored(stored, ctx=None):
         return NDArray(storage.from_host(stored.data, ctx), ctx)
     _parts.validate("load", stored.stype, stored.shape, stored.data, stored.aux)
     return _make(stored.stype, stored.shape, stored.data, stored.aux, ctx)
+
+
+def __getattr__(name):
+    if name == "gs_retain":  # MXNet's generated retain, under a second name
+        return globals()["retain"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

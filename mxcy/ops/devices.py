@@ -16,6 +16,7 @@ FAMILIES = {
     "init": ("NumPy", "Numba CUDA kernels (fill)"),
     "random": ("Numba kernels (Philox4x32-10)", "Numba CUDA kernels (Philox4x32-10)"),
     "sparse": ("NumPy", "none"),
+    "sparse_storage": ("NumPy", "Numba CUDA kernels (cast_storage, round_ste, sign_ste: the unary ones)"),
     "reduce": ("NumPy", "Numba CUDA kernels"),
     "sort": ("NumPy", "Numba CUDA kernels (bitonic sort, gather, scatter)"),
     "matrix": ("NumPy's BLAS (matmul)", "Numba CUDA kernels (tiled GEMM)"),

@@ -1,0 +1,93 @@
+"""Operators MXNet registers for sparse storage, here on their dense meaning: cast_storage,
+_sparse_retain (mx.nd.sparse.retain), _square_sum, and contrib's straight-through round_ste / sign_ste.
+Sparse inputs reach them through mx.nd.sparse's dispatch (ndarray/sparse_ops.py), which keeps the
+storage types MXNet 1.9.1 gives; here they compute what a dense graph (mx.sym) needs."""
+import numpy as np
+
+from . import registry
+from ._helpers import store
+from .reduce import reduce_axes, reduced_shape
+from .registry import OpDef, Param
+
+__all__ = []
+
+
+def _same_shape(attrs, shapes):
+    return shapes, [tuple(shapes[0])]
+
+
+def _pass_through(F, attrs, inputs, outputs, ograds):
+    return [ograds[0]]
+
+
+_STYPE = Param("stype", "str", choices=("default", "row_sparse", "csr"), doc="the storage type to cast to")
+registry.register(OpDef(
+    "cast_storage", params=(_STYPE,), infer_shape=_same_shape, elementwise=True,
+    compute=registry.get("_copy").compute, gradient=_pass_through,
+    doc="Casts an array to storage type `stype`; the values are unchanged (a dense array in a graph)."))
+
+# MXNet's straight-through estimators: round / sign forward, the head gradient passed through unchanged.
+for _name, _base in (("_contrib_round_ste", "round"), ("_contrib_sign_ste", "sign")):
+    registry.register(OpDef(
+        _name, infer_shape=_same_shape, elementwise=True, compute=registry.get(_base).compute,
+        gradient=_pass_through,
+        doc=f"{_base} in the forward pass; the gradient is passed through unchanged (straight-through)."))
+
+
+def _retain_shape(attrs, shapes):
+    data, indices = shapes
+    if len(data) < 1 or len(indices) != 1:
+        raise ValueError(f"data must have at least 1 dimension and indices 1, got {tuple(data)} and "
+                         f"{tuple(indices)}")
+    return shapes, [tuple(data)]
+
+
+def kept_rows(n_rows, indices):
+    """Boolean mask of the rows of an n_rows-row array that `indices` names (MXNetError-free: ValueError)."""
+    idx = np.asarray(indices)
+    if idx.size and (np.any(idx != np.floor(idx)) or idx.min() < 0 or idx.max() >= n_rows):
+        raise ValueError(f"indices must be integers in [0, {n_rows}), got {idx.tolist()}")
+    mask = np.zeros(n_rows, bool)
+    mask[idx.astype(np.int64)] = True
+    return mask
+
+
+def _retain_compute(attrs, inputs, outputs, reqs):  # NumPy on the host
+    data, indices = inputs
+    store(outputs[0], np.where(kept_rows(data.shape[0], indices).reshape((-1,) + (1,) * (data.ndim - 1)),
+                               data, 0).astype(data.dtype, copy=False), reqs[0])
+
+
+registry.register(OpDef(
+    "_sparse_retain", arguments=("data", "indices"), infer_shape=_retain_shape,
+    infer_type=lambda attrs, types: (types, types[0]), compute={"cpu": _retain_compute},
+    gradient=lambda F, attrs, inputs, outputs, ograds: [F._sparse_retain(ograds[0], inputs[1]), None],
+    doc="The rows of `data` named by `indices`; every other row is zero."))
+
+_REDUCE_PARAMS = (Param("axis", "axis", None, "the axes to sum over (None: all)"),
+                  Param("keepdims", "bool", False, "keep the summed axes with size 1"),
+                  Param("exclude", "bool", False, "sum over every axis except `axis`"))
+
+
+def _square_sum_shape(attrs, shapes):
+    axes = reduce_axes(shapes[0], attrs["axis"], attrs["exclude"])
+    return shapes, [reduced_shape(shapes[0], axes, attrs["keepdims"])]
+
+
+def _square_sum_compute(attrs, inputs, outputs, reqs):  # NumPy on the host
+    x = inputs[0]
+    axes = reduce_axes(x.shape, attrs["axis"], attrs["exclude"])
+    store(outputs[0], np.sum(np.square(x), axis=axes).reshape(outputs[0].shape), reqs[0])
+
+
+def _square_sum_gradient(F, attrs, inputs, outputs, ograds):
+    x = inputs[0]
+    kept = reduced_shape(x.shape, reduce_axes(x.shape, attrs["axis"], attrs["exclude"]), True)
+    spread = F.broadcast_like(F.reshape(ograds[0], shape=kept), x)
+    return [F.broadcast_mul(F._mul_scalar(x, scalar=2.0), spread)]
+
+
+registry.register(OpDef(
+    "_square_sum", params=_REDUCE_PARAMS, infer_shape=_square_sum_shape,
+    compute={"cpu": _square_sum_compute}, gradient=_square_sum_gradient,
+    doc="The sum of the squares of the elements over `axis` (MXNet's sparse-friendly square_sum)."))
