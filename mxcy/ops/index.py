@@ -87,8 +87,34 @@ def _scatter_gradient(F, attrs, inputs, outputs, ograds):
     return [F._index(ograds[0], key=attrs["key"])]
 
 
+def _assign_shape(attrs, shapes):
+    """lhs's shape, once the value is known to broadcast to the positions `key` selects (leading 1s of the
+    value dropped, as MXNet's and NumPy's assignment do)."""
+    lhs, rhs = shapes
+    target = _index_shape(attrs, [lhs])[1][0]
+    if rhs is not None:
+        value = _without_leading_ones(tuple(rhs), len(target))
+        if np.broadcast_shapes(value, target) != tuple(target):
+            raise ValueError(f"a value of shape {tuple(rhs)} cannot be assigned to positions of shape "
+                             f"{tuple(target)}")
+    return shapes, [lhs]
+
+
+def _without_leading_ones(shape, ndim):
+    while len(shape) > ndim and shape[0] == 1:
+        shape = shape[1:]
+    return shape
+
+
+def _assign_value(attrs, out, value):
+    """The value as it is assigned to out[key]: its leading 1s beyond the selection's rank dropped (the
+    same array object when there are none, so x[key] = x is still seen as reading what it overwrites)."""
+    shape = _without_leading_ones(tuple(value.shape), len(_index_shape(attrs, [tuple(out.shape)])[1][0]))
+    return value if shape == tuple(value.shape) else value.reshape(shape)
+
+
 def _assign_compute(attrs, inputs, outputs, reqs):
-    outputs[0][attrs["key"]] = inputs[1]
+    outputs[0][attrs["key"]] = _assign_value(attrs, outputs[0], inputs[1])
 
 
 def _assign_scalar_compute(attrs, inputs, outputs, reqs):
@@ -110,7 +136,7 @@ def _assign_gpu_into(out, key, value):
 
 
 def _assign_gpu(attrs, inputs, outputs, reqs):
-    _assign_gpu_into(outputs[0], attrs["key"], inputs[1])
+    _assign_gpu_into(outputs[0], attrs["key"], _assign_value(attrs, outputs[0], inputs[1]))
 
 
 def _assign_scalar_gpu(attrs, inputs, outputs, reqs):
@@ -127,7 +153,7 @@ registry.register(OpDef("_index_scatter_add", params=(_KEY, Param("shape", "shap
                         gradient=_scatter_gradient,
                         doc="Zeros of `shape` with data added at positions `key` (gradient of _index)."))
 registry.register(OpDef("_index_assign", params=(_KEY,), arguments=("lhs", "rhs"),
-                        infer_shape=lambda attrs, shapes: (shapes, [shapes[0]]),
+                        infer_shape=_assign_shape,
                         compute={"cpu": _assign_compute, "gpu": _assign_gpu},
                         doc="lhs[key] = rhs, written in place into lhs."))
 registry.register(OpDef("_index_assign_scalar", params=(_KEY, Param("scalar", "float", 0.0)),

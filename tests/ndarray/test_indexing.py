@@ -123,3 +123,18 @@ def test_full_integer_index_waits_for_pending_writes(shape, key):
     element = y[key]  # taken while the write is pending: must not read the value yet
     gate.set()
     assert element.shape == (1,) and element.asnumpy()[0] == 7
+
+
+@pytest.mark.parametrize("ctx", [mx.cpu(), mx.gpu(0)], ids=["cpu", "gpu"])
+def test_assigned_values_drop_leading_ones_as_mxnet(ctx):
+    # MXNet 1.9.1 accepts a[0] = array([5]) and b[0] = array([[1, 2, 3]]) (printed by a real MXNet).
+    a = mx.nd.zeros(2, ctx=ctx)
+    a[0] = mx.nd.array([5], ctx=ctx)
+    np.testing.assert_array_equal(a.asnumpy(), [5, 0])
+    b = mx.nd.zeros((2, 3), ctx=ctx)
+    b[0] = mx.nd.array([[1, 2, 3]], ctx=ctx)
+    b[1, 1:] = mx.nd.array([[7, 8]], ctx=ctx)
+    b[[0, 1], 0] = mx.nd.array([[[9]]], ctx=ctx)
+    np.testing.assert_array_equal(b.asnumpy(), [[9, 2, 3], [9, 7, 8]])
+    with pytest.raises(mx.MXNetError, match=r"shape \(2, 3\)"):
+        b[0] = mx.nd.ones((2, 3), ctx=ctx)
