@@ -71,26 +71,6 @@ def _scatter(dx, base, H, W, h0, w0, h1, w1, lh, lw, g):
             dx[base + h1 * W + w1] += g * (lh * lw)
 
 
-_position_cpu, _position_gpu = dual(_position)
-_taps_cpu, _taps_gpu = dual(_taps)
-_scatter_cpu = numba.njit(inline="always", nogil=True)(_scatter)
-
-
-@cuda.jit(device=True, inline="always")
-def _scatter_gpu(dx, base, H, W, h0, w0, h1, w1, lh, lw, g):
-    # Samples of different taps and positions share pixels, hence atomics (the summation order varies).
-    if 0 <= h0 < H:
-        if 0 <= w0 < W:
-            cuda.atomic.add(dx, base + h0 * W + w0, dx.dtype.type(g * ((1.0 - lh) * (1.0 - lw))))
-        if 0 <= w1 < W:
-            cuda.atomic.add(dx, base + h0 * W + w1, dx.dtype.type(g * ((1.0 - lh) * lw)))
-    if 0 <= h1 < H:
-        if 0 <= w0 < W:
-            cuda.atomic.add(dx, base + h1 * W + w0, dx.dtype.type(g * (lh * (1.0 - lw))))
-        if 0 <= w1 < W:
-            cuda.atomic.add(dx, base + h1 * W + w1, dx.dtype.type(g * (lh * lw)))
-
-
 @numba.njit(inline="always", nogil=True)
 def _corners(h, w, H, W, v2):
     """(inside, h0, w0, h1, w1, lh, lw): whether (h, w) is sampled at all, its four taps and the fractions
@@ -122,130 +102,140 @@ def _blend_grad(v00, v01, v10, v11, lh, lw):
     return (1.0 - lw) * (v10 - v00) + lw * (v11 - v01), (1.0 - lh) * (v01 - v00) + lh * (v11 - v10)
 
 
+def _element_helpers(position, taps, scatter, compile_helper):
+    """The per-element work of the three kernels, written once over one device's array helpers (position, taps,
+    scatter) and compiled by compile_helper: (sample, scatter_sample, coordinate_grads)."""
+    def sample(x, off, mask, geo, nc, k, p):
+        """The mask times the bilinear sample of plane nc = n*C + c for tap k of output position p."""
+        C, H, W = geo[1], geo[2], geo[3]
+        h, w, m = position(off, mask, geo, nc // C, nc % C // (C // geo[14]), k, p)
+        inside, h0, w0, h1, w1, lh, lw = _corners(h, w, H, W, geo[15])
+        if not inside:
+            return 0.0
+        v00, v01, v10, v11 = taps(x, nc * H * W, H, W, h0, w0, h1, w1)
+        return _blend(v00, v01, v10, v11, lh, lw) * m
+
+    def scatter_sample(dx, off, mask, geo, nc, k, p, grad):
+        """The transpose of sample: grad times the mask onto the taps of plane nc in dx."""
+        C, H, W = geo[1], geo[2], geo[3]
+        h, w, m = position(off, mask, geo, nc // C, nc % C // (C // geo[14]), k, p)
+        inside, h0, w0, h1, w1, lh, lw = _corners(h, w, H, W, geo[15])
+        if inside:
+            scatter(dx, nc * H * W, H, W, h0, w0, h1, w1, lh, lw, grad * m)
+
+    def coordinate_grads(dcol, x, off, mask, geo, n, g, k, p):
+        """(d/dh, d/dw, d/dmask) of sample position k, p of image n in deformable group g, summed over the group's
+        channels with the column gradients dcol as weights."""
+        C, H, W = geo[1], geo[2], geo[3]
+        K, P, Cd = geo[4] * geo[5], geo[6] * geo[7], geo[1] // geo[14]
+        h, w, m = position(off, mask, geo, n, g, k, p)
+        inside, h0, w0, h1, w1, lh, lw = _corners(h, w, H, W, geo[15])
+        gh = gw = gm = 0.0
+        if inside:
+            for c in range(g * Cd, (g + 1) * Cd):
+                nc = n * C + c
+                v00, v01, v10, v11 = taps(x, nc * H * W, H, W, h0, w0, h1, w1)
+                d = 1.0 * dcol[(nc * K + k) * P + p]
+                dh, dw = _blend_grad(v00, v01, v10, v11, lh, lw)
+                gh += d * dh
+                gw += d * dw
+                gm += d * _blend(v00, v01, v10, v11, lh, lw)
+        return gh * m, gw * m, gm
+
+    return compile_helper(sample), compile_helper(scatter_sample), compile_helper(coordinate_grads)
+
+
+_position_cpu, _position_gpu = dual(_position)
+_taps_cpu, _taps_gpu = dual(_taps)
+
+
+@cuda.jit(device=True, inline="always")
+def _scatter_gpu(dx, base, H, W, h0, w0, h1, w1, lh, lw, g):
+    # Samples of different taps and positions share pixels, hence atomics (the summation order varies).
+    if 0 <= h0 < H:
+        if 0 <= w0 < W:
+            cuda.atomic.add(dx, base + h0 * W + w0, dx.dtype.type(g * ((1.0 - lh) * (1.0 - lw))))
+        if 0 <= w1 < W:
+            cuda.atomic.add(dx, base + h0 * W + w1, dx.dtype.type(g * ((1.0 - lh) * lw)))
+    if 0 <= h1 < H:
+        if 0 <= w0 < W:
+            cuda.atomic.add(dx, base + h1 * W + w0, dx.dtype.type(g * (lh * (1.0 - lw))))
+        if 0 <= w1 < W:
+            cuda.atomic.add(dx, base + h1 * W + w1, dx.dtype.type(g * (lh * lw)))
+
+
+_sample_cpu, _scatter_sample_cpu, _coordinate_grads_cpu = _element_helpers(
+    _position_cpu, _taps_cpu, numba.njit(inline="always", nogil=True)(_scatter),
+    numba.njit(inline="always", nogil=True))
+_sample_gpu, _scatter_sample_gpu, _coordinate_grads_gpu = _element_helpers(
+    _position_gpu, _taps_gpu, _scatter_gpu, cuda.jit(device=True, inline="always"))
+
+
 # --- CPU: one (image, channel) plane or one (image, deformable group, tap) per prange item -------------------
 
 @parallel_kernel(nogil=True, cache=True)
 def _im2col_cpu(x, off, mask, col, geo):
     """col (N, C, K, P) flat = the mask times the bilinear sample of x at each tap's position."""
-    N, C, H, W = geo[0], geo[1], geo[2], geo[3]
     K, P = geo[4] * geo[5], geo[6] * geo[7]
-    for nc in prange(N * C):
-        n, c = nc // C, nc % C
-        g = c // (C // geo[14])
+    for nc in prange(geo[0] * geo[1]):
         for k in range(K):
-            row = (nc * K + k) * P
             for p in range(P):
-                h, w, m = _position_cpu(off, mask, geo, n, g, k, p)
-                inside, h0, w0, h1, w1, lh, lw = _corners(h, w, H, W, geo[15])
-                v = 0.0
-                if inside:
-                    v00, v01, v10, v11 = _taps_cpu(x, nc * H * W, H, W, h0, w0, h1, w1)
-                    v = _blend(v00, v01, v10, v11, lh, lw) * m
-                col[row + p] = v
+                col[(nc * K + k) * P + p] = _sample_cpu(x, off, mask, geo, nc, k, p)
 
 
 @parallel_kernel(nogil=True, cache=True)
 def _col2im_cpu(dcol, off, mask, dx, geo):
-    """dx (N, C, H, W) flat = the transpose of _im2col_cpu applied to dcol."""
-    N, C, H, W = geo[0], geo[1], geo[2], geo[3]
-    K, P = geo[4] * geo[5], geo[6] * geo[7]
-    for nc in prange(N * C):
-        n, c = nc // C, nc % C
-        g = c // (C // geo[14])
-        base = nc * H * W
-        for i in range(H * W):
-            dx[base + i] = 0.0
+    """dx (N, C, H, W) flat = the transpose of _im2col_cpu applied to dcol; a plane per item, so no races."""
+    HW, K, P = geo[2] * geo[3], geo[4] * geo[5], geo[6] * geo[7]
+    for nc in prange(geo[0] * geo[1]):
+        for i in range(nc * HW, (nc + 1) * HW):
+            dx[i] = 0.0
         for k in range(K):
-            row = (nc * K + k) * P
             for p in range(P):
-                h, w, m = _position_cpu(off, mask, geo, n, g, k, p)
-                inside, h0, w0, h1, w1, lh, lw = _corners(h, w, H, W, geo[15])
-                if inside:
-                    _scatter_cpu(dx, base, H, W, h0, w0, h1, w1, lh, lw, dcol[row + p] * m)
+                _scatter_sample_cpu(dx, off, mask, geo, nc, k, p, dcol[(nc * K + k) * P + p])
 
 
 @parallel_kernel(nogil=True, cache=True)
 def _col2coord_cpu(dcol, x, off, mask, doff, dmask, geo):
     """doff (N, DG, K, 2, P) and, with a mask, dmask (N, DG, K, P): the gradient of each sample's position and
     mask, summed over the channels of its deformable group."""
-    N, C, H, W, DG = geo[0], geo[1], geo[2], geo[3], geo[14]
-    K, P = geo[4] * geo[5], geo[6] * geo[7]
-    Cd = C // DG
-    for item in prange(N * DG * K):
-        n, g, k = item // (DG * K), item // K % DG, item % K
+    DG, K, P = geo[14], geo[4] * geo[5], geo[6] * geo[7]
+    for item in prange(geo[0] * DG * K):
         for p in range(P):
-            h, w, m = _position_cpu(off, mask, geo, n, g, k, p)
-            inside, h0, w0, h1, w1, lh, lw = _corners(h, w, H, W, geo[15])
-            gh = gw = gm = 0.0
-            if inside:
-                for c in range(g * Cd, (g + 1) * Cd):
-                    nc = n * C + c
-                    v00, v01, v10, v11 = _taps_cpu(x, nc * H * W, H, W, h0, w0, h1, w1)
-                    d = 1.0 * dcol[(nc * K + k) * P + p]
-                    dh, dw = _blend_grad(v00, v01, v10, v11, lh, lw)
-                    gh += d * dh
-                    gw += d * dw
-                    gm += d * _blend(v00, v01, v10, v11, lh, lw)
-            base = (item * 2) * P + p
-            doff[base] = gh * m
-            doff[base + P] = gw * m
+            gh, gw, gm = _coordinate_grads_cpu(dcol, x, off, mask, geo, item // (DG * K), item // K % DG, item % K,
+                                               p)
+            doff[item * 2 * P + p] = gh
+            doff[item * 2 * P + P + p] = gw
             if geo[16]:
                 dmask[item * P + p] = gm
 
 
-# --- CUDA: one thread per col element (im2col, col2im) or per offset element (coordinates), grid-stride -----
+# --- CUDA: one thread per col element (im2col, col2im) or per sample position (coordinates), grid-stride ----
 
 def _im2col_kernel(x, off, mask, col, geo):
-    C, H, W = geo[1], geo[2], geo[3]
     K, P = geo[4] * geo[5], geo[6] * geo[7]
     e = cuda.grid(1)
     while e < col.size:
-        nc, k, p = e // (K * P), e // P % K, e % P
-        h, w, m = _position_gpu(off, mask, geo, nc // C, nc % C // (C // geo[14]), k, p)
-        inside, h0, w0, h1, w1, lh, lw = _corners(h, w, H, W, geo[15])
-        v = 0.0
-        if inside:
-            v00, v01, v10, v11 = _taps_gpu(x, nc * H * W, H, W, h0, w0, h1, w1)
-            v = _blend(v00, v01, v10, v11, lh, lw) * m
-        col[e] = v
+        col[e] = _sample_gpu(x, off, mask, geo, e // (K * P), e // P % K, e % P)
         e += cuda.gridsize(1)
 
 
 def _col2im_kernel(dcol, off, mask, dx, geo):
-    C, H, W = geo[1], geo[2], geo[3]
     K, P = geo[4] * geo[5], geo[6] * geo[7]
     e = cuda.grid(1)
     while e < dcol.size:
-        nc, k, p = e // (K * P), e // P % K, e % P
-        h, w, m = _position_gpu(off, mask, geo, nc // C, nc % C // (C // geo[14]), k, p)
-        inside, h0, w0, h1, w1, lh, lw = _corners(h, w, H, W, geo[15])
-        if inside:
-            _scatter_gpu(dx, nc * H * W, H, W, h0, w0, h1, w1, lh, lw, dcol[e] * m)
+        _scatter_sample_gpu(dx, off, mask, geo, e // (K * P), e // P % K, e % P, dcol[e])
         e += cuda.gridsize(1)
 
 
 def _col2coord_kernel(dcol, x, off, mask, doff, dmask, geo):
-    C, H, W, DG = geo[1], geo[2], geo[3], geo[14]
-    K, P = geo[4] * geo[5], geo[6] * geo[7]
-    Cd = C // DG
+    DG, K, P = geo[14], geo[4] * geo[5], geo[6] * geo[7]
     e = cuda.grid(1)
     while e < geo[0] * DG * K * P:
         item, p = e // P, e % P
-        n, g, k = item // (DG * K), item // K % DG, item % K
-        h, w, m = _position_gpu(off, mask, geo, n, g, k, p)
-        inside, h0, w0, h1, w1, lh, lw = _corners(h, w, H, W, geo[15])
-        gh = gw = gm = 0.0
-        if inside:
-            for c in range(g * Cd, (g + 1) * Cd):
-                nc = n * C + c
-                v00, v01, v10, v11 = _taps_gpu(x, nc * H * W, H, W, h0, w0, h1, w1)
-                d = 1.0 * dcol[(nc * K + k) * P + p]
-                dh, dw = _blend_grad(v00, v01, v10, v11, lh, lw)
-                gh += d * dh
-                gw += d * dw
-                gm += d * _blend(v00, v01, v10, v11, lh, lw)
-        doff[item * 2 * P + p] = gh * m
-        doff[item * 2 * P + P + p] = gw * m
+        gh, gw, gm = _coordinate_grads_gpu(dcol, x, off, mask, geo, item // (DG * K), item // K % DG, item % K, p)
+        doff[item * 2 * P + p] = gh
+        doff[item * 2 * P + P + p] = gw
         if geo[16]:
             dmask[e] = gm
         e += cuda.gridsize(1)

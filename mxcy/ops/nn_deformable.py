@@ -3,9 +3,8 @@
 weight, bias), 2-D NCHW as in MXNet 1.9.1, each with a hidden backward op returning every input gradient."""
 from . import registry
 from ._nn_common import fill_shapes, float_type, kernel, kernel_compute
-from .nn_conv import _spd
+from .nn_conv import _conv_infer, _spd
 from .registry import OpDef, Param
-from ..kernels.conv_common import conv_out_size
 
 
 def _variant(modulated):
@@ -32,18 +31,17 @@ def _geometry(attrs):
 
 def _infer(modulated):
     def infer(attrs, shapes):
-        kernel, stride, pad, dilate = _geometry(attrs)
+        _geometry(attrs)
         data = shapes[0]
         if data is None:
             return shapes, [None]
         data = tuple(data)
-        O, G, DG = attrs["num_filter"], attrs["num_group"], attrs["num_deformable_group"]
-        if len(data) != 4:
-            raise ValueError(f"data of shape {data} must be 4-D (NCHW)")
+        # Convolution's rule checks data against the window and groups, and gives the output, weight and bias.
+        conv_shapes, (out,) = _conv_infer(attrs, [data, None, None])
         N, C = data[:2]
-        if C % G or C % DG:
-            raise ValueError(f"the {C} channels of data {data} are not divisible by num_group {G} and "
-                             f"num_deformable_group {DG}")
+        O, DG = attrs["num_filter"], attrs["num_deformable_group"]
+        if C % DG:
+            raise ValueError(f"the {C} channels of data {data} are not divisible by num_deformable_group {DG}")
         if modulated:
             if O % DG:
                 raise ValueError(f"num_filter {O} is not divisible by num_deformable_group {DG}")
@@ -51,18 +49,14 @@ def _infer(modulated):
             if N > step and N % step:
                 raise ValueError(f"the batch {N} of data {data} is larger than im2col_step {step} and not "
                                  "divisible by it")
-        for n, k, p, d in zip(data[2:], kernel, pad, dilate):
-            if d * (k - 1) + 1 > n + 2 * p:
-                raise ValueError(f"kernel {kernel} with dilate {dilate} spans more than data {data} padded by {pad}")
-        out_hw = tuple(conv_out_size(*a) for a in zip(data[2:], kernel, stride, pad, dilate))
-        K = kernel[0] * kernel[1]
-        expected = [(N, 2 * K * DG) + out_hw] + ([(N, K * DG) + out_hw] if modulated else [])
-        expected += [(O, C // G) + kernel, (O,)]
+        K = attrs["kernel"][0] * attrs["kernel"][1]
+        expected = [(N, 2 * K * DG) + out[2:]] + ([(N, K * DG) + out[2:]] if modulated else [])
         names = _variant(modulated)[0][1:] + ("weight", "bias")
-        shapes = fill_shapes(shapes, names, expected,
-                             f"data {data} with kernel={kernel}, stride={stride}, pad={pad}, dilate={dilate}, "
-                             f"num_filter={O}, num_group={G}, num_deformable_group={DG}")
-        return shapes, [(N, O) + out_hw]
+        shapes = fill_shapes(shapes, names, expected + list(conv_shapes[1:]),
+                             f"data {data} with kernel={attrs['kernel']}, stride={attrs['stride']}, "
+                             f"pad={attrs['pad']}, dilate={attrs['dilate']}, num_filter={O}, "
+                             f"num_group={attrs['num_group']}, num_deformable_group={DG}")
+        return shapes, [out]
     return infer
 
 

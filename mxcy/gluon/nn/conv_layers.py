@@ -42,6 +42,25 @@ def _channel_first_op(F, op, x, ndim, weights=(), **kwargs):
     return F.transpose(out, axes=(0,) + tuple(range(2, ndim)) + (1,))
 
 
+def conv_repr(block, kwargs, ndim, weight, bias):
+    """MXNet 1.9.1's repr of a convolution layer (also gluon.contrib.cnn's): the operator's window arguments that
+    differ from their defaults, the bias and activation. MXNet shows no output_padding (it looks for an attribute
+    the layers never set)."""
+    s = f"kernel_size={kwargs['kernel']}, stride={kwargs['stride']}"
+    if kwargs["pad"] != (0,) * ndim:
+        s += f", padding={kwargs['pad']}"
+    if kwargs["dilate"] != (1,) * ndim:
+        s += f", dilation={kwargs['dilate']}"
+    if kwargs["num_group"] != 1:
+        s += f", groups={kwargs['num_group']}"
+    if bias is None:
+        s += ", bias=False"
+    if block.act:
+        s += f", {block.act}"
+    shape = weight.shape
+    return f"{type(block).__name__}({shape[1] if shape[1] else None} -> {shape[0]}, {s})"
+
+
 class _Conv(HybridBlock):
     """Convolution or Deconvolution (`_transpose`) over `_ndim` spatial axes, with weight and optional bias, then
     an optional activation.
@@ -107,22 +126,7 @@ class _Conv(HybridBlock):
         return "conv"
 
     def __repr__(self):
-        # MXNet 1.9.1 shows no output_padding (it looks for an attribute the layers never set)
-        k = self._kwargs
-        n = self._ndim
-        s = f"kernel_size={k['kernel']}, stride={k['stride']}"
-        if k["pad"] != (0,) * n:
-            s += f", padding={k['pad']}"
-        if k["dilate"] != (1,) * n:
-            s += f", dilation={k['dilate']}"
-        if k["num_group"] != 1:
-            s += f", groups={k['num_group']}"
-        if self.bias is None:
-            s += ", bias=False"
-        if self.act:
-            s += f", {self.act}"
-        shape = self.weight.shape
-        return f"{type(self).__name__}({shape[1] if shape[1] else None} -> {shape[0]}, {s})"
+        return conv_repr(self, self._kwargs, self._ndim, self.weight, self.bias)
 
 
 class Conv1D(_Conv):

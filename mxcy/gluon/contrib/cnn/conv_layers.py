@@ -3,6 +3,7 @@ the offsets (and v2's masks) from the input, then the contrib deformable operato
 from ....base import numeric_types
 from ...block import HybridBlock
 from ...nn import Activation
+from ...nn.conv_layers import conv_repr
 
 __all__ = ["DeformableConvolution", "ModulatedDeformableConvolution"]
 
@@ -102,21 +103,7 @@ class DeformableConvolution(HybridBlock):
 
     def __repr__(self):
         kw = self._kwargs_deformable_conv
-        n = len(kw['kernel'])
-        s = f"{self.__class__.__name__}({{}} -> {self.deformable_conv_weight.shape[0]}, kernel_size={kw['kernel']}, " \
-            f"stride={kw['stride']}"
-        if kw['pad'] != (0,) * n:
-            s += f", padding={kw['pad']}"
-        if kw['dilate'] != (1,) * n:
-            s += f", dilation={kw['dilate']}"
-        if kw['num_group'] != 1:
-            s += f", groups={kw['num_group']}"
-        if self.deformable_conv_bias is None:
-            s += ", bias=False"
-        if self.act:
-            s += f", {self.act}"
-        in_channels = self.deformable_conv_weight.shape[1]
-        return s.format(in_channels if in_channels else None) + ")"
+        return conv_repr(self, kw, len(kw["kernel"]), self.deformable_conv_weight, self.deformable_conv_bias)
 
 
 class ModulatedDeformableConvolution(HybridBlock):
