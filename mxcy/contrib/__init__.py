@@ -1,7 +1,8 @@
 """mx.contrib: MXNet 1.9.1's experimental corner. `symbol`/`sym` and `ndarray`/`nd` are the contrib operators
 (mx.sym.contrib, mx.nd.contrib), `autograd` MXNet's first autograd API, `io` DataLoaderIter, `tensorboard`
-LogMetricsCallback; amp and svrg_optimization are imported on use, as in MXNet."""
-from . import autograd, io, tensorboard  # noqa: F401
+LogMetricsCallback, `text` vocabularies and token embeddings; amp and svrg_optimization are imported on use,
+as in MXNet."""
+from . import autograd, io, tensorboard, text  # noqa: F401
 from ..ndarray import contrib as ndarray  # noqa: F401
 from ..ndarray import contrib as nd  # noqa: F401
 from ..symbol import contrib as symbol  # noqa: F401
