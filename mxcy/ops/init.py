@@ -59,9 +59,15 @@ _creation("_arange", (Param("start", "float", 0.0), Param("stop", "float", None)
                       Param("infer_range", "bool", False)),
           lambda attrs, shapes: (shapes, [(_arange_len(attrs)[0] * attrs["repeat"],)]),
           _arange_values, "Evenly spaced values in [start, stop), each repeated `repeat` times.")
+def _linspace_len(attrs):
+    if attrs["num"] < 0:
+        raise ValueError(f"num must be non-negative, got {attrs['num']}")
+    return attrs["num"]
+
+
 _creation("_linspace", (Param("start", "float", 0.0), Param("stop", "float", 1.0),
                         Param("num", "int", 50), Param("endpoint", "bool", True)),
-          lambda attrs, shapes: (shapes, [(attrs["num"],)]),
+          lambda attrs, shapes: (shapes, [(_linspace_len(attrs),)]),
           lambda a: np.linspace(a["start"], a["stop"], a["num"], endpoint=a["endpoint"]),
           "`num` evenly spaced values over [start, stop].")
 _creation("_eye", (Param("N", "int"), Param("M", "int", 0), Param("k", "int", 0)),

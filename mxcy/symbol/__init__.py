@@ -5,7 +5,7 @@ from ..ndarray.methods import attach_methods
 from ..ops.frontend import PREFIXES, SPARSE_NAMESPACE
 from ..ops import registry
 from . import _internal, contrib, image, linalg, op, random, sparse
-from .creation import arange, eye, full, histogram, hypot, maximum, minimum, ones, pow, power, split_v2, zeros  # noqa: A004
+from .creation import arange, eye, full, histogram, hypot, linspace, maximum, minimum, ones, pow, power, split_v2, zeros  # noqa: A004
 from .json_io import load, load_json
 from .register import make_symbol_function
 from .symbol import Group, Symbol, Variable, var

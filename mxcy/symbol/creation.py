@@ -1,4 +1,4 @@
-"""mx.sym's creation and two-operand helpers: zeros/ones/full/arange/eye and pow/maximum/minimum/hypot
+"""mx.sym's creation and two-operand helpers: zeros/ones/full/arange/linspace/eye and pow/maximum/minimum/hypot
 over symbols or scalars, each one node of the matching registered op."""
 from numbers import Number
 
@@ -7,7 +7,7 @@ import numpy as np
 from ..base import MXNetError
 from .symbol import Symbol, _call
 
-__all__ = ["zeros", "ones", "full", "arange", "eye", "pow", "power", "maximum", "minimum", "hypot", "histogram", "split_v2"]
+__all__ = ["zeros", "ones", "full", "arange", "linspace", "eye", "pow", "power", "maximum", "minimum", "hypot", "histogram", "split_v2"]
 
 
 def _dtype(dtype):
@@ -29,6 +29,10 @@ def full(shape, val, dtype=None, **kwargs):
 def arange(start, stop=None, step=1.0, repeat=1, infer_range=False, name=None, dtype=None):
     return _call("_arange", start=start, stop=stop, step=step, repeat=repeat, infer_range=infer_range,
                  name=name, dtype=_dtype(dtype))
+
+
+def linspace(start, stop, num, endpoint=True, name=None, dtype=None):
+    return _call("_linspace", start=start, stop=stop, num=num, endpoint=endpoint, name=name, dtype=_dtype(dtype))
 
 
 def eye(N, M=0, k=0, dtype=None, **kwargs):
