@@ -4,13 +4,13 @@ files are parsed on the host with NumPy, and batches are handed out as NDArrays.
 A creator takes keyword arguments only (values may be Python objects or MXNet's strings such as '(3,2)' or
 '1'); like MXNet's parameter parser, arguments an iterator does not know are ignored."""
 import logging
-import math
 import os
 
 import numpy as np
 
 from ..base import MXNetError
 from ..ndarray import NDArray, array
+from .idx import read_mnist
 from .io import DataBatch, DataDesc, DataIter
 
 __all__ = ["MXDataIter", "CSVIter", "MNISTIter"]
@@ -263,31 +263,6 @@ def CSVIter(*args, **kwargs):
 
 
 # --- MNISTIter ---------------------------------------------------------------------------------------
-_IDX_MAGIC = {"image": 2051, "label": 2049}
-
-
-def _read_idx(path, kind):
-    """The uint8 payload of an idx-ubyte file (`kind` 'image': (count, rows, cols); 'label': (count,))."""
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except OSError as err:
-        raise MXNetError(f"MNISTIter: cannot read the {kind} file {path}: {err.strerror}") from None
-    dims = 3 if kind == "image" else 1
-    header = 4 * (1 + dims)
-    if len(raw) < header:
-        raise MXNetError(f"MNISTIter: {path} is truncated: {len(raw)} bytes, shorter than the idx header")
-    magic, *shape = (int(v) for v in np.frombuffer(raw[:header], ">u4"))
-    if magic != _IDX_MAGIC[kind]:
-        raise MXNetError(f"MNISTIter: {path} is not an idx {kind} file: magic number {magic}, expected "
-                         f"{_IDX_MAGIC[kind]}")
-    size = math.prod(shape)  # Python ints: a corrupt header cannot overflow it
-    if len(raw) - header < size:
-        raise MXNetError(f"MNISTIter: {path} is truncated: the header promises {shape[0]} {kind}s "
-                         f"({size} bytes), the file holds {len(raw) - header}")
-    return np.frombuffer(raw, np.uint8, size, header).reshape(shape)
-
-
 class _MNISTBatches:
     """Full batches in order over the (shuffled once) examples; the incomplete last batch is dropped."""
 
@@ -323,10 +298,7 @@ def MNISTIter(*args, **kwargs):
         raise MXNetError(f"MNISTIter: batch_size must be at least 1, got {p['batch_size']}")
     if not 0 <= p["part_index"] < p["num_parts"]:
         raise MXNetError(f"MNISTIter: part_index {p['part_index']} must be in [0, num_parts={p['num_parts']})")
-    images, labels = _read_idx(p["image"], "image"), _read_idx(p["label"], "label")
-    if len(images) != len(labels):
-        raise MXNetError(f"MNISTIter: {p['image']} holds {len(images)} images but {p['label']} holds "
-                         f"{len(labels)} labels")
+    images, labels = read_mnist(p["image"], p["label"], "MNISTIter")
 
     def part(count):
         return (int(count / p["num_parts"] * p["part_index"]), int(count / p["num_parts"] * (p["part_index"] + 1)))

@@ -5,19 +5,16 @@ Nothing is downloaded (mxcy runs offline): a missing file is an MXNetError namin
 expected and the folder to put them in. The files' sizes and headers are checked instead of
 MXNet's sha1 sums, so smaller files in the same format (tests) load too.
 """
-import gzip
-import math
 import os
-import struct
 import tarfile
 import warnings
-import zlib
 
 import numpy as np
 
 from .... import _imagecodec, base, ndarray as nd, recordio
 from ....base import MXNetError
 from ...utils import check_sha1, download  # noqa: F401 - MXNet's module hands these out
+from ....io.idx import read_mnist
 from .. import dataset
 
 __all__ = ["MNIST", "FashionMNIST", "CIFAR10", "CIFAR100", "ImageRecordDataset",
@@ -60,25 +57,6 @@ class _LocalDataset(dataset.Dataset):
         return len(self._label)
 
 
-def _read_idx(path, magic, what):
-    """The payload of an idx-ubyte file (gzipped when the name ends in .gz) after its header."""
-    opener = gzip.open if path.endswith(".gz") else open
-    try:
-        with opener(path, "rb") as fin:
-            raw = fin.read()
-    except (OSError, EOFError, zlib.error) as err:
-        raise MXNetError(f"cannot read {what} file {path}: {err}") from err
-    ndim = magic & 0xFF
-    if len(raw) < 4 + 4 * ndim or struct.unpack(">I", raw[:4])[0] != magic:
-        raise MXNetError(f"{path} is not an idx-ubyte {what} file (expected magic {magic})")
-    dims = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
-    payload = raw[4 + 4 * ndim:]
-    if len(payload) != math.prod(dims):  # Python ints: a corrupt header cannot overflow it
-        raise MXNetError(f"{path}: the header announces {dims} bytes of {what}, the file holds "
-                         f"{len(payload)}")
-    return np.frombuffer(payload, dtype=np.uint8).reshape(dims)
-
-
 class MNIST(_LocalDataset):
     """MNIST handwritten digits: samples are ((28, 28, 1) uint8 NDArray, int32 label), read from
     `root`/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]."""
@@ -103,11 +81,7 @@ class MNIST(_LocalDataset):
         paths = [self._find(stem) for stem in stems]
         if None in paths:
             raise _missing(type(self).__name__, self._root, [s + ".gz" for s in stems], self._source)
-        images = _read_idx(paths[0], 2051, "image")
-        labels = _read_idx(paths[1], 2049, "label")
-        if len(images) != len(labels):
-            raise MXNetError(f"{paths[0]} holds {len(images)} images but {paths[1]} holds "
-                             f"{len(labels)} labels")
+        images, labels = read_mnist(paths[0], paths[1], type(self).__name__)
         return nd.array(images[..., None], dtype=np.uint8), labels.astype(np.int32)
 
 
