@@ -44,6 +44,7 @@ FAMILIES = {
     "misc_ops": ("NumPy", "none"),
     "image": ("NumPy (random factors from NumPy's Philox keyed by the op call)", "none"),
     "misc_tensor": ("NumPy", "none"),
+    "contrib_box": ("Numba kernels", "none"),
     "operator": ("the user's CustomOp (Python)", "the user's CustomOp (Python)"),
     "control_flow": ("the subgraphs' own operators, looped in Python on the host",
                      "the subgraphs' own operators, looped in Python on the host"),

@@ -1,0 +1,247 @@
+"""MXNet 1.9.1's contrib bounding-box ops for detection on the kernels in kernels/box.py: box_iou, box_nms (alias
+box_non_maximum_suppression, with its hidden gradient scatter), bipartite_matching, box_encode and box_decode.
+CPU only for now. As in MXNet, only box_nms passes gradients back; the others give zero gradients."""
+import math
+
+import numpy as np
+
+from . import registry
+from ._nn_common import float_type, kernel, widening
+from .registry import OpDef, Param
+
+_FORMATS = ("corner", "center")
+
+
+def _kernel(name):
+    return kernel("box", name, "cpu")
+
+
+def _format(name, default, what):
+    return Param(name, "str", default, f"{what} box encoding: corner (xmin, ymin, xmax, ymax) or center "
+                                       "(x, y, width, height)", choices=_FORMATS)
+
+
+def _zero_gradients(F, attrs, inputs, outputs, ograds):
+    """MXNet 1.9.1 registers backward functions for these ops that write zeros (no gradient flows)."""
+    return [F.zeros_like(x) for x in inputs]
+
+
+def _register(name, **kw):
+    registry.register(OpDef(name, infer_type=float_type, **kw))
+
+
+def _boxes_last(name, shape, ndim=2, exact=False):
+    """Check that `shape` is at least (exactly when `exact`) `ndim`-dimensional and ends in 4 box numbers."""
+    if len(shape) < ndim or (exact and len(shape) != ndim) or shape[-1] != 4:
+        raise ValueError(f"{name} must have {'' if exact else 'at least '}{ndim} dimensions, the last of size 4 "
+                         f"(one box), got shape {tuple(shape)}")
+
+
+# --- box_iou -------------------------------------------------------------------------------------
+
+def _iou_shape(attrs, shapes):
+    lhs, rhs = shapes
+    if lhs is None or rhs is None:
+        return shapes, [None]
+    _boxes_last("lhs", lhs)
+    _boxes_last("rhs", rhs)
+    return shapes, [tuple(lhs[:-1]) + tuple(rhs[:-1])]
+
+
+def _iou(attrs, inputs, outputs, reqs):
+    lhs, rhs = inputs
+    out = outputs[0].reshape(math.prod(lhs.shape[:-1]), math.prod(rhs.shape[:-1]))
+    _kernel("iou")(lhs.reshape(-1), rhs.reshape(-1), out, attrs["format"] == "center", reqs[0])
+
+
+_register("_contrib_box_iou", arguments=("lhs", "rhs"), infer_shape=_iou_shape, compute={"cpu": widening(_iou)},
+          gradient=_zero_gradients, grad_reads=((), ()), params=(_format("format", "corner", "the"),),
+          doc="Intersection over union of every box of lhs (..., 4) with every box of rhs (..., 4): shape "
+              "lhs.shape[:-1] + rhs.shape[:-1].")
+
+
+# --- box_nms -------------------------------------------------------------------------------------
+
+def _nms_check(attrs, width):
+    """MXNet's checks of the column indices against the box width."""
+    coord, score, cls = attrs["coord_start"], attrs["score_index"], attrs["id_index"]
+    need = 6 if cls >= 0 else 5
+    if width < need:
+        raise ValueError(f"the last dimension must hold at least {need} numbers (score, 4 coordinates"
+                         f"{', class id' if cls >= 0 else ''}), got {width}")
+    if not 0 <= coord <= width - 4:
+        raise ValueError(f"coord_start={coord}: coordinates {coord}..{coord + 3} are outside the width {width}")
+    for name, index in (("score_index", score), ("id_index", cls)):
+        if name == "id_index" and index < 0:
+            continue
+        if not 0 <= index < width:
+            raise ValueError(f"{name}={index} is outside the width {width}")
+        if coord <= index <= coord + 3:
+            raise ValueError(f"{name}={index} falls inside the coordinates {coord}..{coord + 3}")
+    if cls == score and cls >= 0:
+        raise ValueError(f"id_index={cls} equals score_index")
+
+
+def _nms_shape(attrs, shapes):
+    data = shapes[0]
+    if data is None:
+        return shapes, [None, None]
+    data = tuple(data)
+    if len(data) < 2:
+        raise ValueError(f"data must have at least 2 dimensions (..., boxes, box width), got shape {data}")
+    _nms_check(attrs, data[-1])
+    return shapes, [data, data[:-1] + (1,)]
+
+
+def _nms(attrs, inputs, outputs, reqs):
+    data = inputs[0]
+    n, width = data.shape[-2:]
+    batch = math.prod(data.shape[:-2])
+    data = data.reshape(batch, n, width)
+    out, record = outputs[0].reshape(batch, n, width), outputs[1].reshape(batch, n)
+    topk = n if attrs["topk"] < 0 else min(n, attrs["topk"])
+    if topk < 1:  # MXNet passes everything through unsorted
+        out[...] = data
+        record[...] = np.arange(batch * n).reshape(batch, n)
+        return
+    dtype = data.dtype.type  # MXNet compares scores and ids with the thresholds cast to the data's type
+    _kernel("nms")(data, out, record, topk, dtype(attrs["valid_thresh"]), attrs["overlap_thresh"],
+                   attrs["coord_start"], attrs["score_index"], attrs["id_index"], dtype(attrs["background_id"]),
+                   attrs["force_suppress"], attrs["in_format"] == "center")
+    if attrs["in_format"] != attrs["out_format"]:
+        _kernel("convert_boxes")(out, attrs["coord_start"], attrs["out_format"] == "center")
+
+
+def _nms_gradient(F, attrs, inputs, outputs, ograds):
+    return [F._backward_contrib_box_nms(ograds[0], outputs[1])]
+
+
+_register("_contrib_box_nms", aliases=("_contrib_box_non_maximum_suppression",), num_outputs=2, visible_outputs=1,
+          infer_shape=_nms_shape, compute={"cpu": widening(_nms, exact=(False, False))}, gradient=_nms_gradient,
+          grad_reads=((), (1,)),
+          params=(Param("overlap_thresh", "float", 0.5, "IoU above which the lower-scored box is suppressed"),
+                  Param("valid_thresh", "float", 0.0, "only boxes scoring above this take part"),
+                  Param("topk", "int", -1, "keep only the topk best-scoring boxes per batch before NMS (-1: all)"),
+                  Param("coord_start", "int", 2, "column of the first of the 4 coordinates"),
+                  Param("score_index", "int", 1, "column of the score"),
+                  Param("id_index", "int", -1, "column of the class id (-1: no classes)"),
+                  Param("background_id", "int", -1, "class id that is ignored (with id_index >= 0)"),
+                  Param("force_suppress", "bool", False, "suppress across classes too"),
+                  _format("in_format", "corner", "input"), _format("out_format", "corner", "output")),
+          doc="Non-maximum suppression per batch of data (..., boxes, width): the kept boxes, best score first, "
+              "packed to the top; the other rows are -1.")
+
+
+def _nms_scatter_shape(attrs, shapes):
+    ograd, record = shapes
+    if ograd is None:
+        return shapes, [None]
+    if record is not None and tuple(record) != tuple(ograd[:-1]) + (1,):
+        raise ValueError(f"record must have shape {tuple(ograd[:-1]) + (1,)}, got {tuple(record)}")
+    return shapes, [tuple(ograd)]
+
+
+def _nms_scatter(attrs, inputs, outputs, reqs):
+    ograd, record = inputs
+    width = ograd.shape[-1]
+    _kernel("nms_scatter")(ograd.reshape(-1, width), record.reshape(-1), outputs[0].reshape(-1, width), reqs[0])
+
+
+_register("_backward_contrib_box_nms", arguments=("ograd", "record"), infer_shape=_nms_scatter_shape,
+          compute={"cpu": widening(_nms_scatter)},
+          doc="box_nms's gradient: each output row's gradient goes back to the input row it was copied from "
+              "(record, box_nms's hidden output); rows NMS dropped get 0.")
+
+
+# --- bipartite_matching --------------------------------------------------------------------------
+
+def _matching_shape(attrs, shapes):
+    data = shapes[0]
+    if data is None:
+        return shapes, [None, None]
+    data = tuple(data)
+    if len(data) < 2:
+        raise ValueError(f"the score matrix must have at least 2 dimensions (..., rows, cols), got shape {data}")
+    return shapes, [data[:-1], data[:-2] + data[-1:]]
+
+
+def _matching(attrs, inputs, outputs, reqs):
+    scores = inputs[0]
+    rows, cols = scores.shape[-2:]
+    batch = math.prod(scores.shape[:-2])
+    _kernel("bipartite_matching")(scores.reshape(batch, rows, cols), outputs[0].reshape(batch, rows),
+                                  outputs[1].reshape(batch, cols), attrs["threshold"], attrs["is_ascend"],
+                                  attrs["topk"], reqs[0], reqs[1])
+
+
+_register("_contrib_bipartite_matching", num_outputs=2, infer_shape=_matching_shape,
+          compute={"cpu": widening(_matching)}, gradient=_zero_gradients, grad_reads=((), ()),
+          params=(Param("is_ascend", "bool", False, "match lower scores first (set threshold to match)"),
+                  Param("threshold", "float", doc="scores at or below it (above it when is_ascend) are not matched"),
+                  Param("topk", "int", -1, "stop after topk matches (MXNet 1.9.1 keeps the topk + 1-th); -1: no "
+                                           "limit")),
+          doc="Greedy bipartite matching of a score matrix (..., rows, cols): each row's column and each column's "
+              "row, -1 where unmatched.")
+
+
+# --- box_encode / box_decode ---------------------------------------------------------------------
+
+def _encode_shape(attrs, shapes):
+    if any(s is None for s in shapes[:4]):
+        return shapes, [None, None]
+    samples, matches, anchors, refs = (tuple(s) for s in shapes[:4])
+    _boxes_last("anchors", anchors, 3, exact=True)
+    _boxes_last("refs", refs, 3, exact=True)
+    if samples != anchors[:2] or matches != anchors[:2] or refs[0] != anchors[0]:
+        raise ValueError(f"samples {samples} and matches {matches} must be (batch, anchors) = {anchors[:2]} and "
+                         f"refs {refs} must have the anchors' batch size")
+    shapes = list(shapes)
+    for i, name in ((4, "means"), (5, "stds")):
+        if shapes[i] is not None and tuple(shapes[i]) != (4,):
+            raise ValueError(f"{name} must have shape (4,), got {tuple(shapes[i])}")
+        shapes[i] = (4,)
+    return shapes, [anchors, anchors]
+
+
+def _encode(attrs, inputs, outputs, reqs):
+    samples, matches, anchors, refs, means, stds = inputs
+    used = matches[samples > 0.5]
+    if used.size and not (0 <= used.min() and used.max() < refs.shape[1]):  # host check before the kernel
+        raise ValueError(f"matches of positive samples must index the {refs.shape[1]} refs, got values from "
+                         f"{used.min()} to {used.max()}")
+    _kernel("box_encode")(samples, matches, anchors, refs, means, stds, outputs[0], outputs[1], reqs[0], reqs[1])
+
+
+_register("_contrib_box_encode", arguments=("samples", "matches", "anchors", "refs", "means", "stds"),
+          num_outputs=2, infer_shape=_encode_shape, compute={"cpu": widening(_encode)}, gradient=_zero_gradients,
+          grad_reads=((), ()),
+          doc="Regression targets (and their masks) of anchors (B, N, 4) towards their matched refs (B, M, 4), "
+              "for samples > 0.5, normalised by means and stds (4,); corner boxes.")
+
+
+def _decode_shape(attrs, shapes):
+    data, anchors = shapes
+    if data is None:
+        return shapes, [None]
+    _boxes_last("data", data, 3, exact=True)
+    if anchors is not None:
+        _boxes_last("anchors", anchors, 3)
+        if math.prod(anchors[:-1]) < data[1]:
+            raise ValueError(f"anchors {tuple(anchors)} hold fewer than the {data[1]} boxes of data {tuple(data)}")
+    return shapes, [tuple(data)]
+
+
+def _decode(attrs, inputs, outputs, reqs):
+    data, anchors = inputs
+    stds = np.array([attrs[f"std{i}"] for i in range(4)], data.dtype)
+    # MXNet reads the first N anchors whatever the anchors' leading shape
+    _kernel("box_decode")(data, anchors.reshape(-1, 4)[:data.shape[1]], stds, data.dtype.type(attrs["clip"]),
+                          attrs["format"] == "center", outputs[0], reqs[0])
+
+
+_register("_contrib_box_decode", arguments=("data", "anchors"), infer_shape=_decode_shape,
+          compute={"cpu": widening(_decode)}, gradient=_zero_gradients, grad_reads=((), ()),
+          params=tuple(Param(f"std{i}", "float", 1.0, f"scale of offset {i}") for i in range(4)) +
+          (Param("clip", "float", -1.0, "cap of the log-size offsets when > 0"),
+           _format("format", "center", "the anchors'")),
+          doc="Corner boxes (B, N, 4) from offsets data (B, N, 4) relative to anchors (1, N, 4).")
