@@ -59,6 +59,7 @@ COMPLETE_MODULES = [
     "mxnet.gluon.contrib.cnn",
     "mxnet.ndarray.sparse",
     "mxnet.symbol.sparse",
+    "mxnet.contrib.text",
 ]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
