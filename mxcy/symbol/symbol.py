@@ -156,28 +156,6 @@ class Symbol:
     def copy(self):
         return self.__copy__()
 
-    # --- NDArray methods a Symbol has only to refuse them, as MXNet's does ----------------------------
-    def _ndarray_only(self, method):
-        raise NotImplementedForSymbol(method, None)
-
-    def asnumpy(self):
-        self._ndarray_only(self.asnumpy)
-
-    def asscalar(self):
-        self._ndarray_only(self.asscalar)
-
-    def as_in_context(self):
-        self._ndarray_only(self.as_in_context)
-
-    def backward(self):
-        self._ndarray_only(self.backward)
-
-    def detach(self):
-        self._ndarray_only(self.detach)
-
-    def wait_to_read(self):
-        self._ndarray_only(self.wait_to_read)
-
     def as_nd_ndarray(self):
         """This symbol: it is already an mx.sym symbol (mxcy has no mx.np symbols yet)."""
         return self
@@ -407,6 +385,18 @@ def Variable(name, attr=None, shape=None, lr_mult=None, wd_mult=None, dtype=None
 
 
 var = Variable
+
+
+def _ndarray_only(name):
+    """A Symbol method that only refuses: the NDArray method `name`, which MXNet's Symbol has to say so."""
+    def method(self):
+        raise NotImplementedForSymbol(method, None)
+    method.__name__, method.__qualname__ = name, f"Symbol.{name}"
+    return method
+
+
+for _name in ("asnumpy", "asscalar", "as_in_context", "backward", "detach", "wait_to_read"):
+    setattr(Symbol, _name, _ndarray_only(_name))
 
 
 def Group(symbols, create_fn=Symbol):
