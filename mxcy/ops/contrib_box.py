@@ -26,8 +26,10 @@ def _zero_gradients(F, attrs, inputs, outputs, ograds):
     return [F.zeros_like(x) for x in inputs]
 
 
-def _register(name, **kw):
-    registry.register(OpDef(name, infer_type=float_type, **kw))
+def _register(name, compute, exact=None, gradient=_zero_gradients, grad_reads=((), ()), **kw):
+    """An op of this family: float types, a CPU compute through `widening`, zero gradients unless told."""
+    registry.register(OpDef(name, infer_type=float_type, compute={"cpu": widening(compute, exact)}, gradient=gradient,
+                            grad_reads=grad_reads, **kw))
 
 
 def _boxes_last(name, shape, ndim=2, exact=False):
@@ -54,8 +56,8 @@ def _iou(attrs, inputs, outputs, reqs):
     _kernel("iou")(lhs.reshape(-1), rhs.reshape(-1), out, attrs["format"] == "center", reqs[0])
 
 
-_register("_contrib_box_iou", arguments=("lhs", "rhs"), infer_shape=_iou_shape, compute={"cpu": widening(_iou)},
-          gradient=_zero_gradients, grad_reads=((), ()), params=(_format("format", "corner", "the"),),
+_register("_contrib_box_iou", _iou, arguments=("lhs", "rhs"), infer_shape=_iou_shape,
+          params=(_format("format", "corner", "the"),),
           doc="Intersection over union of every box of lhs (..., 4) with every box of rhs (..., 4): shape "
               "lhs.shape[:-1] + rhs.shape[:-1].")
 
@@ -116,9 +118,8 @@ def _nms_gradient(F, attrs, inputs, outputs, ograds):
     return [F._backward_contrib_box_nms(ograds[0], outputs[1])]
 
 
-_register("_contrib_box_nms", aliases=("_contrib_box_non_maximum_suppression",), num_outputs=2, visible_outputs=1,
-          infer_shape=_nms_shape, compute={"cpu": widening(_nms, exact=(False, False))}, gradient=_nms_gradient,
-          grad_reads=((), (1,)),
+_register("_contrib_box_nms", _nms, exact=(False, False), gradient=_nms_gradient, grad_reads=((), (1,)),
+          aliases=("_contrib_box_non_maximum_suppression",), num_outputs=2, visible_outputs=1, infer_shape=_nms_shape,
           params=(Param("overlap_thresh", "float", 0.5, "IoU above which the lower-scored box is suppressed"),
                   Param("valid_thresh", "float", 0.0, "only boxes scoring above this take part"),
                   Param("topk", "int", -1, "keep only the topk best-scoring boxes per batch before NMS (-1: all)"),
@@ -147,8 +148,8 @@ def _nms_scatter(attrs, inputs, outputs, reqs):
     _kernel("nms_scatter")(ograd.reshape(-1, width), record.reshape(-1), outputs[0].reshape(-1, width), reqs[0])
 
 
-_register("_backward_contrib_box_nms", arguments=("ograd", "record"), infer_shape=_nms_scatter_shape,
-          compute={"cpu": widening(_nms_scatter)},
+_register("_backward_contrib_box_nms", _nms_scatter, gradient=None, arguments=("ograd", "record"),
+          infer_shape=_nms_scatter_shape,
           doc="box_nms's gradient: each output row's gradient goes back to the input row it was copied from "
               "(record, box_nms's hidden output); rows NMS dropped get 0.")
 
@@ -174,8 +175,7 @@ def _matching(attrs, inputs, outputs, reqs):
                                   attrs["topk"], reqs[0], reqs[1])
 
 
-_register("_contrib_bipartite_matching", num_outputs=2, infer_shape=_matching_shape,
-          compute={"cpu": widening(_matching)}, gradient=_zero_gradients, grad_reads=((), ()),
+_register("_contrib_bipartite_matching", _matching, num_outputs=2, infer_shape=_matching_shape,
           params=(Param("is_ascend", "bool", False, "match lower scores first (set threshold to match)"),
                   Param("threshold", "float", doc="scores at or below it (above it when is_ascend) are not matched"),
                   Param("topk", "int", -1, "stop after topk matches (MXNet 1.9.1 keeps the topk + 1-th); -1: no "
@@ -212,9 +212,8 @@ def _encode(attrs, inputs, outputs, reqs):
     _kernel("box_encode")(samples, matches, anchors, refs, means, stds, outputs[0], outputs[1], reqs[0], reqs[1])
 
 
-_register("_contrib_box_encode", arguments=("samples", "matches", "anchors", "refs", "means", "stds"),
-          num_outputs=2, infer_shape=_encode_shape, compute={"cpu": widening(_encode)}, gradient=_zero_gradients,
-          grad_reads=((), ()),
+_register("_contrib_box_encode", _encode, arguments=("samples", "matches", "anchors", "refs", "means", "stds"),
+          num_outputs=2, infer_shape=_encode_shape,
           doc="Regression targets (and their masks) of anchors (B, N, 4) towards their matched refs (B, M, 4), "
               "for samples > 0.5, normalised by means and stds (4,); corner boxes.")
 
@@ -239,8 +238,7 @@ def _decode(attrs, inputs, outputs, reqs):
                           attrs["format"] == "center", outputs[0], reqs[0])
 
 
-_register("_contrib_box_decode", arguments=("data", "anchors"), infer_shape=_decode_shape,
-          compute={"cpu": widening(_decode)}, gradient=_zero_gradients, grad_reads=((), ()),
+_register("_contrib_box_decode", _decode, arguments=("data", "anchors"), infer_shape=_decode_shape,
           params=tuple(Param(f"std{i}", "float", 1.0, f"scale of offset {i}") for i in range(4)) +
           (Param("clip", "float", -1.0, "cap of the log-size offsets when > 0"),
            _format("format", "center", "the anchors'")),
