@@ -88,3 +88,8 @@ def multi_mp_lamb_update(weights, grads, mean, var, weights32, step_count, lrs, 
 
 
 from .control_flow import cond, foreach, while_loop  # noqa: E402,F401 - MXNet's imperative control flow
+
+
+# INT8 quantization: named, not computed yet (mxcy/_int8.py)
+from .._int8 import not_yet_functions as _not_yet_functions  # noqa: E402
+globals().update(_not_yet_functions("nd"))

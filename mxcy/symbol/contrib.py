@@ -1,2 +1,7 @@
 """mx.sym.contrib: Symbol functions generated from the operator registry (filled in by mxcy.symbol)."""
 from .control_flow import cond, foreach, while_loop  # noqa: F401 - MXNet's symbolic control flow
+
+
+# INT8 quantization: named, not computed yet (mxcy/_int8.py)
+from .._int8 import not_yet_functions as _not_yet_functions  # noqa: E402
+globals().update(_not_yet_functions("sym"))
