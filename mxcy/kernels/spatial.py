@@ -1,0 +1,284 @@
+"""Spatial-transformer and region kernels on NCHW data, CPU and CUDA: GridGenerator (affine and warp grids),
+BilinearSampler (and SpatialTransformer, which chains the two), ROIPooling and Correlation, each forward and backward
+as MXNet 1.9.1 defines them. Values are computed in float64 inside; arrays are flat C-contiguous views."""
+import math
+
+import numba
+from numba import cuda, prange
+
+from .common import REQ_WRITE, parallel_kernel
+from .launch import dual, grid_1d
+from .elemwise_gpu import fill_gpu
+
+
+def _launch(kernel, n, *args):
+    if n == 0:
+        return
+    blocks, threads = grid_1d(n)
+    kernel[blocks, threads](*args)
+
+
+def _flat(a):
+    return a.reshape(a.size)
+
+
+# --- GridGenerator ---------------------------------------------------------------------------------------------
+# Affine: out[n, c, h, w] = theta[n, c, 0] * x_w + theta[n, c, 1] * y_h + theta[n, c, 2], where x_w = -1 + w * sx and
+# y_h = -1 + h * sy (sx = 2 / (W - 1), sy = 2 / (H - 1)). Warp: out[n, 0] = (flow[n, 0] + w) * sx - 1, out[n, 1] =
+# (flow[n, 1] + h) * sy - 1. The steps are passed in (a 1-pixel side gives an infinite step and NaN, as in MXNet).
+
+def _affine_value(theta, e, H, W, sx, sy):
+    nc, p = e // (H * W), e % (H * W)
+    x = -1.0 + (p % W) * sx
+    y = -1.0 + (p // W) * sy
+    return theta[nc * 3] * x + theta[nc * 3 + 1] * y + theta[nc * 3 + 2]
+
+
+def _affine_grad_value(g, i, H, W, sx, sy):
+    """d theta[i] (theta flat (N, 2, 3)): the head gradient summed against the grid coordinate theta[i] scales."""
+    nc, j = i // 3, i % 3
+    acc = 0.0
+    for p in range(H * W):
+        v = 1.0 * g[nc * H * W + p]
+        if j == 0:
+            v *= -1.0 + (p % W) * sx
+        elif j == 1:
+            v *= -1.0 + (p // W) * sy
+        acc += v
+    return acc
+
+
+def _warp_value(flow, e, H, W, sx, sy):
+    c, p = e // (H * W) % 2, e % (H * W)
+    if c == 0:
+        return (flow[e] + p % W) * sx - 1.0
+    return (flow[e] + p // W) * sy - 1.0
+
+
+def _warp_grad_value(g, e, H, W, sx, sy):
+    if e // (H * W) % 2 == 0:
+        return g[e] * sx
+    return g[e] * sy
+
+
+_affine_value_cpu, _affine_value_gpu = dual(_affine_value)
+_affine_grad_value_cpu, _affine_grad_value_gpu = dual(_affine_grad_value)
+_warp_value_cpu, _warp_value_gpu = dual(_warp_value)
+_warp_grad_value_cpu, _warp_grad_value_gpu = dual(_warp_grad_value)
+
+
+@parallel_kernel(nogil=True, cache=True)
+def _grid_cpu(src, out, H, W, sx, sy, warp, backward):
+    """One of the four GridGenerator maps (affine/warp, forward/backward) from src into every element of out."""
+    for e in prange(out.size):
+        if warp:
+            if backward:
+                out[e] = _warp_grad_value_cpu(src, e, H, W, sx, sy)
+            else:
+                out[e] = _warp_value_cpu(src, e, H, W, sx, sy)
+        elif backward:
+            out[e] = _affine_grad_value_cpu(src, e, H, W, sx, sy)
+        else:
+            out[e] = _affine_value_cpu(src, e, H, W, sx, sy)
+
+
+def _grid_kernel(src, out, H, W, sx, sy, warp, backward):
+    e = cuda.grid(1)
+    while e < out.size:
+        if warp:
+            if backward:
+                out[e] = _warp_grad_value_gpu(src, e, H, W, sx, sy)
+            else:
+                out[e] = _warp_value_gpu(src, e, H, W, sx, sy)
+        elif backward:
+            out[e] = _affine_grad_value_gpu(src, e, H, W, sx, sy)
+        else:
+            out[e] = _affine_value_gpu(src, e, H, W, sx, sy)
+        e += cuda.gridsize(1)
+
+
+grid_kernel = cuda.jit(_grid_kernel)
+
+
+def _steps(H, W):
+    return (2.0 / (W - 1) if W > 1 else math.inf), (2.0 / (H - 1) if H > 1 else math.inf)
+
+
+def grid_cpu(src, out, H, W, warp, backward):
+    """GridGenerator on the CPU: out = the grid of src (theta (N, 6) or flow (N, 2, H, W)), or, backward, src the
+    head gradient (N, 2, H, W) and out the gradient of theta or flow. H, W: the grid's size. Writes out."""
+    _grid_cpu(_flat(src), _flat(out), H, W, *_steps(H, W), warp, backward)
+
+
+def grid_gpu(src, out, H, W, warp, backward):
+    """CUDA twin of grid_cpu."""
+    _launch(grid_kernel, out.size, _flat(src), _flat(out), H, W, *_steps(H, W), warp, backward)
+
+
+# --- BilinearSampler -------------------------------------------------------------------------------------------
+# grid (N, 2, OH, OW) holds normalised (x, y) in [-1, 1]; position (x + 1) * (W - 1) / 2, (y + 1) * (H - 1) / 2
+# blends the four pixels around it; pixels outside the image read 0 (a position may lie anywhere).
+
+@numba.njit(inline="always", nogil=True)
+def _cell(gx, gy, H, W):
+    """(y0, x0, fy, fx): the upper-left pixel of normalised grid point (gx, gy) and the fractions past it."""
+    y = (gy + 1.0) * (H - 1) / 2.0
+    x = (gx + 1.0) * (W - 1) / 2.0
+    y0, x0 = math.floor(y), math.floor(x)
+    return int(y0), int(x0), y - y0, x - x0
+
+
+def _taps(data, base, H, W, y0, x0):
+    """The four pixels from (y0, x0) to (y0 + 1, x0 + 1) of the plane at base (0 outside the image)."""
+    v00 = v01 = v10 = v11 = 0.0
+    if 0 <= y0 < H:
+        if 0 <= x0 < W:
+            v00 = 1.0 * data[base + y0 * W + x0]
+        if 0 <= x0 + 1 < W:
+            v01 = 1.0 * data[base + y0 * W + x0 + 1]
+    if 0 <= y0 + 1 < H:
+        if 0 <= x0 < W:
+            v10 = 1.0 * data[base + (y0 + 1) * W + x0]
+        if 0 <= x0 + 1 < W:
+            v11 = 1.0 * data[base + (y0 + 1) * W + x0 + 1]
+    return v00, v01, v10, v11
+
+
+_taps_cpu, _taps_gpu = dual(_taps)
+
+
+@numba.njit(inline="always", nogil=True)
+def _blend(v00, v01, v10, v11, fy, fx):
+    return (1.0 - fy) * ((1.0 - fx) * v00 + fx * v01) + fy * ((1.0 - fx) * v10 + fx * v11)
+
+
+@numba.njit(inline="always", nogil=True)
+def _blend_grad(v00, v01, v10, v11, fy, fx):
+    """d blend / d y and d blend / d x (in pixels)."""
+    return (1.0 - fx) * (v10 - v00) + fx * (v11 - v01), (1.0 - fy) * (v01 - v00) + fy * (v11 - v10)
+
+
+@numba.njit(inline="always", nogil=True)
+def _spread_cpu(dx, base, H, W, y, x, v):
+    if 0 <= y < H and 0 <= x < W:
+        dx[base + y * W + x] += v
+
+
+@cuda.jit(device=True, inline="always")
+def _spread_gpu(dx, base, H, W, y, x, v):
+    # Grid points of one image may share pixels, hence atomics (the summation order varies).
+    if 0 <= y < H and 0 <= x < W:
+        cuda.atomic.add(dx, base + y * W + x, dx.dtype.type(v))
+
+
+@parallel_kernel(nogil=True, cache=True)
+def _sampler_fwd_cpu(data, grid, out, C, H, W, P):
+    for e in prange(out.size):
+        nc, p = e // P, e % P
+        gi = nc // C * 2 * P + p
+        y0, x0, fy, fx = _cell(grid[gi], grid[gi + P], H, W)
+        v00, v01, v10, v11 = _taps_cpu(data, nc * H * W, H, W, y0, x0)
+        out[e] = _blend(v00, v01, v10, v11, fy, fx)
+
+
+@parallel_kernel(nogil=True, cache=True)
+def _sampler_bwd_cpu(dy, data, grid, dx, dgrid, N, C, H, W, P):
+    for n in prange(N):  # one image per item: images own disjoint parts of dx
+        for i in range((n * C) * H * W, (n + 1) * C * H * W):
+            dx[i] = 0.0
+        for p in range(P):
+            gi = n * 2 * P + p
+            y0, x0, fy, fx = _cell(grid[gi], grid[gi + P], H, W)
+            gy = gx = 0.0
+            for c in range(C):
+                base = (n * C + c) * H * W
+                g = 1.0 * dy[(n * C + c) * P + p]
+                v00, v01, v10, v11 = _taps_cpu(data, base, H, W, y0, x0)
+                dy_, dx_ = _blend_grad(v00, v01, v10, v11, fy, fx)
+                gy += g * dy_
+                gx += g * dx_
+                _spread_cpu(dx, base, H, W, y0, x0, g * (1.0 - fy) * (1.0 - fx))
+                _spread_cpu(dx, base, H, W, y0, x0 + 1, g * (1.0 - fy) * fx)
+                _spread_cpu(dx, base, H, W, y0 + 1, x0, g * fy * (1.0 - fx))
+                _spread_cpu(dx, base, H, W, y0 + 1, x0 + 1, g * fy * fx)
+            dgrid[gi] = gx * (W - 1) / 2.0
+            dgrid[gi + P] = gy * (H - 1) / 2.0
+
+
+def _sampler_fwd_kernel(data, grid, out, C, H, W, P):
+    e = cuda.grid(1)
+    while e < out.size:
+        nc, p = e // P, e % P
+        gi = nc // C * 2 * P + p
+        y0, x0, fy, fx = _cell(grid[gi], grid[gi + P], H, W)
+        v00, v01, v10, v11 = _taps_gpu(data, nc * H * W, H, W, y0, x0)
+        out[e] = _blend(v00, v01, v10, v11, fy, fx)
+        e += cuda.gridsize(1)
+
+
+def _sampler_bwd_kernel(dy, data, grid, dx, dgrid, N, C, H, W, P):
+    """One thread per (image, grid point); dx must be zeroed before."""
+    e = cuda.grid(1)
+    while e < N * P:
+        n, p = e // P, e % P
+        gi = n * 2 * P + p
+        y0, x0, fy, fx = _cell(grid[gi], grid[gi + P], H, W)
+        gy = gx = 0.0
+        for c in range(C):
+            base = (n * C + c) * H * W
+            g = 1.0 * dy[(n * C + c) * P + p]
+            v00, v01, v10, v11 = _taps_gpu(data, base, H, W, y0, x0)
+            dy_, dx_ = _blend_grad(v00, v01, v10, v11, fy, fx)
+            gy += g * dy_
+            gx += g * dx_
+            _spread_gpu(dx, base, H, W, y0, x0, g * (1.0 - fy) * (1.0 - fx))
+            _spread_gpu(dx, base, H, W, y0, x0 + 1, g * (1.0 - fy) * fx)
+            _spread_gpu(dx, base, H, W, y0 + 1, x0, g * fy * (1.0 - fx))
+            _spread_gpu(dx, base, H, W, y0 + 1, x0 + 1, g * fy * fx)
+        dgrid[gi] = gx * (W - 1) / 2.0
+        dgrid[gi + P] = gy * (H - 1) / 2.0
+        e += cuda.gridsize(1)
+
+
+sampler_fwd_kernel = cuda.jit(_sampler_fwd_kernel)
+sampler_bwd_kernel = cuda.jit(_sampler_bwd_kernel)
+
+
+def _sampler_dims(data, grid):
+    N, C, H, W = data.shape
+    return N, C, H, W, grid.shape[2] * grid.shape[3]
+
+
+def sampler_fwd_cpu(data, grid, out):
+    """out (N, C, OH, OW) = data (N, C, H, W) sampled bilinearly at grid (N, 2, OH, OW); writes out."""
+    _, C, H, W, P = _sampler_dims(data, grid)
+    _sampler_fwd_cpu(_flat(data), _flat(grid), _flat(out), C, H, W, P)
+
+
+def sampler_bwd_cpu(dy, data, grid, dx, dgrid):
+    """The gradients of sampler_fwd_cpu for head gradient dy: dx and dgrid, both written."""
+    N, C, H, W, P = _sampler_dims(data, grid)
+    _sampler_bwd_cpu(_flat(dy), _flat(data), _flat(grid), _flat(dx), _flat(dgrid), N, C, H, W, P)
+
+
+def sampler_fwd_gpu(data, grid, out):
+    """CUDA twin of sampler_fwd_cpu."""
+    _, C, H, W, P = _sampler_dims(data, grid)
+    _launch(sampler_fwd_kernel, out.size, _flat(data), _flat(grid), _flat(out), C, H, W, P)
+
+
+def sampler_bwd_gpu(dy, data, grid, dx, dgrid):
+    """CUDA twin of sampler_bwd_cpu."""
+    N, C, H, W, P = _sampler_dims(data, grid)
+    fill_gpu(dx, 0, REQ_WRITE)
+    _launch(sampler_bwd_kernel, N * P, _flat(dy), _flat(data), _flat(grid), _flat(dx), _flat(dgrid), N, C, H, W, P)
+
+
+PTX_CHECKS = []
+for _t in ("float32", "float64"):
+    _a, _i, _f = f"{_t}[::1]", "int64", "float64"
+    PTX_CHECKS += [
+        (_grid_kernel, f"void({_a}, {_a}, {_i}, {_i}, {_f}, {_f}, boolean, boolean)"),
+        (_sampler_fwd_kernel, f"void({_a}, {_a}, {_a}, {_i}, {_i}, {_i}, {_i})"),
+        (_sampler_bwd_kernel, f"void({_a}, {_a}, {_a}, {_a}, {_a}, {_i}, {_i}, {_i}, {_i}, {_i})"),
+    ]

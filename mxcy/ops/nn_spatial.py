@@ -1,0 +1,184 @@
+"""Spatial-transformer and region ops of MXNet 1.9.1 on the kernels in kernels/spatial.py: GridGenerator,
+BilinearSampler, SpatialTransformer (the two chained), ROIPooling and Correlation, each with a hidden backward op."""
+from . import registry
+from ._nn_common import float_type, kernel, kernel_compute, scratch
+from .registry import OpDef, Param
+
+# Kernels write every output; typed_call accumulates (req add) and drops (req null) through temporaries.
+_WRITES_ONLY = (False,) * 2
+_CUDNN_OFF = Param("cudnn_off", "bool", None, "accepted for compatibility; mxcy never uses cuDNN")
+
+
+def _shape(s):
+    return None if s is None else tuple(s)
+
+
+def _positive_target(attrs):
+    H, W = (tuple(attrs["target_shape"]) + (0, 0))[:2]
+    if len(attrs["target_shape"]) != 2 or H <= 0 or W <= 0:
+        raise ValueError(f"target_shape {tuple(attrs['target_shape'])} must be two positive sizes (H, W)")
+    return H, W
+
+
+def _check_theta(loc, name):
+    if len(loc) != 2 or loc[1] != 6:
+        raise ValueError(f"{name} of shape {loc} must be (batch, 6): an affine matrix per image")
+
+
+# --- GridGenerator -------------------------------------------------------------------------------------------------
+
+def _grid_infer(attrs, shapes):
+    data = _shape(shapes[0])
+    if attrs["transform_type"] == "affine":
+        H, W = _positive_target(attrs)
+        if data is None:
+            return shapes, [None]
+        _check_theta(data, "data")
+        return shapes, [(data[0], 2, H, W)]
+    if data is None:
+        return shapes, [None]
+    if len(data) != 4 or data[1] != 2:
+        raise ValueError(f"data of shape {data} must be an optical flow (batch, 2, h, w) for transform_type='warp'")
+    return shapes, [data]
+
+
+def _grid_backward_infer(attrs, shapes):
+    ograd = _shape(shapes[0])
+    if ograd is None:
+        return shapes, [None]
+    if len(ograd) != 4 or ograd[1] != 2:
+        raise ValueError(f"head gradient of shape {ograd} must be (batch, 2, h, w)")
+    if attrs["transform_type"] == "affine":
+        if ograd[2:] != _positive_target(attrs):
+            raise ValueError(f"head gradient of shape {ograd} does not match target_shape "
+                             f"{tuple(attrs['target_shape'])}")
+        return shapes, [(ograd[0], 6)]
+    return shapes, [ograd]
+
+
+def _grid_geometry(attrs, grid_shape):
+    return grid_shape[2], grid_shape[3], attrs["transform_type"] == "warp"
+
+
+def _grid_forward(device, attrs, inputs, outputs, reqs):
+    H, W, warp = _grid_geometry(attrs, outputs[0].shape)
+    kernel("spatial", "grid", device)(inputs[0], outputs[0], H, W, warp, False)
+
+
+def _grid_backward(device, attrs, inputs, outputs, reqs):
+    H, W, warp = _grid_geometry(attrs, inputs[0].shape)
+    kernel("spatial", "grid", device)(inputs[0], outputs[0], H, W, warp, True)
+
+
+_GRID_PARAMS = (
+    Param("transform_type", "str", doc="'affine': data is a (batch, 6) affine matrix per image; 'warp': data is an "
+          "optical flow (batch, 2, h, w)", choices=("affine", "warp")),
+    Param("target_shape", "shape", (0, 0), "the grid's (H, W); required for 'affine', ignored for 'warp'"),
+)
+
+registry.register(OpDef(
+    "GridGenerator", params=_GRID_PARAMS, arguments=("data",), infer_shape=_grid_infer, infer_type=float_type,
+    compute=kernel_compute(_grid_forward, _WRITES_ONLY), output_names=("output",), grad_reads=((), ()),
+    gradient=lambda F, attrs, inputs, outputs, ograds: [F._backward_GridGenerator(ograds[0], **attrs)],
+    doc="A sampling grid (batch, 2, H, W) of normalised (x, y) source positions in [-1, 1] for BilinearSampler. "
+        "'affine': theta (batch, 6) = rows (a, b, tx), (c, d, ty) map each target pixel's normalised (x, y, 1); "
+        "'warp': the pixel grid plus an optical flow (batch, 2, h, w) in pixels, normalised. As MXNet 1.9.1."))
+
+registry.register(OpDef(
+    "_backward_GridGenerator", params=_GRID_PARAMS, arguments=("ograd",), infer_shape=_grid_backward_infer,
+    infer_type=float_type, compute=kernel_compute(_grid_backward, _WRITES_ONLY),
+    doc="GridGenerator's gradient wrt its data from the head gradient (a linear map)."))
+
+
+# --- BilinearSampler -------------------------------------------------------------------------------------------------
+
+def _sampler_infer(attrs, shapes):
+    data, grid = _shape(shapes[0]), _shape(shapes[1])
+    if data is not None and len(data) != 4:
+        raise ValueError(f"data of shape {data} must be 4-D (batch, channel, height, width)")
+    if grid is not None and (len(grid) != 4 or grid[1] != 2 or grid[2] <= 0 or grid[3] <= 0):
+        raise ValueError(f"grid of shape {grid} must be (batch, 2, h, w) with h, w > 0")
+    if data is None or grid is None:
+        return shapes, [None]
+    if data[0] != grid[0]:
+        raise ValueError(f"data {data} and grid {grid} must have the same batch size")
+    return shapes, [data[:2] + grid[2:]]
+
+
+def _sampler_backward_infer(attrs, shapes):
+    ograd = _shape(shapes[0])
+    ins, (out,) = _sampler_infer(attrs, shapes[1:])
+    if out is not None and ograd is not None and ograd != out:
+        raise ValueError(f"head gradient of shape {ograd} is not the output shape {out}")
+    return [out if ograd is None else ograd] + list(ins), list(ins)
+
+
+def _sampler_forward(device, attrs, inputs, outputs, reqs):
+    kernel("spatial", "sampler_fwd", device)(inputs[0], inputs[1], outputs[0])
+
+
+def _sampler_backward(device, attrs, inputs, outputs, reqs):
+    kernel("spatial", "sampler_bwd", device)(*inputs, *outputs)
+
+
+registry.register(OpDef(
+    "BilinearSampler", params=(_CUDNN_OFF,), arguments=("data", "grid"), infer_shape=_sampler_infer,
+    infer_type=float_type, compute=kernel_compute(_sampler_forward, _WRITES_ONLY), output_names=("output",),
+    gradient=lambda F, attrs, inputs, outputs, ograds: list(F._backward_BilinearSampler(ograds[0], *inputs,
+                                                                                       **attrs)),
+    grad_reads=((0, 1), ()),
+    doc="Samples data (batch, C, H, W) bilinearly at grid (batch, 2, h, w), normalised (x, y) in [-1, 1] (-1: the "
+        "first pixel's centre, 1: the last's); pixels outside the image read 0. Output (batch, C, h, w), as "
+        "MXNet 1.9.1."))
+
+registry.register(OpDef(
+    "_backward_BilinearSampler", params=(_CUDNN_OFF,), arguments=("ograd", "data", "grid"), num_outputs=2,
+    infer_shape=_sampler_backward_infer, infer_type=float_type,
+    compute=kernel_compute(_sampler_backward, _WRITES_ONLY),
+    doc="BilinearSampler's gradients wrt data and grid from the head gradient, data and grid."))
+
+
+# --- SpatialTransformer ----------------------------------------------------------------------------------------------
+
+def _transformer_infer(attrs, shapes):
+    H, W = _positive_target(attrs)
+    data, loc = _shape(shapes[0]), _shape(shapes[1])
+    if loc is not None:
+        _check_theta(loc, "loc")
+    if data is not None and len(data) != 4:
+        raise ValueError(f"data of shape {data} must be 4-D (batch, channel, height, width)")
+    if data is None:
+        return shapes, [None]
+    shapes = [data, (data[0], 6) if loc is None else loc]
+    if shapes[1][0] != data[0]:
+        raise ValueError(f"data {data} and loc {loc} must have the same batch size")
+    return shapes, [data[:2] + (H, W)]
+
+
+def _transformer_forward(device, attrs, inputs, outputs, reqs):
+    data, loc = inputs
+    H, W = attrs["target_shape"]
+    grid = scratch(data, data.dtype, (data.shape[0], 2, H, W))
+    kernel("spatial", "grid", device)(loc, grid, H, W, False, False)
+    kernel("spatial", "sampler_fwd", device)(data, grid, outputs[0])
+
+
+def _transformer_gradient(F, attrs, inputs, outputs, ograds):
+    data, loc = inputs
+    grid_attrs = {"transform_type": "affine", "target_shape": attrs["target_shape"]}
+    grid = F.GridGenerator(loc, **grid_attrs)
+    ddata, dgrid = F._backward_BilinearSampler(ograds[0], data, grid)
+    return [ddata, F._backward_GridGenerator(dgrid, **grid_attrs)]
+
+
+registry.register(OpDef(
+    "SpatialTransformer", arguments=("data", "loc"), infer_shape=_transformer_infer, infer_type=float_type,
+    params=(Param("target_shape", "shape", (0, 0), "the output's (H, W)"),
+            Param("transform_type", "str", doc="the transformation; only 'affine', as in MXNet 1.9.1",
+                  choices=("affine",)),
+            Param("sampler_type", "str", doc="the sampler; only 'bilinear', as in MXNet 1.9.1", choices=("bilinear",)),
+            _CUDNN_OFF),
+    compute=kernel_compute(_transformer_forward, _WRITES_ONLY), output_names=("output",),
+    gradient=_transformer_gradient, grad_reads=((0, 1), ()),
+    doc="Spatial transformer network layer (Jaderberg et al., 2015): BilinearSampler(data, GridGenerator(loc, "
+        "'affine', target_shape)), with loc (batch, 6) an affine matrix per image. Output (batch, C, H, W)."))
