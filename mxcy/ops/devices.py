@@ -44,6 +44,9 @@ FAMILIES = {
     "misc_ops": ("NumPy", "none"),
     "image": ("NumPy (random factors from NumPy's Philox keyed by the op call)", "none"),
     "misc_tensor": ("NumPy", "none"),
+    "misc_legacy": ("Convolution_v1, Pooling_v1, BatchNorm_v1: the current ops' Numba kernels (BatchNorm_v1's "
+                    "variance output: NumPy); SVMOutput, IdentityAttachKLSparseReg: NumPy",
+                    "Convolution_v1, Pooling_v1: the current ops' Numba CUDA kernels"),
     "contrib_box": ("Numba kernels", "none"),
     "operator": ("the user's CustomOp (Python)", "the user's CustomOp (Python)"),
     "control_flow": ("the subgraphs' own operators, looped in Python on the host",

@@ -50,6 +50,10 @@ _BOX = "Numba CPU kernels (mxcy/kernels/box.py); CUDA kernels not written yet"
 CPU_ONLY.update({name: _BOX for name in (
     "_contrib_box_iou", "_contrib_box_nms", "_backward_contrib_box_nms", "_contrib_bipartite_matching",
     "_contrib_box_encode", "_contrib_box_decode")})
+_LEGACY = "NumPy on the host (mxcy/ops/misc_legacy.py: BatchNorm_v1's variance output, the SVM and KL-penalty " \
+          "gradients); CUDA twins are still to be written"
+CPU_ONLY.update({name: _LEGACY for name in (
+    "BatchNorm_v1", "SVMOutput", "_backward_SVMOutput", "IdentityAttachKLSparseReg")})
 
 
 def _gpu_specs():
