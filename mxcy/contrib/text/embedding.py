@@ -135,49 +135,41 @@ class _TokenEmbedding(vocab.Vocabulary):
             raise MXNetValueError(f"{type(self).__name__}: `pretrained_file_path` {pretrained_file_path!r} must be "
                                   f"a valid path to the pretrained token embedding file")
         logging.info("Loading pretrained token embedding vectors from %s", pretrained_file_path)
-        rows = []
-        unknown_row = None
+        name = type(self).__name__
+        rows = []  # vectors of the tokens the file adds to the index, in index order
+        known_rows = {}  # index -> vector, for the unknown token and reserved tokens the file has
+        vec_len = None
         seen = set()
-        with open(pretrained_file_path, "r", encoding=encoding) as f:
-            for line_num, line in enumerate(f, 1):
-                elems = line.rstrip().split(elem_delim)
-                if len(elems) < 2:
-                    raise AssertionMXNetError(f"{type(self).__name__}: line {line_num} of {pretrained_file_path} "
-                                              f"is not `token{elem_delim}value...`: {line.rstrip()!r}")
-                token, values = elems[0], _parse_values(elems[1:], line_num, pretrained_file_path)
-                if token == self._unknown_token and unknown_row is None:
-                    unknown_row = values
-                    seen.add(token)
-                elif token in seen:
-                    warnings.warn(f"line {line_num} of {pretrained_file_path}: token {token} already has a vector; "
-                                  f"this duplicate is skipped")
-                elif len(values) == 1:
-                    warnings.warn(f"line {line_num} of {pretrained_file_path}: token {token} with a 1-dimensional "
-                                  f"vector {values} is likely a header and is skipped")
-                else:
-                    if rows and len(values) != len(rows[0]):
-                        raise AssertionMXNetError(
-                            f"{type(self).__name__}: line {line_num} of {pretrained_file_path}: token {token} has "
-                            f"{len(values)} values but the tokens before it have {len(rows[0])}; all vectors must "
-                            f"have one length")
-                    rows.append(values)
-                    seen.add(token)
-                    self._token_to_idx[token] = len(self._idx_to_token)
-                    self._idx_to_token.append(token)
-        if not rows:
-            raise AssertionMXNetError(f"{type(self).__name__}: {pretrained_file_path} holds no token vectors")
-        self._vec_len = len(rows[0])
-        # The unknown and reserved tokens are indexed before the file's tokens; reserved ones get zeros.
-        reserved_rows = [[0.0] * self._vec_len] * (len(self._idx_to_token) - len(rows))
-        self._idx_to_vec = nd.array(reserved_rows + rows)
-        if unknown_row is None:
-            self._idx_to_vec[UNKNOWN_IDX] = init_unknown_vec(shape=self._vec_len)
-        elif len(unknown_row) != self._vec_len:
-            raise AssertionMXNetError(f"{type(self).__name__}: the vector of {self._unknown_token} in "
-                                      f"{pretrained_file_path} has {len(unknown_row)} values, the others "
-                                      f"{self._vec_len}")
-        else:
-            self._idx_to_vec[UNKNOWN_IDX] = nd.array(unknown_row)
+        for line_num, token, values in _read_vectors(name, pretrained_file_path, elem_delim, encoding):
+            where = f"line {line_num} of {pretrained_file_path}"
+            if token in seen:
+                warnings.warn(f"{where}: token {token} already has a vector; this duplicate is skipped")
+                continue
+            if len(values) == 1 and token != self._unknown_token:
+                warnings.warn(f"{where}: token {token} with a 1-dimensional vector {values} is likely a header and "
+                              f"is skipped")
+                continue
+            if vec_len is None:
+                vec_len = len(values)
+            elif len(values) != vec_len:
+                raise AssertionMXNetError(f"{name}: {where}: token {token} has {len(values)} values but the tokens "
+                                          f"before it have {vec_len}; all vectors must have one length")
+            seen.add(token)
+            if token in self._token_to_idx:
+                known_rows[self._token_to_idx[token]] = values
+            else:
+                rows.append(values)
+                self._token_to_idx[token] = len(self._idx_to_token)
+                self._idx_to_token.append(token)
+        if vec_len is None:
+            raise AssertionMXNetError(f"{name}: {pretrained_file_path} holds no token vectors")
+        self._vec_len = vec_len
+        # The unknown and reserved tokens come first in the index; reserved tokens without a vector in the file
+        # get zeros (MXNet 1.9.1 leaves idx_to_vec short of rows there).
+        first_rows = [known_rows.get(idx, [0.0] * vec_len) for idx in range(len(self._idx_to_token) - len(rows))]
+        self._idx_to_vec = nd.array(first_rows + rows)
+        if UNKNOWN_IDX not in known_rows:
+            self._idx_to_vec[UNKNOWN_IDX] = init_unknown_vec(shape=vec_len)
 
     def _index_tokens_from_vocabulary(self, vocabulary):
         self._token_to_idx = vocabulary.token_to_idx.copy()
@@ -253,11 +245,20 @@ class _TokenEmbedding(vocab.Vocabulary):
         self._idx_to_vec[nd.array([self._token_to_idx[token] for token in tokens])] = new_vectors
 
 
-def _parse_values(texts, line_num, path):
-    try:
-        return [float(text) for text in texts]
-    except ValueError as err:
-        raise MXNetValueError(f"line {line_num} of {path}: an embedding value is not a number: {err}") from None
+def _read_vectors(name, path, elem_delim, encoding):
+    """(line number, token, [float values]) of each line `token<elem_delim>v1<elem_delim>v2...` of `path`."""
+    with open(path, "r", encoding=encoding) as f:
+        for line_num, line in enumerate(f, 1):
+            elems = line.rstrip().split(elem_delim)
+            if len(elems) < 2:
+                raise AssertionMXNetError(f"{name}: line {line_num} of {path} is not `token{elem_delim}value...`: "
+                                          f"{line.rstrip()!r}")
+            try:
+                values = [float(text) for text in elems[1:]]
+            except ValueError as err:
+                raise MXNetValueError(f"{name}: line {line_num} of {path}: an embedding value is not a number: "
+                                      f"{err}") from None
+            yield line_num, elems[0], values
 
 
 def _extract_member(archive_path, member_name, dest_path):

@@ -58,6 +58,16 @@ def test_unknown_token_not_in_file_gets_init_unknown_vec(emb_file):
                                   [[1, 1, 1], [1, 2, 3], [4, 5, 6], [9, 9, 9], [0.5, 0.25, -1]])
 
 
+def test_reserved_tokens_come_first(emb_file):
+    # MXNet 1.9.1 indexes 'world' twice here and leaves idx_to_vec 2 rows short; mxcy gives a reserved token its
+    # vector from the file, or zeros
+    embed = _load(emb_file, reserved_tokens=['<pad>', 'world'])
+    assert embed.idx_to_token == ['<unk>', '<pad>', 'world', 'hello', 'World']
+    assert embed.token_to_idx == {'<unk>': 0, '<pad>': 1, 'world': 2, 'hello': 3, 'World': 4}
+    np.testing.assert_array_equal(embed.idx_to_vec.asnumpy(),
+                                  [[9, 9, 9], [0, 0, 0], [4, 5, 6], [1, 2, 3], [0.5, 0.25, -1]])
+
+
 def test_elem_delim_and_encoding(tmp_path):
     path = tmp_path / "emb.txt"
     path.write_bytes("a|0.5|2\nbär|1|-2\n".encode("latin-1"))
@@ -118,7 +128,10 @@ def test_update_token_vectors_bad_input(emb_file, tokens, vectors, error):
     ("a 1 2\nb\n", AssertionError, "line 2"),
     ("a 1 2\nb 1 2 3\n", AssertionError, "line 2"),
     ("a 1 x\n", ValueError, "line 1"),
+    ("<unk> 1 2\na 1 2 3\n", AssertionError, "line 2"),
+    ("hdr 5\n", AssertionError, "no token vectors"),
 ])
+@pytest.mark.filterwarnings("ignore:.*likely a header")
 def test_bad_file(tmp_path, content, error, message):
     path = tmp_path / "bad.txt"
     path.write_text(content)
