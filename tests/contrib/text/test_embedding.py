@@ -4,6 +4,7 @@ import collections
 import hashlib
 import io
 import os
+import re
 import tarfile
 import zipfile
 
@@ -251,3 +252,26 @@ def test_archive_with_other_content_is_refused(tmp_path, toy_class):
     with pytest.raises(mx.MXNetError, match="SHA-1"):
         embedding.create('toy', embedding_root=str(tmp_path))
     assert not (tmp_path / "toy" / "toy.vec").exists()
+
+
+@pytest.mark.parametrize("cls, name", [(embedding.GloVe, 'glove.6B.50d.txt'), (embedding.FastText, 'wiki.simple.vec')])
+def test_published_embedding_read_from_local_root(tmp_path, monkeypatch, vocab, cls, name):
+    content = b"hello 1 2\nworld 3 4\n"
+    monkeypatch.setitem(cls.pretrained_file_name_sha1, name, _sha1(content))
+    folder = tmp_path / cls.__name__.lower()
+    folder.mkdir()
+    (folder / name).write_bytes(content)
+    embed = embedding.create(cls.__name__.lower(), pretrained_file_name=name, embedding_root=str(tmp_path),
+                             init_unknown_vec=mx.nd.ones, vocabulary=vocab)
+    assert type(embed) is cls and embed.idx_to_token == vocab.idx_to_token
+    np.testing.assert_array_equal(embed.idx_to_vec.asnumpy(), [[1, 1], [1, 1], [3, 4], [1, 1], [1, 2], [1, 1]])
+
+
+@pytest.mark.parametrize("cls, name", [(embedding.GloVe, 'glove.840B.300d.txt'),
+                                       (embedding.FastText, 'wiki.simple.vec')])
+def test_default_root_is_mxnet_data_dir(cls, name):
+    folder = os.path.join(mx.base.data_dir(), "embeddings", cls.__name__.lower())
+    if os.path.exists(os.path.join(folder, name)):
+        pytest.skip(f"{name} is installed in {folder}")
+    with pytest.raises(mx.MXNetError, match=re.escape(f"{name} is not in {folder}")):
+        cls()
