@@ -47,6 +47,7 @@ FAMILIES = {
     "misc_legacy": ("Convolution_v1, Pooling_v1, BatchNorm_v1: the current ops' Numba kernels (BatchNorm_v1's "
                     "variance output: NumPy); SVMOutput, IdentityAttachKLSparseReg: NumPy",
                     "Convolution_v1, Pooling_v1: the current ops' Numba CUDA kernels"),
+    "nn_im2col": ("Numba kernels (the convolution's im2col, col2im)", "none"),
     "contrib_box": ("Numba kernels", "none"),
     "operator": ("the user's CustomOp (Python)", "the user's CustomOp (Python)"),
     "control_flow": ("the subgraphs' own operators, looped in Python on the host",
