@@ -177,17 +177,12 @@ class _TokenEmbedding(vocab.Vocabulary):
         self._unknown_token = vocabulary.unknown_token
         self._reserved_tokens = None if vocabulary.reserved_tokens is None else vocabulary.reserved_tokens[:]
 
-    def _set_idx_to_vec_by_embeddings(self, token_embeddings, vocab_len, vocab_idx_to_token):
+    def _set_idx_to_vec_by_embeddings(self, token_embeddings, vocab_idx_to_token):
         """Row i of the new idx_to_vec: the vectors of token `vocab_idx_to_token[i]` in each of
         `token_embeddings`, concatenated; row 0 concatenates their unknown-token vectors."""
-        parts = []
-        for embed in token_embeddings:
-            unknown_vec = embed.idx_to_vec[UNKNOWN_IDX:UNKNOWN_IDX + 1]
-            if vocab_len > 1:
-                parts.append(nd.concat(unknown_vec, embed.get_vecs_by_tokens(list(vocab_idx_to_token[1:])), dim=0))
-            else:
-                parts.append(unknown_vec)
-        self._idx_to_vec = nd.concat(*parts, dim=1) if len(parts) > 1 else parts[0].copy()
+        parts = [embed._vecs_at([UNKNOWN_IDX] + embed._indices_of(vocab_idx_to_token[1:], False))
+                 for embed in token_embeddings]
+        self._idx_to_vec = nd.concat(*parts, dim=1) if len(parts) > 1 else parts[0]
         self._vec_len = sum(embed.vec_len for embed in token_embeddings)
 
     def _build_embedding_for_vocabulary(self, vocabulary):
@@ -197,7 +192,7 @@ class _TokenEmbedding(vocab.Vocabulary):
         if not isinstance(vocabulary, vocab.Vocabulary):
             raise AssertionMXNetError(f"{type(self).__name__}: `vocabulary` must be a "
                                       f"mx.contrib.text.vocab.Vocabulary, got {type(vocabulary).__name__}")
-        self._set_idx_to_vec_by_embeddings([self], len(vocabulary), vocabulary.idx_to_token)
+        self._set_idx_to_vec_by_embeddings([self], vocabulary.idx_to_token)
         self._index_tokens_from_vocabulary(vocabulary)
 
     def _indices_of(self, tokens, lower_case_backup):
@@ -211,10 +206,13 @@ class _TokenEmbedding(vocab.Vocabulary):
         unknown tokens get the unknown vector. With `lower_case_backup`, a token not found is looked up again
         in lower case."""
         single = not isinstance(tokens, list)
-        indices = self._indices_of([tokens] if single else tokens, lower_case_backup)
-        vecs = nd.Embedding(nd.array(indices), self._idx_to_vec, input_dim=self._idx_to_vec.shape[0],
-                            output_dim=self._idx_to_vec.shape[1])
+        vecs = self._vecs_at(self._indices_of([tokens] if single else tokens, lower_case_backup))
         return vecs[0] if single else vecs
+
+    def _vecs_at(self, indices):
+        """A new NDArray (len(indices), vec_len) of the rows of idx_to_vec at `indices`."""
+        return nd.Embedding(nd.array(indices), self._idx_to_vec, input_dim=self._idx_to_vec.shape[0],
+                            output_dim=self._idx_to_vec.shape[1])
 
     def update_token_vectors(self, tokens, new_vectors):
         """Set the vectors of `tokens` (a token or a list) to the rows of NDArray `new_vectors`: shape
@@ -368,4 +366,4 @@ class CompositeEmbedding(_TokenEmbedding):
                                           f"{type(embed).__name__}")
         super().__init__()
         self._index_tokens_from_vocabulary(vocabulary)
-        self._set_idx_to_vec_by_embeddings(token_embeddings, len(self), self._idx_to_token)
+        self._set_idx_to_vec_by_embeddings(token_embeddings, self._idx_to_token)
