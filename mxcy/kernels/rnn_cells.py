@@ -6,6 +6,8 @@ import math
 
 import numba
 
+from .launch import dual
+
 RELU, TANH, LSTM, GRU = 0, 1, 2, 3
 
 _inline = numba.njit(inline="always", nogil=True, cache=True)
@@ -107,3 +109,67 @@ def gru_backward(r, z, n, hn, h_prev, dh, one):
     dar = dxn * hn * r * (one - r)
     daz = dh * (h_prev - n) * z * (one - z)
     return dar, daz, dxn, dxn * r, dh * z
+
+
+def _unit_forward(mode, gates, t, b, j, hidden, hp, r, bhh, h, c, cs, cprev, hn, clip, low, high, clip_nan, one):
+    """Unit j's step for batch row b at time t: its pre-activations are the input projection gates[t, b] plus the
+    state's hp[r] and the bias bhh; h[r, j] and c[r, j] are its states (r: the row in the caller's state arrays).
+    Writes the activated gates back over gates[t, b], the LSTM's cell states (c, and cs/cprev at t), the GRU's
+    state share hn[t, b, j]; returns the unit's new h (before any projection)."""
+    if mode == LSTM:
+        i, f, g, o, cn, hv = lstm_forward(
+            gates[t, b, j] + hp[r, j] + bhh[j],
+            gates[t, b, hidden + j] + hp[r, hidden + j] + bhh[hidden + j],
+            gates[t, b, 2 * hidden + j] + hp[r, 2 * hidden + j] + bhh[2 * hidden + j],
+            gates[t, b, 3 * hidden + j] + hp[r, 3 * hidden + j] + bhh[3 * hidden + j],
+            c[r, j], clip, low, high, clip_nan, one)
+        gates[t, b, j] = i
+        gates[t, b, hidden + j] = f
+        gates[t, b, 2 * hidden + j] = g
+        gates[t, b, 3 * hidden + j] = o
+        cprev[t, b, j] = c[r, j]
+        cs[t, b, j] = cn
+        c[r, j] = cn
+    elif mode == GRU:
+        state_n = hp[r, 2 * hidden + j] + bhh[2 * hidden + j]
+        rg, z, n, hv = gru_forward(gates[t, b, j] + hp[r, j] + bhh[j],
+                                   gates[t, b, hidden + j] + hp[r, hidden + j] + bhh[hidden + j],
+                                   gates[t, b, 2 * hidden + j], state_n, h[r, j], one)
+        gates[t, b, j] = rg
+        gates[t, b, hidden + j] = z
+        gates[t, b, 2 * hidden + j] = n
+        hn[t, b, j] = state_n
+    else:
+        hv = simple_forward(gates[t, b, j] + hp[r, j] + bhh[j], mode, one)
+        gates[t, b, j] = hv
+    return hv
+
+
+def _unit_backward(mode, gates, t, b, j, hidden, cs, cprev, hn, hprev, draw, r, dc, clip, low, high, one,
+                   dxp, dhp, dstep, dpass):
+    """Unit j's backward step for batch row b at time t, from the gradient draw[r, j] reaching its h (before any
+    projection) and dc[r, j] reaching its c: the pre-activations' gradients into dstep[r] and dxp[t, b] (the
+    GRU's state side into dhp[t, b]), the LSTM's dc[r, j] moved one step back, the GRU's direct share of
+    dh_prev into dpass[r, j]."""
+    if mode == LSTM:
+        di, df, dg, do, dc[r, j] = lstm_backward(
+            gates[t, b, j], gates[t, b, hidden + j], gates[t, b, 2 * hidden + j], gates[t, b, 3 * hidden + j],
+            cs[t, b, j], cprev[t, b, j], draw[r, j], dc[r, j], clip, low, high, one)
+        dstep[r, j] = dxp[t, b, j] = di
+        dstep[r, hidden + j] = dxp[t, b, hidden + j] = df
+        dstep[r, 2 * hidden + j] = dxp[t, b, 2 * hidden + j] = dg
+        dstep[r, 3 * hidden + j] = dxp[t, b, 3 * hidden + j] = do
+    elif mode == GRU:
+        dar, daz, dxn, dhn, dpass[r, j] = gru_backward(
+            gates[t, b, j], gates[t, b, hidden + j], gates[t, b, 2 * hidden + j], hn[t, b, j], hprev[t, b, j],
+            draw[r, j], one)
+        dstep[r, j] = dxp[t, b, j] = dhp[t, b, j] = dar
+        dstep[r, hidden + j] = dxp[t, b, hidden + j] = dhp[t, b, hidden + j] = daz
+        dxp[t, b, 2 * hidden + j] = dxn
+        dstep[r, 2 * hidden + j] = dhp[t, b, 2 * hidden + j] = dhn
+    else:
+        dstep[r, j] = dxp[t, b, j] = simple_backward(gates[t, b, j], draw[r, j], mode, one)
+
+
+unit_forward_cpu, unit_forward_gpu = dual(_unit_forward)
+unit_backward_cpu, unit_backward_gpu = dual(_unit_backward)

@@ -8,8 +8,7 @@ import numpy as np
 
 from .blas_cpu import AVAILABLE, LOCAL_THREADS, gemm_of, matmul
 from .conv_common import CAN_PIN_BLAS, single_threaded_blas
-from .rnn_cells import GRU, LSTM, gate_count, gru_backward, gru_forward, lstm_backward, lstm_forward, \
-    simple_backward, simple_forward, step_time
+from .rnn_cells import gate_count, step_time, unit_backward_cpu, unit_forward_cpu
 
 
 @numba.njit(inline="always", nogil=True, cache=True)
@@ -45,32 +44,8 @@ def _forward(mode, gates, whh, bhh, whr, h0, c0, lengths, reverse, clip, low, hi
                 t = step_time(s, lengths[b], reverse)
                 hprev[t, b] = h[r]
                 for j in range(hidden):
-                    if mode == LSTM:
-                        i, f, g, o, cn, hv = lstm_forward(
-                            gates[t, b, j] + hp[r, j] + bhh[j],
-                            gates[t, b, hidden + j] + hp[r, hidden + j] + bhh[hidden + j],
-                            gates[t, b, 2 * hidden + j] + hp[r, 2 * hidden + j] + bhh[2 * hidden + j],
-                            gates[t, b, 3 * hidden + j] + hp[r, 3 * hidden + j] + bhh[3 * hidden + j],
-                            c[r, j], clip, low, high, clip_nan, one)
-                        gates[t, b, j] = i
-                        gates[t, b, hidden + j] = f
-                        gates[t, b, 2 * hidden + j] = g
-                        gates[t, b, 3 * hidden + j] = o
-                        cprev[t, b, j] = c[r, j]
-                        cs[t, b, j] = cn
-                        c[r, j] = cn
-                    elif mode == GRU:
-                        state_n = hp[r, 2 * hidden + j] + bhh[2 * hidden + j]
-                        rg, z, n, hv = gru_forward(gates[t, b, j] + hp[r, j] + bhh[j],
-                                                   gates[t, b, hidden + j] + hp[r, hidden + j] + bhh[hidden + j],
-                                                   gates[t, b, 2 * hidden + j], state_n, h[r, j], one)
-                        gates[t, b, j] = rg
-                        gates[t, b, hidden + j] = z
-                        gates[t, b, 2 * hidden + j] = n
-                        hn[t, b, j] = state_n
-                    else:
-                        hv = simple_forward(gates[t, b, j] + hp[r, j] + bhh[j], mode, one)
-                        gates[t, b, j] = hv
+                    hv = unit_forward_cpu(mode, gates, t, b, j, hidden, hp, r, bhh, h, c, cs, cprev, hn, clip, low,
+                                          high, clip_nan, one)
                     if proj:
                         raw[r, j] = hv
                         hraw[t, b, j] = hv
@@ -131,25 +106,8 @@ def _backward(mode, gates, cs, cprev, hn, hprev, whh, whr, lengths, reverse, cli
                     continue
                 t = step_time(s, lengths[b], reverse)
                 for j in range(hidden):
-                    if mode == LSTM:
-                        di, df, dg, do, dc[r, j] = lstm_backward(
-                            gates[t, b, j], gates[t, b, hidden + j], gates[t, b, 2 * hidden + j],
-                            gates[t, b, 3 * hidden + j], cs[t, b, j], cprev[t, b, j], draw[r, j], dc[r, j],
-                            clip, low, high, one)
-                        dstep[r, j] = dxp[t, b, j] = di
-                        dstep[r, hidden + j] = dxp[t, b, hidden + j] = df
-                        dstep[r, 2 * hidden + j] = dxp[t, b, 2 * hidden + j] = dg
-                        dstep[r, 3 * hidden + j] = dxp[t, b, 3 * hidden + j] = do
-                    elif mode == GRU:
-                        dar, daz, dxn, dhn, dpass[r, j] = gru_backward(
-                            gates[t, b, j], gates[t, b, hidden + j], gates[t, b, 2 * hidden + j], hn[t, b, j],
-                            hprev[t, b, j], draw[r, j], one)
-                        dstep[r, j] = dxp[t, b, j] = dhp[t, b, j] = dar
-                        dstep[r, hidden + j] = dxp[t, b, hidden + j] = dhp[t, b, hidden + j] = daz
-                        dxp[t, b, 2 * hidden + j] = dxn
-                        dstep[r, 2 * hidden + j] = dhp[t, b, 2 * hidden + j] = dhn
-                    else:
-                        dstep[r, j] = dxp[t, b, j] = simple_backward(gates[t, b, j], draw[r, j], mode, one)
+                    unit_backward_cpu(mode, gates, t, b, j, hidden, cs, cprev, hn, hprev, draw, r, dc, clip, low,
+                                      high, one, dxp, dhp, dstep, dpass)
             matmul(gemm, blas, dstep, whh, dnext, False, one)
             dh[:] = dnext + dpass
         dh0[b0:b1] = dh

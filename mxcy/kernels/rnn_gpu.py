@@ -5,8 +5,7 @@ over every step at once, are the callers' (dense.fc_*_gpu)."""
 from numba import cuda
 
 from .launch import grid_1d
-from .rnn_cells import GRU, LSTM, gate_count, gru_backward, gru_forward, lstm_backward, lstm_forward, \
-    simple_backward, simple_forward, step_time
+from .rnn_cells import gate_count, step_time, unit_backward_gpu, unit_forward_gpu
 
 
 def _rowdot_py(a, w, out, c, add_c):
@@ -58,32 +57,8 @@ def _step_forward_py(mode, s, gates, hp, bhh, h, c, lengths, reverse, clip, low,
         t = step_time(s, length, reverse)
         if not proj:
             hprev[t, b, j] = h[b, j]
-        if mode == LSTM:
-            i, f, g, o, cn, hv = lstm_forward(
-                gates[t, b, j] + hp[b, j] + bhh[j],
-                gates[t, b, hidden + j] + hp[b, hidden + j] + bhh[hidden + j],
-                gates[t, b, 2 * hidden + j] + hp[b, 2 * hidden + j] + bhh[2 * hidden + j],
-                gates[t, b, 3 * hidden + j] + hp[b, 3 * hidden + j] + bhh[3 * hidden + j],
-                c[b, j], clip, low, high, clip_nan, one)
-            gates[t, b, j] = i
-            gates[t, b, hidden + j] = f
-            gates[t, b, 2 * hidden + j] = g
-            gates[t, b, 3 * hidden + j] = o
-            cprev[t, b, j] = c[b, j]
-            cs[t, b, j] = cn
-            c[b, j] = cn
-        elif mode == GRU:
-            state_n = hp[b, 2 * hidden + j] + bhh[2 * hidden + j]
-            rg, z, n, hv = gru_forward(gates[t, b, j] + hp[b, j] + bhh[j],
-                                       gates[t, b, hidden + j] + hp[b, hidden + j] + bhh[hidden + j],
-                                       gates[t, b, 2 * hidden + j], state_n, h[b, j], one)
-            gates[t, b, j] = rg
-            gates[t, b, hidden + j] = z
-            gates[t, b, 2 * hidden + j] = n
-            hn[t, b, j] = state_n
-        else:
-            hv = simple_forward(gates[t, b, j] + hp[b, j] + bhh[j], mode, one)
-            gates[t, b, j] = hv
+        hv = unit_forward_gpu(mode, gates, t, b, j, hidden, hp, b, bhh, h, c, cs, cprev, hn, clip, low, high,
+                              clip_nan, one)
         if proj:
             raw[b, j] = hv
             hraw[t, b, j] = hv
@@ -144,34 +119,8 @@ def _step_backward_py(mode, s, gates, cs, cprev, hn, hprev, draw, dc, lengths, r
                 dhp[s, b, q * hidden + j] = 0
             continue
         t = step_time(s, lengths[b], reverse)
-        if mode == LSTM:
-            di, df, dg, do, dcp = lstm_backward(
-                gates[t, b, j], gates[t, b, hidden + j], gates[t, b, 2 * hidden + j], gates[t, b, 3 * hidden + j],
-                cs[t, b, j], cprev[t, b, j], draw[b, j], dc[b, j], clip, low, high, one)
-            dc[b, j] = dcp
-            dstep[b, j] = di
-            dstep[b, hidden + j] = df
-            dstep[b, 2 * hidden + j] = dg
-            dstep[b, 3 * hidden + j] = do
-            for q in range(4):
-                dxp[t, b, q * hidden + j] = dstep[b, q * hidden + j]
-        elif mode == GRU:
-            dar, daz, dxn, dhn, dp = gru_backward(gates[t, b, j], gates[t, b, hidden + j],
-                                                  gates[t, b, 2 * hidden + j], hn[t, b, j], hprev[t, b, j],
-                                                  draw[b, j], one)
-            dpass[b, j] = dp
-            dstep[b, j] = dar
-            dstep[b, hidden + j] = daz
-            dstep[b, 2 * hidden + j] = dhn
-            for q in range(3):
-                dhp[t, b, q * hidden + j] = dstep[b, q * hidden + j]
-            dxp[t, b, j] = dar
-            dxp[t, b, hidden + j] = daz
-            dxp[t, b, 2 * hidden + j] = dxn
-        else:
-            dstep[b, j] = simple_backward(gates[t, b, j], draw[b, j], mode, one)
-            dxp[t, b, j] = dstep[b, j]
-
+        unit_backward_gpu(mode, gates, t, b, j, hidden, cs, cprev, hn, hprev, draw, b, dc, clip, low, high, one,
+                          dxp, dhp, dstep, dpass)
 
 _rowdot = cuda.jit(_rowdot_py)
 _transpose = cuda.jit(_transpose_py)
