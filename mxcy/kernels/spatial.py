@@ -4,6 +4,7 @@ as MXNet 1.9.1 defines them. Values are computed in float64 inside; arrays are f
 import math
 
 import numba
+import numpy as np
 from numba import cuda, prange
 
 from .common import REQ_WRITE, parallel_kernel
@@ -274,6 +275,133 @@ def sampler_bwd_gpu(dy, data, grid, dx, dgrid):
     _launch(sampler_bwd_kernel, N * P, _flat(dy), _flat(data), _flat(grid), _flat(dx), _flat(dgrid), N, C, H, W, P)
 
 
+# --- ROIPooling -----------------------------------------------------------------------------------------------------
+# rois (R, 5) = (batch index, x1, y1, x2, y2) in image pixels; times spatial_scale and rounded (half away from zero)
+# they give a box of the feature map, at least 1 x 1, cut into PH x PW bins (floor/ceil edges) that are max-pooled.
+# Box corners and bin edges are computed in the data's type (`single`: float32), as MXNet does, so that edges land
+# on the same pixels. An empty bin or a batch index outside [0, N) gives 0 and no gradient.
+
+_LOWEST_FLOAT = -3.4028234663852886e38  # MXNet's -FLT_MAX start of every bin's maximum
+
+
+@numba.njit(inline="always", nogil=True)
+def _in_type(v, single):
+    if single:
+        return float(numba.float32(v))
+    return v
+
+
+@numba.njit(inline="always", nogil=True)
+def _round_away(v):
+    if v >= 0:
+        return int(math.floor(v + 0.5))
+    return -int(math.floor(0.5 - v))
+
+
+@numba.njit(inline="always", nogil=True)
+def _bin_edges(start, extent, bins, b, size, single):
+    """[lo, hi) of bin b of a box side from start of extent pixels, clipped to [0, size)."""
+    step = _in_type(_in_type(1.0 * extent, single) / bins, single)
+    lo = int(math.floor(_in_type(b * step, single))) + start
+    hi = int(math.ceil(_in_type((b + 1) * step, single))) + start
+    return min(max(lo, 0), size), min(max(hi, 0), size)
+
+
+def _roi_max(data, rois, e, N, C, H, W, PH, PW, scale, single):
+    """(value, flat data index of the maximum or -1) of output element e of (R, C, PH, PW)."""
+    r, c, ph, pw = e // (C * PH * PW), e // (PH * PW) % C, e // PW % PH, e % PW
+    b = int(rois[r * 5])
+    x1 = _round_away(_in_type(rois[r * 5 + 1] * scale, single))
+    y1 = _round_away(_in_type(rois[r * 5 + 2] * scale, single))
+    x2 = _round_away(_in_type(rois[r * 5 + 3] * scale, single))
+    y2 = _round_away(_in_type(rois[r * 5 + 4] * scale, single))
+    h0, h1 = _bin_edges(y1, max(y2 - y1 + 1, 1), PH, ph, H, single)
+    w0, w1 = _bin_edges(x1, max(x2 - x1 + 1, 1), PW, pw, W, single)
+    if b < 0 or b >= N or h1 <= h0 or w1 <= w0:
+        return 0.0, -1
+    best, where = _LOWEST_FLOAT, -1
+    base = (b * C + c) * H * W
+    for h in range(h0, h1):
+        for w in range(w0, w1):
+            v = 1.0 * data[base + h * W + w]
+            if v > best:
+                best, where = v, base + h * W + w
+    return best, where
+
+
+_roi_max_cpu, _roi_max_gpu = dual(_roi_max)
+
+
+@parallel_kernel(nogil=True, cache=True)
+def _roi_fwd_cpu(data, rois, out, N, C, H, W, PH, PW, scale, single):
+    for e in prange(out.size):
+        out[e] = _roi_max_cpu(data, rois, e, N, C, H, W, PH, PW, scale, single)[0]
+
+
+@parallel_kernel(nogil=True, cache=True)
+def _roi_bwd_cpu(dy, data, rois, dx, N, C, H, W, PH, PW, scale, single):
+    for i in range(dx.size):
+        dx[i] = 0.0
+    R, B = dy.size // (C * PH * PW), PH * PW
+    for c in prange(C):  # one channel per item: its maxima lie in its own planes of dx
+        for r in range(R):
+            for k in range(B):
+                e = (r * C + c) * B + k
+                where = _roi_max_cpu(data, rois, e, N, C, H, W, PH, PW, scale, single)[1]
+                if where >= 0:
+                    dx[where] += dy[e]
+
+
+def _roi_fwd_kernel(data, rois, out, N, C, H, W, PH, PW, scale, single):
+    e = cuda.grid(1)
+    while e < out.size:
+        out[e] = _roi_max_gpu(data, rois, e, N, C, H, W, PH, PW, scale, single)[0]
+        e += cuda.gridsize(1)
+
+
+def _roi_bwd_kernel(dy, data, rois, dx, N, C, H, W, PH, PW, scale, single):
+    """One thread per output element; dx must be zeroed before. Boxes overlap, hence atomics."""
+    e = cuda.grid(1)
+    while e < dy.size:
+        where = _roi_max_gpu(data, rois, e, N, C, H, W, PH, PW, scale, single)[1]
+        if where >= 0:
+            cuda.atomic.add(dx, where, dy[e])
+        e += cuda.gridsize(1)
+
+
+roi_fwd_kernel = cuda.jit(_roi_fwd_kernel)
+roi_bwd_kernel = cuda.jit(_roi_bwd_kernel)
+
+
+def _roi_args(data, pooled_size, spatial_scale):
+    # MXNet keeps spatial_scale as a float32 and multiplies in the data's type.
+    single = data.dtype == np.float32
+    return tuple(data.shape) + tuple(pooled_size) + (float(np.float32(spatial_scale)), bool(single))
+
+
+def roi_fwd_cpu(data, rois, out, pooled_size, spatial_scale):
+    """out (R, C, PH, PW) = ROI max pooling of data (N, C, H, W) over rois (R, 5); writes out."""
+    _roi_fwd_cpu(_flat(data), _flat(rois), _flat(out), *_roi_args(data, pooled_size, spatial_scale))
+
+
+def roi_bwd_cpu(dy, data, rois, dx, pooled_size, spatial_scale):
+    """dx = the gradient of roi_fwd_cpu wrt data for head gradient dy (each bin's gradient to its maximum)."""
+    _roi_bwd_cpu(_flat(dy), _flat(data), _flat(rois), _flat(dx), *_roi_args(data, pooled_size, spatial_scale))
+
+
+def roi_fwd_gpu(data, rois, out, pooled_size, spatial_scale):
+    """CUDA twin of roi_fwd_cpu."""
+    _launch(roi_fwd_kernel, out.size, _flat(data), _flat(rois), _flat(out),
+            *_roi_args(data, pooled_size, spatial_scale))
+
+
+def roi_bwd_gpu(dy, data, rois, dx, pooled_size, spatial_scale):
+    """CUDA twin of roi_bwd_cpu."""
+    fill_gpu(dx, 0, REQ_WRITE)
+    _launch(roi_bwd_kernel, dy.size, _flat(dy), _flat(data), _flat(rois), _flat(dx),
+            *_roi_args(data, pooled_size, spatial_scale))
+
+
 PTX_CHECKS = []
 for _t in ("float32", "float64"):
     _a, _i, _f = f"{_t}[::1]", "int64", "float64"
@@ -281,4 +409,6 @@ for _t in ("float32", "float64"):
         (_grid_kernel, f"void({_a}, {_a}, {_i}, {_i}, {_f}, {_f}, boolean, boolean)"),
         (_sampler_fwd_kernel, f"void({_a}, {_a}, {_a}, {_i}, {_i}, {_i}, {_i})"),
         (_sampler_bwd_kernel, f"void({_a}, {_a}, {_a}, {_a}, {_a}, {_i}, {_i}, {_i}, {_i}, {_i})"),
+        (_roi_fwd_kernel, f"void({_a}, {_a}, {_a}, {_i}, {_i}, {_i}, {_i}, {_i}, {_i}, {_f}, boolean)"),
+        (_roi_bwd_kernel, f"void({_a}, {_a}, {_a}, {_a}, {_i}, {_i}, {_i}, {_i}, {_i}, {_i}, {_f}, boolean)"),
     ]

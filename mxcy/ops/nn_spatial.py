@@ -182,3 +182,63 @@ registry.register(OpDef(
     gradient=_transformer_gradient, grad_reads=((0, 1), ()),
     doc="Spatial transformer network layer (Jaderberg et al., 2015): BilinearSampler(data, GridGenerator(loc, "
         "'affine', target_shape)), with loc (batch, 6) an affine matrix per image. Output (batch, C, H, W)."))
+
+
+# --- ROIPooling ------------------------------------------------------------------------------------------------------
+
+def _roi_check_params(attrs):
+    pooled, scale = tuple(attrs["pooled_size"]), attrs["spatial_scale"]
+    if len(pooled) != 2 or min(pooled) <= 0:
+        raise ValueError(f"pooled_size {pooled} must be two positive sizes (h, w)")
+    if not 0.0 <= scale <= 1.0:
+        raise ValueError(f"spatial_scale {scale} must lie in [0, 1]")
+    return pooled
+
+
+def _roi_infer(attrs, shapes):
+    pooled = _roi_check_params(attrs)
+    data, rois = _shape(shapes[0]), _shape(shapes[1])
+    if data is not None and len(data) != 4:
+        raise ValueError(f"data of shape {data} must be 4-D (batch, channel, height, width)")
+    if rois is not None and (len(rois) != 2 or rois[1] != 5):
+        raise ValueError(f"rois of shape {rois} must be (num_rois, 5): (batch index, x1, y1, x2, y2) per row")
+    if data is None or rois is None:
+        return shapes, [None]
+    return shapes, [(rois[0], data[1]) + pooled]
+
+
+def _roi_backward_infer(attrs, shapes):
+    ograd = _shape(shapes[0])
+    ins, (out,) = _roi_infer(attrs, shapes[1:])
+    if out is not None and ograd is not None and ograd != out:
+        raise ValueError(f"head gradient of shape {ograd} is not the output shape {out}")
+    return [out if ograd is None else ograd] + list(ins), [ins[0]]
+
+
+def _roi_forward(device, attrs, inputs, outputs, reqs):
+    kernel("spatial", "roi_fwd", device)(*inputs, outputs[0], attrs["pooled_size"], attrs["spatial_scale"])
+
+
+def _roi_backward(device, attrs, inputs, outputs, reqs):
+    kernel("spatial", "roi_bwd", device)(*inputs, outputs[0], attrs["pooled_size"], attrs["spatial_scale"])
+
+
+_ROI_PARAMS = (
+    Param("pooled_size", "shape", doc="the output's (h, w): bins per region"),
+    Param("spatial_scale", "float", doc="feature-map size over image size (the reciprocal of the network's stride), "
+          "in [0, 1]; roi coordinates are multiplied by it"),
+)
+
+registry.register(OpDef(
+    "ROIPooling", params=_ROI_PARAMS, arguments=("data", "rois"), infer_shape=_roi_infer, infer_type=float_type,
+    compute=kernel_compute(_roi_forward, _WRITES_ONLY), output_names=("output",), grad_reads=((0, 1), ()),
+    gradient=lambda F, attrs, inputs, outputs, ograds: [F._backward_ROIPooling(ograds[0], *inputs, **attrs),
+                                                         F.zeros_like(inputs[1])],
+    doc="Region-of-interest max pooling (Fast R-CNN): each row (batch index, x1, y1, x2, y2) of rois, scaled by "
+        "spatial_scale and rounded, is cut into pooled_size bins whose maxima form the output (num_rois, C, h, w). "
+        "Empty bins and rows with a batch index outside the data give 0; rois get a zero gradient. As MXNet 1.9.1."))
+
+registry.register(OpDef(
+    "_backward_ROIPooling", params=_ROI_PARAMS, arguments=("ograd", "data", "rois"),
+    infer_shape=_roi_backward_infer, infer_type=float_type, compute=kernel_compute(_roi_backward, (False,)),
+    doc="ROIPooling's gradient wrt data: each bin's head gradient added at its maximum (recomputed from data)."))

@@ -11,7 +11,7 @@ import mxcy as mx
 from tests.ops.opspec import OpSpec, spec_tests
 
 NO_SPEC = {name: f"{name[10:]}'s gradient; checked numerically by its specs and against MXNet 1.9.1's numbers"
-           for name in ("_backward_GridGenerator", "_backward_BilinearSampler")}
+           for name in ("_backward_GridGenerator", "_backward_BilinearSampler", "_backward_ROIPooling")}
 
 FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "spatial_reference.json")
 
@@ -45,6 +45,28 @@ def _transformer_ref(data, loc, target_shape, transform_type, sampler_type, cudn
     return _sampler_ref(data, _grid_ref(loc, transform_type, target_shape))
 
 
+def _round_half_away(v):
+    return int(np.sign(v) * np.floor(abs(v) + 0.5))
+
+
+def _roi_ref(data, rois, pooled_size, spatial_scale):
+    """Bin edges in exact integer arithmetic: floor(b * extent / bins), ceil((b + 1) * extent / bins)."""
+    N, C, H, W = data.shape
+    PH, PW = pooled_size
+    out = np.zeros((len(rois), C, PH, PW))
+    scale = float(np.float32(spatial_scale))
+    for r, roi in enumerate(rois):
+        b = int(roi[0])
+        x1, y1, x2, y2 = (_round_half_away(v * scale) for v in roi[1:])
+        eh, ew = max(y2 - y1 + 1, 1), max(x2 - x1 + 1, 1)
+        for ph, pw in np.ndindex(PH, PW):
+            h0, h1 = (np.clip(y1 + e, 0, H) for e in ((ph * eh) // PH, -(-(ph + 1) * eh // PH)))
+            w0, w1 = (np.clip(x1 + e, 0, W) for e in ((pw * ew) // PW, -(-(pw + 1) * ew // PW)))
+            if 0 <= b < N and h1 > h0 and w1 > w0:
+                out[r, :, ph, pw] = data[b, :, h0:h1, w0:w1].max(axis=(1, 2))
+    return out
+
+
 # --- specs ---------------------------------------------------------------------------------------------------------
 
 def _size(rng, low=2, high=5):
@@ -74,11 +96,25 @@ def _make_transformer(rng):
         {"target_shape": (_size(rng), _size(rng)), "transform_type": "affine", "sampler_type": "bilinear"}
 
 
+def _make_roi(rng):
+    N, C, H, W = _size(rng, 1, 2), _size(rng, 1, 2), _size(rng, 3, 7), _size(rng, 3, 7)
+    scale = float(rng.choice([1.0, 0.5, 0.25]))  # scaled integer corners are exact: no rounding ties to break
+    R = _size(rng, 1, 4)
+    corners = rng.integers(-2, int(max(H, W) / scale) + 2, (R, 4))
+    batch = rng.integers(0, N + 1, (R, 1))  # N: a row outside the batch, which pools to 0
+    rois = np.concatenate([batch, np.minimum(corners[:, :2], corners[:, 2:]), np.maximum(corners[:, :2],
+                                                                                        corners[:, 2:])], axis=1)
+    return [rng.standard_normal((N, C, H, W)), rois.astype(np.float64)], \
+        {"pooled_size": (_size(rng, 1, 3), _size(rng, 1, 3)), "spatial_scale": scale}
+
+
 SPECS = [
     OpSpec("GridGenerator", _make_grid_affine, _grid_ref, atol=1e-5),
     OpSpec("GridGenerator", _make_grid_warp, _grid_ref, atol=1e-5),
     OpSpec("BilinearSampler", _make_sampler, _sampler_ref, atol=1e-5),
     OpSpec("SpatialTransformer", _make_transformer, _transformer_ref, atol=1e-5),
+    # rois get a zero gradient (MXNet's rule), which the fixture test checks.
+    OpSpec("ROIPooling", _make_roi, _roi_ref, grad_inputs=(0,)),
 ]
 
 test_forward, test_gradient, test_req_add = spec_tests(SPECS)
@@ -125,6 +161,14 @@ def test_symbol_shapes_and_arguments():
     assert sampler.infer_shape(data=(1, 4, 7, 7), flow=(1, 2, 3, 5))[1] == [(1, 4, 3, 5)]
 
 
+def test_roi_pooling_docstring_example():
+    """MXNet 1.9.1's documented example: one 5 x 5 box at two scales."""
+    x = mx.nd.array(np.arange(48.0).reshape(1, 1, 8, 6))
+    rois = mx.nd.array([[0, 0, 0, 4, 4]])
+    assert mx.nd.ROIPooling(x, rois, (2, 2), 1.0).asnumpy().ravel().tolist() == [14, 16, 26, 28]
+    assert mx.nd.ROIPooling(x, rois, (2, 2), 0.7).asnumpy().ravel().tolist() == [7, 9, 19, 21]
+
+
 @pytest.mark.parametrize("call, words", [
     (lambda: mx.nd.GridGenerator(mx.nd.zeros((2, 5)), transform_type="affine", target_shape=(3, 3)),
      ["GridGenerator", "data", "(2, 5)"]),
@@ -146,6 +190,16 @@ def test_symbol_shapes_and_arguments():
      ["SpatialTransformer", "loc", "(2, 4)"]),
     (lambda: mx.nd.SpatialTransformer(mx.nd.zeros((2, 1, 4, 4)), mx.nd.zeros((2, 6)), target_shape=(3, 3),
                                       transform_type="affine"), ["SpatialTransformer", "sampler_type"]),
+    (lambda: mx.nd.ROIPooling(mx.nd.zeros((1, 2, 4, 4)), mx.nd.zeros((3, 4)), pooled_size=(2, 2), spatial_scale=1),
+     ["ROIPooling", "rois", "(3, 4)"]),
+    (lambda: mx.nd.ROIPooling(mx.nd.zeros((2, 4, 4)), mx.nd.zeros((3, 5)), pooled_size=(2, 2), spatial_scale=1),
+     ["ROIPooling", "data", "(2, 4, 4)"]),
+    (lambda: mx.nd.ROIPooling(mx.nd.zeros((1, 2, 4, 4)), mx.nd.zeros((3, 5)), pooled_size=(2, 0), spatial_scale=1),
+     ["ROIPooling", "pooled_size", "(2, 0)"]),
+    (lambda: mx.nd.ROIPooling(mx.nd.zeros((1, 2, 4, 4)), mx.nd.zeros((3, 5)), pooled_size=(2, 2), spatial_scale=2),
+     ["ROIPooling", "spatial_scale"]),
+    (lambda: mx.nd.ROIPooling(mx.nd.zeros((1, 2, 4, 4)), mx.nd.zeros((3, 5)), spatial_scale=1),
+     ["ROIPooling", "pooled_size"]),
 ])
 def test_bad_input_names_op_argument_and_shape(call, words):
     with pytest.raises(mx.MXNetError) as err:
