@@ -69,6 +69,8 @@ def _run(kind, weight, grad, states, master, out, p, req):
     `master` may be None."""
     k = _kernels()
     kind = getattr(k, kind)
+    if weight.dtype == _F32:  # float32 arrays compute in float32, as MXNet's kernels do
+        p = tuple(np.float32(x) for x in p)
     s = [x if x is not None else _empty(out) for x in list(states) + [None] * (3 - len(states))]
     (k.update_cpu if host(out) else k.update_gpu)(
         kind, weight, grad, *s, master if master is not None else _empty(out), out, p, req)
