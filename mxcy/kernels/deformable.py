@@ -6,7 +6,8 @@ sample with respect to its position and mask).
 Sampling follows MXNet 1.9.1. v1 samples a position (h, w) only inside [0, H) x [0, W) (else 0) and clamps its
 upper taps to the last row/column (a position in [H-1, H) reads row H-1 alone); v2 samples inside (-1, H) x
 (-1, W) and treats taps outside the image as 0. Positions and blend weights are computed in float64.
-The GEMMs run on NumPy's BLAS on the CPU (in the drivers, not in Numba) and on matmul_gpu's tiled GEMM on CUDA.
+The CPU GEMMs are BLAS calls (Numba's np.dot, one per image and group, on a single-threaded BLAS inside Numba's
+threads); on CUDA, matmul_gpu's tiled GEMM.
 """
 import math
 
@@ -15,6 +16,7 @@ import numpy as np
 from numba import cuda, prange
 
 from .common import REQ_ADD, REQ_WRITE, parallel_kernel
+from .conv_common import single_threaded_blas
 from .conv_cpu import conv_bwd_bias_cpu
 from .conv_gpu import conv_bwd_bias_gpu
 from .elemwise_gpu import fill_gpu
@@ -103,37 +105,43 @@ def _blend_grad(v00, v01, v10, v11, lh, lw):
 
 
 def _element_helpers(position, taps, scatter, compile_helper):
-    """The per-element work of the three kernels, written once over one device's array helpers (position, taps,
-    scatter) and compiled by compile_helper: (sample, scatter_sample, coordinate_grads)."""
-    def sample(x, off, mask, geo, nc, k, p):
-        """The mask times the bilinear sample of plane nc = n*C + c for tap k of output position p."""
+    """The work of the three kernels for one sample position (tap k of output position p of image n, deformable
+    group g), whose bilinear corners serve every channel of the group: written once over one device's array helpers
+    (position, taps, scatter), compiled by compile_helper. Returns (sample, scatter_sample, coordinate_grads)."""
+    def sample(x, off, mask, col, geo, n, g, k, p):
+        """col[n, c, k, p] = mask * the bilinear sample of x[n, c] for every channel c of the group."""
         C, H, W = geo[1], geo[2], geo[3]
-        h, w, m = position(off, mask, geo, nc // C, nc % C // (C // geo[14]), k, p)
+        K, P, Cd = geo[4] * geo[5], geo[6] * geo[7], geo[1] // geo[14]
+        h, w, m = position(off, mask, geo, n, g, k, p)
         inside, h0, w0, h1, w1, lh, lw = _corners(h, w, H, W, geo[15])
-        if not inside:
-            return 0.0
-        v00, v01, v10, v11 = taps(x, nc * H * W, H, W, h0, w0, h1, w1)
-        return _blend(v00, v01, v10, v11, lh, lw) * m
+        for nc in range(n * C + g * Cd, n * C + (g + 1) * Cd):
+            v = 0.0
+            if inside:
+                v00, v01, v10, v11 = taps(x, nc * H * W, H, W, h0, w0, h1, w1)
+                v = _blend(v00, v01, v10, v11, lh, lw) * m
+            col[(nc * K + k) * P + p] = v
 
-    def scatter_sample(dx, off, mask, geo, nc, k, p, grad):
-        """The transpose of sample: grad times the mask onto the taps of plane nc in dx."""
+    def scatter_sample(dcol, off, mask, dx, geo, n, g, k, p):
+        """The transpose of sample: dcol[n, c, k, p] times the mask onto the taps in dx[n, c], every channel c of
+        the group."""
         C, H, W = geo[1], geo[2], geo[3]
-        h, w, m = position(off, mask, geo, nc // C, nc % C // (C // geo[14]), k, p)
+        K, P, Cd = geo[4] * geo[5], geo[6] * geo[7], geo[1] // geo[14]
+        h, w, m = position(off, mask, geo, n, g, k, p)
         inside, h0, w0, h1, w1, lh, lw = _corners(h, w, H, W, geo[15])
         if inside:
-            scatter(dx, nc * H * W, H, W, h0, w0, h1, w1, lh, lw, grad * m)
+            for nc in range(n * C + g * Cd, n * C + (g + 1) * Cd):
+                scatter(dx, nc * H * W, H, W, h0, w0, h1, w1, lh, lw, dcol[(nc * K + k) * P + p] * m)
 
     def coordinate_grads(dcol, x, off, mask, geo, n, g, k, p):
-        """(d/dh, d/dw, d/dmask) of sample position k, p of image n in deformable group g, summed over the group's
-        channels with the column gradients dcol as weights."""
+        """(d/dh, d/dw, d/dmask) of the sample, summed over the group's channels with the column gradients dcol as
+        weights."""
         C, H, W = geo[1], geo[2], geo[3]
         K, P, Cd = geo[4] * geo[5], geo[6] * geo[7], geo[1] // geo[14]
         h, w, m = position(off, mask, geo, n, g, k, p)
         inside, h0, w0, h1, w1, lh, lw = _corners(h, w, H, W, geo[15])
         gh = gw = gm = 0.0
         if inside:
-            for c in range(g * Cd, (g + 1) * Cd):
-                nc = n * C + c
+            for nc in range(n * C + g * Cd, n * C + (g + 1) * Cd):
                 v00, v01, v10, v11 = taps(x, nc * H * W, H, W, h0, w0, h1, w1)
                 d = 1.0 * dcol[(nc * K + k) * P + p]
                 dh, dw = _blend_grad(v00, v01, v10, v11, lh, lw)
@@ -171,28 +179,29 @@ _sample_gpu, _scatter_sample_gpu, _coordinate_grads_gpu = _element_helpers(
     _position_gpu, _taps_gpu, _scatter_gpu, cuda.jit(device=True, inline="always"))
 
 
-# --- CPU: one (image, channel) plane or one (image, deformable group, tap) per prange item -------------------
+# --- CPU: one (image, deformable group[, tap]) per prange item ----------------------------------------------
 
 @parallel_kernel(nogil=True, cache=True)
 def _im2col_cpu(x, off, mask, col, geo):
     """col (N, C, K, P) flat = the mask times the bilinear sample of x at each tap's position."""
-    K, P = geo[4] * geo[5], geo[6] * geo[7]
-    for nc in prange(geo[0] * geo[1]):
-        for k in range(K):
-            for p in range(P):
-                col[(nc * K + k) * P + p] = _sample_cpu(x, off, mask, geo, nc, k, p)
+    DG, K, P = geo[14], geo[4] * geo[5], geo[6] * geo[7]
+    for item in prange(geo[0] * DG * K):
+        for p in range(P):
+            _sample_cpu(x, off, mask, col, geo, item // (DG * K), item // K % DG, item % K, p)
 
 
 @parallel_kernel(nogil=True, cache=True)
 def _col2im_cpu(dcol, off, mask, dx, geo):
-    """dx (N, C, H, W) flat = the transpose of _im2col_cpu applied to dcol; a plane per item, so no races."""
-    HW, K, P = geo[2] * geo[3], geo[4] * geo[5], geo[6] * geo[7]
-    for nc in prange(geo[0] * geo[1]):
-        for i in range(nc * HW, (nc + 1) * HW):
+    """dx (N, C, H, W) flat = the transpose of _im2col_cpu applied to dcol; an item owns its group's planes, so
+    no two threads add to one pixel."""
+    DG, HW, K, P = geo[14], geo[2] * geo[3], geo[4] * geo[5], geo[6] * geo[7]
+    planes = geo[1] // DG * HW
+    for item in prange(geo[0] * DG):
+        for i in range(item * planes, (item + 1) * planes):
             dx[i] = 0.0
         for k in range(K):
             for p in range(P):
-                _scatter_sample_cpu(dx, off, mask, geo, nc, k, p, dcol[(nc * K + k) * P + p])
+                _scatter_sample_cpu(dcol, off, mask, dx, geo, item // DG, item % DG, k, p)
 
 
 @parallel_kernel(nogil=True, cache=True)
@@ -210,21 +219,51 @@ def _col2coord_cpu(dcol, x, off, mask, doff, dmask, geo):
                 dmask[item * P + p] = gm
 
 
-# --- CUDA: one thread per col element (im2col, col2im) or per sample position (coordinates), grid-stride ----
+# GEMMs per (image, group) item on Numba's BLAS, pinned to one thread by the drivers (single_threaded_blas):
+# Numba's threads and a threaded BLAS together oversubscribe the cores (see conv_cpu).
+
+@parallel_kernel(nogil=True, cache=True)
+def _gemm_fwd_cpu(w3, col, out):
+    """out[n, g] (Og, P) = w3[g] (Og, CgK) @ col[n, g] (CgK, P)."""
+    G = w3.shape[0]
+    for item in prange(col.shape[0] * G):
+        np.dot(w3[item % G], col[item // G, item % G], out[item // G, item % G])
+
+
+@parallel_kernel(nogil=True, cache=True)
+def _gemm_bwd_cpu(w3, dy, dcol):
+    """dcol[n, g] (CgK, P) = w3[g]^T @ dy[n, g] (Og, P)."""
+    G = w3.shape[0]
+    for item in prange(dy.shape[0] * G):
+        np.dot(np.ascontiguousarray(w3[item % G].T), dy[item // G, item % G], dcol[item // G, item % G])
+
+
+@parallel_kernel(nogil=True, cache=True)
+def _gemm_weight_cpu(dy, col, part):
+    """part[n, g] (Og, CgK) = dy[n, g] (Og, P) @ col[n, g]^T; the caller sums over n."""
+    G = dy.shape[1]
+    for item in prange(dy.shape[0] * G):
+        n, g = item // G, item % G
+        np.dot(dy[n, g], np.ascontiguousarray(col[n, g].T), part[n, g])
+
+
+# --- CUDA: one thread per sample position (image, group, tap, output position), grid-stride --------------------
 
 def _im2col_kernel(x, off, mask, col, geo):
-    K, P = geo[4] * geo[5], geo[6] * geo[7]
+    DG, K, P = geo[14], geo[4] * geo[5], geo[6] * geo[7]
     e = cuda.grid(1)
-    while e < col.size:
-        col[e] = _sample_gpu(x, off, mask, geo, e // (K * P), e // P % K, e % P)
+    while e < geo[0] * DG * K * P:
+        item = e // P
+        _sample_gpu(x, off, mask, col, geo, item // (DG * K), item // K % DG, item % K, e % P)
         e += cuda.gridsize(1)
 
 
 def _col2im_kernel(dcol, off, mask, dx, geo):
-    K, P = geo[4] * geo[5], geo[6] * geo[7]
+    DG, K, P = geo[14], geo[4] * geo[5], geo[6] * geo[7]
     e = cuda.grid(1)
-    while e < dcol.size:
-        _scatter_sample_gpu(dx, off, mask, geo, e // (K * P), e // P % K, e % P, dcol[e])
+    while e < geo[0] * DG * K * P:
+        item = e // P
+        _scatter_sample_gpu(dcol, off, mask, dx, geo, item // (DG * K), item // K % DG, item % K, e % P)
         e += cuda.gridsize(1)
 
 
@@ -280,6 +319,11 @@ def _mask_or_stand_in(mask, like):
     return _flat(like)[:1] if mask is None else _flat(mask)
 
 
+def _samples(geo):
+    """How many sample positions there are: one CUDA thread each."""
+    return geo[0] * geo[14] * geo[4] * geo[5] * geo[6] * geo[7]
+
+
 def _dims(geo, groups):
     """(N, G, C/G*K, P): images, groups, the GEMMs' inner size and the output positions."""
     K, P = geo[4] * geo[5], geo[6] * geo[7]
@@ -295,7 +339,8 @@ def deformable_fwd_cpu(x, off, mask, w, b, out, kernel, stride, pad, dilate, gro
     col = np.empty((N, G, CgK, P), x.dtype)
     _im2col_cpu(_flat(x), _flat(off), _mask_or_stand_in(mask, off), _flat(col), geo)
     out4 = out.reshape(N, G, -1, P)
-    np.matmul(w.reshape(G, -1, CgK), col, out=out4)
+    with single_threaded_blas():
+        _gemm_fwd_cpu(w.reshape(G, -1, CgK), col, out4)
     if b is not None:
         out4 += b.reshape(G, -1, 1)
 
@@ -308,17 +353,18 @@ def deformable_bwd_cpu(dy, x, off, mask, w, dx, doff, dmask, dw, db, kernel, str
     N, G, CgK, P = _dims(geo, groups)
     dy4 = dy.reshape(N, G, -1, P)
     w3 = w.reshape(G, -1, CgK)
-    dcol = np.matmul(w3.transpose(0, 2, 1), dy4)
+    dcol = np.empty((N, G, CgK, P), x.dtype)
+    with single_threaded_blas():
+        _gemm_bwd_cpu(w3, dy4, dcol)
     m = _mask_or_stand_in(mask, off)
     _col2im_cpu(_flat(dcol), _flat(off), m, _flat(dx), geo)
     _col2coord_cpu(_flat(dcol), _flat(x), _flat(off), m, _flat(doff), _mask_or_stand_in(dmask, doff), geo)
     col = dcol  # reused: the weight gradient needs the forward's columns
     _im2col_cpu(_flat(x), _flat(off), m, _flat(col), geo)
-    dw3 = dw.reshape(G, -1, CgK)
-    for g in range(G):
-        # One GEMM over every image: (Og, N*P) @ (N*P, CgK).
-        dw3[g] = np.ascontiguousarray(dy4[:, g].transpose(1, 0, 2)).reshape(-1, N * P) @ \
-            np.ascontiguousarray(col[:, g].transpose(1, 0, 2)).reshape(CgK, N * P).T
+    part = np.empty((N, G, dy4.shape[2], CgK), x.dtype)
+    with single_threaded_blas():
+        _gemm_weight_cpu(dy4, col, part)
+    part.sum(axis=0, out=dw.reshape(G, -1, CgK))
     if db is not None:
         conv_bwd_bias_cpu(dy, db, REQ_WRITE)
 
@@ -335,7 +381,7 @@ def deformable_fwd_gpu(x, off, mask, w, b, out, kernel, stride, pad, dilate, gro
     geo = _geometry(x.shape, out.shape, kernel, stride, pad, dilate, dgroups, v2, mask is not None)
     N, G, CgK, P = _dims(geo, groups)
     col = cuda.device_array((N, G, CgK, 1, P), x.dtype)
-    _launch(im2col_kernel, col.size, _flat(x), _flat(off), _mask_or_stand_in(mask, off), _flat(col), geo)
+    _launch(im2col_kernel, _samples(geo), _flat(x), _flat(off), _mask_or_stand_in(mask, off), _flat(col), geo)
     out5 = out.reshape(N, G, out.shape[1] // G, 1, P)
     w4 = w.reshape(G, -1, 1, CgK)
     for n in range(N):
@@ -356,10 +402,10 @@ def deformable_bwd_gpu(dy, x, off, mask, w, dx, doff, dmask, dw, db, kernel, str
         matmul_gpu(w4, dy5[n], col[n], True, False, REQ_WRITE)
     m = _mask_or_stand_in(mask, off)
     fill_gpu(dx, 0, REQ_WRITE)
-    _launch(col2im_kernel, col.size, _flat(col), _flat(off), m, _flat(dx), geo)
-    _launch(col2coord_kernel, geo[0] * dgroups * geo[4] * geo[5] * P, _flat(col), _flat(x), _flat(off), m,
+    _launch(col2im_kernel, _samples(geo), _flat(col), _flat(off), m, _flat(dx), geo)
+    _launch(col2coord_kernel, _samples(geo), _flat(col), _flat(x), _flat(off), m,
             _flat(doff), _mask_or_stand_in(dmask, doff), geo)
-    _launch(im2col_kernel, col.size, _flat(x), _flat(off), m, _flat(col), geo)
+    _launch(im2col_kernel, _samples(geo), _flat(x), _flat(off), m, _flat(col), geo)
     dw4 = dw.reshape(G, -1, 1, CgK)
     for n in range(N):
         matmul_gpu(dy5[n], col[n], dw4, False, True, REQ_WRITE if n == 0 else REQ_ADD)
