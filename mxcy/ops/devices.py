@@ -31,7 +31,7 @@ FAMILIES = {
     "nn_loss": ("Numba kernels and NumPy", "Numba CUDA kernels"),
     "nn_ctc": ("Numba kernels", "Numba CUDA kernels"),
     "nn_contrib": ("BatchNorm's Numba kernels", "BatchNorm's Numba CUDA kernels"),
-    "nn_deformable": ("Numba kernels (deformable im2col, col2im) around NumPy's BLAS GEMMs",
+    "nn_deformable": ("Numba kernels (deformable im2col, col2im; GEMMs per image on a single-threaded BLAS)",
                       "Numba CUDA kernels (deformable im2col, col2im with atomic adds, tiled GEMM)"),
     "optimizer_ops": ("Numba kernels", "Numba CUDA kernels (one launch per weight of a multi_* op); LAMB's "
                                        "norms and AdamW's rescale_grad read on the host"),
