@@ -15,6 +15,7 @@ from . import misc_ops  # noqa: F401
 from . import misc_tensor  # noqa: F401
 from . import misc_legacy  # noqa: F401
 from . import nn_im2col  # noqa: F401
+from . import random_pdf  # noqa: F401
 from . import contrib_box  # noqa: F401
 from . import image  # noqa: F401
 from . import control_flow  # noqa: F401

@@ -48,6 +48,7 @@ FAMILIES = {
                     "variance output: NumPy); SVMOutput, IdentityAttachKLSparseReg: NumPy",
                     "Convolution_v1, Pooling_v1: the current ops' Numba CUDA kernels"),
     "nn_im2col": ("Numba kernels (the convolution's im2col, col2im)", "none"),
+    "random_pdf": ("NumPy and SciPy's special functions (on the host)", "none"),
     "contrib_box": ("Numba kernels", "none"),
     "operator": ("the user's CustomOp (Python)", "the user's CustomOp (Python)"),
     "control_flow": ("the subgraphs' own operators, looped in Python on the host",
