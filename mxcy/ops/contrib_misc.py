@@ -1,0 +1,242 @@
+"""contrib operators of MXNet 1.9.1 with no larger family: gradientmultiplier and the exposed backward ops
+(backward_gradientmultiplier, backward_quadratic, backward_index_copy), and the interleaved attention matmuls
+GluonNLP uses (interleaved_matmul_selfatt_qk / _valatt, interleaved_matmul_encdec_qk / _valatt).
+
+CPU only for now: NumPy on the host (the attention products are NumPy's batched matmul, BLAS).
+"""
+import math
+
+import numpy as np
+
+from . import registry
+from ._helpers import results_compute
+from ._nn_common import float_type
+from .registry import OpDef, Param
+
+__all__ = []
+
+
+def _register(name, compute, infer_shape, gradient=None, **kw):
+    registry.register(OpDef(name, compute={"cpu": results_compute(compute)}, infer_shape=infer_shape,
+                            gradient=gradient, **kw))
+
+
+def _same_shape(attrs, shapes):
+    return shapes, [tuple(shapes[0])]
+
+
+# --- gradientmultiplier --------------------------------------------------------------------------
+
+def _times_scalar_grad(F, attrs, inputs, outputs, ograds):
+    return [F._contrib_backward_gradientmultiplier(ograds[0], scalar=attrs["scalar"])]
+
+
+_SCALAR_PARAMS = (Param("scalar", "float", 1.0, "the factor lambda the gradient is multiplied by"),
+                  Param("is_int", "bool", True, "whether the scalar is an integer (MXNet's numpy flag; unused)"))
+_register("_contrib_gradientmultiplier", lambda attrs, x: x, _same_shape, _times_scalar_grad, params=_SCALAR_PARAMS,
+          elementwise=True, grad_reads=((), ()),
+          doc="Identity in the forward pass; the backward pass multiplies the gradient by `scalar`.")
+_register("_contrib_backward_gradientmultiplier", lambda attrs, x: x * attrs["scalar"], _same_shape,
+          _times_scalar_grad, params=_SCALAR_PARAMS, elementwise=True, grad_reads=((), ()),
+          doc="data times `scalar`: the gradient of contrib.gradientmultiplier.")
+
+
+# --- backward ops MXNet exposes in mx.nd.contrib --------------------------------------------------
+
+def _backward_quadratic(attrs, ograd, data):
+    """The forward op's own gradient rule, evaluated on NumPy arrays (it is arithmetic only)."""
+    return registry.get("_contrib_quadratic").gradient(np, attrs, [data], [None], [ograd])[0]
+
+
+def _backward_quadratic_grad(F, attrs, inputs, outputs, ograds):
+    ograd, data = inputs
+    return [ograds[0] * (2 * attrs["a"] * data + attrs["b"]), ograds[0] * ograd * (2 * attrs["a"])]
+
+
+def _pair_of_equal_shapes(attrs, shapes):
+    ograd, data = (tuple(s) for s in shapes)
+    if ograd != data:
+        raise ValueError(f"ograd {ograd} and data {data} must have the same shape")
+    return shapes, [data]
+
+
+_register("_contrib_backward_quadratic", _backward_quadratic, _pair_of_equal_shapes, _backward_quadratic_grad,
+          arguments=("ograd", "data"),
+          params=tuple(Param(k, "float", 0.0, f"coefficient {k} of a x^2 + b x + c") for k in "abc"),
+          doc="ograd * (2 a data + b): the gradient of contrib.quadratic.")
+
+
+def _backward_index_copy_shape(attrs, shapes):
+    ograd, old, index, new = shapes
+    ins, outs = registry.get("_contrib_index_copy").infer_shape(attrs, [old, index, new])
+    if tuple(ograd) != tuple(outs[0]):
+        raise ValueError(f"ograd {tuple(ograd)} must have old_tensor's shape {tuple(outs[0])}")
+    return [ograd] + list(ins), [tuple(old), tuple(index), tuple(new)]
+
+
+def _backward_index_copy(attrs, ograd, old, index, new):
+    """Gradients of (old_tensor, index_vector, new_tensor): the forward's copy with the copied rows zeroed,
+    zeros (indices are not differentiable), and the copied rows."""
+    forward = registry.get("_contrib_index_copy").compute["cpu"]
+    grad_old = np.empty_like(ograd)
+    forward(attrs, [ograd, index, np.zeros_like(new)], [grad_old], [1])
+    return grad_old, np.zeros(index.shape, index.dtype), ograd[index.astype(np.int64)]
+
+
+def _backward_index_copy_type(attrs, types):
+    ograd, old, index, new = types
+    return types, [ograd, index, ograd]
+
+
+def _backward_index_copy_grad(F, attrs, inputs, outputs, ograds):
+    _, _, index, new = inputs
+    return [F._contrib_index_copy(ograds[0], index, F.zeros_like(new)) + F._contrib_index_copy(
+        F.zeros_like(ograds[0]), index, ograds[2]), None, None, None]
+
+
+_register("_contrib_backward_index_copy", _backward_index_copy, _backward_index_copy_shape, _backward_index_copy_grad,
+          arguments=("ograd", "old_tensor", "index_vector", "new_tensor"), num_outputs=3,
+          infer_type=_backward_index_copy_type,
+          doc="Gradients of contrib.index_copy's three inputs from the head gradient ograd.")
+
+
+# --- interleaved attention matmuls ---------------------------------------------------------------
+# MXNet's layout: an input of shape (seq, batch, heads * parts * head_dim) is (seq, batch * heads, parts,
+# head_dim), part 0/1/2 being queries/keys/values (selfatt) or keys/values (encdec's keys_values); products
+# run over the batch * heads "attention batches" and outputs put batch * heads first.
+
+class _Part:
+    """Which input a factor comes from, how many parts that input interleaves, and which part it is."""
+    def __init__(self, arg, parts, index):
+        self.arg, self.parts, self.index = arg, parts, index
+
+    def head_dim(self, shape, heads, name="input"):
+        width = shape[2]
+        if heads < 1 or width % (heads * self.parts):
+            raise ValueError(f"{name}'s last dimension {width} is not heads ({heads}) x {self.parts} x head_dim")
+        return width // (heads * self.parts)
+
+    def view(self, x, heads):
+        seq, batch, _ = x.shape
+        return x.reshape(seq, batch * heads, self.parts, self.head_dim(x.shape, heads))[:, :, self.index]
+
+    def gradient(self, grad_part, shape, heads, into=None):
+        """grad_part (seq, batch * heads, head_dim) placed in a gradient of the input's `shape`."""
+        full = np.zeros(shape, grad_part.dtype) if into is None else into
+        self.view(full, heads)[...] += grad_part
+        return full
+
+
+def _check_3d(names, shapes):
+    for name, shape in zip(names, shapes):
+        if len(shape) != 3:
+            raise ValueError(f"{name} must be 3-D (seq_length, batch, embedding), got {tuple(shape)}")
+
+
+def _scale(head_dim):
+    return 1.0 / math.sqrt(head_dim)
+
+
+def _qk_product(q, k, scale):
+    """(seq_q, B, d), (seq_k, B, d) -> (B, seq_q, seq_k): scaled queries times keys."""
+    return np.matmul(q.transpose(1, 0, 2) * scale, k.transpose(1, 2, 0))
+
+
+def _qk_grads(g, q, k, scale):
+    """Gradients of (q, k) for head gradient g (B, seq_q, seq_k), in the (seq, B, d) layout."""
+    dq = np.matmul(g, k.transpose(1, 0, 2)) * scale
+    dk = np.matmul(g.transpose(0, 2, 1), q.transpose(1, 0, 2)) * scale
+    return dq.transpose(1, 0, 2), dk.transpose(1, 0, 2)
+
+
+def _att_product(v, att):
+    """(seq_k, B, d), (B, seq_q, seq_k) -> (seq_q, B, d): attention weights times values."""
+    return np.matmul(att, v.transpose(1, 0, 2)).transpose(1, 0, 2)
+
+
+def _att_grads(g, v, att):
+    """Gradients of (v, att) for head gradient g (seq_q, B, d)."""
+    gb = g.transpose(1, 0, 2)
+    return np.matmul(att.transpose(0, 2, 1), gb).transpose(1, 0, 2), np.matmul(gb, v.transpose(1, 2, 0))
+
+
+_HEADS = (Param("heads", "int", doc="number of attention heads"),)
+
+
+def _register_qk(name, arguments, q_part, k_part):
+    def shape_rule(attrs, shapes):
+        _check_3d(arguments, shapes)
+        q, k = tuple(shapes[q_part.arg]), tuple(shapes[k_part.arg])
+        d_q = q_part.head_dim(q, attrs["heads"], arguments[q_part.arg])
+        d_k = k_part.head_dim(k, attrs["heads"], arguments[k_part.arg])
+        if d_q != d_k or q[1] != k[1]:
+            raise ValueError(f"queries {q} and keys {k} need one batch size and head_dim for {attrs['heads']} heads")
+        return shapes, [(q[1] * attrs["heads"], q[0], k[0])]
+
+    def factors(attrs, inputs):
+        q, k = q_part.view(inputs[q_part.arg], attrs["heads"]), k_part.view(inputs[k_part.arg], attrs["heads"])
+        return q, k, _scale(q.shape[2])
+
+    def forward(attrs, *inputs):
+        return _qk_product(*factors(attrs, inputs))
+
+    def backward(attrs, ograd, *inputs):
+        q, k, scale = factors(attrs, inputs)
+        dq, dk = _qk_grads(ograd, q, k, scale)
+        grads = [None] * len(inputs)
+        for part, d in ((q_part, dq), (k_part, dk)):
+            grads[part.arg] = part.gradient(d, inputs[part.arg].shape, attrs["heads"], grads[part.arg])
+        return tuple(grads)
+
+    _register_with_backward(name, arguments, shape_rule, forward, backward)
+
+
+def _register_valatt(name, v_part):
+    arguments = (("queries_keys_values" if v_part.parts == 3 else "keys_values"), "attention")
+
+    def shape_rule(attrs, shapes):
+        _check_3d(arguments, shapes)
+        v, att = tuple(shapes[0]), tuple(shapes[1])
+        d = v_part.head_dim(v, attrs["heads"], arguments[0])
+        if att[0] != v[1] * attrs["heads"] or att[2] != v[0]:
+            raise ValueError(f"attention {att} must be (batch * heads, seq_q, {v[0]}) = ({v[1] * attrs['heads']}, "
+                             f"seq_q, {v[0]}) for {arguments[0]} {v} and {attrs['heads']} heads")
+        return shapes, [(att[1], v[1], attrs["heads"] * d)]
+
+    def forward(attrs, kv, att):
+        out = _att_product(v_part.view(kv, attrs["heads"]), att)
+        return out.reshape(att.shape[1], kv.shape[1], -1)
+
+    def backward(attrs, ograd, kv, att):
+        v = v_part.view(kv, attrs["heads"])
+        dv, datt = _att_grads(ograd.reshape(att.shape[1], v.shape[1], -1), v, att)
+        return v_part.gradient(dv, kv.shape, attrs["heads"]), datt
+
+    _register_with_backward(name, arguments, shape_rule, forward, backward)
+
+
+def _register_with_backward(name, arguments, shape_rule, forward, backward):
+    """The op and its hidden `_backward_<name>` (inputs: head gradient, then the op's inputs), which returns the
+    gradient of every input at once."""
+    back = "_backward_" + name
+
+    def gradient(F, attrs, inputs, outputs, ograds):
+        grads = getattr(F, back)(ograds[0], *inputs, heads=attrs["heads"])
+        return list(grads) if len(inputs) > 1 else [grads]
+
+    def back_shape(attrs, shapes):
+        ins, outs = shape_rule(attrs, shapes[1:])
+        if tuple(shapes[0]) != tuple(outs[0]):
+            raise ValueError(f"head gradient {tuple(shapes[0])} is not the output shape {outs[0]}")
+        return shapes, [tuple(s) for s in shapes[1:]]
+
+    _register(name, forward, shape_rule, gradient, arguments=arguments, params=_HEADS, infer_type=float_type,
+              grad_reads=(None, ()), doc=f"MXNet's contrib.{name[len('_contrib_'):]} attention product (float).")
+    _register(back, backward, back_shape, arguments=("ograd",) + arguments, params=_HEADS, infer_type=float_type,
+              num_outputs=len(arguments), doc=f"Gradients of every input of contrib.{name[len('_contrib_'):]}.")
+
+
+_register_qk("_contrib_interleaved_matmul_selfatt_qk", ("queries_keys_values",), _Part(0, 3, 0), _Part(0, 3, 1))
+_register_qk("_contrib_interleaved_matmul_encdec_qk", ("queries", "keys_values"), _Part(0, 1, 0), _Part(1, 2, 0))
+_register_valatt("_contrib_interleaved_matmul_selfatt_valatt", _Part(0, 3, 2))
+_register_valatt("_contrib_interleaved_matmul_encdec_valatt", _Part(0, 2, 1))

@@ -1,0 +1,234 @@
+"""contrib gradientmultiplier, the exposed backward ops (backward_gradientmultiplier, backward_quadratic,
+backward_index_copy) and the interleaved attention matmuls: OpSpecs against NumPy float64 references, MXNet
+1.9.1's printed values (fixtures/make_contrib_misc_fixtures.py) and errors."""
+import json
+import pathlib
+
+import numpy as np
+import pytest
+
+import mxcy as mx
+from tests.ops.opspec import OpSpec, spec_tests
+
+FIXTURES = pathlib.Path(__file__).parent / "fixtures"
+HIDDEN_BACKWARD = "a hidden backward op: MXNet 1.9.1 registers no gradient for it; the forward op's gradient " \
+                  "check covers its values"
+
+
+def _shape(rng):
+    return tuple(int(d) for d in rng.integers(1, 4, size=int(rng.integers(1, 4))))
+
+
+def _make_multiplier(rng):
+    return [rng.uniform(-2, 2, _shape(rng))], {"scalar": float(rng.uniform(-3, 3))}
+
+
+def _make_backward_quadratic(rng):
+    shape = _shape(rng)
+    return [rng.uniform(-2, 2, shape), rng.uniform(-2, 2, shape)], {k: float(rng.uniform(-2, 2)) for k in "abc"}
+
+
+def _make_backward_index_copy(rng):
+    rows, k, width = int(rng.integers(1, 5)), 0, int(rng.integers(1, 4))
+    k = int(rng.integers(1, rows + 1))
+    index = rng.permutation(rows)[:k].astype(np.float64)
+    return [rng.uniform(-2, 2, (rows, width)), rng.uniform(-2, 2, (rows, width)), index,
+            rng.uniform(-2, 2, (k, width))], {}
+
+
+def _backward_index_copy(ograd, old, index, new):
+    rows = index.astype(int)
+    grad_old = ograd.copy()
+    grad_old[rows] = 0
+    return grad_old, np.zeros_like(index), ograd[rows]
+
+
+# --- attention: references written per attention batch (batch b, head h) with explicit slices -----------
+
+def _dims(rng):
+    return {k: int(rng.integers(1, 4)) for k in ("seq_q", "seq_k", "batch", "heads", "head_dim")}
+
+
+def _heads_of(x, heads, parts, part):
+    """[b * heads + h] -> (seq, head_dim) slice of part `part` of an interleaved (seq, batch, ...) input."""
+    seq, batch, width = x.shape
+    d = width // (heads * parts)
+    return [x[:, b, (h * parts + part) * d:(h * parts + part + 1) * d] for b in range(batch) for h in range(heads)]
+
+
+def _qk_reference(q_slices, k_slices):
+    return np.stack([q @ k.T / np.sqrt(q.shape[1]) for q, k in zip(q_slices, k_slices)])
+
+
+def _valatt_reference(v_slices, att, batch, heads):
+    out = np.stack([a @ v for a, v in zip(att, v_slices)])  # (batch * heads, seq_q, head_dim)
+    seq_q, d = out.shape[1], out.shape[2]
+    return out.reshape(batch, heads, seq_q, d).transpose(2, 0, 1, 3).reshape(seq_q, batch, heads * d)
+
+
+def _make_selfatt_qk(rng):
+    n = _dims(rng)
+    return [rng.uniform(-1, 1, (n["seq_q"], n["batch"], n["heads"] * 3 * n["head_dim"]))], {"heads": n["heads"]}
+
+
+def _selfatt_qk(qkv, heads):
+    return _qk_reference(_heads_of(qkv, heads, 3, 0), _heads_of(qkv, heads, 3, 1))
+
+
+def _make_selfatt_valatt(rng):
+    n = _dims(rng)
+    return [rng.uniform(-1, 1, (n["seq_q"], n["batch"], n["heads"] * 3 * n["head_dim"])),
+            rng.uniform(0, 1, (n["batch"] * n["heads"], n["seq_q"], n["seq_q"]))], {"heads": n["heads"]}
+
+
+def _selfatt_valatt(qkv, att, heads):
+    return _valatt_reference(_heads_of(qkv, heads, 3, 2), att, qkv.shape[1], heads)
+
+
+def _make_encdec_qk(rng):
+    n = _dims(rng)
+    return [rng.uniform(-1, 1, (n["seq_q"], n["batch"], n["heads"] * n["head_dim"])),
+            rng.uniform(-1, 1, (n["seq_k"], n["batch"], n["heads"] * 2 * n["head_dim"]))], {"heads": n["heads"]}
+
+
+def _encdec_qk(queries, keys_values, heads):
+    return _qk_reference(_heads_of(queries, heads, 1, 0), _heads_of(keys_values, heads, 2, 0))
+
+
+def _make_encdec_valatt(rng):
+    n = _dims(rng)
+    return [rng.uniform(-1, 1, (n["seq_k"], n["batch"], n["heads"] * 2 * n["head_dim"])),
+            rng.uniform(0, 1, (n["batch"] * n["heads"], n["seq_q"], n["seq_k"]))], {"heads": n["heads"]}
+
+
+def _encdec_valatt(keys_values, att, heads):
+    return _valatt_reference(_heads_of(keys_values, heads, 2, 1), att, keys_values.shape[1], heads)
+
+
+def _numeric_input_grads(reference, arrays, attrs, head, eps=1e-6):
+    """float64 central differences of sum(reference(*arrays) * head) for every input: the backward ops'
+    reference."""
+    grads = []
+    for i, a in enumerate(arrays):
+        grad = np.zeros_like(a)
+        for j in range(a.size):
+            plus, minus = [x.copy() for x in arrays], [x.copy() for x in arrays]
+            plus[i].reshape(-1)[j] += eps
+            minus[i].reshape(-1)[j] -= eps
+            grad.reshape(-1)[j] = ((reference(*plus, **attrs) - reference(*minus, **attrs)) * head).sum() / (2 * eps)
+        grads.append(grad)
+    return tuple(grads)
+
+
+def _backward_spec(name, make, reference):
+    """The hidden `_backward_<name>`: inputs (head gradient, forward inputs), outputs the input gradients."""
+    def make_backward(rng):
+        arrays, attrs = make(rng)
+        out = reference(*arrays, **attrs)
+        return [rng.standard_normal(out.shape)] + arrays, attrs
+
+    def backward_reference(ograd, *arrays, **attrs):
+        grads = _numeric_input_grads(reference, list(arrays), attrs, ograd)
+        return grads if len(grads) > 1 else grads[0]
+
+    return OpSpec("_backward_" + name, make_backward, backward_reference, grad=False, why=HIDDEN_BACKWARD,
+                  rtol=1e-4, atol=1e-5)
+
+
+_ATTENTION = [("_contrib_interleaved_matmul_selfatt_qk", _make_selfatt_qk, _selfatt_qk),
+              ("_contrib_interleaved_matmul_selfatt_valatt", _make_selfatt_valatt, _selfatt_valatt),
+              ("_contrib_interleaved_matmul_encdec_qk", _make_encdec_qk, _encdec_qk),
+              ("_contrib_interleaved_matmul_encdec_valatt", _make_encdec_valatt, _encdec_valatt)]
+
+SPECS = [
+    OpSpec("_contrib_gradientmultiplier", _make_multiplier, lambda x, scalar: x, grad=False,
+           why="the gradient is the head gradient times scalar by design, not the derivative of the identity; "
+               "test_gradientmultiplier_scales_the_gradient checks it"),
+    OpSpec("_contrib_backward_gradientmultiplier", _make_multiplier, lambda x, scalar: x * scalar),
+    OpSpec("_contrib_backward_quadratic", _make_backward_quadratic,
+           lambda ograd, data, a, b, c: ograd * (2 * a * data + b)),
+    OpSpec("_contrib_backward_index_copy", _make_backward_index_copy, _backward_index_copy, grad_inputs=(0,)),
+] + [OpSpec(name, make, reference, rtol=1e-5, atol=1e-6) for name, make, reference in _ATTENTION] \
+  + [_backward_spec(name, make, reference) for name, make, reference in _ATTENTION]
+
+test_forward, test_gradient, test_req_add = spec_tests(SPECS)
+
+
+def test_gradientmultiplier_scales_the_gradient():
+    x = mx.nd.array([[1.0, -2.0], [3.0, 0.5]])
+    x.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.contrib.gradientmultiplier(x, scalar=-0.5) * 3
+    y.backward()
+    assert y.asnumpy().tolist() == [[3.0, -6.0], [9.0, 1.5]]
+    assert x.grad.asnumpy().tolist() == [[-1.5, -1.5], [-1.5, -1.5]]
+
+
+def test_backward_ops_compute_the_forward_ops_gradients():
+    """The exposed backward ops give what autograd gives through the forward ops."""
+    x = mx.nd.array([0.5, -1.0, 2.0])
+    x.attach_grad()
+    head = mx.nd.array([1.0, 2.0, -3.0])
+    with mx.autograd.record():
+        y = mx.nd.contrib.quadratic(x, a=1.5, b=-2.0, c=4.0)
+    y.backward(head)
+    assert np.allclose(mx.nd.contrib.backward_quadratic(head, x, a=1.5, b=-2.0, c=4.0).asnumpy(), x.grad.asnumpy())
+    old, index, new = mx.nd.zeros((4, 2)), mx.nd.array([3, 0]), mx.nd.ones((2, 2))
+    old.attach_grad()
+    new.attach_grad()
+    head = mx.nd.arange(8).reshape((4, 2))
+    with mx.autograd.record():
+        y = mx.nd.contrib.index_copy(old, index, new)
+    y.backward(head)
+    grad_old, _, grad_new = mx.nd.contrib.backward_index_copy(head, old, index, new)
+    assert grad_old.asnumpy().tolist() == old.grad.asnumpy().tolist() == [[0, 0], [2, 3], [4, 5], [0, 0]]
+    assert grad_new.asnumpy().tolist() == new.grad.asnumpy().tolist() == [[6, 7], [0, 1]]
+
+
+@pytest.mark.parametrize("case", json.loads((FIXTURES / "contrib_misc_reference.json").read_text()),
+                         ids=lambda case: case["op"])
+def test_attention_values_printed_by_mxnet(case):
+    arrays = [mx.nd.array(np.array(a, np.float32)) for a in case["inputs"]]
+    for a in arrays:
+        a.attach_grad()
+    with mx.autograd.record():
+        out = getattr(mx.nd.contrib, case["op"])(*arrays, **case["kwargs"])
+    out.backward(mx.nd.array(np.linspace(-1, 1, out.size).reshape(out.shape)))
+    np.testing.assert_allclose(out.asnumpy(), case["output"], rtol=1e-5, atol=1e-6)
+    for a, grad in zip(arrays, case["grads"]):
+        np.testing.assert_allclose(a.grad.asnumpy(), grad, rtol=1e-5, atol=1e-6)
+
+
+def test_attention_symbols_infer_shapes():
+    qkv = mx.sym.var("qkv")
+    scores = mx.sym.contrib.interleaved_matmul_selfatt_qk(qkv, heads=2)
+    context = mx.sym.contrib.interleaved_matmul_selfatt_valatt(qkv, mx.sym.softmax(scores), heads=2)
+    _, out_shapes, _ = context.infer_shape(qkv=(5, 3, 2 * 3 * 4))
+    assert out_shapes == [(5, 3, 8)]
+    assert scores.infer_shape(qkv=(5, 3, 24))[1] == [(6, 5, 5)]
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: mx.nd.contrib.interleaved_matmul_selfatt_qk(mx.nd.ones((2, 3, 10)), heads=2),
+     r"_contrib_interleaved_matmul_selfatt_qk.*\(2, 3, 10\).*queries_keys_values's last dimension 10 is not "
+     r"heads \(2\) x 3"),
+    (lambda: mx.nd.contrib.interleaved_matmul_selfatt_qk(mx.nd.ones((2, 12)), heads=2),
+     r"_contrib_interleaved_matmul_selfatt_qk.*queries_keys_values must be 3-D.*\(2, 12\)"),
+    (lambda: mx.nd.contrib.interleaved_matmul_encdec_qk(mx.nd.ones((2, 3, 4)), mx.nd.ones((2, 2, 8)), heads=2),
+     r"_contrib_interleaved_matmul_encdec_qk.*queries \(2, 3, 4\) and keys \(2, 2, 8\)"),
+    (lambda: mx.nd.contrib.interleaved_matmul_encdec_valatt(mx.nd.ones((4, 3, 8)), mx.nd.ones((6, 2, 3)), heads=2),
+     r"_contrib_interleaved_matmul_encdec_valatt.*attention \(6, 2, 3\) must be"),
+    (lambda: mx.nd.contrib.interleaved_matmul_selfatt_valatt(mx.nd.ones((2, 1, 6), dtype="int32"),
+                                                             mx.nd.ones((1, 2, 2), dtype="int32"), heads=1),
+     r"_contrib_interleaved_matmul_selfatt_valatt.*int32"),
+    (lambda: mx.nd.contrib.interleaved_matmul_selfatt_qk(mx.nd.ones((2, 1, 6))),
+     r"_contrib_interleaved_matmul_selfatt_qk.*required argument 'heads'"),
+    (lambda: mx.nd.contrib.backward_quadratic(mx.nd.ones((2,)), mx.nd.ones((3,)), a=1),
+     r"_contrib_backward_quadratic.*ograd \(2,\) and data \(3,\)"),
+    (lambda: mx.nd.contrib.backward_index_copy(mx.nd.ones((3, 3)), mx.nd.ones((3, 2)), mx.nd.array([0]),
+                                               mx.nd.ones((1, 2))),
+     r"_contrib_backward_index_copy.*ograd \(3, 3\) must have old_tensor's shape \(3, 2\)"),
+])
+def test_bad_input_raises_naming_op(call, match):
+    with pytest.raises(mx.MXNetError, match=match):
+        call()
