@@ -402,6 +402,151 @@ def roi_bwd_gpu(dy, data, rois, dx, pooled_size, spatial_scale):
             *_roi_args(data, pooled_size, spatial_scale))
 
 
+# --- Correlation ----------------------------------------------------------------------------------------------------
+# Output channel t of (N, gw * gw, OH, OW) compares the k x k patch of data1 at (i * stride1 + max_displacement - pad,
+# j * ...) with the patch of data2 displaced by ((t // gw - r) * stride2, (t % gw - r) * stride2), r = gw // 2:
+# the mean over the patches and channels of a * b (is_multiply) or |a - b|. Pixels in the padding read 0.
+# geo: 0 C, 1 H, 2 W, 3 OH, 4 OW, 5 kernel_size, 6 max_displacement, 7 stride1, 8 stride2, 9 pad, 10 multiply.
+CORR_GEO_LEN = 11
+
+
+@numba.njit(inline="always", nogil=True)
+def _corr_where(e, geo):
+    """(n, y1, x1, dy, dx): image, the data1 patch's top-left pixel and the data2 displacement of output e."""
+    OH, OW, gw = geo[3], geo[4], 2 * (geo[6] // geo[8]) + 1
+    n, t, i, j = e // (gw * gw * OH * OW), e // (OH * OW) % (gw * gw), e // OW % OH, e % OW
+    r = gw // 2
+    return (n, i * geo[7] + geo[6] - geo[9], j * geo[7] + geo[6] - geo[9],
+            (t // gw - r) * geo[8], (t % gw - r) * geo[8])
+
+
+def _corr_value(d1, d2, e, geo):
+    C, H, W, K = geo[0], geo[1], geo[2], geo[5]
+    n, y1, x1, dy, dx = _corr_where(e, geo)
+    acc = 0.0
+    for h in range(K):
+        for w in range(K):
+            ya, xa, yb, xb = y1 + h, x1 + w, y1 + h + dy, x1 + w + dx
+            ina = 0 <= ya < H and 0 <= xa < W
+            inb = 0 <= yb < H and 0 <= xb < W
+            for c in range(C):
+                base = (n * C + c) * H * W
+                a = 1.0 * d1[base + ya * W + xa] if ina else 0.0
+                b = 1.0 * d2[base + yb * W + xb] if inb else 0.0
+                acc += a * b if geo[10] else abs(a - b)
+    return acc / (K * K * C)
+
+
+_corr_value_cpu, _corr_value_gpu = dual(_corr_value)
+
+
+@parallel_kernel(nogil=True, cache=True)
+def _corr_fwd_cpu(d1, d2, out, geo):
+    for e in prange(out.size):
+        out[e] = _corr_value_cpu(d1, d2, e, geo)
+
+
+@parallel_kernel(nogil=True, cache=True)
+def _corr_bwd_cpu(g, d1, d2, g1, g2, geo):
+    C, H, W, K = geo[0], geo[1], geo[2], geo[5]
+    N, per_image = d1.size // (C * H * W), g.size // (d1.size // (C * H * W))
+    for n in prange(N):  # one image per item: images own disjoint parts of g1 and g2
+        for i in range(n * C * H * W, (n + 1) * C * H * W):
+            g1[i] = 0.0
+            g2[i] = 0.0
+        for e in range(n * per_image, (n + 1) * per_image):
+            _, y1, x1, dy, dx = _corr_where(e, geo)
+            ge = g[e] / (K * K * C)
+            for h in range(K):
+                for w in range(K):
+                    ya, xa, yb, xb = y1 + h, x1 + w, y1 + h + dy, x1 + w + dx
+                    ina = 0 <= ya < H and 0 <= xa < W
+                    inb = 0 <= yb < H and 0 <= xb < W
+                    for c in range(C):
+                        base = (n * C + c) * H * W
+                        a = 1.0 * d1[base + ya * W + xa] if ina else 0.0
+                        b = 1.0 * d2[base + yb * W + xb] if inb else 0.0
+                        ca, cb = _corr_slopes(a, b, geo[10])
+                        if ina:
+                            g1[base + ya * W + xa] += ge * ca
+                        if inb:
+                            g2[base + yb * W + xb] += ge * cb
+
+
+@numba.njit(inline="always", nogil=True)
+def _corr_slopes(a, b, multiply):
+    """d/da and d/db of a * b, or of |a - b| (the a >= b side at a tie, as MXNet)."""
+    if multiply:
+        return b, a
+    if a >= b:
+        return 1.0, -1.0
+    return -1.0, 1.0
+
+
+def _corr_fwd_kernel(d1, d2, out, geo):
+    e = cuda.grid(1)
+    while e < out.size:
+        out[e] = _corr_value_gpu(d1, d2, e, geo)
+        e += cuda.gridsize(1)
+
+
+def _corr_bwd_kernel(g, d1, d2, g1, g2, geo):
+    """One thread per output element; g1 and g2 must be zeroed before. Patches overlap, hence atomics."""
+    C, H, W, K = geo[0], geo[1], geo[2], geo[5]
+    e = cuda.grid(1)
+    while e < g.size:
+        n, y1, x1, dy, dx = _corr_where(e, geo)
+        ge = g[e] / (K * K * C)
+        for h in range(K):
+            for w in range(K):
+                ya, xa, yb, xb = y1 + h, x1 + w, y1 + h + dy, x1 + w + dx
+                ina = 0 <= ya < H and 0 <= xa < W
+                inb = 0 <= yb < H and 0 <= xb < W
+                for c in range(C):
+                    base = (n * C + c) * H * W
+                    a = 1.0 * d1[base + ya * W + xa] if ina else 0.0
+                    b = 1.0 * d2[base + yb * W + xb] if inb else 0.0
+                    ca, cb = _corr_slopes(a, b, geo[10])
+                    if ina:
+                        cuda.atomic.add(g1, base + ya * W + xa, g1.dtype.type(ge * ca))
+                    if inb:
+                        cuda.atomic.add(g2, base + yb * W + xb, g2.dtype.type(ge * cb))
+        e += cuda.gridsize(1)
+
+
+corr_fwd_kernel = cuda.jit(_corr_fwd_kernel)
+corr_bwd_kernel = cuda.jit(_corr_bwd_kernel)
+
+
+def _corr_geo(data, out_shape, kernel_size, max_displacement, stride1, stride2, pad_size, is_multiply):
+    return tuple(int(v) for v in (tuple(data.shape[1:]) + tuple(out_shape[2:]) + (
+        kernel_size, max_displacement, stride1, stride2, pad_size, is_multiply)))
+
+
+def corr_fwd_cpu(d1, d2, out, *params):
+    """out (N, gw * gw, OH, OW) = Correlation of d1 and d2 (N, C, H, W); params: kernel_size, max_displacement,
+    stride1, stride2, pad_size, is_multiply. Writes out."""
+    _corr_fwd_cpu(_flat(d1), _flat(d2), _flat(out), _corr_geo(d1, out.shape, *params))
+
+
+def corr_bwd_cpu(g, d1, d2, g1, g2, *params):
+    """The gradients g1, g2 of corr_fwd_cpu wrt d1, d2 for head gradient g, both written."""
+    _corr_bwd_cpu(_flat(g), _flat(d1), _flat(d2), _flat(g1), _flat(g2), _corr_geo(d1, g.shape, *params))
+
+
+def corr_fwd_gpu(d1, d2, out, *params):
+    """CUDA twin of corr_fwd_cpu."""
+    _launch(corr_fwd_kernel, out.size, _flat(d1), _flat(d2), _flat(out), _corr_geo(d1, out.shape, *params))
+
+
+def corr_bwd_gpu(g, d1, d2, g1, g2, *params):
+    """CUDA twin of corr_bwd_cpu."""
+    fill_gpu(g1, 0, REQ_WRITE)
+    fill_gpu(g2, 0, REQ_WRITE)
+    _launch(corr_bwd_kernel, g.size, _flat(g), _flat(d1), _flat(d2), _flat(g1), _flat(g2),
+            _corr_geo(d1, g.shape, *params))
+
+
 PTX_CHECKS = []
 for _t in ("float32", "float64"):
     _a, _i, _f = f"{_t}[::1]", "int64", "float64"
@@ -411,4 +556,6 @@ for _t in ("float32", "float64"):
         (_sampler_bwd_kernel, f"void({_a}, {_a}, {_a}, {_a}, {_a}, {_i}, {_i}, {_i}, {_i}, {_i})"),
         (_roi_fwd_kernel, f"void({_a}, {_a}, {_a}, {_i}, {_i}, {_i}, {_i}, {_i}, {_i}, {_f}, boolean)"),
         (_roi_bwd_kernel, f"void({_a}, {_a}, {_a}, {_a}, {_i}, {_i}, {_i}, {_i}, {_i}, {_i}, {_f}, boolean)"),
+        (_corr_fwd_kernel, f"void({_a}, {_a}, {_a}, UniTuple(int64, {CORR_GEO_LEN}))"),
+        (_corr_bwd_kernel, f"void({_a}, {_a}, {_a}, {_a}, {_a}, UniTuple(int64, {CORR_GEO_LEN}))"),
     ]

@@ -242,3 +242,76 @@ registry.register(OpDef(
     "_backward_ROIPooling", params=_ROI_PARAMS, arguments=("ograd", "data", "rois"),
     infer_shape=_roi_backward_infer, infer_type=float_type, compute=kernel_compute(_roi_backward, (False,)),
     doc="ROIPooling's gradient wrt data: each bin's head gradient added at its maximum (recomputed from data)."))
+
+
+# --- Correlation -----------------------------------------------------------------------------------------------------
+
+_CORR_PARAMS = (
+    Param("kernel_size", "int", 1, "side of the compared patches; odd"),
+    Param("max_displacement", "int", 1, "largest displacement of data2's patch, in pixels"),
+    Param("stride1", "int", 1, "stride of the patch centres in data1"),
+    Param("stride2", "int", 1, "stride of the displacements in data2"),
+    Param("pad_size", "int", 0, "zero padding on every side of both inputs"),
+    Param("is_multiply", "bool", True, "compare by products (True) or absolute differences (False)"),
+)
+
+
+def _corr_params(attrs):
+    return tuple(attrs[p.name] for p in _CORR_PARAMS)
+
+
+def _corr_infer(attrs, shapes):
+    k, md, s1, s2, pad, _ = _corr_params(attrs)
+    if k < 1 or k % 2 == 0:
+        raise ValueError(f"kernel_size {k} must be a positive odd number")
+    if min(s1, s2) < 1 or min(md, pad) < 0:
+        raise ValueError(f"stride1 {s1} and stride2 {s2} must be positive, max_displacement {md} and pad_size {pad} "
+                         "not negative")
+    one, two = _shape(shapes[0]), _shape(shapes[1])
+    for name, s in (("data1", one), ("data2", two)):
+        if s is not None and len(s) != 4:
+            raise ValueError(f"{name} of shape {s} must be 4-D (batch, channel, height, width)")
+    if one is None or two is None:
+        known = one or two
+        return ([known, known] if known else shapes), [None]
+    if one != two:
+        raise ValueError(f"data1 {one} and data2 {two} must have the same shape")
+    border = md + (k - 1) // 2
+    OH, OW = (-(-(size + 2 * pad - 2 * border) // s1) for size in one[2:])
+    if OH < 1 or OW < 1:
+        raise ValueError(f"the neighbourhood (max_displacement {md}) and kernel_size {k} do not fit in data {one} "
+                         f"padded by {pad}")
+    gw = 2 * (md // s2) + 1
+    return shapes, [(one[0], gw * gw, OH, OW)]
+
+
+def _corr_backward_infer(attrs, shapes):
+    ograd = _shape(shapes[0])
+    ins, (out,) = _corr_infer(attrs, shapes[1:])
+    if out is not None and ograd is not None and ograd != out:
+        raise ValueError(f"head gradient of shape {ograd} is not the output shape {out}")
+    return [out if ograd is None else ograd] + list(ins), list(ins)
+
+
+def _corr_forward(device, attrs, inputs, outputs, reqs):
+    kernel("spatial", "corr_fwd", device)(*inputs, outputs[0], *_corr_params(attrs))
+
+
+def _corr_backward(device, attrs, inputs, outputs, reqs):
+    kernel("spatial", "corr_bwd", device)(*inputs, *outputs, *_corr_params(attrs))
+
+
+registry.register(OpDef(
+    "Correlation", params=_CORR_PARAMS, arguments=("data1", "data2"), infer_shape=_corr_infer,
+    infer_type=float_type, compute=kernel_compute(_corr_forward, _WRITES_ONLY), output_names=("output",),
+    grad_reads=((0, 1), ()),
+    gradient=lambda F, attrs, inputs, outputs, ograds: list(F._backward_Correlation(ograds[0], *inputs, **attrs)),
+    doc="FlowNet's correlation layer: output channel (dy, dx) of (batch, (2 * (max_displacement // stride2) + 1) ** "
+        "2, h, w) is the mean over a kernel_size patch and the channels of data1 * data2 (is_multiply) or |data1 - "
+        "data2|, data2's patch displaced by (dy, dx) * stride2; patches step by stride1 over the inputs padded by "
+        "pad_size. As MXNet 1.9.1."))
+
+registry.register(OpDef(
+    "_backward_Correlation", params=_CORR_PARAMS, arguments=("ograd", "data1", "data2"), num_outputs=2,
+    infer_shape=_corr_backward_infer, infer_type=float_type, compute=kernel_compute(_corr_backward, _WRITES_ONLY),
+    doc="Correlation's gradients wrt data1 and data2 from the head gradient and both inputs."))

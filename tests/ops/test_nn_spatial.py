@@ -11,7 +11,8 @@ import mxcy as mx
 from tests.ops.opspec import OpSpec, spec_tests
 
 NO_SPEC = {name: f"{name[10:]}'s gradient; checked numerically by its specs and against MXNet 1.9.1's numbers"
-           for name in ("_backward_GridGenerator", "_backward_BilinearSampler", "_backward_ROIPooling")}
+           for name in ("_backward_GridGenerator", "_backward_BilinearSampler", "_backward_ROIPooling",
+                                         "_backward_Correlation")}
 
 FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "spatial_reference.json")
 
@@ -67,6 +68,25 @@ def _roi_ref(data, rois, pooled_size, spatial_scale):
     return out
 
 
+def _corr_ref(data1, data2, kernel_size=1, max_displacement=1, stride1=1, stride2=1, pad_size=0,
+              is_multiply=True):
+    N, C, H, W = data1.shape
+    k, md, pad = kernel_size, max_displacement, pad_size
+    border = md + (k - 1) // 2
+    OH, OW = (int(np.ceil((size + 2 * pad - 2 * border) / stride1)) for size in (H, W))
+    r = md // stride2
+    p1, p2 = (np.pad(d, ((0, 0), (0, 0), (pad, pad), (pad, pad))) for d in (data1, data2))
+    out = np.zeros((N, (2 * r + 1) ** 2, OH, OW))
+    for t, (dy, dx) in enumerate(np.ndindex(2 * r + 1, 2 * r + 1)):
+        dy, dx = (dy - r) * stride2, (dx - r) * stride2
+        for i, j in np.ndindex(OH, OW):
+            y, x = i * stride1 + md, j * stride1 + md
+            a = p1[:, :, y:y + k, x:x + k]
+            b = p2[:, :, y + dy:y + dy + k, x + dx:x + dx + k]
+            out[:, t, i, j] = (a * b if is_multiply else np.abs(a - b)).mean(axis=(1, 2, 3))
+    return out
+
+
 # --- specs ---------------------------------------------------------------------------------------------------------
 
 def _size(rng, low=2, high=5):
@@ -108,6 +128,15 @@ def _make_roi(rng):
         {"pooled_size": (_size(rng, 1, 3), _size(rng, 1, 3)), "spatial_scale": scale}
 
 
+def _make_corr(rng):
+    shape = (_size(rng, 1, 2), _size(rng, 1, 2), _size(rng, 3, 6), _size(rng, 3, 6))
+    k, md = int(rng.choice([1, 3])), _size(rng, 0, 2)
+    border = md + (k - 1) // 2
+    return [rng.standard_normal(shape), rng.standard_normal(shape)], {
+        "kernel_size": k, "max_displacement": md, "stride1": _size(rng, 1, 2), "stride2": _size(rng, 1, 2),
+        "pad_size": max(border - _size(rng, 0, 1), 0), "is_multiply": bool(rng.integers(2))}
+
+
 SPECS = [
     OpSpec("GridGenerator", _make_grid_affine, _grid_ref, atol=1e-5),
     OpSpec("GridGenerator", _make_grid_warp, _grid_ref, atol=1e-5),
@@ -115,6 +144,7 @@ SPECS = [
     OpSpec("SpatialTransformer", _make_transformer, _transformer_ref, atol=1e-5),
     # rois get a zero gradient (MXNet's rule), which the fixture test checks.
     OpSpec("ROIPooling", _make_roi, _roi_ref, grad_inputs=(0,)),
+    OpSpec("Correlation", _make_corr, _corr_ref, atol=1e-5),
 ]
 
 test_forward, test_gradient, test_req_add = spec_tests(SPECS)
@@ -133,8 +163,6 @@ def _array(entry):
 
 @pytest.mark.parametrize("case", _fixture_cases(), ids=lambda c: f"{c['op']}-{sorted(c['attrs'].items())}")
 def test_matches_mxnet(case):
-    if not hasattr(mx.nd, case["op"]):
-        pytest.skip(f"{case['op']} is not implemented yet")
     xs = [mx.nd.array(_array(a)) for a in case["inputs"]]
     for x in xs:
         x.attach_grad()
@@ -169,6 +197,16 @@ def test_roi_pooling_docstring_example():
     assert mx.nd.ROIPooling(x, rois, (2, 2), 0.7).asnumpy().ravel().tolist() == [7, 9, 19, 21]
 
 
+def test_correlation_shapes():
+    """FlowNet-C's setting: 21 x 21 displacements (max_displacement 20, stride2 2) of 1 x 1 patches."""
+    corr = mx.sym.Correlation(mx.sym.Variable("a"), mx.sym.Variable("b"), kernel_size=1, max_displacement=20,
+                              stride1=1, stride2=2, pad_size=20)
+    assert corr.list_arguments() == ["a", "b"]
+    assert corr.infer_shape(a=(2, 8, 12, 16))[1] == [(2, 441, 12, 16)]
+    assert mx.nd.Correlation(mx.nd.ones((1, 1, 7, 7)), mx.nd.ones((1, 1, 7, 7)), kernel_size=3,
+                             max_displacement=1, stride1=2).shape == (1, 9, 2, 2)
+
+
 @pytest.mark.parametrize("call, words", [
     (lambda: mx.nd.GridGenerator(mx.nd.zeros((2, 5)), transform_type="affine", target_shape=(3, 3)),
      ["GridGenerator", "data", "(2, 5)"]),
@@ -200,6 +238,15 @@ def test_roi_pooling_docstring_example():
      ["ROIPooling", "spatial_scale"]),
     (lambda: mx.nd.ROIPooling(mx.nd.zeros((1, 2, 4, 4)), mx.nd.zeros((3, 5)), spatial_scale=1),
      ["ROIPooling", "pooled_size"]),
+    (lambda: mx.nd.Correlation(mx.nd.zeros((1, 2, 5, 5)), mx.nd.zeros((1, 3, 5, 5))),
+     ["Correlation", "data2", "(1, 3, 5, 5)"]),
+    (lambda: mx.nd.Correlation(mx.nd.zeros((1, 2, 5, 5)), mx.nd.zeros((1, 2, 5, 5)), kernel_size=2),
+     ["Correlation", "kernel_size"]),
+    (lambda: mx.nd.Correlation(mx.nd.zeros((1, 2, 5, 5)), mx.nd.zeros((1, 2, 5, 5)), max_displacement=3),
+     ["Correlation", "max_displacement", "(1, 2, 5, 5)"]),
+    (lambda: mx.nd.Correlation(mx.nd.zeros((2, 5, 5)), mx.nd.zeros((2, 5, 5))), ["Correlation", "data1", "(2, 5, 5)"]),
+    (lambda: mx.nd.Correlation(mx.nd.zeros((1, 2, 5, 5)), mx.nd.zeros((1, 2, 5, 5)), stride1=0),
+     ["Correlation", "stride1"]),
 ])
 def test_bad_input_names_op_argument_and_shape(call, words):
     with pytest.raises(mx.MXNetError) as err:
