@@ -8,6 +8,7 @@ from . import nn_conv, nn_norm, nn_pool, nn_activation, nn_loss  # noqa: F401
 from . import nn_ctc  # noqa: F401
 from . import nn_contrib  # noqa: F401
 from . import nn_deformable  # noqa: F401
+from . import nn_spatial  # noqa: F401
 from . import optimizer_ops  # noqa: F401
 from . import sequence, rnn  # noqa: F401
 from . import linalg  # noqa: F401

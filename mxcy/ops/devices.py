@@ -33,6 +33,7 @@ FAMILIES = {
     "nn_contrib": ("BatchNorm's Numba kernels", "BatchNorm's Numba CUDA kernels"),
     "nn_deformable": ("Numba kernels (deformable im2col, col2im; GEMMs per image on a single-threaded BLAS)",
                       "Numba CUDA kernels (deformable im2col, col2im with atomic adds, tiled GEMM)"),
+    "nn_spatial": ("Numba kernels", "Numba CUDA kernels (atomic adds in the backward passes)"),
     "optimizer_ops": ("Numba kernels", "Numba CUDA kernels (one launch per weight of a multi_* op); LAMB's "
                                        "norms and AdamW's rescale_grad read on the host"),
     "sequence": ("NumPy (rows planned on the host from the lengths)", "Numba CUDA kernels (row copy); rows planned on the host"),
