@@ -1,8 +1,10 @@
 """contrib operators of MXNet 1.9.1 with no larger family: gradientmultiplier and the exposed backward ops
-(backward_gradientmultiplier, backward_quadratic, backward_index_copy), and the interleaved attention matmuls
-GluonNLP uses (interleaved_matmul_selfatt_qk / _valatt, interleaved_matmul_encdec_qk / _valatt).
+(backward_gradientmultiplier, backward_quadratic, backward_index_copy), the interleaved attention matmuls
+GluonNLP uses (interleaved_matmul_selfatt_qk / _valatt, interleaved_matmul_encdec_qk / _valatt), index_array,
+AdaptiveAvgPooling2D, count_sketch, fft / ifft.
 
-CPU only for now: NumPy on the host (the attention products are NumPy's batched matmul, BLAS).
+CPU only for now: NumPy on the host (batched matmuls on NumPy's BLAS, NumPy's FFT); MXNet 1.9.1 itself has
+count_sketch, fft and ifft on the GPU only.
 """
 import math
 
@@ -240,3 +242,167 @@ _register_qk("_contrib_interleaved_matmul_selfatt_qk", ("queries_keys_values",),
 _register_qk("_contrib_interleaved_matmul_encdec_qk", ("queries", "keys_values"), _Part(0, 1, 0), _Part(1, 2, 0))
 _register_valatt("_contrib_interleaved_matmul_selfatt_valatt", _Part(0, 3, 2))
 _register_valatt("_contrib_interleaved_matmul_encdec_valatt", _Part(0, 2, 1))
+
+
+# --- index_array ---------------------------------------------------------------------------------
+
+def _index_axes(attrs, ndim):
+    axes = tuple(range(ndim)) if attrs["axes"] is None else attrs["axes"]
+    if any(not -ndim <= a < ndim for a in axes):
+        raise ValueError(f"axes {axes} out of range for {ndim}-D data")
+    return tuple(a % ndim for a in axes)
+
+
+def _index_array_shape(attrs, shapes):
+    shape = tuple(shapes[0])
+    return shapes, [shape + (len(_index_axes(attrs, len(shape))),)]
+
+
+def _index_array(attrs, data):
+    grids = np.indices(data.shape, dtype=np.int64)
+    return np.stack([grids[a] for a in _index_axes(attrs, data.ndim)], axis=-1)
+
+
+_register("_contrib_index_array", _index_array, _index_array_shape, lambda F, attrs, inputs, outputs, ograds:
+          [F.zeros_like(inputs[0])], infer_type=lambda attrs, types: (types, np.dtype(np.int64)), grad_reads=((), ()),
+          params=(Param("axes", "shape", None, "the axes whose indices to list (None: every axis; negative allowed)"),),
+          doc="The (int64) index of every element along `axes`, in a new last dimension.")
+
+
+# --- AdaptiveAvgPooling2D ------------------------------------------------------------------------
+
+def _adaptive_out_size(attrs):
+    size = attrs["output_size"] or (1,)
+    if len(size) > 2 or any(s < 1 for s in size):
+        raise ValueError(f"output_size {size} must be one or two positive sizes")
+    return (size[0], size[-1])
+
+
+def _adaptive_shape(attrs, shapes):
+    data = tuple(shapes[0])
+    if len(data) != 4:
+        raise ValueError(f"data must be 4-D (batch, channel, height, width), got {data}")
+    return shapes, [data[:2] + _adaptive_out_size(attrs)]
+
+
+def _bin_weights(out_size, in_size, dtype):
+    """(out_size, in_size) matrix averaging input positions floor(o * in / out) .. ceil((o + 1) * in / out) - 1
+    into output o: MXNet's adaptive bins."""
+    weights = np.zeros((out_size, in_size), dtype)
+    for o in range(out_size):
+        start, end = (o * in_size) // out_size, -((-(o + 1) * in_size) // out_size)
+        weights[o, start:end] = 1.0 / (end - start)
+    return weights
+
+
+def _pool_matrices(attrs, in_hw, dtype):
+    (oh, ow), (ih, iw) = _adaptive_out_size(attrs), in_hw
+    return _bin_weights(oh, ih, dtype), _bin_weights(ow, iw, dtype)
+
+
+def _adaptive_pool(attrs, data):
+    rows, cols = _pool_matrices(attrs, data.shape[2:], data.dtype)
+    return np.matmul(np.matmul(rows, data), cols.T)
+
+
+def _adaptive_pool_backward(attrs, ograd, data):
+    rows, cols = _pool_matrices(attrs, data.shape[2:], ograd.dtype)
+    return np.matmul(np.matmul(rows.T, ograd), cols)
+
+
+def _adaptive_backward_shape(attrs, shapes):
+    ins, outs = _adaptive_shape(attrs, shapes[1:])
+    if tuple(shapes[0]) != outs[0]:
+        raise ValueError(f"head gradient {tuple(shapes[0])} is not the output shape {outs[0]}")
+    return shapes, [tuple(shapes[1])]
+
+
+_OUTPUT_SIZE = (Param("output_size", "shape", (), "output (height, width), or one size for both; () gives 1 x 1"),)
+_register("_contrib_AdaptiveAvgPooling2D", _adaptive_pool, _adaptive_shape,
+          lambda F, attrs, inputs, outputs, ograds: [F._backward_contrib_AdaptiveAvgPooling2D(
+              ograds[0], inputs[0], **attrs)], params=_OUTPUT_SIZE, infer_type=float_type, grad_reads=((), ()),
+          doc="Average pooling to a fixed output size: each output averages its adaptive bin of the input.")
+_register("_backward_contrib_AdaptiveAvgPooling2D", _adaptive_pool_backward, _adaptive_backward_shape,
+          lambda F, attrs, inputs, outputs, ograds: [F._contrib_AdaptiveAvgPooling2D(ograds[0], **attrs), None],
+          arguments=("ograd", "data"), params=_OUTPUT_SIZE, infer_type=float_type, grad_reads=((), ()),
+          doc="Gradient of contrib.AdaptiveAvgPooling2D (data gives only the shape).")
+
+
+# --- count_sketch --------------------------------------------------------------------------------
+
+def _count_sketch_shape(attrs, shapes):
+    data, h, s = (tuple(x) for x in shapes)
+    if len(data) not in (2, 4) or h != (1, data[-1]) or s != h:
+        raise ValueError(f"needs data (N, d) or 4-D with last dimension d, and h, s of shape (1, d); got data {data}, "
+                         f"h {h}, s {s}")
+    if attrs["out_dim"] < 1:
+        raise ValueError(f"out_dim {attrs['out_dim']} must be positive")
+    return shapes, [data[:-1] + (attrs["out_dim"],)]
+
+
+def _sketch_positions(attrs, h):
+    positions = h.reshape(-1).astype(np.int64)
+    if positions.size and (positions.min() < 0 or positions.max() >= attrs["out_dim"] or (positions != h.reshape(-1))
+                           .any()):
+        raise ValueError(f"h {h.tolist()} must hold integers in [0, out_dim={attrs['out_dim']})")
+    return positions
+
+
+def _count_sketch(attrs, data, h, s):
+    out = np.zeros(data.shape[:-1] + (attrs["out_dim"],), data.dtype)
+    flat = out.reshape(-1, attrs["out_dim"])
+    for j, position in enumerate(_sketch_positions(attrs, h)):
+        flat[:, position] += data.reshape(-1, data.shape[-1])[:, j] * s.reshape(-1)[j]
+    return out
+
+
+def _count_sketch_grad(F, attrs, inputs, outputs, ograds):
+    _, h, s = inputs
+    return [F.broadcast_mul(F.take(ograds[0], F.reshape(h, shape=(-1,)), axis=-1), F.reshape(s, shape=(-1,))),
+            None, None]
+
+
+_register("_contrib_count_sketch", _count_sketch, _count_sketch_shape, _count_sketch_grad,
+          arguments=("data", "h", "s"), grad_reads=((1, 2), ()),
+          params=(Param("out_dim", "int", doc="dimension of the sketch"),
+                  Param("processing_batch_size", "int", 32, "rows MXNet's GPU kernel handles at once (no effect "
+                                                            "on the result)")),
+          doc="Count sketch of the last dimension: out[..., h[j]] += data[..., j] * s[j].")
+
+
+# --- fft / ifft: complex numbers interleaved as (real, imaginary) pairs in the last dimension ----------------------
+
+def _fft_shape(attrs, shapes):
+    data = tuple(shapes[0])
+    if len(data) < 1:
+        raise ValueError("data must have at least one dimension")
+    return shapes, [data[:-1] + (2 * data[-1],)]
+
+
+def _ifft_shape(attrs, shapes):
+    data = tuple(shapes[0])
+    if len(data) < 1 or data[-1] % 2:
+        raise ValueError(f"data {data} must end in an even number of (real, imaginary) values")
+    return shapes, [data[:-1] + (data[-1] // 2,)]
+
+
+def _fft(attrs, data):
+    spectrum = np.fft.fft(data.astype(np.float64), axis=-1)
+    return np.stack([spectrum.real, spectrum.imag], axis=-1).reshape(data.shape[:-1] + (-1,))
+
+
+def _ifft(attrs, data):
+    pairs = data.astype(np.float64).reshape(data.shape[:-1] + (-1, 2))
+    # MXNet's ifft is cuFFT's unnormalised inverse: n times NumPy's.
+    return (np.fft.ifft(pairs[..., 0] + 1j * pairs[..., 1], axis=-1) * pairs.shape[-2]).real
+
+
+_COMPUTE_SIZE = (Param("compute_size", "int", 128, "transforms MXNet's GPU kernel runs at once (no effect on the "
+                                                  "result)"),)
+# Each is linear and the other's transpose: fft's gradient is ifft of the head gradient and the reverse.
+_register("_contrib_fft", _fft, _fft_shape, lambda F, attrs, inputs, outputs, ograds: [F._contrib_ifft(ograds[0])],
+          params=_COMPUTE_SIZE, infer_type=float_type, grad_reads=((), ()),
+          doc="Unnormalised 1-D FFT of the last dimension of real data: (real, imaginary) pairs, twice as long.")
+_register("_contrib_ifft", _ifft, _ifft_shape, lambda F, attrs, inputs, outputs, ograds: [F._contrib_fft(ograds[0])],
+          params=_COMPUTE_SIZE, infer_type=float_type, grad_reads=((), ()),
+          doc="Real part of the unnormalised 1-D inverse FFT of (real, imaginary) pairs in the last dimension.")

@@ -1,6 +1,7 @@
 """contrib gradientmultiplier, the exposed backward ops (backward_gradientmultiplier, backward_quadratic,
-backward_index_copy) and the interleaved attention matmuls: OpSpecs against NumPy float64 references, MXNet
-1.9.1's printed values (fixtures/make_contrib_misc_fixtures.py) and errors."""
+backward_index_copy), the interleaved attention matmuls, index_array, AdaptiveAvgPooling2D, count_sketch and
+fft / ifft: OpSpecs against NumPy float64 references, MXNet 1.9.1's printed values
+(fixtures/make_contrib_misc_fixtures.py) and errors."""
 import json
 import pathlib
 
@@ -135,6 +136,89 @@ def _backward_spec(name, make, reference):
                   rtol=1e-4, atol=1e-5)
 
 
+def _make_index_array(rng):
+    x = rng.uniform(-1, 1, _shape(rng))
+    if rng.integers(2):
+        return [x], {}
+    return [x], {"axes": tuple(int(a) for a in rng.integers(-x.ndim, x.ndim, size=int(rng.integers(1, 4))))}
+
+
+def _index_array(data, axes=None):
+    axes = range(data.ndim) if axes is None else axes
+    out = np.zeros(data.shape + (len(axes),), np.int64)
+    for position in np.ndindex(*data.shape):
+        out[position] = [position[a] for a in axes]
+    return out
+
+
+def _make_adaptive(rng):
+    x = rng.uniform(-1, 1, (int(rng.integers(1, 3)), int(rng.integers(1, 3)), int(rng.integers(1, 6)),
+                           int(rng.integers(1, 6))))
+    size = [(), (int(rng.integers(1, 5)),), (int(rng.integers(1, 5)), int(rng.integers(1, 5)))][int(rng.integers(3))]
+    return [x], {"output_size": size}
+
+
+def _adaptive(data, output_size):
+    oh, ow = (output_size or (1,))[0], (output_size or (1,))[-1]
+    h, w = data.shape[2:]
+    out = np.zeros(data.shape[:2] + (oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            rows = slice(int(np.floor(i * h / oh)), int(np.ceil((i + 1) * h / oh)))
+            cols = slice(int(np.floor(j * w / ow)), int(np.ceil((j + 1) * w / ow)))
+            out[:, :, i, j] = data[:, :, rows, cols].mean(axis=(2, 3))
+    return out
+
+
+def _make_adaptive_backward(rng):
+    [x], attrs = _make_adaptive(rng)
+    return [rng.standard_normal(_adaptive(x, **attrs).shape), x], attrs
+
+
+def _adaptive_backward(ograd, data, output_size):
+    return _numeric_input_grads(_adaptive, [data], {"output_size": output_size}, ograd)[0]
+
+
+def _make_count_sketch(rng):
+    d, out_dim = int(rng.integers(1, 5)), int(rng.integers(1, 5))
+    shape = (int(rng.integers(1, 4)), d) if rng.integers(2) else (2, 1, 2, d)
+    return [rng.uniform(-2, 2, shape), rng.integers(0, out_dim, (1, d)).astype(np.float64),
+            rng.choice([-1.0, 1.0], (1, d))], {"out_dim": out_dim}
+
+
+def _count_sketch(data, h, s, out_dim, processing_batch_size=32):
+    out = np.zeros(data.shape[:-1] + (out_dim,))
+    for j in range(data.shape[-1]):
+        out[..., int(h[0, j])] += data[..., j] * s[0, j]
+    return out
+
+
+def _make_fft(rng):
+    return [rng.uniform(-1, 1, _shape(rng))], {}
+
+
+def _dft(x, sign):
+    n = x.shape[-1]
+    k = np.arange(n)
+    return x @ np.exp(sign * 2j * np.pi * np.outer(k, k) / n)
+
+
+def _fft(data):
+    spectrum = _dft(data.astype(complex), -1)
+    out = np.zeros(data.shape[:-1] + (2 * data.shape[-1],))
+    out[..., 0::2], out[..., 1::2] = spectrum.real, spectrum.imag
+    return out
+
+
+def _make_ifft(rng):
+    shape = _shape(rng)
+    return [rng.uniform(-1, 1, shape[:-1] + (2 * shape[-1],))], {}
+
+
+def _ifft(data):
+    return _dft(data[..., 0::2] + 1j * data[..., 1::2], 1).real
+
+
 _ATTENTION = [("_contrib_interleaved_matmul_selfatt_qk", _make_selfatt_qk, _selfatt_qk),
               ("_contrib_interleaved_matmul_selfatt_valatt", _make_selfatt_valatt, _selfatt_valatt),
               ("_contrib_interleaved_matmul_encdec_qk", _make_encdec_qk, _encdec_qk),
@@ -148,6 +232,14 @@ SPECS = [
     OpSpec("_contrib_backward_quadratic", _make_backward_quadratic,
            lambda ograd, data, a, b, c: ograd * (2 * a * data + b)),
     OpSpec("_contrib_backward_index_copy", _make_backward_index_copy, _backward_index_copy, grad_inputs=(0,)),
+    OpSpec("_contrib_index_array", _make_index_array, _index_array, grad=False,
+           why="integer indices: MXNet 1.9.1 gives the data a zero gradient, which test_values_printed_by_mxnet checks"),
+    OpSpec("_contrib_AdaptiveAvgPooling2D", _make_adaptive, _adaptive),
+    OpSpec("_backward_contrib_AdaptiveAvgPooling2D", _make_adaptive_backward, _adaptive_backward, grad_inputs=(0,),
+           rtol=1e-4, atol=1e-5),
+    OpSpec("_contrib_count_sketch", _make_count_sketch, _count_sketch, grad_inputs=(0,)),
+    OpSpec("_contrib_fft", _make_fft, _fft, rtol=1e-4, atol=1e-5),
+    OpSpec("_contrib_ifft", _make_ifft, _ifft, rtol=1e-4, atol=1e-5),
 ] + [OpSpec(name, make, reference, rtol=1e-5, atol=1e-6) for name, make, reference in _ATTENTION] \
   + [_backward_spec(name, make, reference) for name, make, reference in _ATTENTION]
 
@@ -187,13 +279,14 @@ def test_backward_ops_compute_the_forward_ops_gradients():
 
 @pytest.mark.parametrize("case", json.loads((FIXTURES / "contrib_misc_reference.json").read_text()),
                          ids=lambda case: case["op"])
-def test_attention_values_printed_by_mxnet(case):
+def test_values_printed_by_mxnet(case):
     arrays = [mx.nd.array(np.array(a, np.float32)) for a in case["inputs"]]
     for a in arrays:
         a.attach_grad()
     with mx.autograd.record():
         out = getattr(mx.nd.contrib, case["op"])(*arrays, **case["kwargs"])
     out.backward(mx.nd.array(np.linspace(-1, 1, out.size).reshape(out.shape)))
+    assert out.dtype == np.dtype(np.int64 if case["op"] == "index_array" else np.float32)
     np.testing.assert_allclose(out.asnumpy(), case["output"], rtol=1e-5, atol=1e-6)
     for a, grad in zip(arrays, case["grads"]):
         np.testing.assert_allclose(a.grad.asnumpy(), grad, rtol=1e-5, atol=1e-6)
@@ -228,6 +321,17 @@ def test_attention_symbols_infer_shapes():
     (lambda: mx.nd.contrib.backward_index_copy(mx.nd.ones((3, 3)), mx.nd.ones((3, 2)), mx.nd.array([0]),
                                                mx.nd.ones((1, 2))),
      r"_contrib_backward_index_copy.*ograd \(3, 3\) must have old_tensor's shape \(3, 2\)"),
+    (lambda: mx.nd.contrib.index_array(mx.nd.ones((2, 3)), axes=(2,)), r"_contrib_index_array.*\(2, 3\).*axes \(2,\)"),
+    (lambda: mx.nd.contrib.AdaptiveAvgPooling2D(mx.nd.ones((2, 3, 4)), output_size=2),
+     r"_contrib_AdaptiveAvgPooling2D.*data must be 4-D.*\(2, 3, 4\)"),
+    (lambda: mx.nd.contrib.AdaptiveAvgPooling2D(mx.nd.ones((1, 1, 4, 4)), output_size=(1, 2, 3)),
+     r"_contrib_AdaptiveAvgPooling2D.*output_size \(1, 2, 3\)"),
+    (lambda: mx.nd.contrib.count_sketch(mx.nd.ones((2, 3)), mx.nd.array([[0, 5, 1]]), mx.nd.ones((1, 3)),
+                                        out_dim=4).asnumpy(),
+     r"_contrib_count_sketch.*h \[\[0.0, 5.0, 1.0\]\].*out_dim=4"),
+    (lambda: mx.nd.contrib.count_sketch(mx.nd.ones((2, 3)), mx.nd.ones((1, 2)), mx.nd.ones((1, 3)), out_dim=4),
+     r"_contrib_count_sketch.*data \(2, 3\), h \(1, 2\), s \(1, 3\)"),
+    (lambda: mx.nd.contrib.ifft(mx.nd.ones((2, 3))), r"_contrib_ifft.*\(2, 3\) must end in an even number"),
 ])
 def test_bad_input_raises_naming_op(call, match):
     with pytest.raises(mx.MXNetError, match=match):
