@@ -249,22 +249,21 @@ def _gemm_weight_cpu(dy, col, part):
 
 # --- CUDA: one thread per sample position (image, group, tap, output position), grid-stride --------------------
 
-def _im2col_kernel(x, off, mask, col, geo):
-    DG, K, P = geo[14], geo[4] * geo[5], geo[6] * geo[7]
-    e = cuda.grid(1)
-    while e < geo[0] * DG * K * P:
-        item = e // P
-        _sample_gpu(x, off, mask, col, geo, item // (DG * K), item // K % DG, item % K, e % P)
-        e += cuda.gridsize(1)
+def _per_sample(helper):
+    """A kernel running helper(a, off, mask, b, geo, n, g, k, p) (sample or scatter_sample) at every sample
+    position."""
+    def kernel(a, off, mask, b, geo):
+        DG, K, P = geo[14], geo[4] * geo[5], geo[6] * geo[7]
+        e = cuda.grid(1)
+        while e < geo[0] * DG * K * P:
+            item = e // P
+            helper(a, off, mask, b, geo, item // (DG * K), item // K % DG, item % K, e % P)
+            e += cuda.gridsize(1)
+    return kernel
 
 
-def _col2im_kernel(dcol, off, mask, dx, geo):
-    DG, K, P = geo[14], geo[4] * geo[5], geo[6] * geo[7]
-    e = cuda.grid(1)
-    while e < geo[0] * DG * K * P:
-        item = e // P
-        _scatter_sample_gpu(dcol, off, mask, dx, geo, item // (DG * K), item // K % DG, item % K, e % P)
-        e += cuda.gridsize(1)
+_im2col_kernel = _per_sample(_sample_gpu)
+_col2im_kernel = _per_sample(_scatter_sample_gpu)
 
 
 def _col2coord_kernel(dcol, x, off, mask, doff, dmask, geo):
