@@ -1,38 +1,45 @@
-"""Bounding-box kernels of MXNet 1.9.1's contrib detection ops (CPU): IoU, non-maximum suppression and the
-scatter of its gradient, bipartite matching, and box encode/decode. Boxes are 4 numbers, `corner`
+"""Bounding-box kernels of MXNet 1.9.1's contrib detection ops, CPU and CUDA: IoU, non-maximum suppression and
+the scatter of its gradient, bipartite matching, and box encode/decode. Boxes are 4 numbers, `corner`
 (xmin, ymin, xmax, ymax) or `center` (x, y, width, height); arrays arrive C-contiguous and flattened to
 (batch, rows, width) by the op."""
 import math
 
 import numba
 import numpy as np
+from numba import cuda
 
 from .common import REQ_NULL, REQ_WRITE, assign, parallel_kernel
+from .launch import dual, grid_1d
 
 _JIT = dict(nogil=True, cache=True, error_model="numpy")
 
 
-@numba.njit(inline="always", nogil=True)
-def _overlap_1d(a, ai, b, bi, center):
-    """Length of the overlap of box a's and box b's extents on one axis (a[ai] and a[ai + 2] are its two
-    numbers: min and max for corner boxes, centre and size for center boxes); 0 when apart."""
+def _edges(a, ai, center):
+    """(x0, y0, x1, y1) of the box at a[ai:ai + 4]."""
     if center:
-        a_lo, a_hi = a[ai] - a[ai + 2] / 2, a[ai] + a[ai + 2] / 2
-        b_lo, b_hi = b[bi] - b[bi + 2] / 2, b[bi] + b[bi + 2] / 2
-    else:
-        a_lo, a_hi, b_lo, b_hi = a[ai], a[ai + 2], b[bi], b[bi + 2]
-    w = min(a_hi, b_hi) - max(a_lo, b_lo)
-    return w if w > 0 else 0.0
+        return a[ai] - a[ai + 2] / 2, a[ai + 1] - a[ai + 3] / 2, a[ai] + a[ai + 2] / 2, a[ai + 1] + a[ai + 3] / 2
+    return a[ai], a[ai + 1], a[ai + 2], a[ai + 3]
 
 
-@numba.njit(inline="always", nogil=True)
-def _area(a, ai, center):
-    """Area of the box at a[ai:ai + 4]; 0 for a box with a negative side."""
-    w = a[ai + 2] if center else a[ai + 2] - a[ai]
-    h = a[ai + 3] if center else a[ai + 3] - a[ai + 1]
-    return 0.0 if w < 0 or h < 0 else w * h
+def _iou_with(edges):
+    """The IoU helper on one compilation of `_edges` (CPU or CUDA)."""
+    def iou(a, ai, b, bi, center):
+        """IoU of the boxes at a[ai:ai + 4] and b[bi:bi + 4]: 0 when they do not overlap; a box with a
+        negative side has area 0."""
+        ax0, ay0, ax1, ay1 = edges(a, ai, center)
+        bx0, by0, bx1, by1 = edges(b, bi, center)
+        w, h = min(ax1, bx1) - max(ax0, bx0), min(ay1, by1) - max(ay0, by0)
+        if w <= 0 or h <= 0:
+            return 0.0
+        area_a = 0.0 if ax1 < ax0 or ay1 < ay0 else (ax1 - ax0) * (ay1 - ay0)
+        area_b = 0.0 if bx1 < bx0 or by1 < by0 else (bx1 - bx0) * (by1 - by0)
+        return w * h / (area_a + area_b - w * h)
+    return iou
 
 
+_edges_cpu, _edges_dev = dual(_edges)
+_iou_cpu = numba.njit(inline="always", nogil=True)(_iou_with(_edges_cpu))
+_iou_dev = cuda.jit(device=True, inline="always")(_iou_with(_edges_dev))
 @parallel_kernel(**_JIT)
 def iou_cpu(lhs, rhs, out, center, req):
     """out[i, j] = IoU of lhs box i and rhs box j: lhs (L*4,), rhs (R*4,), out (L, R)."""
@@ -40,11 +47,7 @@ def iou_cpu(lhs, rhs, out, center, req):
         return
     for i in numba.prange(out.shape[0]):
         for j in range(out.shape[1]):
-            inter = _overlap_1d(lhs, 4 * i, rhs, 4 * j, center) * _overlap_1d(lhs, 4 * i + 1, rhs, 4 * j + 1, center)
-            value = 0.0
-            if inter > 0:
-                value = inter / (_area(lhs, 4 * i, center) + _area(rhs, 4 * j, center) - inter)
-            out[i, j] = assign(out[i, j], value, req)
+            out[i, j] = assign(out[i, j], _iou_cpu(lhs, 4 * i, rhs, 4 * j, center), req)
 
 
 @parallel_kernel(**_JIT)
@@ -52,11 +55,16 @@ def nms_cpu(data, out, record, topk, valid_thresh, overlap_thresh, coord_start, 
             background_id, force_suppress, center):
     """Greedy NMS per batch of data (B, N, W): the boxes whose score is above valid_thresh (and whose class is
     not background_id when id_index >= 0), in descending score order (ties keep input order), limited to the
-    first topk; each box suppresses the later ones of its class (any class when force_suppress) whose IoU
-    with it exceeds overlap_thresh. Kept rows are packed to the top of out (rest -1) and record holds, per
-    output row, the flat index b * N + n of the input row it came from (-1 for none)."""
+    first topk (topk < 1: data passes through unchanged); each box suppresses the later ones of its class (any
+    class when force_suppress) whose IoU with it exceeds overlap_thresh. Kept rows are packed to the top of out
+    (rest -1) and record holds, per output row, the flat index b * N + n of the input row it came from (-1 for
+    none)."""
     n_batch, n, width = data.shape
     for b in numba.prange(n_batch):
+        if topk < 1:  # MXNet passes everything through unsorted
+            out[b] = data[b]
+            record[b] = b * n + np.arange(n)
+            continue
         scores = np.empty(n, data.dtype)
         valid = np.empty(n, np.int64)
         count = 0
@@ -72,17 +80,10 @@ def nms_cpu(data, out, record, topk, valid_thresh, overlap_thresh, coord_start, 
             if not kept[r]:
                 continue
             ref = data[b, order[r]]
-            ref_area = _area(ref, coord_start, center)
             for p in range(r + 1, order.size):
-                if not kept[p]:
-                    continue
                 box = data[b, order[p]]
-                if not force_suppress and id_index >= 0 and int(ref[id_index]) != int(box[id_index]):
-                    continue
-                inter = _overlap_1d(ref, coord_start, box, coord_start, center) * \
-                    _overlap_1d(ref, coord_start + 1, box, coord_start + 1, center)
-                # 0 / 0 (two empty boxes) is NaN, which suppresses nothing, as in MXNet.
-                if inter / (ref_area + _area(box, coord_start, center) - inter) > overlap_thresh:
+                if kept[p] and (force_suppress or id_index < 0 or int(ref[id_index]) == int(box[id_index])) and \
+                        _iou_cpu(ref, coord_start, box, coord_start, center) > overlap_thresh:
                     kept[p] = False
         row = 0
         for r in range(order.size):
@@ -159,51 +160,316 @@ def bipartite_matching_cpu(scores, row_marker, col_marker, threshold, is_ascend,
                 col_marker[b, c] = assign(col_marker[b, c], cols[c], col_req)
 
 
+def _target(samples, matches, anchors, refs, means, stds, b, n, k):
+    """Coordinate k of anchor n's regression target in batch b (0 for a sample <= 0.5): the centre shift of its
+    matched reference box over the anchor's size, then the log size ratio, normalised by means and stds; NaN for
+    a match outside refs (the CPU op refuses those first)."""
+    if not samples[b, n] > 0.5:
+        return 0.0
+    m = int(matches[b, n])
+    if m < 0 or m >= refs.shape[1]:
+        return math.nan
+    axis = k % 2
+    a_size = anchors[b, n, axis + 2] - anchors[b, n, axis]
+    r_size = refs[b, m, axis + 2] - refs[b, m, axis]
+    if k < 2:
+        shift = refs[b, m, axis] + r_size * 0.5 - anchors[b, n, axis] - a_size * 0.5
+        return (shift / a_size - means[k]) / stds[k]
+    return (math.log(r_size / a_size) - means[k]) / stds[k]
+
+
+def _decoded(data, anchors, stds, clip, center, b, n, k):
+    """Coordinate k (xmin, ymin, xmax, ymax) of the box decoded from data[b, n] against anchor n: centre anchor
+    centre + offset * std * anchor size, size anchor size * exp(offset * std), the log-size offset first capped at
+    clip when clip > 0."""
+    axis = k % 2
+    pos, size = anchors[n, axis], anchors[n, axis + 2]
+    if not center:
+        size = size - pos
+        pos = pos + size * 0.5
+    mid = data[b, n, axis] * stds[axis] * size + pos
+    log_size = data[b, n, axis + 2] * stds[axis + 2]
+    if clip > 0:
+        log_size = min(log_size, clip)
+    half = math.exp(log_size) * size * 0.5
+    return mid - half if k < 2 else mid + half
+
+
+_target_cpu, _target_dev = dual(_target)
+_decoded_cpu, _decoded_dev = dual(_decoded)
+
+
 @parallel_kernel(**_JIT)
 def box_encode_cpu(samples, matches, anchors, refs, means, stds, targets, masks, target_req, mask_req):
-    """SSD-style regression targets: for anchor n of batch b with samples[b, n] > 0.5, the offsets of its
-    matched reference box refs[b, matches[b, n]] from it (centre shift over anchor size, log size ratio),
-    normalised by means and stds; 0 elsewhere. masks is 1 where a target is valid. Boxes are corner boxes."""
+    """SSD-style regression targets (B, N, 4) of corner anchors (B, N, 4) towards corner refs (B, M, 4) (see
+    _target), and masks: 1 where samples > 0.5, else 0."""
     for b in numba.prange(anchors.shape[0]):
         for n in range(anchors.shape[1]):
-            valid = samples[b, n] > 0.5
-            value = np.zeros(4)
-            if valid:
-                m = int(matches[b, n])
-                aw, ah = anchors[b, n, 2] - anchors[b, n, 0], anchors[b, n, 3] - anchors[b, n, 1]
-                rw, rh = refs[b, m, 2] - refs[b, m, 0], refs[b, m, 3] - refs[b, m, 1]
-                value[0] = ((refs[b, m, 0] + rw * 0.5 - anchors[b, n, 0] - aw * 0.5) / aw - means[0]) / stds[0]
-                value[1] = ((refs[b, m, 1] + rh * 0.5 - anchors[b, n, 1] - ah * 0.5) / ah - means[1]) / stds[1]
-                value[2] = (math.log(rw / aw) - means[2]) / stds[2]
-                value[3] = (math.log(rh / ah) - means[3]) / stds[3]
             for k in range(4):
                 if target_req != REQ_NULL:
-                    targets[b, n, k] = assign(targets[b, n, k], value[k], target_req)
+                    targets[b, n, k] = assign(targets[b, n, k],
+                                              _target_cpu(samples, matches, anchors, refs, means, stds, b, n, k),
+                                              target_req)
                 if mask_req != REQ_NULL:
-                    masks[b, n, k] = assign(masks[b, n, k], 1.0 if valid else 0.0, mask_req)
+                    masks[b, n, k] = assign(masks[b, n, k], 1.0 if samples[b, n] > 0.5 else 0.0, mask_req)
 
 
 @parallel_kernel(**_JIT)
 def box_decode_cpu(data, anchors, stds, clip, center, out, req):
-    """Boxes (corner) from offsets data (B, N, 4) relative to anchors (N, 4) (corner or center): centre
-    anchor + offset * std * anchor size, size anchor size * exp(offset * std), the log-size offsets first
-    capped at clip when clip > 0."""
+    """Corner boxes out (B, N, 4) from offsets data (B, N, 4) relative to anchors (N, 4) (see _decoded)."""
     if req == REQ_NULL:
         return
     for b in numba.prange(data.shape[0]):
         for n in range(data.shape[1]):
-            ax, ay, aw, ah = anchors[n, 0], anchors[n, 1], anchors[n, 2], anchors[n, 3]
-            if not center:
-                aw, ah = aw - ax, ah - ay
-                ax, ay = ax + aw * 0.5, ay + ah * 0.5
-            ox = data[b, n, 0] * stds[0] * aw + ax
-            oy = data[b, n, 1] * stds[1] * ah + ay
-            dw, dh = data[b, n, 2] * stds[2], data[b, n, 3] * stds[3]
-            if clip > 0:
-                dw, dh = min(dw, clip), min(dh, clip)
-            hw, hh = math.exp(dw) * aw * 0.5, math.exp(dh) * ah * 0.5
-            out[b, n, 0] = assign(out[b, n, 0], ox - hw, req)
-            out[b, n, 1] = assign(out[b, n, 1], oy - hh, req)
-            out[b, n, 2] = assign(out[b, n, 2], ox + hw, req)
-            out[b, n, 3] = assign(out[b, n, 3], oy + hh, req)
+            for k in range(4):
+                out[b, n, k] = assign(out[b, n, k], _decoded_cpu(data, anchors, stds, clip, center, b, n, k), req)
 
+
+# --- CUDA ------------------------------------------------------------------------------------------
+# Same contracts as the CPU kernels above, on device arrays. The sorts of NMS and matching are rank counts (one
+# thread per element counts the elements ahead of it: a stable order without a device sort), NMS's suppression
+# runs one block per batch (the reference boxes in order, the later boxes split among the block's threads), and
+# matching's greedy pass one thread per batch.
+
+def _iou_kernel(lhs, rhs, out, center, req):
+    e = cuda.grid(1)
+    while e < out.size:
+        i, j = e // out.shape[1], e % out.shape[1]
+        out[i, j] = assign(out[i, j], _iou_dev(lhs, 4 * i, rhs, 4 * j, center), req)
+        e += cuda.gridsize(1)
+
+
+def iou_gpu(lhs, rhs, out, center, req, stream=0):
+    if out.size and req != REQ_NULL:
+        blocks, threads = grid_1d(out.size)
+        _iou_kernel[blocks, threads, stream](lhs, rhs, out, center, req)
+
+
+def _nms_rank_kernel(data, order, topk, valid_thresh, score_index, id_index, background_id):
+    """order[b, rank] = i for each valid box i of batch b, rank = its place in descending score order
+    (ties: input order); pass-through (topk < 1) writes order[b, i] = i."""
+    n = data.shape[1]
+    e = cuda.grid(1)
+    while e < data.shape[0] * n:
+        b, i = e // n, e % n
+        if topk < 1:
+            order[b, i] = i
+        elif data[b, i, score_index] > valid_thresh and (id_index < 0 or data[b, i, id_index] != background_id):
+            s, rank = data[b, i, score_index], 0
+            for j in range(n):
+                t = data[b, j, score_index]
+                if t > valid_thresh and (id_index < 0 or data[b, j, id_index] != background_id) and \
+                        (t > s or (t == s and j < i)):
+                    rank += 1
+            order[b, rank] = i
+        e += cuda.gridsize(1)
+
+
+def _nms_suppress_kernel(data, order, kept, out, record, topk, overlap_thresh, valid_thresh, coord_start,
+                         score_index, id_index, background_id, force_suppress, center):
+    """One block per batch: count the valid boxes, suppress among the first topk in order, pack the kept rows."""
+    b, t, nt = cuda.blockIdx.x, cuda.threadIdx.x, cuda.blockDim.x
+    n, width = data.shape[1], data.shape[2]
+    if topk < 1:
+        for e in range(t, n * width, nt):
+            out[b, e // width, e % width] = data[b, e // width, e % width]
+        for i in range(t, n, nt):
+            record[b, i] = b * n + i
+        return
+    count = 0
+    for i in range(n):
+        if data[b, i, score_index] > valid_thresh and (id_index < 0 or data[b, i, id_index] != background_id):
+            count += 1
+    k = min(count, topk)
+    for p in range(t, n, nt):
+        kept[b, p] = 1 if p < k else 0
+    cuda.syncthreads()
+    for r in range(k):
+        if kept[b, r]:
+            ref = data[b, order[b, r]]
+            for p in range(r + 1 + t, k, nt):
+                box = data[b, order[b, p]]
+                if kept[b, p] and (force_suppress or id_index < 0 or int(ref[id_index]) == int(box[id_index])) \
+                        and _iou_dev(ref, coord_start, box, coord_start, center) > overlap_thresh:
+                    kept[b, p] = 0
+        cuda.syncthreads()
+    if t == 0:
+        row = 0
+        for r in range(k):
+            if kept[b, r]:
+                for c in range(width):
+                    out[b, row, c] = data[b, order[b, r], c]
+                record[b, row] = b * n + order[b, r]
+                row += 1
+        for r in range(row, n):
+            for c in range(width):
+                out[b, r, c] = -1
+            record[b, r] = -1
+
+
+def nms_gpu(data, out, record, topk, valid_thresh, overlap_thresh, coord_start, score_index, id_index,
+            background_id, force_suppress, center, stream=0):
+    n_batch, n = data.shape[:2]
+    if not data.size:
+        return
+    order = cuda.device_array((n_batch, n), np.int64, stream=stream)
+    kept = cuda.device_array((n_batch, n), np.int8, stream=stream)
+    blocks, threads = grid_1d(n_batch * n)
+    _nms_rank_kernel[blocks, threads, stream](data, order, topk, valid_thresh, score_index, id_index,
+                                                         background_id)
+    _nms_suppress_kernel[n_batch, min(256, n), stream](
+        data, order, kept, out, record, topk, overlap_thresh, valid_thresh, coord_start, score_index, id_index,
+        background_id, force_suppress, center)
+
+
+def _convert_boxes_kernel(out, coord_start, to_center):
+    e = cuda.grid(1)
+    while e < out.shape[0] * out.shape[1]:
+        box = out[e // out.shape[1], e % out.shape[1]]
+        p, q, r, s = box[coord_start], box[coord_start + 1], box[coord_start + 2], box[coord_start + 3]
+        if p >= 0:
+            if to_center:
+                box[coord_start], box[coord_start + 1] = (p + r) / 2, (q + s) / 2
+                box[coord_start + 2], box[coord_start + 3] = r - p, s - q
+            else:
+                box[coord_start], box[coord_start + 1] = p - r / 2, q - s / 2
+                box[coord_start + 2], box[coord_start + 3] = p + r / 2, q + s / 2
+        e += cuda.gridsize(1)
+
+
+def convert_boxes_gpu(out, coord_start, to_center, stream=0):
+    if out.size:
+        blocks, threads = grid_1d(out.shape[0] * out.shape[1])
+        _convert_boxes_kernel[blocks, threads, stream](out, coord_start, to_center)
+
+
+def _zero_kernel(a):
+    e = cuda.grid(1)
+    while e < a.size:
+        a[e // a.shape[1], e % a.shape[1]] = 0
+        e += cuda.gridsize(1)
+
+
+def _nms_scatter_kernel(ograd, record, grad, req):
+    e = cuda.grid(1)
+    while e < ograd.size:
+        i, k = e // ograd.shape[1], e % ograd.shape[1]
+        src = int(record[i])
+        if src >= 0:
+            grad[src, k] = assign(grad[src, k], ograd[i, k], req)
+        e += cuda.gridsize(1)
+
+
+def nms_scatter_gpu(ograd, record, grad, req, stream=0):
+    if grad.size and req != REQ_NULL:
+        blocks, threads = grid_1d(grad.size)
+        if req == REQ_WRITE:
+            _zero_kernel[blocks, threads, stream](grad)
+        _nms_scatter_kernel[blocks, threads, stream](ograd, record, grad, req)
+
+
+def _matching_rank_kernel(scores, order, is_ascend):
+    """order[b, rank] = j: the flat index j of batch b's scores in (descending, or ascending) score order."""
+    m = scores.shape[1]
+    e = cuda.grid(1)
+    while e < scores.size:
+        b, j = e // m, e % m
+        s, rank = scores[b, j], 0
+        for i in range(m):
+            t = scores[b, i]
+            if (t < s if is_ascend else t > s) or (t == s and i < j):
+                rank += 1
+        order[b, rank] = j
+        e += cuda.gridsize(1)
+
+
+def _matching_kernel(scores, order, rows, cols, row_marker, col_marker, threshold, is_ascend, topk, row_req,
+                     col_req):
+    """One thread per batch: the greedy pass of bipartite_matching_cpu over the ranked scores."""
+    b = cuda.grid(1)
+    if b >= scores.shape[0]:
+        return
+    n_row, n_col = rows.shape[1], cols.shape[1]
+    for r in range(n_row):
+        rows[b, r] = -1
+    for c in range(n_col):
+        cols[b, c] = -1
+    count = 0
+    for k in range(scores.shape[1]):
+        j = order[b, k]
+        r, c = j // n_col, j % n_col
+        if rows[b, r] != -1 or cols[b, c] != -1:
+            continue
+        if not ((not is_ascend and scores[b, j] > threshold) or (is_ascend and scores[b, j] < threshold)):
+            break
+        rows[b, r], cols[b, c] = c, r
+        count += 1
+        if 0 < topk < count:
+            break
+    if row_req != REQ_NULL:
+        for r in range(n_row):
+            row_marker[b, r] = assign(row_marker[b, r], rows[b, r], row_req)
+    if col_req != REQ_NULL:
+        for c in range(n_col):
+            col_marker[b, c] = assign(col_marker[b, c], cols[b, c], col_req)
+
+
+def bipartite_matching_gpu(scores, row_marker, col_marker, threshold, is_ascend, topk, row_req, col_req,
+                           stream=0):
+    n_batch, n_row, n_col = scores.shape
+    if not scores.size:
+        return
+    flat = scores.reshape(n_batch, n_row * n_col)
+    order = cuda.device_array(flat.shape, np.int64, stream=stream)
+    rows = cuda.device_array((n_batch, n_row), np.int64, stream=stream)
+    cols = cuda.device_array((n_batch, n_col), np.int64, stream=stream)
+    blocks, threads = grid_1d(flat.size)
+    _matching_rank_kernel[blocks, threads, stream](flat, order, is_ascend)
+    blocks, threads = grid_1d(n_batch)
+    _matching_kernel[blocks, threads, stream](flat, order, rows, cols, row_marker, col_marker, threshold,
+                                                        is_ascend, topk, row_req, col_req)
+
+
+def _box_encode_kernel(samples, matches, anchors, refs, means, stds, targets, masks, target_req, mask_req):
+    e = cuda.grid(1)
+    while e < targets.size:
+        b, n, k = e // (targets.shape[1] * 4), (e // 4) % targets.shape[1], e % 4
+        if target_req != REQ_NULL:
+            targets[b, n, k] = assign(targets[b, n, k],
+                                      _target_dev(samples, matches, anchors, refs, means, stds, b, n, k), target_req)
+        if mask_req != REQ_NULL:
+            masks[b, n, k] = assign(masks[b, n, k], 1.0 if samples[b, n] > 0.5 else 0.0, mask_req)
+        e += cuda.gridsize(1)
+
+
+def box_encode_gpu(samples, matches, anchors, refs, means, stds, targets, masks, target_req, mask_req, stream=0):
+    if targets.size:
+        blocks, threads = grid_1d(targets.size)
+        _box_encode_kernel[blocks, threads, stream](samples, matches, anchors, refs, means, stds, targets, masks,
+                                                    target_req, mask_req)
+
+
+def _box_decode_kernel(data, anchors, stds, clip, center, out, req):
+    e = cuda.grid(1)
+    while e < out.size:
+        b, n, k = e // (out.shape[1] * 4), (e // 4) % out.shape[1], e % 4
+        out[b, n, k] = assign(out[b, n, k], _decoded_dev(data, anchors, stds, clip, center, b, n, k), req)
+        e += cuda.gridsize(1)
+
+
+def box_decode_gpu(data, anchors, stds, clip, center, out, req, stream=0):
+    if out.size and req != REQ_NULL:
+        blocks, threads = grid_1d(out.size)
+        _box_decode_kernel[blocks, threads, stream](data, anchors, stds, clip, center, out, req)
+
+
+_iou_kernel = cuda.jit(_iou_kernel)
+_nms_rank_kernel = cuda.jit(_nms_rank_kernel)
+_nms_suppress_kernel = cuda.jit(_nms_suppress_kernel)
+_convert_boxes_kernel = cuda.jit(_convert_boxes_kernel)
+_zero_kernel = cuda.jit(_zero_kernel)
+_nms_scatter_kernel = cuda.jit(_nms_scatter_kernel)
+_matching_rank_kernel = cuda.jit(_matching_rank_kernel)
+_matching_kernel = cuda.jit(_matching_kernel)
+_box_encode_kernel = cuda.jit(_box_encode_kernel)
+_box_decode_kernel = cuda.jit(_box_decode_kernel)

@@ -1,19 +1,17 @@
 """MXNet 1.9.1's contrib bounding-box ops for detection on the kernels in kernels/box.py: box_iou, box_nms (alias
 box_non_maximum_suppression, with its hidden gradient scatter), bipartite_matching, box_encode and box_decode.
-CPU only for now. As in MXNet, only box_nms passes gradients back; the others give zero gradients."""
+As in MXNet, only box_nms passes gradients back; the others give zero gradients."""
 import math
 
-import numpy as np
-
 from . import registry
-from ._nn_common import float_type, kernel, widening
+from ._nn_common import float_type, kernel, kernel_compute
 from .registry import OpDef, Param
 
 _FORMATS = ("corner", "center")
 
 
-def _kernel(name):
-    return kernel("box", name, "cpu")
+def _kernel(name, device):
+    return kernel("box", name, device)
 
 
 def _format(name, default, what):
@@ -27,8 +25,9 @@ def _zero_gradients(F, attrs, inputs, outputs, ograds):
 
 
 def _register(name, compute, exact=None, gradient=_zero_gradients, grad_reads=((), ()), **kw):
-    """An op of this family: float types, a CPU compute through `widening`, zero gradients unless told."""
-    registry.register(OpDef(name, infer_type=float_type, compute={"cpu": widening(compute, exact)}, gradient=gradient,
+    """An op of this family: float types, compute(device, attrs, inputs, outputs, reqs) on both devices through
+    `kernel_compute`, zero gradients unless told."""
+    registry.register(OpDef(name, infer_type=float_type, compute=kernel_compute(compute, exact), gradient=gradient,
                             grad_reads=grad_reads, **kw))
 
 
@@ -50,10 +49,10 @@ def _iou_shape(attrs, shapes):
     return shapes, [tuple(lhs[:-1]) + tuple(rhs[:-1])]
 
 
-def _iou(attrs, inputs, outputs, reqs):
+def _iou(device, attrs, inputs, outputs, reqs):
     lhs, rhs = inputs
-    out = outputs[0].reshape(math.prod(lhs.shape[:-1]), math.prod(rhs.shape[:-1]))
-    _kernel("iou")(lhs.reshape(-1), rhs.reshape(-1), out, attrs["format"] == "center", reqs[0])
+    out = outputs[0].reshape(lhs.size // 4, rhs.size // 4)
+    _kernel("iou", device)(lhs.reshape(lhs.size), rhs.reshape(rhs.size), out, attrs["format"] == "center", reqs[0])
 
 
 _register("_contrib_box_iou", _iou, arguments=("lhs", "rhs"), infer_shape=_iou_shape,
@@ -95,23 +94,19 @@ def _nms_shape(attrs, shapes):
     return shapes, [data, data[:-1] + (1,)]
 
 
-def _nms(attrs, inputs, outputs, reqs):
+def _nms(device, attrs, inputs, outputs, reqs):
     data = inputs[0]
-    n, width = data.shape[-2:]
-    batch = math.prod(data.shape[:-2])
+    *lead, n, width = data.shape  # unpacked: the CUDA simulator's shapes take no negative index
+    batch = math.prod(lead)
     data = data.reshape(batch, n, width)
     out, record = outputs[0].reshape(batch, n, width), outputs[1].reshape(batch, n)
     topk = n if attrs["topk"] < 0 else min(n, attrs["topk"])
-    if topk < 1:  # MXNet passes everything through unsorted
-        out[...] = data
-        record[...] = np.arange(batch * n).reshape(batch, n)
-        return
     dtype = data.dtype.type  # MXNet compares scores and ids with the thresholds cast to the data's type
-    _kernel("nms")(data, out, record, topk, dtype(attrs["valid_thresh"]), attrs["overlap_thresh"],
+    _kernel("nms", device)(data, out, record, topk, dtype(attrs["valid_thresh"]), attrs["overlap_thresh"],
                    attrs["coord_start"], attrs["score_index"], attrs["id_index"], dtype(attrs["background_id"]),
                    attrs["force_suppress"], attrs["in_format"] == "center")
     if attrs["in_format"] != attrs["out_format"]:
-        _kernel("convert_boxes")(out, attrs["coord_start"], attrs["out_format"] == "center")
+        _kernel("convert_boxes", device)(out, attrs["coord_start"], attrs["out_format"] == "center")
 
 
 def _nms_gradient(F, attrs, inputs, outputs, ograds):
@@ -142,10 +137,12 @@ def _nms_scatter_shape(attrs, shapes):
     return shapes, [tuple(ograd)]
 
 
-def _nms_scatter(attrs, inputs, outputs, reqs):
+def _nms_scatter(device, attrs, inputs, outputs, reqs):
     ograd, record = inputs
-    width = ograd.shape[-1]
-    _kernel("nms_scatter")(ograd.reshape(-1, width), record.reshape(-1), outputs[0].reshape(-1, width), reqs[0])
+    width = tuple(ograd.shape)[-1]  # the CUDA simulator's shapes take no negative index
+    rows = ograd.size // width  # explicit sizes: the CUDA simulator's reshape takes no -1
+    _kernel("nms_scatter", device)(ograd.reshape(rows, width), record.reshape(rows), outputs[0].reshape(rows, width),
+                                   reqs[0])
 
 
 _register("_backward_contrib_box_nms", _nms_scatter, gradient=None, arguments=("ograd", "record"),
@@ -166,11 +163,11 @@ def _matching_shape(attrs, shapes):
     return shapes, [data[:-1], data[:-2] + data[-1:]]
 
 
-def _matching(attrs, inputs, outputs, reqs):
+def _matching(device, attrs, inputs, outputs, reqs):
     scores = inputs[0]
-    rows, cols = scores.shape[-2:]
-    batch = math.prod(scores.shape[:-2])
-    _kernel("bipartite_matching")(scores.reshape(batch, rows, cols), outputs[0].reshape(batch, rows),
+    *lead, rows, cols = scores.shape
+    batch = math.prod(lead)
+    _kernel("bipartite_matching", device)(scores.reshape(batch, rows, cols), outputs[0].reshape(batch, rows),
                                   outputs[1].reshape(batch, cols), attrs["threshold"], attrs["is_ascend"],
                                   attrs["topk"], reqs[0], reqs[1])
 
@@ -203,13 +200,13 @@ def _encode_shape(attrs, shapes):
     return shapes, [anchors, anchors]
 
 
-def _encode(attrs, inputs, outputs, reqs):
+def _encode(device, attrs, inputs, outputs, reqs):
     samples, matches, anchors, refs, means, stds = inputs
-    used = matches[samples > 0.5]
-    if used.size and not (0 <= used.min() and used.max() < refs.shape[1]):  # host check before the kernel
+    used = matches[samples > 0.5] if device == "cpu" else ()  # a GPU kernel writes NaN targets instead
+    if len(used) and not (0 <= used.min() and used.max() < refs.shape[1]):
         raise ValueError(f"matches of positive samples must index the {refs.shape[1]} refs, got values from "
                          f"{used.min()} to {used.max()}")
-    _kernel("box_encode")(samples, matches, anchors, refs, means, stds, outputs[0], outputs[1], reqs[0], reqs[1])
+    _kernel("box_encode", device)(samples, matches, anchors, refs, means, stds, *outputs, *reqs)
 
 
 _register("_contrib_box_encode", _encode, arguments=("samples", "matches", "anchors", "refs", "means", "stds"),
@@ -230,12 +227,13 @@ def _decode_shape(attrs, shapes):
     return shapes, [tuple(data)]
 
 
-def _decode(attrs, inputs, outputs, reqs):
+def _decode(device, attrs, inputs, outputs, reqs):
     data, anchors = inputs
-    stds = np.array([attrs[f"std{i}"] for i in range(4)], data.dtype)
+    stds = tuple(attrs[f"std{i}"] for i in range(4))
     # MXNet reads the first N anchors whatever the anchors' leading shape
-    _kernel("box_decode")(data, anchors.reshape(-1, 4)[:data.shape[1]], stds, data.dtype.type(attrs["clip"]),
-                          attrs["format"] == "center", outputs[0], reqs[0])
+    first = anchors.reshape(anchors.size // 4, 4)[:data.shape[1]]
+    _kernel("box_decode", device)(data, first, stds, data.dtype.type(attrs["clip"]), attrs["format"] == "center",
+                                  outputs[0], reqs[0])
 
 
 _register("_contrib_box_decode", _decode, arguments=("data", "anchors"), infer_shape=_decode_shape,

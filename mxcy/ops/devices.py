@@ -50,7 +50,8 @@ FAMILIES = {
                     "Convolution_v1, Pooling_v1: the current ops' Numba CUDA kernels"),
     "nn_im2col": ("Numba kernels (the convolution's im2col, col2im)", "none"),
     "random_pdf": ("NumPy and SciPy's special functions (on the host)", "none"),
-    "contrib_box": ("Numba kernels", "none"),
+    "contrib_box": ("Numba kernels", "Numba CUDA kernels (NMS and matching: rank-count sorts, then one block or "
+                                     "thread per batch for the greedy passes)"),
     "operator": ("the user's CustomOp (Python)", "the user's CustomOp (Python)"),
     "control_flow": ("the subgraphs' own operators, looped in Python on the host",
                      "the subgraphs' own operators, looped in Python on the host"),

@@ -45,11 +45,6 @@ _MISC_TENSOR = "NumPy on the host (mxcy/ops/misc_tensor.py); CUDA twins are stil
 CPU_ONLY.update({name: _MISC_TENSOR for name in (
     "reset_arrays", "_np_cumsum", "_histogram", "amp_cast", "amp_multicast", "fill_element_0index",
     "_contrib_index_copy", "_contrib_isfinite", "_contrib_isinf", "_contrib_isnan", "_contrib_allclose")})
-
-_BOX = "Numba CPU kernels (mxcy/kernels/box.py); CUDA kernels not written yet"
-CPU_ONLY.update({name: _BOX for name in (
-    "_contrib_box_iou", "_contrib_box_nms", "_backward_contrib_box_nms", "_contrib_bipartite_matching",
-    "_contrib_box_encode", "_contrib_box_decode")})
 _LEGACY = "NumPy on the host (mxcy/ops/misc_legacy.py: BatchNorm_v1's variance output, the SVM and KL-penalty " \
           "gradients); CUDA twins are still to be written"
 CPU_ONLY.update({name: _LEGACY for name in (
