@@ -246,7 +246,9 @@ def _run_backward(heads, head_grads, variables, retain_graph, create_graph, trai
     for key, array in keep.items():
         if array._node is _LEAF and array._grad_req != "null" and array._grad is not None:
             g = grads[key]
-            if array._grad_req == "add":
+            if array._grad_req == "add" and array._grad.stype != "default":
+                array._grad[:] = array._grad + g  # sparse arrays have no in-place add; the sum keeps the storage
+            elif array._grad_req == "add":
                 array._grad += g
             else:
                 array._grad[:] = g

@@ -42,8 +42,13 @@ class GraphPlan:
             out = _inplace_output(node, inputs, dying, saved if record else ()) \
                 if not run and monitor is None else None
             try:
-                outs = run(inputs, node.params) if run else \
-                    invoke(node.op, inputs, node.params, out=out, ctx=ctx)
+                if run:
+                    outs = run(inputs, node.params)
+                elif any(x.stype != "default" for x in inputs):  # csr / row_sparse inputs: mx.nd.sparse's rules
+                    from .ndarray.sparse import dispatch
+                    outs = dispatch(node.op, inputs, node.params)
+                else:
+                    outs = invoke(node.op, inputs, node.params, out=out, ctx=ctx)
             except MXNetError as err:
                 raise MXNetError(f"Error in operator {node.name}: {err}") from None
             if monitor is not None:

@@ -8,7 +8,7 @@ from builtins import slice as py_slice
 
 import numpy as np
 
-from .. import storage
+from .. import autograd, storage
 from ..base import MXNetError, NotSupportedForSparseNDArray, np_dtype, numeric_types
 from ..context import Context, current_context
 from ..ops import registry
@@ -150,12 +150,16 @@ class BaseSparseNDArray(NDArray):
             raise NotSupportedForSparseNDArray(f"in-place {op_name}", None)
         if isinstance(other, numeric_types) and scalar_name is not None:
             op = registry.get(scalar_name)
-            result = sparse_ops.sparse_result(op, [self], op.parse_attrs({"scalar": other}))
+            attrs = op.parse_attrs({"scalar": other})
+            result = sparse_ops.sparse_result(op, [self], attrs)
             if result is not None:
+                _record_sparse_results(op, [self], attrs, result)
                 return result[0]
         kind = _KINDS.get(op_name)
         if kind and _same_layout(self, other):
-            return _combine(self, other, kind)
+            result = [_combine(self, other, kind)]
+            _record_sparse_results(registry.get(op_name), [self, other], {}, result)
+            return result[0]
         return _cast_storage(self, "default")._binary(_dense(other), op_name, scalar_name)
 
     def _rbinary(self, other, op_name, rscalar_name):
@@ -378,7 +382,14 @@ def _csr_parts(csr):
 
 
 def _dense(x):
-    return _cast_storage(x, "default") if isinstance(x, BaseSparseNDArray) else x
+    """x as a dense array; while recording, a sparse array on the tape (a row_sparse weight marked for
+    autograd) stays on it through the conversion, so its gradient reaches x's row_sparse .grad."""
+    if not isinstance(x, BaseSparseNDArray):
+        return x
+    dense = _cast_storage(x, "default")
+    if x._node is not None and autograd.is_recording():
+        autograd.record_python("cast_storage", [x], [dense], lambda ograds: [ograds[0]])
+    return dense
 
 
 def _cast_storage(data, stype):
@@ -486,6 +497,8 @@ def dispatch(op, inputs, attrs, out=None):
         result = [_combine(*inputs, _KINDS[op.name])]
     else:
         result = sparse_ops.sparse_result(op, inputs, attrs)
+    if result is not None:
+        _record_sparse_results(op, inputs, attrs, result)
     outs = out if isinstance(out, (list, tuple)) else [out]
     if result is None:
         dense_out = None if any(isinstance(o, BaseSparseNDArray) for o in outs) else out
@@ -497,6 +510,19 @@ def dispatch(op, inputs, attrs, out=None):
     for dst, src in zip(outs, result):
         dst[:] = src if dst.stype == src.stype else _cast_storage(src, dst.stype)
     return list(outs)
+
+
+def _record_sparse_results(op, inputs, attrs, result):
+    """While recording, put sparse results computed off the tape (host structure code) on it: the op runs
+    again densely through invoke, which records its gradient, and each result passes its head gradient to
+    the dense twin. Values agree by construction; only recorded calls pay for the second run."""
+    if not autograd.is_recording() or all(x._node is None for x in inputs) or \
+            all(r._node is not None for r in result):
+        return
+    twins = invoke(op, [_dense(x) for x in inputs], attrs)
+    for res, twin in zip(result, twins):
+        if res._node is None:
+            autograd.record_python(f"{op.name}_sparse_result", [twin], [res], lambda ograds: [ograds[0]])
 
 
 def to_stored(nd):

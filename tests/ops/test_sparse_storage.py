@@ -20,7 +20,7 @@ def _round_half_away(x):
 
 def _retain_make(rng):
     data = rng.uniform(-2, 2, (int(rng.integers(1, 5)), int(rng.integers(1, 4))))
-    keep = rng.choice(data.shape[0], int(rng.integers(0, data.shape[0] + 1)), replace=False)
+    keep = rng.choice(data.shape[0], int(rng.integers(1, data.shape[0] + 1)), replace=False)  # (0,) is "unknown"
     return [data, np.sort(keep).astype(np.float64)], {}
 
 
