@@ -218,9 +218,9 @@ def _register_valatt(name, v_part):
 
 
 def _register_with_backward(name, arguments, shape_rule, forward, backward):
-    """The op and its hidden `_backward_<name>` (inputs: head gradient, then the op's inputs), which returns the
+    """The op and its hidden backward op (inputs: head gradient, then the op's inputs), which returns the
     gradient of every input at once."""
-    back = "_backward_" + name
+    back = "_backward_" + name[len("_contrib_"):]  # MXNet's name: _backward_interleaved_matmul_...
 
     def gradient(F, attrs, inputs, outputs, ograds):
         grads = getattr(F, back)(ograds[0], *inputs, heads=attrs["heads"])

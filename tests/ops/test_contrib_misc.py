@@ -122,7 +122,7 @@ def _numeric_input_grads(reference, arrays, attrs, head, eps=1e-6):
 
 
 def _backward_spec(name, make, reference):
-    """The hidden `_backward_<name>`: inputs (head gradient, forward inputs), outputs the input gradients."""
+    """The hidden backward op: inputs (head gradient, forward inputs), outputs the input gradients."""
     def make_backward(rng):
         arrays, attrs = make(rng)
         out = reference(*arrays, **attrs)
@@ -132,7 +132,7 @@ def _backward_spec(name, make, reference):
         grads = _numeric_input_grads(reference, list(arrays), attrs, ograd)
         return grads if len(grads) > 1 else grads[0]
 
-    return OpSpec("_backward_" + name, make_backward, backward_reference, grad=False, why=HIDDEN_BACKWARD,
+    return OpSpec("_backward_" + name[len("_contrib_"):], make_backward, backward_reference, grad=False, why=HIDDEN_BACKWARD,
                   rtol=1e-4, atol=1e-5)
 
 
