@@ -57,6 +57,14 @@ CPU_ONLY.update({f"{prefix}_{name}": _PDF for prefix in ("_random_pdf", "_backwa
     "uniform", "normal", "gamma", "exponential", "poisson", "negative_binomial", "generalized_negative_binomial",
     "dirichlet")})
 
+_CONTRIB_MISC = "NumPy on the host (mxcy/ops/contrib_misc.py); CUDA twins are still to be written"
+CPU_ONLY.update({name: _CONTRIB_MISC for name in (
+    "_contrib_gradientmultiplier", "_contrib_backward_gradientmultiplier", "_contrib_backward_quadratic",
+    "_contrib_backward_index_copy", "_contrib_index_array", "_contrib_AdaptiveAvgPooling2D",
+    "_backward_contrib_AdaptiveAvgPooling2D", "_contrib_count_sketch", "_contrib_fft", "_contrib_ifft")})
+CPU_ONLY.update({f"{prefix}_interleaved_matmul_{kind}": _CONTRIB_MISC for prefix in ("_contrib", "_backward")
+                 for kind in ("selfatt_qk", "selfatt_valatt", "encdec_qk", "encdec_valatt")})
+
 
 def _gpu_specs():
     specs, _ = collect_specs()
