@@ -111,11 +111,13 @@ def gru_backward(r, z, n, hn, h_prev, dh, one):
     return dar, daz, dxn, dxn * r, dh * z
 
 
-def _unit_forward(mode, gates, t, b, j, hidden, hp, r, bhh, h, c, cs, cprev, hn, clip, low, high, clip_nan, one):
+def _unit_forward(mode, gates, t, b, j, hidden, hp, r, bhh, h, c, cs, cprev, hn, clip, low, high, clip_nan, one,
+                  proj, raw, hraw, y, yoff):
     """Unit j's step for batch row b at time t: its pre-activations are the input projection gates[t, b] plus the
     state's hp[r] and the bias bhh; h[r, j] and c[r, j] are its states (r: the row in the caller's state arrays).
     Writes the activated gates back over gates[t, b], the LSTM's cell states (c, and cs/cprev at t), the GRU's
-    state share hn[t, b, j]; returns the unit's new h (before any projection)."""
+    state share hn[t, b, j], and the new h: into h and the output y[t, b, yoff + j], or with a projection into
+    raw[r, j] and hraw[t, b, j] (the projection's product finishes the step)."""
     if mode == LSTM:
         i, f, g, o, cn, hv = lstm_forward(
             gates[t, b, j] + hp[r, j] + bhh[j],
@@ -142,7 +144,12 @@ def _unit_forward(mode, gates, t, b, j, hidden, hp, r, bhh, h, c, cs, cprev, hn,
     else:
         hv = simple_forward(gates[t, b, j] + hp[r, j] + bhh[j], mode, one)
         gates[t, b, j] = hv
-    return hv
+    if proj:
+        raw[r, j] = hv
+        hraw[t, b, j] = hv
+    else:
+        h[r, j] = hv
+        y[t, b, yoff + j] = hv
 
 
 def _unit_backward(mode, gates, t, b, j, hidden, cs, cprev, hn, hprev, draw, r, dc, clip, low, high, one,

@@ -44,14 +44,8 @@ def _forward(mode, gates, whh, bhh, whr, h0, c0, lengths, reverse, clip, low, hi
                 t = step_time(s, lengths[b], reverse)
                 hprev[t, b] = h[r]
                 for j in range(hidden):
-                    hv = unit_forward_cpu(mode, gates, t, b, j, hidden, hp, r, bhh, h, c, cs, cprev, hn, clip, low,
-                                          high, clip_nan, one)
-                    if proj:
-                        raw[r, j] = hv
-                        hraw[t, b, j] = hv
-                    else:
-                        h[r, j] = hv
-                        y[t, b, yoff + j] = hv
+                    unit_forward_cpu(mode, gates, t, b, j, hidden, hp, r, bhh, h, c, cs, cprev, hn, clip, low, high,
+                                     clip_nan, one, proj, raw, hraw, y, yoff)
             if proj:
                 matmul(gemm, blas, raw, whr, projected, True, one)
                 for r in range(b1 - b0):

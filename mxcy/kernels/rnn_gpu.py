@@ -57,14 +57,8 @@ def _step_forward_py(mode, s, gates, hp, bhh, h, c, lengths, reverse, clip, low,
         t = step_time(s, length, reverse)
         if not proj:
             hprev[t, b, j] = h[b, j]
-        hv = unit_forward_gpu(mode, gates, t, b, j, hidden, hp, b, bhh, h, c, cs, cprev, hn, clip, low, high,
-                              clip_nan, one)
-        if proj:
-            raw[b, j] = hv
-            hraw[t, b, j] = hv
-        else:
-            h[b, j] = hv
-            y[t, b, yoff + j] = hv
+        unit_forward_gpu(mode, gates, t, b, j, hidden, hp, b, bhh, h, c, cs, cprev, hn, clip, low, high, clip_nan,
+                         one, proj, raw, hraw, y, yoff)
 
 
 def _step_project_py(s, projected, h, lengths, reverse, y, yoff, hprev):
