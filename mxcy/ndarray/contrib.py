@@ -88,6 +88,9 @@ def multi_mp_lamb_update(weights, grads, mean, var, weights32, step_count, lrs, 
 
 
 from .control_flow import cond, foreach, while_loop  # noqa: E402,F401 - MXNet's imperative control flow
+from .._zipfian import nd_rand_zipfian as rand_zipfian  # noqa: E402,F401
+from ..context import current_context  # noqa: E402,F401 - MXNet's nd.contrib hands these out too
+from .random import uniform  # noqa: E402,F401
 
 
 # INT8 quantization: named, not computed yet (mxcy/_int8.py)

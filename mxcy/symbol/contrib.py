@@ -1,5 +1,6 @@
 """mx.sym.contrib: Symbol functions generated from the operator registry (filled in by mxcy.symbol)."""
 from .control_flow import cond, foreach, while_loop  # noqa: F401 - MXNet's symbolic control flow
+from .._zipfian import sym_rand_zipfian as rand_zipfian  # noqa: F401
 
 
 # INT8 quantization: named, not computed yet (mxcy/_int8.py)
