@@ -181,6 +181,9 @@ class NDArray:
         elif isinstance(other, NDArray):
             if other is self:
                 return self
+            if other.stype != "default":  # into a sparse array: stored in its storage type, as MXNet does
+                other[:] = self
+                return other
             out = other
             if out.shape != self.shape:
                 raise MXNetError(f"copyto: source shape {self.shape} != destination shape {out.shape}")

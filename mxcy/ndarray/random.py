@@ -32,7 +32,11 @@ def _context(ctx):
 def _call(op_name, inputs, attrs, out, ctx=None):
     op = registry.get(op_name)
     attrs.pop("name", None)
-    outs = invoke(op, inputs, op.parse_attrs(attrs), out, ctx)
+    if out is not None and out.stype != "default":  # drawn dense, stored into the sparse out= (MXNet's fallback)
+        from .sparse import dispatch
+        outs = dispatch(op, inputs, op.parse_attrs(attrs), out)
+    else:
+        outs = invoke(op, inputs, op.parse_attrs(attrs), out, ctx)
     return outs[0] if len(outs) == 1 else outs
 
 

@@ -62,6 +62,7 @@ class BaseSparseNDArray(NDArray):
         self._fresh_grad = False
 
     shape = property(lambda self: self._shape)
+    _num_aux = property(lambda self: len(self._aux), doc="How many index arrays (csr: 2, row_sparse: 1).")
     ndim = property(lambda self: len(self._shape))
     size = property(lambda self: int(np.prod(self._shape, dtype=np.int64)))
     dtype = property(lambda self: self._values.dtype)
@@ -136,6 +137,8 @@ class BaseSparseNDArray(NDArray):
         if not (isinstance(key, py_slice) and key == py_slice(None)):
             raise MXNetError(f"__setitem__: {type(self).__name__} supports only x[:] = value, "
                              f"got key {key!r}")
+        if isinstance(value, numeric_types) and self.stype == "row_sparse":  # MXNet fills every row
+            value = np.full(self._shape, value, self.dtype)
         if isinstance(value, (np.ndarray, list, tuple)):
             value = _nd(np.asarray(value, self.dtype), self._ctx)
         if isinstance(value, NDArray) and value.stype in ("default", self.stype):
@@ -146,8 +149,9 @@ class BaseSparseNDArray(NDArray):
                              f"{type(self).__name__}")
 
     def _binary(self, other, op_name, scalar_name, out=None):
-        if out is not None:
-            raise NotSupportedForSparseNDArray(f"in-place {op_name}", None)
+        if out is not None:  # x += y: the result in x's storage type
+            out[:] = self._binary(other, op_name, scalar_name)
+            return out
         if isinstance(other, numeric_types) and scalar_name is not None:
             op = registry.get(scalar_name)
             attrs = op.parse_attrs({"scalar": other})
@@ -502,7 +506,8 @@ def dispatch(op, inputs, attrs, out=None):
     outs = out if isinstance(out, (list, tuple)) else [out]
     if result is None:
         dense_out = None if any(isinstance(o, BaseSparseNDArray) for o in outs) else out
-        result = invoke(op, [_dense(x) for x in inputs], attrs, dense_out)
+        result = invoke(op, [_dense(x) for x in inputs], attrs, dense_out,
+                        None if inputs else outs[0].context)  # an op without inputs runs on out's context
         if dense_out is not None:
             return result
     if out is None:

@@ -66,6 +66,8 @@ def _square_sum_rsp(x, attrs):
 def sparse_result(op, inputs, attrs):
     """[result] when MXNet 1.9.1 gives `op` on these inputs a sparse result, else None."""
     from .sparse import BaseSparseNDArray, _cast_storage, _retain, zeros
+    if not inputs:  # creation and random ops: computed dense, then stored into a sparse out=
+        return None
     name, x = op.name, inputs[0]
     sparse_in = isinstance(x, BaseSparseNDArray)
     if name == "cast_storage":
@@ -80,7 +82,9 @@ def sparse_result(op, inputs, attrs):
         return [_on_values(op, x, attrs)]
     if name in ("_mul_scalar", "_div_scalar"):  # MXNet scales the stored values only, even for x / 0
         return [_on_values(op, x, attrs)]
-    if len(inputs) == 1 and "scalar" in op.params and _maps_zero_to_zero(op, x, attrs):
+    # scalar ops and quadratic (c = 0) keep the storage when an implicit zero stays zero (dense result else)
+    if len(inputs) == 1 and ("scalar" in op.params or name == "_contrib_quadratic") and \
+            _maps_zero_to_zero(op, x, attrs):
         return [_on_values(op, x, attrs)]
     if name == "clip" and attrs["a_min"] <= 0 <= attrs["a_max"]:
         return [_on_values(op, x, attrs)]

@@ -106,3 +106,37 @@ def test_cast_storage_and_retain_functions_and_sparse_out():
     mx.nd.broadcast_add(mx.nd.ones(d.shape), mx.nd.ones(d.shape), out=out)
     assert out.stype == "csr"
     np.testing.assert_array_equal(out.asnumpy(), np.full(d.shape, 2))
+
+
+def test_quadratic_keeps_csr_only_when_c_is_zero():
+    d, x = _sparse_matrix(np.random.default_rng(4), "csr")
+    for c, stype in ((0.0, "csr"), (1.0, "default")):
+        y = mx.nd.contrib.quadratic(x, a=0.5, b=-2.0, c=c)
+        assert y.stype == stype
+        np.testing.assert_allclose(y.asnumpy(), 0.5 * d.astype(np.float64) ** 2 - 2 * d + c, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("stype", ["csr", "row_sparse"])
+def test_in_place_arithmetic_and_writes_into_sparse_arrays(stype):
+    rng = np.random.default_rng(5)
+    (a, x), (b, y) = _sparse_matrix(rng, stype), _sparse_matrix(rng, stype)
+    x += y
+    assert x.stype == stype
+    np.testing.assert_allclose(x.asnumpy(), a + b, rtol=1e-6)
+    x *= y
+    np.testing.assert_allclose(x.asnumpy(), (a + b) * b, rtol=1e-6)
+    target = mx.nd.sparse.zeros(stype, a.shape)
+    assert mx.nd.array(a).copyto(target) is target and target.stype == stype
+    np.testing.assert_array_equal(target.asnumpy(), a)
+    assert target._num_aux == (2 if stype == "csr" else 1)
+
+
+def test_random_draws_into_a_row_sparse_out_match_the_dense_draw():
+    dense, rsp = mx.nd.zeros((4, 3)), mx.nd.sparse.zeros("row_sparse", (4, 3))
+    for out in (dense, rsp):
+        mx.random.seed(7)
+        mx.nd.random.normal(shape=(4, 3), out=out)
+    assert rsp.stype == "row_sparse"
+    np.testing.assert_array_equal(rsp.asnumpy(), dense.asnumpy())
+    rsp[:] = 2
+    np.testing.assert_array_equal(rsp.asnumpy(), np.full((4, 3), 2))
