@@ -21,25 +21,32 @@ def _edges(a, ai, center):
     return a[ai], a[ai + 1], a[ai + 2], a[ai + 3]
 
 
-def _iou_with(edges):
-    """The IoU helper on one compilation of `_edges` (CPU or CUDA)."""
+def _iou_of_edges(ax0, ay0, ax1, ay1, bx0, by0, bx1, by1):
+    """IoU of two boxes given by their edges: 0 when they do not overlap; a box with a negative side has area 0."""
+    w, h = min(ax1, bx1) - max(ax0, bx0), min(ay1, by1) - max(ay0, by0)
+    if w <= 0 or h <= 0:
+        return 0.0
+    area_a = 0.0 if ax1 < ax0 or ay1 < ay0 else (ax1 - ax0) * (ay1 - ay0)
+    area_b = 0.0 if bx1 < bx0 or by1 < by0 else (bx1 - bx0) * (by1 - by0)
+    return w * h / (area_a + area_b - w * h)
+
+
+def _iou_with(edges, iou_of_edges):
+    """The IoU helper on one device's compilations of `_edges` and `_iou_of_edges`."""
     def iou(a, ai, b, bi, center):
-        """IoU of the boxes at a[ai:ai + 4] and b[bi:bi + 4]: 0 when they do not overlap; a box with a
-        negative side has area 0."""
+        """IoU of the boxes at a[ai:ai + 4] and b[bi:bi + 4]."""
         ax0, ay0, ax1, ay1 = edges(a, ai, center)
         bx0, by0, bx1, by1 = edges(b, bi, center)
-        w, h = min(ax1, bx1) - max(ax0, bx0), min(ay1, by1) - max(ay0, by0)
-        if w <= 0 or h <= 0:
-            return 0.0
-        area_a = 0.0 if ax1 < ax0 or ay1 < ay0 else (ax1 - ax0) * (ay1 - ay0)
-        area_b = 0.0 if bx1 < bx0 or by1 < by0 else (bx1 - bx0) * (by1 - by0)
-        return w * h / (area_a + area_b - w * h)
+        return iou_of_edges(ax0, ay0, ax1, ay1, bx0, by0, bx1, by1)
     return iou
 
 
 _edges_cpu, _edges_dev = dual(_edges)
-_iou_cpu = numba.njit(inline="always", nogil=True)(_iou_with(_edges_cpu))
-_iou_dev = cuda.jit(device=True, inline="always")(_iou_with(_edges_dev))
+_iou_of_edges_cpu, _iou_of_edges_dev = dual(_iou_of_edges)
+_iou_cpu = numba.njit(inline="always", nogil=True)(_iou_with(_edges_cpu, _iou_of_edges_cpu))
+_iou_dev = cuda.jit(device=True, inline="always")(_iou_with(_edges_dev, _iou_of_edges_dev))
+
+
 @parallel_kernel(**_JIT)
 def iou_cpu(lhs, rhs, out, center, req):
     """out[i, j] = IoU of lhs box i and rhs box j: lhs (L*4,), rhs (R*4,), out (L, R)."""
@@ -75,26 +82,32 @@ def nms_cpu(data, out, record, topk, valid_thresh, overlap_thresh, coord_start, 
                 scores[count] = -s
                 count += 1
         order = valid[:count][np.argsort(scores[:count], kind="mergesort")][:topk]
-        kept = np.ones(order.size, np.bool_)
-        for r in range(order.size):
+        # the candidates' edges and classes in score order, contiguous: the quadratic loop below reads only these
+        k = order.size
+        edges = np.empty((k, 4))
+        classes = np.empty(k, np.int64)
+        for r in range(k):
+            edges[r, 0], edges[r, 1], edges[r, 2], edges[r, 3] = _edges_cpu(data[b, order[r]], coord_start, center)
+            classes[r] = -1 if force_suppress or id_index < 0 else int(data[b, order[r], id_index])
+        kept = np.ones(k, np.bool_)
+        for r in range(k):
             if not kept[r]:
                 continue
-            ref = data[b, order[r]]
-            for p in range(r + 1, order.size):
-                box = data[b, order[p]]
-                if kept[p] and (force_suppress or id_index < 0 or int(ref[id_index]) == int(box[id_index])) and \
-                        _iou_cpu(ref, coord_start, box, coord_start, center) > overlap_thresh:
+            for p in range(r + 1, k):
+                if kept[p] and classes[p] == classes[r] and \
+                        _iou_of_edges_cpu(edges[r, 0], edges[r, 1], edges[r, 2], edges[r, 3],
+                                          edges[p, 0], edges[p, 1], edges[p, 2], edges[p, 3]) > overlap_thresh:
                     kept[p] = False
         row = 0
-        for r in range(order.size):
+        for r in range(k):
             if kept[r]:
-                for k in range(width):
-                    out[b, row, k] = data[b, order[r], k]
+                for c in range(width):
+                    out[b, row, c] = data[b, order[r], c]
                 record[b, row] = b * n + order[r]
                 row += 1
         for r in range(row, n):
-            for k in range(width):
-                out[b, r, k] = -1
+            for c in range(width):
+                out[b, r, c] = -1
             record[b, r] = -1
 
 
