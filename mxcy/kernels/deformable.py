@@ -15,6 +15,7 @@ import numba
 import numpy as np
 from numba import cuda, prange
 
+from .bilinear import blend, blend_grad, taps_cpu, taps_gpu
 from .common import REQ_ADD, REQ_WRITE, parallel_kernel
 from .conv_common import single_threaded_blas
 from .conv_cpu import conv_bwd_bias_cpu
@@ -41,22 +42,6 @@ def _position(off, mask, geo, n, g, k, p):
     if geo[16]:
         m = 1.0 * mask[((n * geo[14] + g) * K + k) * P + p]
     return h, w, m
-
-
-def _taps(x, base, H, W, h0, w0, h1, w1):
-    """The four image values around a position (0 for a tap outside the image); x flat, the plane at base."""
-    v00 = v01 = v10 = v11 = 0.0
-    if 0 <= h0 < H:
-        if 0 <= w0 < W:
-            v00 = 1.0 * x[base + h0 * W + w0]
-        if 0 <= w1 < W:
-            v01 = 1.0 * x[base + h0 * W + w1]
-    if 0 <= h1 < H:
-        if 0 <= w0 < W:
-            v10 = 1.0 * x[base + h1 * W + w0]
-        if 0 <= w1 < W:
-            v11 = 1.0 * x[base + h1 * W + w1]
-    return v00, v01, v10, v11
 
 
 def _scatter(dx, base, H, W, h0, w0, h1, w1, lh, lw, g):
@@ -93,17 +78,6 @@ def _corners(h, w, H, W, v2):
     return inside, h0, w0, h1, w1, lh, lw
 
 
-@numba.njit(inline="always", nogil=True)
-def _blend(v00, v01, v10, v11, lh, lw):
-    return (1.0 - lh) * ((1.0 - lw) * v00 + lw * v01) + lh * ((1.0 - lw) * v10 + lw * v11)
-
-
-@numba.njit(inline="always", nogil=True)
-def _blend_grad(v00, v01, v10, v11, lh, lw):
-    """d blend / dh and d blend / dw (0 along an axis whose taps were clamped together)."""
-    return (1.0 - lw) * (v10 - v00) + lw * (v11 - v01), (1.0 - lh) * (v01 - v00) + lh * (v11 - v10)
-
-
 def _element_helpers(position, taps, scatter, compile_helper):
     """The work of the three kernels for one sample position (tap k of output position p of image n, deformable
     group g), whose bilinear corners serve every channel of the group: written once over one device's array helpers
@@ -118,7 +92,7 @@ def _element_helpers(position, taps, scatter, compile_helper):
             v = 0.0
             if inside:
                 v00, v01, v10, v11 = taps(x, nc * H * W, H, W, h0, w0, h1, w1)
-                v = _blend(v00, v01, v10, v11, lh, lw) * m
+                v = blend(v00, v01, v10, v11, lh, lw) * m
             col[(nc * K + k) * P + p] = v
 
     def scatter_sample(dcol, off, mask, dx, geo, n, g, k, p):
@@ -144,17 +118,16 @@ def _element_helpers(position, taps, scatter, compile_helper):
             for nc in range(n * C + g * Cd, n * C + (g + 1) * Cd):
                 v00, v01, v10, v11 = taps(x, nc * H * W, H, W, h0, w0, h1, w1)
                 d = 1.0 * dcol[(nc * K + k) * P + p]
-                dh, dw = _blend_grad(v00, v01, v10, v11, lh, lw)
+                dh, dw = blend_grad(v00, v01, v10, v11, lh, lw)
                 gh += d * dh
                 gw += d * dw
-                gm += d * _blend(v00, v01, v10, v11, lh, lw)
+                gm += d * blend(v00, v01, v10, v11, lh, lw)
         return gh * m, gw * m, gm
 
     return compile_helper(sample), compile_helper(scatter_sample), compile_helper(coordinate_grads)
 
 
 _position_cpu, _position_gpu = dual(_position)
-_taps_cpu, _taps_gpu = dual(_taps)
 
 
 @cuda.jit(device=True, inline="always")
@@ -173,10 +146,10 @@ def _scatter_gpu(dx, base, H, W, h0, w0, h1, w1, lh, lw, g):
 
 
 _sample_cpu, _scatter_sample_cpu, _coordinate_grads_cpu = _element_helpers(
-    _position_cpu, _taps_cpu, numba.njit(inline="always", nogil=True)(_scatter),
+    _position_cpu, taps_cpu, numba.njit(inline="always", nogil=True)(_scatter),
     numba.njit(inline="always", nogil=True))
 _sample_gpu, _scatter_sample_gpu, _coordinate_grads_gpu = _element_helpers(
-    _position_gpu, _taps_gpu, _scatter_gpu, cuda.jit(device=True, inline="always"))
+    _position_gpu, taps_gpu, _scatter_gpu, cuda.jit(device=True, inline="always"))
 
 
 # --- CPU: one (image, deformable group[, tap]) per prange item ----------------------------------------------
