@@ -1,10 +1,10 @@
 """contrib operators of MXNet 1.9.1 with no larger family: gradientmultiplier and the exposed backward ops
 (backward_gradientmultiplier, backward_quadratic, backward_index_copy), the interleaved attention matmuls
 GluonNLP uses (interleaved_matmul_selfatt_qk / _valatt, interleaved_matmul_encdec_qk / _valatt), index_array,
-AdaptiveAvgPooling2D, count_sketch, fft / ifft.
+AdaptiveAvgPooling2D, count_sketch, fft / ifft, hawkesll (+ its exposed backward_hawkesll).
 
 CPU only for now: NumPy on the host (batched matmuls on NumPy's BLAS, NumPy's FFT); MXNet 1.9.1 itself has
-count_sketch, fft and ifft on the GPU only.
+count_sketch, fft and ifft on the GPU only. hawkesll walks each sample's events in a Python loop.
 """
 import math
 
@@ -406,3 +406,123 @@ _register("_contrib_fft", _fft, _fft_shape, lambda F, attrs, inputs, outputs, og
 _register("_contrib_ifft", _ifft, _ifft_shape, lambda F, attrs, inputs, outputs, ograds: [F._contrib_fft(ograds[0])],
           params=_COMPUTE_SIZE, infer_type=float_type, grad_reads=((), ()),
           doc="Real part of the unnormalised 1-D inverse FFT of (real, imaginary) pairs in the last dimension.")
+
+
+# --- hawkesll ------------------------------------------------------------------------------------
+# Per sample, the events (lags, marks) in order; each mark k is a Hawkes process with intensity
+# lda_k + alpha_k beta_k s_k(t), s_k(t) = sum over earlier events of exp(-beta_k (t - t_i)) ("state").
+
+_HAWKES_INPUTS = ("lda", "alpha", "beta", "state", "lags", "marks", "valid_length", "max_time")
+
+
+def _hawkes_shape(attrs, shapes):
+    lda, alpha, beta, state, lags, marks, valid_length, max_time = (tuple(s) for s in shapes)
+    if len(lda) != 2 or len(lags) != 2:
+        raise ValueError(f"lda {lda} must be (N, K) and lags {lags} (N, T)")
+    (n, k), t = lda, lags[1]
+    want = {"lda": (n, k), "alpha": (k,), "beta": (k,), "state": (n, k), "lags": (n, t), "marks": (n, t),
+            "valid_length": (n,), "max_time": (n,)}
+    for name, shape in zip(_HAWKES_INPUTS, shapes):
+        if tuple(shape) != want[name]:
+            raise ValueError(f"{name} has shape {tuple(shape)}, expected {want[name]} for lda {lda} and lags {lags}")
+    return shapes, [(n,), (n, k)]
+
+
+def _hawkes_type(attrs, types):
+    floats = [t for i, t in enumerate(types) if i != 5]
+    _, out = float_type(attrs, floats)
+    if out is not None and types[5] is not None and np.dtype(types[5]).kind not in "iuf":
+        raise ValueError(f"marks must hold integers, got {np.dtype(types[5]).name}")
+    return types, [out, out]
+
+
+def _hawkes_events(lags, marks, valid_length, k):
+    """The sample's (time, mark) events, checked: marks in [0, K), valid_length within the sequence."""
+    count = int(valid_length)
+    if count != valid_length or not 0 <= count <= len(lags):
+        raise ValueError(f"valid_length {valid_length} must be an integer in [0, {len(lags)}]")
+    events = marks[:count].astype(np.int64)
+    if count and (events.min() < 0 or events.max() >= k or (events != marks[:count]).any()):
+        raise ValueError(f"marks {marks[:count].tolist()} must be integers in [0, {k})")
+    return np.cumsum(lags[:count], dtype=np.float64), events
+
+
+def _hawkes_walk(mu, alpha, beta, state, lags, marks, valid_length, max_time):
+    """One sample: (log likelihood, final state, d loglik / d (mu, alpha, beta) per mark). The gradient carries
+    ds/dbeta of the state along the events (exp(-beta d) makes each state depend on beta)."""
+    k = len(mu)
+    s, ds, last = state.astype(np.float64), np.zeros(k), np.zeros(k)
+    ll, g_mu, g_alpha, g_beta = 0.0, np.zeros(k), np.zeros(k), np.zeros(k)
+
+    def compensate(c, d, ed):  # the integral of the intensity over a gap d without events of mark c
+        nonlocal ll
+        ll -= mu[c] * d + alpha[c] * s[c] * (1 - ed)
+        g_mu[c] -= d
+        g_alpha[c] -= s[c] * (1 - ed)
+        g_beta[c] -= alpha[c] * (ds[c] * (1 - ed) + s[c] * d * ed)
+
+    for t, c in zip(*_hawkes_events(lags, marks, valid_length, k)):
+        d = t - last[c]
+        ed = math.exp(-beta[c] * d)
+        intensity = mu[c] + alpha[c] * beta[c] * s[c] * ed
+        ll += math.log(intensity)
+        g_mu[c] += 1 / intensity
+        g_alpha[c] += beta[c] * s[c] * ed / intensity
+        g_beta[c] += alpha[c] * ed * (s[c] * (1 - beta[c] * d) + beta[c] * ds[c]) / intensity
+        compensate(c, d, ed)
+        s[c], ds[c], last[c] = 1 + s[c] * ed, ed * (ds[c] - d * s[c]), t
+    for c in range(k):
+        d = max_time - last[c]
+        ed = math.exp(-beta[c] * d)
+        compensate(c, d, ed)
+        s[c] *= ed
+    return ll, s, (g_mu, g_alpha, g_beta)
+
+
+def _hawkes_samples(lda, alpha, beta, state, lags, marks, valid_length, max_time):
+    return [_hawkes_walk(lda[i], alpha, beta, state[i], lags[i], marks[i], valid_length[i], max_time[i])
+            for i in range(len(lda))]
+
+
+def _hawkesll(attrs, *inputs):
+    walks = _hawkes_samples(*inputs)
+    return np.array([w[0] for w in walks]), np.stack([w[1] for w in walks])
+
+
+def _backward_hawkesll(attrs, ograd_ll, ograd_state, *inputs):
+    """Gradients of the log likelihood output only (MXNet's rule: the out_state head is ignored, and only lda,
+    alpha and beta get gradients)."""
+    walks = _hawkes_samples(*inputs)
+    g_lda = np.stack([w[2][0] for w in walks]) * ograd_ll[:, None]
+    g_alpha = sum(w[2][1] * g for w, g in zip(walks, ograd_ll))
+    g_beta = sum(w[2][2] * g for w, g in zip(walks, ograd_ll))
+    return (g_lda, g_alpha, g_beta) + tuple(np.zeros_like(x) for x in inputs[3:])
+
+
+def _backward_hawkes_shape(attrs, shapes):
+    ins, outs = _hawkes_shape(attrs, shapes[2:])
+    if tuple(shapes[0]) != outs[0] or tuple(shapes[1]) != outs[1]:
+        raise ValueError(f"head gradients {tuple(shapes[0])}, {tuple(shapes[1])} are not the output shapes {outs}")
+    return shapes, [tuple(s) for s in shapes[2:]]
+
+
+def _hawkes_backward_type(attrs, types):
+    _, (out, _) = _hawkes_type(attrs, types[2:])
+    return types, [out, out, out, out, out, types[7], out, out]
+
+
+def _hawkesll_grad(F, attrs, inputs, outputs, ograds):
+    grads = F._contrib_backward_hawkesll(ograds[0], ograds[1], *inputs)
+    return list(grads[:3]) + [None] * 5
+
+
+registry.register(OpDef(
+    "_contrib_hawkesll", compute={"cpu": results_compute(_hawkesll)}, infer_shape=_hawkes_shape,
+    infer_type=_hawkes_type, gradient=_hawkesll_grad, arguments=_HAWKES_INPUTS, num_outputs=2,
+    output_names=("output", "out_state"),
+    doc="Log likelihood of K univariate Hawkes processes per sample, and the processes' state at max_time."))
+registry.register(OpDef(
+    "_contrib_backward_hawkesll", compute={"cpu": results_compute(_backward_hawkesll)},
+    infer_shape=_backward_hawkes_shape, infer_type=_hawkes_backward_type,
+    arguments=("ograd", "ograd_state") + _HAWKES_INPUTS, num_outputs=8,
+    doc="Gradients of contrib.hawkesll's inputs (lda, alpha, beta; the rest zero) from its head gradients."))

@@ -219,6 +219,46 @@ def _ifft(data):
     return _dft(data[..., 0::2] + 1j * data[..., 1::2], 1).real
 
 
+def _make_hawkes(rng):
+    n, t, k = int(rng.integers(1, 4)), int(rng.integers(1, 5)), int(rng.integers(1, 4))
+    lags = rng.uniform(0.1, 1, (n, t))
+    valid = rng.integers(0, t + 1, n).astype(np.float64)
+    return [rng.uniform(0.5, 2, (n, k)), rng.uniform(0.1, 0.8, k), rng.uniform(0.5, 3, k), rng.uniform(0, 1, (n, k)),
+            lags, rng.integers(0, k, (n, t)).astype(np.int32), valid, lags.sum(axis=1) + rng.uniform(0, 1, n)], {}
+
+
+def _hawkes(lda, alpha, beta, state, lags, marks, valid_length, max_time):
+    """Straight from the definition: the log intensities at the events minus the integrated intensity, the kernel
+    sums taken over every earlier event (and the initial state as an event-time-0 memory)."""
+    n, k = lda.shape
+    ll, final = np.zeros(n), np.zeros((n, k))
+    for i in range(n):
+        count = int(valid_length[i])
+        times, kinds = np.cumsum(lags[i, :count]), marks[i, :count]
+        for c in range(k):
+            own = times[kinds == c]
+            for j, tj in enumerate(own):
+                excitation = state[i, c] * np.exp(-beta[c] * tj) + np.exp(-beta[c] * (tj - own[:j])).sum()
+                ll[i] += np.log(lda[i, c] + alpha[c] * beta[c] * excitation)
+            end = max_time[i]
+            ll[i] -= lda[i, c] * end + alpha[c] * (state[i, c] * (1 - np.exp(-beta[c] * end))
+                                                   + (1 - np.exp(-beta[c] * (end - own))).sum())
+            final[i, c] = state[i, c] * np.exp(-beta[c] * end) + np.exp(-beta[c] * (end - own)).sum()
+    return ll, final
+
+
+def _make_backward_hawkes(rng):
+    arrays, attrs = _make_hawkes(rng)
+    n, k = arrays[0].shape
+    return [rng.standard_normal(n), rng.standard_normal((n, k))] + arrays, attrs
+
+
+def _backward_hawkes(ograd, ograd_state, *inputs):
+    """Central differences of sum(loglik * ograd) in lda, alpha, beta; zeros for the rest (MXNet's rule)."""
+    grads = _numeric_input_grads(lambda *x: _hawkes(*x, *inputs[3:])[0], list(inputs[:3]), {}, ograd)
+    return grads + tuple(np.zeros_like(x) for x in inputs[3:])
+
+
 _ATTENTION = [("_contrib_interleaved_matmul_selfatt_qk", _make_selfatt_qk, _selfatt_qk),
               ("_contrib_interleaved_matmul_selfatt_valatt", _make_selfatt_valatt, _selfatt_valatt),
               ("_contrib_interleaved_matmul_encdec_qk", _make_encdec_qk, _encdec_qk),
@@ -240,6 +280,10 @@ SPECS = [
     OpSpec("_contrib_count_sketch", _make_count_sketch, _count_sketch, grad_inputs=(0,)),
     OpSpec("_contrib_fft", _make_fft, _fft, rtol=1e-4, atol=1e-5),
     OpSpec("_contrib_ifft", _make_ifft, _ifft, rtol=1e-4, atol=1e-5),
+    OpSpec("_contrib_hawkesll", _make_hawkes, _hawkes, grad_inputs=(0, 1, 2), grad_outputs=(0,), rtol=1e-4,
+           atol=1e-5),
+    OpSpec("_contrib_backward_hawkesll", _make_backward_hawkes, _backward_hawkes, grad=False, why=HIDDEN_BACKWARD,
+           rtol=1e-4, atol=1e-5),
 ] + [OpSpec(name, make, reference, rtol=1e-5, atol=1e-6) for name, make, reference in _ATTENTION] \
   + [_backward_spec(name, make, reference) for name, make, reference in _ATTENTION]
 
@@ -280,16 +324,22 @@ def test_backward_ops_compute_the_forward_ops_gradients():
 @pytest.mark.parametrize("case", json.loads((FIXTURES / "contrib_misc_reference.json").read_text()),
                          ids=lambda case: case["op"])
 def test_values_printed_by_mxnet(case):
-    arrays = [mx.nd.array(np.array(a, np.float32)) for a in case["inputs"]]
-    for a in arrays:
+    inputs = [np.array(a, np.int32 if case["op"] == "hawkesll" and i == 5 else np.float32)
+              for i, a in enumerate(case["inputs"])]
+    arrays = [mx.nd.array(a, dtype=a.dtype) for a in inputs]
+    differentiated = arrays[:len(case["grads"])]
+    for a in differentiated:
         a.attach_grad()
     with mx.autograd.record():
         out = getattr(mx.nd.contrib, case["op"])(*arrays, **case["kwargs"])
+    if "state" in case:
+        out, state = out
+        np.testing.assert_allclose(state.asnumpy(), case["state"], rtol=1e-4, atol=1e-6)
     out.backward(mx.nd.array(np.linspace(-1, 1, out.size).reshape(out.shape)))
     assert out.dtype == np.dtype(np.int64 if case["op"] == "index_array" else np.float32)
     np.testing.assert_allclose(out.asnumpy(), case["output"], rtol=1e-5, atol=1e-6)
-    for a, grad in zip(arrays, case["grads"]):
-        np.testing.assert_allclose(a.grad.asnumpy(), grad, rtol=1e-5, atol=1e-6)
+    for a, grad in zip(differentiated, case["grads"]):
+        np.testing.assert_allclose(a.grad.asnumpy(), grad, rtol=1e-4, atol=1e-5)
 
 
 def test_attention_symbols_infer_shapes():
@@ -299,6 +349,15 @@ def test_attention_symbols_infer_shapes():
     _, out_shapes, _ = context.infer_shape(qkv=(5, 3, 2 * 3 * 4))
     assert out_shapes == [(5, 3, 8)]
     assert scores.infer_shape(qkv=(5, 3, 24))[1] == [(6, 5, 5)]
+
+
+def _hawkes_call(**changed):
+    """contrib.hawkesll on one sample of two events and two marks, with `changed` inputs."""
+    inputs = dict(lda=mx.nd.ones((1, 2)), alpha=mx.nd.array([0.5, 0.5]), beta=mx.nd.ones((2,)), state=mx.nd.zeros((1, 2)),
+                  lags=mx.nd.array([[0.5, 0.5]]), marks=mx.nd.array([[0, 1]], dtype="int32"),
+                  valid_length=mx.nd.array([2]), max_time=mx.nd.array([2]))
+    inputs.update(changed)
+    return mx.nd.contrib.hawkesll(**inputs)[0].asnumpy()
 
 
 @pytest.mark.parametrize("call, match", [
@@ -332,6 +391,8 @@ def test_attention_symbols_infer_shapes():
     (lambda: mx.nd.contrib.count_sketch(mx.nd.ones((2, 3)), mx.nd.ones((1, 2)), mx.nd.ones((1, 3)), out_dim=4),
      r"_contrib_count_sketch.*data \(2, 3\), h \(1, 2\), s \(1, 3\)"),
     (lambda: mx.nd.contrib.ifft(mx.nd.ones((2, 3))), r"_contrib_ifft.*\(2, 3\) must end in an even number"),
+    (lambda: _hawkes_call(marks=mx.nd.array([[0, 2]], dtype="int32")), r"_contrib_hawkesll.*marks \[0, 2\].*\[0, 2\)"),
+    (lambda: _hawkes_call(alpha=mx.nd.ones((3,))), r"_contrib_hawkesll.*alpha has shape \(3,\), expected \(2,\)"),
 ])
 def test_bad_input_raises_naming_op(call, match):
     with pytest.raises(mx.MXNetError, match=match):
