@@ -53,6 +53,17 @@ def _slice_csr(x, attrs):
     return _make("csr", (r1 - r0, c1 - c0), values[keep], (new_ptr, cols[keep] - c0), x.context)
 
 
+def _take_csr_rows(x, index, mode):
+    from .sparse import _make
+    n = x.shape[0]
+    rows = np.clip(index, 0, n - 1) if mode == "clip" else np.mod(index, n)
+    values, (indptr, cols) = x._host()
+    starts, counts = indptr[rows], np.diff(indptr)[rows]
+    picked = np.concatenate([np.arange(s, s + c) for s, c in zip(starts, counts)] or [np.zeros(0, np.int64)])
+    new_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return _make("csr", (rows.size, x.shape[1]), values[picked], (new_ptr, cols[picked]), x.context)
+
+
 def _square_sum_rsp(x, attrs):
     from .sparse import _make
     values, (rows,) = x._host()
@@ -94,6 +105,14 @@ def sparse_result(op, inputs, attrs):
         return [_add_n(inputs)]
     if name == "slice" and x.stype == "csr" and all(s in (None, 1) for s in attrs["step"] or ()):
         return [_slice_csr(x, attrs)]
+    if name == "_contrib_getnnz" and x.stype == "csr":  # stored entries, explicit zeros included
+        indptr = x._aux[0].asnumpy()
+        counts = {None: indptr[-1:], 1: np.diff(indptr),
+                  0: np.bincount(x._aux[1].asnumpy(), minlength=x.shape[1])}[attrs["axis"]]
+        from . import array
+        return [array(counts.astype(np.int64), ctx=x.context, dtype=np.int64)]
+    if name == "take" and x.stype == "csr" and attrs["axis"] == 0 and attrs["mode"] in ("clip", "wrap"):
+        return [_take_csr_rows(x, inputs[1].asnumpy().astype(np.int64), attrs["mode"])]
     if name == "_square_sum" and x.stype == "row_sparse":
         out = _square_sum_rsp(x, attrs)
         return None if out is None else [out]

@@ -91,3 +91,23 @@ registry.register(OpDef(
     "_square_sum", params=_REDUCE_PARAMS, infer_shape=_square_sum_shape,
     compute={"cpu": _square_sum_compute}, gradient=_square_sum_gradient,
     doc="The sum of the squares of the elements over `axis` (MXNet's sparse-friendly square_sum)."))
+
+
+def _getnnz_shape(attrs, shapes):
+    shape, axis = tuple(shapes[0]), attrs["axis"]
+    if len(shape) != 2 or axis not in (None, 0, 1):
+        raise ValueError(f"getnnz takes a 2-D matrix and axis None, 0 or 1, got shape {shape} and axis {axis}")
+    return shapes, [(1,) if axis is None else (shape[1 - axis],)]
+
+
+def _getnnz_compute(attrs, inputs, outputs, reqs):  # NumPy on the host
+    axis = attrs["axis"]
+    store(outputs[0], np.count_nonzero(inputs[0], axis=axis).reshape(outputs[0].shape), reqs[0])
+
+
+registry.register(OpDef(
+    "_contrib_getnnz", params=(Param("axis", "axis", None, "None: the whole matrix, 0: per column, 1: per "
+                                     "row"),),
+    infer_shape=_getnnz_shape, infer_type=lambda attrs, types: (types, np.dtype(np.int64)),
+    compute={"cpu": _getnnz_compute},
+    doc="How many values a matrix stores (a csr matrix: its stored entries; a dense one: its non-zeros)."))

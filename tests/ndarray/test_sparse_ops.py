@@ -140,3 +140,23 @@ def test_random_draws_into_a_row_sparse_out_match_the_dense_draw():
     np.testing.assert_array_equal(rsp.asnumpy(), dense.asnumpy())
     rsp[:] = 2
     np.testing.assert_array_equal(rsp.asnumpy(), np.full((4, 3), 2))
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), mode=st.sampled_from(["clip", "wrap"]))
+def test_take_of_csr_rows_stays_csr(seed, mode):
+    rng = np.random.default_rng(seed)
+    d, x = _sparse_matrix(rng, "csr")
+    index = rng.integers(-6, 9, size=int(rng.integers(1, 6)))
+    y = mx.nd.take(x, mx.nd.array(index), mode=mode)
+    assert y.stype == "csr"
+    y.check_format()
+    np.testing.assert_array_equal(y.asnumpy(), np.take(d, index, axis=0, mode=mode))
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_getnnz_counts_stored_entries(axis):
+    import scipy.sparse as sp
+    d, x = _sparse_matrix(np.random.default_rng(6), "csr")
+    np.testing.assert_array_equal(mx.nd.contrib.getnnz(x, axis=axis).asnumpy(),
+                                  np.atleast_1d(sp.csr_matrix(d).getnnz(axis=axis)))

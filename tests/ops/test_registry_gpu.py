@@ -23,7 +23,7 @@ NOT_COMPARED = {
 _SPARSE = "sparse storage: CSR/row-sparse arrays may live on a GPU, but their ops have CPU kernels only " \
           "so far (tests/ndarray/test_gpu_ndarray.py checks the error)"
 CPU_ONLY = {"_csr_dot": _SPARSE, "_dot_dns_csr": _SPARSE, "_csr_todense": _SPARSE, "_rsp_todense": _SPARSE,
-            "_sparse_retain": _SPARSE, "_square_sum": _SPARSE}
+            "_sparse_retain": _SPARSE, "_square_sum": _SPARSE, "_contrib_getnnz": _SPARSE}
 _LINALG = "LAPACK through NumPy/SciPy on the host (mxcy/ops/linalg.py); Numba has no cuSOLVER binding and CUDA " \
           "factorization kernels are still to be written"
 CPU_ONLY.update({f"_linalg_{name}": _LINALG for name in (

@@ -40,6 +40,10 @@ SPECS = [
     OpSpec("_contrib_round_ste", lambda rng: ([_dense(rng)], {}), _round_half_away, grad=False, why=STE),
     OpSpec("_contrib_sign_ste", lambda rng: ([_dense(rng)], {}), np.sign, grad=False, why=STE),
     OpSpec("_sparse_retain", _retain_make, _retain_ref, grad_inputs=(0,)),
+    OpSpec("_contrib_getnnz", lambda rng: ([rng.integers(-1, 2, (3, 4)).astype(np.float64)],
+                                           {"axis": [None, 0, 1][int(rng.integers(0, 3))]}),
+           lambda x, axis: np.atleast_1d(np.count_nonzero(x, axis=axis)), grad=False,
+           why="a count: MXNet registers no gradient"),
     OpSpec("_square_sum", _square_sum_make,
            lambda x, axis, keepdims: np.sum(x * x, axis=axis, keepdims=keepdims)),
 ]
