@@ -272,3 +272,27 @@ def test_alias_and_symbol():
 def test_bad_input_is_an_mxnet_error(call, match):
     with pytest.raises(mx.MXNetError, match=match):
         call()
+
+
+@pytest.mark.sim_slow
+def test_gpu_nms_with_more_boxes_than_a_block_has_threads():
+    """The GPU NMS splits each reference box's comparisons among a block's (at most 256) threads: with 300
+    clustered boxes every thread takes several, and the result equals the CPU's."""
+    rng = np.random.default_rng(3)
+    centres = rng.uniform(0.2, 0.8, (1, 300, 2)).round(1)
+    data = np.concatenate([rng.integers(0, 2, (1, 300, 1)) + 0.5, rng.uniform(0, 1, (1, 300, 1)),
+                           centres - 0.1, centres + 0.1 + rng.uniform(0, 0.05, (1, 300, 2))], axis=-1)
+    results = [mx.nd.contrib.box_nms(mx.nd.array(data, ctx=ctx), id_index=0, overlap_thresh=0.4).asnumpy()
+               for ctx in (mx.cpu(), mx.gpu(0))]
+    assert (results[0][0, :, 0] >= 0).sum() < 300  # some boxes were suppressed
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-6)
+
+
+def test_gpu_encode_gives_nan_targets_for_a_match_outside_refs():
+    """The CPU op refuses such matches (test_bad_input_is_an_mxnet_error); a GPU kernel cannot raise, so it writes
+    NaN targets rather than read outside refs."""
+    arrays = (np.ones((1, 2)), np.array([[0.0, 5.0]]), np.tile([0.1, 0.1, 0.3, 0.4], (1, 2, 1)),
+              np.tile([0.2, 0.1, 0.3, 0.5], (1, 2, 1)), np.zeros(4), np.ones(4))
+    targets, masks = mx.nd.contrib.box_encode(*[mx.nd.array(a, ctx=mx.gpu(0)) for a in arrays])
+    assert np.isfinite(targets.asnumpy()[0, 0]).all() and np.isnan(targets.asnumpy()[0, 1]).all()
+    assert (masks.asnumpy() == 1).all()
