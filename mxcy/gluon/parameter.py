@@ -248,7 +248,11 @@ class Parameter:
                 # Initializers write dense arrays; sparse parameters are converted afterwards.
                 data = ndarray.zeros(self._shape, ctx=context.cpu(), dtype=self._dtype)
                 initializer.create(default_init)(initializer.InitDesc(self.name, {"__init__": init}), data)
-                if self._stype != "default":
+                if self._stype == "row_sparse":  # every row stored, zeros too, as MXNet initializes them
+                    data = ndarray.sparse.row_sparse_array(
+                        (data.asnumpy(), np.arange(self._shape[0])), shape=self._shape, ctx=context.cpu(),
+                        dtype=data.dtype)
+                elif self._stype != "default":
                     data = data.tostype(self._stype)
             self._init_impl(data, ctx)
 

@@ -263,3 +263,16 @@ def test_sparse_gradients_dense_weights_on_two_contexts():
     want[[1, 3]] = rules.sgd(np.ones((2, 2)), np.ones((2, 2)), lr=0.5, wd=0.1)[0]
     for copy in x.list_data():
         np.testing.assert_allclose(copy.asnumpy(), want, rtol=1e-6)
+
+
+def test_row_sparse_parameter_is_initialized_with_every_row_and_trains():
+    x = mx.gluon.Parameter("x", shape=(10, 1), stype="row_sparse", grad_stype="row_sparse")
+    x.initialize(ctx=[mx.cpu(0)], init="zeros")
+    assert x._data[0].indices.asnumpy().tolist() == list(range(10))  # MXNet 1.9.1 stores every row, zeros too
+    trainer = mx.gluon.Trainer([x], "sgd", {"learning_rate": 0.1})
+    rows = mx.nd.arange(0, 10)
+    with mx.autograd.record():
+        for w in x.list_row_sparse_data(rows):
+            (w * 2).backward()
+    trainer.step(1)
+    np.testing.assert_allclose(x.row_sparse_data(rows).asnumpy(), np.full((10, 1), -0.2), rtol=1e-6)
