@@ -7,6 +7,7 @@ import numba
 import numpy as np
 from numba import cuda, prange
 
+from .bilinear import blend, blend_grad, taps_cpu, taps_gpu
 from .common import REQ_WRITE, parallel_kernel
 from .launch import dual, grid_1d
 from .elemwise_gpu import fill_gpu
@@ -129,36 +130,6 @@ def _cell(gx, gy, H, W):
     return int(y0), int(x0), y - y0, x - x0
 
 
-def _taps(data, base, H, W, y0, x0):
-    """The four pixels from (y0, x0) to (y0 + 1, x0 + 1) of the plane at base (0 outside the image)."""
-    v00 = v01 = v10 = v11 = 0.0
-    if 0 <= y0 < H:
-        if 0 <= x0 < W:
-            v00 = 1.0 * data[base + y0 * W + x0]
-        if 0 <= x0 + 1 < W:
-            v01 = 1.0 * data[base + y0 * W + x0 + 1]
-    if 0 <= y0 + 1 < H:
-        if 0 <= x0 < W:
-            v10 = 1.0 * data[base + (y0 + 1) * W + x0]
-        if 0 <= x0 + 1 < W:
-            v11 = 1.0 * data[base + (y0 + 1) * W + x0 + 1]
-    return v00, v01, v10, v11
-
-
-_taps_cpu, _taps_gpu = dual(_taps)
-
-
-@numba.njit(inline="always", nogil=True)
-def _blend(v00, v01, v10, v11, fy, fx):
-    return (1.0 - fy) * ((1.0 - fx) * v00 + fx * v01) + fy * ((1.0 - fx) * v10 + fx * v11)
-
-
-@numba.njit(inline="always", nogil=True)
-def _blend_grad(v00, v01, v10, v11, fy, fx):
-    """d blend / d y and d blend / d x (in pixels)."""
-    return (1.0 - fx) * (v10 - v00) + fx * (v11 - v01), (1.0 - fy) * (v01 - v00) + fy * (v11 - v10)
-
-
 @numba.njit(inline="always", nogil=True)
 def _spread_cpu(dx, base, H, W, y, x, v):
     if 0 <= y < H and 0 <= x < W:
@@ -178,8 +149,8 @@ def _sampler_fwd_cpu(data, grid, out, C, H, W, P):
         nc, p = e // P, e % P
         gi = nc // C * 2 * P + p
         y0, x0, fy, fx = _cell(grid[gi], grid[gi + P], H, W)
-        v00, v01, v10, v11 = _taps_cpu(data, nc * H * W, H, W, y0, x0)
-        out[e] = _blend(v00, v01, v10, v11, fy, fx)
+        v00, v01, v10, v11 = taps_cpu(data, nc * H * W, H, W, y0, x0, y0 + 1, x0 + 1)
+        out[e] = blend(v00, v01, v10, v11, fy, fx)
 
 
 @parallel_kernel(nogil=True, cache=True)
@@ -194,10 +165,10 @@ def _sampler_bwd_cpu(dy, data, grid, dx, dgrid, N, C, H, W, P):
             for c in range(C):
                 base = (n * C + c) * H * W
                 g = 1.0 * dy[(n * C + c) * P + p]
-                v00, v01, v10, v11 = _taps_cpu(data, base, H, W, y0, x0)
-                dy_, dx_ = _blend_grad(v00, v01, v10, v11, fy, fx)
-                gy += g * dy_
-                gx += g * dx_
+                v00, v01, v10, v11 = taps_cpu(data, base, H, W, y0, x0, y0 + 1, x0 + 1)
+                sy, sx = blend_grad(v00, v01, v10, v11, fy, fx)
+                gy += g * sy
+                gx += g * sx
                 _spread_cpu(dx, base, H, W, y0, x0, g * (1.0 - fy) * (1.0 - fx))
                 _spread_cpu(dx, base, H, W, y0, x0 + 1, g * (1.0 - fy) * fx)
                 _spread_cpu(dx, base, H, W, y0 + 1, x0, g * fy * (1.0 - fx))
@@ -212,8 +183,8 @@ def _sampler_fwd_kernel(data, grid, out, C, H, W, P):
         nc, p = e // P, e % P
         gi = nc // C * 2 * P + p
         y0, x0, fy, fx = _cell(grid[gi], grid[gi + P], H, W)
-        v00, v01, v10, v11 = _taps_gpu(data, nc * H * W, H, W, y0, x0)
-        out[e] = _blend(v00, v01, v10, v11, fy, fx)
+        v00, v01, v10, v11 = taps_gpu(data, nc * H * W, H, W, y0, x0, y0 + 1, x0 + 1)
+        out[e] = blend(v00, v01, v10, v11, fy, fx)
         e += cuda.gridsize(1)
 
 
@@ -228,10 +199,10 @@ def _sampler_bwd_kernel(dy, data, grid, dx, dgrid, N, C, H, W, P):
         for c in range(C):
             base = (n * C + c) * H * W
             g = 1.0 * dy[(n * C + c) * P + p]
-            v00, v01, v10, v11 = _taps_gpu(data, base, H, W, y0, x0)
-            dy_, dx_ = _blend_grad(v00, v01, v10, v11, fy, fx)
-            gy += g * dy_
-            gx += g * dx_
+            v00, v01, v10, v11 = taps_gpu(data, base, H, W, y0, x0, y0 + 1, x0 + 1)
+            sy, sx = blend_grad(v00, v01, v10, v11, fy, fx)
+            gy += g * sy
+            gx += g * sx
             _spread_gpu(dx, base, H, W, y0, x0, g * (1.0 - fy) * (1.0 - fx))
             _spread_gpu(dx, base, H, W, y0, x0 + 1, g * (1.0 - fy) * fx)
             _spread_gpu(dx, base, H, W, y0 + 1, x0, g * fy * (1.0 - fx))
