@@ -1,6 +1,7 @@
 """Spatial-transformer and region kernels on NCHW data, CPU and CUDA: GridGenerator (affine and warp grids),
 BilinearSampler (and SpatialTransformer, which chains the two), ROIPooling and Correlation, each forward and backward
-as MXNet 1.9.1 defines them. Values are computed in float64 inside; arrays are flat C-contiguous views."""
+as MXNet 1.9.1 defines them. Sums and blends run in float64 (ROIPooling's box edges in the data's type, as MXNet);
+arrays are flat C-contiguous views."""
 import math
 
 import numba
