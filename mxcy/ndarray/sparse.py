@@ -9,6 +9,7 @@ from builtins import slice as py_slice
 import numpy as np
 
 from .. import autograd, storage
+from ..error import MXNetValueError
 from ..base import MXNetError, NotSupportedForSparseNDArray, np_dtype, numeric_types
 from ..context import Context, current_context
 from ..ops import registry
@@ -278,17 +279,22 @@ def _values_of(source, dtype):
 def _dense_array(func, source, shape, ctx, dtype, stype):
     values = _values_of(source, dtype)
     if shape is not None and tuple(shape) != values.shape:
-        raise MXNetError(f"{func}: shape {tuple(shape)} does not match the source's shape "
+        raise MXNetValueError(f"{func}: shape {tuple(shape)} does not match the source's shape "
                          f"{values.shape}")
     return _make(stype, values.shape, *_parts.dense_to_parts(stype, values), _ctx(ctx))
 
 
 def _copy_as(func, source, ctx, dtype, shape):
     if shape is not None and tuple(shape) != source.shape:
-        raise MXNetError(f"{func}: shape {tuple(shape)} does not match the source's shape "
+        raise MXNetValueError(f"{func}: shape {tuple(shape)} does not match the source's shape "
                          f"{source.shape}")
     out = source.copyto(_ctx(ctx) if ctx is not None else source.context)
     return out if dtype is None else out.astype(dtype, copy=False)
+
+
+def _same_shape(func, arg1, shape):
+    if shape is not None and tuple(int(d) for d in shape) != tuple(int(d) for d in arg1):
+        raise MXNetValueError(f"{func}: shape {tuple(shape)} does not match the shape {tuple(arg1)} given as arg1")
 
 
 def csr_matrix(arg1, shape=None, ctx=None, dtype=None):
@@ -306,6 +312,7 @@ def csr_matrix(arg1, shape=None, ctx=None, dtype=None):
     if not isinstance(arg1, tuple):
         return _dense_array("csr_matrix", arg1, shape, ctx, dtype, "csr")
     if len(arg1) == 2 and all(isinstance(d, (int, np.integer)) for d in arg1):
+        _same_shape("csr_matrix", arg1, shape)
         return zeros("csr", arg1, ctx, dtype)
     if len(arg1) == 2 and isinstance(arg1[1], (tuple, list)) and len(arg1[1]) == 2:
         from scipy import sparse
@@ -323,7 +330,8 @@ def csr_matrix(arg1, shape=None, ctx=None, dtype=None):
     if shape is None:
         shape = (indptr.size - 1, int(indices.max()) + 1 if indices.size else 0)
     shape = tuple(int(d) for d in shape)
-    _parts.validate("csr_matrix", "csr", shape, values, (indptr, indices))
+    # As MXNet: the parts' shapes are checked here, their index values by check_format()
+    _parts.validate("csr_matrix", "csr", shape, values, (indptr, indices), full=False)
     return _make("csr", shape, values, (indptr, indices), _ctx(ctx))
 
 
@@ -336,6 +344,7 @@ def row_sparse_array(arg1, shape=None, ctx=None, dtype=None):
     if not isinstance(arg1, tuple):
         return _dense_array("row_sparse_array", arg1, shape, ctx, dtype, "row_sparse")
     if arg1 and all(isinstance(d, (int, np.integer)) for d in arg1):
+        _same_shape("row_sparse_array", arg1, shape)
         return zeros("row_sparse", arg1, ctx, dtype)
     if len(arg1) != 2:
         raise MXNetError(f"row_sparse_array: expected (data, indices) or a shape, got a tuple of "
@@ -364,7 +373,7 @@ def zeros(stype, shape, ctx=None, dtype=None, **kwargs):
     if stype == "row_sparse" and shape:
         return _make("row_sparse", shape, np.zeros((0,) + shape[1:], dtype),
                      (np.zeros(0, np.int64),), _ctx(ctx))
-    raise MXNetError(f"zeros: invalid stype {stype!r} for shape {shape}; expected 'default', "
+    raise MXNetValueError(f"zeros: invalid stype {stype!r} for shape {shape}; expected 'default', "
                      "'csr' (2-D) or 'row_sparse'")
 
 

@@ -260,9 +260,13 @@ def test_a_sparse_parts_property_is_a_copy():
 
 
 @pytest.mark.parametrize("call,match", [
-    (lambda: mx.nd.sparse.csr_matrix(([1.0, 2.0], [0, 1], [0, 2, 1]), shape=(2, 2)), "indptr"),
-    (lambda: mx.nd.sparse.csr_matrix(([1.0, 2.0], [0, 3], [0, 1, 2]), shape=(2, 3)), r"\[0, 3\)"),
-    (lambda: mx.nd.sparse.csr_matrix(([1.0, 2.0], [1, 0], [0, 2, 2]), shape=(2, 3)), "increasing"),
+    # csr_matrix checks the parts' shapes; their index values are check_format's (as MXNet)
+    (lambda: mx.nd.sparse.csr_matrix(([1.0, 2.0], [0, 1], [0, 2, 1]), shape=(2, 2)).check_format(),
+     "indptr"),
+    (lambda: mx.nd.sparse.csr_matrix(([1.0, 2.0], [0, 3], [0, 1, 2]), shape=(2, 3)).check_format(),
+     r"\[0, 3\)"),
+    (lambda: mx.nd.sparse.csr_matrix(([1.0, 2.0], [1, 0], [0, 2, 2]), shape=(2, 3)).check_format(),
+     "increasing"),
     (lambda: mx.nd.sparse.csr_matrix(([1.0, 2.0], [0, 1], [0, 1, 2]), shape=(3, 3)),
      "len\\(indptr\\)"),
     (lambda: mx.nd.sparse.csr_matrix(([1.0], [0, 1], [0, 1, 2]), shape=(2, 3)), "len\\(data\\)"),
@@ -438,3 +442,16 @@ def test_sparse_dot_symbol_with_row_sparse_weight_initializes_in_a_module():
     x = np.random.default_rng(0).random((10, 10)).astype(np.float32)
     mod.forward(mx.io.DataBatch([mx.nd.sparse.csr_matrix(x)]), is_train=False)
     np.testing.assert_allclose(mod.get_outputs()[0].asnumpy(), x @ np.full((10, 2), 2.0), rtol=1e-5)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: mx.nd.sparse.csr_matrix(mx.nd.ones((2, 2)), shape=(3, 2)),
+    lambda: mx.nd.sparse.csr_matrix((2, 2), shape=(3, 2)),
+    lambda: mx.nd.sparse.row_sparse_array((2, 2), shape=(3, 2)),
+    lambda: mx.nd.sparse.zeros("invalid_stype", (2, 2)),
+])
+def test_shape_and_stype_mismatches_are_value_errors_as_in_mxnet(call):
+    with pytest.raises(ValueError):
+        call()
+    with pytest.raises(mx.MXNetError):
+        call()
