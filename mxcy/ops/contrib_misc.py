@@ -1,10 +1,12 @@
 """contrib operators of MXNet 1.9.1 with no larger family: gradientmultiplier and the exposed backward ops
 (backward_gradientmultiplier, backward_quadratic, backward_index_copy), the interleaved attention matmuls
 GluonNLP uses (interleaved_matmul_selfatt_qk / _valatt, interleaved_matmul_encdec_qk / _valatt), index_array,
-AdaptiveAvgPooling2D, count_sketch, fft / ifft, hawkesll (+ its exposed backward_hawkesll).
+AdaptiveAvgPooling2D, count_sketch, fft / ifft, hawkesll (+ its exposed backward_hawkesll), and the candidate
+sampler behind contrib.rand_zipfian's users, _sample_unique_zipfian.
 
 CPU only for now: NumPy on the host (batched matmuls on NumPy's BLAS, NumPy's FFT); MXNet 1.9.1 itself has
-count_sketch, fft and ifft on the GPU only. hawkesll walks each sample's events in a Python loop.
+count_sketch, fft and ifft on the GPU only. hawkesll walks each sample's events in a Python loop;
+_sample_unique_zipfian draws from NumPy's Philox keyed by the op call (image ops' generator).
 """
 import math
 
@@ -13,6 +15,7 @@ import numpy as np
 from . import registry
 from ._helpers import results_compute
 from ._nn_common import float_type
+from .image import _rng as _call_generator
 from .registry import OpDef, Param
 
 __all__ = []
@@ -526,3 +529,40 @@ registry.register(OpDef(
     infer_shape=_backward_hawkes_shape, infer_type=_hawkes_backward_type,
     arguments=("ograd", "ograd_state") + _HAWKES_INPUTS, num_outputs=8,
     doc="Gradients of contrib.hawkesll's inputs (lda, alpha, beta; the rest zero) from its head gradients."))
+
+
+# --- _sample_unique_zipfian ----------------------------------------------------------------------
+
+def _unique_zipfian_shape(attrs, shapes):
+    shape = attrs["shape"]
+    if len(shape) != 2 or shape[1] > attrs["range_max"] or attrs["range_max"] < 1:
+        raise ValueError(f"shape {shape} must be (batch, num_sampled) with num_sampled <= range_max "
+                         f"({attrs['range_max']})")
+    return shapes, [shape, (shape[0],)]
+
+
+def _unique_zipfian(attrs):
+    """Per row, draw round(exp(u log(range_max))) - 1 for u uniform on [0, 1) until num_sampled distinct classes
+    came up, in the order they first appear; num_tries counts every draw."""
+    (batch, wanted), log_range = attrs["shape"], math.log(attrs["range_max"])
+    generator = _call_generator(attrs)
+    samples, tries = np.zeros((batch, wanted), np.int64), np.zeros(batch, np.int64)
+    for row in range(batch):
+        seen = {}
+        while len(seen) < wanted:
+            for value in np.floor(np.exp(generator.random(2 * (wanted - len(seen)) + 8) * log_range) + 0.5) - 1:
+                tries[row] += 1
+                seen.setdefault(int(value), None)
+                if len(seen) == wanted:
+                    break
+        samples[row] = list(seen)
+    return samples, tries
+
+
+registry.register(OpDef(
+    "_sample_unique_zipfian", compute={"cpu": results_compute(_unique_zipfian)}, infer_shape=_unique_zipfian_shape,
+    infer_type=lambda attrs, types: (types, [np.dtype(np.int64)] * 2), arguments=(), num_outputs=2, random=True,
+    params=(Param("range_max", "int", doc="number of classes"),
+            Param("shape", "shape", (), "(batch, num_sampled): distinct classes drawn per row")),
+    doc="Distinct classes per row from the log-uniform (Zipfian) distribution over [0, range_max), and how many "
+        "draws each row took."))

@@ -397,3 +397,33 @@ def _hawkes_call(**changed):
 def test_bad_input_raises_naming_op(call, match):
     with pytest.raises(mx.MXNetError, match=match):
         call()
+
+
+def test_unique_zipfian_rows_hold_distinct_classes():
+    # MXNet 1.9.1's test_unique_zipfian_generator: its reference number of draws, from PyTorch, is 14500-17000.
+    classes, tries = mx.nd._internal._sample_unique_zipfian(793472, shape=(4, 8192))
+    classes, tries = classes.asnumpy(), tries.asnumpy()
+    assert classes.dtype == tries.dtype == np.int64 and classes.shape == (4, 8192) and tries.shape == (4,)
+    assert all(np.unique(row).size == 8192 for row in classes)
+    assert classes.min() >= 0 and classes.max() < 793472
+    assert np.all((tries > 14500) & (tries < 17000)), tries
+
+
+def test_unique_zipfian_first_draws_follow_the_rounded_log_uniform_law():
+    mx.random.seed(11)
+    range_max, n = 5, 20000
+    first = mx.nd._internal._sample_unique_zipfian(range_max, shape=(n, 1))[0].asnumpy()[:, 0]
+    edges = np.log(np.clip(np.arange(range_max + 1) + 0.5, 1, range_max)) / np.log(range_max)
+    want = np.diff(edges)  # class c: exp(u log range_max) rounds to c + 1
+    frequency = np.bincount(first, minlength=range_max) / n
+    assert np.all(np.abs(frequency - want) < 5 * np.sqrt(want * (1 - want) / n)), (frequency, want)
+
+
+def test_unique_zipfian_repeats_under_a_seed_and_checks_its_shape():
+    draws = []
+    for _ in range(2):
+        mx.random.seed(5)
+        draws.append(mx.nd._internal._sample_unique_zipfian(50, shape=(2, 10))[0].asnumpy().tolist())
+    assert draws[0] == draws[1]
+    with pytest.raises(mx.MXNetError, match=r"_sample_unique_zipfian.*shape \(2, 6\).*range_max \(5\)"):
+        mx.nd._internal._sample_unique_zipfian(5, shape=(2, 6))
