@@ -15,7 +15,6 @@ import numpy as np
 from . import registry
 from ._helpers import results_compute
 from ._nn_common import float_type
-from .image import _rng as _call_generator
 from .registry import OpDef, Param
 
 __all__ = []
@@ -544,8 +543,9 @@ def _unique_zipfian_shape(attrs, shapes):
 def _unique_zipfian(attrs):
     """Per row, draw round(exp(u log(range_max))) - 1 for u uniform on [0, 1) until num_sampled distinct classes
     came up, in the order they first appear; num_tries counts every draw."""
+    from .image import _rng  # the image ops' per-call generator; a top-level import would register image first
     (batch, wanted), log_range = attrs["shape"], math.log(attrs["range_max"])
-    generator = _call_generator(attrs)
+    generator = _rng(attrs)
     samples, tries = np.zeros((batch, wanted), np.int64), np.zeros(batch, np.int64)
     for row in range(batch):
         seen = {}
