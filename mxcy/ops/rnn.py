@@ -168,9 +168,9 @@ class _Layers:
     the kernels take for what a cell lacks."""
 
     def __init__(self, attrs, x, params, reserve, lengths):
-        self.attrs, self.lengths = attrs, lengths
+        self.lengths = lengths
         self.steps, self.batch, width = x.shape
-        self.gates, self.hidden, self.out, self.dirs = _sizes(attrs)
+        _, _, self.out, self.dirs = _sizes(attrs)
         self.mode = ("rnn_relu", "rnn_tanh", "lstm", "gru").index(attrs["mode"])  # rnn_cells' codes
         self.weights = {}
         for layer, d, name, offset, shape in layout(attrs, width)[0]:
@@ -189,9 +189,6 @@ class _Layers:
 
     def saved(self, layer, d):
         return tuple(self.piece(name, layer, d) for name in ("cs", "cprev", "hprev", "hn", "hraw"))
-
-    def no_cell(self):
-        return scratch(self.reserve, self.reserve.dtype, (self.batch, 0))
 
     def h2r(self, layer, d):
         return self.weights[(layer, d)].get("h2r_weight", self.no_projection)
