@@ -356,7 +356,7 @@ def row_sparse_array(arg1, shape=None, ctx=None, dtype=None):
             raise MXNetError("row_sparse_array: shape is required when indices is empty")
         shape = (int(indices.max()) + 1,) + values.shape[1:]
     shape = tuple(int(d) for d in shape)
-    _parts.validate("row_sparse_array", "row_sparse", shape, values, (indices,))
+    _parts.validate("row_sparse_array", "row_sparse", shape, values, (indices,), full=False)  # see csr_matrix
     return _make("row_sparse", shape, values, (indices,), _ctx(ctx))
 
 
@@ -414,6 +414,8 @@ def _cast_storage(data, stype):
     if data.stype == stype:
         return data.copy()
     if data.stype == "default":
+        if stype == "csr" and data.ndim != 2:
+            raise MXNetValueError(f"cast_storage: csr needs a 2-D array, got shape {data.shape}")
         return _make(stype, data.shape, *_parts.dense_to_parts(stype, data.asnumpy()), data.context)
     if stype != "default":
         raise MXNetError(f"cast_storage: {data.stype} to {stype} is not supported (shape "

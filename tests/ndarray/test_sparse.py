@@ -275,8 +275,8 @@ def test_a_sparse_parts_property_is_a_copy():
     (lambda: mx.nd.sparse.csr_matrix(np.zeros((2, 2)), shape=(3, 2)), "does not match"),
     (lambda: mx.nd.sparse.csr_matrix(([1.0], [0])), "tuple of 2"),
     (lambda: mx.nd.sparse.csr_matrix(mx.nd.sparse.zeros("row_sparse", (2, 2))), "RowSparseNDArray"),
-    (lambda: mx.nd.sparse.row_sparse_array(([[1.0], [2.0]], [3, 1]), shape=(4, 1)), "increasing"),
-    (lambda: mx.nd.sparse.row_sparse_array(([[1.0]], [4]), shape=(4, 1)), r"\[0, 4\)"),
+    (lambda: mx.nd.sparse.row_sparse_array(([[1.0], [2.0]], [3, 1]), shape=(4, 1)).check_format(), "increasing"),
+    (lambda: mx.nd.sparse.row_sparse_array(([[1.0]], [4]), shape=(4, 1)).check_format(), r"\[0, 4\)"),
     (lambda: mx.nd.sparse.row_sparse_array(([[1.0, 2.0]], [0]), shape=(4, 1)), "must have shape"),
     (lambda: mx.nd.sparse.row_sparse_array((np.zeros((0, 2)), [])), "shape is required"),
     (lambda: mx.nd.sparse.zeros("csr", (2, 2, 2)), "stype"),
@@ -449,6 +449,7 @@ def test_sparse_dot_symbol_with_row_sparse_weight_initializes_in_a_module():
     lambda: mx.nd.sparse.csr_matrix((2, 2), shape=(3, 2)),
     lambda: mx.nd.sparse.row_sparse_array((2, 2), shape=(3, 2)),
     lambda: mx.nd.sparse.zeros("invalid_stype", (2, 2)),
+    lambda: mx.nd.array([1, 2, 3]).tostype("csr"),
 ])
 def test_shape_and_stype_mismatches_are_value_errors_as_in_mxnet(call):
     with pytest.raises(ValueError):
