@@ -328,7 +328,9 @@ def csr_matrix(arg1, shape=None, ctx=None, dtype=None):
     indices, indptr = (_index_array("csr_matrix", n, a) for n, a in zip(("indices", "indptr"),
                                                                         arg1[1:]))
     if shape is None:
-        shape = (indptr.size - 1, int(indices.max()) + 1 if indices.size else 0)
+        if not indices.size:
+            raise MXNetValueError("csr_matrix: shape is required when indices is empty (no column count to infer)")
+        shape = (indptr.size - 1, int(indices.max()) + 1)
     shape = tuple(int(d) for d in shape)
     # As MXNet: the parts' shapes are checked here, their index values by check_format()
     _parts.validate("csr_matrix", "csr", shape, values, (indptr, indices), full=False)
@@ -353,7 +355,7 @@ def row_sparse_array(arg1, shape=None, ctx=None, dtype=None):
     indices = _index_array("row_sparse_array", "indices", arg1[1])
     if shape is None:
         if not indices.size:
-            raise MXNetError("row_sparse_array: shape is required when indices is empty")
+            raise MXNetValueError("row_sparse_array: shape is required when indices is empty")
         shape = (int(indices.max()) + 1,) + values.shape[1:]
     shape = tuple(int(d) for d in shape)
     _parts.validate("row_sparse_array", "row_sparse", shape, values, (indices,), full=False)  # see csr_matrix

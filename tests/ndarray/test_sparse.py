@@ -450,6 +450,8 @@ def test_sparse_dot_symbol_with_row_sparse_weight_initializes_in_a_module():
     lambda: mx.nd.sparse.row_sparse_array((2, 2), shape=(3, 2)),
     lambda: mx.nd.sparse.zeros("invalid_stype", (2, 2)),
     lambda: mx.nd.array([1, 2, 3]).tostype("csr"),
+    lambda: mx.nd.sparse.csr_matrix((np.zeros(0), np.zeros(0), np.zeros(3))),
+    lambda: mx.nd.sparse.row_sparse_array((np.zeros((0, 2)), np.zeros(0))),
 ])
 def test_shape_and_stype_mismatches_are_value_errors_as_in_mxnet(call):
     with pytest.raises(ValueError):
