@@ -19,6 +19,8 @@ _REQS = ("null", "write", "add", "inplace")
 
 def _alias(array):
     """A second handle on `array`'s buffer, so marking it for autograd leaves the user's array alone."""
+    if array.stype != "default":  # a sparse array: a second handle on its parts
+        return type(array)(array._values, array._aux, array.shape, array._ctx)
     return NDArray(array._data, array._ctx, var=array._var)
 
 

@@ -104,3 +104,18 @@ def test_csr_input_through_dot_gives_the_dense_weight_gradient(seed, hybridize):
     z.backward()
     # d/dW of sum((X W) * X) is X^T X; twice for the two calls
     np.testing.assert_allclose(block.net.w.grad().asnumpy(), 2 * x.T @ x, rtol=1e-5, atol=1e-6)
+
+
+def test_executor_with_a_sparse_bound_argument():
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-1, 1, (4, 3)) * (rng.uniform(size=(4, 3)) < 0.5)
+    w = rng.uniform(-1, 1, (3, 2))
+    head = rng.uniform(-1, 1, (4, 2))
+    sym = mx.sym.sparse.dot(mx.sym.var("x", stype="csr"), mx.sym.var("w"))
+    w_grad = mx.nd.zeros((3, 2))
+    exe = sym.bind(mx.cpu(), {"x": mx.nd.array(x).tostype("csr"), "w": mx.nd.array(w)},
+                   args_grad={"w": w_grad}, grad_req={"x": "null", "w": "write"})
+    out = exe.forward(is_train=True)[0]
+    np.testing.assert_allclose(out.asnumpy(), x @ w, rtol=1e-5, atol=1e-6)
+    exe.backward(mx.nd.array(head))
+    np.testing.assert_allclose(w_grad.asnumpy(), x.T @ head, rtol=1e-5, atol=1e-6)
