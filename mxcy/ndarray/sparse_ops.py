@@ -1,11 +1,14 @@
 """MXNet 1.9.1's result storage types for registered operators on sparse inputs: which ops keep a
 csr / row_sparse input's storage (and compute on its stored values only), and how. Ops not covered
 here fall back to dense inputs and a dense result (ndarray/sparse.py's dispatch). The structural work
-(row unions, column slices) is NumPy on the host; the value math runs through the ops' own kernels."""
+(row unions, column windows, row gathers) runs in Numba kernels (kernels/sparse_cpu.py) on host copies of the
+parts, index bookkeeping around them in NumPy; the value math runs through the ops' own kernels."""
 import numpy as np
 
 from ..base import MXNetError
+from ..kernels import sparse_cpu
 from ..ops.gather import _slice_ranges
+from ..ops._nn_common import widen
 from ..ops.invoke import invoke
 from ..ops.sparse import csr_rows
 
@@ -32,11 +35,15 @@ def _maps_zero_to_zero(op, x, attrs):
 def _add_n(inputs):
     from .sparse import _make
     parts = [x._host() for x in inputs]
-    rows = np.unique(np.concatenate([aux[0] for _, aux in parts]))
-    total = np.zeros((rows.size,) + inputs[0].shape[1:], inputs[0].dtype)
-    for values, (ids,) in parts:
-        total[np.searchsorted(rows, ids)] += values
-    return _make("row_sparse", inputs[0].shape, total, (rows,), inputs[0].context)
+    ids = np.concatenate([aux[0] for _, aux in parts])
+    rows = np.unique(ids)
+    dtype = inputs[0].dtype
+    work = widen(dtype)  # Numba has no float16 arithmetic: summed in float32, stored back
+    total = np.zeros((rows.size, int(np.prod(inputs[0].shape[1:], dtype=np.int64))), work)
+    values = np.concatenate([v.reshape(v.shape[0], total.shape[1]) for v, _ in parts]).astype(work, copy=False)
+    sparse_cpu.add_rows(total, np.searchsorted(rows, ids), values)
+    return _make("row_sparse", inputs[0].shape, total.reshape((rows.size,) + inputs[0].shape[1:]).astype(dtype),
+                 (rows,), inputs[0].context)
 
 
 def _slice_csr(x, attrs):
@@ -46,11 +53,8 @@ def _slice_csr(x, attrs):
     except ValueError as err:
         raise MXNetError(f"slice: {err} (input shape {x.shape})") from None
     values, (indptr, cols) = csr_rows(*x._host(), r0, r1)
-    keep = (cols >= c0) & (cols < c1)
-    row_of = np.repeat(np.arange(r1 - r0), np.diff(indptr))
-    counts = np.bincount(row_of[keep], minlength=r1 - r0)
-    new_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    return _make("csr", (r1 - r0, c1 - c0), values[keep], (new_ptr, cols[keep] - c0), x.context)
+    new_ptr, kept = sparse_cpu.csr_column_window(indptr.astype(np.int64), cols.astype(np.int64), c0, c1)
+    return _make("csr", (r1 - r0, c1 - c0), values[kept], (new_ptr, cols[kept] - c0), x.context)
 
 
 def _take_csr_rows(x, index, mode):
@@ -58,9 +62,7 @@ def _take_csr_rows(x, index, mode):
     n = x.shape[0]
     rows = np.clip(index, 0, n - 1) if mode == "clip" else np.mod(index, n)
     values, (indptr, cols) = x._host()
-    starts, counts = indptr[rows], np.diff(indptr)[rows]
-    picked = np.concatenate([np.arange(s, s + c) for s, c in zip(starts, counts)] or [np.zeros(0, np.int64)])
-    new_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    new_ptr, picked = sparse_cpu.csr_gather_rows(indptr.astype(np.int64), rows)
     return _make("csr", (rows.size, x.shape[1]), values[picked], (new_ptr, cols[picked]), x.context)
 
 

@@ -160,3 +160,10 @@ def test_getnnz_counts_stored_entries(axis):
     d, x = _sparse_matrix(np.random.default_rng(6), "csr")
     np.testing.assert_array_equal(mx.nd.contrib.getnnz(x, axis=axis).asnumpy(),
                                   np.atleast_1d(sp.csr_matrix(d).getnnz(axis=axis)))
+
+
+def test_add_n_of_float16_row_sparse_sums_in_float32():
+    parts = [np.array([[0.5, 0], [0, 0], [1e-3, 2]], np.float16), np.array([[0.25, 1], [0, 0], [1e-3, 0]], np.float16)]
+    y = mx.nd.sparse.add_n(*[mx.nd.array(p, dtype="float16").tostype("row_sparse") for p in parts])
+    assert y.dtype == np.float16 and y.stype == "row_sparse"
+    np.testing.assert_array_equal(y.asnumpy(), (parts[0].astype(np.float32) + parts[1]).astype(np.float16))
