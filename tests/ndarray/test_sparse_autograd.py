@@ -119,3 +119,33 @@ def test_executor_with_a_sparse_bound_argument():
     np.testing.assert_allclose(out.asnumpy(), x @ w, rtol=1e-5, atol=1e-6)
     exe.backward(mx.nd.array(head))
     np.testing.assert_allclose(w_grad.asnumpy(), x.T @ head, rtol=1e-5, atol=1e-6)
+
+
+def test_dot_of_csr_gives_a_row_sparse_weight_gradient_and_a_lazy_step():
+    class SparseLinear(mx.gluon.HybridBlock):
+        def __init__(self):
+            super().__init__()
+            with self.name_scope():
+                self.w = self.params.get("w", shape=(5, 2), grad_stype="row_sparse")
+
+        def hybrid_forward(self, F, x, w):
+            return F.sparse.dot(x, w)
+
+    x = np.zeros((3, 5))
+    x[0, 1], x[2, 3], x[2, 1] = 1.0, -2.0, 0.5  # only columns 1 and 3 occur, so only w's rows 1 and 3 move
+    block = SparseLinear()
+    block.initialize(mx.init.Uniform(1))
+    trainer = mx.gluon.Trainer(block.collect_params(), "sgd", {"learning_rate": 0.1, "wd": 0.5})
+    before = block.w.data().asnumpy().astype(np.float64)
+    head = np.arange(6, dtype=np.float64).reshape(3, 2) + 1
+    with mx.autograd.record():
+        y = block(mx.nd.array(x).tostype("csr"))
+    y.backward(mx.nd.array(head))
+    grad = block.w.grad()
+    assert grad.stype == "row_sparse"
+    np.testing.assert_array_equal(grad.indices.asnumpy(), [1, 3])
+    np.testing.assert_allclose(grad.asnumpy(), x.T @ head, rtol=1e-6)
+    trainer.step(1)
+    want = before.copy()
+    want[[1, 3]] -= 0.1 * ((x.T @ head)[[1, 3]] + 0.5 * before[[1, 3]])
+    np.testing.assert_allclose(block.w.data().asnumpy(), want, rtol=1e-5, atol=1e-6)
