@@ -1,0 +1,148 @@
+"""CPU kernels of MXNet 1.9.1's SSD ops MultiBoxPrior (anchor boxes on a feature map) and MultiBoxTarget (the
+training targets of anchors matched to ground-truth boxes). Boxes are corner boxes (xmin, ymin, xmax, ymax)."""
+import math
+
+import numba
+import numpy as np
+
+from .common import REQ_NULL, assign, parallel_kernel
+
+_JIT = dict(nogil=True, cache=True, error_model="numpy")
+
+
+@parallel_kernel(**_JIT)
+def prior_cpu(out, sizes, ratios, step_y, step_x, offset_y, offset_x, clip, req):
+    """Anchors of a (H, W) map into out (H, W, len(sizes) + len(ratios) - 1, 4): at each cell centre
+    ((col + offset_x) * step_x, (row + offset_y) * step_y), first every size with ratios[0], then sizes[0] with
+    each further ratio; a box of size s and ratio r is s * H / W * sqrt(r) wide and s / sqrt(r) high, clipped to
+    [0, 1] when `clip`."""
+    if req == REQ_NULL:
+        return
+    height, width, n_anchor = out.shape[0], out.shape[1], out.shape[2]
+    n_size = sizes.shape[0]
+    for r in numba.prange(height):
+        centre_y = (r + offset_y) * step_y
+        for c in range(width):
+            centre_x = (c + offset_x) * step_x
+            for a in range(n_anchor):
+                size = sizes[a] if a < n_size else sizes[0]
+                root = math.sqrt(ratios[0] if a < n_size else ratios[a - n_size + 1])
+                half_w = size * height / width * root / 2
+                half_h = size / root / 2
+                box = (centre_x - half_w, centre_y - half_h, centre_x + half_w, centre_y + half_h)
+                for k in range(4):
+                    v = box[k]
+                    if clip:
+                        v = min(max(v, 0.0), 1.0)
+                    out[r, c, a, k] = assign(out[r, c, a, k], v, req)
+
+
+@numba.njit(inline="always", nogil=True)
+def _overlap(anchors, j, label, k):
+    """IoU of anchor j and the box in label[k, 1:5] as MXNet's MultiBoxTarget takes it: the areas are the raw
+    products of the sides (no clamping of degenerate boxes) and a zero union gives 0."""
+    w = max(0.0, min(anchors[j, 2], label[k, 3]) - max(anchors[j, 0], label[k, 1]))
+    h = max(0.0, min(anchors[j, 3], label[k, 4]) - max(anchors[j, 1], label[k, 2]))
+    inter = w * h
+    union = ((anchors[j, 2] - anchors[j, 0]) * (anchors[j, 3] - anchors[j, 1])
+             + (label[k, 3] - label[k, 1]) * (label[k, 4] - label[k, 2]) - inter)
+    return 0.0 if union == 0 else inter / union
+
+
+@parallel_kernel(**_JIT)
+def target_cpu(anchors, labels, n_valid, cls_preds, loc_target, loc_mask, cls_target, overlap_threshold,
+               ignore_label, mining_ratio, mining_thresh, variances, short, reqs):
+    """SSD targets per batch. anchors (A, 4); labels (B, L, width) whose first n_valid[b] rows are (class, box);
+    cls_preds (B, classes, A); outputs loc_target, loc_mask (B, A, 4) and cls_target (B, A).
+    Matching: greedily the best (anchor, gt) IoU pair above 1e-6 until every gt has an anchor, then (when
+    overlap_threshold > 0) every other anchor whose best IoU exceeds the threshold. Negatives: every other
+    anchor, or with mining_ratio > 0 the int(positives * mining_ratio) of those with best IoU below mining_thresh
+    whose softmax probability of class 0 is lowest (stable order); `short[b]` is set to 1 when there are fewer
+    such candidates than that (an error MXNet raises). Positives get class + 1, mask 1 and the encoded box
+    offsets over `variances`; negatives class 0; the rest ignore_label."""
+    n_batch, n_anchor = cls_target.shape
+    n_class = cls_preds.shape[1]
+    for b in numba.prange(n_batch):
+        label = labels[b]
+        n_gt = n_valid[b]
+        flag = np.full(n_anchor, -1, np.int64)  # -1 don't care, 0 negative, 1 positive
+        match = np.full(n_anchor, -1, np.int64)
+        best = np.full(n_anchor, -1.0)
+        if n_gt > 0:
+            iou = np.empty((n_anchor, n_gt))
+            for j in range(n_anchor):
+                for k in range(n_gt):
+                    iou[j, k] = _overlap(anchors, j, label, k)
+            gt_done = np.zeros(n_gt, np.bool_)
+            n_positive = 0
+            for _ in range(n_gt):
+                best_j, best_k, top = -1, -1, 1e-6
+                for j in range(n_anchor):
+                    if flag[j] == 1:
+                        continue
+                    for k in range(n_gt):
+                        if not gt_done[k] and iou[j, k] > top:
+                            best_j, best_k, top = j, k, iou[j, k]
+                if best_j < 0:
+                    break
+                flag[best_j], match[best_j], gt_done[best_k] = 1, best_k, True
+                n_positive += 1
+            for j in range(n_anchor):
+                if flag[j] == 1:
+                    continue
+                for k in range(n_gt):
+                    if iou[j, k] > best[j]:
+                        best[j], match[j] = iou[j, k], k
+                if overlap_threshold > 0 and best[j] > overlap_threshold:
+                    flag[j] = 1
+                    n_positive += 1
+            if mining_ratio > 0:
+                n_negative = min(int(n_positive * mining_ratio), n_anchor - n_positive)
+                if n_negative > 0:
+                    candidates = np.empty(n_anchor, np.int64)
+                    background = np.empty(n_anchor)
+                    n_cand = 0
+                    for j in range(n_anchor):
+                        if flag[j] == -1 and best[j] < mining_thresh:
+                            top_score = cls_preds[b, 0, j]
+                            for c in range(1, n_class):
+                                top_score = max(top_score, cls_preds[b, c, j])
+                            total = 0.0
+                            for c in range(n_class):
+                                total += math.exp(cls_preds[b, c, j] - top_score)
+                            candidates[n_cand] = j
+                            background[n_cand] = math.exp(cls_preds[b, 0, j] - top_score) / total
+                            n_cand += 1
+                    if n_cand < n_negative:
+                        short[b] = 1
+                        n_negative = n_cand
+                    order = np.argsort(background[:n_cand], kind="mergesort")
+                    for i in range(n_negative):
+                        flag[candidates[order[i]]] = 0
+            else:
+                for j in range(n_anchor):
+                    if flag[j] != 1:
+                        flag[j] = 0
+        for j in range(n_anchor):
+            cls = ignore_label
+            offsets = (0.0, 0.0, 0.0, 0.0)
+            if flag[j] == 0:
+                cls = 0.0
+            elif flag[j] == 1:
+                g = match[j]
+                cls = label[g, 0] + 1
+                aw, ah = anchors[j, 2] - anchors[j, 0], anchors[j, 3] - anchors[j, 1]
+                gw, gh = label[g, 3] - label[g, 1], label[g, 4] - label[g, 2]
+                offsets = (((label[g, 1] + label[g, 3]) * 0.5 - (anchors[j, 0] + anchors[j, 2]) * 0.5) / aw
+                           / variances[0],
+                           ((label[g, 2] + label[g, 4]) * 0.5 - (anchors[j, 1] + anchors[j, 3]) * 0.5) / ah
+                           / variances[1],
+                           math.log(gw / aw) / variances[2], math.log(gh / ah) / variances[3])
+            mask = 1.0 if flag[j] == 1 else 0.0
+            for k in range(4):
+                if reqs[0] != REQ_NULL:
+                    loc_target[b, j, k] = assign(loc_target[b, j, k], offsets[k], reqs[0])
+                if reqs[1] != REQ_NULL:
+                    loc_mask[b, j, k] = assign(loc_mask[b, j, k], mask, reqs[1])
+            if reqs[2] != REQ_NULL:
+                cls_target[b, j] = assign(cls_target[b, j], cls, reqs[2])
