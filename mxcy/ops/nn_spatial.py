@@ -1,5 +1,6 @@
 """Spatial-transformer and region ops of MXNet 1.9.1 on the kernels in kernels/spatial.py: GridGenerator,
-BilinearSampler, SpatialTransformer (the two chained), ROIPooling and Correlation, each with a hidden backward op."""
+BilinearSampler, SpatialTransformer (the two chained), ROIPooling and Correlation, and _contrib_ROIAlign on
+kernels/roi_align.py, each with a hidden backward op."""
 from . import registry
 from ._nn_common import float_type, kernel, kernel_compute, scratch
 from .registry import OpDef, Param
@@ -207,12 +208,32 @@ def _roi_infer(attrs, shapes):
     return shapes, [(rois[0], data[1]) + pooled]
 
 
-def _roi_backward_infer(attrs, shapes):
-    ograd = _shape(shapes[0])
-    ins, (out,) = _roi_infer(attrs, shapes[1:])
-    if out is not None and ograd is not None and ograd != out:
-        raise ValueError(f"head gradient of shape {ograd} is not the output shape {out}")
-    return [out if ograd is None else ograd] + list(ins), [ins[0]]
+def _data_grad_infer(forward_infer):
+    """Shape rule of a region op's backward, (ograd, data, rois) -> data's gradient, from the forward's rule."""
+    def infer(attrs, shapes):
+        ograd = _shape(shapes[0])
+        ins, (out,) = forward_infer(attrs, shapes[1:])
+        if out is not None and ograd is not None and ograd != out:
+            raise ValueError(f"head gradient of shape {ograd} is not the output shape {out}")
+        return [out if ograd is None else ograd] + list(ins), [ins[0]]
+    return infer
+
+
+def _register_region_op(name, params, infer, forward, backward, doc, backward_doc):
+    """A region op (data, rois) -> output and its hidden backward _backward_<name without _contrib_>
+    (ograd, data, rois) -> data's gradient; rois get a zero gradient, as in MXNet 1.9.1."""
+    backward_name = "_backward_" + name.replace("_contrib_", "")
+
+    def gradient(F, attrs, inputs, outputs, ograds):
+        return [getattr(F, backward_name)(ograds[0], *inputs, **attrs), F.zeros_like(inputs[1])]
+
+    registry.register(OpDef(
+        name, params=params, arguments=("data", "rois"), infer_shape=infer, infer_type=float_type,
+        compute=kernel_compute(forward, _WRITES_ONLY), output_names=("output",), grad_reads=((0, 1), ()),
+        gradient=gradient, doc=doc))
+    registry.register(OpDef(
+        backward_name, params=params, arguments=("ograd", "data", "rois"), infer_shape=_data_grad_infer(infer),
+        infer_type=float_type, compute=kernel_compute(backward, (False,)), doc=backward_doc))
 
 
 def _roi_forward(device, attrs, inputs, outputs, reqs):
@@ -229,19 +250,58 @@ _ROI_PARAMS = (
           "in [0, 1]; roi coordinates are multiplied by it"),
 )
 
-registry.register(OpDef(
-    "ROIPooling", params=_ROI_PARAMS, arguments=("data", "rois"), infer_shape=_roi_infer, infer_type=float_type,
-    compute=kernel_compute(_roi_forward, _WRITES_ONLY), output_names=("output",), grad_reads=((0, 1), ()),
-    gradient=lambda F, attrs, inputs, outputs, ograds: [F._backward_ROIPooling(ograds[0], *inputs, **attrs),
-                                                         F.zeros_like(inputs[1])],
+_register_region_op(
+    "ROIPooling", _ROI_PARAMS, _roi_infer, _roi_forward, _roi_backward,
     doc="Region-of-interest max pooling (Fast R-CNN): each row (batch index, x1, y1, x2, y2) of rois, scaled by "
         "spatial_scale and rounded, is cut into pooled_size bins whose maxima form the output (num_rois, C, h, w). "
-        "Empty bins and rows with a batch index outside the data give 0; rois get a zero gradient. As MXNet 1.9.1."))
+        "Empty bins and rows with a batch index outside the data give 0; rois get a zero gradient. As MXNet 1.9.1.",
+    backward_doc="ROIPooling's gradient wrt data: each bin's head gradient added at its maximum (recomputed from "
+                 "data).")
 
-registry.register(OpDef(
-    "_backward_ROIPooling", params=_ROI_PARAMS, arguments=("ograd", "data", "rois"),
-    infer_shape=_roi_backward_infer, infer_type=float_type, compute=kernel_compute(_roi_backward, (False,)),
-    doc="ROIPooling's gradient wrt data: each bin's head gradient added at its maximum (recomputed from data)."))
+
+# --- ROIAlign --------------------------------------------------------------------------------------------------------
+
+def _align_infer(attrs, shapes):
+    pooled = _roi_check_params(attrs)
+    ins, (out,) = _roi_infer(attrs, shapes)
+    if out is None or not attrs["position_sensitive"]:
+        return ins, [out]
+    bins = pooled[0] * pooled[1]
+    if out[1] % bins:
+        raise ValueError(f"data of shape {_shape(shapes[0])} must have a multiple of pooled_size {pooled}'s "
+                         f"{bins} bins as channels when position_sensitive")
+    return ins, [(out[0], out[1] // bins) + pooled]
+
+
+def _align_params(attrs):
+    return (attrs["pooled_size"], attrs["spatial_scale"], attrs["sample_ratio"], attrs["aligned"],
+            attrs["position_sensitive"])
+
+
+def _align_forward(device, attrs, inputs, outputs, reqs):
+    kernel("roi_align", "fwd", device)(*inputs, outputs[0], *_align_params(attrs))
+
+
+def _align_backward(device, attrs, inputs, outputs, reqs):
+    ograd, _, rois = inputs  # data is an input for its shape only
+    kernel("roi_align", "bwd", device)(ograd, rois, outputs[0], *_align_params(attrs))
+
+
+_ALIGN_PARAMS = _ROI_PARAMS + (
+    Param("sample_ratio", "int", -1, "sampling points per bin side; not positive: ceil(bin side in pixels)"),
+    Param("position_sensitive", "bool", False, "R-FCN's position-sensitive pooling: bin (ph, pw) of output channel "
+          "c reads input channel (c * h + ph) * w + pw, so data needs h * w times the output's channels"),
+    Param("aligned", "bool", False, "Detectron2's continuous coordinates: shift the scaled roi by half a pixel "
+          "and do not stretch regions smaller than a pixel"),
+)
+
+_register_region_op(
+    "_contrib_ROIAlign", _ALIGN_PARAMS, _align_infer, _align_forward, _align_backward,
+    doc="Region-of-interest align (Mask R-CNN): each row (batch index, x1, y1, x2, y2) of rois, scaled by "
+        "spatial_scale without rounding, is cut into pooled_size bins, each the mean of bilinear samples on a "
+        "regular grid inside it; output (num_rois, C, h, w). Rows with a batch index outside the data give 0 "
+        "(all of the row, where MXNet 1.9.1 zeroes one element); rois get a zero gradient. As MXNet 1.9.1.",
+    backward_doc="ROIAlign's gradient wrt data: each bin's head gradient spread over its samples' bilinear taps.")
 
 
 # --- Correlation -----------------------------------------------------------------------------------------------------

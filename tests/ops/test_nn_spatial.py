@@ -1,6 +1,8 @@
-"""GridGenerator, BilinearSampler, SpatialTransformer, ROIPooling and Correlation against NumPy float64 references
-(their hidden backward ops through the gradient checks), numbers computed by MXNet 1.9.1
-(fixtures/spatial_reference.json, made by fixtures/make_spatial_fixtures.py), shape inference and error cases."""
+"""GridGenerator, BilinearSampler, SpatialTransformer, ROIPooling, Correlation and _contrib_ROIAlign against NumPy
+float64 references (their hidden backward ops through the gradient checks), numbers computed by MXNet 1.9.1
+(fixtures/spatial_reference.json and roi_align_reference.json, made by the scripts beside them), shape inference and
+error cases."""
+import functools
 import json
 import os
 
@@ -13,8 +15,10 @@ from tests.ops.opspec import OpSpec, spec_tests
 NO_SPEC = {name: f"{name[10:]}'s gradient; checked numerically by its specs and against MXNet 1.9.1's numbers"
            for name in ("_backward_GridGenerator", "_backward_BilinearSampler", "_backward_ROIPooling",
                                          "_backward_Correlation")}
+NO_SPEC["_backward_ROIAlign"] = "ROIAlign's gradient; checked numerically by its spec and against MXNet 1.9.1's numbers"
 
-FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "spatial_reference.json")
+FIXTURES = [os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", name)
+            for name in ("spatial_reference.json", "roi_align_reference.json")]
 
 
 # --- references ----------------------------------------------------------------------------------------------------
@@ -65,6 +69,40 @@ def _roi_ref(data, rois, pooled_size, spatial_scale):
             w0, w1 = (np.clip(x1 + e, 0, W) for e in ((pw * ew) // PW, -(-(pw + 1) * ew // PW)))
             if 0 <= b < N and h1 > h0 and w1 > w0:
                 out[r, :, ph, pw] = data[b, :, h0:h1, w0:w1].max(axis=(1, 2))
+    return out
+
+
+def _align_axis(starts, bin_size, grid, size):
+    """(bins, grid, size) bilinear weights of each pixel for the grid samples of each bin along one axis: samples
+    more than a pixel outside weigh nothing, those in the outer band are clamped to the edge pixel."""
+    pos = starts[:, None] + (np.arange(grid) + 0.5) * bin_size / grid
+    inside = (pos >= -1) & (pos <= size)
+    return _tent(np.clip(pos, 0, size - 1), size) * inside[..., None]
+
+
+def _align_ref(data, rois, pooled_size, spatial_scale, sample_ratio=-1, position_sensitive=False, aligned=False):
+    N, C, H, W = data.shape
+    PH, PW = pooled_size
+    scale, offset = float(np.float32(spatial_scale)), 0.5 if aligned else 0.0
+    C_out = C // (PH * PW) if position_sensitive else C
+    out = np.zeros((len(rois), C_out, PH, PW))
+    for r, (b, x1, y1, x2, y2) in enumerate(rois):
+        if not 0 <= int(b) < N:
+            continue
+        top, left = y1 * scale - offset, x1 * scale - offset
+        height, width = y2 * scale - offset - top, x2 * scale - offset - left
+        if not aligned:
+            height, width = max(height, 1.0), max(width, 1.0)
+        gh, gw = ((sample_ratio,) * 2 if sample_ratio > 0 else
+                  (int(np.ceil(height / PH)), int(np.ceil(width / PW))))
+        wy = _align_axis(top + np.arange(PH) * height / PH, height / PH, gh, H)  # (PH, gh, H)
+        wx = _align_axis(left + np.arange(PW) * width / PW, width / PW, gw, W)  # (PW, gw, W)
+        planes = data[int(b)]
+        if position_sensitive:
+            planes = planes.reshape(C_out, PH, PW, H, W)
+            out[r] = np.einsum("pah,qbw,cpqhw->cpq", wy, wx, planes) / (gh * gw)
+        else:
+            out[r] = np.einsum("pah,qbw,chw->cpq", wy, wx, planes) / (gh * gw)
     return out
 
 
@@ -128,6 +166,21 @@ def _make_roi(rng):
         {"pooled_size": (_size(rng, 1, 3), _size(rng, 1, 3)), "spatial_scale": scale}
 
 
+def _make_align(rng):
+    N, PH, PW = _size(rng, 1, 2), _size(rng, 1, 3), _size(rng, 1, 3)
+    sensitive, aligned = bool(rng.integers(2)), bool(rng.integers(2))
+    C, H, W = _size(rng, 1, 2) * (PH * PW if sensitive else 1), _size(rng, 3, 7), _size(rng, 3, 7)
+    scale = float(rng.choice([1.0, 0.5, 0.25]))
+    R = _size(rng, 1, 4)
+    # Corners beyond the map on every side; aligned regions need a positive extent, others may be tiny.
+    corners = rng.uniform(-2 / scale, (max(H, W) + 2) / scale, (R, 4))
+    lo, hi = np.minimum(corners[:, :2], corners[:, 2:]), np.maximum(corners[:, :2], corners[:, 2:]) + 0.1
+    batch = rng.integers(-1, N + 1, (R, 1))  # -1 and N: rows outside the batch, which pool to 0
+    return [rng.standard_normal((N, C, H, W)), np.concatenate([batch, lo, hi], axis=1)], \
+        {"pooled_size": (PH, PW), "spatial_scale": scale, "sample_ratio": int(rng.choice([-1, 1, 2])),
+         "position_sensitive": sensitive, "aligned": aligned}
+
+
 def _make_corr(rng):
     shape = (_size(rng, 1, 2), _size(rng, 1, 2), _size(rng, 3, 6), _size(rng, 3, 6))
     k, md = int(rng.choice([1, 3])), _size(rng, 0, 2)
@@ -145,6 +198,7 @@ SPECS = [
     # rois get a zero gradient (MXNet's rule), which the fixture test checks.
     OpSpec("ROIPooling", _make_roi, _roi_ref, grad_inputs=(0,)),
     OpSpec("Correlation", _make_corr, _corr_ref, atol=1e-5),
+    OpSpec("_contrib_ROIAlign", _make_align, _align_ref, grad_inputs=(0,), atol=1e-5),
 ]
 
 test_forward, test_gradient, test_req_add = spec_tests(SPECS)
@@ -153,8 +207,11 @@ test_forward, test_gradient, test_req_add = spec_tests(SPECS)
 # --- MXNet 1.9.1's numbers -----------------------------------------------------------------------------------------
 
 def _fixture_cases():
-    with open(FIXTURE) as f:
-        return json.load(f)["cases"]
+    cases = []
+    for path in FIXTURES:
+        with open(path) as f:
+            cases += json.load(f)["cases"]
+    return cases
 
 
 def _array(entry):
@@ -168,7 +225,7 @@ def test_matches_mxnet(case):
         x.attach_grad()
     attrs = {k: tuple(v) if isinstance(v, list) else v for k, v in case["attrs"].items()}
     with mx.autograd.record():
-        y = getattr(mx.nd, case["op"])(*xs, **attrs)
+        y = functools.reduce(getattr, case["op"].split("."), mx.nd)(*xs, **attrs)
     y.backward(mx.nd.array(np.linspace(-1, 1, y.size).reshape(y.shape)))
     np.testing.assert_allclose(y.asnumpy(), _array(case["output"]), rtol=1e-5, atol=1e-5)
     for x, want in zip(xs, case["grads"]):
@@ -247,6 +304,16 @@ def test_correlation_shapes():
     (lambda: mx.nd.Correlation(mx.nd.zeros((2, 5, 5)), mx.nd.zeros((2, 5, 5))), ["Correlation", "data1", "(2, 5, 5)"]),
     (lambda: mx.nd.Correlation(mx.nd.zeros((1, 2, 5, 5)), mx.nd.zeros((1, 2, 5, 5)), stride1=0),
      ["Correlation", "stride1"]),
+    (lambda: mx.nd.contrib.ROIAlign(mx.nd.zeros((1, 6, 4, 4)), mx.nd.zeros((3, 5)), (2, 2), 1.0,
+                                    position_sensitive=True), ["ROIAlign", "data", "(1, 6, 4, 4)", "pooled_size"]),
+    (lambda: mx.nd.contrib.ROIAlign(mx.nd.zeros((1, 2, 4, 4)), mx.nd.zeros((3, 4)), (2, 2), 1.0),
+     ["ROIAlign", "rois", "(3, 4)"]),
+    (lambda: mx.nd.contrib.ROIAlign(mx.nd.zeros((2, 4, 4)), mx.nd.zeros((3, 5)), (2, 2), 1.0),
+     ["ROIAlign", "data", "(2, 4, 4)"]),
+    (lambda: mx.nd.contrib.ROIAlign(mx.nd.zeros((1, 2, 4, 4)), mx.nd.zeros((3, 5)), (0, 2), 1.0),
+     ["ROIAlign", "pooled_size", "(0, 2)"]),
+    (lambda: mx.nd.contrib.ROIAlign(mx.nd.zeros((1, 2, 4, 4)), mx.nd.zeros((3, 5)), (2, 2), 1.5),
+     ["ROIAlign", "spatial_scale"]),
 ])
 def test_bad_input_names_op_argument_and_shape(call, words):
     with pytest.raises(mx.MXNetError) as err:

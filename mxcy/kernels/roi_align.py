@@ -1,0 +1,203 @@
+"""ROIAlign kernels (Mask R-CNN's region pooling, MXNet 1.9.1's _contrib_ROIAlign) on NCHW data, CPU and CUDA:
+each output bin averages bilinear samples on a regular grid inside its part of the region, forward and backward
+(the backward scatters each bin's gradient to the sampled pixels). Arithmetic in float64; arrays are flat."""
+import math
+
+import numba
+import numpy as np
+from numba import cuda, prange
+
+from .bilinear import blend
+from .common import REQ_WRITE, parallel_kernel
+from .elemwise_gpu import fill_gpu
+from .launch import dual, grid_1d
+
+# rois (R, 5) = (batch index, x1, y1, x2, y2) in image pixels, times spatial_scale (minus half a pixel when
+# `aligned`: Detectron2's continuous coordinates). Unaligned regions are at least 1 x 1. Bin (ph, pw) of a
+# PH x PW split samples a grid_h x grid_w grid of points at the centres of equal cells (sample_ratio per side,
+# or ceil(side / bins) when it is not positive); a point more than a pixel outside the map reads 0 but still
+# counts in the mean, and a point in the outer pixel band is clamped to the edge, as MXNet does. A row whose
+# batch index lies outside [0, N), or an aligned region of no extent (MXNet refuses it), gives 0 and no gradient.
+# position_sensitive (R-FCN): output channel c of bin (ph, pw) reads input channel (c * PH + ph) * PW + pw.
+
+
+@numba.njit(inline="always", nogil=True)
+def _region(batch, x1, y1, x2, y2, scale, aligned, bins_h, bins_w, ratio):
+    """(batch index, top, left, bin height, bin width, grid rows, grid columns) of one roi row."""
+    offset = 0.5 if aligned else 0.0
+    top, left = y1 * scale - offset, x1 * scale - offset
+    height, width = y2 * scale - offset - top, x2 * scale - offset - left
+    if not aligned:
+        height, width = max(height, 1.0), max(width, 1.0)
+    bin_h, bin_w = height / bins_h, width / bins_w
+    grid_h = ratio if ratio > 0 else int(math.ceil(bin_h))
+    grid_w = ratio if ratio > 0 else int(math.ceil(bin_w))
+    if aligned and (height <= 0 or width <= 0):
+        grid_h = 0
+    return int(batch), top, left, bin_h, bin_w, grid_h, grid_w
+
+
+@numba.njit(inline="always", nogil=True)
+def _tap(start, step, grid, k, size):
+    """(low, high, fraction) of the k-th sample coordinate start + (k + 0.5) * step / grid along an axis of
+    `size` pixels; low is -1 when the sample lies more than a pixel outside."""
+    v = start + (k + 0.5) * step / grid
+    if v < -1.0 or v > size:
+        return -1, -1, 0.0
+    v = max(v, 0.0)
+    low = int(v)
+    if low >= size - 1:
+        return size - 1, size - 1, 0.0
+    return low, low + 1, v - low
+
+
+@numba.njit(inline="always", nogil=True)
+def _sample(top, left, bin_h, bin_w, grid_h, grid_w, s, H, W):
+    """Sample s (row-major over a bin's grid): (plane index of its top-left tap or -1 for a sample that reads
+    nothing, step to the lower taps, step to the right taps, row fraction, column fraction)."""
+    y0, y1, ly = _tap(top, bin_h, grid_h, s // grid_w, H)
+    x0, x1, lx = _tap(left, bin_w, grid_w, s % grid_w, W)
+    if y0 < 0 or x0 < 0:
+        return -1, 0, 0, 0.0, 0.0
+    return y0 * W + x0, (y1 - y0) * W, x1 - x0, ly, lx
+
+
+def _bin(rois, e, N, C, H, W, PH, PW, scale, ratio, aligned, sensitive):
+    """(first data index of the plane, top, left, bin height, bin width, grid rows, grid columns) of output
+    element e of (R, C_out, PH, PW); the plane index is -1 for a bin that reads nothing."""
+    C_out = C // (PH * PW) if sensitive else C
+    r, c, ph, pw = e // (C_out * PH * PW), e // (PH * PW) % C_out, e // PW % PH, e % PW
+    b, top, left, bin_h, bin_w, grid_h, grid_w = _region(rois[r * 5], rois[r * 5 + 1], rois[r * 5 + 2],
+                                                         rois[r * 5 + 3], rois[r * 5 + 4], scale, aligned,
+                                                         PH, PW, ratio)
+    plane = (c * PH + ph) * PW + pw if sensitive else c
+    base = (b * C + plane) * H * W if 0 <= b < N and grid_h > 0 and grid_w > 0 else -1
+    return base, top + ph * bin_h, left + pw * bin_w, bin_h, bin_w, grid_h, grid_w
+
+
+def _align_value(data, base, top, left, bin_h, bin_w, grid_h, grid_w, H, W):
+    """The mean of a bin's bilinear samples (the bin as _bin gives it)."""
+    if base < 0:
+        return 0.0
+    total = 0.0
+    for s in range(grid_h * grid_w):
+        i, down, right, ly, lx = _sample(top, left, bin_h, bin_w, grid_h, grid_w, s, H, W)
+        if i >= 0:
+            i += base
+            total += blend(1.0 * data[i], 1.0 * data[i + right], 1.0 * data[i + down], 1.0 * data[i + down + right],
+                           ly, lx)
+    return total / (grid_h * grid_w)
+
+
+_bin_cpu, _bin_gpu = dual(_bin)
+_align_value_cpu, _align_value_gpu = dual(_align_value)
+
+
+@parallel_kernel(nogil=True, cache=True)
+def _fwd_cpu(data, rois, out, N, C, H, W, PH, PW, scale, ratio, aligned, sensitive):
+    for e in prange(out.size):
+        base, top, left, bin_h, bin_w, grid_h, grid_w = _bin_cpu(rois, e, N, C, H, W, PH, PW, scale, ratio, aligned,
+                                                                 sensitive)
+        out[e] = _align_value_cpu(data, base, top, left, bin_h, bin_w, grid_h, grid_w, H, W)
+
+
+@parallel_kernel(nogil=True, cache=True)
+def _bwd_cpu(dy, rois, dx, N, C, H, W, PH, PW, scale, ratio, aligned, sensitive):
+    for i in range(dx.size):
+        dx[i] = 0.0
+    C_out = C // (PH * PW) if sensitive else C
+    R, B = dy.size // (C_out * PH * PW), PH * PW
+    for c in prange(C_out):  # output channels read disjoint input planes: no two items write one pixel
+        for r in range(R):
+            for k in range(B):
+                e = (r * C_out + c) * B + k
+                base, top, left, bin_h, bin_w, grid_h, grid_w = _bin_cpu(rois, e, N, C, H, W, PH, PW, scale, ratio,
+                                                                         aligned, sensitive)
+                if base < 0:
+                    continue
+                g = dy[e] / (grid_h * grid_w)
+                for s in range(grid_h * grid_w):
+                    i, down, right, ly, lx = _sample(top, left, bin_h, bin_w, grid_h, grid_w, s, H, W)
+                    if i >= 0:
+                        i += base
+                        dx[i] += g * (1.0 - ly) * (1.0 - lx)
+                        dx[i + right] += g * (1.0 - ly) * lx
+                        dx[i + down] += g * ly * (1.0 - lx)
+                        dx[i + down + right] += g * ly * lx
+
+
+def _fwd_kernel(data, rois, out, N, C, H, W, PH, PW, scale, ratio, aligned, sensitive):
+    e = cuda.grid(1)
+    while e < out.size:
+        base, top, left, bin_h, bin_w, grid_h, grid_w = _bin_gpu(rois, e, N, C, H, W, PH, PW, scale, ratio, aligned,
+                                                                 sensitive)
+        out[e] = _align_value_gpu(data, base, top, left, bin_h, bin_w, grid_h, grid_w, H, W)
+        e += cuda.gridsize(1)
+
+
+def _bwd_kernel(dy, rois, dx, N, C, H, W, PH, PW, scale, ratio, aligned, sensitive):
+    """One thread per output element; dx must be zeroed before. Regions overlap, hence atomics."""
+    e = cuda.grid(1)
+    while e < dy.size:
+        base, top, left, bin_h, bin_w, grid_h, grid_w = _bin_gpu(rois, e, N, C, H, W, PH, PW, scale, ratio, aligned,
+                                                                 sensitive)
+        if base >= 0:
+            g = dy[e] / (grid_h * grid_w)
+            for s in range(grid_h * grid_w):
+                i, down, right, ly, lx = _sample(top, left, bin_h, bin_w, grid_h, grid_w, s, H, W)
+                if i >= 0:
+                    i += base
+                    cuda.atomic.add(dx, i, g * (1.0 - ly) * (1.0 - lx))
+                    cuda.atomic.add(dx, i + right, g * (1.0 - ly) * lx)
+                    cuda.atomic.add(dx, i + down, g * ly * (1.0 - lx))
+                    cuda.atomic.add(dx, i + down + right, g * ly * lx)
+        e += cuda.gridsize(1)
+
+
+fwd_kernel = cuda.jit(_fwd_kernel)
+bwd_kernel = cuda.jit(_bwd_kernel)
+
+
+def _flat(a):
+    return a.reshape(a.size)
+
+
+def _args(data_shape, pooled_size, spatial_scale, sample_ratio, aligned, position_sensitive):
+    # MXNet keeps spatial_scale as a float32.
+    return tuple(data_shape) + tuple(pooled_size) + (float(np.float32(spatial_scale)), int(sample_ratio),
+                                                     bool(aligned), bool(position_sensitive))
+
+
+def _launch(kernel, n, *args):
+    if n:
+        blocks, threads = grid_1d(n)
+        kernel[blocks, threads](*args)
+
+
+def fwd_cpu(data, rois, out, *params):
+    """out (R, C_out, PH, PW) = ROIAlign of data (N, C, H, W) over rois (R, 5); params: pooled_size,
+    spatial_scale, sample_ratio, aligned, position_sensitive. Writes out."""
+    _fwd_cpu(_flat(data), _flat(rois), _flat(out), *_args(data.shape, *params))
+
+
+def bwd_cpu(dy, rois, dx, *params):
+    """dx (N, C, H, W) = the gradient of fwd_cpu wrt data for head gradient dy; written."""
+    _bwd_cpu(_flat(dy), _flat(rois), _flat(dx), *_args(dx.shape, *params))
+
+
+def fwd_gpu(data, rois, out, *params):
+    """CUDA twin of fwd_cpu."""
+    _launch(fwd_kernel, out.size, _flat(data), _flat(rois), _flat(out), *_args(data.shape, *params))
+
+
+def bwd_gpu(dy, rois, dx, *params):
+    """CUDA twin of bwd_cpu."""
+    fill_gpu(dx, 0, REQ_WRITE)
+    _launch(bwd_kernel, dy.size, _flat(dy), _flat(rois), _flat(dx), *_args(dx.shape, *params))
+
+
+PTX_CHECKS = []
+for _t in ("float32", "float64"):
+    _a, _i = f"{_t}[::1]", "int64"
+    _sig = f"void({_a}, {_a}, {_a}, {_i}, {_i}, {_i}, {_i}, {_i}, {_i}, float64, {_i}, boolean, boolean)"
+    PTX_CHECKS += [(_fwd_kernel, _sig), (_bwd_kernel, _sig)]
