@@ -12,10 +12,10 @@ import math
 import numba
 from numba import cuda, prange
 
-from .common import REQ_NULL, assign
+from .common import REQ_NULL, assign, parallel_kernel
 from .launch import block_sum, dual, grid_1d
 
-_KERNEL = dict(parallel=True, nogil=True, cache=True)
+_KERNEL = dict(nogil=True, cache=True)
 N_SCALARS = 8
 
 # Rule kinds; the scalars each reads are listed in `rule`.
@@ -145,7 +145,7 @@ def _cpu_driver(kind, n_states, has_master):
     """The CPU driver of rule `kind` with n_states states and maybe a master, compiled with those as constants,
     so that the loop holds one rule and no tests of absent arrays and vectorizes (float32: ~5x faster for Adam
     than a run-time rule choice). Closures over ints are cached per value."""
-    @numba.njit(**_KERNEL)
+    @parallel_kernel(**_KERNEL)
     def driver(weight, grad, s0, s1, s2, master, out, p, req):
         for i in prange(out.size):
             _step_cpu(kind, n_states, has_master, i, weight, grad, s0, s1, s2, master, out, p, req)
@@ -279,7 +279,7 @@ def _group_adagrad_row(r, weight, grad, history, out, lr, epsilon, rescale_grad,
 _group_adagrad_row_cpu, _group_adagrad_row_gpu = dual(_group_adagrad_row)
 
 
-@numba.njit(**_KERNEL)
+@parallel_kernel(**_KERNEL)
 def group_adagrad_cpu(weight, grad, history, out, lr, epsilon, rescale_grad, clip_gradient, req):
     for r in prange(weight.shape[0]):
         _group_adagrad_row_cpu(r, weight, grad, history, out, lr, epsilon, rescale_grad, clip_gradient, req)

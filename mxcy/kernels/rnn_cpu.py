@@ -7,6 +7,7 @@ import numba
 import numpy as np
 
 from .blas_cpu import AVAILABLE, LOCAL_THREADS, gemm_of, matmul
+from .common import parallel_kernel
 from .conv_common import CAN_PIN_BLAS, single_threaded_blas
 from .rnn_cells import gate_count, step_time, unit_backward_cpu, unit_forward_cpu
 
@@ -16,7 +17,7 @@ def _rows(chunk, nchunks, batch):
     return chunk * batch // nchunks, (chunk + 1) * batch // nchunks
 
 
-@numba.njit(nogil=True, cache=True, parallel=True)
+@parallel_kernel(nogil=True, cache=True)
 def _forward(mode, gates, whh, bhh, whr, h0, c0, lengths, reverse, clip, low, high, clip_nan, one,
              y, yoff, hy, cy, cs, cprev, hprev, hn, hraw, nchunks, gemm, blas, local_threads):
     steps, batch, rows = gates.shape
@@ -58,7 +59,7 @@ def _forward(mode, gates, whh, bhh, whr, h0, c0, lengths, reverse, clip, low, hi
         local_threads(before)
 
 
-@numba.njit(nogil=True, cache=True, parallel=True)
+@parallel_kernel(nogil=True, cache=True)
 def _backward(mode, gates, cs, cprev, hn, hprev, whh, whr, lengths, reverse, clip, low, high, one,
               dy, yoff, dhy, dcy, dxp, dhp, dhr, dh0, dc0, nchunks, gemm, blas, local_threads):
     steps, batch, rows = gates.shape
@@ -109,7 +110,7 @@ def _backward(mode, gates, cs, cprev, hn, hprev, whh, whr, lengths, reverse, cli
         local_threads(before)
 
 
-@numba.njit(nogil=True, cache=True, parallel=True)
+@parallel_kernel(nogil=True, cache=True)
 def _scale(x, mask):
     for i in numba.prange(x.size):
         x[i] *= mask[i]
