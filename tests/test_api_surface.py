@@ -60,6 +60,23 @@ COMPLETE_MODULES = [
     "mxnet.ndarray.sparse",
     "mxnet.symbol.sparse",
     "mxnet.contrib.text",
+    "mxnet.attribute",
+    "mxnet.autograd",
+    "mxnet.context",
+    "mxnet.contrib.autograd",
+    "mxnet.contrib.tensorboard",
+    "mxnet.engine",
+    "mxnet.gluon",
+    "mxnet.gluon.contrib",
+    "mxnet.gluon.contrib.rnn",
+    "mxnet.gluon.rnn",
+    "mxnet.name",
+    "mxnet.ndarray.random",
+    "mxnet.ndarray.utils",
+    "mxnet.runtime",
+    "mxnet.symbol.op",
+    "mxnet.symbol.random",
+    "mxnet.visualization",
 ]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
