@@ -146,3 +146,59 @@ def target_cpu(anchors, labels, n_valid, cls_preds, loc_target, loc_mask, cls_ta
                     loc_mask[b, j, k] = assign(loc_mask[b, j, k], mask, reqs[1])
             if reqs[2] != REQ_NULL:
                 cls_target[b, j] = assign(cls_target[b, j], cls, reqs[2])
+
+
+@parallel_kernel(**_JIT)
+def detection_cpu(cls_prob, loc_pred, anchors, out, threshold, clip, variances, nms_threshold, force_suppress,
+                  nms_topk, req):
+    """SSD detections per batch into out (B, A, 6) rows (class, score, xmin, ymin, xmax, ymax). Each anchor takes
+    its best non-background class (classes 1..; class 0 is the background) and its box decoded from loc_pred
+    (B, A * 4) over `variances` (clipped to [0, 1] when `clip`); anchors whose best score is below threshold are
+    dropped, the others packed to the top in anchor order, the rest of out being -1. With 0 < nms_threshold <= 1
+    the packed rows are then sorted by score (stable), only the nms_topk best (> 0) kept, and a row whose IoU with
+    a better kept one of the same class (any class when force_suppress) reaches nms_threshold gets class -1. As in
+    MXNet 1.9.1, rows past nms_topk keep their unsorted packed values with class -1."""
+    if req == REQ_NULL:
+        return
+    n_batch, n_class, n_anchor = cls_prob.shape
+    for b in numba.prange(n_batch):
+        rows = np.full((n_anchor, 6), -1.0)
+        n_valid = 0
+        for i in range(n_anchor):
+            score, cls = -1.0, 0
+            for c in range(1, n_class):
+                if cls_prob[b, c, i] > score:
+                    score, cls = cls_prob[b, c, i], c
+            if cls == 0 or score < threshold:
+                continue
+            aw, ah = anchors[i, 2] - anchors[i, 0], anchors[i, 3] - anchors[i, 1]
+            cx = loc_pred[b, 4 * i] * variances[0] * aw + (anchors[i, 0] + anchors[i, 2]) / 2
+            cy = loc_pred[b, 4 * i + 1] * variances[1] * ah + (anchors[i, 1] + anchors[i, 3]) / 2
+            half_w = math.exp(loc_pred[b, 4 * i + 2] * variances[2]) * aw / 2
+            half_h = math.exp(loc_pred[b, 4 * i + 3] * variances[3]) * ah / 2
+            rows[n_valid, 0], rows[n_valid, 1] = cls - 1, score
+            edges = (cx - half_w, cy - half_h, cx + half_w, cy + half_h)
+            for k in range(4):
+                rows[n_valid, 2 + k] = min(max(edges[k], 0.0), 1.0) if clip else edges[k]
+            n_valid += 1
+        if n_valid > 0 and 0 < nms_threshold <= 1:
+            order = np.argsort(-rows[:n_valid, 1], kind="mergesort")
+            n_keep = nms_topk if 0 < nms_topk < n_valid else n_valid
+            ranked = rows[order[:n_keep]].copy()
+            rows[n_keep:n_valid, 0] = -1.0
+            rows[:n_keep] = ranked
+            for i in range(n_keep):
+                if rows[i, 0] < 0:
+                    continue
+                for j in range(i + 1, n_keep):
+                    if rows[j, 0] < 0 or not (force_suppress or rows[i, 0] == rows[j, 0]):
+                        continue
+                    w = max(0.0, min(rows[i, 4], rows[j, 4]) - max(rows[i, 2], rows[j, 2]))
+                    h = max(0.0, min(rows[i, 5], rows[j, 5]) - max(rows[i, 3], rows[j, 3]))
+                    union = ((rows[i, 4] - rows[i, 2]) * (rows[i, 5] - rows[i, 3])
+                             + (rows[j, 4] - rows[j, 2]) * (rows[j, 5] - rows[j, 3]) - w * h)
+                    if union > 0 and w * h / union >= nms_threshold:
+                        rows[j, 0] = -1.0
+        for i in range(n_anchor):
+            for k in range(6):
+                out[b, i, k] = assign(out[b, i, k], rows[i, k], req)

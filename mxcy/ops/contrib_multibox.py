@@ -1,5 +1,6 @@
 """MXNet 1.9.1's contrib SSD ops on the CPU kernels in kernels/multibox.py: MultiBoxPrior (anchor boxes of a
-feature map) and MultiBoxTarget (training targets of those anchors). As in MXNet, no gradient flows through them:
+feature map), MultiBoxTarget (training targets of those anchors) and MultiBoxDetection (decoded, suppressed
+detections). As in MXNet, no gradient flows through them:
 their backward functions write zeros."""
 import numpy as np
 
@@ -128,3 +129,42 @@ _register("_contrib_MultiBoxTarget", _target, aliases=("_npx_multibox_target",),
           doc="SSD training targets of anchors (1, A, 4) for labels (B, L, >= 5) rows (class, xmin, ymin, xmax, "
               "ymax; class -1 pads) and class predictions (B, classes, A): loc_target and loc_mask (B, A * 4), "
               "cls_target (B, A).")
+
+
+# --- MultiBoxDetection ---------------------------------------------------------------------------
+
+def _detection_shape(attrs, shapes):
+    if len(attrs["variances"]) != 4:
+        raise ValueError(f"variances must hold 4 values, got {tuple(attrs['variances'])}")
+    if any(s is None for s in shapes):
+        return shapes, [None]
+    prob, loc, anchor = (tuple(s) for s in shapes)
+    if len(anchor) != 3 or anchor[1] <= 0 or anchor[2] != 4:
+        raise ValueError(f"anchor must be (1, anchors, 4), got shape {anchor}")
+    if len(prob) != 3 or prob[2] != anchor[1]:
+        raise ValueError(f"cls_prob must be (batch, classes, {anchor[1]}) to match anchor {anchor}, got shape {prob}")
+    if len(loc) != 2 or loc[1] != 4 * anchor[1]:
+        raise ValueError(f"loc_pred must be (batch, {4 * anchor[1]}) to match anchor {anchor}, got shape {loc}")
+    return shapes, [(prob[0], anchor[1], 6)]
+
+
+def _detection(attrs, inputs, outputs, reqs):
+    prob, loc, anchor = inputs
+    kernel("multibox", "detection", "cpu")(prob, loc, anchor.reshape(anchor.shape[1], 4), outputs[0],
+                                           attrs["threshold"], attrs["clip"], np.array(attrs["variances"], np.float64),
+                                           attrs["nms_threshold"], attrs["force_suppress"], attrs["nms_topk"], reqs[0])
+
+
+_register("_contrib_MultiBoxDetection", _detection, aliases=("_npx_multibox_detection",),
+          arguments=("cls_prob", "loc_pred", "anchor"), infer_shape=_detection_shape,
+          params=(Param("clip", "bool", True, "clip the boxes to [0, 1]"),
+                  Param("threshold", "float", 0.01, "lowest score of a detection"),
+                  Param("background_id", "int", 0, "accepted for MXNet's signature; MXNet 1.9.1's CPU op takes "
+                                                   "class 0 as the background whatever it says"),
+                  Param("nms_threshold", "float", 0.5, "IoU at which the lower-scored box of a class is "
+                                                       "suppressed (outside (0, 1]: no NMS)"),
+                  Param("force_suppress", "bool", False, "suppress across classes too"),
+                  Param("variances", "floats", (0.1, 0.1, 0.2, 0.2), "scales of the (x, y, w, h) box offsets"),
+                  Param("nms_topk", "int", -1, "keep only the nms_topk best detections before NMS (-1: all)")),
+          doc="Detections (B, A, 6) rows (class, score, xmin, ymin, xmax, ymax) from class probabilities "
+              "(B, classes, A), box offsets loc_pred (B, A * 4) and anchors (1, A, 4); dropped rows are -1.")

@@ -1,5 +1,5 @@
-"""contrib MultiBoxPrior and MultiBoxTarget: OpSpecs against NumPy float64 references written from MXNet's
-description, values printed by MXNet 1.9.1 (fixtures/multibox_reference.json, written by
+"""contrib MultiBoxPrior, MultiBoxTarget and MultiBoxDetection: OpSpecs against NumPy float64 references written
+from MXNet's description, values printed by MXNet 1.9.1 (fixtures/multibox_reference.json, written by
 fixtures/make_multibox_fixtures.py), MXNet's zero gradients, symbols and errors."""
 import json
 import os
@@ -44,8 +44,10 @@ def _prior(data, sizes=(1.0,), ratios=(1.0,), clip=False, steps=(-1.0, -1.0), of
 # --- MultiBoxTarget ------------------------------------------------------------------------------
 
 def _make_target(rng):
-    """Anchors on a 3x3 grid, up to 3 ground truths (padded with -1 rows), scores for 3 classes."""
+    """Anchors on a 3x3 grid, jittered so that no two tie in IoU with a box inside both (equal areas would), up to 3
+    ground truths (padded with -1 rows), scores for 3 classes."""
     anchors = _prior(np.zeros((1, 1, 3, 3)), sizes=(0.3, 0.5), ratios=(1.0, 2.0))
+    anchors = anchors + rng.uniform(-0.02, 0.02, anchors.shape)
     batch, n_label = int(rng.integers(1, 3)), int(rng.integers(1, 4))
     labels = -np.ones((batch, n_label, 5))
     for b in range(batch):
@@ -107,9 +109,55 @@ def _target(anchor, label, cls_pred, overlap_threshold=0.5, ignore_label=-1.0, n
     return loc.reshape(len(label), -1), mask.reshape(len(label), -1), cls
 
 
+# --- MultiBoxDetection ---------------------------------------------------------------------------
+
+def _make_detection(rng):
+    """Anchors on a 2x2 grid, 3 classes (0 background): probabilities of well-separated scores (no ties whose
+    order a numerical nudge could flip) and offsets so that some decoded boxes overlap."""
+    anchors = _prior(np.zeros((1, 1, 2, 2)), sizes=(0.3, 0.5), ratios=(1.0, 2.0))
+    batch, n = int(rng.integers(1, 3)), anchors.shape[1]
+    probs = rng.dirichlet(np.ones(3), (batch, n)).transpose(0, 2, 1)
+    attrs = {"threshold": float(rng.uniform(0, 0.5)), "clip": bool(rng.integers(2)),
+             "nms_threshold": float(rng.choice([0.0, 0.3, 0.6])), "force_suppress": bool(rng.integers(2)),
+             "nms_topk": int(rng.integers(-1, n))}
+    return [probs, rng.normal(0, 0.5, (batch, n * 4)), anchors], attrs
+
+
+def _detection(cls_prob, loc_pred, anchor, clip=True, threshold=0.01, background_id=0, nms_threshold=0.5,
+               force_suppress=False, variances=(0.1, 0.1, 0.2, 0.2), nms_topk=-1):
+    anchors = anchor[0]
+    out = -np.ones((len(cls_prob), len(anchors), 6))
+    a_size, a_centre = anchors[:, 2:] - anchors[:, :2], (anchors[:, :2] + anchors[:, 2:]) / 2
+    for b in range(len(cls_prob)):
+        offsets = loc_pred[b].reshape(-1, 4) * np.array(variances)
+        centre, half = offsets[:, :2] * a_size + a_centre, np.exp(offsets[:, 2:]) * a_size / 2
+        boxes = np.concatenate([centre - half, centre + half], axis=1)
+        boxes = np.clip(boxes, 0, 1) if clip else boxes
+        cls = np.argmax(cls_prob[b, 1:], axis=0)
+        score = cls_prob[b, 1:].max(axis=0)
+        rows = np.concatenate([cls[:, None], score[:, None], boxes], axis=1)[score >= threshold]
+        out[b, :len(rows)] = rows
+        if not len(rows) or not 0 < nms_threshold <= 1:
+            continue
+        keep = len(rows) if not 0 < nms_topk < len(rows) else nms_topk
+        out[b, keep:len(rows), 0] = -1  # MXNet leaves the cut rows unsorted, class -1
+        ranked = rows[np.argsort(-rows[:, 1], kind="stable")[:keep]]
+        for i in range(keep):
+            if ranked[i, 0] < 0:
+                continue
+            for j in range(i + 1, keep):
+                if ranked[j, 0] >= 0 and (force_suppress or ranked[j, 0] == ranked[i, 0]) and \
+                        _iou(ranked[i:i + 1, 2:], ranked[j:j + 1, 2:])[0, 0] >= nms_threshold:
+                    ranked[j, 0] = -1
+        out[b, :keep] = ranked
+    return out
+
+
 SPECS = [
     OpSpec("_contrib_MultiBoxPrior", _make_prior, _prior, grad=False, why=ZERO_GRAD, rtol=1e-5, atol=1e-6),
     OpSpec("_contrib_MultiBoxTarget", _make_target, _target, grad=False, why=ZERO_GRAD, rtol=1e-4, atol=1e-5),
+    OpSpec("_contrib_MultiBoxDetection", _make_detection, _detection, grad=False, why=ZERO_GRAD, rtol=1e-5,
+           atol=1e-6),
 ]
 
 test_forward, test_gradient, test_req_add = spec_tests(SPECS)
@@ -131,7 +179,7 @@ def test_mxnet_values(case):
         np.testing.assert_allclose(got.asnumpy(), want, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["MultiBoxPrior", "MultiBoxTarget"])
+@pytest.mark.parametrize("name", ["MultiBoxPrior", "MultiBoxTarget", "MultiBoxDetection"])
 def test_zero_gradients(name):
     """As in MXNet 1.9.1, no gradient flows through these ops: every input gets zeros."""
     spec = next(s for s in SPECS if s.name == f"_contrib_{name}")
@@ -154,6 +202,8 @@ def test_symbol_shapes_and_names():
         ["loc_target", "loc_mask", "cls_target"]
     _, out_shapes, _ = target.infer_shape(data=(2, 8, 3, 5), label=(2, 4, 5), cls_pred=(2, 3, 60))
     assert out_shapes == [(2, 240), (2, 240), (2, 60)]
+    detection = mx.sym.contrib.MultiBoxDetection(mx.sym.var("cls_prob"), mx.sym.var("loc_pred"), prior)
+    assert detection.infer_shape(data=(2, 8, 3, 5), cls_prob=(2, 3, 60), loc_pred=(2, 240))[1] == [(2, 60, 6)]
 
 
 _ANCHOR = mx.nd.array([[[0.1, 0.1, 0.5, 0.5], [0.4, 0.4, 0.9, 0.9]]])
@@ -176,6 +226,10 @@ _SCORES = mx.nd.zeros((1, 2, 2))
     (lambda: mx.nd.contrib.MultiBoxTarget(_ANCHOR, mx.nd.array([[[0, 0.1, 0.1, 0.5, 0.5]]]), _SCORES,
                                           negative_mining_ratio=3, negative_mining_thresh=0.01)[0].asnumpy(),
      r"_contrib_MultiBoxTarget.*fewer anchors"),
+    (lambda: mx.nd.contrib.MultiBoxDetection(mx.nd.zeros((1, 3, 2)), mx.nd.zeros((1, 7)), _ANCHOR),
+     r"_contrib_MultiBoxDetection.*loc_pred.*\(1, 7\)"),
+    (lambda: mx.nd.contrib.MultiBoxDetection(mx.nd.zeros((1, 3, 3)), mx.nd.zeros((1, 8)), _ANCHOR),
+     r"_contrib_MultiBoxDetection.*cls_prob.*\(1, 3, 3\)"),
 ])
 def test_bad_input_is_an_mxnet_error(call, match):
     with pytest.raises(mx.MXNetError, match=match):
