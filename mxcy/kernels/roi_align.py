@@ -76,7 +76,7 @@ def _bin(rois, e, N, C, H, W, PH, PW, scale, ratio, aligned, sensitive):
 
 
 def _align_value(data, base, top, left, bin_h, bin_w, grid_h, grid_w, H, W):
-    """The mean of a bin's bilinear samples (the bin as _bin gives it)."""
+    """The mean of a bin's bilinear samples (the bin as _bin gives it): one GPU thread's output element."""
     if base < 0:
         return 0.0
     total = 0.0
@@ -90,18 +90,35 @@ def _align_value(data, base, top, left, bin_h, bin_w, grid_h, grid_w, H, W):
 
 
 _bin_cpu, _bin_gpu = dual(_bin)
-_align_value_cpu, _align_value_gpu = dual(_align_value)
+_align_value_gpu = dual(_align_value)[1]  # the CPU forward gathers its taps once per bin instead
 
 
-@parallel_kernel(nogil=True, cache=True)
+@parallel_kernel(nogil=True, cache=True, error_model="numpy")
 def _fwd_cpu(data, rois, out, N, C, H, W, PH, PW, scale, ratio, aligned, sensitive):
-    for e in prange(out.size):
+    C_out, B = (C // (PH * PW) if sensitive else C), PH * PW
+    plane_step = (B if sensitive else 1) * H * W  # from one output channel's plane to the next's
+    for rk in prange(out.size // C_out):  # one bin of one roi: its taps found once for all channels, as MXNet
+        e = rk // B * C_out * B + rk % B
         base, top, left, bin_h, bin_w, grid_h, grid_w = _bin_cpu(rois, e, N, C, H, W, PH, PW, scale, ratio, aligned,
                                                                  sensitive)
-        out[e] = _align_value_cpu(data, base, top, left, bin_h, bin_w, grid_h, grid_w, H, W)
+        n = grid_h * grid_w if base >= 0 else 0
+        where, weight, taps = np.empty(4 * n, np.int64), np.empty(4 * n), 0
+        for s in range(n):
+            i, down, right, ly, lx = _sample(top, left, bin_h, bin_w, grid_h, grid_w, s, H, W)
+            if i >= 0:  # a sample that reads nothing adds nothing (but counts in n)
+                i += base
+                where[taps], where[taps + 1], where[taps + 2], where[taps + 3] = i, i + right, i + down, i + down + right
+                weight[taps], weight[taps + 1] = (1.0 - ly) * (1.0 - lx) / n, (1.0 - ly) * lx / n
+                weight[taps + 2], weight[taps + 3] = ly * (1.0 - lx) / n, ly * lx / n
+                taps += 4
+        for c in range(C_out):
+            total = 0.0
+            for t in range(taps):
+                total += weight[t] * data[where[t] + c * plane_step]
+            out[e + c * B] = total
 
 
-@parallel_kernel(nogil=True, cache=True)
+@parallel_kernel(nogil=True, cache=True, error_model="numpy")
 def _bwd_cpu(dy, rois, dx, N, C, H, W, PH, PW, scale, ratio, aligned, sensitive):
     for i in range(dx.size):
         dx[i] = 0.0
