@@ -1,40 +1,74 @@
-"""CPU kernels of MXNet 1.9.1's SSD ops MultiBoxPrior (anchor boxes on a feature map) and MultiBoxTarget (the
-training targets of anchors matched to ground-truth boxes). Boxes are corner boxes (xmin, ymin, xmax, ymax)."""
+"""Kernels of MXNet 1.9.1's SSD ops: MultiBoxPrior (anchor boxes on a feature map; CPU and CUDA), MultiBoxTarget
+(the training targets of anchors matched to ground-truth boxes; CPU) and MultiBoxDetection (decoded, suppressed
+detections; CPU). Boxes are corner boxes (xmin, ymin, xmax, ymax)."""
 import math
 
 import numba
 import numpy as np
+from numba import cuda
 
-from .common import REQ_NULL, assign, parallel_kernel
+from .common import REQ_ADD, REQ_NULL, assign, parallel_kernel
+from .launch import dual, grid_1d
 
 _JIT = dict(nogil=True, cache=True, error_model="numpy")
 
 
+def _prior_coordinate(sizes, ratios, height, width, r, c, a, k, step_y, step_x, offset_y, offset_x, clip):
+    """Coordinate k of anchor a at cell (r, c) of a (height, width) map: centred at ((c + offset_x) * step_x,
+    (r + offset_y) * step_y); anchors 0..len(sizes)-1 take each size with ratios[0], the next ones sizes[0] with
+    each further ratio; a box of size s and ratio q is s * height / width * sqrt(q) wide and s / sqrt(q) high,
+    clipped to [0, 1] when `clip`."""
+    n_size = sizes.shape[0]
+    size = sizes[a] if a < n_size else sizes[0]
+    root = math.sqrt(ratios[0] if a < n_size else ratios[a - n_size + 1])
+    if k % 2 == 0:
+        centre, half = (c + offset_x) * step_x, size * height / width * root / 2
+    else:
+        centre, half = (r + offset_y) * step_y, size / root / 2
+    v = centre - half if k < 2 else centre + half
+    return min(max(v, 0.0), 1.0) if clip else v
+
+
+_prior_coordinate_cpu, _prior_coordinate_dev = dual(_prior_coordinate)
+
+
 @parallel_kernel(**_JIT)
 def prior_cpu(out, sizes, ratios, step_y, step_x, offset_y, offset_x, clip, req):
-    """Anchors of a (H, W) map into out (H, W, len(sizes) + len(ratios) - 1, 4): at each cell centre
-    ((col + offset_x) * step_x, (row + offset_y) * step_y), first every size with ratios[0], then sizes[0] with
-    each further ratio; a box of size s and ratio r is s * H / W * sqrt(r) wide and s / sqrt(r) high, clipped to
-    [0, 1] when `clip`."""
+    """Anchors of a (H, W) map into out (H, W, len(sizes) + len(ratios) - 1, 4), as `_prior_coordinate`."""
     if req == REQ_NULL:
         return
     height, width, n_anchor = out.shape[0], out.shape[1], out.shape[2]
-    n_size = sizes.shape[0]
     for r in numba.prange(height):
-        centre_y = (r + offset_y) * step_y
         for c in range(width):
-            centre_x = (c + offset_x) * step_x
             for a in range(n_anchor):
-                size = sizes[a] if a < n_size else sizes[0]
-                root = math.sqrt(ratios[0] if a < n_size else ratios[a - n_size + 1])
-                half_w = size * height / width * root / 2
-                half_h = size / root / 2
-                box = (centre_x - half_w, centre_y - half_h, centre_x + half_w, centre_y + half_h)
                 for k in range(4):
-                    v = box[k]
-                    if clip:
-                        v = min(max(v, 0.0), 1.0)
+                    v = _prior_coordinate_cpu(sizes, ratios, height, width, r, c, a, k, step_y, step_x, offset_y,
+                                              offset_x, clip)
                     out[r, c, a, k] = assign(out[r, c, a, k], v, req)
+
+
+@cuda.jit
+def _prior_kernel(out, sizes, ratios, step_y, step_x, offset_y, offset_x, clip, req):
+    """One thread per coordinate (grid-stride), as prior_cpu."""
+    height, width, n_anchor = out.shape[0], out.shape[1], out.shape[2]
+    e = cuda.grid(1)
+    while e < height * width * n_anchor * 4:
+        k, a = e % 4, (e // 4) % n_anchor
+        c, r = (e // (4 * n_anchor)) % width, e // (4 * n_anchor * width)
+        v = _prior_coordinate_dev(sizes, ratios, height, width, r, c, a, k, step_y, step_x, offset_y, offset_x,
+                                  clip)
+        if req == REQ_ADD:
+            out[r, c, a, k] += v
+        else:
+            out[r, c, a, k] = v
+        e += cuda.gridsize(1)
+
+
+def prior_gpu(out, sizes, ratios, step_y, step_x, offset_y, offset_x, clip, req, stream=0):
+    """prior_cpu's CUDA twin; sizes and ratios are device arrays."""
+    if out.size and req != REQ_NULL:
+        blocks, threads = grid_1d(out.size)
+        _prior_kernel[blocks, threads, stream](out, sizes, ratios, step_y, step_x, offset_y, offset_x, clip, req)
 
 
 @numba.njit(inline="always", nogil=True)

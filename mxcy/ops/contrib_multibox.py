@@ -1,11 +1,12 @@
-"""MXNet 1.9.1's contrib SSD ops on the CPU kernels in kernels/multibox.py: MultiBoxPrior (anchor boxes of a
-feature map), MultiBoxTarget (training targets of those anchors) and MultiBoxDetection (decoded, suppressed
-detections). As in MXNet, no gradient flows through them:
-their backward functions write zeros."""
+"""MXNet 1.9.1's contrib SSD ops on the kernels in kernels/multibox.py: MultiBoxPrior (anchor boxes of a feature
+map; CPU and CUDA), MultiBoxTarget (training targets of those anchors) and MultiBoxDetection (decoded, suppressed
+detections), both CPU-only. As in MXNet, no gradient flows through them: their backward functions write zeros."""
+import functools
+
 import numpy as np
 
 from . import registry
-from ._nn_common import float_type, kernel, widening
+from ._nn_common import float_type, kernel, on_device_of, widening
 from .registry import OpDef, Param
 
 
@@ -14,10 +15,11 @@ def _zero_gradients(F, attrs, inputs, outputs, ograds):
     return [F.zeros_like(x) for x in inputs]
 
 
-def _register(name, compute, **kw):
-    """A CPU op of this family: float types, the kernel call run through `widening`, zero gradients."""
-    registry.register(OpDef(name, infer_type=float_type, compute={"cpu": widening(compute)},
-                            gradient=_zero_gradients, grad_reads=((), ()), **kw))
+def _register(name, compute, devices=("cpu",), **kw):
+    """An op of this family: float types, compute(device, attrs, inputs, outputs, reqs) run through `widening` on
+    each of `devices`, zero gradients."""
+    registry.register(OpDef(name, infer_type=float_type, gradient=_zero_gradients, grad_reads=((), ()),
+                            compute={d: widening(functools.partial(compute, d)) for d in devices}, **kw))
 
 
 # --- MultiBoxPrior -------------------------------------------------------------------------------
@@ -46,18 +48,18 @@ def _prior_shape(attrs, shapes):
     return shapes, [(1, data[2] * data[3] * (len(attrs["sizes"]) + len(attrs["ratios"]) - 1), 4)]
 
 
-def _prior(attrs, inputs, outputs, reqs):
+def _prior(device, attrs, inputs, outputs, reqs):
     height, width = inputs[0].shape[2:4]
     step_y, step_x = attrs["steps"]
     if step_y <= 0 or step_x <= 0:  # MXNet's -1: one step per feature-map cell
         step_y, step_x = 1.0 / height, 1.0 / width
     out = outputs[0].reshape(height, width, outputs[0].shape[1] // (height * width), 4)
-    kernel("multibox", "prior", "cpu")(out, np.array(attrs["sizes"], np.float64),
-                                       np.array(attrs["ratios"], np.float64), step_y, step_x, *attrs["offsets"],
-                                       attrs["clip"], reqs[0])
+    sizes, ratios = (on_device_of(out, np.array(attrs[name], np.float64)) for name in ("sizes", "ratios"))
+    kernel("multibox", "prior", device)(out, sizes, ratios, step_y, step_x, *attrs["offsets"], attrs["clip"], reqs[0])
 
 
-_register("_contrib_MultiBoxPrior", _prior, aliases=("_npx_multibox_prior",), infer_shape=_prior_shape,
+_register("_contrib_MultiBoxPrior", _prior, devices=("cpu", "gpu"), aliases=("_npx_multibox_prior",),
+          infer_shape=_prior_shape,
           params=(Param("sizes", "floats", (1.0,), "anchor sizes, as fractions of the image"),
                   Param("ratios", "floats", (1.0,), "anchor aspect ratios (width / height)"),
                   Param("clip", "bool", False, "clip the boxes to [0, 1]"),
@@ -98,18 +100,18 @@ def _valid_labels(labels):
     return n_valid.astype(np.int64)
 
 
-def _target(attrs, inputs, outputs, reqs):
+def _target(device, attrs, inputs, outputs, reqs):
     anchor, labels, preds = inputs
     n_anchor = anchor.shape[1]
     if attrs["negative_mining_ratio"] > 0 and not attrs["negative_mining_thresh"] > 0:
         raise ValueError(f"negative_mining_thresh must be > 0 when mining, got {attrs['negative_mining_thresh']}")
     short = np.zeros(labels.shape[0], np.int64)
     loc, mask, cls = outputs
-    kernel("multibox", "target", "cpu")(anchor.reshape(n_anchor, 4), labels, _valid_labels(labels), preds,
-                                        loc.reshape(-1, n_anchor, 4), mask.reshape(-1, n_anchor, 4), cls,
-                                        attrs["overlap_threshold"], attrs["ignore_label"],
-                                        attrs["negative_mining_ratio"], attrs["negative_mining_thresh"],
-                                        np.array(attrs["variances"], np.float64), short, tuple(reqs))
+    kernel("multibox", "target", device)(anchor.reshape(n_anchor, 4), labels, _valid_labels(labels), preds,
+                                         loc.reshape(-1, n_anchor, 4), mask.reshape(-1, n_anchor, 4), cls,
+                                         attrs["overlap_threshold"], attrs["ignore_label"],
+                                         attrs["negative_mining_ratio"], attrs["negative_mining_thresh"],
+                                         np.array(attrs["variances"], np.float64), short, tuple(reqs))
     if short.any():
         raise ValueError(f"batch {int(short.argmax())} has fewer anchors below negative_mining_thresh="
                          f"{attrs['negative_mining_thresh']} than negative_mining_ratio asks for")
@@ -148,11 +150,12 @@ def _detection_shape(attrs, shapes):
     return shapes, [(prob[0], anchor[1], 6)]
 
 
-def _detection(attrs, inputs, outputs, reqs):
+def _detection(device, attrs, inputs, outputs, reqs):
     prob, loc, anchor = inputs
-    kernel("multibox", "detection", "cpu")(prob, loc, anchor.reshape(anchor.shape[1], 4), outputs[0],
-                                           attrs["threshold"], attrs["clip"], np.array(attrs["variances"], np.float64),
-                                           attrs["nms_threshold"], attrs["force_suppress"], attrs["nms_topk"], reqs[0])
+    kernel("multibox", "detection", device)(prob, loc, anchor.reshape(anchor.shape[1], 4), outputs[0],
+                                            attrs["threshold"], attrs["clip"],
+                                            np.array(attrs["variances"], np.float64), attrs["nms_threshold"],
+                                            attrs["force_suppress"], attrs["nms_topk"], reqs[0])
 
 
 _register("_contrib_MultiBoxDetection", _detection, aliases=("_npx_multibox_detection",),

@@ -53,7 +53,7 @@ FAMILIES = {
     "contrib_box": ("Numba kernels", "Numba CUDA kernels (NMS and matching: rank-count sorts, then one block or "
                                      "thread per batch for the greedy passes)"),
     "contrib_misc": ("NumPy (batched matmuls on NumPy's BLAS, NumPy's FFT)", "none"),
-    "contrib_multibox": ("Numba kernels (labels' padding scanned on the host)", "none"),
+    "contrib_multibox": ("Numba kernels (labels' padding scanned on the host)", "MultiBoxPrior: a Numba CUDA kernel"),
     "operator": ("the user's CustomOp (Python)", "the user's CustomOp (Python)"),
     "control_flow": ("the subgraphs' own operators, looped in Python on the host",
                      "the subgraphs' own operators, looped in Python on the host"),

@@ -65,10 +65,9 @@ CPU_ONLY.update({name: _CONTRIB_MISC for name in (
     "_contrib_hawkesll", "_contrib_backward_hawkesll", "_sample_unique_zipfian")})
 CPU_ONLY.update({f"{prefix}_interleaved_matmul_{kind}": _CONTRIB_MISC for prefix in ("_contrib", "_backward")
                  for kind in ("selfatt_qk", "selfatt_valatt", "encdec_qk", "encdec_valatt")})
-_MULTIBOX = "Numba CPU kernels (mxcy/kernels/multibox.py; MultiBoxTarget's matching is a sequential greedy pass per " \
-            "batch); CUDA twins are still to be written"
-CPU_ONLY.update({name: _MULTIBOX for name in ("_contrib_MultiBoxPrior", "_contrib_MultiBoxTarget",
-                                              "_contrib_MultiBoxDetection")})
+_MULTIBOX = "Numba CPU kernels (mxcy/kernels/multibox.py: sequential greedy matching / NMS per batch); CUDA twins " \
+            "are still to be written"
+CPU_ONLY.update({name: _MULTIBOX for name in ("_contrib_MultiBoxTarget", "_contrib_MultiBoxDetection")})
 
 
 def _gpu_specs():
