@@ -93,54 +93,61 @@ _bin_cpu, _bin_gpu = dual(_bin)
 _align_value_gpu = dual(_align_value)[1]  # the CPU forward gathers its taps once per bin instead
 
 
+@numba.njit(inline="always", nogil=True, error_model="numpy")
+def _taps_of(rois, e, N, C, H, W, PH, PW, scale, ratio, aligned, sensitive):
+    """(data indices, weights) of every tap of output element e's samples, each weight over the number of
+    samples: the element is their weighted sum (samples that read nothing have no taps). CPU only; MXNet's
+    pre-calculation, shared by a bin's channels."""
+    base, top, left, bin_h, bin_w, grid_h, grid_w = _bin_cpu(rois, e, N, C, H, W, PH, PW, scale, ratio, aligned,
+                                                             sensitive)
+    n = grid_h * grid_w if base >= 0 else 0
+    where, weight, taps = np.empty(4 * n, np.int64), np.empty(4 * n), 0
+    for s in range(n):
+        i, down, right, ly, lx = _sample(top, left, bin_h, bin_w, grid_h, grid_w, s, H, W)
+        if i >= 0:
+            i += base
+            where[taps], where[taps + 1], where[taps + 2], where[taps + 3] = i, i + right, i + down, i + down + right
+            weight[taps], weight[taps + 1] = (1.0 - ly) * (1.0 - lx) / n, (1.0 - ly) * lx / n
+            weight[taps + 2], weight[taps + 3] = ly * (1.0 - lx) / n, ly * lx / n
+            taps += 4
+    return where[:taps], weight[:taps]
+
+
 @parallel_kernel(nogil=True, cache=True, error_model="numpy")
 def _fwd_cpu(data, rois, out, N, C, H, W, PH, PW, scale, ratio, aligned, sensitive):
     C_out, B = (C // (PH * PW) if sensitive else C), PH * PW
     plane_step = (B if sensitive else 1) * H * W  # from one output channel's plane to the next's
-    for rk in prange(out.size // C_out):  # one bin of one roi: its taps found once for all channels, as MXNet
+    for rk in prange(out.size // C_out):  # one bin of one roi: its taps found once for all channels
         e = rk // B * C_out * B + rk % B
-        base, top, left, bin_h, bin_w, grid_h, grid_w = _bin_cpu(rois, e, N, C, H, W, PH, PW, scale, ratio, aligned,
-                                                                 sensitive)
-        n = grid_h * grid_w if base >= 0 else 0
-        where, weight, taps = np.empty(4 * n, np.int64), np.empty(4 * n), 0
-        for s in range(n):
-            i, down, right, ly, lx = _sample(top, left, bin_h, bin_w, grid_h, grid_w, s, H, W)
-            if i >= 0:  # a sample that reads nothing adds nothing (but counts in n)
-                i += base
-                where[taps], where[taps + 1], where[taps + 2], where[taps + 3] = i, i + right, i + down, i + down + right
-                weight[taps], weight[taps + 1] = (1.0 - ly) * (1.0 - lx) / n, (1.0 - ly) * lx / n
-                weight[taps + 2], weight[taps + 3] = ly * (1.0 - lx) / n, ly * lx / n
-                taps += 4
+        where, weight = _taps_of(rois, e, N, C, H, W, PH, PW, scale, ratio, aligned, sensitive)
         for c in range(C_out):
             total = 0.0
-            for t in range(taps):
+            for t in range(where.size):
                 total += weight[t] * data[where[t] + c * plane_step]
             out[e + c * B] = total
+
+
+# Channels per item of the CPU backward: each item finds a bin's taps once for this many channels.
+_CHANNEL_BLOCK = 16
 
 
 @parallel_kernel(nogil=True, cache=True, error_model="numpy")
 def _bwd_cpu(dy, rois, dx, N, C, H, W, PH, PW, scale, ratio, aligned, sensitive):
     for i in range(dx.size):
         dx[i] = 0.0
-    C_out = C // (PH * PW) if sensitive else C
-    R, B = dy.size // (C_out * PH * PW), PH * PW
-    for c in prange(C_out):  # output channels read disjoint input planes: no two items write one pixel
-        for r in range(R):
-            for k in range(B):
-                e = (r * C_out + c) * B + k
-                base, top, left, bin_h, bin_w, grid_h, grid_w = _bin_cpu(rois, e, N, C, H, W, PH, PW, scale, ratio,
-                                                                         aligned, sensitive)
-                if base < 0:
-                    continue
-                g = dy[e] / (grid_h * grid_w)
-                for s in range(grid_h * grid_w):
-                    i, down, right, ly, lx = _sample(top, left, bin_h, bin_w, grid_h, grid_w, s, H, W)
-                    if i >= 0:
-                        i += base
-                        dx[i] += g * (1.0 - ly) * (1.0 - lx)
-                        dx[i + right] += g * (1.0 - ly) * lx
-                        dx[i + down] += g * ly * (1.0 - lx)
-                        dx[i + down + right] += g * ly * lx
+    C_out, B = (C // (PH * PW) if sensitive else C), PH * PW
+    plane_step = (B if sensitive else 1) * H * W
+    R = dy.size // (C_out * B)
+    # Output channels read disjoint input planes: no two items write one pixel.
+    for block in prange((C_out + _CHANNEL_BLOCK - 1) // _CHANNEL_BLOCK):
+        c0 = block * _CHANNEL_BLOCK
+        for rk in range(R * B):
+            e = rk // B * C_out * B + rk % B
+            where, weight = _taps_of(rois, e, N, C, H, W, PH, PW, scale, ratio, aligned, sensitive)
+            for c in range(c0, min(c0 + _CHANNEL_BLOCK, C_out)):
+                g = dy[e + c * B]
+                for t in range(where.size):
+                    dx[where[t] + c * plane_step] += g * weight[t]
 
 
 def _fwd_kernel(data, rois, out, N, C, H, W, PH, PW, scale, ratio, aligned, sensitive):
