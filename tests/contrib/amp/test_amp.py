@@ -36,7 +36,7 @@ def _net():
 
 
 def _nodes(sym):
-    graph = json.loads(sym.tojson())
+    graph = json.loads(sym.tojson(remove_amp_cast=False))  # files drop the casts by default, as MXNet's
     nodes = graph["nodes"]
     return {n["name"]: (n["op"], n.get("attrs", {}).get("dtype"), [nodes[i[0]]["name"] for i in n["inputs"]])
             for n in nodes}

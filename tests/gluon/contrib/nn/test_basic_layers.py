@@ -67,8 +67,6 @@ def test_sync_batch_norm_one_device_only():
         two(mx.nd.ones((2, 2)))
 
 
-@pytest.mark.xfail(strict=True, raises=mx.MXNetError,
-                   reason="autograd does not record ops on row_sparse arrays yet, so the pulled rows get no gradient")
 def test_sparse_embedding_pulls_rows_and_gives_row_sparse_gradients():
     layer = cnn.SparseEmbedding(6, 2)
     layer.initialize()
