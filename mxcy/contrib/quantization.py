@@ -8,10 +8,6 @@ from ..ndarray import NDArray  # noqa: F401
 from ..ndarray import load as nd_load, save as nd_save  # noqa: F401
 from ..symbol import Symbol, load as sym_load  # noqa: F401
 
-quantize_model = not_yet("mx.contrib.quantization.quantize_model")
-quantize_model_mkldnn = not_yet("mx.contrib.quantization.quantize_model_mkldnn")
-quantize_graph = not_yet("mx.contrib.quantization.quantize_graph")
-quantize_net = not_yet("mx.contrib.quantization.quantize_net")
-quantize_net_v2 = not_yet("mx.contrib.quantization.quantize_net_v2")
-calib_graph = not_yet("mx.contrib.quantization.calib_graph")
-combine_histogram = not_yet("mx.contrib.quantization.combine_histogram")
+globals().update({name: not_yet(f"mx.contrib.quantization.{name}") for name in (
+    "quantize_model", "quantize_model_mkldnn", "quantize_graph", "quantize_net", "quantize_net_v2", "calib_graph",
+    "combine_histogram")})
