@@ -1,6 +1,5 @@
 """im2col and col2im: the sliding windows of (N, C, *spatial) images as columns (N, C * prod(kernel), L) and back,
-on the convolution kernels' im2col/col2im (kernels/im2col.py). CPU only: the CUDA convolution gathers its
-windows on the fly and has no stand-alone im2col kernel."""
+on kernels/im2col.py (CPU: the convolution kernels' im2col/col2im; CUDA: one thread per column or image element)."""
 import math
 
 from . import registry
@@ -78,7 +77,7 @@ def _run(which):
         k, s, d, p = _window(attrs)
         kernel("im2col", which, device)(inputs[0], outputs[0], reqs[0], k, s, p, d,
                                         _out_spatial(attrs, image.shape[2:]))
-    return {"cpu": kernel_compute(body, (True,))["cpu"]}
+    return kernel_compute(body, (True,))
 
 
 def _keys(attrs):
