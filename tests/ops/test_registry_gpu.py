@@ -49,9 +49,6 @@ _LEGACY = "NumPy on the host (mxcy/ops/misc_legacy.py: BatchNorm_v1's variance o
           "gradients); CUDA twins are still to be written"
 CPU_ONLY.update({name: _LEGACY for name in (
     "BatchNorm_v1", "SVMOutput", "_backward_SVMOutput", "IdentityAttachKLSparseReg")})
-CPU_ONLY.update({name: "the convolution kernels' CPU im2col/col2im (mxcy/ops/nn_im2col.py); the CUDA convolution "
-                       "gathers its windows on the fly and has no stand-alone im2col kernel yet"
-                 for name in ("im2col", "col2im")})
 _PDF = "NumPy and SciPy's special functions on the host (mxcy/ops/random_pdf.py); CUDA twins are still to be written"
 CPU_ONLY.update({f"{prefix}_{name}": _PDF for prefix in ("_random_pdf", "_backward_pdf") for name in (
     "uniform", "normal", "gamma", "exponential", "poisson", "negative_binomial", "generalized_negative_binomial",
