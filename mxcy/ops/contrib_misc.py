@@ -14,7 +14,7 @@ import numpy as np
 
 from . import registry
 from ._helpers import results_compute
-from ._nn_common import float_type
+from ._nn_common import float_type, kernel, kernel_compute
 from .registry import OpDef, Param
 
 __all__ = []
@@ -287,29 +287,12 @@ def _adaptive_shape(attrs, shapes):
     return shapes, [data[:2] + _adaptive_out_size(attrs)]
 
 
-def _bin_weights(out_size, in_size, dtype):
-    """(out_size, in_size) matrix averaging input positions floor(o * in / out) .. ceil((o + 1) * in / out) - 1
-    into output o: MXNet's adaptive bins."""
-    weights = np.zeros((out_size, in_size), dtype)
-    for o in range(out_size):
-        start, end = (o * in_size) // out_size, -((-(o + 1) * in_size) // out_size)
-        weights[o, start:end] = 1.0 / (end - start)
-    return weights
+def _adaptive_pool(device, attrs, inputs, outputs, reqs):
+    kernel("adaptive_pool", "fwd", device)(inputs[0], outputs[0], reqs[0])
 
 
-def _pool_matrices(attrs, in_hw, dtype):
-    (oh, ow), (ih, iw) = _adaptive_out_size(attrs), in_hw
-    return _bin_weights(oh, ih, dtype), _bin_weights(ow, iw, dtype)
-
-
-def _adaptive_pool(attrs, data):
-    rows, cols = _pool_matrices(attrs, data.shape[2:], data.dtype)
-    return np.matmul(np.matmul(rows, data), cols.T)
-
-
-def _adaptive_pool_backward(attrs, ograd, data):
-    rows, cols = _pool_matrices(attrs, data.shape[2:], ograd.dtype)
-    return np.matmul(np.matmul(rows.T, ograd), cols)
+def _adaptive_pool_backward(device, attrs, inputs, outputs, reqs):
+    kernel("adaptive_pool", "bwd", device)(inputs[0], outputs[0], reqs[0])
 
 
 def _adaptive_backward_shape(attrs, shapes):
@@ -320,14 +303,17 @@ def _adaptive_backward_shape(attrs, shapes):
 
 
 _OUTPUT_SIZE = (Param("output_size", "shape", (), "output (height, width), or one size for both; () gives 1 x 1"),)
-_register("_contrib_AdaptiveAvgPooling2D", _adaptive_pool, _adaptive_shape,
-          lambda F, attrs, inputs, outputs, ograds: [F._backward_contrib_AdaptiveAvgPooling2D(
-              ograds[0], inputs[0], **attrs)], params=_OUTPUT_SIZE, infer_type=float_type, grad_reads=((), ()),
-          doc="Average pooling to a fixed output size: each output averages its adaptive bin of the input.")
-_register("_backward_contrib_AdaptiveAvgPooling2D", _adaptive_pool_backward, _adaptive_backward_shape,
-          lambda F, attrs, inputs, outputs, ograds: [F._contrib_AdaptiveAvgPooling2D(ograds[0], **attrs), None],
-          arguments=("ograd", "data"), params=_OUTPUT_SIZE, infer_type=float_type, grad_reads=((), ()),
-          doc="Gradient of contrib.AdaptiveAvgPooling2D (data gives only the shape).")
+registry.register(OpDef(
+    "_contrib_AdaptiveAvgPooling2D", compute=kernel_compute(_adaptive_pool, (True,)), infer_shape=_adaptive_shape,
+    gradient=lambda F, attrs, inputs, outputs, ograds: [F._backward_contrib_AdaptiveAvgPooling2D(
+        ograds[0], inputs[0], **attrs)], params=_OUTPUT_SIZE, infer_type=float_type, grad_reads=((), ()),
+    doc="Average pooling to a fixed output size: each output averages its adaptive bin of the input."))
+registry.register(OpDef(
+    "_backward_contrib_AdaptiveAvgPooling2D", compute=kernel_compute(_adaptive_pool_backward, (True,), n_aux=1),
+    infer_shape=_adaptive_backward_shape,
+    gradient=lambda F, attrs, inputs, outputs, ograds: [F._contrib_AdaptiveAvgPooling2D(ograds[0], **attrs), None],
+    arguments=("ograd", "data"), params=_OUTPUT_SIZE, infer_type=float_type, grad_reads=((), ()),
+    doc="Gradient of contrib.AdaptiveAvgPooling2D (data gives only the shape)."))
 
 
 # --- count_sketch --------------------------------------------------------------------------------
