@@ -54,6 +54,8 @@ FAMILIES = {
                                      "thread per batch for the greedy passes)"),
     "contrib_misc": ("NumPy (batched matmuls on NumPy's BLAS, NumPy's FFT)", "none"),
     "contrib_multibox": ("Numba kernels (labels' padding scanned on the host)", "MultiBoxPrior: a Numba CUDA kernel"),
+    "contrib_proposal": ("Numba kernels (base anchors computed on the host)",
+                         "Numba CUDA kernels (rank-count sort, one block per image for the greedy NMS)"),
     "operator": ("the user's CustomOp (Python)", "the user's CustomOp (Python)"),
     "control_flow": ("the subgraphs' own operators, looped in Python on the host",
                      "the subgraphs' own operators, looped in Python on the host"),
