@@ -6,6 +6,7 @@ __version__ = "1.9.1"  # the MXNet API level mxcy implements; code compares agai
 __mxcy_version__ = "0.1.0"
 
 from . import base, engine, context, runtime, random, autograd  # noqa: E402
+from . import random as rnd  # noqa: E402 - MXNet's alias
 from . import error, util, log, profiler  # noqa: E402
 from .util import is_np_shape, set_np_shape, np_shape, use_np_shape  # noqa: E402
 from .util import is_np_array, np_array, use_np_array, use_np  # noqa: E402
@@ -36,8 +37,8 @@ from . import contrib  # noqa: E402
 from . import curves  # noqa: E402 - training curves (matplotlib loads on first plot)
 from . import rnn  # noqa: E402 - after gluon, whose begin-state helper it uses
 
-nd.Custom = operator.Custom
-nd.CachedOp = cached_op.CachedOp
+nd.Custom = nd.op.Custom = operator.Custom
+nd.CachedOp = nd.op.CachedOp = cached_op.CachedOp
 
 __all__ = ["nd", "ndarray", "autograd", "test_utils", "operator", "engine", "context", "runtime", "random", "base",
            "symbol", "sym", "registry", "initializer", "init", "executor", "gluon", "visualization", "viz", "name", "attribute", "AttrScope", "MXNetError", "Context", "cpu", "gpu", "cpu_pinned", "current_context", "num_gpus"]

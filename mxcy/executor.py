@@ -201,7 +201,7 @@ class Executor:
             out_grads = [out_grads]
         out_grads = list(out_grads) + [None] * (len(heads) - len(out_grads))
         for (node, _), g, head, name in zip(self._symbol._outputs, out_grads, heads, self._out_names):
-            if g is None and not (node.op is not None and node.op.loss):
+            if g is None and not (node.op is not None and node.op.is_loss(node.params)):
                 raise MXNetError(f"backward: output '{name}' is not a loss, so its head gradient is "
                                  "required (out_grads)")
             if g is not None and g.shape != head.shape:

@@ -3,12 +3,17 @@
 The user's forward and backward run in the calling thread on NDArrays, so they may read values
 (asnumpy) freely; the NDArray ops they call go through the engine as usual.
 """
+from collections import namedtuple
+
 from . import autograd
+from ._python_op import NDArrayOp, NumpyOp, PythonOp
 from .base import MXNetError
 from .ndarray import NDArray, empty
 from .ops import registry
+from .ops.frontend import is_variadic, signature_inputs
 
-__all__ = ["CustomOp", "CustomOpProp", "register", "get_all_registered_operators", "Custom"]
+__all__ = ["CustomOp", "CustomOpProp", "register", "get_all_registered_operators", "Custom", "PythonOp",
+           "NumpyOp", "NDArrayOp", "OperatorArguments", "get_operator_arguments"]
 
 _PROPS = {}
 
@@ -51,6 +56,16 @@ class CustomOpProp:
         return in_stype, ["default"] * len(self.list_outputs()), \
             ["default"] * len(self.list_auxiliary_states())
 
+    def infer_storage_type_backward(self, ograd_stype, in_stype, out_stype, igrad_stype, aux_stype):
+        """Every storage type default; a sparse output or input gradient needs an override, as in MXNet."""
+        for what, stypes in (("ograd_stype", ograd_stype), ("igrad_stype", igrad_stype)):
+            for i, stype in enumerate(stypes):
+                if stype not in ("default", "undefined"):
+                    raise MXNetError(f"CustomOpProp.infer_storage_type_backward: {what}[{i}] is {stype!r}; the "
+                                     "default implementation allows only 'default' (override "
+                                     "infer_storage_type and infer_storage_type_backward)")
+        return tuple(["default"] * len(x) for x in (ograd_stype, in_stype, out_stype, igrad_stype, aux_stype))
+
     def list_arguments(self):
         return ["data"]
 
@@ -80,6 +95,32 @@ def register(reg_name):
 
 def get_all_registered_operators():
     return list(_PROPS)
+
+
+OperatorArguments = namedtuple("OperatorArguments", ["narg", "names", "types"])
+
+_KIND_NAMES = {"int": "int", "float": "float", "bool": "boolean", "str": "string", "shape": "Shape(tuple)",
+               "axis": "int or None", "dtype": "string", "floats": "tuple of <float>", "any": "string"}
+
+
+def get_operator_arguments(op_name):
+    """An operator's input and parameter names, with MXNet's type descriptions (inputs 'NDArray-or-Symbol')."""
+    if op_name not in registry.names():
+        raise MXNetError(f"get_operator_arguments: no operator named {op_name!r}")
+    op = registry.get(op_name)
+    if is_variadic(op):
+        names, types = ["args"], ["NDArray-or-Symbol[]"]
+    else:
+        names = list(signature_inputs(op))
+        types = ["NDArray-or-Symbol"] * len(names)
+    for param in op.params.values():
+        if param.name == op.key_var_num_args:
+            continue  # MXNet counts a variadic op's inputs itself and does not list the count
+        kind = "{" + ", ".join(map(repr, param.choices)) + "}" if param.choices else _KIND_NAMES[param.kind]
+        required = param.default is registry.REQUIRED
+        names.append(param.name)
+        types.append(f"{kind}, required" if required else f"{kind}, optional, default={param.default!r}")
+    return OperatorArguments(len(names), names, types)
 
 
 def _make_prop(op_type, kwargs):
@@ -151,6 +192,10 @@ class _CustomOpDef(registry.OpDef):
     def list_inputs(self, attrs):
         prop = _make_prop(attrs["op_type"], _prop_kwargs(attrs))
         return list(prop.list_arguments()) + list(prop.list_auxiliary_states())
+
+    def is_loss(self, attrs):
+        # a property that needs no head gradient (need_top_grad=False) makes a loss, as in MXNet
+        return not _make_prop(attrs["op_type"], _prop_kwargs(attrs)).need_top_grad_
 
     @staticmethod
     def _args(attrs):

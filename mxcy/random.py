@@ -6,6 +6,8 @@ engine worker runs it: the same seed gives the same numbers on the threaded and 
 import itertools
 import threading
 
+from .context import Context  # noqa: F401 - MXNet's mx.random hands it out
+
 __all__ = ["seed", "next_key", "uniform", "normal", "randn", "poisson", "exponential", "gamma",
            "multinomial", "negative_binomial", "generalized_negative_binomial", "shuffle",
            "randint"]

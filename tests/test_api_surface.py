@@ -77,6 +77,10 @@ COMPLETE_MODULES = [
     "mxnet.symbol.op",
     "mxnet.symbol.random",
     "mxnet.visualization",
+    "mxnet.operator",
+    "mxnet.random",
+    "mxnet.executor",
+    "mxnet.ndarray.op",
 ]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

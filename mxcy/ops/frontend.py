@@ -26,6 +26,15 @@ SPARSE_NAMESPACE = frozenset((
     "stop_gradient", "sum", "tan", "tanh", "trunc", "where", "zeros_like"))
 
 
+def alias_generated_modules(package, namespaces):
+    """MXNet generates its op functions into `gen_op`, `gen_contrib`, ... modules of mx.nd and mx.sym; code
+    that imports them by name gets the namespaces they are filled into here."""
+    import sys
+    for name, module in namespaces.items():
+        sys.modules[f"{package.__name__}.gen_{name}"] = module
+        setattr(package, f"gen_{name}", module)
+
+
 def is_variadic(op):
     """Whether the op takes any number of inputs (concat, add_n, ...)."""
     return callable(op.arguments) and op.key_var_num_args is not None
@@ -86,7 +95,7 @@ def _positional_params(op, values, kwargs):
         kwargs[pname] = value
 
 
-def _signature_inputs(op):
+def signature_inputs(op):
     """Input names to show in a signature: the fixed list, or for attribute-dependent inputs those of
     the default attributes (softmax: data; with use_length=True it also takes length)."""
     if not callable(op.arguments):
@@ -106,7 +115,7 @@ def signature(op, trailing):
     # Custom's inputs are whatever its op_type's CustomOpProp lists: they come positionally, as in MXNet.
     variadic = is_variadic(op) or op.name == "Custom"
     params = [P("data", P.VAR_POSITIONAL)] if variadic else \
-        [P(n, P.POSITIONAL_OR_KEYWORD, default=None) for n in _signature_inputs(op)]
+        [P(n, P.POSITIONAL_OR_KEYWORD, default=None) for n in signature_inputs(op)]
     kind = P.KEYWORD_ONLY if variadic else P.POSITIONAL_OR_KEYWORD
     for p in op.params.values():
         default = p.default if p.default is not registry.REQUIRED else P.empty

@@ -118,6 +118,10 @@ class OpDef:
     arguments: input names, or a callable attrs -> names for variadic ops (concat's num_args).
     infer_shape(attrs, in_shapes) -> (in_shapes, out_shapes); unknown shapes are None and a rule
         may fill them in (weights from data), which deferred init and simple_bind rely on.
+    partial_shapes: the rule is infer_shape(attrs, in_shapes, out_shapes=None) on partial shapes
+        (ops/partial_shape.py: -1 per unknown dimension, None for an unknown rank), given what is known of
+        the outputs too, and completes what it can of both, as MXNet's shape functions do (FullyConnected
+        fills the data's batch size from its output). Other rules see only complete input shapes or None.
     infer_type(attrs, in_types) -> (in_types, out_types), or a single out type for one output.
     mutate_inputs: indices of inputs written in place (update ops' states), or attrs -> indices for
         variadic ops (multi_sgd_mom_update); read through mutated_inputs(attrs).
@@ -143,20 +147,30 @@ class OpDef:
         attrs["__is_train__"] (autograd's training flag, which Executor.forward(is_train) sets).
     ignores_unknown_args: MXNet 1.9.1 registers no attribute parser for the op, so it accepts and ignores
         keyword arguments it does not know (MXNet's test_cosine_loss passes axis= to broadcast_maximum).
+    infer_storage(attrs, in_stypes) -> out_stypes: MXNet's FInferStorageType, the result storage types
+        ('default', 'csr', 'row_sparse') for these input storage types; None means all dense (the storage
+        fallback). mx.nd's sparse dispatch and the Executor both read it (ndarray/sparse_stypes.py sets it
+        for the ops MXNet gives sparse results).
+    infer_grad_storage(attrs, in_stypes) -> one stype per input: the storage of each input's gradient where
+        MXNet's backward makes it sparse (Embedding(sparse_grad=True): a row_sparse weight gradient); None: dense.
+    compute_ex(attrs, inputs) -> outputs: MXNet's FComputeEx, an NDArray-level compute for ops whose results
+        are sparse by construction (the DGL graph ops).
     """
     __slots__ = ("name", "aliases", "doc", "params", "defaults", "arguments", "aux",
                  "num_outputs", "output_names", "infer_shape", "infer_type", "compute",
                  "gradient", "key_var_num_args", "mutate_inputs", "random",
                  "elementwise", "train_aware", "visible_outputs",
                  "input_var_attrs", "loss", "grad_reads", "inplace", "module", "_required",
-                 "ignores_unknown_args")
+                 "ignores_unknown_args", "partial_shapes",
+                 "infer_storage", "infer_grad_storage", "compute_ex")
 
     def __init__(self, name, *, infer_shape, compute, params=(), arguments=("data",), aux=(),
                  num_outputs=1, output_names=None, infer_type=same_type, gradient=None,
                  aliases=(), doc="", key_var_num_args=None, mutate_inputs=(), random=False,
                  elementwise=False, train_aware=False,
                  visible_outputs=None, input_var_attrs=None, loss=False, grad_reads=None,
-                 inplace=None, ignores_unknown_args=False):
+                 inplace=None, ignores_unknown_args=False, partial_shapes=False,
+                 infer_storage=None, infer_grad_storage=None, compute_ex=None):
         self.name = name
         self.aliases = tuple(aliases)
         self.doc = doc
@@ -182,6 +196,10 @@ class OpDef:
         self.grad_reads = grad_reads
         self.inplace = elementwise if inplace is None else inplace
         self.ignores_unknown_args = ignores_unknown_args
+        self.partial_shapes = partial_shapes
+        self.infer_storage = infer_storage
+        self.infer_grad_storage = infer_grad_storage
+        self.compute_ex = compute_ex
         self.module = None  # the module that registered it (its family), set by register()
 
     def parse_attrs(self, kwargs):
@@ -207,6 +225,10 @@ class OpDef:
 
     def list_inputs(self, attrs):
         return self.list_arguments(attrs) + list(self.aux)
+
+    def is_loss(self, attrs):
+        """Whether the gradient ignores the head gradient (see `loss`), for these attributes."""
+        return self.loss
 
     def mutated_inputs(self, attrs):
         """Indices of the inputs the op writes in place (mutate_inputs, or what it gives for `attrs`)."""

@@ -2,7 +2,9 @@
 function generated from the same registry records as mx.nd."""
 from .. import ops  # noqa: F401  (registers every operator)
 from ..ndarray.methods import attach_methods
-from ..ops.frontend import PREFIXES, SPARSE_NAMESPACE
+import sys
+
+from ..ops.frontend import PREFIXES, SPARSE_NAMESPACE, alias_generated_modules
 from ..ops import registry
 from . import _internal, contrib, image, linalg, op, random, sparse
 from .creation import arange, eye, full, histogram, hypot, linspace, maximum, minimum, ones, pow, power, split_v2, zeros  # noqa: A004
@@ -32,5 +34,7 @@ def _populate(namespaces):
 
 _populate({"_internal": _internal, "op": op, "contrib": contrib, "linalg": linalg, "image": image,
            "random": random, "sparse": sparse})
+alias_generated_modules(sys.modules[__name__], {"_internal": _internal, "op": op, "contrib": contrib,
+                                                "linalg": linalg, "image": image, "sparse": sparse})
 globals().update({k: v for k, v in vars(op).items() if not k.startswith("__") and k not in globals()})
 attach_methods(Symbol, vars(op))

@@ -3,6 +3,7 @@ from .control_flow import cond, foreach, while_loop  # noqa: F401 - MXNet's symb
 from .._zipfian import sym_rand_zipfian as rand_zipfian  # noqa: F401
 from ..attribute import AttrScope  # noqa: F401,E402 - MXNet's sym.contrib hands these out too
 from .symbol import Symbol  # noqa: F401,E402
+from .random import uniform  # noqa: F401,E402
 
 
 # INT8 quantization: named, not computed yet (mxcy/_int8.py)
