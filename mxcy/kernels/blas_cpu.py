@@ -32,13 +32,14 @@ def _bind():
         lib = ctypes.CDLL(path)
         try:
             gemms = {dtype: proto((name, lib)) for dtype, (proto, name) in _PROTOTYPES.items()}
-            return gemms, _LOCAL(("openblas_set_num_threads_local", lib))
+            return lib, gemms, _LOCAL(("openblas_set_num_threads_local", lib))
         except AttributeError:
             continue
-    return None, None
+    return None, None, None
 
 
-_GEMMS, _local = _bind()
+# LIBRARY: the ctypes library itself, for other kernels' bindings (kernels/linalg_cpu.py); None where missing.
+LIBRARY, _GEMMS, _local = _bind()
 AVAILABLE = _GEMMS is not None
 # Stand-ins of the right types where the library is missing (the drivers then never call them).
 _STAND_INS = {dtype: proto(lambda *args: None) for dtype, (proto, _) in _PROTOTYPES.items()}

@@ -2,8 +2,9 @@
 trsm), syrk, LQ (gelqf), symmetric eigendecomposition (syevd), inverse, det, slogdet, and the diagonal and
 triangle packers (sumlogdiag, extract/make diag/trian), with MXNet 1.9.1's batching, arguments and gradients.
 
-CPU only: LAPACK through NumPy's linalg and SciPy's solve_triangular on the host. Gradients are written with
-these ops and gemm2 through F, so they are differentiable in turn.
+CPU only: potrf, trsm and trmm (and so potri and most gradients) run batched in Numba threads on NumPy's OpenBLAS
+(kernels/linalg_cpu.py); the rest, and those three where that library is missing, run LAPACK through NumPy's linalg
+and SciPy on the host. Gradients are written with these ops and gemm2 through F, so they are differentiable in turn.
 """
 import math
 import warnings
@@ -15,6 +16,7 @@ from . import registry
 from ._helpers import results_compute
 from .registry import OpDef, Param
 from ..base import MXNetError
+from ..kernels import linalg_cpu
 
 __all__ = []
 
@@ -141,6 +143,8 @@ def _solve_tri(a, b, lower, transpose, rightside, alpha):
         return solve_triangular(t, rhs, lower=lower, trans=1 if transpose else 0, check_finite=False)
     if np.any(np.diagonal(a, axis1=-2, axis2=-1) == 0):
         raise np.linalg.LinAlgError("singular triangular matrix (a zero on the diagonal)")
+    if linalg_cpu.AVAILABLE:
+        return linalg_cpu.triangular("trsm", a, b, lower, transpose, rightside, alpha)
     return _each_matrix(solve, a, alpha * b).astype(b.dtype, copy=False)
 
 
@@ -153,6 +157,8 @@ def _t(a):
 
 
 def _potrf(a, lower):
+    if linalg_cpu.AVAILABLE:
+        return linalg_cpu.potrf(a, lower)
     tri = _triangle(a, lower)
     sym = tri + _t(np.tril(tri, -1) if lower else np.triu(tri, 1))
     chol = np.linalg.cholesky(sym)
@@ -166,6 +172,8 @@ def _potri(a, lower):
 
 
 def _trmm(a, b, transpose, rightside, lower, alpha):
+    if linalg_cpu.AVAILABLE:
+        return linalg_cpu.triangular("trmm", a, b, lower, transpose, rightside, alpha)
     t = _triangle(a, lower)
     t = _t(t) if transpose else t
     return alpha * (np.matmul(b, t) if rightside else np.matmul(t, b))

@@ -330,3 +330,22 @@ def test_aliases_and_namespaces():
 def test_bad_input_raises_naming_op(call, match):
     with pytest.raises(mx.MXNetError, match=match):
         call()
+
+
+@pytest.mark.parametrize("lower", [True, False])
+@pytest.mark.parametrize("through_blas", [True, False])
+def test_potrf_trsm_trmm_with_and_without_the_batched_blas_kernels(monkeypatch, lower, through_blas):
+    """The ops on kernels/linalg_cpu and on the host fallback (NumPy/SciPy, where NumPy's BLAS is another
+    library) agree with the float64 references; the fallback is taken whenever linalg_cpu.AVAILABLE is False."""
+    from mxcy.kernels import linalg_cpu
+    if through_blas and not linalg_cpu.AVAILABLE:
+        pytest.skip("NumPy's BLAS is not scipy-openblas64 here")
+    monkeypatch.setattr(linalg_cpu, "AVAILABLE", through_blas)
+    rng = np.random.default_rng(2)
+    spd, tri, b = _spd(rng, (3,), 4), _dominant(rng, (3,), 4), rng.standard_normal((3, 2, 4))
+    np.testing.assert_allclose(mx.nd.linalg.potrf(mx.nd.array(spd, dtype=np.float64), lower=lower).asnumpy(),
+                               _potrf(spd, lower), rtol=1e-10)
+    kwargs = {"lower": lower, "transpose": True, "rightside": True, "alpha": 0.5}
+    for op, want in ((mx.nd.linalg.trsm, _trsm), (mx.nd.linalg.trmm, _trmm)):
+        out = op(mx.nd.array(tri, dtype=np.float64), mx.nd.array(b, dtype=np.float64), **kwargs).asnumpy()
+        np.testing.assert_allclose(out, want(tri, b, **kwargs), rtol=1e-10)

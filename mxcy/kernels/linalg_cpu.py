@@ -1,0 +1,105 @@
+"""Batched Cholesky factorization (LAPACKE ?potrf), triangular solve and triangular product (CBLAS ?trsm, ?trmm) on
+the CPU: one call of NumPy's own OpenBLAS per matrix, the matrices spread over Numba's threads (each call pinned to
+its share of the threads through blas_cpu's per-thread thread count). Where that library is missing, AVAILABLE is
+False and mxcy/ops/linalg.py computes on the host with NumPy/SciPy instead."""
+import ctypes
+
+import numba
+import numpy as np
+
+from . import blas_cpu
+
+_ROW_MAJOR, _NO_TRANS, _TRANS, _UPPER, _LOWER, _NON_UNIT, _LEFT, _RIGHT = 101, 111, 112, 121, 122, 131, 141, 142
+_UPLO_CHAR = {True: ord("L"), False: ord("U")}
+
+
+def _triangular_prototype(real):
+    """cblas_?trsm and cblas_?trmm: (layout, side, uplo, trans, diag, m, n, alpha, a, lda, b, ldb)."""
+    return ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                            ctypes.c_int64, ctypes.c_int64, real, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p,
+                            ctypes.c_int64)
+
+
+# LAPACKE_?potrf_work (ILP64): (layout, uplo as a char, n, a, lda) -> info.
+_POTRF = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_int, ctypes.c_int8, ctypes.c_int64, ctypes.c_void_p,
+                          ctypes.c_int64)
+_SYMBOLS = {"trsm": "scipy_cblas_{}trsm64_", "trmm": "scipy_cblas_{}trmm64_", "potrf": "scipy_LAPACKE_{}potrf_work64_"}
+
+
+def _bind():
+    if blas_cpu.LIBRARY is None:
+        return None
+    bound = {}
+    for dtype, letter in ((np.dtype(np.float32), "s"), (np.dtype(np.float64), "d")):
+        real = ctypes.c_float if letter == "s" else ctypes.c_double
+        for name, symbol in _SYMBOLS.items():
+            proto = _POTRF if name == "potrf" else _triangular_prototype(real)
+            try:
+                bound[name, dtype] = proto((symbol.format(letter), blas_cpu.LIBRARY))
+            except AttributeError:
+                return None
+    return bound
+
+
+_FUNCTIONS = _bind()
+AVAILABLE = _FUNCTIONS is not None
+
+
+def _threads_per_call(batch):
+    """OpenBLAS threads for each matrix's call: all of Numba's threads share the batch."""
+    return max(1, numba.get_num_threads() // max(batch, 1))
+
+
+@numba.njit(parallel=True, nogil=True, cache=True)
+def _potrf_batch(potrf, local_threads, a, uplo, lower, threads, info):
+    n = a.shape[1]
+    for i in numba.prange(a.shape[0]):
+        before = local_threads(threads)
+        info[i] = potrf(_ROW_MAJOR, uplo, n, a[i].ctypes, n)
+        local_threads(before)
+        for r in range(n):  # LAPACK leaves the other triangle as it was: zero it
+            for c in range(r + 1, n):
+                if lower:
+                    a[i, r, c] = 0
+                else:
+                    a[i, c, r] = 0
+
+
+@numba.njit(parallel=True, nogil=True, cache=True)
+def _triangular_batch(fn, local_threads, a, b, side, uplo, trans, alpha, threads):
+    m, n, k = b.shape[1], b.shape[2], a.shape[1]
+    for i in numba.prange(b.shape[0]):
+        before = local_threads(threads)
+        fn(_ROW_MAJOR, side, uplo, trans, _NON_UNIT, m, n, alpha, a[i].ctypes, k, b[i].ctypes, n)
+        local_threads(before)
+
+
+def _stack(x):
+    """x as a C-contiguous (batch, rows, cols) copy (the kernels work in place)."""
+    return np.array(x.reshape((-1,) + x.shape[-2:]), order="C", copy=True)
+
+
+def potrf(a, lower):
+    """Cholesky factors of the matrices in a (...x n x n), reading only their `lower` triangle: L with A = L L^T,
+    or U with A = U^T U; the other triangle zero. Raises np.linalg.LinAlgError for a matrix that is not positive
+    definite."""
+    out = _stack(a)
+    info = np.zeros(out.shape[0], np.int64)
+    if out.size:
+        _potrf_batch(_FUNCTIONS["potrf", a.dtype], blas_cpu.LOCAL_THREADS, out, _UPLO_CHAR[bool(lower)],
+                     bool(lower), _threads_per_call(out.shape[0]), info)
+    if np.any(info > 0):
+        raise np.linalg.LinAlgError("matrix is not positive definite")
+    return out.reshape(a.shape)
+
+
+def triangular(name, a, b, lower, transpose, rightside, alpha):
+    """name "trsm": X with op(a) X = alpha b (X op(a) = alpha b when rightside); "trmm": alpha op(a) b (alpha b op(a)).
+    a: ... x k x k, read in its `lower` triangle only; b: ... x m x n with the same leading axes."""
+    out = _stack(b)
+    if out.size:
+        _triangular_batch(_FUNCTIONS[name, b.dtype], blas_cpu.LOCAL_THREADS,
+                          np.ascontiguousarray(a.reshape((-1,) + a.shape[-2:])), out, _RIGHT if rightside else _LEFT,
+                          _LOWER if lower else _UPPER, _TRANS if transpose else _NO_TRANS, b.dtype.type(alpha),
+                          _threads_per_call(out.shape[0]))
+    return out.reshape(b.shape)
