@@ -4,8 +4,9 @@ GluonNLP uses (interleaved_matmul_selfatt_qk / _valatt, interleaved_matmul_encde
 AdaptiveAvgPooling2D, count_sketch, fft / ifft, hawkesll (+ its exposed backward_hawkesll), and the candidate
 sampler behind contrib.rand_zipfian's users, _sample_unique_zipfian.
 
-CPU only for now: NumPy on the host (batched matmuls on NumPy's BLAS, NumPy's FFT); MXNet 1.9.1 itself has
-count_sketch, fft and ifft on the GPU only. hawkesll walks each sample's events in a Python loop;
+AdaptiveAvgPooling2D runs on kernels/adaptive_pool.py (CPU and CUDA); the attention matmuls on NumPy's BLAS on
+the CPU and on kernels/attention_gpu.py's tiled GEMMs on a GPU. The rest is CPU only for now: NumPy on the host
+(NumPy's FFT); MXNet 1.9.1 itself has count_sketch, fft and ifft on the GPU only. hawkesll walks each sample's events in a Python loop;
 _sample_unique_zipfian draws from NumPy's Philox keyed by the op call (image ops' generator).
 """
 import math
@@ -14,8 +15,9 @@ import numpy as np
 
 from . import registry
 from ._helpers import results_compute
-from ._nn_common import float_type, kernel, kernel_compute
+from ._nn_common import fill, float_type, kernel, kernel_compute, kernels, widening
 from .registry import OpDef, Param
+from ..kernels.common import REQ_ADD, REQ_NULL, REQ_WRITE
 
 __all__ = []
 
@@ -124,6 +126,13 @@ class _Part:
         seq, batch, _ = x.shape
         return x.reshape(seq, batch * heads, self.parts, self.head_dim(x.shape, heads))[:, :, self.index]
 
+    def interleaved(self, x, heads):
+        """(x as (seq, batch * heads, parts * head_dim), the part's column offset, head_dim): what the CUDA
+        kernels read the part from, in place, on either device."""
+        seq, batch, width = x.shape
+        d = self.head_dim(x.shape, heads)
+        return x.reshape(seq, batch * heads, width // heads), self.index * d, d
+
     def gradient(self, grad_part, shape, heads, into=None):
         """grad_part (seq, batch * heads, head_dim) placed in a gradient of the input's `shape`."""
         full = np.zeros(shape, grad_part.dtype) if into is None else into
@@ -192,7 +201,22 @@ def _register_qk(name, arguments, q_part, k_part):
             grads[part.arg] = part.gradient(d, inputs[part.arg].shape, attrs["heads"], grads[part.arg])
         return tuple(grads)
 
-    _register_with_backward(name, arguments, shape_rule, forward, backward)
+    def forward_gpu(attrs, inputs, outputs, reqs):
+        (q, q_off, d), (k, k_off, _) = (p.interleaved(inputs[p.arg], attrs["heads"]) for p in (q_part, k_part))
+        _attention().scores_gpu(q, q_off, k, k_off, d, outputs[0], _scale(d), reqs[0])
+
+    def backward_gpu(attrs, inputs, outputs, reqs):
+        g, args = inputs[0], inputs[1:]
+        (q, q_off, d), (k, k_off, _) = (p.interleaved(args[p.arg], attrs["heads"]) for p in (q_part, k_part))
+        grads = _zeroed_gradients(outputs, reqs)
+        if reqs[q_part.arg] != REQ_NULL:
+            _attention().mix_gpu(g, k, k_off, d, q_part.interleaved(grads[q_part.arg], attrs["heads"])[0], q_off,
+                                 _scale(d), REQ_ADD)
+        if reqs[k_part.arg] != REQ_NULL:
+            _attention().mix_t_gpu(g, q, q_off, d, k_part.interleaved(grads[k_part.arg], attrs["heads"])[0], k_off,
+                                   _scale(d), REQ_ADD)
+
+    _register_with_backward(name, arguments, shape_rule, forward, backward, forward_gpu, backward_gpu)
 
 
 def _register_valatt(name, v_part):
@@ -216,12 +240,40 @@ def _register_valatt(name, v_part):
         dv, datt = _att_grads(ograd.reshape(att.shape[1], v.shape[1], -1), v, att)
         return v_part.gradient(dv, kv.shape, attrs["heads"]), datt
 
-    _register_with_backward(name, arguments, shape_rule, forward, backward)
+    def forward_gpu(attrs, inputs, outputs, reqs):
+        (kv, att), out = inputs, outputs[0]
+        v, v_off, d = v_part.interleaved(kv, attrs["heads"])
+        _attention().mix_gpu(att, v, v_off, d, out.reshape(att.shape[1], att.shape[0], d), 0, 1.0, reqs[0])
+
+    def backward_gpu(attrs, inputs, outputs, reqs):
+        g, kv, att = inputs
+        v, v_off, d = v_part.interleaved(kv, attrs["heads"])
+        g = g.reshape(att.shape[1], att.shape[0], d)
+        dkv = _zeroed_gradients(outputs[:1], reqs[:1])[0]
+        if reqs[0] != REQ_NULL:
+            _attention().mix_t_gpu(att, g, 0, d, v_part.interleaved(dkv, attrs["heads"])[0], v_off, 1.0, REQ_ADD)
+        _attention().scores_gpu(g, 0, v, v_off, d, outputs[1], 1.0, reqs[1])
+
+    _register_with_backward(name, arguments, shape_rule, forward, backward, forward_gpu, backward_gpu)
 
 
-def _register_with_backward(name, arguments, shape_rule, forward, backward):
+def _attention():
+    return kernels("attention_gpu")
+
+
+def _zeroed_gradients(outputs, reqs):
+    """The gradient arrays, zeroed where they are written (not added to): the GPU backward adds each part's
+    gradient into its columns, and a part without one (selfatt_qk's values) keeps zeros."""
+    for out, req in zip(outputs, reqs):
+        if req not in (REQ_NULL, REQ_ADD):
+            fill(out, 0, REQ_WRITE)
+    return outputs
+
+
+def _register_with_backward(name, arguments, shape_rule, forward, backward, forward_gpu, backward_gpu):
     """The op and its hidden backward op (inputs: head gradient, then the op's inputs), which returns the
-    gradient of every input at once."""
+    gradient of every input at once. CPU: NumPy's batched matmuls; GPU: kernels/attention_gpu.py; float16 computes
+    in float32 on both."""
     back = "_backward_" + name[len("_contrib_"):]  # MXNet's name: _backward_interleaved_matmul_...
 
     def gradient(F, attrs, inputs, outputs, ograds):
@@ -234,10 +286,20 @@ def _register_with_backward(name, arguments, shape_rule, forward, backward):
             raise ValueError(f"head gradient {tuple(shapes[0])} is not the output shape {outs[0]}")
         return shapes, [tuple(s) for s in shapes[1:]]
 
-    _register(name, forward, shape_rule, gradient, arguments=arguments, params=_HEADS, infer_type=float_type,
-              grad_reads=(None, ()), doc=f"MXNet's contrib.{name[len('_contrib_'):]} attention product (float).")
-    _register(back, backward, back_shape, arguments=("ograd",) + arguments, params=_HEADS, infer_type=float_type,
-              num_outputs=len(arguments), doc=f"Gradients of every input of contrib.{name[len('_contrib_'):]}.")
+    registry.register(OpDef(
+        name, compute=_widened(forward, forward_gpu), infer_shape=shape_rule, gradient=gradient, arguments=arguments,
+        params=_HEADS, infer_type=float_type, grad_reads=(None, ()),
+        doc=f"MXNet's contrib.{name[len('_contrib_'):]} attention product (float)."))
+    registry.register(OpDef(
+        back, compute=_widened(backward, backward_gpu), infer_shape=back_shape, arguments=("ograd",) + arguments,
+        params=_HEADS, infer_type=float_type, num_outputs=len(arguments),
+        doc=f"Gradients of every input of contrib.{name[len('_contrib_'):]}."))
+
+
+def _widened(cpu_results, gpu_compute):
+    """{"cpu", "gpu"} computes in float32 for float16 (`widening`): the CPU's results stored under their requests,
+    the GPU's compute as it is."""
+    return {"cpu": widening(results_compute(cpu_results)), "gpu": widening(gpu_compute)}
 
 
 _register_qk("_contrib_interleaved_matmul_selfatt_qk", ("queries_keys_values",), _Part(0, 3, 0), _Part(0, 3, 1))

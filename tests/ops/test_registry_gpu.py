@@ -59,8 +59,6 @@ CPU_ONLY.update({name: _CONTRIB_MISC for name in (
     "_contrib_gradientmultiplier", "_contrib_backward_gradientmultiplier", "_contrib_backward_quadratic",
     "_contrib_backward_index_copy", "_contrib_index_array", "_contrib_count_sketch", "_contrib_fft", "_contrib_ifft",
     "_contrib_hawkesll", "_contrib_backward_hawkesll", "_sample_unique_zipfian")})
-CPU_ONLY.update({f"{prefix}_interleaved_matmul_{kind}": _CONTRIB_MISC for prefix in ("_contrib", "_backward")
-                 for kind in ("selfatt_qk", "selfatt_valatt", "encdec_qk", "encdec_valatt")})
 _MULTIBOX = "Numba CPU kernels (mxcy/kernels/multibox.py: sequential greedy matching / NMS per batch); CUDA twins " \
             "are still to be written"
 CPU_ONLY.update({name: _MULTIBOX for name in ("_contrib_MultiBoxTarget", "_contrib_MultiBoxDetection")})
