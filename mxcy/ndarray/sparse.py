@@ -16,6 +16,7 @@ from ..ops import registry
 from ..ops import sparse as _parts
 from ..ops.invoke import invoke
 from . import sparse_ops, sparse_update
+from .sparse_stypes import storage_types
 from .ndarray import NDArray
 
 # cast_storage, dot, retain (gs_retain), elemwise_add/sub: the registered operators' functions (ndarray/
@@ -156,7 +157,7 @@ class BaseSparseNDArray(NDArray):
         if isinstance(other, numeric_types) and scalar_name is not None:
             op = registry.get(scalar_name)
             attrs = op.parse_attrs({"scalar": other})
-            result = sparse_ops.sparse_result(op, [self], attrs)
+            result = sparse_ops.sparse_result(op, [self], attrs, storage_types(op, attrs, [self.stype]))
             if result is not None:
                 _record_sparse_results(op, [self], attrs, result)
                 return result[0]
@@ -502,32 +503,49 @@ divide = _elementwise("div", operator.truediv)
 
 def dispatch(op, inputs, attrs, out=None):
     """What calling registered `op` does when an input or `out` is sparse, or it is asked for a sparse
-    result (cast_storage, dot's forward_stype): MXNet's result storage (sparse_ops.py, dot, elementwise
-    add/sub/mul of one sparse layout), else its storage fallback (dense inputs, dense result, cast to a
-    sparse `out`)."""
+    result (cast_storage, dot's forward_stype): results in the storage types of op's rule
+    (sparse_stypes.storage_types, which the Executor's inference reads too), computed on the sparse structure
+    where there is such a compute (op.compute_ex, sparse_ops.py, dot, elementwise add/sub/mul of one sparse
+    layout), else MXNet's storage fallback: dense inputs, a dense result, cast to the rule's storage type and to
+    a sparse `out`."""
     if sparse_update.is_update(op):
         return sparse_update.row_sparse_update(op, inputs, attrs, out)
-    if op.name == "dot":
+    targets = storage_types(op, attrs, [x.stype for x in inputs])
+    if op.compute_ex is not None:
+        result = op.compute_ex(attrs, inputs)
+    elif op.name == "dot":
         keys = ("transpose_a", "transpose_b", "forward_stype")
         result = [_dot(*inputs, **{k: attrs[k] for k in keys if k in attrs})]
     elif _KINDS.get(op.name) and len(inputs) == 2 and _same_layout(*inputs):
         result = [_combine(*inputs, _KINDS[op.name])]
     else:
-        result = sparse_ops.sparse_result(op, inputs, attrs)
+        result = sparse_ops.sparse_result(op, inputs, attrs, targets) if inputs else None
     if result is not None:
         _record_sparse_results(op, inputs, attrs, result)
     outs = out if isinstance(out, (list, tuple)) else [out]
     if result is None:
-        dense_out = None if any(isinstance(o, BaseSparseNDArray) for o in outs) else out
+        dense_out = None if any(isinstance(o, BaseSparseNDArray) for o in outs) or \
+            any(t != "default" for t in targets) else out
         result = invoke(op, [_dense(x) for x in inputs], attrs, dense_out,
                         None if inputs else outs[0].context)  # an op without inputs runs on out's context
         if dense_out is not None:
             return result
+        result = [_stored_as(r, t) for r, t in zip(result, targets)]
     if out is None:
         return result
     for dst, src in zip(outs, result):
         dst[:] = src if dst.stype == src.stype else _cast_storage(src, dst.stype)
     return list(outs)
+
+
+def _stored_as(dense, stype):
+    """A dense result in storage type `stype`; while recording, the cast passes gradients straight through."""
+    if stype == "default":
+        return dense
+    result = _cast_storage(dense, stype)
+    if dense._node is not None and autograd.is_recording():
+        autograd.record_python("cast_storage", [dense], [result], lambda ograds: [ograds[0]])
+    return result
 
 
 def _record_sparse_results(op, inputs, attrs, result):

@@ -1,8 +1,9 @@
-"""MXNet 1.9.1's result storage types for registered operators on sparse inputs: which ops keep a
-csr / row_sparse input's storage (and compute on its stored values only), and how. Ops not covered
-here fall back to dense inputs and a dense result (ndarray/sparse.py's dispatch). The structural work
-(row unions, column windows, row gathers) runs in Numba kernels (kernels/sparse_cpu.py) on host copies of the
-parts, index bookkeeping around them in NumPy; the value math runs through the ops' own kernels."""
+"""Computes on the sparse structure for registered operators whose result MXNet 1.9.1 stores sparsely (the
+storage types themselves are ndarray/sparse_stypes.py's rules): values-only ops, csr slice/take, row_sparse
+add_n/square_sum, dense * sparse, _scatter_elemwise_div, getnnz. Other sparse results are computed densely and cast
+(ndarray/sparse.py's dispatch). The structural work (row unions, column windows, row gathers) runs in Numba kernels
+(kernels/sparse_cpu.py) on host copies of the parts, index bookkeeping around them in NumPy; the value math runs
+through the ops' own kernels."""
 import numpy as np
 
 from ..base import MXNetError
@@ -11,25 +12,13 @@ from ..ops.gather import _slice_ranges
 from ..ops._nn_common import widen
 from ..ops.invoke import invoke
 from ..ops.sparse import csr_rows
+from .sparse_stypes import computes_on_values
 
 __all__ = ["sparse_result"]
-
-# Unary ops MXNet registers with row_sparse and csr kernels (f(0) == 0): the result keeps the storage.
-KEEP_UNARY = frozenset((
-    "relu", "negative", "abs", "sign", "round", "rint", "ceil", "floor", "trunc", "fix", "log1p", "expm1",
-    "square", "sqrt", "cbrt", "sin", "tan", "arcsin", "arctan", "degrees", "radians", "sinh", "tanh", "arcsinh",
-    "arctanh", "_contrib_round_ste", "_contrib_sign_ste", "BlockGrad", "make_loss", "_copy"))
 
 
 def _on_values(op, x, attrs):
     return x._like(invoke(op, [x._values], attrs)[0])
-
-
-def _maps_zero_to_zero(op, x, attrs):
-    """Whether the scalar op sends an implicit zero of x's dtype to zero (MXNet then keeps the storage)."""
-    from . import array
-    zero = array(np.zeros(1, x.dtype), ctx=x.context, dtype=x.dtype)
-    return float(invoke(op, [zero], attrs)[0].asnumpy()[0]) == 0
 
 
 def _add_n(inputs):
@@ -66,67 +55,68 @@ def _take_csr_rows(x, index, mode):
     return _make("csr", (rows.size, x.shape[1]), values[picked], (new_ptr, cols[picked]), x.context)
 
 
-def _square_sum_rsp(x, attrs):
+def _square_sum_rsp(x):
     from .sparse import _make
     values, (rows,) = x._host()
-    axis = attrs["axis"] if isinstance(attrs["axis"], tuple) else (attrs["axis"],)
-    if axis != (1,) or not attrs["keepdims"] or attrs["exclude"] or x.ndim != 2:
-        return None
     sums = np.square(values.astype(np.float64)).sum(axis=1, keepdims=True).astype(x.dtype)
     return _make("row_sparse", (x.shape[0], 1), sums, (rows,), x.context)
 
 
-def sparse_result(op, inputs, attrs):
-    """[result] when MXNet 1.9.1 gives `op` on these inputs a sparse result, else None."""
+def _scatter_div_rsp(x, rhs):
+    """lhs / rhs on the stored rows of row_sparse lhs only (MXNet's _scatter_elemwise_div)."""
+    from .sparse import _dense, _make
+    values, (rows,) = x._host()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        quotient = values / _dense(rhs).asnumpy()[rows]
+    return _make("row_sparse", x.shape, quotient.astype(x.dtype), (rows,), x.context)
+
+
+def _mul_dense(x, other):
+    """sparse x * dense other of one shape: only x's stored entries can be non-zero."""
+    from .sparse import _make
+    values, aux = x._host()
+    other = other.asnumpy()
+    if x.stype == "row_sparse":
+        picked = other[aux[0]]
+    else:
+        picked = other[np.repeat(np.arange(x.shape[0]), np.diff(aux[0])), aux[1]]
+    return _make(x.stype, x.shape, (values * picked).astype(x.dtype), aux, x.context)
+
+
+def sparse_result(op, inputs, attrs, targets):
+    """[result] computed on the sparse structure when `op` has such a compute for these inputs and result storage
+    types `targets` (sparse_stypes.storage_types), else None (the caller computes densely and casts)."""
     from .sparse import BaseSparseNDArray, _cast_storage, _retain, zeros
-    if not inputs:  # creation and random ops: computed dense, then stored into a sparse out=
-        return None
     name, x = op.name, inputs[0]
-    sparse_in = isinstance(x, BaseSparseNDArray)
     if name == "cast_storage":
         return [_cast_storage(x, attrs["stype"])]
     if name == "_sparse_retain":
         return [_retain(x, inputs[1])]
-    if not sparse_in:
-        if name == "elemwise_mul" and isinstance(inputs[1], BaseSparseNDArray):
-            return sparse_result(op, inputs[::-1], attrs)
-        return None
-    if len(inputs) == 1 and name in KEEP_UNARY:
-        return [_on_values(op, x, attrs)]
-    if name in ("_mul_scalar", "_div_scalar"):  # MXNet scales the stored values only, even for x / 0
-        return [_on_values(op, x, attrs)]
-    # scalar ops and quadratic (c = 0) keep the storage when an implicit zero stays zero (dense result else)
-    if len(inputs) == 1 and ("scalar" in op.params or name == "_contrib_quadratic") and \
-            _maps_zero_to_zero(op, x, attrs):
-        return [_on_values(op, x, attrs)]
-    if name == "clip" and attrs["a_min"] <= 0 <= attrs["a_max"]:
-        return [_on_values(op, x, attrs)]
-    if name == "zeros_like":
-        return [zeros(x.stype, x.shape, x.context, x.dtype)]
-    if name in ("add_n", "ElementWiseSum") and all(i.stype == "row_sparse" for i in inputs):
-        return [_add_n(inputs)]
-    if name == "slice" and x.stype == "csr" and all(s in (None, 1) for s in attrs["step"] or ()):
-        return [_slice_csr(x, attrs)]
     if name == "_contrib_getnnz" and x.stype == "csr":  # stored entries, explicit zeros included
         indptr = x._aux[0].asnumpy()
         counts = {None: indptr[-1:], 1: np.diff(indptr),
                   0: np.bincount(x._aux[1].asnumpy(), minlength=x.shape[1])}[attrs["axis"]]
         from . import array
         return [array(counts.astype(np.int64), ctx=x.context, dtype=np.int64)]
-    if name == "take" and x.stype == "csr" and attrs["axis"] == 0 and attrs["mode"] in ("clip", "wrap"):
+    target = targets[0]
+    if len(targets) != 1 or target == "default":
+        return None
+    if computes_on_values(op) and x.stype == target:
+        return [_on_values(op, x, attrs)]
+    if name == "zeros_like":
+        return [zeros(x.stype, x.shape, x.context, x.dtype)]
+    if name in ("add_n", "ElementWiseSum"):
+        return [_add_n(inputs)]
+    if name == "slice":
+        return [_slice_csr(x, attrs)]
+    if name == "take":
         return [_take_csr_rows(x, inputs[1].asnumpy().astype(np.int64), attrs["mode"])]
-    if name == "_square_sum" and x.stype == "row_sparse":
-        out = _square_sum_rsp(x, attrs)
-        return None if out is None else [out]
-    if name == "elemwise_mul" and inputs[1].stype == "default" and x.shape == inputs[1].shape:
-        # dense * sparse keeps the sparse operand's storage: only its stored entries can be non-zero
-        from .sparse import _make
-        values, aux = x._host()
-        other = inputs[1].asnumpy()
-        if x.stype == "row_sparse":
-            picked = other[aux[0]]
-        else:
-            picked = other[np.repeat(np.arange(x.shape[0]), np.diff(aux[0])), aux[1]]
-        return [_make(x.stype, x.shape, (values * picked).astype(x.dtype), aux, x.context)]
+    if name == "_square_sum" and x.ndim == 2:
+        return [_square_sum_rsp(x)]
+    if name == "_scatter_elemwise_div":
+        return [_scatter_div_rsp(x, inputs[1])]
+    if name == "elemwise_mul":
+        sparse, other = (x, inputs[1]) if isinstance(x, BaseSparseNDArray) else (inputs[1], x)
+        if other.stype == "default" and other.shape == sparse.shape:
+            return [_mul_dense(sparse, other)]
     return None
-

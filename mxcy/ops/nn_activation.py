@@ -604,19 +604,29 @@ _EMBEDDING_PARAMS = (
     Param("output_dim", "int", REQUIRED, "length of each embedding vector"),
     Param("dtype", "dtype", "float32", "weight type when it is not given",
           choices=("float16", "float32", "float64", "int32", "int64", "int8", "uint8")),
-    Param("sparse_grad", "bool", False, "accepted; the weight gradient is dense either way"))
+    Param("sparse_grad", "bool", False, "give the weight a row_sparse gradient (where the gradient's storage "
+          "is inferred: simple_bind; the values are the same)"))
 
-registry.register(OpDef(
-    # contrib.SparseEmbedding is MXNet's Embedding with a row_sparse weight gradient; here its gradient is dense
-    # (the same values), so it is Embedding under another name.
-    "Embedding", aliases=("_contrib_SparseEmbedding",), params=_EMBEDDING_PARAMS, arguments=("data", "weight"),
-    infer_shape=_embedding_infer,
-    infer_type=_embedding_type, compute={"cpu": _embedding_compute, "gpu": _embedding_compute},
-    # No gradient to the indices.
-    gradient=lambda F, attrs, inputs, outputs, ograds: [None, F._backward_Embedding(ograds[0], inputs[0], **attrs)],
-    grad_reads=((0,), ()),
-    doc="Maps integer indices to rows of weight: output[..., :] = weight[data[...], :], indices truncated to "
-        "integers and clipped to [0, input_dim - 1]."))
+
+def _register_embedding(name, params, doc):
+    registry.register(OpDef(
+        name, params=params, arguments=("data", "weight"), infer_shape=_embedding_infer,
+        infer_type=_embedding_type, compute={"cpu": _embedding_compute, "gpu": _embedding_compute},
+        # No gradient to the indices.
+        gradient=lambda F, attrs, inputs, outputs, ograds: [
+            None, F._backward_Embedding(ograds[0], inputs[0], **{k: attrs[k] for k in _EMBEDDING_NAMES})],
+        grad_reads=((0,), ()),
+        doc="Maps integer indices to rows of weight: output[..., :] = weight[data[...], :], indices truncated to "
+            "integers and clipped to [0, input_dim - 1]." + doc))
+
+
+_EMBEDDING_NAMES = tuple(p.name for p in _EMBEDDING_PARAMS)
+_register_embedding("Embedding", _EMBEDDING_PARAMS, "")
+# MXNet's contrib.SparseEmbedding: Embedding whose weight gradient is always row_sparse (ndarray/sparse_stypes.py);
+# `deterministic` orders MXNet's parallel gradient sums, which here are always summed in one order.
+_register_embedding("_contrib_SparseEmbedding", _EMBEDDING_PARAMS + (
+    Param("deterministic", "bool", False, "accepted: the gradient is always summed in one order"),),
+    " Its weight gradient is row_sparse.")
 registry.register(OpDef(
     "_backward_Embedding", params=_EMBEDDING_PARAMS, arguments=("ograd", "data"), infer_shape=_embedding_back_infer,
     infer_type=lambda attrs, types: (types, [types[0]]),

@@ -111,3 +111,21 @@ registry.register(OpDef(
     infer_shape=_getnnz_shape, infer_type=lambda attrs, types: (types, np.dtype(np.int64)),
     compute={"cpu": _getnnz_compute},
     doc="How many values a matrix stores (a csr matrix: its stored entries; a dense one: its non-zeros)."))
+
+
+def _scatter_twin(name, dense_name, what):
+    """MXNet's _scatter_* op: `dense_name` on dense arrays (same computes, shape and gradient); on a sparse left
+    operand only its stored entries are computed (ndarray/sparse_ops.py), the storage rule is
+    ndarray/sparse_stypes.py's."""
+    dense = registry.get(dense_name)
+    registry.register(OpDef(
+        name, params=tuple(dense.params.values()), arguments=dense.arguments, infer_shape=dense.infer_shape,
+        infer_type=dense.infer_type, elementwise=dense.elementwise, compute=dict(dense.compute),
+        gradient=dense.gradient, grad_reads=dense.grad_reads,
+        doc=f"{what}; on a row_sparse{' or csr' if 'scalar' in name else ''} left operand only its stored "
+            "values are computed and the result keeps its storage."))
+
+
+_scatter_twin("_scatter_elemwise_div", "elemwise_div", "lhs / rhs element-wise")
+_scatter_twin("_scatter_plus_scalar", "_plus_scalar", "data + scalar element-wise")
+_scatter_twin("_scatter_minus_scalar", "_minus_scalar", "data - scalar element-wise")

@@ -131,6 +131,11 @@ def _embedding_make(rng):
     return [data, rng.standard_normal((n, d))], {"input_dim": n, "output_dim": d}
 
 
+def _with(made, **attrs):
+    inputs, given = made
+    return inputs, {**given, **attrs}
+
+
 def _embedding_ref(data, weight, input_dim, output_dim):
     return weight[np.clip(np.trunc(data).astype(np.int64), 0, input_dim - 1)]
 
@@ -156,6 +161,8 @@ SPECS = [_act_spec(a) for a in ACTIVATIONS] + [
     # Inference: identity with a mask of ones. Training draws a random mask: the test_dropout_* tests.
     OpSpec("Dropout", _dropout_make, lambda x, **attrs: (x, np.ones_like(x))),
     OpSpec("Embedding", _embedding_make, _embedding_ref, grad_inputs=(1,)),
+    OpSpec("_contrib_SparseEmbedding", lambda rng: _with(_embedding_make(rng), deterministic=bool(rng.integers(2))),
+           lambda data, weight, deterministic, **attrs: _embedding_ref(data, weight, **attrs), grad_inputs=(1,)),
 ]
 NO_SPEC = {name: f"hidden backward op; the gradient specs of {name[10:]} run it" for name in (
     "_backward_Activation", "_backward_LeakyReLU", "_backward_softmax", "_backward_log_softmax",

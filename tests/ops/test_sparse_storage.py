@@ -46,6 +46,13 @@ SPECS = [
            why="a count: MXNet registers no gradient"),
     OpSpec("_square_sum", _square_sum_make,
            lambda x, axis, keepdims: np.sum(x * x, axis=axis, keepdims=keepdims)),
+    # divisors kept away from 0 for the numerical gradient
+    OpSpec("_scatter_elemwise_div", lambda rng: ([x := _dense(rng), rng.uniform(0.5, 2, x.shape)
+                                                  * rng.choice([-1, 1], x.shape)], {}), np.divide),
+    OpSpec("_scatter_plus_scalar", lambda rng: ([_dense(rng)], {"scalar": float(rng.uniform(-3, 3))}),
+           lambda x, scalar: x + scalar),
+    OpSpec("_scatter_minus_scalar", lambda rng: ([_dense(rng)], {"scalar": float(rng.uniform(-3, 3))}),
+           lambda x, scalar: x - scalar),
 ]
 test_forward, test_gradient, test_req_add = spec_tests(SPECS)
 
