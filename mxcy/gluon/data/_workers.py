@@ -6,8 +6,10 @@ fork-safe, see mxcy/kernels/__init__.py). Batch k goes to worker k % num_workers
 tasks come through its own queue and its results go back on its own pipe, so the main process can
 wait on one worker's pipe and its process sentinel at once: a worker that dies is reported at
 once, a silent one after `timeout` seconds, never a hang. Arrays come back through shared memory
-(_shm). Workers are daemon processes, stopped when their pool is collected or at exit.
+(_shm); a segment the main process has finished with goes back to its worker with the next task, to
+carry a later batch. Workers are daemon processes, stopped when their pool is collected or at exit.
 """
+import collections
 import concurrent.futures
 import itertools
 import multiprocessing
@@ -70,6 +72,13 @@ def raise_batch_error(batch_error, worker):
 
 def _worker_main(dataset, batchify_fn, tasks, results):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    try:
+        _serve(dataset, batchify_fn, tasks, results)
+    finally:
+        _shm.release_all()
+
+
+def _serve(dataset, batchify_fn, tasks, results):
     # the process that started this worker (its OS parent is the fork server, so getppid() cannot tell)
     parent = multiprocessing.parent_process()
     while True:
@@ -81,7 +90,8 @@ def _worker_main(dataset, batchify_fn, tasks, results):
             continue
         if task is None:
             return
-        key, indices = task
+        key, indices, returned = task
+        _shm.recycle(returned)
         try:
             reply = (key, True, _shm.dumps(build_batch(dataset, batchify_fn, indices)))
         except BatchError as err:
@@ -101,12 +111,38 @@ def _worker_main(dataset, batchify_fn, tasks, results):
             return
 
 
+class _Returns:
+    """Segments of one worker that the main process has finished with, sent back with its next task;
+    once the pool is closed they are unlinked instead."""
+
+    def __init__(self):
+        self.names = collections.deque()
+        self.closed = False
+
+    def give_back(self, name):  # may run in any thread, whenever a batch is collected
+        if self.closed:
+            _shm.unlink(name)
+        else:
+            self.names.append(name)
+
+    def take(self):
+        names = []
+        while self.names:
+            names.append(self.names.popleft())
+        return names
+
+    def close(self):
+        self.closed = True
+        for name in self.take():
+            _shm.unlink(name)
+
+
 class ProcessPool:
     """`num_workers` processes building batches of `dataset`; batches are keyed by the caller."""
 
     def __init__(self, num_workers, dataset, batchify_fn):
         self._num_workers = num_workers
-        self._ready = {}       # key -> (ok, payload) received but not yet asked for
+        self._ready = {}       # key -> (ok, payload, its worker's _Returns) received but not yet asked for
         self._owner = {}       # key -> worker index
         self._forgotten = set()
         self._next_worker = itertools.cycle(range(num_workers))
@@ -130,23 +166,24 @@ class ProcessPool:
                                 args=(dataset, batchify_fn, tasks, writer))
         proc.start()
         writer.close()
-        return proc, tasks, reader
+        return proc, tasks, reader, _Returns()
 
     def submit(self, key, indices):
         worker = next(self._next_worker)
         self._owner[key] = worker
-        self._workers[worker][1].put((key, list(indices)))
+        _, tasks, _, returns = self._workers[worker]
+        tasks.put((key, list(indices), returns.take()))
 
     def get(self, key, timeout):
         """The batch for `key`, waiting at most `timeout` seconds for its worker."""
         worker = self._owner.pop(key)
-        proc, _, reader = self._workers[worker]
+        proc, _, reader, returns = self._workers[worker]
         name = f"worker {worker} (pid {proc.pid})"
         while key not in self._ready:
             ready = multiprocessing.connection.wait([reader, proc.sentinel], timeout)
             if reader in ready:
                 try:
-                    self._receive(reader)
+                    self._receive(reader, returns)
                     continue
                 except EOFError:
                     pass
@@ -158,27 +195,27 @@ class ProcessPool:
             self.close()
             raise MXNetError(f"DataLoader {name} exited unexpectedly with exit code "
                              f"{proc.exitcode} (killed, or crashed in native code)")
-        ok, payload = self._ready.pop(key)
+        ok, payload, _ = self._ready.pop(key)
         if not ok:
             self.close()
             raise_batch_error(payload, name)
-        return _shm.loads(payload)
+        return _shm.loads(payload, returns.give_back)
 
-    def _receive(self, reader):
+    def _receive(self, reader, returns):
         key, ok, payload = reader.recv()
         if key[0] in self._forgotten:
             if ok:
-                _shm.loads(payload)  # maps and unlinks the segments; the arrays are dropped
+                _shm.loads(payload, returns.give_back)  # the arrays are dropped: back to the worker
         else:
-            self._ready[key] = (ok, payload)
+            self._ready[key] = (ok, payload, returns)
 
     def forget(self, iteration):
         """Drop the results of an abandoned iteration (keys `(iteration, k)`) as they arrive."""
         self._forgotten.add(iteration)
         for key in [k for k in self._ready if k[0] == iteration]:
-            ok, payload = self._ready.pop(key)
+            ok, payload, returns = self._ready.pop(key)
             if ok:
-                _shm.loads(payload)
+                _shm.loads(payload, returns.give_back)
 
     @property
     def alive(self):
@@ -190,22 +227,24 @@ class ProcessPool:
 
 
 def _shutdown(workers):
-    for _, tasks, _ in workers:
+    for _, tasks, _, _ in workers:
         try:
             tasks.put(None)
         except (OSError, ValueError):
             pass
-    for proc, tasks, reader in workers:
+    for proc, tasks, reader, returns in workers:
         proc.join(timeout=1.0)
         if proc.is_alive():
             proc.kill()
             proc.join(timeout=1.0)
+        # A worker that stopped unlinked its segments; a killed one left them: unlink those we know of.
+        returns.close()
         try:
-            while reader.poll():  # results nobody asked for: unlink their segments
+            while reader.poll():  # results nobody asked for
                 _, ok, payload = reader.recv()
                 if ok:
                     _shm.loads(payload)
-        except (EOFError, OSError):
+        except (EOFError, OSError):  # FileNotFoundError: the worker unlinked it on its way out
             pass
         reader.close()
         tasks.cancel_join_thread()

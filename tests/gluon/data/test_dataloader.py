@@ -257,7 +257,7 @@ from mxcy.gluon.data import DataLoader
 loader = DataLoader(mx.gluon.data.SimpleDataset(list(range(8))), 1, num_workers=2, prefetch=0)
 it = iter(loader)
 next(it)
-print(" ".join(str(p.pid) for p, _, _ in loader._pool._workers), flush=True)
+print(" ".join(str(p.pid) for p, *_ in loader._pool._workers), flush=True)
 os._exit(0)  # no cleanup: the workers must notice on their own
 """
 
