@@ -39,9 +39,14 @@ def _region(batch, x1, y1, x2, y2, scale, aligned, bins_h, bins_w, ratio):
 
 @numba.njit(inline="always", nogil=True)
 def _tap(start, step, grid, k, size):
-    """(low, high, fraction) of the k-th sample coordinate start + (k + 0.5) * step / grid along an axis of
-    `size` pixels; low is -1 when the sample lies more than a pixel outside."""
-    v = start + (k + 0.5) * step / grid
+    """tap_at of the k-th sample coordinate start + (k + 0.5) * step / grid."""
+    return tap_at(start + (k + 0.5) * step / grid, size)
+
+
+@numba.njit(inline="always", nogil=True)
+def tap_at(v, size):
+    """(low, high, fraction) of sample coordinate v along an axis of `size` pixels; low is -1 when the sample lies
+    more than a pixel outside (RROIAlign's rotated samples share this rule)."""
     if v < -1.0 or v > size:
         return -1, -1, 0.0
     v = max(v, 0.0)

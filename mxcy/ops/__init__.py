@@ -20,7 +20,7 @@ from . import random_pdf  # noqa: F401
 from . import contrib_box  # noqa: F401
 from . import contrib_misc  # noqa: F401
 from . import contrib_multibox  # noqa: F401
-from . import contrib_proposal  # noqa: F401
+from . import contrib_proposal, contrib_roi  # noqa: F401
 from . import image  # noqa: F401
 from . import control_flow  # noqa: F401
 from . import sparse_storage  # noqa: F401

@@ -56,6 +56,7 @@ FAMILIES = {
     "contrib_multibox": ("Numba kernels (labels' padding scanned on the host)", "MultiBoxPrior: a Numba CUDA kernel"),
     "contrib_proposal": ("Numba kernels (base anchors computed on the host)",
                          "Numba CUDA kernels (rank-count sort, one block per image for the greedy NMS)"),
+    "contrib_roi": ("Numba kernels", "Numba CUDA kernels (atomic adds in the backward passes)"),
     "operator": ("the user's CustomOp (Python)", "the user's CustomOp (Python)"),
     "control_flow": ("the subgraphs' own operators, looped in Python on the host",
                      "the subgraphs' own operators, looped in Python on the host"),

@@ -62,6 +62,8 @@ CPU_ONLY.update({name: _CONTRIB_MISC for name in (
 _MULTIBOX = "Numba CPU kernels (mxcy/kernels/multibox.py: sequential greedy matching / NMS per batch); CUDA twins " \
             "are still to be written"
 CPU_ONLY.update({name: _MULTIBOX for name in ("_contrib_MultiBoxTarget", "_contrib_MultiBoxDetection")})
+CPU_ONLY["_contrib_RROIAlign"] = "MXNet 1.9.1 has no GPU kernel for RROIAlign either (no rroi_align.cu); the " \
+                                 "Numba CPU kernel is mxcy/kernels/rroi_align.py"
 
 
 def _gpu_specs():
