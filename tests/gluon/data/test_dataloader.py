@@ -118,6 +118,35 @@ def test_shuffled_workers_and_threads_follow_the_sampler():
                                              thread_pool=True)))
 
 
+def _worker_segments(pid):
+    return {n for n in os.listdir("/dev/shm") if n.startswith(f"mxcy_{pid}_")}
+
+
+def test_workers_reuse_segments_the_main_process_dropped():
+    """Dropped batches' segments carry later batches; a batch still held keeps its values."""
+    loader = DataLoader(mx.nd.arange(24 * 300).reshape((24, 300)), 2, num_workers=1, prefetch=1)
+    it = enumerate(loader)
+    held, seen = [], set()
+    for k, batch in it:
+        worker = loader._pool._workers[0][0].pid
+        if k % 4 == 0:
+            held.append((k, batch))
+        del batch
+        gc.collect()
+        seen |= _worker_segments(worker)
+    # 12 batches of 2400 bytes: 3 held, the others take turns in a few segments
+    assert 3 < len(seen) <= 3 + 3
+    for k, batch in held:
+        np.testing.assert_array_equal(batch.asnumpy(), np.arange(600 * k, 600 * (k + 1)).reshape(2, 300))
+    del loader, it
+    gc.collect()
+    deadline = time.monotonic() + 10
+    while _worker_segments(worker):  # a stopping worker unlinks its segments; held views stay valid
+        assert time.monotonic() < deadline, "the worker's segments outlived it"
+        time.sleep(0.05)
+    np.testing.assert_array_equal(held[-1][1].asnumpy()[0], np.arange(600 * 8, 600 * 8 + 300))
+
+
 def test_batches_from_workers_are_cpu_shared_and_mix_with_cpu():
     x, *_ = next(iter(DataLoader(_Samples(), 2, num_workers=1)))
     assert x.context == mx.Context("cpu_shared", 0)
