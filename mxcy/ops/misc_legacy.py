@@ -1,13 +1,15 @@
 """MXNet 1.x's legacy operators: Convolution_v1, Pooling_v1 and BatchNorm_v1 (thin records over the current ops'
 computes), SVMOutput and IdentityAttachKLSparseReg (identity forwards whose backward is a loss or penalty gradient).
 
-SVMOutput's and IdentityAttachKLSparseReg's computes are NumPy on the host (CPU only), as is BatchNorm_v1's
-conversion of the saved inverse std into the variance it outputs.
+SVMOutput's gradient and IdentityAttachKLSparseReg's moving average run on kernels/legacy_loss.py (CPU and CUDA;
+SVMOutput's labels are checked on the host). BatchNorm_v1's conversion of the saved inverse std into the variance
+it outputs is NumPy on the host (CPU only).
 """
 import numpy as np
 
 from . import registry
-from ._helpers import results_compute, store
+from ._helpers import store
+from ._nn_common import cast, host, kernel, kernel_compute, put, widen
 from .registry import OpDef, Param
 from ..kernels.common import REQ_WRITE
 
@@ -128,20 +130,21 @@ def _svm_infer(attrs, shapes):
     return [data, want if label is None else label], [tuple(data)]
 
 
-def _svm_grad(attrs, out, label):
-    """MXNet's hinge-loss gradient over (rows, classes): the label's class is pushed above +margin, the others
-    below -margin; L1 (use_linear) by a constant, L2 by twice the violation; scaled by the coefficient."""
-    scores = out.reshape(-1, out.shape[-1])
-    labels = label.reshape(-1).astype(np.int64)
-    if labels.size != scores.shape[0] or ((labels < 0) | (labels >= scores.shape[1])).any():
-        raise ValueError(f"SVMOutput: labels must be {scores.shape[0]} class indices in [0, {scores.shape[1]})")
-    margin, coef = attrs["margin"], attrs["regularization_coefficient"]
-    is_label = np.arange(scores.shape[1]) == labels[:, None]
-    signed = np.where(is_label, scores, -scores)  # the label's score must exceed +margin, the others' -margin
-    violated = margin > signed
-    step = 1.0 if attrs["use_linear"] else 2.0 * (margin - signed)
-    grad = np.where(violated, np.where(is_label, -1.0, 1.0) * step, 0.0) * coef
-    return grad.reshape(out.shape)
+def _svm_grad(device, attrs, inputs, outputs, reqs):
+    """MXNet's hinge-loss gradient over (rows, classes) (kernels/legacy_loss.py), after the labels are checked on
+    the host: one class index per row, in range."""
+    out, label = inputs
+    classes = out.shape[out.ndim - 1]  # (the simulator's shapes take no negative index)
+    rows = out.size // classes
+    labels = (label if host(label) else label.copy_to_host()).reshape(-1).astype(np.int64)
+    if labels.size != rows or ((labels < 0) | (labels >= classes)).any():
+        raise ValueError(f"SVMOutput: labels must be {rows} class indices in [0, {classes})")
+    kernel("legacy_loss", "svm_grad", device)(out, label, outputs[0], attrs["margin"],
+                                              attrs["regularization_coefficient"], attrs["use_linear"], reqs[0])
+
+
+def _identity(attrs, inputs, outputs, reqs):
+    put(outputs[0], inputs[0], reqs[0])
 
 
 _SVM_PARAMS = (Param("margin", "float", 1.0, "the margin the scores must clear"),
@@ -150,12 +153,12 @@ _SVM_PARAMS = (Param("margin", "float", 1.0, "the margin the scores must clear")
 
 registry.register(OpDef(
     "_backward_SVMOutput", params=_SVM_PARAMS, arguments=("output", "label"),
-    infer_shape=lambda attrs, shapes: (shapes, [shapes[0]]), compute={"cpu": results_compute(_svm_grad)},
+    infer_shape=lambda attrs, shapes: (shapes, [shapes[0]]), compute=kernel_compute(_svm_grad, (True,)),
     doc="SVMOutput's data gradient from its output and the labels."))
 
 registry.register(OpDef(
     "SVMOutput", params=_SVM_PARAMS, arguments=("data", "label"), loss=True, infer_shape=_svm_infer,
-    compute={"cpu": results_compute(lambda attrs, data, label: data)},
+    compute={"cpu": _identity, "gpu": _identity},
     gradient=lambda F, attrs, inputs, outputs, ograds: [F._backward_SVMOutput(outputs[0], inputs[1], **attrs), None],
     grad_reads=((1,), (0,)),
     doc="Support vector machine output layer: the forward passes data through; the backward ignores the head "
@@ -182,16 +185,19 @@ def _kl_infer(attrs, shapes):
     return [data, (data[1],)], [tuple(data), (data[1],)]
 
 
-def _kl_forward(attrs, inputs, outputs, reqs):
-    """Identity; a training forward also moves moving_avg towards this batch's mean activation per unit and keeps
-    the updated average as the hidden output the gradient reads. MXNet updates it in the backward instead; the
-    values after a training step are the same (as with mxcy's BatchNorm, which also updates in the forward)."""
+def _kl_forward(device, attrs, inputs, outputs, reqs):
+    """Identity; a training forward also moves moving_avg towards this batch's mean activation per unit
+    (kernels/legacy_loss.py, in float32 for float16) and keeps the updated average as the hidden output the gradient
+    reads. MXNet updates it in the backward instead; the values after a training step are the same (as with mxcy's
+    BatchNorm, which also updates in the forward)."""
     data, moving_avg = inputs
-    store(outputs[0], data, reqs[0])
+    put(outputs[0], data, reqs[0])
     if attrs["__is_train__"]:
-        momentum = attrs["momentum"]
-        moving_avg[...] = momentum * moving_avg + (1 - momentum) * data.reshape(data.shape[0], -1).mean(axis=0)
-    outputs[1][...] = moving_avg
+        work = cast(moving_avg, widen(moving_avg.dtype))
+        kernel("legacy_loss", "moving_average", device)(data, work, attrs["momentum"])
+        if work is not moving_avg:
+            put(moving_avg, work, REQ_WRITE)
+    put(outputs[1], moving_avg, REQ_WRITE)
 
 
 def _kl_gradient(F, attrs, inputs, outputs, ograds):
@@ -203,7 +209,7 @@ def _kl_gradient(F, attrs, inputs, outputs, ograds):
 
 registry.register(OpDef(
     "IdentityAttachKLSparseReg", params=_KL_PARAMS, aux=("moving_avg",), infer_shape=_kl_infer,
-    compute={"cpu": _kl_forward}, gradient=_kl_gradient, num_outputs=2, visible_outputs=1,
+    compute=kernel_compute(_kl_forward, n_aux=1), gradient=_kl_gradient, num_outputs=2, visible_outputs=1,
     output_names=("output", "moving_avg"), train_aware=True, grad_reads=((), (1,)),
     input_var_attrs={"moving_avg": {"__init__": '["zero", {}]'}},
     doc="Identity forward; the backward adds the gradient of a KL-divergence sparseness penalty on the units' "

@@ -43,12 +43,10 @@ CPU_ONLY.update({name: _IMAGE for name in (
     "_image_crop", "_backward_image_crop")})
 _MISC_TENSOR = "NumPy on the host (mxcy/ops/misc_tensor.py); CUDA twins are still to be written"
 CPU_ONLY.update({name: _MISC_TENSOR for name in (
-    "reset_arrays", "_np_cumsum", "_histogram", "amp_cast", "amp_multicast", "fill_element_0index",
+    "reset_arrays", "_histogram", "amp_cast", "amp_multicast", "fill_element_0index",
     "_contrib_index_copy", "_contrib_isfinite", "_contrib_isinf", "_contrib_isnan", "_contrib_allclose")})
-_LEGACY = "NumPy on the host (mxcy/ops/misc_legacy.py: BatchNorm_v1's variance output, the SVM and KL-penalty " \
-          "gradients); CUDA twins are still to be written"
-CPU_ONLY.update({name: _LEGACY for name in (
-    "BatchNorm_v1", "SVMOutput", "_backward_SVMOutput", "IdentityAttachKLSparseReg")})
+CPU_ONLY["BatchNorm_v1"] = "NumPy on the host (mxcy/ops/misc_legacy.py: BatchNorm_v1's variance output); a CUDA " \
+                           "twin is still to be written"
 _PDF = "NumPy and SciPy's special functions on the host (mxcy/ops/random_pdf.py); CUDA twins are still to be written"
 CPU_ONLY.update({f"{prefix}_{name}": _PDF for prefix in ("_random_pdf", "_backward_pdf") for name in (
     "uniform", "normal", "gamma", "exponential", "poisson", "negative_binomial", "generalized_negative_binomial",
