@@ -5,9 +5,11 @@ False and mxcy/ops/linalg.py computes on the host with NumPy/SciPy instead."""
 import ctypes
 
 import numba
+from numba import prange
 import numpy as np
 
 from . import blas_cpu
+from .common import parallel_kernel
 
 _ROW_MAJOR, _NO_TRANS, _TRANS, _UPPER, _LOWER, _NON_UNIT, _LEFT, _RIGHT = 101, 111, 112, 121, 122, 131, 141, 142
 _UPLO_CHAR = {True: ord("L"), False: ord("U")}
@@ -50,10 +52,10 @@ def _threads_per_call(batch):
     return max(1, numba.get_num_threads() // max(batch, 1))
 
 
-@numba.njit(parallel=True, nogil=True, cache=True)
+@parallel_kernel(nogil=True, cache=True)
 def _potrf_batch(potrf, local_threads, a, uplo, lower, threads, info):
     n = a.shape[1]
-    for i in numba.prange(a.shape[0]):
+    for i in prange(a.shape[0]):
         before = local_threads(threads)
         info[i] = potrf(_ROW_MAJOR, uplo, n, a[i].ctypes, n)
         local_threads(before)
@@ -65,10 +67,10 @@ def _potrf_batch(potrf, local_threads, a, uplo, lower, threads, info):
                     a[i, c, r] = 0
 
 
-@numba.njit(parallel=True, nogil=True, cache=True)
+@parallel_kernel(nogil=True, cache=True)
 def _triangular_batch(fn, local_threads, a, b, side, uplo, trans, alpha, threads):
     m, n, k = b.shape[1], b.shape[2], a.shape[1]
-    for i in numba.prange(b.shape[0]):
+    for i in prange(b.shape[0]):
         before = local_threads(threads)
         fn(_ROW_MAJOR, side, uplo, trans, _NON_UNIT, m, n, alpha, a[i].ctypes, k, b[i].ctypes, n)
         local_threads(before)

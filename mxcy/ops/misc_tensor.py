@@ -1,13 +1,15 @@
 """More standalone operators MXNet's tests use: reset_arrays, cumsum, histogram, amp_cast / amp_multicast,
 fill_element_0index, and contrib's index_copy, isfinite / isinf / isnan and allclose.
 
-CPU only for now: NumPy on the host.
+cumsum (and its gradient, _backward_np_cumsum) runs on kernels/scan.py on the CPU and the GPU; the others are CPU only
+for now: NumPy on the host.
 """
 import numpy as np
 
 from ..error import MXNetValueError
 from . import registry
 from ._helpers import norm_axis, results_compute
+from ._nn_common import kernel, kernel_compute
 from .registry import OpDef, Param, first_type
 
 __all__ = ["histogram_args"]
@@ -63,23 +65,35 @@ def _cumsum_type(attrs, types):
     return types, np.dtype(np.int64) if types[0] == np.bool_ else np.dtype(types[0])
 
 
-def _cumsum(attrs, a):
-    axis = attrs["axis"]
-    return np.cumsum(a.reshape(-1) if axis is None else a, axis=0 if axis is None else axis)
+def _scan(reverse):
+    """The compute body of cumsum (reverse=False) and of its gradient, the cumsum from the end (reverse=True)."""
+    def body(device, attrs, inputs, outputs, reqs):
+        a, axis = inputs[0], attrs["axis"]
+        if axis is None:
+            a, axis = a.reshape(-1), 0
+        kernel("scan", "cumsum", device)(a, outputs[0], norm_axis(axis, a.ndim), reverse, reqs[0])
+    return body
 
 
-def _cumsum_grad(F, attrs, inputs, outputs, ograds):
-    axis = 0 if attrs["axis"] is None else attrs["axis"]
-    reversed_sum = F.reverse(F._np_cumsum(F.reverse(ograds[0], axis=axis), axis=axis), axis=axis)
-    return [F.reshape_like(reversed_sum, inputs[0])]
+def _scan_grad(backward_op):
+    """Gradient of a scan: the scan the other way (backward_op names it) of the head gradient, in the input's shape."""
+    def gradient(F, attrs, inputs, outputs, ograds):
+        return [F.reshape_like(getattr(F, backward_op)(ograds[0], **attrs), inputs[0])]
+    return gradient
 
 
-_register("_np_cumsum", _cumsum, _cumsum_shape, _cumsum_grad, aliases=("cumsum",), arguments=("a",),
-          infer_type=_cumsum_type, grad_reads=((), ()),
-          params=(Param("axis", "int", None, "axis to sum along (None: the flattened array)", optional=True),
+_CUMSUM_PARAMS = (Param("axis", "int", None, "axis to sum along (None: the flattened array)", optional=True),
                   Param("dtype", "dtype", None, "type of the result (None: the input's; bool gives int64)",
-                        optional=True)),
-          doc="Cumulative sum along an axis, or over the flattened array.")
+                        optional=True))
+registry.register(OpDef(
+    "_np_cumsum", aliases=("cumsum",), arguments=("a",), compute=kernel_compute(_scan(False), (True,)),
+    infer_shape=_cumsum_shape, infer_type=_cumsum_type, gradient=_scan_grad("_backward_np_cumsum"),
+    grad_reads=((), ()), params=_CUMSUM_PARAMS, doc="Cumulative sum along an axis, or over the flattened array."))
+registry.register(OpDef(
+    "_backward_np_cumsum", arguments=("ograd",), compute=kernel_compute(_scan(True), (True,)),
+    infer_shape=_cumsum_shape, infer_type=_cumsum_type, gradient=_scan_grad("_np_cumsum"), grad_reads=((), ()),
+    params=_CUMSUM_PARAMS, doc="Gradient of cumsum: the cumulative sum from the end along the axis (the flattened "
+                               "head gradient when axis is None)."))
 
 
 # --- histogram -----------------------------------------------------------------------------------

@@ -23,6 +23,12 @@ def _cumsum(a, axis=None):
     return np.cumsum(a, axis=axis)
 
 
+def _cumsum_from_the_end(ograd, axis=None):
+    flat = ograd.reshape(-1) if axis is None else ograd
+    axis = 0 if axis is None else axis
+    return np.flip(np.cumsum(np.flip(flat, axis), axis), axis)
+
+
 def _make_histogram(count):
     def make(rng):
         x = rng.uniform(-1, 3, _shape(rng))
@@ -85,6 +91,7 @@ def _make_allclose(rng):
 
 SPECS = [
     OpSpec("_np_cumsum", _make_cumsum, _cumsum),
+    OpSpec("_backward_np_cumsum", _make_cumsum, _cumsum_from_the_end),
     OpSpec("_histogram", _make_histogram(True), _histogram, grad=False, why=NO_GRAD),
     OpSpec("_histogram", _make_histogram(False), _histogram, grad=False, why=NO_GRAD),
     OpSpec("amp_cast", _make_amp_cast, lambda x, dtype: x),
