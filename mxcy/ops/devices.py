@@ -41,10 +41,11 @@ FAMILIES = {
             "thread) around NumPy's BLAS for the all-steps GEMMs; valid lengths checked on the host",
             "Numba CUDA kernels (tiled GEMMs for the all-steps products; per step a state product and one fused "
             "gate kernel); valid lengths checked on the host"),
-    "linalg": ("LAPACK through NumPy's linalg and SciPy (on the host)", "none"),
+    "linalg": ("potrf, trsm, trmm: one OpenBLAS/LAPACKE call per matrix in Numba threads; the rest: LAPACK "
+               "through NumPy's linalg and SciPy (on the host)", "none"),
     "misc_ops": ("NumPy", "none"),
     "image": ("NumPy (random factors from NumPy's Philox keyed by the op call)", "none"),
-    "misc_tensor": ("NumPy", "none"),
+    "misc_tensor": ("NumPy; cumsum: Numba kernels (two-pass block scan)", "cumsum: Numba CUDA kernels (block scan)"),
     "misc_legacy": ("Convolution_v1, Pooling_v1, BatchNorm_v1: the current ops' Numba kernels (BatchNorm_v1's "
                     "variance output: NumPy); SVMOutput, IdentityAttachKLSparseReg: NumPy",
                     "Convolution_v1, Pooling_v1: the current ops' Numba CUDA kernels"),
