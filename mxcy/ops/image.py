@@ -7,8 +7,9 @@ the op call's (seed, call) key, so results depend on mx.random.seed and call ord
 import numpy as np
 
 from . import _cv_resize, registry
-from ._helpers import results_compute
+from ._helpers import results_compute, store
 from .registry import OpDef, Param
+from ..kernels.common import REQ_ADD, REQ_NULL
 
 __all__ = []
 
@@ -20,9 +21,25 @@ _EIG = np.array([[55.46 * -0.5675, 4.794 * 0.7192, 1.148 * 0.4009],
                  [55.46 * -0.5836, 4.794 * -0.6948, 1.148 * 0.4203]], np.float32)
 
 
-def _register(name, compute, infer_shape, gradient=None, random=False, **kw):
-    registry.register(OpDef(name, compute={"cpu": results_compute(compute)}, infer_shape=infer_shape,
+def _register(name, compute, infer_shape, gradient=None, random=False, writes_into=False, **kw):
+    """`compute(attrs, x)` returns the result; with `writes_into`, `compute(attrs, out, x)` writes it
+    into `out` (no temporary: these ops run per image in input pipelines)."""
+    compute = _writing_into(compute) if writes_into else results_compute(compute)
+    registry.register(OpDef(name, compute={"cpu": compute}, infer_shape=infer_shape,
                             gradient=gradient, random=random, aliases=(f"_npx_{name}",), **kw))
+
+
+def _writing_into(fn):
+    def compute(attrs, inputs, outputs, reqs):
+        out, req = outputs[0], reqs[0]
+        if req == REQ_NULL:
+            return
+        target = np.empty_like(out) if req == REQ_ADD else out
+        with np.errstate(all="ignore"):
+            fn(attrs, target, *inputs)
+        if target is not out:
+            store(out, target, req)
+    return compute
 
 
 def _rng(attrs):
@@ -62,8 +79,12 @@ def _to_tensor_shape(attrs, shapes):
     return shapes, [shape[:-3] + (shape[-1],) + shape[-3:-1]]
 
 
-_register("_image_to_tensor", lambda attrs, x: np.moveaxis(x, -1, -3).astype(np.float32) / np.float32(255),
-          _to_tensor_shape, infer_type=lambda attrs, types: (types, np.dtype(np.float32)),
+def _to_tensor(attrs, out, x):
+    np.divide(np.moveaxis(x, -1, -3), np.float32(255), out=out, dtype=np.float32, casting="unsafe")
+
+
+_register("_image_to_tensor", _to_tensor, _to_tensor_shape, writes_into=True,
+          infer_type=lambda attrs, types: (types, np.dtype(np.float32)),
           doc="(H, W, C) or (N, H, W, C) image of any type -> (C, H, W) or (N, C, H, W) float32 divided by 255. "
               "No gradient: MXNet 1.9.1 declares a head copy that has the wrong shape for non-square images.")
 
@@ -94,9 +115,15 @@ def _normalize_grad(F, attrs, inputs, outputs, ograds):
 
 _NORMALIZE_PARAMS = (Param("mean", "floats", (0.0, 0.0, 0.0, 0.0), "mean of each channel (or one for all)"),
                      Param("std", "floats", (1.0, 1.0, 1.0, 1.0), "standard deviation of each channel (or one)"))
-_register("_image_normalize",
-          lambda attrs, x: (x - _channel_column(attrs, "mean", x)) / _channel_column(attrs, "std", x),
-          _normalize_shape, _normalize_grad, params=_NORMALIZE_PARAMS,
+
+
+def _normalize(attrs, out, x):
+    np.subtract(x, _channel_column(attrs, "mean", x), out=out)
+    np.divide(out, _channel_column(attrs, "std", x), out=out)
+
+
+_register("_image_normalize", _normalize, _normalize_shape, _normalize_grad, writes_into=True,
+          params=_NORMALIZE_PARAMS,
           doc="(x - mean[c]) / std[c] over a (C, H, W) or (N, C, H, W) tensor.")
 _register("_backward_image_normalize", lambda attrs, g: g / _channel_column(attrs, "std", g), _normalize_shape,
           lambda F, attrs, inputs, outputs, ograds: [F._backward_image_normalize(ograds[0], mean=attrs["mean"],
@@ -107,7 +134,7 @@ _register("_backward_image_normalize", lambda attrs, g: g / _channel_column(attr
 # --- flips ---------------------------------------------------------------------------------------
 
 def _flip(axis):
-    return lambda attrs, x: np.flip(x, axis)
+    return lambda attrs, out, x: np.copyto(out, np.flip(x, axis))
 
 
 def _flip_grad(op):
@@ -116,13 +143,13 @@ def _flip_grad(op):
 
 def _random_flip(axis):
     """Flip with probability 1/2 (MXNet keeps the image when its Bernoulli draw is true)."""
-    return lambda attrs, x: x.copy() if _rng(attrs).random() < 0.5 else np.flip(x, axis)
+    return lambda attrs, out, x: np.copyto(out, x if _rng(attrs).random() < 0.5 else np.flip(x, axis))
 
 
 for _side, _axis in (("left_right", 1), ("top_bottom", 0)):
     _register(f"_image_flip_{_side}", _flip(_axis), _hwc, _flip_grad(f"_image_flip_{_side}"),
-              doc=f"Flip an (H, W, C) image {_side.replace('_', '-')}.")
-    _register(f"_image_random_flip_{_side}", _random_flip(_axis), _hwc, random=True,
+              writes_into=True, doc=f"Flip an (H, W, C) image {_side.replace('_', '-')}.")
+    _register(f"_image_random_flip_{_side}", _random_flip(_axis), _hwc, random=True, writes_into=True,
               doc=f"Flip an (H, W, C) image {_side.replace('_', '-')} with probability 1/2.")
 
 
