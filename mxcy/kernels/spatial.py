@@ -154,28 +154,40 @@ def _sampler_fwd_cpu(data, grid, out, C, H, W, P):
         out[e] = blend(v00, v01, v10, v11, fy, fx)
 
 
+def _point_grad_with(taps, spread):
+    """The backward of one (image n, grid point p) on one device's compilations of the tap and spread helpers: adds
+    the point's share to dx of every channel and writes dgrid at the point."""
+    def point_grad(dy, data, grid, dx, dgrid, n, p, C, H, W, P):
+        gi = n * 2 * P + p
+        y0, x0, fy, fx = _cell(grid[gi], grid[gi + P], H, W)
+        gy = gx = 0.0
+        for c in range(C):
+            base = (n * C + c) * H * W
+            g = 1.0 * dy[(n * C + c) * P + p]
+            v00, v01, v10, v11 = taps(data, base, H, W, y0, x0, y0 + 1, x0 + 1)
+            sy, sx = blend_grad(v00, v01, v10, v11, fy, fx)
+            gy += g * sy
+            gx += g * sx
+            spread(dx, base, H, W, y0, x0, g * (1.0 - fy) * (1.0 - fx))
+            spread(dx, base, H, W, y0, x0 + 1, g * (1.0 - fy) * fx)
+            spread(dx, base, H, W, y0 + 1, x0, g * fy * (1.0 - fx))
+            spread(dx, base, H, W, y0 + 1, x0 + 1, g * fy * fx)
+        dgrid[gi] = gx * (W - 1) / 2.0
+        dgrid[gi + P] = gy * (H - 1) / 2.0
+    return point_grad
+
+
+_point_grad_cpu = numba.njit(inline="always", nogil=True)(_point_grad_with(taps_cpu, _spread_cpu))
+_point_grad_gpu = cuda.jit(device=True, inline="always")(_point_grad_with(taps_gpu, _spread_gpu))
+
+
 @parallel_kernel(nogil=True, cache=True)
 def _sampler_bwd_cpu(dy, data, grid, dx, dgrid, N, C, H, W, P):
     for n in prange(N):  # one image per item: images own disjoint parts of dx
         for i in range((n * C) * H * W, (n + 1) * C * H * W):
             dx[i] = 0.0
         for p in range(P):
-            gi = n * 2 * P + p
-            y0, x0, fy, fx = _cell(grid[gi], grid[gi + P], H, W)
-            gy = gx = 0.0
-            for c in range(C):
-                base = (n * C + c) * H * W
-                g = 1.0 * dy[(n * C + c) * P + p]
-                v00, v01, v10, v11 = taps_cpu(data, base, H, W, y0, x0, y0 + 1, x0 + 1)
-                sy, sx = blend_grad(v00, v01, v10, v11, fy, fx)
-                gy += g * sy
-                gx += g * sx
-                _spread_cpu(dx, base, H, W, y0, x0, g * (1.0 - fy) * (1.0 - fx))
-                _spread_cpu(dx, base, H, W, y0, x0 + 1, g * (1.0 - fy) * fx)
-                _spread_cpu(dx, base, H, W, y0 + 1, x0, g * fy * (1.0 - fx))
-                _spread_cpu(dx, base, H, W, y0 + 1, x0 + 1, g * fy * fx)
-            dgrid[gi] = gx * (W - 1) / 2.0
-            dgrid[gi + P] = gy * (H - 1) / 2.0
+            _point_grad_cpu(dy, data, grid, dx, dgrid, n, p, C, H, W, P)
 
 
 def _sampler_fwd_kernel(data, grid, out, C, H, W, P):
@@ -193,23 +205,7 @@ def _sampler_bwd_kernel(dy, data, grid, dx, dgrid, N, C, H, W, P):
     """One thread per (image, grid point); dx must be zeroed before."""
     e = cuda.grid(1)
     while e < N * P:
-        n, p = e // P, e % P
-        gi = n * 2 * P + p
-        y0, x0, fy, fx = _cell(grid[gi], grid[gi + P], H, W)
-        gy = gx = 0.0
-        for c in range(C):
-            base = (n * C + c) * H * W
-            g = 1.0 * dy[(n * C + c) * P + p]
-            v00, v01, v10, v11 = taps_gpu(data, base, H, W, y0, x0, y0 + 1, x0 + 1)
-            sy, sx = blend_grad(v00, v01, v10, v11, fy, fx)
-            gy += g * sy
-            gx += g * sx
-            _spread_gpu(dx, base, H, W, y0, x0, g * (1.0 - fy) * (1.0 - fx))
-            _spread_gpu(dx, base, H, W, y0, x0 + 1, g * (1.0 - fy) * fx)
-            _spread_gpu(dx, base, H, W, y0 + 1, x0, g * fy * (1.0 - fx))
-            _spread_gpu(dx, base, H, W, y0 + 1, x0 + 1, g * fy * fx)
-        dgrid[gi] = gx * (W - 1) / 2.0
-        dgrid[gi + P] = gy * (H - 1) / 2.0
+        _point_grad_gpu(dy, data, grid, dx, dgrid, e // P, e % P, C, H, W, P)
         e += cuda.gridsize(1)
 
 
