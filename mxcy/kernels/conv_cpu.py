@@ -1,6 +1,7 @@
 """CPU convolution kernels (MXNet Convolution / Deconvolution, NCW/NCHW/NCDHW, weight (O, C/groups, *k)),
 all run as 3-d; per shape: GEMM on the input (1x1, stride 1, pad 0), Winograd (2-d 3x3, stride 1, one
-group, enough channels: winograd_cpu), im2col + GEMM, or direct loops (one input channel per group:
+group, enough channels: winograd_cpu), direct loops on the padded row pitch (stride 1, few output
+channels: conv_shift_cpu), im2col + GEMM, or direct loops per output row (one input channel per group:
 depthwise and alike)."""
 import math
 
@@ -8,6 +9,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from . import conv_shift_cpu as _cs
 from . import winograd_cpu as _wg
 from .common import REQ_ADD, REQ_NULL, assign, parallel_kernel
 from .conv_common import (CAN_PIN_BLAS, FASTMATH as _FM, as_5d, axpy as _axpy, copy as _copy, dot as _dot,
@@ -32,6 +34,11 @@ WINOGRAD_TILES = 64
 # threads then stay in cache between im2col and GEMM), and made no measurable difference to 3x3/2
 # layers. 1x1 convolutions need no col and take whole images (blocking them only added copies).
 COL_BUDGET = 1 << 18
+
+# Stride-1 convolutions with at most this many output channels per group run on conv_shift_cpu's direct
+# kernels: im2col GEMMs with so few rows ran 1.1-2x slower (one thread: LeNet's 1->6 and 6->16 5x5, 5x5 with
+# 16-64 inputs, 3x3 4->8); from 32 outputs on the GEMMs caught up (3x3 3->64, 4->32: 1.0-1.3x faster).
+SHIFT_MAX_OUT = 16
 
 
 @njit(nogil=True, cache=True)
@@ -302,6 +309,7 @@ class _Plan:
         self.w = w5.reshape(G, Og, K)
         self.direct = Cg == 1
         self.pointwise = self.ksz == (1, 1, 1) and s == (1, 1, 1) and p == (0, 0, 0)
+        self.shifted = s == (1, 1, 1) and not self.pointwise and Og <= SHIFT_MAX_OUT
         rows = self.osz[0] * self.osz[1]
         self.rblk = rows if self.pointwise else max(1, min(rows, COL_BUDGET // max(K * self.osz[2], 1)))
         # Parallel chunks with single-threaded GEMMs: 2-3x faster here than multi-threaded GEMMs
@@ -315,6 +323,23 @@ class _Plan:
     def direct_chunks(self, items):
         # A few chunks per thread balance the uneven tails of the direct loops.
         return max(1, min(items, 4 * numba.get_num_threads()))
+
+
+def _on_pitch(a, dims, pdims, off):
+    """Planes a (N, G, C, prod dims) placed at offset `off` of zero planes of pdims (a itself when nothing
+    is added around it)."""
+    if tuple(dims) == tuple(pdims):
+        return a
+    out = np.empty(a.shape[:3] + (math.prod(pdims),), a.dtype)
+    _cs.embed(a.reshape(-1, a.shape[3]), dims, out.reshape(-1, out.shape[3]), pdims, off)
+    return out
+
+
+def _shift_geometry(pl):
+    """(padded input extents, tap shifts, run length, dy's extents on the padded pitch) of a stride-1 plan."""
+    isz, osz, ksz, _, p, d = pl.geom
+    pdims = _cs.padded_dims(isz, p)
+    return pdims, _cs.shifts(pdims, ksz, d), _cs.run_length(osz, pdims), (osz[0], pdims[1], pdims[2])
 
 
 def _bias_array(b, dtype):
@@ -367,6 +392,13 @@ def conv_fwd_cpu(x, w, b, out, req, stride, pad, dilate, groups):
         return
     pl = _Plan(x, w, out, stride, pad, dilate, groups)
     bias, has_bias = _bias_array(b, out.dtype)
+    if pl.shifted:
+        pdims, shift, L, _ = _shift_geometry(pl)
+        xp = _on_pitch(pl.x, pl.isz, pdims, pl.geom[4])
+        xoff = (np.arange(xp.shape[2])[:, None] * xp.shape[3] + shift).ravel()
+        _cs.fwd(xp, pl.w, bias, has_bias, pl.y, req, xoff, L, pl.osz, pdims[1:],
+                pl.direct_chunks(math.prod(pl.y.shape[:3])))
+        return
     if pl.direct:
         items = pl.y.shape[0] * pl.y.shape[1] * pl.y.shape[2]
         _fwd_direct(pl.x, pl.w, bias, has_bias, pl.y, req, *pl.geom, pl.direct_chunks(items))
@@ -388,6 +420,13 @@ def conv_bwd_data_cpu(dy, w, dx, req, stride, pad, dilate, groups, bias=None):
         return
     pl = _Plan(dx, w, dy, stride, pad, dilate, groups)
     b, has_bias = _bias_array(bias, dx.dtype)
+    if pl.shifted:
+        pdims, shift, L, ydims = _shift_geometry(pl)
+        dye = _on_pitch(pl.y, pl.osz, ydims, (0, 0, 0))
+        yoff = np.arange(dye.shape[2], dtype=np.int64) * dye.shape[3]
+        _cs.bwd_data(dye, pl.w, b, has_bias, pl.x, req, shift, yoff, L, pl.isz, pl.geom[4], pdims[1:],
+                     pl.direct_chunks(math.prod(pl.x.shape[:3])))
+        return
     if pl.direct:
         items = pl.x.shape[0] * pl.x.shape[1] * pl.x.shape[2]
         _bwd_data_direct(pl.y, pl.w, pl.x, b, has_bias, req, *pl.geom, pl.direct_chunks(items))
@@ -413,6 +452,11 @@ def conv_bwd_weight_cpu(x, dy, dw, req, stride, pad, dilate, groups):
         _wg.filter_grad(part, dw, req)
         return
     pl = _Plan(x, dw, dy, stride, pad, dilate, groups)
+    if pl.shifted:
+        pdims, shift, L, ydims = _shift_geometry(pl)
+        _cs.bwd_weight(_on_pitch(pl.x, pl.isz, pdims, pl.geom[4]), _on_pitch(pl.y, pl.osz, ydims, (0, 0, 0)),
+                       pl.w, req, shift, L)
+        return
     if pl.direct:
         _bwd_weight_direct(pl.x, pl.y, pl.w, req, *pl.geom)
         return

@@ -208,7 +208,32 @@ PATHS = {
     "stride_gt_kernel_big_pad": problem((4, 4), (2, 2), s=(5, 5), p=(3, 3), req=REQ_ADD),
     "output_size_one": problem((3, 3), (3, 3), bias=False),
     "empty_batch": problem((4, 4), (3, 3), N=0, req=REQ_ADD),
+    "depthwise_strided": problem((6, 7), (3, 3), s=(2, 2), p=(1, 1), C=4, O=8, g=4),
+    # conv_shift_cpu (stride 1, few outputs): taps four at a time plus a remainder, with and without padding.
+    "shifted_lenet_like": problem((8, 8), (5, 5), p=(2, 2), C=1, O=6, dtype=np.float32),
+    "shifted_no_pad": problem((7, 6), (3, 2), C=3, O=5),
+    "shifted_1x1_padded_add": problem((3, 4), (1, 1), p=(1, 1), C=2, O=4, req=REQ_ADD),
+    "shifted_3d_dilated_grouped": problem((4, 5, 6), (2, 2, 3), p=(1, 0, 2), d=(2, 1, 1), C=4, O=4, g=2,
+                                          req=REQ_ADD),
+    "gemm_many_outputs": problem((5, 5), (3, 3), p=(1, 1), C=2, O=2 * conv_cpu.SHIFT_MAX_OUT + 2),
 }
+
+# The CPU algorithm each case must take (conv_cpu._Plan's choice; Winograd needs more channels than these).
+ALGORITHM = {"pointwise": "pointwise", "pointwise_one_image": "pointwise", "depthwise_add": "direct",
+             "depthwise_strided": "direct", "strided_1x1": "gemm", "gemm_3d": "gemm",
+             "gemm_many_outputs": "gemm", "shifted_lenet_like": "shifted", "shifted_no_pad": "shifted",
+             "shifted_1x1_padded_add": "shifted", "shifted_3d_dilated_grouped": "shifted",
+             "single_input_channel": "shifted", "depthwise": "shifted"}
+
+
+@pytest.mark.parametrize("name", sorted(ALGORITHM))
+def test_cpu_algorithm_choice(name):
+    x, w, _, dy, _ = make_arrays(PATHS[name])
+    pr = PATHS[name]
+    plan = conv_cpu._Plan(x, w, dy, pr["s"], pr["p"], pr["d"], pr["g"])
+    chosen = ("shifted" if plan.shifted else "pointwise" if plan.pointwise else "direct" if plan.direct
+              else "gemm")
+    assert chosen == ALGORITHM[name]
 
 
 @pytest.mark.parametrize("name", sorted(PATHS))
