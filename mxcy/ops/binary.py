@@ -9,6 +9,7 @@ import numpy as np
 
 from . import _gpu, registry
 from ._helpers import broadcast_shape, ufunc_compute
+from .partial_shape import same_shape
 from .registry import OpDef, Param
 
 __all__ = ["unbroadcast", "OperatorOps", "OPERATOR_OPS", "legacy_name"]
@@ -61,17 +62,6 @@ _LOGIC = {
 
 def _broadcast_infer(attrs, shapes):
     return shapes, [broadcast_shape(shapes[0], shapes[1])]
-
-
-def _same_infer(attrs, shapes):
-    known = shapes[0] if shapes[0] is not None else shapes[1]
-    if known is None or None not in shapes[:2] and shapes[0] != shapes[1]:
-        raise ValueError(f"elementwise op needs equal shapes, got {shapes[0]} and {shapes[1]}")
-    return [known, known], [known]  # one known input gives the other its shape (MXNet's ElemwiseShape)
-
-
-def _unary_infer(attrs, shapes):
-    return shapes, [shapes[0]]
 
 
 def _binary_gradient(grad):
@@ -161,12 +151,13 @@ def _register_pair(name, fn, grad, quiet_fp, logic):
                    "mul": ("_mul", "_Mul"), "div": ("_div", "_Div")}[name]
         registry.register(OpDef(f"elemwise_{name}", arguments=("lhs", "rhs"), aliases=aliases, elementwise=True,
                                 grad_reads=reads,
-                                infer_shape=_same_infer, compute=compute, gradient=b_grad,
+                                infer_shape=same_shape, partial_shapes=True, compute=compute, gradient=b_grad,
                                 doc=doc + " of equal shapes."))
     elif name in ("power", "maximum", "minimum", "hypot", "mod") or logic:
         internal = {"power": "_power", "maximum": "_maximum", "minimum": "_minimum",
                     "hypot": "_hypot", "mod": "_mod"}.get(name, f"_{name}")
-        registry.register(OpDef(internal, arguments=("lhs", "rhs"), infer_shape=_same_infer, elementwise=True,
+        registry.register(OpDef(internal, arguments=("lhs", "rhs"), infer_shape=same_shape, partial_shapes=True,
+                                elementwise=True,
                                 aliases=_camel_alias(internal),
                                 compute=compute, gradient=b_grad, doc=doc + " of equal shapes."))
     scalar_names = _SCALAR_OPS.get(name, (f"_{name}_scalar", None))
@@ -180,7 +171,7 @@ def _register_pair(name, fn, grad, quiet_fp, logic):
             def sfn(x, s, _fn=fn):
                 return _fn(x, s)
         registry.register(OpDef(
-            scalar_name, params=(_SCALAR,), elementwise=True, infer_shape=_unary_infer,
+            scalar_name, params=(_SCALAR,), elementwise=True, infer_shape=same_shape, partial_shapes=True,
             aliases=_camel_alias(scalar_name), grad_reads=reads,
             compute={"cpu": _scalar_compute(sfn), "gpu": _gpu.scalar(name, reverse)},
             gradient=_zero_gradient if logic else _scalar_gradient(grad, reverse),

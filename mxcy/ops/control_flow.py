@@ -8,6 +8,7 @@ import numpy as np
 
 from ..base import MXNetError
 from . import registry
+from .partial_shape import UNKNOWN, is_known
 from .registry import Param
 
 __all__ = []
@@ -21,7 +22,7 @@ class _SubgraphOp(registry.OpDef):
     """An op whose first `n_graphs` MXNet inputs are subgraphs; the node's inputs are the `data*` arrays."""
     __slots__ = ("n_graphs", "graph_names")
 
-    def __init__(self, name, graph_names, params, doc):
+    def __init__(self, name, graph_names, params, doc, partial_shapes=False):
         self.n_graphs = len(graph_names)
         self.graph_names = graph_names
         super().__init__(name, params=(Param("num_args", "int", doc="Number of inputs, the subgraphs "
@@ -29,7 +30,7 @@ class _SubgraphOp(registry.OpDef):
                                        Param("num_outputs", "int", doc="Number of outputs."),) + params,
                          arguments=self._data_names, num_outputs=lambda attrs: attrs["num_outputs"],
                          infer_shape=self._infer_shape, infer_type=self._infer_type, compute={},
-                         key_var_num_args="num_args", doc=doc)
+                         key_var_num_args="num_args", doc=doc, partial_shapes=partial_shapes)
 
     def _data_names(self, attrs):
         return [f"data{i}" for i in range(attrs["num_args"] - self.n_graphs)]
@@ -56,6 +57,8 @@ def _infer_graph(graph, in_values, rule):
     names = graph.list_inputs()
     known = {n: v for n, v in zip(names, in_values) if v is not None}
     values = infer_graph(graph, known, rule, lambda node: None)
+    if rule == "shape":  # the loop rules below work on complete shapes
+        values = {k: v if is_known(v) else None for k, v in values.items()}
     inputs = [values.get((id(n), 0)) for n in graph._topo() if n.op is None]
     return inputs, [values.get((id(n), i)) for n, i in graph._outputs]
 
@@ -88,7 +91,7 @@ class _Foreach(_SubgraphOp):
             _locs("in_data_locs", "Positions of the sliced data among the subgraph's inputs."),
             _locs("remain_locs", "Positions of the other inputs among the subgraph's inputs.")),
             "Runs the subgraph once per slice of the data along axis 0, carrying the states; the per-step "
-            "outputs are stacked. Built by mx.sym.contrib.foreach.")
+            "outputs are stacked. Built by mx.sym.contrib.foreach.", partial_shapes=True)
 
     @staticmethod
     def _sub_locs(attrs):
@@ -128,23 +131,28 @@ class _Foreach(_SubgraphOp):
                 outs.append(None if value is None or length is None else (length,) + tuple(value))
         return new, outs + states
 
-    def infer_shape_partial(self, attrs, in_shapes):
-        """(input shapes, output shapes) when the data's only unknown dimension is axis 0 (MXNet 1.x's 0): the
-        body sees complete slices, and the per-step outputs have an unknown axis 0 too (symbol/infer.py asks)."""
+    def _infer_shape(self, attrs, in_shapes, out_shapes=None):
+        """The loop's shapes from partial ones: a data array whose only unknown dimension is axis 0 (the loop
+        length) gives the body complete slices, and the per-step outputs an unknown axis 0 too; the body works on
+        complete shapes only."""
         n_data, n_out = len(attrs["in_data_locs"]), attrs["num_out_data"]
-        shapes = [tuple(s) if s is not None else None for s in in_shapes]
+        shapes = [s if is_known(s) else None for s in in_shapes]
+        lengths = {s[0] for s in shapes[:n_data] if s is not None}
+        unknown_length = not lengths
         for k in range(n_data):
-            if shapes[k] is not None and shapes[k][:1] == (0,):
-                shapes[k] = (1,) + shapes[k][1:]
-        unknown = (list(in_shapes), [None] * attrs["num_outputs"])
-        if any(s is not None and 0 in s for s in shapes):
-            return unknown
+            data = in_shapes[k]
+            if shapes[k] is None and data is not None and is_known(data[1:]):
+                shapes[k] = (min(lengths, default=1),) + tuple(data[1:])
         try:
             ins, outs = self.infer(attrs, shapes, "shape")
         except (ValueError, MXNetError):
-            return unknown
-        return (list(in_shapes[:n_data]) + ins[n_data:],
-                [(0,) + tuple(o[1:]) if j < n_out and o is not None else o for j, o in enumerate(outs)])
+            if all(s is not None for s in shapes) and not unknown_length:
+                raise
+            return in_shapes, [None] * attrs["num_outputs"]
+        if unknown_length:
+            ins[:n_data] = in_shapes[:n_data]
+            outs[:n_out] = [None if o is None else (UNKNOWN,) + tuple(o[1:]) for o in outs[:n_out]]
+        return ins, outs
 
     def imperative(self, inputs, attrs):
         from ..graph_plan import GraphPlan

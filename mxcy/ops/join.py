@@ -5,6 +5,7 @@ import numpy as np
 from . import registry
 from ._gpu_layout import copy, dense, kernels, probe, window
 from ._helpers import norm_axis, store
+from .partial_shape import UNKNOWN, merge, to_user
 from .registry import OpDef, Param
 
 
@@ -60,16 +61,45 @@ def _as_list(result):
 
 # --- Concat and stack ---------------------------------------------------------------------------
 
-def _concat_infer(attrs, shapes):
-    _check_count(attrs, shapes)
-    first = shapes[0]
-    axis = norm_axis(attrs["dim"], len(first))
-    for shape in shapes[1:]:
-        if len(shape) != len(first) or any(a != b for i, (a, b) in enumerate(zip(shape, first))
-                                           if i != axis):
-            raise ValueError(f"shapes {list(shapes)} must agree on every dimension but {axis}")
-    total = sum(s[axis] for s in shapes)
-    return shapes, [first[:axis] + (total,) + first[axis + 1:]]
+def _concat_rule(sizes_from_output):
+    """Concat's rule on partial shapes (MXNet's ConcatShape): inputs and output agree on every dimension but the
+    joined one, whose output size is the inputs' sum. With `sizes_from_output` (_rnn_param_concat, which packs
+    RNN weights whose input size may be unknown) the output's size also gives the one or two unknown sizes."""
+    def rule(attrs, shapes, out_shapes=None):
+        _check_count(attrs, shapes)
+        out = out_shapes[0] if out_shapes else None
+        ranked = [tuple(s) for s in list(shapes) + [out] if s is not None]
+        if not ranked:
+            return shapes, [None]
+        if not ranked[0]:
+            raise ValueError("zero-dimensional arrays cannot be concatenated")
+        axis = norm_axis(attrs["dim"], len(ranked[0]))
+        try:
+            common = None
+            for shape in ranked:
+                common = merge(common, shape[:axis] + (UNKNOWN,) + shape[axis + 1:])
+        except ValueError:
+            raise ValueError(f"shapes {[to_user(s) for s in shapes]} and output {to_user(out)} must agree on "
+                             f"every dimension but {axis}") from None
+        ins = [merge(s, common) for s in shapes]
+        unknown = [i for i, s in enumerate(ins) if s[axis] < 0]
+        total = sum(s[axis] for s in ins if s[axis] >= 0)
+        joined = common if unknown else common[:axis] + (total,) + common[axis + 1:]
+        try:
+            out = merge(out, joined)
+        except ValueError:
+            raise ValueError(f"inputs {[to_user(s) for s in shapes]} joined along axis {axis} make "
+                             f"{to_user(joined)}, not the output's {to_user(out)}") from None
+        if unknown and sizes_from_output and out[axis] >= 0:
+            residual = out[axis] - total
+            if residual < 0 or len(unknown) > 2:
+                raise ValueError(f"cannot size {len(unknown)} inputs of unknown size from the output's "
+                                 f"{out[axis]} along axis {axis}, {total} of it taken by the others "
+                                 "(1 or 2 inputs of unknown size are expected)")
+            for i in unknown:
+                ins[i] = ins[i][:axis] + (residual // len(unknown),) + ins[i][axis + 1:]
+        return ins, [out]
+    return rule
 
 
 def _concat_grad(F, attrs, inputs, outputs, ograds):
@@ -109,7 +139,8 @@ _NUM_ARGS = Param("num_args", "int", doc="number of input arrays")
 registry.register(OpDef(
     "Concat", aliases=("concat",), arguments=_arg_names, key_var_num_args="num_args",
     params=(_NUM_ARGS, Param("dim", "int", 1, "the dimension to concatenate along")),
-    infer_shape=_concat_infer, gradient=_concat_grad, compute=_join_computes(_concat_windows),
+    infer_shape=_concat_rule(sizes_from_output=False), partial_shapes=True, gradient=_concat_grad,
+    compute=_join_computes(_concat_windows),
     doc="Joins input arrays along a given axis."))
 registry.register(OpDef(
     "stack", arguments=_arg_names, key_var_num_args="num_args",

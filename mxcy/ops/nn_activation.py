@@ -8,6 +8,7 @@ from . import registry
 from ._helpers import norm_axis
 from ._nn_common import (cast, check_float, fill, flat, float_type, host, kernel_compute, kernels, put, scratch,
                          split3, typed_call, widen, work_dtype)
+from .partial_shape import same_shape
 from .random import draw_uniform, key
 from .registry import REQUIRED, OpDef, Param
 from ..kernels.common import REQ_NULL, REQ_WRITE
@@ -19,12 +20,6 @@ def _check_inputs(shapes, names):
     if len(shapes) != len(names):
         raise ValueError(f"expected {len(names)} inputs ({', '.join(names)}) with these arguments, got "
                          f"{len(shapes)}")
-
-
-def _same_shape(n_out=1):
-    def rule(attrs, shapes):
-        return shapes, [shapes[0]] * n_out
-    return rule
 
 
 # --- element-wise activations ------------------------------------------------------------------
@@ -88,7 +83,7 @@ def _act_gradient(F, attrs, inputs, outputs, ograds):
 
 
 registry.register(OpDef(
-    "Activation", params=(_ACT_TYPE,), infer_shape=_same_shape(), infer_type=float_type,
+    "Activation", params=(_ACT_TYPE,), infer_shape=same_shape, partial_shapes=True, infer_type=float_type,
     compute={"cpu": _act_compute, "gpu": _act_compute}, gradient=_act_gradient, inplace=True,
     grad_reads=lambda attrs: ((), (0,)) if attrs["act_type"] in _OUTPUT_ONLY else None,
     doc="Applies an activation function element-wise: relu, sigmoid, tanh, softrelu (log(1 + exp(x))) or "
@@ -130,7 +125,8 @@ def _act_back_gradient(F, attrs, inputs, outputs, ograds):
 
 registry.register(OpDef(
     "_backward_Activation", params=(_ACT_TYPE,), arguments=("ograd", "data", "output"),
-    infer_shape=_same_shape(), infer_type=float_type, compute={"cpu": _act_back_compute, "gpu": _act_back_compute},
+    infer_shape=same_shape, partial_shapes=True, infer_type=float_type,
+    compute={"cpu": _act_back_compute, "gpu": _act_back_compute},
     gradient=_act_back_gradient,
     doc="Activation's gradient from the head gradient, its input and its output."))
 

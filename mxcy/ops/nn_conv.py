@@ -5,6 +5,7 @@ import math
 
 from . import registry
 from ._nn_common import fill_shapes, float_type, kernel, kernel_compute
+from .partial_shape import UNKNOWN, is_known, merge, to_user
 from .registry import OpDef, Param
 from ..kernels.common import REQ_WRITE
 from ..kernels.conv_common import conv_out_size, deconv_out_size
@@ -39,9 +40,9 @@ def _backward_infer(forward_infer):
     return infer
 
 
-def _register_pair(name, params, infer, forward, backward, doc, back_doc):
+def _register_pair(name, params, infer, forward, backward, doc, back_doc, partial_shapes=False):
     """Register op `name` (inputs data, weight and, unless no_bias, bias) and its hidden backward op, which
-    its gradient calls and which returns the gradients of every input at once."""
+    its gradient calls and which returns the gradients of every input at once; `partial_shapes` as OpDef's."""
     back = "_backward_" + name
 
     def gradient(F, attrs, inputs, outputs, ograds):
@@ -50,7 +51,7 @@ def _register_pair(name, params, infer, forward, backward, doc, back_doc):
     registry.register(OpDef(
         name, params=params, arguments=_with_bias, infer_shape=infer, infer_type=float_type,
         compute=kernel_compute(forward), gradient=gradient, output_names=("output",),
-        grad_reads=(None, ()), doc=doc))
+        grad_reads=(None, ()), doc=doc, partial_shapes=partial_shapes))
     registry.register(OpDef(
         back, params=params, arguments=("ograd", "data", "weight"), infer_shape=_backward_infer(infer),
         infer_type=float_type,
@@ -270,19 +271,35 @@ def _fc_split(attrs, data):
     return math.prod(data[:-1]), data[-1]
 
 
-def _fc_infer(attrs, shapes):
+def _fc_infer(attrs, shapes, out_shapes=None):
+    """MXNet's rule on partial shapes: the data's rank must be known; weight, bias and output follow from the
+    data, and the data's leading dimensions (the batch) from a known output."""
     H = attrs["num_hidden"]
     if H < 1:
         raise ValueError(f"num_hidden must be positive, got {H}")
     data = shapes[0]
     if data is None:
         return shapes, [None]
-    data = tuple(data)
-    K = _fc_split(attrs, data)[1]
-    shapes = fill_shapes(shapes, ("weight", "bias"), ((H, K), (H,)),
-                   f"data {data} with num_hidden={H}, flatten={attrs['flatten']}")
-    out = (data[0], H) if attrs["flatten"] else data[:-1] + (H,)
-    return shapes, [out]
+    data, out = tuple(data), out_shapes[0] if out_shapes else None
+    lead = 1 if attrs["flatten"] else len(data) - 1
+    if out is not None:
+        data = _expect(data, tuple(out[:lead]) + data[lead:], "data", lambda: f"output {to_user(out)}")
+    features = data[lead:]
+    K = math.prod(features) if is_known(features) else UNKNOWN
+    context = lambda: f"data {to_user(data)} with num_hidden={H}, flatten={attrs['flatten']}"  # noqa: E731
+    ins = [data, _expect(shapes[1], (H, K), "weight", context)]
+    if len(shapes) == 3:
+        ins.append(_expect(shapes[2], (H,), "bias", context))
+    return ins, [data[:lead] + (H,)]
+
+
+def _expect(have, want, name, context):
+    """`have` completed with `want`; a ValueError naming the input and context() when they disagree."""
+    try:
+        return merge(have, want)
+    except ValueError:
+        raise ValueError(f"{name} shape {to_user(have)} does not match {context()}: "
+                         f"expected {to_user(want)}") from None
 
 
 def _as_matrix(attrs, a, data_shape, width=None):
@@ -311,4 +328,5 @@ _register_pair(
      Param("flatten", "bool", True, "flatten all but the first axis of data; else apply to the last axis")),
     _fc_infer, _fc_forward, _fc_backward,
     "A linear layer, data @ weight.T + bias: weight (num_hidden, features), bias (num_hidden,).",
-    "FullyConnected's gradients wrt data, weight (and bias) from the head gradient, the data and the weight.")
+    "FullyConnected's gradients wrt data, weight (and bias) from the head gradient, the data and the weight.",
+    partial_shapes=True)

@@ -8,7 +8,7 @@ import numpy as np
 from . import registry
 from ..kernels.common import REQ_ADD, REQ_NULL, REQ_WRITE
 from ._nn_common import flat, host, kernel, kernel_compute, kernels, on_device_of, put, scratch, widen
-from .join import _NUM_ARGS, _arg_names, _concat_grad, _concat_infer, _concat_windows, _join_computes
+from .join import _NUM_ARGS, _arg_names, _concat_grad, _concat_rule, _concat_windows, _join_computes
 from .random import key
 from .registry import REQUIRED, OpDef, Param
 
@@ -345,5 +345,7 @@ registry.register(OpDef(
 registry.register(OpDef(
     "_rnn_param_concat", arguments=_arg_names, key_var_num_args="num_args",
     params=(_NUM_ARGS, Param("dim", "int", 1, "the dimension to concatenate along")),
-    infer_shape=_concat_infer, gradient=_concat_grad, compute=_join_computes(_concat_windows),
-    doc="Concat under the name gluon's RNN layers use to pack their flattened weights and biases."))
+    infer_shape=_concat_rule(sizes_from_output=True), partial_shapes=True, gradient=_concat_grad,
+    compute=_join_computes(_concat_windows),
+    doc="Concat under the name gluon's RNN layers use to pack their flattened weights and biases; the packed size "
+        "(from RNN's data) gives the size of one or two inputs left unknown (the first layer's input weights)."))

@@ -13,6 +13,7 @@ from scipy.special import gamma as _gamma, gammaln as _lgamma
 from . import _gpu, registry
 from ._helpers import ufunc_compute
 from ._nn_common import kernels, widening
+from .partial_shape import same_shape
 from .registry import OpDef
 
 
@@ -117,10 +118,6 @@ def _own_formula_gpu(name):
     return {"gpu": widening(compute)}
 
 
-def _same_shape(attrs, shapes):
-    return shapes, [shapes[0]]
-
-
 def _gradient(rule):
     def gradient(F, attrs, inputs, outputs, ograds):
         return [rule(F, inputs[0], outputs[0], ograds[0])]
@@ -129,7 +126,7 @@ def _gradient(rule):
 
 for _name, (_fwd, _rule, _quiet, _aliases) in _UNARY.items():
     registry.register(OpDef(
-        _name, aliases=_aliases, elementwise=True, infer_shape=_same_shape,
+        _name, aliases=_aliases, elementwise=True, infer_shape=same_shape, partial_shapes=True,
         compute={"cpu": ufunc_compute(_fwd, _quiet), **_gpu.unary_entries(_name), **_own_formula_gpu(_name)},
         gradient=_gradient(_rule) if _rule is not None else None,
         doc=f"Returns element-wise {_name.strip('_')} of the input."))

@@ -1,10 +1,12 @@
-"""Shape and type inference over a Symbol's graph: the ops' own rules run forward and backward (a rule
-may fill an unknown input, such as a weight from the data shape) until nothing changes."""
+"""Shape and type inference over a Symbol's graph: the ops' own rules run forward and backward (a rule may fill
+an unknown input, such as a weight from the data shape) until nothing changes. Shapes may be partial, as in
+MXNet 1.x (0 = unknown dimension), and rules that declare partial_shapes also see the outputs' shapes."""
 import warnings
 
 import numpy as np
 
 from ..base import FLAG_TO_DTYPE, MXNetError, parse_shape
+from ..ops.partial_shape import from_user, is_known, merge, to_user
 
 __all__ = ["infer_shape", "infer_type", "infer_graph"]
 
@@ -27,14 +29,9 @@ def _given(symbol, args, kwargs, what):
     return known
 
 
-def _shape_or_none(shape):
-    """() and shapes with a 0 dimension are MXNet 1.x's 'unknown' and stay to be inferred."""
-    shape = tuple(int(d) for d in shape)
-    return None if not shape or 0 in shape else shape
-
-
 def infer_graph(symbol, known, rule, var_default):
-    """Fixed point of `rule` ("shape" or "type") over the graph. known: variable name -> value.
+    """Fixed point of `rule` ("shape" or "type") over the graph, walking it forward then backward until nothing
+    changes. known: variable name -> value (shapes may be partial, ops/partial_shape.py).
     Returns {(node id, index): value or None}."""
     order = symbol._topo()
     values = {}
@@ -44,59 +41,82 @@ def infer_graph(symbol, known, rule, var_default):
             if value is None:
                 value = var_default(node)
             values[(id(node), 0)] = value
-    changed = True
+    done = is_known if rule == "shape" else (lambda v: v is not None)
+    ops = [node for node in order if node.op is not None]
+    passes, changed = (ops, ops[::-1]), True
     while changed:
         changed = False
-        for node in order:
-            if node.op is None:
-                continue
-            keys = [(id(n), i) for n, i in node.inputs]
-            ins = [values.get(k) for k in keys]
-            outs_known = [values.get((id(node), i)) for i in range(node.num_outputs())]
-            if all(v is not None for v in outs_known) and all(v is not None for v in ins):
-                continue
-            new_ins, outs = _apply(node, rule, ins)
-            if new_ins is None:
-                continue
-            for k, old, new in zip(keys, ins, new_ins):
-                changed |= _merge(values, k, old, new, node, rule)
-            for i, new in enumerate(outs):
-                k = (id(node), i)
-                changed |= _merge(values, k, values.get(k), new, node, rule)
+        for walk in passes:
+            for node in walk:
+                changed |= _visit(node, rule, values, done)
     return values
 
 
-def _apply(node, rule, ins):
-    """Run the op's rule; with some inputs unknown a rule that cannot cope means 'not yet'."""
+def _visit(node, rule, values, done):
+    """Run the node's rule once and merge what it found into `values`; whether anything changed."""
+    in_keys = [(id(n), i) for n, i in node.inputs]
+    out_keys = [(id(node), i) for i in range(node.num_outputs())]
+    ins = [values.get(k) for k in in_keys]
+    outs = [values.get(k) for k in out_keys]
+    if all(done(v) for v in ins) and all(done(v) for v in outs):
+        return False
+    new_ins, new_outs = _apply(node, rule, ins, outs, done)
+    if new_ins is None:
+        return False
+    changed = False
+    for k, new in list(zip(in_keys, new_ins)) + list(zip(out_keys, new_outs)):
+        changed |= _merge(values, k, new, node, rule)
+    return changed
+
+
+def _apply(node, rule, ins, outs, done):
+    """Run the op's rule. A partial-shape rule sees everything known; any other sees only complete inputs, and
+    one that cannot cope with the unknown ones means 'not yet'."""
     op, params = node.op, node.params
+    partial = rule == "shape" and op.partial_shapes
+    if not partial:
+        ins = [v if done(v) else None for v in ins]
     complete = all(v is not None for v in ins)
     try:
-        if rule == "shape":
-            new_ins, outs = op.infer_shape(params, list(ins))
+        if partial:
+            new_ins, new_outs = op.infer_shape(params, list(ins), list(outs))
+        elif rule == "shape":
+            new_ins, new_outs = op.infer_shape(params, list(ins))
         else:
-            new_ins, outs = op.infer_type(params, list(ins))
-            if not isinstance(outs, (list, tuple)):
-                outs = [outs] * node.num_outputs()
-    except Exception as err:  # noqa: BLE001 - a rule's failure on known inputs is bad input
-        if not complete:
+            new_ins, new_outs = op.infer_type(params, list(ins))
+            if not isinstance(new_outs, (list, tuple)):
+                new_outs = [new_outs] * node.num_outputs()
+    except Exception as err:  # noqa: BLE001 - a rule's failure on what is known is bad input
+        if not complete and not partial:
             return None, None
+        shown = [to_user(v) for v in ins] if rule == "shape" else _fmt(ins, rule)
         raise MXNetError(f"Error in operator {node.name}: {op.name} cannot infer {rule}s from inputs "
-                         f"{_fmt(ins, rule)}: {err}") from None
-    outs = list(outs) + [None] * (node.num_outputs() - len(outs))
-    return list(new_ins), outs
+                         f"{shown}: {err}") from None
+    if new_ins is None:
+        return None, None
+    return list(new_ins), list(new_outs or ()) + [None] * (node.num_outputs() - len(new_outs or ()))
 
 
-def _merge(values, key, old, new, node, rule):
+def _merge(values, key, new, node, rule):
+    """Store what a rule found for `key`; whether that taught anything new."""
     if new is None:
         return False
-    new = tuple(new) if rule == "shape" else np.dtype(new)
-    if old is None:
-        values[key] = new
-        return True
-    if old != new:
-        raise MXNetError(f"Error in operator {node.name}: {rule} inconsistent, provided = "
-                         f"{_fmt([old], rule)[0]}, inferred {rule} = {_fmt([new], rule)[0]}")
-    return False
+    old = values.get(key)
+    if rule == "shape":
+        try:
+            merged = merge(old, new)
+        except ValueError:
+            raise MXNetError(f"Error in operator {node.name}: shape inconsistent, provided = {to_user(old)}, "
+                             f"inferred shape = {to_user(tuple(new))}") from None
+    else:
+        merged = np.dtype(new)
+        if old is not None and old != merged:
+            raise MXNetError(f"Error in operator {node.name}: type inconsistent, provided = "
+                             f"{_fmt([old], rule)[0]}, inferred type = {_fmt([merged], rule)[0]}")
+    if old is not None and merged == old:  # (np.dtype("float64") == None holds: None means float64 to NumPy)
+        return False
+    values[key] = merged
+    return True
 
 
 def _fmt(values, rule):
@@ -107,7 +127,7 @@ def _fmt(values, rule):
 
 def _var_shape(node):
     text = node.attrs.get("__shape__")
-    return None if text is None else _shape_or_none(parse_shape(text))
+    return None if text is None else from_user(parse_shape(text))
 
 
 def _var_type(node):
@@ -115,56 +135,24 @@ def _var_type(node):
     return None if text is None else FLAG_TO_DTYPE[int(text)]
 
 
-def _collect(symbol, values, partial, empty, unknown_dims=None):
-    """(arguments, outputs, auxiliary states) from inferred `values`, None when incomplete and not `partial`;
-    with `partial`, what is still unknown is `unknown_dims`' shape with 0s, or `empty`."""
+def _collect(symbol, values, partial, done, shown):
+    """(arguments, outputs, auxiliary states) from inferred `values`; None when something is not `done` and not
+    `partial`, else what is unknown as `shown` makes it."""
     args, auxs = symbol._variables()
-    arg_v = [values.get((id(n), 0)) for n in args]
-    aux_v = [values.get((id(n), 0)) for n in auxs]
-    out_v = [values.get((id(n), i)) for n, i in symbol._outputs]
-    complete = all(v is not None for v in arg_v + aux_v + out_v)
-    if not complete and not partial:
+    groups = ([(id(n), 0) for n in args], [(id(n), i) for n, i in symbol._outputs], [(id(n), 0) for n in auxs])
+    found = [[values.get(k) for k in keys] for keys in groups]
+    if not partial and not all(done(v) for vs in found for v in vs):
         return None
-    unknown_dims = unknown_dims or {}
-    arg_k = [(id(n), 0) for n in args]
-    out_k = [(id(n), i) for n, i in symbol._outputs]
-    aux_k = [(id(n), 0) for n in auxs]
-    fill = (lambda vs, ks: [unknown_dims.get(k, empty) if v is None else v for v, k in zip(vs, ks)])
-    return fill(arg_v, arg_k), fill(out_v, out_k), fill(aux_v, aux_k)
-
-
-def _unknown_dims(symbol, values, given):
-    """Shapes with unknown (0) dimensions, from the given shapes and variables' __shape__, carried through the
-    ops that define infer_shape_partial (control flow's foreach); what infer_shape_partial reports for the
-    entries whose full shape stays unknown."""
-    out = {}
-    for node in symbol._topo():
-        if node.op is None:
-            text = node.attrs.get("__shape__")
-            shape = given.get(node.name) or (parse_shape(text) if text else None)
-            if values.get((id(node), 0)) is None and shape:
-                out[(id(node), 0)] = tuple(int(d) for d in shape)
-            continue
-        rule = getattr(node.op, "infer_shape_partial", None)
-        keys = [(id(node), i) for i in range(node.num_outputs())]
-        if rule is None or all(values.get(k) is not None for k in keys):
-            continue
-        in_keys = [(id(n), i) for n, i in node.inputs]
-        new_ins, outs = rule(node.params, [values.get(k) or out.get(k) for k in in_keys])
-        for k, shape in list(zip(in_keys, new_ins)) + list(zip(keys, outs)):
-            if shape is not None and values.get(k) is None:
-                out[k] = tuple(shape)
-    return out
+    return tuple([shown(v) for v in vs] for vs in found)
 
 
 def infer_shape(symbol, args, kwargs, partial):
-    given = _given(symbol, args, kwargs, "infer_shape")
-    known = {k: _shape_or_none(v) for k, v in given.items()}
+    known = {k: from_user(v) for k, v in _given(symbol, args, kwargs, "infer_shape").items()}
     values = infer_graph(symbol, known, "shape", _var_shape)
-    unknown_dims = _unknown_dims(symbol, values, given) if partial else None
-    res = _collect(symbol, values, partial, (), unknown_dims)
+    res = _collect(symbol, values, partial, is_known, to_user)
     if res is None:
-        unknown = [f"{n.name}: ()" for n in symbol._variables()[0] if values.get((id(n), 0)) is None]
+        unknown = [f"{n.name}: {to_user(values.get((id(n), 0)))}" for n in symbol._variables()[0]
+                   if not is_known(values.get((id(n), 0)))]
         warnings.warn("Cannot decide shape for the following arguments (0s in shape means unknown "
                       "dimensions). Consider providing them as input:\n\t" + "\n\t".join(unknown[:10]),
                       stacklevel=3)
@@ -175,7 +163,6 @@ def infer_shape(symbol, args, kwargs, partial):
 def infer_type(symbol, args, kwargs, partial):
     known = {k: np.dtype(v) for k, v in _given(symbol, args, kwargs, "infer_type").items()}
     values = infer_graph(symbol, known, "type", _var_type)
-    res = _collect(symbol, values, partial, None)
-    if res is None:
-        return None, None, None
-    return tuple([None if t is None else np.dtype(t).type for t in vs] for vs in res)
+    res = _collect(symbol, values, partial, lambda v: v is not None,
+                   lambda t: None if t is None else np.dtype(t).type)
+    return (None, None, None) if res is None else res
