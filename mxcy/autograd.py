@@ -110,11 +110,17 @@ _LEAF = _Leaf()
 
 
 def _record(op, attrs, inputs, outputs):
-    """Tape an op application whose inputs touch the graph; `inputs`/`outputs` are fresh lists."""
+    """Tape an op application whose inputs touch the graph; `inputs`/`outputs` are fresh lists. An input
+    computed in a graph that a backward has since freed is a constant now, as in MXNet."""
+    touches = False
     for x in inputs:
-        if x._node is not None:
-            break
-    else:
+        n = x._node
+        if n is not None:
+            if n is not _LEAF and n[0].freed:
+                x._node = None
+            else:
+                touches = True
+    if not touches:
         return
     node = _Node(op, attrs, inputs, outputs)
     for i, out in enumerate(outputs):

@@ -109,7 +109,7 @@ def test_inplace_write_to_recorded_array_is_refused():
     x.attach_grad()
     with mx.autograd.record():
         y = x * 2
-        with pytest.raises(mx.MXNetError, match="in-place"):
+        with pytest.raises(mx.MXNetError, match="Inplace operations"):
             y += 1
 
 
@@ -231,3 +231,23 @@ def test_star_import_hands_out_ndarray_symbol_and_array_as_mxnets():
     assert names["NDArray"] is mx.nd.NDArray and names["Symbol"] is mx.sym.Symbol and names["array"] is mx.nd.array
     with pytest.raises(AttributeError):
         mx.autograd.no_such_name
+
+
+def test_arrays_of_a_freed_graph_are_constants_in_a_new_recording():
+    # MXNet's test_cached: `bias = bias + 1` again after a backward freed the graph that made `bias`
+    w = mx.nd.array([1.0, 2.0])
+    w.attach_grad()
+    with mx.autograd.record():
+        y = w * 3
+        y.sum().backward()
+    with mx.autograd.record():
+        z = (y * w).sum()  # y is a constant now: dz/dw = y
+    z.backward()
+    assert w.grad.asnumpy().tolist() == [3.0, 6.0]
+    with pytest.raises(mx.MXNetError, match="freed"):
+        y2 = w * 2
+        with mx.autograd.record():
+            y2 = w * 2
+            h = y2.sum()
+        h.backward()
+        h.backward()  # twice without retain_graph

@@ -66,10 +66,12 @@ def get_item(array, key):
 
 def set_item(array, key, value):
     """array[key] = value as one engine op writing `array`'s var."""
-    if isinstance(key, slice) and key == slice(None) and isinstance(value, NDArray) \
-            and value.shape == array.shape:
-        value.copyto(array) if value is not array else None
+    if (key is None or key is Ellipsis or isinstance(key, slice) and key == slice(None)) \
+            and isinstance(value, NDArray) and value.shape == array.shape:
+        value.copyto(array) if value is not array else None  # a copy, never recorded (as MXNet)
         return
+    from .ndarray import _check_inplace
+    _check_inplace(array, value)
     if array._ctx.device_type == "gpu" and _is_full(key):
         _set_all_gpu(array, value)
         return

@@ -220,6 +220,17 @@ class NDArray:
         from .dlpack import to_dlpack_for_write
         return to_dlpack_for_write(self)
 
+    @staticmethod
+    def _basic_indexing_slice_is_contiguous(slc_key, shape):
+        """Whether basic indexing by the tuple of slices `slc_key` selects one contiguous block of a C-order
+        array of `shape` (then MXNet's view shares memory); NumPy's flags decide on a zero-byte stand-in."""
+        strides, stride = [], 1
+        for d in reversed(shape):
+            strides.append(stride)
+            stride *= max(d, 1)
+        stand_in = np.lib.stride_tricks.as_strided(np.zeros(1, np.uint8), tuple(shape), tuple(reversed(strides)))
+        return bool(stand_in[tuple(slc_key)].flags.c_contiguous)
+
     # --- slices written in place (MXNet's _slice_assign) --------------------------------------------
     def slice_assign(self, rhs, begin, end, step):
         """self[begin:end:step] = rhs over the leading axes (None: the axis' default); returns self."""
@@ -297,11 +308,15 @@ class NDArray:
         return self
 
     def __getstate__(self):
-        return {"data": self.asnumpy(), "ctx": (self._ctx.device_type, self._ctx.device_id)}
+        # MXNet's pickle state ('handle': the array's raw bytes), so pickles load in either library; mxcy
+        # also keeps the context, which MXNet's reader ignores.
+        from .serialization import dumps_raw
+        return {"handle": bytearray(dumps_raw(self.asnumpy())), "ctx": (self._ctx.device_type, self._ctx.device_id)}
 
     def __setstate__(self, state):
-        ctx = Context(*state["ctx"])
-        NDArray.__init__(self, storage.from_host(state["data"], ctx), ctx)
+        from .serialization import loads_raw
+        ctx = Context(*state["ctx"]) if "ctx" in state else Context("cpu", 0)
+        NDArray.__init__(self, storage.from_host(loads_raw(state["handle"]), ctx), ctx)
 
     def __reduce__(self):
         return (_rebuild, (type(self),), self.__getstate__())
@@ -329,12 +344,13 @@ def _rebuild(cls):
     return cls.__new__(cls)
 
 
-def _check_inplace(array):
-    if array._node is not None:
-        from .. import autograd
-        if autograd.is_recording():
-            raise MXNetError("in-place operation on an array recorded by autograd: its old value "
-                             "may be needed for the gradient; use a new array instead")
+def _check_inplace(array, *sources):
+    """MXNet's refusal to write, while recording, into an array that is in the graph (or from one that is)."""
+    from .. import autograd
+    if autograd.is_recording() and any(x._node is not None for x in (array, *sources) if isinstance(x, NDArray)):
+        raise MXNetError("Inplace operations (+=, -=, x[:]=, etc) are not supported when recording with "
+                         "autograd: the array is in the recorded graph, whose gradient may need its old value; "
+                         "use a new array instead")
 
 
 _EMPTY = {}

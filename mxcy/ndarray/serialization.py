@@ -12,7 +12,7 @@ import numpy as np
 from ..base import MXNetError
 from ..fileio import atomic_write
 
-__all__ = ["StoredArray", "BFLOAT16", "dumps", "loads", "save", "load"]
+__all__ = ["StoredArray", "BFLOAT16", "dumps", "loads", "dumps_raw", "loads_raw", "save", "load"]
 
 LIST_MAGIC = 0x112
 V1_MAGIC = 0xF993FAC8  # int64 dims, no storage type
@@ -303,6 +303,22 @@ def loads(buf, source="<bytes>"):
     if r.remaining():
         r.fail(f"{r.remaining()} trailing bytes after the last name")
     return arrays, names
+
+
+def dumps_raw(values):
+    """One dense array in MXNet's raw-bytes layout (MXNDArraySaveRawBytes: what NDArray pickles hold)."""
+    return _array_bytes(StoredArray.dense(values), V2_MAGIC)
+
+
+def loads_raw(buf, source="<pickled NDArray>"):
+    """The array of MXNet's raw-bytes layout (whatever device it was saved from)."""
+    r = _Reader(bytes(buf), source)
+    rec = _read_array(r, 0)
+    if rec is None or rec.stype != "default":
+        r.fail("expected one initialised dense array")
+    if r.remaining():
+        r.fail(f"{r.remaining()} trailing bytes after the array")
+    return rec.data
 
 
 def save(fname, arrays, names=None, np_shape=False):

@@ -50,10 +50,15 @@ def from_numpy(ndarray, zero_copy=True, array_cls=NDArray):
     if array_cls is not NDArray:
         raise MXNetError("from_numpy: array_cls must be mx.nd.NDArray (mx.np arrays are not implemented in mxcy "
                          "yet)")
-    if not zero_copy or not ndarray.flags.c_contiguous:
+    if not zero_copy:
         return array(ndarray, dtype=ndarray.dtype)
+    if not ndarray.flags.c_contiguous:
+        raise ValueError("Only c-contiguous arrays are supported for zero-copy")
     np_dtype(ndarray.dtype, "from_numpy")
-    return NDArray(ndarray if ndarray.ndim else ndarray.reshape(1), current_context())
+    shared = ndarray.reshape(ndarray.shape or (1,))  # a writeable view made before the source is locked
+    # As MXNet: the NumPy array becomes read-only, so that only the NDArray (through the engine) writes it.
+    ndarray.flags.writeable = False
+    return NDArray(shared, current_context())
 
 
 def empty(shape, ctx=None, dtype=None, stype=None):
@@ -65,29 +70,29 @@ def empty(shape, ctx=None, dtype=None, stype=None):
     return NDArray(storage.alloc(_shape(shape), np_dtype(dtype, "empty"), ctx), ctx)
 
 
-def _create(op_name, ctx, dtype, **attrs):
+def _create(op_name, ctx, dtype, out=None, **attrs):
+    """A creation op's result, written into `out` when given (its context and, by default, its dtype)."""
     op = registry.get(op_name)
+    if out is not None:
+        ctx = out.context if ctx is None else ctx
+        dtype = out.dtype if dtype is None else dtype
     attrs["dtype"] = np_dtype(dtype, op_name).name
-    return invoke(op, [], op.parse_attrs(attrs), None, _ctx(ctx))[0]
+    return invoke(op, [], op.parse_attrs(attrs), out, _ctx(ctx))[0]
 
 
-def zeros(shape, ctx=None, dtype=None, stype=None, **kwargs):
+def zeros(shape, ctx=None, dtype=None, stype=None, out=None, **kwargs):
     if stype not in (None, "default"):
         from .sparse import zeros as sparse_zeros
         return sparse_zeros(stype, shape, ctx=ctx, dtype=dtype, **kwargs)
-    return _create("_zeros", ctx, dtype, shape=_shape(shape))
+    return _create("_zeros", ctx, dtype, out, shape=_shape(shape))
 
 
-def ones(shape, ctx=None, dtype=None, **kwargs):
-    return _create("_ones", ctx, dtype, shape=_shape(shape))
+def ones(shape, ctx=None, dtype=None, out=None, **kwargs):
+    return _create("_ones", ctx, dtype, out, shape=_shape(shape))
 
 
 def full(shape, val, ctx=None, dtype=None, out=None):
-    result = _create("_full", ctx, dtype, shape=_shape(shape), value=val)
-    if out is not None:
-        out[:] = result
-        return out
-    return result
+    return _create("_full", ctx, dtype, out, shape=_shape(shape), value=val)
 
 
 def arange(start, stop=None, step=1.0, repeat=1, infer_range=False, ctx=None, dtype=None):

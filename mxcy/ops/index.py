@@ -9,6 +9,7 @@ from ._gpu_layout import (broadcast_positions, broadcast_window, copy, dense, ke
 from ._helpers import store
 from ._nn_common import put, scratch
 from ..kernels.common import REQ_WRITE
+from .gather import _OptIntTuple, _slice_infer, _slice_key
 from .registry import OpDef, Param
 
 _KEY = Param("key", "any", doc="a NumPy-style index (ints, slices, integer arrays)")
@@ -160,3 +161,57 @@ registry.register(OpDef("_index_assign_scalar", params=(_KEY, Param("scalar", "f
                         infer_shape=lambda attrs, shapes: (shapes, [shapes[0]]),
                         compute={"cpu": _assign_scalar_compute, "gpu": _assign_scalar_gpu},
                         doc="data[key] = scalar, written in place."))
+
+
+# MXNet's _slice_assign / _crop_assign: lhs with the region begin:end:step replaced (by rhs, or by a scalar)
+def _slice_assign_shape(attrs, shapes):
+    lhs, rhs = shapes
+    if lhs is not None and rhs is not None:
+        region = _slice_infer(attrs, [lhs])[1][0]
+        if tuple(rhs) != region:
+            raise ValueError(f"rhs has shape {tuple(rhs)}, the region begin={attrs['begin']} end={attrs['end']} "
+                             f"step={attrs['step']} of lhs {tuple(lhs)} has shape {region}")
+    return shapes, [lhs]
+
+
+def _slice_assign_compute(attrs, inputs, outputs, reqs):
+    lhs, out = inputs[0], outputs[0]
+    result = out if reqs[0] == REQ_WRITE else np.empty_like(lhs)  # req add: out += the assigned copy
+    if result is not lhs:
+        result[...] = lhs
+    result[_slice_key(attrs, lhs.shape)] = inputs[1] if len(inputs) > 1 else attrs["scalar"]
+    if result is not out:
+        store(out, result, reqs[0])
+
+
+def _slice_assign_gpu(attrs, inputs, outputs, reqs):
+    lhs, out = inputs[0], outputs[0]
+    result = out if reqs[0] == REQ_WRITE else scratch(lhs, lhs.dtype)
+    if result is not lhs:
+        put(result, lhs, REQ_WRITE)
+    value = inputs[1] if len(inputs) > 1 else \
+        to_device(np.asarray(attrs["scalar"]).astype(out.dtype).reshape(1), out.dtype)
+    _assign_gpu_into(result, _slice_key(attrs, lhs.shape), value)
+    if result is not out:
+        put(out, result, reqs[0])
+
+
+def _slice_assign_gradient(F, attrs, inputs, outputs, ograds):
+    region = {k: attrs[k] for k in ("begin", "end", "step")}
+    lhs_grad = F._slice_assign_scalar(ograds[0], scalar=0.0, **region)
+    return [lhs_grad, F.slice(ograds[0], **region)] if len(inputs) > 1 else [lhs_grad]
+
+
+_REGION = (_OptIntTuple("begin", doc="start per axis; None is the start for the step's direction"),
+           _OptIntTuple("end", doc="stop per axis (exclusive); None runs to the edge"),
+           _OptIntTuple("step", (), "step per axis; None or missing is 1"))
+registry.register(OpDef("_slice_assign", params=_REGION, arguments=("lhs", "rhs"), aliases=("_crop_assign",),
+                        infer_shape=_slice_assign_shape, compute={"cpu": _slice_assign_compute, "gpu": _slice_assign_gpu},
+                        gradient=_slice_assign_gradient, inplace=True,
+                        doc="lhs with lhs[begin:end:step] replaced by rhs (MXNet's _slice_assign)."))
+registry.register(OpDef("_slice_assign_scalar", params=(Param("scalar", "float", 0.0),) + _REGION,
+                        aliases=("_crop_assign_scalar",),
+                        infer_shape=lambda attrs, shapes: (shapes, [shapes[0]]),
+                        compute={"cpu": _slice_assign_compute, "gpu": _slice_assign_gpu},
+                        gradient=_slice_assign_gradient, inplace=True,
+                        doc="data with data[begin:end:step] set to scalar (MXNet's _slice_assign_scalar)."))

@@ -138,3 +138,17 @@ def test_assigned_values_drop_leading_ones_as_mxnet(ctx):
     np.testing.assert_array_equal(b.asnumpy(), [[9, 2, 3], [9, 7, 8]])
     with pytest.raises(mx.MXNetError, match=r"shape \(2, 3\)"):
         b[0] = mx.nd.ones((2, 3), ctx=ctx)
+
+
+def test_setitem_while_recording_a_graph_array_is_refused():
+    # MXNet 1.9.1 refuses in-place writes involving recorded arrays with this message (test_ndarray_indexing)
+    x = mx.nd.zeros((3, 4))
+    y = mx.nd.ones((4,))
+    y.attach_grad()
+    with pytest.raises(mx.MXNetError, match=r"Inplace operations \(\+=, -=, x\[:\]=, etc\) are not supported"):
+        with mx.autograd.record():
+            x[1] = y
+    with mx.autograd.record():
+        x[...] = mx.nd.ones((3, 4))  # a whole-array copy is not an op on the tape, as in MXNet
+        x[0] = 5.0  # neither x nor the value is in the graph
+    assert x.asnumpy()[0].tolist() == [5.0] * 4 and x.asnumpy()[1:].tolist() == [[1.0] * 4] * 2

@@ -287,3 +287,62 @@ def test_cached_op_call_refuses_unknown_keywords():
     np.testing.assert_array_equal(op(mx.nd.ones(2)).asnumpy(), [2.0, 2.0])
     with pytest.raises(TypeError, match="unexpected keyword"):
         op(mx.nd.ones(2), bogus=1)
+
+
+def test_pickle_state_is_mxnets_raw_bytes():
+    # bytes printed by MXNet 1.9.1: mx.nd.array([[1, 2], [3, 4]]).__getstate__()['handle']
+    mxnet_bytes = (b"\xc9\xfa\x93\xf9\x00\x00\x00\x00\x02\x00\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00"
+                   b"\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80?\x00\x00"
+                   b"\x00@\x00\x00@@\x00\x00\x80@")
+    assert bytes(mx.nd.array([[1, 2], [3, 4]]).__getstate__()["handle"]) == mxnet_bytes
+    # MXNet's state of mx.nd.arange(1, ctx=mx.gpu()) loads on the CPU (test_ndarray.py of MXNet 1.9.1)
+    gpu_state = {"handle": bytearray(b"\xc9\xfa\x93\xf9\x00\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00\x00"
+                                     b"\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00")}
+    restored = mx.nd.arange(3)
+    restored.__setstate__(gpu_state)
+    assert restored.shape == (1,) and restored.asnumpy().tolist() == [0.0]
+    original = mx.nd.array(np.arange(6).reshape(2, 3), dtype="float64")
+    again = pickle.loads(pickle.dumps(original))
+    assert again.dtype == np.float64 and (again.asnumpy() == original.asnumpy()).all()
+    with pytest.raises(mx.MXNetError, match="trailing bytes"):
+        restored.__setstate__({"handle": gpu_state["handle"] + b"\x00"})
+
+
+def test_basic_indexing_slice_is_contiguous_matches_numpy():
+    shape = (4, 5, 6)
+    x = np.empty(shape)
+    for key in [(slice(None),), (slice(1, 3),), (0, slice(1, 3)), (slice(None), slice(0, 1)),
+                (slice(None, None, 2),), (0, 0, slice(None, None, -1)), (slice(2, 3), slice(None), slice(None))]:
+        assert mx.nd.NDArray._basic_indexing_slice_is_contiguous(key, shape) == x[key].flags.c_contiguous, key
+
+
+def test_inplace_flatten_and_expand_dims_are_views():
+    x = (mx.nd.arange(30) + 1).reshape(2, 3, 5)
+    copy, view = x.flatten(), x.flatten(inplace=True)
+    expanded = x.expand_dims(axis=-1, inplace=True)
+    assert view.shape == (2, 15) and expanded.shape == (2, 3, 5, 1) and x.expand_dims(1).shape == (2, 1, 3, 5)
+    x[0] = -1
+    assert (view.asnumpy()[0] == -1).all() and (expanded.asnumpy()[0] == -1).all()
+    assert (copy.asnumpy()[0] == np.arange(1, 16)).all()
+
+
+def test_from_numpy_shares_and_locks_the_source():
+    source = np.array([[1, 2], [3, 4], [5, 6]], dtype="float32")
+    shared = mx.nd.from_numpy(source)
+    with pytest.raises(ValueError):
+        source[2, 1] = 0  # read-only now, as in MXNet
+    shared[2, 1] = 100
+    assert shared.asnumpy()[2, 1] == 100 and source[2, 1] == 100
+    with pytest.raises(ValueError, match="c-contiguous"):
+        mx.nd.from_numpy(np.ones((2, 3)).T)
+
+
+def test_creation_functions_write_out():
+    out = mx.nd.zeros((2, 2))
+    assert mx.nd.ones((2, 2), out=out) is out and (out.asnumpy() == 1).all()
+    mx.nd.full((2, 2), 2, out=out)
+    assert (out.asnumpy() == 2).all()
+    mx.nd.zeros((2, 2), out=out)
+    assert (out.asnumpy() == 0).all()
+    with pytest.raises(mx.MXNetError, match="shape"):
+        mx.nd.ones((3,), out=out)

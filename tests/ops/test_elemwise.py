@@ -245,3 +245,13 @@ def test_broadcast_ops_ignore_unknown_arguments_as_mxnet():
     out = mx.nd.broadcast_maximum(mx.nd.array([0]), mx.nd.array([[1], [-2]]), axis=1)
     assert out.asnumpy().tolist() == [[1], [0]]
     assert mx.nd.broadcast_minimum(mx.nd.array([0]), mx.nd.array([1, -2]), bogus=3).asnumpy().tolist() == [0, -2]
+
+
+def test_relu_gradient_is_nan_at_nan_as_mxnet():
+    x = mx.nd.array([np.nan, -1.0, 0.0, 2.0])
+    x.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.relu(x)
+    y.backward()
+    grad = x.grad.asnumpy()
+    assert np.isnan(grad[0]) and grad[1:].tolist() == [0.0, 0.0, 1.0]

@@ -46,6 +46,23 @@ def _slice_ref(x, begin, end, step=None):
     return x[tuple(slice(b, e, s) for b, e, s in zip(begin, end, step))]
 
 
+def _slice_assign_make(rng):
+    (x,), attrs = _slice_make(rng)
+    return [x, rng.standard_normal(_slice_ref(x, **attrs).shape)], attrs
+
+
+def _slice_assign_ref(x, value, begin, end, step=None, scalar=None):
+    step = step or (None,) * len(begin)
+    out = x.copy()
+    out[tuple(slice(b, e, s) for b, e, s in zip(begin, end, step))] = value if scalar is None else scalar
+    return out
+
+
+def _slice_assign_scalar_make(rng):
+    inputs, attrs = _slice_make(rng)
+    return inputs, dict(attrs, scalar=float(rng.uniform(-3, 3)))
+
+
 def _slice_axis_make(rng):
     shape = _shape(rng)
     axis = int(rng.integers(len(shape)))
@@ -217,6 +234,9 @@ def _scatter_ref(data, indices, shape):
 
 SPECS = [
     OpSpec("slice", _slice_make, _slice_ref),
+    OpSpec("_slice_assign", _slice_assign_make, _slice_assign_ref),
+    OpSpec("_slice_assign_scalar", _slice_assign_scalar_make,
+           lambda x, scalar, **region: _slice_assign_ref(x, None, scalar=scalar, **region)),
     OpSpec("slice_axis", _slice_axis_make, _slice_axis_ref),
     OpSpec("slice_like", _slice_like_make, _slice_like_ref, grad_inputs=(0,),
            why="shape_like only supplies a shape"),
