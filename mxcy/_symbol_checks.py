@@ -9,6 +9,7 @@ import traceback
 from . import autograd
 from . import ndarray as nd
 from .base import MXNetError
+from .ndarray.sparse import BaseSparseNDArray
 from .test_utils import (_numpy, assert_almost_equal, default_context, executor_function, get_tols,
                          numeric_grad)
 
@@ -32,7 +33,14 @@ def _named(values, names, what):
 
 
 def _nd(values, ctx, dtype):
-    return {k: nd.array(v, ctx=ctx, dtype=dtype) for k, v in values.items()}
+    """NDArrays of `dtype` from NumPy values; sparse NDArrays are bound as they are (MXNet binds given NDArrays)."""
+    return {k: v if isinstance(v, BaseSparseNDArray) else nd.array(v, ctx=ctx, dtype=dtype) for k, v in values.items()}
+
+
+def _keep_sparse(named, given, names):
+    """`named` (name -> NumPy value) with the sparse NDArrays of `given` (a list in `names` order or a dict) back."""
+    pairs = given.items() if isinstance(given, dict) else zip(names, given or ())
+    return {**named, **{k: v for k, v in pairs if isinstance(v, BaseSparseNDArray)}}
 
 
 def _bind(sym, ctx, args, aux, dtype, grads=None, reqs=None):
@@ -57,14 +65,16 @@ def simple_forward(sym, ctx=None, is_train=False, **inputs):
 
 def check_symbolic_forward(sym, location, expected, rtol=None, atol=None, aux_states=None, ctx=None,
                            equal_nan=False, dtype=np.float32):
-    """Bind sym to `location`, run forward (inference) and compare each output with `expected`."""
+    """Bind sym to `location`, run forward (inference) and compare each output with `expected`; returns the
+    executor's outputs (NDArrays in the storage types the graph gives, as MXNet's)."""
     ctx = ctx or default_context()
-    args = _named(location, sym.list_arguments(), "check_symbolic_forward")
+    names = sym.list_arguments()
+    args = _keep_sparse(_named(location, names, "check_symbolic_forward"), location, names)
     aux = _named(aux_states, sym.list_auxiliary_states(), "check_symbolic_forward")
-    outputs = [o.asnumpy() for o in _bind(sym, ctx, args, aux, dtype).forward(is_train=False)]
+    outputs = _bind(sym, ctx, args, aux, dtype).forward(is_train=False)
     expected = _named(expected, sym.list_outputs(), "check_symbolic_forward")
     for name, out in zip(sym.list_outputs(), outputs):
-        assert_almost_equal(expected[name], out, rtol, atol, ("EXPECTED_" + name, "FORWARD_" + name),
+        assert_almost_equal(expected[name], out.asnumpy(), rtol, atol, ("EXPECTED_" + name, "FORWARD_" + name),
                             equal_nan=equal_nan)
     return outputs
 
@@ -73,21 +83,26 @@ def check_symbolic_backward(sym, location, out_grads, expected, rtol=None, atol=
                             grad_req="write", ctx=None, grad_stypes=None, equal_nan=False,
                             dtype=np.float32):
     """Forward (training) and backward with `out_grads`; compare argument gradients with `expected`.
-    With grad_req 'add' the gradients are added onto random initial values, which are subtracted."""
+    With grad_req 'add' the gradients are added onto random initial values, which are subtracted. Gradients
+    named in grad_stypes with a sparse type go to empty sparse arrays; returns {name: gradient NDArray}."""
     ctx = ctx or default_context()
     names = sym.list_arguments()
-    args = _named(location, names, "check_symbolic_backward")
+    args = _keep_sparse(_named(location, names, "check_symbolic_backward"), location, names)
     aux = _named(aux_states, sym.list_auxiliary_states(), "check_symbolic_backward")
     expected = _named(expected, names, "check_symbolic_backward")
     reqs = dict(grad_req) if isinstance(grad_req, dict) else {k: grad_req for k in expected}
     initial = {k: np.random.normal(size=args[k].shape) for k in expected}
     grads = _nd(initial, ctx, dtype)
+    for name, stype in (grad_stypes or {}).items():
+        if name in grads and stype not in (None, "default"):
+            initial[name] = np.zeros(args[name].shape)
+            grads[name] = nd.sparse.zeros(stype, args[name].shape, ctx=ctx, dtype=dtype)
     exe = _bind(sym, ctx, args, aux, dtype, grads, reqs)
     exe.forward(is_train=True)
     if out_grads is not None:
         seq = [out_grads[k] for k in sym.list_outputs()] if isinstance(out_grads, dict) else \
             (out_grads if isinstance(out_grads, (list, tuple)) else [out_grads])
-        out_grads = [nd.array(_numpy(g), ctx=ctx, dtype=dtype) for g in seq]
+        out_grads = [g if isinstance(g, BaseSparseNDArray) else nd.array(_numpy(g), ctx=ctx, dtype=dtype) for g in seq]
     exe.backward(out_grads)
     result = {k: g.asnumpy() for k, g in grads.items()}
     for name, want in expected.items():
@@ -98,7 +113,7 @@ def check_symbolic_backward(sym, location, out_grads, expected, rtol=None, atol=
             want = initial[name].astype(got.dtype)
         assert_almost_equal(want, got, rtol, atol, ("EXPECTED_" + name, "BACKWARD_" + name),
                             equal_nan=equal_nan)
-    return result
+    return grads
 
 
 def check_numeric_gradient(sym, location, aux_states=None, numeric_eps=None, rtol=None, atol=None,

@@ -10,6 +10,8 @@ from .base import MXNetError
 from .error import MXNetValueError
 from .context import Context
 from .ndarray import NDArray, zeros
+from .ndarray.sparse import zeros as stype_zeros
+from .symbol.infer_storage import infer_storage, variable_stypes
 from .graph_plan import GraphPlan, named_hook
 
 __all__ = ["Executor"]
@@ -79,12 +81,12 @@ class Executor:
         shared_arg_names then use shared_exec's arrays and gradients, auxiliary states are shared_exec's,
         and every other argument (gradient) is a view of shared_buffer[name] (["grad of " + name]) when that
         holds enough items, else a new array stored there. Without a buffer, shared_exec would only lend
-        MXNet's memory pool, which mxcy does not have. stype_dict asking for sparse storage is warned about
-        and ignored (dense arrays). group2ctx places arrays as _placements says."""
+        MXNet's memory pool, which mxcy does not have. Arguments take the storage types of stype_dict or of
+        their variables' stype, gradients those the graph's storage inference gives (a sparse one is never taken
+        from shared_buffer). group2ctx places arrays as _placements says."""
         ctx = _context(ctx)
         _check_shared_exec(shared_exec)
         where = _placements(symbol, ctx, group2ctx)
-        _warn_unsupported(stype_dict)
         if shared_buffer is not None and not isinstance(shared_buffer, dict):
             raise MXNetError(f"simple_bind: shared_buffer must be a dict or None, got {type(shared_buffer).__name__}")
         shapes = dict(shapes or {})
@@ -100,10 +102,15 @@ class Executor:
             arg_types = [types[n] for n in arg_names]
             aux_types = [np.float32] * len(aux_names)
         grad_reqs = _grad_reqs(grad_req, arg_names)
+        stypes = variable_stypes(symbol, stype_dict)
+        grad_stypes = infer_storage(symbol, stypes)[1]
         lender = shared_exec if shared_buffer is not None else None
         shared_names = set(shared_arg_names or ()) if shared_buffer is not None else set()
 
         def array(name, shape, dtype, grad):
+            stype = grad_stypes.get(name, "default") if grad else stypes[name]
+            if stype != "default":
+                return stype_zeros(stype, shape, ctx=where.get(name, ctx), dtype=dtype)
             if name in shared_names and lender is not None:
                 return _lent(lender.grad_dict if grad else lender.arg_dict, name, shape, dtype)
             if name in shared_names or shared_buffer is None:
@@ -129,7 +136,8 @@ class Executor:
         if out_shapes is None or out_types is None:
             raise MXNetError(f"bind: cannot infer the output shapes/types of the symbol from the bound "
                              f"arrays {shapes}")
-        return [zeros(s, ctx=self._ctx, dtype=t) for s, t in zip(out_shapes, out_types)]
+        out_stypes, _ = infer_storage(self._symbol, {n: a.stype for n, a in zip(self._arg_names, self.arg_arrays)})
+        return [stype_zeros(st, s, ctx=self._ctx, dtype=t) for s, t, st in zip(out_shapes, out_types, out_stypes)]
 
     # --- dictionaries ----------------------------------------------------------------------
     @property
@@ -174,7 +182,10 @@ class Executor:
         self._heads = heads if record else None
         self._recorded = record
         for head, out in zip(heads, self.outputs):
-            head.copyto(out)
+            if out.stype == "default":
+                head.copyto(out)
+            else:
+                out[:] = head  # a sparse output takes the head's parts (cast when the head is dense)
         return self.outputs
 
     def _bind_variables(self, record):
@@ -326,14 +337,6 @@ def _placements(symbol, ctx, group2ctx):
         for name in [node.name] if node.op is None else [src.name for src, _ in node.inputs if src.op is None]:
             groups.setdefault(name, group)
     return {name: group2ctx[group] for name, group in groups.items() if group in group2ctx}
-
-
-def _warn_unsupported(stype_dict):
-    """Warn that a dense executor leaves out stype_dict's requests for sparse arguments."""
-    sparse = {n: t for n, t in (stype_dict or {}).items() if t != "default"}
-    if sparse:
-        warnings.warn(f"stype_dict: mxcy binds dense arrays; the storage types {sparse} are ignored",
-                      stacklevel=4)
 
 
 def _lent(arrays, name, shape, dtype):

@@ -5,6 +5,7 @@ import numpy as np
 from . import autograd
 from .base import MXNetError
 from .ndarray import NDArray
+from .ndarray.register import wants_sparse
 from .ops.invoke import invoke
 
 __all__ = ["GraphPlan", "named_hook"]
@@ -44,7 +45,7 @@ class GraphPlan:
             try:
                 if run:
                     outs = run(inputs, node.params)
-                elif any(x.stype != "default" for x in inputs):  # csr / row_sparse inputs: mx.nd.sparse's rules
+                elif wants_sparse(inputs, node.params, None):  # csr / row_sparse in or out: mx.nd.sparse's rules
                     from .ndarray.sparse import dispatch
                     outs = dispatch(node.op, inputs, node.params)
                 else:

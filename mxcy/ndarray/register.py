@@ -7,7 +7,7 @@ from ..ops import registry
 from ..ops.frontend import PREFIXES, SPARSE_NAMESPACE, bind_call, docstring, signature
 from ..ops.invoke import invoke
 
-__all__ = ["make_function", "populate"]
+__all__ = ["make_function", "populate", "wants_sparse"]
 
 
 def _parse_ctx(ctx):
@@ -20,9 +20,9 @@ def _parse_ctx(ctx):
     return Context(dev, int(rest.rstrip(")") or 0))
 
 
-def _wants_sparse(inputs, attrs, out):
+def wants_sparse(inputs, attrs, out):
     """Whether a call goes through mx.nd.sparse's dispatch: a sparse input or out=, or a sparse result
-    asked for (cast_storage's stype, dot's forward_stype)."""
+    asked for (cast_storage's stype, dot's forward_stype). GraphPlan asks the same of each graph node."""
     outs = out if isinstance(out, (list, tuple)) else (out,)
     return any(x.stype != "default" for x in inputs) or any(o is not None and o.stype != "default" for o in outs) \
         or attrs.get("stype", "default") != "default" or attrs.get("forward_stype") not in (None, "default")
@@ -43,7 +43,7 @@ def make_function(op, name=None):
         for i, x in enumerate(inputs):
             if not isinstance(x, NDArray):
                 raise MXNetError(f"{op.name}: input {i} must be an NDArray, got {type(x).__name__}")
-        if _wants_sparse(inputs, attrs, out):
+        if wants_sparse(inputs, attrs, out):
             from .sparse import dispatch
             outs = dispatch(op, inputs, attrs, out)
         else:
