@@ -46,7 +46,10 @@ def _register_pair(name, params, infer, forward, backward, doc, back_doc, partia
     back = "_backward_" + name
 
     def gradient(F, attrs, inputs, outputs, ograds):
-        return list(getattr(F, back)(ograds[0], inputs[0], inputs[1], **attrs))
+        grads = list(getattr(F, back)(ograds[0], inputs[0], inputs[1], **attrs))
+        if len(inputs) == 3 and inputs[2].shape != grads[2].shape:  # FullyConnected's (num_hidden, 1) bias
+            grads[2] = F.reshape(grads[2], shape=inputs[2].shape)
+        return grads
 
     registry.register(OpDef(
         name, params=params, arguments=_with_bias, infer_shape=infer, infer_type=float_type,
@@ -288,8 +291,9 @@ def _fc_infer(attrs, shapes, out_shapes=None):
     K = math.prod(features) if is_known(features) else UNKNOWN
     context = lambda: f"data {to_user(data)} with num_hidden={H}, flatten={attrs['flatten']}"  # noqa: E731
     ins = [data, _expect(shapes[1], (H, K), "weight", context)]
-    if len(shapes) == 3:
-        ins.append(_expect(shapes[2], (H,), "bias", context))
+    if len(shapes) == 3:  # MXNet 1.9.1 also takes a (num_hidden, 1) bias
+        bias = (H, 1) if shapes[2] is not None and tuple(shapes[2]) == (H, 1) else (H,)
+        ins.append(_expect(shapes[2], bias, "bias", context))
     return ins, [data[:lead] + (H,)]
 
 
@@ -307,9 +311,15 @@ def _as_matrix(attrs, a, data_shape, width=None):
     return a.reshape(rows, k if width is None else width)
 
 
+def _fc_bias(attrs, inputs):
+    """The bias input as a vector (it may be (num_hidden, 1))."""
+    bias = _bias(attrs, inputs)
+    return None if bias is None else bias.reshape(bias.shape[0])
+
+
 def _fc_forward(device, attrs, inputs, outputs, reqs):
     x, w = inputs[:2]
-    kernel("dense", "fc_fwd", device)(_as_matrix(attrs, x, x.shape), w, _bias(attrs, inputs),
+    kernel("dense", "fc_fwd", device)(_as_matrix(attrs, x, x.shape), w, _fc_bias(attrs, inputs),
                                       _as_matrix(attrs, outputs[0], x.shape, w.shape[0]), reqs[0])
 
 

@@ -86,7 +86,7 @@ def _deconv_ref(x, w, b=None, *, kernel, num_filter, stride=(), dilate=(), pad=(
 
 def _fc_ref(x, w, b=None, *, num_hidden, flatten=True, no_bias=False):
     y = (x.reshape(x.shape[0], -1) if flatten else x) @ w.T
-    return y if b is None else y + b
+    return y if b is None else y + b.reshape(-1)
 
 
 # --- specs --------------------------------------------------------------------------------------
@@ -166,7 +166,8 @@ def _fc_make(flatten):
         if not flatten or rng.random() < 0.5:
             attrs["flatten"] = flatten
         arrays = [rng.standard_normal(shape), rng.standard_normal((H, K))]
-        return arrays + ([] if no_bias else [rng.standard_normal(H)]), attrs
+        bias = rng.standard_normal((H, 1) if rng.random() < 0.3 else H)  # MXNet 1.9.1 takes both shapes
+        return arrays + ([] if no_bias else [bias]), attrs
     return make
 
 
