@@ -1,18 +1,19 @@
 """Executor: a Symbol bound to arrays. forward runs the graph node by node through the same invoke path
-as mx.nd (recording on autograd's tape when gradients are wanted); backward walks that tape."""
+as mx.nd (recording on autograd's tape when gradients are wanted); backward walks that tape. Both are traced
+(graph_trace) on their first run for the bound shapes, and later runs replay the traces as one engine op each."""
 import math
 import warnings
 
 import numpy as np
 
-from . import autograd
+from . import autograd, graph_trace
 from .base import MXNetError
 from .error import MXNetValueError
 from .context import Context
 from .ndarray import NDArray, zeros
-from .ndarray.sparse import zeros as stype_zeros
-from .symbol.infer_storage import infer_storage, variable_stypes
 from .graph_plan import GraphPlan, named_hook
+from .ops import registry
+from .ops.invoke import invoke
 
 __all__ = ["Executor"]
 
@@ -44,6 +45,9 @@ class Executor:
         self._recorded = False
         self._monitor = None  # (callback, monitor_all) from set_monitor_callback
         self._tape_nodes = {}  # tape node -> graph node, for the monitor's names in backward
+        self._traces = {}  # (record, is_train, shapes and dtypes bound) -> graph_trace.Signature
+        self._replayed = None  # (Signature, saved buffers, heads) after a replayed recorded forward
+        self._tracing = None  # (Signature, traced forward, bound arrays) while the backward is to be traced
         self.outputs = self._allocate_outputs()
 
     # --- construction ----------------------------------------------------------------------
@@ -81,12 +85,12 @@ class Executor:
         shared_arg_names then use shared_exec's arrays and gradients, auxiliary states are shared_exec's,
         and every other argument (gradient) is a view of shared_buffer[name] (["grad of " + name]) when that
         holds enough items, else a new array stored there. Without a buffer, shared_exec would only lend
-        MXNet's memory pool, which mxcy does not have. Arguments take the storage types of stype_dict or of
-        their variables' stype, gradients those the graph's storage inference gives (a sparse one is never taken
-        from shared_buffer). group2ctx places arrays as _placements says."""
+        MXNet's memory pool, which mxcy does not have. stype_dict asking for sparse storage is warned about
+        and ignored (dense arrays). group2ctx places arrays as _placements says."""
         ctx = _context(ctx)
         _check_shared_exec(shared_exec)
         where = _placements(symbol, ctx, group2ctx)
+        _warn_unsupported(stype_dict)
         if shared_buffer is not None and not isinstance(shared_buffer, dict):
             raise MXNetError(f"simple_bind: shared_buffer must be a dict or None, got {type(shared_buffer).__name__}")
         shapes = dict(shapes or {})
@@ -102,15 +106,10 @@ class Executor:
             arg_types = [types[n] for n in arg_names]
             aux_types = [np.float32] * len(aux_names)
         grad_reqs = _grad_reqs(grad_req, arg_names)
-        stypes = variable_stypes(symbol, stype_dict)
-        grad_stypes = infer_storage(symbol, stypes)[1]
         lender = shared_exec if shared_buffer is not None else None
         shared_names = set(shared_arg_names or ()) if shared_buffer is not None else set()
 
         def array(name, shape, dtype, grad):
-            stype = grad_stypes.get(name, "default") if grad else stypes[name]
-            if stype != "default":
-                return stype_zeros(stype, shape, ctx=where.get(name, ctx), dtype=dtype)
             if name in shared_names and lender is not None:
                 return _lent(lender.grad_dict if grad else lender.arg_dict, name, shape, dtype)
             if name in shared_names or shared_buffer is None:
@@ -136,8 +135,7 @@ class Executor:
         if out_shapes is None or out_types is None:
             raise MXNetError(f"bind: cannot infer the output shapes/types of the symbol from the bound "
                              f"arrays {shapes}")
-        out_stypes, _ = infer_storage(self._symbol, {n: a.stype for n, a in zip(self._arg_names, self.arg_arrays)})
-        return [stype_zeros(st, s, ctx=self._ctx, dtype=t) for s, t, st in zip(out_shapes, out_types, out_stypes)]
+        return [zeros(s, ctx=self._ctx, dtype=t) for s, t in zip(out_shapes, out_types)]
 
     # --- dictionaries ----------------------------------------------------------------------
     @property
@@ -174,19 +172,57 @@ class Executor:
         record = bool(is_train) and any(r != "null" for r in self._grad_reqs)
         if self._heads is not None:
             autograd.release(self._heads)  # the last step's saved arrays go before new ones come
-        self._heads, self._recorded = None, False
-        bound = self._bind_variables(record)
+        self._heads, self._recorded, self._replayed, self._tracing = None, False, None, None
+        sig = self._signature(record, is_train)
         scope = autograd.record(train_mode=True) if record else autograd.pause(train_mode=bool(is_train))
         with scope:
-            heads = self._plan.run(bound, self._ctx, record, self._forward_hook(record))
-        self._heads = heads if record else None
+            if sig is not None and (sig.backward if record else sig.forward):
+                heads, datas = sig.run_forward(self._inputs())
+                self._replayed = (sig, {s: datas[s] for s in sig.saved}, heads) if record else None
+            else:
+                heads = self._run_plan(record, sig)
+                self._heads = heads if record else None
         self._recorded = record
         for head, out in zip(heads, self.outputs):
-            if out.stype == "default":
-                head.copyto(out)
-            else:
-                out[:] = head  # a sparse output takes the head's parts (cast when the head is dense)
+            head.copyto(out)
         return self.outputs
+
+    def _signature(self, record, is_train):
+        """The traces for the bound arrays' shapes and dtypes, or None where runs go op by op: under a monitor,
+        while the profiler times ops, on a GPU, or with sparse arrays bound."""
+        if self._monitor is not None or self._ctx.device_type != "cpu" or not graph_trace.plain_run():
+            return None
+        arrays = self.arg_arrays + self.aux_arrays
+        if any(type(a) is not NDArray for a in arrays) or \
+                any(g is not None and type(g) is not NDArray for g in self.grad_arrays):
+            return None
+        key = (record, bool(is_train), tuple((a._data.shape, a._data.dtype, a._ctx) for a in arrays))
+        sig = self._traces.get(key)
+        if sig is None:
+            sig = self._traces[key] = graph_trace.Signature(f"{self._symbol.name or 'graph'}_forward", self._ctx)
+        return sig
+
+    def _inputs(self):
+        inputs = dict(zip(self._arg_names, self.arg_arrays))
+        inputs.update(zip(self._aux_names, self.aux_arrays))
+        return inputs
+
+    def _run_plan(self, record, sig):
+        """The forward op by op; traced when `sig` has no verdict on it yet."""
+        bound = self._bind_variables(record)
+
+        def run():
+            return self._plan.run(bound, self._ctx, record, self._forward_hook(record))
+        if sig is None or (sig.backward if record else sig.forward) is False:
+            return run()
+        heads, traced = sig.capture_forward(run, bound)
+        if not record:
+            sig.keep_forward(traced)
+        elif traced is None:
+            sig.backward = False
+        else:
+            self._tracing = (sig, traced, bound)
+        return heads
 
     def _bind_variables(self, record):
         bound = {}
@@ -205,7 +241,7 @@ class Executor:
         """Gradients of the outputs (weighted by out_grads) into the bound gradient arrays."""
         if not self._recorded:
             raise MXNetError("backward: call forward(is_train=True) first (with some grad_req not 'null')")
-        heads = self._heads
+        heads = self._heads if self._replayed is None else self._replayed[2]
         if out_grads is None:
             out_grads = []
         elif isinstance(out_grads, NDArray):
@@ -218,14 +254,48 @@ class Executor:
             if g is not None and g.shape != head.shape:
                 raise MXNetError(f"backward: out_grad of '{name}' has shape {g.shape}, the output "
                                  f"has {head.shape}")
+        if self._replayed is not None:
+            sig, saved, heads = self._replayed
+            if sig.backward_mode == bool(is_train) and self._monitor is None and graph_trace.plain_run():
+                sig.run_backward(saved, self._inputs(), [g if g is not None else h.ones_like()
+                                                         for g, h in zip(out_grads, heads)],
+                                 [h._var for h in heads], self._grad_targets())
+                return
+            # a backward the trace does not cover: the ops go on the tape as the op-by-op forward records them
+            self._heads = heads = sig.rebuild_tape(saved, self._bind_variables(True))
+            self._replayed = None
         # Outputs that no bound gradient's argument reaches (a loop counter) give nothing, as in MXNet.
         pairs = [(head, g if g is not None else head.ones_like()) for g, head in zip(out_grads, heads)
                  if head._node is not None]
         if not pairs:
             return
         heads, grads = (list(x) for x in zip(*pairs))
+        tracing, self._tracing = self._tracing, None
+        if tracing is not None and len(pairs) == len(out_grads):
+            sig, traced, bound = tracing
+            sig.capture_backward(lambda: self._backward_into(heads, grads, is_train, bound), grads, traced,
+                                 self._grad_targets(), bool(is_train))
+            return
         autograd._run_backward(heads, grads, None, retain_graph=True, create_graph=False, train_mode=is_train,
                                on_node=self._backward_hook())
+
+    def _grad_targets(self):
+        return {n: g for n, g, r in zip(self._arg_names, self.grad_arrays, self._grad_reqs) if r != "null"}
+
+    def _backward_into(self, heads, head_grads, is_train, bound):
+        """The backward as a traceable run: the gradients of the bound variables, written into the gradient
+        arrays by operators (as autograd writes a leaf's .grad: a copy, or a sum for grad_req 'add')."""
+        targets = self._grad_targets()
+        grads = autograd._run_backward(heads, head_grads, [bound[n] for n in targets], retain_graph=True,
+                                       create_graph=False, train_mode=is_train, allow_unused=True)
+        for (name, target), g in zip(targets.items(), grads):
+            if g is None:
+                continue
+            if self._grad_reqs[self._arg_names.index(name)] == "add":
+                invoke(registry.get("elemwise_add"), [target, g], {}, out=target)
+            else:
+                invoke(registry.get("_copy"), [g], {}, out=target)
+        return []
 
     # --- monitoring ------------------------------------------------------------------------
     def set_monitor_callback(self, callback, monitor_all=False):
@@ -337,6 +407,14 @@ def _placements(symbol, ctx, group2ctx):
         for name in [node.name] if node.op is None else [src.name for src, _ in node.inputs if src.op is None]:
             groups.setdefault(name, group)
     return {name: group2ctx[group] for name, group in groups.items() if group in group2ctx}
+
+
+def _warn_unsupported(stype_dict):
+    """Warn that a dense executor leaves out stype_dict's requests for sparse arguments."""
+    sparse = {n: t for n, t in (stype_dict or {}).items() if t != "default"}
+    if sparse:
+        warnings.warn(f"stype_dict: mxcy binds dense arrays; the storage types {sparse} are ignored",
+                      stacklevel=4)
 
 
 def _lent(arrays, name, shape, dtype):

@@ -8,7 +8,7 @@ from .ndarray import NDArray
 from .ndarray.register import wants_sparse
 from .ops.invoke import invoke
 
-__all__ = ["GraphPlan", "named_hook"]
+__all__ = ["GraphPlan", "named_hook", "hollow_buffer"]
 
 
 class GraphPlan:
@@ -120,7 +120,12 @@ def _hollow(array):
     ops still pending on it hold their own reference to the buffer."""
     data = array._data
     if isinstance(data, np.ndarray):
-        array._data = np.broadcast_to(np.zeros((), data.dtype), data.shape)
+        array._data = hollow_buffer(data.shape, data.dtype)
+
+
+def hollow_buffer(shape, dtype):
+    """A read-only stand-in of this shape and dtype holding no memory (every stride zero over one 0)."""
+    return np.broadcast_to(np.zeros((), dtype), shape)
 
 
 def _last_uses(order, outputs):
