@@ -368,16 +368,29 @@ class Executor:
             if int(np.prod(shape)) > array.size and not allow_up_sizing:
                 raise MXNetError(f"reshape: new shape {tuple(shape)} of '{name}' is larger than "
                                  f"{array.shape}; pass allow_up_sizing=True")
-            new_args.append(zeros(shape, ctx=self._ctx, dtype=array.dtype))
-            new_grads.append(None if grad is None else zeros(shape, ctx=self._ctx, dtype=grad.dtype))
-        new_aux = [a if a.shape == tuple(s) else zeros(s, ctx=self._ctx, dtype=a.dtype)
-                   for a, s in zip(self.aux_arrays, aux_shapes)]
+            new_args.append(_reshaped_array(array, shape))
+            new_grads.append(None if grad is None else _reshaped_array(grad, shape))
+        new_aux = [_reshaped_array(a, s) for a, s in zip(self.aux_arrays, aux_shapes)]
         reshaped = Executor(self._symbol, self._ctx, new_args, new_grads, list(self._grad_reqs), new_aux)
+        reshaped.outputs = [_reshaped_array(old, new.shape) if old.dtype == new.dtype else new
+                            for old, new in zip(self.outputs, reshaped.outputs)]
         reshaped._monitor = self._monitor  # a Module re-binding for a new batch shape keeps its monitor
         return reshaped
 
     def debug_str(self):
         return self._symbol.debug_str()
+
+
+def _reshaped_array(array, shape):
+    """`array` itself for its own shape; for a shape no larger, its leading elements viewed in that shape (MXNet's
+    reshaped executor shares memory so); a fresh zero array when the shape is larger or the array not dense."""
+    shape = tuple(shape)
+    if array.shape == shape:
+        return array
+    size = int(np.prod(shape))
+    if type(array) is NDArray and size <= array.size and array._data.flags.c_contiguous:
+        return NDArray(array._data.reshape(-1)[:size].reshape(shape), array._ctx, array._var)
+    return zeros(shape, ctx=array.context, dtype=array.dtype)
 
 
 def _check_shared_exec(shared_exec):

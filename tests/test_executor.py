@@ -130,6 +130,22 @@ def test_reshape_and_copy_params():
         exe.reshape(a=(5, 3))
 
 
+def test_smaller_reshape_shares_memory_as_mxnet():
+    # MXNet 1.9.1's test_executor.test_reshape: a smaller executor views the leading elements of the arrays
+    exe = mx.sym.FullyConnected(mx.sym.var("x"), num_hidden=4).simple_bind(mx.cpu(), x=(5, 4), grad_req="null")
+    exe.arg_arrays[0][:] = 1
+    exe.arg_arrays[1][:] = mx.nd.ones((4, 4))
+    exe.arg_arrays[2][:] = 0
+    smaller = exe.reshape(x=(3, 4))
+    smaller.forward(is_train=False)
+    assert (smaller.outputs[0].asnumpy() == 4).all() and (exe.outputs[0].asnumpy()[:3] == 4).all()
+    smaller.arg_arrays[0][:] = 2
+    assert (exe.arg_arrays[0].asnumpy()[:3] == 2).all() and (exe.arg_arrays[0].asnumpy()[3:] == 1).all()
+    larger = exe.reshape(allow_up_sizing=True, x=(6, 4))
+    larger.arg_arrays[0][:] = 0  # a larger array is new memory
+    assert (exe.arg_arrays[0].asnumpy()[3:] == 1).all() and larger.arg_arrays[1] is exe.arg_arrays[1]
+
+
 def test_simple_bind_shares_through_shared_exec_and_shared_buffer_as_mxnet_does():
     a, w = mx.sym.var("a"), mx.sym.var("w")
     sym = mx.sym.BatchNorm(mx.sym.dot(a, w), name="bn")
