@@ -57,6 +57,92 @@ def iou_cpu(lhs, rhs, out, center, req):
             out[i, j] = assign(out[i, j], _iou_cpu(lhs, 4 * i, rhs, 4 * j, center), req)
 
 
+@numba.njit(**_JIT)
+def _suppresses(edges, classes, overlap_thresh, r, p):
+    """Whether kept candidate r suppresses candidate p: same class and IoU above the threshold."""
+    return classes[p] == classes[r] and _iou_of_edges_cpu(
+        edges[r, 0], edges[r, 1], edges[r, 2], edges[r, 3], edges[p, 0], edges[p, 1], edges[p, 2], edges[p, 3]) \
+        > overlap_thresh
+
+
+@numba.njit(**_JIT)
+def _greedy_all_pairs(edges, classes, overlap_thresh, kept):
+    """Greedy suppression of the candidates (rows of edges, in score order; kept starts all True): each kept one
+    suppresses every later one it overlaps. Quadratic: for a negative threshold (boxes apart suppress each other)
+    and non-finite coordinates."""
+    k = edges.shape[0]
+    for r in range(k):
+        if kept[r]:
+            for p in range(r + 1, k):
+                if kept[p] and _suppresses(edges, classes, overlap_thresh, r, p):
+                    kept[p] = False
+
+
+@numba.njit(**_JIT)
+def _cell_span(lo, hi, origin, cell, cells):
+    """First and last grid cell that the interval [lo, hi] touches along one axis."""
+    return min(int((lo - origin) / cell), cells - 1), min(int((hi - origin) / cell), cells - 1)
+
+
+@numba.njit(**_JIT)
+def _greedy_on_grid(edges, classes, overlap_thresh, kept):
+    """The same suppression as _greedy_all_pairs for a threshold >= 0 and finite edges, where only boxes that
+    intersect can suppress: each candidate, in score order, is tested against the kept boxes filed in the cells of
+    a uniform grid (cells about the mean box side) that it touches, and is filed there itself if it stays. Near
+    linear in the number of boxes when they are small against the image; every box is in every cell it touches,
+    so no intersecting pair is missed."""
+    k = edges.shape[0]
+    x_lo, y_lo, x_hi, y_hi, sides = np.inf, np.inf, -np.inf, -np.inf, 0.0
+    for r in range(k):
+        x_lo, y_lo = min(x_lo, edges[r, 0]), min(y_lo, edges[r, 1])
+        x_hi, y_hi = max(x_hi, edges[r, 2]), max(y_hi, edges[r, 3])
+        sides += abs(edges[r, 2] - edges[r, 0]) + abs(edges[r, 3] - edges[r, 1])
+    if k == 0:
+        return
+    side = sides / (2 * k)
+    nx = max(1, min(512, int((x_hi - x_lo) / side) if side > 0 else 1))
+    ny = max(1, min(512, int((y_hi - y_lo) / side) if side > 0 else 1))
+    cell_x, cell_y = max((x_hi - x_lo) / nx, 1e-300), max((y_hi - y_lo) / ny, 1e-300)
+    head = np.full(nx * ny, -1, np.int64)  # per cell, its last filing; filings chain back through `chain`
+    chain, filed = np.empty(4 * k, np.int64), np.empty(4 * k, np.int64)
+    n_filed = 0
+    seen = np.full(k, -1, np.int64)  # the candidate that last tested box r (a box spans several cells)
+    for p in range(k):
+        x0, y0, x1, y1 = edges[p, 0], edges[p, 1], edges[p, 2], edges[p, 3]
+        if x1 < x0 or y1 < y0:  # an inverted box intersects nothing: never suppressed, never suppresses
+            continue
+        cx0, cx1 = _cell_span(x0, x1, x_lo, cell_x, nx)
+        cy0, cy1 = _cell_span(y0, y1, y_lo, cell_y, ny)
+        for cy in range(cy0, cy1 + 1):
+            for cx in range(cx0, cx1 + 1):
+                f = head[cy * nx + cx]
+                while f >= 0 and kept[p]:
+                    r = filed[f]
+                    if seen[r] != p:
+                        seen[r] = p
+                        if _suppresses(edges, classes, overlap_thresh, r, p):
+                            kept[p] = False
+                    f = chain[f]
+        if kept[p]:
+            cells = (cx1 - cx0 + 1) * (cy1 - cy0 + 1)
+            if n_filed + cells > filed.size:
+                grown = max(2 * filed.size, n_filed + cells)
+                chain, filed = _grown(chain, grown), _grown(filed, grown)
+            for cy in range(cy0, cy1 + 1):
+                for cx in range(cx0, cx1 + 1):
+                    chain[n_filed], filed[n_filed] = head[cy * nx + cx], p
+                    head[cy * nx + cx] = n_filed
+                    n_filed += 1
+
+
+@numba.njit(**_JIT)
+def _grown(a, size):
+    """a copied into a new array of `size` elements."""
+    out = np.empty(size, a.dtype)
+    out[:a.size] = a
+    return out
+
+
 @parallel_kernel(**_JIT)
 def nms_cpu(data, out, record, topk, valid_thresh, overlap_thresh, coord_start, score_index, id_index,
             background_id, force_suppress, center):
@@ -90,14 +176,10 @@ def nms_cpu(data, out, record, topk, valid_thresh, overlap_thresh, coord_start, 
             edges[r, 0], edges[r, 1], edges[r, 2], edges[r, 3] = _edges_cpu(data[b, order[r]], coord_start, center)
             classes[r] = -1 if force_suppress or id_index < 0 else int(data[b, order[r], id_index])
         kept = np.ones(k, np.bool_)
-        for r in range(k):
-            if not kept[r]:
-                continue
-            for p in range(r + 1, k):
-                if kept[p] and classes[p] == classes[r] and \
-                        _iou_of_edges_cpu(edges[r, 0], edges[r, 1], edges[r, 2], edges[r, 3],
-                                          edges[p, 0], edges[p, 1], edges[p, 2], edges[p, 3]) > overlap_thresh:
-                    kept[p] = False
+        if overlap_thresh >= 0 and np.all(np.isfinite(edges)):
+            _greedy_on_grid(edges, classes, overlap_thresh, kept)
+        else:
+            _greedy_all_pairs(edges, classes, overlap_thresh, kept)
         row = 0
         for r in range(k):
             if kept[r]:

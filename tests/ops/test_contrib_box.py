@@ -287,3 +287,31 @@ def test_gpu_encode_gives_nan_targets_for_a_match_outside_refs():
     targets, masks = mx.nd.contrib.box_encode(*[mx.nd.array(a, ctx=mx.gpu(0)) for a in arrays])
     assert np.isfinite(targets.asnumpy()[0, 0]).all() and np.isnan(targets.asnumpy()[0, 1]).all()
     assert (masks.asnumpy() == 1).all()
+
+
+def _many_boxes(rng, n, kind):
+    """n detections (class, score, corner box) of one image: small boxes in a unit square, or those mixed with
+    large, inverted and zero-size boxes, or some with NaN coordinates."""
+    lo, size = rng.uniform(0, 1, (n, 2)), rng.uniform(0.01, 0.15, (n, 2))
+    if kind == "mixed":
+        size[::7] = rng.uniform(0.3, 1.5, (size[::7].shape[0], 2))  # large boxes span many grid cells
+        size[3::11] *= -1  # inverted: they intersect nothing
+        size[5::13, 0] = 0  # zero width
+    boxes = np.concatenate([lo, lo + size], axis=1)
+    if kind == "nan":
+        boxes[::17, 2] = np.nan
+    return np.concatenate([rng.integers(0, 3, (n, 1)) + 0.5, rng.uniform(0, 1, (n, 1)), boxes], axis=1)[None]
+
+
+@pytest.mark.parametrize("kind, overlap_thresh", [("small", 0.3), ("mixed", 0.2), ("mixed", 0.0), ("small", -0.1),
+                                                  ("nan", 0.3)])
+@pytest.mark.parametrize("force_suppress", [False, True])
+def test_nms_of_hundreds_of_boxes_equals_the_greedy_reference(kind, overlap_thresh, force_suppress):
+    """Hundreds of overlapping boxes: the CPU kernel's grid (thresholds >= 0, finite boxes) and all-pairs (negative
+    thresholds, NaN coordinates) suppressions both equal the greedy reference."""
+    data = _many_boxes(np.random.default_rng(7), 400, kind)
+    kwargs = {"overlap_thresh": overlap_thresh, "id_index": 0, "force_suppress": force_suppress}
+    got = mx.nd.contrib.box_nms(mx.nd.array(data, dtype=np.float64), **kwargs).asnumpy()
+    want = _nms(data, **kwargs)
+    assert 0 < (want[0, :, 0] >= 0).sum() < 400
+    np.testing.assert_array_equal(got, want)
