@@ -13,6 +13,7 @@ _scalar = numba.njit(inline="always", nogil=True, error_model="numpy")
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _ERFINV_STEPS = 4  # enough from the polynomials' start, even 1e-16 from |x| = 1
 _WHOLE = 2.0 ** 52  # floats at least this large in magnitude are whole numbers (math.floor would overflow)
+_POLE = 1.7976931348623157e308  # what MXNet's psi gives at 0, -1, -2, ... (inf once stored in float32)
 _DIGAMMA_SERIES_FROM = 10.0  # the asymptotic series is exact to double precision from here on
 
 
@@ -62,10 +63,8 @@ def erfinv(x, param):
 def digamma(x, param):
     """psi(x): reflection psi(x) = psi(1 - x) - pi / tan(pi x) far left of 0, the recurrence
     psi(x) = psi(x + 1) - 1 / x up to 10 (exact steps near the poles), then the asymptotic series."""
-    if x == 0.0:
-        return -math.copysign(math.inf, x)  # psi ~ -1/x
-    if x < 0.0 and (x <= -_WHOLE or x == float(math.floor(x))):  # the poles (NaN for -inf, as SciPy)
-        return math.nan
+    if x <= 0.0 and (x <= -_WHOLE or x == float(math.floor(x))):  # the poles (and -inf): MXNet's largest double
+        return _POLE
     result = 0.0
     if x < -_DIGAMMA_SERIES_FROM:
         # tan has period pi: use the nearest-integer remainder, exact, so that tan keeps its digits.

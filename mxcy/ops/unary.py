@@ -22,6 +22,13 @@ def _round_half_away(x):
     return np.copysign(np.floor(np.abs(x) + 0.5), x)
 
 
+def _mxnet_digamma(x):
+    """psi(x) with MXNet's value at the poles (0, -1, -2, ..., -inf): the largest double (inf in float32), where
+    SciPy gives -inf or nan; gamma's and gammaln's gradients at the poles follow from it."""
+    poles = (x <= 0) & (np.floor(x) == x)
+    return np.where(poles, np.finfo(np.float64).max, _digamma(x))
+
+
 def _sigmoid(x):
     with np.errstate(over="ignore"):
         return 1 / (1 + np.exp(-x))
@@ -99,7 +106,7 @@ _UNARY = {
     "erfinv": (_erfinv, lambda F, x, y, g: g * F.exp(y * y) * (1 / _TWO_OVER_SQRT_PI), True, ()),
     "gamma": (_gamma, lambda F, x, y, g: g * y * F._digamma(x), True, ()),
     "gammaln": (_lgamma, lambda F, x, y, g: g * F._digamma(x), True, ()),
-    "_digamma": (_digamma, None, True, ()),
+    "_digamma": (_mxnet_digamma, None, True, ()),
     "logical_not": (lambda x: np.logical_not(x), _ZERO, False, ()),
     "_copy": (np.positive, lambda F, x, y, g: g, False, ("identity",)),
     "BlockGrad": (np.positive, _ZERO, False, ("stop_gradient",)),

@@ -49,8 +49,10 @@ def test_digamma_near_a_pole_is_minus_one_over_the_distance():
 
 
 def test_digamma_special_values():
+    # MXNet 1.9.1's psi (printed through gammaln's float64 gradient): the largest double at the poles and -inf
     xs = np.array([0.0, -0.0, -1.0, -7.0, np.inf, -np.inf, np.nan, -1e300])
-    np.testing.assert_array_equal(_over(U.digamma, xs), digamma(xs))
+    top = np.finfo(np.float64).max
+    np.testing.assert_array_equal(_over(U.digamma, xs), [top, top, top, top, np.inf, top, np.nan, top])
 
 
 def _on_gpu(name, x, req, param=0.0, old=None):
@@ -63,7 +65,7 @@ def _on_gpu(name, x, req, param=0.0, old=None):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name,ref,x", [
     ("erfinv", erfinv, [-0.999, -0.3, 0.0, 0.6, 1.0, np.nan]),
-    ("_digamma", digamma, [-2.5, -0.5, 0.0, 1.4616, 3.0, 25.0]),
+    ("_digamma", digamma, [-2.5, -0.5, 0.25, 1.4616, 3.0, 25.0]),  # the poles: test_digamma_special_values
 ])
 def test_kernels_store_under_requests(dtype, name, ref, x):
     x = np.array(x, dtype)

@@ -255,3 +255,16 @@ def test_relu_gradient_is_nan_at_nan_as_mxnet():
     y.backward()
     grad = x.grad.asnumpy()
     assert np.isnan(grad[0]) and grad[1:].tolist() == [0.0, 0.0, 1.0]
+
+
+def test_gamma_gradients_at_the_poles_as_mxnet():
+    """MXNet 1.9.1 printed these float32 gradients: its psi gives the largest double at 0, -1, -2, ..."""
+    x = mx.nd.array([0.0, -1.0, -2.5, 1.0, 2.0])
+    want = {"gamma": [np.inf, np.nan, -1.0428237, -0.5772157, 0.42278433],
+            "gammaln": [np.inf, np.inf, 1.1031568, -0.5772157, 0.42278433]}
+    for name, grad in want.items():
+        x.attach_grad()
+        with mx.autograd.record():
+            y = getattr(mx.nd, name)(x)
+        y.backward()
+        np.testing.assert_allclose(x.grad.asnumpy(), grad, rtol=1e-6)
