@@ -251,3 +251,31 @@ def test_arrays_of_a_freed_graph_are_constants_in_a_new_recording():
             h = y2.sum()
         h.backward()
         h.backward()  # twice without retain_graph
+
+
+@pytest.mark.parametrize("stype", ["default", "row_sparse", "csr"])
+def test_attach_grad_on_sparse_arrays_and_grad_stype(stype):
+    x = mx.nd.zeros((4, 5)).tostype(stype)
+    x.attach_grad()
+    assert x.grad.stype == stype  # MXNet's default: the array's own storage
+    with mx.autograd.record():
+        y = x * 2
+    y.backward(out_grad=mx.nd.ones_like(y).tostype(stype))
+    assert (x.grad.asnumpy() == 2).all()
+    for grad_stype in ["default", "row_sparse", "csr"]:
+        z = mx.nd.zeros((1, 1), stype=stype)
+        z.attach_grad(stype=grad_stype)
+        assert z.grad.stype == grad_stype and z.detach().stype == stype
+
+
+@pytest.mark.parametrize("stypes", [("default", "row_sparse"), ("csr", "default"), ("row_sparse", "csr")])
+def test_gradients_flow_through_the_dense_fallback_of_mixed_storage(stypes):
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(size=(4, 5)).astype(np.float32), rng.uniform(size=(4, 5)).astype(np.float32)
+    x, y = mx.nd.array(a).tostype(stypes[0]), mx.nd.array(b).tostype(stypes[1])
+    x.attach_grad(), y.attach_grad()
+    with mx.autograd.record():
+        z = x + x * y  # mixed storage falls back to dense; the conversion stays on the tape
+    z.backward()
+    np.testing.assert_allclose(x.grad.asnumpy(), 1 + b, rtol=1e-6)
+    np.testing.assert_allclose(y.grad.asnumpy(), a, rtol=1e-6)

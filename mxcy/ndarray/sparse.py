@@ -129,9 +129,6 @@ class BaseSparseNDArray(NDArray):
         """Raise MXNetError unless the parts form a valid array (full_check: values too)."""
         _parts.validate("check_format", self.stype, self._shape, *self._host(), full_check)
 
-    def attach_grad(self, grad_req="write", stype=None):
-        raise NotSupportedForSparseNDArray(self.attach_grad, None)
-
     def reshape(self, *shape, **kwargs):
         raise NotSupportedForSparseNDArray(self.reshape, None, shape)
 
@@ -166,10 +163,10 @@ class BaseSparseNDArray(NDArray):
             result = [_combine(self, other, kind)]
             _record_sparse_results(registry.get(op_name), [self, other], {}, result)
             return result[0]
-        return _cast_storage(self, "default")._binary(_dense(other), op_name, scalar_name)
+        return _dense(self)._binary(_dense(other), op_name, scalar_name)
 
     def _rbinary(self, other, op_name, rscalar_name):
-        return _cast_storage(self, "default")._rbinary(other, op_name, rscalar_name)
+        return _dense(self)._rbinary(other, op_name, rscalar_name)
 
     def __neg__(self):
         return self._binary(-1.0, "broadcast_mul", "_mul_scalar")
@@ -193,7 +190,7 @@ def _reflected(name, op_name):
 
     def method(self, other):
         if isinstance(other, NDArray):  # a dense left operand: MXNet's storage fallback
-            return other._binary(_cast_storage(self, "default"), op_name, None)
+            return other._binary(_dense(self), op_name, None)
         return inherited(self, other)
     method.__name__ = name
     return method
