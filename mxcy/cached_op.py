@@ -220,7 +220,8 @@ class _TracedStep(_GraphStep):
                                           [h._var for h in self._outputs])
         if self._heads is None:
             self._stand_ins = _stand_ins(self._args)
-            self._heads = self._sig.rebuild_tape(self._saved, dict(enumerate(self._stand_ins)))
+            self._heads = self._sig.rebuild_tape(self._saved, dict(enumerate(self._stand_ins)),
+                                                 self._outputs[0]._var)
         return super().gradient(F, attrs, inputs, outputs, ograds)
 
     def free(self):

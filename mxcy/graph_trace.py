@@ -46,8 +46,11 @@ class _Recorder:
         self.specs = []  # per slot: ("in", key) | ("new", shape, dtype) | ("hollow", shape, dtype) | ("view", slot, shape)
         self.slots = {}  # _buffer(data) -> slot
         self.starts = {}  # (address, nbytes) of a C-contiguous slot -> slot, to place reshaped views
-        self.held = []  # every buffer seen: none is freed (and its address reused) during the capture
+        self.held = []  # each slot's buffer: none is freed (and its address reused) during the capture
+        self.tape_arrays = []
         self.steps, self.nodes = [], []
+        self.values = {}  # id(NDArray) on the tape -> its index in tape_values
+        self.tape_values = []  # (slot, shape, dtype) per array on the tape: in-place ops give two arrays one slot
         self.error = None
 
     def _add(self, data, spec):
@@ -106,10 +109,17 @@ class _Recorder:
         if threading.get_ident() != self.thread or self.error is not None:
             return
         try:
-            self.nodes.append((op, attrs, tuple(self.slot(x._data) for x in inputs),
-                               tuple(self.slot(x._data) for x in outputs)))
+            self.nodes.append((op, attrs, tuple(self.value(x) for x in inputs), tuple(self.value(x) for x in outputs)))
         except Untraceable as err:
             self.error = str(err)
+
+    def value(self, array):
+        index = self.values.get(id(array))
+        if index is None:
+            index = self.values[id(array)] = len(self.tape_values)
+            self.tape_values.append((self.slot(array._data), array._data.shape, array._data.dtype))
+            self.tape_arrays.append(array)  # held, so that no other array takes its id during the capture
+        return index
 
 
 _real_push = None
@@ -142,12 +152,14 @@ def capture(run, inputs, ctx):
 class Trace:
     """A captured run, replayable on new input buffers of the same shapes and dtypes."""
 
-    def __init__(self, recorder, name):
+    def __init__(self, recorder, name, heads=()):
         self.name = name
         self.ctx = recorder.ctx
         self.specs = recorder.specs
         self.steps = recorder.steps
-        self.nodes = recorder.nodes  # the tape records, to rebuild a tape when one is wanted
+        self.nodes = recorder.nodes  # the tape records over tape values, to rebuild a tape when one is wanted
+        self.tape_values = recorder.tape_values
+        self.tape_heads = tuple(recorder.values.get(id(h)) for h in heads)
         self.inputs = [(slot, spec[1]) for slot, spec in enumerate(self.specs) if spec[0] == "in"]
         self.new = [(slot, spec[1], spec[2]) for slot, spec in enumerate(self.specs) if spec[0] == "new"]
         self.derived = [(slot, spec) for slot, spec in enumerate(self.specs) if spec[0] in ("hollow", "view")]
@@ -190,10 +202,26 @@ class Trace:
                     raise MXNetError(f"{name}: {err}") from None
         engine.push(run, reads, writes, self.ctx, 0, self.name)
 
-    def tape(self, arrays):
-        """Record this trace's tape nodes over `arrays` (slot -> NDArray, inputs included) as the run did."""
+    def tape(self, datas, inputs, var):
+        """Record this trace's tape nodes as the run did, over the buffers `datas` (slot -> buffer; a slot
+        missing is hollow) and the NDArrays `inputs` (key -> NDArray); the other arrays take the engine var
+        `var`. Returns the array of each tape value."""
+        def data(slot):
+            spec = self.specs[slot]
+            if spec[0] == "view":
+                base = data(spec[1])
+                return None if base is None else base.reshape(spec[2])
+            return datas.get(slot)
+        arrays = []
+        for slot, shape, dtype in self.tape_values:
+            if self.specs[slot][0] == "in":
+                arrays.append(inputs[self.specs[slot][1]])
+                continue
+            buffer = data(slot)
+            arrays.append(NDArray(buffer if buffer is not None else hollow_buffer(shape, dtype), self.ctx, var=var))
         for op, attrs, ins, outs in self.nodes:
-            autograd._record(op, attrs, [arrays[s] for s in ins], [arrays[s] for s in outs])
+            autograd._record(op, attrs, [arrays[v] for v in ins], [arrays[v] for v in outs])
+        return arrays
 
 
 def _engine_vars(reads, writes):
@@ -221,7 +249,7 @@ class Signature:
         if recorder.error is None:
             slots = tuple(recorder.slots.get(_buffer(h._data)) for h in heads)
             if all(s is not None and recorder.specs[s][0] == "new" for s in slots):
-                return heads, (Trace(recorder, self.name), slots, recorder)
+                return heads, (Trace(recorder, self.name, heads), slots, recorder)
         return heads, None
 
     def keep_forward(self, traced):
@@ -287,14 +315,11 @@ class Signature:
         trace.push(datas, *_engine_vars(reads, writes + [g._var for g in made.values()]))
         return [None if s is None else made[s] for s in self.grads]
 
-    def rebuild_tape(self, saved, inputs):
+    def rebuild_tape(self, saved, inputs, var):
         """Record the traced forward's tape nodes over a replayed call's saved buffers and `inputs` (key ->
         NDArray, as the run bound them), as the op-by-op run would have; returns the heads. Buffers no gradient
-        reads were not kept: their arrays are hollow, as in that run."""
-        trace = self.forward
-        arrays = {slot: inputs[key] for slot, key in trace.inputs}
-        for slot, shape, dtype in trace.new:
-            data = saved.get(slot)
-            arrays[slot] = NDArray(data if data is not None else hollow_buffer(shape, dtype), self.ctx)
-        trace.tape(arrays)
-        return [arrays[s] for s in self.heads]
+        reads were not kept: their arrays are hollow, as in that run. The arrays take the engine var `var`
+        (one the replayed forward writes), so what reads them waits for it."""
+        arrays = self.forward.tape(saved, inputs, var)
+        return [arrays[v] if v is not None else NDArray(saved[s], self.ctx, var=var)  # a head off the tape
+                for v, s in zip(self.forward.tape_heads, self.heads)]
