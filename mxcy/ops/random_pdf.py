@@ -1,71 +1,19 @@
 """The random_pdf_* operators: densities (or log-densities, is_log) of samples under uniform, normal, gamma,
 exponential, Poisson, negative binomial, generalized negative binomial and Dirichlet distributions whose parameters
-index the sample's leading axes, with MXNet 1.9.1's gradients (hidden _backward_pdf_* ops).
-
-CPU only: NumPy and SciPy's special functions (gammaln, digamma) on the host.
+index the sample's leading axes, with MXNet 1.9.1's gradients (hidden _backward_pdf_* ops), on kernels/pdf.py (CPU and
+CUDA; float16 in float32).
 """
-import numpy as np
-from scipy.special import digamma, gammaln
-
 from . import registry
-from ._helpers import results_compute
+from ._nn_common import kernel, kernel_compute
 from .registry import OpDef, Param
 
 __all__ = []
 
-
-# Each distribution: (parameter names, log-density, its derivatives). lpdf(x, *params) and
-# grads(x, *params) -> (d lpdf / d sample as MXNet gives it, d lpdf / d param for each param), all broadcast to
-# the sample's shape (the Dirichlet's: to its vectors). MXNet gives a zero sample gradient for the discrete
-# distributions and the uniform.
-
-def _uniform_grads(x, low, high):
-    return np.zeros_like(x), 1 / (high - low) + 0 * x, 1 / (low - high) + 0 * x
-
-
-def _nb_lpdf(x, limit, prob):
-    return gammaln(x + limit) - gammaln(x + 1) - gammaln(limit) + limit * np.log(prob) + x * np.log1p(-prob)
-
-
-def _nb_grads(x, limit, prob):
-    return np.zeros_like(x), digamma(x + limit) - digamma(limit) + np.log(prob), limit / prob - x / (1 - prob)
-
-
-def _gnb_params(mu, alpha):
-    return 1 / alpha, 1 / (mu * alpha + 1)
-
-
-def _gnb_grads(x, mu, alpha):
-    zero, d_limit, d_prob = _nb_grads(x, *_gnb_params(mu, alpha))
-    den2 = (mu * alpha + 1) ** 2
-    return zero, -d_prob * alpha / den2, -d_limit / alpha ** 2 - d_prob * mu / den2
-
-
-def _dirichlet_lpdf(x, alpha):
-    return ((alpha - 1) * np.log(x)).sum(-1) + gammaln(alpha.sum(-1)) - gammaln(alpha).sum(-1)
-
-
-def _dirichlet_grads(x, alpha):
-    return (alpha - 1) / x, np.log(x) + digamma(alpha.sum(-1, keepdims=True)) - digamma(alpha)
-
-
+# Each distribution's parameter names, in MXNet's argument order.
 _DISTRIBUTIONS = {
-    "uniform": (("low", "high"), lambda x, low, high: -np.log(high - low) + 0 * x, _uniform_grads),
-    "normal": (("mu", "sigma"),
-               lambda x, mu, sigma: -0.5 * ((x - mu) / sigma) ** 2 - np.log(np.sqrt(2 * np.pi) * sigma),
-               lambda x, mu, sigma: ((mu - x) / sigma ** 2, (x - mu) / sigma ** 2,
-                                     ((x - mu) ** 2 - sigma ** 2) / sigma ** 3)),
-    "gamma": (("alpha", "beta"),
-              lambda x, alpha, beta: alpha * np.log(beta) + (alpha - 1) * np.log(x) - beta * x - gammaln(alpha),
-              lambda x, alpha, beta: ((alpha - 1) / x - beta, np.log(beta) + np.log(x) - digamma(alpha),
-                                      alpha / beta - x)),
-    "exponential": (("lam",), lambda x, lam: np.log(lam) - lam * x, lambda x, lam: (-lam + 0 * x, 1 / lam - x)),
-    "poisson": (("lam",), lambda x, lam: x * np.log(lam) - gammaln(x + 1) - lam,
-                lambda x, lam: (np.zeros_like(x), x / lam - 1)),
-    "negative_binomial": (("k", "p"), _nb_lpdf, _nb_grads),
-    "generalized_negative_binomial": (("mu", "alpha"), lambda x, mu, alpha: _nb_lpdf(x, *_gnb_params(mu, alpha)),
-                                      _gnb_grads),
-    "dirichlet": (("alpha",), _dirichlet_lpdf, _dirichlet_grads),
+    "uniform": ("low", "high"), "normal": ("mu", "sigma"), "gamma": ("alpha", "beta"), "exponential": ("lam",),
+    "poisson": ("lam",), "negative_binomial": ("k", "p"), "generalized_negative_binomial": ("mu", "alpha"),
+    "dirichlet": ("alpha",),
 }
 _VECTOR = frozenset(("dirichlet",))  # one density per sample vector along the last axis
 
@@ -101,46 +49,26 @@ def _infer(name, n_params):
     return infer
 
 
-def _spread(name, sample, params):
-    """The parameters reshaped to broadcast against the sample (the Dirichlet's: against its vectors)."""
-    extra = sample.ndim - params[0].ndim
-    if name in _VECTOR:
-        return [p.reshape(p.shape[:-1] + (1,) * extra + p.shape[-1:]) for p in params]
-    return [p.reshape(p.shape + (1,) * extra) for p in params]
-
-
-def _sum_to(grad, param, name):
-    """A parameter's gradient summed over the samples each distribution has."""
-    keep = param.ndim - (1 if name in _VECTOR else 0)
-    axes = tuple(range(keep, grad.ndim - (1 if name in _VECTOR else 0)))
-    return grad.sum(axis=axes).reshape(param.shape)
-
-
 def _register(name):
-    names, lpdf, grads = _DISTRIBUTIONS[name]
+    names = _DISTRIBUTIONS[name]
     n = len(names)
 
-    def forward(attrs, sample, *params):
-        value = lpdf(sample, *_spread(name, sample, params))
-        return (value if attrs["is_log"] else np.exp(value)).reshape(_shapes(name, sample.shape,
-                                                                             [p.shape for p in params])[1])
+    def forward(device, attrs, inputs, outputs, reqs):
+        kernel("pdf", "forward", device)(name, inputs[0], inputs[1:], outputs[0], attrs["is_log"], reqs[0])
 
-    def backward(attrs, ograd, sample, *rest):
-        params, out = rest[:n], rest[n]
-        scaling = ograd if attrs["is_log"] else ograd * out
-        scaling = scaling.reshape(sample.shape[:-1] + (1,) if name in _VECTOR else sample.shape)
-        d_sample, *d_params = grads(sample, *_spread(name, sample, params))
-        return (scaling * d_sample,) + tuple(_sum_to(scaling * g, p, name) for g, p in zip(d_params, params))
+    def backward(device, attrs, inputs, outputs, reqs):
+        ograd, sample, params, out = inputs[0], inputs[1], inputs[2:2 + n], inputs[2 + n]
+        kernel("pdf", "backward", device)(name, ograd, sample, params, out, outputs, attrs["is_log"], reqs)
 
     is_log = (Param("is_log", "bool", False, "compute the log-density instead of the density"),)
     registry.register(OpDef(
         f"_backward_pdf_{name}", params=is_log, arguments=("ograd", "sample") + names + ("output",),
         infer_shape=lambda attrs, shapes: (shapes, list(shapes[1:2 + n])), num_outputs=n + 1,
-        compute={"cpu": results_compute(backward)},
+        compute=kernel_compute(backward),
         doc=f"random_pdf_{name}'s gradients wrt the sample and the parameters."))
     registry.register(OpDef(
         f"_random_pdf_{name}", aliases=(f"random_pdf_{name}",), params=is_log, arguments=("sample",) + names,
-        infer_shape=_infer(name, n), compute={"cpu": results_compute(forward)},
+        infer_shape=_infer(name, n), compute=kernel_compute(forward),
         gradient=lambda F, attrs, inputs, outputs, ograds: list(
             getattr(F, f"_backward_pdf_{name}")(ograds[0], *inputs, outputs[0], **attrs)),
         doc=f"Density (log-density with is_log) of each sample under the {name.replace('_', ' ')} distribution "

@@ -25,10 +25,9 @@ _SPARSE = "sparse storage: CSR/row-sparse arrays may live on a GPU, but their op
 CPU_ONLY = {"_csr_dot": _SPARSE, "_dot_dns_csr": _SPARSE, "_csr_todense": _SPARSE, "_rsp_todense": _SPARSE,
             "_sparse_retain": _SPARSE, "_square_sum": _SPARSE, "_contrib_getnnz": _SPARSE}
 _LINALG = "LAPACK through NumPy/SciPy on the host (mxcy/ops/linalg.py); Numba has no cuSOLVER binding and CUDA " \
-          "factorization kernels are still to be written"
+          "kernels exist for potrf, trsm, trmm and the diagonal/triangle packers only (kernels/linalg_gpu.py)"
 CPU_ONLY.update({f"_linalg_{name}": _LINALG for name in (
-    "potrf", "potri", "trmm", "trsm", "syrk", "gelqf", "syevd", "inverse", "det", "slogdet", "sumlogdiag",
-    "extractdiag", "makediag", "extracttrian", "maketrian")})
+    "potri", "syrk", "gelqf", "syevd", "inverse", "det", "slogdet", "sumlogdiag")})
 _MISC = "NumPy on the host (mxcy/ops/misc_ops.py); CUDA twins are still to be written"
 CPU_ONLY.update({name: _MISC for name in (
     "add_n", "hard_sigmoid", "smooth_l1", "_contrib_div_sqrt_dim", "_contrib_quadratic", "moments", "khatri_rao",
@@ -47,10 +46,6 @@ CPU_ONLY.update({name: _MISC_TENSOR for name in (
     "_contrib_index_copy", "_contrib_isfinite", "_contrib_isinf", "_contrib_isnan", "_contrib_allclose")})
 CPU_ONLY["BatchNorm_v1"] = "NumPy on the host (mxcy/ops/misc_legacy.py: BatchNorm_v1's variance output); a CUDA " \
                            "twin is still to be written"
-_PDF = "NumPy and SciPy's special functions on the host (mxcy/ops/random_pdf.py); CUDA twins are still to be written"
-CPU_ONLY.update({f"{prefix}_{name}": _PDF for prefix in ("_random_pdf", "_backward_pdf") for name in (
-    "uniform", "normal", "gamma", "exponential", "poisson", "negative_binomial", "generalized_negative_binomial",
-    "dirichlet")})
 
 _CONTRIB_MISC = "NumPy on the host (mxcy/ops/contrib_misc.py); CUDA twins are still to be written"
 CPU_ONLY.update({name: _CONTRIB_MISC for name in (
