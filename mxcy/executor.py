@@ -300,7 +300,8 @@ class Executor:
     # --- monitoring ------------------------------------------------------------------------
     def set_monitor_callback(self, callback, monitor_all=False):
         """Call callback(name, array) for every array an operator computes: forward outputs as
-        '<node>_<output>' (with monitor_all, each operator's inputs before them as '<node>_<argument>'),
+        '<node>_<output>' (with monitor_all, each operator's inputs before them as '<node>_<argument>' or
+        '<node>_input<i>', variables also under their own name),
         and in backward each operator's input gradients as '<node>_backward_output<i>' ('..._output' for
         one), MXNet's names. The name is bytes, as MXNet's C callback passes it. Arrays reach the callback
         as their ops are pushed; what it pushes in turn runs after them, in engine order."""
@@ -311,7 +312,7 @@ class Executor:
         if self._monitor is None:
             return None
         callback, monitor_all = self._monitor
-        named = named_hook(lambda name, node, array: callback(name.encode(), array), monitor_all)
+        named = named_hook(lambda name, node, array: callback(name.encode(), array), monitor_all, variables=True)
 
         def hook(node, inputs, outputs):
             named(node, inputs, outputs)

@@ -63,13 +63,20 @@ class GraphPlan:
         return [values[(id(n), i)] for n, i in self.outputs]
 
 
-def named_hook(callback, monitor_all):
+def named_hook(callback, monitor_all, variables=False):
     """A GraphPlan monitor calling callback(name, node, array) under MXNet's monitor names: every output
-    an op computes as '<node>_<output>' and, with monitor_all, its inputs before them as '<node>_<argument>'."""
+    an op computes as '<node>_<output>' and, with monitor_all, its inputs before them as '<node>_<argument>',
+    or '<node>_input<i>' for ops whose input names MXNet does not declare (OpDef.lists_input_names); with
+    `variables`, an input that is a variable is also given first under its own name (MXNet's Executor does
+    so, its CachedOp does not)."""
     def monitor(node, inputs, outputs):
         if monitor_all:
-            for arg, array in zip(node.op.list_inputs(node.params), inputs):
-                callback(f"{node.name}_{arg}", node, array)
+            names = node.op.list_inputs(node.params) if node.op.lists_input_names else \
+                [f"input{i}" for i in range(len(inputs))]
+            for (source, _), name, array in zip(node.inputs, names, inputs):
+                if variables and source.op is None:
+                    callback(source.name, node, array)
+                callback(f"{node.name}_{name}", node, array)
         for i, array in enumerate(outputs[:node.num_visible_outputs()]):
             callback(node.output_name(i), node, array)
     return monitor

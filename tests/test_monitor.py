@@ -37,18 +37,20 @@ def test_statistics_equal_mxnets_over_two_steps():
     # The data gradient MXNet leaves undefined is the real one here: dz1 @ W1 over the batch.
     assert dict(first)["fc1_backward_output0"] > 0
 
-    # monitor_all adds each operator's inputs as '<node>_<argument>'; MXNet names Activation's input
-    # 'input0' and also reports variables and backward inputs, which mxcy does not.
+    # monitor_all adds each operator's inputs as '<node>_<argument>' ('relu1_input0': Activation declares no
+    # input names in MXNet) and the variables under their own names; MXNet also reports backward inputs, which
+    # mxcy does not.
     second = _run_step(mod, batch, monitor_all=True)
     reference = {}
     for name, value in REFERENCE["True"]:
-        reference.setdefault(name.replace("relu1_input0", "relu1_data"), []).append(value)
+        reference.setdefault(name, []).append(value)
     for name, value in second:
         if name in UNDEFINED_IN_MXNET:
             continue
         assert name in reference, name
         assert np.isclose(reference[name], value, rtol=2e-6).any(), (name, value, reference[name])
-    assert {"fc1_data", "fc2_data", "relu1_data", "softmax_data", "softmax_label"} <= {n for n, _ in second}
+    assert {"data", "fc1_data", "fc1_weight", "fc2_data", "relu1_input0", "softmax_data", "softmax_label"} <= \
+        {n for n, _ in second}
 
 
 def test_interval_pattern_and_order():
@@ -104,8 +106,53 @@ def test_executor_callback_sees_forward_and_backward_names():
     exe.set_monitor_callback(lambda name, array: seen.append((name, array.shape)), monitor_all=True)
     exe.forward(is_train=True, data=mx.nd.ones((3, 4)))
     exe.backward(mx.nd.ones((3, 2)))
-    assert seen == [(b"fc_data", (3, 4)), (b"fc_weight", (2, 4)), (b"fc_output", (3, 2)),
-                    (b"fc_backward_output0", (3, 4)), (b"fc_backward_output1", (2, 4))]
+    assert seen == [(b"data", (3, 4)), (b"fc_data", (3, 4)), (b"fc_weight", (2, 4)), (b"fc_weight", (2, 4)),
+                    (b"fc_output", (3, 2)), (b"fc_backward_output0", (3, 4)), (b"fc_backward_output1", (2, 4))]
+
+
+def _names_graph(mx):
+    """One op of each naming kind: declared input names (elemwise_add, Concat's arg<i>, FullyConnected,
+    broadcast_mul, LeakyReLU, softmax) and none (exp, Reshape, Activation, SoftmaxActivation, _mul_scalar)."""
+    x, y = mx.sym.var("x"), mx.sym.var("y")
+    net = mx.sym.elemwise_add(mx.sym.exp(x, name="e"), y, name="add")
+    net = mx.sym.reshape(mx.sym.concat(net, x, dim=1, name="cat"), shape=(2, -1), name="rs")
+    net = mx.sym.Activation(mx.sym.FullyConnected(net, num_hidden=3, name="fc"), act_type="tanh", name="act")
+    net = mx.sym.LeakyReLU(mx.sym.broadcast_mul(net, mx.sym.var("s"), name="bm"), slope=0.1, name="lr")
+    return mx.sym.softmax(mx.sym.SoftmaxActivation(net, name="sa") * 2, name="sm")
+
+
+# What MXNet 1.9.1's Executor reports for _names_graph with monitor_all (MXNET_SUBGRAPH_BACKEND=NONE).
+MXNET_EXECUTOR_NAMES = [
+    "x", "e_input0", "e_output", "add_lhs", "y", "add_rhs", "add_output", "cat_arg0", "x", "cat_arg1", "cat_output",
+    "rs_input0", "rs_output", "fc_data", "fc_weight", "fc_weight", "fc_bias", "fc_bias", "fc_output", "act_input0",
+    "act_output", "bm_lhs", "s", "bm_rhs", "bm_output", "lr_data", "lr_output", "sa_input0", "sa_output",
+    "_mulscalar0_input0", "_mulscalar0_output", "sm_data", "sm_output"]
+
+
+def test_monitor_all_names_inputs_as_mxnet_does_per_operator():
+    with mx.name.NameManager():
+        net = _names_graph(mx)
+    exe = net.simple_bind(mx.cpu(), x=(2, 3), y=(2, 3), s=(1, 3), grad_req="null")
+    seen = []
+    exe.set_monitor_callback(lambda name, array: seen.append(name.decode()), monitor_all=True)
+    exe.forward()
+    assert seen == MXNET_EXECUTOR_NAMES
+    assert net.list_arguments() == ["x", "y", "fc_weight", "fc_bias", "s"]  # argument naming is unaffected
+
+
+def test_cached_op_hook_names_inputs_without_variables_as_mxnet():
+    # MXNet 1.9.1's test_gluon.py::test_op_hook_output_names: CachedOp reports no variables by their own name.
+    model = mx.gluon.nn.HybridSequential(prefix="dense_")
+    with model.name_scope():
+        model.add(mx.gluon.nn.Dense(2), mx.gluon.nn.Activation("relu"))
+    model.initialize()
+    model.hybridize()
+    seen = []
+    model.register_op_hook(lambda name, op, array: seen.append((name.decode(), op.decode())), monitor_all=True)
+    model(mx.nd.ones((2, 3, 4)))
+    assert seen == [("dense_dense0_fwd_data", "FullyConnected"), ("dense_dense0_fwd_weight", "FullyConnected"),
+                    ("dense_dense0_fwd_bias", "FullyConnected"), ("dense_dense0_fwd_output", "FullyConnected"),
+                    ("dense_relu0_fwd_input0", "Activation"), ("dense_relu0_fwd_output", "Activation")]
 
 
 def test_inputs_without_gradient_are_reported_as_zeros():

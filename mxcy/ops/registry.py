@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 
+from ._input_names import UNLISTED
 from ..base import (MXNetError, np_dtype, parse_bool, parse_float, parse_int, parse_shape,
                     parse_str)
 
@@ -123,6 +124,9 @@ class OpDef:
         the outputs too, and completes what it can of both, as MXNet's shape functions do (FullyConnected
         fills the data's batch size from its output). Other rules see only complete input shapes or None.
     infer_type(attrs, in_types) -> (in_types, out_types), or a single out type for one output.
+    lists_input_names: MXNet 1.9.1 declares the op's input names (nnvm FListInputNames), so its monitors
+        name the inputs '<node>_<argument>'; for the others (Activation, the unary and scalar ops, ...)
+        '<node>_input<i>'. Filled from MXNet's sources (ops/_input_names.py), not an argument.
     mutate_inputs: indices of inputs written in place (update ops' states), or attrs -> indices for
         variadic ops (multi_sgd_mom_update); read through mutated_inputs(attrs).
     compute: {"cpu": fn, "gpu": fn}, fn(attrs, inputs, outputs, reqs) on raw arrays; `reqs` are
@@ -161,7 +165,7 @@ class OpDef:
                  "gradient", "key_var_num_args", "mutate_inputs", "random",
                  "elementwise", "train_aware", "visible_outputs",
                  "input_var_attrs", "loss", "grad_reads", "inplace", "module", "_required",
-                 "ignores_unknown_args", "partial_shapes",
+                 "ignores_unknown_args", "partial_shapes", "lists_input_names",
                  "infer_storage", "infer_grad_storage", "compute_ex")
 
     def __init__(self, name, *, infer_shape, compute, params=(), arguments=("data",), aux=(),
@@ -197,6 +201,7 @@ class OpDef:
         self.inplace = elementwise if inplace is None else inplace
         self.ignores_unknown_args = ignores_unknown_args
         self.partial_shapes = partial_shapes
+        self.lists_input_names = name not in UNLISTED
         self.infer_storage = infer_storage
         self.infer_grad_storage = infer_grad_storage
         self.compute_ex = compute_ex
