@@ -5,9 +5,10 @@ a fixed seed; the kept-box counts printed must agree):
     python bench/box_nms.py [mxcy|mxnet]
 """
 import sys
-import time
 
 import numpy as np
+
+from timing import best_of, report
 
 N_BOXES = 10_000
 SETTINGS = (("per class, topk=400", {"id_index": 0, "topk": 400}), ("per class", {"id_index": 0}),
@@ -21,17 +22,13 @@ def detections():
                            lo + size], axis=-1)
 
 
-def run(lib, repeat=5):
+def run(lib):
     mx = __import__(lib)
     x = mx.nd.array(detections(), dtype="float32")
     for name, kwargs in SETTINGS:
-        kept = mx.nd.contrib.box_nms(x, overlap_thresh=0.5, **kwargs)  # warm-up (and compilation)
-        best = float("inf")
-        for _ in range(repeat):
-            start = time.perf_counter()
-            mx.nd.contrib.box_nms(x, overlap_thresh=0.5, **kwargs).wait_to_read()
-            best = min(best, time.perf_counter() - start)
-        print(f"{lib:6s} {name:22s} {best * 1e3:8.2f} ms  kept {int((kept.asnumpy()[0, :, 0] >= 0).sum())}")
+        report(lib, name, best_of(lambda: mx.nd.contrib.box_nms(x, overlap_thresh=0.5, **kwargs).wait_to_read()))
+        kept = mx.nd.contrib.box_nms(x, overlap_thresh=0.5, **kwargs)
+        print(f"{lib:6s} {name}: kept {int((kept.asnumpy()[0, :, 0] >= 0).sum())}")
 
 
 if __name__ == "__main__":

@@ -5,9 +5,10 @@ from a fixed seed; the checksums printed must agree):
     python bench/roi_align.py [mxcy|mxnet]
 """
 import sys
-import time
 
 import numpy as np
+
+from timing import best_of, report
 
 SCALE = 1 / 16
 
@@ -18,16 +19,6 @@ def inputs():
     lo = rng.uniform(0, 900, (512, 2))
     rois = np.concatenate([np.zeros((512, 1)), lo, lo + rng.uniform(16, 300, (512, 2))], axis=1)
     return data, rois
-
-
-def best_of(fn, repeat=5):
-    fn()  # warm-up (and compilation)
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def run(lib):
@@ -47,7 +38,7 @@ def run(lib):
         data.grad.wait_to_read()
 
     for name, fn in (("forward", forward), ("forward + backward", forward_backward)):
-        print(f"{lib:6s} {name:20s} {best_of(fn) * 1e3:8.2f} ms")
+        report(lib, name, best_of(fn))
     out = mx.nd.contrib.ROIAlign(data, rois, **kwargs).asnumpy()
     print(f"{lib:6s} checksums: output {out.sum():.4f}, data gradient {data.grad.asnumpy().sum():.4f}")
 

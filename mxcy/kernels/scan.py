@@ -122,12 +122,6 @@ def _scan_kernel(x, out, totals, block, reverse, req):
 total_kernel, offsets_kernel, scan_kernel = (cuda.jit(k) for k in (_total_kernel, _offsets_kernel, _scan_kernel))
 
 
-def _as_3d(a, axis):
-    """a viewed as (outer, length, inner) around `axis`."""
-    shape = a.shape
-    return a.reshape(math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1:]))
-
-
 def _cpu_block(length, outer):
     """Block length on the CPU: the whole axis when the outer rows already give every thread work, else about four
     blocks a thread (not under 4096 elements, so the block sums stay a small part of the work)."""
@@ -137,32 +131,30 @@ def _cpu_block(length, outer):
     return max(4096, -(-length // (4 * threads)))
 
 
-def cumsum_cpu(x, out, axis, reverse, req):
-    """out (req)= the cumulative sum of x along `axis` (from the end when reverse); out C-contiguous, of the type to
-    accumulate in; x C-contiguous of any numeric type."""
+def cumsum_cpu(x, out, reverse, req):
+    """out (req)= the cumulative sum of x along the middle axis of (outer, length, inner) arrays (from the end when
+    reverse); out C-contiguous, of the type to accumulate in; x C-contiguous of any numeric type."""
     if req == REQ_NULL or out.size == 0:
         return
-    x3, out3 = _as_3d(x, axis), _as_3d(out, axis)
-    block = _cpu_block(x3.shape[1], x3.shape[0])
-    totals = np.empty((x3.shape[0], -(-x3.shape[1] // block), x3.shape[2]), out.dtype)
-    _scan_cpu(x3, out3, totals, block, reverse, req)
+    block = _cpu_block(x.shape[1], x.shape[0])
+    totals = np.empty((x.shape[0], -(-x.shape[1] // block), x.shape[2]), out.dtype)
+    _scan_cpu(x, out, totals, block, reverse, req)
 
 
-def cumsum_gpu(x, out, axis, reverse, req, stream=0):
+def cumsum_gpu(x, out, reverse, req, stream=0):
     """CUDA twin of cumsum_cpu (device arrays): blocks of about sqrt(length), so both the lanes of the block passes
     and the serial scan over the blocks are short."""
     if req == REQ_NULL or out.size == 0:
         return
-    x3, out3 = _as_3d(x, axis), _as_3d(out, axis)
-    outer, length, inner = x3.shape
+    outer, length, inner = x.shape
     block = max(32, math.isqrt(length))
     totals = cuda.device_array((outer, -(-length // block), inner), out.dtype, stream=stream)
     blocks, threads = grid_1d(totals.size)
-    total_kernel[blocks, threads, stream](x3, totals, block)
+    total_kernel[blocks, threads, stream](x, totals, block)
     blocks, threads = grid_1d(outer * inner)
     offsets_kernel[blocks, threads, stream](totals, reverse)
     blocks, threads = grid_1d(totals.size)
-    scan_kernel[blocks, threads, stream](x3, out3, totals, block, reverse, req)
+    scan_kernel[blocks, threads, stream](x, out, totals, block, reverse, req)
 
 
 PTX_CHECKS = []

@@ -14,6 +14,7 @@ from scipy.linalg import LinAlgWarning, lu_factor, solve_triangular
 
 from . import registry
 from ._helpers import results_compute
+from ._nn_common import kernel, typed_call
 from .registry import OpDef, Param
 from ..base import MXNetError
 from ..kernels import linalg_cpu
@@ -402,33 +403,46 @@ _LOWER = Param("lower", "bool", True, "the triangular matrix is lower (True) or 
 _TRI_PARAMS = (Param("transpose", "bool", False, "use the transpose of the triangular matrix"),
                Param("rightside", "bool", False, "multiply the triangular matrix from the right"),
                _LOWER, Param("alpha", "float", 1.0, "scalar factor of the result"))
+_TRI_ATTRS = ("lower", "transpose", "rightside", "alpha")  # the order linalg_gpu's trsm and trmm take them
 _OFFSET = Param("offset", "int", 0, "diagonal relative to the main one (negative: below, positive: above)")
 _TRIAN_LOWER = Param("lower", "bool", True, "the lower (True) or upper triangle; only used when offset is 0")
 
 
-def _linalg(name, doc, infer_shape, compute, gradient, params=(), arguments=("A",), alias=True, **kw):
+def _gpu(name, *attr_names):
+    """The GPU compute of an op on kernels/linalg_gpu.<name>_gpu(inputs..., out, attributes...), which writes its
+    output (typed_call gives it a temporary under other requests)."""
+    def compute(attrs, inputs, outputs, reqs):
+        run = kernel("linalg_gpu", name, "gpu")
+        typed_call(lambda ins, outs, kreqs: run(*ins, outs[0], *(attrs[a] for a in attr_names)), inputs, outputs,
+                   reqs, exact=(False,))
+    return compute
+
+
+def _linalg(name, doc, infer_shape, compute, gradient, params=(), arguments=("A",), alias=True, gpu=None, **kw):
+    """Registers _linalg_<name>; gpu: the attributes its linalg_gpu kernel takes, when it has one (None: CPU only)."""
+    computes = {"cpu": compute} if gpu is None else {"cpu": compute, "gpu": _gpu(name, *gpu)}
     registry.register(OpDef(
         f"_linalg_{name}", aliases=(f"linalg_{name}",) if alias else (), arguments=arguments, params=params,
-        infer_shape=infer_shape, infer_type=kw.pop("infer_type", _float_only), compute={"cpu": compute},
+        infer_shape=infer_shape, infer_type=kw.pop("infer_type", _float_only), compute=computes,
         gradient=gradient, doc=doc, **kw))
 
 
 _linalg("potrf", "Cholesky factor of symmetric positive definite matrices (reads the `lower` triangle): "
         "A = L L^T, or U^T U when lower=False.", _same_shape,
         _compute(lambda attrs, a: _potrf(a, attrs["lower"])), _potrf_grad,
-        params=(_LOWER,))
+        params=(_LOWER,), gpu=("lower",))
 _linalg("potri", "Inverse of B from its Cholesky factor A: A^-T A^-1 (lower) or A^-1 A^-T (upper).",
         _same_shape, _compute(lambda attrs, a: _potri(a, attrs["lower"])),
         _potri_grad, params=(_LOWER,))
 _linalg("trmm", "alpha * op(A) B, or alpha * B op(A) with rightside, for triangular A.", _tri_product_shape,
         _compute(lambda attrs, a, b: _trmm(a, b, attrs["transpose"], attrs["rightside"], attrs["lower"],
                                            attrs["alpha"])),
-        _trmm_grad, params=_TRI_PARAMS, arguments=("A", "B"))
+        _trmm_grad, params=_TRI_PARAMS, arguments=("A", "B"), gpu=_TRI_ATTRS)
 _linalg("trsm", "Solves op(A) X = alpha B (or X op(A) = alpha B with rightside) for triangular A.",
         _tri_product_shape,
         _compute(lambda attrs, a, b: _solve_tri(a, b, attrs["lower"],
                                              attrs["transpose"], attrs["rightside"], attrs["alpha"])),
-        _trsm_grad, params=_TRI_PARAMS, arguments=("A", "B"))
+        _trsm_grad, params=_TRI_PARAMS, arguments=("A", "B"), gpu=_TRI_ATTRS)
 _linalg("syrk", "alpha * A A^T, or alpha * A^T A with transpose.", _syrk_shape,
         _compute(lambda attrs, a: attrs["alpha"] * (np.matmul(_t(a), a) if attrs["transpose"]
                                                    else np.matmul(a, _t(a)))),
@@ -454,19 +468,19 @@ _linalg("sumlogdiag", "Sum of the natural logs of the diagonal of square matrice
 _linalg("extractdiag", "Diagonal `offset` of square matrices.", _extractdiag_shape,
         _compute(lambda attrs, a: np.diagonal(a, attrs["offset"], -2, -1)),
         lambda F, attrs, inputs, outputs, ograds: [F._linalg_makediag(ograds[0], offset=attrs["offset"])],
-        params=(_OFFSET,))
+        params=(_OFFSET,), gpu=("offset",))
 _linalg("makediag", "Square matrices with the last axis of A on diagonal `offset`, zeros elsewhere.",
         _diag_shape, _compute(_make_diag),
         lambda F, attrs, inputs, outputs, ograds: [F._linalg_extractdiag(ograds[0], offset=attrs["offset"])],
-        params=(_OFFSET,))
+        params=(_OFFSET,), gpu=("offset",))
 _linalg("extracttrian", "A triangle of square matrices packed into a vector: the lower one row by row "
         "(offset < 0, or 0 with lower), the upper one column by column.", _extracttrian_shape,
         _compute(_extract_trian),
         lambda F, attrs, inputs, outputs, ograds: [F._linalg_maketrian(ograds[0], offset=attrs["offset"],
                                                                            lower=attrs["lower"])],
-        params=(_OFFSET, _TRIAN_LOWER))
+        params=(_OFFSET, _TRIAN_LOWER), gpu=("offset", "lower"))
 _linalg("maketrian", "Square matrices with a packed triangle (extracttrian's layout) unpacked, zeros "
         "elsewhere.", _maketrian_shape, _compute(_make_trian),
         lambda F, attrs, inputs, outputs, ograds: [F._linalg_extracttrian(ograds[0], offset=attrs["offset"],
                                                                              lower=attrs["lower"])],
-        params=(_OFFSET, _TRIAN_LOWER))
+        params=(_OFFSET, _TRIAN_LOWER), gpu=("offset", "lower"))

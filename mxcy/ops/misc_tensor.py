@@ -9,7 +9,7 @@ import numpy as np
 from ..error import MXNetValueError
 from . import registry
 from ._helpers import norm_axis, results_compute
-from ._nn_common import kernel, kernel_compute
+from ._nn_common import kernel, kernel_compute, split3
 from .registry import OpDef, Param, first_type
 
 __all__ = ["histogram_args"]
@@ -68,10 +68,11 @@ def _cumsum_type(attrs, types):
 def _scan(reverse):
     """The compute body of cumsum (reverse=False) and of its gradient, the cumsum from the end (reverse=True)."""
     def body(device, attrs, inputs, outputs, reqs):
-        a, axis = inputs[0], attrs["axis"]
+        a, out, axis = inputs[0], outputs[0], attrs["axis"]
         if axis is None:
-            a, axis = a.reshape(-1), 0
-        kernel("scan", "cumsum", device)(a, outputs[0], norm_axis(axis, a.ndim), reverse, reqs[0])
+            a, axis = a.reshape(a.size), 0
+        shape = split3(a.shape, norm_axis(axis, a.ndim))
+        kernel("scan", "cumsum", device)(a.reshape(shape), out.reshape(shape), reverse, reqs[0])
     return body
 
 

@@ -8,6 +8,7 @@ from numba import cuda
 
 from mxcy.kernels import scan
 from mxcy.kernels.common import REQ_ADD, REQ_WRITE
+from mxcy.ops._nn_common import split3
 
 CASES = [((7,), 0), ((2, 3, 4), 1), ((2, 3, 4), 0), ((2, 3, 4), 2), ((9000,), 0), ((1, 9000, 3), 1), ((150, 2), 0)]
 
@@ -19,13 +20,14 @@ def _reference(x, axis, reverse):
 
 
 def _run(device, x, prior, axis, reverse, req):
+    shape = split3(x.shape, axis)
     if device == "cpu":
         out = prior.copy()
-        scan.cumsum_cpu(x, out, axis, reverse, req)
+        scan.cumsum_cpu(x.reshape(shape), out.reshape(shape), reverse, req)
         return out
-    out = cuda.to_device(prior.copy())
-    scan.cumsum_gpu(cuda.to_device(x), out, axis, reverse, req)
-    return out.copy_to_host()
+    out = cuda.to_device(prior.reshape(shape).copy())
+    scan.cumsum_gpu(cuda.to_device(x.reshape(shape)), out, reverse, req)
+    return out.copy_to_host().reshape(x.shape)
 
 
 @pytest.mark.parametrize("device", ["cpu", pytest.param("gpu", marks=pytest.mark.cuda)])

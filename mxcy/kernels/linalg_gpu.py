@@ -1,0 +1,224 @@
+"""CUDA kernels of the linalg ops that Cholesky-based code and the gradients of potrf/trsm/trmm need: potrf (one
+block per matrix, column by column), trsm (one thread per right-hand side, substitution), trmm (one thread per output
+element), and the diagonal and triangle packers (one thread per matrix element). Arrays are C-contiguous stacks of
+matrices, (batch, rows, cols), or of vectors, (batch, length); every kernel writes its output (requests are the op's
+business). A GPU kernel cannot raise: potrf writes NaN from the first column of a matrix that is not positive
+definite on (the CPU op raises), trsm divides by a zero diagonal (inf/NaN)."""
+import math
+
+import numba
+from numba import cuda
+
+from .launch import grid_1d, max_blocks
+
+_POTRF_THREADS = 64
+
+
+@numba.njit(inline="always", nogil=True)
+def _stored(lower, i, j):
+    """Whether (i, j) lies in the `lower` (else upper) triangle, diagonal included."""
+    return i >= j if lower else i <= j
+
+
+@cuda.jit(device=True, inline="always")
+def _tri(a, m, i, j, lower):
+    """Entry (i, j) of matrix m of a as a triangular matrix: zero outside its `lower` triangle."""
+    return a[m, i, j] if _stored(lower, i, j) else 0.0  # not a[..] * 0: the other triangle may hold NaN
+
+
+def _potrf_kernel(a, out, lower):
+    """Cholesky-Crout per matrix (one block each): column j of the lower factor L from A's lower triangle and
+    columns < j. L(i, k) lives at out[m, i, k] (lower) or out[m, k, i] (upper: U = L^T); A(i, j), i >= j, at
+    a[m, i, j] or a[m, j, i]."""
+    n, tid, nt = a.shape[1], cuda.threadIdx.x, cuda.blockDim.x
+    for m in range(cuda.blockIdx.x, a.shape[0], cuda.gridDim.x):
+        for e in range(tid, n * n, nt):  # the other triangle is zero
+            i, j = e // n, e % n
+            if not _stored(lower, i, j):
+                out[m, i, j] = 0
+        for j in range(n):
+            if tid == 0:
+                d = a[m, j, j]
+                for k in range(j):
+                    ljk = out[m, j, k] if lower else out[m, k, j]
+                    d -= ljk * ljk
+                out[m, j, j] = math.sqrt(d) if d > 0 else math.nan
+            cuda.syncthreads()
+            for i in range(j + 1 + tid, n, nt):
+                s = a[m, i, j] if lower else a[m, j, i]
+                for k in range(j):
+                    s -= (out[m, i, k] * out[m, j, k]) if lower else (out[m, k, i] * out[m, k, j])
+                if lower:
+                    out[m, i, j] = s / out[m, j, j]
+                else:
+                    out[m, j, i] = s / out[m, j, j]
+            cuda.syncthreads()
+
+
+def _trsm_kernel(a, b, out, lower, transpose, rightside, alpha):
+    """One right-hand side per thread: column c of b (left side: op(T) x = alpha b) or row c (right side:
+    x op(T) = alpha b, i.e. op(T)^T x^T = alpha b^T). M = op(T) (left) or op(T)^T (right) is triangular; forward
+    substitution when M is lower, backward otherwise; x lands in out, read back for the later unknowns."""
+    n = a.shape[1]
+    vectors = b.shape[1] if rightside else b.shape[2]
+    swap = transpose != rightside  # M(i, k) = T(k, i)
+    forward = lower != swap
+    v = cuda.grid(1)
+    while v < b.shape[0] * vectors:
+        m, c = v // vectors, v % vectors
+        for step in range(n):
+            i = step if forward else n - 1 - step
+            s = alpha * (b[m, c, i] if rightside else b[m, i, c])
+            for q in range(step):
+                k = q if forward else n - 1 - q
+                mik = a[m, k, i] if swap else a[m, i, k]
+                s -= mik * (out[m, c, k] if rightside else out[m, k, c])
+            x = s / a[m, i, i]
+            if rightside:
+                out[m, c, i] = x
+            else:
+                out[m, i, c] = x
+        v += cuda.gridsize(1)
+
+
+def _trmm_kernel(a, b, out, lower, transpose, rightside, alpha):
+    """One output element per thread: alpha op(T) B (left) or alpha B op(T) (right), T's `lower` triangle only."""
+    n, rows, cols = a.shape[1], out.shape[1], out.shape[2]
+    e = cuda.grid(1)
+    while e < out.size:
+        m, r, c = e // (rows * cols), e // cols % rows, e % cols
+        s = 0.0
+        for k in range(n):
+            if rightside:  # B[r, k] op(T)[k, c]
+                s += b[m, r, k] * (_tri(a, m, c, k, lower) if transpose else _tri(a, m, k, c, lower))
+            else:  # op(T)[r, k] B[k, c]
+                s += (_tri(a, m, k, r, lower) if transpose else _tri(a, m, r, k, lower)) * b[m, k, c]
+        out[m, r, c] = alpha * s
+        e += cuda.gridsize(1)
+
+
+@numba.njit(inline="always", nogil=True)
+def _diag_position(i, j, offset):
+    """Index of (i, j) along diagonal `offset`, or -1 when it is not on it."""
+    if j - i != offset:
+        return -1
+    return i if offset >= 0 else j
+
+
+@numba.njit(inline="always", nogil=True)
+def _trian_position(i, j, offset, lower):
+    """Index of (i, j) in the packed triangle (extracttrian's order: the lower one row by row, the upper one column
+    by column, of side n - |offset|), or -1 when it is outside it."""
+    k = abs(offset)
+    if offset < 0 or (offset == 0 and lower):
+        outer, inner = i - k, j
+    else:
+        outer, inner = j - k, i
+    if outer < 0 or inner > outer:
+        return -1
+    return outer * (outer + 1) // 2 + inner
+
+
+@numba.njit(inline="always", nogil=True)
+def _position(i, j, offset, lower, triangle):
+    return _trian_position(i, j, offset, lower) if triangle else _diag_position(i, j, offset)
+
+
+def _pack_kernel(mats, packed, offset, lower, triangle):
+    """packed[m, p] = mats[m, i, j] for each (i, j) at packed position p (diagonal or triangle)."""
+    n = mats.shape[1]
+    e = cuda.grid(1)
+    while e < mats.size:
+        m, i, j = e // (n * n), e // n % n, e % n
+        p = _position(i, j, offset, lower, triangle)
+        if p >= 0:
+            packed[m, p] = mats[m, i, j]
+        e += cuda.gridsize(1)
+
+
+def _unpack_kernel(packed, mats, offset, lower, triangle):
+    """mats[m, i, j] = packed[m, p] at packed positions, zero elsewhere."""
+    n = mats.shape[1]
+    e = cuda.grid(1)
+    while e < mats.size:
+        m, i, j = e // (n * n), e // n % n, e % n
+        p = _position(i, j, offset, lower, triangle)
+        if p >= 0:
+            mats[m, i, j] = packed[m, p]
+        else:
+            mats[m, i, j] = 0
+        e += cuda.gridsize(1)
+
+
+potrf_kernel, trsm_kernel, trmm_kernel, pack_kernel, unpack_kernel = (
+    cuda.jit(k) for k in (_potrf_kernel, _trsm_kernel, _trmm_kernel, _pack_kernel, _unpack_kernel))
+
+
+def _stack(x, tail):
+    """x as a stack of its last `tail` axes (one leading batch axis)."""
+    shape = x.shape[x.ndim - tail:]
+    return x.reshape((x.size // max(math.prod(shape), 1),) + shape)
+
+
+def potrf_gpu(a, out, lower):
+    """out = the Cholesky factors of the (..., n, n) matrices in a, read in their `lower` triangle."""
+    a3, out3 = _stack(a, 2), _stack(out, 2)
+    if out.size:
+        potrf_kernel[min(a3.shape[0], max_blocks()), _POTRF_THREADS](a3, out3, lower)
+
+
+def trsm_gpu(a, b, out, lower, transpose, rightside, alpha):
+    """out = X with op(a) X = alpha b, or X op(a) = alpha b when rightside."""
+    b3 = _stack(b, 2)
+    if out.size:
+        blocks, threads = grid_1d(b3.shape[0] * (b3.shape[1] if rightside else b3.shape[2]))
+        trsm_kernel[blocks, threads](_stack(a, 2), b3, _stack(out, 2), lower, transpose, rightside, alpha)
+
+
+def trmm_gpu(a, b, out, lower, transpose, rightside, alpha):
+    """out = alpha op(a) b, or alpha b op(a) when rightside (a read in its `lower` triangle)."""
+    if out.size:
+        blocks, threads = grid_1d(out.size)
+        trmm_kernel[blocks, threads](_stack(a, 2), _stack(b, 2), _stack(out, 2), lower, transpose, rightside, alpha)
+
+
+def _pack(mats, packed, offset, lower, triangle):
+    if packed.size:
+        blocks, threads = grid_1d(mats.size)
+        pack_kernel[blocks, threads](_stack(mats, 2), _stack(packed, 1), offset, lower, triangle)
+
+
+def _unpack(packed, mats, offset, lower, triangle):
+    if mats.size:
+        blocks, threads = grid_1d(mats.size)
+        unpack_kernel[blocks, threads](_stack(packed, 1), _stack(mats, 2), offset, lower, triangle)
+
+
+def extractdiag_gpu(a, out, offset):
+    """out[..., p] = diagonal `offset` of the matrices in a."""
+    _pack(a, out, offset, True, False)
+
+
+def makediag_gpu(a, out, offset):
+    """out = matrices with a's last axis on diagonal `offset`, zeros elsewhere."""
+    _unpack(a, out, offset, True, False)
+
+
+def extracttrian_gpu(a, out, offset, lower):
+    """out[..., p] = the packed triangle of the matrices in a (mxcy/ops/linalg.py's order)."""
+    _pack(a, out, offset, lower, True)
+
+
+def maketrian_gpu(a, out, offset, lower):
+    """out = matrices with the packed triangle a unpacked, zeros elsewhere."""
+    _unpack(a, out, offset, lower, True)
+
+
+PTX_CHECKS = []
+for _t in ("float32", "float64"):
+    _m, _v = f"{_t}[:, :, ::1]", f"{_t}[:, ::1]"
+    PTX_CHECKS += [(_potrf_kernel, f"void({_m}, {_m}, boolean)"),
+                   (_trsm_kernel, f"void({_m}, {_m}, {_m}, boolean, boolean, boolean, {_t})"),
+                   (_trmm_kernel, f"void({_m}, {_m}, {_m}, boolean, boolean, boolean, {_t})"),
+                   (_pack_kernel, f"void({_m}, {_v}, int64, boolean, boolean)"),
+                   (_unpack_kernel, f"void({_v}, {_m}, int64, boolean, boolean)")]
