@@ -42,7 +42,9 @@ FAMILIES = {
             "Numba CUDA kernels (tiled GEMMs for the all-steps products; per step a state product and one fused "
             "gate kernel); valid lengths checked on the host"),
     "linalg": ("potrf, trsm, trmm: one OpenBLAS/LAPACKE call per matrix in Numba threads; the rest: LAPACK "
-               "through NumPy's linalg and SciPy (on the host)", "none"),
+               "through NumPy's linalg and SciPy (on the host)",
+               "potrf, trsm, trmm, diagonal and triangle packers: Numba CUDA kernels (a block per matrix for potrf, "
+               "a thread per right-hand side for trsm)"),
     "misc_ops": ("NumPy", "none"),
     "image": ("NumPy (random factors from NumPy's Philox keyed by the op call)", "none"),
     "misc_tensor": ("NumPy; cumsum: Numba kernels (two-pass block scan)", "cumsum: Numba CUDA kernels (block scan)"),
