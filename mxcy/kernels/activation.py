@@ -8,7 +8,7 @@ import numba
 import numpy as np
 from numba import cuda
 
-from .common import REQ_ADD, REQ_NULL, assign, parallel_kernel
+from .common import LIGHT, REQ_ADD, REQ_NULL, assign, parallel_kernel
 from .launch import block_sum, grid_1d, rows_launch
 
 # Activation codes (ints, so one compiled driver serves every type).
@@ -86,78 +86,82 @@ _SPAN = 4096  # elements per parallel task
 
 
 @numba.njit(inline="always", nogil=True)
-def _fwd_span(x, out, lo, hi, act, slope):
-    # Called with a constant act: once inlined its branches fold away and the loop can vectorize.
-    for i in range(lo, hi):
-        out[i] = act_value(x[i], act, slope)
+def _fwd_span(x, out, lo, hi, act, slope, add):
+    # Called with a constant act: once inlined its branches fold away and the loops vectorize (one per
+    # request, unsigned indices: Numba's wraparound of signed ones blocks vectorizing).
+    if add:
+        for i in range(numba.uint64(lo), numba.uint64(hi)):
+            out[i] += act_value(x[i], act, slope)
+    else:
+        for i in range(numba.uint64(lo), numba.uint64(hi)):
+            out[i] = act_value(x[i], act, slope)
 
 
 @numba.njit(inline="always", nogil=True)
-def _bwd_span(dy, x, y, dx, lo, hi, act, slope):
-    for i in range(lo, hi):
-        dx[i] = dy[i] * act_grad(x[i], y[i], act, slope)
+def _bwd_span(dy, x, y, dx, lo, hi, act, slope, add):
+    if add:
+        for i in range(numba.uint64(lo), numba.uint64(hi)):
+            dx[i] += dy[i] * act_grad(x[i], y[i], act, slope)
+    else:
+        for i in range(numba.uint64(lo), numba.uint64(hi)):
+            dx[i] = dy[i] * act_grad(x[i], y[i], act, slope)
 
 
-@parallel_kernel(nogil=True, cache=True)
+@parallel_kernel(light=LIGHT, nogil=True, cache=True)
 def act_fwd_cpu(x, out, act, slope, req):
-    """out = f(x), flat arrays."""
+    """out (req)= f(x), flat arrays."""
     if req == REQ_NULL:
         return
+    add = req == REQ_ADD
     for s in numba.prange((x.size + _SPAN - 1) // _SPAN):
         lo, hi = s * _SPAN, min(x.size, (s + 1) * _SPAN)
-        # Accumulation (rare) keeps the old values and adds them back: no second set of loops to compile.
-        keep = out[lo:hi].copy() if req == REQ_ADD else out[lo:lo].copy()
         # One loop per act code, each free of per-element branches so it vectorizes.
         if act == RELU:
-            _fwd_span(x, out, lo, hi, RELU, slope)
+            _fwd_span(x, out, lo, hi, RELU, slope, add)
         elif act == SIGMOID:
-            _fwd_span(x, out, lo, hi, SIGMOID, slope)
+            _fwd_span(x, out, lo, hi, SIGMOID, slope, add)
         elif act == TANH:
-            _fwd_span(x, out, lo, hi, TANH, slope)
+            _fwd_span(x, out, lo, hi, TANH, slope, add)
         elif act == SOFTRELU:
-            _fwd_span(x, out, lo, hi, SOFTRELU, slope)
+            _fwd_span(x, out, lo, hi, SOFTRELU, slope, add)
         elif act == SOFTSIGN:
-            _fwd_span(x, out, lo, hi, SOFTSIGN, slope)
+            _fwd_span(x, out, lo, hi, SOFTSIGN, slope, add)
         elif act == LEAKY:
-            _fwd_span(x, out, lo, hi, LEAKY, slope)
+            _fwd_span(x, out, lo, hi, LEAKY, slope, add)
         elif act == ELU:
-            _fwd_span(x, out, lo, hi, ELU, slope)
+            _fwd_span(x, out, lo, hi, ELU, slope, add)
         elif act == SELU:
-            _fwd_span(x, out, lo, hi, SELU, slope)
+            _fwd_span(x, out, lo, hi, SELU, slope, add)
         else:
-            _fwd_span(x, out, lo, hi, GELU, slope)
-        if req == REQ_ADD:
-            out[lo:hi] += keep
+            _fwd_span(x, out, lo, hi, GELU, slope, add)
 
 
-@parallel_kernel(nogil=True, cache=True)
+@parallel_kernel(light=LIGHT, nogil=True, cache=True)
 def act_bwd_cpu(dy, x, y, dx, act, slope, req):
-    """dx = dy * f'(x), flat arrays; f' reads x (softsign, gelu) or y (all others)."""
+    """dx (req)= dy * f'(x), flat arrays; f' reads x (softsign, gelu) or y (all others)."""
     if req == REQ_NULL:
         return
+    add = req == REQ_ADD
     for s in numba.prange((dy.size + _SPAN - 1) // _SPAN):
         lo, hi = s * _SPAN, min(dy.size, (s + 1) * _SPAN)
-        keep = dx[lo:hi].copy() if req == REQ_ADD else dx[lo:lo].copy()
         if act == RELU:
-            _bwd_span(dy, x, y, dx, lo, hi, RELU, slope)
+            _bwd_span(dy, x, y, dx, lo, hi, RELU, slope, add)
         elif act == SIGMOID:
-            _bwd_span(dy, x, y, dx, lo, hi, SIGMOID, slope)
+            _bwd_span(dy, x, y, dx, lo, hi, SIGMOID, slope, add)
         elif act == TANH:
-            _bwd_span(dy, x, y, dx, lo, hi, TANH, slope)
+            _bwd_span(dy, x, y, dx, lo, hi, TANH, slope, add)
         elif act == SOFTRELU:
-            _bwd_span(dy, x, y, dx, lo, hi, SOFTRELU, slope)
+            _bwd_span(dy, x, y, dx, lo, hi, SOFTRELU, slope, add)
         elif act == SOFTSIGN:
-            _bwd_span(dy, x, y, dx, lo, hi, SOFTSIGN, slope)
+            _bwd_span(dy, x, y, dx, lo, hi, SOFTSIGN, slope, add)
         elif act == LEAKY:
-            _bwd_span(dy, x, y, dx, lo, hi, LEAKY, slope)
+            _bwd_span(dy, x, y, dx, lo, hi, LEAKY, slope, add)
         elif act == ELU:
-            _bwd_span(dy, x, y, dx, lo, hi, ELU, slope)
+            _bwd_span(dy, x, y, dx, lo, hi, ELU, slope, add)
         elif act == SELU:
-            _bwd_span(dy, x, y, dx, lo, hi, SELU, slope)
+            _bwd_span(dy, x, y, dx, lo, hi, SELU, slope, add)
         else:
-            _bwd_span(dy, x, y, dx, lo, hi, GELU, slope)
-        if req == REQ_ADD:
-            dx[lo:hi] += keep
+            _bwd_span(dy, x, y, dx, lo, hi, GELU, slope, add)
 
 
 @parallel_kernel(nogil=True, cache=True)

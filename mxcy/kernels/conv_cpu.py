@@ -7,11 +7,11 @@ import math
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, uint64
 
 from . import conv_shift_cpu as _cs
 from . import winograd_cpu as _wg
-from .common import REQ_ADD, REQ_NULL, assign, parallel_kernel
+from .common import LIGHT, REQ_ADD, REQ_NULL, assign, parallel_kernel
 from .conv_common import (CAN_PIN_BLAS, FASTMATH as _FM, as_5d, axpy as _axpy, copy as _copy, dot as _dot,
                           geometry_3d, single_threaded_blas, tap_rect as _tap_rect, zero as _zero)
 
@@ -277,14 +277,19 @@ def _bwd_weight_direct(x, dy, dw, req, isz, osz, ksz, s, p, d):
             dw[g, o, k] = assign(dw[g, o, k], acc, req)
 
 
-@parallel_kernel(fastmath=_FM, nogil=True, cache=True)
+@parallel_kernel(light=LIGHT, fastmath=_FM, nogil=True, cache=True)
 def _bwd_bias(dy, db, req):
     """db[o] = sum_{n, r} dy[n, o, r]; dy is (N, O, P)."""
-    for o in prange(dy.shape[1]):
+    N, O, P = dy.shape
+    yf = dy.reshape(dy.size)
+    for o in prange(O):
         acc = 0.0
-        for n in range(dy.shape[0]):
-            for q in range(dy.shape[2]):
-                acc += dy[n, o, q]
+        for n in range(N):
+            # A row sums in dy's type (vectorized), the rows in float64.
+            row, part = uint64((n * O + o) * P), yf.dtype.type(0)
+            for q in range(uint64(P)):
+                part += yf[row + q]
+            acc += part
         db[o] = assign(db[o], acc, req)
 
 

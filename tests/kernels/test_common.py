@@ -34,6 +34,21 @@ def test_the_largest_array_picks_the_build(monkeypatch):
     assert calls == [False, True, True]
 
 
+@common.parallel_kernel(light=common.LIGHT, nogil=True)
+def _light_copy(x, out):
+    for i in prange(x.size):
+        out[i] = x[i]
+
+
+def test_light_kernels_go_parallel_later(monkeypatch):
+    monkeypatch.setattr(common, "PARALLEL_MIN_ELEMENTS", 10)
+    calls = []
+    monkeypatch.setattr(_light_copy, "build", lambda threaded: lambda *a: calls.append(threaded))
+    for n in (10, 10 * common.LIGHT - 1, 10 * common.LIGHT):
+        _light_copy(np.zeros(n), np.zeros(n))
+    assert calls == [False, False, True]
+
+
 @common.parallel_kernel(nogil=True)
 def _row_sums_twice(x, out):
     _scaled_sum_rows(x, out, 2.0)
