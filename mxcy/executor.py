@@ -247,13 +247,16 @@ class Executor:
         elif isinstance(out_grads, NDArray):
             out_grads = [out_grads]
         out_grads = list(out_grads) + [None] * (len(heads) - len(out_grads))
-        for (node, _), g, head, name in zip(self._symbol._outputs, out_grads, heads, self._out_names):
-            if g is None and not (node.op is not None and node.op.is_loss(node.params)):
+        for i, ((node, _), g, head, name) in enumerate(zip(self._symbol._outputs, out_grads, heads, self._out_names)):
+            loss = node.op is not None and node.op.is_loss(node.params)
+            if g is None and not loss:
                 raise MXNetError(f"backward: output '{name}' is not a loss, so its head gradient is "
                                  "required (out_grads)")
             if g is not None and g.shape != head.shape:
-                raise MXNetError(f"backward: out_grad of '{name}' has shape {g.shape}, the output "
-                                 f"has {head.shape}")
+                if not loss:
+                    raise MXNetError(f"backward: out_grad of '{name}' has shape {g.shape}, the output "
+                                     f"has {head.shape}")
+                out_grads[i] = None  # a loss's gradient never reads it; MXNet does not even copy it
         if self._replayed is not None:
             sig, saved, heads = self._replayed
             if sig.backward_mode == bool(is_train) and self._monitor is None and graph_trace.plain_run():

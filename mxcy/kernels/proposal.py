@@ -53,25 +53,25 @@ def _decode(b, index, scores, deltas, im_info, anchors, props, stride, iou_loss,
     props[b, index, 4] = score
 
 
-def _overlap(props, b, i, j):
+def _overlap(ranked, b, i, j):
     """IoU of boxes i and j of image b with pixel-inclusive sides, as MXNet's NMS computes it."""
-    x1, y1 = max(props[b, i, 0], props[b, j, 0]), max(props[b, i, 1], props[b, j, 1])
-    x2, y2 = min(props[b, i, 2], props[b, j, 2]), min(props[b, i, 3], props[b, j, 3])
+    x1, y1 = max(ranked[b, i, 0], ranked[b, j, 0]), max(ranked[b, i, 1], ranked[b, j, 1])
+    x2, y2 = min(ranked[b, i, 2], ranked[b, j, 2]), min(ranked[b, i, 3], ranked[b, j, 3])
     inter = max(0.0, x2 - x1 + 1.0) * max(0.0, y2 - y1 + 1.0)
-    area_i = (props[b, i, 2] - props[b, i, 0] + 1.0) * (props[b, i, 3] - props[b, i, 1] + 1.0)
-    area_j = (props[b, j, 2] - props[b, j, 0] + 1.0) * (props[b, j, 3] - props[b, j, 1] + 1.0)
+    area_i = (ranked[b, i, 2] - ranked[b, i, 0] + 1.0) * (ranked[b, i, 3] - ranked[b, i, 1] + 1.0)
+    area_j = (ranked[b, j, 2] - ranked[b, j, 0] + 1.0) * (ranked[b, j, 3] - ranked[b, j, 1] + 1.0)
     return inter / (area_i + area_j - inter)
 
 
-def _write_row(b, i, props, order, keep, n_kept, out, out_score, batch_column):
+def _write_row(b, i, ranked, keep, n_kept, out, out_score, batch_column):
     """Output row i of image b: its i-th kept box, cycling through the kept boxes when there are fewer."""
-    post = out.shape[0] // props.shape[0]
-    k = order[b, keep[b, i % n_kept[b]]]
+    post = out.shape[0] // ranked.shape[0]
+    k = keep[b, i % n_kept[b]]
     row = b * post + i
     out[row, 0] = batch_column
     for c in range(4):
-        out[row, c + 1] = props[b, k, c]
-    out_score[row, 0] = props[b, k, 4]
+        out[row, c + 1] = ranked[b, k, c]
+    out_score[row, 0] = ranked[b, k, 4]
 
 
 _decode_cpu, _decode_dev = dual(_decode)
@@ -80,14 +80,17 @@ _write_row_cpu, _write_row_dev = dual(_write_row)
 
 
 @parallel_kernel(**_JIT)
-def _proposals_cpu(scores, deltas, im_info, anchors, props, order, suppressed, keep, n_kept, out, out_score,
+def _proposals_cpu(scores, deltas, im_info, anchors, props, ranked, suppressed, keep, n_kept, out, out_score,
                    stride, iou_loss, min_size, threshold, pre, post, single_image):
     B, count = props.shape[0], props.shape[1]
     for b in numba.prange(B):
         for index in range(count):
             _decode_cpu(b, index, scores, deltas, im_info, anchors, props, stride, iou_loss, min_size)
         # a stable descending sort: ties keep the anchor order, as MXNet's std::stable_sort
-        order[b] = np.argsort(-props[b, :, 4], kind="mergesort")
+        order = np.argsort(-props[b, :, 4], kind="mergesort")
+        for i in range(pre):  # the best `pre` boxes side by side: NMS reads them over and over
+            for c in range(5):
+                ranked[b, i, c] = props[b, order[i], c]
         n = 0
         for i in range(pre):
             if n >= post:
@@ -97,11 +100,11 @@ def _proposals_cpu(scores, deltas, im_info, anchors, props, order, suppressed, k
             keep[b, n] = i
             n += 1
             for j in range(i + 1, pre):
-                if not suppressed[b, j] and _overlap_cpu(props, b, order[b, i], order[b, j]) > threshold:
+                if not suppressed[b, j] and _overlap_cpu(ranked, b, i, j) > threshold:
                     suppressed[b, j] = 1
         n_kept[b] = n
         for i in range(out.shape[0] // B):
-            _write_row_cpu(b, i, props, order, keep, n_kept, out, out_score, 0 if single_image else b)
+            _write_row_cpu(b, i, ranked, keep, n_kept, out, out_score, 0 if single_image else b)
 
 
 def _decode_kernel(scores, deltas, im_info, anchors, props, stride, iou_loss, min_size):
@@ -112,8 +115,9 @@ def _decode_kernel(scores, deltas, im_info, anchors, props, stride, iou_loss, mi
         e += cuda.gridsize(1)
 
 
-def _rank_kernel(props, order):
-    """order[b, rank] = i, rank = the boxes of image b scoring above box i or tying with it before it."""
+def _rank_kernel(props, ranked):
+    """ranked[b, rank] = props[b, i] for rank = the boxes of image b scoring above box i or tying with it before
+    it, when rank < ranked.shape[1]."""
     count = props.shape[1]
     e = cuda.grid(1)
     while e < props.shape[0] * count:
@@ -123,11 +127,13 @@ def _rank_kernel(props, order):
             t = props[b, j, 4]
             if t > s or (t == s and j < i):
                 rank += 1
-        order[b, rank] = i
+        if rank < ranked.shape[1]:
+            for c in range(5):
+                ranked[b, rank, c] = props[b, i, c]
         e += cuda.gridsize(1)
 
 
-def _nms_kernel(props, order, suppressed, keep, n_kept, threshold, pre, post):
+def _nms_kernel(ranked, suppressed, keep, n_kept, threshold, pre, post):
     """One block per image: the greedy pass in order, each kept box's suppressions spread over the threads."""
     b, t, nt = cuda.blockIdx.x, cuda.threadIdx.x, cuda.blockDim.x
     for j in range(t, pre, nt):
@@ -143,20 +149,19 @@ def _nms_kernel(props, order, suppressed, keep, n_kept, threshold, pre, post):
             keep[b, n] = i
         n += 1
         for j in range(i + 1 + t, pre, nt):
-            if not suppressed[b, j] and _overlap_dev(props, b, order[b, i], order[b, j]) > threshold:
+            if not suppressed[b, j] and _overlap_dev(ranked, b, i, j) > threshold:
                 suppressed[b, j] = 1
         cuda.syncthreads()
     if t == 0:
         n_kept[b] = n
 
 
-def _write_kernel(props, order, keep, n_kept, out, out_score, single_image):
-    B = props.shape[0]
-    post = out.shape[0] // B
+def _write_kernel(ranked, keep, n_kept, out, out_score, single_image):
+    post = out.shape[0] // ranked.shape[0]
     e = cuda.grid(1)
     while e < out.shape[0]:
         b = e // post
-        _write_row_dev(b, e % post, props, order, keep, n_kept, out, out_score, 0 if single_image else b)
+        _write_row_dev(b, e % post, ranked, keep, n_kept, out, out_score, 0 if single_image else b)
         e += cuda.gridsize(1)
 
 
@@ -180,10 +185,9 @@ def proposals_cpu(scores, deltas, im_info, anchors, out, out_score, stride, iou_
     single_image writes batch index 0 (Proposal). float32 arrays."""
     count, pre, post = _counts(scores, anchors, pre_nms_top_n, post_nms_top_n)
     B = scores.shape[0]
-    props = np.empty((B, count, 5), np.float32)
-    order = np.empty((B, count), np.int64)
+    props, ranked = np.empty((B, count, 5), np.float32), np.empty((B, pre, 5), np.float32)
     keep, n_kept = np.empty((B, post), np.int64), np.empty(B, np.int64)
-    _proposals_cpu(scores, deltas, im_info, anchors, props, order, np.zeros((B, pre), np.int8), keep, n_kept, out,
+    _proposals_cpu(scores, deltas, im_info, anchors, props, ranked, np.zeros((B, pre), np.int8), keep, n_kept, out,
                    out_score, float(stride), bool(iou_loss), float(min_size), float(threshold), pre, post,
                    bool(single_image))
 
@@ -193,14 +197,13 @@ def proposals_gpu(scores, deltas, im_info, anchors, out, out_score, stride, iou_
     """CUDA twin of proposals_cpu: decode and rank one thread per box, NMS one block per image."""
     count, pre, post = _counts(scores, anchors, pre_nms_top_n, post_nms_top_n)
     B = scores.shape[0]
-    props = cuda.device_array((B, count, 5), np.float32)
-    order = cuda.device_array((B, count), np.int64)
+    props, ranked = cuda.device_array((B, count, 5), np.float32), cuda.device_array((B, pre, 5), np.float32)
     suppressed = cuda.device_array((B, pre), np.int8)
     keep, n_kept = cuda.device_array((B, post), np.int64), cuda.device_array(B, np.int64)
     blocks, threads = grid_1d(B * count)
     _decode_kernel[blocks, threads](scores, deltas, im_info, anchors, props, float(stride), bool(iou_loss),
                                     float(min_size))
-    _rank_kernel[blocks, threads](props, order)
-    _nms_kernel[B, pow2_threads(pre)](props, order, suppressed, keep, n_kept, float(threshold), pre, post)
+    _rank_kernel[blocks, threads](props, ranked)
+    _nms_kernel[B, pow2_threads(pre)](ranked, suppressed, keep, n_kept, float(threshold), pre, post)
     blocks, threads = grid_1d(out.shape[0])
-    _write_kernel[blocks, threads](props, order, keep, n_kept, out, out_score, bool(single_image))
+    _write_kernel[blocks, threads](ranked, keep, n_kept, out, out_score, bool(single_image))

@@ -98,7 +98,7 @@ def _register(name, single_image, doc):
         name, params=_PARAMS, arguments=("cls_prob", "bbox_pred", "im_info"), num_outputs=2,
         visible_outputs=lambda attrs: 2 if attrs["output_score"] else 1, output_names=("output", "score"),
         infer_shape=_shape_rule(single_image), infer_type=_float32_only, gradient=_zero_gradients,
-        grad_reads=((), ()), doc=doc,
+        grad_reads=((), ()), doc=doc, loss=True,  # the zero gradients ignore the head gradient
         # the kernels write every row, so req add goes through temporaries
         compute={d: widening(functools.partial(_compute, d, single_image), exact=(False, False))
                  for d in ("cpu", "gpu")}))
