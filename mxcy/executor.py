@@ -42,7 +42,7 @@ class Executor:
         self._out_names = symbol.list_outputs()
         self._plan = GraphPlan(symbol)
         self._heads = None
-        self._recorded = False
+        self._recorded = None  # whether the last forward recorded its ops; None before any forward
         self._monitor = None  # (callback, monitor_all) from set_monitor_callback
         self._tape_nodes = {}  # tape node -> graph node, for the monitor's names in backward
         self._traces = {}  # (record, is_train, shapes and dtypes bound) -> graph_trace.Signature
@@ -169,12 +169,15 @@ class Executor:
                 value.copyto(target)
             else:
                 target[:] = value
-        record = bool(is_train) and any(r != "null" for r in self._grad_reqs)
+        return self._run(bool(is_train), bool(is_train) and any(r != "null" for r in self._grad_reqs))
+
+    def _run(self, is_train, record):
+        """The forward pass proper, on the autograd tape when `record` (in training mode when `is_train`)."""
         if self._heads is not None:
             autograd.release(self._heads)  # the last step's saved arrays go before new ones come
         self._heads, self._recorded, self._replayed, self._tracing = None, False, None, None
         sig = self._signature(record, is_train)
-        scope = autograd.record(train_mode=True) if record else autograd.pause(train_mode=bool(is_train))
+        scope = autograd.record(train_mode=is_train) if record else autograd.pause(train_mode=is_train)
         with scope:
             if sig is not None and (sig.backward if record else sig.forward):
                 heads, datas = sig.run_forward(self._inputs())
@@ -239,8 +242,10 @@ class Executor:
 
     def backward(self, out_grads=None, is_train=True):
         """Gradients of the outputs (weighted by out_grads) into the bound gradient arrays."""
-        if not self._recorded:
+        if self._recorded is None or all(r == "null" for r in self._grad_reqs):
             raise MXNetError("backward: call forward(is_train=True) first (with some grad_req not 'null')")
+        if not self._recorded:  # MXNet differentiates an inference forward too: run it again on the tape
+            self._run(False, True)
         heads = self._heads if self._replayed is None else self._replayed[2]
         if out_grads is None:
             out_grads = []

@@ -325,3 +325,19 @@ def test_inplace_write_reuses_the_dying_buffer(monkeypatch):
     assert calls == [("_plus_scalar", False), ("Activation", True), ("_mul_scalar", False)]
     np.testing.assert_allclose(exe.outputs[0].asnumpy(), [0.0, 1.0, 3.0, 6.0])
     np.testing.assert_allclose(exe.grad_dict["x"].asnumpy(), [0.0, 2.0, 2.0, 2.0])
+
+
+def test_backward_after_an_inference_forward_differentiates_it_as_mxnet():
+    # MXNet 1.9.1's test_executor.py binds, runs forward() (is_train=False) and then backward().
+    a, b = mx.sym.var("a"), mx.sym.var("b")
+    av, bv = np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0, 6.0])
+    grads = {"a": mx.nd.zeros(3), "b": mx.nd.zeros(3)}
+    exe = (a * b).bind(mx.cpu(), {"a": mx.nd.array(av), "b": mx.nd.array(bv)}, args_grad=grads)
+    np.testing.assert_allclose(exe.forward()[0].asnumpy(), av * bv)
+    exe.backward(mx.nd.ones(3))
+    np.testing.assert_allclose(grads["a"].asnumpy(), bv)
+    np.testing.assert_allclose(grads["b"].asnumpy(), av)
+    frozen = (a * b).bind(mx.cpu(), {"a": mx.nd.array(av), "b": mx.nd.array(bv)})  # every grad_req 'null'
+    frozen.forward()
+    with pytest.raises(mx.MXNetError, match="call forward"):
+        frozen.backward(mx.nd.ones(3))
