@@ -14,7 +14,7 @@ from ..base import MXNetError, NotSupportedForSparseNDArray, np_dtype, numeric_t
 from ..context import Context, current_context
 from ..ops import registry
 from ..ops import sparse as _parts
-from ..ops.invoke import invoke
+from ..ops.invoke import infer, invoke
 from . import sparse_ops, sparse_update
 from .sparse_stypes import storage_types
 from .ndarray import NDArray
@@ -509,6 +509,7 @@ def dispatch(op, inputs, attrs, out=None):
         return sparse_update.row_sparse_update(op, inputs, attrs, out)
     targets = storage_types(op, attrs, [x.stype for x in inputs])
     if op.compute_ex is not None:
+        infer(op, attrs, [x.shape for x in inputs], [x.dtype for x in inputs])  # the op's shape and type checks
         result = op.compute_ex(attrs, inputs)
     elif op.name == "dot":
         keys = ("transpose_a", "transpose_b", "forward_stype")

@@ -60,6 +60,8 @@ FAMILIES = {
     "contrib_proposal": ("Numba kernels (base anchors computed on the host)",
                          "Numba CUDA kernels (rank-count sort, one block per image for the greedy NMS)"),
     "contrib_roi": ("Numba kernels", "Numba CUDA kernels (atomic adds in the backward passes)"),
+    "contrib_dgl": ("NumPy on the host (NDArray-level computes on the CSR parts; sampling from NumPy's Philox)",
+                    "none (CPU only, as in MXNet)"),
     "operator": ("the user's CustomOp (Python)", "the user's CustomOp (Python)"),
     "control_flow": ("the subgraphs' own operators, looped in Python on the host",
                      "the subgraphs' own operators, looped in Python on the host"),

@@ -57,6 +57,10 @@ _MULTIBOX = "Numba CPU kernels (mxcy/kernels/multibox.py: sequential greedy matc
 CPU_ONLY.update({name: _MULTIBOX for name in ("_contrib_MultiBoxTarget", "_contrib_MultiBoxDetection")})
 CPU_ONLY["_contrib_RROIAlign"] = "MXNet 1.9.1 has no GPU kernel for RROIAlign either (no rroi_align.cu); the " \
                                  "Numba CPU kernel is mxcy/kernels/rroi_align.py"
+CPU_ONLY.update({name: "MXNet 1.9.1 registers the DGL graph ops for the CPU only (dgl_graph.cc, no .cu); mxcy's run " \
+                       "on the host (mxcy/ops/contrib_dgl.py)" for name in (
+    "_contrib_dgl_csr_neighbor_uniform_sample", "_contrib_dgl_csr_neighbor_non_uniform_sample", "_contrib_dgl_subgraph",
+    "_contrib_edge_id", "_contrib_dgl_adjacency", "_contrib_dgl_graph_compact")})
 
 
 def _gpu_specs():
