@@ -4,6 +4,9 @@ calling each op's registered gradient (itself recorded when create_graph=True).
 import collections
 import threading
 
+import numpy as np
+
+from . import engine
 from .base import MXNetError
 from .graph_walk import post_order
 
@@ -250,6 +253,7 @@ def _run_backward(heads, head_grads, variables, retain_graph, create_graph, trai
             raise MXNetError(f"grad: variables at positions {missing} are not part of the graph "
                              "of the heads")
         return [grads.get(id(v)) for v in variables]
+    copies = []
     for key, array in keep.items():
         if array._node is _LEAF and array._grad_req != "null" and array._grad is not None:
             g = grads[key]
@@ -257,10 +261,32 @@ def _run_backward(heads, head_grads, variables, retain_graph, create_graph, trai
                 array._grad[:] = array._grad + g  # sparse arrays have no in-place add; the sum keeps the storage
             elif array._grad_req == "add":
                 array._grad += g
+            elif _host_twins(g, array._grad):
+                copies.append((g, array._grad))
             else:
                 array._grad[:] = g
             array._fresh_grad = True
+    _copy_all(copies)
     return None
+
+
+def _host_twins(src, dst):
+    """Whether `src` can be copied into `dst` as `dst[:] = src` would: dense host arrays of one shape."""
+    return src.stype == "default" == dst.stype and type(src._data) is np.ndarray is type(dst._data) and \
+        src._data.shape == dst._data.shape
+
+
+def _copy_all(pairs):
+    """The `.grad` writes of one backward as one engine op (dst[:] = src for each (src, dst) pair)."""
+    if not pairs:
+        return
+    reads, writes = engine.var_sets([src._var for src, _ in pairs], [dst._var for _, dst in pairs])
+    buffers = [(src._data, dst._data) for src, dst in pairs]
+
+    def copy():
+        for src, dst in buffers:
+            np.copyto(dst, src, casting="unsafe")
+    engine.push(copy, reads, writes, pairs[0][1]._ctx, 0, "_copyto")
 
 
 # Gradient ops are pushed far faster than they run, and each allocates its outputs when pushed; waiting

@@ -65,3 +65,11 @@ def bulk(size):
                 x += 1
     """
     return _BulkScope(size)
+
+
+def var_sets(reads, writes):
+    """(reads, writes) for push with each var once and a var both read and written counted as written (the
+    engine refuses a var twice in one op)."""
+    writes = tuple(dict.fromkeys(writes))
+    written = set(writes)
+    return tuple(v for v in dict.fromkeys(reads) if v not in written), writes

@@ -224,13 +224,6 @@ class Trace:
         return arrays
 
 
-def _engine_vars(reads, writes):
-    """Each var once; one both read and written counts as written (the engine's rule)."""
-    writes = tuple(dict.fromkeys(writes))
-    written = set(writes)
-    return tuple(v for v in dict.fromkeys(reads) if v not in written), writes
-
-
 class Signature:
     """The traces of one graph for one input signature: the forward, and (for a recorded forward) the backward
     giving the gradients of the graph's inputs. Each is None until tried and False when untraceable."""
@@ -265,7 +258,7 @@ class Signature:
             if s not in made:
                 made[s] = NDArray(datas[s], self.ctx)
         writes = [inputs[k]._var for k in trace.written_inputs] + [h._var for h in made.values()]
-        trace.push(datas, *_engine_vars([inputs[k]._var for k in trace.read_inputs], writes))
+        trace.push(datas, *engine.var_sets([inputs[k]._var for k in trace.read_inputs], writes))
         return [made[s] for s in self.heads], datas
 
     def capture_backward(self, run, ograds, traced, targets=None, mode=None):
@@ -312,7 +305,7 @@ class Signature:
         for s in self.grads:
             if s is not None and s not in made:
                 made[s] = NDArray(datas[s], self.ctx)
-        trace.push(datas, *_engine_vars(reads, writes + [g._var for g in made.values()]))
+        trace.push(datas, *engine.var_sets(reads, writes + [g._var for g in made.values()]))
         return [None if s is None else made[s] for s in self.grads]
 
     def rebuild_tape(self, saved, inputs, var):

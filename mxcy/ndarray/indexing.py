@@ -19,6 +19,9 @@ def _is_basic(key):
     return all(isinstance(k, (int, np.integer, slice)) or k is None or k is Ellipsis for k in parts)
 
 
+_ALL = slice(None)
+
+
 def normalize_key(key):
     """The key with NDArrays and lists turned into NumPy index arrays (waits on NDArray indices)."""
     def one(k):
@@ -47,6 +50,9 @@ def _target_shape(shape, key, op):
 
 
 def get_item(array, key):
+    if type(key) is slice and key == _ALL and array._ctx.device_type == "cpu" and not autograd.is_recording() \
+            and array._data.flags.c_contiguous:
+        return NDArray(array._data[:], array._ctx, array._var)  # x[:], as in `x[:] -= y`: a view, nothing to check
     key = normalize_key(key)
     shape = _target_shape(array.shape, key, "__getitem__")
     all_ints = isinstance(key, int) and array.ndim == 1 or (

@@ -190,6 +190,9 @@ class NDArray:
         else:
             raise MXNetError(f"copyto: destination must be a Context or NDArray, got {type(other)}")
         src, dst = self._data, out._data
+        if out._var is self._var and isinstance(src, np.ndarray) and \
+                src.__array_interface__ == dst.__array_interface__:
+            return out  # the same memory (x[:] = x[:] after `x[:] -= y`): nothing to copy
         reads = () if out._var is self._var else (self._var,)
         engine.push(lambda: storage.copy_between(src, dst), reads, (out._var,),
                     out._ctx if out._ctx.device_type == "gpu" else self._ctx, 0, "_copyto")
