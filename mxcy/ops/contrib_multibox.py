@@ -1,12 +1,13 @@
-"""MXNet 1.9.1's contrib SSD ops on the kernels in kernels/multibox.py: MultiBoxPrior (anchor boxes of a feature
-map; CPU and CUDA), MultiBoxTarget (training targets of those anchors) and MultiBoxDetection (decoded, suppressed
-detections), both CPU-only. As in MXNet, no gradient flows through them: their backward functions write zeros."""
+"""MXNet 1.9.1's contrib SSD ops on the kernels in kernels/multibox.py (CPU and CUDA): MultiBoxPrior (anchor boxes of
+a feature map), MultiBoxTarget (training targets of those anchors; the labels' padding is scanned on the host) and
+MultiBoxDetection (decoded, suppressed detections). As in MXNet, no gradient flows through them: their backward
+functions write zeros."""
 import functools
 
 import numpy as np
 
 from . import registry
-from ._nn_common import float_type, kernel, on_device_of, widening
+from ._nn_common import float_type, host, kernel, on_device_of, widening
 from .registry import OpDef, Param
 
 
@@ -15,11 +16,11 @@ def _zero_gradients(F, attrs, inputs, outputs, ograds):
     return [F.zeros_like(x) for x in inputs]
 
 
-def _register(name, compute, devices=("cpu",), **kw):
+def _register(name, compute, **kw):
     """An op of this family: float types, compute(device, attrs, inputs, outputs, reqs) run through `widening` on
-    each of `devices`, zero gradients."""
+    each device, zero gradients."""
     registry.register(OpDef(name, infer_type=float_type, gradient=_zero_gradients, grad_reads=((), ()),
-                            compute={d: widening(functools.partial(compute, d)) for d in devices}, **kw))
+                            compute={d: widening(functools.partial(compute, d)) for d in ("cpu", "gpu")}, **kw))
 
 
 # --- MultiBoxPrior -------------------------------------------------------------------------------
@@ -58,7 +59,7 @@ def _prior(device, attrs, inputs, outputs, reqs):
     kernel("multibox", "prior", device)(out, sizes, ratios, step_y, step_x, *attrs["offsets"], attrs["clip"], reqs[0])
 
 
-_register("_contrib_MultiBoxPrior", _prior, devices=("cpu", "gpu"), aliases=("_npx_multibox_prior",),
+_register("_contrib_MultiBoxPrior", _prior, aliases=("_npx_multibox_prior",),
           infer_shape=_prior_shape,
           params=(Param("sizes", "floats", (1.0,), "anchor sizes, as fractions of the image"),
                   Param("ratios", "floats", (1.0,), "anchor aspect ratios (width / height)"),
@@ -105,13 +106,16 @@ def _target(device, attrs, inputs, outputs, reqs):
     n_anchor = anchor.shape[1]
     if attrs["negative_mining_ratio"] > 0 and not attrs["negative_mining_thresh"] > 0:
         raise ValueError(f"negative_mining_thresh must be > 0 when mining, got {attrs['negative_mining_thresh']}")
-    short = np.zeros(labels.shape[0], np.int64)
+    short = on_device_of(labels, np.zeros(labels.shape[0], np.int64))
     loc, mask, cls = outputs
-    kernel("multibox", "target", device)(anchor.reshape(n_anchor, 4), labels, _valid_labels(labels), preds,
-                                         loc.reshape(-1, n_anchor, 4), mask.reshape(-1, n_anchor, 4), cls,
-                                         attrs["overlap_threshold"], attrs["ignore_label"],
+    n_valid = _valid_labels(labels if host(labels) else labels.copy_to_host())
+    kernel("multibox", "target", device)(anchor.reshape(n_anchor, 4), labels, on_device_of(labels, n_valid), preds,
+                                         loc.reshape(loc.shape[0], n_anchor, 4),
+                                         mask.reshape(mask.shape[0], n_anchor, 4), cls, attrs["overlap_threshold"], attrs["ignore_label"],
                                          attrs["negative_mining_ratio"], attrs["negative_mining_thresh"],
-                                         np.array(attrs["variances"], np.float64), short, tuple(reqs))
+                                         on_device_of(labels, np.array(attrs["variances"], np.float64)), short,
+                                         tuple(reqs))
+    short = short if host(short) else short.copy_to_host()
     if short.any():
         raise ValueError(f"batch {int(short.argmax())} has fewer anchors below negative_mining_thresh="
                          f"{attrs['negative_mining_thresh']} than negative_mining_ratio asks for")
@@ -154,8 +158,8 @@ def _detection(device, attrs, inputs, outputs, reqs):
     prob, loc, anchor = inputs
     kernel("multibox", "detection", device)(prob, loc, anchor.reshape(anchor.shape[1], 4), outputs[0],
                                             attrs["threshold"], attrs["clip"],
-                                            np.array(attrs["variances"], np.float64), attrs["nms_threshold"],
-                                            attrs["force_suppress"], attrs["nms_topk"], reqs[0])
+                                            on_device_of(prob, np.array(attrs["variances"], np.float64)),
+                                            attrs["nms_threshold"], attrs["force_suppress"], attrs["nms_topk"], reqs[0])
 
 
 _register("_contrib_MultiBoxDetection", _detection, aliases=("_npx_multibox_detection",),

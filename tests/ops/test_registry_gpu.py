@@ -52,9 +52,6 @@ CPU_ONLY.update({name: _CONTRIB_MISC for name in (
     "_contrib_gradientmultiplier", "_contrib_backward_gradientmultiplier", "_contrib_backward_quadratic",
     "_contrib_backward_index_copy", "_contrib_index_array", "_contrib_count_sketch", "_contrib_fft", "_contrib_ifft",
     "_contrib_hawkesll", "_contrib_backward_hawkesll", "_sample_unique_zipfian")})
-_MULTIBOX = "Numba CPU kernels (mxcy/kernels/multibox.py: sequential greedy matching / NMS per batch); CUDA twins " \
-            "are still to be written"
-CPU_ONLY.update({name: _MULTIBOX for name in ("_contrib_MultiBoxTarget", "_contrib_MultiBoxDetection")})
 CPU_ONLY["_contrib_RROIAlign"] = "MXNet 1.9.1 has no GPU kernel for RROIAlign either (no rroi_align.cu); the " \
                                  "Numba CPU kernel is mxcy/kernels/rroi_align.py"
 CPU_ONLY.update({name: "MXNet 1.9.1 registers the DGL graph ops for the CPU only (dgl_graph.cc, no .cu); mxcy's run " \
