@@ -9,7 +9,7 @@ import numpy as np
 from numba import cuda
 
 from .launch import dual, grid_1d
-from .common import REQ_ADD, REQ_NULL, assign, parallel_kernel
+from .common import LIGHT, REQ_ADD, REQ_NULL, assign, parallel_kernel
 
 MAX, AVG, SUM, LP = range(4)
 POOL_TYPES = {"max": MAX, "avg": AVG, "sum": SUM, "lp": LP}
@@ -118,7 +118,7 @@ first_argmax, first_argmax_dev = dual(_first_argmax)
 
 
 # ---------------------------------------------------------------- CPU drivers
-@parallel_kernel(nogil=True, cache=True)
+@parallel_kernel(light=LIGHT, nogil=True, cache=True)
 def pool_fwd_cpu(x, out, kernel, stride, pad, pool_type, count_include_pad, p_value, req):
     """out (P, OD, OH, OW) = pool of x (P, D, H, W); kernel/stride/pad are 3-tuples; out extents chosen by caller."""
     _, nd, nh, nw = x.shape
@@ -137,17 +137,21 @@ def pool_fwd_cpu(x, out, kernel, stride, pad, pool_type, count_include_pad, p_va
                 out[pl, od, oh, ow] = assign(out[pl, od, oh, ow], v, req)
 
 
-@parallel_kernel(nogil=True, cache=True)
+@parallel_kernel(light=LIGHT, nogil=True, cache=True)
 def pool_bwd_cpu(dy, x, y, dx, kernel, stride, pad, pool_type, count_include_pad, p_value, req):
     """dx from dy and the forward x, y: max routes dy to the first max of each window, the others spread it."""
     _, nd, nh, nw = x.shape
     npl, od_, oh_, ow_ = y.shape
     if req == REQ_NULL:
         return
+    plane = nd * nh * nw
+    # Flat views made once: a view per plane inside the loop costs a shared reference count.
+    dxf = dx.reshape(dx.size)
     for pl in numba.prange(npl):
         # Windows overlap, so each plane is scattered by one thread into a zeroed (or kept) dx plane.
         if req != REQ_ADD:
-            dx[pl] = 0
+            for i in range(numba.uint64(pl * plane), numba.uint64((pl + 1) * plane)):
+                dxf[i] = 0
         for od in range(od_):
             d0, d1, ed = window(od, kernel[0], stride[0], pad[0], nd)
             for oh in range(oh_):
@@ -158,7 +162,7 @@ def pool_bwd_cpu(dy, x, y, dx, kernel, stride, pad, pool_type, count_include_pad
                     if pool_type == MAX:
                         a = first_argmax(x, pl, d0, d1, h0, h1, w0, w1, yv)
                         if a >= 0:
-                            dx[pl, a // (nh * nw), (a // nw) % nh, a % nw] += g
+                            dxf[pl * plane + a] += g
                         continue
                     size = divisor(d0, d1, h0, h1, w0, w1, ed * eh * ew, pool_type, count_include_pad)
                     for d in range(d0, d1):

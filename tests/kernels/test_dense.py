@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numba import cuda
 
+from mxcy.kernels import dense
 from mxcy.kernels.common import REQ_ADD, REQ_NULL, REQ_WRITE
 from mxcy.kernels.dense import fc_bwd_cpu, fc_bwd_gpu, fc_fwd_cpu, fc_fwd_gpu
 
@@ -40,6 +41,19 @@ def check_fc(B, I, H, dtype, bias, reqs, fwd, bwd, to_dev=np.asarray, to_host=np
        st.booleans(), st.lists(st.sampled_from(REQS), min_size=4, max_size=4))
 def test_cpu(B, I, H, dtype, bias, reqs):
     check_fc(B, I, H, dtype, bias, reqs, fc_fwd_cpu, fc_bwd_cpu)
+
+
+@pytest.mark.parametrize("small_gemm", [0, 1 << 40], ids=["blas_threads", "one_blas_thread"])
+def test_cpu_blas_threads(small_gemm, monkeypatch):
+    # Products under SMALL_GEMM multiply-adds pin the calling thread's BLAS to one thread, then restore it.
+    monkeypatch.setattr(dense, "SMALL_GEMM", small_gemm)
+    calls = []
+    real = dense.blas_cpu.LOCAL_THREADS
+    monkeypatch.setattr(dense.blas_cpu, "LOCAL_THREADS", lambda n: calls.append(n) or real(n))
+    check_fc(7, 5, 6, np.float64, True, [REQ_WRITE, REQ_ADD, REQ_WRITE, REQ_ADD], fc_fwd_cpu, fc_bwd_cpu)
+    pinned = small_gemm and dense.blas_cpu.AVAILABLE
+    assert calls[::2] == ([1] * 3 if pinned else [])
+    assert len(set(calls[1::2])) <= 1  # each call restored what was there before
 
 
 def test_cpu_outputs_not_needed():
