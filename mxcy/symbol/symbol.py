@@ -91,8 +91,22 @@ class Symbol:
         return Symbol([(node, i) for node in self._topo() for i in range(node.num_visible_outputs())])
 
     def get_children(self):
-        entries = [e for node, _ in self._outputs for e in node.inputs]
+        """The inputs of the nodes behind the outputs (each node once, as MXNet)."""
+        nodes = list(dict.fromkeys(node for node, _ in self._outputs))
+        entries = [e for node in nodes for e in node.inputs]
         return Symbol(entries) if entries else None
+
+    def _gen_atomic_symbol(self):
+        """The op of this single-node symbol with its attributes, on fresh variables named after its inputs."""
+        nodes = {node for node, _ in self._outputs}
+        if len(nodes) != 1:
+            raise MXNetError(f"Symbol._gen_atomic_symbol: the outputs come from {len(nodes)} nodes, not one")
+        node = nodes.pop()
+        if node.op is None:
+            raise MXNetError(f"Symbol._gen_atomic_symbol: '{node.name}' is a variable, not an operator")
+        inputs = [(Node(None, name, {}), 0) for name in node.op.list_inputs(node.params)]
+        return Symbol([(Node(node.op, node.name, dict(node.attrs), inputs, params=node.params), i)
+                       for i in range(node.op.n_visible_outputs(node.params))])
 
     # --- attributes ------------------------------------------------------------------------
     def _single_node(self, what):
@@ -263,7 +277,7 @@ class Symbol:
     __hash__ = object.__hash__
 
     def __bool__(self):
-        raise NotImplementedError("The truth value of a Symbol is not defined")
+        raise NotImplementedForSymbol(self.__bool__, "bool")
 
     def reshape(self, *shape, **kwargs):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import mxcy as mx
+from mxcy.base import NotImplementedForSymbol
 
 
 @pytest.fixture(autouse=True)
@@ -142,7 +143,7 @@ def test_operator_errors_name_op_and_argument():
         mx.sym.exp(d, d)
     with pytest.raises(TypeError):
         d + "x"
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(NotImplementedForSymbol, match="bool"):
         bool(d)
 
 
@@ -207,3 +208,24 @@ def test_group_create_fn_astype_keywords_and_custom_signature():
     assert next(iter(params.values())).kind is inspect.Parameter.VAR_POSITIONAL
     with pytest.raises(mx.MXNetError, match="C handles"):
         mx.sym.Symbol(handle=1)
+
+
+def test_get_children_lists_each_node_once():
+    # MXNet 1.9.1's test_symbol_children
+    sliced = mx.sym.SliceChannel(mx.sym.var("data"), num_outputs=3, name="slice")
+    assert mx.sym.Concat(*list(sliced)).get_children().list_outputs() == \
+        ["slice_output0", "slice_output1", "slice_output2"]
+    assert sliced.get_children().list_outputs() == ["data"]
+    assert mx.sym.var("x").get_children() is None
+
+
+def test_gen_atomic_symbol():
+    rnn = mx.sym.RNN(mx.sym.var("data"), mx.sym.var("p"), mx.sym.var("h0"), mx.sym.var("h1"), state_size=10,
+                     num_layers=2, bidirectional=True, state_outputs=True, mode="lstm", name="rnn")
+    atomic = rnn._gen_atomic_symbol()
+    assert atomic.list_arguments() == ["data", "parameters", "state", "state_cell"]
+    assert atomic.list_outputs() == rnn.list_outputs() and atomic[0].attr("mode") == "lstm"
+    with pytest.raises(mx.MXNetError, match="variable"):
+        mx.sym.var("x")._gen_atomic_symbol()
+    with pytest.raises(mx.MXNetError, match="2 nodes"):
+        mx.sym.Group([mx.sym.var("x") + 1, mx.sym.var("y") + 1])._gen_atomic_symbol()
