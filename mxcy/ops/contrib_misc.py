@@ -5,26 +5,30 @@ AdaptiveAvgPooling2D, count_sketch, fft / ifft, hawkesll (+ its exposed backward
 sampler behind contrib.rand_zipfian's users, _sample_unique_zipfian.
 
 AdaptiveAvgPooling2D runs on kernels/adaptive_pool.py (CPU and CUDA); the attention matmuls on NumPy's BLAS on
-the CPU and on kernels/attention_gpu.py's tiled GEMMs on a GPU. The rest is CPU only for now: NumPy on the host
-(NumPy's FFT); MXNet 1.9.1 itself has count_sketch, fft and ifft on the GPU only. hawkesll walks each sample's events in a Python loop;
+the CPU and on kernels/attention_gpu.py's tiled GEMMs on a GPU; gradientmultiplier and the gradientmultiplier and
+quadratic backward ops on NumPy on the CPU and the element-wise CUDA kernels on a GPU. The rest is CPU only for now:
+NumPy on the host (NumPy's FFT); MXNet 1.9.1 itself has count_sketch, fft and ifft on the GPU only. hawkesll walks each sample's events in a Python loop;
 _sample_unique_zipfian draws from NumPy's Philox keyed by the op call (image ops' generator).
 """
 import math
 
 import numpy as np
 
-from . import registry
+from . import _gpu, registry
 from ._helpers import results_compute
-from ._nn_common import fill, float_type, kernel, kernel_compute, kernels, widening
+from ._nn_common import fill, float_type, kernel, kernel_compute, kernels, scratch, widening
 from .registry import OpDef, Param
 from ..kernels.common import REQ_ADD, REQ_NULL, REQ_WRITE
 
 __all__ = []
 
 
-def _register(name, compute, infer_shape, gradient=None, **kw):
-    registry.register(OpDef(name, compute={"cpu": results_compute(compute)}, infer_shape=infer_shape,
-                            gradient=gradient, **kw))
+def _register(name, compute, infer_shape, gradient=None, gpu=None, **kw):
+    """An op computed by NumPy on the CPU (compute(attrs, *inputs) -> results) and by `gpu`, when given, on a GPU."""
+    computes = {"cpu": results_compute(compute)}
+    if gpu is not None:
+        computes["gpu"] = gpu
+    registry.register(OpDef(name, compute=computes, infer_shape=infer_shape, gradient=gradient, **kw))
 
 
 def _same_shape(attrs, shapes):
@@ -40,10 +44,11 @@ def _times_scalar_grad(F, attrs, inputs, outputs, ograds):
 _SCALAR_PARAMS = (Param("scalar", "float", 1.0, "the factor lambda the gradient is multiplied by"),
                   Param("is_int", "bool", True, "whether the scalar is an integer (MXNet's numpy flag; unused)"))
 _register("_contrib_gradientmultiplier", lambda attrs, x: x, _same_shape, _times_scalar_grad, params=_SCALAR_PARAMS,
-          elementwise=True, grad_reads=((), ()),
+          gpu=_gpu.copy, elementwise=True, grad_reads=((), ()),
           doc="Identity in the forward pass; the backward pass multiplies the gradient by `scalar`.")
 _register("_contrib_backward_gradientmultiplier", lambda attrs, x: x * attrs["scalar"], _same_shape,
-          _times_scalar_grad, params=_SCALAR_PARAMS, elementwise=True, grad_reads=((), ()),
+          _times_scalar_grad, params=_SCALAR_PARAMS, gpu=_gpu.scalar("mul", False), elementwise=True,
+          grad_reads=((), ()),
           doc="data times `scalar`: the gradient of contrib.gradientmultiplier.")
 
 
@@ -52,6 +57,16 @@ _register("_contrib_backward_gradientmultiplier", lambda attrs, x: x * attrs["sc
 def _backward_quadratic(attrs, ograd, data):
     """The forward op's own gradient rule, evaluated on NumPy arrays (it is arithmetic only)."""
     return registry.get("_contrib_quadratic").gradient(np, attrs, [data], [None], [ograd])[0]
+
+
+def _backward_quadratic_gpu(attrs, inputs, outputs, reqs):
+    """ograd * (2 a data + b) on the element-wise CUDA kernels."""
+    ograd, data = inputs
+    k = kernels("elemwise_gpu")
+    slope = scratch(data, data.dtype)
+    k.scalar_gpu("mul", data, 2 * attrs["a"], slope, False, REQ_WRITE)
+    k.scalar_gpu("add", slope, attrs["b"], slope, False, REQ_WRITE)
+    k.binary_gpu("mul", ograd, slope, outputs[0], reqs[0])
 
 
 def _backward_quadratic_grad(F, attrs, inputs, outputs, ograds):
@@ -67,7 +82,7 @@ def _pair_of_equal_shapes(attrs, shapes):
 
 
 _register("_contrib_backward_quadratic", _backward_quadratic, _pair_of_equal_shapes, _backward_quadratic_grad,
-          arguments=("ograd", "data"),
+          gpu=widening(_backward_quadratic_gpu), arguments=("ograd", "data"),
           params=tuple(Param(k, "float", 0.0, f"coefficient {k} of a x^2 + b x + c") for k in "abc"),
           doc="ograd * (2 a data + b): the gradient of contrib.quadratic.")
 

@@ -49,9 +49,12 @@ CPU_ONLY["BatchNorm_v1"] = "NumPy on the host (mxcy/ops/misc_legacy.py: BatchNor
 
 _CONTRIB_MISC = "NumPy on the host (mxcy/ops/contrib_misc.py); CUDA twins are still to be written"
 CPU_ONLY.update({name: _CONTRIB_MISC for name in (
-    "_contrib_gradientmultiplier", "_contrib_backward_gradientmultiplier", "_contrib_backward_quadratic",
-    "_contrib_backward_index_copy", "_contrib_index_array", "_contrib_count_sketch", "_contrib_fft", "_contrib_ifft",
-    "_contrib_hawkesll", "_contrib_backward_hawkesll", "_sample_unique_zipfian")})
+    "_contrib_backward_index_copy", "_contrib_index_array", "_contrib_count_sketch", "_contrib_hawkesll",
+    "_contrib_backward_hawkesll")})
+CPU_ONLY.update({name: "NumPy's FFT on the host (mxcy/ops/contrib_misc.py); MXNet's GPU kernel is cuFFT, which Numba "
+                       "does not bind" for name in ("_contrib_fft", "_contrib_ifft")})
+CPU_ONLY["_sample_unique_zipfian"] = "MXNet 1.9.1 has no GPU kernel for it either (unique_sample_op.cc, no .cu); " \
+                                    "mxcy's draws from NumPy's Philox on the host (mxcy/ops/contrib_misc.py)"
 CPU_ONLY["_contrib_RROIAlign"] = "MXNet 1.9.1 has no GPU kernel for RROIAlign either (no rroi_align.cu); the " \
                                  "Numba CPU kernel is mxcy/kernels/rroi_align.py"
 CPU_ONLY.update({name: "MXNet 1.9.1 registers the DGL graph ops for the CPU only (dgl_graph.cc, no .cu); mxcy's run " \
