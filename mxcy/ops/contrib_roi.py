@@ -84,6 +84,8 @@ _register_region_op(
         "pooled_size); empty bins and rows with a batch index outside the data give 0; rois get a zero gradient. "
         "As MXNet 1.9.1.",
     backward_doc="PSROIPooling's gradient wrt data: each bin's head gradient spread evenly over its pixels.")
+for _name in ("_contrib_PSROIPooling", "_backward_PSROIPooling"):
+    registry.get(_name).module = __name__  # registered by nn_spatial's helper, but of this family
 
 
 # --- DeformablePSROIPooling ---------------------------------------------------------------------------------------
