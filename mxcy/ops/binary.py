@@ -10,7 +10,7 @@ import numpy as np
 from . import _gpu, registry
 from ._helpers import broadcast_shape, ufunc_compute
 from .partial_shape import same_shape
-from .registry import OpDef, Param
+from .registry import OpDef, Param, zero_gradients
 
 __all__ = ["unbroadcast", "OperatorOps", "OPERATOR_OPS", "legacy_name"]
 
@@ -75,9 +75,6 @@ def _binary_gradient(grad):
     return gradient
 
 
-def _zero_gradient(F, attrs, inputs, outputs, ograds):
-    return [F.zeros_like(x) for x in inputs]
-
 
 def _scalar_gradient(grad, reverse):
     """Gradient of x op s (or s op x when `reverse`) from the binary rule with b a scalar."""
@@ -139,7 +136,7 @@ def _register_pair(name, fn, grad, quiet_fp, logic):
     compute = {"cpu": ufunc_compute(fn, quiet_fp), "gpu": _gpu.binary(name)}
     # The gradients of sums and differences need shapes only (OpDef.grad_reads).
     reads = ((), ()) if name in ("add", "sub") else None
-    b_grad = _zero_gradient if logic else _binary_gradient(grad)
+    b_grad = zero_gradients if logic else _binary_gradient(grad)
     doc = f"Elementwise {name} of two arrays"
     registry.register(OpDef(f"broadcast_{name}", arguments=("lhs", "rhs"), elementwise=True, grad_reads=reads,
                             infer_shape=_broadcast_infer, compute=compute, gradient=b_grad,
@@ -174,7 +171,7 @@ def _register_pair(name, fn, grad, quiet_fp, logic):
             scalar_name, params=(_SCALAR,), elementwise=True, infer_shape=same_shape, partial_shapes=True,
             aliases=_camel_alias(scalar_name), grad_reads=reads,
             compute={"cpu": _scalar_compute(sfn), "gpu": _gpu.scalar(name, reverse)},
-            gradient=_zero_gradient if logic else _scalar_gradient(grad, reverse),
+            gradient=zero_gradients if logic else _scalar_gradient(grad, reverse),
             doc=f"Elementwise {name} of an array and a scalar" + (" (scalar first)." if reverse else ".")))
 
 

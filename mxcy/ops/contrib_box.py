@@ -5,7 +5,7 @@ import math
 
 from . import registry
 from ._nn_common import float_type, kernel, kernel_compute
-from .registry import OpDef, Param
+from .registry import OpDef, Param, zero_gradients
 
 _FORMATS = ("corner", "center")
 
@@ -19,12 +19,8 @@ def _format(name, default, what):
                                        "(x, y, width, height)", choices=_FORMATS)
 
 
-def _zero_gradients(F, attrs, inputs, outputs, ograds):
-    """MXNet 1.9.1 registers backward functions for these ops that write zeros (no gradient flows)."""
-    return [F.zeros_like(x) for x in inputs]
 
-
-def _register(name, compute, exact=None, gradient=_zero_gradients, grad_reads=((), ()), **kw):
+def _register(name, compute, exact=None, gradient=zero_gradients, grad_reads=((), ()), **kw):
     """An op of this family: float types, compute(device, attrs, inputs, outputs, reqs) on both devices through
     `kernel_compute`, zero gradients unless told."""
     registry.register(OpDef(name, infer_type=float_type, compute=kernel_compute(compute, exact), gradient=gradient,

@@ -8,18 +8,14 @@ import numpy as np
 
 from . import registry
 from ._nn_common import float_type, host, kernel, on_device_of, widening
-from .registry import OpDef, Param
+from .registry import OpDef, Param, zero_gradients
 
-
-def _zero_gradients(F, attrs, inputs, outputs, ograds):
-    """MXNet 1.9.1's backward of these ops writes zeros into the inputs' gradients."""
-    return [F.zeros_like(x) for x in inputs]
 
 
 def _register(name, compute, **kw):
     """An op of this family: float types, compute(device, attrs, inputs, outputs, reqs) run through `widening` on
     each device, zero gradients."""
-    registry.register(OpDef(name, infer_type=float_type, gradient=_zero_gradients, grad_reads=((), ()),
+    registry.register(OpDef(name, infer_type=float_type, gradient=zero_gradients, grad_reads=((), ()),
                             compute={d: widening(functools.partial(compute, d)) for d in ("cpu", "gpu")}, **kw))
 
 

@@ -6,12 +6,8 @@ import numpy as np
 
 from . import registry
 from ._nn_common import kernel, on_device_of, widening
-from .registry import OpDef, Param
+from .registry import OpDef, Param, zero_gradients
 
-
-def _zero_gradients(F, attrs, inputs, outputs, ograds):
-    """MXNet 1.9.1's backward of these ops writes zeros into the inputs' gradients."""
-    return [F.zeros_like(x) for x in inputs]
 
 
 def _float32_only(attrs, types):
@@ -97,7 +93,7 @@ def _register(name, single_image, doc):
     registry.register(OpDef(
         name, params=_PARAMS, arguments=("cls_prob", "bbox_pred", "im_info"), num_outputs=2,
         visible_outputs=lambda attrs: 2 if attrs["output_score"] else 1, output_names=("output", "score"),
-        infer_shape=_shape_rule(single_image), infer_type=_float32_only, gradient=_zero_gradients,
+        infer_shape=_shape_rule(single_image), infer_type=_float32_only, gradient=zero_gradients,
         grad_reads=((), ()), doc=doc, loss=True,  # the zero gradients ignore the head gradient
         # the kernels write every row, so req add goes through temporaries
         compute={d: widening(functools.partial(_compute, d, single_image), exact=(False, False))

@@ -8,7 +8,7 @@ import numpy as np
 from . import registry
 from ._helpers import store
 from ._nn_common import cast, fill, flat, host, kernel_compute, kernels, scratch
-from .registry import OpDef, Param
+from .registry import OpDef, Param, zero_gradients
 from ..kernels.common import REQ_WRITE
 
 _CTX = Param("ctx", "str", "", "device context (set from the ctx argument)")
@@ -62,9 +62,6 @@ _DISTS = {
                                       "dispersion alpha"),
 }
 
-
-def _zero_grads(F, attrs, inputs, outputs, ograds):
-    return [F.zeros_like(x) for x in inputs]
 
 
 def _scalar_params(dist):
@@ -135,7 +132,7 @@ def _register_scalar(dist):
     registry.register(OpDef(
         f"_random_{dist}_like", params=tuple(kinds), infer_shape=infer_like, infer_type=type_like,
         compute=kernel_compute(body(lambda attrs, inputs: inputs[0].dtype), exact=(False,), n_aux=1),
-        gradient=_zero_grads, random=True,
+        gradient=zero_gradients, random=True,
         doc=f"Draw samples from a {doc}, shaped and typed like the input."))
 
 
@@ -168,7 +165,7 @@ def _register_multi(dist):
 
     registry.register(OpDef(
         f"_sample_{dist}", arguments=inputs, params=(_SHAPE, _FLOAT_DTYPE), infer_shape=infer_shape,
-        infer_type=infer_type, compute=kernel_compute(body, exact=(False,)), gradient=_zero_grads,
+        infer_type=infer_type, compute=kernel_compute(body, exact=(False,)), gradient=zero_gradients,
         random=True, aliases=(f"sample_{dist}",),
         doc=f"Draw `shape` samples from each {doc} given by the input arrays, element by element "
             "(float16 samples of a uniform may round up to high, as in MXNet)."))

@@ -10,7 +10,7 @@ from ._input_names import UNLISTED
 from ..base import (MXNetError, np_dtype, parse_bool, parse_float, parse_int, parse_shape,
                     parse_str)
 
-__all__ = ["Param", "OpDef", "register", "get", "all_ops", "REQUIRED", "same_type", "first_type"]
+__all__ = ["Param", "OpDef", "register", "get", "all_ops", "REQUIRED", "same_type", "first_type", "zero_gradients"]
 
 
 class _Required:
@@ -88,6 +88,12 @@ class Param:
             raise MXNetError(f"{op_name}: invalid value {value!r} for argument '{self.name}'; "
                              f"expected one of {', '.join(map(repr, self.choices))}")
         return parsed
+
+
+def zero_gradients(F, attrs, inputs, outputs, ograds):
+    """The gradient of ops through which none flows (MXNet registers backward functions writing zeros): each
+    input's gradient is zeros, and the head gradient is never read."""
+    return [F.zeros_like(x) for x in inputs]
 
 
 def same_type(attrs, in_types):
@@ -232,8 +238,9 @@ class OpDef:
         return self.list_arguments(attrs) + list(self.aux)
 
     def is_loss(self, attrs):
-        """Whether the gradient ignores the head gradient (see `loss`), for these attributes."""
-        return self.loss
+        """Whether the gradient ignores the head gradient (see `loss`; ops no gradient flows through), for
+        these attributes: Executor.backward needs no head gradient for such an output, as MXNet."""
+        return self.loss or self.gradient is zero_gradients
 
     def mutated_inputs(self, attrs):
         """Indices of the inputs the op writes in place (mutate_inputs, or what it gives for `attrs`)."""

@@ -14,7 +14,7 @@ from . import _gpu, registry
 from ._helpers import ufunc_compute
 from ._nn_common import kernels, widening
 from .partial_shape import same_shape
-from .registry import OpDef
+from .registry import OpDef, zero_gradients
 
 
 def _round_half_away(x):
@@ -60,7 +60,7 @@ def _reciprocal(x):
 
 
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
-_ZERO = lambda F, x, y, g: F.zeros_like(x)  # noqa: E731 - piecewise-constant functions
+_ZERO = zero_gradients  # piecewise-constant functions: no gradient flows
 
 # name -> (forward, gradient(F, x, y, og), emits fp warnings, aliases)
 _UNARY = {
@@ -135,5 +135,5 @@ for _name, (_fwd, _rule, _quiet, _aliases) in _UNARY.items():
     registry.register(OpDef(
         _name, aliases=_aliases, elementwise=True, infer_shape=same_shape, partial_shapes=True,
         compute={"cpu": ufunc_compute(_fwd, _quiet), **_gpu.unary_entries(_name), **_own_formula_gpu(_name)},
-        gradient=_gradient(_rule) if _rule is not None else None,
+        gradient=_rule if _rule is zero_gradients else _gradient(_rule) if _rule is not None else None,
         doc=f"Returns element-wise {_name.strip('_')} of the input."))
