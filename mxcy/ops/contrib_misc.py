@@ -6,8 +6,9 @@ sampler behind contrib.rand_zipfian's users, _sample_unique_zipfian.
 
 AdaptiveAvgPooling2D runs on kernels/adaptive_pool.py (CPU and CUDA); the attention matmuls on NumPy's BLAS on
 the CPU and on kernels/attention_gpu.py's tiled GEMMs on a GPU; gradientmultiplier and the gradientmultiplier and
-quadratic backward ops on NumPy on the CPU and the element-wise CUDA kernels on a GPU. The rest is CPU only for now:
-NumPy on the host (NumPy's FFT); MXNet 1.9.1 itself has count_sketch, fft and ifft on the GPU only. hawkesll walks each sample's events in a Python loop;
+quadratic backward ops on NumPy on the CPU and the element-wise CUDA kernels on a GPU; count_sketch on
+kernels/count_sketch.py (CPU and CUDA). The rest is CPU only for now:
+NumPy on the host (NumPy's FFT); MXNet 1.9.1 itself has fft and ifft on the GPU only. hawkesll walks each sample's events in a Python loop;
 _sample_unique_zipfian draws from NumPy's Philox keyed by the op call (image ops' generator).
 """
 import math
@@ -16,7 +17,7 @@ import numpy as np
 
 from . import _gpu, registry
 from ._helpers import results_compute
-from ._nn_common import fill, float_type, kernel, kernel_compute, kernels, scratch, widening
+from ._nn_common import fill, float_type, host, kernel, kernel_compute, kernels, on_device_of, scratch, widening
 from .registry import OpDef, Param
 from ..kernels.common import REQ_ADD, REQ_NULL, REQ_WRITE
 
@@ -413,12 +414,11 @@ def _sketch_positions(attrs, h):
     return positions
 
 
-def _count_sketch(attrs, data, h, s):
-    out = np.zeros(data.shape[:-1] + (attrs["out_dim"],), data.dtype)
-    flat = out.reshape(-1, attrs["out_dim"])
-    for j, position in enumerate(_sketch_positions(attrs, h)):
-        flat[:, position] += data.reshape(-1, data.shape[-1])[:, j] * s.reshape(-1)[j]
-    return out
+def _count_sketch(device, attrs, inputs, outputs, reqs):
+    """kernels/count_sketch.py, after h is checked on the host (it holds one position per input column)."""
+    data, h, s = inputs
+    positions = _sketch_positions(attrs, h if host(h) else h.copy_to_host())
+    kernel("count_sketch", "sketch", device)(data, on_device_of(data, positions), s, outputs[0], reqs[0])
 
 
 def _count_sketch_grad(F, attrs, inputs, outputs, ograds):
@@ -427,12 +427,13 @@ def _count_sketch_grad(F, attrs, inputs, outputs, ograds):
             None, None]
 
 
-_register("_contrib_count_sketch", _count_sketch, _count_sketch_shape, _count_sketch_grad,
-          arguments=("data", "h", "s"), grad_reads=((1, 2), ()),
-          params=(Param("out_dim", "int", doc="dimension of the sketch"),
-                  Param("processing_batch_size", "int", 32, "rows MXNet's GPU kernel handles at once (no effect "
-                                                            "on the result)")),
-          doc="Count sketch of the last dimension: out[..., h[j]] += data[..., j] * s[j].")
+registry.register(OpDef(
+    "_contrib_count_sketch", compute=kernel_compute(_count_sketch), infer_shape=_count_sketch_shape,
+    gradient=_count_sketch_grad, arguments=("data", "h", "s"), grad_reads=((1, 2), ()),
+    params=(Param("out_dim", "int", doc="dimension of the sketch"),
+            Param("processing_batch_size", "int", 32, "rows MXNet's GPU kernel handles at once (no effect "
+                                                        "on the result)")),
+    doc="Count sketch of the last dimension: out[..., h[j]] += data[..., j] * s[j]."))
 
 
 # --- fft / ifft: complex numbers interleaved as (real, imaginary) pairs in the last dimension ----------------------
