@@ -4,12 +4,12 @@ GluonNLP uses (interleaved_matmul_selfatt_qk / _valatt, interleaved_matmul_encde
 AdaptiveAvgPooling2D, count_sketch, fft / ifft, hawkesll (+ its exposed backward_hawkesll), and the candidate
 sampler behind contrib.rand_zipfian's users, _sample_unique_zipfian.
 
-AdaptiveAvgPooling2D runs on kernels/adaptive_pool.py (CPU and CUDA); the attention matmuls on NumPy's BLAS on
-the CPU and on kernels/attention_gpu.py's tiled GEMMs on a GPU; gradientmultiplier and the gradientmultiplier and
-quadratic backward ops on NumPy on the CPU and the element-wise CUDA kernels on a GPU; count_sketch on
-kernels/count_sketch.py (CPU and CUDA). The rest is CPU only for now:
-NumPy on the host (NumPy's FFT); MXNet 1.9.1 itself has fft and ifft on the GPU only. hawkesll walks each sample's events in a Python loop;
-_sample_unique_zipfian draws from NumPy's Philox keyed by the op call (image ops' generator).
+AdaptiveAvgPooling2D and count_sketch run on Numba kernels (kernels/adaptive_pool.py, count_sketch.py; CPU and
+CUDA); the attention matmuls on NumPy's BLAS on the CPU and on kernels/attention_gpu.py's tiled GEMMs on a GPU;
+gradientmultiplier and the gradientmultiplier and quadratic backward ops on NumPy on the CPU and the element-wise
+CUDA kernels on a GPU. The rest is CPU only for now: NumPy on the host (NumPy's FFT; MXNet 1.9.1 itself has fft and
+ifft on the GPU only); hawkesll walks each sample's events in a Python loop; _sample_unique_zipfian draws from
+NumPy's Philox keyed by the op call (image ops' generator).
 """
 import math
 
