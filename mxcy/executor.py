@@ -11,6 +11,8 @@ from .base import MXNetError
 from .error import MXNetValueError
 from .context import Context
 from .ndarray import NDArray, zeros
+from .ndarray.sparse import zeros as stype_zeros
+from .symbol.infer_storage import infer_storage, variable_stypes
 from .graph_plan import GraphPlan, named_hook
 from .ops import registry
 from .ops.invoke import invoke
@@ -85,12 +87,12 @@ class Executor:
         shared_arg_names then use shared_exec's arrays and gradients, auxiliary states are shared_exec's,
         and every other argument (gradient) is a view of shared_buffer[name] (["grad of " + name]) when that
         holds enough items, else a new array stored there. Without a buffer, shared_exec would only lend
-        MXNet's memory pool, which mxcy does not have. stype_dict asking for sparse storage is warned about
-        and ignored (dense arrays). group2ctx places arrays as _placements says."""
+        MXNet's memory pool, which mxcy does not have. Arguments take the storage types of stype_dict or of
+        their variables' stype, gradients those the graph's storage inference gives (a sparse one is never taken
+        from shared_buffer). group2ctx places arrays as _placements says."""
         ctx = _context(ctx)
         _check_shared_exec(shared_exec)
         where = _placements(symbol, ctx, group2ctx)
-        _warn_unsupported(stype_dict)
         if shared_buffer is not None and not isinstance(shared_buffer, dict):
             raise MXNetError(f"simple_bind: shared_buffer must be a dict or None, got {type(shared_buffer).__name__}")
         shapes = dict(shapes or {})
@@ -106,10 +108,15 @@ class Executor:
             arg_types = [types[n] for n in arg_names]
             aux_types = [np.float32] * len(aux_names)
         grad_reqs = _grad_reqs(grad_req, arg_names)
+        stypes = variable_stypes(symbol, stype_dict)
+        grad_stypes = infer_storage(symbol, stypes)[1]
         lender = shared_exec if shared_buffer is not None else None
         shared_names = set(shared_arg_names or ()) if shared_buffer is not None else set()
 
         def array(name, shape, dtype, grad):
+            stype = grad_stypes.get(name, "default") if grad else stypes[name]
+            if stype != "default":
+                return stype_zeros(stype, shape, ctx=where.get(name, ctx), dtype=dtype)
             if name in shared_names and lender is not None:
                 return _lent(lender.grad_dict if grad else lender.arg_dict, name, shape, dtype)
             if name in shared_names or shared_buffer is None:
@@ -135,7 +142,10 @@ class Executor:
         if out_shapes is None or out_types is None:
             raise MXNetError(f"bind: cannot infer the output shapes/types of the symbol from the bound "
                              f"arrays {shapes}")
-        return [zeros(s, ctx=self._ctx, dtype=t) for s, t in zip(out_shapes, out_types)]
+        # (whether the graph holds sparse values is kept for the run: sparse ops compute on the host, op by op)
+        out_stypes, _, self._sparse_inside = infer_storage(
+            self._symbol, {n: a.stype for n, a in zip(self._arg_names, self.arg_arrays)})
+        return [stype_zeros(st, s, ctx=self._ctx, dtype=t) for s, t, st in zip(out_shapes, out_types, out_stypes)]
 
     # --- dictionaries ----------------------------------------------------------------------
     @property
@@ -187,13 +197,17 @@ class Executor:
                 self._heads = heads if record else None
         self._recorded = record
         for head, out in zip(heads, self.outputs):
-            head.copyto(out)
+            if out.stype == "default":
+                head.copyto(out)
+            else:
+                out[:] = head  # a sparse output takes the head's parts (cast when the head is dense)
         return self.outputs
 
     def _signature(self, record, is_train):
         """The traces for the bound arrays' shapes and dtypes, or None where runs go op by op: under a monitor,
-        while the profiler times ops, on a GPU, or with sparse arrays bound."""
-        if self._monitor is not None or self._ctx.device_type != "cpu" or not graph_trace.plain_run():
+        while the profiler times ops, on a GPU, or where the graph holds sparse arrays."""
+        if self._monitor is not None or self._ctx.device_type != "cpu" or not graph_trace.plain_run() or \
+                self._sparse_inside:
             return None
         arrays = self.arg_arrays + self.aux_arrays
         if any(type(a) is not NDArray for a in arrays) or \
@@ -429,14 +443,6 @@ def _placements(symbol, ctx, group2ctx):
         for name in [node.name] if node.op is None else [src.name for src, _ in node.inputs if src.op is None]:
             groups.setdefault(name, group)
     return {name: group2ctx[group] for name, group in groups.items() if group in group2ctx}
-
-
-def _warn_unsupported(stype_dict):
-    """Warn that a dense executor leaves out stype_dict's requests for sparse arguments."""
-    sparse = {n: t for n, t in (stype_dict or {}).items() if t != "default"}
-    if sparse:
-        warnings.warn(f"stype_dict: mxcy binds dense arrays; the storage types {sparse} are ignored",
-                      stacklevel=4)
 
 
 def _lent(arrays, name, shape, dtype):

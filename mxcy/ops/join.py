@@ -5,7 +5,7 @@ import numpy as np
 from . import registry
 from ._gpu_layout import copy, dense, kernels, probe, window
 from ._helpers import norm_axis, store
-from .partial_shape import UNKNOWN, merge, to_user
+from .partial_shape import UNKNOWN, is_known, merge, to_user
 from .registry import OpDef, Param
 
 
@@ -197,6 +197,28 @@ def _cut_infer(bounds_of):
     return infer
 
 
+def _slice_channel_infer(attrs, shapes, out_shapes=None):
+    """SliceChannel's rule on partial shapes (MXNet's): the parts follow from what is known of the data, and a
+    known part gives the data back (its split axis num_outputs times as long, or num_outputs when squeezed)."""
+    n, data = attrs["num_outputs"], shapes[0]
+    if data is None:
+        return shapes, [None] * n
+    data, squeeze = tuple(data), attrs["squeeze_axis"]
+    axis = norm_axis(attrs["axis"], len(data))
+    for part in out_shapes or ():
+        if part is not None:
+            size = n if squeeze else part[axis] * n if part[axis] >= 0 else UNKNOWN
+            data = merge(data, tuple(part[:axis]) + (size,) + tuple(part[axis + (not squeeze):]), "data and parts")
+    if is_known(data):
+        return [data], _bounds_shapes(data, *_channel_bounds(attrs, data), squeeze)
+    if data[axis] >= 0:
+        _channel_bounds(attrs, data)  # refuses an axis num_outputs does not divide
+    if squeeze and data[axis] not in (n, UNKNOWN):
+        raise ValueError(f"squeeze_axis needs axis {axis} of {to_user(data)} to have num_outputs={n} entries")
+    part = () if squeeze else (data[axis] // n if data[axis] >= 0 else UNKNOWN,)
+    return [data], [data[:axis] + part + data[axis + 1:]] * n
+
+
 def _cut(bounds_of):
     def parts(attrs, x):
         axis, bounds = bounds_of(attrs, x.shape)
@@ -230,7 +252,7 @@ registry.register(OpDef(
             Param("axis", "int", 1, "axis to split along"), _SQUEEZE),
     num_outputs=lambda attrs: attrs["num_outputs"],
     output_names=lambda attrs: [f"output{i}" for i in range(attrs["num_outputs"])],
-    infer_shape=_cut_infer(_channel_bounds), compute=_split_computes(_cut(_channel_bounds)),
+    infer_shape=_slice_channel_infer, partial_shapes=True, compute=_split_computes(_cut(_channel_bounds)),
     gradient=_join_grad, doc="Splits an array along an axis into num_outputs equal parts."))
 registry.register(OpDef(
     "_split_v2",

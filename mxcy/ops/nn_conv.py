@@ -103,28 +103,36 @@ def _check_data(attrs, data, kernel):
     if len(data) != nd + 2:
         raise ValueError(f"data of shape {tuple(data)} must be {nd + 2}-D ({_LAYOUTS[nd]}) for the {nd}-D kernel "
                          f"{kernel}")
-    if data[1] % attrs["num_group"]:
+    if data[1] >= 0 and data[1] % attrs["num_group"]:
         raise ValueError(f"the {data[1]} channels of data {tuple(data)} are not divisible by num_group "
                          f"{attrs['num_group']}")
 
 
-def _conv_infer(attrs, shapes):
+def _conv_infer(attrs, shapes, out_shapes=None):
+    """MXNet's rule on partial shapes: the data's rank must be known; weight and bias follow from its channels,
+    the output from the data, and a known output gives the data its batch and, where the stride is 1, its
+    spatial sizes."""
     kernel, stride, pad, dilate = _spd(attrs)
     data = shapes[0]
     if data is None:
         return shapes, [None]
-    data = tuple(data)
+    data, given = tuple(data), out_shapes[0] if out_shapes else None
+    if given is not None and len(given) == len(data):
+        back = [o + d * (k - 1) - 2 * p if s == 1 and o >= 0 else UNKNOWN
+                for o, k, s, p, d in zip(given[2:], kernel, stride, pad, dilate)]
+        data = _expect(data, (given[0], data[1], *back), "data", lambda: f"output {to_user(given)}")
     _check_data(attrs, data, kernel)
     out = []
     for n, k, s, p, d in zip(data[2:], kernel, stride, pad, dilate):
-        if d * (k - 1) + 1 > n + 2 * p:
+        if n >= 0 and d * (k - 1) + 1 > n + 2 * p:
             raise ValueError(f"kernel {kernel} with dilate {dilate} spans more than data {data} padded by {pad}")
-        out.append(conv_out_size(n, k, s, p, d))
+        out.append(conv_out_size(n, k, s, p, d) if n >= 0 else UNKNOWN)
     O, G = attrs["num_filter"], attrs["num_group"]
-    weight = (O, data[1] // G) + kernel
-    shapes = fill_shapes(shapes, ("weight", "bias"), (weight, (O,)),
-                   f"data {data} with num_filter={O}, num_group={G}, kernel={kernel}")
-    return shapes, [(data[0], O) + tuple(out)]
+    context = lambda: f"data {to_user(data)} with num_filter={O}, num_group={G}, kernel={kernel}"  # noqa: E731
+    ins = [data, _expect(shapes[1], (O, data[1] // G if data[1] >= 0 else UNKNOWN) + kernel, "weight", context)]
+    if len(shapes) == 3:
+        ins.append(_expect(shapes[2], (O,), "bias", context))
+    return ins, [(data[0], O) + tuple(out)]
 
 
 def _deconv_pad(attrs, data):
@@ -230,7 +238,8 @@ _register_pair(
     _conv_backward,
     "Convolution over 1-3 spatial dimensions of channel-first data, with groups and dilation: weight "
     "(num_filter, channels/num_group, *kernel), bias (num_filter,).",
-    "Convolution's gradients wrt data, weight (and bias) from the head gradient, the data and the weight.")
+    "Convolution's gradients wrt data, weight (and bias) from the head gradient, the data and the weight.",
+    partial_shapes=True)
 
 
 # --- Deconvolution ------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import numpy as np
 
 from . import _gpu, registry
 from ._helpers import store
-from .partial_shape import UNKNOWN, is_known, merge, to_user
+from .partial_shape import UNKNOWN, is_known, merge, same_shape, to_user
 from .registry import OpDef, Param
 
 __all__ = ["infer_reshape"]
@@ -134,7 +134,7 @@ def _cast_compute(attrs, inputs, outputs, reqs):
 
 registry.register(OpDef(
     "Cast", aliases=("cast",), params=(Param("dtype", "dtype", "float32", "output type"),),
-    infer_shape=lambda attrs, shapes: (shapes, [shapes[0]]), infer_type=_cast_type,
+    infer_shape=same_shape, partial_shapes=True, infer_type=_cast_type,
     compute={"cpu": _cast_compute, "gpu": _gpu.copy},
     gradient=lambda F, attrs, inputs, outputs, ograds: [
         F.Cast(ograds[0], dtype=np.dtype(inputs[0].dtype).name)],

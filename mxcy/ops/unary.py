@@ -11,7 +11,7 @@ from scipy.special import digamma as _digamma, erf as _erf, erfinv as _erfinv
 from scipy.special import gamma as _gamma, gammaln as _lgamma
 
 from . import _gpu, registry
-from ._helpers import ufunc_compute
+from ._helpers import store, ufunc_compute
 from ._nn_common import kernels, widening
 from .partial_shape import same_shape
 from .registry import OpDef, zero_gradients
@@ -137,3 +137,14 @@ for _name, (_fwd, _rule, _quiet, _aliases) in _UNARY.items():
         compute={"cpu": ufunc_compute(_fwd, _quiet), **_gpu.unary_entries(_name), **_own_formula_gpu(_name)},
         gradient=_rule if _rule is zero_gradients else _gradient(_rule) if _rule is not None else None,
         doc=f"Returns element-wise {_name.strip('_')} of the input."))
+
+
+def _identity_like_rhs_gradient(F, attrs, inputs, outputs, ograds):
+    return [ograds[0], F.zeros_like(inputs[1])]
+
+
+registry.register(OpDef(
+    "_identity_with_attr_like_rhs", arguments=("lhs", "rhs"), infer_shape=same_shape, partial_shapes=True,
+    compute={"cpu": lambda attrs, inputs, outputs, reqs: store(outputs[0], inputs[0], reqs[0]), "gpu": _gpu.copy},
+    gradient=_identity_like_rhs_gradient, grad_reads=((), ()),
+    doc="Returns lhs; its shape and dtype are also rhs's, which lets graph inference carry shapes from rhs."))

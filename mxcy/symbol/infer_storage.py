@@ -25,8 +25,9 @@ def variable_stypes(symbol, stype_dict=None):
 
 
 def infer_storage(symbol, stypes):
-    """(output stypes, {variable name: gradient stype}) for variables of storage `stypes` (name -> stype).
-    A variable's gradient is sparse when every op reading it makes that input's gradient the same sparse type."""
+    """(output stypes, {variable name: gradient stype}, whether any value is sparse) for variables of storage
+    `stypes` (name -> stype). A variable's gradient is sparse when every op reading it makes that input's gradient
+    the same sparse type."""
     from ..ndarray.sparse_stypes import grad_storage_types, storage_types
     values, grads = {}, {}
     for node in symbol._topo():
@@ -40,4 +41,5 @@ def infer_storage(symbol, stypes):
             if src.op is None:
                 grads.setdefault(src.name, set()).add(grad)
     grad_stypes = {name: found.pop() if len(found) == 1 else "default" for name, found in grads.items()}
-    return [values[(id(n), i)] for n, i in symbol._outputs], grad_stypes
+    return ([values[(id(n), i)] for n, i in symbol._outputs], grad_stypes,
+            any(v != "default" for v in values.values()))

@@ -187,12 +187,18 @@ def _creation(name, attrs_of, ref):
     return OpSpec(name, lambda rng: ([], attrs_of(rng)), ref, grad=False, why="no inputs")
 
 
+def _same_shape_pair(rng):
+    shape = _shape(rng)
+    return [rng.standard_normal(shape), rng.standard_normal(shape)], {}
+
+
 OTHER = [
     OpSpec("Reshape", _reshape_make, _reshape_ref),
     OpSpec("Cast", lambda rng: ([rng.standard_normal(_shape(rng))], {"dtype": "float32"}),
            lambda x, dtype: x.astype(dtype), dtype="float64", grad=False,
            why="gradient casts back; checked in test_cast_gradient"),
     OpSpec("_index", _index_make, lambda x, key: x[key]),
+    OpSpec("_identity_with_attr_like_rhs", _same_shape_pair, lambda lhs, rhs: lhs),
     OpSpec("_index_scatter_add", _scatter_make, _scatter_ref),
     _creation("_zeros", lambda rng: {"shape": _shape(rng)}, lambda shape: np.zeros(shape)),
     _creation("_ones", lambda rng: {"shape": _shape(rng)}, lambda shape: np.ones(shape)),
