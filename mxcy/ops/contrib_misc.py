@@ -4,8 +4,8 @@ GluonNLP uses (interleaved_matmul_selfatt_qk / _valatt, interleaved_matmul_encde
 AdaptiveAvgPooling2D, count_sketch, fft / ifft, hawkesll (+ its exposed backward_hawkesll), and the candidate
 sampler behind contrib.rand_zipfian's users, _sample_unique_zipfian.
 
-AdaptiveAvgPooling2D and count_sketch run on Numba kernels (kernels/adaptive_pool.py, count_sketch.py; CPU and
-CUDA); the attention matmuls on NumPy's BLAS on the CPU and on kernels/attention_gpu.py's tiled GEMMs on a GPU;
+index_array, AdaptiveAvgPooling2D and count_sketch run on Numba kernels (kernels/index_array.py, adaptive_pool.py,
+count_sketch.py; CPU and CUDA); the attention matmuls on NumPy's BLAS on the CPU and on kernels/attention_gpu.py's tiled GEMMs on a GPU;
 gradientmultiplier and the gradientmultiplier and quadratic backward ops on NumPy on the CPU and the element-wise
 CUDA kernels on a GPU. The rest is CPU only for now: NumPy on the host (NumPy's FFT; MXNet 1.9.1 itself has fft and
 ifft on the GPU only); hawkesll walks each sample's events in a Python loop; _sample_unique_zipfian draws from
@@ -338,15 +338,22 @@ def _index_array_shape(attrs, shapes):
     return shapes, [shape + (len(_index_axes(attrs, len(shape))),)]
 
 
-def _index_array(attrs, data):
-    grids = np.indices(data.shape, dtype=np.int64)
-    return np.stack([grids[a] for a in _index_axes(attrs, data.ndim)], axis=-1)
+def _index_array(device, attrs, inputs, outputs, reqs):
+    """kernels/index_array.py on the data's shape, strides (in elements, C order) and the listed axes."""
+    shape = np.array(inputs[0].shape, np.int64)
+    strides = np.cumprod(np.concatenate([shape[1:], [1]])[::-1])[::-1].astype(np.int64)
+    axes = np.array(_index_axes(attrs, len(shape)), np.int64)
+    out = outputs[0]
+    kernel("index_array", "index_array", device)(*(on_device_of(out, a) for a in (axes, strides, shape)), out,
+                                                 reqs[0])
 
 
-_register("_contrib_index_array", _index_array, _index_array_shape, lambda F, attrs, inputs, outputs, ograds:
-          [F.zeros_like(inputs[0])], infer_type=lambda attrs, types: (types, np.dtype(np.int64)), grad_reads=((), ()),
-          params=(Param("axes", "shape", None, "the axes whose indices to list (None: every axis; negative allowed)"),),
-          doc="The (int64) index of every element along `axes`, in a new last dimension.")
+registry.register(OpDef(
+    "_contrib_index_array", compute=kernel_compute(_index_array, n_aux=1), infer_shape=_index_array_shape,
+    gradient=lambda F, attrs, inputs, outputs, ograds: [F.zeros_like(inputs[0])],
+    infer_type=lambda attrs, types: (types, np.dtype(np.int64)), grad_reads=((), ()),
+    params=(Param("axes", "shape", None, "the axes whose indices to list (None: every axis; negative allowed)"),),
+    doc="The (int64) index of every element along `axes`, in a new last dimension."))
 
 
 # --- AdaptiveAvgPooling2D ------------------------------------------------------------------------

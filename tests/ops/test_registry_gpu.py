@@ -49,7 +49,7 @@ CPU_ONLY["BatchNorm_v1"] = "NumPy on the host (mxcy/ops/misc_legacy.py: BatchNor
 
 _CONTRIB_MISC = "NumPy on the host (mxcy/ops/contrib_misc.py); CUDA twins are still to be written"
 CPU_ONLY.update({name: _CONTRIB_MISC for name in (
-    "_contrib_backward_index_copy", "_contrib_index_array", "_contrib_hawkesll",
+    "_contrib_backward_index_copy", "_contrib_hawkesll",
     "_contrib_backward_hawkesll")})
 CPU_ONLY.update({name: "NumPy's FFT on the host (mxcy/ops/contrib_misc.py); MXNet's GPU kernel is cuFFT, which Numba "
                        "does not bind" for name in ("_contrib_fft", "_contrib_ifft")})
