@@ -5,6 +5,7 @@ shuffling, parts, label sources, mean images, and corrupt files."""
 import json
 import os
 import threading
+import weakref
 
 import numpy as np
 import pytest
@@ -159,6 +160,26 @@ def test_round_batch_false_pads_with_zeros(rec):
     batches = _epoch(mx.io.ImageRecordIter(path_imgrec=path, data_shape=(3, 4, 4), batch_size=3, round_batch=False))
     assert [pad for *_, pad in batches] == [0, 1]
     assert batches[1][1] == [3, 4, 0] and batches[1][0][1].any() and not batches[1][0][2].any()
+
+
+def test_dropped_batches_buffers_are_reused_and_held_batches_keep_their_values(tmp_path):
+    path = _write_rec(tmp_path / "h.rec", _images(12, size=(4, 4)))
+    args = {"path_imgrec": path, "data_shape": (3, 4, 4), "batch_size": 2, "prefetch_buffer": 1}
+    expected = [data for data, _, _ in _epoch(mx.io.ImageRecordIter(**args))]
+    it = mx.io.ImageRecordIter(**args)
+    held, buffers = [], []  # weak references to every distinct data array handed out
+    for epoch in range(3):
+        it.reset()
+        for k, batch in enumerate(it):
+            data = batch.data[0]._data
+            if not any(ref() is data for ref in buffers):
+                buffers.append(weakref.ref(data))
+            if epoch == 1 and k % 2:
+                held.append((k, batch.data[0]))
+            del data
+    assert len(buffers) < 9  # 18 batches: the dropped ones' arrays came back
+    for k, data in held:  # not overwritten by the batches after them
+        np.testing.assert_array_equal(data.asnumpy(), expected[k])
 
 
 def test_reset_mid_epoch_drops_the_prefetched_batches(tmp_path):
