@@ -1,11 +1,14 @@
 """Operators MXNet registers for sparse storage, here on their dense meaning: cast_storage,
 _sparse_retain (mx.nd.sparse.retain), _square_sum, and contrib's straight-through round_ste / sign_ste.
 Sparse inputs reach them through mx.nd.sparse's dispatch (ndarray/sparse_ops.py), which keeps the
-storage types MXNet 1.9.1 gives; here they compute what a dense graph (mx.sym) needs."""
+storage types MXNet 1.9.1 gives; here they compute what a dense graph (mx.sym) needs: NumPy on the CPU, the
+element-wise, reduction and select CUDA kernels on a GPU (_sparse_retain's indices checked on the host)."""
 import numpy as np
 
 from . import registry
 from ._helpers import store
+from ._nn_common import host, kernels, on_device_of, scratch, widening
+from ..kernels.common import REQ_WRITE
 from .reduce import reduce_axes, reduced_shape
 from .registry import OpDef, Param
 
@@ -58,9 +61,17 @@ def _retain_compute(attrs, inputs, outputs, reqs):  # NumPy on the host
                                data, 0).astype(data.dtype, copy=False), reqs[0])
 
 
+def _retain_gpu(attrs, inputs, outputs, reqs):
+    data, indices = inputs
+    kept = kept_rows(data.shape[0], indices.copy_to_host()).astype(np.int8)
+    zeros = scratch(data, data.dtype)
+    kernels("elemwise_gpu").fill_gpu(zeros, 0, REQ_WRITE)
+    kernels("select_gpu").where_gpu(on_device_of(data, kept), data, zeros, outputs[0], reqs[0])
+
+
 registry.register(OpDef(
     "_sparse_retain", arguments=("data", "indices"), infer_shape=_retain_shape,
-    infer_type=lambda attrs, types: (types, types[0]), compute={"cpu": _retain_compute},
+    infer_type=lambda attrs, types: (types, types[0]), compute={"cpu": _retain_compute, "gpu": _retain_gpu},
     gradient=lambda F, attrs, inputs, outputs, ograds: [F._sparse_retain(ograds[0], inputs[1]), None],
     doc="The rows of `data` named by `indices`; every other row is zero."))
 
@@ -80,6 +91,13 @@ def _square_sum_compute(attrs, inputs, outputs, reqs):  # NumPy on the host
     store(outputs[0], np.sum(np.square(x), axis=axes).reshape(outputs[0].shape), reqs[0])
 
 
+def _square_sum_gpu(attrs, inputs, outputs, reqs):
+    x, k = inputs[0], kernels("elemwise_gpu")
+    squares = scratch(x, x.dtype)
+    k.unary_gpu("square", x, squares, REQ_WRITE)
+    k.reduce_gpu(squares, outputs[0], reduce_axes(x.shape, attrs["axis"], attrs["exclude"]), "sum", reqs[0])
+
+
 def _square_sum_gradient(F, attrs, inputs, outputs, ograds):
     x = inputs[0]
     kept = reduced_shape(x.shape, reduce_axes(x.shape, attrs["axis"], attrs["exclude"]), True)
@@ -89,7 +107,7 @@ def _square_sum_gradient(F, attrs, inputs, outputs, ograds):
 
 registry.register(OpDef(
     "_square_sum", params=_REDUCE_PARAMS, infer_shape=_square_sum_shape,
-    compute={"cpu": _square_sum_compute}, gradient=_square_sum_gradient,
+    compute={"cpu": _square_sum_compute, "gpu": widening(_square_sum_gpu)}, gradient=_square_sum_gradient,
     doc="The sum of the squares of the elements over `axis` (MXNet's sparse-friendly square_sum)."))
 
 
@@ -105,11 +123,19 @@ def _getnnz_compute(attrs, inputs, outputs, reqs):  # NumPy on the host
     store(outputs[0], np.count_nonzero(inputs[0], axis=axis).reshape(outputs[0].shape), reqs[0])
 
 
+def _getnnz_gpu(attrs, inputs, outputs, reqs):
+    x, k = inputs[0], kernels("elemwise_gpu")
+    nonzero = scratch(x, np.int64)
+    k.scalar_gpu("not_equal", x, 0, nonzero, False, REQ_WRITE)
+    axis = attrs["axis"]
+    k.reduce_gpu(nonzero, outputs[0], tuple(range(x.ndim)) if axis is None else (axis,), "sum", reqs[0])
+
+
 registry.register(OpDef(
     "_contrib_getnnz", params=(Param("axis", "axis", None, "None: the whole matrix, 0: per column, 1: per "
                                      "row"),),
     infer_shape=_getnnz_shape, infer_type=lambda attrs, types: (types, np.dtype(np.int64)),
-    compute={"cpu": _getnnz_compute},
+    compute={"cpu": _getnnz_compute, "gpu": widening(_getnnz_gpu)},
     doc="How many values a matrix stores (a csr matrix: its stored entries; a dense one: its non-zeros)."))
 
 
