@@ -10,6 +10,7 @@ import numpy as np
 from . import registry
 from ._helpers import store
 from ._nn_common import kernels, typed_call
+from .partial_shape import is_known, merge, to_user
 from .registry import OpDef, Param
 from ..kernels.common import REQ_INPLACE, REQ_WRITE
 
@@ -78,8 +79,21 @@ def _flags(attrs):
     return attrs["transpose_a"], attrs["transpose_b"]
 
 
-def _dot_shape(attrs, shapes):
-    return shapes, [dot_geometry(shapes[0], shapes[1], *_flags(attrs))[2]]
+def _dot_shape(attrs, shapes, out_shapes=None):
+    """On partial shapes (MXNet's DotShape): with both ranks known and neither a vector, the output keeps the
+    operands' unknown dimensions (an unknown batch passes through)."""
+    lhs, rhs = shapes
+    if is_known(lhs) and is_known(rhs):
+        return shapes, [dot_geometry(lhs, rhs, *_flags(attrs))[2]]
+    if lhs is None or rhs is None or len(lhs) == 1 or len(rhs) == 1:
+        return shapes, [None]
+    ta, tb = _flags(attrs)
+    inner_l, lhs_out = (lhs[0], lhs[1:]) if ta else (lhs[-1], lhs[:-1])
+    inner_r, rhs_out = (rhs[-1], rhs[:-1]) if tb else (rhs[0], rhs[1:])
+    if inner_l >= 0 and inner_r >= 0 and inner_l != inner_r:
+        raise ValueError(f"dot shape error: {to_user(lhs)} X {to_user(rhs)} (transpose_a={ta}, transpose_b={tb}) "
+                         f"contracts {inner_l} with {inner_r}")
+    return shapes, [tuple(lhs_out) + tuple(rhs_out)]
 
 
 def _dot_compute(attrs, inputs, outputs, reqs):
@@ -117,19 +131,28 @@ def _dot_gradient(F, attrs, inputs, outputs, ograds):
 
 # --- batch_dot -----------------------------------------------------------------------------------
 
-def _batch_dot_shape(attrs, shapes):
+def _batch_dot_shape(attrs, shapes, out_shapes=None):
+    """On partial shapes (MXNet's BatchDotShape): the batch dimensions merge, the output is known once the
+    contracted dimensions are."""
+    if shapes[0] is None or shapes[1] is None:
+        return shapes, [None]
     lhs, rhs = (tuple(s) for s in shapes)
     ta, tb = _flags(attrs)
     if len(lhs) < 3 or len(lhs) != len(rhs):
-        raise ValueError(f"batch_dot needs two arrays of equal rank >= 3, got {lhs} X {rhs}")
-    if lhs[:-2] != rhs[:-2]:
-        raise ValueError(f"batch_dot: the leading batch dimensions must be equal: {lhs} X {rhs}")
+        raise ValueError(f"batch_dot needs two arrays of equal rank >= 3, got {to_user(lhs)} X {to_user(rhs)}")
+    try:
+        batch = merge(lhs[:-2], rhs[:-2])
+    except ValueError:
+        raise ValueError(f"batch_dot: the leading batch dimensions must be equal: {to_user(lhs)} X "
+                         f"{to_user(rhs)}") from None
     m, k = (lhs[-1], lhs[-2]) if ta else lhs[-2:]
     k2, n = (rhs[-1], rhs[-2]) if tb else rhs[-2:]
+    if k < 0 or k2 < 0:
+        return [batch + lhs[-2:], batch + rhs[-2:]], [None]
     if k != k2:
-        raise ValueError(f"batch_dot shape error: {lhs} X {rhs} (transpose_a={ta}, "
+        raise ValueError(f"batch_dot shape error: {to_user(lhs)} X {to_user(rhs)} (transpose_a={ta}, "
                          f"transpose_b={tb}) contracts {k} with {k2}")
-    return shapes, [lhs[:-2] + (m, n)]
+    return [batch + lhs[-2:], batch + rhs[-2:]], [batch + (m, n)]
 
 
 def _batch_dot_compute(attrs, inputs, outputs, reqs):
@@ -156,11 +179,11 @@ _PRODUCT_PARAMS = (
     Param("forward_stype", "str", None, "storage type of the output (dense here)",
           choices=(None, "default", "row_sparse", "csr")))
 registry.register(OpDef(
-    "dot", arguments=("lhs", "rhs"), params=_PRODUCT_PARAMS, infer_shape=_dot_shape,
+    "dot", arguments=("lhs", "rhs"), params=_PRODUCT_PARAMS, infer_shape=_dot_shape, partial_shapes=True,
     compute={"cpu": _dot_compute, "gpu": _dot_compute_gpu}, gradient=_dot_gradient,
     doc="Dot product: contracts the last axis of lhs with the first axis of rhs."))
 registry.register(OpDef(
-    "batch_dot", arguments=("lhs", "rhs"), params=_PRODUCT_PARAMS, infer_shape=_batch_dot_shape,
+    "batch_dot", arguments=("lhs", "rhs"), params=_PRODUCT_PARAMS, infer_shape=_batch_dot_shape, partial_shapes=True,
     compute={"cpu": _batch_dot_compute, "gpu": _batch_dot_compute_gpu}, gradient=_batch_dot_gradient,
     doc="Batchwise matrix product over the last two axes of arrays of equal rank >= 3."))
 
