@@ -1,12 +1,13 @@
 """Sparse arrays as parts (values, indices, row pointers): engine operators for CSR products and
-sparse-to-dense conversion, and NumPy functions on host parts (validation, dense-to-sparse,
-elementwise combination, row slices) that mx.nd.sparse builds on."""
+sparse-to-dense conversion (CPU: SciPy and NumPy; the conversions also on CUDA, kernels/sparse_gpu.py), and NumPy
+functions on host parts (validation, dense-to-sparse, elementwise combination, row slices) that mx.nd.sparse builds
+on."""
 import numpy as np
 
 from ..base import MXNetError
 from . import registry
 from ._helpers import store
-from ._nn_common import widen
+from ._nn_common import cast, kernels, widen, widening
 from .registry import OpDef, Param
 
 _CSR_SHAPE = Param("csr_shape", "shape", doc="logical (rows, columns) of the CSR matrix")
@@ -131,10 +132,16 @@ def _csr_todense_compute(attrs, inputs, outputs, reqs):
     store(outputs[0], _csr(attrs, data, indices, indptr).toarray(), reqs[0])
 
 
+def _csr_todense_gpu(attrs, inputs, outputs, reqs):
+    data, indices, indptr = inputs
+    kernels("sparse_gpu").csr_todense_gpu(data, cast(indices, np.int64), cast(indptr, np.int64), outputs[0], reqs[0])
+
+
 registry.register(OpDef(
     "_csr_todense", arguments=("data", "indices", "indptr"), params=(_CSR_SHAPE,),
     infer_shape=lambda attrs, shapes: (shapes, [_check_csr(attrs, *shapes)]),
-    infer_type=lambda attrs, types: (types, types[0]), compute={"cpu": _csr_todense_compute},
+    infer_type=lambda attrs, types: (types, types[0]),
+    compute={"cpu": _csr_todense_compute, "gpu": widening(_csr_todense_gpu)},
     doc="The dense matrix of a CSR matrix given by its parts."))
 
 
@@ -154,10 +161,19 @@ def _rsp_todense_compute(attrs, inputs, outputs, reqs):
     store(outputs[0], dense, reqs[0])
 
 
+def _rsp_todense_gpu(attrs, inputs, outputs, reqs):
+    """The stored rows scattered on the device, after their indices are checked on the host (as many as rows)."""
+    data, indices = inputs
+    rows = indices.copy_to_host()
+    if rows.size and (rows.min() < 0 or rows.max() >= outputs[0].shape[0]):
+        raise ValueError(f"row indices must lie in [0, {outputs[0].shape[0]}), got {rows.tolist()}")
+    kernels("sparse_gpu").rsp_todense_gpu(data, cast(indices, np.int64), outputs[0], reqs[0])
+
+
 registry.register(OpDef(
     "_rsp_todense", arguments=("data", "indices"), params=(Param("shape", "shape"),),
     infer_shape=_rsp_shape, infer_type=lambda attrs, types: (types, types[0]),
-    compute={"cpu": _rsp_todense_compute},
+    compute={"cpu": _rsp_todense_compute, "gpu": widening(_rsp_todense_gpu)},
     doc="The dense array of a row_sparse array given by its stored rows and their indices."))
 
 
