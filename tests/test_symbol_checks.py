@@ -83,3 +83,20 @@ def test_check_speed_times_runs():
     with pytest.raises(mx.MXNetError, match="typ"):
         tu.check_speed(_net(), N=1, typ="backward", a=(2, 2), b=(2, 2))
 
+
+
+def test_symbolic_checks_keep_sparse_arrays_and_return_ndarrays():
+    """As MXNet 1.9.1's: sparse NDArrays are bound as given, the outputs and gradients come back as the executor's
+    NDArrays (in the storage types the graph gives), and grad_stypes asks for sparse gradient arrays."""
+    a, b = mx.sym.var("a", stype="row_sparse"), mx.sym.var("b", stype="row_sparse")
+    x = mx.nd.array([[0, 0], [1, 2], [0, 0]]).tostype("row_sparse")
+    y = mx.nd.array([[3, 0], [0, 0], [0, 0]]).tostype("row_sparse")
+    total = x.asnumpy() + y.asnumpy()
+    outs = tu.check_symbolic_forward(mx.sym.sparse.elemwise_add(a, b), {"a": x, "b": y}, [total])
+    assert outs[0].stype == "row_sparse"
+    np.testing.assert_array_equal(outs[0].asnumpy(), total)
+    head = np.ones((3, 2), np.float32)
+    grads = tu.check_symbolic_backward(mx.sym.sparse.elemwise_add(a, b), {"a": x, "b": y}, [head], [head, head],
+                                       grad_stypes={"a": "row_sparse", "b": "default"})
+    assert grads["a"].stype == "row_sparse" and grads["b"].stype == "default"
+    np.testing.assert_array_equal(grads["a"].asnumpy(), head)
