@@ -114,10 +114,30 @@ def _first_argmax(x, pl, d0, d1, h0, h1, w0, w1, y):
     return -1
 
 
-first_argmax, first_argmax_dev = dual(_first_argmax)
+first_argmax_dev = cuda.jit(device=True, inline="always")(_first_argmax)
 
 
 # ---------------------------------------------------------------- CPU drivers
+@numba.njit(inline="always", nogil=True)
+def _max_scan(xf, base, d0, d1, h0, h1, w0, w1, nh, nw, seek, target):
+    """Over the window of the plane at flat offset `base`: its max (seek False; lowest() when empty), or the
+    flat in-plane offset of the first element equal to target (seek True; -1 when none), in (d, h, w) order.
+    Flat indices: with the 4-d indexing of pool_value / first_argmax max pooling ran 1.5x (forward) and 1.1x
+    (backward) slower (LeNet's 2x2/2, one thread)."""
+    m = lowest(xf[0])
+    for d in range(d0, d1):
+        for h in range(h0, h1):
+            row = (d * nh + h) * nw
+            for w in range(w0, w1):
+                v = xf[base + row + w]
+                if seek:
+                    if v == target:
+                        return m, row + w
+                elif v > m:
+                    m = v
+    return m, -1
+
+
 @parallel_kernel(light=LIGHT, nogil=True, cache=True)
 def pool_fwd_cpu(x, out, kernel, stride, pad, pool_type, count_include_pad, p_value, req):
     """out (P, OD, OH, OW) = pool of x (P, D, H, W); kernel/stride/pad are 3-tuples; out extents chosen by caller."""
@@ -125,6 +145,7 @@ def pool_fwd_cpu(x, out, kernel, stride, pad, pool_type, count_include_pad, p_va
     npl, od_, oh_, ow_ = out.shape
     if req == REQ_NULL:
         return
+    xf = x.reshape(x.size)
     for r in numba.prange(npl * od_):
         pl, od = r // od_, r % od_
         d0, d1, ed = window(od, kernel[0], stride[0], pad[0], nd)
@@ -132,8 +153,11 @@ def pool_fwd_cpu(x, out, kernel, stride, pad, pool_type, count_include_pad, p_va
             h0, h1, eh = window(oh, kernel[1], stride[1], pad[1], nh)
             for ow in range(ow_):
                 w0, w1, ew = window(ow, kernel[2], stride[2], pad[2], nw)
-                size = divisor(d0, d1, h0, h1, w0, w1, ed * eh * ew, pool_type, count_include_pad)
-                v = pool_value(x, pl, d0, d1, h0, h1, w0, w1, size, pool_type, p_value)
+                if pool_type == MAX:
+                    v = _max_scan(xf, pl * nd * nh * nw, d0, d1, h0, h1, w0, w1, nh, nw, False, xf[0])[0]
+                else:
+                    size = divisor(d0, d1, h0, h1, w0, w1, ed * eh * ew, pool_type, count_include_pad)
+                    v = pool_value(x, pl, d0, d1, h0, h1, w0, w1, size, pool_type, p_value)
                 out[pl, od, oh, ow] = assign(out[pl, od, oh, ow], v, req)
 
 
@@ -146,7 +170,7 @@ def pool_bwd_cpu(dy, x, y, dx, kernel, stride, pad, pool_type, count_include_pad
         return
     plane = nd * nh * nw
     # Flat views made once: a view per plane inside the loop costs a shared reference count.
-    dxf = dx.reshape(dx.size)
+    dxf, xf = dx.reshape(dx.size), x.reshape(x.size)
     for pl in numba.prange(npl):
         # Windows overlap, so each plane is scattered by one thread into a zeroed (or kept) dx plane.
         if req != REQ_ADD:
@@ -160,7 +184,7 @@ def pool_bwd_cpu(dy, x, y, dx, kernel, stride, pad, pool_type, count_include_pad
                     w0, w1, ew = window(ow, kernel[2], stride[2], pad[2], nw)
                     g, yv = dy[pl, od, oh, ow], y[pl, od, oh, ow]
                     if pool_type == MAX:
-                        a = first_argmax(x, pl, d0, d1, h0, h1, w0, w1, yv)
+                        a = _max_scan(xf, pl * plane, d0, d1, h0, h1, w0, w1, nh, nw, True, yv)[1]
                         if a >= 0:
                             dxf[pl * plane + a] += g
                         continue
