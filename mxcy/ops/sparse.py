@@ -1,13 +1,13 @@
 """Sparse arrays as parts (values, indices, row pointers): engine operators for CSR products and
-sparse-to-dense conversion (CPU: SciPy and NumPy; the conversions also on CUDA, kernels/sparse_gpu.py), and NumPy
-functions on host parts (validation, dense-to-sparse, elementwise combination, row slices) that mx.nd.sparse builds
-on."""
+sparse-to-dense conversion (CPU: SciPy and NumPy; CUDA: kernels/sparse_gpu.py, a transposed operand's structure
+built on the host), and NumPy functions on host parts (validation, dense-to-sparse, elementwise combination, row
+slices) that mx.nd.sparse builds on."""
 import numpy as np
 
 from ..base import MXNetError
 from . import registry
 from ._helpers import store
-from ._nn_common import cast, kernels, widen, widening
+from ._nn_common import cast, kernels, on_device_of, widen, widening
 from .registry import OpDef, Param
 
 _CSR_SHAPE = Param("csr_shape", "shape", doc="logical (rows, columns) of the CSR matrix")
@@ -73,6 +73,29 @@ def _csr_dot_compute(attrs, inputs, outputs, reqs):
     store(outputs[0], np.asarray(a @ b), reqs[0])
 
 
+def _compressed_rows(attrs, indices, indptr, transpose, like):
+    """(ptr, idx, perm) on `like`'s device: the CSR matrix's rows as they are, or with `transpose` its transpose's rows,
+    whose structure is built on the host (the entries sorted by column, stably; perm[k] is entry k's place in data)."""
+    if not transpose:
+        return cast(indptr, np.int64), cast(indices, np.int64), on_device_of(like, np.arange(indices.shape[0]))
+    cols = indices.copy_to_host().astype(np.int64)
+    ptr = indptr.copy_to_host().astype(np.int64)
+    n_rows, n_cols = attrs["csr_shape"]
+    perm = np.argsort(cols, kind="stable")
+    t_ptr = np.concatenate([[0], np.cumsum(np.bincount(cols, minlength=n_cols))])
+    t_idx = np.repeat(np.arange(n_rows), np.diff(ptr))[perm]
+    return tuple(on_device_of(like, a.astype(np.int64)) for a in (t_ptr, t_idx, perm))
+
+
+def _csr_dot_gpu(attrs, inputs, outputs, reqs):
+    data, indices, indptr, rhs = inputs
+    out = outputs[0]
+    rows = _compressed_rows(attrs, indices, indptr, attrs["transpose_a"], out)
+    if rhs.ndim == 1:
+        rhs, out = rhs.reshape(rhs.shape[0], 1), out.reshape(out.shape[0], 1)
+    kernels("sparse_gpu").sparse_rows_gpu(data, *rows, rhs, out, attrs["transpose_b"], reqs[0])
+
+
 def _csr_dot_gradient(F, attrs, inputs, outputs, ograds):
     data, indices, indptr, _ = inputs
     og, shape, ta = ograds[0], attrs["csr_shape"], attrs["transpose_a"]
@@ -87,7 +110,7 @@ def _csr_dot_gradient(F, attrs, inputs, outputs, ograds):
 registry.register(OpDef(
     "_csr_dot", arguments=("data", "indices", "indptr", "rhs"), params=(_CSR_SHAPE, _TA, _TB),
     infer_shape=_csr_dot_shape, infer_type=_value_type((0, 3)),
-    compute={"cpu": _csr_dot_compute}, gradient=_csr_dot_gradient,
+    compute={"cpu": _csr_dot_compute, "gpu": widening(_csr_dot_gpu)}, gradient=_csr_dot_gradient,
     doc="op(A) @ op(rhs) for a CSR matrix A given by its parts and a dense rhs."))
 
 
@@ -109,6 +132,13 @@ def _dns_csr_compute(attrs, inputs, outputs, reqs):
     store(outputs[0], np.asarray(right_t @ left.T).T, reqs[0])
 
 
+def _dns_csr_gpu(attrs, inputs, outputs, reqs):
+    # op(L) @ op(B) = op(L) @ S^T with S = op(B)^T: B's rows as they are when transpose_b, else its transpose's.
+    lhs, data, indices, indptr = inputs
+    rows = _compressed_rows(attrs, indices, indptr, not attrs["transpose_b"], outputs[0])
+    kernels("sparse_gpu").sparse_cols_gpu(data, *rows, lhs, outputs[0], attrs["transpose_a"], reqs[0])
+
+
 def _dns_csr_gradient(F, attrs, inputs, outputs, ograds):
     _, data, indices, indptr = inputs
     og, shape, tb = ograds[0], attrs["csr_shape"], attrs["transpose_b"]
@@ -123,7 +153,7 @@ def _dns_csr_gradient(F, attrs, inputs, outputs, ograds):
 registry.register(OpDef(
     "_dot_dns_csr", arguments=("lhs", "data", "indices", "indptr"), params=(_CSR_SHAPE, _TA, _TB),
     infer_shape=_dns_csr_shape, infer_type=_value_type((0, 1)),
-    compute={"cpu": _dns_csr_compute}, gradient=_dns_csr_gradient,
+    compute={"cpu": _dns_csr_compute, "gpu": widening(_dns_csr_gpu)}, gradient=_dns_csr_gradient,
     doc="op(lhs) @ op(B) for a dense lhs and a CSR matrix B given by its parts."))
 
 

@@ -106,9 +106,17 @@ def test_full_slice_writes_on_the_device():
 
 
 def test_ops_without_a_cuda_kernel_say_so():
-    csr = mx.nd.sparse.csr_matrix(np.eye(3, dtype=np.float32), ctx=mx.gpu(0))
-    with pytest.raises(mx.MXNetError, match="_csr_dot: not implemented on gpu"):
-        mx.nd.sparse.dot(csr, mx.nd.ones((3, 2), ctx=mx.gpu(0)))
+    with pytest.raises(mx.MXNetError, match="_contrib_fft: not implemented on gpu"):
+        mx.nd.contrib.fft(mx.nd.ones((2, 4), ctx=mx.gpu(0))).wait_to_read()
+
+
+def test_sparse_dot_runs_on_the_gpu():
+    dense = np.array([[1, 0, 2], [0, 0, 3], [4, 5, 0]], np.float32)
+    csr = mx.nd.sparse.csr_matrix(dense, ctx=mx.gpu(0))
+    rhs = np.arange(6, dtype=np.float32).reshape(3, 2)
+    out = mx.nd.sparse.dot(csr, mx.nd.array(rhs, ctx=mx.gpu(0)), transpose_a=True)
+    assert out.context == mx.gpu(0)
+    np.testing.assert_allclose(out.asnumpy(), dense.T @ rhs)
 
 
 @pytest.mark.parametrize("kind,kwargs", [("sum", {"axis": 1}), ("mean", {"axis": (0, 1), "keepdims": True}),

@@ -20,9 +20,7 @@ NOT_COMPARED = {
 }
 
 # Ops that run on the CPU only, and why.
-_SPARSE = "sparse storage: CSR/row-sparse arrays may live on a GPU, but their products have CPU kernels (SciPy) " \
-          "only so far (tests/ndarray/test_gpu_ndarray.py checks the error)"
-CPU_ONLY = {"_csr_dot": _SPARSE, "_dot_dns_csr": _SPARSE}
+CPU_ONLY = {}
 _LINALG = "LAPACK through NumPy/SciPy on the host (mxcy/ops/linalg.py); Numba has no cuSOLVER binding and CUDA " \
           "kernels exist for potrf, trsm, trmm and the diagonal/triangle packers only (kernels/linalg_gpu.py)"
 CPU_ONLY.update({f"_linalg_{name}": _LINALG for name in (
