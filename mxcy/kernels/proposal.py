@@ -207,3 +207,10 @@ def proposals_gpu(scores, deltas, im_info, anchors, out, out_score, stride, iou_
     _nms_kernel[B, pow2_threads(pre)](ranked, suppressed, keep, n_kept, float(threshold), pre, post)
     blocks, threads = grid_1d(out.shape[0])
     _write_kernel[blocks, threads](ranked, keep, n_kept, out, out_score, bool(single_image))
+
+
+_F4, _F3, _F2 = "float32[:, :, :, ::1]", "float32[:, :, ::1]", "float32[:, ::1]"
+PTX_CHECKS = [(_decode_kernel.py_func, f"void({_F4}, {_F4}, {_F2}, {_F2}, {_F3}, float64, boolean, float64)"),
+              (_rank_kernel.py_func, f"void({_F3}, {_F3})"),
+              (_nms_kernel.py_func, f"void({_F3}, int8[:, ::1], int64[:, ::1], int64[::1], float64, int64, int64)"),
+              (_write_kernel.py_func, f"void({_F3}, int64[:, ::1], int64[::1], {_F2}, {_F2}, boolean)")]

@@ -15,7 +15,8 @@ from numba import cuda
 from .bilinear import blend, blend_grad
 from .common import REQ_WRITE, parallel_kernel
 from .elemwise_gpu import fill_gpu
-from .launch import dual, grid_1d
+from .launch import dual
+from .roi_align import flat, launch, region_drivers
 from .spatial import _round_away
 
 _JIT = dict(nogil=True, cache=True, error_model="numpy")
@@ -269,41 +270,16 @@ _deformable_fwd_kernel = cuda.jit(_deformable_fwd_kernel)
 _deformable_bwd_kernel = cuda.jit(_deformable_bwd_kernel)
 
 
-def _flat(a):
-    return a.reshape(a.size)
-
-
-def _launch(kernel, n, *args):
-    if n:
-        blocks, threads = grid_1d(n)
-        kernel[blocks, threads](*args)
-
-
 def _ps_args(data_shape, output_dim, pooled_size, group_size, spatial_scale):
     # MXNet keeps spatial_scale as a float32.
     return tuple(data_shape) + (output_dim, pooled_size, group_size, float(np.float32(spatial_scale)))
 
 
-def ps_fwd_cpu(data, rois, out, *params):
-    """out (R, output_dim, P, P) = PSROIPooling of data (N, C, H, W) over rois (R, 5); params: output_dim,
-    pooled_size, group_size, spatial_scale. Writes out."""
-    _ps_fwd_cpu(_flat(data), _flat(rois), _flat(out), *_ps_args(data.shape, *params))
-
-
-def ps_bwd_cpu(dy, rois, dx, *params):
-    """dx (N, C, H, W) = the gradient of ps_fwd_cpu wrt data for head gradient dy; written."""
-    _ps_bwd_cpu(_flat(dy), _flat(rois), _flat(dx), *_ps_args(dx.shape, *params))
-
-
-def ps_fwd_gpu(data, rois, out, *params):
-    """CUDA twin of ps_fwd_cpu."""
-    _launch(_ps_fwd_kernel, out.size, _flat(data), _flat(rois), _flat(out), *_ps_args(data.shape, *params))
-
-
-def ps_bwd_gpu(dy, rois, dx, *params):
-    """CUDA twin of ps_bwd_cpu."""
-    fill_gpu(dx, 0, REQ_WRITE)
-    _launch(_ps_bwd_kernel, dy.size, _flat(dy), _flat(rois), _flat(dx), *_ps_args(dx.shape, *params))
+# ps_fwd_cpu(data, rois, out, *params): out (R, output_dim, P, P) = PSROIPooling of data (N, C, H, W) over rois (R, 5)
+# for params output_dim, pooled_size, group_size, spatial_scale; ps_bwd_cpu(dy, rois, dx, *params): dx (N, C, H, W)
+# its gradient wrt data; ps_fwd_gpu, ps_bwd_gpu their CUDA twins.
+ps_fwd_cpu, ps_bwd_cpu, ps_fwd_gpu, ps_bwd_gpu = region_drivers(_ps_fwd_cpu, _ps_bwd_cpu, _ps_fwd_kernel,
+                                                                _ps_bwd_kernel, _ps_args)
 
 
 def _deformable_args(data_shape, trans, output_dim, group_size, pooled_size, part_size, sample_per_part,
@@ -318,20 +294,20 @@ def deformable_fwd_cpu(data, rois, trans, out, count, *params):
     """out and count (R, output_dim, P, P) = DeformablePSROIPooling of data (N, C, H, W) over rois (R, 5) moved by
     trans (R, 2 * classes, part, part; any 1-element array when no_trans); params: output_dim, group_size,
     pooled_size, part_size, sample_per_part, spatial_scale, trans_std, no_trans. Writes both."""
-    _deformable_fwd_cpu(_flat(data), _flat(rois), _flat(trans), _flat(out), _flat(count),
+    _deformable_fwd_cpu(flat(data), flat(rois), flat(trans), flat(out), flat(count),
                         *_deformable_args(data.shape, trans, *params))
 
 
 def deformable_bwd_cpu(dy, data, rois, trans, dx, dtrans, *params):
     """dx (N, C, H, W) and dtrans (trans's shape) = the gradients of deformable_fwd_cpu's out for head gradient dy;
     written."""
-    _deformable_bwd_cpu(_flat(dy), _flat(data), _flat(rois), _flat(trans), _flat(dx), _flat(dtrans),
+    _deformable_bwd_cpu(flat(dy), flat(data), flat(rois), flat(trans), flat(dx), flat(dtrans),
                         *_deformable_args(data.shape, trans, *params))
 
 
 def deformable_fwd_gpu(data, rois, trans, out, count, *params):
     """CUDA twin of deformable_fwd_cpu."""
-    _launch(_deformable_fwd_kernel, out.size, _flat(data), _flat(rois), _flat(trans), _flat(out), _flat(count),
+    launch(_deformable_fwd_kernel, out.size, flat(data), flat(rois), flat(trans), flat(out), flat(count),
             *_deformable_args(data.shape, trans, *params))
 
 
@@ -339,5 +315,15 @@ def deformable_bwd_gpu(dy, data, rois, trans, dx, dtrans, *params):
     """CUDA twin of deformable_bwd_cpu."""
     fill_gpu(dx, 0, REQ_WRITE)
     fill_gpu(dtrans, 0, REQ_WRITE)
-    _launch(_deformable_bwd_kernel, dy.size, _flat(dy), _flat(data), _flat(rois), _flat(trans), _flat(dx),
-            _flat(dtrans), *_deformable_args(data.shape, trans, *params))
+    launch(_deformable_bwd_kernel, dy.size, flat(dy), flat(data), flat(rois), flat(trans), flat(dx),
+           flat(dtrans), *_deformable_args(data.shape, trans, *params))
+
+
+PTX_CHECKS = []
+for _t in ("float32", "float64"):
+    _a, _i = f"{_t}[::1]", "int64"
+    _ps = f"void({_a}, {_a}, {_a}, {', '.join([_i] * 7)}, float64)"
+    _deformable = f"{', '.join([_i] * 9)}, float64, float64, {_i}, boolean)"
+    PTX_CHECKS += [(_ps_fwd_kernel.py_func, _ps), (_ps_bwd_kernel.py_func, _ps),
+                   (_deformable_fwd_kernel.py_func, f"void({', '.join([_a] * 5)}, {_deformable}"),
+                   (_deformable_bwd_kernel.py_func, f"void({', '.join([_a] * 6)}, {_deformable}")]

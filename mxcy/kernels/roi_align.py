@@ -187,8 +187,35 @@ fwd_kernel = cuda.jit(_fwd_kernel)
 bwd_kernel = cuda.jit(_bwd_kernel)
 
 
-def _flat(a):
+def flat(a):
+    """The 1-D view of a C-contiguous array."""
     return a.reshape(a.size)
+
+
+def launch(kernel, n, *args):
+    """kernel over n items with a grid-stride launch (nothing for n = 0)."""
+    if n:
+        blocks, threads = grid_1d(n)
+        kernel[blocks, threads](*args)
+
+
+def region_drivers(cpu_fwd, cpu_bwd, gpu_fwd, gpu_bwd, args):
+    """(fwd_cpu, bwd_cpu, fwd_gpu, bwd_gpu) drivers of a region op's kernels, which take flat arrays and then
+    args(data_shape, *params): forward (data, rois, out, *params) writes out; backward (dy, rois, dx, *params)
+    writes dx, data's gradient (the CUDA one zeroes dx and launches one thread per head-gradient element)."""
+    def fwd_cpu(data, rois, out, *params):
+        cpu_fwd(flat(data), flat(rois), flat(out), *args(data.shape, *params))
+
+    def bwd_cpu(dy, rois, dx, *params):
+        cpu_bwd(flat(dy), flat(rois), flat(dx), *args(dx.shape, *params))
+
+    def fwd_gpu(data, rois, out, *params):
+        launch(gpu_fwd, out.size, flat(data), flat(rois), flat(out), *args(data.shape, *params))
+
+    def bwd_gpu(dy, rois, dx, *params):
+        fill_gpu(dx, 0, REQ_WRITE)
+        launch(gpu_bwd, dy.size, flat(dy), flat(rois), flat(dx), *args(dx.shape, *params))
+    return fwd_cpu, bwd_cpu, fwd_gpu, bwd_gpu
 
 
 def _args(data_shape, pooled_size, spatial_scale, sample_ratio, aligned, position_sensitive):
@@ -197,32 +224,10 @@ def _args(data_shape, pooled_size, spatial_scale, sample_ratio, aligned, positio
                                                      bool(aligned), bool(position_sensitive))
 
 
-def _launch(kernel, n, *args):
-    if n:
-        blocks, threads = grid_1d(n)
-        kernel[blocks, threads](*args)
-
-
-def fwd_cpu(data, rois, out, *params):
-    """out (R, C_out, PH, PW) = ROIAlign of data (N, C, H, W) over rois (R, 5); params: pooled_size,
-    spatial_scale, sample_ratio, aligned, position_sensitive. Writes out."""
-    _fwd_cpu(_flat(data), _flat(rois), _flat(out), *_args(data.shape, *params))
-
-
-def bwd_cpu(dy, rois, dx, *params):
-    """dx (N, C, H, W) = the gradient of fwd_cpu wrt data for head gradient dy; written."""
-    _bwd_cpu(_flat(dy), _flat(rois), _flat(dx), *_args(dx.shape, *params))
-
-
-def fwd_gpu(data, rois, out, *params):
-    """CUDA twin of fwd_cpu."""
-    _launch(fwd_kernel, out.size, _flat(data), _flat(rois), _flat(out), *_args(data.shape, *params))
-
-
-def bwd_gpu(dy, rois, dx, *params):
-    """CUDA twin of bwd_cpu."""
-    fill_gpu(dx, 0, REQ_WRITE)
-    _launch(bwd_kernel, dy.size, _flat(dy), _flat(rois), _flat(dx), *_args(dx.shape, *params))
+# fwd_cpu(data, rois, out, *params): out (R, C_out, PH, PW) = ROIAlign of data (N, C, H, W) over rois (R, 5) for
+# params pooled_size, spatial_scale, sample_ratio, aligned, position_sensitive; bwd_cpu(dy, rois, dx, *params): dx
+# (N, C, H, W) its gradient wrt data; fwd_gpu, bwd_gpu their CUDA twins.
+fwd_cpu, bwd_cpu, fwd_gpu, bwd_gpu = region_drivers(_fwd_cpu, _bwd_cpu, fwd_kernel, bwd_kernel, _args)
 
 
 PTX_CHECKS = []
