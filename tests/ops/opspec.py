@@ -166,6 +166,17 @@ def check_zero_gradients(spec, seed=7):
         assert x.grad.shape == x.shape and not x.grad.asnumpy().any()
 
 
+def check_mxnet_outputs(case, rtol=1e-5, atol=1e-6):
+    """mx.nd.contrib.<case's op> on the case's float32 inputs and keyword arguments gives the outputs MXNet 1.9.1
+    printed into a fixture (a case dict: op, kwargs, inputs, outputs)."""
+    outs = getattr(mx.nd.contrib, case["op"])(*[mx.nd.array(np.array(a, np.float32)) for a in case["inputs"]],
+                                              **case["kwargs"])
+    outs = outs if isinstance(outs, (list, tuple)) else [outs]
+    assert len(outs) == len(case["outputs"])
+    for got, want in zip(outs, case["outputs"]):
+        np.testing.assert_allclose(got.asnumpy(), want, rtol=rtol, atol=atol)
+
+
 def collect_specs():
     """(every OpSpec of the test modules under tests/ops and tests/ndarray, {exempt op: reason})."""
     import tests.ndarray

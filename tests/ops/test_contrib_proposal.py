@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import mxcy as mx
-from tests.ops.opspec import OpSpec, check_zero_gradients, spec_tests
+from tests.ops.opspec import OpSpec, check_mxnet_outputs, check_zero_gradients, spec_tests
 
 FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "detection_reference.json")
 ZERO_GRAD = ("MXNet 1.9.1's backward writes zeros: proposals are a selection, piecewise constant in the scores "
@@ -125,12 +125,7 @@ def _cases():
 @pytest.mark.parametrize("case", _cases(), ids=lambda c: f"{c['op']}-{c['kwargs']}")
 def test_mxnet_values(case):
     """Outputs equal those MXNet 1.9.1 printed."""
-    outs = getattr(mx.nd.contrib, case["op"])(*[mx.nd.array(np.array(a, np.float32)) for a in case["inputs"]],
-                                              **case["kwargs"])
-    outs = outs if isinstance(outs, (list, tuple)) else [outs]
-    assert len(outs) == len(case["outputs"])
-    for got, want in zip(outs, case["outputs"]):
-        np.testing.assert_allclose(got.asnumpy(), want, rtol=1e-5, atol=1e-4)
+    check_mxnet_outputs(case, atol=1e-4)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=repr)
