@@ -11,6 +11,7 @@ from . import registry
 from ._gpu_layout import kernels, put_rows, scatter_add, to_device, to_host, view_computes, zero_unless_add
 from ._helpers import norm_axis, store
 from ._nn_common import split3
+from .partial_shape import merge, to_user
 from .registry import REQUIRED, OpDef, Param, first_type
 from ..base import parse_int
 
@@ -255,13 +256,21 @@ def _pick_shapes(attrs, shape):
     return axis, keep, (shape[:axis] + shape[axis + 1:]) or (1,)
 
 
-def _pick_infer(attrs, shapes):
+def _pick_infer(attrs, shapes, out_shapes=None):
+    """On partial shapes (MXNet's PickOpShape): the data's rank must be known; the index has the data's shape
+    without the axis (or with it kept as 1), and so has the output."""
     shape, index = shapes
+    if shape is None:
+        return shapes, [None]
+    shape = tuple(shape)
     _, keep, reduced = _pick_shapes(attrs, shape)
-    if index not in (keep, reduced):
-        raise ValueError(f"index of shape {index} must have shape {reduced} or {keep} to pick from "
-                         f"data of shape {shape}")
-    return shapes, [keep if attrs["keepdims"] else reduced]
+    kept = index is not None and len(index) == len(keep) and len(keep) != len(reduced)  # keepdims-shaped index
+    try:
+        index = merge(index, keep if kept else reduced)
+    except ValueError:
+        raise ValueError(f"index of shape {to_user(index)} must have shape {to_user(reduced)} or {to_user(keep)} "
+                         f"to pick from data of shape {to_user(shape)}") from None
+    return [shape, index], [keep if attrs["keepdims"] else reduced]
 
 
 def _pick_positions(attrs, shape, index):
@@ -315,7 +324,8 @@ _register("pick", _pick_infer, _computes(_pick, _pick_gpu),
           lambda F, attrs, inputs, outputs, ograds: [
               F._backward_pick(ograds[0], inputs[1], shape=inputs[0].shape, **attrs), None],
           "Picks one element per position along an axis, at the given indices.",
-          params=_PICK, arguments=("data", "index"), infer_type=first_type, aliases=("choose_element_0index",))
+          params=_PICK, arguments=("data", "index"), infer_type=first_type, aliases=("choose_element_0index",),
+          partial_shapes=True)
 _register("_backward_pick", _pick_back_infer, _computes(_pick_back, _pick_back_gpu),
           lambda F, attrs, inputs, outputs, ograds: [
               F.pick(ograds[0], inputs[1], axis=attrs["axis"], keepdims=attrs["keepdims"],

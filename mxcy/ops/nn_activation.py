@@ -8,7 +8,7 @@ from . import registry
 from ._helpers import norm_axis
 from ._nn_common import (cast, check_float, fill, flat, float_type, host, kernel_compute, kernels, put, scratch,
                          split3, typed_call, widen, work_dtype)
-from .partial_shape import same_shape
+from .partial_shape import merge, same_shape, to_user
 from .random import draw_uniform, key
 from .registry import REQUIRED, OpDef, Param
 from ..kernels.common import REQ_NULL, REQ_WRITE
@@ -537,14 +537,16 @@ def _embedding_dims(attrs):
     return n, d
 
 
-def _embedding_infer(attrs, shapes):
+def _embedding_infer(attrs, shapes, out_shapes=None):
+    """On partial shapes: the weight is (input_dim, output_dim), the output the data's shape (unknown dimensions
+    too) and output_dim."""
     data, weight = shapes
     want = _embedding_dims(attrs)
-    if weight is None:
-        weight = want
-    elif tuple(weight) != want:
-        raise ValueError(f"weight of shape {tuple(weight)} does not match input_dim={want[0]}, "
-                         f"output_dim={want[1]}: expected {want}")
+    try:
+        merge(weight, want)
+    except ValueError:
+        raise ValueError(f"weight of shape {to_user(weight)} does not match input_dim={want[0]}, "
+                         f"output_dim={want[1]}: expected {want}") from None
     return [data, want], [None if data is None else tuple(data) + (want[1],)]
 
 
@@ -606,7 +608,7 @@ _EMBEDDING_PARAMS = (
 
 def _register_embedding(name, params, doc):
     registry.register(OpDef(
-        name, params=params, arguments=("data", "weight"), infer_shape=_embedding_infer,
+        name, params=params, arguments=("data", "weight"), infer_shape=_embedding_infer, partial_shapes=True,
         infer_type=_embedding_type, compute={"cpu": _embedding_compute, "gpu": _embedding_compute},
         # No gradient to the indices.
         gradient=lambda F, attrs, inputs, outputs, ograds: [
