@@ -42,6 +42,8 @@ _free = []
 # Segments made by shared_ndarray in this process and not sent yet: id(array) -> (name, weakref to
 # the array), so a batch stacked into a segment is sent by name without another copy.
 _created = {}
+# Those sent: name -> weakref to the array, which (kept by the dataset, say) rules out reusing it.
+_sent = {}
 
 # Main side: the give_back of the payload being unpickled in this thread (see loads).
 _receiving = threading.local()
@@ -85,25 +87,39 @@ def shared_ndarray(shape, dtype):
     return NDArray(arr, _CPU_SHARED)
 
 
-def _make_free(names):
-    for name in names:
-        if name in _mapped and name not in _free:
+def _retire(name):
+    unlink(name)
+    buf = _mapped.pop(name)
+    if name in _free:
+        _free.remove(name)
+    try:
+        buf.close()
+    except BufferError:  # an array of this process still uses it: the mapping goes with that array
+        pass
+
+
+def _make_free(names, arrays):
+    """Segments `names` may carry new batches, unless this process still holds the array in it."""
+    for name, ref in zip(names, arrays):
+        if name not in _mapped or name in _free:
+            continue
+        if ref is not None and ref() is not None:
+            _retire(name)
+        else:
             _free.append(name)
     while len(_free) > _KEEP_FREE:
-        name = _free.pop(0)
-        unlink(name)
-        _mapped.pop(name).close()
+        _retire(_free[0])
 
 
 def discard_unsent():
     """Make the segments of shared_ndarray results that were not sent with the last batch free again."""
-    _make_free([name for name, _ in _created.values()])
+    _make_free([name for name, _ in _created.values()], [ref for _, ref in _created.values()])
     _created.clear()
 
 
 def recycle(names):
     """Segments the main process has finished with (from `loads`' give_back): free for reuse (worker side)."""
-    _make_free(names)
+    _make_free(names, [_sent.pop(name, None) for name in names])
 
 
 def release_all():
@@ -113,13 +129,16 @@ def release_all():
     _mapped.clear()
     _free.clear()
     _created.clear()
+    _sent.clear()
 
 
 def _export(arr):
     name, ref = _created.pop(id(arr), (None, None))
-    if name is None or ref() is not arr:
+    if name is not None and ref() is arr:
+        _sent[name] = ref
+    else:
         if name is not None:
-            _make_free([name])
+            _make_free([name], [ref])
         name, buf = _segment(arr.nbytes)
         np.frombuffer(buf, arr.dtype, arr.size).reshape(arr.shape)[...] = arr
     return name, arr.shape, arr.dtype.str

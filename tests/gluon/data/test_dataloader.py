@@ -147,6 +147,26 @@ def test_workers_reuse_segments_the_main_process_dropped():
     np.testing.assert_array_equal(held[-1][1].asnumpy()[0], np.arange(600 * 8, 600 * 8 + 300))
 
 
+_KEPT = []  # in a worker process: every batch _keeping_batchify made
+
+
+def _keeping_batchify(samples):
+    """default_mp_batchify_fn that keeps its batches and checks that they still hold their values."""
+    for first, batch in _KEPT:
+        if batch.asnumpy()[0, 0] != first:
+            raise AssertionError("a batch the worker kept was overwritten")
+    batch = default_mp_batchify_fn(samples)
+    _KEPT.append((batch.asnumpy()[0, 0], batch))
+    return batch
+
+
+def test_segments_a_worker_still_holds_are_not_reused():
+    loader = DataLoader(mx.nd.arange(24 * 300).reshape((24, 300)), 2, num_workers=1, prefetch=1,
+                        batchify_fn=_keeping_batchify)
+    firsts = [batch.asnumpy()[0, 0] for batch in loader]
+    assert firsts == [600.0 * k for k in range(12)]
+
+
 def test_batches_from_workers_are_cpu_shared_and_mix_with_cpu():
     x, *_ = next(iter(DataLoader(_Samples(), 2, num_workers=1)))
     assert x.context == mx.Context("cpu_shared", 0)
