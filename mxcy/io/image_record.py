@@ -240,9 +240,9 @@ class _RecordBatches:
         return True
 
     def _data_buffer(self, shape):
-        """A batch's data array: one of the earlier batches' if its batch has been dropped everywhere (the
-        NDArrays handed out are views of it, so then nothing refers to it but this list). A fresh array of
-        this size costs a page fault per 4 kB (~0.3-1 ms an image, more than the packing)."""
+        """A batch's data array: an earlier batch's once that batch has been dropped everywhere (the NDArray
+        handed out holds the array, and so does any view of it: then nothing refers to it but this list).
+        A fresh array of this size costs a page fault per 4 kB (~0.3-1 ms an image, more than the packing)."""
         for buffer in self._data_buffers:
             # referenced by the list, this loop variable and getrefcount's argument only
             if sys.getrefcount(buffer) == 3 and buffer.shape == shape:
