@@ -7,6 +7,7 @@ from . import _gpu, registry
 from ._gpu_layout import copy, dense, kernels, probe, to_device, view_computes, window, zero_unless_add
 from ._helpers import norm_axis, store
 from ._nn_common import put
+from .partial_shape import UNKNOWN, merge, to_user
 from .registry import OpDef, Param, first_type
 
 
@@ -53,11 +54,21 @@ def _perm(attrs, ndim):
     return perm
 
 
-def _transpose_infer(attrs, shapes):
-    shape = shapes[0]
+def _transpose_infer(attrs, shapes, out_shapes=None):
+    """On partial shapes: the axes permute known and unknown dimensions alike, and a known output gives the data
+    back through the inverse permutation."""
+    shape, out = shapes[0], out_shapes[0] if out_shapes else None
+    if shape is None:
+        return shapes, [None]
     if len(shape) > 6:
-        raise ValueError(f"transpose supports at most 6 dimensions, got shape {shape}")
-    return shapes, [tuple(shape[a] for a in _perm(attrs, len(shape)))]
+        raise ValueError(f"transpose supports at most 6 dimensions, got shape {to_user(shape)}")
+    perm = _perm(attrs, len(shape))
+    if out is not None and len(out) == len(shape):
+        back = [UNKNOWN] * len(shape)
+        for dim, axis in zip(out, perm):
+            back[axis] = dim
+        shape = merge(shape, back, "data and output (permuted back)")
+    return [tuple(shape)], [tuple(shape[a] for a in perm)]
 
 
 def _transpose_grad(F, attrs, inputs, outputs, ograds):
@@ -78,7 +89,7 @@ def _swap_infer(attrs, shapes):
 
 _register("transpose", (Param("axes", "shape", (), "target axis order; empty reverses the axes"),),
           _transpose_infer, view_computes(lambda attrs, x: np.transpose(x, _perm(attrs, x.ndim))),
-          _transpose_grad, "Permutes the dimensions of an array.")
+          _transpose_grad, "Permutes the dimensions of an array.", partial_shapes=True)
 _register("SwapAxis", (Param("dim1", "int", 0, "the first axis to be swapped"),
                        Param("dim2", "int", 0, "the second axis to be swapped")),
           _swap_infer, view_computes(lambda attrs, x: np.swapaxes(x, *_swap_dims(attrs, x.ndim))),
