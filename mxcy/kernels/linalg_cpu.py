@@ -1,7 +1,8 @@
-"""Batched Cholesky factorization (LAPACKE ?potrf), triangular solve and triangular product (CBLAS ?trsm, ?trmm) on
-the CPU: one call of NumPy's own OpenBLAS per matrix, the matrices spread over Numba's threads (each call pinned to
-its share of the threads through blas_cpu's per-thread thread count). Where that library is missing, AVAILABLE is
-False and mxcy/ops/linalg.py computes on the host with NumPy/SciPy instead."""
+"""Batched linalg on the CPU. Cholesky factorization (LAPACKE ?potrf), triangular solve and product (CBLAS ?trsm,
+?trmm): one call of NumPy's own OpenBLAS per matrix, the matrices spread over Numba's threads (each call pinned to its
+share of the threads through blas_cpu's per-thread thread count); where that library is missing, AVAILABLE is False
+and mxcy/ops/linalg.py computes them on the host with NumPy/SciPy instead. The diagonal and triangle packers: Numba
+threads over matrices, on an element rule (and `stored`) that kernels/linalg_gpu.py shares."""
 import ctypes
 
 import numba
@@ -10,6 +11,7 @@ import numpy as np
 
 from . import blas_cpu
 from .common import parallel_kernel
+from .launch import dual
 
 _ROW_MAJOR, _NO_TRANS, _TRANS, _UPPER, _LOWER, _NON_UNIT, _LEFT, _RIGHT = 101, 111, 112, 121, 122, 131, 141, 142
 _UPLO_CHAR = {True: ord("L"), False: ord("U")}
@@ -74,6 +76,75 @@ def _triangular_batch(fn, local_threads, a, b, side, uplo, trans, alpha, threads
         before = local_threads(threads)
         fn(_ROW_MAJOR, side, uplo, trans, _NON_UNIT, m, n, alpha, a[i].ctypes, k, b[i].ctypes, n)
         local_threads(before)
+
+
+@numba.njit(inline="always", nogil=True)
+def stored(lower, i, j):
+    """Whether (i, j) lies in the `lower` (else upper) triangle, diagonal included."""
+    return i >= j if lower else i <= j
+
+
+@numba.njit(inline="always", nogil=True)
+def _diag_position(i, j, offset):
+    """Index of (i, j) along diagonal `offset`, or -1 when it is not on it."""
+    if j - i != offset:
+        return -1
+    return i if offset >= 0 else j
+
+
+@numba.njit(inline="always", nogil=True)
+def _trian_position(i, j, offset, lower):
+    """Index of (i, j) in the packed triangle (extracttrian's order: the lower one row by row, the upper one column
+    by column, of side n - |offset|), or -1 when it is outside it."""
+    k = abs(offset)
+    if offset < 0 or (offset == 0 and lower):
+        outer, inner = i - k, j
+    else:
+        outer, inner = j - k, i
+    if outer < 0 or inner > outer:
+        return -1
+    return outer * (outer + 1) // 2 + inner
+
+
+@numba.njit(inline="always", nogil=True)
+def _packed_position(i, j, offset, lower, triangle):
+    """Index of (i, j) in the packed diagonal (triangle=False) or triangle, or -1 when it is outside it."""
+    return _trian_position(i, j, offset, lower) if triangle else _diag_position(i, j, offset)
+
+
+def _pack_element(mats, packed, m, i, j, offset, lower, triangle, pack):
+    """pack: packed[m, p] = mats[m, i, j] when (i, j) is at packed position p; else the way back, mats[m, i, j] =
+    packed[m, p] there and zero off the diagonal or triangle."""
+    p = _packed_position(i, j, offset, lower, triangle)
+    if pack:
+        if p >= 0:
+            packed[m, p] = mats[m, i, j]
+    elif p >= 0:
+        mats[m, i, j] = packed[m, p]
+    else:
+        mats[m, i, j] = 0
+
+
+pack_element_cpu, pack_element_dev = dual(_pack_element)
+
+
+@parallel_kernel(nogil=True, cache=True)
+def _packing_cpu(mats, packed, offset, lower, triangle, pack):
+    n = mats.shape[1]
+    for m in prange(mats.shape[0]):
+        for i in range(n):
+            for j in range(n):
+                pack_element_cpu(mats, packed, m, i, j, offset, lower, triangle, pack)
+
+
+def packing_cpu(mats, packed, offset, lower, triangle, pack):
+    """The diagonal (triangle=False) or triangle packers on (..., n, n) matrices and (..., packed) vectors: pack
+    (extractdiag, extracttrian) fills packed from mats, unpack (makediag, maketrian) fills mats from packed. The
+    packed triangle is the lower one row by row (offset < 0, or 0 with lower), the upper one column by column."""
+    if mats.size:
+        n = mats.shape[-1]
+        _packing_cpu(mats.reshape((-1, n, n)), packed.reshape((mats.size // (n * n), -1)), offset, lower, triangle,
+                     pack)
 
 
 def _stack(x):

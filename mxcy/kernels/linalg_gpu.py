@@ -1,29 +1,23 @@
 """CUDA kernels of the linalg ops that Cholesky-based code and the gradients of potrf/trsm/trmm need: potrf (one
 block per matrix, column by column), trsm (one thread per right-hand side, substitution), trmm (one thread per output
-element), and the diagonal and triangle packers (one thread per matrix element). Arrays are C-contiguous stacks of
+element), and the diagonal and triangle packers (one thread per matrix element, linalg_cpu's element rule). Arrays are C-contiguous stacks of
 matrices, (batch, rows, cols), or of vectors, (batch, length); every kernel writes its output (requests are the op's
 business). A GPU kernel cannot raise: potrf writes NaN from the first column of a matrix that is not positive
 definite on (the CPU op raises), trsm divides by a zero diagonal (inf/NaN)."""
 import math
 
-import numba
 from numba import cuda
 
 from .launch import grid_1d, max_blocks
+from .linalg_cpu import pack_element_dev, stored
 
 _POTRF_THREADS = 64
-
-
-@numba.njit(inline="always", nogil=True)
-def _stored(lower, i, j):
-    """Whether (i, j) lies in the `lower` (else upper) triangle, diagonal included."""
-    return i >= j if lower else i <= j
 
 
 @cuda.jit(device=True, inline="always")
 def _tri(a, m, i, j, lower):
     """Entry (i, j) of matrix m of a as a triangular matrix: zero outside its `lower` triangle."""
-    return a[m, i, j] if _stored(lower, i, j) else 0.0  # not a[..] * 0: the other triangle may hold NaN
+    return a[m, i, j] if stored(lower, i, j) else 0.0  # not a[..] * 0: the other triangle may hold NaN
 
 
 def _potrf_kernel(a, out, lower):
@@ -34,7 +28,7 @@ def _potrf_kernel(a, out, lower):
     for m in range(cuda.blockIdx.x, a.shape[0], cuda.gridDim.x):
         for e in range(tid, n * n, nt):  # the other triangle is zero
             i, j = e // n, e % n
-            if not _stored(lower, i, j):
+            if not stored(lower, i, j):
                 out[m, i, j] = 0
         for j in range(n):
             if tid == 0:
@@ -97,61 +91,16 @@ def _trmm_kernel(a, b, out, lower, transpose, rightside, alpha):
         e += cuda.gridsize(1)
 
 
-@numba.njit(inline="always", nogil=True)
-def _diag_position(i, j, offset):
-    """Index of (i, j) along diagonal `offset`, or -1 when it is not on it."""
-    if j - i != offset:
-        return -1
-    return i if offset >= 0 else j
-
-
-@numba.njit(inline="always", nogil=True)
-def _trian_position(i, j, offset, lower):
-    """Index of (i, j) in the packed triangle (extracttrian's order: the lower one row by row, the upper one column
-    by column, of side n - |offset|), or -1 when it is outside it."""
-    k = abs(offset)
-    if offset < 0 or (offset == 0 and lower):
-        outer, inner = i - k, j
-    else:
-        outer, inner = j - k, i
-    if outer < 0 or inner > outer:
-        return -1
-    return outer * (outer + 1) // 2 + inner
-
-
-@numba.njit(inline="always", nogil=True)
-def _position(i, j, offset, lower, triangle):
-    return _trian_position(i, j, offset, lower) if triangle else _diag_position(i, j, offset)
-
-
-def _pack_kernel(mats, packed, offset, lower, triangle):
-    """packed[m, p] = mats[m, i, j] for each (i, j) at packed position p (diagonal or triangle)."""
+def _packing_kernel(mats, packed, offset, lower, triangle, pack):
     n = mats.shape[1]
     e = cuda.grid(1)
     while e < mats.size:
-        m, i, j = e // (n * n), e // n % n, e % n
-        p = _position(i, j, offset, lower, triangle)
-        if p >= 0:
-            packed[m, p] = mats[m, i, j]
+        pack_element_dev(mats, packed, e // (n * n), e // n % n, e % n, offset, lower, triangle, pack)
         e += cuda.gridsize(1)
 
 
-def _unpack_kernel(packed, mats, offset, lower, triangle):
-    """mats[m, i, j] = packed[m, p] at packed positions, zero elsewhere."""
-    n = mats.shape[1]
-    e = cuda.grid(1)
-    while e < mats.size:
-        m, i, j = e // (n * n), e // n % n, e % n
-        p = _position(i, j, offset, lower, triangle)
-        if p >= 0:
-            mats[m, i, j] = packed[m, p]
-        else:
-            mats[m, i, j] = 0
-        e += cuda.gridsize(1)
-
-
-potrf_kernel, trsm_kernel, trmm_kernel, pack_kernel, unpack_kernel = (
-    cuda.jit(k) for k in (_potrf_kernel, _trsm_kernel, _trmm_kernel, _pack_kernel, _unpack_kernel))
+potrf_kernel, trsm_kernel, trmm_kernel, packing_kernel = (
+    cuda.jit(k) for k in (_potrf_kernel, _trsm_kernel, _trmm_kernel, _packing_kernel))
 
 
 def _stack(x, tail):
@@ -182,36 +131,11 @@ def trmm_gpu(a, b, out, lower, transpose, rightside, alpha):
         trmm_kernel[blocks, threads](_stack(a, 2), _stack(b, 2), _stack(out, 2), lower, transpose, rightside, alpha)
 
 
-def _pack(mats, packed, offset, lower, triangle):
-    if packed.size:
-        blocks, threads = grid_1d(mats.size)
-        pack_kernel[blocks, threads](_stack(mats, 2), _stack(packed, 1), offset, lower, triangle)
-
-
-def _unpack(packed, mats, offset, lower, triangle):
+def packing_gpu(mats, packed, offset, lower, triangle, pack):
+    """CUDA twin of linalg_cpu.packing_cpu: one thread per matrix element."""
     if mats.size:
         blocks, threads = grid_1d(mats.size)
-        unpack_kernel[blocks, threads](_stack(packed, 1), _stack(mats, 2), offset, lower, triangle)
-
-
-def extractdiag_gpu(a, out, offset):
-    """out[..., p] = diagonal `offset` of the matrices in a."""
-    _pack(a, out, offset, True, False)
-
-
-def makediag_gpu(a, out, offset):
-    """out = matrices with a's last axis on diagonal `offset`, zeros elsewhere."""
-    _unpack(a, out, offset, True, False)
-
-
-def extracttrian_gpu(a, out, offset, lower):
-    """out[..., p] = the packed triangle of the matrices in a (mxcy/ops/linalg.py's order)."""
-    _pack(a, out, offset, lower, True)
-
-
-def maketrian_gpu(a, out, offset, lower):
-    """out = matrices with the packed triangle a unpacked, zeros elsewhere."""
-    _unpack(a, out, offset, lower, True)
+        packing_kernel[blocks, threads](_stack(mats, 2), _stack(packed, 1), offset, lower, triangle, pack)
 
 
 PTX_CHECKS = []
@@ -220,5 +144,4 @@ for _t in ("float32", "float64"):
     PTX_CHECKS += [(_potrf_kernel, f"void({_m}, {_m}, boolean)"),
                    (_trsm_kernel, f"void({_m}, {_m}, {_m}, boolean, boolean, boolean, {_t})"),
                    (_trmm_kernel, f"void({_m}, {_m}, {_m}, boolean, boolean, boolean, {_t})"),
-                   (_pack_kernel, f"void({_m}, {_v}, int64, boolean, boolean)"),
-                   (_unpack_kernel, f"void({_v}, {_m}, int64, boolean, boolean)")]
+                   (_packing_kernel, f"void({_m}, {_v}, int64, boolean, boolean, boolean)")]

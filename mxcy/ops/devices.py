@@ -41,8 +41,8 @@ FAMILIES = {
             "thread) around NumPy's BLAS for the all-steps GEMMs; valid lengths checked on the host",
             "Numba CUDA kernels (tiled GEMMs for the all-steps products; per step a state product and one fused "
             "gate kernel); valid lengths checked on the host"),
-    "linalg": ("potrf, trsm, trmm: one OpenBLAS/LAPACKE call per matrix in Numba threads; the rest: LAPACK "
-               "through NumPy's linalg and SciPy (on the host)",
+    "linalg": ("potrf, trsm, trmm: one OpenBLAS/LAPACKE call per matrix in Numba threads; diagonal and triangle "
+               "packers: Numba kernels; the rest: LAPACK through NumPy's linalg and SciPy (on the host)",
                "potrf, trsm, trmm, diagonal and triangle packers: Numba CUDA kernels (a block per matrix for potrf, "
                "a thread per right-hand side for trsm)"),
     "misc_ops": ("NumPy", "none"),

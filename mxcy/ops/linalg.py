@@ -2,10 +2,13 @@
 trsm), syrk, LQ (gelqf), symmetric eigendecomposition (syevd), inverse, det, slogdet, and the diagonal and
 triangle packers (sumlogdiag, extract/make diag/trian), with MXNet 1.9.1's batching, arguments and gradients.
 
-CPU only: potrf, trsm and trmm (and so potri and most gradients) run batched in Numba threads on NumPy's OpenBLAS
-(kernels/linalg_cpu.py); the rest, and those three where that library is missing, run LAPACK through NumPy's linalg
-and SciPy on the host. Gradients are written with these ops and gemm2 through F, so they are differentiable in turn.
+On the CPU potrf, trsm and trmm (and so potri and most gradients) run batched in Numba threads on NumPy's OpenBLAS
+and the diagonal/triangle packers on Numba kernels (kernels/linalg_cpu.py); the rest, and those three where that
+library is missing, run LAPACK through NumPy's linalg and SciPy on the host. On a GPU potrf, trsm, trmm and the
+packers have CUDA kernels (kernels/linalg_gpu.py); the others are CPU only. Gradients are written with these ops and
+gemm2 through F, so they are differentiable in turn.
 """
+import functools
 import math
 import warnings
 
@@ -194,23 +197,6 @@ def _syevd(a):
     return u, lam
 
 
-def _trian_index(n, offset, lower):
-    """(rows, cols) of the packed triangle in MXNet's order: the lower one row by row, the upper column
-    by column; n is the matrix size, the packed triangle has side n - |offset|."""
-    k, side = abs(offset), n - abs(offset)
-    outer = np.repeat(np.arange(side), np.arange(1, side + 1))
-    inner = np.concatenate([np.arange(i + 1) for i in range(side)]) if side else np.zeros(0, int)
-    if offset < 0 or (offset == 0 and lower):
-        return outer + k, inner
-    return inner, outer + k
-
-
-def _diag_index(n, offset):
-    """(rows, cols) of diagonal `offset` of an n x n matrix."""
-    idx = np.arange(n - abs(offset))
-    return (idx, idx + offset) if offset >= 0 else (idx - offset, idx)
-
-
 # --- computes ------------------------------------------------------------------------------------
 
 def _compute(fn):
@@ -222,27 +208,6 @@ def _compute(fn):
         except np.linalg.LinAlgError as err:
             raise MXNetError(f"{err} (input shape {inputs[0].shape})") from None
     return results_compute(checked)
-
-
-def _make_diag(attrs, a):
-    n = a.shape[-1] + abs(attrs["offset"])
-    out = np.zeros(a.shape[:-1] + (n, n), a.dtype)
-    rows, cols = _diag_index(n, attrs["offset"])
-    out[..., rows, cols] = a
-    return out
-
-
-def _make_trian(attrs, a):
-    n = _trian_side(a.shape[-1]) + abs(attrs["offset"])
-    out = np.zeros(a.shape[:-1] + (n, n), a.dtype)
-    rows, cols = _trian_index(n, attrs["offset"], attrs["lower"])
-    out[..., rows, cols] = a
-    return out
-
-
-def _extract_trian(attrs, a):
-    rows, cols = _trian_index(a.shape[-1], attrs["offset"], attrs["lower"])
-    return a[..., rows, cols]
 
 
 def _lu(a):
@@ -408,6 +373,18 @@ _OFFSET = Param("offset", "int", 0, "diagonal relative to the main one (negative
 _TRIAN_LOWER = Param("lower", "bool", True, "the lower (True) or upper triangle; only used when offset is 0")
 
 
+def _packer(triangle, pack):
+    """{"cpu", "gpu"} computes of a diagonal (triangle=False) or triangle packer: pack (extract*) fills the packed
+    output from the matrices, unpack (make*) the matrices from the packed input (kernels/linalg_cpu.packing_cpu)."""
+    def compute(device, attrs, inputs, outputs, reqs):
+        def run(ins, outs, kreqs):
+            mats, packed = (ins[0], outs[0]) if pack else (outs[0], ins[0])
+            kernel(f"linalg_{device}", "packing", device)(mats, packed, attrs["offset"], attrs.get("lower", True),
+                                                            triangle, pack)
+        typed_call(run, inputs, outputs, reqs, exact=(False,))
+    return {device: functools.partial(compute, device) for device in ("cpu", "gpu")}
+
+
 def _gpu(name, *attr_names):
     """The GPU compute of an op on kernels/linalg_gpu.<name>_gpu(inputs..., out, attributes...), which writes its
     output (typed_call gives it a temporary under other requests)."""
@@ -419,8 +396,11 @@ def _gpu(name, *attr_names):
 
 
 def _linalg(name, doc, infer_shape, compute, gradient, params=(), arguments=("A",), alias=True, gpu=None, **kw):
-    """Registers _linalg_<name>; gpu: the attributes its linalg_gpu kernel takes, when it has one (None: CPU only)."""
-    computes = {"cpu": compute} if gpu is None else {"cpu": compute, "gpu": _gpu(name, *gpu)}
+    """Registers _linalg_<name>; compute: its CPU compute, or a {device: compute} dict; gpu: the attributes its
+    linalg_gpu kernel takes, when it has one."""
+    computes = dict(compute) if isinstance(compute, dict) else {"cpu": compute}
+    if gpu is not None:
+        computes["gpu"] = _gpu(name, *gpu)
     registry.register(OpDef(
         f"_linalg_{name}", aliases=(f"linalg_{name}",) if alias else (), arguments=arguments, params=params,
         infer_shape=infer_shape, infer_type=kw.pop("infer_type", _float_only), compute=computes,
@@ -466,21 +446,21 @@ _linalg("slogdet", "Sign and natural log of the absolute value of the determinan
 _linalg("sumlogdiag", "Sum of the natural logs of the diagonal of square matrices.", _per_matrix_shape,
         _compute(lambda attrs, a: np.log(np.diagonal(a, axis1=-2, axis2=-1)).sum(-1)), _sumlogdiag_grad)
 _linalg("extractdiag", "Diagonal `offset` of square matrices.", _extractdiag_shape,
-        _compute(lambda attrs, a: np.diagonal(a, attrs["offset"], -2, -1)),
+        _packer(False, True),
         lambda F, attrs, inputs, outputs, ograds: [F._linalg_makediag(ograds[0], offset=attrs["offset"])],
-        params=(_OFFSET,), gpu=("offset",))
+        params=(_OFFSET,))
 _linalg("makediag", "Square matrices with the last axis of A on diagonal `offset`, zeros elsewhere.",
-        _diag_shape, _compute(_make_diag),
+        _diag_shape, _packer(False, False),
         lambda F, attrs, inputs, outputs, ograds: [F._linalg_extractdiag(ograds[0], offset=attrs["offset"])],
-        params=(_OFFSET,), gpu=("offset",))
+        params=(_OFFSET,))
 _linalg("extracttrian", "A triangle of square matrices packed into a vector: the lower one row by row "
         "(offset < 0, or 0 with lower), the upper one column by column.", _extracttrian_shape,
-        _compute(_extract_trian),
+        _packer(True, True),
         lambda F, attrs, inputs, outputs, ograds: [F._linalg_maketrian(ograds[0], offset=attrs["offset"],
                                                                            lower=attrs["lower"])],
-        params=(_OFFSET, _TRIAN_LOWER), gpu=("offset", "lower"))
+        params=(_OFFSET, _TRIAN_LOWER))
 _linalg("maketrian", "Square matrices with a packed triangle (extracttrian's layout) unpacked, zeros "
-        "elsewhere.", _maketrian_shape, _compute(_make_trian),
+        "elsewhere.", _maketrian_shape, _packer(True, False),
         lambda F, attrs, inputs, outputs, ograds: [F._linalg_extracttrian(ograds[0], offset=attrs["offset"],
                                                                              lower=attrs["lower"])],
-        params=(_OFFSET, _TRIAN_LOWER), gpu=("offset", "lower"))
+        params=(_OFFSET, _TRIAN_LOWER))

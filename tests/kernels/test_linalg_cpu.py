@@ -1,14 +1,17 @@
 """kernels/linalg_cpu (batched potrf, trsm, trmm on NumPy's OpenBLAS) against float64 NumPy references: every
 side / triangle / transpose, both float types, batches smaller and larger than the thread count, and garbage in
-the triangle the kernels must not read."""
+the triangle the kernels must not read; and the diagonal/triangle packers, with their CUDA twin (in the simulator),
+against tests/ops/test_linalg.py's NumPy references."""
 import itertools
 
 import numpy as np
 import pytest
+from numba import cuda
 
 from mxcy.kernels import linalg_cpu
+from tests.ops.test_linalg import _extracttrian, _makediag, _maketrian
 
-pytestmark = pytest.mark.skipif(not linalg_cpu.AVAILABLE, reason="NumPy's BLAS is not scipy-openblas64 here")
+needs_blas = pytest.mark.skipif(not linalg_cpu.AVAILABLE, reason="NumPy's BLAS is not scipy-openblas64 here")
 RTOL = {np.float32: 1e-4, np.float64: 1e-11}
 
 
@@ -18,6 +21,7 @@ def _with_garbage_outside(tri, lower, rng):
     return tri + (np.triu(junk, 1) if lower else np.tril(junk, -1))
 
 
+@needs_blas
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("lower", [True, False])
 @pytest.mark.parametrize("batch", [(), (1,), (3, 2)])
@@ -33,6 +37,7 @@ def test_potrf_matches_numpy_cholesky(dtype, lower, batch):
     np.testing.assert_allclose(out, want, rtol=RTOL[dtype], atol=RTOL[dtype])
 
 
+@needs_blas
 def test_potrf_raises_for_a_matrix_that_is_not_positive_definite():
     a = np.stack([np.eye(3), -np.eye(3)])
     with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
@@ -49,6 +54,7 @@ def _reference(name, a, b, lower, transpose, rightside, alpha):
     return np.linalg.solve(t, alpha * b)
 
 
+@needs_blas
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name,lower,transpose,rightside",
                          list(itertools.product(["trsm", "trmm"], [True, False], [True, False], [True, False])))
@@ -65,7 +71,32 @@ def test_triangular_matches_numpy(dtype, name, lower, transpose, rightside):
                                rtol=RTOL[dtype], atol=RTOL[dtype])
 
 
+@needs_blas
 def test_empty_batches_give_empty_results():
     assert linalg_cpu.potrf(np.zeros((0, 3, 3)), True).shape == (0, 3, 3)
     assert linalg_cpu.triangular("trsm", np.zeros((0, 3, 3)), np.zeros((0, 3, 2)), True, False, False, 1.0).shape \
         == (0, 3, 2)
+
+
+def _packing(device, mats, packed, offset, lower, triangle, pack):
+    """packing_<device> on NaN-filled copies; (mats, packed) back as NumPy."""
+    if device == "cpu":
+        linalg_cpu.packing_cpu(mats, packed, offset, lower, triangle, pack)
+        return mats, packed
+    from mxcy.kernels import linalg_gpu
+    mats_dev, packed_dev = cuda.to_device(mats), cuda.to_device(packed)
+    linalg_gpu.packing_gpu(mats_dev, packed_dev, offset, lower, triangle, pack)
+    return mats_dev.copy_to_host(), packed_dev.copy_to_host()
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("gpu", marks=pytest.mark.cuda)])
+@pytest.mark.parametrize("offset", [-2, 0, 1])
+@pytest.mark.parametrize("lower", [True, False])
+def test_packers_match_numpy(offset, lower, device):
+    a = np.random.default_rng(2).standard_normal((2, 3, 5, 5))
+    diag, tri = np.diagonal(a, offset, -2, -1), _extracttrian(a, offset, lower)
+    for triangle, packed in ((False, diag), (True, tri)):
+        _, got = _packing(device, a.copy(), np.full(packed.shape, np.nan), offset, lower, triangle, True)
+        np.testing.assert_array_equal(got, packed)
+        got, _ = _packing(device, np.full(a.shape, np.nan), packed.copy(), offset, lower, triangle, False)
+        np.testing.assert_array_equal(got, _maketrian(tri, offset, lower) if triangle else _makediag(diag, offset))

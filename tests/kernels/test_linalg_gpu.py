@@ -1,13 +1,12 @@
 """kernels/linalg_gpu in the CUDA simulator (or on a GPU) against float64 NumPy references: potrf with more rows than
 a block has busy threads and NaN in the triangle it must not read, NaN for a matrix that is not positive definite,
-trsm and trmm for every side / triangle / transpose, and the diagonal and triangle packers against the CPU ops."""
+trsm and trmm for every side / triangle / transpose (the packers: tests/kernels/test_linalg_cpu.py)."""
 import itertools
 
 import numpy as np
 import pytest
 from numba import cuda
 
-import mxcy as mx
 from mxcy.kernels import linalg_gpu
 from tests.kernels.test_linalg_cpu import _reference
 
@@ -55,17 +54,3 @@ def test_triangular_matches_numpy(name, lower, transpose, rightside):
                   attrs=(lower, transpose, rightside, -1.5))
     np.testing.assert_allclose(got, _reference(name, tri, b, lower, transpose, rightside, -1.5), rtol=1e-12,
                                atol=1e-12)
-
-
-@pytest.mark.parametrize("offset", [-2, 0, 1])
-@pytest.mark.parametrize("lower", [True, False])
-def test_packers_match_the_cpu_ops(offset, lower):
-    a = np.random.default_rng(2).standard_normal((2, 5, 5))
-    for name, attrs in (("extractdiag", {"offset": offset}), ("extracttrian", {"offset": offset, "lower": lower})):
-        packed = getattr(mx.nd.linalg, name)(mx.nd.array(a, dtype=np.float64), **attrs).asnumpy()
-        got = _on_gpu(getattr(linalg_gpu, f"{name}_gpu"), a, out_shape=packed.shape, attrs=tuple(attrs.values()))
-        np.testing.assert_array_equal(got, packed)
-        unpack = name.replace("extract", "make")
-        want = getattr(mx.nd.linalg, unpack)(mx.nd.array(packed, dtype=np.float64), **attrs).asnumpy()
-        got = _on_gpu(getattr(linalg_gpu, f"{unpack}_gpu"), packed, out_shape=want.shape, attrs=tuple(attrs.values()))
-        np.testing.assert_array_equal(got, want)
