@@ -7,9 +7,10 @@ sampler behind contrib.rand_zipfian's users, _sample_unique_zipfian.
 index_array, AdaptiveAvgPooling2D and count_sketch run on Numba kernels (kernels/index_array.py, adaptive_pool.py,
 count_sketch.py; CPU and CUDA); the attention matmuls on NumPy's BLAS on the CPU and on kernels/attention_gpu.py's tiled GEMMs on a GPU;
 gradientmultiplier and the gradientmultiplier and quadratic backward ops on NumPy on the CPU and the element-wise
-CUDA kernels on a GPU. The rest is CPU only for now: NumPy on the host (NumPy's FFT; MXNet 1.9.1 itself has fft and
-ifft on the GPU only); hawkesll walks each sample's events in a Python loop; _sample_unique_zipfian draws from
-NumPy's Philox keyed by the op call (image ops' generator).
+CUDA kernels on a GPU; hawkesll on kernels/hawkes.py (CPU and CUDA; marks checked on the host). The rest is CPU only
+for now: NumPy on the host (NumPy's FFT; MXNet 1.9.1 itself has fft and ifft on the GPU only; backward_index_copy on
+index_copy's CPU compute); _sample_unique_zipfian draws from NumPy's Philox keyed by the op call (image ops'
+generator).
 """
 import math
 
@@ -483,7 +484,8 @@ _register("_contrib_ifft", _ifft, _ifft_shape, lambda F, attrs, inputs, outputs,
 
 # --- hawkesll ------------------------------------------------------------------------------------
 # Per sample, the events (lags, marks) in order; each mark k is a Hawkes process with intensity
-# lda_k + alpha_k beta_k s_k(t), s_k(t) = sum over earlier events of exp(-beta_k (t - t_i)) ("state").
+# lda_k + alpha_k beta_k s_k(t), s_k(t) = sum over earlier events of exp(-beta_k (t - t_i)) ("state"); the walk over
+# them is kernels/hawkes.py.
 
 _HAWKES_INPUTS = ("lda", "alpha", "beta", "state", "lags", "marks", "valid_length", "max_time")
 
@@ -509,67 +511,33 @@ def _hawkes_type(attrs, types):
     return types, [out, out]
 
 
-def _hawkes_events(lags, marks, valid_length, k):
-    """The sample's (time, mark) events, checked: marks in [0, K), valid_length within the sequence."""
-    count = int(valid_length)
-    if count != valid_length or not 0 <= count <= len(lags):
-        raise ValueError(f"valid_length {valid_length} must be an integer in [0, {len(lags)}]")
-    events = marks[:count].astype(np.int64)
-    if count and (events.min() < 0 or events.max() >= k or (events != marks[:count]).any()):
-        raise ValueError(f"marks {marks[:count].tolist()} must be integers in [0, {k})")
-    return np.cumsum(lags[:count], dtype=np.float64), events
+def _check_events(lags, marks, valid_length, k):
+    """Each sample's events checked on the host: valid_length an integer within the sequence, marks integers in
+    [0, K) (the kernels trust them)."""
+    marks, valid_length = (a if host(a) else a.copy_to_host() for a in (marks, valid_length))
+    for row, count in zip(marks, valid_length):
+        n = int(count)
+        if n != count or not 0 <= n <= lags.shape[1]:
+            raise ValueError(f"valid_length {count} must be an integer in [0, {lags.shape[1]}]")
+        events = row[:n].astype(np.int64)
+        if n and (events.min() < 0 or events.max() >= k or (events != row[:n]).any()):
+            raise ValueError(f"marks {row[:n].tolist()} must be integers in [0, {k})")
 
 
-def _hawkes_walk(mu, alpha, beta, state, lags, marks, valid_length, max_time):
-    """One sample: (log likelihood, final state, d loglik / d (mu, alpha, beta) per mark). The gradient carries
-    ds/dbeta of the state along the events (exp(-beta d) makes each state depend on beta)."""
-    k = len(mu)
-    s, ds, last = state.astype(np.float64), np.zeros(k), np.zeros(k)
-    ll, g_mu, g_alpha, g_beta = 0.0, np.zeros(k), np.zeros(k), np.zeros(k)
-
-    def compensate(c, d, ed):  # the integral of the intensity over a gap d without events of mark c
-        nonlocal ll
-        ll -= mu[c] * d + alpha[c] * s[c] * (1 - ed)
-        g_mu[c] -= d
-        g_alpha[c] -= s[c] * (1 - ed)
-        g_beta[c] -= alpha[c] * (ds[c] * (1 - ed) + s[c] * d * ed)
-
-    for t, c in zip(*_hawkes_events(lags, marks, valid_length, k)):
-        d = t - last[c]
-        ed = math.exp(-beta[c] * d)
-        intensity = mu[c] + alpha[c] * beta[c] * s[c] * ed
-        ll += math.log(intensity)
-        g_mu[c] += 1 / intensity
-        g_alpha[c] += beta[c] * s[c] * ed / intensity
-        g_beta[c] += alpha[c] * ed * (s[c] * (1 - beta[c] * d) + beta[c] * ds[c]) / intensity
-        compensate(c, d, ed)
-        s[c], ds[c], last[c] = 1 + s[c] * ed, ed * (ds[c] - d * s[c]), t
-    for c in range(k):
-        d = max_time - last[c]
-        ed = math.exp(-beta[c] * d)
-        compensate(c, d, ed)
-        s[c] *= ed
-    return ll, s, (g_mu, g_alpha, g_beta)
+def _hawkesll(device, attrs, inputs, outputs, reqs):
+    """kernels/hawkes.py: one walk over each sample's events."""
+    _check_events(inputs[4], inputs[5], inputs[6], inputs[0].shape[1])
+    kernel("hawkes", "forward", device)(inputs, outputs[0], outputs[1], reqs)
 
 
-def _hawkes_samples(lda, alpha, beta, state, lags, marks, valid_length, max_time):
-    return [_hawkes_walk(lda[i], alpha, beta, state[i], lags[i], marks[i], valid_length[i], max_time[i])
-            for i in range(len(lda))]
-
-
-def _hawkesll(attrs, *inputs):
-    walks = _hawkes_samples(*inputs)
-    return np.array([w[0] for w in walks]), np.stack([w[1] for w in walks])
-
-
-def _backward_hawkesll(attrs, ograd_ll, ograd_state, *inputs):
+def _backward_hawkesll(device, attrs, inputs, outputs, reqs):
     """Gradients of the log likelihood output only (MXNet's rule: the out_state head is ignored, and only lda,
-    alpha and beta get gradients)."""
-    walks = _hawkes_samples(*inputs)
-    g_lda = np.stack([w[2][0] for w in walks]) * ograd_ll[:, None]
-    g_alpha = sum(w[2][1] * g for w, g in zip(walks, ograd_ll))
-    g_beta = sum(w[2][2] * g for w, g in zip(walks, ograd_ll))
-    return (g_lda, g_alpha, g_beta) + tuple(np.zeros_like(x) for x in inputs[3:])
+    alpha and beta get gradients; the rest are zeros)."""
+    ograd_ll, ins = inputs[0], inputs[2:]
+    _check_events(ins[4], ins[5], ins[6], ins[0].shape[1])
+    kernel("hawkes", "backward", device)(ins, ograd_ll, outputs[0], outputs[1], outputs[2], reqs[:3])
+    for out, req in zip(outputs[3:], reqs[3:]):
+        fill(out, 0, req)
 
 
 def _backward_hawkes_shape(attrs, shapes):
@@ -590,12 +558,12 @@ def _hawkesll_grad(F, attrs, inputs, outputs, ograds):
 
 
 registry.register(OpDef(
-    "_contrib_hawkesll", compute={"cpu": results_compute(_hawkesll)}, infer_shape=_hawkes_shape,
+    "_contrib_hawkesll", compute=kernel_compute(_hawkesll), infer_shape=_hawkes_shape,
     infer_type=_hawkes_type, gradient=_hawkesll_grad, arguments=_HAWKES_INPUTS, num_outputs=2,
     output_names=("output", "out_state"),
     doc="Log likelihood of K univariate Hawkes processes per sample, and the processes' state at max_time."))
 registry.register(OpDef(
-    "_contrib_backward_hawkesll", compute={"cpu": results_compute(_backward_hawkesll)},
+    "_contrib_backward_hawkesll", compute=kernel_compute(_backward_hawkesll),
     infer_shape=_backward_hawkes_shape, infer_type=_hawkes_backward_type,
     arguments=("ograd", "ograd_state") + _HAWKES_INPUTS, num_outputs=8,
     doc="Gradients of contrib.hawkesll's inputs (lda, alpha, beta; the rest zero) from its head gradients."))

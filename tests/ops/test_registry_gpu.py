@@ -44,10 +44,8 @@ CPU_ONLY.update({name: _MISC_TENSOR for name in (
 CPU_ONLY["BatchNorm_v1"] = "NumPy on the host (mxcy/ops/misc_legacy.py: BatchNorm_v1's variance output); a CUDA " \
                            "twin is still to be written"
 
-_CONTRIB_MISC = "NumPy on the host (mxcy/ops/contrib_misc.py); CUDA twins are still to be written"
-CPU_ONLY.update({name: _CONTRIB_MISC for name in (
-    "_contrib_backward_index_copy", "_contrib_hawkesll",
-    "_contrib_backward_hawkesll")})
+CPU_ONLY["_contrib_backward_index_copy"] = "contrib.index_copy's CPU compute on the host (mxcy/ops/contrib_misc.py), " \
+                                          "which has no CUDA twin yet"
 CPU_ONLY.update({name: "NumPy's FFT on the host (mxcy/ops/contrib_misc.py); MXNet's GPU kernel is cuFFT, which Numba "
                        "does not bind" for name in ("_contrib_fft", "_contrib_ifft")})
 CPU_ONLY["_sample_unique_zipfian"] = "MXNet 1.9.1 has no GPU kernel for it either (unique_sample_op.cc, no .cu); " \
