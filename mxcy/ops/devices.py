@@ -15,8 +15,12 @@ FAMILIES = {
                        "computed by NumPy on the host"),
     "init": ("NumPy", "Numba CUDA kernels (fill)"),
     "random": ("Numba kernels (Philox4x32-10)", "Numba CUDA kernels (Philox4x32-10)"),
-    "sparse": ("NumPy", "none"),
-    "sparse_storage": ("NumPy", "Numba CUDA kernels (cast_storage, round_ste, sign_ste: the unary ones)"),
+    "sparse": ("SciPy and NumPy", "Numba CUDA kernels (to dense; CSR products a gather per output element, a "
+                                  "transposed CSR's structure built on the host; row_sparse indices checked on the "
+                                  "host)"),
+    "sparse_storage": ("NumPy", "Numba CUDA kernels (cast_storage, round_ste, sign_ste: the unary ones; retain, "
+                                "square_sum, getnnz: select, element-wise and reduction kernels; retain's indices "
+                                "checked on the host)"),
     "reduce": ("NumPy", "Numba CUDA kernels"),
     "sort": ("NumPy", "Numba CUDA kernels (bitonic sort, gather, scatter)"),
     "matrix": ("NumPy's BLAS (matmul)", "Numba CUDA kernels (tiled GEMM)"),
@@ -49,14 +53,22 @@ FAMILIES = {
     "image": ("NumPy (random factors from NumPy's Philox keyed by the op call)", "none"),
     "misc_tensor": ("NumPy; cumsum: Numba kernels (two-pass block scan)", "cumsum: Numba CUDA kernels (block scan)"),
     "misc_legacy": ("Convolution_v1, Pooling_v1, BatchNorm_v1: the current ops' Numba kernels (BatchNorm_v1's "
-                    "variance output: NumPy); SVMOutput, IdentityAttachKLSparseReg: NumPy",
-                    "Convolution_v1, Pooling_v1: the current ops' Numba CUDA kernels"),
-    "nn_im2col": ("Numba kernels (the convolution's im2col, col2im)", "none"),
-    "random_pdf": ("NumPy and SciPy's special functions (on the host)", "none"),
+                    "variance output: NumPy); SVMOutput, IdentityAttachKLSparseReg: Numba kernels",
+                    "Convolution_v1, Pooling_v1: the current ops' Numba CUDA kernels; SVMOutput, "
+                    "IdentityAttachKLSparseReg: Numba CUDA kernels (SVMOutput's labels checked on the host)"),
+    "nn_im2col": ("Numba kernels (the convolution's im2col, col2im)",
+                  "Numba CUDA kernels (one thread per column or image element, no atomics)"),
+    "random_pdf": ("Numba kernels", "Numba CUDA kernels"),
     "contrib_box": ("Numba kernels", "Numba CUDA kernels (NMS and matching: rank-count sorts, then one block or "
                                      "thread per batch for the greedy passes)"),
-    "contrib_misc": ("NumPy (batched matmuls on NumPy's BLAS, NumPy's FFT)", "none"),
-    "contrib_multibox": ("Numba kernels (labels' padding scanned on the host)", "MultiBoxPrior: a Numba CUDA kernel"),
+    "contrib_misc": ("NumPy (the interleaved matmuls on NumPy's BLAS, NumPy's FFT); index_array, "
+                     "AdaptiveAvgPooling2D, count_sketch, hawkesll: Numba kernels",
+                     "interleaved matmuls: Numba CUDA kernels (tiled GEMM); index_array, AdaptiveAvgPooling2D, "
+                     "count_sketch, hawkesll: Numba CUDA kernels (hawkesll's marks checked on the host); gradientmultiplier, the backward ops of gradientmultiplier and quadratic: the "
+                     "element-wise CUDA kernels"),
+    "contrib_multibox": ("Numba kernels (labels' padding scanned on the host)",
+                         "Numba CUDA kernels (greedy passes one thread per batch, rank-count sorts; labels' padding "
+                         "scanned on the host)"),
     "contrib_proposal": ("Numba kernels (base anchors computed on the host)",
                          "Numba CUDA kernels (rank-count sort, one block per image for the greedy NMS)"),
     "contrib_roi": ("Numba kernels", "Numba CUDA kernels (atomic adds in the backward passes)"),
