@@ -3,13 +3,15 @@ computes), SVMOutput and IdentityAttachKLSparseReg (identity forwards whose back
 
 SVMOutput's gradient and IdentityAttachKLSparseReg's moving average run on kernels/legacy_loss.py (CPU and CUDA;
 SVMOutput's labels are checked on the host). BatchNorm_v1's conversion of the saved inverse std into the variance
-it outputs is NumPy on the host (CPU only).
+it outputs is NumPy on the CPU and the element-wise CUDA kernels on a GPU.
 """
+import functools
+
 import numpy as np
 
 from . import registry
 from ._helpers import store
-from ._nn_common import cast, host, kernel, kernel_compute, put, widen
+from ._nn_common import cast, host, kernel, kernel_compute, kernels, put, scratch, widen
 from .registry import OpDef, Param
 from ..kernels.common import REQ_WRITE
 
@@ -90,14 +92,20 @@ _legacy("Pooling_v1", "Pooling", _window("pooling", ()) + (
 
 # --- BatchNorm_v1 ---------------------------------------------------------------------------------
 
-def _bn_v1_forward(attrs, inputs, outputs, reqs):
+def _bn_v1_forward(device, attrs, inputs, outputs, reqs):
     """BatchNorm's forward, then its saved inverse std turned into the variance BatchNorm_v1 outputs (the batch
-    variance in training, moving_var in inference), each stored under its own request."""
+    variance in training, moving_var in inference), each stored under its own request: NumPy on the CPU, the
+    element-wise CUDA kernels on a GPU (in the statistics' widened type)."""
     out, mean, var = outputs
-    saved_mean, invstd = np.empty_like(mean), np.empty_like(var)
-    _BN.compute["cpu"](_bn_attrs(attrs), inputs, [out, saved_mean, invstd], [reqs[0], REQ_WRITE, REQ_WRITE])
-    store(mean, saved_mean, reqs[1])
-    store(var, np.power(invstd, -2.0, dtype=invstd.dtype) - np.asarray(attrs["eps"], invstd.dtype), reqs[2])
+    saved_mean, invstd = scratch(mean, mean.dtype), scratch(var, widen(var.dtype))
+    _BN.compute[device](_bn_attrs(attrs), inputs, [out, saved_mean, invstd], [reqs[0], REQ_WRITE, REQ_WRITE])
+    put(mean, saved_mean, reqs[1])
+    if host(var):
+        store(var, np.power(invstd, -2.0, dtype=invstd.dtype) - np.asarray(attrs["eps"], invstd.dtype), reqs[2])
+    else:
+        k = kernels("elemwise_gpu")
+        k.scalar_gpu("power", invstd, -2.0, invstd, False, REQ_WRITE)
+        k.scalar_gpu("sub", invstd, attrs["eps"], var, False, reqs[2])
 
 
 def _bn_v1_gradient(F, attrs, inputs, outputs, ograds):
@@ -113,7 +121,7 @@ _BN, _bn_attrs = _legacy("BatchNorm_v1", "BatchNorm", (
     Param("output_mean_var", "bool", False, "also output the mean and the variance")),
     "MXNet 1.x's first BatchNorm, over axis 1: BatchNorm's computation, but its third output is the variance "
     "(BatchNorm's is the inverse standard deviation).",
-    compute={"cpu": _bn_v1_forward}, gradient=_bn_v1_gradient)
+    compute={d: functools.partial(_bn_v1_forward, d) for d in ("cpu", "gpu")}, gradient=_bn_v1_gradient)
 
 
 # --- SVMOutput ------------------------------------------------------------------------------------

@@ -41,8 +41,6 @@ _MISC_TENSOR = "NumPy on the host (mxcy/ops/misc_tensor.py); CUDA twins are stil
 CPU_ONLY.update({name: _MISC_TENSOR for name in (
     "reset_arrays", "_histogram", "amp_cast", "amp_multicast", "fill_element_0index",
     "_contrib_index_copy", "_contrib_isfinite", "_contrib_isinf", "_contrib_isnan", "_contrib_allclose")})
-CPU_ONLY["BatchNorm_v1"] = "NumPy on the host (mxcy/ops/misc_legacy.py: BatchNorm_v1's variance output); a CUDA " \
-                           "twin is still to be written"
 
 CPU_ONLY["_contrib_backward_index_copy"] = "contrib.index_copy's CPU compute on the host (mxcy/ops/contrib_misc.py), " \
                                           "which has no CUDA twin yet"
