@@ -114,11 +114,11 @@ class Executor:
         shared_names = set(shared_arg_names or ()) if shared_buffer is not None else set()
 
         def array(name, shape, dtype, grad):
+            if name in shared_names and lender is not None:  # shared_exec's own arrays, sparse ones too
+                return _lent(lender.grad_dict if grad else lender.arg_dict, name, shape, dtype)
             stype = grad_stypes.get(name, "default") if grad else stypes[name]
             if stype != "default":
                 return stype_zeros(stype, shape, ctx=where.get(name, ctx), dtype=dtype)
-            if name in shared_names and lender is not None:
-                return _lent(lender.grad_dict if grad else lender.arg_dict, name, shape, dtype)
             if name in shared_names or shared_buffer is None:
                 return zeros(shape, ctx=where.get(name, ctx), dtype=dtype)
             return _reshape_or_create(shared_buffer, "grad of " + name if grad else name, shape, dtype,

@@ -197,6 +197,17 @@ def test_bind_warns_about_group2ctx_it_cannot_honour():
         sym.simple_bind(mx.cpu(), a=(2, 3), w=(3, 4), stype_dict={"a": "default"}, group2ctx={})
 
 
+def test_shared_exec_lends_its_sparse_arrays_too():
+    """Module's executor groups share parameters through shared_exec: a row_sparse weight (and its row_sparse
+    gradient) is shared like a dense one, as in MXNet."""
+    sym = mx.sym.contrib.SparseEmbedding(mx.sym.var("data"), mx.sym.var("w", stype="row_sparse"), input_dim=5,
+                                         output_dim=2)
+    exe = sym.simple_bind(mx.cpu(), data=(3,))
+    other = sym.simple_bind(mx.cpu(), data=(4,), shared_arg_names=["w"], shared_exec=exe, shared_buffer={})
+    assert other.arg_dict["w"] is exe.arg_dict["w"] and other.grad_dict["w"] is exe.grad_dict["w"]
+    assert other.arg_dict["w"].stype == other.grad_dict["w"].stype == "row_sparse"
+
+
 @pytest.mark.parametrize("transpose_a, want", [(False, ("csr", "default", "row_sparse", "default")),
                                                (True, ("csr", "default", "default", "row_sparse"))])
 def test_simple_bind_gives_arrays_mxnets_storage_types(transpose_a, want):
