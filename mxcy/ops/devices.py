@@ -54,8 +54,9 @@ FAMILIES = {
     "misc_tensor": ("NumPy; cumsum: Numba kernels (two-pass block scan)", "cumsum: Numba CUDA kernels (block scan)"),
     "misc_legacy": ("Convolution_v1, Pooling_v1, BatchNorm_v1: the current ops' Numba kernels (BatchNorm_v1's "
                     "variance output: NumPy); SVMOutput, IdentityAttachKLSparseReg: Numba kernels",
-                    "Convolution_v1, Pooling_v1: the current ops' Numba CUDA kernels; SVMOutput, "
-                    "IdentityAttachKLSparseReg: Numba CUDA kernels (SVMOutput's labels checked on the host)"),
+                    "Convolution_v1, Pooling_v1, BatchNorm_v1: the current ops' Numba CUDA kernels (BatchNorm_v1's "
+                    "variance output: the element-wise ones); SVMOutput, IdentityAttachKLSparseReg: Numba CUDA kernels "
+                    "(SVMOutput's labels checked on the host)"),
     "nn_im2col": ("Numba kernels (the convolution's im2col, col2im)",
                   "Numba CUDA kernels (one thread per column or image element, no atomics)"),
     "random_pdf": ("Numba kernels", "Numba CUDA kernels"),
