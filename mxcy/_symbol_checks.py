@@ -33,8 +33,11 @@ def _named(values, names, what):
 
 
 def _nd(values, ctx, dtype):
-    """NDArrays of `dtype` from NumPy values; sparse NDArrays are bound as they are (MXNet binds given NDArrays)."""
-    return {k: v if isinstance(v, BaseSparseNDArray) else nd.array(v, ctx=ctx, dtype=dtype) for k, v in values.items()}
+    """NDArrays of `dtype` (or, for MXNet's dtype="asnumpy", of each value's own dtype) from NumPy values; sparse
+    NDArrays are bound as they are (MXNet binds given NDArrays)."""
+    return {k: v if isinstance(v, BaseSparseNDArray) else
+            nd.array(v, ctx=ctx, dtype=np.asarray(v).dtype if isinstance(dtype, str) and dtype == "asnumpy" else dtype)
+            for k, v in values.items()}
 
 
 def _keep_sparse(named, given, names):

@@ -95,15 +95,20 @@ class Executor:
         where = _placements(symbol, ctx, group2ctx)
         if shared_buffer is not None and not isinstance(shared_buffer, dict):
             raise MXNetError(f"simple_bind: shared_buffer must be a dict or None, got {type(shared_buffer).__name__}")
-        shapes = dict(shapes or {})
+        # as MXNet's simple_bind, only tuple values are shapes; other keywords (axis=0, mode='clip') are ignored
+        shapes = {k: v for k, v in (shapes or {}).items() if isinstance(v, (tuple, list))}
         arg_shapes, _, aux_shapes = symbol.infer_shape(**shapes)
         if arg_shapes is None:
             raise MXNetError("simple_bind: cannot infer the shapes of all arguments from "
                              f"{shapes}; give the missing ones as keyword arguments")
         arg_names, aux_names = symbol.list_arguments(), symbol.list_auxiliary_states()
-        types = {n: np.float32 for n in arg_names}
-        types.update(type_dict or {})
-        arg_types, _, aux_types = symbol.infer_type(**{k: v for k, v in types.items() if k in arg_names})
+        # types given, declared on variables (dtype=) or inferred from them; the rest float32, as MXNet
+        given = {k: v for k, v in (type_dict or {}).items() if k in arg_names}
+        partial = symbol.infer_type_partial(**given)[0]
+        types = {n: np.float32 if t is None else t for n, t in zip(arg_names, partial)} if partial else \
+            {n: np.float32 for n in arg_names}
+        types.update(given)
+        arg_types, _, aux_types = symbol.infer_type(**types)
         if arg_types is None:
             arg_types = [types[n] for n in arg_names]
             aux_types = [np.float32] * len(aux_names)
@@ -256,9 +261,9 @@ class Executor:
 
     def backward(self, out_grads=None, is_train=True):
         """Gradients of the outputs (weighted by out_grads) into the bound gradient arrays."""
-        if self._recorded is None or all(r == "null" for r in self._grad_reqs):
-            raise MXNetError("backward: call forward(is_train=True) first (with some grad_req not 'null')")
-        if not self._recorded:  # MXNet differentiates an inference forward too: run it again on the tape
+        if all(r == "null" for r in self._grad_reqs):
+            return  # no gradient is asked for: nothing to do, as in MXNet
+        if not self._recorded:  # MXNet differentiates an inference forward too (or none): run it on the tape
             self._run(False, True)
         heads = self._heads if self._replayed is None else self._replayed[2]
         if out_grads is None:
@@ -276,6 +281,8 @@ class Executor:
                     raise MXNetError(f"backward: out_grad of '{name}' has shape {g.shape}, the output "
                                      f"has {head.shape}")
                 out_grads[i] = None  # a loss's gradient never reads it; MXNet does not even copy it
+            elif g is not None and g.dtype != head.dtype:
+                out_grads[i] = g.astype(head.dtype)  # MXNet copies head gradients into arrays of the output's type
         if self._replayed is not None:
             sig, saved, heads = self._replayed
             if sig.backward_mode == bool(is_train) and self._monitor is None and graph_trace.plain_run():

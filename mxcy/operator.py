@@ -5,7 +5,7 @@ The user's forward and backward run in the calling thread on NDArrays, so they m
 """
 from collections import namedtuple
 
-from . import autograd
+from . import autograd, profiler
 from ._python_op import NDArrayOp, NumpyOp, PythonOp
 from .base import MXNetError
 from .ndarray import NDArray, empty
@@ -94,7 +94,8 @@ def register(reg_name):
 
 
 def get_all_registered_operators():
-    return list(_PROPS)
+    """The names of every registered operator (as MXNet's: its op registry, not the Python CustomOps)."""
+    return list(registry.names())
 
 
 OperatorArguments = namedtuple("OperatorArguments", ["narg", "names", "types"])
@@ -149,12 +150,13 @@ def Custom(*data, op_type=None, out=None, name=None, **kwargs):
     ctx = in_data[0].context if in_data else None
     outputs = [empty(tuple(s), ctx=ctx, dtype=t) for s, t in zip(out_shapes, out_types)]
     op = prop.create_operator(ctx, [list(s) for s in in_shapes], [x.dtype for x in in_data])
-    with autograd.pause(autograd.is_training()):
+    with autograd.pause(autograd.is_training()), profiler.custom_operator(op_type):
         op.forward(autograd.is_training(), ["write"] * len(outputs), in_data, outputs, aux)
     if autograd.is_recording():
         def backward_fn(ograds):
             in_grad = [empty(x.shape, ctx=ctx, dtype=x.dtype) for x in in_data]
-            op.backward(["write"] * len(in_grad), ograds, in_data, outputs, in_grad, aux)
+            with profiler.custom_operator("_backward_" + op_type):
+                op.backward(["write"] * len(in_grad), ograds, in_data, outputs, in_grad, aux)
             return in_grad
         outputs = [o.detach() for o in outputs]
         autograd.record_python(f"Custom({op_type})", in_data, outputs, backward_fn)

@@ -61,16 +61,40 @@ def _op_label(fn):
     return getattr(target, "__name__", "<op>")
 
 
+_custom = threading.local()  # .scope: the Custom operator whose Python code this thread runs, if any
+
+
+class custom_operator:
+    """While a Custom operator's Python forward/backward runs: the range is timed as '<name>::pure_python', and
+    the operators it pushes are named '<name>::<op>', all in MXNet's 'Custom Operator' category."""
+
+    def __init__(self, name):
+        self.name, self.outer, self.start = name, None, None
+
+    def __enter__(self):
+        self.outer, _custom.scope = getattr(_custom, "scope", None), self.name
+        self.start = _now_us()
+        return self
+
+    def __exit__(self, *exc):
+        _custom.scope = self.outer
+        if _recording():
+            _record("Custom Operator", f"{self.name}::pure_python", self.start, _now_us())
+
+
 def _profiling_push(fn, reads, writes, ctx=None, priority=0, name=None):
-    """engine.push while profiling: the op's compute is timed as an 'operator' event."""
+    """engine.push while profiling: the op's compute is timed as an 'operator' event (a 'Custom Operator' one,
+    named after it, when a Custom operator's code pushed it)."""
     label = name or _op_label(fn)
+    scope = getattr(_custom, "scope", None)
+    category, event = ("operator", label) if scope is None else ("Custom Operator", f"{scope}::{label}")
 
     def timed():
         start = _now_us()
         try:
             fn()
         finally:
-            _record("operator", label, start, _now_us())
+            _record(category, event, start, _now_us())
     return engine.get_engine().push(timed, reads, writes, ctx, priority, label)
 
 

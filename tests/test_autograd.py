@@ -186,7 +186,8 @@ def test_custom_operator_forward_backward_and_kwargs():
     assert y.asnumpy().tolist() == [1.5, 6.0, 13.5]
     y.backward(mx.nd.array([1.0, 1.0, 2.0]))
     assert x.grad.asnumpy().tolist() == [3.0, -6.0, 18.0]
-    assert "scaled_square" in mx.operator.get_all_registered_operators()
+    # MXNet lists its operator registry there (Custom ops all run as the one "Custom" operator)
+    assert {"Activation", "Custom"} <= set(mx.operator.get_all_registered_operators())
     with pytest.raises(mx.MXNetError, match="not registered"):
         mx.nd.Custom(x, op_type="nope")
 

@@ -69,8 +69,7 @@ def test_grad_req_write_add_null():
     exe, _, grad = _bound("null")
     assert exe.grad_dict == {}
     exe.forward(is_train=True)
-    with pytest.raises(mx.MXNetError, match="forward\\(is_train=True\\)"):
-        exe.backward(mx.nd.ones((3,)))
+    exe.backward(mx.nd.ones((3,)))  # every grad_req 'null': nothing to do, as MXNet 1.9.1
     assert xv.grad is None
 
 
@@ -85,8 +84,6 @@ def test_backward_twice_after_one_forward_and_the_user_array_stays_unmarked():
 
 def test_backward_errors():
     exe, _, _ = _bound()
-    with pytest.raises(mx.MXNetError, match="call forward"):
-        exe.backward(mx.nd.ones((3,)))
     exe.forward(is_train=True)
     with pytest.raises(mx.MXNetError, match="not a loss"):
         exe.backward()
@@ -128,6 +125,15 @@ def test_reshape_and_copy_params():
     np.testing.assert_allclose(bigger.outputs[0].asnumpy(), np.full((5, 4), 3.0))
     with pytest.raises(mx.MXNetError, match="allow_up_sizing"):
         exe.reshape(a=(5, 3))
+
+
+def test_backward_without_forward_runs_the_forward_as_mxnet():
+    # MXNet 1.9.1's test_repeat calls backward() on a freshly bound executor
+    a, b = mx.sym.var("a"), mx.sym.var("b")
+    grad = mx.nd.zeros(3)
+    exe = (a * b).bind(mx.cpu(), {"a": mx.nd.array([1, 2, 3]), "b": mx.nd.array([4, 5, 6])}, args_grad={"a": grad})
+    exe.backward(mx.nd.ones(3))
+    assert grad.asnumpy().tolist() == [4.0, 5.0, 6.0]
 
 
 def test_smaller_reshape_shares_memory_as_mxnet():
@@ -350,8 +356,7 @@ def test_backward_after_an_inference_forward_differentiates_it_as_mxnet():
     np.testing.assert_allclose(grads["b"].asnumpy(), av)
     frozen = (a * b).bind(mx.cpu(), {"a": mx.nd.array(av), "b": mx.nd.array(bv)})  # every grad_req 'null'
     frozen.forward()
-    with pytest.raises(mx.MXNetError, match="call forward"):
-        frozen.backward(mx.nd.ones(3))
+    frozen.backward(mx.nd.ones(3))  # no gradient asked for: nothing to do, as MXNet 1.9.1
 
 
 @pytest.mark.parametrize("make", [mx.sym.BlockGrad, lambda x: x == x, mx.sym.sign])

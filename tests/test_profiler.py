@@ -150,3 +150,36 @@ def test_deprecated_spellings(trace_file):
     with pytest.warns(DeprecationWarning):
         profiler.dump_profile()
     assert [e["name"] for e in _operator_events(trace_file)] == ["_ones"]
+
+
+class _SigmoidOp(mx.operator.CustomOp):
+    def forward(self, is_train, req, in_data, out_data, aux):
+        self.assign(out_data[0], req[0], 1 / (1 + mx.nd.exp(-in_data[0])))
+        mx.nd.zeros((4, 4)).wait_to_read()  # an operator pushed from the Custom op's code
+
+    def backward(self, req, out_grad, in_data, out_data, in_grad, aux):
+        y = out_data[0]
+        self.assign(in_grad[0], req[0], out_grad[0] * y * (1 - y))
+
+
+@mx.operator.register("profiled_sigmoid")
+class _SigmoidProp(mx.operator.CustomOpProp):
+    def create_operator(self, ctx, in_shapes, in_dtypes):
+        return _SigmoidOp()
+
+
+def test_custom_operators_are_profiled_as_mxnet_names_them(trace_file):
+    # MXNet 1.9.1's test_custom_operator_profiling: '<op>::pure_python', '_backward_<op>::pure_python' and
+    # '<op>::<operator it pushed>' in the 'Custom Operator' category
+    profiler.set_state("run")
+    x = mx.nd.array([0, 1, 2, 3])
+    x.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.Custom(x, op_type="profiled_sigmoid")
+    y.backward()
+    mx.nd.waitall()
+    profiler.set_state("stop")
+    custom = json.loads(profiler.dumps(format="json"))["Time"]["Custom Operator"]
+    assert {"profiled_sigmoid::pure_python", "_backward_profiled_sigmoid::pure_python",
+            "profiled_sigmoid::_zeros"} <= set(custom)
+    assert "_zeros" not in json.loads(profiler.dumps(format="json"))["Time"].get("operator", {})

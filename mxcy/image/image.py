@@ -13,6 +13,7 @@ import numpy as np
 from .. import _imagecodec
 from .. import ndarray as nd
 from ..base import MXNetError
+from ..error import MXNetValueError
 from ..fileio import read_bytes
 from ..ops import _cv_resize
 
@@ -144,7 +145,7 @@ def _get_interp_method(interp, sizes=()):
     if interp == 10:
         return random.randint(0, 4)
     if interp not in (0, 1, 2, 3, 4):
-        raise ValueError(f"Unknown interp method {interp}")
+        raise MXNetValueError(f"Unknown interp method {interp}")  # a ValueError and an MXNetError, as MXNet raises each
     return interp
 
 

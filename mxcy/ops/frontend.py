@@ -62,14 +62,18 @@ def bind_call(op, args, kwargs, is_input, parse):
         return attrs, inputs + [None] * (len(names) - len(inputs))
     dynamic = callable(op.arguments)
     fixed = () if dynamic else tuple(op.arguments) + op.aux
+    # None holds an input's place among the leading positional arguments (Convolution(x, w, None, ...))
+    slots = len(signature_inputs(op)) if dynamic else len(fixed)
     n_pos = 0
-    while n_pos < len(args) and (is_input(args[n_pos]) or (args[n_pos] is None and n_pos < len(fixed))):
+    while n_pos < len(args) and (is_input(args[n_pos]) or (args[n_pos] is None and n_pos < slots)):
         n_pos += 1
     _positional_params(op, args[n_pos:], kwargs)
     named = {k: kwargs.pop(k) for k in list(kwargs)
              if k in fixed or is_input(kwargs[k]) or (dynamic and kwargs[k] is None and k not in op.params)}
     attrs = parse(kwargs)
     names = op.list_inputs(attrs)
+    while n_pos > len(names) and args[n_pos - 1] is None:  # the place of an input these attributes drop (bias)
+        n_pos -= 1
     if n_pos > len(names):
         raise MXNetError(f"{op.name}: {n_pos} inputs given, it takes {len(names)} ({', '.join(names)})")
     given = dict(zip(names, args[:n_pos]))

@@ -2,6 +2,8 @@
 SoftmaxActivation, Dropout and Embedding, with the hidden backward ops their gradients call. The hidden backward
 ops have gradients of their own, written with registered ops, so higher-order gradients go through them. Computes
 dispatch on the array type: NumPy arrays go to the CPU kernels, numba device arrays to the CUDA ones."""
+import math
+
 import numpy as np
 
 from . import registry
@@ -150,8 +152,22 @@ def _leaky_outputs(attrs):
     return ("output", "mask") if attrs["act_type"] == "rrelu" else ("output",)
 
 
-def _channel_view(shape):
-    return split3(shape, 1)
+def _gamma_axes(data_shape, gamma_shape):
+    """The data axes prelu's gamma spans, as MXNet 1.9.1 broadcasts it: a 1-D gamma the channel axis 1 (a (1,)
+    gamma every element), a k-D one the leading k axes; None when gamma's shape does not fit there."""
+    gamma_shape = tuple(gamma_shape)
+    start = 1 if len(gamma_shape) == 1 else 0
+    if gamma_shape == (1,) or tuple(data_shape[start:start + len(gamma_shape)]) == gamma_shape:
+        return start, len(gamma_shape)
+    return None
+
+
+def _channel_view(shape, gamma_shape):
+    """(outer, slopes, inner): data seen as rows of gamma's elements for the prelu kernels."""
+    start, k = _gamma_axes(shape, gamma_shape)
+    if tuple(gamma_shape) == (1,):
+        return split3(shape, 1)
+    return math.prod(shape[:start]), math.prod(shape[start:start + k]), math.prod(shape[start + k:])
 
 
 def _leaky_infer(attrs, shapes):
@@ -166,9 +182,9 @@ def _leaky_infer(attrs, shapes):
         gamma = shapes[1]
         if gamma is None:
             gamma = (data[1],)
-        elif tuple(gamma) not in ((data[1],), (1,)):
+        elif _gamma_axes(data, gamma) is None:
             raise ValueError(f"gamma of shape {tuple(gamma)} does not match data of shape {data}: expected "
-                             f"({data[1]},), one slope per channel, or (1,)")
+                             f"({data[1]},), one slope per channel, (1,), or the data's leading dimensions")
         shapes = [data, tuple(gamma)]
     return shapes, [data] * n_out
 
@@ -191,7 +207,7 @@ def _rrelu_forward(attrs, x, out, mask, reqs):
 def _leaky_compute(attrs, inputs, outputs, reqs):
     act, x = attrs["act_type"], inputs[0]
     if act == "prelu":
-        _prelu_forward(x, inputs[1], outputs[0], reqs[0], _channel_view(x.shape))
+        _prelu_forward(x, inputs[1], outputs[0], reqs[0], _channel_view(x.shape, inputs[1].shape))
     elif act == "rrelu":
         _rrelu_forward(attrs, x, outputs[0], outputs[1], reqs)
     else:
@@ -216,7 +232,7 @@ def _leaky_back_infer(attrs, shapes):
 def _leaky_back_compute(attrs, inputs, outputs, reqs):
     act, (dy, x, y) = attrs["act_type"], inputs[:3]
     if act == "prelu":
-        _prelu_backward(dy, x, inputs[3], outputs[0], outputs[1], reqs, _channel_view(x.shape))
+        _prelu_backward(dy, x, inputs[3], outputs[0], outputs[1], reqs, _channel_view(x.shape, inputs[3].shape))
     elif act == "rrelu":
         _prelu_backward(dy, x, inputs[3], outputs[0], None, reqs, (1, x.size, 1))
     else:
@@ -247,10 +263,15 @@ def _leaky_back_gradient(F, attrs, inputs, outputs, ograds):
     if act == "rrelu":
         return [d_ograd, F.zeros_like(x), F.zeros_like(y), d_slopes]
     gamma = inputs[3]
-    d_gamma = F.sum(d_slopes) if gamma.shape == (1,) else F.sum(d_slopes, axis=1, exclude=True)
+    start, k = _gamma_axes(x.shape, gamma.shape)
+    if gamma.shape == (1,):
+        d_gamma, expanded = F.sum(d_slopes), (1,) * x.ndim
+    else:
+        d_gamma = F.sum(d_slopes, axis=tuple(range(start, start + k)), exclude=True)
+        expanded = (1,) * start + tuple(gamma.shape) + (1,) * (x.ndim - start - k)
     # prelu's second output, dgamma[c] = sum of ograd * x where x <= 0, adds head_gamma[c] * min(x, 0) to d/dograd
     # and ograd * head_gamma[c] where x <= 0 to d/dx.
-    head_gamma = F.reshape(ograds[1], shape=(1, -1) + (1,) * (x.ndim - 2))
+    head_gamma = F.reshape(ograds[1], shape=expanded)
     d_ograd = d_ograd[0] + F.broadcast_mul(F._minimum_scalar(x, scalar=0), head_gamma)
     return [d_ograd, F.broadcast_mul(ograd * negative, head_gamma), F.zeros_like(y), d_gamma]
 

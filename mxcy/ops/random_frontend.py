@@ -66,8 +66,8 @@ def sampling_functions(array_type, call):
         """Samples of the given shape from a normal distribution: randn(2, 3, loc=0, scale=1)."""
         loc, scale = kwargs.pop("loc", 0), kwargs.pop("scale", 1)
         dtype, ctx, out = kwargs.pop("dtype", Null), kwargs.pop("ctx", None), kwargs.pop("out", None)
-        if not isinstance(loc, numeric_types) or not isinstance(scale, numeric_types):
-            raise MXNetError(f"randn: loc and scale must be numbers, got {type(loc).__name__} and "
+        if not all(isinstance(p, (*numeric_types, array_type)) for p in (loc, scale)):
+            raise MXNetError(f"randn: loc and scale must be numbers or {kind}s, got {type(loc).__name__} and "
                              f"{type(scale).__name__}")
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])

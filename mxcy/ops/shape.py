@@ -8,7 +8,7 @@ from ._gpu_layout import copy, dense, kernels, probe, to_device, view_computes, 
 from ._helpers import norm_axis, store
 from ._nn_common import put
 from .partial_shape import UNKNOWN, merge, to_user
-from .registry import OpDef, Param, first_type
+from .registry import OpDef, Param, first_type, zero_gradients
 
 
 def _unary(fn):
@@ -342,10 +342,10 @@ def _metadata_computes(fn):
 
 
 _register("shape_array", (), lambda attrs, shapes: (shapes, [(len(shapes[0]),)]),
-          _metadata_computes(lambda attrs, x: np.array(x.shape, np.int64)), None,
+          _metadata_computes(lambda attrs, x: np.array(x.shape, np.int64)), zero_gradients,
           "Returns a 1-D int64 array holding the shape of data.", infer_type=_int64)
 _register("size_array", (), lambda attrs, shapes: (shapes, [(1,)]),
-          _metadata_computes(lambda attrs, x: np.array([x.size], np.int64)), None,
+          _metadata_computes(lambda attrs, x: np.array([x.size], np.int64)), zero_gradients,
           "Returns a 1-element int64 array holding the size of data.", infer_type=_int64)
 
 

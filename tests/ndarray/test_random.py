@@ -295,9 +295,10 @@ def test_like_ops_and_registered_aliases():
 
 
 @pytest.mark.parametrize("call,match", [
-    (lambda: ndr.normal(0, -1, shape=2), "_random_normal"),
-    (lambda: ndr.uniform(2, 1, shape=2), "_random_uniform"),  # MXNet: low must be <= high
-    (lambda: ndr.exponential(-1.0, shape=2), "_random_exponential"),
+    # out-of-range parameters raise where the value is read, as MXNet's do
+    (lambda: ndr.normal(0, -1, shape=2).asnumpy(), "_random_normal"),
+    (lambda: ndr.uniform(2, 1, shape=2).asnumpy(), "_random_uniform"),  # MXNet: low must be <= high
+    (lambda: ndr.exponential(-1.0, shape=2).asnumpy(), "_random_exponential"),
     (lambda: ndr.randint(5, 5, shape=2), "greater than low"),
     (lambda: ndr.randint(0, 2 ** 40, shape=2), "does not fit"),
     (lambda: ndr.uniform(shape=2, dtype="int32"), "dtype"),
@@ -455,3 +456,25 @@ def test_out_on_gpu_runs_the_sampler_there():
     assert ndr.uniform(4, 5, out=target) is target
     values = target.asnumpy()
     assert values.min() >= 4 and values.max() < 5
+
+
+def test_an_invalid_random_parameter_raises_where_the_user_waits():
+    # MXNet 1.9.1's test_exc_imperative: the call returns, the error comes with the value
+    b = mx.nd.random.normal(0, -1, (2, 2))
+    c = mx.nd.dot(mx.nd.ones((2, 2)), b)
+    with pytest.raises(mx.MXNetError, match="out of range"):
+        c.asnumpy()
+
+
+def test_multinomial_refuses_more_categories_than_its_dtype_holds():
+    # MXNet 1.9.1's test_sample_multinomial bound check: raised when called
+    with pytest.raises(mx.MXNetError, match="categories"):
+        mx.nd.random.multinomial(mx.nd.ones((300,)), dtype="uint8")
+    assert mx.nd.random.multinomial(mx.nd.ones((256,)) / 256, dtype="uint8").dtype == np.uint8
+
+
+def test_randn_takes_array_parameters():
+    loc, scale = mx.nd.array([0.0, 100.0]), mx.nd.array([1e-3, 1e-3])
+    draws = mx.nd.random.randn(3, loc=loc, scale=scale)
+    assert draws.shape == (2, 3)
+    np.testing.assert_allclose(draws.asnumpy().mean(axis=1), [0.0, 100.0], atol=0.01)

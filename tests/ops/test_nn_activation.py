@@ -563,3 +563,24 @@ def test_sparse_embedding_is_embedding_with_a_dense_gradient():
     np.testing.assert_array_equal(weight.grad.asnumpy(), [[1] * 3, [2] * 3, [1] * 3, [0] * 3])  # rows hit
     sym = mx.sym.contrib.SparseEmbedding(mx.sym.var("data"), input_dim=4, output_dim=3, name="embed")
     assert sym.list_arguments() == ["data", "embed_weight"]
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (3, 4, 2, 5)])
+def test_prelu_gamma_over_leading_axes_as_mxnet(shape):
+    # MXNet 1.9.1's test_prelu: a (3, 4) gamma spans the data's leading axes; checked in float64
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, size=shape)
+    gamma = rng.uniform(0.1, 0.5, size=(3, 4))
+    g = gamma.reshape(gamma.shape + (1,) * (len(shape) - 2))
+    xs, gs = mx.nd.array(x, dtype="float64"), mx.nd.array(gamma, dtype="float64")
+    xs.attach_grad(), gs.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.LeakyReLU(xs, gs, act_type="prelu")
+    y.backward()
+    np.testing.assert_allclose(y.asnumpy(), np.where(x > 0, x, g * x), rtol=1e-12)
+    np.testing.assert_allclose(xs.grad.asnumpy(), np.where(x > 0, 1.0, np.broadcast_to(g, shape)), rtol=1e-12)
+    dgamma = np.where(x > 0, 0.0, x)
+    expected = dgamma if len(shape) == 2 else dgamma.sum(axis=(2, 3))
+    np.testing.assert_allclose(gs.grad.asnumpy(), expected, rtol=1e-12)
+    with pytest.raises(mx.MXNetError, match="leading dimensions"):
+        mx.nd.LeakyReLU(xs, mx.nd.ones((4, 3)), act_type="prelu")
