@@ -7,6 +7,7 @@ from . import registry
 from ._helpers import store
 from ._nn_common import (check_float, fill, fill_shapes, flat, host, kernel, kernel_compute, kernels, scratch, split3,
                          widen)
+from .partial_shape import batch_free
 from .registry import REQUIRED, OpDef, Param
 from ..kernels.common import REQ_WRITE
 
@@ -151,7 +152,8 @@ def _bn_gradient(F, attrs, inputs, outputs, ograds):
 
 registry.register(OpDef(
     "BatchNorm", params=_BN_PARAMS, arguments=("data", "gamma", "beta"), aux=("moving_mean", "moving_var"),
-    infer_shape=_bn_infer, infer_type=_norm_type(3, _STAT_NAMES, wide_params=True),
+    infer_shape=batch_free(_bn_infer), partial_shapes=True,
+    infer_type=_norm_type(3, _STAT_NAMES, wide_params=True),
     compute=kernel_compute(_bn_forward, (True, False, False), n_aux=2), gradient=_bn_gradient,
     grad_reads=((0, 1), (1, 2)),
     num_outputs=3, output_names=("output", "mean", "var"), visible_outputs=_mean_var_visible,

@@ -5,6 +5,7 @@ import numpy as np
 from . import registry
 from ._gpu_layout import view_computes
 from ._nn_common import check_float, fill, float_type, kernel, kernel_compute, kernels, scratch
+from .partial_shape import batch_free
 from .registry import OpDef, Param, first_type
 from ..kernels.common import REQ_ADD, REQ_NULL, REQ_WRITE
 
@@ -138,7 +139,8 @@ def _pool_back_infer(attrs, shapes):
 
 
 registry.register(OpDef(
-    "Pooling", params=_POOL_PARAMS, infer_shape=_pool_infer, infer_type=float_type,
+    "Pooling", params=_POOL_PARAMS, infer_shape=batch_free(_pool_infer), partial_shapes=True,
+    infer_type=float_type,
     compute=kernel_compute(_pool_forward), num_outputs=_pool_outputs, visible_outputs=1,
     output_names=lambda attrs: ("output", "workspace")[:_pool_outputs(attrs)],
     gradient=lambda F, attrs, inputs, outputs, ograds: [

@@ -1,8 +1,9 @@
 """Partial shapes, as MXNet 1.x's graph inference keeps them: a tuple with UNKNOWN (-1) for each unknown
 dimension, or None when even the rank is unknown; and ElemwiseShape, the rule of ops whose inputs and outputs
-all share one shape. Users write an unknown dimension as 0 (symbol/infer.py converts both ways)."""
+all share one shape, and batch_free, the partial rule of ops that pass their data's batch through. Users write
+an unknown dimension as 0 (symbol/infer.py converts both ways)."""
 
-__all__ = ["UNKNOWN", "is_known", "merge", "same_shape", "from_user", "to_user"]
+__all__ = ["UNKNOWN", "is_known", "merge", "same_shape", "batch_free", "from_user", "to_user"]
 
 UNKNOWN = -1
 
@@ -40,3 +41,23 @@ def from_user(shape):
 def to_user(shape):
     """A partial shape as MXNet 1.x shows it to users (the inverse of from_user)."""
     return () if shape is None else tuple(max(int(d), 0) for d in shape)
+
+
+def batch_free(rule):
+    """A partial-shape rule made from the complete-shape `rule` of an op that only passes its data's batch (axis
+    0) through, as BatchNorm and Pooling do. With the data known but for axis 0, `rule` runs on stand-in batches
+    1 and 2, and the dimensions that differ between the two answers carry the batch: they stay unknown. Inputs
+    other than the data reach `rule` complete or as None, as rules without partial_shapes see them; the outputs'
+    shapes are not used (as in MXNet, a known output does not give these ops' data its batch)."""
+    def partial(attrs, in_shapes, out_shapes=None):
+        data, rest = in_shapes[0], [s if is_known(s) else None for s in in_shapes[1:]]
+        if data is None or is_known(data):
+            return rule(attrs, [data] + rest)
+        if not is_known(data[1:]):
+            return in_shapes, [None] * (len(out_shapes) if out_shapes else 1)
+        ins1, outs1 = rule(attrs, [(1,) + tuple(data[1:])] + rest)
+        ins2, outs2 = rule(attrs, [(2,) + tuple(data[1:])] + rest)
+        unknown = [None if a is None else tuple(x if x == y else UNKNOWN for x, y in zip(a, b))
+                   for a, b in zip(list(ins1) + list(outs1), list(ins2) + list(outs2))]
+        return unknown[:len(ins1)], unknown[len(ins1):]
+    return partial

@@ -2,7 +2,7 @@
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from mxcy.ops.partial_shape import UNKNOWN, is_known, merge, same_shape, from_user, to_user
+from mxcy.ops.partial_shape import UNKNOWN, batch_free, is_known, merge, same_shape, from_user, to_user
 
 U = UNKNOWN
 
@@ -45,3 +45,19 @@ def test_same_shape_spreads_one_shape_to_every_input_and_output():
 def test_user_form_writes_unknown_as_zero_and_unknown_rank_as_empty():
     assert from_user((0, 3)) == (U, 3) and from_user(()) is None and from_user([2, 0]) == (2, U)
     assert to_user((U, 3)) == (0, 3) and to_user(None) == ()
+
+
+def _channel_stats(attrs, shapes):
+    """A complete-shape rule like BatchNorm's: the data passes through, a per-channel vector comes out."""
+    data, gamma = shapes
+    if gamma is not None and gamma != (data[1],):
+        raise ValueError("gamma")
+    return [data, (data[1],)], [data, (data[1],)]
+
+
+def test_batch_free_leaves_the_batch_unknown_and_keeps_what_does_not_depend_on_it():
+    rule = batch_free(_channel_stats)
+    assert rule({}, [(U, 3, 4), None], [None, None]) == ([(U, 3, 4), (3,)], [(U, 3, 4), (3,)])
+    assert rule({}, [(2, 3, 4), (3,)]) == ([(2, 3, 4), (3,)], [(2, 3, 4), (3,)])  # complete: the rule itself
+    assert rule({}, [(U, U, 4), None], [None, None]) == ([(U, U, 4), None], [None, None])  # more than the batch
+    assert rule({}, [(U, 3, 4), (U,)], [None, None])[0][1] == (3,)  # a partial parameter reaches it as None
