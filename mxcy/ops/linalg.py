@@ -266,9 +266,12 @@ def _ftri(F, x, lower, offset=0):
 
 
 def _fsym(F, x, lower):
-    """The symmetric matrix whose `lower` triangle is x's."""
-    tri = _ftri(F, x, lower)
-    return tri + _ft(F, tri) - F._linalg_makediag(F._linalg_extractdiag(x))
+    """The symmetric matrix whose `lower` triangle is x's. A lower triangle packs row by row in the order in which an
+    upper one unpacks column by column (and the other way round), so unpacking the packed triangle as the other one
+    places its transpose; the diagonal, there twice, is taken off once."""
+    packed = F._linalg_extracttrian(x, lower=lower)
+    both = F._linalg_maketrian(packed, lower=lower) + F._linalg_maketrian(packed, lower=not lower)
+    return both - F._linalg_makediag(F._linalg_extractdiag(x))
 
 
 def _fmat(F, x, y, ta=False, tb=False, alpha=1.0):
