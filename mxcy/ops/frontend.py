@@ -106,6 +106,8 @@ def signature_inputs(op):
         return tuple(op.arguments) + op.aux
     if op.key_var_num_args is not None:
         return ()
+    if op.signature_arguments is not None:
+        return tuple(op.signature_arguments)
     try:
         return tuple(op.list_inputs(dict(op.defaults)))
     except Exception:  # noqa: BLE001 - required attributes missing: show no input names

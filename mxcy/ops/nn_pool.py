@@ -402,6 +402,7 @@ def _resize_grad(F, attrs, inputs, outputs, ograds):
 
 registry.register(OpDef(
     "_contrib_BilinearResize2D", params=_RESIZE_PARAMS, arguments=_resize_args,
+    signature_arguments=("data", "like"),
     infer_shape=_resize_infer, infer_type=_resize_type, output_names=("output",),
     compute=kernel_compute(_resize_forward), gradient=_resize_grad,
     doc="Resizes the height and width of NCHW data by bilinear interpolation."))

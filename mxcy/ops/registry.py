@@ -165,6 +165,9 @@ class OpDef:
         MXNet's backward makes it sparse (Embedding(sparse_grad=True): a row_sparse weight gradient); None: dense.
     compute_ex(attrs, inputs) -> outputs: MXNet's FComputeEx, an NDArray-level compute for ops whose results
         are sparse by construction (the DGL graph ops).
+    signature_arguments: every input name MXNet's function signature lists, in order, for ops whose
+        arguments depend on attributes (BilinearResize2D(data, like, ...) takes `like` only in mode='like');
+        None: those of the default attributes.
     """
     __slots__ = ("name", "aliases", "doc", "params", "defaults", "arguments", "aux",
                  "num_outputs", "output_names", "infer_shape", "infer_type", "compute",
@@ -172,7 +175,7 @@ class OpDef:
                  "elementwise", "train_aware", "visible_outputs",
                  "input_var_attrs", "loss", "grad_reads", "inplace", "module", "_required",
                  "ignores_unknown_args", "partial_shapes", "lists_input_names",
-                 "infer_storage", "infer_grad_storage", "compute_ex")
+                 "infer_storage", "infer_grad_storage", "compute_ex", "signature_arguments")
 
     def __init__(self, name, *, infer_shape, compute, params=(), arguments=("data",), aux=(),
                  num_outputs=1, output_names=None, infer_type=same_type, gradient=None,
@@ -180,7 +183,7 @@ class OpDef:
                  elementwise=False, train_aware=False,
                  visible_outputs=None, input_var_attrs=None, loss=False, grad_reads=None,
                  inplace=None, ignores_unknown_args=False, partial_shapes=False,
-                 infer_storage=None, infer_grad_storage=None, compute_ex=None):
+                 infer_storage=None, infer_grad_storage=None, compute_ex=None, signature_arguments=None):
         self.name = name
         self.aliases = tuple(aliases)
         self.doc = doc
@@ -211,6 +214,7 @@ class OpDef:
         self.infer_storage = infer_storage
         self.infer_grad_storage = infer_grad_storage
         self.compute_ex = compute_ex
+        self.signature_arguments = signature_arguments
         self.module = None  # the module that registered it (its family), set by register()
 
     def parse_attrs(self, kwargs):

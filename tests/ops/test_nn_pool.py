@@ -349,6 +349,16 @@ def test_argument_names_are_mxnets():
     assert nd.contrib.BilinearResize2D is not None and "Pooling" not in dir(nd.contrib)
 
 
+def test_bilinear_resize_none_holds_the_place_of_like():
+    """MXNet's signature is BilinearResize2D(data, like, height, ...): a positional None is the absent `like`
+    (MXNet's test_bilinear_resize_op), not the height."""
+    y = mx.sym.contrib.BilinearResize2D(mx.sym.var("data"), None, scale_height=2.0, scale_width=0.5,
+                                        mode="odd_scale")
+    assert y.list_arguments() == ["data"]
+    assert y.infer_shape(data=(1, 1, 4, 6))[1] == [(1, 1, 8, 3)]
+    assert nd.contrib.BilinearResize2D(nd.zeros((1, 1, 4, 6)), None, 3, 2).shape == (1, 1, 3, 2)
+
+
 # --- errors -------------------------------------------------------------------------------------
 
 X4 = np.zeros((1, 2, 5, 5), np.float32)
