@@ -9,8 +9,10 @@ import numba
 import numpy as np
 from numba import njit, prange, uint64
 
+from . import blas_cpu as _blas
 from . import conv_shift_cpu as _cs
 from . import winograd_cpu as _wg
+from .blas_cpu import matmul
 from .common import LIGHT, REQ_ADD, REQ_NULL, assign, parallel_kernel
 from .conv_common import (CAN_PIN_BLAS, FASTMATH as _FM, as_5d, axpy as _axpy, copy as _copy, dot as _dot,
                           geometry_3d, single_threaded_blas, tap_rect as _tap_rect, zero as _zero)
@@ -192,6 +194,35 @@ def _bwd_weight_gemm(x, dy, part, isz, osz, ksz, s, p, d, splits, rblk, pointwis
                 np.dot(_block(dy[n, g], r0 * OW, r1 * OW, dyb_buf), cols.T, tmp)
                 acc = part[t, g]
                 acc += tmp  # in place; `part[t, g] += tmp` would allocate a temporary
+
+
+@parallel_kernel(nogil=True, cache=True)
+def _fwd_pointwise_rows(x, w, b, has_bias, out, req, nchunks, gemm, blas, local_threads):
+    """out[n, g] (req)= w[g] (Og, K) @ x[n, g] (K, P) + b, each chunk a block of output channels of every
+    (image, group) pair, NumPy's BLAS on one thread (blas_cpu): no copies of the input, all threads busy on one
+    image (batch-1 inference)."""
+    N, G, Og, P = out.shape
+    K = x.shape[2]
+    xf, wf, of = x.reshape(x.size), w.reshape(w.size), out.reshape(out.size)
+    one = x.dtype.type(1)
+    for t in prange(nchunks):
+        before = local_threads(1)
+        o0, o1 = Og * t // nchunks, Og * (t + 1) // nchunks
+        rows = o1 - o0
+        tmp = np.empty((rows, P) if req == REQ_ADD else (0, P), out.dtype)
+        for ng in range(N * G):
+            if rows == 0:
+                break
+            g = ng % G
+            dst = of[(ng * Og + o0) * P:(ng * Og + o1) * P].reshape((rows, P))
+            matmul(gemm, blas, wf[(g * Og + o0) * K:(g * Og + o1) * K].reshape((rows, K)),
+                   xf[ng * K * P:(ng + 1) * K * P].reshape((K, P)), tmp if req == REQ_ADD else dst, False, one)
+            if req == REQ_ADD:
+                dst += tmp
+            if has_bias:
+                for o in range(rows):
+                    dst[o] += b[g * Og + o0 + o]
+        local_threads(before)
 
 
 # Direct loops for one input channel per group (depthwise and alike), where GEMMs would be tiny:
@@ -403,6 +434,10 @@ def conv_fwd_cpu(x, w, b, out, req, stride, pad, dilate, groups):
         xoff = (np.arange(xp.shape[2])[:, None] * xp.shape[3] + shift).ravel()
         _cs.fwd(xp, pl.w, bias, has_bias, pl.y, req, xoff, L, pl.osz, pdims[1:],
                 pl.direct_chunks(math.prod(pl.y.shape[:3])))
+        return
+    if pl.pointwise and pl.splits > 1 and _blas.AVAILABLE:
+        _fwd_pointwise_rows(pl.x, pl.w, bias, has_bias, pl.y, req, pl.nchunks, _blas.gemm_of(x.dtype), True,
+                            _blas.LOCAL_THREADS)
         return
     if pl.direct:
         items = pl.y.shape[0] * pl.y.shape[1] * pl.y.shape[2]

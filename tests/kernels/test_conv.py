@@ -197,6 +197,8 @@ def test_cpu_random(pr):
 PATHS = {
     "pointwise": problem((5, 6), (1, 1), C=6, O=4, g=2),
     "pointwise_one_image": problem((5, 3), (1, 1), N=1, C=5, O=3, bias=False),
+    # One image, 3 planned threads: blocks of output channels (one block empty: 2 channels per group).
+    "pointwise_one_image_grouped_add": problem((4, 3), (1, 1), N=1, C=4, O=4, g=2, req=REQ_ADD, dtype=np.float32),
     "one_image_add": problem((6, 5), (3, 2), p=(1, 1), N=1, C=3, O=2, req=REQ_ADD),
     "pointwise_3d_add": problem((3, 4, 2), (1, 1, 1), req=REQ_ADD, dtype=np.float32),
     "strided_1x1": problem((7, 7), (1, 1), s=(2, 2)),
@@ -219,7 +221,8 @@ PATHS = {
 }
 
 # The CPU algorithm each case must take (conv_cpu._Plan's choice; Winograd needs more channels than these).
-ALGORITHM = {"pointwise": "pointwise", "pointwise_one_image": "pointwise", "depthwise_add": "direct",
+ALGORITHM = {"pointwise": "pointwise", "pointwise_one_image": "pointwise",
+             "pointwise_one_image_grouped_add": "pointwise", "depthwise_add": "direct",
              "depthwise_strided": "direct", "strided_1x1": "gemm", "gemm_3d": "gemm",
              "gemm_many_outputs": "gemm", "shifted_lenet_like": "shifted", "shifted_no_pad": "shifted",
              "shifted_1x1_padded_add": "shifted", "shifted_3d_dilated_grouped": "shifted",
