@@ -279,6 +279,8 @@ def _block(attrs, shape, name):
         raise ValueError(f"block_size must be positive, got {block}")
     if len(shape) != 4:
         raise ValueError(f"{name} needs a 4-D (N, C, H, W) input, got shape {shape}")
+    if 0 in shape:
+        raise ValueError(f"{name} needs every dimension of its input non-zero, got shape {shape}")
     return block
 
 
