@@ -140,7 +140,9 @@ def check_numeric_gradient(sym, location, aux_states=None, numeric_eps=None, rto
     proj = random_projection(out_shapes[0]).astype(dtype)
     initial = {k: np.random.normal(0, 0.01, size=args[k].shape).astype(dtype) for k in reqs}
     grads = _nd(initial, ctx, dtype)
-    exe = _bind(sym, ctx, args, aux, dtype, grads, reqs)
+    # sparse arrays are bound as given (as MXNet's: BatchNorm refuses fix_gamma on them), numeric runs copy into them
+    exe = _bind(sym, ctx, _keep_sparse(args, location, names), _keep_sparse(aux, aux_states, sym.list_auxiliary_states()),
+                dtype, grads, reqs)
     exe.forward(is_train=use_forward_train)
     exe.backward([nd.array(proj, ctx=ctx, dtype=dtype)])
     symbolic = {k: g.asnumpy() for k, g in grads.items()}

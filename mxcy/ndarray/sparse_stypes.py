@@ -3,6 +3,7 @@ set on their OpDef records (`infer_storage`, and `infer_grad_storage` where the 
 sparse). mx.nd's sparse dispatch and the Executor's graph inference both read them through storage_types."""
 import numpy as np
 
+from ..base import MXNetError
 from ..ops import registry
 
 __all__ = ["DNS", "CSR", "RSP", "storage_types", "grad_storage_types", "computes_on_values"]
@@ -116,6 +117,15 @@ def _embedding_grad(attrs, stypes):
     return [DNS, RSP if attrs["sparse_grad"] else DNS]
 
 
+def _batch_norm(op):
+    def rule(attrs, stypes):
+        if attrs["fix_gamma"] and any(s != DNS for s in stypes):
+            raise MXNetError(f"BatchNorm: fix_gamma=True is not supported for sparse arrays (nor in MXNet 1.9.1); "
+                             f"input storage types {list(stypes)}")
+        return [DNS] * op.n_outputs(attrs)
+    return rule
+
+
 _VALUE_RULES = set()
 
 
@@ -134,6 +144,7 @@ def _install():
                   "_square_sum": _square_sum, "dot": _dot, "_scatter_elemwise_div": _scatter_div,
                   "cast_storage": lambda attrs, stypes: [attrs["stype"]],
                   "_sparse_retain": lambda attrs, stypes: [RSP]})
+    rules["BatchNorm"] = _batch_norm(registry.get("BatchNorm"))
     for name, rule in rules.items():
         registry.get(name).infer_storage = rule
     registry.get("dot").infer_grad_storage = _dot_grad

@@ -54,3 +54,21 @@ def test_result_storage_as_mxnet(case):
 def test_gradient_storage_as_mxnet(case):
     op = registry.get(case["op"])
     assert grad_storage_types(op, op.parse_attrs(case["attrs"]), ["default", "default"])[1] == case["grad"]["weight"]
+
+
+def test_batch_norm_refuses_fix_gamma_on_sparse_inputs_as_mxnet():
+    """MXNet 1.9.1: "fix_gamma=True is not supported for sparse ndarrays"; with fix_gamma=False the storage
+    fallback computes it."""
+    data = mx.nd.array(np.random.default_rng(0).normal(size=(2, 3))).tostype("row_sparse")
+    params = [mx.nd.ones(3).tostype("row_sparse"), mx.nd.ones(3), mx.nd.zeros(3), mx.nd.ones(3)]
+    with pytest.raises(mx.MXNetError, match="fix_gamma=True is not supported for sparse"):
+        mx.nd.BatchNorm(data, *params, fix_gamma=True)
+    sym = mx.sym.BatchNorm(mx.sym.var("data", stype="row_sparse"), fix_gamma=True, name="bn")
+    with pytest.raises(mx.MXNetError, match="fix_gamma=True is not supported for sparse"):
+        sym.bind(mx.cpu(), {"data": data, "bn_gamma": params[0], "bn_beta": params[1]},
+                 aux_states=params[2:])
+    got = mx.nd.BatchNorm(data, *params, fix_gamma=False, use_global_stats=True)
+    want = mx.nd.BatchNorm(data.tostype("default"), *[p.tostype("default") for p in params], fix_gamma=False,
+                           use_global_stats=True)
+    assert got.stype == "default"
+    np.testing.assert_allclose(got.asnumpy(), want.asnumpy(), rtol=1e-6)
