@@ -4,13 +4,13 @@ GluonNLP uses (interleaved_matmul_selfatt_qk / _valatt, interleaved_matmul_encde
 AdaptiveAvgPooling2D, count_sketch, fft / ifft, hawkesll (+ its exposed backward_hawkesll), and the candidate
 sampler behind contrib.rand_zipfian's users, _sample_unique_zipfian.
 
-index_array, AdaptiveAvgPooling2D and count_sketch run on Numba kernels (kernels/index_array.py, adaptive_pool.py,
-count_sketch.py; CPU and CUDA); the attention matmuls on NumPy's BLAS on the CPU and on kernels/attention_gpu.py's tiled GEMMs on a GPU;
-gradientmultiplier and the gradientmultiplier and quadratic backward ops on NumPy on the CPU and the element-wise
-CUDA kernels on a GPU; hawkesll on kernels/hawkes.py (CPU and CUDA; marks checked on the host). The rest is CPU only
-for now: NumPy on the host (NumPy's FFT; MXNet 1.9.1 itself has fft and ifft on the GPU only; backward_index_copy on
-index_copy's CPU compute); _sample_unique_zipfian draws from NumPy's Philox keyed by the op call (image ops'
-generator).
+index_array, AdaptiveAvgPooling2D, count_sketch and hawkesll run on Numba kernels (kernels/index_array.py,
+adaptive_pool.py, count_sketch.py, hawkes.py; CPU and CUDA; hawkesll's marks checked on the host); the attention
+matmuls on NumPy's BLAS on the CPU and on kernels/attention_gpu.py's tiled GEMMs on a GPU; gradientmultiplier and the
+gradientmultiplier and quadratic backward ops on NumPy on the CPU and the element-wise CUDA kernels on a GPU. The rest
+is CPU only for now: NumPy's FFT on the host (MXNet 1.9.1 itself has fft and ifft on the GPU only: cuFFT);
+backward_index_copy on index_copy's CPU compute; _sample_unique_zipfian draws from NumPy's Philox keyed by the op call
+(image ops' generator; MXNet has no GPU kernel for it either).
 """
 import math
 

@@ -107,8 +107,9 @@ def _target(device, attrs, inputs, outputs, reqs):
     n_valid = _valid_labels(labels if host(labels) else labels.copy_to_host())
     kernel("multibox", "target", device)(anchor.reshape(n_anchor, 4), labels, on_device_of(labels, n_valid), preds,
                                          loc.reshape(loc.shape[0], n_anchor, 4),
-                                         mask.reshape(mask.shape[0], n_anchor, 4), cls, attrs["overlap_threshold"], attrs["ignore_label"],
-                                         attrs["negative_mining_ratio"], attrs["negative_mining_thresh"],
+                                         mask.reshape(mask.shape[0], n_anchor, 4), cls, attrs["overlap_threshold"],
+                                         attrs["ignore_label"], attrs["negative_mining_ratio"],
+                                         attrs["negative_mining_thresh"],
                                          on_device_of(labels, np.array(attrs["variances"], np.float64)), short,
                                          tuple(reqs))
     short = short if host(short) else short.copy_to_host()

@@ -65,8 +65,9 @@ FAMILIES = {
     "contrib_misc": ("NumPy (the interleaved matmuls on NumPy's BLAS, NumPy's FFT); index_array, "
                      "AdaptiveAvgPooling2D, count_sketch, hawkesll: Numba kernels",
                      "interleaved matmuls: Numba CUDA kernels (tiled GEMM); index_array, AdaptiveAvgPooling2D, "
-                     "count_sketch, hawkesll: Numba CUDA kernels (hawkesll's marks checked on the host); gradientmultiplier, the backward ops of gradientmultiplier and quadratic: the "
-                     "element-wise CUDA kernels"),
+                     "count_sketch, hawkesll: Numba CUDA kernels (hawkesll's marks checked on the host); "
+                     "gradientmultiplier, the backward ops of gradientmultiplier and quadratic: the element-wise CUDA "
+                     "kernels"),
     "contrib_multibox": ("Numba kernels (labels' padding scanned on the host)",
                          "Numba CUDA kernels (greedy passes one thread per batch, rank-count sorts; labels' padding "
                          "scanned on the host)"),
