@@ -81,6 +81,10 @@ COMPLETE_MODULES = [
     "mxnet.random",
     "mxnet.executor",
     "mxnet.ndarray.op",
+    "mxnet.ndarray",
+    "mxnet.symbol",
+    "mxnet.ndarray.contrib",
+    "mxnet.symbol.contrib",
 ]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -5,7 +5,7 @@ import numpy as _np
 from ..error import MXNetValueError as _MXNetValueError
 
 
-def boolean_mask(data, index, axis=0, out=None):
+def boolean_mask(data=None, index=None, axis=0, out=None, name=None, **kwargs):
     """The rows of `data` where the vector `index` is nonzero (MXNet 1.9.1 supports axis 0 only).
 
     The output's shape depends on index's values, so the positions are found on the host (NumPy); the

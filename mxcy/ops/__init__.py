@@ -25,3 +25,4 @@ from . import image  # noqa: F401
 from . import control_flow  # noqa: F401
 from . import sparse_storage  # noqa: F401
 from . import contrib_dgl  # noqa: F401
+from . import contrib_dynamic  # noqa: F401
