@@ -2,6 +2,7 @@
 as mx.nd (recording on autograd's tape when gradients are wanted); backward walks that tape. Both are traced
 (graph_trace) on their first run for the bound shapes, and later runs replay the traces as one engine op each."""
 import math
+import os
 import warnings
 
 import numpy as np
@@ -12,6 +13,7 @@ from .error import MXNetValueError
 from .context import Context
 from .ndarray import NDArray, zeros
 from .ndarray.sparse import zeros as stype_zeros
+from .symbol.cse import eliminate_common_expr
 from .symbol.infer_storage import infer_storage, variable_stypes
 from .graph_plan import GraphPlan, named_hook
 from .ops import registry
@@ -42,7 +44,8 @@ class Executor:
         self._arg_names = symbol.list_arguments()
         self._aux_names = symbol.list_auxiliary_states()
         self._out_names = symbol.list_outputs()
-        self._plan = GraphPlan(symbol)
+        self._optimized = _optimized(symbol)
+        self._plan = GraphPlan(self._optimized)
         self._heads = None
         self._recorded = None  # whether the last forward recorded its ops; None before any forward
         self._monitor = None  # (callback, monitor_all) from set_monitor_callback
@@ -408,7 +411,26 @@ class Executor:
         return reshaped
 
     def debug_str(self):
-        return self._symbol.debug_str()
+        """The graph, then MXNet's memory line: what the run allocates beyond the bound arguments (memory_plan)."""
+        from .memory_plan import allocated_bytes
+        total = allocated_bytes(self._symbol, {n: a.shape for n, a in zip(self._arg_names, self.arg_arrays)},
+                                {n: a.dtype for n, a in zip(self._arg_names, self.arg_arrays)},
+                                dict(zip(self._arg_names, self._grad_reqs)))
+        text = self._symbol.debug_str()
+        return text if total is None else text + f"Total {round(total / 2 ** 20)} MB allocated\n"
+
+    def get_optimized_symbol(self):
+        """The graph this executor runs (the bound symbol after common subexpression elimination, unless
+        MXNET_ELIMINATE_COMMON_EXPR=0 at bind); its outputs compute the bound symbol's, in order."""
+        return self._optimized
+
+
+def _optimized(symbol):
+    """What an executor runs of `symbol`: as MXNet 1.9.1 at bind, each repeated expression once unless the
+    environment sets MXNET_ELIMINATE_COMMON_EXPR to 0."""
+    if os.environ.get("MXNET_ELIMINATE_COMMON_EXPR", "1").strip() in ("0", "false", "False"):
+        return symbol
+    return eliminate_common_expr(symbol)
 
 
 def _reshaped_array(array, shape):

@@ -370,3 +370,26 @@ def test_outputs_no_gradient_flows_through_need_no_head_gradient(make):
     scaled.forward(is_train=True, x=mx.nd.ones((2, 3)))
     with pytest.raises(mx.MXNetError, match="head gradient is required"):
         scaled.backward()
+
+
+@pytest.mark.parametrize("env, internals", [(None, 4), ("1", 4), ("0", 5)])
+def test_bind_runs_the_common_expr_eliminated_graph_as_mxnet(monkeypatch, env, internals):
+    """MXNET_ELIMINATE_COMMON_EXPR (default on) is read at bind: (a+b)+(a+b) runs one a+b (a, b, _plus, _plus),
+    get_optimized_symbol() is that graph, and the outputs keep the user's names and values."""
+    if env is None:
+        monkeypatch.delenv("MXNET_ELIMINATE_COMMON_EXPR", raising=False)
+    else:
+        monkeypatch.setenv("MXNET_ELIMINATE_COMMON_EXPR", env)
+    a, b = mx.sym.var("a"), mx.sym.var("b")
+    sym = mx.sym.Group([(a + b) + (a + b), a * b, a * b])
+    exe = sym.simple_bind(mx.cpu(), a=(2, 3), b=(2, 3), type_dict={"a": "float64", "b": "float64"})
+    assert len(exe.get_optimized_symbol()[0].get_internals()) == internals
+    assert list(exe.output_dict) == sym.list_outputs()
+    a_np, b_np = np.arange(6.0).reshape(2, 3), np.full((2, 3), 0.5)
+    outs = exe.forward(is_train=True, a=mx.nd.array(a_np, dtype="float64"), b=mx.nd.array(b_np, dtype="float64"))
+    exe.backward([mx.nd.ones_like(o) for o in outs])
+    np.testing.assert_allclose(outs[0].asnumpy(), 2 * (a_np + b_np))
+    np.testing.assert_allclose(outs[1].asnumpy(), a_np * b_np)
+    np.testing.assert_allclose(outs[2].asnumpy(), a_np * b_np)
+    np.testing.assert_allclose(exe.grad_dict["a"].asnumpy(), 2 + 2 * b_np)
+    np.testing.assert_allclose(exe.grad_dict["b"].asnumpy(), 2 + 2 * a_np)
