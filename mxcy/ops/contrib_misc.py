@@ -7,10 +7,10 @@ sampler behind contrib.rand_zipfian's users, _sample_unique_zipfian.
 index_array, AdaptiveAvgPooling2D, count_sketch and hawkesll run on Numba kernels (kernels/index_array.py,
 adaptive_pool.py, count_sketch.py, hawkes.py; CPU and CUDA; hawkesll's marks checked on the host); the attention
 matmuls on NumPy's BLAS on the CPU and on kernels/attention_gpu.py's tiled GEMMs on a GPU; gradientmultiplier and the
-gradientmultiplier and quadratic backward ops on NumPy on the CPU and the element-wise CUDA kernels on a GPU. The rest
-is CPU only for now: NumPy's FFT on the host (MXNet 1.9.1 itself has fft and ifft on the GPU only: cuFFT);
-backward_index_copy on index_copy's CPU compute; _sample_unique_zipfian draws from NumPy's Philox keyed by the op call
-(image ops' generator; MXNet has no GPU kernel for it either).
+gradientmultiplier and quadratic backward ops on NumPy on the CPU and the element-wise CUDA kernels on a GPU; fft
+and ifft on NumPy's FFT on the CPU (MXNet 1.9.1 has them on the GPU only, on cuFFT) and on direct sums on a GPU
+(kernels/fft_gpu.py). CPU only: backward_index_copy (index_copy's CPU compute) and _sample_unique_zipfian (NumPy's
+Philox keyed by the op call, the image ops' generator; MXNet has no GPU kernel for it either).
 """
 import math
 
@@ -471,14 +471,21 @@ def _ifft(attrs, data):
     return (np.fft.ifft(pairs[..., 0] + 1j * pairs[..., 1], axis=-1) * pairs.shape[-2]).real
 
 
+def _fft_gpu(name):
+    """The GPU compute of fft or ifft: kernels/fft_gpu.py's direct sums (float16 in float32)."""
+    def compute(attrs, inputs, outputs, reqs):
+        getattr(kernels("fft_gpu"), f"{name}_gpu")(inputs[0], outputs[0], reqs[0])
+    return widening(compute)
+
+
 _COMPUTE_SIZE = (Param("compute_size", "int", 128, "transforms MXNet's GPU kernel runs at once (no effect on the "
                                                   "result)"),)
 # Each is linear and the other's transpose: fft's gradient is ifft of the head gradient and the reverse.
 _register("_contrib_fft", _fft, _fft_shape, lambda F, attrs, inputs, outputs, ograds: [F._contrib_ifft(ograds[0])],
-          params=_COMPUTE_SIZE, infer_type=float_type, grad_reads=((), ()),
+          gpu=_fft_gpu("fft"), params=_COMPUTE_SIZE, infer_type=float_type, grad_reads=((), ()),
           doc="Unnormalised 1-D FFT of the last dimension of real data: (real, imaginary) pairs, twice as long.")
 _register("_contrib_ifft", _ifft, _ifft_shape, lambda F, attrs, inputs, outputs, ograds: [F._contrib_fft(ograds[0])],
-          params=_COMPUTE_SIZE, infer_type=float_type, grad_reads=((), ()),
+          gpu=_fft_gpu("ifft"), params=_COMPUTE_SIZE, infer_type=float_type, grad_reads=((), ()),
           doc="Real part of the unnormalised 1-D inverse FFT of (real, imaginary) pairs in the last dimension.")
 
 

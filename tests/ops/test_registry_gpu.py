@@ -44,8 +44,6 @@ CPU_ONLY.update({name: _MISC_TENSOR for name in (
 
 CPU_ONLY["_contrib_backward_index_copy"] = "contrib.index_copy's CPU compute on the host (mxcy/ops/contrib_misc.py), " \
                                           "which has no CUDA twin yet"
-CPU_ONLY.update({name: "NumPy's FFT on the host (mxcy/ops/contrib_misc.py); MXNet's GPU kernel is cuFFT, which Numba "
-                       "does not bind" for name in ("_contrib_fft", "_contrib_ifft")})
 CPU_ONLY["_sample_unique_zipfian"] = "MXNet 1.9.1 has no GPU kernel for it either (unique_sample_op.cc, no .cu); " \
                                     "mxcy's draws from NumPy's Philox on the host (mxcy/ops/contrib_misc.py)"
 CPU_ONLY["_contrib_RROIAlign"] = "MXNet 1.9.1 has no GPU kernel for RROIAlign either (no rroi_align.cu); the " \
