@@ -10,7 +10,7 @@ from . import registry
 from ._helpers import norm_axis
 from ._nn_common import (cast, check_float, fill, flat, float_type, host, kernel_compute, kernels, put, scratch,
                          split3, typed_call, widen, work_dtype)
-from .partial_shape import merge, same_shape, to_user
+from .partial_shape import batch_free, merge, same_shape, to_user
 from .random import draw_uniform, key
 from .registry import REQUIRED, OpDef, Param
 from ..kernels.common import REQ_NULL, REQ_WRITE
@@ -240,7 +240,8 @@ def _leaky_back_compute(attrs, inputs, outputs, reqs):
 
 
 registry.register(OpDef(
-    "LeakyReLU", params=_LEAKY_PARAMS, arguments=_leaky_arguments, infer_shape=_leaky_infer,
+    "LeakyReLU", params=_LEAKY_PARAMS, arguments=_leaky_arguments, infer_shape=batch_free(_leaky_infer),
+    partial_shapes=True,
     infer_type=float_type,
     compute={"cpu": _leaky_compute, "gpu": _leaky_compute}, gradient=_leaky_gradient,
     num_outputs=lambda attrs: len(_leaky_outputs(attrs)), output_names=_leaky_outputs, random=True,
@@ -451,7 +452,8 @@ _SOFTMAX_DOCS = {
 }
 for _kind, _doc in _SOFTMAX_DOCS.items():
     registry.register(OpDef(
-        _kind, params=_SOFTMAX_PARAMS, arguments=_softmax_arguments, infer_shape=_softmax_infer,
+        _kind, params=_SOFTMAX_PARAMS, arguments=_softmax_arguments, infer_shape=batch_free(_softmax_infer),
+        partial_shapes=True,
         infer_type=_softmax_type, compute={"cpu": _softmax_compute(_kind), "gpu": _softmax_compute(_kind)},
         gradient=_softmax_gradient(_kind),
         doc=f"{_kind}: {_doc}, with temperature t; with use_length, entries of a row past length[row] are 0."))
@@ -489,7 +491,7 @@ registry.register(OpDef(
     "SoftmaxActivation",
     params=(Param("mode", "str", "instance", "instance: along the last axis; channel: along axis 1",
                   choices=("channel", "instance")),),
-    infer_shape=_softmax_activation_infer, infer_type=float_type,
+    infer_shape=batch_free(_softmax_activation_infer), partial_shapes=True, infer_type=float_type,
     compute={"cpu": _softmax_activation_compute, "gpu": _softmax_activation_compute},
     gradient=lambda F, attrs, inputs, outputs, ograds: [F._backward_softmax(
         ograds[0], outputs[0], axis=_softmax_activation_axis(attrs, inputs[0].ndim))],
@@ -541,7 +543,8 @@ registry.register(OpDef(
                   choices=("always", "training")),
             Param("axes", "shape", (), "axes along which one drop decision is shared"),
             Param("cudnn_off", "bool", False, "ignored (no cuDNN here)", optional=True)),
-    infer_shape=_dropout_infer, infer_type=float_type, compute=kernel_compute(_dropout_body, exact=(False, False)),
+    infer_shape=batch_free(_dropout_infer), partial_shapes=True, infer_type=float_type,
+    compute=kernel_compute(_dropout_body, exact=(False, False)),
     grad_reads=((), (1,)),
     gradient=lambda F, attrs, inputs, outputs, ograds: [F.elemwise_mul(ograds[0], outputs[1])],
     num_outputs=2, output_names=("output", "mask"), visible_outputs=1, random=True, train_aware=True,

@@ -5,7 +5,7 @@ import math
 
 from . import registry
 from ._nn_common import fill_shapes, float_type, kernel, kernel_compute
-from .partial_shape import UNKNOWN, is_known, merge, to_user
+from .partial_shape import UNKNOWN, batch_free, is_known, merge, to_user
 from .registry import OpDef, Param
 from ..kernels.common import REQ_WRITE
 from ..kernels.conv_common import conv_out_size, deconv_out_size
@@ -266,10 +266,11 @@ _register_pair(
               "ignored with target_shape"),
         Param("target_shape", "shape", (), "output spatial size; pad and adj are then computed from it"),
     ) + _common_params(512, True),
-    _deconv_infer, _deconv_forward, _deconv_backward,
+    batch_free(_deconv_infer), _deconv_forward, _deconv_backward,
     "Transposed convolution (the data gradient of Convolution) over 1-3 spatial dimensions: weight "
     "(channels, num_filter/num_group, *kernel), output size stride*(in-1) + dilate*(kernel-1) + 1 - 2*pad + adj.",
-    "Deconvolution's gradients wrt data, weight (and bias) from the head gradient, the data and the weight.")
+    "Deconvolution's gradients wrt data, weight (and bias) from the head gradient, the data and the weight.",
+    partial_shapes=True)
 
 
 # --- FullyConnected -----------------------------------------------------------------------------

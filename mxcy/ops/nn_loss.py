@@ -5,6 +5,7 @@ import numpy as np
 from . import registry
 from ._nn_common import flat, float_type, kernel_compute, kernels, put, scratch
 from .nn_activation import _act_forward, softmax_forward
+from .partial_shape import batch_free
 from .registry import OpDef, Param
 
 
@@ -91,7 +92,7 @@ def _softmax_output_back_body(device, attrs, inputs, outputs, reqs):
 
 registry.register(OpDef(
     "SoftmaxOutput", params=_SOFTMAX_OUTPUT_PARAMS, arguments=("data", "label"), aliases=("Softmax",), loss=True,
-    infer_shape=_softmax_output_infer, infer_type=float_type,
+    infer_shape=batch_free(_softmax_output_infer), partial_shapes=True, infer_type=float_type,
     compute={"cpu": _softmax_output_compute, "gpu": _softmax_output_compute},
     gradient=lambda F, attrs, inputs, outputs, ograds: [
         F._backward_SoftmaxOutput(ograds[0], outputs[0], inputs[1], **attrs), None],

@@ -233,7 +233,7 @@ def _register_rownorm(name, geometry, params, stat_names, visible, doc):
 
     back = "_backward_" + name
     registry.register(OpDef(
-        name, params=params, arguments=("data", "gamma", "beta"), infer_shape=infer,
+        name, params=params, arguments=("data", "gamma", "beta"), infer_shape=batch_free(infer), partial_shapes=True,
         infer_type=_norm_type(3, ("gamma", "beta")), compute=kernel_compute(forward, (True, False, False)),
         gradient=lambda F, attrs, inputs, outputs, ograds: list(getattr(F, back)(
             ograds[0], inputs[0], inputs[1], outputs[1], outputs[2], **attrs)),
@@ -332,7 +332,8 @@ registry.register(OpDef(
     params=(Param("eps", "float", 1e-10, "epsilon added to the sum of squares"),
             Param("mode", "str", "instance", "instance: one norm per sample; channel: across channels at each "
                   "position; spatial: per channel over the positions", choices=("channel", "instance", "spatial"))),
-    infer_shape=_l2_infer, infer_type=_norm_type(2, ()), compute=kernel_compute(_l2_forward),
+    infer_shape=batch_free(_l2_infer), partial_shapes=True, infer_type=_norm_type(2, ()),
+    compute=kernel_compute(_l2_forward),
     gradient=_l2_gradient, num_outputs=2, output_names=("output", "norm"), visible_outputs=1,
     doc="out = data / sqrt(sum(data^2) + eps), the sum over each sample (instance), over the channels at each "
         "position (channel) or over the positions of each channel (spatial); 1-D data is N samples of one value."))

@@ -46,17 +46,21 @@ def to_user(shape):
 def batch_free(rule):
     """A partial-shape rule made from the complete-shape `rule` of an op that only passes its data's batch (axis
     0) through, as BatchNorm and Pooling do. With the data known but for axis 0, `rule` runs on stand-in batches
-    1 and 2, and the dimensions that differ between the two answers carry the batch: they stay unknown. Inputs
-    other than the data reach `rule` complete or as None, as rules without partial_shapes see them; the outputs'
-    shapes are not used (as in MXNet, a known output does not give these ops' data its batch)."""
+    1 and 2, and the dimensions that differ between the two answers carry the batch: they stay unknown (nothing is
+    learned when another input's batch contradicts a stand-in). Inputs other than the data reach `rule` complete
+    or as None, as rules without partial_shapes see them; the outputs' shapes are not used (as in MXNet, a known
+    output does not give these ops' data its batch)."""
     def partial(attrs, in_shapes, out_shapes=None):
         data, rest = in_shapes[0], [s if is_known(s) else None for s in in_shapes[1:]]
         if data is None or is_known(data):
             return rule(attrs, [data] + rest)
         if not is_known(data[1:]):
             return in_shapes, [None] * (len(out_shapes) if out_shapes else 1)
-        ins1, outs1 = rule(attrs, [(1,) + tuple(data[1:])] + rest)
-        ins2, outs2 = rule(attrs, [(2,) + tuple(data[1:])] + rest)
+        try:
+            ins1, outs1 = rule(attrs, [(1,) + tuple(data[1:])] + rest)
+            ins2, outs2 = rule(attrs, [(2,) + tuple(data[1:])] + rest)
+        except ValueError:  # another input's batch disagrees with a stand-in: wait for the data's own
+            return in_shapes, [None] * (len(out_shapes) if out_shapes else 1)
         unknown = [None if a is None else tuple(x if x == y else UNKNOWN for x, y in zip(a, b))
                    for a, b in zip(list(ins1) + list(outs1), list(ins2) + list(outs2))]
         return unknown[:len(ins1)], unknown[len(ins1):]

@@ -61,3 +61,4 @@ def test_batch_free_leaves_the_batch_unknown_and_keeps_what_does_not_depend_on_i
     assert rule({}, [(2, 3, 4), (3,)]) == ([(2, 3, 4), (3,)], [(2, 3, 4), (3,)])  # complete: the rule itself
     assert rule({}, [(U, U, 4), None], [None, None]) == ([(U, U, 4), None], [None, None])  # more than the batch
     assert rule({}, [(U, 3, 4), (U,)], [None, None])[0][1] == (3,)  # a partial parameter reaches it as None
+    assert rule({}, [(U, 5, 4), (3,)], [None, None]) == ([(U, 5, 4), (3,)], [None, None])  # contradiction: wait
