@@ -411,7 +411,13 @@ class Executor:
         return reshaped
 
     def debug_str(self):
-        return self._symbol.debug_str()
+        """The graph, then MXNet's memory line: what the run allocates beyond the bound arguments (memory_plan)."""
+        from .memory_plan import allocated_bytes
+        total = allocated_bytes(self._symbol, {n: a.shape for n, a in zip(self._arg_names, self.arg_arrays)},
+                                {n: a.dtype for n, a in zip(self._arg_names, self.arg_arrays)},
+                                dict(zip(self._arg_names, self._grad_reqs)))
+        text = self._symbol.debug_str()
+        return text if total is None else text + f"Total {round(total / 2 ** 20)} MB allocated\n"
 
     def get_optimized_symbol(self):
         """The graph this executor runs (the bound symbol after common subexpression elimination, unless
