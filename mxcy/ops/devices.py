@@ -66,8 +66,8 @@ FAMILIES = {
                      "AdaptiveAvgPooling2D, count_sketch, hawkesll: Numba kernels",
                      "interleaved matmuls: Numba CUDA kernels (tiled GEMM); index_array, AdaptiveAvgPooling2D, "
                      "count_sketch, hawkesll: Numba CUDA kernels (hawkesll's marks checked on the host); "
-                     "gradientmultiplier, the backward ops of gradientmultiplier and quadratic: the element-wise CUDA "
-                     "kernels"),
+                     "fft, ifft: Numba CUDA kernels (direct sums); gradientmultiplier, the backward ops of "
+                     "gradientmultiplier and quadratic: the element-wise CUDA kernels"),
     "contrib_multibox": ("Numba kernels (labels' padding scanned on the host)",
                          "Numba CUDA kernels (greedy passes one thread per batch, rank-count sorts; labels' padding "
                          "scanned on the host)"),
