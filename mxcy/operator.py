@@ -151,12 +151,12 @@ def Custom(*data, op_type=None, out=None, name=None, **kwargs):
     outputs = [empty(tuple(s), ctx=ctx, dtype=t) for s, t in zip(out_shapes, out_types)]
     op = prop.create_operator(ctx, [list(s) for s in in_shapes], [x.dtype for x in in_data])
     with autograd.pause(autograd.is_training()), profiler.custom_operator(op_type):
-        op.forward(autograd.is_training(), ["write"] * len(outputs), in_data, outputs, aux)
+        _call_user(op_type, op.forward, autograd.is_training(), ["write"] * len(outputs), in_data, outputs, aux)
     if autograd.is_recording():
         def backward_fn(ograds):
             in_grad = [empty(x.shape, ctx=ctx, dtype=x.dtype) for x in in_data]
             with profiler.custom_operator("_backward_" + op_type):
-                op.backward(["write"] * len(in_grad), ograds, in_data, outputs, in_grad, aux)
+                _call_user(op_type, op.backward, ["write"] * len(in_grad), ograds, in_data, outputs, in_grad, aux)
             return in_grad
         outputs = [o.detach() for o in outputs]
         autograd.record_python(f"Custom({op_type})", in_data, outputs, backward_fn)
@@ -165,6 +165,17 @@ def Custom(*data, op_type=None, out=None, name=None, **kwargs):
             dst[:] = src
         return out
     return outputs[0] if len(outputs) == 1 else outputs
+
+
+def _call_user(op_type, method, *args):
+    """Run a CustomOp's forward or backward: an exception of the user's Python code reaches the caller as an
+    MXNetError naming the operator, as MXNet 1.9.1 reports errors of its custom-operator thread."""
+    try:
+        method(*args)
+    except MXNetError:
+        raise
+    except Exception as err:  # noqa: BLE001 - any error of user code, re-raised with its type and message
+        raise MXNetError(f"Custom({op_type}).{method.__name__}: {type(err).__name__}: {err}") from err
 
 
 def _triple(result):

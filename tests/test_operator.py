@@ -43,3 +43,36 @@ def test_infer_storage_type_backward_defaults():
     assert got == (["default"], ["default", "default"], ["default"], ["default", "default"], [])
     with pytest.raises(mx.MXNetError, match=r"igrad_stype\[1\] is 'row_sparse'"):
         prop.infer_storage_type_backward(["default"], ["default"] * 2, ["default"], ["default", "row_sparse"], [])
+
+
+def _raising_custom(name, error):
+    """Register `name`: a CustomOp whose forward and backward raise `error` (as MXNet's test_custom_op_exc)."""
+    class Raising(mx.operator.CustomOp):
+        def forward(self, is_train, req, in_data, out_data, aux):
+            raise error
+
+        def backward(self, req, out_grad, in_data, out_data, in_grad, aux):
+            raise error
+
+    @mx.operator.register(name)
+    class RaisingProp(mx.operator.CustomOpProp):
+        def create_operator(self, ctx, shapes, dtypes):
+            return Raising()
+
+
+@pytest.mark.parametrize("error", [AssertionError(), ValueError("bad value"), KeyError("k")])
+def test_custom_op_errors_surface_as_mxnet_errors(error):
+    """MXNet 1.9.1 reports an exception of a custom operator's Python code as an MXNetError."""
+    _raising_custom("raising_" + type(error).__name__, error)
+    with pytest.raises(mx.MXNetError, match=rf"Custom\(raising_{type(error).__name__}\)\.forward: "
+                                            rf"{type(error).__name__}") as info:
+        mx.nd.Custom(mx.nd.zeros((2,)), op_type="raising_" + type(error).__name__).wait_to_read()
+    assert info.value.__cause__ is error
+
+
+def test_custom_op_mxnet_errors_pass_unchanged():
+    error = mx.MXNetError("already an MXNetError")
+    _raising_custom("raising_mxnet", error)
+    with pytest.raises(mx.MXNetError) as info:
+        mx.nd.Custom(mx.nd.zeros((2,)), op_type="raising_mxnet")
+    assert info.value is error
