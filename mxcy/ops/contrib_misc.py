@@ -9,8 +9,9 @@ adaptive_pool.py, count_sketch.py, hawkes.py; CPU and CUDA; hawkesll's marks che
 matmuls on NumPy's BLAS on the CPU and on kernels/attention_gpu.py's tiled GEMMs on a GPU; gradientmultiplier and the
 gradientmultiplier and quadratic backward ops on NumPy on the CPU and the element-wise CUDA kernels on a GPU; fft
 and ifft on NumPy's FFT on the CPU (MXNet 1.9.1 has them on the GPU only, on cuFFT) and on direct sums on a GPU
-(kernels/fft_gpu.py). CPU only: backward_index_copy (index_copy's CPU compute) and _sample_unique_zipfian (NumPy's
-Philox keyed by the op call, the image ops' generator; MXNet has no GPU kernel for it either).
+(kernels/fft_gpu.py). CPU only: backward_index_copy (index_copy's CPU compute; its own gradient needs index_copy,
+CPU-only so far) and _sample_unique_zipfian (NumPy's Philox keyed by the op call, the image ops' generator; MXNet has
+no GPU kernel for it either).
 """
 import math
 

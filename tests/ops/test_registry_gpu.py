@@ -42,8 +42,8 @@ CPU_ONLY.update({name: _MISC_TENSOR for name in (
     "reset_arrays", "_histogram", "amp_cast", "amp_multicast", "fill_element_0index",
     "_contrib_index_copy", "_contrib_isfinite", "_contrib_isinf", "_contrib_isnan", "_contrib_allclose")})
 
-CPU_ONLY["_contrib_backward_index_copy"] = "contrib.index_copy's CPU compute on the host (mxcy/ops/contrib_misc.py), " \
-                                          "which has no CUDA twin yet"
+CPU_ONLY["_contrib_backward_index_copy"] = "contrib.index_copy's CPU compute on the host (mxcy/ops/contrib_misc.py); " \
+                                          "its gradient needs index_copy, which has no CUDA twin yet"
 CPU_ONLY["_sample_unique_zipfian"] = "MXNet 1.9.1 has no GPU kernel for it either (unique_sample_op.cc, no .cu); " \
                                     "mxcy's draws from NumPy's Philox on the host (mxcy/ops/contrib_misc.py)"
 CPU_ONLY["_contrib_RROIAlign"] = "MXNet 1.9.1 has no GPU kernel for RROIAlign either (no rroi_align.cu); the " \
