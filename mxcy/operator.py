@@ -9,6 +9,7 @@ from . import autograd, profiler
 from ._python_op import NDArrayOp, NumpyOp, PythonOp
 from .base import MXNetError
 from .ndarray import NDArray, empty
+from .ndarray.sparse import zeros as sparse_zeros
 from .ops import registry
 from .ops.frontend import is_variadic, signature_inputs
 
@@ -148,13 +149,18 @@ def Custom(*data, op_type=None, out=None, name=None, **kwargs):
     in_shapes, out_shapes, _ = _triple(prop.infer_shape([x.shape for x in in_data]))
     _, out_types, _ = _triple(prop.infer_type([x.dtype for x in in_data]))
     ctx = in_data[0].context if in_data else None
-    outputs = [empty(tuple(s), ctx=ctx, dtype=t) for s, t in zip(out_shapes, out_types)]
+    in_stypes, aux_stypes = [x.stype for x in in_data], [x.stype for x in aux]
+    out_stypes = _triple(prop.infer_storage_type(in_stypes))[1]
+    outputs = [_allocate(s, t, st, ctx) for s, t, st in zip(out_shapes, out_types, out_stypes)]
     op = prop.create_operator(ctx, [list(s) for s in in_shapes], [x.dtype for x in in_data])
     with autograd.pause(autograd.is_training()), profiler.custom_operator(op_type):
         _call_user(op_type, op.forward, autograd.is_training(), ["write"] * len(outputs), in_data, outputs, aux)
     if autograd.is_recording():
         def backward_fn(ograds):
-            in_grad = [empty(x.shape, ctx=ctx, dtype=x.dtype) for x in in_data]
+            # the gradients' storage as the property declares (MXNet's FInferStorageType of _backward_Custom)
+            grad_stypes = prop.infer_storage_type_backward([g.stype for g in ograds], in_stypes, out_stypes,
+                                                           ["undefined"] * len(in_data), aux_stypes)[3]
+            in_grad = [_allocate(x.shape, x.dtype, st, ctx) for x, st in zip(in_data, grad_stypes)]
             with profiler.custom_operator("_backward_" + op_type):
                 _call_user(op_type, op.backward, ["write"] * len(in_grad), ograds, in_data, outputs, in_grad, aux)
             return in_grad
@@ -165,6 +171,13 @@ def Custom(*data, op_type=None, out=None, name=None, **kwargs):
             dst[:] = src
         return out
     return outputs[0] if len(outputs) == 1 else outputs
+
+
+def _allocate(shape, dtype, stype, ctx):
+    """An array for a Custom operator to write: of the storage type its property gives (sparse ones empty)."""
+    if stype in ("default", "undefined"):
+        return empty(tuple(shape), ctx=ctx, dtype=dtype)
+    return sparse_zeros(stype, tuple(shape), ctx=ctx, dtype=dtype)
 
 
 def _call_user(op_type, method, *args):

@@ -1,4 +1,5 @@
 """mx.operator's registry queries and CustomOpProp defaults, against what MXNet 1.9.1 prints."""
+import numpy as np
 import pytest
 
 import mxcy as mx
@@ -76,3 +77,38 @@ def test_custom_op_mxnet_errors_pass_unchanged():
     with pytest.raises(mx.MXNetError) as info:
         mx.nd.Custom(mx.nd.zeros((2,)), op_type="raising_mxnet")
     assert info.value is error
+
+
+class _SparseSquare(mx.operator.CustomOp):
+    def forward(self, is_train, req, in_data, out_data, aux):
+        x = in_data[0]
+        self.assign(out_data[0], req[0], mx.nd.sparse.csr_matrix((x.data * x.data, x.indices, x.indptr),
+                                                                 shape=x.shape))
+
+    def backward(self, req, out_grad, in_data, out_data, in_grad, aux):
+        self.assign(in_grad[0], req[0], 2 * mx.nd.sparse.elemwise_mul(in_data[0], out_grad[0]))
+
+
+@mx.operator.register("sparse_square")
+class _SparseSquareProp(mx.operator.CustomOpProp):
+    def infer_storage_type(self, in_stype):
+        return ["csr"], ["csr"], []
+
+    def infer_storage_type_backward(self, ograd_stype, in_stype, out_stype, igrad_stype, aux_stype):
+        return ["default"], ["csr"], ["csr"], ["csr"], []
+
+    def create_operator(self, ctx, shapes, dtypes):
+        return _SparseSquare()
+
+
+def test_custom_op_arrays_take_the_storage_types_its_property_gives():
+    """MXNet 1.9.1's test_custom_op: out_data and in_grad are CSR arrays when infer_storage_type(_backward) say so."""
+    x_np = np.array([[0.0, 1.5, 0.0], [-2.0, 0.0, 3.0]])
+    x = mx.nd.array(x_np).tostype("csr")
+    x.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.Custom(x, op_type="sparse_square")
+    y.backward()
+    assert y.stype == "csr" and x.grad.stype == "csr"
+    np.testing.assert_allclose(y.asnumpy(), x_np ** 2)
+    np.testing.assert_allclose(x.grad.asnumpy(), 2 * x_np)
