@@ -140,9 +140,10 @@ def check_numeric_gradient(sym, location, aux_states=None, numeric_eps=None, rto
     proj = random_projection(out_shapes[0]).astype(dtype)
     initial = {k: np.random.normal(0, 0.01, size=args[k].shape).astype(dtype) for k in reqs}
     grads = _nd(initial, ctx, dtype)
-    # sparse arrays are bound as given (as MXNet's: BatchNorm refuses fix_gamma on them), numeric runs copy into them
-    exe = _bind(sym, ctx, _keep_sparse(args, location, names), _keep_sparse(aux, aux_states, sym.list_auxiliary_states()),
-                dtype, grads, reqs)
+    # sparse arrays are bound in their storage (as MXNet's: BatchNorm refuses fix_gamma on them), as copies: the
+    # numeric runs write perturbed values into the bound arrays
+    bound = {k: v.copy() if isinstance(v, BaseSparseNDArray) else v for k, v in _keep_sparse(args, location, names).items()}
+    exe = _bind(sym, ctx, bound, _keep_sparse(aux, aux_states, sym.list_auxiliary_states()), dtype, grads, reqs)
     exe.forward(is_train=use_forward_train)
     exe.backward([nd.array(proj, ctx=ctx, dtype=dtype)])
     symbolic = {k: g.asnumpy() for k, g in grads.items()}

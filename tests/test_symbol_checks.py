@@ -100,3 +100,13 @@ def test_symbolic_checks_keep_sparse_arrays_and_return_ndarrays():
                                        grad_stypes={"a": "row_sparse", "b": "default"})
     assert grads["a"].stype == "row_sparse" and grads["b"].stype == "default"
     np.testing.assert_array_equal(grads["a"].asnumpy(), head)
+
+
+def test_numeric_gradient_binds_sparse_arrays_without_changing_them():
+    x = mx.nd.array([[0, 0], [1, 2], [0, 3]]).tostype("row_sparse")
+    before = x.asnumpy().copy()
+    tu.check_numeric_gradient(mx.sym.square(mx.sym.var("data", stype="row_sparse")), [x])
+    np.testing.assert_array_equal(x.asnumpy(), before)
+    bn = mx.sym.BatchNorm(mx.sym.var("data", stype="row_sparse"), fix_gamma=True)  # refused on sparse, as MXNet
+    with pytest.raises(mx.MXNetError, match="fix_gamma=True is not supported for sparse"):
+        tu.check_numeric_gradient(bn, [x, np.ones(2), np.ones(2)], [np.zeros(2), np.ones(2)])
