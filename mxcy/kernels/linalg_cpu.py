@@ -148,31 +148,31 @@ def packing_cpu(mats, packed, offset, lower, triangle, pack):
 
 
 def _stack(x):
-    """x as a C-contiguous (batch, rows, cols) copy (the kernels work in place)."""
-    return np.array(x.reshape((-1,) + x.shape[-2:]), order="C", copy=True)
+    """x as (batch, rows, cols) (a view of a C-contiguous x)."""
+    return x.reshape((-1,) + x.shape[-2:])
 
 
-def potrf(a, lower):
-    """Cholesky factors of the matrices in a (...x n x n), reading only their `lower` triangle: L with A = L L^T,
-    or U with A = U^T U; the other triangle zero. Raises np.linalg.LinAlgError for a matrix that is not positive
-    definite."""
-    out = _stack(a)
-    info = np.zeros(out.shape[0], np.int64)
+def potrf(a, out, lower):
+    """out = the Cholesky factors of the matrices in a (...x n x n), reading only their `lower` triangle: L with
+    A = L L^T, or U with A = U^T U; the other triangle zero. out: C-contiguous, a's type. Raises
+    np.linalg.LinAlgError for a matrix that is not positive definite."""
+    out3 = _stack(out)
+    np.copyto(out3, _stack(a))
+    info = np.zeros(out3.shape[0], np.int64)
     if out.size:
-        _potrf_batch(_FUNCTIONS["potrf", a.dtype], blas_cpu.LOCAL_THREADS, out, _UPLO_CHAR[bool(lower)],
-                     bool(lower), _threads_per_call(out.shape[0]), info)
+        _potrf_batch(_FUNCTIONS["potrf", out.dtype], blas_cpu.LOCAL_THREADS, out3, _UPLO_CHAR[bool(lower)],
+                     bool(lower), _threads_per_call(out3.shape[0]), info)
     if np.any(info > 0):
         raise np.linalg.LinAlgError("matrix is not positive definite")
-    return out.reshape(a.shape)
 
 
-def triangular(name, a, b, lower, transpose, rightside, alpha):
-    """name "trsm": X with op(a) X = alpha b (X op(a) = alpha b when rightside); "trmm": alpha op(a) b (alpha b op(a)).
-    a: ... x k x k, read in its `lower` triangle only; b: ... x m x n with the same leading axes."""
-    out = _stack(b)
+def triangular(name, a, b, out, lower, transpose, rightside, alpha):
+    """name "trsm": out = X with op(a) X = alpha b (X op(a) = alpha b when rightside); "trmm": out = alpha op(a) b
+    (alpha b op(a)). a: ... x k x k, read in its `lower` triangle only; b: ... x m x n with the same leading axes;
+    out: C-contiguous, b's shape and type."""
+    out3 = _stack(out)
+    np.copyto(out3, _stack(b))
     if out.size:
-        _triangular_batch(_FUNCTIONS[name, b.dtype], blas_cpu.LOCAL_THREADS,
-                          np.ascontiguousarray(a.reshape((-1,) + a.shape[-2:])), out, _RIGHT if rightside else _LEFT,
-                          _LOWER if lower else _UPPER, _TRANS if transpose else _NO_TRANS, b.dtype.type(alpha),
-                          _threads_per_call(out.shape[0]))
-    return out.reshape(b.shape)
+        _triangular_batch(_FUNCTIONS[name, out.dtype], blas_cpu.LOCAL_THREADS, np.ascontiguousarray(_stack(a)), out3,
+                          _RIGHT if rightside else _LEFT, _LOWER if lower else _UPPER,
+                          _TRANS if transpose else _NO_TRANS, out.dtype.type(alpha), _threads_per_call(out3.shape[0]))

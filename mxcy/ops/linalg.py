@@ -8,6 +8,7 @@ library is missing, run LAPACK through NumPy's linalg and SciPy on the host. On 
 packers have CUDA kernels (kernels/linalg_gpu.py); the others are CPU only. Gradients are written with these ops and
 gemm2 through F, so they are differentiable in turn.
 """
+import contextlib
 import functools
 import math
 import warnings
@@ -145,11 +146,19 @@ def _solve_tri(a, b, lower, transpose, rightside, alpha):
             return solve_triangular(t, rhs.T, lower=lower, trans=0 if transpose else 1,
                                     check_finite=False).T
         return solve_triangular(t, rhs, lower=lower, trans=1 if transpose else 0, check_finite=False)
+    _check_diagonal(a)
+    if linalg_cpu.AVAILABLE:
+        out = np.empty(b.shape, b.dtype)
+        linalg_cpu.triangular("trsm", np.ascontiguousarray(a), np.ascontiguousarray(b), out, lower, transpose,
+                              rightside, alpha)
+        return out
+    return _each_matrix(solve, a, alpha * b).astype(b.dtype, copy=False)
+
+
+def _check_diagonal(a):
+    """np.linalg.LinAlgError for a triangular matrix with a zero on its diagonal (a singular trsm)."""
     if np.any(np.diagonal(a, axis1=-2, axis2=-1) == 0):
         raise np.linalg.LinAlgError("singular triangular matrix (a zero on the diagonal)")
-    if linalg_cpu.AVAILABLE:
-        return linalg_cpu.triangular("trsm", a, b, lower, transpose, rightside, alpha)
-    return _each_matrix(solve, a, alpha * b).astype(b.dtype, copy=False)
 
 
 def _triangle(a, lower):
@@ -161,8 +170,6 @@ def _t(a):
 
 
 def _potrf(a, lower):
-    if linalg_cpu.AVAILABLE:
-        return linalg_cpu.potrf(a, lower)
     tri = _triangle(a, lower)
     sym = tri + _t(np.tril(tri, -1) if lower else np.triu(tri, 1))
     chol = np.linalg.cholesky(sym)
@@ -175,9 +182,7 @@ def _potri(a, lower):
     return np.matmul(_t(inv), inv) if lower else np.matmul(inv, _t(inv))
 
 
-def _trmm(a, b, transpose, rightside, lower, alpha):
-    if linalg_cpu.AVAILABLE:
-        return linalg_cpu.triangular("trmm", a, b, lower, transpose, rightside, alpha)
+def _trmm(a, b, lower, transpose, rightside, alpha):
     t = _triangle(a, lower)
     t = _t(t) if transpose else t
     return alpha * (np.matmul(b, t) if rightside else np.matmul(t, b))
@@ -199,15 +204,45 @@ def _syevd(a):
 
 # --- computes ------------------------------------------------------------------------------------
 
+@contextlib.contextmanager
+def _lapack_errors(a):
+    """LAPACK's failures (not positive definite, singular) as MXNetErrors, which the engine prefixes with the op's
+    name; a is the op's first input."""
+    try:
+        yield
+    except np.linalg.LinAlgError as err:
+        raise MXNetError(f"{err} (input shape {a.shape})") from None
+
+
 def _compute(fn):
-    """results_compute of fn with LAPACK's failures (not positive definite, singular) as MXNetErrors, which
-    the engine prefixes with the op's name."""
+    """results_compute of fn, LAPACK's failures as MXNetErrors."""
     def checked(attrs, *inputs):
-        try:
+        with _lapack_errors(inputs[0]):
             return fn(attrs, *inputs)
-        except np.linalg.LinAlgError as err:
-            raise MXNetError(f"{err} (input shape {inputs[0].shape})") from None
     return results_compute(checked)
+
+
+def _blas_compute(blas, host):
+    """The CPU compute of potrf, trsm and trmm: blas(attrs, *inputs, out) on kernels/linalg_cpu, straight into the
+    output (typed_call gives it a temporary under other requests); where NumPy's BLAS is another library, host's
+    results (NumPy/SciPy)."""
+    on_host = _compute(host)
+
+    def compute(attrs, inputs, outputs, reqs):
+        if not linalg_cpu.AVAILABLE:
+            return on_host(attrs, inputs, outputs, reqs)
+        with _lapack_errors(inputs[0]):
+            typed_call(lambda ins, outs, kreqs: blas(attrs, *ins, outs[0]), inputs, outputs, reqs, exact=(False,))
+    return compute
+
+
+def _triangular_blas(name):
+    """The _blas_compute kernel call of trsm or trmm (trsm refuses a zero on the diagonal first, as the host path)."""
+    def blas(attrs, a, b, out):
+        if name == "trsm":
+            _check_diagonal(a)
+        linalg_cpu.triangular(name, a, b, out, *(attrs[k] for k in _TRI_ATTRS))
+    return blas
 
 
 def _lu(a):
@@ -371,7 +406,7 @@ _LOWER = Param("lower", "bool", True, "the triangular matrix is lower (True) or 
 _TRI_PARAMS = (Param("transpose", "bool", False, "use the transpose of the triangular matrix"),
                Param("rightside", "bool", False, "multiply the triangular matrix from the right"),
                _LOWER, Param("alpha", "float", 1.0, "scalar factor of the result"))
-_TRI_ATTRS = ("lower", "transpose", "rightside", "alpha")  # the order linalg_gpu's trsm and trmm take them
+_TRI_ATTRS = ("lower", "transpose", "rightside", "alpha")  # the order the kernels' trsm and trmm take them
 _OFFSET = Param("offset", "int", 0, "diagonal relative to the main one (negative: below, positive: above)")
 _TRIAN_LOWER = Param("lower", "bool", True, "the lower (True) or upper triangle; only used when offset is 0")
 
@@ -412,19 +447,18 @@ def _linalg(name, doc, infer_shape, compute, gradient, params=(), arguments=("A"
 
 _linalg("potrf", "Cholesky factor of symmetric positive definite matrices (reads the `lower` triangle): "
         "A = L L^T, or U^T U when lower=False.", _same_shape,
-        _compute(lambda attrs, a: _potrf(a, attrs["lower"])), _potrf_grad,
+        _blas_compute(lambda attrs, a, out: linalg_cpu.potrf(a, out, attrs["lower"]),
+                      lambda attrs, a: _potrf(a, attrs["lower"])), _potrf_grad,
         params=(_LOWER,), gpu=("lower",))
 _linalg("potri", "Inverse of B from its Cholesky factor A: A^-T A^-1 (lower) or A^-1 A^-T (upper).",
         _same_shape, _compute(lambda attrs, a: _potri(a, attrs["lower"])),
         _potri_grad, params=(_LOWER,))
 _linalg("trmm", "alpha * op(A) B, or alpha * B op(A) with rightside, for triangular A.", _tri_product_shape,
-        _compute(lambda attrs, a, b: _trmm(a, b, attrs["transpose"], attrs["rightside"], attrs["lower"],
-                                           attrs["alpha"])),
+        _blas_compute(_triangular_blas("trmm"), lambda attrs, a, b: _trmm(a, b, *(attrs[k] for k in _TRI_ATTRS))),
         _trmm_grad, params=_TRI_PARAMS, arguments=("A", "B"), gpu=_TRI_ATTRS)
 _linalg("trsm", "Solves op(A) X = alpha B (or X op(A) = alpha B with rightside) for triangular A.",
         _tri_product_shape,
-        _compute(lambda attrs, a, b: _solve_tri(a, b, attrs["lower"],
-                                             attrs["transpose"], attrs["rightside"], attrs["alpha"])),
+        _blas_compute(_triangular_blas("trsm"), lambda attrs, a, b: _solve_tri(a, b, *(attrs[k] for k in _TRI_ATTRS))),
         _trsm_grad, params=_TRI_PARAMS, arguments=("A", "B"), gpu=_TRI_ATTRS)
 _linalg("syrk", "alpha * A A^T, or alpha * A^T A with transpose.", _syrk_shape,
         _compute(lambda attrs, a: attrs["alpha"] * (np.matmul(_t(a), a) if attrs["transpose"]

@@ -32,8 +32,8 @@ def test_potrf_matches_numpy_cholesky(dtype, lower, batch):
     chol = np.linalg.cholesky(spd)
     want = chol if lower else np.swapaxes(chol, -1, -2)
     given = _with_garbage_outside(np.tril(spd) if lower else np.triu(spd), lower, rng)
-    out = linalg_cpu.potrf(given.astype(dtype), lower)
-    assert out.dtype == dtype and out.shape == spd.shape
+    out = np.full(spd.shape, np.nan, dtype)
+    linalg_cpu.potrf(given.astype(dtype), out, lower)
     np.testing.assert_allclose(out, want, rtol=RTOL[dtype], atol=RTOL[dtype])
 
 
@@ -41,7 +41,7 @@ def test_potrf_matches_numpy_cholesky(dtype, lower, batch):
 def test_potrf_raises_for_a_matrix_that_is_not_positive_definite():
     a = np.stack([np.eye(3), -np.eye(3)])
     with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
-        linalg_cpu.potrf(a, True)
+        linalg_cpu.potrf(a, np.empty_like(a), True)
 
 
 def _reference(name, a, b, lower, transpose, rightside, alpha):
@@ -65,17 +65,17 @@ def test_triangular_matches_numpy(dtype, name, lower, transpose, rightside):
     tri = np.tril(tri) if lower else np.triu(tri)
     b = rng.standard_normal(batch + ((cols, n) if rightside else (n, cols)))
     a = _with_garbage_outside(tri, lower, rng)
-    out = linalg_cpu.triangular(name, a.astype(dtype), b.astype(dtype), lower, transpose, rightside, -1.5)
-    assert out.dtype == dtype and out.shape == b.shape
+    out = np.full(b.shape, np.nan, dtype)
+    linalg_cpu.triangular(name, a.astype(dtype), b.astype(dtype), out, lower, transpose, rightside, -1.5)
     np.testing.assert_allclose(out, _reference(name, tri, b, lower, transpose, rightside, -1.5),
                                rtol=RTOL[dtype], atol=RTOL[dtype])
 
 
 @needs_blas
-def test_empty_batches_give_empty_results():
-    assert linalg_cpu.potrf(np.zeros((0, 3, 3)), True).shape == (0, 3, 3)
-    assert linalg_cpu.triangular("trsm", np.zeros((0, 3, 3)), np.zeros((0, 3, 2)), True, False, False, 1.0).shape \
-        == (0, 3, 2)
+def test_empty_batches_run():
+    linalg_cpu.potrf(np.zeros((0, 3, 3)), np.zeros((0, 3, 3)), True)
+    linalg_cpu.triangular("trsm", np.zeros((0, 3, 3)), np.zeros((0, 3, 2)), np.zeros((0, 3, 2)), True, False, False,
+                          1.0)
 
 
 def _packing(device, mats, packed, offset, lower, triangle, pack):
