@@ -49,8 +49,17 @@ def _arange_len(attrs):
 
 
 def _arange_values(attrs):
+    """start + i * step as MXNet 1.9.1 computes it: start and step cast to the output type first (integers
+    truncate, so arange(1.3, 10, 1.3, dtype='int32') counts 1, 2, 3, ...; unsigned ones wrap), the arithmetic
+    in that type (float32 rounds as MXNet's kernel does); float16 in float64, rounded once."""
     n, start = _arange_len(attrs)
-    values = start + attrs["step"] * np.arange(n, dtype=np.float64)
+    dtype, step = np.dtype(attrs["dtype"]), attrs["step"]
+    if dtype.kind in "iub":
+        values = (int(start) + int(step) * np.arange(n, dtype=np.int64)).astype(dtype)
+    elif dtype.itemsize >= 4:
+        values = dtype.type(start) + dtype.type(step) * np.arange(n, dtype=dtype)
+    else:
+        values = start + step * np.arange(n, dtype=np.float64)
     return np.repeat(values, attrs["repeat"])
 
 

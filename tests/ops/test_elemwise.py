@@ -2,6 +2,7 @@
 import math
 
 import numpy as np
+import pytest
 from scipy import special
 
 import mxcy as mx
@@ -274,3 +275,21 @@ def test_gamma_gradients_at_the_poles_as_mxnet():
             y = getattr(mx.nd, name)(x)
         y.backward()
         np.testing.assert_allclose(x.grad.asnumpy(), grad, rtol=1e-6)
+
+
+@pytest.mark.parametrize("args, dtype, expected", [
+    # printed by MXNet 1.9.1: start and step are cast to the output type before start + i * step
+    ((1.3, 10.0, 1.3), "int32", [1, 2, 3, 4, 5, 6, 7]),
+    ((0.5, 5.9, 1.7), "int32", [0, 1, 2, 3]),
+    ((-3.7, 5.0, 2.6), "int64", [-3, -1, 1, 3]),
+    ((300.0, 0.0, -50.0), "uint8", [44, 250, 200, 150, 100, 50]),
+    ((-100.0, -97.0, 1.0), "uint8", [156, 157, 158]),
+])
+def test_arange_in_the_output_type_as_mxnet(args, dtype, expected):
+    assert mx.nd.arange(*args, dtype=dtype).asnumpy().tolist() == expected
+
+
+def test_arange_float32_rounds_as_mxnet():
+    # MXNet 1.9.1's float32 arange(1.3, 456.6, 1.3) equals float32(1.3) + float32(1.3) * i in float32
+    got = mx.nd.arange(1.3, 456.6, 1.3, dtype="float32").asnumpy()
+    np.testing.assert_array_equal(got, np.float32(1.3) + np.float32(1.3) * np.arange(351, dtype=np.float32))
