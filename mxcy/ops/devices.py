@@ -76,6 +76,8 @@ FAMILIES = {
     "contrib_roi": ("Numba kernels", "Numba CUDA kernels (atomic adds in the backward passes)"),
     "contrib_dgl": ("NumPy on the host (NDArray-level computes on the CSR parts; sampling from NumPy's Philox)",
                     "none (CPU only, as in MXNet)"),
+    "contrib_dynamic": ("positions found on the host (NumPy), rows gathered by take's Numba kernel",
+                        "positions found on the host, rows gathered by take's CUDA kernel"),
     "operator": ("the user's CustomOp (Python)", "the user's CustomOp (Python)"),
     "control_flow": ("the subgraphs' own operators, looped in Python on the host",
                      "the subgraphs' own operators, looped in Python on the host"),
