@@ -18,10 +18,9 @@ from scipy.linalg import LinAlgWarning, lu_factor, solve_triangular
 
 from . import registry
 from ._helpers import results_compute
-from ._nn_common import kernel, typed_call
+from ._nn_common import kernel, kernels, typed_call
 from .registry import OpDef, Param
 from ..base import MXNetError
-from ..kernels import linalg_cpu
 
 __all__ = []
 
@@ -147,10 +146,10 @@ def _solve_tri(a, b, lower, transpose, rightside, alpha):
                                     check_finite=False).T
         return solve_triangular(t, rhs, lower=lower, trans=1 if transpose else 0, check_finite=False)
     _check_diagonal(a)
-    if linalg_cpu.AVAILABLE:
+    if kernels("linalg_cpu").AVAILABLE:
         out = np.empty(b.shape, b.dtype)
-        linalg_cpu.triangular("trsm", np.ascontiguousarray(a), np.ascontiguousarray(b), out, lower, transpose,
-                              rightside, alpha)
+        kernels("linalg_cpu").triangular("trsm", np.ascontiguousarray(a), np.ascontiguousarray(b), out, lower,
+                                         transpose, rightside, alpha)
         return out
     return _each_matrix(solve, a, alpha * b).astype(b.dtype, copy=False)
 
@@ -229,7 +228,7 @@ def _blas_compute(blas, host):
     on_host = _compute(host)
 
     def compute(attrs, inputs, outputs, reqs):
-        if not linalg_cpu.AVAILABLE:
+        if not kernels("linalg_cpu").AVAILABLE:
             return on_host(attrs, inputs, outputs, reqs)
         with _lapack_errors(inputs[0]):
             typed_call(lambda ins, outs, kreqs: blas(attrs, *ins, outs[0]), inputs, outputs, reqs, exact=(False,))
@@ -241,7 +240,7 @@ def _triangular_blas(name):
     def blas(attrs, a, b, out):
         if name == "trsm":
             _check_diagonal(a)
-        linalg_cpu.triangular(name, a, b, out, *(attrs[k] for k in _TRI_ATTRS))
+        kernels("linalg_cpu").triangular(name, a, b, out, *(attrs[k] for k in _TRI_ATTRS))
     return blas
 
 
@@ -447,7 +446,7 @@ def _linalg(name, doc, infer_shape, compute, gradient, params=(), arguments=("A"
 
 _linalg("potrf", "Cholesky factor of symmetric positive definite matrices (reads the `lower` triangle): "
         "A = L L^T, or U^T U when lower=False.", _same_shape,
-        _blas_compute(lambda attrs, a, out: linalg_cpu.potrf(a, out, attrs["lower"]),
+        _blas_compute(lambda attrs, a, out: kernels("linalg_cpu").potrf(a, out, attrs["lower"]),
                       lambda attrs, a: _potrf(a, attrs["lower"])), _potrf_grad,
         params=(_LOWER,), gpu=("lower",))
 _linalg("potri", "Inverse of B from its Cholesky factor A: A^-T A^-1 (lower) or A^-1 A^-T (upper).",
