@@ -110,3 +110,20 @@ def test_numeric_gradient_binds_sparse_arrays_without_changing_them():
     bn = mx.sym.BatchNorm(mx.sym.var("data", stype="row_sparse"), fix_gamma=True)  # refused on sparse, as MXNet
     with pytest.raises(mx.MXNetError, match="fix_gamma=True is not supported for sparse"):
         tu.check_numeric_gradient(bn, [x, np.ones(2), np.ones(2)], [np.zeros(2), np.ones(2)])
+
+
+def test_random_projection_is_mxnets_range():
+    proj = tu.random_projection((50, 40))
+    assert proj.shape == (50, 40) and proj.min() >= 0.1 and proj.max() < 1.1
+
+
+def test_numeric_gradient_float32_uses_mxnets_step_and_tolerances():
+    """MXNet 1.9.1's test_fully_connected: float32 FullyConnected over 325 inputs passes with the dtype's step
+    (2**-9) and tolerances (rtol 1e-4, atol 1e-3), where float32 rounding of the outputs exceeds rtol 1e-2,
+    atol 1e-4; a wrong gradient still fails (above)."""
+    rng = np.random.default_rng(3)
+    fc = mx.sym.FullyConnected(mx.sym.var("data"), mx.sym.var("weight"), mx.sym.var("bias"), num_hidden=10)
+    loc = {"data": rng.uniform(-0.5, 0.5, (5, 325)), "weight": rng.uniform(-0.5, 0.5, (10, 325)),
+           "bias": rng.uniform(-0.5, 0.5, (10,))}
+    np.random.seed(0)
+    tu.check_numeric_gradient(fc, loc, grad_nodes=["data", "bias"])
