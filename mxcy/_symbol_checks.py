@@ -35,9 +35,13 @@ def _named(values, names, what):
 def _nd(values, ctx, dtype):
     """NDArrays of `dtype` (or, for MXNet's dtype="asnumpy", of each value's own dtype) from NumPy values; sparse
     NDArrays are bound as they are (MXNet binds given NDArrays)."""
-    return {k: v if isinstance(v, BaseSparseNDArray) else
-            nd.array(v, ctx=ctx, dtype=np.asarray(v).dtype if isinstance(dtype, str) and dtype == "asnumpy" else dtype)
+    return {k: v if isinstance(v, BaseSparseNDArray) else nd.array(v, ctx=ctx, dtype=_dtype_for(v, dtype))
             for k, v in values.items()}
+
+
+def _dtype_for(value, dtype):
+    """`dtype`, or for MXNet's dtype="asnumpy" the NumPy value's own dtype."""
+    return np.asarray(value).dtype if isinstance(dtype, str) and dtype == "asnumpy" else dtype
 
 
 def _keep_sparse(named, given, names):
@@ -96,17 +100,19 @@ def check_symbolic_backward(sym, location, out_grads, expected, rtol=None, atol=
     expected = _named(expected, names, "check_symbolic_backward")
     reqs = dict(grad_req) if isinstance(grad_req, dict) else {k: grad_req for k in expected}
     initial = {k: np.random.normal(size=args[k].shape) for k in expected}
-    grads = _nd(initial, ctx, dtype)
+    # gradients in `dtype`, or with dtype="asnumpy" in the expected values' dtype (as MXNet's)
+    grads = {k: nd.array(v, ctx=ctx, dtype=_dtype_for(expected[k], dtype)) for k, v in initial.items()}
     for name, stype in (grad_stypes or {}).items():
         if name in grads and stype not in (None, "default"):
             initial[name] = np.zeros(args[name].shape)
-            grads[name] = nd.sparse.zeros(stype, args[name].shape, ctx=ctx, dtype=dtype)
+            grads[name] = nd.sparse.zeros(stype, args[name].shape, ctx=ctx, dtype=_dtype_for(expected[name], dtype))
     exe = _bind(sym, ctx, args, aux, dtype, grads, reqs)
     exe.forward(is_train=True)
     if out_grads is not None:
         seq = [out_grads[k] for k in sym.list_outputs()] if isinstance(out_grads, dict) else \
             (out_grads if isinstance(out_grads, (list, tuple)) else [out_grads])
-        out_grads = [g if isinstance(g, BaseSparseNDArray) else nd.array(_numpy(g), ctx=ctx, dtype=dtype) for g in seq]
+        out_grads = [g if isinstance(g, BaseSparseNDArray) else
+                     nd.array(_numpy(g), ctx=ctx, dtype=_dtype_for(_numpy(g), dtype)) for g in seq]
     exe.backward(out_grads)
     result = {k: g.asnumpy() for k, g in grads.items()}
     for name, want in expected.items():

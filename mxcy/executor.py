@@ -323,6 +323,8 @@ class Executor:
         for (name, target), g in zip(targets.items(), grads):
             if g is None:
                 continue
+            if g.dtype != target.dtype:  # MXNet writes into gradient arrays bound in another type too
+                g = g.astype(target.dtype)
             if self._grad_reqs[self._arg_names.index(name)] == "add":
                 invoke(registry.get("elemwise_add"), [target, g], {}, out=target)
             else:

@@ -393,3 +393,13 @@ def test_bind_runs_the_common_expr_eliminated_graph_as_mxnet(monkeypatch, env, i
     np.testing.assert_allclose(outs[2].asnumpy(), a_np * b_np)
     np.testing.assert_allclose(exe.grad_dict["a"].asnumpy(), 2 + 2 * b_np)
     np.testing.assert_allclose(exe.grad_dict["b"].asnumpy(), 2 + 2 * a_np)
+
+
+def test_gradient_arrays_bound_in_another_type_receive_the_gradient_cast():
+    """As MXNet 1.9.1 (check_symbolic_backward(dtype='asnumpy') binds float64 gradients for float16 data)."""
+    x = mx.sym.var("x")
+    grad = mx.nd.zeros((3,), dtype="float64")
+    exe = (x * x).bind(mx.cpu(), {"x": mx.nd.array([1.0, 2.0, -3.0], dtype="float16")}, args_grad={"x": grad})
+    exe.forward(is_train=True)
+    exe.backward(mx.nd.ones((3,), dtype="float16"))
+    assert grad.dtype == np.float64 and grad.asnumpy().tolist() == [2.0, 4.0, -6.0]

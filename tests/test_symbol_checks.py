@@ -127,3 +127,11 @@ def test_numeric_gradient_float32_uses_mxnets_step_and_tolerances():
            "bias": rng.uniform(-0.5, 0.5, (10,))}
     np.random.seed(0)
     tu.check_numeric_gradient(fc, loc, grad_nodes=["data", "bias"])
+
+
+def test_symbolic_backward_asnumpy_binds_gradients_in_the_expected_types():
+    """MXNet 1.9.1's dtype='asnumpy': head gradients in their own dtype, gradient arrays in the expected values'."""
+    x = np.array([1.0, -2.0], dtype=np.float16)
+    grads = tu.check_symbolic_backward(mx.sym.square(mx.sym.var("x")), {"x": x}, [np.ones(2, dtype=np.float16)],
+                                       [2 * x.astype(np.float64)], dtype="asnumpy")
+    assert grads["x"].dtype == np.float64

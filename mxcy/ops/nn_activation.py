@@ -398,7 +398,7 @@ def _softmax_gradient(kind):
         dx = getattr(F, f"_backward_{kind}")(ograds[0], outputs[0], *inputs[1:], **attrs)
         if dx.dtype != inputs[0].dtype:  # the dtype argument made the output another type than the data
             dx = F.Cast(dx, dtype=inputs[0].dtype)
-        return [dx] + [None] * (len(inputs) - 1)
+        return [dx] + [F.zeros_like(length) for length in inputs[1:]]  # MXNet writes the length's gradient as 0
     return gradient
 
 

@@ -584,3 +584,14 @@ def test_prelu_gamma_over_leading_axes_as_mxnet(shape):
     np.testing.assert_allclose(gs.grad.asnumpy(), expected, rtol=1e-12)
     with pytest.raises(mx.MXNetError, match="leading dimensions"):
         mx.nd.LeakyReLU(xs, mx.nd.ones((4, 3)), act_type="prelu")
+
+
+def test_softmax_length_gradient_is_written_as_zeros():
+    """MXNet 1.9.1 writes 0 into the gradient of softmax's length (its test_softmax_with_length expects it)."""
+    x, length = mx.nd.array([[1.0, 2.0, 3.0], [0.5, 0.0, 1.0]]), mx.nd.array([2, 3], dtype="int32")
+    y = mx.sym.softmax(mx.sym.var("x"), mx.sym.var("length"), use_length=True)
+    exe = y.bind(mx.cpu(), {"x": x, "length": length},
+                 args_grad={"x": mx.nd.ones((2, 3)), "length": mx.nd.array([7, 7], dtype="int32")})
+    exe.forward(is_train=True)
+    exe.backward(mx.nd.ones((2, 3)))
+    assert exe.grad_dict["length"].asnumpy().tolist() == [0, 0]
