@@ -97,8 +97,9 @@ _UNARY = {
     "arcsinh": (np.arcsinh, lambda F, x, y, g: g * F.rsqrt(x * x + 1), True, ()),
     "arccosh": (np.arccosh, lambda F, x, y, g: g * F.rsqrt(x * x - 1), True, ()),
     "arctanh": (np.arctanh, lambda F, x, y, g: g / (1 - x * x), True, ()),
-    "degrees": (np.degrees, lambda F, x, y, g: g * (180 / math.pi), False, ()),
-    "radians": (np.radians, lambda F, x, y, g: g * (math.pi / 180), False, ()),
+    # g * ones_like(x): the gradient reads x as MXNet's backward op does, so a second-order gradient is zeros
+    "degrees": (np.degrees, lambda F, x, y, g: g * F.ones_like(x) * (180 / math.pi), False, ()),
+    "radians": (np.radians, lambda F, x, y, g: g * F.ones_like(x) * (math.pi / 180), False, ()),
     "sigmoid": (_sigmoid, lambda F, x, y, g: g * y * (1 - y), False, ()),
     "relu": (_relu, lambda F, x, y, g: g * F.relu(F.sign(x)), False, ()),  # nan at nan, as MXNet
     "softsign": (_softsign, lambda F, x, y, g: g / F.square(F.abs(x) + 1), False, ()),

@@ -293,3 +293,17 @@ def test_arange_float32_rounds_as_mxnet():
     # MXNet 1.9.1's float32 arange(1.3, 456.6, 1.3) equals float32(1.3) + float32(1.3) * i in float32
     got = mx.nd.arange(1.3, 456.6, 1.3, dtype="float32").asnumpy()
     np.testing.assert_array_equal(got, np.float32(1.3) + np.float32(1.3) * np.arange(351, dtype=np.float32))
+
+
+@pytest.mark.parametrize("name", ["degrees", "radians"])
+def test_second_order_gradient_of_a_linear_unary_op_is_zero(name):
+    # MXNet 1.9.1's test_higher_order_grad.test_radians: the second gradient exists and is zeros
+    x = mx.nd.array([1.0, 2.0], dtype="float64")
+    x.attach_grad()
+    with mx.autograd.record():
+        y = getattr(mx.nd, name)(x)
+        first, = mx.autograd.grad(y, [x], create_graph=True, retain_graph=True)
+    second, = mx.autograd.grad(first, [x])
+    scale = 180 / np.pi if name == "degrees" else np.pi / 180
+    np.testing.assert_allclose(first.asnumpy(), [scale] * 2)
+    assert second.asnumpy().tolist() == [0.0, 0.0]
