@@ -72,8 +72,10 @@ def _pool_geom(attrs, shape):
                          "spatial dimensions")
     stride, pad = stride or (1,) * nd, pad or (0,) * nd
     for name, value in (("stride", stride), ("pad", pad)):
-        if len(value) != nd:
+        if len(value) < nd:
             raise ValueError(f"{name} {value} must have {nd} entries, one per dimension of kernel {kernel}")
+    # MXNet 1.9.1 reads the leading entries and ignores the rest (its test_valid_max_pooling_pad_type_same)
+    stride, pad = tuple(stride[:nd]), tuple(pad[:nd])
     if convention == "same" and any(pad):
         raise ValueError(f"pooling_convention 'same' takes no pad, got pad {pad}")
     for k, p, n in zip(kernel, pad, spatial):
