@@ -355,3 +355,14 @@ def test_compare_optimizer():
                          ntensors=2)
     with pytest.raises(AssertionError):
         tu.compare_optimizer(_ScaledSGD(0.1), _ScaledSGD(0.2), (3, 2), np.float32, compare_states=False)
+
+
+def test_numeric_grad_of_an_executor_with_several_arguments():
+    """Each argument's perturbations reach the executor (unchanged arguments are not rewritten between runs)."""
+    a, b = mx.sym.var("a"), mx.sym.var("b")
+    exe = (a * a * b).simple_bind(mx.cpu(), a=(2, 3), b=(2, 3), type_dict={"a": "float64", "b": "float64"})
+    rng = np.random.default_rng(0)
+    loc = {"a": rng.uniform(-1, 1, (2, 3)), "b": rng.uniform(-1, 1, (2, 3))}
+    grads = tu.numeric_grad(exe, loc, eps=1e-6, dtype=np.float64)
+    np.testing.assert_allclose(grads["a"], 2 * loc["a"] * loc["b"], rtol=1e-6)
+    np.testing.assert_allclose(grads["b"], loc["a"] ** 2, rtol=1e-6)
