@@ -1,7 +1,10 @@
 """Partial shapes, as MXNet 1.x's graph inference keeps them: a tuple with UNKNOWN (-1) for each unknown
 dimension, or None when even the rank is unknown; and ElemwiseShape, the rule of ops whose inputs and outputs
 all share one shape, and batch_free, the partial rule of ops that pass their data's batch through. Users write
-an unknown dimension as 0 (symbol/infer.py converts both ways)."""
+an unknown dimension as 0 and an unknown rank as () (symbol/infer.py converts both ways); with NumPy shape
+semantics on (mx.util.set_np_shape) they write -1 and None, as here, and 0 is a zero-size dimension."""
+
+from ..util import is_np_shape
 
 __all__ = ["UNKNOWN", "is_known", "merge", "same_shape", "batch_free", "from_user", "to_user"]
 
@@ -32,14 +35,21 @@ def same_shape(attrs, in_shapes, out_shapes=None):
     return [common] * len(in_shapes), [common] * (len(out_shapes) if out_shapes else 1)
 
 
-def from_user(shape):
-    """MXNet 1.x's user-facing partial shape (0 = unknown dim, () = unknown rank) as a partial shape."""
+def from_user(shape, np_shape=False):
+    """A user's shape as a partial shape: MXNet 1.x writes an unknown dimension as 0 and an unknown rank as ();
+    with NumPy shape semantics (`np_shape`) they are -1 and None, and 0 is a size."""
+    if shape is None:
+        return None
     shape = tuple(int(d) for d in shape)
+    if np_shape:
+        return tuple(UNKNOWN if d < 0 else d for d in shape)
     return tuple(UNKNOWN if d == 0 else d for d in shape) if shape else None
 
 
-def to_user(shape):
-    """A partial shape as MXNet 1.x shows it to users (the inverse of from_user)."""
+def to_user(shape, np_shape=False):
+    """A partial shape as users see it (the inverse of from_user)."""
+    if np_shape:
+        return None if shape is None else tuple(int(d) for d in shape)
     return () if shape is None else tuple(max(int(d), 0) for d in shape)
 
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..base import FLAG_TO_DTYPE, MXNetError, parse_shape
 from ..ops.partial_shape import from_user, is_known, merge, to_user
+from ..util import is_np_shape
 
 __all__ = ["infer_shape", "infer_type", "infer_graph"]
 
@@ -125,9 +126,9 @@ def _fmt(values, rule):
     return [None if v is None else np.dtype(v).name for v in values]
 
 
-def _var_shape(node):
+def _var_shape(node, np_shape):
     text = node.attrs.get("__shape__")
-    return None if text is None else from_user(parse_shape(text))
+    return None if text is None else from_user(parse_shape(text), np_shape)
 
 
 def _var_type(node):
@@ -147,11 +148,13 @@ def _collect(symbol, values, partial, done, shown):
 
 
 def infer_shape(symbol, args, kwargs, partial):
-    known = {k: from_user(v) for k, v in _given(symbol, args, kwargs, "infer_shape").items()}
-    values = infer_graph(symbol, known, "shape", _var_shape)
-    res = _collect(symbol, values, partial, is_known, to_user)
+    """Shapes are given and reported in the semantics in force (mx.util.np_shape: -1 and None for unknown)."""
+    np_shape = is_np_shape()
+    known = {k: from_user(v, np_shape) for k, v in _given(symbol, args, kwargs, "infer_shape").items()}
+    values = infer_graph(symbol, known, "shape", lambda node: _var_shape(node, np_shape))
+    res = _collect(symbol, values, partial, is_known, lambda shape: to_user(shape, np_shape))
     if res is None:
-        unknown = [f"{n.name}: {to_user(values.get((id(n), 0)))}" for n in symbol._variables()[0]
+        unknown = [f"{n.name}: {to_user(values.get((id(n), 0)), np_shape)}" for n in symbol._variables()[0]
                    if not is_known(values.get((id(n), 0)))]
         warnings.warn("Cannot decide shape for the following arguments (0s in shape means unknown "
                       "dimensions). Consider providing them as input:\n\t" + "\n\t".join(unknown[:10]),

@@ -45,6 +45,9 @@ def test_same_shape_spreads_one_shape_to_every_input_and_output():
 def test_user_form_writes_unknown_as_zero_and_unknown_rank_as_empty():
     assert from_user((0, 3)) == (U, 3) and from_user(()) is None and from_user([2, 0]) == (2, U)
     assert to_user((U, 3)) == (0, 3) and to_user(None) == ()
+    # NumPy shape semantics: -1 and None for unknown, 0 a size, () a scalar's shape
+    assert from_user((-1, 0), np_shape=True) == (U, 0) and from_user((), np_shape=True) == ()
+    assert to_user((U, 0), np_shape=True) == (-1, 0) and to_user(None, np_shape=True) is None
 
 
 def _channel_stats(attrs, shapes):

@@ -117,8 +117,21 @@ def test_contradicting_partial_shapes_are_errors_naming_the_node(build, shapes, 
 
 
 def test_zero_sized_ndarrays_are_not_unknown_shapes_imperatively():
-    # Only graph inference reads 0 as "unknown"; an NDArray of shape (0, 3) is empty.
-    with pytest.raises(mx.MXNetError, match="elemwise_add"):
-        mx.nd.elemwise_add(mx.nd.zeros((0, 3)), mx.nd.zeros((2, 3)))
-    assert mx.nd.FullyConnected(mx.nd.zeros((0, 3)), mx.nd.zeros((2, 3)), mx.nd.zeros(2), num_hidden=2).shape == (0, 2)
-    assert mx.nd.zeros((0, 3)).reshape((-1,)).shape == (0,)
+    # The partial-shape rules run imperatively too: an NDArray of shape (0, 3) (NumPy shape semantics) is empty,
+    # never a shape with an unknown dimension.
+    with mx.util.np_shape(True):
+        with pytest.raises(mx.MXNetError, match="elemwise_add"):
+            mx.nd.elemwise_add(mx.nd.zeros((0, 3)), mx.nd.zeros((2, 3)))
+        empty = mx.nd.FullyConnected(mx.nd.zeros((0, 3)), mx.nd.zeros((2, 3)), mx.nd.zeros(2), num_hidden=2)
+        assert empty.shape == (0, 2) and mx.nd.zeros((0, 3)).reshape((-1,)).shape == (0,)
+
+
+def test_numpy_shape_semantics_write_unknown_as_minus_one_and_none():
+    # What MXNet 1.9.1's test_infer_shape.py expects under mx.np_shape(True).
+    x, y = mx.sym.var("x"), mx.sym.var("y")
+    with mx.util.np_shape(True):
+        assert mx.sym.dot(x, y).infer_shape_partial(x=(-1, 3, 4), y=(4, 5))[1] == [(-1, 3, 5)]
+        assert mx.sym.batch_dot(x, y).infer_shape_partial(x=(-1, 3, 4), y=(-1, -1, 5))[1] == [None]
+        assert mx.sym.sin(x).infer_shape_partial() == ([None], [None], [])
+        assert mx.sym.sin(x).infer_shape(x=(0, 3)) == ([(0, 3)], [(0, 3)], [])  # 0 is a size here
+    assert mx.sym.sin(x).infer_shape_partial() == ([()], [()], [])
