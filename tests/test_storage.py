@@ -103,3 +103,29 @@ def test_gpu_ops_copy_nothing_between_host_and_device(name):
         _DEVICE_ONLY_OPS[name](x)
     mx.nd.waitall()
     assert storage.transfers() == before
+
+
+
+_FAULTS = """
+import resource
+import mxcy
+x = mxcy.nd.ones((128, 6, 28, 28))  # 2.4 MB: 588 pages
+(x + 1).wait_to_read()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(40):
+    y = x + 1  # allocated by the caller, freed after an engine thread wrote it
+    y.wait_to_read()
+    del y
+print(mxcy.storage.HOST_POOLED, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+@pytest.mark.parametrize("pool_type", ["Naive", "Unpooled"])
+def test_freed_host_memory_is_kept_for_reuse_unless_unpooled(pool_type):
+    # glibc's defaults map each fresh block from the kernel again (page faults per output); pooled, the freed
+    # block's pages are reused
+    out = subprocess.run([sys.executable, "-c", _FAULTS], capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ, MXNET_CPU_MEM_POOL_TYPE=pool_type))
+    pooled, faults = out.stdout.split()
+    assert pooled == str(pool_type == "Naive")
+    assert int(faults) < 10 * 588 if pool_type == "Naive" else int(faults) > 10 * 588
