@@ -90,7 +90,7 @@ def _apply(node, rule, ins, outs, done):
     except Exception as err:  # noqa: BLE001 - a rule's failure on what is known is bad input
         if not complete and not partial:
             return None, None
-        shown = [to_user(v) for v in ins] if rule == "shape" else _fmt(ins, rule)
+        shown = [to_user(v) for v in ins] if rule == "shape" else _type_names(ins)
         raise MXNetError(f"Error in operator {node.name}: {op.name} cannot infer {rule}s from inputs "
                          f"{shown}: {err}") from None
     if new_ins is None:
@@ -113,16 +113,14 @@ def _merge(values, key, new, node, rule):
         merged = np.dtype(new)
         if old is not None and old != merged:
             raise MXNetError(f"Error in operator {node.name}: type inconsistent, provided = "
-                             f"{_fmt([old], rule)[0]}, inferred type = {_fmt([merged], rule)[0]}")
+                             f"{_type_names([old])[0]}, inferred type = {_type_names([merged])[0]}")
     if old is not None and merged == old:  # (np.dtype("float64") == None holds: None means float64 to NumPy)
         return False
     values[key] = merged
     return True
 
 
-def _fmt(values, rule):
-    if rule == "shape":
-        return [None if v is None else tuple(v) for v in values]
+def _type_names(values):
     return [None if v is None else np.dtype(v).name for v in values]
 
 
