@@ -1,10 +1,10 @@
 """mx.util: the NumPy-semantics switches (np_shape, np_array, set_np, use_np...), GPU queries,
 environment access and small decorators, as MXNet 1.9.1 has them.
 
-mxcy implements MXNet's legacy shape and array semantics only: the switches exist and report
-"off"; turning NumPy shape or array semantics on raises a "not yet" MXNetNotImplementedError
-(it needs mx.np and zero-dim/zero-size shapes). Decorating with use_np & co. works; calling the
-decorated function is what raises.
+NumPy shape semantics (0-d and zero-size shapes in the legacy mx.nd / mx.sym API, -1 for unknown
+dimensions in Symbol inference) work as in MXNet: a per-thread flag, off by default. NumPy array
+semantics need mx.np, which mxcy lacks: turning them on raises a "not yet" MXNetNotImplementedError
+(decorating with use_np & co. works; calling the decorated function is what raises).
 """
 import functools
 import inspect
@@ -55,16 +55,28 @@ def get_cuda_compute_capability(ctx):
     return major * 10 + minor
 
 
+# MXNet's NumpyShape flag values: 0 off, 1 on in this thread, 2 on in every thread.
+_NP_SHAPE_GLOBAL_ON = 2
+_np_shape_state = threading.local()
+_np_shape_global = [False]
+
+
 def set_np_shape(active):
-    """Turn NumPy shape semantics on (not yet available: raises) or off; returns the previous state."""
-    if active:
-        _not_yet("set_np_shape(True)")
-    return False
+    """Turn NumPy shape semantics on in this thread (`active` true; 2: in every thread) or off;
+    returns the previous state."""
+    if not active and is_np_array():
+        raise MXNetValueError("Deactivating NumPy shape semantics while NumPy array semantics is still active "
+                              "is not allowed. Please consider calling `npx.reset_np()` to deactivate both of them.")
+    previous = is_np_shape()
+    _np_shape_state.on = bool(active)
+    if not active or int(active) == _NP_SHAPE_GLOBAL_ON:
+        _np_shape_global[0] = bool(active)
+    return previous
 
 
 def is_np_shape():
-    """Whether NumPy shape semantics are on (always off in mxcy: see the module docstring)."""
-    return False
+    """Whether NumPy shape semantics are on in this thread: () is a scalar's shape, 0 a zero-size dimension."""
+    return _np_shape_global[0] or getattr(_np_shape_state, "on", False)
 
 
 class _NumpyShapeScope:

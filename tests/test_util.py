@@ -1,4 +1,4 @@
-"""mx.util: NumPy-semantics switches (off in mxcy, 'not yet' when turned on), decorators, ufunc
+"""mx.util: NumPy-semantics switches (shape semantics per thread; array semantics 'not yet'), decorators, ufunc
 keyword checks, GPU queries and environment access."""
 import os
 import threading
@@ -10,21 +10,67 @@ import mxcy as mx
 from mxcy import util
 
 
-def test_numpy_semantics_are_off_and_turning_them_on_is_not_yet():
-    assert not mx.is_np_shape() and not mx.is_np_array()
-    assert util.set_np_shape(False) is False
-    with mx.np_shape(False), mx.np_array(False):
-        assert not mx.is_np_shape() and not mx.is_np_array()
-    for turn_on in (lambda: util.set_np_shape(True), lambda: mx.np_shape().__enter__(),
-                    lambda: mx.np_array(True).__enter__(), util.set_np, lambda: util.set_np(True, False)):
+def _in_other_thread(func):
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(func()))
+    thread.start()
+    thread.join()
+    return seen[0]
+
+
+def test_np_shape_switch_is_per_thread_and_returns_the_previous_state():
+    # the sequence of answers MXNet 1.9.1 printed for the same calls
+    assert not mx.is_np_shape()
+    try:
+        assert util.set_np_shape(True) is False and mx.is_np_shape()
+        assert _in_other_thread(mx.is_np_shape) is False
+        assert util.set_np_shape(True) is True
+        assert util.set_np_shape(False) is True and not mx.is_np_shape()
+        assert util.set_np_shape(2) is False and mx.is_np_shape()  # 2: on in every thread
+        assert _in_other_thread(mx.is_np_shape) is True
+        assert util.set_np_shape(False) is True and _in_other_thread(mx.is_np_shape) is False
+    finally:
+        util.set_np_shape(False)
+    assert not mx.is_np_shape()
+
+
+def test_np_shape_scopes_and_decorator_restore_the_previous_state():
+    with mx.np_shape():
+        assert mx.is_np_shape()
+        with mx.np_shape(False):
+            assert not mx.is_np_shape()
+        assert mx.is_np_shape()
+    assert not mx.is_np_shape()
+
+    @mx.use_np_shape
+    def state():
+        """doc"""
+        return mx.is_np_shape()
+
+    @util.use_np_shape
+    class Block:
+        def forward(self):
+            return mx.is_np_shape()
+
+    assert state.__name__ == "state" and state.__doc__ == "doc"
+    assert state() and Block().forward() and not mx.is_np_shape()
+    util.set_np(shape=True, array=False)
+    assert mx.is_np_shape() and not mx.is_np_array()
+    util.reset_np()
+    assert not mx.is_np_shape()
+
+
+def test_numpy_array_semantics_are_off_and_turning_them_on_is_not_yet():
+    assert not mx.is_np_array()
+    with mx.np_array(False):
+        assert not mx.is_np_array()
+    for turn_on in (lambda: mx.np_array(True).__enter__(), util.set_np):
         with pytest.raises(NotImplementedError, match="not yet"):
             turn_on()
-    with pytest.raises(mx.MXNetError, match="not yet"):
-        util.set_np_shape(2)
     with pytest.raises(ValueError, match="Shape semantics is required"):
         util.set_np(shape=False, array=True)
     util.reset_np()
-    assert not mx.is_np_array()
+    assert not mx.is_np_array() and not mx.is_np_shape()
 
 
 def test_np_array_scope_is_per_thread():
@@ -45,12 +91,12 @@ def test_np_array_scope_is_per_thread():
         util._NumpyArrayScope._current.value = util._NumpyArrayScope(False)
 
 
-def test_decorators_wrap_and_raise_only_when_called():
+def test_np_array_decorators_wrap_and_raise_only_when_called():
     @mx.use_np
     def f(x):
         return x + 1
 
-    @util.use_np_shape
+    @util.use_np_array
     class Block:
         def forward(self, x):
             return x
