@@ -2,12 +2,12 @@
 import threading
 import warnings
 
-from .base import MXNetError, classproperty
+from .base import MXNetError, _ClassPropertyMeta, classproperty
 
 __all__ = ["Context", "cpu", "gpu", "cpu_pinned", "current_context", "num_gpus", "gpu_memory_info"]
 
 
-class Context:
+class Context(metaclass=_ClassPropertyMeta):
     """A device: `Context('cpu', 0)`, `Context('gpu', 1)`, or a copy of another Context.
 
     Used as a context manager it becomes the default device of NDArray creation in this thread.
@@ -75,6 +75,13 @@ class Context:
         warnings.warn("Context.default_ctx has been deprecated. Please use Context.current_context() instead. "
                       "Please use test_utils.set_default_context to set a default context", DeprecationWarning)
         return _stack()[-1]
+
+    @default_ctx.setter
+    def default_ctx(cls, value):
+        """Deprecated, as in MXNet 1.9.1: make `value` this thread's current context."""
+        warnings.warn("Context.default_ctx has been deprecated. Please use Context.current_context() instead. "
+                      "Please use test_utils.set_default_context to set a default context", DeprecationWarning)
+        _stack()[-1] = Context(value)
 
 
 def _stack():

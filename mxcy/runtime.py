@@ -34,10 +34,17 @@ def feature_list():
 
 
 class Features(collections.OrderedDict):
-    """Mapping of feature name -> Feature; `is_enabled(name)` checks one."""
+    """Mapping of feature name -> Feature; `is_enabled(name)` checks one. One instance, as MXNet's."""
+    instance = None
 
-    def __init__(self):
-        super().__init__((f.name, f) for f in feature_list())
+    def __new__(cls):
+        if cls.instance is None:
+            cls.instance = super().__new__(cls)
+            collections.OrderedDict.__init__(cls.instance, ((f.name, f) for f in feature_list()))
+        return cls.instance
+
+    def __init__(self):  # filled once, in __new__
+        pass
 
     def __repr__(self):
         return str(list(self.values()))

@@ -17,6 +17,11 @@ class _Current(type):
             scope = root._local.value = root()
         return scope
 
+    @current.setter
+    def current(cls, scope):
+        """MXNet's `AttrScope.current = ...`: this thread's scope from now on."""
+        _root(cls)._local.value = scope
+
 
 class ThreadScope(metaclass=_Current):
     """Base of a scope family: the subclass that defines `_local = threading.local()` is its root, whose
