@@ -5,8 +5,9 @@ from .graph import Node, topo_order
 
 
 def _mergeable(op):
-    # random draws, in-place state updates and train-mode behaviour make two equal-looking nodes differ
-    return not (op.random or op.mutate_inputs or op.train_aware)
+    # random draws, in-place state updates and train-mode behaviour make two equal-looking nodes differ; a Custom
+    # operator keeps Python state (MXNet's FCreateOpState ops are never merged)
+    return not (op.random or op.mutate_inputs or op.train_aware or op.name == "Custom")
 
 
 def eliminate_common_expr(symbol):
@@ -19,7 +20,7 @@ def eliminate_common_expr(symbol):
             continue
         inputs = [(new_of[n], i) for n, i in node.inputs]
         key = (node.op.name, tuple(sorted(node.attrs.items())), tuple((id(n), i) for n, i in inputs))
-        if _mergeable(node.op) and key in canonical:
+        if node.inputs and _mergeable(node.op) and key in canonical:  # MXNet groups nodes by their inputs
             new_of[node] = canonical[key]
             continue
         new_of[node] = Node(node.op, node.name, dict(node.attrs), inputs, params=node.params)

@@ -42,3 +42,26 @@ def test_nodes_with_state_are_kept_apart():
     bn = mx.sym.BatchNorm(a, name="bn")
     twice = mx.sym.Group([bn, mx.sym.BatchNorm(a, name="bn")])
     assert len(eliminate_common_expr(twice).get_internals()) == len(twice.get_internals())
+
+
+class _Counting(mx.operator.CustomOp):
+    def forward(self, is_train, req, in_data, out_data, aux):
+        self.assign(out_data[0], req[0], in_data[0] + 1)
+
+    def backward(self, req, out_grad, in_data, out_data, in_grad, aux):
+        self.assign(in_grad[0], req[0], out_grad[0])
+
+
+@mx.operator.register("cse_plus_one")
+class _CountingProp(mx.operator.CustomOpProp):
+    def create_operator(self, ctx, shapes, dtypes):
+        return _Counting()
+
+
+@pytest.mark.parametrize("make", [
+    lambda: mx.sym.Custom(a, op_type="cse_plus_one") + mx.sym.Custom(a, op_type="cse_plus_one"),
+    lambda: mx.sym.zeros((2,)) + mx.sym.zeros((2,)),  # MXNet merges only nodes that have inputs
+])
+def test_custom_ops_and_nodes_without_inputs_are_kept_apart_as_mxnet(make):
+    sym = make()
+    assert len(eliminate_common_expr(sym).get_internals()) == len(sym.get_internals())
