@@ -26,3 +26,4 @@ from . import control_flow  # noqa: F401
 from . import sparse_storage  # noqa: F401
 from . import contrib_dgl  # noqa: F401
 from . import contrib_dynamic  # noqa: F401
+from . import subgraph  # noqa: F401

@@ -78,6 +78,8 @@ FAMILIES = {
                     "none (CPU only, as in MXNet)"),
     "contrib_dynamic": ("positions found on the host (NumPy), rows gathered by take's Numba kernel",
                         "positions found on the host, rows gathered by take's CUDA kernel"),
+    "subgraph": ("the subgraph's own operators, run through GraphPlan", "the subgraph's own operators, run through "
+                 "GraphPlan"),
     "operator": ("the user's CustomOp (Python)", "the user's CustomOp (Python)"),
     "control_flow": ("the subgraphs' own operators, looped in Python on the host",
                      "the subgraphs' own operators, looped in Python on the host"),

@@ -1,0 +1,45 @@
+"""MXNet's `_CachedOp` graph node: a whole subgraph (its JSON in the `subgraph` attribute) run as one node, as
+MXNet's subgraph API writes them (`mx.sym._internal._CachedOp(*inputs, subgraph=sym.tojson())`).
+
+Executors and CachedOps run it through `imperative` (as the control-flow ops): the subgraph's operators go
+through invoke, so while recording they land on autograd's tape and the gradient is theirs."""
+import functools
+
+from . import registry
+from .control_flow import _fresh, _infer_graph, _Runner
+from .registry import Param
+
+__all__ = []
+
+
+@functools.lru_cache(maxsize=64)
+def _graph(subgraph_json):
+    from ..symbol.json_io import load_json
+    return load_json(subgraph_json)
+
+
+class _SubgraphNode(registry.OpDef):
+    __slots__ = ()
+
+    def __init__(self):
+        super().__init__("_CachedOp", params=(Param("subgraph", "str", doc="The subgraph's symbol JSON."),),
+                         arguments=lambda attrs: _graph(attrs["subgraph"]).list_inputs(),
+                         num_outputs=lambda attrs: len(_graph(attrs["subgraph"]).list_outputs()),
+                         output_names=lambda attrs: _graph(attrs["subgraph"]).list_outputs(),
+                         infer_shape=self._infer("shape"), infer_type=self._infer("type"), compute={},
+                         doc="Runs the symbol in `subgraph` on the inputs, one input per subgraph input.")
+
+    @staticmethod
+    def _infer(rule):
+        def infer(attrs, values):
+            return _infer_graph(_graph(attrs["subgraph"]), list(values), rule)
+        return infer
+
+    def imperative(self, inputs, attrs):
+        graph = _graph(attrs["subgraph"])
+        from ..graph_plan import GraphPlan
+        results = _Runner(self.name, GraphPlan(graph), graph, inputs).run(dict(enumerate(inputs)))
+        return [_fresh(r, inputs) for r in results]
+
+
+registry.register(_SubgraphNode())
