@@ -236,9 +236,13 @@ class _Reader:
             self.fail(f"{what} is not valid UTF-8", start)
 
 
-def _read_array(r, i):
+def _read_array(r, i, np_shape=None):
     at = r.pos
     (magic,) = r.unpack("<I", f"magic of array {i}")
+    if np_shape is not None and np_shape != (magic == V3_MAGIC):
+        r.fail(f"array {i} was saved {'with' if magic == V3_MAGIC else 'without'} NumPy shape semantics and must "
+               f"be loaded {'with' if magic == V3_MAGIC else 'without'} them (mx.util.np_shape"
+               f"({magic == V3_MAGIC}))", at)
     if magic in (V2_MAGIC, V3_MAGIC):
         np_shape = magic == V3_MAGIC
         (flag,) = r.unpack("<i", f"storage type of array {i}")
@@ -282,11 +286,12 @@ def _read_array(r, i):
     return rec
 
 
-def loads(buf, source="<bytes>"):
+def loads(buf, source="<bytes>", np_shape=None):
     """Parse NDArray file bytes into ``(arrays, names)``; ``names`` is empty for a list save.
 
     An uninitialised ("none") array, which old MXNet versions could write, loads as None.
-    Files are loaded whatever their recorded device, and V3 files regardless of np-shape mode.
+    Files are loaded whatever their recorded device. ``np_shape`` None loads V3 and older arrays alike;
+    True or False requires V3 arrays or older ones, as MXNet's loader does in and out of NumPy shape semantics.
     """
     r = _Reader(buf if isinstance(buf, bytes) else bytes(buf), source)
     header, _reserved = r.unpack("<QQ", "file header")
@@ -295,7 +300,7 @@ def loads(buf, source="<bytes>"):
     (count,) = r.unpack("<Q", "array count")
     if count > r.remaining() // 4:
         r.fail(f"array count {count} exceeds what the remaining {r.remaining()} bytes can hold")
-    arrays = [_read_array(r, i) for i in range(count)]
+    arrays = [_read_array(r, i, np_shape) for i in range(count)]
     (nnames,) = r.unpack("<Q", "name count")
     if nnames not in (0, count):
         r.fail(f"{nnames} names for {count} arrays", r.pos - 8)
@@ -326,11 +331,11 @@ def save(fname, arrays, names=None, np_shape=False):
     atomic_write(fname, dumps(arrays, names, np_shape), "NDArray file")
 
 
-def load(fname):
+def load(fname, np_shape=None):
     """``loads`` of the file's contents; errors, including unreadable files, are MXNetError."""
     try:
         with open(fname, "rb") as f:
             buf = f.read()
     except OSError as err:
         raise MXNetError(f"cannot read NDArray file {fname}: {err}") from err
-    return loads(buf, source=os.fspath(fname))
+    return loads(buf, source=os.fspath(fname), np_shape=np_shape)

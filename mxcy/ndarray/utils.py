@@ -7,6 +7,7 @@ from ..error import MXNetValueError
 from ..context import Context, current_context
 from ..ops import registry
 from ..ops.invoke import invoke
+from ..util import is_np_shape
 from .ndarray import NDArray
 
 __all__ = ["array", "empty", "zeros", "ones", "full", "arange", "linspace", "eye", "save", "load",
@@ -35,7 +36,7 @@ def array(source_array, ctx=None, dtype=None):
         values = np.asarray(source_array, dtype=dtype)
     except (TypeError, ValueError) as err:
         raise MXNetError(f"array: source_array must be array-like: {err}") from None
-    if values.ndim == 0:
+    if values.ndim == 0 and not is_np_shape():
         values = values.reshape(1)
     ctx = _ctx(ctx)
     return NDArray(storage.from_host(values, ctx), ctx)
@@ -169,14 +170,14 @@ def save(fname, data):
     for a in arrays:
         if not isinstance(a, NDArray):
             raise MXNetError(f"save: every value must be an NDArray, got {type(a).__name__}")
-    serialization.save(str(fname), [to_stored(a) for a in arrays], names)
+    serialization.save(str(fname), [to_stored(a) for a in arrays], names, np_shape=is_np_shape())
 
 
 def load(fname):
     """Load what `save` (here or in MXNet 1.x) wrote: a list, or a dict when names were saved."""
     from . import serialization
     from .sparse import from_stored
-    stored, names = serialization.load(str(fname))
+    stored, names = serialization.load(str(fname), np_shape=is_np_shape())
     arrays = [from_stored(s) for s in stored]
     return dict(zip(names, arrays)) if names else arrays
 
@@ -184,6 +185,6 @@ def load(fname):
 def load_frombuffer(buf):
     from . import serialization
     from .sparse import from_stored
-    stored, names = serialization.loads(bytes(buf), "<buffer>")
+    stored, names = serialization.loads(bytes(buf), "<buffer>", np_shape=is_np_shape())
     arrays = [from_stored(s) for s in stored]
     return dict(zip(names, arrays)) if names else arrays

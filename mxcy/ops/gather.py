@@ -369,8 +369,8 @@ _register("batch_take", _batch_take_infer,
 # --- one_hot and where -------------------------------------------------------------------------
 
 def _one_hot_infer(attrs, shapes):
-    if attrs["depth"] < 1:
-        raise ValueError(f"depth must be a positive integer, got {attrs['depth']}")
+    if attrs["depth"] < 0:  # depth 0 gives an empty last axis, as in MXNet 1.9.1
+        raise ValueError(f"depth must be a non-negative integer, got {attrs['depth']}")
     return shapes, [shapes[0] + (attrs["depth"],)]
 
 

@@ -5,6 +5,7 @@ import numpy as np
 
 from . import _gpu, registry
 from ._helpers import store
+from ..util import is_np_shape
 from .registry import OpDef, Param
 
 _DTYPE = Param("dtype", "dtype", "float32", "output data type")
@@ -25,6 +26,16 @@ def _shape_rule(attrs, shapes):
     return shapes, [tuple(attrs["shape"])]
 
 
+def _known_shape_rule(attrs, shapes):
+    """_shape_rule, refusing what MXNet's legacy shapes call unknown (() and 0-size dimensions) unless NumPy
+    shape semantics are on (mx.util.set_np_shape), as MXNet 1.9.1's _zeros and _ones do."""
+    shape = tuple(attrs["shape"])
+    if not is_np_shape() and (not shape or 0 in shape):
+        raise ValueError(f"shape {shape} is unknown without NumPy shape semantics (0 and () mean unknown; "
+                         "use mx.util.np_shape() for 0-d and zero-size arrays)")
+    return _shape_rule(attrs, shapes)
+
+
 def _creation(name, params, shape_rule, values, doc):
     registry.register(OpDef(name, arguments=(), params=params + (_CTX, _DTYPE),
                             infer_shape=shape_rule, infer_type=_type_from_attr,
@@ -33,8 +44,8 @@ def _creation(name, params, shape_rule, values, doc):
 
 
 _SHAPE = Param("shape", "shape", (), "output shape")
-_creation("_zeros", (_SHAPE,), _shape_rule, lambda a: 0, "An array of zeros.")
-_creation("_ones", (_SHAPE,), _shape_rule, lambda a: 1, "An array of ones.")
+_creation("_zeros", (_SHAPE,), _known_shape_rule, lambda a: 0, "An array of zeros.")
+_creation("_ones", (_SHAPE,), _known_shape_rule, lambda a: 1, "An array of ones.")
 _creation("_full", (_SHAPE, Param("value", "float", 0.0)), _shape_rule, lambda a: a["value"],
           "An array filled with `value`.")
 

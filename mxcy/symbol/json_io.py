@@ -4,9 +4,10 @@ Loading only parses JSON: nothing in a file is executed."""
 import json
 import os
 
-from ..base import MXNetError
+from ..base import MXNetError, parse_shape
 from ..fileio import atomic_write, read_bytes
 from .graph import HIDDEN_KEYS, Node, registry_op, topo_order
+from ..util import is_np_shape
 from .symbol import Symbol
 
 __all__ = ["to_json", "load_json", "load", "save", "debug_str"]
@@ -66,6 +67,8 @@ def _container(open_, close, items, multi_line, depth, out):
 def to_json(symbol):
     doc = _graph_doc(symbol)
     doc["attrs"] = {"mxnet_version": _Raw(["int", MXNET_VERSION])}
+    if is_np_shape():  # tells a loader that 0 in a variable's __shape__ is a zero-size dimension
+        doc["attrs"] = {"is_np_shape": _Raw(["int", 1]), **doc["attrs"]}
     out = []
     _write(doc, 0, out)
     return "".join(out)
@@ -129,12 +132,30 @@ def _parse(text, source):
     except (TypeError, ValueError, RecursionError) as err:
         raise MXNetError(f"{source}: not valid JSON: {err}") from None
     try:
-        return _symbol_of(doc)
+        symbol = _symbol_of(doc)
     except MXNetError as err:
         raise MXNetError(f"{source}: {err}") from None
     except (TypeError, ValueError, AttributeError, KeyError, IndexError) as err:
         # A field of the wrong JSON type somewhere the format fixes one (a list for attrs, ...).
         raise MXNetError(f"{source}: malformed symbol document: {type(err).__name__}: {err}") from None
+    if is_np_shape() and not (doc.get("attrs") or {}).get("is_np_shape", ["int", 0])[1]:
+        _legacy_shapes_to_numpy(symbol)
+    return symbol
+
+
+def _legacy_shapes_to_numpy(symbol):
+    """A document written without NumPy shape semantics, read with them on (MXNet 1.9.1 does the same): its
+    variables' unknown dimensions (0) become -1, and an unknown rank (()) no shape at all."""
+    args, auxs = symbol._variables()
+    for node in args + auxs:
+        text = node.attrs.get("__shape__")
+        if text is None:
+            continue
+        shape = parse_shape(text)
+        if shape:
+            node.attrs["__shape__"] = str(tuple(-1 if d == 0 else d for d in shape))
+        else:
+            del node.attrs["__shape__"]
 
 
 def _symbol_of(doc):

@@ -27,6 +27,9 @@ def test_array_dtype_rules():
     src = mx.nd.array([1, 2], dtype="float16")
     assert mx.nd.array(src).dtype == np.float16
     assert mx.nd.array(5).shape == (1,)
+    with mx.util.np_shape():  # MXNet 1.9.1: shape (), value 5.0
+        scalar = mx.nd.array(5)
+        assert scalar.shape == () and scalar.asnumpy() == np.float32(5)
 
 
 def test_creation_functions():

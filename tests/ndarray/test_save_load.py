@@ -171,8 +171,9 @@ def _record(entry):
 @pytest.mark.skipif(not CASES, reason="fixtures missing")
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_mxnet_written_fixtures_load(name):
-    arrays, names, _, _ = CASES[name]
-    loaded = mx.nd.load(os.path.join(FIXTURES, name + ".params"))
+    arrays, names, np_shape, _ = CASES[name]
+    with mx.util.np_shape(np_shape):
+        loaded = mx.nd.load(os.path.join(FIXTURES, name + ".params"))
     if names:
         assert isinstance(loaded, dict) and list(loaded) == names
         loaded = list(loaded.values())
@@ -194,6 +195,21 @@ def test_mxnet_written_fixtures_load(name):
                                            strict=True):
                 assert got_part.dtype == want_part.dtype
                 np.testing.assert_array_equal(got_part, want_part)
+
+
+@pytest.mark.skipif(not CASES, reason="fixtures missing")
+def test_np_shape_save_writes_mxnets_v3_bytes_and_load_needs_the_same_semantics(tmp_path):
+    arrays, _, _, _ = CASES["np_shape"]
+    fixture = os.path.join(FIXTURES, "np_shape.params")
+    with mx.util.np_shape():
+        mx.nd.save(tmp_path / "v3.params", [mx.nd.array(a, dtype=a.dtype) for a in arrays])
+        assert [a.shape for a in mx.nd.load(fixture)] == [(), (0, 3), (2,)]
+        with pytest.raises(mx.MXNetError, match="without NumPy shape semantics"):
+            mx.nd.load(os.path.join(FIXTURES, "dict_dense.params"))
+    with open(fixture, "rb") as want:
+        assert (tmp_path / "v3.params").read_bytes() == want.read()
+    with pytest.raises(mx.MXNetError, match=r"with NumPy shape semantics.*np_shape\(True\)"):
+        mx.nd.load(fixture)
 
 
 @pytest.mark.skipif(not CASES, reason="fixtures missing")

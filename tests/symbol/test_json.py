@@ -106,3 +106,17 @@ def test_legacy_param_attr_layout_loads():
 def test_bad_files_raise_clear_errors(text, match):
     with pytest.raises(mx.MXNetError, match=match):
         mx.sym.load_json(text)
+
+
+def test_np_shape_graphs_say_so_and_legacy_files_read_under_np_shape_learn_minus_one():
+    # MXNet 1.9.1 writes "is_np_shape": ["int", 1] among the graph attrs while np_shape is on, and reading a
+    # document without it under np_shape turns a variable's unknown 0 dimensions into -1
+    net = mx.sym.FullyConnected(mx.sym.var("data"), mx.sym.var("weight", shape=(4, 0)), num_hidden=4, name="fc")
+    legacy = json.loads(net.tojson())
+    with mx.util.np_shape():
+        assert json.loads(net.tojson())["attrs"] == {"is_np_shape": ["int", 1], "mxnet_version": ["int", 10901]}
+        loaded = mx.sym.load_json(json.dumps(legacy))
+        args, outs, _ = loaded.infer_shape(data=(2, 3))
+        assert args == [(2, 3), (4, 3), (4,)] and outs == [(2, 4)]
+        assert mx.sym.load_json(net.tojson()).infer_shape_partial()[0][1] == (4, 0)
+    assert "is_np_shape" not in legacy["attrs"]
