@@ -11,6 +11,7 @@ from ..base import MXNetError
 from ..context import Context, cpu  # noqa: F401 - MXNet's parameter module hands out cpu
 from ._errors import AssertionMXNetError, RuntimeMXNetError, ValueMXNetError
 from .utils import _brief_print_list, _indent, shape_is_known
+from ..util import is_np_shape
 
 __all__ = ["DeferredInitializationError", "Parameter", "Constant", "ParameterDict", "tensor_types"]
 
@@ -106,6 +107,8 @@ class Parameter:
 
     @property
     def shape(self):
+        if self._shape is not None and is_np_shape():  # NumPy shape semantics write an unknown dim as -1
+            return tuple(-1 if d == 0 else d for d in self._shape)
         return self._shape
 
     @shape.setter
@@ -363,7 +366,7 @@ class Parameter:
     def var(self):
         """This parameter as a Symbol variable (cached), carrying shape, dtype, lr/wd mults, init."""
         if self._var is None:
-            self._var = symbol.var(self.name, shape=self._shape, dtype=self._dtype, lr_mult=self.lr_mult,
+            self._var = symbol.var(self.name, shape=self.shape, dtype=self._dtype, lr_mult=self.lr_mult,
                                    wd_mult=self.wd_mult, init=self.init, stype=self._stype)
         return self._var
 

@@ -191,3 +191,14 @@ def test_zero_grad_clears_a_row_sparse_gradient():
     embed.collect_params().zero_grad()
     grad = embed.weight.grad()
     assert grad.stype == "row_sparse" and not grad.asnumpy().any()
+
+
+def test_np_shape_shows_unknown_dims_as_minus_one_and_deferred_init_completes():
+    # MXNet 1.9.1: Dense(16).weight.shape is (16, -1) under np_shape, its var's __shape__ too, (16, 0) outside
+    dense = mx.gluon.nn.Dense(16)
+    with mx.util.np_shape():
+        assert dense.weight.shape == (16, -1)
+        assert dense.weight.var().attr("__shape__") == "(16, -1)"
+        dense.initialize()
+        assert dense(mx.nd.zeros((2, 5))).shape == (2, 16) and dense.weight.shape == (16, 5)
+    assert mx.gluon.nn.Dense(16).weight.shape == (16, 0)
