@@ -130,6 +130,15 @@ class BaseModule:
         else:
             self.update_metric(eval_metric, batch.label)
 
+    def _optimizer_already_initialized(self, force_init):
+        """init_optimizer's guard: parameters must be initialized; an optimizer already there is kept (with
+        MXNet's warning) unless force_init."""
+        self._require(params=True)
+        if self.optimizer_initialized and not force_init:
+            self.logger.warning("optimizer already initialized, ignoring...")
+            return True
+        return False
+
     def _require(self, bound=True, params=False, optimizer=False):
         """Raise MXNet's AssertionError, naming the module class, unless the steps asked for are done."""
         for wanted, done, step in ((bound, self.binded, "bind"), (params, self.params_initialized, "init_params"),

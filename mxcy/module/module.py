@@ -252,9 +252,7 @@ class Module(BaseModule):
     def init_optimizer(self, kvstore="local", optimizer="sgd", optimizer_params=(("learning_rate", 0.01),),
                        force_init=False):
         """Create the optimizer (rescale_grad = 1/batch_size unless given) and the KVStore or local Updater."""
-        self._require(params=True)
-        if self.optimizer_initialized and not force_init:
-            self.logger.warning("optimizer already initialized, ignoring...")
+        if self._optimizer_already_initialized(force_init):
             return
         if self._params_dirty:
             self._sync_params_from_devices()
