@@ -11,6 +11,18 @@ __all__ = ["BaseConvRNNCell", "ConvRNNCell", "ConvLSTMCell", "ConvGRUCell"]
 _LEAKY = functools.partial(symbol.LeakyReLU, act_type="leaky", slope=0.2)
 
 
+def _cell_init(default_prefix):
+    """The constructor of a convolutional cell: MXNet's arguments and defaults, its own default prefix."""
+    def __init__(self, input_shape, num_hidden, h2h_kernel=(3, 3), h2h_dilate=(1, 1), i2h_kernel=(3, 3),
+                 i2h_stride=(1, 1), i2h_pad=(1, 1), i2h_dilate=(1, 1), i2h_weight_initializer=None,
+                 h2h_weight_initializer=None, i2h_bias_initializer="zeros", h2h_bias_initializer="zeros",
+                 activation=_LEAKY, prefix=default_prefix, params=None, conv_layout="NCHW"):
+        BaseConvRNNCell.__init__(self, input_shape, num_hidden, h2h_kernel, h2h_dilate, i2h_kernel, i2h_stride,
+                                 i2h_pad, i2h_dilate, i2h_weight_initializer, h2h_weight_initializer,
+                                 i2h_bias_initializer, h2h_bias_initializer, activation, prefix, params, conv_layout)
+    return __init__
+
+
 class BaseConvRNNCell(BaseRNNCell):
     """What the convolutional cells share: the i2h convolution (its kernel, stride, pad, dilate) and the h2h
     convolution (stride 1, 'same' padding, so the state keeps the i2h output's shape), their Variables, and the
@@ -68,13 +80,7 @@ class ConvRNNCell(BaseConvRNNCell):
     """h_t = activation(conv_i2h(x_t) + conv_h2h(h_{t-1})), activation leaky ReLU (slope 0.2) by default."""
     _num_states = 1
 
-    def __init__(self, input_shape, num_hidden, h2h_kernel=(3, 3), h2h_dilate=(1, 1), i2h_kernel=(3, 3),
-                 i2h_stride=(1, 1), i2h_pad=(1, 1), i2h_dilate=(1, 1), i2h_weight_initializer=None,
-                 h2h_weight_initializer=None, i2h_bias_initializer="zeros", h2h_bias_initializer="zeros",
-                 activation=_LEAKY, prefix="ConvRNN_", params=None, conv_layout="NCHW"):
-        super().__init__(input_shape, num_hidden, h2h_kernel, h2h_dilate, i2h_kernel, i2h_stride, i2h_pad,
-                         i2h_dilate, i2h_weight_initializer, h2h_weight_initializer, i2h_bias_initializer,
-                         h2h_bias_initializer, activation, prefix, params, conv_layout)
+    __init__ = _cell_init("ConvRNN_")
 
     @property
     def _gate_names(self):
@@ -92,13 +98,7 @@ class ConvLSTMCell(BaseConvRNNCell):
     `activation` (leaky ReLU by default) takes tanh's place on the candidate and the cell state."""
     _num_states = 2
 
-    def __init__(self, input_shape, num_hidden, h2h_kernel=(3, 3), h2h_dilate=(1, 1), i2h_kernel=(3, 3),
-                 i2h_stride=(1, 1), i2h_pad=(1, 1), i2h_dilate=(1, 1), i2h_weight_initializer=None,
-                 h2h_weight_initializer=None, i2h_bias_initializer="zeros", h2h_bias_initializer="zeros",
-                 activation=_LEAKY, prefix="ConvLSTM_", params=None, conv_layout="NCHW"):
-        super().__init__(input_shape, num_hidden, h2h_kernel, h2h_dilate, i2h_kernel, i2h_stride, i2h_pad,
-                         i2h_dilate, i2h_weight_initializer, h2h_weight_initializer, i2h_bias_initializer,
-                         h2h_bias_initializer, activation, prefix, params, conv_layout)
+    __init__ = _cell_init("ConvLSTM_")
 
     @property
     def _gate_names(self):
@@ -122,13 +122,7 @@ class ConvGRUCell(BaseConvRNNCell):
     on the new-state candidate."""
     _num_states = 1
 
-    def __init__(self, input_shape, num_hidden, h2h_kernel=(3, 3), h2h_dilate=(1, 1), i2h_kernel=(3, 3),
-                 i2h_stride=(1, 1), i2h_pad=(1, 1), i2h_dilate=(1, 1), i2h_weight_initializer=None,
-                 h2h_weight_initializer=None, i2h_bias_initializer="zeros", h2h_bias_initializer="zeros",
-                 activation=_LEAKY, prefix="ConvGRU_", params=None, conv_layout="NCHW"):
-        super().__init__(input_shape, num_hidden, h2h_kernel, h2h_dilate, i2h_kernel, i2h_stride, i2h_pad,
-                         i2h_dilate, i2h_weight_initializer, h2h_weight_initializer, i2h_bias_initializer,
-                         h2h_bias_initializer, activation, prefix, params, conv_layout)
+    __init__ = _cell_init("ConvGRU_")
 
     @property
     def _gate_names(self):
