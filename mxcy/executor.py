@@ -11,7 +11,7 @@ from . import autograd, graph_trace
 from .base import MXNetError
 from .error import MXNetValueError
 from .context import Context
-from .ndarray import NDArray, zeros
+from .ndarray import NDArray, empty, zeros
 from .ndarray.sparse import zeros as stype_zeros
 from .symbol.cse import eliminate_common_expr
 from .symbol.infer_storage import infer_storage, variable_stypes
@@ -279,6 +279,9 @@ class Executor:
             if g is None and not loss:
                 raise MXNetError(f"backward: output '{name}' is not a loss, so its head gradient is "
                                  "required (out_grads)")
+            if g is not None and g.shape != head.shape and g.size == head.size == 0:
+                # MXNet copies the (no) values of a zero-size gradient without comparing shapes
+                out_grads[i] = g = empty(head.shape, ctx=head.context, dtype=g.dtype)
             if g is not None and g.shape != head.shape:
                 if not loss:
                     raise MXNetError(f"backward: out_grad of '{name}' has shape {g.shape}, the output "

@@ -403,3 +403,18 @@ def test_gradient_arrays_bound_in_another_type_receive_the_gradient_cast():
     exe.forward(is_train=True)
     exe.backward(mx.nd.ones((3,), dtype="float16"))
     assert grad.dtype == np.float64 and grad.asnumpy().tolist() == [2.0, 4.0, -6.0]
+
+
+def test_zero_size_head_gradient_of_another_zero_size_shape_is_accepted():
+    # MXNet 1.9.1's test_index_array passes out_grads of shape (0, 0, 2) for an output of shape (0, 0, 0, 0, 2);
+    # no values are copied, so MXNet does not compare the shapes
+    with mx.util.np_shape():
+        net = mx.sym.contrib.index_array(mx.sym.var("data"), axes=(2, 1))
+        ex = net.simple_bind(mx.cpu(), data=(0, 0, 0, 0))
+        assert ex.forward(is_train=True)[0].shape == (0, 0, 0, 0, 2)
+        ex.backward([mx.nd.array(np.ones((0, 0, 2)))])
+        assert ex.grad_dict["data"].shape == (0, 0, 0, 0)
+    ex = mx.sym.exp(mx.sym.var("x")).simple_bind(mx.cpu(), x=(2, 3))
+    ex.forward(is_train=True)
+    with pytest.raises(mx.MXNetError, match=r"out_grad of .* has shape \(3, 2\), the output has \(2, 3\)"):
+        ex.backward([mx.nd.ones((3, 2))])
