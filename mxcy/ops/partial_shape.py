@@ -4,8 +4,6 @@ all share one shape, and batch_free, the partial rule of ops that pass their dat
 an unknown dimension as 0 and an unknown rank as () (symbol/infer.py converts both ways); with NumPy shape
 semantics on (mx.util.set_np_shape) they write -1 and None, as here, and 0 is a zero-size dimension."""
 
-from ..util import is_np_shape
-
 __all__ = ["UNKNOWN", "is_known", "merge", "same_shape", "batch_free", "from_user", "to_user"]
 
 UNKNOWN = -1
