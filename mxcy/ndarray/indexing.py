@@ -9,6 +9,7 @@ from ..error import MXNetIndexError, MXNetValueError, compatible
 from ..ops import registry
 from ..ops.invoke import invoke
 from ..ops.reshape import infer_reshape
+from ..util import is_np_shape
 from .ndarray import NDArray
 
 __all__ = ["get_item", "set_item", "reshape_view", "normalize_key"]
@@ -63,11 +64,11 @@ def get_item(array, key):
         view = array._data[(key if isinstance(key, tuple) else (key,)) + (Ellipsis,)] if all_ints \
             else array._data[key]
         if view.flags.c_contiguous:
-            if all_ints:  # MXNet 1.x has no 0-d arrays: a full integer index gives shape (1,)
-                view = view.reshape(1)
+            if all_ints and not is_np_shape():  # MXNet's legacy shapes have no 0-d arrays: a full integer
+                view = view.reshape(1)               # index gives shape (1,); NumPy shape semantics give ()
             return NDArray(view, array._ctx, array._var)
     out = invoke(registry.get("_index"), [array], {"key": key})[0]
-    return out.reshape(1) if all_ints and not shape else out
+    return out.reshape(1) if all_ints and not shape and not is_np_shape() else out
 
 
 def set_item(array, key, value):

@@ -152,3 +152,14 @@ def test_setitem_while_recording_a_graph_array_is_refused():
         x[...] = mx.nd.ones((3, 4))  # a whole-array copy is not an op on the tape, as in MXNet
         x[0] = 5.0  # neither x nor the value is in the graph
     assert x.asnumpy()[0].tolist() == [5.0] * 4 and x.asnumpy()[1:].tolist() == [[1.0] * 4] * 2
+
+
+def test_full_integer_index_is_0d_under_np_shape():
+    # MXNet 1.9.1: a[1, 1] and a[1][2] have shape () under np_shape, (1,) outside it
+    a = mx.nd.array(np.arange(6).reshape(2, 3))
+    with mx.util.np_shape():
+        for got, want in ((a[1, 1], 4.0), (a[1][2], 5.0)):
+            assert got.shape == () and got.asnumpy() == want
+        with mx.autograd.record():
+            assert a[0, 2].shape == ()
+    assert a[1, 1].shape == (1,)
