@@ -234,9 +234,11 @@ cdef class Engine:
             var.exc = None
             err = slot.exc
             if err is not None:
-                slot.exc = None
-                # Read here, so no longer pending: later ops skip the poison scan once none is.
-                self._errors.remove(slot)
+                # As MXNet 1.9.1 (checked against it): one error raised to the user clears every pending one,
+                # those of other vars included, so later waits and ops do not raise them.
+                for slot in self._errors:
+                    slot.exc = None
+                self._errors = []
                 raise err
 
     def wait_all(self):
