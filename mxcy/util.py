@@ -79,6 +79,12 @@ def is_np_shape():
     return _np_shape_global[0] or getattr(_np_shape_state, "on", False)
 
 
+def _np_shape_for_loading():
+    """What nd.load requires of a file's arrays: NumPy-shape ones (True), legacy ones (False), or either (None)
+    while the semantics are on in every thread (MXNet 1.9.1 then also reads legacy files)."""
+    return None if _np_shape_global[0] else is_np_shape()
+
+
 class _NumpyShapeScope:
     """`with` scope that sets NumPy shape semantics and restores the previous state on exit."""
     def __init__(self, is_np_shape):  # noqa: A002 - MXNet's argument name

@@ -7,7 +7,7 @@ from ..error import MXNetValueError
 from ..context import Context, current_context
 from ..ops import registry
 from ..ops.invoke import invoke
-from ..util import is_np_shape
+from ..util import _np_shape_for_loading, is_np_shape
 from .ndarray import NDArray
 
 __all__ = ["array", "empty", "zeros", "ones", "full", "arange", "linspace", "eye", "save", "load",
@@ -177,7 +177,7 @@ def load(fname):
     """Load what `save` (here or in MXNet 1.x) wrote: a list, or a dict when names were saved."""
     from . import serialization
     from .sparse import from_stored
-    stored, names = serialization.load(str(fname), np_shape=is_np_shape())
+    stored, names = serialization.load(str(fname), np_shape=_np_shape_for_loading())
     arrays = [from_stored(s) for s in stored]
     return dict(zip(names, arrays)) if names else arrays
 
@@ -185,6 +185,6 @@ def load(fname):
 def load_frombuffer(buf):
     from . import serialization
     from .sparse import from_stored
-    stored, names = serialization.loads(bytes(buf), "<buffer>", np_shape=is_np_shape())
+    stored, names = serialization.loads(bytes(buf), "<buffer>", np_shape=_np_shape_for_loading())
     arrays = [from_stored(s) for s in stored]
     return dict(zip(names, arrays)) if names else arrays

@@ -210,6 +210,11 @@ def test_np_shape_save_writes_mxnets_v3_bytes_and_load_needs_the_same_semantics(
         assert (tmp_path / "v3.params").read_bytes() == want.read()
     with pytest.raises(mx.MXNetError, match=r"with NumPy shape semantics.*np_shape\(True\)"):
         mx.nd.load(fixture)
+    try:  # on in every thread: legacy files load too (MXNet 1.9.1's GlobalOn)
+        mx.util.set_np_shape(2)
+        assert [a.shape for a in mx.nd.load(os.path.join(FIXTURES, "list_dense.params"))] and mx.nd.load(fixture)
+    finally:
+        mx.util.set_np_shape(False)
 
 
 @pytest.mark.skipif(not CASES, reason="fixtures missing")
