@@ -148,11 +148,11 @@ def record_python(name, inputs, outputs, backward_fn):
 
 
 def attach_grad(array, grad_req="write", stype=None):
-    from .ndarray import zeros
+    from .ndarray.utils import buffer_zeros
     if grad_req not in ("write", "add", "null"):
         raise MXNetError(f"attach_grad: grad_req must be 'write', 'add' or 'null', got {grad_req!r}")
     # the gradient's storage: `stype`, or the array's own (MXNet's default)
-    array._grad = zeros(array.shape, ctx=array.context, dtype=array.dtype, stype=stype or array.stype) \
+    array._grad = buffer_zeros(array.shape, ctx=array.context, dtype=array.dtype, stype=stype or array.stype) \
         if grad_req != "null" else None
     array._grad_req = grad_req
     array._node = _LEAF

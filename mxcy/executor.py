@@ -11,8 +11,8 @@ from . import autograd, graph_trace
 from .base import MXNetError
 from .error import MXNetValueError
 from .context import Context
-from .ndarray import NDArray, empty, zeros
-from .ndarray.sparse import zeros as stype_zeros
+from .ndarray import NDArray, empty
+from .ndarray.utils import buffer_zeros
 from .symbol.cse import eliminate_common_expr
 from .symbol.infer_storage import infer_storage, variable_stypes
 from .graph_plan import GraphPlan, named_hook
@@ -126,9 +126,9 @@ class Executor:
                 return _lent(lender.grad_dict if grad else lender.arg_dict, name, shape, dtype)
             stype = grad_stypes.get(name, "default") if grad else stypes[name]
             if stype != "default":
-                return stype_zeros(stype, shape, ctx=where.get(name, ctx), dtype=dtype)
+                return buffer_zeros(shape, ctx=where.get(name, ctx), dtype=dtype, stype=stype)
             if name in shared_names or shared_buffer is None:
-                return zeros(shape, ctx=where.get(name, ctx), dtype=dtype)
+                return buffer_zeros(shape, ctx=where.get(name, ctx), dtype=dtype)
             return _reshape_or_create(shared_buffer, "grad of " + name if grad else name, shape, dtype,
                                       where.get(name, ctx))
 
@@ -137,7 +137,8 @@ class Executor:
             arg_arrays.append(array(name, tuple(shape), dtype, False))
             grad_arrays.append(None if req == "null" else array(name, tuple(shape), dtype, True))
         aux_arrays = [_lent(lender.aux_dict, n, tuple(s), t) if lender is not None else
-                      zeros(s, ctx=where.get(n, ctx), dtype=t) for n, s, t in zip(aux_names, aux_shapes, aux_types)]
+                      buffer_zeros(s, ctx=where.get(n, ctx), dtype=t)
+                      for n, s, t in zip(aux_names, aux_shapes, aux_types)]
         return cls(symbol, ctx, arg_arrays, grad_arrays, grad_reqs, aux_arrays)
 
     def _allocate_outputs(self):
@@ -153,7 +154,7 @@ class Executor:
         # (whether the graph holds sparse values is kept for the run: sparse ops compute on the host, op by op)
         out_stypes, _, self._sparse_inside = infer_storage(
             self._symbol, {n: a.stype for n, a in zip(self._arg_names, self.arg_arrays)})
-        return [stype_zeros(st, s, ctx=self._ctx, dtype=t) for s, t, st in zip(out_shapes, out_types, out_stypes)]
+        return [buffer_zeros(s, ctx=self._ctx, dtype=t, stype=st) for s, t, st in zip(out_shapes, out_types, out_stypes)]
 
     # --- dictionaries ----------------------------------------------------------------------
     @property
@@ -447,7 +448,7 @@ def _reshaped_array(array, shape):
     size = int(np.prod(shape))
     if type(array) is NDArray and size <= array.size and array._data.flags.c_contiguous:
         return NDArray(array._data.reshape(-1)[:size].reshape(shape), array._ctx, array._var)
-    return zeros(shape, ctx=array.context, dtype=array.dtype)
+    return buffer_zeros(shape, ctx=array.context, dtype=array.dtype)
 
 
 def _check_shared_exec(shared_exec):
@@ -503,7 +504,7 @@ def _reshape_or_create(buffer, key, shape, dtype, ctx):
     if have is not None:
         warnings.warn(f"simple_bind: shared_buffer['{key}'] holds {have.shape}, fewer items than {shape}; "
                       "allocating a larger array (bind the largest bucket first to share memory)", stacklevel=5)
-    buffer[key] = zeros(shape, ctx=ctx, dtype=dtype)
+    buffer[key] = buffer_zeros(shape, ctx=ctx, dtype=dtype)
     return buffer[key]
 
 

@@ -7,7 +7,7 @@ from ..error import MXNetValueError
 from ..context import Context, current_context
 from ..ops import registry
 from ..ops.invoke import invoke
-from ..util import _np_shape_for_loading, is_np_shape
+from ..util import _np_shape_for_loading, is_np_shape, np_shape
 from .ndarray import NDArray
 
 __all__ = ["array", "empty", "zeros", "ones", "full", "arange", "linspace", "eye", "save", "load",
@@ -86,6 +86,13 @@ def zeros(shape, ctx=None, dtype=None, stype=None, out=None, **kwargs):
         from .sparse import zeros as sparse_zeros
         return sparse_zeros(stype, shape, ctx=ctx, dtype=dtype, **kwargs)
     return _create("_zeros", ctx, dtype, out, shape=_shape(shape))
+
+
+def buffer_zeros(shape, ctx=None, dtype=None, stype=None):
+    """Zeros for mxcy's own buffers (gradients, an Executor's arrays): unlike mx.nd.zeros, a zero-size or 0-d shape
+    is fine here whatever the shape semantics, as MXNet allocates these buffers without the _zeros operator."""
+    with np_shape(True):
+        return zeros(shape, ctx=ctx, dtype=dtype, stype=stype)
 
 
 def ones(shape, ctx=None, dtype=None, out=None, **kwargs):

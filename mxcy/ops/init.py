@@ -6,6 +6,7 @@ import numpy as np
 from . import _gpu, registry
 from ._helpers import store
 from ..util import is_np_shape
+from .partial_shape import from_user
 from .registry import OpDef, Param
 
 _DTYPE = Param("dtype", "dtype", "float32", "output data type")
@@ -26,19 +27,24 @@ def _shape_rule(attrs, shapes):
     return shapes, [tuple(attrs["shape"])]
 
 
-def _known_shape_rule(attrs, shapes):
-    """_shape_rule, refusing what MXNet's legacy shapes call unknown (() and 0-size dimensions) unless NumPy
-    shape semantics are on (mx.util.set_np_shape), as MXNet 1.9.1's _zeros and _ones do."""
+def _known_shape_rule(attrs, shapes, out_shapes=None):
+    """The shape of _zeros and _ones. Without NumPy shape semantics MXNet's legacy shapes call () and 0-size
+    dimensions unknown, as MXNet 1.9.1 does: graph inference (which passes `out_shapes`) keeps them unknown for
+    other nodes to fill in, an imperative call refuses them."""
+    np_shape = is_np_shape()
     shape = tuple(attrs["shape"])
-    if not is_np_shape() and (not shape or 0 in shape):
+    if out_shapes is not None:
+        return shapes, [from_user(shape, np_shape)]
+    if not np_shape and (not shape or 0 in shape):
         raise ValueError(f"shape {shape} is unknown without NumPy shape semantics (0 and () mean unknown; "
                          "use mx.util.np_shape() for 0-d and zero-size arrays)")
-    return _shape_rule(attrs, shapes)
+    return shapes, [shape]
 
 
 def _creation(name, params, shape_rule, values, doc):
     registry.register(OpDef(name, arguments=(), params=params + (_CTX, _DTYPE),
                             infer_shape=shape_rule, infer_type=_type_from_attr,
+                            partial_shapes=shape_rule is _known_shape_rule,
                             compute={"cpu": _fill_compute(values), "gpu": _gpu.creation(values)},
                             doc=doc))
 

@@ -32,3 +32,22 @@ def test_np_shape_arrays_flow_through_ops():
         assert (mx.nd.ones(()) + 1).asnumpy() == np.float32(2)
         with pytest.raises(mx.MXNetError, match="min.*empty"):
             mx.nd.zeros((5, 0)).min()
+
+
+def test_graph_inference_keeps_legacy_unknown_dims_for_other_nodes_to_fill():
+    # MXNet 1.9.1: ([(2, 10)], [(2, 10)], []) and ([], [(0, 10)], [])
+    total = mx.sym.zeros(shape=(0, 10)) + mx.sym.var("x")
+    assert total.infer_shape(x=(2, 10)) == ([(2, 10)], [(2, 10)], [])
+    assert mx.sym.zeros(shape=(0, 10)).infer_shape_partial() == ([], [(0, 10)], [])
+    with mx.util.np_shape():
+        assert mx.sym.ones(shape=(0, 10)).infer_shape() == ([], [(0, 10)], [])
+        assert mx.sym.ones(shape=(-1, 10)).infer_shape_partial() == ([], [(-1, 10)], [])
+
+
+def test_mxcys_own_zero_size_buffers_need_no_np_shape():
+    # MXNet 1.9.1 allocates gradients and executor arrays without _zeros: both work on zero-size shapes
+    empty = mx.nd.array(np.zeros((0, 3)))
+    empty.attach_grad()
+    assert empty.grad.shape == (0, 3)
+    assert mx.sym.linspace(0, 1, 0).eval()[0].shape == (0,)
+    assert not mx.util.is_np_shape()
