@@ -307,7 +307,7 @@ def test_like_ops_and_registered_aliases():
     (lambda: ndr.normal(mx.nd.zeros(2), mx.nd.ones(3)), "share one shape"),
     (lambda: ndr.normal(mx.nd.zeros(2), mx.nd.ones(2), shape=(0,)), "positive"),
     (lambda: ndr.randint(mx.nd.zeros(2), mx.nd.ones(2)), "must be numbers"),
-    (lambda: ndr.multinomial(mx.nd.zeros((2, 0))), "categories"),
+    (lambda: ndr.multinomial(mx.nd.array(np.zeros((2, 0)))), "categories"),
     (lambda: ndr.multinomial(mx.nd.array([1, 2], dtype="int32")), "floating-point"),
     (lambda: ndr.multinomial([0.5, 0.5]), "NDArray"),
     (lambda: ndr.shuffle(np.zeros(3)), "NDArray"),
