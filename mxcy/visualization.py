@@ -1,6 +1,7 @@
 """mx.viz: print_summary (the layer / output shape / parameter count table) and plot_network (a
 graphviz.Digraph of the graph), laid out exactly as MXNet 1.9.1 lays them out."""
 import re
+import warnings
 
 from .symbol import Symbol
 
@@ -110,6 +111,11 @@ def plot_network(symbol, title="plot", save_format="pdf", shape=None, dtype=None
     node_attr.update(node_attrs or {})
     dot = Digraph(name=title, format=save_format)
     order = symbol._topo()
+    names = [node.name for node in order]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:  # graphviz joins nodes by name, so these would draw as one (a cycle, maybe), as MXNet warns
+        warnings.warn("There are multiple variables with the same name in your graph, this may result in cyclic "
+                      "graph. Repeated names: " + ",".join(repeated), RuntimeWarning)
     hidden = set()
     for node in order:
         attr = dict(node_attr)

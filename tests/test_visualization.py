@@ -47,3 +47,11 @@ def test_plot_network_without_graphviz_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "graphviz", None)
     with pytest.raises(ImportError, match="requires graphviz"):
         mx.viz.plot_network(mx.sym.var("a"))
+
+
+def test_plot_network_warns_about_repeated_names_as_mxnet():
+    pytest.importorskip("graphviz")
+    net = mx.sym.FullyConnected(mx.sym.var("data"), name="fc", num_hidden=8)
+    net = mx.sym.FullyConnected(mx.sym.Activation(net, act_type="relu"), name="fc", num_hidden=2)
+    with pytest.warns(RuntimeWarning, match="multiple variables with the same name.*Repeated names: fc,fc_bias,fc_weight"):
+        mx.viz.plot_network(net, shape={"data": (4, 3)})
