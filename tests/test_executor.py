@@ -359,7 +359,8 @@ def test_backward_after_an_inference_forward_differentiates_it_as_mxnet():
     frozen.backward(mx.nd.ones(3))  # no gradient asked for: nothing to do, as MXNet 1.9.1
 
 
-@pytest.mark.parametrize("make", [mx.sym.BlockGrad, lambda x: x == x, mx.sym.sign])
+@pytest.mark.parametrize("make", [mx.sym.BlockGrad, lambda x: x == x, mx.sym.sign, lambda x: mx.sym.argmax(x, axis=1),
+                                  lambda x: mx.sym.argmin(x, axis=0), mx.sym.contrib.index_array])
 def test_outputs_no_gradient_flows_through_need_no_head_gradient(make):
     # MXNet 1.9.1 asks for a head gradient only where the backward graph reads it (test_blockgrad, test_binary_logic)
     exe = make(mx.sym.var("x")).simple_bind(mx.cpu(), x=(2, 3))

@@ -352,8 +352,7 @@ def _index_array(device, attrs, inputs, outputs, reqs):
 
 registry.register(OpDef(
     "_contrib_index_array", compute=kernel_compute(_index_array, n_aux=1), infer_shape=_index_array_shape,
-    gradient=lambda F, attrs, inputs, outputs, ograds: [F.zeros_like(inputs[0])],
-    infer_type=lambda attrs, types: (types, np.dtype(np.int64)), grad_reads=((), ()),
+    gradient=registry.zero_gradients, infer_type=lambda attrs, types: (types, np.dtype(np.int64)), grad_reads=((), ()),
     params=(Param("axes", "shape", None, "the axes whose indices to list (None: every axis; negative allowed)"),),
     doc="The (int64) index of every element along `axes`, in a new last dimension."))
 

@@ -249,17 +249,13 @@ def _search_compute_gpu(is_max):
     return compute
 
 
-def _zero_gradient(F, attrs, inputs, outputs, ograds):
-    return [F.zeros_like(inputs[0])]
-
-
 _SEARCH_PARAMS = (Param("axis", "int", None, "axis to search; None searches the flattened array"),
                   _KEEPDIMS)
 for _name, _fn, _what in (("argmax", np.argmax, "maximum"), ("argmin", np.argmin, "minimum")):
     registry.register(OpDef(
         _name, params=_SEARCH_PARAMS, infer_shape=_search_shape,
         compute={"cpu": _search_compute(_fn), "gpu": widening(_search_compute_gpu(_name == "argmax"))},
-        gradient=_zero_gradient,
+        gradient=registry.zero_gradients,  # MXNet's MakeZeroGradNodes: no head gradient needed
         doc=f"Returns indices of the {_what} values along an axis (first occurrence)."))
 _CHANNEL = {"axis": 1, "keepdims": False}  # argmax_channel has no parameters: argmax over axis 1
 
