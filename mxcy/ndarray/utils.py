@@ -56,6 +56,12 @@ def from_numpy(ndarray, zero_copy=True, array_cls=NDArray):
     if not ndarray.flags.c_contiguous:
         raise ValueError("Only c-contiguous arrays are supported for zero-copy")
     np_dtype(ndarray.dtype, "from_numpy")
+    if not ndarray.flags.writeable:
+        try:  # locked by an earlier from_numpy: memory the array owns can be unlocked again
+            ndarray.flags.writeable = True
+        except ValueError:
+            raise ValueError("from_numpy: the array is read-only and does not own its memory; zero-copy needs "
+                             "writable memory (pass zero_copy=False to copy it)") from None
     shared = ndarray.reshape(ndarray.shape or (1,))  # a writeable view made before the source is locked
     # As MXNet: the NumPy array becomes read-only, so that only the NDArray (through the engine) writes it.
     ndarray.flags.writeable = False

@@ -338,6 +338,13 @@ def test_from_numpy_shares_and_locks_the_source():
     assert shared.asnumpy()[2, 1] == 100 and source[2, 1] == 100
     with pytest.raises(ValueError, match="c-contiguous"):
         mx.nd.from_numpy(np.ones((2, 3)).T)
+    again = mx.nd.from_numpy(source)  # a second import of the locked array shares it too (MXNet's test_zero_from_numpy)
+    again[0, 0] = -1
+    assert shared.asnumpy()[0, 0] == -1 and not source.flags.writeable
+    view = np.ones(3)[:]
+    view.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        mx.nd.from_numpy(view)
 
 
 def test_creation_functions_write_out():
