@@ -13,6 +13,7 @@ from ._nn_common import (cast, check_float, fill, flat, float_type, host, kernel
 from .partial_shape import batch_free, merge, same_shape, to_user
 from .random import draw_uniform, key
 from .registry import REQUIRED, OpDef, Param
+from ..base import MXNetError
 from ..kernels.common import REQ_NULL, REQ_WRITE
 
 
@@ -326,9 +327,7 @@ def _softmax_infer(attrs, shapes):
 
 def _softmax_type(attrs, types):
     data = types[0]
-    check_float(data)
-    if len(types) > 1 and types[1] is not None and np.dtype(types[1]).kind not in "iu":
-        raise ValueError(f"length must be an integer array, got {np.dtype(types[1]).name}")
+    check_float(data)  # the length's type is checked when the op runs, as MXNet 1.9.1 binds any
     out = np.dtype(attrs["dtype"]) if attrs["dtype"] else data
     return types, [out]
 
@@ -337,6 +336,8 @@ def _length_arg(length, shape3):
     """The kernels' int64 (outer, inner) length, or their 'no mask' value."""
     if length is None:
         return _NO_LENGTH
+    if length.dtype.kind not in "iu":
+        raise MXNetError(f"length must be an integer array, got {length.dtype.name}")
     return cast(length, np.dtype(np.int64)).reshape(shape3[0], shape3[2])
 
 
