@@ -41,13 +41,19 @@ def _pow(a, b):
         return np.power(a, b)
 
 
+def _float_only(partial):
+    """MXNet's mod gradients (mod_grad, mod_rgrad) are 0 for integer types and `partial` for floating ones."""
+    return lambda F, a, b, y, g: F.zeros_like(g) if np.dtype(y.dtype).kind in "iub" else partial(F, a, b, y, g)
+
+
 # name -> (NumPy function, d/da, d/db, emits fp warnings); each partial is (F, a, b, out, og) -> array
 _ARITH = {
     "add": (np.add, lambda F, a, b, y, g: g, lambda F, a, b, y, g: g, False),
     "sub": (np.subtract, lambda F, a, b, y, g: g, lambda F, a, b, y, g: F.negative(g), False),
     "mul": (np.multiply, lambda F, a, b, y, g: g * b, lambda F, a, b, y, g: g * a, False),
     "div": (np.divide, lambda F, a, b, y, g: g / b, lambda F, a, b, y, g: F.negative(g) * a / (b * b), True),
-    "mod": (_mod, lambda F, a, b, y, g: g, lambda F, a, b, y, g: F.negative(g) * F.floor(a / b), False),
+    "mod": (_mod, _float_only(lambda F, a, b, y, g: g),
+            _float_only(lambda F, a, b, y, g: F.negative(g) * F.floor(a / b)), False),
     "power": (_pow, lambda F, a, b, y, g: g * b * a ** (b - 1), lambda F, a, b, y, g: g * y * _log(F, a), False),
     "maximum": (np.maximum, lambda F, a, b, y, g: g * (a >= b), lambda F, a, b, y, g: g * (a < b), False),
     "minimum": (np.minimum, lambda F, a, b, y, g: g * (a <= b), lambda F, a, b, y, g: g * (a > b), False),

@@ -307,3 +307,25 @@ def test_second_order_gradient_of_a_linear_unary_op_is_zero(name):
     scale = 180 / np.pi if name == "degrees" else np.pi / 180
     np.testing.assert_allclose(first.asnumpy(), [scale] * 2)
     assert second.asnumpy().tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("make", [
+    lambda a, b: mx.sym.broadcast_mod(a, b), lambda a, b: a % b, lambda a, b: a % 3])
+def test_integer_mod_gradients_are_zero_as_mxnet(make):
+    """MXNet 1.9.1 (printed there): mod's gradients are 0 in integer types, 1 and -floor(a/b) in floating ones."""
+    a, b = mx.sym.var("a"), mx.sym.var("b")
+    sym = make(mx.sym.cast(a, dtype="int32"), mx.sym.cast(b, dtype="int32"))
+    names = sym.list_arguments()
+    grads = {n: mx.nd.ones((3,)) for n in names}
+    args = {"a": mx.nd.array([5, 7, 9]), "b": mx.nd.array([2, 3, 4])}
+    exe = sym.bind(mx.cpu(), {n: args[n] for n in names}, args_grad=grads)
+    exe.forward(is_train=True)
+    exe.backward(mx.nd.array([1.0, 2.0, 3.0]))
+    assert all(g.asnumpy().tolist() == [0, 0, 0] for g in grads.values())
+    floats = make(a, b)
+    exe = floats.bind(mx.cpu(), {n: args[n] for n in names}, args_grad={n: mx.nd.zeros((3,)) for n in names})
+    exe.forward(is_train=True)
+    exe.backward(mx.nd.array([1.0, 2.0, 3.0]))
+    assert exe.grad_dict["a"].asnumpy().tolist() == [1, 2, 3]
+    if "b" in names:
+        assert exe.grad_dict["b"].asnumpy().tolist() == [-2, -4, -6]
