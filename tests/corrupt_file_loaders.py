@@ -13,6 +13,12 @@ def _stem(path):
     return os.path.splitext(path)[0]
 
 
+def nd_load_np_shape(path):
+    """mx.nd.load of a file saved under NumPy shape semantics, read under them."""
+    with mx.util.np_shape(True):
+        return mx.nd.load(path)
+
+
 def recordio(path):
     """Every record of a RecordIO file, in order."""
     record = mx.recordio.MXRecordIO(path, "r")

@@ -39,7 +39,9 @@ def _files(*parts):
     return tuple(sorted(glob.glob(os.path.join(HERE, *parts))))
 
 
-NDARRAY_FILES = _files("ndarray", "fixtures", "*.params")
+# np_shape.params is MXNet's V3 format, which nd.load reads under NumPy shape semantics only (as MXNet 1.9.1)
+NP_SHAPE_FILES = _files("ndarray", "fixtures", "np_shape.params")
+NDARRAY_FILES = tuple(f for f in _files("ndarray", "fixtures", "*.params") if f not in NP_SHAPE_FILES)
 SYMBOL_FILES = _files("symbol", "fixtures", "*-symbol.json")
 RECORDIO_FILES = _files("fixtures", "recordio_mxnet.*")
 IMAGE_RECORD_FILES = tuple(os.path.join(HERE, "io", "fixtures", "image_record_mxnet." + ext) for ext in ("idx", "rec"))
@@ -54,6 +56,7 @@ MXCY_STATES, MXNET_STATES = (os.path.join(CORRUPT, f"trainer_{who}.states") for 
 LOADERS = [
     Loader("mx.nd.load", "mxcy.ndarray:load", "path", NDARRAY_FILES),
     Loader("mx.nd.load_frombuffer", "mxcy.ndarray:load_frombuffer", "bytes", NDARRAY_FILES),
+    Loader("mx.nd.load under np_shape", "corrupt_file_loaders:nd_load_np_shape", "path", NP_SHAPE_FILES),
     Loader("mx.sym.load", "mxcy.symbol:load", "path", SYMBOL_FILES),
     Loader("mx.sym.load_json", "mxcy.symbol:load_json", "text", SYMBOL_FILES),
     Loader("mx.recordio.MXRecordIO.read", "corrupt_file_loaders:recordio", "path",
