@@ -92,6 +92,15 @@ def _fwd_span(x, out, lo, hi, act, slope, add):
     if add:
         for i in range(numba.uint64(lo), numba.uint64(hi)):
             out[i] += act_value(x[i], act, slope)
+    elif x.ctypes.data == out.ctypes.data:
+        # In place through a scratch block: a loop writing over what it reads became masked stores
+        # (slow on AMD) or, through two names, failed LLVM's overlap check: ReLU over 800k float32 ran
+        # 0.43 ms against 0.09 out of place, 0.12 this way.
+        tmp = np.empty(hi - lo, out.dtype)
+        for i in range(numba.uint64(0), numba.uint64(hi - lo)):
+            tmp[i] = act_value(x[numba.uint64(lo) + i], act, slope)
+        for i in range(numba.uint64(0), numba.uint64(hi - lo)):
+            out[numba.uint64(lo) + i] = tmp[i]
     else:
         for i in range(numba.uint64(lo), numba.uint64(hi)):
             out[i] = act_value(x[i], act, slope)

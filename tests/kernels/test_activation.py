@@ -81,6 +81,9 @@ def test_forward_backward(name, n, seed, dtype, slope, req):
 
     y_only = np.empty_like(x)
     A.act_fwd_cpu(x, y_only, act, slope, REQ_WRITE)
+    in_place = x.copy()  # the Executor's in-place Activation: input and output one buffer
+    A.act_fwd_cpu(in_place, in_place, act, slope, REQ_WRITE)
+    np.testing.assert_array_equal(in_place, y_only)
     dy = rng.standard_normal(n).astype(dtype)
     dx = base.copy()
     A.act_bwd_cpu(dy, x, y_only, dx, act, slope, req)
@@ -103,6 +106,13 @@ def test_backward_matches_central_differences(name):
     dx = np.empty_like(x)
     A.act_bwd_cpu(np.ones_like(x), x, y, dx, act, 0.3, REQ_WRITE)
     np.testing.assert_allclose(dx, (yp - ym) / (2 * h), rtol=1e-6, atol=1e-8)
+
+
+def test_in_place_over_several_spans():
+    x = np.random.default_rng(3).standard_normal(3 * A._SPAN + 17).astype(np.float32)
+    y = x.copy()
+    A.act_fwd_cpu(y, y, A.RELU, 0.0, REQ_WRITE)
+    np.testing.assert_array_equal(y, np.maximum(x, 0))
 
 
 def test_req_null_leaves_output():
