@@ -399,8 +399,11 @@ def get_symbol(x):
         counts[node.op.name] = n + 1
         name = f"{node.op.name.lower()}{n}"
         attrs = node.op.attr_strings({k: v for k, v in node.attrs.items() if not k.startswith("__")})
-        inputs = [entry(a) for a in node.inputs]
-        inputs += [(SymbolNode(None, f"{name}_{aux}", {}), 0) for aux in node.op.aux]
+        # the tape holds the arguments; the auxiliary states are fresh variables at their input positions
+        aux, args = node.op.aux_inputs(node.attrs), iter(node.inputs)
+        names = node.op.list_inputs(node.attrs) if aux else ()
+        inputs = [(SymbolNode(None, f"{name}_{names[k]}", {}), 0) if k in aux else entry(next(args))
+                  for k in range(len(node.inputs) + len(aux))]
         built[id(node)] = SymbolNode(node.op, name, attrs, inputs)
     return Symbol([entry(x)])
 

@@ -135,7 +135,6 @@ class _GraphStep:
     as MXNet does, so it also answers the few OpDef questions a symbol node asks."""
     __slots__ = ("graph_name", "_heads", "_stand_ins", "_recorded_from", "_n_in", "_n_out", "_tracing")
     name = "_CachedOp"
-    aux = ()
 
     def __init__(self, graph_name, heads, stand_ins, tracing=None):
         self.graph_name = graph_name
@@ -155,6 +154,9 @@ class _GraphStep:
         return [f"arg{i}" for i in range(self._n_in)]
 
     list_arguments = list_inputs
+
+    def aux_inputs(self, params):
+        return ()
 
     def list_outputs(self, params):
         return [f"output{i}" for i in range(self._n_out)]

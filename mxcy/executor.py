@@ -367,7 +367,7 @@ class Executor:
             node = tape_nodes.get(tape_node)
             if node is None:
                 return
-            n_args = node.num_arguments()
+            n_args = len(node.argument_inputs())
             for i, (grad, x) in enumerate(zip(in_grads[:n_args], tape_node.inputs)):
                 # an input without a gradient (a loss's label) is reported as zeros, as MXNet's backward
                 # node still has that output

@@ -93,8 +93,9 @@ def _saved_for_gradient(order):
         if node.op.gradient is None and not hasattr(node.op, "imperative"):
             continue  # Python-run ops (Custom, control flow) record what they read on the tape: keep all
         in_reads, out_reads = node.op.gradient_reads(node.params)
-        for k, (src, i) in enumerate(node.inputs[:node.num_arguments()]):
-            if in_reads is None or k in in_reads:
+        for n, k in enumerate(node.argument_inputs()):  # the gradient numbers the arguments only
+            if in_reads is None or n in in_reads:
+                src, i = node.inputs[k]
                 saved.add((id(src), i))
         for j in range(node.num_outputs()):
             if out_reads is None or j in out_reads:

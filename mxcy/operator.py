@@ -219,6 +219,11 @@ class _CustomOpDef(registry.OpDef):
         prop = _make_prop(attrs["op_type"], _prop_kwargs(attrs))
         return list(prop.list_arguments()) + list(prop.list_auxiliary_states())
 
+    def aux_inputs(self, attrs):
+        prop = _make_prop(attrs["op_type"], _prop_kwargs(attrs))
+        n_args = len(prop.list_arguments())
+        return tuple(range(n_args, n_args + len(prop.list_auxiliary_states())))
+
     def is_loss(self, attrs):
         # a property that needs no head gradient (need_top_grad=False) makes a loss, as in MXNet
         return not _make_prop(attrs["op_type"], _prop_kwargs(attrs)).need_top_grad_

@@ -280,3 +280,14 @@ def test_gradients_flow_through_the_dense_fallback_of_mixed_storage(stypes):
     z.backward()
     np.testing.assert_allclose(x.grad.asnumpy(), 1 + b, rtol=1e-6)
     np.testing.assert_allclose(y.grad.asnumpy(), a, rtol=1e-6)
+
+
+def test_get_symbol_gives_auxiliary_states_their_own_variables():
+    x = mx.nd.array(np.arange(12.0).reshape(3, 4))
+    x.attach_grad()
+    gamma, beta, mean, var = mx.nd.ones(4), mx.nd.zeros(4), mx.nd.zeros(4), mx.nd.ones(4)
+    with mx.autograd.record():
+        y = mx.nd.BatchNorm(x, gamma, beta, mean, var, axis=1) * 2
+    sym = mx.autograd.get_symbol(y)
+    assert sym.list_arguments() == ["var0", "var1", "var2"]
+    assert sym.list_auxiliary_states() == ["batchnorm0_moving_mean", "batchnorm0_moving_var"]

@@ -112,3 +112,43 @@ def test_custom_op_arrays_take_the_storage_types_its_property_gives():
     assert y.stype == "csr" and x.grad.stype == "csr"
     np.testing.assert_allclose(y.asnumpy(), x_np ** 2)
     np.testing.assert_allclose(x.grad.asnumpy(), 2 * x_np)
+
+
+class _CountCalls(mx.operator.CustomOp):
+    def forward(self, is_train, req, in_data, out_data, aux):
+        self.assign(out_data[0], req[0], in_data[0] * 2)
+        aux[0][:] = aux[0] + 1
+
+    def backward(self, req, out_grad, in_data, out_data, in_grad, aux):
+        self.assign(in_grad[0], req[0], out_grad[0] * 2)
+
+
+@mx.operator.register("test_operator_count_calls")
+class _CountCallsProp(mx.operator.CustomOpProp):
+    def __init__(self):
+        super().__init__(need_top_grad=True)
+
+    def list_arguments(self):
+        return ["data"]
+
+    def list_auxiliary_states(self):
+        return ["calls"]
+
+    def infer_shape(self, in_shape):
+        return [in_shape[0]], [in_shape[0]], [(1,)]
+
+    def create_operator(self, ctx, shapes, dtypes):
+        return _CountCalls()
+
+
+def test_custom_symbol_lists_the_propertys_auxiliary_states_as_mxnet():
+    # MXNet 1.9.1 printed these lists and, after forward, backward, forward, the values below
+    sym = mx.sym.Custom(mx.sym.var("x"), mx.sym.var("n"), op_type="test_operator_count_calls")
+    assert (sym.list_inputs(), sym.list_arguments(), sym.list_auxiliary_states()) == (["x", "n"], ["x"], ["n"])
+    exe = sym.bind(mx.cpu(), {"x": mx.nd.array([1.0, 2.0])}, args_grad={"x": mx.nd.zeros(2)},
+                   aux_states={"n": mx.nd.zeros(1)})
+    exe.forward(is_train=True)
+    exe.backward(mx.nd.ones(2))
+    exe.forward(is_train=True)
+    assert exe.outputs[0].asnumpy().tolist() == [2.0, 4.0] and exe.grad_dict["x"].asnumpy().tolist() == [2.0, 2.0]
+    assert exe.aux_dict["n"].asnumpy().tolist() == [2.0] and list(exe.grad_dict) == ["x"]

@@ -86,8 +86,8 @@ def invoke(op, inputs, attrs, out=None, ctx=None, req=REQ_WRITE):
         attrs = dict(attrs, __key__=_random.next_key(ctx))
     if op.train_aware:
         attrs = dict(attrs, __is_train__=_ag._local.training)
-    n_args = len(inputs) - len(op.aux)
-    if len(outputs) == 1 and n_args == len(inputs) and not op.mutate_inputs:
+    aux = op.aux_inputs(attrs)
+    if len(outputs) == 1 and not aux and not op.mutate_inputs:
         w = outputs[0]._var
         writes = (w,)
         if len(inputs) == 1:
@@ -100,7 +100,7 @@ def invoke(op, inputs, attrs, out=None, ctx=None, req=REQ_WRITE):
         else:
             reads = tuple({x._var: None for x in inputs if x._var is not w})
     else:
-        reads, writes = _vars(op, attrs, inputs, n_args, outputs)
+        reads, writes = _vars(op, attrs, inputs, aux, outputs)
     reqs = (req,) * len(outputs)
     if req != REQ_WRITE and op.visible_outputs is not None:
         n_visible = op.n_visible_outputs(attrs)  # hidden outputs are always rewritten
@@ -108,7 +108,8 @@ def invoke(op, inputs, attrs, out=None, ctx=None, req=REQ_WRITE):
     engine.push(partial(compute, attrs, datas, [o._data for o in outputs], reqs),
                 reads, writes, ctx, 0, op.name)
     if _ag._local.recording and op.gradient is not None:
-        _ag._record(op, attrs, inputs[:n_args], outputs)
+        # the gradient sees the arguments only: auxiliary states get none
+        _ag._record(op, attrs, [x for k, x in enumerate(inputs) if k not in aux] if aux else inputs[:], outputs)
     return outputs
 
 
@@ -131,12 +132,12 @@ def _host_pair(a, b):
     return a.device_type == "cpu" == b.device_type
 
 
-def _vars(op, attrs, inputs, n_args, outputs):
+def _vars(op, attrs, inputs, aux, outputs):
     """Engine read/write sets: each var once, a var both read and written counted as written."""
     writes = [o._var for o in outputs]
-    writes += [x._var for x in inputs[n_args:]]  # aux states (BatchNorm's moving stats) update in place
+    writes += [inputs[k]._var for k in aux]  # aux states (BatchNorm's moving stats) update in place
     writes += [inputs[i]._var for i in op.mutated_inputs(attrs)]
     writes = tuple(dict.fromkeys(writes))
     wset = set(writes)
-    reads = tuple(v for v in dict.fromkeys(x._var for x in inputs[:n_args]) if v not in wset)
+    reads = tuple(v for v in dict.fromkeys(x._var for x in inputs) if v not in wset)
     return reads, writes

@@ -241,6 +241,17 @@ class OpDef:
     def list_inputs(self, attrs):
         return self.list_arguments(attrs) + list(self.aux)
 
+    def aux_inputs(self, attrs):
+        """Positions of the inputs that are auxiliary states (MXNet's FMutateInputs as nnvm reads it: a variable
+        feeding one is listed by list_auxiliary_states, gets no gradient and is updated in place). Every place
+        that splits a node's inputs into arguments and auxiliary states asks this; here the `aux` names, after
+        the arguments. Records whose inputs interleave the two (_CachedOp) or come from elsewhere (Custom)
+        answer for themselves."""
+        if not self.aux:
+            return ()
+        n_args = len(self.list_arguments(attrs))
+        return tuple(range(n_args, n_args + len(self.aux)))
+
     def is_loss(self, attrs):
         """Whether the gradient ignores the head gradient (see `loss`; ops no gradient flows through), for
         these attributes: Executor.backward needs no head gradient for such an output, as MXNet."""

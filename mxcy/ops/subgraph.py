@@ -18,16 +18,31 @@ def _graph(subgraph_json):
     return load_json(subgraph_json)
 
 
+@functools.lru_cache(maxsize=64)
+def _aux_positions(subgraph_json):
+    """Where the subgraph's auxiliary states sit among its inputs (MXNet's DefaultSubgraphOpMutableInputsHelper):
+    the node takes the inputs in the subgraph's list_inputs order, so they interleave with the arguments."""
+    graph = _graph(subgraph_json)
+    aux = {id(n) for n in graph._variables()[1]}
+    return tuple(k for k, n in enumerate(n for n in graph._topo() if n.op is None) if id(n) in aux)
+
+
 class _SubgraphNode(registry.OpDef):
     __slots__ = ()
 
     def __init__(self):
         super().__init__("_CachedOp", params=(Param("subgraph", "str", doc="The subgraph's symbol JSON."),),
-                         arguments=lambda attrs: _graph(attrs["subgraph"]).list_inputs(),
+                         arguments=lambda attrs: _graph(attrs["subgraph"]).list_arguments(),
                          num_outputs=lambda attrs: len(_graph(attrs["subgraph"]).list_outputs()),
                          output_names=lambda attrs: _graph(attrs["subgraph"]).list_outputs(),
                          infer_shape=self._infer("shape"), infer_type=self._infer("type"), compute={},
                          doc="Runs the symbol in `subgraph` on the inputs, one input per subgraph input.")
+
+    def list_inputs(self, attrs):
+        return _graph(attrs["subgraph"]).list_inputs()
+
+    def aux_inputs(self, attrs):
+        return _aux_positions(attrs["subgraph"])
 
     @staticmethod
     def _infer(rule):

@@ -57,9 +57,14 @@ class Node:
             return self.name
         return f"{self.name}_{self.op.list_outputs(self.params)[index]}"
 
-    def num_arguments(self):
-        """How many leading inputs are arguments; the rest are auxiliary states."""
-        return len(self.op.list_arguments(self.params))
+    def aux_inputs(self):
+        """Positions of the inputs that are auxiliary states (OpDef.aux_inputs)."""
+        return self.op.aux_inputs(self.params)
+
+    def argument_inputs(self):
+        """Positions of the inputs that are arguments: all but the auxiliary states."""
+        aux = self.aux_inputs()
+        return [k for k in range(len(self.inputs)) if k not in aux]
 
 
 def topo_order(outputs):

@@ -97,7 +97,7 @@ def _versions(node, versions):
     each auxiliary-state input (what MXNet's graph ops mutate) counts one more first."""
     if node.op is None:
         return []
-    mutated = set(range(node.num_arguments(), len(node.inputs)))
+    mutated = node.aux_inputs()
     out = []
     for k, (src, _) in enumerate(node.inputs):
         if src.op is not None:

@@ -72,8 +72,7 @@ class Symbol:
         order = self._topo()
         for node in order:
             if node.op is not None:
-                n_args = node.num_arguments()
-                aux.update(id(n) for n, _ in node.inputs[n_args:])
+                aux.update(id(node.inputs[k][0]) for k in node.aux_inputs())
         args = [n for n in order if n.op is None and id(n) not in aux]
         auxs = [n for n in order if n.op is None and id(n) in aux]
         return args, auxs

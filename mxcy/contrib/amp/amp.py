@@ -255,15 +255,17 @@ def convert_symbol(sym, target_dtype="float16", target_dtype_ops=None, fp32_ops=
     for node in topo_order(sym._outputs):
         inputs = [(new[n], i) for n, i in node.inputs]
         if node.op is not None and node.name not in policy.excluded:
-            n_args = node.num_arguments()
+            args = node.argument_inputs()
             kind = policy.kind(_op_names(node.op), node.attrs)
             if kind in ("lp16", "fp32"):
                 dtype = target_dtype if kind == "lp16" else "float32"
-                inputs[:n_args] = [cast(entry, dtype) for entry in inputs[:n_args]]
-            elif kind == "widest" and n_args > 1:
-                multicast = Node(amp_multicast, f"{node.name}_amp_multicast", {"num_outputs": str(n_args)},
-                                 inputs[:n_args])
-                inputs[:n_args] = [(multicast, k) for k in range(n_args)]
+                for k in args:
+                    inputs[k] = cast(inputs[k], dtype)
+            elif kind == "widest" and len(args) > 1:
+                multicast = Node(amp_multicast, f"{node.name}_amp_multicast", {"num_outputs": str(len(args))},
+                                 [inputs[k] for k in args])
+                for n, k in enumerate(args):
+                    inputs[k] = (multicast, n)
         attrs = dict(node.attrs)
         if node.op is None and data_names is not None and node.name not in data_names:
             attrs.setdefault("__dtype__", str(DTYPE_TO_FLAG[np.dtype(np.float32)]))
