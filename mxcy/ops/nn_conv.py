@@ -40,9 +40,10 @@ def _backward_infer(forward_infer):
     return infer
 
 
-def _register_pair(name, params, infer, forward, backward, doc, back_doc, partial_shapes=False):
+def _register_pair(name, params, infer, forward, backward, doc, back_doc, partial_shapes=False, back_gradient=None):
     """Register op `name` (inputs data, weight and, unless no_bias, bias) and its hidden backward op, which
-    its gradient calls and which returns the gradients of every input at once; `partial_shapes` as OpDef's."""
+    its gradient calls and which returns the gradients of every input at once; `partial_shapes` as OpDef's,
+    `back_gradient` the backward op's own gradient (second order), reading its inputs only."""
     back = "_backward_" + name
 
     def gradient(F, attrs, inputs, outputs, ograds):
@@ -58,7 +59,8 @@ def _register_pair(name, params, infer, forward, backward, doc, back_doc, partia
     registry.register(OpDef(
         back, params=params, arguments=("ograd", "data", "weight"), infer_shape=_backward_infer(infer),
         infer_type=float_type,
-        compute=kernel_compute(backward), num_outputs=_n_grads, doc=back_doc))
+        compute=kernel_compute(backward), num_outputs=_n_grads, doc=back_doc, gradient=back_gradient,
+        grad_reads=((0, 1, 2), ()) if back_gradient else None))
 
 
 # --- geometry of Convolution and Deconvolution --------------------------------------------------
@@ -341,6 +343,19 @@ def _fc_backward(device, attrs, inputs, outputs, reqs):
                                       req_db)
 
 
+def _fc_backward_gradient(F, attrs, inputs, outputs, ograds):
+    """The backward op's outputs are bilinear in its inputs (dy, x, w) (as matrices: dx = dy w, dw = dy^T x,
+    db = dy's column sums), so each input's gradient is a FullyConnected or its backward of the head gradients
+    (gx, gw, gb): d dy = gx w^T + gb + x gw^T, d x = dy gw, d w = dy^T gx. MXNet 1.9.1's
+    _backward_backward_FullyConnected gives the last two (and no gradient of dy)."""
+    dy, x, w = inputs
+    gx, gw = ograds[:2]
+    plain = dict(attrs, no_bias=True)
+    d_dy = F.FullyConnected(gx, w, *ograds[2:], **attrs) + F.FullyConnected(x, gw, **plain)
+    d_x, d_w = F._backward_FullyConnected(dy, gx, gw, **plain)
+    return [d_dy, d_x, d_w]
+
+
 _register_pair(
     "FullyConnected",
     (Param("num_hidden", "int", doc="number of output features"),
@@ -349,4 +364,4 @@ _register_pair(
     _fc_infer, _fc_forward, _fc_backward,
     "A linear layer, data @ weight.T + bias: weight (num_hidden, features), bias (num_hidden,).",
     "FullyConnected's gradients wrt data, weight (and bias) from the head gradient, the data and the weight.",
-    partial_shapes=True)
+    partial_shapes=True, back_gradient=_fc_backward_gradient)

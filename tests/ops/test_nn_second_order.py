@@ -1,6 +1,6 @@
-"""Second-order gradients of Activation, LeakyReLU, softmax/log_softmax/softmin and SoftmaxActivation: the gradient
-taken with mx.autograd.grad(..., create_graph=True), differentiated again by backward, against float64 central
-differences of the first-order gradient (autograd's first-order path, which test_nn_activation checks against
+"""Second-order gradients of Activation, LeakyReLU, softmax/log_softmax/softmin, SoftmaxActivation and
+FullyConnected: the gradient taken with mx.autograd.grad(..., create_graph=True), differentiated again by backward,
+against float64 central differences of the first-order gradient (autograd's first-order path, which test_nn_activation checks against
 NumPy). Covers the data, the head gradient of the first grad, and prelu's gamma. The hidden backward ops'
 gradients are also checked on their own, on arbitrary inputs (an output not computed from the data, entries past
 length that are not 0), and gpu(0) against cpu()."""
@@ -329,3 +329,50 @@ def test_gpu_matches_cpu(case):
     fn, arrays = GPU_CASES[case]
     for c, g in zip(_second_order_on(mx.cpu(), fn, arrays), _second_order_on(mx.gpu(0), fn, arrays)):
         np.testing.assert_allclose(g, c, rtol=1e-10, atol=1e-12)
+
+
+# --- FullyConnected ------------------------------------------------------------------------------
+
+def _fc_case(rng):
+    """(arrays, attrs) of a small FullyConnected: data of 2-3 axes, with or without a bias ((H,) or (H, 1))."""
+    flatten, no_bias = bool(rng.integers(2)), bool(rng.integers(2))
+    shape = tuple(int(d) for d in rng.integers(1, 3, size=rng.integers(2, 4)))
+    hidden = int(rng.integers(1, 4))
+    features = int(np.prod(shape[1:])) if flatten else shape[-1]
+    arrays = [_normal(rng, shape), _normal(rng, (hidden, features))]
+    if not no_bias:
+        arrays.append(_normal(rng, (hidden,) if rng.random() < 0.7 else (hidden, 1)))
+    return arrays, {"num_hidden": hidden, "flatten": flatten, "no_bias": no_bias}
+
+
+@given(seed=SEEDS)
+def test_fully_connected(seed):
+    rng = np.random.default_rng(seed)
+    arrays, attrs = _fc_case(rng)
+    check_second_order(lambda *ins: mx.nd.FullyConnected(*ins, **attrs), arrays, rng)
+
+
+@given(seed=SEEDS)
+def test_backward_fully_connected_op(seed):
+    rng = np.random.default_rng(seed)
+    (x, w, *_), attrs = _fc_case(rng)
+    dy = _normal(rng, mx.nd.FullyConnected(_nd(x), _nd(w), **dict(attrs, no_bias=True)).shape)
+    check_op_gradient(lambda dy, x, w: _INTERNAL._backward_FullyConnected(dy, x, w, **attrs), [dy, x, w], rng)
+
+
+def test_dense_second_order_as_mxnet_test():
+    """MXNet 1.9.1's test_dense_backward_flatten in closed form: d(x_grad . o_x)/dw = o_y^T o_x and
+    d(w_grad . o_w)/dx = o_y o_w for y = x w^T + b."""
+    rng = np.random.default_rng(5)
+    x, w, b = (_nd(rng.standard_normal(s)) for s in ((3, 4), (2, 4), (2,)))
+    o_y, o_x, o_w = rng.standard_normal((3, 2)), rng.standard_normal((3, 4)), rng.standard_normal((2, 4))
+    for a in (x, w):
+        a.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.FullyConnected(x, w, b, num_hidden=2)
+        (x_grad,) = mx.autograd.grad(y, [x], head_grads=_nd(o_y), create_graph=True, retain_graph=True)
+        (w_grad_grad,) = mx.autograd.grad(x_grad, [w], head_grads=_nd(o_x))
+        (w_grad,) = mx.autograd.grad(y, [w], head_grads=_nd(o_y), create_graph=True, retain_graph=True)
+        (x_grad_grad,) = mx.autograd.grad(w_grad, [x], head_grads=_nd(o_w))
+    np.testing.assert_allclose(w_grad_grad.asnumpy(), o_y.T @ o_x, rtol=1e-12)
+    np.testing.assert_allclose(x_grad_grad.asnumpy(), o_y @ o_w, rtol=1e-12)
