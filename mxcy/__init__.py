@@ -36,6 +36,7 @@ from . import cached_op, gluon  # noqa: E402
 from . import contrib  # noqa: E402
 from . import curves  # noqa: E402 - training curves (matplotlib loads on first plot)
 from . import rnn  # noqa: E402 - after gluon, whose begin-state helper it uses
+from . import numpy, numpy as np, numpy_extension, numpy_extension as npx  # noqa: E402 - mx.np / mx.npx
 
 nd.Custom = nd.op.Custom = operator.Custom
 nd.CachedOp = nd.op.CachedOp = cached_op.CachedOp

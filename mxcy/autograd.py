@@ -236,7 +236,9 @@ def _run_backward(heads, head_grads, variables, retain_graph, create_graph, trai
                     _free(node)
                 continue
             ograds = [F.zeros_like(o) if g is None else g for o, g in zip(node.outputs, ograds)]
-            in_grads = node.op.gradient(F, node.attrs, node.inputs, node.outputs, ograds)
+            # Gradients are written for mx.nd arrays: mx.np ones among the saved values are seen as such.
+            in_grads = node.op.gradient(F, node.attrs, [x.as_nd_ndarray() for x in node.inputs],
+                                        [y.as_nd_ndarray() for y in node.outputs], ograds)
             del ograds
             if on_node is not None:
                 on_node(node, in_grads)

@@ -2,9 +2,8 @@
 environment access and small decorators, as MXNet 1.9.1 has them.
 
 NumPy shape semantics (0-d and zero-size shapes in the legacy mx.nd / mx.sym API, -1 for unknown
-dimensions in Symbol inference) work as in MXNet: a per-thread flag, off by default. NumPy array
-semantics need mx.np, which mxcy lacks: turning them on raises a "not yet" MXNetNotImplementedError
-(decorating with use_np & co. works; calling the decorated function is what raises).
+dimensions in Symbol inference) and NumPy array semantics (is_np_array: code asks for mx.np arrays) are
+per-thread flags, off by default, as in MXNet. mx.np functions work whatever the flags say.
 """
 import functools
 import inspect
@@ -22,11 +21,6 @@ __all__ = ["get_gpu_count", "get_gpu_memory", "get_cuda_compute_capability", "se
 
 # The values a NumPy ufunc's optional keyword arguments default to; other values are rejected.
 _np_ufunc_default_kwargs = {"where": True, "casting": "same_kind", "order": "K", "dtype": None, "subok": True}
-
-
-def _not_yet(what):
-    raise MXNetNotImplementedError(f"{what}: mxcy implements MXNet's legacy shape and array semantics only; "
-                                   "NumPy semantics (mx.np, zero-dim and zero-size shapes) are not yet available")
 
 
 def get_gpu_count():
@@ -100,6 +94,19 @@ class _NumpyShapeScope:
             set_np_shape(self._prev_is_np_shape)
 
 
+class _NumpyShapeWithin:
+    """`with` scope turning NumPy shape semantics on in this thread only, whatever set_np_shape said: mx.np's
+    functions run the legacy operators inside it, so that they see 0-d and zero-size shapes as NumPy's."""
+    __slots__ = ("_previous",)
+
+    def __enter__(self):
+        self._previous = getattr(_np_shape_state, "on", False)
+        _np_shape_state.on = True
+
+    def __exit__(self, ptype, value, trace):
+        _np_shape_state.on = self._previous
+
+
 def np_shape(active=True):
     """A `with` scope turning NumPy shape semantics on (default) or off."""
     return _NumpyShapeScope(active)
@@ -150,8 +157,6 @@ class _NumpyArrayScope:
         self._is_np_array = is_np_array
 
     def __enter__(self):
-        if self._is_np_array:
-            _not_yet("np_array(True)")
         if not hasattr(_NumpyArrayScope._current, "value"):
             _NumpyArrayScope._current.value = _NumpyArrayScope(False)
         self._old_scope = _NumpyArrayScope._current.value
@@ -233,10 +238,9 @@ def set_np(shape=True, array=True):
     """Set NumPy shape and array semantics together (array semantics need shape semantics)."""
     if not shape and array:
         raise MXNetValueError("NumPy Shape semantics is required in using NumPy array semantics.")
-    if array:
-        _not_yet("set_np(array=True)")
-    set_np_shape(shape)
     _NumpyArrayScope._current.value = _NumpyArrayScope(False)
+    set_np_shape(shape)
+    _NumpyArrayScope._current.value = _NumpyArrayScope(array)
 
 
 def reset_np():

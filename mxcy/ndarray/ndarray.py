@@ -209,11 +209,19 @@ class NDArray:
         return NDArray(self._data, self._ctx, self._var)
 
     def as_nd_ndarray(self):
-        """This array: it is already an mx.nd array (mxcy has no mx.np arrays yet)."""
+        """This array: it is already an mx.nd array."""
         return self
 
     def as_np_ndarray(self):
-        raise MXNetError("as_np_ndarray: MXNet's NumPy-compatible arrays (mx.np) are not implemented in mxcy yet")
+        """An mx.np ndarray sharing this array's memory and autograd state."""
+        from ..numpy import ndarray
+        return self._shallow_copy(ndarray)
+
+    def _shallow_copy(self, cls):
+        """A `cls` array sharing this one's memory and autograd state (MXNet's MXShallowCopyNDArray)."""
+        copy = cls(self._data, self._ctx, self._var)
+        copy._node, copy._grad, copy._grad_req = self._node, self._grad, self._grad_req
+        return copy
 
     def to_dlpack_for_read(self):
         from .dlpack import to_dlpack_for_read

@@ -1,14 +1,7 @@
-"""mx.np, MXNet's NumPy-compatible array API: not implemented yet. The module exists so that code which
-imports it at the top still loads; using any name raises an error saying so."""
-from ..base import MXNetError
-
-
-class _NotYet(MXNetError, AttributeError):
-    """An mx.np name was used; hasattr() sees it as absent."""
-
-
-def __getattr__(name):
-    if name.startswith("__"):
-        raise AttributeError(name)
-    raise _NotYet(f"mx.np.{name}: MXNet's NumPy-compatible API (mx.np) is not implemented in mxcy yet; "
-                  "use mx.nd")
+"""mx.np, MXNet's NumPy-compatible interface: mx.np.ndarray (NumPy semantics over the registered operators), the
+creation functions, array functions and mx.np.random. What exists is listed in docs/architecture.md."""
+from . import random
+from .multiarray import ndarray
+from .creation import *  # noqa: F401,F403
+from ._op import *  # noqa: F401,F403
+from .utils import *  # noqa: F401,F403

@@ -1,0 +1,120 @@
+"""mx.np.random: MXNet 1.9.1's NumPy-style samplers (low/high/size/dtype/ctx/out), drawn by the registered random
+operators through mx.nd.random; array parameters broadcast against each other and `size`, as NumPy's do."""
+import numpy as _onp
+
+from .. import ndarray as nd
+from ..base import np_dtype
+from ..error import MXNetValueError
+from ..ndarray.ndarray import NDArray
+from ._op import _shape_tuple, _view, exp, reshape, take
+from .multiarray import binary, cast, into, np_function
+
+__all__ = ["randint", "uniform", "normal", "lognormal", "exponential", "choice", "shuffle", "rand", "randn"]
+
+
+def _size(size):
+    return () if size is None else _shape_tuple(size)
+
+
+def _sample(sampler, params, shape, dtype, ctx):
+    """`sampler` (an mx.nd.random function) with number parameters, drawn in `shape` (0-d included)."""
+    drawn = sampler(*params, shape=shape or (1,), dtype=np_dtype(dtype, sampler.__name__).name, ctx=ctx)
+    return drawn if shape else _view(drawn, ())
+
+
+def _location_scale(sampler, standard, location, scale, size, dtype, ctx, out):
+    """location + scale * a standard draw (standard: `sampler`'s parameters giving it) for array parameters,
+    in `size` or the parameters' broadcast shape; numbers go to `sampler` as they are."""
+    dtype = _onp.float32 if dtype is None else dtype
+    arrays = [p for p in (location, scale) if isinstance(p, NDArray)]
+    if not arrays:
+        return into(_sample(sampler, (location, scale), _size(size), dtype, ctx), out)
+    shape = _size(size) if size is not None else _onp.broadcast_shapes(*(a.shape for a in arrays))
+    drawn = _sample(sampler, standard, shape, dtype, arrays[0].context)
+    return into(binary("add", binary("multiply", drawn, scale), location), out)
+
+
+@np_function
+def uniform(low=0.0, high=1.0, size=None, dtype=None, ctx=None, out=None):
+    """Samples from U[low, high) (float32 unless `dtype` says; size None with number bounds: a 0-d array)."""
+    span = binary("subtract", high, low) if isinstance(high, NDArray) or isinstance(low, NDArray) else None
+    if span is None:
+        return _location_scale(nd.random.uniform, (0.0, 1.0), low, high, size, dtype, ctx, out)
+    return _location_scale(nd.random.uniform, (0.0, 1.0), low, span, size, dtype, ctx, out)
+
+
+@np_function
+def normal(loc=0.0, scale=1.0, size=None, dtype=None, ctx=None, out=None):
+    """Samples from N(loc, scale^2)."""
+    return _location_scale(nd.random.normal, (0.0, 1.0), loc, scale, size, dtype, ctx, out)
+
+
+@np_function
+def lognormal(mean=0.0, sigma=1.0, size=None, dtype=None, ctx=None, out=None):
+    """exp of samples from N(mean, sigma^2)."""
+    return into(exp(normal(mean, sigma, size, dtype, ctx)), out)
+
+
+@np_function
+def exponential(scale=1.0, size=None, ctx=None, out=None):
+    """Samples from the exponential distribution of mean `scale`."""
+    shape = _size(size) if size is not None or not isinstance(scale, NDArray) else scale.shape
+    drawn = _sample(nd.random.exponential, (1.0,), shape, _onp.float32,
+                    scale.context if isinstance(scale, NDArray) else ctx)
+    return into(binary("multiply", drawn, scale), out)
+
+
+@np_function
+def randint(low, high=None, size=None, dtype=None, ctx=None, out=None):
+    """Integers drawn uniformly from [low, high) ([0, low) without `high`); int64 unless `dtype` says."""
+    if high is None:
+        low, high = 0, low
+    if high <= low:
+        raise MXNetValueError(f"randint: low ({low}) must be below high ({high})")
+    drawn = _sample(nd.random.randint, (int(low), int(high)), _size(size), _onp.int64, ctx)
+    return into(cast(drawn, np_dtype(dtype or _onp.int64, "randint")), out)
+
+
+@np_function
+def choice(a, size=None, replace=True, p=None, ctx=None, out=None):
+    """Samples of `a` (a 1-D array, or an int n for arange(n)), with or without replacement, uniformly or with
+    probabilities `p`."""
+    count = int(a) if isinstance(a, (int, _onp.integer)) else a.shape[0]
+    if not isinstance(a, (int, _onp.integer)) and a.ndim != 1:
+        raise MXNetValueError(f"choice: a must be 1-dimensional, got shape {a.shape}")
+    shape = _size(size)
+    wanted = int(_onp.prod(shape, dtype=_onp.int64))
+    if not replace and wanted > count:
+        raise MXNetValueError("choice: cannot take a larger sample than population when replace=False")
+    if p is not None and not isinstance(p, NDArray):
+        p = nd.array(_onp.asarray(p), ctx=ctx, dtype=_onp.float32)
+    if replace and p is None:
+        indices = _sample(nd.random.randint, (0, count), shape, _onp.int64, ctx)
+    elif replace:
+        indices = reshape(cast(nd.random.multinomial(cast(p, _onp.float32), shape=(wanted or 1,)), _onp.int64)[
+            :wanted], shape)
+    else:
+        # Without replacement: the `wanted` largest of log(u) / p (Efraimidis and Spirakis' weighted sampling;
+        # with p None, of u alone: a uniform random subset in random order).
+        keys = _sample(nd.random.uniform, (0.0, 1.0), (count,), _onp.float32, ctx if p is None else p.context)
+        if p is not None:
+            keys = binary("divide", nd.log(keys), cast(p, _onp.float32))
+        chosen = nd.topk(keys, k=wanted or 1, ret_typ="indices", dtype="int64")[:wanted]
+        indices = reshape(chosen, shape)
+    return into(indices if isinstance(a, (int, _onp.integer)) else take(a, indices), out)
+
+
+@np_function
+def shuffle(x):
+    """Shuffle `x` in place along its first axis."""
+    nd.random.shuffle(x).copyto(x)
+
+
+def rand(*size, **kwargs):
+    """Samples from U[0, 1) in shape `size` (given as separate ints)."""
+    return uniform(size=size, **kwargs)
+
+
+def randn(*size, **kwargs):
+    """Samples from N(0, 1) in shape `size` (given as separate ints)."""
+    return normal(size=size, **kwargs)
