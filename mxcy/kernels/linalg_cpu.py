@@ -1,9 +1,11 @@
 """Batched linalg on the CPU. Cholesky factorization (LAPACKE ?potrf), triangular solve and product (CBLAS ?trsm,
-?trmm): one call of NumPy's own OpenBLAS per matrix, the matrices spread over Numba's threads (each call pinned to its
-share of the threads through blas_cpu's per-thread thread count); where that library is missing, AVAILABLE is False
-and mxcy/ops/linalg.py computes them on the host with NumPy/SciPy instead. The diagonal and triangle packers: Numba
-threads over matrices, on an element rule (and `stored`) that kernels/linalg_gpu.py shares."""
+?trmm) and the fused gradients of potrf, trsm and trmm: one run of NumPy's own OpenBLAS calls per matrix, the matrices
+spread over Numba's threads (each call pinned to its share of the threads through blas_cpu's per-thread thread count);
+where that library is missing, AVAILABLE is False and mxcy/ops/linalg.py computes them on the host with NumPy/SciPy
+instead. The diagonal and triangle packers: Numba threads over matrices, on an element rule (and `stored`) that
+kernels/linalg_gpu.py shares."""
 import ctypes
+import functools
 
 import numba
 from numba import prange
@@ -82,6 +84,56 @@ def _triangular_batch(fn, local_threads, a, b, side, uplo, trans, alpha, threads
 def stored(lower, i, j):
     """Whether (i, j) lies in the `lower` (else upper) triangle, diagonal included."""
     return i >= j if lower else i <= j
+
+
+def _off_triangle(mats, m, i, j, lower, mirror):
+    """Entry (i, j) of matrix m outside its `lower` triangle becomes its mirror image (j, i) when `mirror` (the
+    symmetric matrix of the stored triangle), else zero; entries inside are left as they are."""
+    if not stored(lower, i, j):
+        mats[m, i, j] = mats[m, j, i] if mirror else 0
+
+
+off_triangle_cpu, off_triangle_dev = dual(_off_triangle)
+
+
+@numba.njit(inline="always", nogil=True)
+def _fill_off_triangle(mats, m, lower, mirror):
+    n = mats.shape[1]
+    for i in range(n):
+        for j in range(n):
+            off_triangle_cpu(mats, m, i, j, lower, mirror)
+
+
+@parallel_kernel(nogil=True, cache=True)
+def _potrf_backward_batch(trmm, trsm, local_threads, chol, out, lower, one, half, threads):
+    """out (holding the head gradient G on entry) = 0.5 L^-T sym(L^T G) L^-1 per matrix, sym the symmetric matrix of
+    the lower triangle (and the transposed rule for an upper factor U: 0.5 U^-1 sym(G U^T) U^-T)."""
+    n = out.shape[1]
+    uplo = _LOWER if lower else _UPPER
+    for i in prange(out.shape[0]):
+        before = local_threads(threads)
+        trmm(_ROW_MAJOR, _LEFT if lower else _RIGHT, uplo, _TRANS, _NON_UNIT, n, n, one, chol[i].ctypes, n,
+             out[i].ctypes, n)
+        _fill_off_triangle(out, i, lower, True)
+        trsm(_ROW_MAJOR, _LEFT, uplo, _TRANS if lower else _NO_TRANS, _NON_UNIT, n, n, one, chol[i].ctypes, n,
+             out[i].ctypes, n)
+        trsm(_ROW_MAJOR, _RIGHT, uplo, _NO_TRANS if lower else _TRANS, _NON_UNIT, n, n, half, chol[i].ctypes, n,
+             out[i].ctypes, n)
+        local_threads(before)
+
+
+@parallel_kernel(nogil=True, cache=True)
+def _triangular_backward_batch(fn, gemm, local_threads, a, db, x, y, da, side, uplo, trans, alpha, trans_x, trans_y,
+                               inner, scale, zero, lower, threads):
+    """Per matrix: db (holding the head gradient on entry) = fn's product or solve with op(a) transposed the other
+    way, then da = the `lower` triangle of scale * op(x) op(y)."""
+    m, n, k = db.shape[1], db.shape[2], a.shape[1]
+    for i in prange(db.shape[0]):
+        before = local_threads(threads)
+        fn(_ROW_MAJOR, side, uplo, trans, _NON_UNIT, m, n, alpha, a[i].ctypes, k, db[i].ctypes, n)
+        gemm(_ROW_MAJOR, trans_x, trans_y, k, k, inner, scale, x[i].ctypes, n, y[i].ctypes, n, zero, da[i].ctypes, k)
+        local_threads(before)
+        _fill_off_triangle(da, i, lower, False)
 
 
 @numba.njit(inline="always", nogil=True)
@@ -176,3 +228,45 @@ def triangular(name, a, b, out, lower, transpose, rightside, alpha):
         _triangular_batch(_FUNCTIONS[name, out.dtype], blas_cpu.LOCAL_THREADS, np.ascontiguousarray(_stack(a)), out3,
                           _RIGHT if rightside else _LEFT, _LOWER if lower else _UPPER,
                           _TRANS if transpose else _NO_TRANS, out.dtype.type(alpha), _threads_per_call(out3.shape[0]))
+
+
+def potrf_backward_cpu(g, chol, out, lower):
+    """out = the gradient of potrf's input from the head gradient g and the Cholesky factors chol (...x n x n, read in
+    their `lower` triangle): 0.5 L^-T sym(L^T g) L^-1, sym the symmetric matrix of the lower triangle (upper factors
+    U: 0.5 U^-1 sym(g U^T) U^-T). out: C-contiguous, g's type."""
+    out3 = _stack(out)
+    np.copyto(out3, _stack(g))
+    if out.size:
+        one = out.dtype.type(1)
+        _potrf_backward_batch(_FUNCTIONS["trmm", out.dtype], _FUNCTIONS["trsm", out.dtype], blas_cpu.LOCAL_THREADS,
+                              np.ascontiguousarray(_stack(chol)), out3, bool(lower), one, one / 2,
+                              _threads_per_call(out3.shape[0]))
+
+
+def triangular_backward_cpu(name, g, a, other, da, db, lower, transpose, rightside, alpha):
+    """The gradients of trsm's or trmm's inputs (name) from the head gradient g: db = trsm or trmm of g with op(a)
+    transposed the other way (alpha as the forward's), da = the `lower` triangle of the product of db (trsm) or g
+    (trmm) with `other`, the forward's output (trsm, scaled by -1/alpha) or its B (trmm, scaled by alpha), in the
+    order and transposes that make it a k x k matrix. a: ... x k x k; g, other, db: ... x m x n; da, db:
+    C-contiguous, g's type."""
+    db3, da3 = _stack(db), _stack(da)
+    np.copyto(db3, _stack(g))
+    if db.size == 0:
+        da3[...] = 0  # a product over an empty inner axis
+        return
+    left_factor = rightside == transpose  # da = op(first) op(other), else op(other) op(first)
+    first = db3 if name == "trsm" else np.ascontiguousarray(_stack(g))
+    x, y = (first, np.ascontiguousarray(_stack(other)))[::1 if left_factor else -1]
+    trans_x = transpose if left_factor else not transpose
+    inner = db3.shape[1] if trans_x else db3.shape[2]  # x, y are m x n; op(x) is k x inner
+    scale = -1.0 / alpha if name == "trsm" else alpha
+    kind = db.dtype.type
+    _triangular_backward_batch(_FUNCTIONS[name, db.dtype], blas_cpu.gemm_of(db.dtype), blas_cpu.LOCAL_THREADS,
+                               np.ascontiguousarray(_stack(a)), db3, x, y, da3, _RIGHT if rightside else _LEFT,
+                               _LOWER if lower else _UPPER, _NO_TRANS if transpose else _TRANS, kind(alpha),
+                               _TRANS if trans_x else _NO_TRANS, _NO_TRANS if trans_x else _TRANS, inner,
+                               kind(scale), kind(0), bool(lower), _threads_per_call(db3.shape[0]))
+
+
+# trsm's gradients from (head gradient, A, output), trmm's from (head gradient, A, B).
+trsm_backward_cpu, trmm_backward_cpu = (functools.partial(triangular_backward_cpu, name) for name in ("trsm", "trmm"))

@@ -1,15 +1,20 @@
 """CUDA kernels of the linalg ops that Cholesky-based code and the gradients of potrf/trsm/trmm need: potrf (one
 block per matrix, column by column), trsm (one thread per right-hand side, substitution), trmm (one thread per output
-element), and the diagonal and triangle packers (one thread per matrix element, linalg_cpu's element rule). Arrays are C-contiguous stacks of
+element), the diagonal and triangle packers (one thread per matrix element, linalg_cpu's element rule), and the
+gradients of potrf, trsm and trmm composed of these, matmul_gpu's GEMM and a triangle mirror/zero kernel (linalg_cpu's
+element rule). Arrays are C-contiguous stacks of
 matrices, (batch, rows, cols), or of vectors, (batch, length); every kernel writes its output (requests are the op's
 business). A GPU kernel cannot raise: potrf writes NaN from the first column of a matrix that is not positive
 definite on (the CPU op raises), trsm divides by a zero diagonal (inf/NaN)."""
+import functools
 import math
 
 from numba import cuda
 
+from .common import REQ_WRITE
 from .launch import grid_1d, max_blocks
-from .linalg_cpu import pack_element_dev, stored
+from .linalg_cpu import off_triangle_dev, pack_element_dev, stored
+from .matmul_gpu import matmul_gpu
 
 _POTRF_THREADS = 64
 
@@ -57,6 +62,7 @@ def _trsm_kernel(a, b, out, lower, transpose, rightside, alpha):
     vectors = b.shape[1] if rightside else b.shape[2]
     swap = transpose != rightside  # M(i, k) = T(k, i)
     forward = lower != swap
+    # out may be b: a thread reads entry i of its right-hand side before it writes unknown i there.
     v = cuda.grid(1)
     while v < b.shape[0] * vectors:
         m, c = v // vectors, v % vectors
@@ -99,8 +105,16 @@ def _packing_kernel(mats, packed, offset, lower, triangle, pack):
         e += cuda.gridsize(1)
 
 
-potrf_kernel, trsm_kernel, trmm_kernel, packing_kernel = (
-    cuda.jit(k) for k in (_potrf_kernel, _trsm_kernel, _trmm_kernel, _packing_kernel))
+def _off_triangle_kernel(mats, lower, mirror):
+    n = mats.shape[1]
+    e = cuda.grid(1)
+    while e < mats.size:
+        off_triangle_dev(mats, e // (n * n), e // n % n, e % n, lower, mirror)
+        e += cuda.gridsize(1)
+
+
+potrf_kernel, trsm_kernel, trmm_kernel, packing_kernel, off_triangle_kernel = (
+    cuda.jit(k) for k in (_potrf_kernel, _trsm_kernel, _trmm_kernel, _packing_kernel, _off_triangle_kernel))
 
 
 def _stack(x, tail):
@@ -138,10 +152,47 @@ def packing_gpu(mats, packed, offset, lower, triangle, pack):
         packing_kernel[blocks, threads](_stack(mats, 2), _stack(packed, 1), offset, lower, triangle, pack)
 
 
+def _batched(x):
+    """A stack of matrices as the (batch, rows, 1, cols) view that matmul_gpu takes."""
+    x3 = _stack(x, 2)
+    return x3.reshape(x3.shape[:2] + (1, x3.shape[2]))
+
+
+def _off_triangle(mats, lower, mirror):
+    """Entries of each matrix outside its `lower` triangle: mirrored from inside (mirror) or zeroed."""
+    if mats.size:
+        blocks, threads = grid_1d(mats.size)
+        off_triangle_kernel[blocks, threads](_stack(mats, 2), lower, mirror)
+
+
+def potrf_backward_gpu(g, chol, out, lower):
+    """CUDA twin of linalg_cpu.potrf_backward_cpu: trmm into out, mirrored, then two solves in place."""
+    trmm_gpu(chol, g, out, lower, True, not lower, 1.0)
+    _off_triangle(out, lower, True)
+    trsm_gpu(chol, out, out, lower, lower, False, 1.0)
+    trsm_gpu(chol, out, out, lower, not lower, True, 0.5)
+
+
+def triangular_backward_gpu(name, g, a, other, da, db, lower, transpose, rightside, alpha):
+    """CUDA twin of linalg_cpu.triangular_backward_cpu: trsm_gpu or trmm_gpu for db, matmul_gpu for da."""
+    (trsm_gpu if name == "trsm" else trmm_gpu)(a, g, db, lower, not transpose, rightside, alpha)
+    first = db if name == "trsm" else g
+    x, y = (first, other) if rightside == transpose else (other, first)
+    trans_x = transpose if rightside == transpose else not transpose
+    matmul_gpu(*(_batched(v) for v in (x, y, da)), trans_x, not trans_x, REQ_WRITE,
+               -1.0 / alpha if name == "trsm" else alpha)
+    _off_triangle(da, lower, False)
+
+
+# trsm's gradients from (head gradient, A, output), trmm's from (head gradient, A, B).
+trsm_backward_gpu, trmm_backward_gpu = (functools.partial(triangular_backward_gpu, name) for name in ("trsm", "trmm"))
+
+
 PTX_CHECKS = []
 for _t in ("float32", "float64"):
     _m, _v = f"{_t}[:, :, ::1]", f"{_t}[:, ::1]"
     PTX_CHECKS += [(_potrf_kernel, f"void({_m}, {_m}, boolean)"),
                    (_trsm_kernel, f"void({_m}, {_m}, {_m}, boolean, boolean, boolean, {_t})"),
                    (_trmm_kernel, f"void({_m}, {_m}, {_m}, boolean, boolean, boolean, {_t})"),
-                   (_packing_kernel, f"void({_m}, {_v}, int64, boolean, boolean, boolean)")]
+                   (_packing_kernel, f"void({_m}, {_v}, int64, boolean, boolean, boolean)"),
+                   (_off_triangle_kernel, f"void({_m}, boolean, boolean)")]

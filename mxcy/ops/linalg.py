@@ -6,7 +6,9 @@ On the CPU potrf, trsm and trmm (and so potri and most gradients) run batched in
 and the diagonal/triangle packers on Numba kernels (kernels/linalg_cpu.py); the rest, and those three where that
 library is missing, run LAPACK through NumPy's linalg and SciPy on the host. On a GPU potrf, trsm, trmm and the
 packers have CUDA kernels (kernels/linalg_gpu.py); the others are CPU only. Gradients are written with these ops and
-gemm2 through F, so they are differentiable in turn.
+gemm2 through F, so they are differentiable in turn; potrf's, trsm's and trmm's are one fused hidden op each
+(_backward_linalg_<name>, MXNet's names: one batched kernel instead of about ten ops), whose own gradients are the
+composed formulas' through F.
 """
 import contextlib
 import functools
@@ -19,6 +21,7 @@ from scipy.linalg import LinAlgWarning, lu_factor, solve_triangular
 from . import registry
 from ._helpers import results_compute
 from ._nn_common import kernel, kernels, typed_call
+from .matrix import _product_grads
 from .registry import OpDef, Param
 from ..base import MXNetError
 
@@ -66,6 +69,22 @@ def _tri_product_shape(attrs, shapes):
     if inner != a[-1]:
         raise ValueError(f"incompatible matrix dimensions: A {a}, B {b} (rightside={attrs['rightside']})")
     return shapes, [b]
+
+
+def _potrf_backward_shape(attrs, shapes):
+    g, chol = _matrices(shapes[0], what="the head gradient"), _matrices(shapes[1], what="L")
+    if g != chol:
+        raise ValueError(f"the head gradient {g} and the Cholesky factor {chol} must have one shape")
+    return shapes, [g]
+
+
+def _triangular_backward_shape(attrs, shapes):
+    """(head gradient, A, B or the output): the gradients of A and B."""
+    g, a, other = (tuple(s) for s in shapes)
+    _tri_product_shape(attrs, [a, g])
+    if other != g:
+        raise ValueError(f"the head gradient {g} and {other} must have one shape")
+    return shapes, [a, g]
 
 
 def _syrk_shape(attrs, shapes):
@@ -168,10 +187,14 @@ def _t(a):
     return np.swapaxes(a, -1, -2)
 
 
-def _potrf(a, lower):
+def _symmetric(a, lower):
+    """The symmetric matrices of a's `lower` (else upper) triangles."""
     tri = _triangle(a, lower)
-    sym = tri + _t(np.tril(tri, -1) if lower else np.triu(tri, 1))
-    chol = np.linalg.cholesky(sym)
+    return tri + _t(np.tril(tri, -1) if lower else np.triu(tri, 1))
+
+
+def _potrf(a, lower):
+    chol = np.linalg.cholesky(_symmetric(a, lower))
     return chol if lower else _t(chol)
 
 
@@ -185,6 +208,29 @@ def _trmm(a, b, lower, transpose, rightside, alpha):
     t = _triangle(a, lower)
     t = _t(t) if transpose else t
     return alpha * (np.matmul(b, t) if rightside else np.matmul(t, b))
+
+
+def _potrf_backward(g, chol, lower):
+    """kernels/linalg_cpu.potrf_backward_cpu's gradient of potrf on the host."""
+    sym = _symmetric(_trmm(chol, g, lower, True, not lower, 1.0), lower)
+    return _solve_tri(chol, _solve_tri(chol, sym, lower, lower, False, 1.0), lower, not lower, True, 0.5)
+
+
+def _triangular_backward(name, g, a, other, lower, transpose, rightside, alpha):
+    """kernels/linalg_cpu.triangular_backward_cpu's gradients of trsm's or trmm's A and B on the host."""
+    db = (_solve_tri if name == "trsm" else _trmm)(a, g, lower, not transpose, rightside, alpha)
+    first = db if name == "trsm" else g
+    x, y, tx, ty = _tri_product_operands(first, other, transpose, rightside)
+    product = np.matmul(_t(x) if tx else x, _t(y) if ty else y)
+    return _triangle((-1.0 / alpha if name == "trsm" else alpha) * product, lower), db
+
+
+def _tri_product_operands(first, other, transpose, rightside):
+    """(x, y, transpose x, transpose y) of the product op(x) op(y) in trsm's and trmm's A gradients: first (trsm:
+    the B gradient, trmm: the head gradient) with other (trsm: the output, trmm: B), ordered so that it is k x k."""
+    if rightside == transpose:
+        return first, other, transpose, not transpose
+    return other, first, not transpose, transpose
 
 
 def _gelqf(a):
@@ -222,25 +268,28 @@ def _compute(fn):
 
 
 def _blas_compute(blas, host):
-    """The CPU compute of potrf, trsm and trmm: blas(attrs, *inputs, out) on kernels/linalg_cpu, straight into the
-    output (typed_call gives it a temporary under other requests); where NumPy's BLAS is another library, host's
-    results (NumPy/SciPy)."""
+    """The CPU compute of potrf, trsm and trmm and of their gradients: blas(attrs, *inputs, *outputs) on
+    kernels/linalg_cpu, straight into the outputs (typed_call gives them temporaries under other requests); where
+    NumPy's BLAS is another library, host's results (NumPy/SciPy)."""
     on_host = _compute(host)
 
     def compute(attrs, inputs, outputs, reqs):
         if not kernels("linalg_cpu").AVAILABLE:
             return on_host(attrs, inputs, outputs, reqs)
         with _lapack_errors(inputs[0]):
-            typed_call(lambda ins, outs, kreqs: blas(attrs, *ins, outs[0]), inputs, outputs, reqs, exact=(False,))
+            typed_call(lambda ins, outs, kreqs: blas(attrs, *ins, *outs), inputs, outputs, reqs,
+                       exact=(False,) * len(outputs))
     return compute
 
 
-def _triangular_blas(name):
-    """The _blas_compute kernel call of trsm or trmm (trsm refuses a zero on the diagonal first, as the host path)."""
-    def blas(attrs, a, b, out):
+def _triangular_blas(name, backward=False):
+    """The _blas_compute kernel call of trsm or trmm, or of its gradient (trsm refuses a zero on the diagonal first, as
+    the host path)."""
+    def blas(attrs, *arrays):
         if name == "trsm":
-            _check_diagonal(a)
-        kernels("linalg_cpu").triangular(name, a, b, out, *(attrs[k] for k in _TRI_ATTRS))
+            _check_diagonal(arrays[1 if backward else 0])
+        run = kernels("linalg_cpu").triangular_backward_cpu if backward else kernels("linalg_cpu").triangular
+        run(name, *arrays, *(attrs[k] for k in _TRI_ATTRS))
     return blas
 
 
@@ -317,11 +366,40 @@ def _per_matrix_column(F, v, a):
     return F.reshape(v, shape=tuple(a.shape[:-2]) + (1, 1))
 
 
+def _fsym_adjoint(F, x, lower):
+    """The adjoint of _fsym: sum(_fsym(m) * x) == sum(m * _fsym_adjoint(x)) for every m."""
+    return _ftri(F, x + _ft(F, x), lower) - F._linalg_makediag(F._linalg_extractdiag(x))
+
+
+def _tri_attrs(attrs, **changes):
+    return dict({k: attrs[k] for k in _TRI_ATTRS}, **changes)
+
+
 def _potrf_grad(F, attrs, inputs, outputs, ograds):
-    lower, chol = attrs["lower"], outputs[0]
-    prod = F._linalg_trmm(chol, ograds[0], transpose=True, rightside=not lower, lower=lower)
-    half = F._linalg_trsm(chol, _fsym(F, prod, lower), transpose=lower, lower=lower)
-    return [F._linalg_trsm(chol, half, rightside=True, transpose=not lower, lower=lower, alpha=0.5)]
+    return [F._backward_linalg_potrf(ograds[0], outputs[0], lower=attrs["lower"])]
+
+
+def _potrf_steps(lower):
+    """The attributes of the three triangular ops of potrf's gradient 0.5 L^-T sym(L^T G) L^-1 (upper factors: 0.5
+    U^-1 sym(G U^T) U^-T): the product, the solve from the left, the solve from the right."""
+    return (dict(transpose=True, rightside=not lower, lower=lower, alpha=1.0),
+            dict(transpose=lower, rightside=False, lower=lower, alpha=1.0),
+            dict(transpose=not lower, rightside=True, lower=lower, alpha=0.5))
+
+
+def _potrf_backward_grad(F, attrs, inputs, outputs, ograds):
+    """The gradients of the composed formula (_potrf_steps) step by step from the output back, each step's through its
+    op's own gradient."""
+    g, chol = inputs
+    lower = attrs["lower"]
+    product, left, right = _potrf_steps(lower)
+    prod = F._linalg_trmm(chol, g, **product)
+    sym = _fsym(F, prod, lower)
+    half = F._linalg_trsm(chol, sym, **left)
+    dchol_right, dhalf = _trsm_grad(F, right, [chol, half], outputs, ograds)
+    dchol_left, dsym = _trsm_grad(F, left, [chol, sym], [half], [dhalf])
+    dchol_product, dg = _trmm_grad(F, product, [chol, g], [prod], [_fsym_adjoint(F, dsym, lower)])
+    return [dg, dchol_product + dchol_left + dchol_right]
 
 
 def _potri_grad(F, attrs, inputs, outputs, ograds):
@@ -333,20 +411,34 @@ def _potri_grad(F, attrs, inputs, outputs, ograds):
 
 
 def _trmm_grad(F, attrs, inputs, outputs, ograds):
-    a, b = inputs
-    g, tr, right, alpha = ograds[0], attrs["transpose"], attrs["rightside"], attrs["alpha"]
-    da = _fmat(F, g, b, tr, not tr, alpha) if right == tr else _fmat(F, b, g, not tr, tr, alpha)
-    db = F._linalg_trmm(a, g, transpose=not tr, rightside=right, lower=attrs["lower"], alpha=alpha)
-    return [_ftri(F, da, attrs["lower"]), db]
+    return list(F._backward_linalg_trmm(ograds[0], *inputs, **_tri_attrs(attrs)))
 
 
 def _trsm_grad(F, attrs, inputs, outputs, ograds):
-    a, out = inputs[0], outputs[0]
-    tr, right, alpha = attrs["transpose"], attrs["rightside"], attrs["alpha"]
-    db = F._linalg_trsm(a, ograds[0], transpose=not tr, rightside=right, lower=attrs["lower"], alpha=alpha)
-    scale = -1.0 / alpha
-    da = _fmat(F, db, out, tr, not tr, scale) if right == tr else _fmat(F, out, db, not tr, tr, scale)
-    return [_ftri(F, da, attrs["lower"]), db]
+    return list(F._backward_linalg_trsm(ograds[0], inputs[0], outputs[0], **_tri_attrs(attrs)))
+
+
+def _triangular_backward_grad(name):
+    """The gradient of _backward_linalg_<name> (trsm or trmm), whose outputs are dA = tri(scale op(x) op(y)) of first
+    (trsm: dB, trmm: the head gradient G) and other (trsm: the output C, trmm: B), and dB = trsm / trmm (A, G) with
+    op(A) transposed the other way: the product's gradients by gemm2's rule, dB's by trsm's / trmm's own gradient."""
+    def gradient(F, attrs, inputs, outputs, ograds):
+        g, a, other = inputs
+        db, (hda, hdb) = outputs[1], ograds
+        tr, alpha = attrs["transpose"], attrs["alpha"]
+        first = db if name == "trsm" else g
+        x, y, tx, ty = _tri_product_operands(first, other, tr, attrs["rightside"])
+        scale = -1.0 / alpha if name == "trsm" else alpha
+        dx, dy = _product_grads(lambda p, q, tp, tq: _fmat(F, p, q, tp, tq, scale), x, y,
+                                _ftri(F, hda, attrs["lower"]), tx, ty)
+        dfirst, dother = (dx, dy) if x is first else (dy, dx)
+        flipped = _tri_attrs(attrs, transpose=not tr)
+        if name == "trsm":
+            da, dg = _trsm_grad(F, flipped, [a, g], [db], [hdb + dfirst])
+            return [dg, da, dother]
+        da, dg = _trmm_grad(F, flipped, [a, g], [db], [hdb])
+        return [dg + dfirst, da, dother]
+    return gradient
 
 
 def _syrk_grad(F, attrs, inputs, outputs, ograds):
@@ -423,23 +515,26 @@ def _packer(triangle, pack):
 
 
 def _gpu(name, *attr_names):
-    """The GPU compute of an op on kernels/linalg_gpu.<name>_gpu(inputs..., out, attributes...), which writes its
-    output (typed_call gives it a temporary under other requests)."""
+    """The GPU compute of an op on kernels/linalg_gpu.<name>_gpu(inputs..., outputs..., attributes...), which writes
+    its outputs (typed_call gives them temporaries under other requests)."""
     def compute(attrs, inputs, outputs, reqs):
         run = kernel("linalg_gpu", name, "gpu")
-        typed_call(lambda ins, outs, kreqs: run(*ins, outs[0], *(attrs[a] for a in attr_names)), inputs, outputs,
-                   reqs, exact=(False,))
+        typed_call(lambda ins, outs, kreqs: run(*ins, *outs, *(attrs[a] for a in attr_names)), inputs, outputs,
+                   reqs, exact=(False,) * len(outputs))
     return compute
 
 
-def _linalg(name, doc, infer_shape, compute, gradient, params=(), arguments=("A",), alias=True, gpu=None, **kw):
-    """Registers _linalg_<name>; compute: its CPU compute, or a {device: compute} dict; gpu: the attributes its
-    linalg_gpu kernel takes, when it has one."""
+def _linalg(name, doc, infer_shape, compute, gradient, params=(), arguments=("A",), alias=True, gpu=None,
+            backward=False, **kw):
+    """Registers _linalg_<name> (or _backward_linalg_<name>, a gradient op without alias); compute: its CPU compute,
+    or a {device: compute} dict; gpu: the attributes its linalg_gpu kernel <name> (<name>_backward) takes, when it has
+    one."""
     computes = dict(compute) if isinstance(compute, dict) else {"cpu": compute}
     if gpu is not None:
-        computes["gpu"] = _gpu(name, *gpu)
+        computes["gpu"] = _gpu(f"{name}_backward" if backward else name, *gpu)
     registry.register(OpDef(
-        f"_linalg_{name}", aliases=(f"linalg_{name}",) if alias else (), arguments=arguments, params=params,
+        f"_backward_linalg_{name}" if backward else f"_linalg_{name}",
+        aliases=(f"linalg_{name}",) if alias and not backward else (), arguments=arguments, params=params,
         infer_shape=infer_shape, infer_type=kw.pop("infer_type", _float_only), compute=computes,
         gradient=gradient, doc=doc, **kw))
 
@@ -449,16 +544,30 @@ _linalg("potrf", "Cholesky factor of symmetric positive definite matrices (reads
         _blas_compute(lambda attrs, a, out: kernels("linalg_cpu").potrf(a, out, attrs["lower"]),
                       lambda attrs, a: _potrf(a, attrs["lower"])), _potrf_grad,
         params=(_LOWER,), gpu=("lower",))
+_linalg("potrf", "Gradient of potrf from the head gradient and the Cholesky factor L.", _potrf_backward_shape,
+        _blas_compute(lambda attrs, *arrays: kernels("linalg_cpu").potrf_backward_cpu(*arrays, attrs["lower"]),
+                      lambda attrs, g, chol: _potrf_backward(g, chol, attrs["lower"])),
+        _potrf_backward_grad, params=(_LOWER,), arguments=("ograd", "L"), gpu=("lower",), backward=True)
 _linalg("potri", "Inverse of B from its Cholesky factor A: A^-T A^-1 (lower) or A^-1 A^-T (upper).",
         _same_shape, _compute(lambda attrs, a: _potri(a, attrs["lower"])),
         _potri_grad, params=(_LOWER,))
 _linalg("trmm", "alpha * op(A) B, or alpha * B op(A) with rightside, for triangular A.", _tri_product_shape,
         _blas_compute(_triangular_blas("trmm"), lambda attrs, a, b: _trmm(a, b, *(attrs[k] for k in _TRI_ATTRS))),
         _trmm_grad, params=_TRI_PARAMS, arguments=("A", "B"), gpu=_TRI_ATTRS)
+_linalg("trmm", "Gradients of trmm's A and B from the head gradient, A and B.", _triangular_backward_shape,
+        _blas_compute(_triangular_blas("trmm", backward=True),
+                      lambda attrs, *arrays: _triangular_backward("trmm", *arrays, *(attrs[k] for k in _TRI_ATTRS))),
+        _triangular_backward_grad("trmm"), params=_TRI_PARAMS, arguments=("ograd", "A", "B"), gpu=_TRI_ATTRS,
+        num_outputs=2, backward=True)
 _linalg("trsm", "Solves op(A) X = alpha B (or X op(A) = alpha B with rightside) for triangular A.",
         _tri_product_shape,
         _blas_compute(_triangular_blas("trsm"), lambda attrs, a, b: _solve_tri(a, b, *(attrs[k] for k in _TRI_ATTRS))),
         _trsm_grad, params=_TRI_PARAMS, arguments=("A", "B"), gpu=_TRI_ATTRS)
+_linalg("trsm", "Gradients of trsm's A and B from the head gradient, A and the output C.", _triangular_backward_shape,
+        _blas_compute(_triangular_blas("trsm", backward=True),
+                      lambda attrs, *arrays: _triangular_backward("trsm", *arrays, *(attrs[k] for k in _TRI_ATTRS))),
+        _triangular_backward_grad("trsm"), params=_TRI_PARAMS, arguments=("ograd", "A", "C"), gpu=_TRI_ATTRS,
+        num_outputs=2, backward=True)
 _linalg("syrk", "alpha * A A^T, or alpha * A^T A with transpose.", _syrk_shape,
         _compute(lambda attrs, a: attrs["alpha"] * (np.matmul(_t(a), a) if attrs["transpose"]
                                                    else np.matmul(a, _t(a)))),

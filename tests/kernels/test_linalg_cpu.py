@@ -1,7 +1,7 @@
 """kernels/linalg_cpu (batched potrf, trsm, trmm on NumPy's OpenBLAS) against float64 NumPy references: every
 side / triangle / transpose, both float types, batches smaller and larger than the thread count, and garbage in
-the triangle the kernels must not read; and the diagonal/triangle packers, with their CUDA twin (in the simulator),
-against tests/ops/test_linalg.py's NumPy references."""
+the triangle the kernels must not read; the fused gradients of potrf, trsm and trmm and the diagonal/triangle packers,
+with their CUDA twins (in the simulator), against tests/ops/test_linalg.py's NumPy references."""
 import itertools
 
 import numpy as np
@@ -9,7 +9,8 @@ import pytest
 from numba import cuda
 
 from mxcy.kernels import linalg_cpu
-from tests.ops.test_linalg import _extracttrian, _makediag, _maketrian
+from tests.ops.test_linalg import (_extracttrian, _makediag, _maketrian, _potrf_backward, _trmm_backward,
+                                   _trsm_backward)
 
 needs_blas = pytest.mark.skipif(not linalg_cpu.AVAILABLE, reason="NumPy's BLAS is not scipy-openblas64 here")
 RTOL = {np.float32: 1e-4, np.float64: 1e-11}
@@ -100,3 +101,56 @@ def test_packers_match_numpy(offset, lower, device):
         np.testing.assert_array_equal(got, packed)
         got, _ = _packing(device, np.full(a.shape, np.nan), packed.copy(), offset, lower, triangle, False)
         np.testing.assert_array_equal(got, _maketrian(tri, offset, lower) if triangle else _makediag(diag, offset))
+
+
+def _nan_outside(tri, lower):
+    """tri with NaN in the triangle the kernels must not read."""
+    ones = np.ones(tri.shape[-2:])
+    return np.where((np.tril(ones) if lower else np.triu(ones)) == 1, tri, np.nan)
+
+
+def _gradient_kernel(device, name, inputs, out_shapes, attrs, dtype):
+    """linalg_<device>.<name>_<device>(*inputs, *outputs, *attrs) on NaN-filled outputs; the outputs as NumPy."""
+    inputs = [np.ascontiguousarray(a, dtype) for a in inputs]
+    outs = [np.full(shape, np.nan, dtype) for shape in out_shapes]
+    if device == "cpu":
+        getattr(linalg_cpu, f"{name}_cpu")(*inputs, *outs, *attrs)
+        return outs
+    from mxcy.kernels import linalg_gpu
+    outs = [cuda.to_device(o) for o in outs]
+    getattr(linalg_gpu, f"{name}_gpu")(*(cuda.to_device(a) for a in inputs), *outs, *attrs)
+    return [o.copy_to_host() for o in outs]
+
+
+_DEVICES = ["cpu", pytest.param("gpu", marks=pytest.mark.cuda)]
+
+
+@needs_blas
+@pytest.mark.parametrize("device", _DEVICES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("lower", [True, False])
+def test_potrf_gradient_matches_numpy(device, dtype, lower):
+    rng = np.random.default_rng(3)
+    tri = rng.uniform(-1, 1, (3, 5, 5)) + 3 * np.eye(5)
+    g = rng.standard_normal(tri.shape)
+    (got,) = _gradient_kernel(device, "potrf_backward", [g, _nan_outside(tri, lower)], [g.shape], (lower,), dtype)
+    np.testing.assert_allclose(got, _potrf_backward(g, tri, lower), rtol=RTOL[dtype], atol=RTOL[dtype])
+
+
+@needs_blas
+@pytest.mark.parametrize("device", _DEVICES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name,lower,transpose,rightside",
+                         list(itertools.product(["trsm", "trmm"], [True, False], [True, False], [True, False])))
+def test_triangular_gradients_match_numpy(device, dtype, name, lower, transpose, rightside):
+    """dA and dB of trsm (from the head gradient, A and the output) and trmm (from the head gradient, A and B)."""
+    rng = np.random.default_rng(4)
+    n, cols = 4, 3
+    tri = rng.uniform(-1, 1, (5, n, n)) + 3 * np.eye(n)
+    g, other = (rng.standard_normal((5,) + ((cols, n) if rightside else (n, cols))) for _ in range(2))
+    reference = _trsm_backward if name == "trsm" else _trmm_backward
+    kwargs = {"lower": lower, "transpose": transpose, "rightside": rightside, "alpha": -1.5}
+    got = _gradient_kernel(device, f"{name}_backward", [g, _nan_outside(tri, lower), other], [tri.shape, g.shape],
+                           tuple(kwargs.values()), dtype)
+    for part, want in zip(got, reference(g, tri, other, **kwargs)):
+        np.testing.assert_allclose(part, want, rtol=RTOL[dtype], atol=RTOL[dtype])

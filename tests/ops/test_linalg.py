@@ -52,6 +52,18 @@ def _make_tri_product(rng):
     return [_dominant(rng, batch, n), b], attrs
 
 
+def _make_potrf_backward(rng):
+    """A head gradient and a (well-conditioned) triangular factor."""
+    batch, n = _batch(rng), _n(rng)
+    return [rng.standard_normal(batch + (n, n)), _dominant(rng, batch, n)], {"lower": bool(rng.integers(2))}
+
+
+def _make_tri_backward(rng):
+    """A head gradient, A, and B (trmm) or the output C (trsm): any matrices of B's shape."""
+    (a, b), attrs = _make_tri_product(rng)
+    return [rng.standard_normal(b.shape), a, rng.standard_normal(b.shape)], attrs
+
+
 def _make_wide(rng):
     batch, m = _batch(rng), _n(rng)
     return [rng.standard_normal(batch + (m, m + int(rng.integers(0, 3))))], {}
@@ -125,6 +137,45 @@ def _trsm(A, B, transpose=False, rightside=False, lower=True, alpha=1.0):
     return _loop(one, A, B)
 
 
+def _tri(a, lower):
+    return np.tril(a) if lower else np.triu(a)
+
+
+def _potrf_backward(G, L, lower=True):
+    """0.5 L^-T sym(L^T G) L^-1 (lower; sym: the symmetric matrix of the lower triangle), 0.5 U^-1 sym(G U^T) U^-T
+    (upper): the gradient of A for A = L L^T (U^T U), as MXNet's potrf_backward."""
+    def one(g, t):
+        t = _tri(t, lower)
+        inv = np.linalg.inv(t)
+        p = _tri(t.T @ g if lower else g @ t.T, lower)
+        sym = p + p.T - np.diag(np.diag(p))
+        return 0.5 * (inv.T @ sym @ inv if lower else inv @ sym @ inv.T)
+    return _loop(one, G, L)
+
+
+def _trsm_backward(G, A, C, transpose=False, rightside=False, lower=True, alpha=1.0):
+    """For C = alpha op(T)^-1 B (B op(T)^-1 when rightside): dB = alpha op(T)^-T G (G op(T)^-T), and dT from
+    d op(T) = -op(T)^-T G C^T (-C^T G op(T)^-T), in T's triangle."""
+    def one(g, a, c):
+        t = _op(_tri(a, lower), transpose)
+        inv = np.linalg.inv(t)
+        db = alpha * (g @ inv.T if rightside else inv.T @ g)
+        d_op = -(c.T @ db if rightside else db @ c.T) / alpha
+        return _tri(_op(d_op, transpose), lower), db
+    return _loop(one, G, A, C)
+
+
+def _trmm_backward(G, A, B, transpose=False, rightside=False, lower=True, alpha=1.0):
+    """For C = alpha op(T) B (B op(T) when rightside): dB = alpha op(T)^T G (G op(T)^T), d op(T) = alpha G B^T
+    (B^T G), dT in T's triangle."""
+    def one(g, a, b):
+        t = _op(_tri(a, lower), transpose)
+        db = alpha * (g @ t.T if rightside else t.T @ g)
+        d_op = alpha * (b.T @ g if rightside else g @ b.T)
+        return _tri(_op(d_op, transpose), lower), db
+    return _loop(one, G, A, B)
+
+
 def _syrk(A, transpose=False, alpha=1.0):
     return _loop(lambda a: alpha * (a.T @ a if transpose else a @ a.T), A)
 
@@ -183,6 +234,9 @@ def _maketrian(A, offset=0, lower=True):
 
 SPECS = [
     OpSpec("_linalg_potrf", _one(_spd, lower=[True, False]), _potrf, grad=False, why=SYMMETRIC, rtol=1e-4),
+    OpSpec("_backward_linalg_potrf", _make_potrf_backward, _potrf_backward, rtol=1e-4, atol=1e-5),
+    OpSpec("_backward_linalg_trsm", _make_tri_backward, _trsm_backward, rtol=1e-4, atol=1e-5),
+    OpSpec("_backward_linalg_trmm", _make_tri_backward, _trmm_backward, rtol=1e-4, atol=1e-5),
     OpSpec("_linalg_potri", _one(_dominant, lower=[True, False]), _potri, rtol=1e-4),
     OpSpec("_linalg_trmm", _make_tri_product, _trmm, rtol=1e-4),
     OpSpec("_linalg_trsm", _make_tri_product, _trsm, rtol=1e-4),
