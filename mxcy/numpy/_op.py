@@ -195,9 +195,15 @@ def _reduce(legacy, a, axis, keepdims, out):
     if axis == ():
         return into(a.copy(), out)
     result = getattr(nd, legacy)(a, keepdims=keepdims, **({} if axis is None else {"axis": axis}))
-    if axis is None and not keepdims:
-        result = _view(result, ())
-    return into(result, out)
+    return into(_reduced_view(result, a, axis, keepdims), out)
+
+
+def _reduced_view(result, a, axis, keepdims):
+    """A legacy reduction's `result` in NumPy's shape (a reduction over every axis is 0-d, not (1,))."""
+    axes = range(a.ndim) if axis is None else [_axis(ax, a.ndim, "reduce")
+                                               for ax in ((axis,) if isinstance(axis, int) else axis)]
+    shape = tuple(1 if i in axes else d for i, d in enumerate(a.shape) if keepdims or i not in axes)
+    return result if result.shape == shape else _view(result, shape)
 
 
 @np_function
@@ -274,9 +280,8 @@ def any(a, axis=None, out=None, keepdims=False):  # noqa: A001 - NumPy's name
 
 def _arg_reduce(legacy, a, axis, out):
     if axis is None:
-        result = _view(getattr(nd, legacy)(ravel(a), axis=0), ())
-    else:
-        result = getattr(nd, legacy)(a, axis=axis)
+        a, axis = ravel(a), 0
+    result = _reduced_view(getattr(nd, legacy)(a, axis=axis), a, axis, False)
     return into(cast(result, _onp.int64), out)
 
 
@@ -349,7 +354,9 @@ def _split(ary, indices_or_sections, axis, even):
         bounds = _onp.cumsum([0] + [each + 1] * extra + [each] * (sections - extra)).tolist()
     else:
         bounds = [0] + [builtins.min(builtins.max(int(i), 0), length) for i in indices_or_sections] + [length]
-    return [nd.slice_axis(ary, axis=axis, begin=b, end=builtins.max(b, e)) for b, e in zip(bounds, bounds[1:])]
+    return [nd.slice_axis(ary, axis=axis, begin=b, end=e) if e > b else
+            nd.zeros(ary.shape[:axis] + (0,) + ary.shape[axis + 1:], ctx=ary.context, dtype=ary.dtype)
+            for b, e in zip(bounds, bounds[1:])]
 
 
 @np_function
