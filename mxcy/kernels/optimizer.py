@@ -12,7 +12,7 @@ import math
 import numba
 from numba import cuda, prange
 
-from .common import REQ_NULL, assign, parallel_kernel
+from .common import LIGHT, REQ_NULL, assign, parallel_kernel
 from .launch import block_sum, dual, grid_1d
 
 _KERNEL = dict(nogil=True, cache=True)
@@ -145,7 +145,7 @@ def _cpu_driver(kind, n_states, has_master):
     """The CPU driver of rule `kind` with n_states states and maybe a master, compiled with those as constants,
     so that the loop holds one rule and no tests of absent arrays and vectorizes (float32: ~5x faster for Adam
     than a run-time rule choice). Closures over ints are cached per value."""
-    @parallel_kernel(**_KERNEL)
+    @parallel_kernel(light=LIGHT, **_KERNEL)
     def driver(weight, grad, s0, s1, s2, master, out, p, req):
         for i in prange(out.size):
             _step_cpu(kind, n_states, has_master, i, weight, grad, s0, s1, s2, master, out, p, req)

@@ -10,6 +10,7 @@ from ._nn_common import cast, contiguous, flat, host, kernels, put, scratch, wid
 from .registry import REQUIRED, OpDef, Param
 
 _F32 = np.dtype(np.float32)
+_F16 = np.dtype(np.float16)
 
 
 def _float(name, default, doc=""):
@@ -37,9 +38,9 @@ def _work(a):
     """(flat C-contiguous array of `a` a kernel may read and write, on a's device; whether it is a copy to write
     back). float16 runs in float32 (numba's CPU code has no half arithmetic), as MXNet computes half updates in
     float."""
+    if a.dtype != _F16 and contiguous(a):  # widen() keeps every other type
+        return a.reshape(a.size), False
     want = widen(a.dtype)
-    if a.dtype == want and contiguous(a):
-        return flat(a), False
     return flat(np.ascontiguousarray(a, want) if host(a) else cast(a, want)), True
 
 
@@ -49,8 +50,17 @@ def _write_back(originals, work):
             put(original, f.reshape(original.shape), REQ_WRITE)
 
 
+_HOST_EMPTY = {}  # dtype -> a zero-size host array; one serves every call, since nothing can write to it
+
+
 def _empty(like):
-    return scratch(like, like.dtype, (0,))
+    """A zero-size array of like's type on its device: a kernel's stand-in for an absent state or master."""
+    if not host(like):
+        return scratch(like, like.dtype, (0,))
+    empty = _HOST_EMPTY.get(like.dtype)
+    if empty is None:
+        empty = _HOST_EMPTY[like.dtype] = np.empty(0, like.dtype)
+    return empty
 
 
 def _scalars(values):
@@ -68,12 +78,12 @@ def _run(kind, weight, grad, states, master, out, p, req):
     """One update under the kernels' rule named `kind` (SGD, ADAM, ...) on out's device; `states` (up to 3) and
     `master` may be None."""
     k = _kernels()
-    kind = getattr(k, kind)
     if weight.dtype == _F32:  # float32 arrays compute in float32, as MXNet's kernels do
-        p = tuple(np.float32(x) for x in p)
-    s = [x if x is not None else _empty(out) for x in list(states) + [None] * (3 - len(states))]
+        p = tuple(map(np.float32, p))
+    empty = _empty(out)
+    s = [empty if x is None else x for x in states] + [empty] * (3 - len(states))
     (k.update_cpu if host(out) else k.update_gpu)(
-        kind, weight, grad, *s, master if master is not None else _empty(out), out, p, req)
+        getattr(k, kind), weight, grad, *s, empty if master is None else master, out, p, req)
 
 
 def _update_group(kind, group, out, n_states, multi_precision, p, req):
