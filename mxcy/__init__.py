@@ -37,6 +37,8 @@ from . import contrib  # noqa: E402
 from . import curves  # noqa: E402 - training curves (matplotlib loads on first plot)
 from . import rnn  # noqa: E402 - after gluon, whose begin-state helper it uses
 from . import numpy, numpy as np, numpy_extension, numpy_extension as npx  # noqa: E402 - mx.np / mx.npx
+nd.np = nd.numpy = np  # MXNet's mx.nd.np: the imperative mx.np functions, on mx.np arrays
+nd.npx = nd.numpy_extension = npx
 
 nd.Custom = nd.op.Custom = operator.Custom
 nd.CachedOp = nd.op.CachedOp = cached_op.CachedOp

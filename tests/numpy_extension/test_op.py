@@ -42,6 +42,7 @@ def test_fully_connected_and_one_hot_on_np_arrays():
 
 def test_switches_and_contexts_are_the_utils():
     assert npx.set_np is mx.util.set_np and npx.is_np_array is mx.util.is_np_array and npx.cpu is mx.cpu
+    assert mx.nd.np is mx.np and mx.nd.npx is mx.npx  # MXNet's mx.nd.np is the imperative mx.np
     npx.set_np()
     try:
         assert npx.is_np_array() and npx.is_np_shape()
