@@ -29,6 +29,7 @@ cdef extern from "_engine_core.h" namespace "mxcy":
         vector[VarState*] wv
         Queue* q
         int priority
+        cbool light
     ctypedef void (*RunBatch)(void*, Queue*, Op*)
 
 cdef extern from "_engine_core.h" namespace "mxcy" nogil:
@@ -43,6 +44,9 @@ cdef extern from "_engine_core.h" namespace "mxcy" nogil:
         Op* alloc_op() except +
         void free_op(Op*)
         void push(Op*) except +
+        cbool claim(Op*)
+        cbool only_light_pending()
+        cbool wait_progress(int)
         Op* complete(Op*, Queue*, cbool)
         Op* steal(Queue*, VarState*)
         cbool var_idle(VarState*)
@@ -192,11 +196,13 @@ cdef class Engine:
         """A fresh Var."""
         return Var.__new__(Var)
 
-    def push(self, fn, reads, writes, ctx=None, int priority=0, name=None):
+    def push(self, fn, reads, writes, ctx=None, int priority=0, name=None, bint light=False):
         """Schedule `fn()` after earlier writes of `reads` and earlier reads/writes of `writes`.
 
         `ctx` with device_type 'gpu' runs on that device's worker; higher `priority` runs first
         among ready ops; `name` labels errors. Contexts are assumed immutable (cached by identity).
+        A `light` CPU op (microseconds of work) runs in the pushing thread, with the same error
+        semantics, when its vars are free or only light ops are in flight (see _run_here).
         """
         cdef tuple r = reads if type(reads) is tuple else tuple(reads)
         cdef tuple w = writes if type(writes) is tuple else tuple(writes)
@@ -220,7 +226,7 @@ cdef class Engine:
             return
         if self._bulk_fns:
             self._flush()
-        self._push_op(fn, name, r, w, q, priority)
+        self._push_op(fn, name, r, w, q, priority, light and q == self.core.cpu_queue())
 
     def wait_for_var(self, Var var not None):
         """Block until every write of `var` pushed so far has finished; raise its stored error."""
@@ -352,13 +358,16 @@ cdef class Engine:
         self._last_q = q
         return q
 
-    cdef _push_op(self, fn, name, tuple r, tuple w, Queue* q, int priority):
+    cdef _push_op(self, fn, name, tuple r, tuple w, Queue* q, int priority, bint light=False):
         cdef Op* op = self.core.alloc_op()
         try:
             _scan(r, w, fn, name, op)
         except BaseException:
             self.core.free_op(op)
             raise
+        op.light = light
+        if light and self._run_here(op, fn, name, r, w, q):
+            return
         op.q = q
         op.priority = priority
         Py_INCREF(fn)
@@ -370,6 +379,34 @@ cdef class Engine:
         op.reads = <PyObject*>r
         op.writes = <PyObject*>w
         self.core.push(op)
+
+    cdef bint _run_here(self, Op* op, fn, name, tuple r, tuple w, Queue* q) except -1:
+        # A light op runs here once its vars are free. Handed to a worker it would wait for the GIL this
+        # thread holds while it pushes on; so while only light ops are in flight, this thread first runs the
+        # ready ones itself (or lets a worker that already took one finish it). Inside an op it never waits:
+        # what it waits for could be queued behind the running op.
+        cdef Op* other
+        while not self.core.claim(op):
+            if in_op() or not self.core.only_light_pending():
+                return False
+            other = self.core.steal(q, NULL)
+            if other != NULL:
+                try:
+                    self._execute(<object>other.fn, <object>other.name, <tuple><object>other.reads,
+                                  <tuple><object>other.writes)
+                finally:
+                    self.core.complete(other, q, False)
+                    self._release(other)
+                continue
+            with nogil:
+                self.core.wait_progress(SIGNAL_POLL_MS)
+            PyErr_CheckSignals()
+        try:
+            self._execute(fn, name, r, w)
+        finally:
+            self.core.complete(op, q, False)
+            self.core.free_op(op)
+        return True
 
     cdef _flush(self):
         fns, names = self._bulk_fns, self._bulk_names

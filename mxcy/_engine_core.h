@@ -47,6 +47,7 @@ struct Op {
   unsigned long long seq = 0;
   int wait = 0;  // accesses not yet granted
   int priority = 0;
+  bool light = false;  // microseconds of work: a pushing thread may run it itself
 };
 
 struct OpAfter {  // heap order: higher priority first, then push order
@@ -147,6 +148,7 @@ class Core {
     op->seq = ++seq_;
     op->wait = 0;
     ++pending_;
+    if (!op->light) ++heavy_pending_;
     for (VarState* v : op->rv) {
       if (!v->write_running && !v->head) {
         ++v->running_reads;
@@ -165,6 +167,28 @@ class Core {
     if (op->wait == 0) make_ready(op, nullptr);
   }
 
+  // Grants all of op's accesses at once when none would wait, for the pushing thread to run op
+  // itself at once (cheaper than a worker handoff for a light op); otherwise changes nothing.
+  bool claim(Op* op) {
+    std::lock_guard<std::mutex> lk(mu_);
+    for (VarState* v : op->rv) {
+      if (v->write_running || v->head) return false;
+    }
+    for (VarState* v : op->wv) {
+      if (v->write_running || v->running_reads || v->head) return false;
+    }
+    op->seq = ++seq_;
+    op->wait = 0;
+    ++pending_;
+    if (!op->light) ++heavy_pending_;
+    for (VarState* v : op->rv) ++v->running_reads;
+    for (VarState* v : op->wv) {
+      ++v->pending_writes;
+      v->write_running = true;
+    }
+    return true;
+  }
+
   // Releases op's accesses; returns the next ready op of `q` when `take_next`.
   Op* complete(Op* op, Queue* q, bool take_next) {
     std::lock_guard<std::mutex> lk(mu_);
@@ -177,6 +201,7 @@ class Core {
       pump(v, q);
     }
     --pending_;
+    if (!op->light) --heavy_pending_;
     if (waiters_) done_cv_.notify_all();
     Op* next = nullptr;
     if (take_next && !q->ready.empty()) {
@@ -185,6 +210,19 @@ class Core {
     }
     wake(q);  // for the ready ops this thread will not run itself
     return next;
+  }
+
+  // Whether every op pushed and not completed is light.
+  bool only_light_pending() {
+    std::lock_guard<std::mutex> lk(mu_);
+    return heavy_pending_ == 0;
+  }
+
+  // Waits until some op completes (false after timeout_ms).
+  bool wait_progress(int timeout_ms) {
+    std::unique_lock<std::mutex> lk(mu_);
+    long before = pending_;
+    return wait_until(lk, timeout_ms, [this, before] { return pending_ < before; });
   }
 
   bool var_idle(VarState* v) {
@@ -346,6 +384,7 @@ class Core {
   std::condition_variable done_cv_;
   int waiters_ = 0;
   long pending_ = 0;
+  long heavy_pending_ = 0;
   unsigned long long seq_ = 0;
   bool stopping_ = false;
   bool started_ = false;

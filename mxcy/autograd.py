@@ -288,7 +288,8 @@ def _copy_all(pairs):
     def copy():
         for src, dst in buffers:
             np.copyto(dst, src, casting="unsafe")
-    engine.push(copy, reads, writes, pairs[0][1]._ctx, 0, "_copyto")
+    engine.push(copy, reads, writes, pairs[0][1]._ctx, 0, "_copyto",
+                sum(src.size for src, _ in buffers) <= engine.LIGHT_ELEMENTS)
 
 
 # Gradient ops are pushed far faster than they run, and each allocates its outputs when pushed; waiting

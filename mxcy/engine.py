@@ -15,6 +15,10 @@ def _make_default():
     return Engine(naive="NaiveEngine" in kinds, cpu_workers=max(1, workers))
 
 
+# An op touching at most this many elements per array (a trace: in all) is `light`: run inline when its vars
+# are free, since a worker handoff (wake, GIL) costs more than microseconds of kernel.
+LIGHT_ELEMENTS = 1 << 15
+
 # Shut down (workers joined) at interpreter exit by mxcy._engine's atexit handler.
 _engine = _make_default()
 new_var = _engine.new_var

@@ -58,6 +58,7 @@ class _Recorder:
         self.values = {}  # id(NDArray) on the tape -> its index in tape_values
         self.tape_values = []  # (slot, shape, dtype) per array on the tape: in-place ops give two arrays one slot
         self.elements = 0  # written by the computes so far
+        self.touched = 0  # per compute, its largest array's size, summed
         self.error = None
 
     def _add(self, data, spec):
@@ -94,8 +95,8 @@ class _Recorder:
             slot = self.slot(data)  # written through a view of a known buffer
         return self._add(data, ("new", data.shape, data.dtype)) if slot is None else slot
 
-    def push(self, fn, reads, writes, ctx=None, priority=0, name=None):
-        _real_push(fn, reads, writes, ctx, priority, name)
+    def push(self, fn, reads, writes, ctx=None, priority=0, name=None, light=False):
+        _real_push(fn, reads, writes, ctx, priority, name, light)
         if threading.get_ident() != self.thread or self.error is not None:
             return
         try:
@@ -107,6 +108,7 @@ class _Recorder:
                 raise Untraceable(f"{name} runs on {ctx}, the graph on {self.ctx}")
             attrs, ins, outs, reqs = fn.args
             self.elements += sum(d.size for d in outs)
+            self.touched += max(d.size for d in (*ins, *outs)) if ins or outs else 0
             if self.elements > TRACE_MAX_ELEMENTS:
                 raise Untraceable(f"it writes over {TRACE_MAX_ELEMENTS} elements a call: kernels dominate, and op by "
                                   "op the engine's workers overlap independent ops where one replay runs them in turn")
@@ -168,6 +170,7 @@ class Trace:
         self.ctx = recorder.ctx
         self.specs = recorder.specs
         self.steps = recorder.steps
+        self.light = recorder.touched <= engine.LIGHT_ELEMENTS
         self.nodes = recorder.nodes  # the tape records over tape values, to rebuild a tape when one is wanted
         self.tape_values = recorder.tape_values
         self.tape_heads = tuple(recorder.values.get(id(h)) for h in heads)
@@ -211,7 +214,7 @@ class Trace:
                     compute(attrs, [datas[i] for i in ins], [datas[o] for o in outs], reqs)
                 except MXNetError as err:
                     raise MXNetError(f"{name}: {err}") from None
-        engine.push(run, reads, writes, self.ctx, 0, self.name)
+        engine.push(run, reads, writes, self.ctx, 0, self.name, self.light)
 
     def tape(self, datas, inputs, var):
         """Record this trace's tape nodes as the run did, over the buffers `datas` (slot -> buffer; a slot

@@ -82,7 +82,7 @@ class custom_operator:
             _record("Custom Operator", f"{self.name}::pure_python", self.start, _now_us())
 
 
-def _profiling_push(fn, reads, writes, ctx=None, priority=0, name=None):
+def _profiling_push(fn, reads, writes, ctx=None, priority=0, name=None, light=False):
     """engine.push while profiling: the op's compute is timed as an 'operator' event (a 'Custom Operator' one,
     named after it, when a Custom operator's code pushed it)."""
     label = name or _op_label(fn)
@@ -95,7 +95,7 @@ def _profiling_push(fn, reads, writes, ctx=None, priority=0, name=None):
             fn()
         finally:
             _record(category, event, start, _now_us())
-    return engine.get_engine().push(timed, reads, writes, ctx, priority, label)
+    return engine.get_engine().push(timed, reads, writes, ctx, priority, label, light)
 
 
 def _update_hook():

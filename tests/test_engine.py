@@ -51,6 +51,7 @@ OP = st.tuples(
     st.booleans(),                            # sleep a little
     st.booleans(),                            # run on the fake GPU
     st.integers(-2, 2),                       # priority
+    st.booleans(),                            # light: may run in the pushing thread
 )
 
 
@@ -60,7 +61,7 @@ def run_program(e, nvars, ops, bulk_size=1):
     logs = [[] for _ in range(nvars)]
     var = [e.new_var() for _ in range(nvars)]
     prev = e.set_bulk_size(bulk_size)
-    for k, (reads, writes, mult, nap, gpu, prio) in enumerate(ops):
+    for k, (reads, writes, mult, nap, gpu, prio, light) in enumerate(ops):
         reads = [r for r in reads if r < nvars]
         writes = [w for w in writes if w < nvars]
 
@@ -73,7 +74,7 @@ def run_program(e, nvars, ops, bulk_size=1):
                 logs[w].append(k)
 
         e.push(fn, tuple(var[r] for r in reads), [var[w] for w in writes],
-               FakeGPU() if gpu else None, prio)
+               FakeGPU() if gpu else None, prio, None, light)
     e.set_bulk_size(prev)
     e.wait_all()
     return [b.tolist() for b in bufs], logs
@@ -98,6 +99,50 @@ def test_random_programs_match_naive(nvars, ops, bulk):
         assert bufs == ref_bufs
         assert logs == ref_logs
         assert all(log == sorted(log) for log in logs)
+
+
+# ---------------------------------------------------------------- light ops
+
+def test_light_op_on_free_vars_runs_in_the_pushing_thread(threaded):
+    ran = []
+    threaded.push(lambda: ran.append(threading.get_ident()), (threaded.new_var(),), (threaded.new_var(),),
+                  light=True)
+    assert ran == [threading.get_ident()]  # done when push returns
+
+
+def test_light_op_behind_a_heavy_op_waits_for_it(threaded):
+    a, b = threaded.new_var(), threaded.new_var()
+    gate, order = threading.Event(), []
+
+    def heavy():
+        gate.wait(5)
+        order.append("heavy")
+    threaded.push(heavy, (), (a,))
+    threaded.push(lambda: order.append("light"), (a,), (b,), light=True)
+    assert order == []  # queued behind the heavy write: push did not wait for it
+    gate.set()
+    threaded.wait_for_var(b)
+    assert order == ["heavy", "light"]
+
+
+def test_light_op_error_is_raised_where_the_user_waits(threaded):
+    v = threaded.new_var()
+    threaded.push(lambda: 1 / 0, (), (v,), name="bad_light", light=True)  # stored, not raised here
+    with pytest.raises(MXNetError, match="bad_light: ZeroDivisionError"):
+        threaded.wait_for_var(v)
+
+
+def test_light_op_pushed_inside_an_op_on_its_vars_runs_after_it(threaded):
+    v, w = threaded.new_var(), threaded.new_var()
+    order = []
+
+    def outer():
+        # v is held by this op: the light op must queue, not wait (that would deadlock)
+        threaded.push(lambda: order.append("inner"), (v,), (w,), light=True)
+        order.append("outer")
+    threaded.push(outer, (), (v,))
+    threaded.wait_all()
+    assert order == ["outer", "inner"]
 
 
 # ---------------------------------------------------------------- ordering and concurrency

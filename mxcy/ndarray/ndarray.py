@@ -195,7 +195,8 @@ class NDArray:
             return out  # the same memory (x[:] = x[:] after `x[:] -= y`): nothing to copy
         reads = () if out._var is self._var else (self._var,)
         engine.push(lambda: storage.copy_between(src, dst), reads, (out._var,),
-                    out._ctx if out._ctx.device_type == "gpu" else self._ctx, 0, "_copyto")
+                    out._ctx if out._ctx.device_type == "gpu" else self._ctx, 0, "_copyto",
+                    src.size <= engine.LIGHT_ELEMENTS)
         return out
 
     def as_in_context(self, context):

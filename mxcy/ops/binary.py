@@ -176,7 +176,8 @@ def _register_pair(name, fn, grad, quiet_fp, logic):
         registry.register(OpDef(
             scalar_name, params=(_SCALAR,), elementwise=True, infer_shape=same_shape, partial_shapes=True,
             aliases=_camel_alias(scalar_name), grad_reads=reads,
-            compute={"cpu": _scalar_compute(sfn), "gpu": _gpu.scalar(name, reverse)},
+            compute={"cpu": _scalar_compute(sfn, None if quiet_fp or not isinstance(fn, np.ufunc) else fn, reverse),
+                     "gpu": _gpu.scalar(name, reverse)},
             gradient=zero_gradients if logic else _scalar_gradient(grad, reverse),
             doc=f"Elementwise {name} of an array and a scalar" + (" (scalar first)." if reverse else ".")))
 
@@ -199,12 +200,20 @@ def _camel_alias(name):
     return (_CAMEL[name],) if name in _CAMEL else ()
 
 
-def _scalar_compute(sfn):
+def _scalar_compute(sfn, ufunc, reverse):
+    """`ufunc` (None: none) writes a float array's result straight into the output, warning on floating-point
+    errors as the array-array op does; other cases compute quietly in the array's dtype and store."""
     from ._helpers import store
     from ..kernels.common import REQ_WRITE
 
     def compute(attrs, inputs, outputs, reqs):
         x = inputs[0]
+        if ufunc is not None and reqs[0] == REQ_WRITE and x.dtype.kind == "f":
+            if reverse:
+                ufunc(attrs["scalar"], x, out=outputs[0], casting="unsafe")
+            else:
+                ufunc(x, attrs["scalar"], out=outputs[0], casting="unsafe")
+            return
         # The scalar takes the array's dtype first, as MXNet computes in DType.
         s = x.dtype.type(attrs["scalar"]) if x.dtype.kind != "f" else attrs["scalar"]
         with np.errstate(all="ignore"):

@@ -17,6 +17,7 @@ __all__ = ["invoke", "infer"]
 _ag = None  # mxcy.autograd, bound on first use to avoid an import cycle
 _NDArray = None
 _empty = np.empty
+_LIGHT = engine.LIGHT_ELEMENTS
 
 
 def _bind():
@@ -105,12 +106,20 @@ def invoke(op, inputs, attrs, out=None, ctx=None, req=REQ_WRITE):
     if req != REQ_WRITE and op.visible_outputs is not None:
         n_visible = op.n_visible_outputs(attrs)  # hidden outputs are always rewritten
         reqs = reqs[:n_visible] + (REQ_WRITE,) * (len(outputs) - n_visible)
-    engine.push(partial(compute, attrs, datas, [o._data for o in outputs], reqs),
-                reads, writes, ctx, 0, op.name)
+    out_datas = [o._data for o in outputs]
+    engine.push(partial(compute, attrs, datas, out_datas, reqs), reads, writes, ctx, 0, op.name,
+                _is_light(datas) and _is_light(out_datas))
     if _ag._local.recording and op.gradient is not None:
         # the gradient sees the arguments only: auxiliary states get none
         _ag._record(op, attrs, [x for k, x in enumerate(inputs) if k not in aux] if aux else inputs[:], outputs)
     return outputs
+
+
+def _is_light(datas):
+    for d in datas:
+        if d.size > _LIGHT:
+            return False
+    return True
 
 
 def _check_out(op, outputs, out_shapes, out_types, ctx):
