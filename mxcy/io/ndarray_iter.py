@@ -2,7 +2,7 @@
 last-batch modes ('pad', 'discard', 'roll_over')."""
 import numpy as np
 
-from ..ndarray import array, concat, tile
+from ..ndarray import NDArray, concat, tile
 from ..ndarray.sparse import CSRNDArray
 from .io import DataBatch, DataDesc, DataIter
 from .utils import _getdata_by_idx, _has_instance, _init_data
@@ -18,7 +18,7 @@ def _examples(arr, start, end, axis):
     if isinstance(arr, CSRNDArray):
         return arr[start:end]
     if axis == 0 and arr.context.device_type == "cpu":
-        return array(arr[start:end].asnumpy(), ctx=arr.context, dtype=arr.dtype)
+        return NDArray(arr[start:end].asnumpy(), arr.context)  # asnumpy's copy is the batch's buffer
     return arr.slice_axis(axis=axis, begin=start, end=end)
 
 

@@ -111,7 +111,8 @@ class BaseModule:
             self.forward(batch, is_train=False)
             self._update_metric_from(eval_metric, batch)
             live.update()
-            live.set_postfix(eval_metric.get_name_value())
+            if live.live:  # the metric is read only for a bar that shows it
+                live.set_postfix(eval_metric.get_name_value())
             if batch_end_callback is not None:
                 params = BatchEndParam(epoch=epoch, nbatch=nbatch, eval_metric=eval_metric, locals=locals())
                 for callback in _as_list(batch_end_callback):
@@ -225,7 +226,8 @@ class BaseModule:
                 self.update()
                 self._update_metric_from(eval_metric, data_batch)
                 live.update()
-                live.set_postfix(eval_metric.get_name_value())
+                if live.live:  # the metric is read only for a bar that shows it
+                    live.set_postfix(eval_metric.get_name_value())
                 try:
                     next_batch = next(batches)
                     self.prepare(next_batch, sparse_row_id_fn=sparse_row_id_fn)

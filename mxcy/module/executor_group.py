@@ -292,7 +292,9 @@ class DataParallelExecutorGroup:
             else:
                 mine = []
                 for label, axis in zip(labels, self.label_layouts):
-                    if axis == 0:
+                    if axis == 0 and part.start == 0 and part.stop == label.shape[0]:
+                        mine.append(label)  # one device's whole batch: no view to make
+                    elif axis == 0:
                         mine.append(label[part])
                     elif axis > 0:
                         mine.append(nd.slice_axis(label, axis=axis, begin=part.start, end=part.stop))

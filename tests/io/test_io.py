@@ -112,6 +112,18 @@ def test_numpy_becomes_float32_ndarray_keeps_its_dtype():
     assert batch.data[0].dtype == np.float32 and batch.label[0].dtype == np.int32
 
 
+def test_batches_are_copies_of_the_examples():
+    """As MXNet's slice_axis: writing into a batch leaves the source, and the next epoch's batch, unchanged."""
+    source = mx.nd.array(_column(4))
+    it = mx.io.NDArrayIter(source, batch_size=2)
+    batch = it.next()
+    batch.data[0][:] = -1
+    source[1:2] = 7  # a write pushed after the iterator read: later epochs see it
+    np.testing.assert_array_equal(it.next().data[0].asnumpy().ravel(), [2, 3])
+    it.reset()
+    np.testing.assert_array_equal(it.next().data[0].asnumpy().ravel(), [0, 7])
+
+
 def test_shuffle_permutes_examples_and_labels_together():
     np.random.seed(3)
     it = mx.io.NDArrayIter(_column(6), _column(6) * 10, batch_size=2, shuffle=True)

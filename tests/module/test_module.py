@@ -124,6 +124,23 @@ def test_fit_equals_the_manual_loop_and_logs_like_mxnet(caplog):
         np.testing.assert_array_equal(fitted.get_params()[0][name].asnumpy(), value.asnumpy(), err_msg=name)
 
 
+def test_fit_and_score_read_the_metric_at_the_end_only_without_a_live_bar(monkeypatch):
+    """As MXNet: without a progress bar to show them, the metric's values are read once an epoch, not per batch."""
+    monkeypatch.setenv("MXCY_PROGRESS", "0")
+    x, y = _data(12, seed=2)
+    train = mx.io.NDArrayIter(x, y, batch_size=4)
+    metric = mx.metric.Accuracy()
+    reads = []
+    monkeypatch.setattr(metric, "get", lambda: reads.append("get") or mx.metric.Accuracy.get(metric))
+    monkeypatch.setattr(metric, "get_global", lambda: reads.append("global") or mx.metric.Accuracy.get_global(metric))
+    mod = mx.mod.Module(_mlp())
+    mod.fit(train, num_epoch=1, eval_metric=metric, arg_params=_nd(_params()))
+    assert reads == ["global"]
+    reads.clear()
+    mod.score(train, metric)
+    assert reads == ["get"]
+
+
 def test_predict_drops_padding_and_score_counts_examples():
     x, y = _data(10, seed=3)
     mod = mx.mod.Module(_mlp())
