@@ -5,3 +5,4 @@ from .multiarray import ndarray
 from .creation import *  # noqa: F401,F403
 from ._op import *  # noqa: F401,F403
 from .utils import *  # noqa: F401,F403
+from ._derived import *  # noqa: F401,F403
