@@ -414,30 +414,25 @@ def polyval(p, x):
 
 
 # --- memory ---------------------------------------------------------------------------------------------
-def _host_buffers(a, b, what):
+def _memory_test(a, b, max_work, numpy_test, what):
+    """NumPy's `numpy_test` on a and b's host buffers; on a GPU, whether they are views of one buffer."""
     if not (isinstance(a, NDArray) and isinstance(b, NDArray)):
         raise TypeError(f"{what}: both arguments must be mx.np arrays")
-    return a._data, b._data
+    if a.context != b.context:
+        return False
+    if isinstance(a._data, _onp.ndarray) and isinstance(b._data, _onp.ndarray):
+        return bool(numpy_test(a._data, b._data, max_work=max_work))
+    return a._var is b._var
 
 
 def may_share_memory(a, b, max_work=None):
-    """Whether a and b's memory ranges overlap (NumPy's bounds check on the buffers)."""
-    first, second = _host_buffers(a, b, "may_share_memory")
-    if a.context != b.context:
-        return False
-    if isinstance(first, _onp.ndarray) and isinstance(second, _onp.ndarray):
-        return bool(_onp.may_share_memory(first, second, max_work=max_work))
-    return a._var is b._var
+    """Whether a and b's memory ranges overlap."""
+    return _memory_test(a, b, max_work, _onp.may_share_memory, "may_share_memory")
 
 
 def shares_memory(a, b, max_work=None):
     """Whether a and b have an element in common in memory."""
-    first, second = _host_buffers(a, b, "shares_memory")
-    if a.context != b.context:
-        return False
-    if isinstance(first, _onp.ndarray) and isinstance(second, _onp.ndarray):
-        return bool(_onp.shares_memory(first, second, max_work=max_work))
-    return a._var is b._var
+    return _memory_test(a, b, max_work, _onp.shares_memory, "shares_memory")
 
 
 def set_printoptions(precision=None, threshold=None, **kwarg):

@@ -459,24 +459,24 @@ def take(a, indices, axis=None, mode="raise", out=None):
     return into(nd.take(a, indices, axis=axis, mode=mode), out)
 
 
+def _sorting(legacy, a, axis, order, what, **kwargs):
+    if order is not None:
+        raise NotImplementedError(f"{what}: order is not supported")
+    if axis is None:
+        a, axis = ravel(a), 0
+    return legacy(a, axis=axis, **kwargs)
+
+
 @np_function
 def sort(a, axis=-1, kind=None, order=None):
     """`a` sorted ascending along `axis` (None: flattened); `kind` is accepted, `order` is not supported."""
-    if order is not None:
-        raise NotImplementedError("sort: order is not supported")
-    if axis is None:
-        a, axis = ravel(a), 0
-    return nd.sort(a, axis=axis)
+    return _sorting(nd.sort, a, axis, order, "sort")
 
 
 @np_function
 def argsort(a, axis=-1, kind=None, order=None):
     """The int64 indices that sort `a` along `axis` (None: flattened)."""
-    if order is not None:
-        raise NotImplementedError("argsort: order is not supported")
-    if axis is None:
-        a, axis = ravel(a), 0
-    return nd.argsort(a, axis=axis, dtype="int64")
+    return _sorting(nd.argsort, a, axis, order, "argsort", dtype="int64")
 
 
 @np_function

@@ -209,28 +209,7 @@ class ndarray(NDArray):
         with _NumpyShapeWithin():
             super().__setitem__(key, value)
 
-    __add__ = __radd__ = _operator("add")
-    __sub__ = _operator("subtract")
-    __rsub__ = _operator("subtract", reverse=True)
-    __mul__ = __rmul__ = _operator("multiply")
-    __truediv__ = _operator("divide")
-    __rtruediv__ = _operator("divide", reverse=True)
-    __mod__ = _operator("modulo")
-    __rmod__ = _operator("modulo", reverse=True)
-    __pow__ = _operator("power")
-    __rpow__ = _operator("power", reverse=True)
-    __eq__ = _operator("equal")
-    __ne__ = _operator("not_equal")
-    __gt__ = _operator("greater")
-    __ge__ = _operator("greater_equal")
-    __lt__ = _operator("lesser")
-    __le__ = _operator("lesser_equal")
-    __iadd__ = _operator("add", inplace=True)
-    __isub__ = _operator("subtract", inplace=True)
-    __imul__ = _operator("multiply", inplace=True)
-    __itruediv__ = _operator("divide", inplace=True)
-    __imod__ = _operator("modulo", inplace=True)
-    __hash__ = NDArray.__hash__
+    __hash__ = NDArray.__hash__  # the comparison operators set below return arrays
 
     def __floordiv__(self, other):
         return NotImplemented  # MXNet 1.9.1's NumPy arrays have no floor division
@@ -386,6 +365,15 @@ class ndarray(NDArray):
         return _op.nonzero(self)
 
 
+# OPERATOR_OPS row -> the Python operators running it (r...: reflected, i...: in place)
+_PYTHON_OPERATORS = {
+    "add": "add radd iadd", "subtract": "sub rsub isub", "multiply": "mul rmul imul",
+    "divide": "truediv rtruediv itruediv", "modulo": "mod rmod imod", "power": "pow rpow", "equal": "eq",
+    "not_equal": "ne", "greater": "gt", "greater_equal": "ge", "lesser": "lt", "lesser_equal": "le",
+}
+for _row, _names in _PYTHON_OPERATORS.items():
+    for _name in _names.split():
+        setattr(ndarray, f"__{_name}__", _operator(_row, reverse=_name[0] == "r", inplace=_name[0] == "i"))
 for _name in _REFUSED:
     setattr(ndarray, _name, _refused(_name))
 
