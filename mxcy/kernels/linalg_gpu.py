@@ -2,7 +2,8 @@
 block per matrix, column by column), trsm (one thread per right-hand side, substitution), trmm (one thread per output
 element), the diagonal and triangle packers (one thread per matrix element, linalg_cpu's element rule), and the
 gradients of potrf, trsm and trmm composed of these, matmul_gpu's GEMM and a triangle mirror/zero kernel (linalg_cpu's
-element rule). Arrays are C-contiguous stacks of
+element rule); potri (trtri, a thread per column of the inverse, then a GEMM), syrk (a GEMM) and sumlogdiag (a thread
+per matrix). The factorizations (LU, LQ, eigen) are in linalg_factor_gpu.py. Arrays are C-contiguous stacks of
 matrices, (batch, rows, cols), or of vectors, (batch, length); every kernel writes its output (requests are the op's
 business). A GPU kernel cannot raise: potrf writes NaN from the first column of a matrix that is not positive
 definite on (the CPU op raises), trsm divides by a zero diagonal (inf/NaN)."""
@@ -105,6 +106,35 @@ def _packing_kernel(mats, packed, offset, lower, triangle, pack):
         e += cuda.gridsize(1)
 
 
+def _trtri_kernel(a, inv, lower):
+    """Column c of T^-1 per thread (T: a's `lower` triangle): T x = e_c by substitution, forward for a lower T."""
+    n = a.shape[1]
+    v = cuda.grid(1)
+    while v < a.shape[0] * n:
+        m, c = v // n, v % n
+        for step in range(n):
+            i = step if lower else n - 1 - step
+            s = 1.0 if i == c else 0.0
+            for q in range(step):
+                k = q if lower else n - 1 - q
+                s -= a[m, i, k] * inv[m, k, c]
+            inv[m, i, c] = s / a[m, i, i]
+        v += cuda.gridsize(1)
+
+
+def _sumlogdiag_kernel(a, out):
+    n = a.shape[1]
+    m = cuda.grid(1)
+    while m < a.shape[0]:
+        s = 0.0
+        for i in range(n):
+            d = a[m, i, i]
+            # log's domain spelled out: NumPy's NaN / -inf, which the simulator's math.log would raise for
+            s += math.log(d) if d > 0 else (-math.inf if d == 0 else math.nan)
+        out[m] = s
+        m += cuda.gridsize(1)
+
+
 def _off_triangle_kernel(mats, lower, mirror):
     n = mats.shape[1]
     e = cuda.grid(1)
@@ -113,8 +143,9 @@ def _off_triangle_kernel(mats, lower, mirror):
         e += cuda.gridsize(1)
 
 
-potrf_kernel, trsm_kernel, trmm_kernel, packing_kernel, off_triangle_kernel = (
-    cuda.jit(k) for k in (_potrf_kernel, _trsm_kernel, _trmm_kernel, _packing_kernel, _off_triangle_kernel))
+potrf_kernel, trsm_kernel, trmm_kernel, packing_kernel, off_triangle_kernel, trtri_kernel, sumlogdiag_kernel = (
+    cuda.jit(k) for k in (_potrf_kernel, _trsm_kernel, _trmm_kernel, _packing_kernel, _off_triangle_kernel,
+                          _trtri_kernel, _sumlogdiag_kernel))
 
 
 def _stack(x, tail):
@@ -184,6 +215,30 @@ def triangular_backward_gpu(name, g, a, other, da, db, lower, transpose, rightsi
     _off_triangle(da, lower, False)
 
 
+def potri_gpu(a, out, lower):
+    """out = the inverse of T T^T (lower) or T^T T from the Cholesky factors T in a's `lower` triangles."""
+    a3 = _stack(a, 2)
+    if out.size == 0:
+        return
+    inv = cuda.device_array(a3.shape, a3.dtype)
+    blocks, threads = grid_1d(a3.shape[0] * a3.shape[1])
+    trtri_kernel[blocks, threads](a3, inv, lower)
+    matmul_gpu(_batched(inv), _batched(inv), _batched(out), lower, not lower, REQ_WRITE)
+
+
+def syrk_gpu(a, out, transpose, alpha):
+    """out = alpha a a^T, or alpha a^T a when transposed, per matrix."""
+    matmul_gpu(_batched(a), _batched(a), _batched(out), transpose, not transpose, REQ_WRITE, alpha)
+
+
+def sumlogdiag_gpu(a, out):
+    """out = the sum of the logs of each matrix's diagonal (one value per matrix)."""
+    a3 = _stack(a, 2)
+    if a3.shape[0]:
+        blocks, threads = grid_1d(a3.shape[0], 64)
+        sumlogdiag_kernel[blocks, threads](a3, out.reshape(a3.shape[0]))
+
+
 # trsm's gradients from (head gradient, A, output), trmm's from (head gradient, A, B).
 trsm_backward_gpu, trmm_backward_gpu = (functools.partial(triangular_backward_gpu, name) for name in ("trsm", "trmm"))
 
@@ -195,4 +250,6 @@ for _t in ("float32", "float64"):
                    (_trsm_kernel, f"void({_m}, {_m}, {_m}, boolean, boolean, boolean, {_t})"),
                    (_trmm_kernel, f"void({_m}, {_m}, {_m}, boolean, boolean, boolean, {_t})"),
                    (_packing_kernel, f"void({_m}, {_v}, int64, boolean, boolean, boolean)"),
-                   (_off_triangle_kernel, f"void({_m}, boolean, boolean)")]
+                   (_off_triangle_kernel, f"void({_m}, boolean, boolean)"),
+                   (_trtri_kernel, f"void({_m}, {_m}, boolean)"),
+                   (_sumlogdiag_kernel, f"void({_m}, {_t}[::1])")]

@@ -4,8 +4,9 @@ triangle packers (sumlogdiag, extract/make diag/trian), with MXNet 1.9.1's batch
 
 On the CPU potrf, trsm and trmm (and so potri and most gradients) run batched in Numba threads on NumPy's OpenBLAS
 and the diagonal/triangle packers on Numba kernels (kernels/linalg_cpu.py); the rest, and those three where that
-library is missing, run LAPACK through NumPy's linalg and SciPy on the host. On a GPU potrf, trsm, trmm and the
-packers have CUDA kernels (kernels/linalg_gpu.py); the others are CPU only. Gradients are written with these ops and
+library is missing, run LAPACK through NumPy's linalg and SciPy on the host. On a GPU every op has CUDA kernels:
+potrf, trsm, trmm, potri, syrk, sumlogdiag and the packers in kernels/linalg_gpu.py, the LU (det, slogdet, inverse),
+LQ (gelqf) and Jacobi eigen (syevd) factorizations in kernels/linalg_factor_gpu.py. Gradients are written with these ops and
 gemm2 through F, so they are differentiable in turn; potrf's, trsm's and trmm's are one fused hidden op each
 (_backward_linalg_<name>, MXNet's names: one batched kernel instead of about ten ops), whose own gradients are the
 composed formulas' through F.
@@ -514,24 +515,24 @@ def _packer(triangle, pack):
     return {device: functools.partial(compute, device) for device in ("cpu", "gpu")}
 
 
-def _gpu(name, *attr_names):
-    """The GPU compute of an op on kernels/linalg_gpu.<name>_gpu(inputs..., outputs..., attributes...), which writes
+def _gpu(module, name, *attr_names):
+    """The GPU compute of an op on kernels/<module>.<name>_gpu(inputs..., outputs..., attributes...), which writes
     its outputs (typed_call gives them temporaries under other requests)."""
     def compute(attrs, inputs, outputs, reqs):
-        run = kernel("linalg_gpu", name, "gpu")
+        run = kernel(module, name, "gpu")
         typed_call(lambda ins, outs, kreqs: run(*ins, *outs, *(attrs[a] for a in attr_names)), inputs, outputs,
                    reqs, exact=(False,) * len(outputs))
     return compute
 
 
 def _linalg(name, doc, infer_shape, compute, gradient, params=(), arguments=("A",), alias=True, gpu=None,
-            backward=False, **kw):
+            backward=False, gpu_module="linalg_gpu", **kw):
     """Registers _linalg_<name> (or _backward_linalg_<name>, a gradient op without alias); compute: its CPU compute,
-    or a {device: compute} dict; gpu: the attributes its linalg_gpu kernel <name> (<name>_backward) takes, when it has
-    one."""
+    or a {device: compute} dict; gpu: the attributes its kernel <name> (<name>_backward) in kernels/<gpu_module>
+    takes, when it has one."""
     computes = dict(compute) if isinstance(compute, dict) else {"cpu": compute}
     if gpu is not None:
-        computes["gpu"] = _gpu(f"{name}_backward" if backward else name, *gpu)
+        computes["gpu"] = _gpu(gpu_module, f"{name}_backward" if backward else name, *gpu)
     registry.register(OpDef(
         f"_backward_linalg_{name}" if backward else f"_linalg_{name}",
         aliases=(f"linalg_{name}",) if alias and not backward else (), arguments=arguments, params=params,
@@ -550,7 +551,7 @@ _linalg("potrf", "Gradient of potrf from the head gradient and the Cholesky fact
         _potrf_backward_grad, params=(_LOWER,), arguments=("ograd", "L"), gpu=("lower",), backward=True)
 _linalg("potri", "Inverse of B from its Cholesky factor A: A^-T A^-1 (lower) or A^-1 A^-T (upper).",
         _same_shape, _compute(lambda attrs, a: _potri(a, attrs["lower"])),
-        _potri_grad, params=(_LOWER,))
+        _potri_grad, params=(_LOWER,), gpu=("lower",))
 _linalg("trmm", "alpha * op(A) B, or alpha * B op(A) with rightside, for triangular A.", _tri_product_shape,
         _blas_compute(_triangular_blas("trmm"), lambda attrs, a, b: _trmm(a, b, *(attrs[k] for k in _TRI_ATTRS))),
         _trmm_grad, params=_TRI_PARAMS, arguments=("A", "B"), gpu=_TRI_ATTRS)
@@ -572,24 +573,25 @@ _linalg("syrk", "alpha * A A^T, or alpha * A^T A with transpose.", _syrk_shape,
         _compute(lambda attrs, a: attrs["alpha"] * (np.matmul(_t(a), a) if attrs["transpose"]
                                                    else np.matmul(a, _t(a)))),
         _syrk_grad, params=(Param("transpose", "bool", False, "use the transpose of A"),
-                            Param("alpha", "float", 1.0, "scalar factor of the result")))
+                            Param("alpha", "float", 1.0, "scalar factor of the result")), gpu=("transpose", "alpha"))
 _linalg("gelqf", "LQ factorization A = L Q of matrices with rows <= columns: Q has orthonormal rows, L is "
         "lower triangular (LAPACK's sign convention).", _gelqf_shape,
-        _compute(lambda attrs, a: _gelqf(a)), _gelqf_grad, num_outputs=2)
+        _compute(lambda attrs, a: _gelqf(a)), _gelqf_grad, num_outputs=2, gpu=(), gpu_module="linalg_factor_gpu")
 _linalg("syevd", "Eigendecomposition A = U^T diag(L) U of symmetric matrices (reads the lower triangle): "
         "eigenvalues L ascending, eigenvectors as the rows of U, each with its largest entry positive.",
         _syevd_shape, _compute(lambda attrs, a: _syevd(a)), _syevd_grad,
-        num_outputs=2, alias=False)
+        num_outputs=2, alias=False, gpu=(), gpu_module="linalg_factor_gpu")
 _linalg("inverse", "Inverse of square matrices.", _same_shape,
-        _compute(lambda attrs, a: np.linalg.inv(a)), _inverse_grad)
+        _compute(lambda attrs, a: np.linalg.inv(a)), _inverse_grad, gpu=(), gpu_module="linalg_factor_gpu")
 # det and slogdet keep MXNet's hidden outputs: the LU factors and pivots of each matrix.
 _linalg("det", "Determinant of square matrices.", _det_shape(1), _compute(_det), _det_grad,
-        infer_type=_det_type(1), num_outputs=3, visible_outputs=1, grad_reads=((0,), (0,)))
+        infer_type=_det_type(1), num_outputs=3, visible_outputs=1, grad_reads=((0,), (0,)), gpu=(),
+        gpu_module="linalg_factor_gpu")
 _linalg("slogdet", "Sign and natural log of the absolute value of the determinant of square matrices.",
         _det_shape(2), _compute(_slogdet), _slogdet_grad, infer_type=_det_type(2), num_outputs=4,
-        visible_outputs=2, grad_reads=((0,), ()))
+        visible_outputs=2, grad_reads=((0,), ()), gpu=(), gpu_module="linalg_factor_gpu")
 _linalg("sumlogdiag", "Sum of the natural logs of the diagonal of square matrices.", _per_matrix_shape,
-        _compute(lambda attrs, a: np.log(np.diagonal(a, axis1=-2, axis2=-1)).sum(-1)), _sumlogdiag_grad)
+        _compute(lambda attrs, a: np.log(np.diagonal(a, axis1=-2, axis2=-1)).sum(-1)), _sumlogdiag_grad, gpu=())
 _linalg("extractdiag", "Diagonal `offset` of square matrices.", _extractdiag_shape,
         _packer(False, True),
         lambda F, attrs, inputs, outputs, ograds: [F._linalg_makediag(ograds[0], offset=attrs["offset"])],

@@ -21,10 +21,6 @@ NOT_COMPARED = {
 
 # Ops that run on the CPU only, and why.
 CPU_ONLY = {}
-_LINALG = "LAPACK through NumPy/SciPy on the host (mxcy/ops/linalg.py); Numba has no cuSOLVER binding and CUDA " \
-          "kernels exist for potrf, trsm, trmm and the diagonal/triangle packers only (kernels/linalg_gpu.py)"
-CPU_ONLY.update({f"_linalg_{name}": _LINALG for name in (
-    "potri", "syrk", "gelqf", "syevd", "inverse", "det", "slogdet", "sumlogdiag")})
 _MISC = "NumPy on the host (mxcy/ops/misc_ops.py); CUDA twins are still to be written"
 CPU_ONLY.update({name: _MISC for name in (
     "add_n", "hard_sigmoid", "smooth_l1", "_contrib_div_sqrt_dim", "_contrib_quadratic", "moments", "khatri_rao",
