@@ -45,10 +45,10 @@ FAMILIES = {
             "thread) around NumPy's BLAS for the all-steps GEMMs; valid lengths checked on the host",
             "Numba CUDA kernels (tiled GEMMs for the all-steps products; per step a state product and one fused "
             "gate kernel); valid lengths checked on the host"),
-    "linalg": ("potrf, trsm, trmm: one OpenBLAS/LAPACKE call per matrix in Numba threads; diagonal and triangle "
-               "packers: Numba kernels; the rest: LAPACK through NumPy's linalg and SciPy (on the host)",
-               "potrf, trsm, trmm, diagonal and triangle packers: Numba CUDA kernels (a block per matrix for potrf, "
-               "a thread per right-hand side for trsm)"),
+    "linalg": ("potrf, trsm, trmm and their gradients: OpenBLAS/LAPACKE calls per matrix in Numba threads; diagonal "
+               "and triangle packers: Numba kernels; the rest: LAPACK through NumPy's linalg and SciPy (on the host)",
+               "Numba CUDA kernels (a block per matrix for potrf, a thread per right-hand side for trsm, a thread per "
+               "matrix for the LU, LQ and Jacobi eigen factorizations)"),
     "misc_ops": ("NumPy", "none"),
     "image": ("NumPy (random factors from NumPy's Philox keyed by the op call)", "none"),
     "misc_tensor": ("NumPy; cumsum: Numba kernels (two-pass block scan)", "cumsum: Numba CUDA kernels (block scan)"),
