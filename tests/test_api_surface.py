@@ -85,6 +85,7 @@ COMPLETE_MODULES = [
     "mxnet.symbol",
     "mxnet.ndarray.contrib",
     "mxnet.symbol.contrib",
+    "mxnet.numpy_extension",
 ]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

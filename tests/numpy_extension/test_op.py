@@ -1,5 +1,5 @@
-"""npx's operator aliases (the legacy operators on mx.np arrays, results as mx.np arrays), save/load of mx.np
-arrays and constraint_check."""
+"""npx's operator aliases (the legacy operators on mx.np arrays, results as mx.np arrays), npx.reshape's codes,
+constraint_check."""
 import numpy as onp
 import pytest
 
@@ -51,17 +51,33 @@ def test_switches_and_contexts_are_the_utils():
     assert not npx.is_np_array() and not npx.is_np_shape()
 
 
-def test_save_and_load_keep_0d_arrays(tmp_path):
-    path = str(tmp_path / "arrays")
-    npx.save(path, {"scalar": np.array(2.5), "empty": np.zeros((0, 2)), "x": np.arange(3)})
-    loaded = npx.load(path)
-    assert loaded["scalar"].shape == () and loaded["scalar"].item() == 2.5 and type(loaded["x"]) is np.ndarray
-    assert loaded["empty"].shape == (0, 2) and loaded["x"].asnumpy().tolist() == [0.0, 1.0, 2.0]
-    npx.save(path, [np.ones((2,))])
-    assert [type(a) for a in npx.load(path)] == [np.ndarray]
-
-
 def test_constraint_check():
     assert npx.constraint_check(np.array([1.0, 2.0]) > 0, "positive").item() is True
     with pytest.raises(ValueError, match="must be positive"):
         npx.constraint_check(np.array([1.0, -2.0]) > 0, "must be positive")
+
+
+# the shapes MXNet 1.9.1's documentation gives for these
+@pytest.mark.parametrize("shape, codes, reverse, expected", [
+    ((2, 3, 8), (-2, -2, 2, -1), False, (2, 3, 2, 4)),
+    ((8, 3, 3, 3, 4, 4), (-6, 2, -1, -4), False, (2, 4, 3, 3, 3, 4, 4)),
+    ((8, 3, 3, 3, 4, 4), (-5, -4), False, (24, 3, 3, 4, 4)),
+    ((8, 1, 1, 1, 3), (-2, -3, -3, -3, -2), False, (8, 3)),
+    ((8, 3, 3, 3, 3, 8), (-4, -5), True, (8, 3, 3, 3, 24)),
+    ((8, 3, 2, 4, 8), (-4, -1, 2, -6), True, (8, 3, 2, 4, 4, 2)),
+    ((2, 6), (-1,), False, (12,)),
+    ((2, 6), 12, False, (12,)),
+])
+def test_reshape_codes(shape, codes, reverse, expected):
+    x = onp.arange(int(onp.prod(shape)), dtype=onp.float32).reshape(shape)
+    result = npx.reshape(np.array(x), codes, reverse=reverse)
+    assert type(result) is np.ndarray and result.shape == expected
+    onp.testing.assert_array_equal(result.asnumpy(), x.reshape(expected))
+
+
+@pytest.mark.parametrize("codes, match", [((-1, -1), "only one"), ((-3, -1), "size 1"), ((5,), "does not fit"),
+                                          ((-6, -1, -1), "both be -1"), ((-7,), "at least -6"),
+                                          ((-2, -2, -2), "not enough")])
+def test_reshape_code_errors(codes, match):
+    with pytest.raises(mx.MXNetError, match=match):
+        npx.reshape(np.ones((2, 6)), codes)
