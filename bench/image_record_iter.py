@@ -40,22 +40,24 @@ def write_records(path, count):
 
 
 def measure(impl, path, epochs, resize):
-    """Images per second over `epochs` passes (after one warm-up pass), and the per-pass rates."""
+    """Per pass (after one warm-up pass): images per second, and the process's CPU milliseconds per image (all
+    threads)."""
     if impl == "mxnet":
         import mxnet as mx
     else:
         import mxcy as mx
     it = mx.io.ImageRecordIter(path_imgrec=path, resize=resize, **ITER_ARGS)
-    rates = []
+    rates, cpu_ms = [], []
     for epoch in range(epochs + 1):
         it.reset()
-        start, images = time.perf_counter(), 0
+        start, start_cpu, images = time.perf_counter(), time.process_time(), 0
         for batch in it:
             batch.data[0].wait_to_read()
             images += batch.data[0].shape[0] - batch.pad
         if epoch:  # the first pass warms caches and compiles
             rates.append(images / (time.perf_counter() - start))
-    return rates
+            cpu_ms.append((time.process_time() - start_cpu) * 1e3 / images)
+    return rates, cpu_ms
 
 
 def main():
@@ -75,17 +77,20 @@ def main():
         write_records(path, args.images)
         print(f"{args.images} JPEG records of 224x224, {os.path.getsize(path) / args.images / 1024:.1f} kB each; "
               f"resize={args.resize}, {ITER_ARGS}")
-        results = {}
+        results, cpu = {}, {}
         for impl in ("mxnet", "mxcy", "mxnet", "mxcy"):  # alternate, so both see the same machine load
             python = MXNET_PYTHON if impl == "mxnet" else sys.executable
             out = subprocess.run([python, __file__, "--impl", impl, "--rec", path, "--epochs", str(args.epochs),
                                   "--resize", str(args.resize)], env=env, capture_output=True, text=True, check=True)
-            results.setdefault(impl, []).extend(json.loads(out.stdout.strip().splitlines()[-1]))
+            rates, cpu_ms = json.loads(out.stdout.strip().splitlines()[-1])
+            results.setdefault(impl, []).extend(rates)
+            cpu.setdefault(impl, []).extend(cpu_ms)
     for impl, rates in results.items():
         print(f"{impl:6s} images/s per pass: {', '.join(f'{r:.0f}' for r in rates)}; best {max(rates):.0f}, "
-              f"median {statistics.median(rates):.0f}")
+              f"median {statistics.median(rates):.0f}; CPU ms/image median {statistics.median(cpu[impl]):.3f}")
     print(f"mxcy / MXNet: best passes {max(results['mxcy']) / max(results['mxnet']):.2f}, medians "
-          f"{statistics.median(results['mxcy']) / statistics.median(results['mxnet']):.2f}")
+          f"{statistics.median(results['mxcy']) / statistics.median(results['mxnet']):.2f}; CPU per image (MXNet / "
+          f"mxcy, medians) {statistics.median(cpu['mxnet']) / statistics.median(cpu['mxcy']):.2f}")
 
 
 if __name__ == "__main__":

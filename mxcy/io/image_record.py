@@ -310,7 +310,8 @@ class _RecordBatches:
                 * p["scale"]
             mult = (np.float32(contrast) * self.inv_std).astype(np.float32)
             bias = (np.float32(illumination) * self.inv_std).astype(np.float32)
-            image_pack.pack_float(img, self.mean, mult, bias, mirror, out)
+            rows = img.reshape(img.shape[0], -1)  # a view, also of a crop (its rows are contiguous)
+            image_pack.pack_float(rows, self.mean, mult, bias, mirror, out)
 
     def _drop_planned(self):
         """Forget the batches planned ahead, putting the planner back where the first of them started."""

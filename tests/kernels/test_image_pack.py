@@ -19,12 +19,19 @@ def _chw(img, mirror):
 
 
 @settings(max_examples=10, deadline=None)
-@given(st.integers(0, 2 ** 16), st.sampled_from([1, 3, 4]), st.booleans())
-def test_pack_float(seed, channels, mirror):
+@given(st.integers(0, 2 ** 16), st.sampled_from([1, 3, 4]), st.booleans(), st.booleans())
+def test_pack_float(seed, channels, mirror, cropped):
+    """The image comes as its rows (H, W*C): of a whole image, or views into a larger one (a crop)."""
     rng, img, mean = _case(seed, channels)
     mult, bias = rng.uniform(-2, 2, (2, channels)).astype(np.float32)
     out = np.zeros((channels, 5, 7), np.float32)
-    image_pack.pack_float(img, mean, mult, bias, mirror, out)
+    if cropped:
+        larger = rng.randint(0, 256, (8, 9, channels)).astype(np.uint8)
+        larger[2:7, 1:8] = img
+        img = larger[2:7, 1:8]
+    rows = img.reshape(5, -1)
+    assert np.shares_memory(rows, img)
+    image_pack.pack_float(rows, mean, mult, bias, mirror, out)
     f32 = np.float32
     expected = (_chw(img, False).astype(f32) - mean) * mult[:, None, None] + bias[:, None, None]
     np.testing.assert_array_equal(out, expected[:, :, ::-1] if mirror else expected)
