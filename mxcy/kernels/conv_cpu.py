@@ -12,6 +12,7 @@ from numba import njit, prange, uint64
 from . import blas_cpu as _blas
 from . import conv_shift_cpu as _cs
 from . import winograd_cpu as _wg
+from . import winograd_filters as _wf
 from .blas_cpu import matmul
 from .common import LIGHT, REQ_ADD, REQ_NULL, assign, parallel_kernel
 from .conv_common import (CAN_PIN_BLAS, FASTMATH as _FM, as_5d, axpy as _axpy, copy as _copy, dot as _dot,
@@ -27,6 +28,10 @@ WINOGRAD_MIN_CHANNELS_SMALL_OUT = 8
 # call and read once per block, which only pays over enough tiles (measured crossover 32-64 tiles for
 # 64-512 channels, e.g. batch 4 at 14 x 14: 1.2x faster, batch 2: 1.3x slower).
 WINOGRAD_MIN_TILES = 48
+# With the transform kept from the last call (winograd_filters: the same weight again, as in inference) it pays
+# from fewer tiles: 256 channels at 14 x 14 (16 tiles, batch 1) ran 1.6 ms against im2col's 3.6 (one core), 512
+# at 7 x 7 (4 tiles) 6.6 against 4.0, its GEMMs too narrow for the 4x larger transformed filter.
+WINOGRAD_MIN_TILES_KEPT = 16
 # Tiles per Winograd block: GEMMs of that width run near the BLAS's single-core rate, and the
 # block stays in L2/L3 (measured: 48-128 within noise of each other, 32 up to 10% slower).
 WINOGRAD_TILES = 64
@@ -98,13 +103,18 @@ def _block(a, p0, p1, buf):
 # consecutive items run in parallel, each with single-threaded GEMMs.
 
 @parallel_kernel(nogil=True, cache=True)
-def _fwd_gemm(x, w, b, has_bias, out, req, isz, osz, ksz, s, p, d, nchunks, splits, rblk, pointwise):
-    """out[n, g] (Og, P) = w[g] (Og, K) @ col(x[n, g]) (K, P) + b, by blocks of rblk output rows."""
+def _fwd_gemm(x, w, b, has_bias, out, req, isz, osz, ksz, s, p, d, nchunks, splits, rblk, pointwise, gemm, blas,
+              local_threads):
+    """out[n, g] (Og, P) = w[g] (Og, K) @ col(x[n, g]) (K, P) + b, by blocks of rblk output rows; the GEMMs on
+    NumPy's BLAS pinned to one thread per chunk (blas_cpu; measured 1.0-1.35x the rate of SciPy's behind np.dot for
+    ResNet-50's shapes, e.g. its 7x7 stem 60 -> 80 GFLOP/s on one core)."""
     N, G, Og, K = x.shape[0], x.shape[1], w.shape[1], w.shape[2]
     OW, R = osz[2], osz[0] * osz[1]
     items = N * G * splits
     xf = x.reshape(x.size)
+    one = x.dtype.type(1)
     for t in prange(nchunks):
+        before = local_threads(1)
         col_buf = np.empty(K * rblk * OW, x.dtype)
         tmp_buf = np.empty(Og * rblk * OW, x.dtype)
         for it in range(t * items // nchunks, (t + 1) * items // nchunks):
@@ -119,17 +129,18 @@ def _fwd_gemm(x, w, b, has_bias, out, req, isz, osz, ksz, s, p, d, nchunks, spli
                     cols = col_buf[:K * pb].reshape((K, pb))
                     _im2col(xf, (n * G + g) * x.shape[2] * x.shape[3], cols, r0, r1, isz, osz, ksz, s, p, d)
                 if pb == on.shape[1] and req != REQ_ADD:
-                    np.dot(w[g], cols, on)
+                    matmul(gemm, blas, w[g], cols, on, False, one)
                     if has_bias:
                         for o in range(Og):
                             on[o] += b[g * Og + o]
                     continue
                 tmp = tmp_buf[:Og * pb].reshape((Og, pb))
-                np.dot(w[g], cols, tmp)
+                matmul(gemm, blas, w[g], cols, tmp, False, one)
                 for o in range(Og):
                     bias = b[g * Og + o] if has_bias else b.dtype.type(0)
                     for j in range(pb):
                         on[o, r0 * OW + j] = assign(on[o, r0 * OW + j], tmp[o, j] + bias, req)
+        local_threads(before)
 
 
 @parallel_kernel(nogil=True, cache=True)
@@ -388,14 +399,17 @@ def _tiles(ys):
     return N * -(-OH // _wg.TILE) * -(-OW // _wg.TILE)
 
 
-def _winograd(x, w, ys, stride, dilate, groups):
-    """Whether the convolution of x by w into ys (dy for the weight gradient) runs on the Winograd
-    kernels; a non-contiguous ys goes on to the GEMM path, which raises."""
+def _winograd(x, w, ys, stride, dilate, groups, min_tiles=None):
+    """Whether the convolution of x by w into ys (dy for the weight gradient) may run on the Winograd
+    kernels, with at least `min_tiles` tiles (default: as many as a kept filter transform needs); a
+    non-contiguous ys goes on to the GEMM path, which raises."""
     O, C = w.shape[:2]
+    if min_tiles is None:
+        min_tiles = min(WINOGRAD_MIN_TILES, WINOGRAD_MIN_TILES_KEPT)
     return (x.ndim == 4 and w.shape[2:] == (3, 3) and groups == 1 and tuple(stride) == (1, 1)
             and tuple(dilate) == (1, 1) and x.dtype in (np.float32, np.float64)
             and (C >= WINOGRAD_MIN_CHANNELS or WINOGRAD_MIN_CHANNELS_SMALL_OUT <= C and O <= 2 * C)
-            and _tiles(ys) >= WINOGRAD_MIN_TILES and ys.flags.c_contiguous)
+            and _tiles(ys) >= min_tiles and ys.flags.c_contiguous)
 
 
 def _winograd_plan(ys):
@@ -409,13 +423,15 @@ def _winograd_plan(ys):
 
 def _winograd_conv(xs, w, b, ys, req, off, flip):
     """ys (+)= xs convolved at offsets `off` (per axis) with w; flip: with w rotated and its channel
-    axes swapped (the data gradient)."""
-    O, C = w.shape[:2]
-    U = np.empty((_wg.NPOS,) + ((C, O) if flip else (O, C)), xs.dtype)
-    _wg.filter_transform(w, U, flip)
+    axes swapped (the data gradient). False, having done nothing, where the GEMM path is faster: fewer
+    than WINOGRAD_MIN_TILES tiles and no kept transform of w."""
+    U = _wf.transformed(w, flip, _tiles(ys) >= WINOGRAD_MIN_TILES)
+    if U is None:
+        return False
     bias, has_bias = _bias_array(b, ys.dtype)
     with single_threaded_blas():
         _wg.conv(xs, U, bias, has_bias, ys, req, *off, *_winograd_plan(ys))
+    return True
 
 
 def conv_fwd_cpu(x, w, b, out, req, stride, pad, dilate, groups):
@@ -423,8 +439,7 @@ def conv_fwd_cpu(x, w, b, out, req, stride, pad, dilate, groups):
     if req == REQ_NULL:
         return
     x, w = np.ascontiguousarray(x), np.ascontiguousarray(w)
-    if _winograd(x, w, out, stride, dilate, groups):
-        _winograd_conv(x, w, b, out, req, tuple(pad), False)
+    if _winograd(x, w, out, stride, dilate, groups) and _winograd_conv(x, w, b, out, req, tuple(pad), False):
         return
     pl = _Plan(x, w, out, stride, pad, dilate, groups)
     bias, has_bias = _bias_array(b, out.dtype)
@@ -443,8 +458,9 @@ def conv_fwd_cpu(x, w, b, out, req, stride, pad, dilate, groups):
         items = pl.y.shape[0] * pl.y.shape[1] * pl.y.shape[2]
         _fwd_direct(pl.x, pl.w, bias, has_bias, pl.y, req, *pl.geom, pl.direct_chunks(items))
         return
-    with single_threaded_blas():
-        _fwd_gemm(pl.x, pl.w, bias, has_bias, pl.y, req, *pl.geom, *pl.gemm)
+    with single_threaded_blas():  # np.dot's, where NumPy's BLAS is not available
+        _fwd_gemm(pl.x, pl.w, bias, has_bias, pl.y, req, *pl.geom, *pl.gemm, _blas.gemm_of(x.dtype), _blas.AVAILABLE,
+                  _blas.LOCAL_THREADS)
 
 
 def conv_bwd_data_cpu(dy, w, dx, req, stride, pad, dilate, groups, bias=None):
@@ -454,9 +470,9 @@ def conv_bwd_data_cpu(dy, w, dx, req, stride, pad, dilate, groups, bias=None):
     if req == REQ_NULL:
         return
     dy, w = np.ascontiguousarray(dy), np.ascontiguousarray(w)
-    if _winograd(dx, w, dx, stride, dilate, groups):
-        # Stride 1: the data gradient is the convolution of dy with the rotated filter at pad 2 - pad.
-        _winograd_conv(dy, w, bias, dx, req, (2 - pad[0], 2 - pad[1]), True)
+    # Stride 1: the data gradient is the convolution of dy with the rotated filter at pad 2 - pad.
+    if _winograd(dx, w, dx, stride, dilate, groups) and \
+            _winograd_conv(dy, w, bias, dx, req, (2 - pad[0], 2 - pad[1]), True):
         return
     pl = _Plan(dx, w, dy, stride, pad, dilate, groups)
     b, has_bias = _bias_array(bias, dx.dtype)
@@ -484,7 +500,7 @@ def conv_bwd_weight_cpu(x, dy, dw, req, stride, pad, dilate, groups):
     if req == REQ_NULL:
         return
     x, dy = np.ascontiguousarray(x), np.ascontiguousarray(dy)
-    if _winograd(x, dw, dy, stride, dilate, groups) and dw.flags.c_contiguous:
+    if _winograd(x, dw, dy, stride, dilate, groups, WINOGRAD_MIN_TILES) and dw.flags.c_contiguous:
         tb, nchunks = _winograd_plan(dy)
         part = np.zeros((nchunks, _wg.NPOS) + dw.shape[:2], dw.dtype)
         with single_threaded_blas():

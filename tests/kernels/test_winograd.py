@@ -187,7 +187,9 @@ def test_dispatch(monkeypatch):
     x24 = np.empty((1, 24, 28, 28), np.float32)
     assert wino(x=x24, w=weight(512, 24), y=np.empty((1, 512, 28, 28)))   # enough inputs: any outputs
     assert not wino(x=x16[:, :7], w=weight(16, 7))                          # few input channels
-    assert not wino(y=np.empty((1, 16, 24, 24), np.float32))                # few tiles (36)
+    y36 = np.empty((1, 16, 24, 24), np.float32)                             # 36 tiles: with a kept transform
+    assert wino(y=y36) and not conv_cpu._winograd(x16, w16, y36, (1, 1), (1, 1), 1, MIN_TILES)
+    assert not wino(y=np.empty((1, 16, 12, 12), np.float32))                # few tiles (9)
     assert not wino(y=np.empty((1, 16, 28, 56))[..., ::2])                   # not contiguous
     assert not wino(stride=(2, 2))
     assert not wino(dilate=(2, 2))
