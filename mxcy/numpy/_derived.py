@@ -13,14 +13,14 @@ from . import _op
 from ._op import _axis, concatenate, dot, flip, ravel, reshape, split, stack, swapaxes, transpose, where
 from .creation import arange, array, full, linspace
 from .multiarray import binary, cast, into, np_function
+from .stride_tricks import broadcast_arrays
 
-__all__ = ["append", "atleast_1d", "atleast_2d", "atleast_3d", "average", "broadcast_arrays", "column_stack",
+__all__ = ["append", "atleast_1d", "atleast_2d", "atleast_3d", "average", "column_stack",
            "row_stack", "dstack", "hsplit", "vsplit", "dsplit", "fliplr", "flipud", "diff", "ediff1d", "hypot",
            "arctan2", "ldexp", "isnan", "isinf", "isfinite", "isposinf", "isneginf", "logical_not", "invert",
            "inner", "outer", "vdot", "tensordot", "trace", "diagonal", "diag", "diagflat", "roll", "rot90",
-           "meshgrid", "logspace", "nan_to_num", "product", "sometrue", "may_share_memory", "shares_memory",
-           "resize", "blackman", "hamming", "hanning", "indices", "unravel_index", "polyval", "set_printoptions",
-           "diag_indices_from"]
+           "logspace", "nan_to_num", "product", "sometrue", "may_share_memory", "shares_memory",
+           "resize", "blackman", "hamming", "hanning", "indices", "unravel_index", "polyval", "diag_indices_from"]
 
 product, sometrue = _op.prod, _op.any
 
@@ -52,12 +52,6 @@ def atleast_2d(*arys):
 @np_function
 def atleast_3d(*arys):
     return _at_least(arys, 3, lambda s: (1, 1, 1) if not s else (1,) + s + (1,) if len(s) == 1 else s + (1,))
-
-
-@np_function
-def broadcast_arrays(*args):
-    shape = _onp.broadcast_shapes(*(a.shape for a in args))
-    return [_op.broadcast_to(a, shape) for a in args]
 
 
 @np_function
@@ -334,22 +328,6 @@ def diag_indices_from(arr):
 
 
 @np_function
-def meshgrid(*xi, **kwargs):
-    """Coordinate arrays from 1-D coordinate vectors (indexing 'xy' swaps the first two axes as NumPy's)."""
-    indexing, sparse, copy = kwargs.pop("indexing", "xy"), kwargs.pop("sparse", False), kwargs.pop("copy", True)
-    if kwargs or indexing not in ("xy", "ij"):
-        raise MXNetValueError(f"meshgrid: indexing must be 'xy' or 'ij' and no other arguments, got "
-                              f"{indexing!r} and {sorted(kwargs)}")
-    ndim = len(xi)
-    grids = [reshape(x, (1,) * i + (-1,) + (1,) * (ndim - i - 1)) for i, x in enumerate(xi)]
-    if indexing == "xy" and ndim > 1:
-        grids = [swapaxes(g, 0, 1) for g in grids]
-    if sparse:
-        return [g.copy() if copy else g for g in grids]
-    return broadcast_arrays(*grids)
-
-
-@np_function
 def indices(dimensions, dtype=_onp.int32, ctx=None):
     """The grid of indices of an array of shape `dimensions`: one array per axis, stacked first."""
     dimensions = tuple(dimensions)
@@ -433,9 +411,3 @@ def may_share_memory(a, b, max_work=None):
 def shares_memory(a, b, max_work=None):
     """Whether a and b have an element in common in memory."""
     return _memory_test(a, b, max_work, _onp.shares_memory, "shares_memory")
-
-
-def set_printoptions(precision=None, threshold=None, **kwarg):
-    """NumPy's print options, which mx.np arrays' repr and str follow."""
-    _onp.set_printoptions(precision=precision, threshold=threshold, **kwarg)
-
