@@ -11,7 +11,7 @@ import numpy as np
 from numba import cuda
 
 from .launch import grid_1d
-from .linalg_gpu import _stack
+from .linalg_gpu import _stack, substitute
 
 _JACOBI_SWEEPS = 50  # cyclic Jacobi converges quadratically: 6-10 sweeps in practice
 
@@ -84,17 +84,21 @@ def _lu_inverse_kernel(lu, pivots, out):
                 swap = out[m, k, c]
                 out[m, k, c] = out[m, p, c]
                 out[m, p, c] = swap
-        for i in range(n):
-            s = out[m, i, c]
-            for k in range(i):
-                s -= lu[m, i, k] * out[m, k, c]
-            out[m, i, c] = s
-        for i in range(n - 1, -1, -1):
-            s = out[m, i, c]
-            for k in range(i + 1, n):
-                s -= lu[m, i, k] * out[m, k, c]
-            out[m, i, c] = s / lu[m, i, i]
+        substitute(lu, out, m, c, True, True)
+        substitute(lu, out, m, c, False, False)
         v += cuda.gridsize(1)
+
+
+@cuda.jit(device=True, inline="always")
+def _reflect(x, t, r, work, i, tau):
+    """Row r of x[t] times the reflector I - tau v v^T from the right, v = (1 at i, work[t, i, i + 1:] after it)."""
+    dot = x[t, r, i]
+    for j in range(i + 1, x.shape[2]):
+        dot += x[t, r, j] * work[t, i, j]
+    dot *= tau
+    x[t, r, i] -= dot
+    for j in range(i + 1, x.shape[2]):
+        x[t, r, j] -= dot * work[t, i, j]
 
 
 def _gelqf_kernel(a, q, low, work, tau):
@@ -120,28 +124,16 @@ def _gelqf_kernel(a, q, low, work, tau):
                 for j in range(i + 1, cols):
                     work[t, i, j] /= alpha - beta
                 work[t, i, i] = beta
-                for r in range(i + 1, rows):  # rows below: row -= tau (row . v) v
-                    dot = work[t, r, i]
-                    for j in range(i + 1, cols):
-                        dot += work[t, r, j] * work[t, i, j]
-                    dot *= tau[t, i]
-                    work[t, r, i] -= dot
-                    for j in range(i + 1, cols):
-                        work[t, r, j] -= dot * work[t, i, j]
+                for r in range(i + 1, rows):
+                    _reflect(work, t, r, work, i, tau[t, i])
         for i in range(rows):
             for j in range(rows):
                 low[t, i, j] = work[t, i, j] if j <= i else 0.0
             for j in range(cols):
                 q[t, i, j] = 1.0 if i == j else 0.0
         for i in range(rows - 1, -1, -1):
-            for r in range(rows):  # Q's row r -= tau (row . v) v
-                dot = q[t, r, i]
-                for j in range(i + 1, cols):
-                    dot += q[t, r, j] * work[t, i, j]
-                dot *= tau[t, i]
-                q[t, r, i] -= dot
-                for j in range(i + 1, cols):
-                    q[t, r, j] -= dot * work[t, i, j]
+            for r in range(rows):
+                _reflect(q, t, r, work, i, tau[t, i])
         t += cuda.gridsize(1)
 
 

@@ -106,19 +106,29 @@ def _packing_kernel(mats, packed, offset, lower, triangle, pack):
         e += cuda.gridsize(1)
 
 
+@cuda.jit(device=True, inline="always")
+def substitute(tri, x, m, c, lower, unit):
+    """x[m, :, c] = T^-1 x[m, :, c] in place, T the `lower` (else upper) triangle of tri[m], with ones on its diagonal
+    when `unit`: forward substitution for a lower T, backward for an upper one."""
+    n = tri.shape[1]
+    for step in range(n):
+        i = step if lower else n - 1 - step
+        s = x[m, i, c]
+        for q in range(step):
+            k = q if lower else n - 1 - q
+            s -= tri[m, i, k] * x[m, k, c]
+        x[m, i, c] = s if unit else s / tri[m, i, i]
+
+
 def _trtri_kernel(a, inv, lower):
-    """Column c of T^-1 per thread (T: a's `lower` triangle): T x = e_c by substitution, forward for a lower T."""
+    """Column c of T^-1 per thread (T: a's `lower` triangle): T x = e_c by substitution."""
     n = a.shape[1]
     v = cuda.grid(1)
     while v < a.shape[0] * n:
         m, c = v // n, v % n
-        for step in range(n):
-            i = step if lower else n - 1 - step
-            s = 1.0 if i == c else 0.0
-            for q in range(step):
-                k = q if lower else n - 1 - q
-                s -= a[m, i, k] * inv[m, k, c]
-            inv[m, i, c] = s / a[m, i, i]
+        for i in range(n):
+            inv[m, i, c] = 1.0 if i == c else 0.0
+        substitute(a, inv, m, c, lower, False)
         v += cuda.gridsize(1)
 
 
