@@ -1,6 +1,6 @@
 """mx.np, MXNet's NumPy-compatible interface: mx.np.ndarray (NumPy semantics over the registered operators), the
 creation functions, array functions and mx.np.random. What exists is listed in docs/architecture.md."""
-from . import random
+from . import linalg, random
 from .multiarray import ndarray
 from .creation import *  # noqa: F401,F403
 from ._op import *  # noqa: F401,F403

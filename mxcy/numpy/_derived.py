@@ -20,7 +20,7 @@ __all__ = ["append", "atleast_1d", "atleast_2d", "atleast_3d", "average", "colum
            "arctan2", "ldexp", "isnan", "isinf", "isfinite", "isposinf", "isneginf", "logical_not", "invert",
            "inner", "outer", "vdot", "tensordot", "trace", "diagonal", "diag", "diagflat", "roll", "rot90",
            "logspace", "nan_to_num", "product", "sometrue", "may_share_memory", "shares_memory",
-           "resize", "blackman", "hamming", "hanning", "indices", "unravel_index", "polyval", "diag_indices_from"]
+           "resize", "tril", "copysign", "blackman", "hamming", "hanning", "indices", "unravel_index", "polyval", "diag_indices_from"]
 
 product, sometrue = _op.prod, _op.any
 
@@ -265,6 +265,18 @@ ldexp = _binary_ufunc("ldexp", lambda x1, x2: binary(
     binary("power", 2.0, x2 if x2.dtype.kind == "f" else cast(x2, _onp.float32))))
 
 
+def _negative_sign(x):
+    """Where x's sign bit is set (-0.0 included, found by 1/x = -inf)."""
+    if x.dtype.kind != "f":
+        return binary("lesser", x, 0)
+    return binary("lesser", binary("add", x, _op.reciprocal(x)), 0)
+
+
+copysign = _binary_ufunc("copysign", lambda x1, x2: binary(
+    "multiply", _op.abs(x1 if isinstance(x1, NDArray) else full((), x1, ctx=x2.context)),
+    where(_negative_sign(x2 if isinstance(x2, NDArray) else full((), float(x2), ctx=x1.context)), -1.0, 1.0)))
+
+
 def _arctan2(y, x):
     """atan(y / x) moved into the quadrant of (x, y): +-pi where x < 0, +-pi/2 (0 at the origin) where x = 0."""
     y, x = (v if isinstance(v, NDArray) else full((), v, ctx=(x if isinstance(x, NDArray) else y).context)
@@ -311,6 +323,22 @@ def diag(array, k=0):  # noqa: A002 - MXNet's argument name
 @np_function
 def diagflat(array, k=0):  # noqa: A002 - MXNet's argument name
     return nd.diag(ravel(array), k=k)
+
+
+def _triangle_mask(m, k, lower):
+    """True on and below (lower) or on and above diagonal k of m's last two axes."""
+    rows = reshape(arange(m.shape[-2], dtype=_onp.int64, ctx=m.context), (-1, 1))
+    cols = reshape(arange(m.shape[-1], dtype=_onp.int64, ctx=m.context), (1, -1))
+    offsets = binary("subtract", cols, rows)
+    return binary("lesser_equal", offsets, k) if lower else binary("greater_equal", offsets, k)
+
+
+@np_function
+def tril(m, k=0):
+    """m with the elements above diagonal k of its last two axes set to zero (a 1-D m is taken as a row)."""
+    if m.ndim < 2:
+        m = _op.broadcast_to(m, (m.shape[0],) * 2) if m.ndim == 1 else m
+    return where(_triangle_mask(m, int(k), lower=True), m, 0)
 
 
 @np_function

@@ -49,6 +49,11 @@ CASES = [
     (lambda m, a: m.average(a), [(2, 3)]),
     (lambda m, a, w: m.average(a, axis=1, weights=w), [(2, 3), (3,)]),
     (lambda m, a, w: m.average(a, weights=w), [(2, 3), (2, 3)]),
+    (lambda m, a: m.tril(a), [(3, 4)]),
+    (lambda m, a: m.tril(a, -1), [(2, 3, 3)]),
+    (lambda m, a: m.tril(a, 1), [(3,)]),
+    (lambda m, a, b: m.copysign(a, b), [(2, 3), (3,)]),
+    (lambda m, a: m.copysign(a, -1.0), [(4,)]),
     (lambda m, a: m.trace(a), [(3, 3)]),
     (lambda m, a: m.trace(a, offset=1), [(3, 4)]),
     (lambda m, a: m.diagonal(a, 1, 1, 2), [(2, 3, 3)]),
@@ -125,6 +130,11 @@ def test_bad_arguments_are_clear_errors():
         np.invert(np.ones((2,)))
     with pytest.raises(mx.MXNetError, match="indexing"):
         np.meshgrid(np.ones((2,)), indexing="yx")
+
+
+def test_copysign_reads_the_sign_of_zeros():
+    signs = onp.array([-0.0, 0.0, -1.0, 2.0], dtype=onp.float32)
+    assert np.copysign(np.ones((4,)), np.array(signs)).asnumpy().tolist() == onp.copysign(1.0, signs).tolist()
 
 
 def test_arctan2_on_the_axes_as_numpy():
