@@ -6,8 +6,8 @@ On the CPU potrf, trsm and trmm (and so potri and most gradients) run batched in
 and the diagonal/triangle packers on Numba kernels (kernels/linalg_cpu.py); the rest, and those three where that
 library is missing, run LAPACK through NumPy's linalg and SciPy on the host. On a GPU every op has CUDA kernels:
 potrf, trsm, trmm, potri, syrk, sumlogdiag and the packers in kernels/linalg_gpu.py, the LU (det, slogdet, inverse),
-LQ (gelqf) and Jacobi eigen (syevd) factorizations in kernels/linalg_factor_gpu.py. Gradients are written with these ops and
-gemm2 through F, so they are differentiable in turn; potrf's, trsm's and trmm's are one fused hidden op each
+LQ (gelqf) and Jacobi eigen (syevd) factorizations in kernels/linalg_factor_gpu.py. Gradients are written with these
+ops and gemm2 through F, so they are differentiable in turn; potrf's, trsm's and trmm's are one fused hidden op each
 (_backward_linalg_<name>, MXNet's names: one batched kernel instead of about ten ops), whose own gradients are the
 composed formulas' through F.
 """
@@ -432,7 +432,7 @@ def _triangular_backward_grad(name):
         scale = -1.0 / alpha if name == "trsm" else alpha
         dx, dy = _product_grads(lambda p, q, tp, tq: _fmat(F, p, q, tp, tq, scale), x, y,
                                 _ftri(F, hda, attrs["lower"]), tx, ty)
-        dfirst, dother = (dx, dy) if x is first else (dy, dx)
+        dfirst, dother = (dx, dy) if attrs["rightside"] == tr else (dy, dx)  # _tri_product_operands' order
         flipped = _tri_attrs(attrs, transpose=not tr)
         if name == "trsm":
             da, dg = _trsm_grad(F, flipped, [a, g], [db], [hdb + dfirst])
