@@ -77,9 +77,13 @@ def _scalar_params(dist):
     return values
 
 
-def _shape_from_attr(attrs, shapes):
+def _shape_from_attr(attrs, shapes, out_shapes=None):
+    """The `shape` attribute; without one a symbol's output shape comes from the graph, as in MXNet (a call on
+    NDArrays, which has no output shapes, must give one)."""
     if not attrs["shape"]:
-        raise ValueError("the output shape must be given")
+        if out_shapes is None:
+            raise ValueError("the output shape must be given")
+        return shapes, [out_shapes[0]]
     if any(d < 0 for d in attrs["shape"]):
         raise ValueError(f"invalid shape {attrs['shape']}")
     return shapes, [tuple(attrs["shape"])]
@@ -114,7 +118,7 @@ def _register_scalar(dist):
     aliases = (f"random_{dist}",) + ((dist,) if dist in ("uniform", "normal") else ())
     registry.register(OpDef(
         f"_random_{dist}", arguments=(), params=(*kinds, _SHAPE, _CTX, _FLOAT_DTYPE),
-        infer_shape=infer_shape, infer_type=_dtype_or("float32"),
+        infer_shape=infer_shape, infer_type=_dtype_or("float32"), partial_shapes=True,
         compute=kernel_compute(body(lambda attrs, inputs: attrs["dtype"] or "float32"), exact=(False,)),
         random=True, aliases=aliases, doc=f"Draw samples from a {doc}."))
 

@@ -71,8 +71,9 @@ def sampling_functions(array_type, call):
                              f"{type(scale).__name__}")
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return helper("randn", "_random_normal", "_sample_normal", [loc, scale], shape or Null, dtype, ctx, out,
-                      kwargs)
+        # no shape is shape (), as MXNet passes it: a symbol's is then inferred from the graph, and mx.nd refuses it
+        shape = shape if shape or out is None else Null
+        return helper("randn", "_random_normal", "_sample_normal", [loc, scale], shape, dtype, ctx, out, kwargs)
 
     def poisson(lam=1, shape=Null, dtype=Null, ctx=None, out=None, **kwargs):
         """Samples from Poisson distributions of rate `lam` (as floating-point values)."""

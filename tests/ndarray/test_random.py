@@ -478,3 +478,10 @@ def test_randn_takes_array_parameters():
     draws = mx.nd.random.randn(3, loc=loc, scale=scale)
     assert draws.shape == (2, 3)
     np.testing.assert_allclose(draws.asnumpy().mean(axis=1), [0.0, 100.0], atol=0.01)
+
+
+def test_randn_without_a_shape_is_refused_as_mxnet():
+    # MXNet 1.9.1 passes shape () and fails shape inference; a symbol's shape comes from its graph instead
+    with pytest.raises(mx.MXNetError, match="shape"):
+        mx.nd.random.randn()
+    assert mx.nd.random.randn(out=mx.nd.zeros((2, 2))).shape == (2, 2)

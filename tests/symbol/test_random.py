@@ -1,5 +1,7 @@
 """mx.sym.random: the same front ends as mx.nd.random over Symbols (numbers -> _random_X, Symbols -> _sample_X),
 with MXNet 1.9.1's node names, and the values an executor draws follow mx.random.seed like mx.nd's."""
+import json
+
 import numpy as np
 import pytest
 
@@ -38,3 +40,12 @@ def test_mixed_parameters_are_refused_naming_the_function():
         mx.sym.random.normal(mx.sym.var("a"), 1.0)
     with pytest.raises(mx.MXNetError, match="shuffle: data must be an Symbol"):
         mx.sym.random.shuffle(mx.nd.ones(2))
+
+
+def test_an_op_without_inputs_ignores_keyword_symbols_as_mxnet():
+    # MXNet 1.9.1 printed no arguments and no input for this node, and its shape (2, 3) once added to a (2, 3)
+    # variable: randn() without a shape leaves it to the graph
+    y = mx.sym.random.randn(data=mx.sym.ones((2, 3)), loc=1, scale=2, dtype="float32")
+    assert y.list_arguments() == [] and json.loads(y.tojson())["nodes"][0]["inputs"] == []
+    assert (y + mx.sym.var("X")).infer_shape(X=(2, 3)) == ([(2, 3)], [(2, 3)], [])
+    assert y.infer_shape_partial() == ([], [()], [])
