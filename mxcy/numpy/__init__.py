@@ -7,6 +7,7 @@ from ._op import *  # noqa: F401,F403
 from .utils import *  # noqa: F401,F403
 from ._derived import *  # noqa: F401,F403
 from ._statistics import *  # noqa: F401,F403
+from ._editing import *  # noqa: F401,F403
 from .arrayprint import *  # noqa: F401,F403
 from .function_base import *  # noqa: F401,F403
 from .io import *  # noqa: F401,F403
