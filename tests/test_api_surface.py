@@ -86,6 +86,7 @@ COMPLETE_MODULES = [
     "mxnet.ndarray.contrib",
     "mxnet.symbol.contrib",
     "mxnet.numpy_extension",
+    "mxnet.numpy",
 ]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
