@@ -544,7 +544,7 @@ _linalg("potrf", "Cholesky factor of symmetric positive definite matrices (reads
         "A = L L^T, or U^T U when lower=False.", _same_shape,
         _blas_compute(lambda attrs, a, out: kernels("linalg_cpu").potrf(a, out, attrs["lower"]),
                       lambda attrs, a: _potrf(a, attrs["lower"])), _potrf_grad,
-        params=(_LOWER,), gpu=("lower",))
+        params=(_LOWER,), gpu=("lower",), grad_reads=((), (0,)))
 _linalg("potrf", "Gradient of potrf from the head gradient and the Cholesky factor L.", _potrf_backward_shape,
         _blas_compute(lambda attrs, *arrays: kernels("linalg_cpu").potrf_backward_cpu(*arrays, attrs["lower"]),
                       lambda attrs, g, chol: _potrf_backward(g, chol, attrs["lower"])),
@@ -554,7 +554,7 @@ _linalg("potri", "Inverse of B from its Cholesky factor A: A^-T A^-1 (lower) or 
         _potri_grad, params=(_LOWER,), gpu=("lower",))
 _linalg("trmm", "alpha * op(A) B, or alpha * B op(A) with rightside, for triangular A.", _tri_product_shape,
         _blas_compute(_triangular_blas("trmm"), lambda attrs, a, b: _trmm(a, b, *(attrs[k] for k in _TRI_ATTRS))),
-        _trmm_grad, params=_TRI_PARAMS, arguments=("A", "B"), gpu=_TRI_ATTRS)
+        _trmm_grad, params=_TRI_PARAMS, arguments=("A", "B"), gpu=_TRI_ATTRS, grad_reads=((0, 1), ()))
 _linalg("trmm", "Gradients of trmm's A and B from the head gradient, A and B.", _triangular_backward_shape,
         _blas_compute(_triangular_blas("trmm", backward=True),
                       lambda attrs, *arrays: _triangular_backward("trmm", *arrays, *(attrs[k] for k in _TRI_ATTRS))),
@@ -563,7 +563,7 @@ _linalg("trmm", "Gradients of trmm's A and B from the head gradient, A and B.", 
 _linalg("trsm", "Solves op(A) X = alpha B (or X op(A) = alpha B with rightside) for triangular A.",
         _tri_product_shape,
         _blas_compute(_triangular_blas("trsm"), lambda attrs, a, b: _solve_tri(a, b, *(attrs[k] for k in _TRI_ATTRS))),
-        _trsm_grad, params=_TRI_PARAMS, arguments=("A", "B"), gpu=_TRI_ATTRS)
+        _trsm_grad, params=_TRI_PARAMS, arguments=("A", "B"), gpu=_TRI_ATTRS, grad_reads=((0,), (0,)))
 _linalg("trsm", "Gradients of trsm's A and B from the head gradient, A and the output C.", _triangular_backward_shape,
         _blas_compute(_triangular_blas("trsm", backward=True),
                       lambda attrs, *arrays: _triangular_backward("trsm", *arrays, *(attrs[k] for k in _TRI_ATTRS))),
