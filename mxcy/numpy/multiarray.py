@@ -4,6 +4,7 @@ import functools
 
 import numpy as _onp
 
+from .. import ndarray as nd
 from ..base import MXNetError, np_dtype, numeric_types
 from ..ndarray.ndarray import NDArray, _check_inplace
 from ..ops import registry
@@ -127,6 +128,22 @@ def _operator(name, reverse=False, inplace=False):
     return method
 
 
+def _is_mask(key):
+    return isinstance(key, NDArray) and key._data.dtype == _onp.bool_
+
+
+def _masked(array, mask):
+    """array[mask] for a boolean mask over array's leading axes: the selected entries in order (a 0-d mask adds an
+    axis of length 1 or 0). How many there are depends on the mask, so contrib.boolean_mask finds them on the
+    host."""
+    if mask.ndim == 0:
+        return _op.expand_dims(array, 0)[:1 if mask.item() else 0]
+    if mask.shape != array.shape[:mask.ndim]:
+        raise IndexError(f"boolean index of shape {mask.shape} does not match the array's leading dimensions "
+                         f"{array.shape[:mask.ndim]}")
+    return nd.contrib.boolean_mask(_op.reshape(array, (-1,) + array.shape[mask.ndim:]), _op.reshape(mask, (-1,)))
+
+
 def _refused(name):
     """A legacy NDArray method that MXNet's NumPy arrays refuse (the mx.np or npx function is the way)."""
     def method(self, *args, **kwargs):
@@ -201,12 +218,26 @@ class ndarray(NDArray):
     def __str__(self):
         return str(self.asnumpy())
 
+    def __format__(self, format_spec):
+        if self.ndim == 0:
+            return format(self.item(), format_spec)
+        if format_spec:
+            raise TypeError("Cannot format mxnet.numpy.ndarray with format_spec")
+        return str(self)
+
     def __getitem__(self, key):
         with _NumpyShapeWithin():
+            if _is_mask(key):
+                return as_np(_masked(self, key))
             return as_np(super().__getitem__(key))
 
     def __setitem__(self, key, value):
+        if isinstance(value, (list, tuple)):
+            value = _onp.asarray(value, dtype=self._data.dtype)
         with _NumpyShapeWithin():
+            if _is_mask(key):
+                key, value = slice(None), _op.where(_op.broadcast_to(
+                    _op.reshape(key, key.shape + (1,) * (self.ndim - key.ndim)), self.shape), value, self)
             super().__setitem__(key, value)
 
     __hash__ = NDArray.__hash__  # the comparison operators set below return arrays
@@ -252,7 +283,7 @@ class ndarray(NDArray):
     def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):  # noqa: ARG002 - NumPy's
         """This array in `dtype` (a copy, or itself when `copy` is false and nothing changes)."""
         if order not in ("K", "C") or casting != "unsafe" or not subok:
-            raise MXNetError(f"astype: only order='K'/'C', casting='unsafe' and subok=True are supported, got "
+            raise NotImplementedError(f"astype: only order='K'/'C', casting='unsafe' and subok=True are supported, got "
                              f"order={order!r}, casting={casting!r}, subok={subok!r}")
         dtype = np_dtype(dtype, "astype")
         if not copy and dtype == self._data.dtype:
@@ -261,7 +292,7 @@ class ndarray(NDArray):
 
     def copy(self, order="C"):
         if order != "C":
-            raise MXNetError(f"copy: only C order is supported, got {order!r}")
+            raise NotImplementedError(f"copy: only C order is supported, got {order!r}")
         return as_np(super().copy())
 
     def copyto(self, other):

@@ -9,7 +9,8 @@ from ..ndarray.ndarray import NDArray
 from ._op import _shape_tuple, _view, exp, reshape, take
 from .multiarray import binary, cast, into, np_function
 
-__all__ = ["randint", "uniform", "normal", "lognormal", "exponential", "choice", "shuffle", "rand", "randn"]
+__all__ = ["randint", "uniform", "normal", "lognormal", "exponential", "choice", "multinomial", "shuffle", "rand",
+           "randn"]
 
 
 def _size(size):
@@ -102,6 +103,26 @@ def choice(a, size=None, replace=True, p=None, ctx=None, out=None):
         chosen = nd.topk(keys, k=wanted or 1, ret_typ="indices", dtype="int64")[:wanted]
         indices = reshape(chosen, shape)
     return into(indices if isinstance(a, (int, _onp.integer)) else take(a, indices), out)
+
+
+@np_function
+def multinomial(n, pvals, size=None, **kwargs):
+    """How many of `n` draws from the categories with probabilities `pvals` fell in each (int64, shape size +
+    (len(pvals),)): the draws one_hot-encoded and summed. `ctx=` may be given."""
+    ctx = kwargs.pop("ctx", None)
+    if kwargs:
+        raise TypeError(f"multinomial: unexpected arguments {sorted(kwargs)}")
+    if not isinstance(pvals, NDArray):
+        pvals = nd.array(_onp.asarray(pvals, dtype=_onp.float32), ctx=ctx)
+    if pvals.ndim != 1:
+        raise MXNetValueError(f"multinomial: pvals must be 1-dimensional, got shape {pvals.shape}")
+    categories, shape = pvals.shape[0], _size(size)
+    count = int(_onp.prod(shape, dtype=_onp.int64)) * int(n)
+    if count == 0:
+        return nd.zeros(shape + (categories,), ctx=pvals.context, dtype=_onp.int64)
+    draws = nd.random.multinomial(cast(pvals, _onp.float32), shape=(count,))
+    hits = nd.one_hot(draws, depth=categories, dtype="int64")
+    return nd.sum(reshape(hits, shape + (int(n), categories)), axis=len(shape))
 
 
 @np_function

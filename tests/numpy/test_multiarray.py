@@ -163,3 +163,35 @@ def test_legacy_array_viewed_as_np_keeps_its_gradient():
         y = (a.as_np_ndarray() ** 2).sum()
     y.backward()
     assert a.grad.asnumpy().tolist() == [2.0, 4.0, 6.0]
+
+
+def test_boolean_masks_select_and_assign_as_numpy():
+    x = onp.arange(12, dtype=onp.int32).reshape(3, 4)
+    a = np.array(x, dtype="int32")
+    onp.testing.assert_array_equal(a[a > 5].asnumpy(), x[x > 5])
+    rows = onp.array([True, False, True])
+    onp.testing.assert_array_equal(a[np.array(rows).astype("bool")].asnumpy(), x[rows])
+    # what MXNet 1.9.1 gave for a 0-d mask: a new leading axis of length 1 or 0
+    assert a[np.array(True).astype("bool")].shape == (1, 3, 4) and a[np.array(False).astype("bool")].shape == (0, 3, 4)
+    a[a > 5] = -1
+    x[x > 5] = -1
+    onp.testing.assert_array_equal(a.asnumpy(), x)
+    a[np.array(rows).astype("bool")] = 7
+    x[rows] = 7
+    onp.testing.assert_array_equal(a.asnumpy(), x)
+    with pytest.raises(IndexError, match="boolean index"):
+        a[np.ones((2,)).astype("bool")]
+
+
+def test_values_given_as_lists_are_written():
+    a = np.zeros((2, 3))
+    a[0] = [1, 2, 3]
+    a[1, :2] = (4, 5)
+    assert a.tolist() == [[1.0, 2.0, 3.0], [4.0, 5.0, 0.0]]
+
+
+def test_format_as_mxnet():
+    # MXNet 1.9.1: a 0-d array formats as its value; an n-d array takes no format spec
+    assert "{:0.3g}".format(np.array(onp.pi)) == "3.14" and "{}".format(np.array([1.5])) == "[1.5]"
+    with pytest.raises(TypeError, match="format_spec"):
+        "{:30}".format(np.array([1.0]))

@@ -90,3 +90,16 @@ def test_bad_bounds_are_value_errors():
         np.random.randint(5, 5)
     with pytest.raises(ValueError, match="1-dimensional"):
         np.random.choice(np.ones((2, 2)))
+
+
+def test_multinomial_counts():
+    mx.random.seed(2)
+    pvals = [0.1, 0.6, 0.3]
+    counts = np.random.multinomial(20000, pvals)
+    assert counts.dtype == onp.int64 and counts.shape == (3,) and counts.asnumpy().sum() == 20000
+    onp.testing.assert_allclose(counts.asnumpy() / 20000, pvals, atol=0.02)
+    batch = np.random.multinomial(5, np.array(pvals), size=(4, 2))
+    assert batch.shape == (4, 2, 3) and (batch.asnumpy().sum(-1) == 5).all()
+    assert np.random.multinomial(3, pvals, size=(0, 2)).shape == (0, 2, 3)
+    with pytest.raises(ValueError, match="1-dimensional"):
+        np.random.multinomial(3, np.ones((2, 2)))
