@@ -1,6 +1,7 @@
-"""mx.nd.linalg / mx.sym.linalg (potrf ... maketrian): OpSpecs against SciPy/NumPy float64 references, numbers
-and gradients printed by a real MXNet 1.9.1 (fixtures/linalg_reference.json), the symmetric-input gradients of
-potrf and syevd, symbols, and errors."""
+"""mx.nd.linalg / mx.sym.linalg (potrf ... maketrian) and the fused gradient ops of potrf, trsm and trmm: OpSpecs
+against SciPy/NumPy float64 references, numbers and gradients printed by a real MXNet 1.9.1
+(fixtures/linalg_reference.json), the symmetric-input gradients of potrf and syevd, second-order gradients through
+the public API, symbols, and errors."""
 import json
 import os
 
@@ -313,6 +314,63 @@ def test_symmetric_input_gradient(fn, kwargs, seed):
             numeric = (value(a + step) - value(a - step)) / (2 * eps)
             analytic = (grad[:, i, j] + grad[:, j, i] if i != j else grad[:, i, i]).sum()
             np.testing.assert_allclose(analytic, numeric, rtol=1e-4, atol=1e-6)
+
+
+# --- second order: the fused gradient ops differentiated through the public API ------------------------
+
+def _first_order(fn, arrays, head):
+    """Autograd's gradients of sum(fn(*arrays) * head) w.r.t. every array (float64)."""
+    xs = [mx.nd.array(a, dtype=np.float64) for a in arrays]
+    for x in xs:
+        x.attach_grad()
+    with mx.autograd.record():
+        y = fn(*xs)
+    y.backward(mx.nd.array(head, dtype=np.float64))
+    return [x.grad.asnumpy() for x in xs]
+
+
+def _along_symmetric_directions(g):
+    """The derivatives along E_ij + E_ji (i > j) and E_ii that a gradient g gives, in g's lower triangle."""
+    return np.tril(g + np.swapaxes(g, -1, -2), -1) + np.tril(np.triu(g))
+
+
+@pytest.mark.parametrize("name,make,symmetric", [("potrf", _one(_spd, lower=[True, False]), True),
+                                                 ("trsm", _make_tri_product, False), ("trmm", _make_tri_product, False)])
+@settings(max_examples=4, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_second_order_gradients_equal_central_differences(name, make, symmetric, seed):
+    """grad(create_graph=True) of potrf/trsm/trmm (one fused _backward_linalg_* op each), then backward of
+    sum(grad * h2): equals central differences of the first-order gradient along each input entry (potrf, whose
+    gradients treat A as symmetric: along each symmetric direction, as test_symmetric_input_gradient)."""
+    rng = np.random.default_rng(seed)
+    arrays, kwargs = make(rng)
+
+    def fn(*args):
+        return getattr(mx.nd.linalg, name)(*args, **kwargs)
+    xs = [mx.nd.array(a, dtype=np.float64) for a in arrays]
+    for x in xs:
+        x.attach_grad()
+    head = rng.standard_normal(fn(*xs).shape)
+    h2s = [rng.standard_normal(a.shape) for a in arrays]
+    with mx.autograd.record():
+        y = fn(*xs)
+        grads = mx.autograd.grad(y, xs, head_grads=mx.nd.array(head, dtype=np.float64), create_graph=True)
+        loss = sum((g * mx.nd.array(h, dtype=np.float64)).sum() for g, h in zip(grads, h2s))
+    loss.backward()
+    eps = 1e-6
+    for i, a in enumerate(arrays):
+        numeric = np.zeros_like(a)
+        for idx in np.ndindex(a.shape):
+            values = []
+            for sign in (1, -1):
+                moved = [b.copy() for b in arrays]
+                moved[i][idx] += sign * eps
+                values.append(sum(float((g * h).sum()) for g, h in zip(_first_order(fn, moved, head), h2s)))
+            numeric[idx] = (values[0] - values[1]) / (2 * eps)
+        analytic = xs[i].grad.asnumpy()
+        if symmetric:
+            analytic, numeric = _along_symmetric_directions(analytic), _along_symmetric_directions(numeric)
+        np.testing.assert_allclose(analytic, numeric, rtol=1e-4, atol=1e-6)
 
 
 # --- symbols -------------------------------------------------------------------------------------------
