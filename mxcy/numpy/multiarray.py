@@ -5,7 +5,7 @@ import functools
 import numpy as _onp
 
 from .. import ndarray as nd
-from ..base import MXNetError, np_dtype, numeric_types
+from ..base import np_dtype, numeric_types
 from ..ndarray.ndarray import NDArray, _check_inplace
 from ..ops import registry
 from ..ops.binary import OPERATOR_OPS
@@ -229,6 +229,9 @@ class ndarray(NDArray):
         with _NumpyShapeWithin():
             if _is_mask(key):
                 return as_np(_masked(self, key))
+            if isinstance(key, tuple) and any(_is_mask(k) for k in key):
+                # NumPy's rule: a boolean array inside a tuple stands for its nonzero() index arrays
+                key = tuple(i for k in key for i in (_op.nonzero(k) if _is_mask(k) else (k,)))
             return as_np(super().__getitem__(key))
 
     def __setitem__(self, key, value):

@@ -118,7 +118,7 @@ def multinomial(n, pvals, size=None, **kwargs):
         raise MXNetValueError(f"multinomial: pvals must be 1-dimensional, got shape {pvals.shape}")
     categories, shape = pvals.shape[0], _size(size)
     count = int(_onp.prod(shape, dtype=_onp.int64)) * int(n)
-    if count == 0:
+    if count == 0 or categories == 0:
         return nd.zeros(shape + (categories,), ctx=pvals.context, dtype=_onp.int64)
     draws = nd.random.multinomial(cast(pvals, _onp.float32), shape=(count,))
     hits = nd.one_hot(draws, depth=categories, dtype="int64")

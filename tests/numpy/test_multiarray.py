@@ -181,6 +181,11 @@ def test_boolean_masks_select_and_assign_as_numpy():
     onp.testing.assert_array_equal(a.asnumpy(), x)
     with pytest.raises(IndexError, match="boolean index"):
         a[np.ones((2,)).astype("bool")]
+    cube = onp.arange(8, dtype=onp.int32).reshape(2, 2, 2)
+    mask = onp.array([[False, True], [True, False]])
+    for key in ((slice(None), mask), (mask, slice(None)), (0, mask), (mask, 1)):
+        mx_key = tuple(np.array(k).astype("bool") if isinstance(k, onp.ndarray) else k for k in key)
+        onp.testing.assert_array_equal(np.array(cube, dtype="int32")[mx_key].asnumpy(), cube[key])
 
 
 def test_values_given_as_lists_are_written():
