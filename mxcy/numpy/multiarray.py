@@ -132,6 +132,13 @@ def _is_mask(key):
     return isinstance(key, NDArray) and key._data.dtype == _onp.bool_
 
 
+def _mask_positions(key):
+    """`key` with each boolean array inside a tuple replaced by its nonzero() index arrays (NumPy's rule)."""
+    if isinstance(key, tuple) and any(_is_mask(k) for k in key):
+        return tuple(i for k in key for i in (_op.nonzero(k) if _is_mask(k) else (k,)))
+    return key
+
+
 def _masked(array, mask):
     """array[mask] for a boolean mask over array's leading axes: the selected entries in order (a 0-d mask adds an
     axis of length 1 or 0). How many there are depends on the mask, so contrib.boolean_mask finds them on the
@@ -229,10 +236,7 @@ class ndarray(NDArray):
         with _NumpyShapeWithin():
             if _is_mask(key):
                 return as_np(_masked(self, key))
-            if isinstance(key, tuple) and any(_is_mask(k) for k in key):
-                # NumPy's rule: a boolean array inside a tuple stands for its nonzero() index arrays
-                key = tuple(i for k in key for i in (_op.nonzero(k) if _is_mask(k) else (k,)))
-            return as_np(super().__getitem__(key))
+            return as_np(super().__getitem__(_mask_positions(key)))
 
     def __setitem__(self, key, value):
         if isinstance(value, (list, tuple)):
@@ -241,7 +245,7 @@ class ndarray(NDArray):
             if _is_mask(key):
                 key, value = slice(None), _op.where(_op.broadcast_to(
                     _op.reshape(key, key.shape + (1,) * (self.ndim - key.ndim)), self.shape), value, self)
-            super().__setitem__(key, value)
+            super().__setitem__(_mask_positions(key), value)
 
     __hash__ = NDArray.__hash__  # the comparison operators set below return arrays
 

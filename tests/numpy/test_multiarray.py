@@ -186,6 +186,10 @@ def test_boolean_masks_select_and_assign_as_numpy():
     for key in ((slice(None), mask), (mask, slice(None)), (0, mask), (mask, 1)):
         mx_key = tuple(np.array(k).astype("bool") if isinstance(k, onp.ndarray) else k for k in key)
         onp.testing.assert_array_equal(np.array(cube, dtype="int32")[mx_key].asnumpy(), cube[key])
+        written, expected = np.array(cube, dtype="int32"), cube.copy()
+        written[mx_key] = -5
+        expected[key] = -5
+        onp.testing.assert_array_equal(written.asnumpy(), expected)
 
 
 def test_values_given_as_lists_are_written():
