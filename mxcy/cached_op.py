@@ -6,6 +6,7 @@ from . import autograd, graph_trace
 from .base import MXNetError
 from .graph_plan import GraphPlan, named_hook
 from .ndarray import NDArray
+from .symbol import fuse
 
 __all__ = ["CachedOp"]
 
@@ -26,6 +27,7 @@ class CachedOp:
         self._n_ops = sum(node.op is not None for node in self._plan.order)
         self._monitor = None
         self._traces = {}  # input signature -> graph_trace.Signature
+        self._fused_plan = None  # the inference plan (_inference_plan), made on first use
 
     def register_op_hook(self, callback, monitor_all=False):
         """Call callback(output name, op name, array) for every operator output (and, with monitor_all,
@@ -76,9 +78,22 @@ class CachedOp:
             sig = self._traces[key] = graph_trace.Signature(self._name, ctx)
         return sig
 
+    def _inference_plan(self, ctx):
+        """The plan of a call outside recording: for inference on the CPU the graph with its Convolution ->
+        BatchNorm (-> add) (-> relu) chains fused (symbol/fuse.py), unless MXNET_SUBGRAPH_BACKEND=NONE or an op
+        hook watches the graph's own ops."""
+        if autograd.is_training() or self._monitor is not None or ctx is None or ctx.device_type != "cpu" \
+                or not fuse.enabled():
+            return self._plan
+        if self._fused_plan is None:
+            self._fused_plan = GraphPlan(fuse.fuse_conv_bn(self._sym))
+        return self._fused_plan
+
     def _call(self, args, ctx, sig):
+        plan = self._inference_plan(ctx)
+
         def run():
-            return self._plan.run(dict(zip(self._input_names, args)), ctx, False, self._monitor)
+            return plan.run(dict(zip(self._input_names, args)), ctx, False, self._monitor)
         if sig is None or sig.forward is False:
             return run()
         if sig.forward is None:

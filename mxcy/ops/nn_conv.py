@@ -4,10 +4,10 @@ the roles of input and output swapped."""
 import math
 
 from . import registry
-from ._nn_common import fill_shapes, float_type, kernel, kernel_compute
+from ._nn_common import fill_shapes, float_type, host, kernel, kernel_compute, kernels, scratch
 from .partial_shape import UNKNOWN, batch_free, is_known, merge, to_user
 from .registry import OpDef, Param
-from ..kernels.common import REQ_WRITE
+from ..kernels.common import REQ_ADD, REQ_NULL, REQ_WRITE
 from ..kernels.conv_common import conv_out_size, deconv_out_size
 
 # --- shared -------------------------------------------------------------------------------------
@@ -365,3 +365,59 @@ _register_pair(
     "A linear layer, data @ weight.T + bias: weight (num_hidden, features), bias (num_hidden,).",
     "FullyConnected's gradients wrt data, weight (and bias) from the head gradient, the data and the weight.",
     partial_shapes=True, back_gradient=_fc_backward_gradient)
+
+
+# --- Convolution -> BatchNorm (inference) -> (+ residual) -> (ReLU), fused ----------------------------------------
+
+_BN_STATS = ("gamma", "beta", "moving_mean", "moving_var")
+
+
+def _fused_arguments(attrs):
+    return (_with_bias(attrs) + list(_BN_STATS) + (["residual"] if attrs["with_sum"] else []))
+
+
+def _fused_infer(attrs, shapes):
+    n_conv = 2 if attrs["no_bias"] else 3
+    conv_ins, (out,) = _conv_infer(attrs, shapes[:n_conv])
+    if out is None or any(s is None for s in conv_ins):
+        return shapes, [None]
+    O = attrs["num_filter"]
+    # fill_shapes passes over its first entry: the last convolution input stands there
+    rest = fill_shapes([conv_ins[-1]] + list(shapes[n_conv:]), _fused_arguments(attrs)[n_conv - 1:],
+                       [(O,)] * 4 + [out], f"the output {tuple(out)} of data {tuple(conv_ins[0])} with num_filter={O}")
+    return list(conv_ins) + rest[1:], [out]
+
+
+def _fused_forward(device, attrs, inputs, outputs, reqs):
+    if reqs[0] == REQ_NULL:
+        return
+    x, w = inputs[:2]
+    n_conv = 2 if attrs["no_bias"] else 3
+    gamma, beta, mean, var = inputs[n_conv:n_conv + 4]
+    out = outputs[0]
+    y = out if reqs[0] == REQ_WRITE else scratch(out, out.dtype)
+    _conv(device, "fwd")(x, w, None, y, REQ_WRITE, *_conv_args(attrs))
+    N, O = y.shape[:2]
+    res = inputs[-1] if attrs["with_sum"] else y
+    kernel("conv_epilogue", "conv_epilogue", device)(
+        y.reshape(N, O, -1), inputs[2] if n_conv == 3 else gamma, n_conv == 3, gamma, beta, mean, var, attrs["eps"],
+        res.reshape(N, O, -1), attrs["with_sum"], attrs["with_relu"])
+    if reqs[0] == REQ_ADD:
+        if host(out):
+            out += y
+        else:
+            kernels("elemwise_gpu").copy_gpu(y, out, REQ_ADD)
+
+
+registry.register(OpDef(
+    "_fused_conv_bn",
+    params=_window_params("convolution") + _common_params(1024, False) + (
+        Param("eps", "float", 1e-3, "the BatchNorm's epsilon, added to the moving variance"),
+        Param("with_sum", "bool", False, "add the input `residual` after the BatchNorm"),
+        Param("with_relu", "bool", False, "ReLU last"),
+    ),
+    arguments=_fused_arguments, infer_shape=_fused_infer, infer_type=float_type, compute=kernel_compute(_fused_forward),
+    doc="relu?(BatchNorm(Convolution(data, weight, bias)) (+ residual)) with the BatchNorm in inference mode (moving "
+        "statistics, gamma as given) as one operator, the convolution's output finished in one pass "
+        "(kernels/conv_epilogue.py): what symbol/fuse.py makes of such chains in inference graphs, as MXNet's oneDNN "
+        "subgraph backend makes _sg_mkldnn_conv. Inference only: no gradient."))

@@ -171,11 +171,42 @@ def _fc_make(flatten):
     return make
 
 
+def _fused_make(ndim):
+    """A Convolution's inputs and attributes, then BatchNorm's gamma, beta and moving statistics, an eps, and a
+    residual and ReLU at random."""
+    conv = _conv_make(ndim)
+
+    def make(rng):
+        arrays, attrs = conv(rng)
+        out = _conv_ref(*arrays, **attrs).shape
+        O = attrs["num_filter"]
+        arrays += [rng.standard_normal(O), rng.standard_normal(O), rng.standard_normal(O), rng.random(O) + 0.1]
+        attrs["eps"] = float(rng.choice([1e-5, 1e-3]))
+        attrs["with_relu"] = bool(rng.random() < 0.5)
+        attrs["with_sum"] = bool(rng.random() < 0.5)
+        if attrs["with_sum"]:
+            arrays.append(rng.standard_normal(out))
+        return arrays, attrs
+    return make
+
+
+def _fused_ref(*arrays, eps, with_sum, with_relu, **attrs):
+    n_conv = 2 if attrs.get("no_bias") else 3
+    y = _conv_ref(*arrays[:n_conv], **attrs)
+    gamma, beta, mean, var = (a.reshape((1, -1) + (1,) * (y.ndim - 2)) for a in arrays[n_conv:n_conv + 4])
+    y = (y - mean) / np.sqrt(var + eps) * gamma + beta
+    if with_sum:
+        y = y + arrays[-1]
+    return np.maximum(y, 0) if with_relu else y
+
+
 _TOL = dict(rtol=1e-4, atol=1e-5)
 SPECS = [OpSpec("Convolution", _conv_make(n), _conv_ref, **_TOL) for n in (1, 2, 3)] + \
     [OpSpec("Deconvolution", _deconv_make(n, target), _deconv_ref, **_TOL)
      for n in (1, 2, 3) for target in (False, True)] + \
-    [OpSpec("FullyConnected", _fc_make(flatten), _fc_ref, **_TOL) for flatten in (True, False)]
+    [OpSpec("FullyConnected", _fc_make(flatten), _fc_ref, **_TOL) for flatten in (True, False)] + \
+    [OpSpec("_fused_conv_bn", _fused_make(n), _fused_ref, grad=False, **_TOL,
+            why="inference only: symbol/fuse.py makes it for graphs run outside training") for n in (1, 2)]
 
 test_forward, test_gradient, test_req_add = spec_tests(SPECS)
 

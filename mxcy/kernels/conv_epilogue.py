@@ -1,0 +1,92 @@
+"""The inference epilogue of a fused convolution (nn_conv's _fused_conv_bn): BatchNorm with its moving statistics
+folded into a per-channel scale and shift (in float64), optionally plus a residual, optionally through ReLU, in
+one pass over the convolution's output; CPU and CUDA."""
+import math
+
+import numba
+import numpy as np
+from numba import cuda
+
+from .common import LIGHT, parallel_kernel
+from .launch import grid_1d
+
+
+@numba.njit(inline="always", nogil=True)
+def _affine(o, bias, has_bias, gamma, beta, mean, var, eps):
+    """(scale, shift) of channel o: BatchNorm(x + bias) = x * scale + shift."""
+    scale = float(gamma[o]) / math.sqrt(float(var[o]) + eps)
+    shift = float(beta[o]) - float(mean[o]) * scale
+    if has_bias:
+        shift += float(bias[o]) * scale
+    return scale, shift
+
+
+@numba.njit(inline="always", nogil=True)
+def _row(y, lo, q, a, b, res, has_res, relu):
+    # One loop per case, free of per-element branches, so each vectorizes; results go through a scratch row
+    # (a loop writing over what it reads became masked stores, slow on AMD; see kernels/activation.py).
+    zero = y.dtype.type(0)
+    tmp = np.empty(q, y.dtype)
+    if has_res:
+        for i in range(numba.uint64(q)):
+            tmp[i] = y[lo + i] * a + b + res[lo + i]
+    else:
+        for i in range(numba.uint64(q)):
+            tmp[i] = y[lo + i] * a + b
+    if relu:
+        for i in range(numba.uint64(q)):
+            t = tmp[i]
+            y[lo + i] = t if t > zero else zero  # as Activation's ReLU: NaN becomes 0
+    else:
+        for i in range(numba.uint64(q)):
+            y[lo + i] = tmp[i]
+
+
+@parallel_kernel(light=LIGHT, nogil=True, cache=True)
+def conv_epilogue_cpu(y, bias, has_bias, gamma, beta, mean, var, eps, res, has_res, relu):
+    """In place over y (N, O, P): y[n, o] = f((y[n, o] + bias[o] - mean[o]) / sqrt(var[o] + eps) * gamma[o]
+    + beta[o] (+ res[n, o])), f = ReLU or identity; bias and res are read only when has_bias, has_res (res then
+    has y's shape)."""
+    N, O, P = y.shape
+    yf, rf = y.reshape(y.size), res.reshape(res.size)
+    t = y.dtype.type
+    for r in numba.prange(N * O):
+        scale, shift = _affine(r % O, bias, has_bias, gamma, beta, mean, var, eps)
+        _row(yf, numba.uint64(r * P), P, t(scale), t(shift), rf, has_res, relu)
+
+
+def _epilogue(y, O, P, bias, has_bias, gamma, beta, mean, var, eps, res, has_res, relu):
+    # Flat y, grid-stride; the channel of element i is i // P % O.
+    i = cuda.grid(1)
+    while i < y.size:
+        o = i // P % O
+        scale = float(gamma[o]) / math.sqrt(float(var[o]) + eps)
+        shift = float(beta[o]) - float(mean[o]) * scale
+        if has_bias:
+            shift += float(bias[o]) * scale
+        yi = y[i]
+        v = yi * type(yi)(scale) + type(yi)(shift)
+        if has_res:
+            v += res[i]
+        if relu and not v > 0:
+            v = type(yi)(0)
+        y[i] = v
+        i += cuda.gridsize(1)
+
+
+_epilogue_kernel = cuda.jit(_epilogue)
+
+
+def conv_epilogue_gpu(y, bias, has_bias, gamma, beta, mean, var, eps, res, has_res, relu, stream=0):
+    """Same contract as conv_epilogue_cpu, on device arrays."""
+    N, O, P = y.shape
+    if y.size == 0:
+        return
+    blocks, threads = grid_1d(y.size)
+    _epilogue_kernel[blocks, threads, stream](y.reshape(y.size), O, P, bias, has_bias, gamma, beta, mean, var,
+                                              float(eps), res.reshape(res.size), has_res, relu)
+
+
+PTX_CHECKS = [(_epilogue,
+               f"void({t}[::1], int64, int64, {t}[::1], boolean, {t}[::1], {t}[::1], {t}[::1], {t}[::1], float64, "
+               f"{t}[::1], boolean, boolean)") for t in ("float32", "float64")]
