@@ -134,11 +134,14 @@ def gemm_grid(M, N, Z=1):
 # with the cores shared (load average 15; 1.2 M multiply-adds: 0.035 against 3-4 ms); from ~60 M on, two threads
 # gained (32 x 2048 x 1000: 1.3 against 2.1 ms).
 SMALL_GEMM = 1 << 25
+# OpenBLAS itself runs GEMMs below 65536 x GEMM_MULTITHREAD_THRESHOLD (4) multiply-adds on one thread: no pinning.
+SERIAL_GEMM = 1 << 18
 
 
 def _matmul_into(out, a, b, req):
     """out (req)= a @ b through NumPy's BLAS, on one thread when the product is small."""
-    pin = blas_cpu.AVAILABLE and a.shape[0] * a.shape[1] * b.shape[1] < SMALL_GEMM
+    work = a.shape[0] * a.shape[1] * b.shape[1]
+    pin = blas_cpu.AVAILABLE and SERIAL_GEMM <= work < SMALL_GEMM
     before = blas_cpu.LOCAL_THREADS(1) if pin else 0
     try:
         if req == REQ_ADD:

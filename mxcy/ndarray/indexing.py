@@ -53,7 +53,7 @@ def _target_shape(shape, key, op):
 def get_item(array, key):
     if type(key) is slice and key == _ALL and array._ctx.device_type == "cpu" and not autograd.is_recording() \
             and array._data.flags.c_contiguous:
-        return NDArray(array._data[:], array._ctx, array._var)  # x[:], as in `x[:] -= y`: a view, nothing to check
+        return NDArray(array._data, array._ctx, array._var)  # x[:], as in `x[:] -= y`: a view, nothing to check
     key = normalize_key(key)
     shape = _target_shape(array.shape, key, "__getitem__")
     all_ints = isinstance(key, int) and array.ndim == 1 or (

@@ -184,6 +184,8 @@ class NDArray:
             if other.stype != "default":  # into a sparse array: stored in its storage type, as MXNet does
                 other[:] = self
                 return other
+            if other._data is self._data and other._var is self._var:
+                return other  # the same buffer (x[:] = x[:] after `x[:] -= y`): nothing to copy
             out = other
             if out.shape != self.shape:
                 raise MXNetError(f"copyto: source shape {self.shape} != destination shape {out.shape}")
@@ -335,12 +337,10 @@ class NDArray:
 
     # --- indexing --------------------------------------------------------------------------------
     def __getitem__(self, key):
-        from .indexing import get_item
-        return get_item(self, key)
+        return (_indexing or _bind_indexing()).get_item(self, key)
 
     def __setitem__(self, key, value):
-        from .indexing import set_item
-        set_item(self, key, value)
+        (_indexing or _bind_indexing()).set_item(self, key, value)
 
     def reshape(self, *shape, **kwargs):
         """A view with a new shape (MXNet's special codes 0, -1, -2, -3, -4 and `reverse`)."""
@@ -356,10 +356,24 @@ def _rebuild(cls):
     return cls.__new__(cls)
 
 
+# mxcy.ndarray.indexing and mxcy.autograd, bound on first use (they import this module)
+_indexing = None
+_autograd = None
+
+
+def _bind_indexing():
+    global _indexing
+    from . import indexing
+    _indexing = indexing
+    return indexing
+
+
 def _check_inplace(array, *sources):
     """MXNet's refusal to write, while recording, into an array that is in the graph (or from one that is)."""
-    from .. import autograd
-    if autograd.is_recording() and any(x._node is not None for x in (array, *sources) if isinstance(x, NDArray)):
+    global _autograd
+    if _autograd is None:
+        from .. import autograd as _autograd
+    if _autograd.is_recording() and any(x._node is not None for x in (array, *sources) if isinstance(x, NDArray)):
         raise MXNetError("Inplace operations (+=, -=, x[:]=, etc) are not supported when recording with "
                          "autograd: the array is in the recorded graph, whose gradient may need its old value; "
                          "use a new array instead")

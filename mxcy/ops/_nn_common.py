@@ -117,11 +117,27 @@ def _kernel_input(a, dtype):
     return cast(a, dtype)  # device buffers are C-contiguous
 
 
+_FLOAT16 = np.dtype(np.float16)
+
+
+def _as_given(arrays, dtype):
+    """Whether every array is a C-contiguous host array a kernel takes as it is (in `dtype`; None: not float16)."""
+    for a in arrays:
+        if type(a) is not np.ndarray or not a.flags.c_contiguous or \
+                (a.dtype == _FLOAT16 if dtype is None else a.dtype != dtype):
+            return False
+    return True
+
+
 def typed_call(fn, inputs, outputs, reqs, dtype=None, exact=None):
     """fn(inputs, outputs, reqs) on arrays a kernel takes: C-contiguous and in `dtype` (None: each array in its
     `widen` type). exact[i] (None: all) says the kernel honours output i's write request; an output it cannot fill
     directly (another type, not C-contiguous, or a request other than write that it does not honour) gets a
     temporary that is stored back, narrowed, under its request."""
+    if _as_given(inputs, dtype) and _as_given(outputs, dtype) and \
+            (exact is None or all(e or r == REQ_WRITE for e, r in zip(exact, reqs))):
+        fn(inputs, outputs, reqs)  # the common case, every call of a graph replay: nothing to convert
+        return
     ins = [_kernel_input(a, dtype or widen(a.dtype)) for a in inputs]
     outs, kreqs = [], []
     for k, (o, r) in enumerate(zip(outputs, reqs)):

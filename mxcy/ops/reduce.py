@@ -79,7 +79,7 @@ def _argext_rule(F, x, y, g, spread):
 
 
 # name -> (NumPy reduction, aliases, gradient rule(F, x, y, g, spread) where y and g are the
-# output and its gradient already spread over x's shape)
+# output and its gradient already spread over x's shape; y is None for rules not in _READS_OUTPUT)
 _REDUCE = {
     "sum": (np.sum, ("sum_axis",), lambda F, x, y, g, spread: g),
     "mean": (np.mean, (), lambda F, x, y, g, spread: g / spread.count),
@@ -89,6 +89,8 @@ _REDUCE = {
     "nansum": (np.nansum, (), lambda F, x, y, g, spread: g * F.broadcast_equal(x, x)),
     "nanprod": (np.nanprod, (), _nanprod_rule),
 }
+
+_READS_OUTPUT = (_prod_rule, _nanprod_rule, _argext_rule)
 
 _AXIS_DOC = ("axis or axes to reduce; None or () reduces every axis into shape (1,); "
              "negative values count from the end")
@@ -128,7 +130,8 @@ def _reduce_gradient(rule):
     def gradient(F, attrs, inputs, outputs, ograds):
         x = inputs[0]
         spread = _Spread(F, x, reduce_axes(x.shape, attrs["axis"], attrs["exclude"]))
-        return [rule(F, x, spread.back(outputs[0]), spread.back(ograds[0]), spread)]
+        y = spread.back(outputs[0]) if rule in _READS_OUTPUT else None
+        return [rule(F, x, y, spread.back(ograds[0]), spread)]
     return gradient
 
 
