@@ -47,12 +47,14 @@ def _is_scipy_sparse(x):
 
 
 def from_numpy(ndarray, zero_copy=True, array_cls=NDArray):
-    """An NDArray sharing memory with a C-contiguous NumPy array (MXNet's zero-copy import)."""
-    if array_cls is not NDArray:
-        raise MXNetError("from_numpy: array_cls must be mx.nd.NDArray (mx.np arrays are not implemented in mxcy "
-                         "yet)")
+    """An NDArray (array_cls mx.nd.NDArray or mx.np.ndarray) sharing memory with a C-contiguous NumPy array
+    (MXNet's zero-copy import)."""
+    from ..numpy import ndarray as np_ndarray
+    if array_cls not in (NDArray, np_ndarray):
+        raise MXNetError(f"from_numpy: array_cls must be mx.nd.NDArray or mx.np.ndarray, got {array_cls}")
     if not zero_copy:
-        return array(ndarray, dtype=ndarray.dtype)
+        copied = array(ndarray, dtype=ndarray.dtype)
+        return copied.as_np_ndarray().reshape(ndarray.shape) if array_cls is np_ndarray else copied
     if not ndarray.flags.c_contiguous:
         raise ValueError("Only c-contiguous arrays are supported for zero-copy")
     np_dtype(ndarray.dtype, "from_numpy")
@@ -62,10 +64,11 @@ def from_numpy(ndarray, zero_copy=True, array_cls=NDArray):
         except ValueError:
             raise ValueError("from_numpy: the array is read-only and does not own its memory; zero-copy needs "
                              "writable memory (pass zero_copy=False to copy it)") from None
-    shared = ndarray.reshape(ndarray.shape or (1,))  # a writeable view made before the source is locked
+    # a writeable view made before the source is locked (legacy arrays have no 0-d shape)
+    shared = ndarray.reshape(ndarray.shape if array_cls is np_ndarray else ndarray.shape or (1,))
     # As MXNet: the NumPy array becomes read-only, so that only the NDArray (through the engine) writes it.
     ndarray.flags.writeable = False
-    return NDArray(shared, current_context())
+    return array_cls(shared, current_context())
 
 
 def empty(shape, ctx=None, dtype=None, stype=None):

@@ -85,3 +85,14 @@ def test_np_global_shape_in_another_thread():
     finally:
         mx.set_np_shape(0)
     assert data[0].shape == () and data[0].item() == 1.0 and data[1].shape == (0, 1, 2)
+
+
+def test_from_numpy_gives_mx_np_arrays_sharing_memory():
+    source = onp.arange(6, dtype=onp.float32).reshape(2, 3)
+    shared = mx.nd.from_numpy(source, array_cls=np.ndarray)
+    assert type(shared) is np.ndarray and shared.shape == (2, 3)
+    shared[0, 0] = 9.0
+    assert source[0, 0] == 9.0
+    scalar = mx.nd.from_numpy(onp.array(2.5, dtype=onp.float32), zero_copy=False, array_cls=np.ndarray)
+    assert type(scalar) is np.ndarray and scalar.shape == () and scalar.item() == 2.5
+    assert mx.nd.from_numpy(onp.array(1.0, dtype=onp.float32), array_cls=np.ndarray).shape == ()
