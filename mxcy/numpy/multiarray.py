@@ -42,7 +42,10 @@ def np_function(func):
     @functools.wraps(func)
     def wrapped(*args, **kwargs):
         with _NumpyShapeWithin():
-            return np_results(func(*args, **kwargs), (*args, *kwargs.values()))
+            result = func(*args, **kwargs)
+        given = [x for arg in (*args, *kwargs.values())
+                 for x in (arg if isinstance(arg, (list, tuple)) else (arg,))]
+        return np_results(result, given)
     return wrapped
 
 

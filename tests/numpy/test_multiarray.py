@@ -204,3 +204,11 @@ def test_format_as_mxnet():
     assert "{:0.3g}".format(np.array(onp.pi)) == "3.14" and "{}".format(np.array([1.5])) == "[1.5]"
     with pytest.raises(TypeError, match="format_spec"):
         "{:30}".format(np.array([1.0]))
+
+
+def test_functions_never_change_the_class_of_arrays_they_were_given():
+    legacy = mx.nd.ones((2,))
+    out = mx.nd.zeros((2,))
+    assert type(np.concatenate([legacy])) is np.ndarray and type(legacy) is mx.nd.NDArray
+    assert np.add(np.ones((2,)), 1.0, out=out) is out and type(out) is mx.nd.NDArray
+    assert out.asnumpy().tolist() == [2.0, 2.0]
