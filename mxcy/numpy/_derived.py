@@ -20,7 +20,7 @@ __all__ = ["append", "atleast_1d", "atleast_2d", "atleast_3d", "average", "colum
            "arctan2", "ldexp", "isnan", "isinf", "isfinite", "isposinf", "isneginf", "logical_not", "invert",
            "inner", "outer", "vdot", "tensordot", "trace", "diagonal", "diag", "diagflat", "roll", "rot90",
            "logspace", "nan_to_num", "product", "sometrue", "may_share_memory", "shares_memory",
-           "resize", "tril", "copysign", "blackman", "hamming", "hanning", "indices", "unravel_index", "polyval", "diag_indices_from"]
+           "resize", "tril", "copysign", "einsum", "blackman", "hamming", "hanning", "indices", "unravel_index", "polyval", "diag_indices_from"]
 
 product, sometrue = _op.prod, _op.any
 
@@ -195,6 +195,48 @@ def inner(a, b):
     if a.ndim == 0 or b.ndim == 0:
         return binary("multiply", a, b)
     return tensordot(a, b, ([a.ndim - 1], [b.ndim - 1]))
+
+
+@np_function
+def einsum(*operands, **kwargs):
+    """NumPy's einsum for explicit or implicit subscripts without '...' or an index repeated inside one operand:
+    every operand is laid out over all the indices (length 1 where it lacks one), the product is broadcast, and the
+    indices not in the output are summed. `out=` may be given; `optimize` is accepted (the order is always this)."""
+    out = kwargs.pop("out", None)
+    kwargs.pop("optimize", None)
+    if kwargs or not operands or not isinstance(operands[0], str):
+        raise TypeError(f"einsum: expected a subscripts string and arrays, got {sorted(kwargs)} as extra arguments")
+    subscripts, arrays = operands[0].replace(" ", ""), operands[1:]
+    inputs, arrow, output = subscripts.partition("->")
+    terms = inputs.split(",")
+    if "." in subscripts or len(terms) != len(arrays):
+        raise NotImplementedError(f"einsum: {subscripts!r} with {len(arrays)} operands: '...' is not supported "
+                                  "and each operand needs its subscripts")
+    if any(len(set(t)) != len(t) for t in terms):
+        raise NotImplementedError(f"einsum: an index repeated inside one operand ({subscripts!r}) is not supported")
+    if not arrow:
+        output = "".join(sorted(c for c in set(inputs) - {","} if inputs.count(c) == 1))
+    order = output + "".join(sorted(set(inputs) - set(output) - {","}))
+    sizes = {}
+    for term, x in zip(terms, arrays):
+        if len(term) != x.ndim:
+            raise MXNetValueError(f"einsum: subscripts {term!r} do not fit an operand of shape {x.shape}")
+        for c, n in zip(term, x.shape):
+            if sizes.setdefault(c, n) != n and 1 not in (sizes[c], n):
+                raise MXNetValueError(f"einsum: index {c!r} has lengths {sizes[c]} and {n}")
+            sizes[c] = builtins.max(sizes[c], n)
+    product = None
+    for term, x in zip(terms, arrays):
+        laid_out = transpose(x, sorted(range(len(term)), key=lambda k: order.index(term[k])))
+        present = sorted(term, key=order.index)
+        laid_out = reshape(laid_out, tuple(x.shape[term.index(c)] if c in present else 1 for c in order))
+        product = laid_out if product is None else binary("multiply", product, laid_out)
+    full_shape = tuple(sizes[c] for c in order)
+    if product.shape != full_shape:
+        product = _op.broadcast_to(product, full_shape)
+    if len(order) > len(output):
+        product = _op.sum(product, axis=tuple(range(len(output), len(order))))
+    return into(product, out)
 
 
 @np_function

@@ -54,6 +54,13 @@ CASES = [
     (lambda m, a: m.tril(a, 1), [(3,)]),
     (lambda m, a, b: m.copysign(a, b), [(2, 3), (3,)]),
     (lambda m, a: m.copysign(a, -1.0), [(4,)]),
+    (lambda m, a, b: m.einsum("ij,jk->ik", a, b), [(2, 3), (3, 4)]),
+    (lambda m, a, b: m.einsum("bij,bjk->bik", a, b), [(2, 2, 3), (2, 3, 2)]),
+    (lambda m, a, b: m.einsum("ij,ij->i", a, b), [(2, 3), (2, 3)]),
+    (lambda m, a, b, c: m.einsum("ij,jk,ik", a, b, c), [(2, 3), (3, 4), (2, 4)]),
+    (lambda m, a, b: m.einsum("i,j", a, b), [(2,), (3,)]),
+    (lambda m, a: m.einsum("ijk->kji", a), [(2, 3, 4)]),
+    (lambda m, a: m.einsum("ij->", a), [(2, 3)]),
     (lambda m, a: m.trace(a), [(3, 3)]),
     (lambda m, a: m.trace(a, offset=1), [(3, 4)]),
     (lambda m, a: m.diagonal(a, 1, 1, 2), [(2, 3, 3)]),
@@ -128,6 +135,10 @@ def test_bad_arguments_are_clear_errors():
         np.diag_indices_from(np.ones((2, 3)))
     with pytest.raises(TypeError, match="invert"):
         np.invert(np.ones((2,)))
+    with pytest.raises(NotImplementedError, match="repeated"):
+        np.einsum("ii", np.ones((2, 2)))
+    with pytest.raises(ValueError, match="do not fit"):
+        np.einsum("ij->i", np.ones((2,)))
     with pytest.raises(mx.MXNetError, match="indexing"):
         np.meshgrid(np.ones((2,)), indexing="yx")
 

@@ -21,6 +21,7 @@ CASES = [
     (lambda a, b: np.dot(a, b), [(2, 3), (3, 4)]),
     (lambda a, b: np.matmul(a, b), [(2, 2, 3), (3, 2)]),
     (lambda a, b: np.tensordot(a, b, axes=([0], [1])), [(3, 2), (2, 3)]),
+    (lambda a, b: np.einsum("ij,kj->ik", a, b), [(2, 3), (4, 3)]),
     (lambda a, b: np.where(a > 0, a, b), [(2, 3), (2, 3)]),
     (lambda a: np.clip(a, -1.0, 1.0), [(2, 3)]),
     (lambda a: np.take(a, [2, 0], axis=1), [(2, 3)]),
