@@ -14,6 +14,11 @@ from .context import Context
 from .ndarray import NDArray, empty
 from .ndarray.utils import buffer_zeros
 from .symbol.cse import eliminate_common_expr
+from .symbol.graph import copy_graph, topo_order
+from .symbol.infer import infer_graph
+from .symbol.symbol import Symbol
+from .ops.partial_shape import from_user, is_known
+from .util import is_np_shape
 from .symbol.infer_storage import infer_storage, variable_stypes
 from .graph_plan import GraphPlan, named_hook
 from .ops import registry
@@ -44,7 +49,8 @@ class Executor:
         self._arg_names = symbol.list_arguments()
         self._aux_names = symbol.list_auxiliary_states()
         self._out_names = symbol.list_outputs()
-        self._optimized = _optimized(symbol)
+        self._optimized = _shapes_from_graph(_optimized(symbol), {
+            n: a.shape for n, a in zip(self._arg_names + self._aux_names, arg_arrays + aux_arrays)})
         self._plan = GraphPlan(self._optimized)
         self._heads = None
         self._recorded = None  # whether the last forward recorded its ops; None before any forward
@@ -437,6 +443,30 @@ def _optimized(symbol):
     if os.environ.get("MXNET_ELIMINATE_COMMON_EXPR", "1").strip() in ("0", "false", "False"):
         return symbol
     return eliminate_common_expr(symbol)
+
+
+def _shapes_from_graph(symbol, shapes):
+    """`symbol` with its nodes that take no inputs and leave their shape to the graph (sym.random.randn() without
+    one, legacy zeros(())) given the shape inference finds for them from the bound `shapes`, as MXNet's executor
+    runs them; `symbol` itself when it has none."""
+    order = symbol._topo()
+    free = [n for n in order if n.op is not None and not n.inputs and "shape" in n.params]
+    if not free:
+        return symbol
+    np_shape = is_np_shape()
+    values = infer_graph(symbol, {k: from_user(v, np_shape) for k, v in shapes.items()}, "shape", lambda node: None)
+    found = {}
+    for node in free:
+        shape = values.get((id(node), 0))
+        if shape is not None and is_known(shape) and tuple(shape) != tuple(node.params["shape"]):
+            found[node] = tuple(shape)
+    if not found:
+        return symbol
+    outputs = copy_graph(symbol._outputs)
+    for old, new in zip(order, topo_order(outputs)):  # a copy walks in the same order
+        if old in found:
+            new.params = dict(new.params, shape=found[old])
+    return Symbol(outputs)
 
 
 def _reshaped_array(array, shape):

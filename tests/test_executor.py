@@ -419,3 +419,15 @@ def test_zero_size_head_gradient_of_another_zero_size_shape_is_accepted():
     ex.forward(is_train=True)
     with pytest.raises(mx.MXNetError, match=r"out_grad of .* has shape \(3, 2\), the output has \(2, 3\)"):
         ex.backward([mx.nd.ones((3, 2))])
+
+
+def test_nodes_without_inputs_take_their_shape_from_the_bound_graph():
+    # MXNet 1.9.1 runs these at the shapes bind infers: [[1, 1], [1, 1]] and (2, 3) draws in [3, 4)
+    with mx.name.NameManager():  # automatic names elsewhere keep their counts
+        zeros, draws = mx.sym.zeros(()), mx.sym.random.uniform(low=3, high=4)
+    exe = (zeros + mx.sym.var("X")).bind(mx.cpu(), {"X": mx.nd.ones((2, 2))})
+    assert exe.forward()[0].asnumpy().tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    out = (draws + mx.sym.var("X")).bind(mx.cpu(), {"X": mx.nd.zeros((2, 3))}).forward()[0].asnumpy()
+    assert out.shape == (2, 3) and out.min() >= 3 and out.max() < 4 and len(np.unique(out)) == 6
+    with pytest.raises(mx.MXNetError):
+        draws.bind(mx.cpu(), {})  # nothing gives the shape

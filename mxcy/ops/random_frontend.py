@@ -38,8 +38,8 @@ def sampling_functions(array_type, call):
             if not all(isinstance(p, numeric_types) for p in params[1:]):
                 raise MXNetError(f"{func}: distribution parameters must all be {kind}s or all be numbers, got "
                                  f"{', '.join(type(p).__name__ for p in params)}")
-            if shape is Null:
-                shape = out.shape if out is not None else (1,)
+            if shape is Null:  # mx.nd draws one number; a symbol's shape comes from its graph (shape () unknown)
+                shape = out.shape if out is not None else (1,) if kind == "NDArray" else ()
             names = [n for n in registry.get(random_op).params if n not in ("shape", "ctx", "dtype")]
             attrs = dict(kwargs, shape=shape, **dict(zip(names, params)))
             sample_op = None
