@@ -1,14 +1,14 @@
-"""mx.np.pad and mx.np.delete: arrays with elements added around them or taken out, as gathers (take) of index
-lists NumPy computes from the shape alone, or joins with constant blocks."""
+"""mx.np.pad, delete and insert: arrays with elements added or taken out, as gathers (take) of index lists NumPy
+computes from the shapes alone, or joins with constant blocks."""
 import numpy as _onp
 
 from ..error import MXNetValueError
 from ..ndarray.ndarray import NDArray
-from ._op import _axis, concatenate, ravel, take
+from ._op import _axis, broadcast_to, concatenate, moveaxis, ravel, reshape, take
 from .creation import array, full
-from .multiarray import np_function
+from .multiarray import cast, np_function
 
-__all__ = ["pad", "delete"]
+__all__ = ["pad", "delete", "insert"]
 
 _GATHERED_MODES = ("edge", "reflect", "symmetric", "wrap")
 
@@ -60,3 +60,43 @@ def delete(arr, obj, axis=None):
         obj = obj.asnumpy()
     kept = _onp.delete(_onp.arange(arr.shape[axis]), obj)
     return take(arr, array(kept, dtype=_onp.int64, ctx=arr.context), axis=axis)
+
+
+@np_function
+def insert(arr, obj, values, axis=None):
+    """`arr` with `values` inserted before the entries `obj` (an index, a slice or indices) along `axis` (None: of
+    the flattened array), by NumPy's rules: one scalar index takes a block of values, several take one each."""
+    if axis is None:
+        arr, axis = ravel(arr), 0
+    axis = _axis(axis, arr.ndim, "insert")
+    length = arr.shape[axis]
+    if isinstance(obj, NDArray):
+        obj = obj.asnumpy()
+    indices = _onp.arange(*obj.indices(length)) if isinstance(obj, slice) else _onp.array(obj)
+    if indices.dtype == _onp.bool_:
+        indices = _onp.flatnonzero(indices)
+    if indices.ndim > 1:
+        raise MXNetValueError("insert: index array argument obj must be one dimensional or scalar")
+    indices = indices.astype(_onp.int64)
+    if ((indices < -length) | (indices > length)).any():
+        raise IndexError(f"insert: index {obj} is out of bounds for axis {axis} with size {length}")
+    indices = _onp.where(indices < 0, indices + length, indices)
+    block = values if isinstance(values, NDArray) else array(values, dtype=arr.dtype, ctx=arr.context)
+    block = cast(block, arr.dtype)
+    block = reshape(block, (1,) * (arr.ndim - block.ndim) + block.shape)
+    if indices.size == 1:
+        if indices.ndim == 0:
+            block = moveaxis(block, 0, axis)
+        count = block.shape[axis]
+        positions = int(indices.reshape(-1)[0]) + _onp.arange(count)
+    else:
+        count = indices.size
+        positions = indices.copy()
+        positions[_onp.argsort(indices, kind="stable")] += _onp.arange(count)
+    block = broadcast_to(block, arr.shape[:axis] + (count,) + arr.shape[axis + 1:])
+    source = _onp.empty(length + count, dtype=_onp.int64)
+    kept = _onp.ones(length + count, dtype=bool)
+    kept[positions] = False
+    source[kept] = _onp.arange(length)
+    source[positions] = length + _onp.arange(count)
+    return take(concatenate([arr, block], axis), array(source, dtype=_onp.int64, ctx=arr.context), axis=axis)

@@ -27,3 +27,18 @@ def test_bad_arguments():
         np.pad(np.ones((2,)), 1, mode="median")
     with pytest.raises(ValueError, match="negative"):
         np.pad(np.ones((2,)), -1)
+
+
+@pytest.mark.parametrize("obj, values, axis", [
+    (1, 5.0, None), (1, [5.0, 6.0], None), ([1], [[5.0], [6.0], [7.0]], 1), (1, [5.0, 6.0, 7.0], 1),
+    ([0, 2, 2], [7.0, 8.0, 9.0], 1), (slice(0, 3), -1.0, 1), (3, [[9.0, 9.0, 9.0, 9.0]], 0), (-1, 0.5, 0),
+    ([], [], 1), ([3, 1], 4.0, 0),
+])
+def test_insert_as_numpy(obj, values, axis):
+    x = onp.arange(12, dtype=onp.float32).reshape(3, 4)
+    result = np.insert(np.array(x), obj, values, axis=axis)
+    expected = onp.insert(x, obj, values, axis=axis)
+    assert result.shape == expected.shape
+    onp.testing.assert_array_equal(result.asnumpy(), expected)
+    with pytest.raises(IndexError, match="out of bounds"):
+        np.insert(np.array(x), 9, 0.0, axis=0)
