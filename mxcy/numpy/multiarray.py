@@ -114,9 +114,12 @@ def binary(name, x1, x2, out=None):
     return into(as_np(result), out)
 
 
-def _operator(name, reverse=False, inplace=False):
-    """A Python operator method running `binary(name, ...)`: mx.np arrays and numbers only (a legacy NDArray or
-    a NumPy array on the other side is a TypeError, as in MXNet)."""
+def _operator(name, python_name):
+    """The Python operator method `__<python_name>__` running `binary(name, ...)` (r...: reflected, i...: in
+    place): mx.np arrays and numbers only (a legacy NDArray or a NumPy array on the other side is a TypeError, as in
+    MXNet)."""
+    reverse, inplace = python_name[0] == "r", python_name[0] == "i"
+
     def method(self, other):
         if isinstance(other, NDArray) and not isinstance(other, ndarray):
             raise TypeError(f"type {type(other)} not supported: convert mx.nd arrays with as_np_ndarray()")
@@ -127,7 +130,7 @@ def _operator(name, reverse=False, inplace=False):
                 _check_inplace(self)
                 return binary(name, self, other, out=self)
             return binary(name, other, self) if reverse else binary(name, self, other)
-    method.__name__ = f"__{'i' if inplace else 'r' if reverse else ''}{name}__"
+    method.__name__ = f"__{python_name}__"
     return method
 
 
@@ -414,7 +417,7 @@ _PYTHON_OPERATORS = {
 }
 for _row, _names in _PYTHON_OPERATORS.items():
     for _name in _names.split():
-        setattr(ndarray, f"__{_name}__", _operator(_row, reverse=_name[0] == "r", inplace=_name[0] == "i"))
+        setattr(ndarray, f"__{_name}__", _operator(_row, _name))
 for _name in _REFUSED:
     setattr(ndarray, _name, _refused(_name))
 
