@@ -170,9 +170,9 @@ def fc_bwd_cpu(dy, x, w, dx, dw, db, req_dx, req_dw, req_db):
         _matmul_into(dw, dy.T, x, req_dw)
     if db is not None and req_db != REQ_NULL:
         if req_db == REQ_ADD:
-            db += dy.sum(axis=0)
+            db += np.add.reduce(dy, axis=0)
         else:
-            np.sum(dy, axis=0, out=db)
+            np.add.reduce(dy, axis=0, out=db)
 
 
 def fc_fwd_gpu(x, w, b, out, req, stream=0):

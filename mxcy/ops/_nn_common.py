@@ -25,9 +25,15 @@ def kernels(name):
     return mod
 
 
+_kernel_functions = {}
+
+
 def kernel(module, name, device):
     """The kernel `<name>_<device>` of mxcy.kernels.<module>, loaded on first use."""
-    return getattr(kernels(module), f"{name}_{device}")
+    fn = _kernel_functions.get((module, name, device))
+    if fn is None:
+        fn = _kernel_functions[module, name, device] = getattr(kernels(module), f"{name}_{device}")
+    return fn
 
 
 def _elemwise_gpu():
@@ -105,10 +111,16 @@ def widen(dtype):
     return np.dtype(np.float32) if dtype == np.float16 else dtype
 
 
+_FLOAT32, _FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
+
+
 def work_dtype(*dtypes):
     """The one float type of kernels that take a single type for all their arrays: float64 when any array is
     float64, else float32 (float16 widened)."""
-    return np.dtype(np.float64 if any(np.dtype(t) == np.float64 for t in dtypes) else np.float32)
+    for t in dtypes:
+        if t == _FLOAT64:
+            return _FLOAT64
+    return _FLOAT32
 
 
 def _kernel_input(a, dtype):
@@ -156,6 +168,9 @@ def widening(compute, exact=None, n_aux=0):
     trailing n_aux inputs are passed as they are: BatchNorm's moving statistics, which kernels update in place, and
     the input of a random *_like op, read only for its shape and type."""
     def run(attrs, inputs, outputs, reqs):
+        if not n_aux:
+            typed_call(lambda ins, outs, kreqs: compute(attrs, ins, outs, kreqs), inputs, outputs, reqs, exact=exact)
+            return
         n_args = len(inputs) - n_aux
         aux = list(inputs[n_args:])
         typed_call(lambda ins, outs, kreqs: compute(attrs, ins + aux, outs, kreqs), inputs[:n_args], outputs, reqs,

@@ -74,7 +74,8 @@ def invoke(op, inputs, attrs, out=None, ctx=None, req=REQ_WRITE):
         out_shapes, out_types = infer(op, attrs, in_shapes, in_types)
     if out is None:
         if ctx.device_type == "cpu":
-            outputs = [_NDArray(_empty(s, t), ctx) for s, t in zip(out_shapes, out_types)]
+            outputs = [_NDArray(_empty(out_shapes[0], out_types[0]), ctx)] if len(out_shapes) == 1 else \
+                [_NDArray(_empty(s, t), ctx) for s, t in zip(out_shapes, out_types)]
         else:
             outputs = [_NDArray(storage.alloc(s, t, ctx), ctx) for s, t in zip(out_shapes, out_types)]
     else:
@@ -108,15 +109,18 @@ def invoke(op, inputs, attrs, out=None, ctx=None, req=REQ_WRITE):
         reqs = reqs[:n_visible] + (REQ_WRITE,) * (len(outputs) - n_visible)
     out_datas = [o._data for o in outputs]
     engine.push(partial(compute, attrs, datas, out_datas, reqs), reads, writes, ctx, 0, op.name,
-                _is_light(datas) and _is_light(out_datas))
+                _is_light(datas, out_datas))
     if _ag._local.recording and op.gradient is not None:
         # the gradient sees the arguments only: auxiliary states get none
         _ag._record(op, attrs, [x for k, x in enumerate(inputs) if k not in aux] if aux else inputs[:], outputs)
     return outputs
 
 
-def _is_light(datas):
+def _is_light(datas, out_datas):
     for d in datas:
+        if d.size > _LIGHT:
+            return False
+    for d in out_datas:
         if d.size > _LIGHT:
             return False
     return True
