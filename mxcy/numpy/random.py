@@ -6,11 +6,14 @@ from .. import ndarray as nd
 from ..base import np_dtype
 from ..error import MXNetValueError
 from ..ndarray.ndarray import NDArray
-from ._op import _shape_tuple, _view, exp, reshape, take
+from ._op import _shape_tuple, _view, broadcast_to, exp, log, matmul, reshape, sqrt, take, transpose
+from ._op import power as _power
+from .linalg import cholesky
 from .multiarray import binary, cast, into, np_function
 
 __all__ = ["randint", "uniform", "normal", "lognormal", "exponential", "choice", "multinomial", "shuffle", "rand",
-           "randn"]
+           "randn", "logistic", "gumbel", "rayleigh", "weibull", "pareto", "power", "gamma", "beta", "chisquare",
+           "multivariate_normal"]
 
 
 def _size(size):
@@ -139,3 +142,103 @@ def rand(*size, **kwargs):
 def randn(*size, **kwargs):
     """Samples from N(0, 1) in shape `size` (given as separate ints)."""
     return normal(size=size, **kwargs)
+
+
+def _open_unit(size, params, ctx):
+    """Uniform draws in (0, 1) (float64, so that 0 and 1 come up with probability 2^-53 and log stays finite), of
+    `size` or the array parameters' broadcast shape, on their context."""
+    arrays = [p for p in params if isinstance(p, NDArray)]
+    shape = _size(size) if size is not None or not arrays else _onp.broadcast_shapes(*(a.shape for a in arrays))
+    drawn = _sample(nd.random.uniform, (0.0, 1.0), shape, _onp.float64, arrays[0].context if arrays else ctx)
+    return nd.clip(drawn, a_min=2.0 ** -53, a_max=1.0 - 2.0 ** -53)
+
+
+def _float32(values, out):
+    return into(cast(values, _onp.float32), out)
+
+
+@np_function
+def logistic(loc=0.0, scale=1.0, size=None, ctx=None, out=None):
+    """Samples from the logistic distribution: loc + scale * log(u / (1 - u))."""
+    u = _open_unit(size, (loc, scale), ctx)
+    return _float32(binary("add", binary("multiply", log(binary("divide", u, binary("subtract", 1.0, u))), scale),
+                           loc), out)
+
+
+@np_function
+def gumbel(loc=0.0, scale=1.0, size=None, ctx=None, out=None):
+    """Samples from the Gumbel distribution: loc - scale * log(-log(u))."""
+    u = _open_unit(size, (loc, scale), ctx)
+    return _float32(binary("subtract", loc, binary("multiply", log(binary("multiply", log(u), -1.0)), scale)), out)
+
+
+@np_function
+def rayleigh(scale=1.0, size=None, ctx=None, out=None):
+    """Samples from the Rayleigh distribution: scale * sqrt(-2 log(u))."""
+    u = _open_unit(size, (scale,), ctx)
+    return _float32(binary("multiply", sqrt(binary("multiply", log(u), -2.0)), scale), out)
+
+
+@np_function
+def weibull(a, size=None, ctx=None, out=None):
+    """Samples from the Weibull distribution of shape a: (-log(u))^(1/a)."""
+    u = _open_unit(size, (a,), ctx)
+    return _float32(_power(binary("multiply", log(u), -1.0), 1.0 / a), out)
+
+
+@np_function
+def pareto(a, size=None, ctx=None, out=None):
+    """Samples from NumPy's Pareto II (Lomax) distribution of shape a: u^(-1/a) - 1."""
+    u = _open_unit(size, (a,), ctx)
+    return _float32(binary("subtract", _power(u, -1.0 / a), 1.0), out)
+
+
+@np_function
+def power(a, size=None):
+    """Samples in [0, 1] from the power distribution of exponent a - 1: u^(1/a)."""
+    u = _open_unit(size, (a,), None)
+    return _float32(_power(u, 1.0 / a), None)
+
+
+@np_function
+def gamma(shape, scale=1.0, size=None, dtype=None, ctx=None, out=None):
+    """Samples from Gamma(shape, scale) (mean shape * scale); array parameters are broadcast to `size`."""
+    dtype = np_dtype(dtype or _onp.float32, "gamma")
+    arrays = [p for p in (shape, scale) if isinstance(p, NDArray)]
+    if not arrays:
+        return into(_sample(nd.random.gamma, (float(shape), float(scale)), _size(size), dtype, ctx), out)
+    target = _size(size) if size is not None else _onp.broadcast_shapes(*(p.shape for p in arrays))
+    alpha, beta = (_full_like_target(p, target, arrays[0].context) for p in (shape, scale))
+    return into(cast(nd.random.gamma(alpha, beta), dtype), out)
+
+
+def _full_like_target(value, shape, ctx):
+    """`value` (an array or a number) as a float32 array of `shape`."""
+    if isinstance(value, NDArray):
+        return cast(broadcast_to(value, shape), _onp.float32)
+    return nd.full(shape, float(value), ctx=ctx, dtype=_onp.float32)
+
+
+@np_function
+def beta(a, b, size=None, dtype=None, ctx=None):
+    """Samples from Beta(a, b): X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b)."""
+    x, y = gamma(a, 1.0, size, None, ctx), gamma(b, 1.0, size, None, ctx)
+    return cast(binary("divide", x, binary("add", x, y)), np_dtype(dtype or _onp.float32, "beta"))
+
+
+@np_function
+def chisquare(df, size=None, dtype=None, ctx=None):
+    """Samples from the chi-square distribution with df degrees of freedom: Gamma(df / 2, 2)."""
+    return gamma(binary("divide", df, 2.0) if isinstance(df, NDArray) else df / 2.0, 2.0, size, dtype, ctx)
+
+
+@np_function
+def multivariate_normal(mean, cov, size=None, check_valid=None, tol=None):
+    """Samples from N(mean, cov), shape size + mean.shape: mean + z L^T with L cov's Cholesky factor (cov must be
+    positive definite; `check_valid` and `tol` are accepted as NumPy's but not used)."""
+    if mean.ndim != 1 or cov.shape != (mean.shape[0], mean.shape[0]):
+        raise MXNetValueError(f"multivariate_normal: mean must be 1-D and cov square of its length, got "
+                              f"{mean.shape} and {cov.shape}")
+    z = normal(0.0, 1.0, _size(size) + mean.shape, ctx=mean.context)
+    factor = cholesky(cast(cov, _onp.float32))
+    return binary("add", matmul(z, transpose(factor)), cast(mean, _onp.float32))

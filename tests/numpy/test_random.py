@@ -103,3 +103,40 @@ def test_multinomial_counts():
     assert np.random.multinomial(3, pvals, size=(0, 2)).shape == (0, 2, 3)
     with pytest.raises(ValueError, match="1-dimensional"):
         np.random.multinomial(3, np.ones((2, 2)))
+
+
+# (draw of 40000 samples, the distribution's mean and variance from its formula)
+MOMENTS = [
+    (lambda s: np.random.logistic(1.0, 2.0, size=s), 1.0, (onp.pi * 2.0) ** 2 / 3),
+    (lambda s: np.random.gumbel(0.5, 2.0, size=s), 0.5 + 2.0 * onp.euler_gamma, (onp.pi * 2.0) ** 2 / 6),
+    (lambda s: np.random.rayleigh(2.0, size=s), 2.0 * onp.sqrt(onp.pi / 2), (4 - onp.pi) / 2 * 4.0),
+    (lambda s: np.random.weibull(2.0, size=s), 0.886226925, 1 - 0.886226925 ** 2),
+    (lambda s: np.random.pareto(5.0, size=s), 1 / 4, 5 / (16 * 3)),
+    (lambda s: np.random.power(3.0, size=s), 3 / 4, 3 / (16 * 5)),
+    (lambda s: np.random.gamma(3.0, 2.0, size=s), 6.0, 12.0),
+    (lambda s: np.random.gamma(np.full((2,), 3.0), 2.0, size=(s[0] // 2, 2)), 6.0, 12.0),
+    (lambda s: np.random.beta(2.0, 3.0, size=s), 0.4, 6 / (25 * 6)),
+    (lambda s: np.random.chisquare(4.0, size=s), 4.0, 8.0),
+]
+
+
+@pytest.mark.parametrize("draw, mean, variance", MOMENTS)
+def test_more_samplers_have_their_moments(draw, mean, variance):
+    mx.random.seed(21)
+    samples = draw((40000,))
+    values = samples.asnumpy().astype(onp.float64)
+    assert samples.dtype == onp.float32 and onp.isfinite(values).all()
+    # four standard errors of the mean; the variance to 10%
+    assert abs(values.mean() - mean) < 4 * onp.sqrt(variance / values.size)
+    assert abs(values.var() - variance) < 0.1 * variance
+
+
+def test_multivariate_normal_covariance():
+    mx.random.seed(8)
+    cov = onp.array([[2.0, 0.6], [0.6, 1.0]])
+    samples = np.random.multivariate_normal(np.array([1.0, -1.0]), np.array(cov), size=(40000,)).asnumpy()
+    assert samples.shape == (40000, 2)
+    onp.testing.assert_allclose(samples.mean(0), [1.0, -1.0], atol=0.03)
+    onp.testing.assert_allclose(onp.cov(samples.T), cov, atol=0.05)
+    with pytest.raises(ValueError, match="square"):
+        np.random.multivariate_normal(np.zeros((2,)), np.ones((3, 3)))
