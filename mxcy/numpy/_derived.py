@@ -15,12 +15,12 @@ from .creation import arange, array, full, linspace
 from .multiarray import binary, cast, into, np_function
 from .stride_tricks import broadcast_arrays
 
-__all__ = ["append", "atleast_1d", "atleast_2d", "atleast_3d", "average", "column_stack",
-           "row_stack", "dstack", "hsplit", "vsplit", "dsplit", "fliplr", "flipud", "diff", "ediff1d", "hypot",
-           "arctan2", "ldexp", "isnan", "isinf", "isfinite", "isposinf", "isneginf", "logical_not", "invert",
-           "inner", "outer", "vdot", "tensordot", "trace", "diagonal", "diag", "diagflat", "roll", "rot90",
-           "logspace", "nan_to_num", "product", "sometrue", "may_share_memory", "shares_memory",
-           "resize", "tril", "copysign", "einsum", "blackman", "hamming", "hanning", "indices", "unravel_index", "polyval", "diag_indices_from"]
+__all__ = ["append", "atleast_1d", "atleast_2d", "atleast_3d", "average", "column_stack", "row_stack", "dstack",
+           "hsplit", "vsplit", "dsplit", "fliplr", "flipud", "diff", "ediff1d", "hypot", "arctan2", "ldexp", "isnan",
+           "isinf", "isfinite", "isposinf", "isneginf", "logical_not", "invert", "inner", "outer", "vdot",
+           "tensordot", "trace", "diagonal", "diag", "diagflat", "roll", "rot90", "logspace", "nan_to_num", "product",
+           "sometrue", "may_share_memory", "shares_memory", "resize", "tril", "copysign", "einsum", "blackman",
+           "hamming", "hanning", "indices", "unravel_index", "polyval", "diag_indices_from"]
 
 product, sometrue = _op.prod, _op.any
 
