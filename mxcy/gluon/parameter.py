@@ -143,7 +143,7 @@ class Parameter:
                     return arrays[0]
                 ctx = context.current_context()
             for c, array in zip(self._ctx_list, arrays):
-                if c == ctx:
+                if c is ctx or c == ctx:
                     return array
             raise RuntimeMXNetError(f"Parameter '{self.name}' was not initialized on context {ctx}. "
                                     f"It was only initialized on {self._ctx_list}.")
