@@ -331,18 +331,21 @@ cdef class Engine:
         while not (self.core.var_idle(v) if v != NULL else self.core.all_idle()):
             op = self.core.steal(q, v) if not self._shut else NULL
             if op != NULL:
-                try:
-                    self._execute(<object>op.fn, <object>op.name, <tuple><object>op.reads,
-                                  <tuple><object>op.writes)
-                finally:
-                    self.core.complete(op, q, False)
-                    self._release(op)
+                self._run_stolen(op, q)
                 continue
             with nogil:
                 done = (self.core.wait_var(v, SIGNAL_POLL_MS) if v != NULL
                         else self.core.wait_all(SIGNAL_POLL_MS))
             if not done:
                 PyErr_CheckSignals()
+
+    cdef _run_stolen(self, Op* op, Queue* q):
+        # A ready op taken off q's queue, run by this thread instead of a worker.
+        try:
+            self._execute(<object>op.fn, <object>op.name, <tuple><object>op.reads, <tuple><object>op.writes)
+        finally:
+            self.core.complete(op, q, False)
+            self._release(op)
 
     cdef Queue* _queue_of(self, ctx) except NULL:
         cdef Queue* q
@@ -391,12 +394,7 @@ cdef class Engine:
                 return False
             other = self.core.steal(q, NULL)
             if other != NULL:
-                try:
-                    self._execute(<object>other.fn, <object>other.name, <tuple><object>other.reads,
-                                  <tuple><object>other.writes)
-                finally:
-                    self.core.complete(other, q, False)
-                    self._release(other)
+                self._run_stolen(other, q)
                 continue
             with nogil:
                 self.core.wait_progress(SIGNAL_POLL_MS)
