@@ -4,6 +4,8 @@ Axis reductions are one table row each: the NumPy reduction and the gradient rul
 kernels.elemwise_gpu's reductions (norm as its norm1/norm2 kinds), argmax/argmin on kernels.argext_gpu
 and _fill_nan on kernels.unary_gpu.
 """
+import math
+
 import numpy as np
 
 from . import _gpu, registry
@@ -39,7 +41,7 @@ class _Spread:
     def __init__(self, F, x, axes):
         self.F, self.x, self.axes = F, x, axes
         self.kept = reduced_shape(x.shape, axes, True)
-        self.count = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+        self.count = math.prod(x.shape[a] for a in axes)
 
     def back(self, z):
         """A reduced array broadcast to x's shape."""

@@ -81,15 +81,15 @@ def _codes(src, target):
 
 
 def _fill(src, out, target):
-    size = int(np.prod(src, dtype=np.int64))
+    size = math.prod(src)
     if out.count(-1) > 1:
         raise ValueError(f"more than one -1 in target shape {target}")
     if -1 in out:
-        known = int(np.prod([d for d in out if d != -1], dtype=np.int64))
+        known = math.prod(d for d in out if d != -1)
         if known == 0 or size % known:
             raise ValueError(f"cannot infer -1 reshaping {src} to {target}")
         out = tuple(size // known if d == -1 else d for d in out)
-    if int(np.prod(out, dtype=np.int64)) != size:
+    if math.prod(out) != size:
         raise ValueError(f"cannot reshape array of shape {src} into shape {target}")
     return out
 
