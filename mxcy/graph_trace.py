@@ -57,6 +57,7 @@ class _Recorder:
         self.steps, self.nodes = [], []
         self.values = {}  # id(NDArray) on the tape -> its index in tape_values
         self.tape_values = []  # (slot, shape, dtype) per array on the tape: in-place ops give two arrays one slot
+        self.direct_steps = []  # steps, with the kernel computes that wrappers only passed the buffers to
         self.elements = 0  # written by the computes so far
         self.touched = 0  # per compute, its largest array's size, summed
         self.error = None
@@ -113,7 +114,11 @@ class _Recorder:
                 raise Untraceable(f"it writes over {TRACE_MAX_ELEMENTS} elements a call: kernels dominate, and op by "
                                   "op the engine's workers overlap independent ops where one replay runs them in turn")
             in_slots = tuple(self.slot(d) for d in ins)
-            self.steps.append((fn.func, attrs, in_slots, tuple(self.output(d) for d in outs), reqs, name))
+            step = (fn.func, attrs, in_slots, tuple(self.output(d) for d in outs), reqs, name)
+            self.steps.append(step)
+            direct = getattr(fn.func, "direct", None)
+            direct = direct and direct(ins, outs, reqs)
+            self.direct_steps.append(step if direct is None else (direct,) + step[1:])
         except Untraceable as err:
             self.error = str(err)
 
@@ -170,11 +175,13 @@ class Trace:
         self.ctx = recorder.ctx
         self.specs = recorder.specs
         self.steps = recorder.steps
+        self.direct_steps = recorder.direct_steps
         self.light = recorder.touched <= engine.LIGHT_ELEMENTS
         self.nodes = recorder.nodes  # the tape records over tape values, to rebuild a tape when one is wanted
         self.tape_values = recorder.tape_values
         self.tape_heads = tuple(recorder.values.get(id(h)) for h in heads)
         self.inputs = [(slot, spec[1]) for slot, spec in enumerate(self.specs) if spec[0] == "in"]
+        self.input_types = [(slot, recorder.held[slot].dtype) for slot, _ in self.inputs]
         self.new = [(slot, spec[1], spec[2]) for slot, spec in enumerate(self.specs) if spec[0] == "new"]
         self.derived = [(slot, spec) for slot, spec in enumerate(self.specs) if spec[0] in ("hollow", "view")]
         self.random = [i for i, step in enumerate(self.steps) if "__key__" in step[1]]
@@ -201,7 +208,9 @@ class Trace:
     def push(self, datas, reads, writes):
         """Run the captured computes over `datas` (from buffers()) as one engine op reading and writing the
         given vars."""
-        steps = self.steps
+        # the direct computes need input buffers of the kinds captured (a kernel converts nothing)
+        steps = self.direct_steps if all(datas[s].dtype == t and datas[s].flags.c_contiguous
+                                         for s, t in self.input_types) else self.steps
         if self.random:  # fresh draws for every call, keyed in program order as invoke keys them
             steps = list(steps)
             for i in self.random:

@@ -129,16 +129,21 @@ def _kernel_input(a, dtype):
     return cast(a, dtype)  # device buffers are C-contiguous
 
 
-_FLOAT16 = np.dtype(np.float16)
-
-
 def _as_given(arrays, dtype):
     """Whether every array is a C-contiguous host array a kernel takes as it is (in `dtype`; None: not float16)."""
     for a in arrays:
-        if type(a) is not np.ndarray or not a.flags.c_contiguous or \
-                (a.dtype == _FLOAT16 if dtype is None else a.dtype != dtype):
+        if type(a) is not np.ndarray or not a.flags.c_contiguous:
+            return False
+        t = a.dtype
+        if t is not dtype and (t.char == "e" if dtype is None else t != dtype):  # "e": float16
             return False
     return True
+
+
+def _passes_through(inputs, outputs, reqs, dtype, exact):
+    """Whether typed_call hands these arrays to the kernel as they are."""
+    return _as_given(inputs, dtype) and _as_given(outputs, dtype) and \
+        (exact is None or all(e or r == REQ_WRITE for e, r in zip(exact, reqs)))
 
 
 def typed_call(fn, inputs, outputs, reqs, dtype=None, exact=None):
@@ -146,8 +151,7 @@ def typed_call(fn, inputs, outputs, reqs, dtype=None, exact=None):
     `widen` type). exact[i] (None: all) says the kernel honours output i's write request; an output it cannot fill
     directly (another type, not C-contiguous, or a request other than write that it does not honour) gets a
     temporary that is stored back, narrowed, under its request."""
-    if _as_given(inputs, dtype) and _as_given(outputs, dtype) and \
-            (exact is None or all(e or r == REQ_WRITE for e, r in zip(exact, reqs))):
+    if _passes_through(inputs, outputs, reqs, dtype, exact):
         fn(inputs, outputs, reqs)  # the common case, every call of a graph replay: nothing to convert
         return
     ins = [_kernel_input(a, dtype or widen(a.dtype)) for a in inputs]
@@ -167,6 +171,12 @@ def widening(compute, exact=None, n_aux=0):
     """compute(attrs, inputs, outputs, reqs) run through typed_call: float16 in float32, C-contiguous arrays. The
     trailing n_aux inputs are passed as they are: BatchNorm's moving statistics, which kernels update in place, and
     the input of a random *_like op, read only for its shape and type."""
+    def direct(inputs, outputs, reqs):
+        """`compute` itself when run(attrs, inputs, outputs, reqs) would only pass these arrays through to it
+        (a graph trace replays such steps on buffers of the same kinds without asking again), else None."""
+        n_args = len(inputs) - n_aux
+        return compute if _passes_through(inputs[:n_args], outputs, reqs, None, exact) else None
+
     def run(attrs, inputs, outputs, reqs):
         if not n_aux:
             typed_call(lambda ins, outs, kreqs: compute(attrs, ins, outs, kreqs), inputs, outputs, reqs, exact=exact)
@@ -175,6 +185,7 @@ def widening(compute, exact=None, n_aux=0):
         aux = list(inputs[n_args:])
         typed_call(lambda ins, outs, kreqs: compute(attrs, ins + aux, outs, kreqs), inputs[:n_args], outputs, reqs,
                    exact=exact)
+    run.direct = direct
     return run
 
 
