@@ -10,6 +10,7 @@ from . import autograd, engine, profiler
 from . import random as _random
 from .base import MXNetError
 from .graph_plan import hollow_buffer
+from .kernels.common import REQ_NULL
 from .ndarray import NDArray
 
 __all__ = ["capture", "Trace", "Untraceable", "plain_run"]
@@ -192,6 +193,19 @@ class Trace:
         self.read_inputs = [spec[1] for slot, spec in enumerate(self.specs)
                             if spec[0] == "in" and slot in read and slot not in written]
 
+    def skip_unread(self, results):
+        """Make the computes skip (REQ_NULL) new buffers that no step reads and that are not among the slots
+        `results`: a backward's gradients of inputs that need none (MXNet's kNullOp), e.g. a data gradient under
+        grad_req 'null'."""
+        live = {s for s in results if s is not None} | {i for step in self.steps for i in step[2]}
+        for slot, spec in self.derived:
+            if spec[0] == "view" and slot in live:
+                live.add(spec[1])
+        for k, (compute, attrs, ins, outs, reqs, name) in enumerate(self.steps):
+            skipped = tuple(REQ_NULL if self.specs[o][0] == "new" and o not in live else r for o, r in zip(outs, reqs))
+            if skipped != reqs:  # the wrapped compute: it makes sure a kernel that ignores REQ_NULL writes scratch
+                self.steps[k] = self.direct_steps[k] = (compute, attrs, ins, outs, skipped, name)
+
     def buffers(self, inputs):
         """Every slot's buffer for a run on `inputs` (key -> buffer); new ones are allocated here, as invoke
         would allocate them."""
@@ -300,6 +314,7 @@ class Signature:
             return grads
         slots = tuple(None if g is None else bwd.slots.get(_buffer(g._data)) for g in grads)
         trace = Trace(bwd, f"{self.name}_backward")
+        trace.skip_unread(slots)
         forward = traced[0]
         if all(g is None or (s is not None and bwd.specs[s][0] == "new") for g, s in zip(grads, slots)) and \
                 all(k[0] == "w" or k[0] == "f" and forward.specs[k[1]][0] == "in" for k in trace.written_inputs):

@@ -8,6 +8,7 @@ import pytest
 
 import mxcy as mx
 from mxcy import engine, graph_trace, profiler
+from mxcy.kernels.common import REQ_NULL
 
 nn = mx.gluon.nn
 
@@ -325,3 +326,31 @@ def test_a_graph_writing_more_than_the_limit_runs_op_by_op(pushes, monkeypatch):
         counts.append(pushes[0])
     assert counts[1] == counts[2] == 10  # one push per operator, never one replay (the first call also initializes)
     np.testing.assert_array_equal(outs[0], outs[2])
+
+
+def test_replayed_backward_skips_gradients_nothing_needs(op_by_op):
+    # data's gradient under grad_req 'null' is written by no one (MXNet's kNullOp): fc1's backward skips it
+    reqs = {"data": "null", "softmax_label": "null", "fc1_weight": "write", "fc1_bias": "write",
+            "bn_gamma": "write", "bn_beta": "write", "fc2_weight": "write", "fc2_bias": "write"}
+
+    def run():
+        mx.random.seed(5)
+        exe = _module_graph().simple_bind(mx.cpu(), data=(6, 5), grad_req=reqs)
+        rng = np.random.default_rng(4)
+        for array in exe.arg_dict.values():
+            array[:] = rng.standard_normal(array.shape).astype(np.float32)
+        exe.aux_dict["bn_moving_var"][:] = 1.0
+        seen = []
+        for _ in range(3):
+            exe.arg_dict["data"][:] = rng.standard_normal((6, 5)).astype(np.float32)
+            exe.forward(is_train=True)
+            exe.backward()
+            seen.append([g.asnumpy() for g in exe.grad_arrays if g is not None])
+        return exe, seen
+    exe, traced = run()
+    backward = [s.backward for s in exe._traces.values() if s.backward]
+    assert backward
+    skipped = [step for step in backward[0].steps if "FullyConnected" in step[5] and REQ_NULL in step[4]]
+    assert len(skipped) == 1 and skipped[0][4][0] == REQ_NULL  # fc1's data gradient only
+    op_by_op()
+    _assert_same(traced, run()[1])
