@@ -1,7 +1,7 @@
 """The ctypes-level names of mxnet.base (handle types, C string/array converters, check_call).
 
-mxcy has no C library: the converters are plain ctypes and work; `_LIB` and check_call's error
-path raise an MXNetError naming the C function that code asked for.
+mxcy has no C library: the converters are plain ctypes and work; `_LIB` offers the few C API functions that
+_capi.py emulates, and any other name is an MXNetError naming the C function that code asked for.
 """
 import ctypes
 
@@ -31,8 +31,11 @@ class MXCallbackList(ctypes.Structure):
 
 
 class _NoLibrary:
-    """Stands where MXNet keeps its loaded libmxnet: every C function lookup is a clear error."""
+    """Stands where MXNet keeps its loaded libmxnet: _capi's functions, and a clear error for any other name."""
     def __getattr__(self, name):
+        from ._capi import FUNCTIONS
+        if name in FUNCTIONS:
+            return FUNCTIONS[name]
         from .base import MXNetError
         raise MXNetError(f"mxcy has no C library: the C API function {name} (mxnet.base._LIB.{name}) does not "
                          "exist; use the Python API instead")
@@ -86,9 +89,10 @@ def ctypes2numpy_shared(cptr, shape):
 
 
 def get_last_ffi_error():
-    """MXNet builds an error from its C library's last message; mxcy has none to read."""
+    """An MXNetError with the message of this thread's last failed C API call (_capi's emulated functions)."""
+    from ._capi import take_last_error
     from .base import MXNetError
-    return MXNetError("mxcy has no C library: there is no last C API error to report")
+    return MXNetError(take_last_error() or "mxcy has no C library: there is no last C API error to report")
 
 
 def check_call(ret):

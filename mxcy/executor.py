@@ -13,6 +13,7 @@ from .error import MXNetValueError
 from .context import Context
 from .ndarray import NDArray, empty
 from .ndarray.utils import buffer_zeros
+from .symbol import partition
 from .symbol.cse import eliminate_common_expr
 from .symbol.graph import copy_graph, topo_order
 from .symbol.infer import infer_graph
@@ -438,8 +439,10 @@ class Executor:
 
 
 def _optimized(symbol):
-    """What an executor runs of `symbol`: as MXNet 1.9.1 at bind, each repeated expression once unless the
-    environment sets MXNET_ELIMINATE_COMMON_EXPR to 0."""
+    """What an executor runs of `symbol`: as MXNet 1.9.1 at bind, partitioned when MXNET_SUBGRAPH_BACKEND names a
+    default subgraph backend with op names set (symbol/partition.py), then each repeated expression once unless
+    the environment sets MXNET_ELIMINATE_COMMON_EXPR to 0."""
+    symbol = partition.for_bind(symbol)
     if os.environ.get("MXNET_ELIMINATE_COMMON_EXPR", "1").strip() in ("0", "false", "False"):
         return symbol
     return eliminate_common_expr(symbol)

@@ -476,6 +476,7 @@ class HybridBlock(Block):
         self._callback = None
         self._monitor_all = False
         self._backend = None
+        self._backend_opts = {}
 
     def __setattr__(self, name, value):
         super().__setattr__(name, value)
@@ -497,9 +498,11 @@ class HybridBlock(Block):
 
     def hybridize(self, active=True, backend=None, clear=True, static_alloc=False, static_shape=False,
                   inline_limit=2, forward_bulk_size=None, backward_bulk_size=None, **kwargs):
-        """Run this block (and its children) as one cached graph from the next call on."""
-        if backend is not None:
-            raise MXNetError(f"{self.name}: hybridize(backend={backend!r}): mxcy has no subgraph backends")
+        """Run this block (and its children) as one cached graph from the next call on; `backend` partitions
+        that graph (Symbol.optimize_for, the keyword arguments its options)."""
+        if kwargs:
+            self._backend_opts = kwargs
+        self._backend = backend
         self._active = active
         self._flags = [("static_alloc", static_alloc), ("static_shape", static_shape),
                        ("inline_limit", inline_limit)]
@@ -518,8 +521,20 @@ class HybridBlock(Block):
 
     def optimize_for(self, x, *args, backend=None, clear=False, static_alloc=False, static_shape=False,
                      inline_limit=2, forward_bulk_size=None, backward_bulk_size=None, **kwargs):
-        raise MXNetError(f"{self.name}: optimize_for(backend={backend!r}) is not supported: mxcy has no "
-                         "subgraph backends; use hybridize()")
+        """Hybridize with `backend` and build the partitioned cached graph for inputs like `x, *args` (without
+        running it)."""
+        if kwargs:
+            self._backend_opts = kwargs
+        if not backend:
+            raise ValueMXNetError(f'{self.name}: must specify "backend" to optimize_for')
+        self.hybridize(True, backend, clear, static_alloc, static_shape, inline_limit, forward_bulk_size,
+                       backward_bulk_size)
+        has_sym, has_nd, ctxs = _kinds([x] + list(args))
+        if has_sym or not has_nd:
+            raise ValueMXNetError(f"{self.name}: optimize_for takes NDArray inputs")
+        if len(ctxs) > 1:
+            raise ValueMXNetError(f"{self.name}: a hybridized block takes inputs on one context; got {ctxs}")
+        self._build_cache(x, *args)
 
     def cast(self, dtype):
         self._clear_cached_op()
@@ -613,6 +628,9 @@ class HybridBlock(Block):
                           "intended?", stacklevel=4)
         real = [a for a in _flatten(args, "input")[0] if a is not None]
         self._finish_deferred([params[n] for n in graph_inputs if n in params], *real)
+        if self._backend:  # partitioned once its parameters exist, as MXNet's (the inputs stay the same)
+            out = out.optimize_for(self._backend, **self._backend_opts)
+            self._cached_graph = inputs, out
         self._cached_op_args = [(True, data_index[n]) if n in data_index else (False, params[n])
                                 for n in graph_inputs]
         self._cached_op = CachedOp(out, self._flags)

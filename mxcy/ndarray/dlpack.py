@@ -94,7 +94,14 @@ _capsule_rename.argtypes = [ctypes.py_object, ctypes.c_char_p]
 def _consume(capsule):
     """A writable NumPy array over a legacy DLPack capsule's tensor; the capsule is marked used, and the
     producer's deleter runs when the array's memory is no longer referenced."""
-    address = _capsule_pointer(capsule, _DLTENSOR)
+    array = _array_at(_capsule_pointer(capsule, _DLTENSOR))
+    _capsule_rename(capsule, b"used_dltensor")
+    return array
+
+
+def _array_at(address):
+    """A writable NumPy array over the DLManagedTensor at `address`, which it owns: the producer's deleter runs
+    when the array's memory is no longer referenced."""
     managed = _DLManagedTensor.from_address(address)
     t = managed.dl_tensor
     if t.device.device_type != _KDLCPU:
@@ -115,12 +122,19 @@ def _consume(capsule):
     strides = tuple(st * dtype.itemsize for st in steps)
     memory = (ctypes.c_char * extent).from_address(t.data + t.byte_offset) if extent else bytearray(0)
     array = np.ndarray(shape, dtype, buffer=memory, strides=strides)
-    _capsule_rename(capsule, b"used_dltensor")
     if extent:
         weakref.finalize(memory, managed.deleter, address)
     elif managed.deleter:
         managed.deleter(address)
     return array
+
+
+def from_managed_tensor(address):
+    """An NDArray on cpu(0) over the DLManagedTensor at `address` (MXNDArrayFromDLPack's argument: the pointer
+    inside a capsule whose deleter the caller has taken off), owning it from now on."""
+    if not address:
+        raise MXNetError("MXNDArrayFromDLPack: the DLPack tensor pointer is NULL")
+    return _imported(_array_at(address))
 
 
 def from_dlpack(dlpack):

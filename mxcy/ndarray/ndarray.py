@@ -72,9 +72,14 @@ class NDArray:
     stype = "default"
 
     def __init__(self, data=None, ctx=None, var=None, handle=None, writable=True):
-        if handle is not None or data is None or not writable:
-            raise MXNetError("NDArray(handle, writable): mxcy arrays hold their buffers, not C handles, and "
-                             "are always writable; make arrays with mx.nd functions")
+        if handle is not None and data is None and writable:
+            # a handle from mx.base._LIB's functions (_capi.py): this array takes it over
+            from .._capi import adopt
+            source = adopt(handle, NDArray)
+            data, ctx, var = source._data, source._ctx, source._var
+        elif handle is not None or data is None or not writable:
+            raise MXNetError("NDArray(handle, writable): mxcy arrays hold their buffers; a handle must come from "
+                             "mx.base._LIB's functions, and arrays are always writable")
         self._data = data
         self._ctx = ctx if ctx is not None else current_context()
         self._var = engine.new_var() if var is None else var
@@ -108,7 +113,9 @@ class NDArray:
 
     @property
     def handle(self):
-        return self
+        """A ctypes.c_void_p naming this array for mx.base._LIB's functions (_capi.py)."""
+        from .._capi import handle_of
+        return handle_of(self)
 
     @property
     def writable(self):

@@ -35,7 +35,8 @@ class _SubgraphNode(registry.OpDef):
                          arguments=lambda attrs: _graph(attrs["subgraph"]).list_arguments(),
                          num_outputs=lambda attrs: len(_graph(attrs["subgraph"]).list_outputs()),
                          output_names=lambda attrs: _graph(attrs["subgraph"]).list_outputs(),
-                         infer_shape=self._infer("shape"), infer_type=self._infer("type"), compute={},
+                         infer_shape=self._infer_shape, infer_type=self._infer("type"), compute={},
+                         partial_shapes=True,
                          doc="Runs the symbol in `subgraph` on the inputs, one input per subgraph input.")
 
     def list_inputs(self, attrs):
@@ -43,6 +44,17 @@ class _SubgraphNode(registry.OpDef):
 
     def aux_inputs(self, attrs):
         return _aux_positions(attrs["subgraph"])
+
+    @staticmethod
+    def _infer_shape(attrs, in_shapes, out_shapes=None):
+        """The subgraph's own inference on partial shapes, seeded with what is known of its inputs and outputs,
+        so shapes also flow back through the node (a weight's unknown dimension from its reader outside)."""
+        from ..symbol.infer import infer_graph
+        graph = _graph(attrs["subgraph"])
+        known = {n: v for n, v in zip(graph.list_inputs(), in_shapes) if v is not None}
+        values = infer_graph(graph, known, "shape", lambda node: None, out_shapes or ())
+        return ([values.get((id(n), 0)) for n in graph._topo() if n.op is None],
+                [values.get((id(n), i)) for n, i in graph._outputs])
 
     @staticmethod
     def _infer(rule):
@@ -54,7 +66,10 @@ class _SubgraphNode(registry.OpDef):
         graph = _graph(attrs["subgraph"])
         from ..graph_plan import GraphPlan
         results = _Runner(self.name, GraphPlan(graph), graph, inputs).run(dict(enumerate(inputs)))
-        return [_fresh(r, inputs) for r in results]
+        outputs = []
+        for r in results:  # an output repeating an input or an earlier output gets an array of its own
+            outputs.append(_fresh(r, list(inputs) + outputs))
+        return outputs
 
 
 registry.register(_SubgraphNode())

@@ -30,9 +30,10 @@ def _given(symbol, args, kwargs, what):
     return known
 
 
-def infer_graph(symbol, known, rule, var_default):
+def infer_graph(symbol, known, rule, var_default, outputs=()):
     """Fixed point of `rule` ("shape" or "type") over the graph, walking it forward then backward until nothing
-    changes. known: variable name -> value (shapes may be partial, ops/partial_shape.py).
+    changes. known: variable name -> value (shapes may be partial, ops/partial_shape.py); outputs: a value or
+    None per graph output, known before the walk (a subgraph node's rule passes its outputs' shapes in).
     Returns {(node id, index): value or None}."""
     order = symbol._topo()
     values = {}
@@ -42,6 +43,8 @@ def infer_graph(symbol, known, rule, var_default):
             if value is None:
                 value = var_default(node)
             values[(id(node), 0)] = value
+    for (node, index), value in zip(symbol._outputs, outputs):
+        _merge(values, (id(node), index), value, node, rule)
     done = is_known if rule == "shape" else (lambda v: v is not None)
     ops = [node for node in order if node.op is not None]
     passes, changed = (ops, ops[::-1]), True

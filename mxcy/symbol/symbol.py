@@ -1,4 +1,5 @@
 """Symbol: outputs of an operator graph, with MXNet's composition, introspection and arithmetic."""
+import ctypes
 from numbers import Number
 
 import numpy as np
@@ -21,10 +22,18 @@ class Symbol:
     __slots__ = ("_outputs", "__weakref__")
 
     def __init__(self, outputs=None, handle=None):
-        if handle is not None:
-            raise MXNetError("Symbol(handle): mxcy symbols are Python graphs, not C handles; build them with "
-                             "mx.sym functions or mx.sym.load")
+        if isinstance(outputs, ctypes.c_void_p):  # MXNet's Symbol(handle)
+            outputs, handle = None, outputs
+        if handle is not None:  # a handle from mx.base._LIB's functions (_capi.py): this symbol takes it over
+            from .._capi import adopt
+            outputs = adopt(handle, Symbol)._outputs
         self._outputs = list(outputs or ())
+
+    @property
+    def handle(self):
+        """A ctypes.c_void_p naming this symbol for mx.base._LIB's functions (_capi.py)."""
+        from .._capi import handle_of
+        return handle_of(self)
 
     # --- naming and outputs ----------------------------------------------------------------
     @property
@@ -185,8 +194,13 @@ class Symbol:
 
     def optimize_for(self, backend, args=None, aux=None, ctx=None, shape_dict=None, type_dict=None,
                      stype_dict=None, skip_infer=False, **kwargs):
-        raise MXNetError(f"optimize_for: no subgraph backend {backend!r}: mxcy registers none (graphs run as "
-                         "they are)")
+        """This graph partitioned by subgraph backend `backend` (symbol/partition.py: MXNet's `default` and
+        `default_v2`, selecting the op names set with MXSetSubgraphPropertyOpNamesV2). They select by op name
+        alone, so the arrays, context, shapes and types that MXNet hands a backend change nothing here;
+        `dedup_subgraph=True` makes a region's repeated input or output entries one."""
+        from .partition import partition, property_op_names
+        op_names = property_op_names(backend, "optimize_for")
+        return partition(self, op_names, dedup=str(kwargs.get("dedup_subgraph", False)).lower() in ("true", "1"))
 
     def split_v2(self, *args, **kwargs):
         from .creation import split_v2
