@@ -102,3 +102,27 @@ def test_ndarray_handles():
         mx.nd.NDArray(handle=ctypes.c_void_p(12345))
     with pytest.raises(MXNetError, match="not a live NDArray handle"):
         check_call(_LIB.MXNDArrayFree(ctypes.c_void_p(12345)))
+
+
+def test_op_names_of_a_backend_set_and_removed():
+    symbol = _chain()
+    names = ["exp", "cos"]
+    check_call(_LIB.MXSetSubgraphPropertyOpNamesV2(c_str("default"), mx_uint(2), c_str_array(names)))
+    try:
+        assert "_CachedOp" in symbol.optimize_for("default").tojson()
+    finally:
+        check_call(_LIB.MXRemoveSubgraphPropertyOpNamesV2(c_str("default")))
+    with pytest.raises(MXNetError, match="no op names"):
+        symbol.optimize_for("default")
+    with pytest.raises(MXNetError, match="MXSetSubgraphPropertyOpNamesV2: .*'nope' is not registered"):
+        check_call(_LIB.MXSetSubgraphPropertyOpNamesV2(c_str("nope"), mx_uint(2), c_str_array(names)))
+    # the test table (V1) is what bind reads under MXNET_SUBGRAPH_BACKEND
+    check_call(_LIB.MXSetSubgraphPropertyOpNames(c_str("default"), mx_uint(2), c_str_array(names)))
+    try:
+        with mx.test_utils.environment("MXNET_SUBGRAPH_BACKEND", "default"):
+            exe = symbol.simple_bind(mx.cpu(), grad_req="null", data=(1, 2))
+    finally:
+        check_call(_LIB.MXRemoveSubgraphPropertyOpNames(c_str("default")))
+    assert "_CachedOp" in exe.get_optimized_symbol().tojson()
+    with mx.test_utils.environment("MXNET_SUBGRAPH_BACKEND", "default"):
+        assert "_CachedOp" not in symbol.simple_bind(mx.cpu(), data=(1, 2)).get_optimized_symbol().tojson()
