@@ -196,12 +196,17 @@ def _load_node(spec, i, nodes):
     if spec["op"] == "null":
         return Node(None, spec["name"], attrs)
     op = registry_op(spec["op"])
+    subgraphs = spec.get("subgraphs")
+    if op.name == "_CachedOp" and subgraphs and "subgraph" not in attrs:
+        # MXNet's partitioning keeps a subgraph node's graph in nnvm's subgraphs; mxcy's node holds it as the
+        # `subgraph` attribute (its other form), which is how such a graph is saved again
+        attrs["subgraph"], subgraphs = to_json(_symbol_of(subgraphs[0])), None
     try:
         node = Node(op, spec["name"], attrs, inputs)
     except MXNetError as err:
         raise MXNetError(f"node {i}: {err}") from None
-    if spec.get("subgraphs"):  # control flow's bodies, kept with the parameters as nnvm keeps them
-        node.params["subgraphs"] = [_symbol_of(g) for g in spec["subgraphs"]]
+    if subgraphs:  # control flow's bodies, kept with the parameters as nnvm keeps them
+        node.params["subgraphs"] = [_symbol_of(g) for g in subgraphs]
     return node
 
 

@@ -159,3 +159,22 @@ def test_errors(property_names):
     net.hybridize(backend="nope")
     with pytest.raises(MXNetError, match="'nope' is not registered"):
         net(mx.nd.ones((1, 4)))
+
+
+def test_loads_a_partitioned_graph_as_mxnet_saves_it():
+    """MXNet keeps a partition node's graph in nnvm's `subgraphs`; loaded, it runs as the graph it came from."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "partition-mxnet-symbol.json")
+    with open(path) as f:
+        saved = json.load(f)
+    loaded = mx.sym.load(path)
+    assert _describe(loaded) == make_partition.describe(saved)
+    original, _ = make_partition.batchnorm_regions_apart(mx)
+    assert loaded.list_arguments() == original.list_arguments()
+    assert loaded.list_auxiliary_states() == original.list_auxiliary_states()
+    rng = np.random.default_rng(5)
+    arg_shapes, _, aux_shapes = original.infer_shape(data=(2, 3, 4))
+    names = original.list_arguments() + original.list_auxiliary_states()
+    inputs = {n: mx.nd.array(rng.uniform(0.5, 1.5, size=s), dtype="float64")
+              for n, s in zip(names, arg_shapes + aux_shapes)}
+    for want, got in zip(_run(original, inputs, True), _run(loaded, inputs, True)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
