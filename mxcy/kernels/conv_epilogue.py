@@ -7,7 +7,7 @@ import numba
 import numpy as np
 from numba import cuda
 
-from .common import LIGHT, parallel_kernel
+from .common import parallel_kernel
 from .launch import grid_1d
 
 
@@ -22,11 +22,10 @@ def _affine(o, bias, has_bias, gamma, beta, mean, var, eps):
 
 
 @numba.njit(inline="always", nogil=True)
-def _row(y, lo, q, a, b, res, has_res, relu):
-    # One loop per case, free of per-element branches, so each vectorizes; results go through a scratch row
+def _run(y, lo, q, a, b, res, has_res, relu, tmp):
+    # One loop per case, free of per-element branches, so each vectorizes; results go through the scratch tmp
     # (a loop writing over what it reads became masked stores, slow on AMD; see kernels/activation.py).
     zero = y.dtype.type(0)
-    tmp = np.empty(q, y.dtype)
     if has_res:
         for i in range(numba.uint64(q)):
             tmp[i] = y[lo + i] * a + b + res[lo + i]
@@ -42,7 +41,15 @@ def _row(y, lo, q, a, b, res, has_res, relu):
             y[lo + i] = tmp[i]
 
 
-@parallel_kernel(light=LIGHT, nogil=True, cache=True)
+# Elements per pass through the scratch, and chunks of rows with one scratch each: a scratch per row (batch 32:
+# ~10^5 small allocations a ResNet-50 call) fragmented malloc's pool of large blocks, whose pages then faulted
+# in again (~0.3 s a call).
+_SPAN = 4096
+_CHUNKS = 64
+
+
+# Not a light kernel: it runs right after the convolution's own parallel region, whose threads are still awake.
+@parallel_kernel(nogil=True, cache=True)
 def conv_epilogue_cpu(y, bias, has_bias, gamma, beta, mean, var, eps, res, has_res, relu):
     """In place over y (N, O, P): y[n, o] = f((y[n, o] + bias[o] - mean[o]) / sqrt(var[o] + eps) * gamma[o]
     + beta[o] (+ res[n, o])), f = ReLU or identity; bias and res are read only when has_bias, has_res (res then
@@ -50,9 +57,14 @@ def conv_epilogue_cpu(y, bias, has_bias, gamma, beta, mean, var, eps, res, has_r
     N, O, P = y.shape
     yf, rf = y.reshape(y.size), res.reshape(res.size)
     t = y.dtype.type
-    for r in numba.prange(N * O):
-        scale, shift = _affine(r % O, bias, has_bias, gamma, beta, mean, var, eps)
-        _row(yf, numba.uint64(r * P), P, t(scale), t(shift), rf, has_res, relu)
+    rows = N * O
+    nchunks = min(rows, _CHUNKS)
+    for c in numba.prange(nchunks):
+        tmp = np.empty(min(P, _SPAN), y.dtype)
+        for r in range(c * rows // nchunks, (c + 1) * rows // nchunks):
+            scale, shift = _affine(r % O, bias, has_bias, gamma, beta, mean, var, eps)
+            for lo in range(0, P, _SPAN):
+                _run(yf, numba.uint64(r * P + lo), min(P - lo, _SPAN), t(scale), t(shift), rf, has_res, relu, tmp)
 
 
 def _epilogue(y, O, P, bias, has_bias, gamma, beta, mean, var, eps, res, has_res, relu):

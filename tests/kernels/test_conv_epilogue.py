@@ -55,3 +55,10 @@ def test_gpu_matches_cpu(flags):
                       *(cuda.to_device(a) for a in (gamma, beta, mean, var)), 1e-3, cuda.to_device(res), has_res, relu)
     conv_epilogue_cpu(y, bias, has_bias, gamma, beta, mean, var, 1e-3, res, has_res, relu)
     np.testing.assert_allclose(d_y.copy_to_host(), y, rtol=1e-6, atol=1e-6)
+
+
+def test_rows_longer_than_the_scratch():
+    y, (bias, gamma, beta, mean), var, res = problem(np.random.default_rng(5), 2, 3, 4096 + 37, np.float32)
+    expect = reference(y, bias, gamma, beta, mean, var, 1e-3, res, True, True, True)
+    conv_epilogue_cpu(y, bias, True, gamma, beta, mean, var, 1e-3, res, True, True)
+    np.testing.assert_allclose(y, expect, rtol=1e-5, atol=1e-5)
