@@ -9,7 +9,10 @@ import os
 import sys
 import traceback
 
-from mxcy.base import MXNetError
+# Run as a script, this folder comes first on the path, and tests/numpy (mirroring mxcy/numpy) would shadow NumPy.
+sys.path.append(sys.path.pop(0))
+
+from mxcy.base import MXNetError  # noqa: E402
 
 
 def _argument(how, path):
