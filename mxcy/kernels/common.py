@@ -69,8 +69,10 @@ class ParallelKernel:
     def __call__(self, *args):
         largest = 0
         for a in args:
-            if isinstance(a, np.ndarray) and a.size > largest:
-                largest = a.size
+            if type(a) is np.ndarray:
+                size = a.size
+                if size > largest:
+                    largest = size
         return self.build(largest >= PARALLEL_MIN_ELEMENTS * self._light)(*args)
 
 

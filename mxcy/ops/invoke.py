@@ -68,7 +68,8 @@ def invoke(op, inputs, attrs, out=None, ctx=None, req=REQ_WRITE):
     if compute is None:
         raise MXNetError(f"{op.name}: not implemented on {ctx}")
     n = len(in_shapes)
-    if op.elementwise and in_shapes.count(in_shapes[0]) == n and in_types.count(in_types[0]) == n:
+    uniform = op.elementwise and in_shapes.count(in_shapes[0]) == n and in_types.count(in_types[0]) == n
+    if uniform:
         out_shapes, out_types = (in_shapes[0],), (in_types[0],)
     else:
         out_shapes, out_types = infer(op, attrs, in_shapes, in_types)
@@ -78,6 +79,8 @@ def invoke(op, inputs, attrs, out=None, ctx=None, req=REQ_WRITE):
                 [_NDArray(_empty(s, t), ctx) for s, t in zip(out_shapes, out_types)]
         else:
             outputs = [_NDArray(storage.alloc(s, t, ctx), ctx) for s, t in zip(out_shapes, out_types)]
+    elif uniform and out is inputs[0]:
+        outputs = [out]  # x op= y: the output is an input of the output's shape, type and context
     else:
         outputs = [out] if isinstance(out, _NDArray) else list(out)
         if len(outputs) < len(out_shapes) and len(outputs) == op.n_visible_outputs(attrs):

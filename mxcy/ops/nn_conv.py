@@ -320,7 +320,8 @@ def _expect(have, want, name, context):
 
 def _as_matrix(attrs, a, data_shape, width=None):
     rows, k = _fc_split(attrs, data_shape)
-    return a.reshape(rows, k if width is None else width)
+    shape = (rows, k if width is None else width)
+    return a if a.shape == shape else a.reshape(shape)
 
 
 def _fc_bias(attrs, inputs):
