@@ -9,15 +9,15 @@ adaptive_pool.py, count_sketch.py, hawkes.py; CPU and CUDA; hawkesll's marks che
 matmuls on NumPy's BLAS on the CPU and on kernels/attention_gpu.py's tiled GEMMs on a GPU; gradientmultiplier and the
 gradientmultiplier and quadratic backward ops on NumPy on the CPU and the element-wise CUDA kernels on a GPU; fft
 and ifft on NumPy's FFT on the CPU (MXNet 1.9.1 has them on the GPU only, on cuFFT) and on direct sums on a GPU
-(kernels/fft_gpu.py). CPU only: backward_index_copy (index_copy's CPU compute; its own gradient needs index_copy,
-CPU-only so far) and _sample_unique_zipfian (NumPy's Philox keyed by the op call, the image ops' generator; MXNet has
-no GPU kernel for it either).
+(kernels/fft_gpu.py); backward_index_copy on index_copy's CPU compute and, on a GPU, on its row kernels
+(ops/_misc_gpu.py). CPU only: _sample_unique_zipfian (NumPy's Philox keyed by the op call, the image ops' generator;
+MXNet has no GPU kernel for it either).
 """
 import math
 
 import numpy as np
 
-from . import _gpu, registry
+from . import _gpu, _misc_gpu, registry
 from ._helpers import results_compute
 from ._nn_common import fill, float_type, host, kernel, kernel_compute, kernels, on_device_of, scratch, widening
 from .registry import OpDef, Param
@@ -119,6 +119,7 @@ def _backward_index_copy_grad(F, attrs, inputs, outputs, ograds):
 
 
 _register("_contrib_backward_index_copy", _backward_index_copy, _backward_index_copy_shape, _backward_index_copy_grad,
+          gpu=_misc_gpu.backward_index_copy,
           arguments=("ograd", "old_tensor", "index_vector", "new_tensor"), num_outputs=3,
           infer_type=_backward_index_copy_type,
           doc="Gradients of contrib.index_copy's three inputs from the head gradient ograd.")

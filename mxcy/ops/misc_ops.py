@@ -2,22 +2,24 @@
 hard_sigmoid, smooth_l1, moments, khatri_rao, ravel_multi_index / unravel_index, all_finite, multi_all_finite,
 multi_sum_sq, and contrib's div_sqrt_dim, quadratic and arange_like.
 
-CPU only for now: NumPy on the host.
+NumPy on the host on the CPU; on a GPU, the CUDA kernels of ops/_misc_gpu.py (arange_like's values built on the host
+from its attributes and copied over).
 """
 import math
 
 import numpy as np
 
-from . import registry
+from . import _misc_gpu, registry
 from ._helpers import norm_axes, results_compute, store
 from .registry import OpDef, Param
 
 __all__ = []
 
 
-def _register(name, compute, infer_shape, gradient=None, **kw):
-    registry.register(OpDef(name, compute={"cpu": results_compute(compute)}, infer_shape=infer_shape, gradient=gradient,
-                            **kw))
+def _register(name, compute, infer_shape, gradient=None, *, gpu, **kw):
+    """An op computed by NumPy on the CPU (compute(attrs, *inputs) -> results) and by `gpu` on a GPU."""
+    registry.register(OpDef(name, compute={"cpu": results_compute(compute), "gpu": gpu}, infer_shape=infer_shape,
+                            gradient=gradient, **kw))
 
 
 def _same_shape(attrs, shapes):
@@ -58,7 +60,8 @@ def _add_n(attrs, *arrays):
 
 
 _register("add_n", _add_n, _add_n_shape, lambda F, attrs, inputs, outputs, ograds: [ograds[0]] * len(inputs),
-          aliases=("ElementWiseSum",), arguments=_arg_names("num_args"), key_var_num_args="num_args",
+          gpu=_misc_gpu.add_n, aliases=("ElementWiseSum",), arguments=_arg_names("num_args"),
+          key_var_num_args="num_args",
           params=(Param("num_args", "int", doc="number of input arrays"),),
           doc="Sum of any number of arrays of one shape, element by element.")
 
@@ -72,7 +75,8 @@ def _hard_sigmoid_grad(F, attrs, inputs, outputs, ograds):
 
 
 _register("hard_sigmoid", lambda attrs, x: np.clip(attrs["alpha"] * x + attrs["beta"], 0, 1), _same_shape,
-          _hard_sigmoid_grad, params=(Param("alpha", "float", 0.2, "slope"), Param("beta", "float", 0.5, "bias")),
+          _hard_sigmoid_grad, gpu=_misc_gpu.hard_sigmoid,
+          params=(Param("alpha", "float", 0.2, "slope"), Param("beta", "float", 0.5, "bias")),
           doc="clip(alpha * x + beta, 0, 1), element by element.")
 
 
@@ -87,15 +91,17 @@ def _smooth_l1_grad(F, attrs, inputs, outputs, ograds):
     return [ograds[0] * (inner * x * s2 + (1 - inner) * F.sign(x))]
 
 
-_register("smooth_l1", _smooth_l1, _same_shape, _smooth_l1_grad,
+_register("smooth_l1", _smooth_l1, _same_shape, _smooth_l1_grad, gpu=_misc_gpu.smooth_l1,
           params=(Param("scalar", "float", 1.0, "sigma: the quadratic part covers |x| < 1/sigma^2"),),
           doc="Smooth L1: (sigma x)^2 / 2 where |x| < 1/sigma^2, |x| - 0.5/sigma^2 elsewhere.")
 
 _register("_contrib_div_sqrt_dim", lambda attrs, x: x / math.sqrt(x.shape[-1]), _same_shape,
           lambda F, attrs, inputs, outputs, ograds: [ograds[0] / math.sqrt(inputs[0].shape[-1])],
+          gpu=_misc_gpu.div_sqrt_dim,
           doc="x divided by the square root of its last dimension.")
 _register("_contrib_quadratic", lambda attrs, x: attrs["a"] * x * x + attrs["b"] * x + attrs["c"], _same_shape,
           lambda F, attrs, inputs, outputs, ograds: [ograds[0] * (2 * attrs["a"] * inputs[0] + attrs["b"])],
+          gpu=_misc_gpu.quadratic,
           params=tuple(Param(k, "float", 0.0, f"coefficient {k} of a x^2 + b x + c") for k in "abc"),
           doc="a x^2 + b x + c, element by element.")
 
@@ -135,7 +141,7 @@ def _moments_grad(F, attrs, inputs, outputs, ograds):
                             F.broadcast_mul(F.ones_like(x), g_mean) / count)]
 
 
-_register("moments", _moments, _moments_shape, _moments_grad, num_outputs=2,
+_register("moments", _moments, _moments_shape, _moments_grad, gpu=_misc_gpu.moments, num_outputs=2,
           params=(Param("axes", "shape", None, "axes to compute the mean and variance over (None: all)"),
                   Param("keepdims", "bool", False, "keep the reduced axes with size 1")),
           doc="Mean and (population) variance of the data over `axes`.")
@@ -157,7 +163,7 @@ def _khatri_rao(attrs, *matrices):
     return out
 
 
-_register("khatri_rao", _khatri_rao, _khatri_rao_shape, arguments=_arg_names("num_args"),
+_register("khatri_rao", _khatri_rao, _khatri_rao_shape, gpu=_misc_gpu.khatri_rao, arguments=_arg_names("num_args"),
           key_var_num_args="num_args", params=(Param("num_args", "int", doc="number of input matrices"),),
           doc="Column-wise Kronecker (Khatri-Rao) product of matrices with the same number of columns.")
 
@@ -193,9 +199,11 @@ def _unravel(attrs, data):
 
 
 _SHAPE = Param("shape", "shape", None, "shape of the array the indices address")
-_register("_ravel_multi_index", _ravel, _ravel_shape, aliases=("ravel_multi_index",), params=(_SHAPE,),
+_register("_ravel_multi_index", _ravel, _ravel_shape, gpu=_misc_gpu.ravel, aliases=("ravel_multi_index",),
+          params=(_SHAPE,),
           doc="Flat indices of an (ndim, N) array of multi-indices into an array of `shape`.")
-_register("_unravel_index", _unravel, _unravel_shape, aliases=("unravel_index",), params=(_SHAPE,),
+_register("_unravel_index", _unravel, _unravel_shape, gpu=_misc_gpu.unravel, aliases=("unravel_index",),
+          params=(_SHAPE,),
           doc="(ndim, N) multi-indices of N flat indices into an array of `shape`.")
 
 
@@ -223,11 +231,13 @@ def _finite_shape(count_key):
 
 _INIT_OUTPUT = Param("init_output", "bool", True, "write 1 first (otherwise only a 0 is ever written)")
 registry.register(OpDef(
-    "all_finite", compute={"cpu": _finite_compute}, infer_shape=_finite_shape(None), infer_type=_float32_out,
-    params=(_INIT_OUTPUT,), doc="[1.0] when every element of data is finite, else [0.0] (float32)."))
+    "all_finite", compute={"cpu": _finite_compute, "gpu": _misc_gpu.finite}, infer_shape=_finite_shape(None),
+    infer_type=_float32_out, params=(_INIT_OUTPUT,),
+    doc="[1.0] when every element of data is finite, else [0.0] (float32)."))
 registry.register(OpDef(
-    "multi_all_finite", compute={"cpu": _finite_compute}, infer_shape=_finite_shape("num_arrays"),
-    infer_type=_float32_out, arguments=_arg_names("num_arrays"), key_var_num_args="num_arrays",
+    "multi_all_finite", compute={"cpu": _finite_compute, "gpu": _misc_gpu.finite},
+    infer_shape=_finite_shape("num_arrays"), infer_type=_float32_out, arguments=_arg_names("num_arrays"),
+    key_var_num_args="num_arrays",
     params=(Param("num_arrays", "int", 1, "number of arrays"), _INIT_OUTPUT),
     doc="[1.0] when every element of every array is finite, else [0.0] (float32)."))
 
@@ -238,7 +248,8 @@ def _sum_sq_shape(attrs, shapes):
 
 
 _register("multi_sum_sq", lambda attrs, *arrays: np.array([np.sum(np.square(a, dtype=np.float64)) for a in arrays]),
-          _sum_sq_shape, infer_type=_float32_out, arguments=_arg_names("num_arrays"), key_var_num_args="num_arrays",
+          _sum_sq_shape, gpu=_misc_gpu.sum_sq, infer_type=_float32_out, arguments=_arg_names("num_arrays"),
+          key_var_num_args="num_arrays",
           params=(Param("num_arrays", "int", doc="number of input arrays"),),
           doc="The sum of squares of each array (float32), as one vector.")
 
@@ -258,7 +269,8 @@ def _arange_like(attrs, data):
 
 
 _register("_contrib_arange_like", _arange_like, _arange_like_shape,
-          lambda F, attrs, inputs, outputs, ograds: [F.zeros_like(inputs[0])], grad_reads=((), ()),
+          lambda F, attrs, inputs, outputs, ograds: [F.zeros_like(inputs[0])], gpu=_misc_gpu.from_host(_arange_like),
+          grad_reads=((), ()),
           params=(Param("start", "float", 0.0, "first value"), Param("step", "float", 1.0, "spacing of the values"),
                   Param("repeat", "int", 1, "times each value repeats"),
                   Param("ctx", "str", "", "context (the input's context is used)"),

@@ -1,23 +1,25 @@
 """More standalone operators MXNet's tests use: reset_arrays, cumsum, histogram, amp_cast / amp_multicast,
 fill_element_0index, and contrib's index_copy, isfinite / isinf / isnan and allclose.
 
-cumsum (and its gradient, _backward_np_cumsum) runs on kernels/scan.py on the CPU and the GPU; the others are CPU only
-for now: NumPy on the host.
+cumsum (and its gradient, _backward_np_cumsum) runs on kernels/scan.py on the CPU and the GPU; the others on NumPy on
+the host on the CPU and on the CUDA kernels of ops/_misc_gpu.py on a GPU (index_copy's and fill_element_0index's indices
+checked on the host).
 """
 import numpy as np
 
 from ..error import MXNetValueError
-from . import registry
+from . import _misc_gpu, registry
 from ._helpers import norm_axis, results_compute
 from ._nn_common import kernel, kernel_compute, split3
 from .registry import OpDef, Param, first_type
 
-__all__ = ["histogram_args"]
+__all__ = ["histogram_args", "checked_indices"]
 
 
-def _register(name, compute, infer_shape, gradient=None, **kw):
-    registry.register(OpDef(name, compute={"cpu": results_compute(compute)}, infer_shape=infer_shape, gradient=gradient,
-                            **kw))
+def _register(name, compute, infer_shape, gradient=None, *, gpu, **kw):
+    """An op computed by NumPy on the CPU (compute(attrs, *inputs) -> results) and by `gpu` on a GPU."""
+    registry.register(OpDef(name, compute={"cpu": results_compute(compute), "gpu": gpu}, infer_shape=infer_shape,
+                            gradient=gradient, **kw))
 
 
 def _numbered(prefix, count_key):
@@ -42,7 +44,8 @@ def _reset(attrs, inputs, outputs, reqs):
 
 
 registry.register(OpDef(
-    "reset_arrays", compute={"cpu": _reset}, infer_shape=_reset_shape, infer_type=lambda attrs, types: (types, []),
+    "reset_arrays", compute={"cpu": _reset, "gpu": _misc_gpu.reset}, infer_shape=_reset_shape,
+    infer_type=lambda attrs, types: (types, []),
     num_outputs=0, arguments=_numbered("array_", "num_arrays"), key_var_num_args="num_arrays",
     mutate_inputs=lambda attrs: tuple(range(attrs["num_arrays"])),
     params=(Param("num_arrays", "int", doc="number of input arrays"),),
@@ -135,7 +138,7 @@ def histogram_args(bins, value_range, array_type):
     raise MXNetValueError(f"histogram: bins must be an int or an array of edges, got {type(bins).__name__}")
 
 
-_register("_histogram", _histogram, _histogram_shape, num_outputs=2,
+_register("_histogram", _histogram, _histogram_shape, gpu=_misc_gpu.histogram, num_outputs=2,
           arguments=lambda attrs: ["data"] if attrs["bin_cnt"] is not None else ["data", "bins"],
           infer_type=lambda attrs, types: (types, [np.dtype(np.int64), np.dtype(types[0])]),
           params=(Param("bin_cnt", "int", None, "number of equal bins over range", optional=True),
@@ -157,7 +160,8 @@ def _cast_back(F, inputs, ograds):
 
 
 _register("amp_cast", lambda attrs, x: x, _same_shape,
-          lambda F, attrs, inputs, outputs, ograds: _cast_back(F, inputs, ograds), infer_type=_amp_cast_type,
+          lambda F, attrs, inputs, outputs, ograds: _cast_back(F, inputs, ograds), gpu=_misc_gpu.amp_cast,
+          infer_type=_amp_cast_type,
           grad_reads=((), ()), params=(Param("dtype", "dtype", doc="type float16/float32 inputs are cast to"),),
           doc="Casts float16/float32 data to dtype; other types pass through unchanged (AMP).")
 
@@ -178,7 +182,8 @@ def _multicast_type(attrs, types):
 
 
 _register("amp_multicast", lambda attrs, *arrays: arrays, _multicast_shape,
-          lambda F, attrs, inputs, outputs, ograds: _cast_back(F, inputs, ograds), infer_type=_multicast_type,
+          lambda F, attrs, inputs, outputs, ograds: _cast_back(F, inputs, ograds), gpu=_misc_gpu.amp_multicast,
+          infer_type=_multicast_type,
           grad_reads=((), ()), num_outputs=lambda attrs: attrs["num_outputs"],
           arguments=_numbered("data_", "num_outputs"), key_var_num_args="num_outputs",
           params=(Param("num_outputs", "int", doc="number of input/output pairs"),
@@ -195,7 +200,9 @@ def _fill_element_shape(attrs, shapes):
     return shapes, [lhs]
 
 
-def _checked_indices(index, size, what):
+def checked_indices(index, size, what):
+    """index (host values) as int64 positions, truncated as MXNet casts them; ValueError naming `what` when one is
+    outside [0, size)."""
     positions = index.astype(np.int64)
     if positions.size and (positions.min() < 0 or positions.max() >= size):
         raise ValueError(f"{what} {index.tolist()} out of range [0, {size})")
@@ -204,11 +211,12 @@ def _checked_indices(index, size, what):
 
 def _fill_element(attrs, lhs, mhs, rhs):
     out = lhs.copy()
-    out[np.arange(lhs.shape[0]), _checked_indices(rhs, lhs.shape[1], "column indices")] = mhs
+    out[np.arange(lhs.shape[0]), checked_indices(rhs, lhs.shape[1], "column indices")] = mhs
     return out
 
 
-_register("fill_element_0index", _fill_element, _fill_element_shape, arguments=("lhs", "mhs", "rhs"),
+_register("fill_element_0index", _fill_element, _fill_element_shape, gpu=_misc_gpu.fill_element,
+          arguments=("lhs", "mhs", "rhs"),
           doc="A copy of lhs with lhs[i, rhs[i]] = mhs[i] in each row i.")
 
 
@@ -222,7 +230,7 @@ def _index_copy_shape(attrs, shapes):
 
 def _index_copy(attrs, old, index, new):
     out = old.copy()
-    out[_checked_indices(index, old.shape[0], "index_vector")] = new
+    out[checked_indices(index, old.shape[0], "index_vector")] = new
     return out
 
 
@@ -231,7 +239,7 @@ def _index_copy_grad(F, attrs, inputs, outputs, ograds):
     return [F._contrib_index_copy(ograds[0], index, F.zeros_like(new)), None, F.take(ograds[0], index, axis=0)]
 
 
-_register("_contrib_index_copy", _index_copy, _index_copy_shape, _index_copy_grad,
+_register("_contrib_index_copy", _index_copy, _index_copy_shape, _index_copy_grad, gpu=_misc_gpu.index_copy,
           arguments=("old_tensor", "index_vector", "new_tensor"), grad_reads=((1, 2), ()), infer_type=first_type,
           doc="A copy of old_tensor with the rows at index_vector replaced by new_tensor's rows.")
 
@@ -239,7 +247,7 @@ _register("_contrib_index_copy", _index_copy, _index_copy_shape, _index_copy_gra
 # --- contrib.isfinite / isinf / isnan, contrib.allclose ------------------------------------------
 
 for _name, _test in (("isfinite", np.isfinite), ("isinf", np.isinf), ("isnan", np.isnan)):
-    _register(f"_contrib_{_name}", lambda attrs, x, test=_test: test(x), _same_shape,
+    _register(f"_contrib_{_name}", lambda attrs, x, test=_test: test(x), _same_shape, gpu=_misc_gpu.special(_name),
               doc=f"1 where np.{_name} holds for the element, else 0 (the input's dtype).")
 
 
@@ -261,7 +269,7 @@ def _allclose(attrs, a, b):
     return np.uint8(close.all())
 
 
-_register("_contrib_allclose", _allclose, _allclose_shape, infer_type=_uint8_out,
+_register("_contrib_allclose", _allclose, _allclose_shape, gpu=_misc_gpu.allclose, infer_type=_uint8_out,
           arguments=("a", "b"),
           params=(Param("rtol", "float", 1e-05, "relative tolerance"),
                   Param("atol", "float", 1e-08, "absolute tolerance"),

@@ -146,41 +146,48 @@ SPECS = [
 test_forward, test_gradient, test_req_add = spec_tests(SPECS)
 
 
-def test_values_printed_by_mxnet():
-    a, b = mx.nd.array([[1, 2], [3, 4]]), mx.nd.array([[1, 2], [3, 4.1]])
-    mean, var = mx.nd.moments(a, axes=(1,))
-    assert mean.asnumpy().tolist() == [1.5, 3.5] and var.asnumpy().tolist() == [0.25, 0.25]
-    assert mx.nd.khatri_rao(a, mx.nd.array([[1, 2], [3, 4], [5, 6]])).asnumpy().tolist() == \
-        [[1, 4], [3, 8], [5, 12], [3, 8], [9, 16], [15, 24]]
-    idx = mx.nd.array([[3, 6, 6], [4, 5, 1]], dtype="int32")
-    flat = mx.nd.ravel_multi_index(idx, shape=(7, 6))
-    assert flat.dtype == np.int32 and flat.asnumpy().tolist() == [22, 41, 37]
-    assert mx.nd.unravel_index(mx.nd.array([22, 41, 37]), shape=(7, 6)).asnumpy().tolist() == \
-        [[3, 6, 6], [4, 5, 1]]
-    # A leading -1 is an unknown size: MXNet's test_ravel passes one to both ops.
-    assert mx.nd.unravel_index(mx.nd.array([22, 41, 37]), shape=(-1, 6)).asnumpy().tolist() == \
-        [[3, 6, 6], [4, 5, 1]]
-    assert mx.nd.ravel_multi_index(idx, shape=(-1, 6)).asnumpy().tolist() == [22, 41, 37]
-    np.testing.assert_allclose(mx.nd.smooth_l1(mx.nd.array([-2, -0.5, 0, 0.3, 3]), scalar=2.0).asnumpy(),
-                               [1.875, 0.375, 0, 0.175, 2.875], rtol=1e-6)
-    np.testing.assert_allclose(mx.nd.hard_sigmoid(mx.nd.array([-5, -1, 0, 1, 5])).asnumpy(), [0, 0.3, 0.5, 0.7, 1])
-    assert mx.nd.contrib.arange_like(mx.nd.ones((5,)), repeat=2).asnumpy().tolist() == [0, 0, 1, 1, 2]
-    assert mx.nd.contrib.arange_like(a, axis=1, start=2, step=3).asnumpy().tolist() == [2, 5]
-    summed = mx.nd.multi_sum_sq(a, b, num_arrays=2)
-    assert summed.dtype == np.float32
-    np.testing.assert_allclose(summed.asnumpy(), [30, 30.81], rtol=1e-6)
-    finite = mx.nd.multi_all_finite(a, b, num_arrays=2)
-    assert finite.dtype == np.float32 and finite.shape == (1,) and finite.asscalar() == 1
-    assert mx.nd.all_finite(mx.nd.array([np.inf])).asscalar() == 0
-    assert mx.nd.add_n(a, b, a).asnumpy().tolist() == mx.nd.ElementWiseSum(a, b, a).asnumpy().tolist()
+CONTEXTS = [mx.cpu(), pytest.param(mx.gpu(0), marks=pytest.mark.cuda)]
 
 
-def test_all_finite_without_init_output_only_writes_a_zero():
-    out = mx.nd.array([5.0])
-    mx.nd.all_finite(mx.nd.ones((2,)), init_output=False, out=out)
-    assert out.asscalar() == 5.0
-    mx.nd.all_finite(mx.nd.array([np.nan]), init_output=False, out=out)
-    assert out.asscalar() == 0.0
+@pytest.mark.parametrize("ctx", CONTEXTS)
+def test_values_printed_by_mxnet(ctx):
+    with ctx:
+        a, b = mx.nd.array([[1, 2], [3, 4]]), mx.nd.array([[1, 2], [3, 4.1]])
+        mean, var = mx.nd.moments(a, axes=(1,))
+        assert mean.asnumpy().tolist() == [1.5, 3.5] and var.asnumpy().tolist() == [0.25, 0.25]
+        assert mx.nd.khatri_rao(a, mx.nd.array([[1, 2], [3, 4], [5, 6]])).asnumpy().tolist() == \
+            [[1, 4], [3, 8], [5, 12], [3, 8], [9, 16], [15, 24]]
+        idx = mx.nd.array([[3, 6, 6], [4, 5, 1]], dtype="int32")
+        flat = mx.nd.ravel_multi_index(idx, shape=(7, 6))
+        assert flat.dtype == np.int32 and flat.asnumpy().tolist() == [22, 41, 37]
+        assert mx.nd.unravel_index(mx.nd.array([22, 41, 37]), shape=(7, 6)).asnumpy().tolist() == \
+            [[3, 6, 6], [4, 5, 1]]
+        # A leading -1 is an unknown size: MXNet's test_ravel passes one to both ops.
+        assert mx.nd.unravel_index(mx.nd.array([22, 41, 37]), shape=(-1, 6)).asnumpy().tolist() == \
+            [[3, 6, 6], [4, 5, 1]]
+        assert mx.nd.ravel_multi_index(idx, shape=(-1, 6)).asnumpy().tolist() == [22, 41, 37]
+        np.testing.assert_allclose(mx.nd.smooth_l1(mx.nd.array([-2, -0.5, 0, 0.3, 3]), scalar=2.0).asnumpy(),
+                                   [1.875, 0.375, 0, 0.175, 2.875], rtol=1e-6)
+        np.testing.assert_allclose(mx.nd.hard_sigmoid(mx.nd.array([-5, -1, 0, 1, 5])).asnumpy(), [0, 0.3, 0.5, 0.7, 1])
+        assert mx.nd.contrib.arange_like(mx.nd.ones((5,)), repeat=2).asnumpy().tolist() == [0, 0, 1, 1, 2]
+        assert mx.nd.contrib.arange_like(a, axis=1, start=2, step=3).asnumpy().tolist() == [2, 5]
+        summed = mx.nd.multi_sum_sq(a, b, num_arrays=2)
+        assert summed.dtype == np.float32
+        np.testing.assert_allclose(summed.asnumpy(), [30, 30.81], rtol=1e-6)
+        finite = mx.nd.multi_all_finite(a, b, num_arrays=2)
+        assert finite.dtype == np.float32 and finite.shape == (1,) and finite.asscalar() == 1
+        assert mx.nd.all_finite(mx.nd.array([np.inf])).asscalar() == 0
+        assert mx.nd.add_n(a, b, a).asnumpy().tolist() == mx.nd.ElementWiseSum(a, b, a).asnumpy().tolist()
+
+
+@pytest.mark.parametrize("ctx", CONTEXTS)
+def test_all_finite_without_init_output_only_writes_a_zero(ctx):
+    with ctx:
+        out = mx.nd.array([5.0])
+        mx.nd.all_finite(mx.nd.ones((2,)), init_output=False, out=out)
+        assert out.asscalar() == 5.0
+        mx.nd.all_finite(mx.nd.array([np.nan]), init_output=False, out=out)
+        assert out.asscalar() == 0.0
 
 
 def test_symbol_names_follow_mxnet():

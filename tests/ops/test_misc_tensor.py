@@ -145,8 +145,12 @@ def test_amp_casts_only_float16_and_float32():
     assert x.grad.dtype == np.float16 and x.grad.asnumpy().tolist() == [2, 3]
 
 
-def test_reset_arrays_zeroes_every_input():
-    x, y = mx.nd.array([1.0, 2.0]), mx.nd.array([[3, 4]], dtype="int32")
+CONTEXTS = [mx.cpu(), pytest.param(mx.gpu(0), marks=pytest.mark.cuda)]
+
+
+@pytest.mark.parametrize("ctx", CONTEXTS)
+def test_reset_arrays_zeroes_every_input(ctx):
+    x, y = mx.nd.array([1.0, 2.0], ctx=ctx), mx.nd.array([[3, 4]], ctx=ctx, dtype="int32")
     mx.nd.reset_arrays(x, y, num_arrays=2)
     assert x.asnumpy().tolist() == [0, 0] and y.asnumpy().tolist() == [[0, 0]]
 
@@ -169,6 +173,19 @@ def test_reset_arrays_zeroes_every_input():
 def test_bad_input_raises_naming_op(call, match):
     with pytest.raises(mx.MXNetError, match=match):
         call().wait_to_read()
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("call,match", [
+    (lambda g: mx.nd.fill_element_0index(mx.nd.ones((2, 3), ctx=g), mx.nd.ones(2, ctx=g), mx.nd.array([0, 3], ctx=g)),
+     r"fill_element_0index.*out of range \[0, 3\)"),
+    (lambda g: mx.nd.contrib.index_copy(mx.nd.ones((3, 2), ctx=g), mx.nd.array([-1], ctx=g), mx.nd.ones((1, 2), ctx=g)),
+     r"_contrib_index_copy.*out of range \[0, 3\)"),
+])
+def test_out_of_range_indices_raise_on_gpu(call, match):
+    """The GPU computes check indices on the host as the CPU's do, rather than writing out of bounds."""
+    with pytest.raises(mx.MXNetError, match=match):
+        call(mx.gpu(0)).wait_to_read()
 
 
 def test_histogram_function_takes_a_bin_count_or_edges():

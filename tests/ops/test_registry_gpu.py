@@ -21,10 +21,6 @@ NOT_COMPARED = {
 
 # Ops that run on the CPU only, and why.
 CPU_ONLY = {}
-_MISC = "NumPy on the host (mxcy/ops/misc_ops.py); CUDA twins are still to be written"
-CPU_ONLY.update({name: _MISC for name in (
-    "add_n", "hard_sigmoid", "smooth_l1", "_contrib_div_sqrt_dim", "_contrib_quadratic", "moments", "khatri_rao",
-    "_ravel_multi_index", "_unravel_index", "all_finite", "multi_all_finite", "multi_sum_sq", "_contrib_arange_like")})
 _IMAGE = "NumPy on the host (mxcy/ops/image.py): image augmentation runs in data-loading workers on the CPU; CUDA " \
          "twins are still to be written"
 CPU_ONLY.update({name: _IMAGE for name in (
@@ -33,13 +29,7 @@ CPU_ONLY.update({name: _IMAGE for name in (
     "_image_random_brightness", "_image_random_contrast", "_image_random_saturation", "_image_random_hue",
     "_image_random_color_jitter", "_image_adjust_lighting", "_image_random_lighting", "_image_resize",
     "_image_crop", "_backward_image_crop")})
-_MISC_TENSOR = "NumPy on the host (mxcy/ops/misc_tensor.py); CUDA twins are still to be written"
-CPU_ONLY.update({name: _MISC_TENSOR for name in (
-    "reset_arrays", "_histogram", "amp_cast", "amp_multicast", "fill_element_0index",
-    "_contrib_index_copy", "_contrib_isfinite", "_contrib_isinf", "_contrib_isnan", "_contrib_allclose")})
 
-CPU_ONLY["_contrib_backward_index_copy"] = "contrib.index_copy's CPU compute on the host (mxcy/ops/contrib_misc.py); " \
-                                          "its gradient needs index_copy, which has no CUDA twin yet"
 CPU_ONLY["_sample_unique_zipfian"] = "MXNet 1.9.1 has no GPU kernel for it either (unique_sample_op.cc, no .cu); " \
                                     "mxcy's draws from NumPy's Philox on the host (mxcy/ops/contrib_misc.py)"
 CPU_ONLY["_contrib_RROIAlign"] = "MXNet 1.9.1 has no GPU kernel for RROIAlign either (no rroi_align.cu); the " \
@@ -83,8 +73,10 @@ def _run(ctx, spec, arrays, attrs, heads_rng):
         else:
             outs = invoke(op, inputs, parsed, ctx=ctx)[:n_visible]
         priors = [np.linspace(-1, 1, o.size).reshape(o.shape).astype(o.dtype) for o in outs]
-        targets = _on(ctx, priors) + [mx.nd.zeros(o.shape, ctx=ctx, dtype=o.dtype)
-                                      for o in invoke(op, _on(ctx, arrays), parsed, ctx=ctx)[n_visible:]]
+        # mx.nd.array makes a 0-d source (1,); the reshape keeps a 0-d output (contrib.allclose) 0-d.
+        hidden = invoke(op, _on(ctx, arrays), parsed, ctx=ctx)[n_visible:]
+        targets = [t.reshape(p.shape) for t, p in zip(_on(ctx, priors), priors)] + \
+            [mx.nd.zeros(o.shape, ctx=ctx, dtype=o.dtype) for o in hidden]
         invoke(op, _on(ctx, arrays), parsed, out=targets, ctx=ctx, req=REQ_ADD)
     return [o.asnumpy() for o in outs], grads, [t.asnumpy() for t in targets[:n_visible]]
 
