@@ -49,9 +49,14 @@ FAMILIES = {
                "and triangle packers: Numba kernels; the rest: LAPACK through NumPy's linalg and SciPy (on the host)",
                "Numba CUDA kernels (a block per matrix for potrf, a thread per right-hand side for trsm, a thread per "
                "matrix for the LU, LQ and Jacobi eigen factorizations)"),
-    "misc_ops": ("NumPy", "none"),
+    "misc_ops": ("NumPy", "Numba CUDA kernels (element-wise, broadcast products, reductions; smooth_l1, "
+                          "ravel/unravel and the finite checks: small kernels of their own); arange_like's values "
+                          "built on the host"),
     "image": ("NumPy (random factors from NumPy's Philox keyed by the op call)", "none"),
-    "misc_tensor": ("NumPy; cumsum: Numba kernels (two-pass block scan)", "cumsum: Numba CUDA kernels (block scan)"),
+    "misc_tensor": ("NumPy; cumsum: Numba kernels (two-pass block scan)",
+                    "Numba CUDA kernels (cumsum: block scan; histogram: atomic counts; index_copy, "
+                    "fill_element_0index: row scatters, indices checked on the host; casts, fills, element-wise "
+                    "tests)"),
     "misc_legacy": ("Convolution_v1, Pooling_v1, BatchNorm_v1: the current ops' Numba kernels (BatchNorm_v1's "
                     "variance output: NumPy); SVMOutput, IdentityAttachKLSparseReg: Numba kernels",
                     "Convolution_v1, Pooling_v1, BatchNorm_v1: the current ops' Numba CUDA kernels (BatchNorm_v1's "
@@ -67,7 +72,8 @@ FAMILIES = {
                      "interleaved matmuls: Numba CUDA kernels (tiled GEMM); index_array, AdaptiveAvgPooling2D, "
                      "count_sketch, hawkesll: Numba CUDA kernels (hawkesll's marks checked on the host); "
                      "fft, ifft: Numba CUDA kernels (direct sums); gradientmultiplier, the backward ops of "
-                     "gradientmultiplier and quadratic: the element-wise CUDA kernels"),
+                     "gradientmultiplier and quadratic: the element-wise CUDA kernels; backward_index_copy: the row "
+                     "kernels (indices checked on the host)"),
     "contrib_multibox": ("Numba kernels (labels' padding scanned on the host)",
                          "Numba CUDA kernels (greedy passes one thread per batch, rank-count sorts; labels' padding "
                          "scanned on the host)"),
