@@ -175,17 +175,20 @@ def test_bad_input_raises_naming_op(call, match):
         call().wait_to_read()
 
 
-@pytest.mark.cuda
+@pytest.mark.parametrize("ctx", CONTEXTS)
 @pytest.mark.parametrize("call,match", [
-    (lambda g: mx.nd.fill_element_0index(mx.nd.ones((2, 3), ctx=g), mx.nd.ones(2, ctx=g), mx.nd.array([0, 3], ctx=g)),
+    (lambda c: mx.nd.fill_element_0index(mx.nd.ones((2, 3), ctx=c), mx.nd.ones(2, ctx=c), mx.nd.array([0, 3], ctx=c)),
      r"fill_element_0index.*out of range \[0, 3\)"),
-    (lambda g: mx.nd.contrib.index_copy(mx.nd.ones((3, 2), ctx=g), mx.nd.array([-1], ctx=g), mx.nd.ones((1, 2), ctx=g)),
+    (lambda c: mx.nd.contrib.index_copy(mx.nd.ones((3, 2), ctx=c), mx.nd.array([-1], ctx=c), mx.nd.ones((1, 2), ctx=c)),
      r"_contrib_index_copy.*out of range \[0, 3\)"),
+    (lambda c: mx.nd._internal._histogram(mx.nd.ones(3, ctx=c), mx.nd.array([0, 2, 1], ctx=c))[0],
+     r"_histogram.*bins.* must increase monotonically"),
 ])
-def test_out_of_range_indices_raise_on_gpu(call, match):
-    """The GPU computes check indices on the host as the CPU's do, rather than writing out of bounds."""
+def test_bad_index_and_bin_values_raise_on_either_device(ctx, call, match):
+    """Values only the data shows: the GPU computes check them on the host as the CPU's do, rather than writing out
+    of bounds or counting wrongly."""
     with pytest.raises(mx.MXNetError, match=match):
-        call(mx.gpu(0)).wait_to_read()
+        call(ctx).wait_to_read()
 
 
 def test_histogram_function_takes_a_bin_count_or_edges():
