@@ -30,6 +30,8 @@ class _ThreadState(threading.local):
     """Per-thread autograd flags; class attributes are the defaults every thread starts with."""
     recording = False
     training = False
+    # (gradient op name, per output whether no input needs it) for the next invoke of that op: _skipped_inputs
+    skip_gradients = None
 
 
 _local = _ThreadState()
@@ -237,8 +239,12 @@ def _run_backward(heads, head_grads, variables, retain_graph, create_graph, trai
                 continue
             ograds = [F.zeros_like(o) if g is None else g for o, g in zip(node.outputs, ograds)]
             # Gradients are written for mx.nd arrays: mx.np ones among the saved values are seen as such.
-            in_grads = node.op.gradient(F, node.attrs, [x.as_nd_ndarray() for x in node.inputs],
-                                        [y.as_nd_ndarray() for y in node.outputs], ograds)
+            _local.skip_gradients = _skipped_inputs(node) if on_node is None else None
+            try:
+                in_grads = node.op.gradient(F, node.attrs, [x.as_nd_ndarray() for x in node.inputs],
+                                            [y.as_nd_ndarray() for y in node.outputs], ograds)
+            finally:
+                _local.skip_gradients = None
             del ograds
             if on_node is not None:
                 on_node(node, in_grads)
@@ -270,6 +276,16 @@ def _run_backward(heads, head_grads, variables, retain_graph, create_graph, trai
             array._fresh_grad = True
     _copy_all(copies)
     return None
+
+
+def _skipped_inputs(node):
+    """(the op's gradient_op, per input whether it needs no gradient), or None when every input needs one or the
+    gradient is not one such op; invoke then passes REQ_NULL for those outputs, whose arrays nobody reads."""
+    name = getattr(node.op, "gradient_op", None)
+    if name is None:
+        return None
+    unneeded = tuple(x._node is None for x in node.inputs)
+    return (name, unneeded) if any(unneeded) else None
 
 
 def _host_twins(src, dst):

@@ -291,3 +291,44 @@ def test_get_symbol_gives_auxiliary_states_their_own_variables():
     sym = mx.autograd.get_symbol(y)
     assert sym.list_arguments() == ["var0", "var1", "var2"]
     assert sym.list_auxiliary_states() == ["batchnorm0_moving_mean", "batchnorm0_moving_var"]
+
+
+def _layer(op):
+    """(inputs, call) of a small application of an op that declares a gradient_op."""
+    rng = np.random.default_rng(0)
+    if op == "FullyConnected":
+        arrays = [rng.standard_normal((3, 5)), rng.standard_normal((4, 5)), rng.standard_normal(4)]
+        return arrays, lambda d, w, b: mx.nd.FullyConnected(d, w, b, num_hidden=4)
+    if op == "Convolution":
+        arrays = [rng.standard_normal((2, 3, 5, 5)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)]
+        return arrays, lambda d, w, b: mx.nd.Convolution(d, w, b, kernel=(3, 3), num_filter=4)
+    params = rng.standard_normal(4 * 3 * (2 + 3) + 2 * 4 * 3)  # an LSTM of 3 units on 2 inputs, biases
+    arrays = [rng.standard_normal((4, 2, 2)), params, np.zeros((1, 2, 3)), np.zeros((1, 2, 3))]
+    return arrays, lambda d, p, h, c: mx.nd.RNN(d, p, h, c, state_size=3, num_layers=1, mode="lstm")
+
+
+@pytest.mark.parametrize("op", ["FullyConnected", "Convolution", "RNN"])
+def test_gradients_no_input_needs_are_skipped(op, monkeypatch):
+    # The data of a first layer needs no gradient: its backward op gets REQ_NULL for it (MXNet's kNullOp), and the
+    # weights' gradients are those of a run where the data has one.
+    from mxcy.kernels.common import REQ_NULL
+    from mxcy.ops import registry
+    back = registry.get(op).gradient_op
+    compute = registry.get(back).compute
+    seen = []
+    real = compute["cpu"]
+    monkeypatch.setitem(compute, "cpu", lambda attrs, ins, outs, reqs: seen.append(reqs) or real(attrs, ins, outs, reqs))
+    arrays, call = _layer(op)
+    grads = []
+    for data_grad in (True, False):
+        inputs = [mx.nd.array(a, dtype=np.float64) for a in arrays]
+        for k, x in enumerate(inputs):
+            if k == 1 or (k == 0 and data_grad):
+                x.attach_grad()
+        with mx.autograd.record():
+            y = call(*inputs)
+        y.backward()
+        grads.append(inputs[1].grad.asnumpy())
+    assert seen[0][0] != REQ_NULL and seen[1][0] == REQ_NULL
+    assert all(r != REQ_NULL for r in seen[1][1:2])
+    np.testing.assert_array_equal(grads[0], grads[1])

@@ -11,12 +11,12 @@ import pytest
 import mxcy as mx
 from mxcy import engine as mx_engine
 from mxcy._engine import Engine
-from mxcy.kernels import conv_common
+from mxcy.kernels import blas_cpu
 from mxcy.kernels.common import REQ_WRITE
 from mxcy.kernels.conv_cpu import conv_fwd_cpu
 from tests.kernels.test_conv import ref_fwd
 
-blas = pytest.mark.skipif(conv_common._BLAS_THREADS is None, reason="SciPy's OpenBLAS thread count not found")
+blas = pytest.mark.skipif(not blas_cpu.THREAD_COUNTS, reason="no OpenBLAS thread count found")
 
 
 @contextlib.contextmanager
@@ -71,21 +71,21 @@ def _run_all(inputs, rounds):
 
 @blas
 def test_blas_pin_holds_until_the_last_overlapping_caller_leaves():
-    get, set_ = conv_common._BLAS_THREADS
+    get, set_ = blas_cpu.THREAD_COUNTS[-1]
     before = get()
     set_(3)
     try:
         a_in, b_in, a_out, seen = threading.Event(), threading.Event(), threading.Event(), {}
 
         def first():
-            with conv_common.single_threaded_blas():
+            with blas_cpu.single_threaded_blas():
                 a_in.set()
                 b_in.wait(10)
             a_out.set()
 
         def second():
             a_in.wait(10)
-            with conv_common.single_threaded_blas():
+            with blas_cpu.single_threaded_blas():
                 b_in.set()
                 a_out.wait(10)  # the first caller has left; this one is still inside
                 seen["inside"] = get()
@@ -103,7 +103,7 @@ def test_blas_pin_holds_until_the_last_overlapping_caller_leaves():
 
 def test_convolutions_and_dense_on_two_workers_match_the_naive_engine():
     inputs = _inputs(0)
-    blas_before = conv_common._BLAS_THREADS[0]() if conv_common._BLAS_THREADS else None
+    blas_before = [get() for get, _ in blas_cpu.THREAD_COUNTS]
     with default_engine(Engine(naive=True)):
         expected = _run_all(inputs, rounds=1)
     threaded = Engine(cpu_workers=2)
@@ -115,8 +115,7 @@ def test_convolutions_and_dense_on_two_workers_match_the_naive_engine():
     for k, rs in enumerate(got):
         for r, e in zip(rs, expected[k % len(PROBLEMS)]):
             np.testing.assert_array_equal(r, e, err_msg=str(PROBLEMS[k % len(PROBLEMS)][:2]))
-    if blas_before is not None:
-        assert conv_common._BLAS_THREADS[0]() == blas_before
+    assert [get() for get, _ in blas_cpu.THREAD_COUNTS] == blas_before
 
 
 def test_prange_kernels_entered_from_two_engine_workers_at_once():

@@ -1,12 +1,4 @@
-"""Helpers of the convolution kernels: output sizes, the canonical 3-d spatial form, the CPU row
-loops, and the thread count of the BLAS that Numba's np.dot calls.
-"""
-import contextlib
-import ctypes
-import glob
-import os
-import threading
-
+"""Helpers of the convolution kernels: output sizes, the canonical 3-d spatial form and the CPU row loops."""
 from numba import njit, uint64
 
 # Float reductions in the CPU row loops only vectorise when reassociation is allowed.
@@ -113,65 +105,3 @@ def tap_rect(isz, osz, ksz, t, s, p, d, od, r0, r1):
     if id_ < 0 or id_ >= D or wlo == whi:
         hhi = hlo
     return a, b, hlo, hhi, wlo, whi, id_, hlo * s[1] + kh * d[1] - p[1], wlo * s[2] + kw * d[2] - p[2]
-
-
-def _scipy_openblas_threads():
-    """(get, set) of the thread count of SciPy's bundled OpenBLAS, or None when it is not found.
-
-    Numba's np.dot calls SciPy's BLAS, a library separate from NumPy's; only the wheel layout is known.
-    """
-    try:
-        import scipy
-        import scipy.linalg.cython_blas  # noqa: F401  (loads the library Numba binds to)
-    except ImportError:
-        return None
-    libdir = os.path.join(os.path.dirname(os.path.dirname(scipy.__file__)), "scipy.libs")
-    for path in glob.glob(os.path.join(libdir, "libscipy_openblas*.so*")):
-        lib = ctypes.CDLL(path)
-        for prefix in ("scipy_openblas_", "openblas_"):
-            get = getattr(lib, prefix + "get_num_threads", None)
-            set_ = getattr(lib, prefix + "set_num_threads", None)
-            if get is not None and set_ is not None:
-                get.restype = ctypes.c_int
-                set_.argtypes = [ctypes.c_int]
-                return get, set_
-    return None
-
-
-_BLAS_THREADS = _scipy_openblas_threads()
-
-# Whether per-thread BLAS calls inside a prange can be made single-threaded; when they cannot, the
-# drivers run one chunk and let the BLAS use every core (Numba's threads and the BLAS's together
-# oversubscribe the cores: 10-20x slower).
-CAN_PIN_BLAS = _BLAS_THREADS is not None
-
-
-# Engine workers run convolutions concurrently, and the BLAS thread count is process-wide: the first
-# of them to enter pins it to one thread, the last to leave restores it (a save/restore per call would
-# let two overlapping calls restore each other's pin, or leave it stuck at one).
-_PIN_LOCK = threading.Lock()
-_pins = 0
-_threads_before = None
-
-
-@contextlib.contextmanager
-def single_threaded_blas():
-    """Run the body with Numba's BLAS on one thread; the count from before the outermost concurrent
-    caller entered is restored when the last one leaves."""
-    global _pins, _threads_before
-    if _BLAS_THREADS is None:
-        yield
-        return
-    get, set_ = _BLAS_THREADS
-    with _PIN_LOCK:
-        if _pins == 0:
-            _threads_before = get()
-            set_(1)
-        _pins += 1
-    try:
-        yield
-    finally:
-        with _PIN_LOCK:
-            _pins -= 1
-            if _pins == 0:
-                set_(_threads_before)

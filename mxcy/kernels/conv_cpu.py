@@ -15,8 +15,9 @@ from . import winograd_cpu as _wg
 from . import winograd_filters as _wf
 from .blas_cpu import matmul
 from .common import LIGHT, REQ_ADD, REQ_NULL, assign, parallel_kernel
-from .conv_common import (CAN_PIN_BLAS, FASTMATH as _FM, as_5d, axpy as _axpy, copy as _copy, dot as _dot,
-                          geometry_3d, single_threaded_blas, tap_rect as _tap_rect, zero as _zero)
+from .blas_cpu import CAN_PIN_BLAS, single_threaded_blas
+from .conv_common import (FASTMATH as _FM, as_5d, axpy as _axpy, copy as _copy, dot as _dot, geometry_3d,
+                          tap_rect as _tap_rect, zero as _zero)
 
 # Winograd pays from this many input channels on, or from WINOGRAD_MIN_CHANNELS_SMALL_OUT when
 # there are at most twice as many output channels (measured on 2 cores, batch 32: its GEMMs
@@ -103,10 +104,9 @@ def _block(a, p0, p1, buf):
 # consecutive items run in parallel, each with single-threaded GEMMs.
 
 @parallel_kernel(nogil=True, cache=True)
-def _fwd_gemm(x, w, b, has_bias, out, req, isz, osz, ksz, s, p, d, nchunks, splits, rblk, pointwise, gemm, blas,
-              local_threads):
+def _fwd_gemm(x, w, b, has_bias, out, req, isz, osz, ksz, s, p, d, nchunks, splits, rblk, pointwise, gemm, blas):
     """out[n, g] (Og, P) = w[g] (Og, K) @ col(x[n, g]) (K, P) + b, by blocks of rblk output rows; the GEMMs on
-    NumPy's BLAS pinned to one thread per chunk (blas_cpu; measured 1.0-1.35x the rate of SciPy's behind np.dot for
+    NumPy's BLAS, one thread per chunk (blas_cpu; measured 1.0-1.35x the rate of SciPy's behind np.dot for
     ResNet-50's shapes, e.g. its 7x7 stem 60 -> 80 GFLOP/s on one core)."""
     N, G, Og, K = x.shape[0], x.shape[1], w.shape[1], w.shape[2]
     OW, R = osz[2], osz[0] * osz[1]
@@ -114,7 +114,6 @@ def _fwd_gemm(x, w, b, has_bias, out, req, isz, osz, ksz, s, p, d, nchunks, spli
     xf = x.reshape(x.size)
     one = x.dtype.type(1)
     for t in prange(nchunks):
-        before = local_threads(1)
         col_buf = np.empty(K * rblk * OW, x.dtype)
         tmp_buf = np.empty(Og * rblk * OW, x.dtype)
         for it in range(t * items // nchunks, (t + 1) * items // nchunks):
@@ -140,7 +139,6 @@ def _fwd_gemm(x, w, b, has_bias, out, req, isz, osz, ksz, s, p, d, nchunks, spli
                     bias = b[g * Og + o] if has_bias else b.dtype.type(0)
                     for j in range(pb):
                         on[o, r0 * OW + j] = assign(on[o, r0 * OW + j], tmp[o, j] + bias, req)
-        local_threads(before)
 
 
 @parallel_kernel(nogil=True, cache=True)
@@ -208,7 +206,7 @@ def _bwd_weight_gemm(x, dy, part, isz, osz, ksz, s, p, d, splits, rblk, pointwis
 
 
 @parallel_kernel(nogil=True, cache=True)
-def _fwd_pointwise_rows(x, w, b, has_bias, out, req, nchunks, gemm, blas, local_threads):
+def _fwd_pointwise_rows(x, w, b, has_bias, out, req, nchunks, gemm, blas):
     """out[n, g] (req)= w[g] (Og, K) @ x[n, g] (K, P) + b, each chunk a block of output channels of every
     (image, group) pair, NumPy's BLAS on one thread (blas_cpu): no copies of the input, all threads busy on one
     image (batch-1 inference)."""
@@ -217,7 +215,6 @@ def _fwd_pointwise_rows(x, w, b, has_bias, out, req, nchunks, gemm, blas, local_
     xf, wf, of = x.reshape(x.size), w.reshape(w.size), out.reshape(out.size)
     one = x.dtype.type(1)
     for t in prange(nchunks):
-        before = local_threads(1)
         o0, o1 = Og * t // nchunks, Og * (t + 1) // nchunks
         rows = o1 - o0
         tmp = np.empty((rows, P) if req == REQ_ADD else (0, P), out.dtype)
@@ -233,7 +230,6 @@ def _fwd_pointwise_rows(x, w, b, has_bias, out, req, nchunks, gemm, blas, local_
             if has_bias:
                 for o in range(rows):
                     dst[o] += b[g * Og + o0 + o]
-        local_threads(before)
 
 
 # Direct loops for one input channel per group (depthwise and alike), where GEMMs would be tiny:
@@ -451,16 +447,15 @@ def conv_fwd_cpu(x, w, b, out, req, stride, pad, dilate, groups):
                 pl.direct_chunks(math.prod(pl.y.shape[:3])))
         return
     if pl.pointwise and pl.splits > 1 and _blas.AVAILABLE:
-        _fwd_pointwise_rows(pl.x, pl.w, bias, has_bias, pl.y, req, pl.nchunks, _blas.gemm_of(x.dtype), True,
-                            _blas.LOCAL_THREADS)
+        with single_threaded_blas():
+            _fwd_pointwise_rows(pl.x, pl.w, bias, has_bias, pl.y, req, pl.nchunks, _blas.gemm_of(x.dtype), True)
         return
     if pl.direct:
         items = pl.y.shape[0] * pl.y.shape[1] * pl.y.shape[2]
         _fwd_direct(pl.x, pl.w, bias, has_bias, pl.y, req, *pl.geom, pl.direct_chunks(items))
         return
-    with single_threaded_blas():  # np.dot's, where NumPy's BLAS is not available
-        _fwd_gemm(pl.x, pl.w, bias, has_bias, pl.y, req, *pl.geom, *pl.gemm, _blas.gemm_of(x.dtype), _blas.AVAILABLE,
-                  _blas.LOCAL_THREADS)
+    with single_threaded_blas():
+        _fwd_gemm(pl.x, pl.w, bias, has_bias, pl.y, req, *pl.geom, *pl.gemm, _blas.gemm_of(x.dtype), _blas.AVAILABLE)
 
 
 def conv_bwd_data_cpu(dy, w, dx, req, stride, pad, dilate, groups, bias=None):

@@ -17,7 +17,7 @@ from numba import cuda, prange
 
 from .bilinear import blend, blend_grad, taps_cpu, taps_gpu
 from .common import REQ_ADD, REQ_WRITE, parallel_kernel
-from .conv_common import single_threaded_blas
+from .blas_cpu import single_threaded_blas
 from .conv_cpu import conv_bwd_bias_cpu
 from .conv_gpu import conv_bwd_bias_gpu
 from .elemwise_gpu import fill_gpu

@@ -1,6 +1,7 @@
 """FullyConnected kernels, out (B, H) = x (B, I) @ w (H, I)^T + b: NumPy's BLAS on the CPU, and a
 shared-memory tiled GEMM on CUDA whose template conv_gpu reuses for implicit-GEMM convolution.
 """
+import contextlib
 import math
 
 import numpy as np
@@ -129,8 +130,7 @@ def gemm_grid(M, N, Z=1):
     return (math.ceil(N / TILE), math.ceil(M / TILE), Z)
 
 
-# GEMMs below this many multiply-adds run on one BLAS thread (set for the calling thread only, so that engine
-# workers running other ops keep theirs): LeNet's 128 x 400 x 120 took 0.15 ms on one thread and 1.8 ms on two
+# GEMMs below this many multiply-adds run on one BLAS thread (blas_cpu.single_threaded_blas): LeNet's 128 x 400 x 120 took 0.15 ms on one thread and 1.8 ms on two
 # with the cores shared (load average 15; 1.2 M multiply-adds: 0.035 against 3-4 ms); from ~60 M on, two threads
 # gained (32 x 2048 x 1000: 1.3 against 2.1 ms).
 SMALL_GEMM = 1 << 25
@@ -139,18 +139,17 @@ SERIAL_GEMM = 1 << 18
 
 
 def _matmul_into(out, a, b, req):
-    """out (req)= a @ b through NumPy's BLAS, on one thread when the product is small."""
+    """out (req)= a @ b through NumPy's BLAS: on one thread when the product is small, on Numba's threads when it
+    is large (blas_cpu.threaded_matmul)."""
     work = a.shape[0] * a.shape[1] * b.shape[1]
+    if work >= SMALL_GEMM and blas_cpu.threaded_matmul(out, a, b, req == REQ_ADD):
+        return
     pin = blas_cpu.AVAILABLE and SERIAL_GEMM <= work < SMALL_GEMM
-    before = blas_cpu.LOCAL_THREADS(1) if pin else 0
-    try:
+    with blas_cpu.single_threaded_blas() if pin else contextlib.nullcontext():
         if req == REQ_ADD:
             out += a @ b
         else:
             np.matmul(a, b, out=out)
-    finally:
-        if pin:
-            blas_cpu.LOCAL_THREADS(before)
 
 
 def fc_fwd_cpu(x, w, b, out, req):

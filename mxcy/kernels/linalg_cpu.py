@@ -1,9 +1,10 @@
 """Batched linalg on the CPU. Cholesky factorization (LAPACKE ?potrf), triangular solve and product (CBLAS ?trsm,
 ?trmm) and the fused gradients of potrf, trsm and trmm: one run of NumPy's own OpenBLAS calls per matrix, the matrices
-spread over Numba's threads (each call pinned to its share of the threads through blas_cpu's per-thread thread count);
+spread over Numba's threads (each call on one BLAS thread when there are several matrices, blas_cpu.single_threaded_blas);
 where that library is missing, AVAILABLE is False and mxcy/ops/linalg.py computes them on the host with NumPy/SciPy
 instead. The diagonal and triangle packers: Numba threads over matrices, on an element rule (and `stored`) that
 kernels/linalg_gpu.py shares."""
+import contextlib
 import ctypes
 import functools
 
@@ -51,18 +52,16 @@ _FUNCTIONS = _bind()
 AVAILABLE = _FUNCTIONS is not None
 
 
-def _threads_per_call(batch):
-    """OpenBLAS threads for each matrix's call: all of Numba's threads share the batch."""
-    return max(1, numba.get_num_threads() // max(batch, 1))
+def _blas_threads(batch):
+    """Several matrices share Numba's threads, each call on one BLAS thread; one matrix has the BLAS's threads."""
+    return blas_cpu.single_threaded_blas() if batch > 1 else contextlib.nullcontext()
 
 
 @parallel_kernel(nogil=True, cache=True)
-def _potrf_batch(potrf, local_threads, a, uplo, lower, threads, info):
+def _potrf_batch(potrf, a, uplo, lower, info):
     n = a.shape[1]
     for i in prange(a.shape[0]):
-        before = local_threads(threads)
         info[i] = potrf(_ROW_MAJOR, uplo, n, a[i].ctypes, n)
-        local_threads(before)
         for r in range(n):  # LAPACK leaves the other triangle as it was: zero it
             for c in range(r + 1, n):
                 if lower:
@@ -72,12 +71,10 @@ def _potrf_batch(potrf, local_threads, a, uplo, lower, threads, info):
 
 
 @parallel_kernel(nogil=True, cache=True)
-def _triangular_batch(fn, local_threads, a, b, side, uplo, trans, alpha, threads):
+def _triangular_batch(fn, a, b, side, uplo, trans, alpha):
     m, n, k = b.shape[1], b.shape[2], a.shape[1]
     for i in prange(b.shape[0]):
-        before = local_threads(threads)
         fn(_ROW_MAJOR, side, uplo, trans, _NON_UNIT, m, n, alpha, a[i].ctypes, k, b[i].ctypes, n)
-        local_threads(before)
 
 
 @numba.njit(inline="always", nogil=True)
@@ -105,13 +102,12 @@ def _fill_off_triangle(mats, m, lower, mirror):
 
 
 @parallel_kernel(nogil=True, cache=True)
-def _potrf_backward_batch(trmm, trsm, local_threads, chol, out, lower, one, half, threads):
+def _potrf_backward_batch(trmm, trsm, chol, out, lower, one, half):
     """out (holding the head gradient G on entry) = 0.5 L^-T sym(L^T G) L^-1 per matrix, sym the symmetric matrix of
     the lower triangle (and the transposed rule for an upper factor U: 0.5 U^-1 sym(G U^T) U^-T)."""
     n = out.shape[1]
     uplo = _LOWER if lower else _UPPER
     for i in prange(out.shape[0]):
-        before = local_threads(threads)
         trmm(_ROW_MAJOR, _LEFT if lower else _RIGHT, uplo, _TRANS, _NON_UNIT, n, n, one, chol[i].ctypes, n,
              out[i].ctypes, n)
         _fill_off_triangle(out, i, lower, True)
@@ -119,20 +115,17 @@ def _potrf_backward_batch(trmm, trsm, local_threads, chol, out, lower, one, half
              out[i].ctypes, n)
         trsm(_ROW_MAJOR, _RIGHT, uplo, _NO_TRANS if lower else _TRANS, _NON_UNIT, n, n, half, chol[i].ctypes, n,
              out[i].ctypes, n)
-        local_threads(before)
 
 
 @parallel_kernel(nogil=True, cache=True)
-def _triangular_backward_batch(fn, gemm, local_threads, a, db, x, y, da, side, uplo, trans, alpha, trans_x, trans_y,
-                               inner, scale, zero, lower, threads):
+def _triangular_backward_batch(fn, gemm, a, db, x, y, da, side, uplo, trans, alpha, trans_x, trans_y, inner, scale,
+                               zero, lower):
     """Per matrix: db (holding the head gradient on entry) = fn's product or solve with op(a) transposed the other
     way, then da = the `lower` triangle of scale * op(x) op(y)."""
     m, n, k = db.shape[1], db.shape[2], a.shape[1]
     for i in prange(db.shape[0]):
-        before = local_threads(threads)
         fn(_ROW_MAJOR, side, uplo, trans, _NON_UNIT, m, n, alpha, a[i].ctypes, k, db[i].ctypes, n)
         gemm(_ROW_MAJOR, trans_x, trans_y, k, k, inner, scale, x[i].ctypes, n, y[i].ctypes, n, zero, da[i].ctypes, k)
-        local_threads(before)
         _fill_off_triangle(da, i, lower, False)
 
 
@@ -212,8 +205,8 @@ def potrf(a, out, lower):
     np.copyto(out3, _stack(a))
     info = np.zeros(out3.shape[0], np.int64)
     if out.size:
-        _potrf_batch(_FUNCTIONS["potrf", out.dtype], blas_cpu.LOCAL_THREADS, out3, _UPLO_CHAR[bool(lower)],
-                     bool(lower), _threads_per_call(out3.shape[0]), info)
+        with _blas_threads(out3.shape[0]):
+            _potrf_batch(_FUNCTIONS["potrf", out.dtype], out3, _UPLO_CHAR[bool(lower)], bool(lower), info)
     if np.any(info > 0):
         raise np.linalg.LinAlgError("matrix is not positive definite")
 
@@ -225,9 +218,10 @@ def triangular(name, a, b, out, lower, transpose, rightside, alpha):
     out3 = _stack(out)
     np.copyto(out3, _stack(b))
     if out.size:
-        _triangular_batch(_FUNCTIONS[name, out.dtype], blas_cpu.LOCAL_THREADS, np.ascontiguousarray(_stack(a)), out3,
-                          _RIGHT if rightside else _LEFT, _LOWER if lower else _UPPER,
-                          _TRANS if transpose else _NO_TRANS, out.dtype.type(alpha), _threads_per_call(out3.shape[0]))
+        with _blas_threads(out3.shape[0]):
+            _triangular_batch(_FUNCTIONS[name, out.dtype], np.ascontiguousarray(_stack(a)), out3,
+                              _RIGHT if rightside else _LEFT, _LOWER if lower else _UPPER,
+                              _TRANS if transpose else _NO_TRANS, out.dtype.type(alpha))
 
 
 def potrf_backward_cpu(g, chol, out, lower):
@@ -238,9 +232,9 @@ def potrf_backward_cpu(g, chol, out, lower):
     np.copyto(out3, _stack(g))
     if out.size:
         one = out.dtype.type(1)
-        _potrf_backward_batch(_FUNCTIONS["trmm", out.dtype], _FUNCTIONS["trsm", out.dtype], blas_cpu.LOCAL_THREADS,
-                              np.ascontiguousarray(_stack(chol)), out3, bool(lower), one, one / 2,
-                              _threads_per_call(out3.shape[0]))
+        with _blas_threads(out3.shape[0]):
+            _potrf_backward_batch(_FUNCTIONS["trmm", out.dtype], _FUNCTIONS["trsm", out.dtype],
+                                  np.ascontiguousarray(_stack(chol)), out3, bool(lower), one, one / 2)
 
 
 def triangular_backward_cpu(name, g, a, other, da, db, lower, transpose, rightside, alpha):
@@ -261,11 +255,12 @@ def triangular_backward_cpu(name, g, a, other, da, db, lower, transpose, rightsi
     inner = db3.shape[1] if trans_x else db3.shape[2]  # x, y are m x n; op(x) is k x inner
     scale = -1.0 / alpha if name == "trsm" else alpha
     kind = db.dtype.type
-    _triangular_backward_batch(_FUNCTIONS[name, db.dtype], blas_cpu.gemm_of(db.dtype), blas_cpu.LOCAL_THREADS,
-                               np.ascontiguousarray(_stack(a)), db3, x, y, da3, _RIGHT if rightside else _LEFT,
-                               _LOWER if lower else _UPPER, _NO_TRANS if transpose else _TRANS, kind(alpha),
-                               _TRANS if trans_x else _NO_TRANS, _NO_TRANS if trans_x else _TRANS, inner,
-                               kind(scale), kind(0), bool(lower), _threads_per_call(db3.shape[0]))
+    with _blas_threads(db3.shape[0]):
+        _triangular_backward_batch(_FUNCTIONS[name, db.dtype], blas_cpu.gemm_of(db.dtype),
+                                   np.ascontiguousarray(_stack(a)), db3, x, y, da3, _RIGHT if rightside else _LEFT,
+                                   _LOWER if lower else _UPPER, _NO_TRANS if transpose else _TRANS, kind(alpha),
+                                   _TRANS if trans_x else _NO_TRANS, _NO_TRANS if trans_x else _TRANS, inner,
+                                   kind(scale), kind(0), bool(lower))
 
 
 # trsm's gradients from (head gradient, A, output), trmm's from (head gradient, A, B).

@@ -1,14 +1,13 @@
 """The fused RNN operator's recurrence on the CPU: one layer's one direction over every time step, forward and
 backward, with the gates fused into one pass per step (rnn_cells). Batch rows are independent through time, so
 each thread runs the whole sequence for its own chunk of rows: its per-step state GEMMs go to NumPy's OpenBLAS on
-one thread (blas_cpu) and no thread waits for another between steps. The input projections and
+one thread (blas_cpu.single_threaded_blas) and no thread waits for another between steps. The input projections and
 weight gradients, GEMMs over every step at once, are the callers' (dense.fc_*_cpu, NumPy's BLAS)."""
 import numba
 import numpy as np
 
-from .blas_cpu import AVAILABLE, LOCAL_THREADS, gemm_of, matmul
+from .blas_cpu import AVAILABLE, CAN_PIN_BLAS, gemm_of, matmul, single_threaded_blas
 from .common import parallel_kernel
-from .conv_common import CAN_PIN_BLAS, single_threaded_blas
 from .rnn_cells import gate_count, step_time, unit_backward_cpu, unit_forward_cpu
 
 
@@ -19,14 +18,13 @@ def _rows(chunk, nchunks, batch):
 
 @parallel_kernel(nogil=True, cache=True)
 def _forward(mode, gates, whh, bhh, whr, h0, c0, lengths, reverse, clip, low, high, clip_nan, one,
-             y, yoff, hy, cy, cs, cprev, hprev, hn, hraw, nchunks, gemm, blas, local_threads):
+             y, yoff, hy, cy, cs, cprev, hprev, hn, hraw, nchunks, gemm, blas):
     steps, batch, rows = gates.shape
     out = h0.shape[1]
     hidden = rows // gate_count(mode)
     proj = whr.shape[0] > 0
     for chunk in numba.prange(nchunks):
         b0, b1 = _rows(chunk, nchunks, batch)
-        before = local_threads(1)
         h = h0[b0:b1].copy()
         c = c0[b0:b1].copy()
         hp = np.empty((b1 - b0, rows), gates.dtype)
@@ -56,19 +54,17 @@ def _forward(mode, gates, whh, bhh, whr, h0, c0, lengths, reverse, clip, low, hi
                         y[step_time(s, lengths[b], reverse), b, yoff:yoff + out] = projected[r]
         hy[b0:b1] = h
         cy[b0:b1] = c
-        local_threads(before)
 
 
 @parallel_kernel(nogil=True, cache=True)
 def _backward(mode, gates, cs, cprev, hn, hprev, whh, whr, lengths, reverse, clip, low, high, one,
-              dy, yoff, dhy, dcy, dxp, dhp, dhr, dh0, dc0, nchunks, gemm, blas, local_threads):
+              dy, yoff, dhy, dcy, dxp, dhp, dhr, dh0, dc0, nchunks, gemm, blas):
     steps, batch, rows = gates.shape
     out = dhy.shape[1]
     hidden = rows // gate_count(mode)
     proj = whr.shape[0] > 0
     for chunk in numba.prange(nchunks):
         b0, b1 = _rows(chunk, nchunks, batch)
-        before = local_threads(1)
         dh = dhy[b0:b1].copy()
         dc = dcy[b0:b1].copy()
         dh_new = np.empty((b1 - b0, out), gates.dtype)
@@ -107,7 +103,6 @@ def _backward(mode, gates, cs, cprev, hn, hprev, whh, whr, lengths, reverse, cli
             dh[:] = dnext + dpass
         dh0[b0:b1] = dh
         dc0[b0:b1] = dc
-        local_threads(before)
 
 
 @parallel_kernel(nogil=True, cache=True)
@@ -129,7 +124,7 @@ def _chunks(batch):
 
 def _blas(dtype):
     """The drivers' trailing BLAS arguments (blas_cpu)."""
-    return gemm_of(dtype), AVAILABLE, LOCAL_THREADS
+    return gemm_of(dtype), AVAILABLE
 
 
 def forward_cpu(mode, gates, whh, bhh, whr, h0, c0, lengths, reverse, clip, y, yoff, hy, cy, saved):

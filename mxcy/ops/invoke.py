@@ -10,7 +10,7 @@ from .. import engine, storage
 from .. import random as _random
 from ..base import MXNetError
 from ..error import compatible
-from ..kernels.common import REQ_WRITE
+from ..kernels.common import REQ_NULL, REQ_WRITE
 
 __all__ = ["invoke", "infer"]
 
@@ -110,6 +110,10 @@ def invoke(op, inputs, attrs, out=None, ctx=None, req=REQ_WRITE):
     if req != REQ_WRITE and op.visible_outputs is not None:
         n_visible = op.n_visible_outputs(attrs)  # hidden outputs are always rewritten
         reqs = reqs[:n_visible] + (REQ_WRITE,) * (len(outputs) - n_visible)
+    skip = _ag._local.skip_gradients
+    if skip is not None and skip[0] == op.name:
+        _ag._local.skip_gradients = None
+        reqs = tuple(REQ_NULL if k < len(skip[1]) and skip[1][k] else r for k, r in enumerate(reqs))
     out_datas = [o._data for o in outputs]
     engine.push(partial(compute, attrs, datas, out_datas, reqs), reads, writes, ctx, 0, op.name,
                 _is_light(datas, out_datas))

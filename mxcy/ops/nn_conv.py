@@ -55,7 +55,7 @@ def _register_pair(name, params, infer, forward, backward, doc, back_doc, partia
     registry.register(OpDef(
         name, params=params, arguments=_with_bias, infer_shape=infer, infer_type=float_type,
         compute=kernel_compute(forward), gradient=gradient, output_names=("output",),
-        grad_reads=(None, ()), doc=doc, partial_shapes=partial_shapes))
+        grad_reads=(None, ()), doc=doc, partial_shapes=partial_shapes, gradient_op=back))
     registry.register(OpDef(
         back, params=params, arguments=("ograd", "data", "weight"), infer_shape=_backward_infer(infer),
         infer_type=float_type,

@@ -165,6 +165,9 @@ class OpDef:
         MXNet's backward makes it sparse (Embedding(sparse_grad=True): a row_sparse weight gradient); None: dense.
     compute_ex(attrs, inputs) -> outputs: MXNet's FComputeEx, an NDArray-level compute for ops whose results
         are sparse by construction (the DGL graph ops).
+    gradient_op: the name of the hidden op the gradient calls once, whose outputs are the gradients of this op's
+        inputs in order (_backward_Convolution, _backward_RNN): autograd has it skip (REQ_NULL, MXNet's kNullOp)
+        the gradients of the inputs that need none, such as a first layer's data gradient.
     signature_arguments: every input name MXNet's function signature lists, in order, for ops whose
         arguments depend on attributes (BilinearResize2D(data, like, ...) takes `like` only in mode='like');
         None: those of the default attributes.
@@ -175,7 +178,7 @@ class OpDef:
                  "elementwise", "train_aware", "visible_outputs",
                  "input_var_attrs", "loss", "grad_reads", "inplace", "module", "_required",
                  "ignores_unknown_args", "partial_shapes", "lists_input_names",
-                 "infer_storage", "infer_grad_storage", "compute_ex", "signature_arguments")
+                 "infer_storage", "infer_grad_storage", "compute_ex", "signature_arguments", "gradient_op")
 
     def __init__(self, name, *, infer_shape, compute, params=(), arguments=("data",), aux=(),
                  num_outputs=1, output_names=None, infer_type=same_type, gradient=None,
@@ -183,7 +186,8 @@ class OpDef:
                  elementwise=False, train_aware=False,
                  visible_outputs=None, input_var_attrs=None, loss=False, grad_reads=None,
                  inplace=None, ignores_unknown_args=False, partial_shapes=False,
-                 infer_storage=None, infer_grad_storage=None, compute_ex=None, signature_arguments=None):
+                 infer_storage=None, infer_grad_storage=None, compute_ex=None, signature_arguments=None,
+                 gradient_op=None):
         self.name = name
         self.aliases = tuple(aliases)
         self.doc = doc
@@ -213,6 +217,7 @@ class OpDef:
         self.lists_input_names = name not in UNLISTED
         self.infer_storage = infer_storage
         self.infer_grad_storage = infer_grad_storage
+        self.gradient_op = gradient_op
         self.compute_ex = compute_ex
         self.signature_arguments = signature_arguments
         self.module = None  # the module that registered it (its family), set by register()

@@ -325,7 +325,7 @@ def _backward_rule(forward):
 
 registry.register(OpDef(
     "RNN", params=_PARAMS, arguments=_arguments, infer_shape=_infer, infer_type=_infer_type,
-    compute=kernel_compute(_rnn_body, exact=(False,) * 5), gradient=_rnn_gradient,
+    compute=kernel_compute(_rnn_body, exact=(False,) * 5), gradient=_rnn_gradient, gradient_op="_backward_RNN",
     num_outputs=_n_outputs, output_names=_output_names,
     visible_outputs=_n_visible, random=True, train_aware=True,
     doc="Applies a stacked, optionally bidirectional recurrent network (vanilla RNN, LSTM or GRU) to a "

@@ -1,7 +1,10 @@
-"""blas_cpu.matmul through NumPy's OpenBLAS and through its np.dot fallback, against a float64 NumPy product."""
+"""blas_cpu.matmul through NumPy's OpenBLAS and through its np.dot fallback, against a float64 NumPy product; the\none pin of both libraries' thread counts, and kernels that leave the counts as they found them."""
+import threading
+
 import numpy as np
 import pytest
 
+import mxcy as mx
 from mxcy.kernels import blas_cpu
 
 
@@ -20,8 +23,44 @@ def test_matmul_matches_numpy(dtype, transpose_b, through_blas):
     np.testing.assert_allclose(out, want, rtol=1e-5 if dtype == np.float32 else 1e-12)
 
 
-@pytest.mark.skipif(not blas_cpu.AVAILABLE, reason="NumPy's BLAS is not scipy-openblas64 here")
-def test_local_thread_count_returns_the_previous_one():
-    before = blas_cpu.LOCAL_THREADS(1)
-    assert blas_cpu.LOCAL_THREADS(2) == 1
-    assert blas_cpu.LOCAL_THREADS(before) == 2
+def _counts():
+    return [get() for get, _ in blas_cpu.THREAD_COUNTS]
+
+
+@pytest.mark.skipif(not blas_cpu.THREAD_COUNTS, reason="no OpenBLAS thread count found")
+def test_pin_covers_every_library_and_every_thread():
+    before = _counts()
+    seen = []
+    with blas_cpu.single_threaded_blas():
+        other = threading.Thread(target=lambda: seen.extend(_counts()))
+        other.start()
+        other.join()
+        inside = _counts()
+    assert inside == seen == [1] * len(before)
+    assert _counts() == before
+
+
+@pytest.mark.skipif(not blas_cpu.THREAD_COUNTS, reason="no OpenBLAS thread count found")
+@pytest.mark.parametrize("run", ["rnn", "conv_pointwise_rows", "potrf_batch", "small_fc"])
+def test_kernels_leave_the_thread_counts_as_they_found_them(run):
+    # The RNN's chunks used to pin and restore the (process-wide) count each on its own thread: the chunk that
+    # restored last put back the other's pin, and the BLAS stayed on one thread for every later GEMM.
+    before = _counts()
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        if run == "rnn":
+            net = mx.gluon.rnn.LSTM(64, input_size=16)
+            net.initialize()
+            net(mx.nd.array(rng.standard_normal((20, 8, 16)))).wait_to_read()
+        elif run == "conv_pointwise_rows":
+            mx.nd.Convolution(mx.nd.array(rng.standard_normal((1, 32, 16, 16))),
+                              mx.nd.array(rng.standard_normal((64, 32, 1, 1))), kernel=(1, 1), num_filter=64,
+                              no_bias=True).wait_to_read()
+        elif run == "potrf_batch":
+            a = rng.standard_normal((4, 24, 24))
+            mx.nd.linalg.potrf(mx.nd.array(a @ a.transpose(0, 2, 1) + 24 * np.eye(24))).wait_to_read()
+        else:
+            mx.nd.FullyConnected(mx.nd.array(rng.standard_normal((128, 400))),
+                                 mx.nd.array(rng.standard_normal((120, 400))), num_hidden=120,
+                                 no_bias=True).wait_to_read()
+    assert _counts() == before

@@ -43,20 +43,29 @@ def test_cpu(B, I, H, dtype, bias, reqs):
     check_fc(B, I, H, dtype, bias, reqs, fc_fwd_cpu, fc_bwd_cpu)
 
 
-@pytest.mark.parametrize("small_gemm, serial_gemm", [(0, 0), (1 << 40, 0), (1 << 40, 1 << 40)],
-                         ids=["blas_threads", "one_blas_thread", "serial_in_blas"])
-def test_cpu_blas_threads(small_gemm, serial_gemm, monkeypatch):
-    # Products from SERIAL_GEMM to SMALL_GEMM multiply-adds pin the calling thread's BLAS to one thread, then
-    # restore it; below SERIAL_GEMM OpenBLAS runs on one thread by itself and nothing is set.
+@pytest.mark.parametrize("small_gemm, serial_gemm, threaded, pinned",
+                         [(0, 0, 3, 3), (1 << 40, 0, 0, 3), (1 << 40, 1 << 40, 0, 0)],
+                         ids=["numba_threads", "one_blas_thread", "serial_in_blas"])
+def test_cpu_blas_threads(small_gemm, serial_gemm, threaded, pinned, monkeypatch):
+    # From SMALL_GEMM multiply-adds on, products are split over Numba's threads (blas_cpu.threaded_matmul); from
+    # SERIAL_GEMM on they run under the BLAS pin (one thread); below SERIAL_GEMM OpenBLAS runs on one thread by
+    # itself and nothing is pinned.
     monkeypatch.setattr(dense, "SMALL_GEMM", small_gemm)
     monkeypatch.setattr(dense, "SERIAL_GEMM", serial_gemm)
-    calls = []
-    real = dense.blas_cpu.LOCAL_THREADS
-    monkeypatch.setattr(dense.blas_cpu, "LOCAL_THREADS", lambda n: calls.append(n) or real(n))
+    calls = {"pinned": 0, "threaded": 0}
+    pin, real_threaded = dense.blas_cpu.single_threaded_blas, dense.blas_cpu.threaded_matmul
+
+    def count(kind, fn):
+        def counted(*args):
+            calls[kind] += 1
+            return fn(*args)
+        return counted
+    monkeypatch.setattr(dense.blas_cpu, "single_threaded_blas", count("pinned", pin))
+    monkeypatch.setattr(dense.blas_cpu, "threaded_matmul", count("threaded", real_threaded))
     check_fc(7, 5, 6, np.float64, True, [REQ_WRITE, REQ_ADD, REQ_WRITE, REQ_ADD], fc_fwd_cpu, fc_bwd_cpu)
-    pinned = small_gemm and not serial_gemm and dense.blas_cpu.AVAILABLE
-    assert calls[::2] == ([1] * 3 if pinned else [])
-    assert len(set(calls[1::2])) <= 1  # each call restored what was there before
+    if not dense.blas_cpu.AVAILABLE:
+        pinned = 0
+    assert calls == {"pinned": pinned, "threaded": threaded}
 
 
 def test_cpu_outputs_not_needed():
