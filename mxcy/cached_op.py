@@ -90,9 +90,7 @@ class CachedOp:
         return self._fused_plan
 
     def _call(self, args, ctx, sig):
-        # Graphs that run op by op for good (too large to trace) keep their own ops: ResNet-50 at batch 32 ran
-        # 10-15% slower fused that way, with ~40% more page faults (cause not found yet; bench/RESULTS.md).
-        plan = self._plan if sig is None or sig.forward is False else self._inference_plan(ctx)
+        plan = self._plan if sig is None else self._inference_plan(ctx)
 
         def run():
             return plan.run(dict(zip(self._input_names, args)), ctx, False, self._monitor)

@@ -1,5 +1,7 @@
 """GraphPlan: a Symbol's nodes in run order with what each step frees, and the one loop that runs them through
 invoke. The Executor and Gluon's CachedOp both run graphs through it."""
+import collections
+
 import numpy as np
 
 from . import autograd
@@ -33,6 +35,7 @@ class GraphPlan:
         node's arrays as it is pushed; a monitored run writes nothing in place, so the inputs it sees keep
         their values."""
         values, last_use, saved = {}, self.last_use, self.saved
+        in_flight = collections.deque()
         for step, node in enumerate(self.order):
             if node.op is None:
                 values[(id(node), 0)] = bound[node.name]
@@ -54,6 +57,7 @@ class GraphPlan:
                 raise MXNetError(f"Error in operator {node.name}: {err}") from None
             if monitor is not None:
                 monitor(node, inputs, outs)
+            autograd.throttle(in_flight, outs)
             for i, out in enumerate(outs):
                 values[(id(node), i)] = out
             for key in dying:

@@ -13,9 +13,9 @@ from . import blas_cpu as _blas
 from . import conv_shift_cpu as _cs
 from . import winograd_cpu as _wg
 from . import winograd_filters as _wf
-from .blas_cpu import matmul
 from .common import LIGHT, REQ_ADD, REQ_NULL, assign, parallel_kernel
-from .blas_cpu import CAN_PIN_BLAS, single_threaded_blas
+from .conv_epilogue import affine as _affine, finish_rows as _finish_rows
+from .blas_cpu import CAN_PIN_BLAS, matmul, single_threaded_blas
 from .conv_common import (FASTMATH as _FM, as_5d, axpy as _axpy, copy as _copy, dot as _dot, geometry_3d,
                           tap_rect as _tap_rect, zero as _zero)
 
@@ -30,9 +30,10 @@ WINOGRAD_MIN_CHANNELS_SMALL_OUT = 8
 # 64-512 channels, e.g. batch 4 at 14 x 14: 1.2x faster, batch 2: 1.3x slower).
 WINOGRAD_MIN_TILES = 48
 # With the transform kept from the last call (winograd_filters: the same weight again, as in inference) it pays
-# from fewer tiles: 256 channels at 14 x 14 (16 tiles, batch 1) ran 1.6 ms against im2col's 3.6 (one core), 512
-# at 7 x 7 (4 tiles) 6.6 against 4.0, its GEMMs too narrow for the 4x larger transformed filter.
-WINOGRAD_MIN_TILES_KEPT = 16
+# from fewer tiles: 128 channels at 28 x 28 (49 tiles, batch 1). Not at 16: in ResNet-50 at batch 1, 256 channels
+# at 14 x 14 ran 2.6 ms a layer against 2.1 for the GEMMs over output channels (NARROW_PLANE), the 4x larger
+# transformed filter read from memory at every call.
+WINOGRAD_MIN_TILES_KEPT = 32
 # Tiles per Winograd block: GEMMs of that width run near the BLAS's single-core rate, and the
 # block stays in L2/L3 (measured: 48-128 within noise of each other, 32 up to 10% slower).
 WINOGRAD_TILES = 64
@@ -42,6 +43,11 @@ WINOGRAD_TILES = 64
 # threads then stay in cache between im2col and GEMM), and made no measurable difference to 3x3/2
 # layers. 1x1 convolutions need no col and take whole images (blocking them only added copies).
 COL_BUDGET = 1 << 18
+
+# Few images (fewer than threads) with output planes of at most this many pixels: the threads split the output
+# channels over one im2col of each image rather than its output rows, whose GEMMs would be too narrow (512 -> 512 3x3
+# at 7 x 7, batch 1: 2.7 -> 2.0 ms on 2 threads).
+NARROW_PLANE = 256
 
 # Stride-1 convolutions with at most this many output channels per group run on conv_shift_cpu's direct
 # kernels: im2col GEMMs with so few rows ran 1.1-2x slower (one thread: LeNet's 1->6 and 6->16 5x5, 5x5 with
@@ -206,18 +212,22 @@ def _bwd_weight_gemm(x, dy, part, isz, osz, ksz, s, p, d, splits, rblk, pointwis
 
 
 @parallel_kernel(nogil=True, cache=True)
-def _fwd_pointwise_rows(x, w, b, has_bias, out, req, nchunks, gemm, blas):
+def _fwd_pointwise_rows(x, w, b, has_bias, out, req, nchunks, gemm, blas, epilogue, fused):
     """out[n, g] (req)= w[g] (Og, K) @ x[n, g] (K, P) + b, each chunk a block of output channels of every
     (image, group) pair, NumPy's BLAS on one thread (blas_cpu): no copies of the input, all threads busy on one
-    image (batch-1 inference)."""
+    image (batch-1 inference). When `fused`, each block then goes through conv_epilogue's finish while it is in
+    cache, `epilogue` = (gamma, beta, mean, var, eps, res, has_res, relu), b folded into it (req is a write)."""
     N, G, Og, P = out.shape
     K = x.shape[2]
     xf, wf, of = x.reshape(x.size), w.reshape(w.size), out.reshape(out.size)
+    gamma, beta, mean, var, eps, res, has_res, relu = epilogue
+    rf = res.reshape(res.size)
     one = x.dtype.type(1)
     for t in prange(nchunks):
         o0, o1 = Og * t // nchunks, Og * (t + 1) // nchunks
         rows = o1 - o0
         tmp = np.empty((rows, P) if req == REQ_ADD else (0, P), out.dtype)
+        finish = np.empty(P if fused else 0, out.dtype)
         for ng in range(N * G):
             if rows == 0:
                 break
@@ -227,9 +237,27 @@ def _fwd_pointwise_rows(x, w, b, has_bias, out, req, nchunks, gemm, blas):
                    xf[ng * K * P:(ng + 1) * K * P].reshape((K, P)), tmp if req == REQ_ADD else dst, False, one)
             if req == REQ_ADD:
                 dst += tmp
-            if has_bias:
+            if fused:
+                _finish_rows(of, (ng * Og + o0) * P, g * Og + o0, rows, P, b, has_bias, gamma, beta, mean, var, eps,
+                             rf, has_res, relu, finish)
+            elif has_bias:
                 for o in range(rows):
                     dst[o] += b[g * Og + o0 + o]
+
+
+@parallel_kernel(nogil=True, cache=True)
+def _im2col_channels(x, cols, isz, osz, ksz, s, p, d, nchunks):
+    """cols[n, g] (K, P) = im2col(x[n, g]) for every (image, group) pair, each pair's input channels split into
+    nchunks blocks run in parallel (few pairs: batch-1 inference)."""
+    N, G, Cg, plane = x.shape
+    kvol = ksz[0] * ksz[1] * ksz[2]
+    xf = x.reshape(x.size)
+    R = osz[0] * osz[1]
+    for t in prange(nchunks):
+        for ng in range(N * G):
+            c0, c1 = Cg * t // nchunks, Cg * (t + 1) // nchunks
+            _im2col(xf, (ng * Cg + c0) * plane, cols[ng // G, ng % G, c0 * kvol:c1 * kvol], 0, R, isz, osz, ksz,
+                    s, p, d)
 
 
 # Direct loops for one input channel per group (depthwise and alike), where GEMMs would be tiny:
@@ -430,13 +458,17 @@ def _winograd_conv(xs, w, b, ys, req, off, flip):
     return True
 
 
-def conv_fwd_cpu(x, w, b, out, req, stride, pad, dilate, groups):
-    """Convolution forward: out = conv(x, w) + b; x (N, C, *sp), w (O, C/groups, *k), b (O,) or None."""
+def conv_fwd_cpu(x, w, b, out, req, stride, pad, dilate, groups, epilogue=None):
+    """Convolution forward: out = conv(x, w) + b; x (N, C, *sp), w (O, C/groups, *k), b (O,) or None.
+
+    epilogue: None, or conv_epilogue_cpu's (gamma, beta, mean, var, eps, res, has_res, relu) to finish out with,
+    b folded into it (req a write); the GEMMs over output channels of few images do so block by block while the
+    block is in cache. Returns whether the epilogue was applied; if not, the caller applies it."""
     if req == REQ_NULL:
-        return
+        return False
     x, w = np.ascontiguousarray(x), np.ascontiguousarray(w)
     if _winograd(x, w, out, stride, dilate, groups) and _winograd_conv(x, w, b, out, req, tuple(pad), False):
-        return
+        return False
     pl = _Plan(x, w, out, stride, pad, dilate, groups)
     bias, has_bias = _bias_array(b, out.dtype)
     if pl.shifted:
@@ -445,17 +477,28 @@ def conv_fwd_cpu(x, w, b, out, req, stride, pad, dilate, groups):
         xoff = (np.arange(xp.shape[2])[:, None] * xp.shape[3] + shift).ravel()
         _cs.fwd(xp, pl.w, bias, has_bias, pl.y, req, xoff, L, pl.osz, pdims[1:],
                 pl.direct_chunks(math.prod(pl.y.shape[:3])))
-        return
+        return False
+    fused = epilogue is not None
+    finish = epilogue if fused else (bias, bias, bias, bias, 0.0, bias, False, False)
     if pl.pointwise and pl.splits > 1 and _blas.AVAILABLE:
         with single_threaded_blas():
-            _fwd_pointwise_rows(pl.x, pl.w, bias, has_bias, pl.y, req, pl.nchunks, _blas.gemm_of(x.dtype), True)
-        return
+            _fwd_pointwise_rows(pl.x, pl.w, bias, has_bias, pl.y, req, pl.nchunks, _blas.gemm_of(x.dtype), True,
+                                finish, fused)
+        return fused
     if pl.direct:
         items = pl.y.shape[0] * pl.y.shape[1] * pl.y.shape[2]
         _fwd_direct(pl.x, pl.w, bias, has_bias, pl.y, req, *pl.geom, pl.direct_chunks(items))
-        return
+        return False
+    if pl.splits > 1 and pl.y.shape[3] <= NARROW_PLANE and _blas.AVAILABLE:
+        cols = np.empty(pl.y.shape[:2] + (pl.w.shape[2], pl.y.shape[3]), x.dtype)
+        with single_threaded_blas():
+            _im2col_channels(pl.x, cols, *pl.geom, pl.nchunks)
+            _fwd_pointwise_rows(cols, pl.w, bias, has_bias, pl.y, req, pl.nchunks, _blas.gemm_of(x.dtype), True,
+                                finish, fused)
+        return fused
     with single_threaded_blas():
         _fwd_gemm(pl.x, pl.w, bias, has_bias, pl.y, req, *pl.geom, *pl.gemm, _blas.gemm_of(x.dtype), _blas.AVAILABLE)
+    return False
 
 
 def conv_bwd_data_cpu(dy, w, dx, req, stride, pad, dilate, groups, bias=None):

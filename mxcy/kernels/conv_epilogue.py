@@ -12,7 +12,7 @@ from .launch import grid_1d
 
 
 @numba.njit(inline="always", nogil=True)
-def _affine(o, bias, has_bias, gamma, beta, mean, var, eps):
+def affine(o, bias, has_bias, gamma, beta, mean, var, eps):
     """(scale, shift) of channel o: BatchNorm(x + bias) = x * scale + shift."""
     scale = float(gamma[o]) / math.sqrt(float(var[o]) + eps)
     shift = float(beta[o]) - float(mean[o]) * scale
@@ -56,15 +56,27 @@ def conv_epilogue_cpu(y, bias, has_bias, gamma, beta, mean, var, eps, res, has_r
     has y's shape)."""
     N, O, P = y.shape
     yf, rf = y.reshape(y.size), res.reshape(res.size)
-    t = y.dtype.type
     rows = N * O
     nchunks = min(rows, _CHUNKS)
     for c in numba.prange(nchunks):
         tmp = np.empty(min(P, _SPAN), y.dtype)
-        for r in range(c * rows // nchunks, (c + 1) * rows // nchunks):
-            scale, shift = _affine(r % O, bias, has_bias, gamma, beta, mean, var, eps)
-            for lo in range(0, P, _SPAN):
-                _run(yf, numba.uint64(r * P + lo), min(P - lo, _SPAN), t(scale), t(shift), rf, has_res, relu, tmp)
+        r0, r1 = c * rows // nchunks, (c + 1) * rows // nchunks
+        for n in range(r0 // O, (r1 - 1) // O + 1):  # the rows of image n within [r0, r1)
+            lo, hi = max(r0, n * O), min(r1, (n + 1) * O)
+            finish_rows(yf, lo * P, lo - n * O, hi - lo, P, bias, has_bias, gamma, beta, mean, var, eps, rf, has_res,
+                        relu, tmp)
+
+
+@numba.njit(inline="always", nogil=True)
+def finish_rows(yf, start, o0, rows, P, bias, has_bias, gamma, beta, mean, var, eps, rf, has_res, relu, tmp):
+    """The epilogue over `rows` consecutive channel rows of P elements from flat offset `start` of y (and of the
+    residual rf), channels o0, o0 + 1, ...; tmp: scratch of at least min(P, _SPAN) elements."""
+    t = yf.dtype.type
+    for r in range(rows):
+        scale, shift = affine(o0 + r, bias, has_bias, gamma, beta, mean, var, eps)
+        for lo in range(0, P, _SPAN):
+            _run(yf, numba.uint64(start + r * P + lo), min(P - lo, _SPAN), t(scale), t(shift), rf, has_res, relu,
+                 tmp)
 
 
 def _epilogue(y, O, P, bias, has_bias, gamma, beta, mean, var, eps, res, has_res, relu):

@@ -138,7 +138,47 @@ def _max_scan(xf, base, d0, d1, h0, h1, w0, w1, nh, nw, seek, target):
     return m, -1
 
 
-@parallel_kernel(light=LIGHT, nogil=True, cache=True)
+@numba.njit(inline="always", nogil=True)
+def _edges(inner0, inner1, n):
+    """The indices of [0, n) outside [inner0, inner1)."""
+    return np.concatenate((np.arange(inner0), np.arange(inner1, n)))
+
+
+@numba.njit(inline="always", nogil=True)
+def _max_rows(xf, base, h0, h1, nw, kw, sw, pw, col, acc):
+    """acc[ow] = the max over input rows [h0, h1) of the plane at `base` within output column ow's window: first
+    down the rows for every input column into col (one contiguous pass a row, which vectorises), then along col.
+    NaN is ignored as by _max_scan; of equal values (0.0 and -0.0) the first down a column is kept."""
+    low = lowest(xf[0])
+    n = numba.uint64(nw)  # unsigned indices: no negative-index wraparound, which keeps LLVM from vectorising
+    for iw in range(n):
+        col[iw] = low
+    for h in range(h0, h1):
+        xr = xf[base + h * nw:base + (h + 1) * nw]
+        for iw in range(n):
+            v, a = xr[iw], col[iw]
+            col[iw] = v if v > a else a
+    ow_ = acc.shape[0]
+    inner0 = min(-(-pw // sw), ow_)  # the windows of [inner0, inner1) lie inside the row
+    inner1 = max(min((nw - kw + pw) // sw + 1, ow_), inner0)
+    for ow in range(inner0, inner1):
+        m = low
+        for iw in range(numba.uint64(ow * sw - pw), numba.uint64(ow * sw - pw + kw)):
+            v = col[iw]
+            m = v if v > m else m
+        acc[ow] = m
+    for ow in _edges(inner0, inner1, ow_):
+        w0, w1, _ = window(ow, kw, sw, pw, nw)
+        m = low
+        for iw in range(w0, w1):
+            v = col[iw]
+            m = v if v > m else m
+        acc[ow] = m
+
+
+# Not light: a window of k x k reads per output (ResNet's 3x3/2 max pooling at batch 1, 0.8 M elements: 1.7 ms on
+# one thread, 0.9 on two).
+@parallel_kernel(nogil=True, cache=True)
 def pool_fwd_cpu(x, out, kernel, stride, pad, pool_type, count_include_pad, p_value, req):
     """out (P, OD, OH, OW) = pool of x (P, D, H, W); kernel/stride/pad are 3-tuples; out extents chosen by caller."""
     _, nd, nh, nw = x.shape
@@ -146,6 +186,16 @@ def pool_fwd_cpu(x, out, kernel, stride, pad, pool_type, count_include_pad, p_va
     if req == REQ_NULL:
         return
     xf = x.reshape(x.size)
+    if pool_type == MAX and nd == 1 and od_ == 1 and window(0, kernel[0], stride[0], pad[0], 1)[1] == 1:
+        # 2-D max pooling (its one plane inside the depth window): whole output rows at once
+        for pl in numba.prange(npl):
+            col, acc = np.empty(nw, x.dtype), np.empty(ow_, x.dtype)
+            for oh in range(oh_):
+                h0, h1, _ = window(oh, kernel[1], stride[1], pad[1], nh)
+                _max_rows(xf, pl * nh * nw, h0, h1, nw, kernel[2], stride[2], pad[2], col, acc)
+                for ow in range(ow_):
+                    out[pl, 0, oh, ow] = assign(out[pl, 0, oh, ow], acc[ow], req)
+        return
     for r in numba.prange(npl * od_):
         pl, od = r // od_, r % od_
         d0, d1, ed = window(od, kernel[0], stride[0], pad[0], nd)

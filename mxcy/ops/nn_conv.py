@@ -397,13 +397,24 @@ def _fused_forward(device, attrs, inputs, outputs, reqs):
     gamma, beta, mean, var = inputs[n_conv:n_conv + 4]
     out = outputs[0]
     y = out if reqs[0] == REQ_WRITE else scratch(out, out.dtype)
-    _conv(device, "fwd")(x, w, None, y, REQ_WRITE, *_conv_args(attrs))
+    bias = inputs[2] if n_conv == 3 else None
     N, O = y.shape[:2]
-    res = inputs[-1] if attrs["with_sum"] else y
-    kernel("conv_epilogue", "conv_epilogue", device)(
-        y.reshape(N, O, -1), inputs[2] if n_conv == 3 else gamma, n_conv == 3, gamma, beta, mean, var, attrs["eps"],
-        res.reshape(N, O, -1), attrs["with_sum"], attrs["with_relu"])
-    if reqs[0] == REQ_ADD:
+    res = (inputs[-1] if attrs["with_sum"] else y).reshape(N, O, -1)
+    finish = (gamma, beta, mean, var, attrs["eps"], res, attrs["with_sum"], attrs["with_relu"])
+    # The CPU kernels finish some convolutions block by block, the bias folded in; otherwise the convolution has
+    # added the bias and the epilogue runs over its output.
+    if device == "cpu":
+        if _conv(device, "fwd")(x, w, bias, y, REQ_WRITE, *_conv_args(attrs), epilogue=finish):
+            return _add_into(out, y, reqs[0])
+    else:
+        _conv(device, "fwd")(x, w, bias, y, REQ_WRITE, *_conv_args(attrs))
+    kernel("conv_epilogue", "conv_epilogue", device)(y.reshape(N, O, -1), gamma, False, *finish)
+    _add_into(out, y, reqs[0])
+
+
+def _add_into(out, y, req):
+    """out += y for a req add (y the scratch the result went to)."""
+    if req == REQ_ADD:
         if host(out):
             out += y
         else:

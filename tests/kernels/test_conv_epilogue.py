@@ -1,14 +1,20 @@
 """The fused convolution's inference epilogue (conv_epilogue) against a float64 NumPy BatchNorm, residual sum and
-ReLU, on the CPU (threaded build: the kernel tests' threshold is 0) and on the simulated GPU."""
+ReLU, on the CPU (threaded build: the kernel tests' threshold is 0), inside the convolution's own blocks
+(conv_fwd_cpu's epilogue) and on the simulated GPU."""
 import itertools
 
+import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numba import cuda
 
+from mxcy.kernels import blas_cpu
+from mxcy.kernels.common import REQ_WRITE
+from mxcy.kernels.conv_cpu import conv_fwd_cpu
 from mxcy.kernels.conv_epilogue import conv_epilogue_cpu, conv_epilogue_gpu
+from tests.kernels.test_conv import ref_fwd
 
 
 def problem(rng, N, O, P, dtype):
@@ -62,3 +68,33 @@ def test_rows_longer_than_the_scratch():
     expect = reference(y, bias, gamma, beta, mean, var, 1e-3, res, True, True, True)
     conv_epilogue_cpu(y, bias, True, gamma, beta, mean, var, 1e-3, res, True, True)
     np.testing.assert_allclose(y, expect, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2 or not blas_cpu.AVAILABLE,
+                    reason="the blocks over output channels need two threads and NumPy's BLAS")
+@pytest.mark.parametrize("shape, kernel, stride, pad, fused", [
+    ((1, 6, 5, 5), (9, 6, 1, 1), (1, 1), (0, 0), True),  # 1x1: GEMMs over output channels of the image
+    ((1, 6, 7, 7), (9, 6, 3, 3), (2, 2), (1, 1), True),  # narrow output plane: im2col, then the same GEMMs
+    ((3, 6, 7, 7), (9, 6, 3, 3), (2, 2), (1, 1), False),  # more images than threads: im2col GEMMs by image
+])
+@pytest.mark.parametrize("flags", [(1, 1, 1), (0, 0, 0), (1, 0, 1)])
+def test_convolution_finished_in_its_blocks(shape, kernel, stride, pad, fused, flags):
+    has_bias, has_res, relu = map(bool, flags)
+    rng = np.random.default_rng(6)
+    x, w = rng.standard_normal(shape), rng.standard_normal(kernel)
+    geo = dict(stride=stride, pad=pad, dilate=(1, 1), groups=1)
+    conv = ref_fwd(x, w, None, **geo)
+    y, (bias, gamma, beta, mean), var, res = problem(rng, conv.shape[0], conv.shape[1], conv[0, 0].size, np.float64)
+    expect = reference(conv.reshape(y.shape), bias, gamma, beta, mean, var, 1e-5, res, has_bias, has_res, relu)
+    out = np.full(conv.shape, np.nan)
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        done = conv_fwd_cpu(x, w, bias if has_bias else None, out, REQ_WRITE, stride, pad, (1, 1), 1,
+                            epilogue=(gamma, beta, mean, var, 1e-5, res.reshape(conv.shape), has_res, relu))
+    finally:
+        numba.set_num_threads(before)
+    assert done == fused
+    if not done:  # the convolution added the bias; the caller finishes
+        conv_epilogue_cpu(out.reshape(y.shape), gamma, False, gamma, beta, mean, var, 1e-5, res, has_res, relu)
+    np.testing.assert_allclose(out.reshape(y.shape), expect, rtol=1e-10, atol=1e-10)
