@@ -34,6 +34,10 @@ WINOGRAD_MIN_TILES = 48
 # at 14 x 14 ran 2.6 ms a layer against 2.1 for the GEMMs over output channels (NARROW_PLANE), the 4x larger
 # transformed filter read from memory at every call.
 WINOGRAD_MIN_TILES_KEPT = 32
+# From this many output x input channels on, the Winograd weight gradient's threads split its 36 positions rather
+# than its tiles, into one buffer of partial sums rather than one each: 512 x 512 at 4 x 4, batch 64, 30 -> 25 ms
+# (and in a training step no 75 MB of fresh pages faulted in a call); level at 256 x 256, 1.9x slower at 128 x 128.
+WINOGRAD_SHARED_PARTS = 256 * 256
 # Tiles per Winograd block: GEMMs of that width run near the BLAS's single-core rate, and the
 # block stays in L2/L3 (measured: 48-128 within noise of each other, 32 up to 10% slower).
 WINOGRAD_TILES = 64
@@ -540,9 +544,10 @@ def conv_bwd_weight_cpu(x, dy, dw, req, stride, pad, dilate, groups):
     x, dy = np.ascontiguousarray(x), np.ascontiguousarray(dy)
     if _winograd(x, dw, dy, stride, dilate, groups, WINOGRAD_MIN_TILES) and dw.flags.c_contiguous:
         tb, nchunks = _winograd_plan(dy)
-        part = np.zeros((nchunks, _wg.NPOS) + dw.shape[:2], dw.dtype)
+        shared = nchunks > 1 and dw.shape[0] * dw.shape[1] >= WINOGRAD_SHARED_PARTS
+        part = np.empty((1 if shared else nchunks, _wg.NPOS) + dw.shape[:2], dw.dtype)
         with single_threaded_blas():
-            _wg.bwd_weight(x, dy, part, pad[0], pad[1], tb)
+            _wg.bwd_weight(x, dy, part, pad[0], pad[1], tb, nchunks)
         _wg.filter_grad(part, dw, req)
         return
     pl = _Plan(x, dw, dy, stride, pad, dilate, groups)

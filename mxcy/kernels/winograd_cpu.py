@@ -323,12 +323,14 @@ def conv(x, U, b, has_bias, out, req, offh, offw, tb, nchunks):
 
 
 @parallel_kernel(nogil=True, cache=True)
-def bwd_weight(x, dy, part, offh, offw, tb):
-    """part[k] (36, O, C) = sum over chunk k's tiles of Z[q] @ V[q], the weight gradient before
-    G^T . G (see filter_grad); x (N, C, H, W), dy (N, O, OH, OW), part zeroed (nchunks, 36, O, C)."""
+def bwd_weight(x, dy, part, offh, offw, tb, nchunks):
+    """The weight gradient before G^T . G (see filter_grad), written into part (P, 36, O, C); x (N, C, H, W), dy
+    (N, O, OH, OW). P == nchunks: part[k] = the sum over chunk k's tiles of Z[q] @ V[q]. P == 1: the sum over all
+    tiles, the chunks splitting the 36 positions instead; each then transforms every tile, a small share of the
+    work for many channels, and the partial sums take one (36, O, C) buffer rather than nchunks."""
     N, C = x.shape[0], x.shape[1]
     O, OH, OW = dy.shape[1], dy.shape[2], dy.shape[3]
-    nchunks = part.shape[0]
+    split_positions = part.shape[0] == 1
     TH, TW, T, nblk = _tiling(N, OH, OW, tb)
     xt = _padded_nhwc(x, TH, TW, offh, offw)
     yf = dy.reshape(dy.size)
@@ -337,7 +339,13 @@ def bwd_weight(x, dy, part, offh, offw, tb):
         Z = np.empty(NPOS * (O * tb + PAD), x.dtype)
         tmp = np.empty(NPOS * C, x.dtype)
         dU = np.empty((O, C), x.dtype)
-        for blk in range(ch * nblk // nchunks, (ch + 1) * nblk // nchunks):
+        c = np.int64(ch)  # the prange index may be unsigned: with 0 it would unify to a float
+        k = 0 if split_positions else c
+        b0, b1 = (0, nblk) if split_positions else (c * nblk // nchunks, (c + 1) * nblk // nchunks)
+        q0, q1 = (c * NPOS // nchunks, (c + 1) * NPOS // nchunks) if split_positions else (0, NPOS)
+        if b0 == b1:
+            part[k, q0:q1] = 0
+        for blk in range(b0, b1):
             t0 = blk * tb
             t1 = min(T, t0 + tb)
             nt = t1 - t0
@@ -345,10 +353,13 @@ def bwd_weight(x, dy, part, offh, offw, tb):
             _input_block(xt, TILE * TH + 2, TILE * TW + 2, C, TH, TW, t0, t1, V, qv, tmp)
             _load_grad_block(yf, O, OH, OW, TH, TW, t0, t1, Z, qz)
             _grad_transform(Z, qz, O * nt)
-            for q in range(NPOS):
-                np.dot(_block(Z, q, qz, O, nt), _block(V, q, qv, nt, C), dU)
-                acc = part[ch, q]
-                acc += dU  # in place; `part[ch, q] += dU` would allocate a temporary
+            for q in range(q0, q1):
+                if blk == b0:
+                    np.dot(_block(Z, q, qz, O, nt), _block(V, q, qv, nt, C), part[k, q])
+                else:
+                    np.dot(_block(Z, q, qz, O, nt), _block(V, q, qv, nt, C), dU)
+                    acc = part[k, q]
+                    acc += dU  # in place; `part[k, q] += dU` would allocate a temporary
 
 
 @parallel_kernel(nogil=True, cache=True)

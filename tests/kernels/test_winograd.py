@@ -135,12 +135,14 @@ def problems(draw):
 
 
 @settings(max_examples=40)
-@given(problems(), st.sampled_from([1, 3, 64]), st.sampled_from([1, 3]))
-def test_random(pr, tiles, threads):
-    # Blocks of 1 or 3 tiles start and end inside tile rows and images; 3 planned chunks on 2 threads.
+@given(problems(), st.sampled_from([1, 3, 64]), st.sampled_from([1, 3]), st.booleans())
+def test_random(pr, tiles, threads, shared_parts):
+    # Blocks of 1 or 3 tiles start and end inside tile rows and images; 3 planned chunks on 2 threads; the weight
+    # gradient's chunks split its tiles, or its positions into one buffer of partial sums.
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(conv_cpu, "WINOGRAD_TILES", tiles)
         mp.setattr(conv_cpu.numba, "get_num_threads", lambda: threads)
+        mp.setattr(conv_cpu, "WINOGRAD_SHARED_PARTS", 1 if shared_parts else 1 << 40)
         check(**pr)
 
 

@@ -1,5 +1,5 @@
 """Kept Winograd filter transforms (winograd_filters): reused only while the weight is bitwise unchanged, made
-fresh otherwise, bounded in bytes; and conv_cpu's use of them for outputs with few tiles."""
+again otherwise (in the same memory), bounded in bytes; and conv_cpu's use of them for outputs with few tiles."""
 import numpy as np
 import pytest
 
@@ -28,18 +28,24 @@ def test_reused_while_unchanged(flip):
     first = wf.transformed(w, flip, True)
     np.testing.assert_array_equal(first, direct(w, flip))
     assert wf.transformed(w, flip, True) is first
-    w[2, 1, 0, 2] += 1  # an in-place update (an optimizer step) makes a new transform
+    w[2, 1, 0, 2] += 1  # an in-place update (an optimizer step) makes a new transform, in the kept one's memory
     again = wf.transformed(w, flip, True)
-    assert again is not first
+    assert again is first
     np.testing.assert_array_equal(again, direct(w, flip))
+    assert wf.transformed(w, flip, True) is again
 
 
-def test_bitwise_comparison():
-    # -0.0 == 0.0 as numbers, but the weights differ bitwise: no reuse.
+def test_bitwise_comparison(monkeypatch):
+    # -0.0 == 0.0 as numbers, but the weights differ bitwise: the transform is made again.
+    made = []
+    real = wf._transform
+    monkeypatch.setattr(wf, "_transform", lambda *args: made.append(1) or real(*args))
     w = np.zeros((2, 2, 3, 3))
-    first = wf.transformed(w, False, True)
+    wf.transformed(w, False, True)
+    wf.transformed(w, False, True)
     w[0, 0, 0, 0] = -0.0
-    assert wf.transformed(w, False, True) is not first
+    wf.transformed(w, False, True)
+    assert len(made) == 2
 
 
 def test_not_required_remembers_first():
@@ -73,15 +79,15 @@ def ref_forward(x, w, pad):
 
 
 def test_few_tiles_use_a_kept_transform():
-    # 12 x 12 output, batch 2: 18 tiles, below WINOGRAD_MIN_TILES: im2col on the first call, Winograd from
+    # 16 x 16 output, batch 2: 32 tiles, below WINOGRAD_MIN_TILES: im2col on the first call, Winograd from
     # the second on (same weight); both close to the float64 reference.
-    assert conv_cpu.WINOGRAD_MIN_TILES_KEPT <= 18 < conv_cpu.WINOGRAD_MIN_TILES
+    assert conv_cpu.WINOGRAD_MIN_TILES_KEPT <= 32 < conv_cpu.WINOGRAD_MIN_TILES
     rng = np.random.default_rng(3)
-    x = rng.standard_normal((2, 32, 12, 12)).astype(np.float32)
+    x = rng.standard_normal((2, 32, 16, 16)).astype(np.float32)
     w = rng.standard_normal((32, 32, 3, 3)).astype(np.float32)
     expect = ref_forward(x, w, 1)
     for call in range(3):
-        out = np.empty((2, 32, 12, 12), np.float32)
+        out = np.empty((2, 32, 16, 16), np.float32)
         conv_fwd_cpu(x, w, None, out, REQ_WRITE, (1, 1), (1, 1), (1, 1), 1)
         assert np.abs(out - expect).max() <= 5e-5 * np.abs(expect).max()
         (entry,) = wf._entries.values()
