@@ -168,6 +168,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--lib", choices=("mxcy", "mxnet", "torch"), required=True)
     parser.add_argument("--cases", default="lenet,resnet18,mlp20")
+    parser.add_argument("--modes", default="imperative,hybridized", help="mxcy's and MXNet's modes to run")
     args = parser.parse_args()
     for case in args.cases.split(","):
         shape, steps = CASES[case]
@@ -177,7 +178,7 @@ def main():
         else:
             mx = __import__(args.lib)
             modes = [(m, lambda h=h: run_gluon(mx, case, shape, h, steps))
-                     for m, h in (("imperative", False), ("hybridized", True))]
+                     for m, h in (("imperative", False), ("hybridized", True)) if m in args.modes.split(",")]
         for mode, fn in modes:
             seconds, cpu_seconds = fn()
             print(json.dumps({"lib": args.lib, "case": case, "mode": mode, "batch": shape[0],
