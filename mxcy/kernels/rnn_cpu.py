@@ -8,12 +8,38 @@ import numpy as np
 
 from .blas_cpu import AVAILABLE, CAN_PIN_BLAS, gemm_of, matmul, single_threaded_blas
 from .common import parallel_kernel
-from .rnn_cells import gate_count, step_time, unit_backward_cpu, unit_forward_cpu
+from .rnn_cells import LSTM, clip_state, gate_count, step_time, unit_backward_cpu, unit_forward_cpu
+from .vecmath import sigmoid, tanh
 
 
 @numba.njit(inline="always", nogil=True, cache=True)
 def _rows(chunk, nchunks, batch):
     return chunk * batch // nchunks, (chunk + 1) * batch // nchunks
+
+
+@numba.njit(nogil=True, cache=True, fastmath={"contract"}, error_model="numpy")
+def _lstm_row(gates, hp, bhh, c, cs, cprev, hv, clip, low, high, clip_nan):
+    """One batch row's LSTM step (rnn_cells.lstm_forward's arithmetic) in passes along the row that vectorise, the
+    gates through vecmath in float64: gates (4H) the input projection on entry, the activated i, f, g, o on exit;
+    hp (4H) the state's projection and bhh its bias; c (H) the cell state, moved one step; cs, cprev (H) the new
+    and the previous cell state, saved; hv (H) the new h. Unsigned indices: no negative-index wraparound branches."""
+    H = c.shape[0]
+    n, n4 = numba.uint64(H), numba.uint64(4 * H)
+    for k in range(n4):
+        gates[k] = gates[k] + hp[k] + bhh[k]
+    i, f, g, o = gates[:H], gates[H:2 * H], gates[2 * H:3 * H], gates[3 * H:]
+    for j in range(n):
+        i[j] = sigmoid(i[j])
+        f[j] = sigmoid(f[j])
+        g[j] = tanh(g[j])
+        o[j] = sigmoid(o[j])
+    for j in range(n):
+        cn = f[j] * c[j] + i[j] * g[j]
+        cprev[j] = c[j]
+        cs[j] = clip_state(cn, low, high, clip_nan) if clip else cn
+    for j in range(n):
+        c[j] = cs[j]
+        hv[j] = o[j] * tanh(cs[j])
 
 
 @parallel_kernel(nogil=True, cache=True)
@@ -42,6 +68,14 @@ def _forward(mode, gates, whh, bhh, whr, h0, c0, lengths, reverse, clip, low, hi
                     continue
                 t = step_time(s, lengths[b], reverse)
                 hprev[t, b] = h[r]
+                if mode == LSTM:
+                    _lstm_row(gates[t, b], hp[r], bhh, c[r], cs[t, b], cprev[t, b], raw[r] if proj else h[r], clip,
+                              low, high, clip_nan)
+                    if proj:
+                        hraw[t, b] = raw[r]
+                    else:
+                        y[t, b, yoff:yoff + out] = h[r]
+                    continue
                 for j in range(hidden):
                     unit_forward_cpu(mode, gates, t, b, j, hidden, hp, r, bhh, h, c, cs, cprev, hn, clip, low, high,
                                      clip_nan, one, proj, raw, hraw, y, yoff)
