@@ -256,14 +256,20 @@ def filter_transform(w, U, flip):
     wf = w.reshape(w.size)
     sa, sb = (9, 9 * C) if flip else (9 * C, 9)
     for a in prange(A):
+        # The taps of row a gathered once into contiguous rows: the products below then run along b (reading
+        # the filters' taps in place, 9 floats apart, kept them scalar: 512 x 512 took 7-9 ms).
+        taps = np.empty((9, B))
+        for b in range(B):
+            base = a * sa + b * sb
+            for k in range(9):
+                taps[k, b] = wf[base + (8 - k if flip else k)]
         t = np.empty((ALPHA, 3, B))
         for u in range(ALPHA):  # t[u, j] = sum_i G[u, i] g[i, j]
             for j in range(3):
                 g0, g1, g2 = G[u, 0], G[u, 1], G[u, 2]
-                tap0, tap1, tap2 = (8 - j, 5 - j, 2 - j) if flip else (j, 3 + j, 6 + j)
+                r0, r1, r2 = taps[j], taps[3 + j], taps[6 + j]
                 for b in range(B):
-                    base = a * sa + b * sb
-                    t[u, j, b] = g0 * wf[base + tap0] + g1 * wf[base + tap1] + g2 * wf[base + tap2]
+                    t[u, j, b] = g0 * r0[b] + g1 * r1[b] + g2 * r2[b]
         for u in range(ALPHA):  # U[6u + v] = sum_j t[u, j] G[v, j]
             for v in range(ALPHA):
                 g0, g1, g2 = G[v, 0], G[v, 1], G[v, 2]
