@@ -11,10 +11,11 @@ from numba import cuda
 from .common import LIGHT, REQ_ADD, REQ_NULL, assign, parallel_kernel
 from .launch import block_sum, grid_1d, rows_launch
 
-# Activation codes (ints, so one compiled driver serves every type).
-RELU, SIGMOID, TANH, SOFTRELU, SOFTSIGN, LEAKY, ELU, SELU, GELU = range(9)
+# Activation codes (ints, so one compiled driver serves every type). RELU_NAN is the relu operator's ReLU, which
+# passes NaN on in value and gradient (MXNet 1.9.1's mshadow relu / relu_grad); Activation's maps it to 0.
+RELU, SIGMOID, TANH, SOFTRELU, SOFTSIGN, LEAKY, ELU, SELU, GELU, RELU_NAN = range(10)
 ACT_TYPES = {"relu": RELU, "sigmoid": SIGMOID, "tanh": TANH, "softrelu": SOFTRELU,
-             "softsign": SOFTSIGN, "leaky": LEAKY, "elu": ELU, "selu": SELU, "gelu": GELU}
+             "softsign": SOFTSIGN, "leaky": LEAKY, "elu": ELU, "selu": SELU, "gelu": GELU, "relu_nan": RELU_NAN}
 # MXNet's backward reads the forward input x for these, the forward output y for all others.
 USES_INPUT = frozenset((SOFTSIGN, GELU))
 
@@ -31,6 +32,8 @@ def act_value(t, act, slope):
     zero = type(t)(0.0)
     if act == RELU:
         return t if t > zero else zero
+    if act == RELU_NAN:
+        return t if t > zero or t != t else zero
     if act == SIGMOID:
         return one / (one + math.exp(-t))
     if act == TANH:
@@ -58,6 +61,8 @@ def act_grad(x, y, act, slope):
     zero = type(y)(0.0)
     if act == RELU:
         return one if y > zero else zero
+    if act == RELU_NAN:
+        return one if y > zero else y if y != y else zero
     if act == SIGMOID:
         return y * (one - y)
     if act == TANH:
@@ -127,6 +132,8 @@ def act_fwd_cpu(x, out, act, slope, req):
         # One loop per act code, each free of per-element branches so it vectorizes.
         if act == RELU:
             _fwd_span(x, out, lo, hi, RELU, slope, add)
+        elif act == RELU_NAN:
+            _fwd_span(x, out, lo, hi, RELU_NAN, slope, add)
         elif act == SIGMOID:
             _fwd_span(x, out, lo, hi, SIGMOID, slope, add)
         elif act == TANH:
@@ -155,6 +162,8 @@ def act_bwd_cpu(dy, x, y, dx, act, slope, req):
         lo, hi = s * _SPAN, min(dy.size, (s + 1) * _SPAN)
         if act == RELU:
             _bwd_span(dy, x, y, dx, lo, hi, RELU, slope, add)
+        elif act == RELU_NAN:
+            _bwd_span(dy, x, y, dx, lo, hi, RELU_NAN, slope, add)
         elif act == SIGMOID:
             _bwd_span(dy, x, y, dx, lo, hi, SIGMOID, slope, add)
         elif act == TANH:

@@ -134,6 +134,23 @@ registry.register(OpDef(
     doc="Activation's gradient from the head gradient, its input and its output."))
 
 
+def _relu_back_compute(attrs, inputs, outputs, reqs):
+    ograd, y = inputs
+    _act_backward(ograd, y, y, outputs[0], "relu_nan", 0.0, reqs[0])
+
+
+def _relu_back_gradient(F, attrs, inputs, outputs, ograds):
+    # Linear in the head gradient; relu' is piecewise constant in the output.
+    return [F._backward_relu(ograds[0], inputs[1]), F.zeros_like(inputs[1])]
+
+
+registry.register(OpDef(
+    "_backward_relu", arguments=("lhs", "rhs"), infer_shape=same_shape, partial_shapes=True, infer_type=float_type,
+    compute={"cpu": _relu_back_compute, "gpu": _relu_back_compute}, gradient=_relu_back_gradient,
+    doc="The relu operator's gradient in one pass, from the head gradient (lhs) and relu's output (rhs): lhs where "
+        "rhs > 0, NaN where rhs is NaN, else 0 (MXNet 1.9.1's _backward_relu)."))
+
+
 # --- LeakyReLU -------------------------------------------------------------------------------
 
 _LEAKY_PARAMS = (

@@ -101,7 +101,7 @@ _UNARY = {
     "degrees": (np.degrees, lambda F, x, y, g: g * F.ones_like(x) * (180 / math.pi), False, ()),
     "radians": (np.radians, lambda F, x, y, g: g * F.ones_like(x) * (math.pi / 180), False, ()),
     "sigmoid": (_sigmoid, lambda F, x, y, g: g * y * (1 - y), False, ()),
-    "relu": (_relu, lambda F, x, y, g: g * F.relu(F.sign(x)), False, ()),  # nan at nan, as MXNet
+    "relu": (_relu, lambda F, x, y, g: F._backward_relu(g, y), False, ()),  # nan at nan, as MXNet
     "softsign": (_softsign, lambda F, x, y, g: g / F.square(F.abs(x) + 1), False, ()),
     "erf": (_erf, lambda F, x, y, g: g * F.exp(F.negative(x * x)) * _TWO_OVER_SQRT_PI, False, ()),
     "erfinv": (_erfinv, lambda F, x, y, g: g * F.exp(y * y) * (1 / _TWO_OVER_SQRT_PI), True, ()),

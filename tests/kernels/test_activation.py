@@ -14,6 +14,8 @@ LAM, ALPHA = 1.0507009873554804934193349852946, 1.673263242354377284817042991671
 
 def ref_fwd(name, x, slope):
     if name == "relu":
+        return np.where(np.isnan(x), 0, np.maximum(x, 0))
+    if name == "relu_nan":
         return np.maximum(x, 0)
     if name == "sigmoid":
         return 1 / (1 + np.exp(-x))
@@ -37,6 +39,7 @@ def ref_grad(name, x, slope):
     sig = 1 / (1 + np.exp(-x))
     return {
         "relu": (x > 0) * 1.0,
+        "relu_nan": np.where(np.isnan(x), x, (x > 0) * 1.0),
         "sigmoid": sig * (1 - sig),
         "tanh": 1 - np.tanh(x) ** 2,
         "softrelu": sig,
@@ -57,6 +60,13 @@ def test_known_values():
     y = np.empty(3)
     A.act_fwd_cpu(x, y, A.RELU, 0.0, REQ_WRITE)
     np.testing.assert_array_equal(y, [0, 0, 2])
+    # NaN as MXNet 1.9.1 printed it: Activation's relu gives 0 and a zero gradient, the relu operator NaN and NaN.
+    nan, dy = np.array([np.nan, -1.0, 2.0]), np.ones(3)
+    for code, want in ((A.RELU, [[0, 0, 2], [0, 0, 1]]), (A.RELU_NAN, [[np.nan, 0, 2], [np.nan, 0, 1]])):
+        y, dx = np.empty(3), np.empty(3)
+        A.act_fwd_cpu(nan, y, code, 0.0, REQ_WRITE)
+        A.act_bwd_cpu(dy, nan, y, dx, code, 0.0, REQ_WRITE)
+        np.testing.assert_array_equal([y, dx], want)
     A.act_fwd_cpu(x, y, A.LEAKY, 0.25, REQ_WRITE)
     np.testing.assert_array_equal(y, [-0.25, 0, 2])
     A.act_fwd_cpu(np.array([0.0, 1.0, 100.0]), y, A.SOFTRELU, 0.0, REQ_WRITE)

@@ -262,6 +262,14 @@ def test_backward_activation_op(act_type, seed):
     check_op_gradient(lambda g, x, y: _INTERNAL._backward_Activation(g, x, y, act_type=act_type), arrays, rng)
 
 
+@given(seed=SEEDS)
+def test_backward_relu_op(seed):
+    rng = np.random.default_rng(seed)
+    shape = _shape(rng)
+    arrays = [_normal(rng, shape), _away_from_zero(rng, shape)]  # ograd, relu's output
+    check_op_gradient(lambda g, y: _INTERNAL._backward_relu(g, y), arrays, rng)
+
+
 @pytest.mark.parametrize("act_type", ["leaky", "elu", "selu", "gelu", "prelu", "rrelu"])
 @given(seed=SEEDS)
 def test_backward_leaky_relu_op(act_type, seed):
