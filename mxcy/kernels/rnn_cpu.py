@@ -42,6 +42,32 @@ def _lstm_row(gates, hp, bhh, c, cs, cprev, hv, clip, low, high, clip_nan):
         hv[j] = o[j] * tanh(cs[j])
 
 
+@numba.njit(nogil=True, cache=True, fastmath={"contract"}, error_model="numpy")
+def _lstm_row_backward(gates, cs, cprev, dh, dc, dstep, clip, low, high, tanh_c):
+    """One batch row's LSTM step backward (rnn_cells.lstm_backward's arithmetic), tanh of the cell state first in a
+    pass that vectorises (vecmath): gates (4H) the activated i, f, g, o; cs, cprev (H) the step's new and previous
+    cell states; dh (H) the gradient reaching h and dc (H) the one reaching c, moved one step back; dstep (4H) the
+    pre-activations' gradients; tanh_c: float64 scratch (H)."""
+    H = dc.shape[0]
+    n = numba.uint64(H)
+    for j in range(n):
+        tanh_c[j] = tanh(cs[j])
+    i, f, g, o = gates[:H], gates[H:2 * H], gates[2 * H:3 * H], gates[3 * H:]
+    di, df, dg, do = dstep[:H], dstep[H:2 * H], dstep[2 * H:3 * H], dstep[3 * H:]
+    for j in range(n):
+        tc = tanh_c[j]
+        dcs = dc[j] + dh[j] * o[j] * (1.0 - tc * tc)
+        if clip:
+            before = f[j] * cprev[j] + i[j] * g[j]
+            if not (before >= low and before <= high):  # a clipped state passes no gradient
+                dcs = 0.0
+        di[j] = dcs * g[j] * i[j] * (1.0 - i[j])
+        df[j] = dcs * cprev[j] * f[j] * (1.0 - f[j])
+        dg[j] = dcs * i[j] * (1.0 - g[j] * g[j])
+        do[j] = dh[j] * tc * o[j] * (1.0 - o[j])
+        dc[j] = dcs * f[j]
+
+
 @parallel_kernel(nogil=True, cache=True)
 def _forward(mode, gates, whh, bhh, whr, h0, c0, lengths, reverse, clip, low, high, clip_nan, one,
              y, yoff, hy, cy, cs, cprev, hprev, hn, hraw, nchunks, gemm, blas):
@@ -106,6 +132,7 @@ def _backward(mode, gates, cs, cprev, hn, hprev, whh, whr, lengths, reverse, cli
         draw = np.empty((b1 - b0, hidden), gates.dtype) if proj else dh_new
         dstep = np.empty((b1 - b0, rows), gates.dtype)
         dnext = np.empty((b1 - b0, out), gates.dtype)
+        tanh_c = np.empty(hidden if mode == LSTM else 0)
         for s in range(steps - 1, -1, -1):
             for r in range(b1 - b0):
                 b = b0 + r
@@ -130,6 +157,11 @@ def _backward(mode, gates, cs, cprev, hn, hprev, whh, whr, lengths, reverse, cli
                     dhp[s, b] = 0
                     continue
                 t = step_time(s, lengths[b], reverse)
+                if mode == LSTM:
+                    _lstm_row_backward(gates[t, b], cs[t, b], cprev[t, b], draw[r], dc[r], dstep[r], clip, low, high,
+                                       tanh_c)
+                    dxp[t, b] = dstep[r]
+                    continue
                 for j in range(hidden):
                     unit_backward_cpu(mode, gates, t, b, j, hidden, cs, cprev, hn, hprev, draw, r, dc, clip, low,
                                       high, one, dxp, dhp, dstep, dpass)
