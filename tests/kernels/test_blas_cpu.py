@@ -64,3 +64,27 @@ def test_kernels_leave_the_thread_counts_as_they_found_them(run):
                                  mx.nd.array(rng.standard_normal((120, 400))), num_hidden=120,
                                  no_bias=True).wait_to_read()
     assert _counts() == before
+
+
+@pytest.mark.skipif(not blas_cpu.AVAILABLE, reason="NumPy's BLAS is not scipy-openblas64 here")
+@pytest.mark.parametrize("shape", [(300, 70, 90), (5, 70, 900), (1, 3, 2)], ids=["rows", "columns", "tiny"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("trans_a, trans_b, accumulate", [(0, 0, 0), (1, 0, 1), (0, 1, 0), (1, 1, 1)])
+def test_threaded_matmul_parts(shape, dtype, trans_a, trans_b, accumulate):
+    # Parts of the output's rows (tall products) or columns (wide ones), operands stored either way round.
+    M, K, N = shape
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((K, M) if trans_a else (M, K)).astype(dtype)
+    b = rng.standard_normal((N, K) if trans_b else (K, N)).astype(dtype)
+    a, b = (a.T if trans_a else a), (b.T if trans_b else b)
+    out = rng.standard_normal((M, N)).astype(dtype)
+    want = a.astype(np.float64) @ b.astype(np.float64) + (out if accumulate else 0)
+    assert blas_cpu.threaded_matmul(out, a, b, bool(accumulate))
+    np.testing.assert_allclose(out, want, rtol=1e-4 if dtype == np.float32 else 1e-12, atol=1e-4)
+
+
+def test_threaded_matmul_declines_what_it_cannot_split():
+    a = np.ones((4, 6))[:, ::2]  # neither C- nor Fortran-ordered
+    assert not blas_cpu.threaded_matmul(np.empty((4, 5)), a, np.ones((3, 5)), False)
+    assert not blas_cpu.threaded_matmul(np.empty((2, 2), np.int64), np.ones((2, 2), np.int64),
+                                        np.ones((2, 2), np.int64), False)
