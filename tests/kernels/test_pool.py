@@ -227,3 +227,22 @@ def test_gpu_matches_cpu(case, ptype, cip, seed):
     d_dx = cuda.to_device(np.ones_like(x))
     P.pool_bwd_gpu(cuda.to_device(dy), d_x, cuda.to_device(y), d_dx, k, s, p, t, cip, 2, REQ_ADD)
     np.testing.assert_allclose(d_dx.copy_to_host(), 1 + dx, rtol=1e-5, atol=1e-5)
+
+
+@settings(max_examples=15, deadline=None)
+@given(width=st.integers(P.ROWS_MIN_WIDTH, P.ROWS_MIN_WIDTH + 9), height=st.integers(1, 7), kernel=st.integers(1, 4),
+       stride=st.integers(1, 3), pad=st.integers(0, 2), ties=st.booleans(), seed=st.integers(0, 2**16),
+       req=st.sampled_from([REQ_WRITE, REQ_ADD]))
+def test_max_pooling_by_rows(width, height, kernel, stride, pad, ties, seed, req):
+    # Rows of at least ROWS_MIN_WIDTH go down the rows and then along them; NaN and ties as the window scan.
+    kh = min(kernel, height + 2 * pad)
+    geo = P.pool_geometry((height, width), (kh, kernel), (stride, stride), (pad, pad), P.VALID)
+    k, s, p, out = geo
+    rng = np.random.default_rng(seed)
+    x = (rng.integers(0, 3, (2, 1, height, width)) if ties else rng.standard_normal((2, 1, height, width)))
+    x = x.astype(np.float64)
+    x[0, 0, 0, rng.integers(width)] = np.nan
+    base = rng.standard_normal((2,) + out) if req == REQ_ADD else None
+    y, _ = run_cpu(x, None, geo, "max", True, 1, req, base)
+    y_ref, _ = ref_pool(np.where(np.isnan(x), np.finfo(x.dtype).min, x), k, s, p, out, "max", True, 1)  # NaN never wins
+    np.testing.assert_allclose(y, y_ref + (base if req == REQ_ADD else 0), rtol=1e-12, atol=1e-12)
