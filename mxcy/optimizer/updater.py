@@ -191,7 +191,9 @@ def loads_states(payload):
         states, optimizer = build(meta["states"]), build(meta["optimizer"])
     except MXNetError:
         raise
-    except (ValueError, KeyError, TypeError, OSError, EOFError, zipfile.BadZipFile, UnicodeDecodeError) as err:
+    # zipfile raises RuntimeError for a member flagged encrypted, NotImplementedError for an unknown compression
+    except (ValueError, KeyError, TypeError, OSError, EOFError, zipfile.BadZipFile, UnicodeDecodeError, RuntimeError,
+            NotImplementedError) as err:
         raise MXNetError(f"optimizer states: the data is corrupt or not mxcy optimizer states: {err}") from None
     if not isinstance(states, dict) or not (optimizer is None or isinstance(optimizer, Optimizer)):
         raise MXNetError("optimizer states: the data does not hold a states dict")
