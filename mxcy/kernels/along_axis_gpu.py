@@ -6,7 +6,7 @@ import numba
 import numpy as np
 from numba import cuda
 
-from .common import REQ_NULL, REQ_WRITE, assign
+from .common import REQ_NULL, REQ_WRITE, assign, flat
 from .elemwise_gpu import copy_gpu, fill_gpu
 from .launch import grid_1d
 
@@ -52,10 +52,6 @@ for _t, _i, _acc in (("float32", "int64", "float64"), ("float64", "float32", "fl
         (_scatter_kernel, f"void({_t}[::1], {_i}[::1], {_acc}[::1], int64, int64, int64, int32[::1])")]
 
 
-def _flat(a):
-    return a.reshape(a.size)
-
-
 def _checked(launch, stream):
     # Run launch(bad) with a zeroed flag; whether every index was in range (a small copy back, which waits).
     bad = cuda.to_device(np.zeros(1, np.int32), stream=stream)
@@ -73,7 +69,7 @@ def gather_axis_gpu(data, index, out, n, k, inner, req, stream=0):
         return True
     blocks, threads = grid_1d(out.size)
     return _checked(lambda bad: _gather[blocks, threads, stream](
-        _flat(data), _flat(index), _flat(out), n, k, inner, bad, req), stream)
+        flat(data), flat(index), flat(out), n, k, inner, bad, req), stream)
 
 
 def scatter_axis_gpu(data, index, out, k, size, inner, req, stream=0):
@@ -85,7 +81,7 @@ def scatter_axis_gpu(data, index, out, k, size, inner, req, stream=0):
     fill_gpu(acc, 0, REQ_WRITE, stream)
     blocks, threads = grid_1d(max(data.size, 1))
     ok = data.size == 0 or _checked(lambda bad: _scatter[blocks, threads, stream](
-        _flat(data), _flat(index), acc, size, k, inner, bad), stream)
+        flat(data), flat(index), acc, size, k, inner, bad), stream)
     if ok:
-        copy_gpu(acc, _flat(out), req, stream)
+        copy_gpu(acc, flat(out), req, stream)
     return ok

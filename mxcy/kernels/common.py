@@ -23,6 +23,11 @@ def assign(old, value, req):
     return value
 
 
+def flat(a):
+    """The 1-D view of a C-contiguous array, host or device (the drivers' way to hand kernels flat arrays)."""
+    return a.reshape(a.size)
+
+
 # Below this many elements in its largest array a kernel runs its serial build. Entering a parallel region
 # costs microseconds on a quiet machine and milliseconds when other threads hold the cores (every worker must
 # reach the region's barrier), more than the whole work of a small array. Tests set it to 0 to run the

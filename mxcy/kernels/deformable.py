@@ -16,7 +16,7 @@ import numpy as np
 from numba import cuda, prange
 
 from .bilinear import blend, blend_grad, taps_cpu, taps_gpu
-from .common import REQ_ADD, REQ_WRITE, parallel_kernel
+from .common import REQ_ADD, REQ_WRITE, flat, parallel_kernel
 from .blas_cpu import single_threaded_blas
 from .conv_cpu import conv_bwd_bias_cpu
 from .conv_gpu import conv_bwd_bias_gpu
@@ -282,13 +282,9 @@ def _geometry(x_shape, out_shape, kernel, stride, pad, dilate, dgroups, v2, has_
                                   + tuple(pad) + tuple(dilate) + (dgroups, v2, has_mask)))
 
 
-def _flat(a):
-    return a.reshape(a.size)
-
-
 def _mask_or_stand_in(mask, like):
     """Kernels without a mask never read it; a 1-element array of like's type stands in."""
-    return _flat(like)[:1] if mask is None else _flat(mask)
+    return flat(like)[:1] if mask is None else flat(mask)
 
 
 def _samples(geo):
@@ -309,7 +305,7 @@ def deformable_fwd_cpu(x, off, mask, w, b, out, kernel, stride, pad, dilate, gro
     geo = _geometry(x.shape, out.shape, kernel, stride, pad, dilate, dgroups, v2, mask is not None)
     N, G, CgK, P = _dims(geo, groups)
     col = np.empty((N, G, CgK, P), x.dtype)
-    _im2col_cpu(_flat(x), _flat(off), _mask_or_stand_in(mask, off), _flat(col), geo)
+    _im2col_cpu(flat(x), flat(off), _mask_or_stand_in(mask, off), flat(col), geo)
     out4 = out.reshape(N, G, -1, P)
     with single_threaded_blas():
         _gemm_fwd_cpu(w.reshape(G, -1, CgK), col, out4)
@@ -329,10 +325,10 @@ def deformable_bwd_cpu(dy, x, off, mask, w, dx, doff, dmask, dw, db, kernel, str
     with single_threaded_blas():
         _gemm_bwd_cpu(w3, dy4, dcol)
     m = _mask_or_stand_in(mask, off)
-    _col2im_cpu(_flat(dcol), _flat(off), m, _flat(dx), geo)
-    _col2coord_cpu(_flat(dcol), _flat(x), _flat(off), m, _flat(doff), _mask_or_stand_in(dmask, doff), geo)
+    _col2im_cpu(flat(dcol), flat(off), m, flat(dx), geo)
+    _col2coord_cpu(flat(dcol), flat(x), flat(off), m, flat(doff), _mask_or_stand_in(dmask, doff), geo)
     col = dcol  # reused: the weight gradient needs the forward's columns
-    _im2col_cpu(_flat(x), _flat(off), m, _flat(col), geo)
+    _im2col_cpu(flat(x), flat(off), m, flat(col), geo)
     part = np.empty((N, G, dy4.shape[2], CgK), x.dtype)
     with single_threaded_blas():
         _gemm_weight_cpu(dy4, col, part)
@@ -353,13 +349,13 @@ def deformable_fwd_gpu(x, off, mask, w, b, out, kernel, stride, pad, dilate, gro
     geo = _geometry(x.shape, out.shape, kernel, stride, pad, dilate, dgroups, v2, mask is not None)
     N, G, CgK, P = _dims(geo, groups)
     col = cuda.device_array((N, G, CgK, 1, P), x.dtype)
-    _launch(im2col_kernel, _samples(geo), _flat(x), _flat(off), _mask_or_stand_in(mask, off), _flat(col), geo)
+    _launch(im2col_kernel, _samples(geo), flat(x), flat(off), _mask_or_stand_in(mask, off), flat(col), geo)
     out5 = out.reshape(N, G, out.shape[1] // G, 1, P)
     w4 = w.reshape(G, -1, 1, CgK)
     for n in range(N):
         matmul_gpu(w4, col[n], out5[n], False, False, REQ_WRITE)
     if b is not None:
-        _launch(add_bias_kernel, out.size, _flat(out), b, P)
+        _launch(add_bias_kernel, out.size, flat(out), b, P)
 
 
 def deformable_bwd_gpu(dy, x, off, mask, w, dx, doff, dmask, dw, db, kernel, stride, pad, dilate, groups, dgroups,
@@ -374,10 +370,10 @@ def deformable_bwd_gpu(dy, x, off, mask, w, dx, doff, dmask, dw, db, kernel, str
         matmul_gpu(w4, dy5[n], col[n], True, False, REQ_WRITE)
     m = _mask_or_stand_in(mask, off)
     fill_gpu(dx, 0, REQ_WRITE)
-    _launch(col2im_kernel, _samples(geo), _flat(col), _flat(off), m, _flat(dx), geo)
-    _launch(col2coord_kernel, _samples(geo), _flat(col), _flat(x), _flat(off), m,
-            _flat(doff), _mask_or_stand_in(dmask, doff), geo)
-    _launch(im2col_kernel, _samples(geo), _flat(x), _flat(off), m, _flat(col), geo)
+    _launch(col2im_kernel, _samples(geo), flat(col), flat(off), m, flat(dx), geo)
+    _launch(col2coord_kernel, _samples(geo), flat(col), flat(x), flat(off), m,
+            flat(doff), _mask_or_stand_in(dmask, doff), geo)
+    _launch(im2col_kernel, _samples(geo), flat(x), flat(off), m, flat(col), geo)
     dw4 = dw.reshape(G, -1, 1, CgK)
     for n in range(N):
         matmul_gpu(dy5[n], col[n], dw4, False, True, REQ_WRITE if n == 0 else REQ_ADD)

@@ -1,7 +1,6 @@
 """FullyConnected kernels, out (B, H) = x (B, I) @ w (H, I)^T + b: NumPy's BLAS on the CPU, and a
 shared-memory tiled GEMM on CUDA whose template conv_gpu reuses for implicit-GEMM convolution.
 """
-import contextlib
 import math
 
 import numpy as np
@@ -144,12 +143,18 @@ def _matmul_into(out, a, b, req):
     work = a.shape[0] * a.shape[1] * b.shape[1]
     if work >= SMALL_GEMM and blas_cpu.threaded_matmul(out, a, b, req == REQ_ADD):
         return
-    pin = blas_cpu.AVAILABLE and SERIAL_GEMM <= work < SMALL_GEMM
-    with blas_cpu.single_threaded_blas() if pin else contextlib.nullcontext():
-        if req == REQ_ADD:
-            out += a @ b
-        else:
-            np.matmul(a, b, out=out)
+    if blas_cpu.AVAILABLE and SERIAL_GEMM <= work < SMALL_GEMM:
+        with blas_cpu.single_threaded_blas():
+            _product(out, a, b, req)
+    else:  # tiny products (a layer of 16 units at batch 1): no pin, no context on this hot path
+        _product(out, a, b, req)
+
+
+def _product(out, a, b, req):
+    if req == REQ_ADD:
+        out += a @ b
+    else:
+        np.matmul(a, b, out=out)
 
 
 def fc_fwd_cpu(x, w, b, out, req):

@@ -7,7 +7,7 @@ import numba
 import numpy as np
 from numba import cuda
 
-from .common import REQ_NULL, REQ_WRITE
+from .common import REQ_NULL, REQ_WRITE, flat
 from .elemwise_common import BINARY_FUNCS, UNARY_FUNCS
 from .launch import store
 
@@ -224,14 +224,10 @@ def _grid(n):
     return min(-(-n // threads), MAX_BLOCKS), threads
 
 
-def _flat(a):
-    return a.reshape(a.size)
-
-
 def unary_gpu(name, x, out, req, stream=0):
     """out (req)= UNARY_FUNCS[name](x) elementwise; x and out of one shape, not float16 (callers widen it)."""
     if req != REQ_NULL and out.size:
-        _kernel("unary", name)[_grid(out.size) + (stream,)](_flat(x), _flat(out), req)
+        _kernel("unary", name)[_grid(out.size) + (stream,)](flat(x), flat(out), req)
 
 
 def _c_strides(shape):
@@ -275,10 +271,10 @@ def binary_gpu(name, a, b, out, req, stream=0):
         return
     grid = _grid(out.size) + (stream,)
     if a.shape == b.shape == out.shape:
-        _kernel("binary", name)[grid](_flat(a), _flat(b), _flat(out), req)
+        _kernel("binary", name)[grid](flat(a), flat(b), flat(out), req)
     else:
         shape, sa, sb = broadcast_layout(a.shape, b.shape, out.shape)
-        _kernel("broadcast", name)[grid](_flat(a), _flat(b), _flat(out), shape, sa, sb, req)
+        _kernel("broadcast", name)[grid](flat(a), flat(b), flat(out), shape, sa, sb, req)
 
 
 def scalar_gpu(name, x, scalar, out, reverse, req, stream=0):
@@ -286,14 +282,14 @@ def scalar_gpu(name, x, scalar, out, reverse, req, stream=0):
     cast to x's dtype first, as MXNet computes in the array's type. x is not float16 (callers widen it, after
     rounding the scalar to float16)."""
     if req != REQ_NULL and out.size:
-        _kernel("scalar", name)[_grid(out.size) + (stream,)](_flat(x), x.dtype.type(scalar), _flat(out),
+        _kernel("scalar", name)[_grid(out.size) + (stream,)](flat(x), x.dtype.type(scalar), flat(out),
                                                              bool(reverse), req)
 
 
 def fill_gpu(out, value, req, stream=0):
     """out (req)= value, cast to out's dtype."""
     if req != REQ_NULL and out.size:
-        fill_kernel[_grid(out.size) + (stream,)](_flat(out), out.dtype.type(value), req)
+        fill_kernel[_grid(out.size) + (stream,)](flat(out), out.dtype.type(value), req)
 
 
 def copy_gpu(x, out, req, stream=0):
@@ -301,7 +297,7 @@ def copy_gpu(x, out, req, stream=0):
     if x.size != out.size:
         raise ValueError(f"copy: sizes differ, {x.shape} vs {out.shape}")
     if req != REQ_NULL and out.size:
-        copy_kernel[_grid(out.size) + (stream,)](_flat(x), _flat(out), req)
+        copy_kernel[_grid(out.size) + (stream,)](flat(x), flat(out), req)
 
 
 def reduce_layout(shape, axes):
@@ -350,7 +346,7 @@ def reduce_gpu(x, out, axes, kind, req, stream=0):
     init = _identity(code, acc_np)
     kept, reduced = reduce_layout(x.shape, axes)
     kshape, kstride = _pad(kept, (1, 0))
-    xf, of = _flat(x), _flat(out)
+    xf, of = flat(x), flat(out)
     if out.size >= ROWS_MIN_OUTPUTS or count <= ROWS_MAX_COUNT:
         oshape, ostride = _pad(reduced[:-1], (1, 0))
         inner, istride = reduced[-1]

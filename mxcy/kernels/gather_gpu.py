@@ -3,7 +3,7 @@ pick one row per (outer, inner), place picked values back, scatter rows, and sum
 rows in a fixed order (a deterministic scatter-add). Positions are int64 device arrays the caller validated."""
 from numba import cuda
 
-from .common import REQ_NULL
+from .common import REQ_NULL, flat
 from .launch import grid_1d
 from .launch import store
 
@@ -79,26 +79,22 @@ segment_sum_kernel = cuda.jit(_segment_sum_kernel)
 put_rows_kernel = cuda.jit(_put_rows_kernel)
 
 
-def _flat(a):
-    return a.reshape(a.size)
-
-
 def take_gpu(src, pos, out, n, inner, req, stream=0):
     """out[o, k, i] (req)= src[o, pos[k], i] with src viewed as (outer, n, inner)."""
     if req != REQ_NULL and out.size:
-        take_kernel[grid_1d(out.size) + (stream,)](_flat(src), _flat(pos), _flat(out), n, inner, req)
+        take_kernel[grid_1d(out.size) + (stream,)](flat(src), flat(pos), flat(out), n, inner, req)
 
 
 def pick_gpu(src, pos, out, n, inner, req, stream=0):
     """out[o, i] (req)= src[o, pos[o, i], i] with src viewed as (outer, n, inner)."""
     if req != REQ_NULL and out.size:
-        pick_kernel[grid_1d(out.size) + (stream,)](_flat(src), _flat(pos), _flat(out), n, inner, req)
+        pick_kernel[grid_1d(out.size) + (stream,)](flat(src), flat(pos), flat(out), n, inner, req)
 
 
 def unpick_gpu(grad, pos, out, n, inner, req, stream=0):
     """out (outer, n, inner) (req)= zeros with grad[o, i] at row pos[o, i]: pick's gradient."""
     if req != REQ_NULL and out.size:
-        unpick_kernel[grid_1d(out.size) + (stream,)](_flat(grad), _flat(pos), _flat(out), n, inner,
+        unpick_kernel[grid_1d(out.size) + (stream,)](flat(grad), flat(pos), flat(out), n, inner,
                                                      out.dtype.type(0), req)
 
 
@@ -108,8 +104,8 @@ def segment_sum_gpu(src, src_rows, starts, out, dst_rows, k_rows, n_rows, inner,
     of out not in dst_rows (distinct) are left alone."""
     count = out.size // n_rows * dst_rows.size if n_rows else 0
     if req != REQ_NULL and count:
-        segment_sum_kernel[grid_1d(count) + (stream,)](_flat(src), _flat(src_rows), _flat(starts), _flat(out),
-                                                       _flat(dst_rows), k_rows, n_rows, count, inner,
+        segment_sum_kernel[grid_1d(count) + (stream,)](flat(src), flat(src_rows), flat(starts), flat(out),
+                                                       flat(dst_rows), k_rows, n_rows, count, inner,
                                                        out.dtype.type(0), req)
 
 
@@ -117,7 +113,7 @@ def put_rows_gpu(src, src_rows, dst, dst_rows, inner, req, stream=0):
     """dst[dst_rows[t], :] (req)= src[src_rows[t], :] with both viewed as (rows, inner); dst_rows distinct."""
     n = dst_rows.size * inner
     if req != REQ_NULL and n:
-        put_rows_kernel[grid_1d(n) + (stream,)](_flat(src), _flat(src_rows), _flat(dst), _flat(dst_rows),
+        put_rows_kernel[grid_1d(n) + (stream,)](flat(src), flat(src_rows), flat(dst), flat(dst_rows),
                                                 inner, req)
 
 

@@ -5,7 +5,7 @@ holds -1 (Pad)."""
 import numpy as np
 from numba import cuda
 
-from .common import REQ_NULL
+from .common import REQ_NULL, flat
 from .launch import grid_1d, store
 
 MAX_DIMS = 6  # dims of a kernel's index space after merging axes; copies of more loop on the host
@@ -53,10 +53,6 @@ strided_copy_kernel = cuda.jit(_strided_copy_kernel)
 axis_gather_kernel = cuda.jit(_axis_gather_kernel)
 
 
-def _flat(a):
-    return a.reshape(a.size)
-
-
 def scalar_as(dtype, value):
     """`value` in `dtype` by NumPy's unsafe cast (wrapping, truncating), as the CPU ops store Python numbers."""
     return np.asarray(value).astype(dtype)[()]
@@ -96,7 +92,7 @@ def strided_copy_gpu(src, src_off, src_strides, dst, dst_off, dst_strides, shape
     outer, inner = dims[:max(0, len(dims) - MAX_DIMS)], dims[max(0, len(dims) - MAX_DIMS):]
     sizes, s_str, d_str = zip(*([(1, 0, 0)] * (MAX_DIMS - len(inner)) + inner))
     n = int(np.prod(sizes, dtype=np.int64))
-    sf, df = _flat(src), _flat(dst)
+    sf, df = flat(src), flat(dst)
     grid = grid_1d(n) + (stream,)
     for coords in np.ndindex(*[m for m, _, _ in outer]):
         so = src_off + sum(c * s for c, (_, s, _) in zip(coords, outer))
@@ -116,8 +112,8 @@ def axis_gather_gpu(x, maps, fill, out, req, stream=0):
     starts = (0,) * lead + tuple(1 + sum(lens[:d]) for d in range(len(maps)))
     strides = (0,) * lead + tuple(c_strides(x.shape))
     shape = (1,) * lead + tuple(out.shape)
-    axis_gather_kernel[grid_1d(out.size) + (stream,)](_flat(x), cuda.to_device(joined), starts, strides, shape,
-                                                      scalar_as(out.dtype, fill), _flat(out), req)
+    axis_gather_kernel[grid_1d(out.size) + (stream,)](flat(x), cuda.to_device(joined), starts, strides, shape,
+                                                      scalar_as(out.dtype, fill), flat(out), req)
 
 
 def _ptx_checks():

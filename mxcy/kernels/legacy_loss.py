@@ -3,7 +3,7 @@ and IdentityAttachKLSparseReg's moving average of each unit's mean activation. L
 in range, as floats); sums in float64; arrays C-contiguous."""
 from numba import cuda, prange
 
-from .common import REQ_NULL, assign, parallel_kernel
+from .common import REQ_NULL, assign, flat, parallel_kernel
 from .launch import dual, grid_1d, store
 
 
@@ -62,19 +62,15 @@ svm_grad_kernel = cuda.jit(_svm_grad_kernel)
 moving_average_kernel = cuda.jit(_moving_average_kernel)
 
 
-def _flat(a):
-    return a.reshape(a.size)
-
-
 def svm_grad_cpu(out, label, grad, margin, coef, linear, req):
     """grad (req)= SVMOutput's gradient for scores out (..., classes) and labels (one per row of classes)."""
     if req != REQ_NULL:
-        _svm_grad_cpu(_flat(out), _flat(label), _flat(grad), out.shape[-1], margin, coef, linear, req)
+        _svm_grad_cpu(flat(out), flat(label), flat(grad), out.shape[-1], margin, coef, linear, req)
 
 
 def moving_average_cpu(data, moving_avg, momentum):
     """moving_avg (units,) moves towards the mean activation per unit of data (batch, units, 1...), in place."""
-    _moving_average_cpu(_flat(data), moving_avg, data.shape[0], momentum)
+    _moving_average_cpu(flat(data), moving_avg, data.shape[0], momentum)
 
 
 def svm_grad_gpu(out, label, grad, margin, coef, linear, req, stream=0):
@@ -82,7 +78,7 @@ def svm_grad_gpu(out, label, grad, margin, coef, linear, req, stream=0):
     if req != REQ_NULL and grad.size:
         blocks, threads = grid_1d(grad.size)
         classes = out.shape[out.ndim - 1]  # the simulator's shapes take no negative index
-        svm_grad_kernel[blocks, threads, stream](_flat(out), _flat(label), _flat(grad), classes, margin, coef, linear,
+        svm_grad_kernel[blocks, threads, stream](flat(out), flat(label), flat(grad), classes, margin, coef, linear,
                                                  req)
 
 
@@ -90,7 +86,7 @@ def moving_average_gpu(data, moving_avg, momentum, stream=0):
     """CUDA twin of moving_average_cpu."""
     if moving_avg.size:
         blocks, threads = grid_1d(moving_avg.size)
-        moving_average_kernel[blocks, threads, stream](_flat(data), moving_avg, data.shape[0], momentum)
+        moving_average_kernel[blocks, threads, stream](flat(data), moving_avg, data.shape[0], momentum)
 
 
 PTX_CHECKS = []

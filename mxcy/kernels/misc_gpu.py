@@ -3,7 +3,7 @@ row kernel expresses: smooth_l1, ravel/unravel of multi-indices, histogram count
 tests and the all-elements checks of all_finite and allclose (a flag every failing thread clears)."""
 from numba import cuda
 
-from .common import REQ_NULL
+from .common import REQ_NULL, flat
 from .launch import grid_1d
 from .launch import store
 
@@ -128,61 +128,57 @@ clear_unless_close_kernel = cuda.jit(_clear_unless_close_kernel)
 store_flag_kernel = cuda.jit(_store_flag_kernel)
 
 
-def _flat(a):
-    return a.reshape(a.size)
-
-
 def smooth_l1_gpu(x, out, sigma, req, stream=0):
     """out (req)= smooth L1 of x with parameter sigma, its constants rounded to x's dtype first as the CPU's
     NumPy computes them (x is not float16: callers widen it)."""
     if req != REQ_NULL and out.size:
         s2, t = sigma ** 2, x.dtype.type
-        smooth_l1_kernel[grid_1d(out.size) + (stream,)](_flat(x), _flat(out), t(1 / s2), t(0.5 * s2), t(0.5 / s2),
+        smooth_l1_kernel[grid_1d(out.size) + (stream,)](flat(x), flat(out), t(1 / s2), t(0.5 * s2), t(0.5 / s2),
                                                         req)
 
 
 def ravel_gpu(data, strides, out, req, stream=0):
     """out (N,) (req)= flat indices of the (ndim, N) multi-indices `data` with int64 element `strides`."""
     if req != REQ_NULL and out.size:
-        ravel_kernel[grid_1d(out.size) + (stream,)](_flat(data), strides, _flat(out), req)
+        ravel_kernel[grid_1d(out.size) + (stream,)](flat(data), strides, flat(out), req)
 
 
 def unravel_gpu(data, dims, out, req, stream=0):
     """out (ndim, N) (req)= multi-indices in int64 `dims` of the N flat indices `data`."""
     if req != REQ_NULL and data.size:
-        unravel_kernel[grid_1d(data.size) + (stream,)](_flat(data), dims, _flat(out), req)
+        unravel_kernel[grid_1d(data.size) + (stream,)](flat(data), dims, flat(out), req)
 
 
 def histogram_gpu(data, edges, counts, stream=0):
     """counts (int64, len(edges) - 1, zeroed by the caller) += the number of data items in each bin of float64
     `edges`."""
     if data.size:
-        histogram_kernel[grid_1d(data.size) + (stream,)](_flat(data), edges, counts)
+        histogram_kernel[grid_1d(data.size) + (stream,)](flat(data), edges, counts)
 
 
 def special_gpu(test, x, out, req, stream=0):
     """out (req)= 1 where x is finite / inf / nan (test, a key of SPECIAL_TESTS), else 0."""
     if req != REQ_NULL and out.size:
-        special_kernel[grid_1d(out.size) + (stream,)](_flat(x), _flat(out), SPECIAL_TESTS[test], req)
+        special_kernel[grid_1d(out.size) + (stream,)](flat(x), flat(out), SPECIAL_TESTS[test], req)
 
 
 def clear_unless_finite_gpu(x, flag, stream=0):
     """flag[0] = 0 when x holds an inf or nan."""
     if x.size:
-        clear_unless_finite_kernel[grid_1d(x.size) + (stream,)](_flat(x), flag)
+        clear_unless_finite_kernel[grid_1d(x.size) + (stream,)](flat(x), flag)
 
 
 def clear_unless_close_gpu(a, b, atol, rtol, equal_nan, flag, stream=0):
     """flag[0] = 0 unless a and b (one shape and dtype) are close everywhere; atol and rtol come in the type the
     comparison takes."""
     if a.size:
-        clear_unless_close_kernel[grid_1d(a.size) + (stream,)](_flat(a), _flat(b), atol, rtol, bool(equal_nan), flag)
+        clear_unless_close_kernel[grid_1d(a.size) + (stream,)](flat(a), flat(b), atol, rtol, bool(equal_nan), flag)
 
 
 def store_flag_gpu(flag, out, always, req, stream=0):
     """out[0] (req)= flag[0] when `always` or flag[0] == 0."""
     if req != REQ_NULL:
-        store_flag_kernel[1, 1, stream](flag, _flat(out), bool(always), req)
+        store_flag_kernel[1, 1, stream](flag, flat(out), bool(always), req)
 
 
 def _ptx_checks():

@@ -8,7 +8,7 @@ import math
 import numba
 from numba import cuda, prange
 
-from .common import REQ_NULL, assign, parallel_kernel
+from .common import REQ_NULL, assign, flat, parallel_kernel
 from .launch import dual, grid_1d
 from .unary_gpu import digamma
 
@@ -204,12 +204,8 @@ _CPU = {"scalar_fwd": _scalar_fwd_cpu, "scalar_bwd": _scalar_bwd_cpu, "dirichlet
         "dirichlet_bwd": _dirichlet_bwd_cpu}
 
 
-def _flat(a):
-    return a.reshape(a.size)
-
-
 def _run(device, name, items, *args):
-    arrays = [_flat(a) if hasattr(a, "shape") else a for a in args]
+    arrays = [flat(a) if hasattr(a, "shape") else a for a in args]
     if device == "cpu":
         _CPU[name](*arrays)
     elif items:

@@ -8,7 +8,7 @@ import numpy as np
 from numba import cuda, prange
 
 from .bilinear import blend
-from .common import REQ_WRITE, parallel_kernel
+from .common import REQ_WRITE, flat, parallel_kernel
 from .elemwise_gpu import fill_gpu
 from .launch import dual, grid_1d
 
@@ -185,11 +185,6 @@ def _bwd_kernel(dy, rois, dx, N, C, H, W, PH, PW, scale, ratio, aligned, sensiti
 
 fwd_kernel = cuda.jit(_fwd_kernel)
 bwd_kernel = cuda.jit(_bwd_kernel)
-
-
-def flat(a):
-    """The 1-D view of a C-contiguous array."""
-    return a.reshape(a.size)
 
 
 def launch(kernel, n, *args):

@@ -3,7 +3,7 @@
 (on_value where the position equals the column, off_value elsewhere)."""
 from numba import cuda
 
-from .common import REQ_NULL
+from .common import REQ_NULL, flat
 from .launch import grid_1d
 from .launch import store
 from .layout_gpu import scalar_as
@@ -51,21 +51,17 @@ clip_kernel = cuda.jit(_clip_kernel)
 one_hot_kernel = cuda.jit(_one_hot_kernel)
 
 
-def _flat(a):
-    return a.reshape(a.size)
-
-
 def where_gpu(cond, x, y, out, req, stream=0):
     """out (req)= x where cond != 0 else y; cond has x's size, or one entry per row of x (a 1-D condition)."""
     if req != REQ_NULL and out.size:
-        where_kernel[grid_1d(out.size) + (stream,)](_flat(cond), _flat(x), _flat(y), _flat(out),
+        where_kernel[grid_1d(out.size) + (stream,)](flat(cond), flat(x), flat(y), flat(out),
                                                     out.size // cond.size, req)
 
 
 def clip_gpu(x, out, a_min, a_max, req, stream=0):
     """out (req)= x clipped to [a_min, a_max], testing a_max first as MXNet does."""
     if req != REQ_NULL and out.size:
-        clip_kernel[grid_1d(out.size) + (stream,)](_flat(x), _flat(out), float(a_min), float(a_max),
+        clip_kernel[grid_1d(out.size) + (stream,)](flat(x), flat(out), float(a_min), float(a_max),
                                                    scalar_as(out.dtype, a_min), scalar_as(out.dtype, a_max), req)
 
 
@@ -74,7 +70,7 @@ def one_hot_gpu(pos, out, depth, on_value, off_value, req, stream=0):
     elsewhere; values cast to out's dtype."""
     if req != REQ_NULL and out.size:
         on, off = scalar_as(out.dtype, on_value), scalar_as(out.dtype, off_value)
-        one_hot_kernel[grid_1d(out.size) + (stream,)](_flat(pos), _flat(out), depth, on, off, req)
+        one_hot_kernel[grid_1d(out.size) + (stream,)](flat(pos), flat(out), depth, on, off, req)
 
 
 def _ptx_checks():

@@ -9,7 +9,7 @@ import numpy as np
 from numba import cuda, prange
 
 from .bilinear import blend, blend_grad, taps_cpu, taps_gpu
-from .common import REQ_WRITE, parallel_kernel
+from .common import REQ_WRITE, flat, parallel_kernel
 from .launch import dual, grid_1d
 from .elemwise_gpu import fill_gpu
 
@@ -19,10 +19,6 @@ def _launch(kernel, n, *args):
         return
     blocks, threads = grid_1d(n)
     kernel[blocks, threads](*args)
-
-
-def _flat(a):
-    return a.reshape(a.size)
 
 
 # --- GridGenerator ---------------------------------------------------------------------------------------------
@@ -110,12 +106,12 @@ def _steps(H, W):
 def grid_cpu(src, out, H, W, warp, backward):
     """GridGenerator on the CPU: out = the grid of src (theta (N, 6) or flow (N, 2, H, W)), or, backward, src the
     head gradient (N, 2, H, W) and out the gradient of theta or flow. H, W: the grid's size. Writes out."""
-    _grid_cpu(_flat(src), _flat(out), H, W, *_steps(H, W), warp, backward)
+    _grid_cpu(flat(src), flat(out), H, W, *_steps(H, W), warp, backward)
 
 
 def grid_gpu(src, out, H, W, warp, backward):
     """CUDA twin of grid_cpu."""
-    _launch(grid_kernel, out.size, _flat(src), _flat(out), H, W, *_steps(H, W), warp, backward)
+    _launch(grid_kernel, out.size, flat(src), flat(out), H, W, *_steps(H, W), warp, backward)
 
 
 # --- BilinearSampler -------------------------------------------------------------------------------------------
@@ -221,26 +217,26 @@ def _sampler_dims(data, grid):
 def sampler_fwd_cpu(data, grid, out):
     """out (N, C, OH, OW) = data (N, C, H, W) sampled bilinearly at grid (N, 2, OH, OW); writes out."""
     _, C, H, W, P = _sampler_dims(data, grid)
-    _sampler_fwd_cpu(_flat(data), _flat(grid), _flat(out), C, H, W, P)
+    _sampler_fwd_cpu(flat(data), flat(grid), flat(out), C, H, W, P)
 
 
 def sampler_bwd_cpu(dy, data, grid, dx, dgrid):
     """The gradients of sampler_fwd_cpu for head gradient dy: dx and dgrid, both written."""
     N, C, H, W, P = _sampler_dims(data, grid)
-    _sampler_bwd_cpu(_flat(dy), _flat(data), _flat(grid), _flat(dx), _flat(dgrid), N, C, H, W, P)
+    _sampler_bwd_cpu(flat(dy), flat(data), flat(grid), flat(dx), flat(dgrid), N, C, H, W, P)
 
 
 def sampler_fwd_gpu(data, grid, out):
     """CUDA twin of sampler_fwd_cpu."""
     _, C, H, W, P = _sampler_dims(data, grid)
-    _launch(sampler_fwd_kernel, out.size, _flat(data), _flat(grid), _flat(out), C, H, W, P)
+    _launch(sampler_fwd_kernel, out.size, flat(data), flat(grid), flat(out), C, H, W, P)
 
 
 def sampler_bwd_gpu(dy, data, grid, dx, dgrid):
     """CUDA twin of sampler_bwd_cpu."""
     N, C, H, W, P = _sampler_dims(data, grid)
     fill_gpu(dx, 0, REQ_WRITE)
-    _launch(sampler_bwd_kernel, N * P, _flat(dy), _flat(data), _flat(grid), _flat(dx), _flat(dgrid), N, C, H, W, P)
+    _launch(sampler_bwd_kernel, N * P, flat(dy), flat(data), flat(grid), flat(dx), flat(dgrid), N, C, H, W, P)
 
 
 # --- ROIPooling -----------------------------------------------------------------------------------------------------
@@ -349,24 +345,24 @@ def _roi_args(data, pooled_size, spatial_scale):
 
 def roi_fwd_cpu(data, rois, out, pooled_size, spatial_scale):
     """out (R, C, PH, PW) = ROI max pooling of data (N, C, H, W) over rois (R, 5); writes out."""
-    _roi_fwd_cpu(_flat(data), _flat(rois), _flat(out), *_roi_args(data, pooled_size, spatial_scale))
+    _roi_fwd_cpu(flat(data), flat(rois), flat(out), *_roi_args(data, pooled_size, spatial_scale))
 
 
 def roi_bwd_cpu(dy, data, rois, dx, pooled_size, spatial_scale):
     """dx = the gradient of roi_fwd_cpu wrt data for head gradient dy (each bin's gradient to its maximum)."""
-    _roi_bwd_cpu(_flat(dy), _flat(data), _flat(rois), _flat(dx), *_roi_args(data, pooled_size, spatial_scale))
+    _roi_bwd_cpu(flat(dy), flat(data), flat(rois), flat(dx), *_roi_args(data, pooled_size, spatial_scale))
 
 
 def roi_fwd_gpu(data, rois, out, pooled_size, spatial_scale):
     """CUDA twin of roi_fwd_cpu."""
-    _launch(roi_fwd_kernel, out.size, _flat(data), _flat(rois), _flat(out),
+    _launch(roi_fwd_kernel, out.size, flat(data), flat(rois), flat(out),
             *_roi_args(data, pooled_size, spatial_scale))
 
 
 def roi_bwd_gpu(dy, data, rois, dx, pooled_size, spatial_scale):
     """CUDA twin of roi_bwd_cpu."""
     fill_gpu(dx, 0, REQ_WRITE)
-    _launch(roi_bwd_kernel, dy.size, _flat(dy), _flat(data), _flat(rois), _flat(dx),
+    _launch(roi_bwd_kernel, dy.size, flat(dy), flat(data), flat(rois), flat(dx),
             *_roi_args(data, pooled_size, spatial_scale))
 
 
@@ -494,24 +490,24 @@ def _corr_geo(data, out_shape, kernel_size, max_displacement, stride1, stride2, 
 def corr_fwd_cpu(d1, d2, out, *params):
     """out (N, gw * gw, OH, OW) = Correlation of d1 and d2 (N, C, H, W); params: kernel_size, max_displacement,
     stride1, stride2, pad_size, is_multiply. Writes out."""
-    _corr_fwd_cpu(_flat(d1), _flat(d2), _flat(out), _corr_geo(d1, out.shape, *params))
+    _corr_fwd_cpu(flat(d1), flat(d2), flat(out), _corr_geo(d1, out.shape, *params))
 
 
 def corr_bwd_cpu(g, d1, d2, g1, g2, *params):
     """The gradients g1, g2 of corr_fwd_cpu wrt d1, d2 for head gradient g, both written."""
-    _corr_bwd_cpu(_flat(g), _flat(d1), _flat(d2), _flat(g1), _flat(g2), _corr_geo(d1, g.shape, *params))
+    _corr_bwd_cpu(flat(g), flat(d1), flat(d2), flat(g1), flat(g2), _corr_geo(d1, g.shape, *params))
 
 
 def corr_fwd_gpu(d1, d2, out, *params):
     """CUDA twin of corr_fwd_cpu."""
-    _launch(corr_fwd_kernel, out.size, _flat(d1), _flat(d2), _flat(out), _corr_geo(d1, out.shape, *params))
+    _launch(corr_fwd_kernel, out.size, flat(d1), flat(d2), flat(out), _corr_geo(d1, out.shape, *params))
 
 
 def corr_bwd_gpu(g, d1, d2, g1, g2, *params):
     """CUDA twin of corr_bwd_cpu."""
     fill_gpu(g1, 0, REQ_WRITE)
     fill_gpu(g2, 0, REQ_WRITE)
-    _launch(corr_bwd_kernel, g.size, _flat(g), _flat(d1), _flat(d2), _flat(g1), _flat(g2),
+    _launch(corr_bwd_kernel, g.size, flat(g), flat(d1), flat(d2), flat(g1), flat(g2),
             _corr_geo(d1, g.shape, *params))
 
 

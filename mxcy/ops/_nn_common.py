@@ -8,7 +8,7 @@ import numpy as np
 
 from ._helpers import store
 from .registry import same_type
-from ..kernels.common import REQ_NULL, REQ_WRITE
+from ..kernels.common import REQ_NULL, REQ_WRITE, flat
 
 __all__ = ["kernels", "kernel", "host", "scratch", "on_device_of", "cast", "put", "fill", "contiguous", "flat",
            "split3", "widen", "work_dtype", "typed_call", "widening", "kernel_compute", "fill_shapes", "check_float",
@@ -86,11 +86,6 @@ def fill(out, value, req):
         store(out, value, req)
     else:
         _elemwise_gpu().fill_gpu(out, value, req)
-
-
-def flat(a):
-    """The 1-D view of a C-contiguous array on either device."""
-    return a.reshape(a.size)
 
 
 def contiguous(a):
