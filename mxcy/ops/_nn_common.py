@@ -184,6 +184,18 @@ def widening(compute, exact=None, n_aux=0):
     return run
 
 
+def passing_through(call):
+    """A compute's `direct` (see widening) for a compute that runs through typed_call in one work type (work_dtype
+    of the first input): `call`(attrs, inputs, outputs, reqs), the kernel call alone on host arrays, where typed_call
+    would only pass these arrays through."""
+    def direct(inputs, outputs, reqs):
+        if inputs and host(inputs[0]) and \
+                _passes_through(inputs, outputs, reqs, work_dtype(inputs[0].dtype), None):
+            return call
+        return None
+    return direct
+
+
 def kernel_compute(body, exact=None, n_aux=0):
     """{"cpu", "gpu"} computes running body(device, attrs, inputs, outputs, reqs) through `widening`."""
     return {device: widening(functools.partial(body, device), exact, n_aux) for device in ("cpu", "gpu")}

@@ -8,8 +8,8 @@ import numpy as np
 
 from . import registry
 from ._helpers import norm_axis
-from ._nn_common import (cast, check_float, fill, flat, float_type, host, kernel_compute, kernels, put, scratch,
-                         split3, typed_call, widen, work_dtype)
+from ._nn_common import (cast, check_float, fill, flat, float_type, host, kernel_compute, kernels, passing_through,
+                         put, scratch, split3, typed_call, widen, work_dtype)
 from .partial_shape import batch_free, merge, same_shape, to_user
 from .random import draw_uniform, key
 from .registry import REQUIRED, OpDef, Param
@@ -73,6 +73,23 @@ def _act_compute(attrs, inputs, outputs, reqs):
 def _act_back_compute(attrs, inputs, outputs, reqs):
     dy, x, y = inputs
     _act_backward(dy, x, y, outputs[0], attrs["act_type"], 0.0, reqs[0])
+
+
+def _act_host(attrs, inputs, outputs, reqs):
+    """_act_compute's kernel call on host arrays typed_call passes through (a graph replay's step)."""
+    k = kernels("activation")
+    k.act_fwd_cpu(flat(inputs[0]), flat(outputs[0]), k.ACT_TYPES[attrs["act_type"]], 0.0, reqs[0])
+
+
+def _act_back_host(attrs, inputs, outputs, reqs):
+    """_act_back_compute's kernel call on host arrays typed_call passes through."""
+    k = kernels("activation")
+    k.act_bwd_cpu(flat(inputs[0]), flat(inputs[1]), flat(inputs[2]), flat(outputs[0]), k.ACT_TYPES[attrs["act_type"]],
+                  0.0, reqs[0])
+
+
+_act_compute.direct = passing_through(_act_host)
+_act_back_compute.direct = passing_through(_act_back_host)
 
 
 # Activations whose derivative the kernels compute from the output alone (act_grad): their gradient passes

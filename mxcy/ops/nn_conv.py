@@ -319,6 +319,8 @@ def _expect(have, want, name, context):
 
 
 def _as_matrix(attrs, a, data_shape, width=None):
+    if len(data_shape) == 2:  # a matrix already, either way of flattening (the common case, kept short)
+        return a if width is None or a.shape[1] == width else a.reshape((data_shape[0], width))
     rows, k = _fc_split(attrs, data_shape)
     shape = (rows, k if width is None else width)
     return a if a.shape == shape else a.reshape(shape)

@@ -24,10 +24,17 @@ def test_both_builds_compute_the_reference(monkeypatch, threshold):
     np.testing.assert_allclose(out, 2.5 * x.sum(axis=1), rtol=1e-12)
 
 
+def _spy_on_builds(monkeypatch, kernel, calls):
+    """Make `kernel`'s builds note in `calls` whether the threaded one ran, built or not yet."""
+    for threaded in (False, True):
+        monkeypatch.setattr(kernel.kernel, "threaded" if threaded else "serial",
+                            lambda *a, threaded=threaded: calls.append(threaded))
+
+
 def test_the_largest_array_picks_the_build(monkeypatch):
     monkeypatch.setattr(common, "PARALLEL_MIN_ELEMENTS", 100)
     calls = []
-    monkeypatch.setattr(_scaled_sum_rows, "build", lambda threaded: lambda *a: calls.append(threaded))
+    _spy_on_builds(monkeypatch, _scaled_sum_rows, calls)
     _scaled_sum_rows(np.zeros((9, 11)), np.zeros(9), 1.0)     # 99 elements
     _scaled_sum_rows(np.zeros((10, 10)), np.zeros(10), 1.0)   # 100
     _scaled_sum_rows(np.zeros(3), np.zeros((20, 20)), 1.0)    # the output is the largest
@@ -43,7 +50,7 @@ def _light_copy(x, out):
 def test_light_kernels_go_parallel_later(monkeypatch):
     monkeypatch.setattr(common, "PARALLEL_MIN_ELEMENTS", 10)
     calls = []
-    monkeypatch.setattr(_light_copy, "build", lambda threaded: lambda *a: calls.append(threaded))
+    _spy_on_builds(monkeypatch, _light_copy, calls)
     for n in (10, 10 * common.LIGHT - 1, 10 * common.LIGHT):
         _light_copy(np.zeros(n), np.zeros(n))
     assert calls == [False, False, True]
@@ -70,3 +77,5 @@ def test_builds_are_cached_under_different_names():
     assert _scaled_sum_rows.build(True).targetoptions.get("parallel") is True
     assert not _scaled_sum_rows.build(False).targetoptions.get("parallel")
     assert _scaled_sum_rows.__name__ == "_scaled_sum_rows"
+    assert _scaled_sum_rows.build(False) is _scaled_sum_rows.kernel.serial  # the calls' hot path takes these
+    assert _scaled_sum_rows.build(True) is _scaled_sum_rows.kernel.threaded

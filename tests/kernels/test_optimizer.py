@@ -21,9 +21,11 @@ def test_drivers_are_light_kernels(monkeypatch):
 
     np.testing.assert_allclose(update(8), 0.9)  # weight - lr * grad; also builds the driver
     driver = kernels._cpu_drivers[(kernels.SGD, 0, False)]
-    built = driver.build
     threaded = []
-    monkeypatch.setattr(driver, "build", lambda parallel: threaded.append(parallel) or built(parallel))
+    for parallel in (False, True):  # spies on the builds the calls pick
+        build = driver.build(parallel)
+        monkeypatch.setattr(driver.kernel, "threaded" if parallel else "serial",
+                            lambda *a, parallel=parallel, build=build: threaded.append(parallel) or build(*a))
     limit = common.LIGHT * common.PARALLEL_MIN_ELEMENTS
     for n in (limit // 10, limit - 1, limit):
         np.testing.assert_allclose(update(n)[[0, -1]], 0.9)

@@ -163,3 +163,15 @@ def test_full_integer_index_is_0d_under_np_shape():
         with mx.autograd.record():
             assert a[0, 2].shape == ()
     assert a[1, 1].shape == (1,)
+
+
+def test_full_slice_in_place_update_assigns_the_own_buffer_back():
+    """`x[:] -= y` (Python's __getitem__, __isub__, __setitem__ of the same buffer): the update lands once, after
+    pending writes; the self-assignment at its end copies nothing."""
+    x = mx.nd.array([1.0, 2.0, 3.0])
+    y = mx.nd.array([0.5, 0.5, 0.5])
+    x += 1  # pending when the update starts
+    x[:] -= y * 2
+    np.testing.assert_array_equal(x.asnumpy(), [1.0, 2.0, 3.0])
+    x[:] = x[:]
+    np.testing.assert_array_equal(x.asnumpy(), [1.0, 2.0, 3.0])

@@ -606,3 +606,23 @@ def test_softmax_binds_a_float_length_as_mxnet():
     assert exe.arg_dict["length"].dtype == np.float32
     with pytest.raises(mx.MXNetError, match="length must be an integer array, got float32"):
         exe.forward()[0].asnumpy()
+
+
+def test_graph_replays_call_the_activation_kernels_directly():
+    """A trace step of Activation / its backward on host arrays of one float type is the kernel call alone
+    (passing_through); arrays typed_call would convert keep the full compute."""
+    from mxcy.ops import nn_activation as na
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(10)
+    out = np.empty_like(x)
+    assert na._act_compute.direct([x], [out], (1,)) is na._act_host
+    na._act_host({"act_type": "sigmoid"}, [x], [out], (1,))
+    np.testing.assert_allclose(out, 1 / (1 + np.exp(-x)), rtol=1e-12)
+    dy, dx = rng.standard_normal(10), np.empty(10)
+    assert na._act_back_compute.direct([dy, x, out], [dx], (1,)) is na._act_back_host
+    na._act_back_host({"act_type": "sigmoid"}, [dy, x, out], [dx], (1,))
+    np.testing.assert_allclose(dx, dy * out * (1 - out), rtol=1e-12)
+    half = x.astype(np.float16)
+    assert na._act_compute.direct([half], [half.copy()], (1,)) is None
+    assert na._act_compute.direct([x[::2]], [out[:5]], (1,)) is None
+    assert na._act_back_compute.direct([dy.astype(np.float32), x, out], [dx], (1,)) is None
