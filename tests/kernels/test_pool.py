@@ -246,3 +246,28 @@ def test_max_pooling_by_rows(width, height, kernel, stride, pad, ties, seed, req
     y, _ = run_cpu(x, None, geo, "max", True, 1, req, base)
     y_ref, _ = ref_pool(np.where(np.isnan(x), np.finfo(x.dtype).min, x), k, s, p, out, "max", True, 1)  # NaN never wins
     np.testing.assert_allclose(y, y_ref + (base if req == REQ_ADD else 0), rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(height=st.integers(1, 9), width=st.integers(1, 9), kh=st.integers(1, 3), kw=st.integers(1, 3),
+       ties=st.booleans(), seed=st.integers(0, 2**16), req=st.sampled_from([REQ_WRITE, REQ_ADD]))
+def test_max_pooling_by_tiles(height, width, kh, kw, ties, seed, req):
+    # Windows that tile the plane (kernel = stride, no padding; LeNet's 2x2/2) go tile by tile; sizes that are not
+    # multiples of the tile leave cells outside every window, which get no gradient. NaN and ties as the scan.
+    assume(kh <= height and kw <= width)
+    geo = P.pool_geometry((height, width), (kh, kw), (kh, kw), (0, 0), P.VALID)
+    k, s, p, out = geo
+    rng = np.random.default_rng(seed)
+    x = (rng.integers(0, 3, (3, 1, height, width)) if ties else rng.standard_normal((3, 1, height, width)))
+    x = x.astype(np.float64)
+    x[0, 0, rng.integers(height), rng.integers(width)] = np.nan
+    x[2] = np.nan  # every window NaN: the max is the lowest float, and no element gets the gradient
+    dy = rng.standard_normal((3,) + out)
+    base_out = rng.standard_normal((3,) + out) if req == REQ_ADD else None
+    base_dx = rng.standard_normal(x.shape) if req == REQ_ADD else None
+    y, dx = run_cpu(x, dy, geo, "max", True, 1, req, base_out, base_dx)
+    y_ref, backward = ref_pool(np.where(np.isnan(x), np.finfo(x.dtype).min, x), k, s, p, out, "max", True, 1)
+    dx_ref = backward(dy)
+    dx_ref[np.isnan(x)] = 0  # a NaN never equals the max, nor the lowest float of an all-NaN window
+    np.testing.assert_array_equal(y, y_ref + (base_out if req == REQ_ADD else 0))
+    np.testing.assert_array_equal(dx, dx_ref + (base_dx if req == REQ_ADD else 0))
