@@ -126,6 +126,27 @@ def _own_formula_gpu(name):
     return {"gpu": widening(compute)}
 
 
+def _relu_cpu():
+    """relu's CPU compute: float32 and float64 C-contiguous arrays through the activation kernel's NaN-passing ReLU
+    (threaded and vectorised: 0.3-0.6 ms for 4 M floats, where np.maximum took 3.3 ms on one thread), other arrays
+    through np.maximum (the table's forward)."""
+    general = ufunc_compute(_relu)
+
+    def compute(attrs, inputs, outputs, reqs):
+        x, out = inputs[0], outputs[0]
+        if type(x) is np.ndarray and type(out) is np.ndarray and x.dtype == out.dtype and \
+                x.dtype in (np.float32, np.float64) and x.flags.c_contiguous and out.flags.c_contiguous:
+            k = kernels("activation")
+            k.act_fwd_cpu(x.reshape(x.size), out.reshape(out.size), k.RELU_NAN, 0.0, reqs[0])
+        else:
+            general(attrs, inputs, outputs, reqs)
+    return compute
+
+
+# Rows whose CPU compute is a kernel of ours rather than their NumPy forward.
+_KERNEL_CPU = {"relu": _relu_cpu()}
+
+
 def _gradient(rule):
     def gradient(F, attrs, inputs, outputs, ograds):
         return [rule(F, inputs[0], outputs[0], ograds[0])]
@@ -135,7 +156,8 @@ def _gradient(rule):
 for _name, (_fwd, _rule, _quiet, _aliases) in _UNARY.items():
     registry.register(OpDef(
         _name, aliases=_aliases, elementwise=True, infer_shape=same_shape, partial_shapes=True,
-        compute={"cpu": ufunc_compute(_fwd, _quiet), **_gpu.unary_entries(_name), **_own_formula_gpu(_name)},
+        compute={"cpu": _KERNEL_CPU.get(_name) or ufunc_compute(_fwd, _quiet), **_gpu.unary_entries(_name),
+                 **_own_formula_gpu(_name)},
         gradient=_rule if _rule is zero_gradients else _gradient(_rule) if _rule is not None else None,
         doc=f"Returns element-wise {_name.strip('_')} of the input."))
 

@@ -264,6 +264,20 @@ def test_relu_gradient_is_nan_at_nan_as_mxnet():
     assert np.isnan(grad[0]) and grad[1:].tolist() == [0.0, 0.0, 1.0]
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int32"])
+def test_relu_forward_on_every_path(dtype):
+    """float32/float64 through the activation kernel (NaN at NaN, as MXNet), the other types and strided views
+    through np.maximum; both against NumPy."""
+    values = np.array([np.nan, -1.5, -0.0, 0.0, 2.5, 7.0, -3.0, 1e6])
+    x = values[1:] if dtype == "int32" else values
+    data = mx.nd.array(x, dtype=dtype)
+    want = np.maximum(x.astype(dtype), 0)
+    np.testing.assert_array_equal(mx.nd.relu(data).asnumpy(), want)
+    big = np.random.default_rng(0).standard_normal(1 << 16).astype(dtype)  # the kernel's threaded build
+    np.testing.assert_array_equal(mx.nd.relu(mx.nd.array(big, dtype=dtype)).asnumpy(), np.maximum(big, 0))
+    np.testing.assert_array_equal(mx.nd.relu(mx.nd.array(x, dtype=dtype)[::2]).asnumpy(), want[::2])
+
+
 def test_gamma_gradients_at_the_poles_as_mxnet():
     """MXNet 1.9.1 printed these float32 gradients: its psi gives the largest double at 0, -1, -2, ..."""
     x = mx.nd.array([0.0, -1.0, -2.5, 1.0, 2.0])
