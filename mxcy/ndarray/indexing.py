@@ -75,7 +75,8 @@ def set_item(array, key, value):
     """array[key] = value as one engine op writing `array`'s var."""
     if (key is None or key is Ellipsis or isinstance(key, slice) and key == slice(None)) \
             and isinstance(value, NDArray) and value.shape == array.shape:
-        if value._data is not array._data:  # `x[:] -= y` assigns x's own buffer back: nothing to copy
+        # `x[:] -= y` assigns x's own buffer back: nothing to copy (sparse arrays have no one buffer to compare)
+        if value is not array and not (type(value) is type(array) is NDArray and value._data is array._data):
             value.copyto(array)  # a copy, never recorded (as MXNet)
         return
     from .ndarray import _check_inplace

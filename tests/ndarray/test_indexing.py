@@ -175,3 +175,14 @@ def test_full_slice_in_place_update_assigns_the_own_buffer_back():
     np.testing.assert_array_equal(x.asnumpy(), [1.0, 2.0, 3.0])
     x[:] = x[:]
     np.testing.assert_array_equal(x.asnumpy(), [1.0, 2.0, 3.0])
+
+
+def test_full_slice_assignment_into_and_from_sparse_arrays():
+    """x[:] = y where either side is sparse (a backward writing a dense gradient into a CSR .grad) copies."""
+    dense = mx.nd.array([[0.0, 2.0, 0.0], [1.0, 0.0, 3.0]])
+    csr = mx.nd.zeros((2, 3)).tostype("csr")
+    csr[:] = dense
+    np.testing.assert_array_equal(csr.asnumpy(), dense.asnumpy())
+    target = mx.nd.zeros((2, 3))
+    target[:] = csr
+    np.testing.assert_array_equal(target.asnumpy(), dense.asnumpy())
