@@ -143,12 +143,10 @@ def _matmul_into(out, a, b, req):
     work = a.shape[0] * a.shape[1] * b.shape[1]
     if work >= SMALL_GEMM and blas_cpu.threaded_matmul(out, a, b, req == REQ_ADD):
         return
-    if work < SERIAL_GEMM and req != REQ_ADD:  # tiny products (a layer of 16 units at batch 1): the hot path
-        np.matmul(a, b, out=out)
-    elif blas_cpu.AVAILABLE and SERIAL_GEMM <= work < SMALL_GEMM:
+    if blas_cpu.AVAILABLE and SERIAL_GEMM <= work < SMALL_GEMM:
         with blas_cpu.single_threaded_blas():
             _product(out, a, b, req)
-    else:
+    else:  # tiny products (a layer of 16 units at batch 1): no pin, no context on this hot path
         _product(out, a, b, req)
 
 

@@ -271,12 +271,13 @@ def pool_bwd_cpu(dy, x, y, dx, kernel, stride, pad, pool_type, count_include_pad
     plane = nd * nh * nw
     # Flat views made once: a view per plane inside the loop costs a shared reference count.
     dxf, xf = dx.reshape(dx.size), x.reshape(x.size)
+    tiles = pool_type == MAX and _tiled(nd, od_, oh_, ow_, nh, nw, kernel, stride, pad)
     for pl in numba.prange(npl):
         # Windows overlap, so each plane is scattered by one thread into a zeroed (or kept) dx plane.
         if req != REQ_ADD:
             for i in range(numba.uint64(pl * plane), numba.uint64((pl + 1) * plane)):
                 dxf[i] = 0
-        if pool_type == MAX and _tiled(nd, od_, oh_, ow_, nh, nw, kernel, stride, pad):
+        if tiles:
             kh, kw = kernel[1], kernel[2]
             for oh in range(oh_):
                 start = pl * plane + oh * kh * nw

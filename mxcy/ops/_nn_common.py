@@ -11,8 +11,8 @@ from .registry import same_type
 from ..kernels.common import REQ_NULL, REQ_WRITE, flat
 
 __all__ = ["kernels", "kernel", "host", "scratch", "on_device_of", "cast", "put", "fill", "contiguous", "flat",
-           "split3", "widen", "work_dtype", "typed_call", "widening", "kernel_compute", "fill_shapes", "check_float",
-           "float_type"]
+           "split3", "widen", "work_dtype", "typed_call", "widening", "passing_through", "run_activation",
+           "kernel_compute", "fill_shapes", "check_float", "float_type"]
 
 _kernel_modules = {}
 
@@ -182,6 +182,14 @@ def widening(compute, exact=None, n_aux=0):
                    exact=exact)
     run.direct = direct
     return run
+
+
+def run_activation(inputs, outputs, reqs, act_type, slope):
+    """The activation kernel (Activation's, and the relu operator's NaN-passing "relu_nan") on arrays a kernel takes
+    as they are (typed_call's): outputs[0] (req)= f(inputs[0])."""
+    k = kernels("activation")
+    run = k.act_fwd_cpu if host(inputs[0]) else k.act_fwd_gpu
+    run(flat(inputs[0]), flat(outputs[0]), k.ACT_TYPES[act_type], float(slope), reqs[0])
 
 
 def passing_through(call):

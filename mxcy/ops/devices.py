@@ -9,7 +9,7 @@ from .frontend import PREFIXES
 # mxcy/kernels (njit on the CPU, cuda.jit on a GPU).
 FAMILIES = {
     "binary": ("NumPy ufuncs", "Numba CUDA kernels (element-wise, broadcasting)"),
-    "unary": ("NumPy ufuncs", "Numba CUDA kernels"),
+    "unary": ("NumPy ufuncs (relu: the activation's Numba kernel)", "Numba CUDA kernels"),
     "reshape": ("NumPy", "Numba CUDA kernels (strided copy, cast)"),
     "index": ("NumPy", "Numba CUDA kernels (strided copy, gather, scatter); positions of non-basic keys "
                        "computed by NumPy on the host"),

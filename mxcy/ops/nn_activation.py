@@ -9,7 +9,7 @@ import numpy as np
 from . import registry
 from ._helpers import norm_axis
 from ._nn_common import (cast, check_float, fill, flat, float_type, host, kernel_compute, kernels, passing_through,
-                         put, scratch, split3, typed_call, widen, work_dtype)
+                         put, run_activation, scratch, split3, typed_call, widen, work_dtype)
 from .partial_shape import batch_free, merge, same_shape, to_user
 from .random import draw_uniform, key
 from .registry import REQUIRED, OpDef, Param
@@ -27,18 +27,21 @@ def _check_inputs(shapes, names):
 
 # --- element-wise activations ------------------------------------------------------------------
 
-def _act_forward(x, out, act_type, slope, req):
+def _act_grad_run(inputs, outputs, reqs, act_type, slope):
+    """The activation's gradient kernel on arrays a kernel takes as they are: dx (req)= dy * f'(x, y)."""
     k = kernels("activation")
-    code, run = k.ACT_TYPES[act_type], k.act_fwd_cpu if host(x) else k.act_fwd_gpu
-    typed_call(lambda i, o, r: run(flat(i[0]), flat(o[0]), code, float(slope), r[0]),
-                [x], [out], [req], dtype=work_dtype(x.dtype))
+    run = k.act_bwd_cpu if host(inputs[0]) else k.act_bwd_gpu
+    run(flat(inputs[0]), flat(inputs[1]), flat(inputs[2]), flat(outputs[0]), k.ACT_TYPES[act_type], float(slope),
+        reqs[0])
+
+
+def _act_forward(x, out, act_type, slope, req):
+    typed_call(lambda i, o, r: run_activation(i, o, r, act_type, slope), [x], [out], [req], dtype=work_dtype(x.dtype))
 
 
 def _act_backward(dy, x, y, dx, act_type, slope, req):
-    k = kernels("activation")
-    code, run = k.ACT_TYPES[act_type], k.act_bwd_cpu if host(x) else k.act_bwd_gpu
-    typed_call(lambda i, o, r: run(flat(i[0]), flat(i[1]), flat(i[2]), flat(o[0]), code, float(slope), r[0]),
-                [dy, x, y], [dx], [req], dtype=work_dtype(x.dtype))
+    typed_call(lambda i, o, r: _act_grad_run(i, o, r, act_type, slope), [dy, x, y], [dx], [req],
+               dtype=work_dtype(x.dtype))
 
 
 def _prelu_forward(x, gamma, out, req, shape3):
@@ -77,15 +80,12 @@ def _act_back_compute(attrs, inputs, outputs, reqs):
 
 def _act_host(attrs, inputs, outputs, reqs):
     """_act_compute's kernel call on host arrays typed_call passes through (a graph replay's step)."""
-    k = kernels("activation")
-    k.act_fwd_cpu(flat(inputs[0]), flat(outputs[0]), k.ACT_TYPES[attrs["act_type"]], 0.0, reqs[0])
+    run_activation(inputs, outputs, reqs, attrs["act_type"], 0.0)
 
 
 def _act_back_host(attrs, inputs, outputs, reqs):
     """_act_back_compute's kernel call on host arrays typed_call passes through."""
-    k = kernels("activation")
-    k.act_bwd_cpu(flat(inputs[0]), flat(inputs[1]), flat(inputs[2]), flat(outputs[0]), k.ACT_TYPES[attrs["act_type"]],
-                  0.0, reqs[0])
+    _act_grad_run(inputs, outputs, reqs, attrs["act_type"], 0.0)
 
 
 _act_compute.direct = passing_through(_act_host)
