@@ -34,12 +34,20 @@ WINOGRAD_MIN_TILES = 48
 # at 14 x 14 ran 2.6 ms a layer against 2.1 for the GEMMs over output channels (NARROW_PLANE), the 4x larger
 # transformed filter read from memory at every call.
 WINOGRAD_MIN_TILES_KEPT = 32
+# Below that, planes with at least this many 2x2 tiles run F(2x2, 3x3), with a kept transform only (2.25x fewer
+# multiplications than the GEMMs, a transformed filter 1.8x the filter's size). Measured on 2 threads, batch 1,
+# against the GEMMs over output channels: 256 channels at 14 x 14 (49 tiles) 1.71 -> 1.37 ms, 128 at 14 x 14
+# 0.51 -> 0.38; 512 at 10 x 10 (36 tiles) level; 512 at 7 x 7 (16 tiles) 2.1 -> 2.8.
+WINOGRAD_SMALL_MIN_TILES = 40
 # From this many output x input channels on, the Winograd weight gradient's threads split its 36 positions rather
 # than its tiles, into one buffer of partial sums rather than one each: 512 x 512 at 4 x 4, batch 64, 30 -> 25 ms
 # (and in a training step no 75 MB of fresh pages faulted in a call); level at 256 x 256, 1.9x slower at 128 x 128.
 WINOGRAD_SHARED_PARTS = 256 * 256
 # Tiles per Winograd block: GEMMs of that width run near the BLAS's single-core rate, and the
-# block stays in L2/L3 (measured: 48-128 within noise of each other, 32 up to 10% slower).
+# block stays in L2/L3 (measured: 48-128 within noise of each other, 32 up to 10% slower). Outputs with
+# fewer tiles than that per thread run as one block whose GEMMs the threads split by position
+# (winograd_cpu.conv_few_tiles; batch 1 on 2 threads: 128 channels at 28 x 28 1.00 -> 0.85 ms,
+# 512 at 14 x 14 8.7 -> 5.0).
 WINOGRAD_TILES = 64
 
 # Elements of one thread's im2col block (1 MiB of float32). The 7x7/2 stem's image is a 7.4 MB col;
@@ -421,44 +429,56 @@ def _bias_array(b, dtype):
     return (np.empty(0, dtype), False) if b is None else (np.ascontiguousarray(b), True)
 
 
-def _tiles(ys):
-    """Winograd tiles of an output (or, for the weight gradient, dy) `ys`."""
+def _tiles(ys, tile=_wg.TILE):
+    """Winograd tiles of edge `tile` of an output (or, for the weight gradient, dy) `ys`."""
     N, _, OH, OW = ys.shape
-    return N * -(-OH // _wg.TILE) * -(-OW // _wg.TILE)
+    return N * -(-OH // tile) * -(-OW // tile)
 
 
 def _winograd(x, w, ys, stride, dilate, groups, min_tiles=None):
-    """Whether the convolution of x by w into ys (dy for the weight gradient) may run on the Winograd
-    kernels, with at least `min_tiles` tiles (default: as many as a kept filter transform needs); a
-    non-contiguous ys goes on to the GEMM path, which raises."""
+    """The Winograd tile edge for the convolution of x by w into ys (dy for the weight gradient), 0 where it may not
+    run on the Winograd kernels: 4 from `min_tiles` 4x4 tiles on (default: as many as a kept filter transform needs),
+    else, without min_tiles, 2 from WINOGRAD_SMALL_MIN_TILES 2x2 tiles on; a non-contiguous ys goes on to the GEMM
+    path, which raises."""
     O, C = w.shape[:2]
-    if min_tiles is None:
-        min_tiles = min(WINOGRAD_MIN_TILES, WINOGRAD_MIN_TILES_KEPT)
-    return (x.ndim == 4 and w.shape[2:] == (3, 3) and groups == 1 and tuple(stride) == (1, 1)
+    if not (x.ndim == 4 and w.shape[2:] == (3, 3) and groups == 1 and tuple(stride) == (1, 1)
             and tuple(dilate) == (1, 1) and x.dtype in (np.float32, np.float64)
             and (C >= WINOGRAD_MIN_CHANNELS or WINOGRAD_MIN_CHANNELS_SMALL_OUT <= C and O <= 2 * C)
-            and _tiles(ys) >= min_tiles and ys.flags.c_contiguous)
+            and ys.flags.c_contiguous):
+        return 0
+    if _tiles(ys) >= (min(WINOGRAD_MIN_TILES, WINOGRAD_MIN_TILES_KEPT) if min_tiles is None else min_tiles):
+        return _wg.TILE
+    if min_tiles is None and _tiles(ys, _wg.SMALL_TILE) >= WINOGRAD_SMALL_MIN_TILES:
+        return _wg.SMALL_TILE
+    return 0
 
 
-def _winograd_plan(ys):
-    """(tiles per block, parallel chunks) for an output (or, for the weight gradient, dy) `ys`."""
-    tiles = _tiles(ys)
+def _winograd_plan(ys, tile=_wg.TILE):
+    """(tiles per block, parallel chunks) for an output (or, for the weight gradient, dy) `ys`: blocks of at most
+    WINOGRAD_TILES tiles, of one size, as many as a multiple of the threads (196 tiles on 2 threads in blocks of 64
+    gave one thread 128 and the other 68: ResNet-50's 64 channels at 56 x 56, batch 1, ran 1.4x slower than in 4
+    blocks of 49)."""
+    tiles = _tiles(ys, tile)
     nthreads = numba.get_num_threads() if CAN_PIN_BLAS else 1
-    # Small problems: smaller blocks, so that every thread gets one.
-    tb = max(1, min(WINOGRAD_TILES, -(-tiles // nthreads)))
+    nblk = -(-tiles // WINOGRAD_TILES)
+    tb = max(1, -(-tiles // (-(-nblk // nthreads) * nthreads)))
     return tb, max(1, min(nthreads, -(-tiles // tb)))
 
 
-def _winograd_conv(xs, w, b, ys, req, off, flip):
-    """ys (+)= xs convolved at offsets `off` (per axis) with w; flip: with w rotated and its channel
-    axes swapped (the data gradient). False, having done nothing, where the GEMM path is faster: fewer
-    than WINOGRAD_MIN_TILES tiles and no kept transform of w."""
-    U = _wf.transformed(w, flip, _tiles(ys) >= WINOGRAD_MIN_TILES)
+def _winograd_conv(xs, w, b, ys, req, off, flip, tile):
+    """ys (+)= xs convolved at offsets `off` (per axis) with w, on tiles of edge `tile`; flip: with w rotated and
+    its channel axes swapped (the data gradient). False, having done nothing, where the GEMM path is faster: no kept
+    transform of w and 2x2 tiles or fewer than WINOGRAD_MIN_TILES 4x4 tiles."""
+    U = _wf.transformed(w, flip, tile == _wg.TILE and _tiles(ys) >= WINOGRAD_MIN_TILES, tile)
     if U is None:
         return False
     bias, has_bias = _bias_array(b, ys.dtype)
+    tb, nchunks = _winograd_plan(ys, tile)
     with single_threaded_blas():
-        _wg.conv(xs, U, bias, has_bias, ys, req, *off, *_winograd_plan(ys))
+        if 1 < nchunks and _tiles(ys, tile) < nchunks * WINOGRAD_TILES:  # less than a block a thread: split positions
+            _wg.conv_few_tiles(xs, U, bias, has_bias, ys, req, *off, nchunks)
+        else:
+            _wg.conv(xs, U, bias, has_bias, ys, req, *off, tb, nchunks)
     return True
 
 
@@ -471,7 +491,8 @@ def conv_fwd_cpu(x, w, b, out, req, stride, pad, dilate, groups, epilogue=None):
     if req == REQ_NULL:
         return False
     x, w = np.ascontiguousarray(x), np.ascontiguousarray(w)
-    if _winograd(x, w, out, stride, dilate, groups) and _winograd_conv(x, w, b, out, req, tuple(pad), False):
+    tile = _winograd(x, w, out, stride, dilate, groups)
+    if tile and _winograd_conv(x, w, b, out, req, tuple(pad), False, tile):
         return False
     pl = _Plan(x, w, out, stride, pad, dilate, groups)
     bias, has_bias = _bias_array(b, out.dtype)
@@ -513,8 +534,8 @@ def conv_bwd_data_cpu(dy, w, dx, req, stride, pad, dilate, groups, bias=None):
         return
     dy, w = np.ascontiguousarray(dy), np.ascontiguousarray(w)
     # Stride 1: the data gradient is the convolution of dy with the rotated filter at pad 2 - pad.
-    if _winograd(dx, w, dx, stride, dilate, groups) and \
-            _winograd_conv(dy, w, bias, dx, req, (2 - pad[0], 2 - pad[1]), True):
+    tile = _winograd(dx, w, dx, stride, dilate, groups)
+    if tile and _winograd_conv(dy, w, bias, dx, req, (2 - pad[0], 2 - pad[1]), True, tile):
         return
     pl = _Plan(dx, w, dy, stride, pad, dilate, groups)
     b, has_bias = _bias_array(bias, dx.dtype)

@@ -15,9 +15,9 @@ def empty_cache():
     wf.clear()
 
 
-def direct(w, flip):
+def direct(w, flip, tile=winograd_cpu.TILE):
     O, C = w.shape[:2]
-    U = np.empty((winograd_cpu.NPOS,) + ((C, O) if flip else (O, C)), w.dtype)
+    U = np.empty((winograd_cpu.positions(tile),) + ((C, O) if flip else (O, C)), w.dtype)
     winograd_cpu.filter_transform(w, U, flip)
     return U
 
@@ -46,6 +46,30 @@ def test_bitwise_comparison(monkeypatch):
     w[0, 0, 0, 0] = -0.0
     wf.transformed(w, False, True)
     assert len(made) == 2
+
+
+@pytest.mark.parametrize("dtype, shape", [(np.float32, (64, 33, 3, 3)), (np.float64, (8, 3, 3, 3)),
+                                          (np.float16, (7, 5, 3, 3))])  # 8-byte words; 2-byte ones (630 bytes)
+def test_change_outside_the_sample(dtype, shape):
+    # One flipped bit anywhere, beyond the sample compared first, in the first, a middle and the last part.
+    w = np.random.default_rng(2).standard_normal(shape).astype(dtype)
+    assert wf._same_bits(w, w.copy())
+    step = max(1, w.size // 64)
+    for i in (1, w.size // 2 + 1, w.size - 1):
+        assert i % step
+        changed = w.copy()
+        changed.reshape(-1).view(f"u{w.itemsize}")[i] ^= 1
+        assert not wf._same_bits(w, changed)
+
+
+@pytest.mark.parametrize("tile", [winograd_cpu.TILE, winograd_cpu.SMALL_TILE])
+def test_kept_per_tile(tile):
+    # The two tile sizes keep separate transforms of one weight.
+    w = np.random.default_rng(3).standard_normal((4, 6, 3, 3))
+    U = wf.transformed(w, False, True, tile)
+    assert U.shape == (winograd_cpu.positions(tile), 4, 6)
+    np.testing.assert_array_equal(U, direct(w, False, tile))
+    assert wf.transformed(w, False, True, tile) is U
 
 
 def test_not_required_remembers_first():
