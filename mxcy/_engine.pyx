@@ -79,9 +79,16 @@ cdef class _ExcRef:
 
 
 cdef class Var:
-    """An engine variable: the tag that orders every read and write of one buffer."""
+    """An engine variable: the tag that orders every read and write of one buffer.
+
+    `version` counts the ops pushed that write it: an op pushed while it is v runs after exactly those writes, so
+    two ops pushed at the same version see the same contents (MXNet's NDArray version, which its oneDNN weight
+    caches go by). `external` marks memory that something other than the engine may write (DLPack exports for
+    writing, foreign DLPack imports): its version says nothing."""
     cdef VarState st
     cdef _ExcRef exc
+    cdef public unsigned long long version
+    cdef public bint external
 
 
 cdef class _Bulk:
@@ -207,6 +214,9 @@ cdef class Engine:
         cdef tuple r = reads if type(reads) is tuple else tuple(reads)
         cdef tuple w = writes if type(writes) is tuple else tuple(writes)
         cdef Queue* q
+        for x in w:
+            if type(x) is Var:  # anything else is refused by _scan
+                (<Var>x).version += 1
         if self.core == NULL or self._shut:
             _scan(r, w, fn, name, NULL)
             self._execute(fn, name, r, w)

@@ -6,7 +6,7 @@ from functools import partial
 
 import numpy as np
 
-from . import autograd, engine, profiler
+from . import autograd, buffer_versions, engine, profiler
 from . import random as _random
 from .base import MXNetError
 from .graph_plan import hollow_buffer
@@ -219,9 +219,9 @@ class Trace:
                 datas[spec[1]].reshape(spec[2])
         return datas
 
-    def push(self, datas, reads, writes):
+    def push(self, datas, reads, writes, stamps=None):
         """Run the captured computes over `datas` (from buffers()) as one engine op reading and writing the
-        given vars."""
+        given vars; `stamps`: the versions of the buffers read (buffer_versions.snapshot), or None."""
         # the direct computes need input buffers of the kinds captured (a kernel converts nothing)
         steps = self.direct_steps if all(datas[s].dtype == t and datas[s].flags.c_contiguous
                                          for s, t in self.input_types) else self.steps
@@ -232,11 +232,12 @@ class Trace:
                 steps[i] = (compute, dict(attrs, __key__=_random.next_key(self.ctx)), ins, outs, reqs, name)
 
         def run():
-            for compute, attrs, ins, outs, reqs, name in steps:
-                try:
-                    compute(attrs, [datas[i] for i in ins], [datas[o] for o in outs], reqs)
-                except MXNetError as err:
-                    raise MXNetError(f"{name}: {err}") from None
+            with buffer_versions.reading(stamps):
+                for compute, attrs, ins, outs, reqs, name in steps:
+                    try:
+                        compute(attrs, [datas[i] for i in ins], [datas[o] for o in outs], reqs)
+                    except MXNetError as err:
+                        raise MXNetError(f"{name}: {err}") from None
         engine.push(run, reads, writes, self.ctx, 0, self.name, self.light)
 
     def tape(self, datas, inputs, var):
@@ -295,7 +296,10 @@ class Signature:
             if s not in made:
                 made[s] = NDArray(datas[s], self.ctx)
         writes = [inputs[k]._var for k in trace.written_inputs] + [h._var for h in made.values()]
-        trace.push(datas, *engine.var_sets([inputs[k]._var for k in trace.read_inputs], writes))
+        read = [inputs[k] for k in trace.read_inputs]
+        # Inference keeps results derived from weights (Winograd transforms) by version; training changes them.
+        stamps = None if autograd.is_recording() else buffer_versions.snapshot(read)
+        trace.push(datas, *engine.var_sets([a._var for a in read], writes), stamps)
         return [made[s] for s in self.heads], datas
 
     def capture_backward(self, run, ograds, traced, targets=None, mode=None):

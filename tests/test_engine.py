@@ -101,6 +101,30 @@ def test_random_programs_match_naive(nvars, ops, bulk):
         assert all(log == sorted(log) for log in logs)
 
 
+@settings(max_examples=30, deadline=None)
+@given(ops=st.lists(st.tuples(st.sets(st.integers(0, 3), max_size=2), st.sets(st.integers(0, 3), max_size=2)),
+                    max_size=15),
+       naive=st.booleans(), bulk=st.sampled_from([1, 3]))
+def test_version_counts_pushed_writes(ops, naive, bulk):
+    # Every push listing a var among its writes adds one to its version, at the push; reads add nothing.
+    e = Engine(naive=naive, cpu_workers=2)
+    try:
+        var = [e.new_var() for _ in range(4)]
+        assert [v.version for v in var] == [0] * 4 and not any(v.external for v in var)
+        prev = e.set_bulk_size(bulk)
+        expected = [0] * 4
+        for reads, writes in ops:
+            e.push(lambda: time.sleep(0.0002), tuple(var[r] for r in reads - writes), [var[w] for w in writes])
+            for w in writes:
+                expected[w] += 1
+            assert [v.version for v in var] == expected  # counted at the push, before the op runs
+        e.set_bulk_size(prev)
+        e.wait_all()
+        assert [v.version for v in var] == expected
+    finally:
+        e.shutdown()
+
+
 # ---------------------------------------------------------------- light ops
 
 def test_light_op_on_free_vars_runs_in_the_pushing_thread(threaded):

@@ -36,7 +36,10 @@ def _export(data, buffer):
 def _imported(array):
     source = _exports.get(array.ctypes.data, lambda: None)()
     var = source._var if source is not None and source._data.ctypes.data == array.ctypes.data else None
-    return NDArray(array, Context("cpu", 0), var=var)
+    imported = NDArray(array, Context("cpu", 0), var=var)
+    if var is None:  # another framework's memory, which it may write at any time
+        imported._var.external = True
+    return imported
 
 
 def _host_buffer(data, caller):
@@ -61,6 +64,7 @@ def to_dlpack_for_write(data):
     """A DLPack capsule viewing `data`'s memory, once every pending read and write of it has finished."""
     buffer = _host_buffer(data, "to_dlpack_for_write")
     data.wait_to_read()  # the engine's wait covers every op pushed on the array, readers included
+    data._var.external = True  # the consumer writes it outside the engine from now on
     return _export(data, buffer)
 
 
