@@ -20,7 +20,12 @@ def as_5d(a):
 
     1-d and 2-d convolutions run as 3-d ones with leading unit axes, so every kernel has one layout.
     """
-    return a.reshape(a.shape[:2] + (1,) * (5 - a.ndim) + a.shape[2:])
+    return a.reshape(shape_5d(a.shape))
+
+
+def shape_5d(shape):
+    """as_5d's shape for an array of `shape`."""
+    return shape[:2] + (1,) * (5 - len(shape)) + shape[2:]
 
 
 def geometry_3d(stride, pad, dilate):

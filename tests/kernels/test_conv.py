@@ -303,6 +303,27 @@ def test_cpu_deconvolution(pr):
     check_deconv(pr, conv_bwd_data_cpu, conv_fwd_cpu, conv_bwd_weight_cpu)
 
 
+def test_cpu_plans_kept_by_geometry_and_settings(monkeypatch):
+    # A plan's constants are made once per geometry and settings; its views are of the arrays it was given.
+    monkeypatch.setattr(conv_cpu, "CAN_PIN_BLAS", True)
+    monkeypatch.setattr(conv_cpu.numba, "get_num_threads", lambda: 2)
+    x, w, y = np.zeros((1, 4, 5, 5), np.float32), np.zeros((6, 4, 3, 3), np.float32), np.zeros((1, 6, 5, 5), np.float32)
+    args = ((1, 1), (1, 1), (1, 1), 1)
+    first = conv_cpu._Plan(x, w, y, *args)
+    x2, y2 = np.ones_like(x), np.ones_like(y)
+    again = conv_cpu._Plan(x2, w, y2, *args)
+    assert np.shares_memory(again.x, x2) and np.shares_memory(again.y, y2) and not np.shares_memory(again.x, x)
+    assert (again.x.shape, again.w.shape, again.y.shape) == ((1, 1, 4, 25), (1, 6, 36), (1, 1, 6, 25))
+    assert again.gemm == first.gemm == (2, 2, 5, False) and again.geom == first.geom
+    monkeypatch.setattr(conv_cpu.numba, "get_num_threads", lambda: 3)
+    assert conv_cpu._Plan(x, w, y, *args).gemm == (3, 3, 5, False)  # the thread count is part of the key
+    monkeypatch.setattr(conv_cpu, "COL_BUDGET", 36 * 5 * 2)
+    assert conv_cpu._Plan(x, w, y, *args).rblk == 2
+    assert conv_cpu._Plan(x, w, y, (1, 1), (0, 0), (1, 1), 1) is not None  # another geometry
+    with pytest.raises(ValueError, match="C-contiguous"):
+        conv_cpu._Plan(np.zeros((1, 4, 5, 10), np.float32)[..., ::2], w, y, *args)
+
+
 def test_cpu_rejects_non_contiguous_output():
     x = np.ones((1, 1, 4, 4))
     out = np.empty((1, 1, 4, 8))[..., ::2]
