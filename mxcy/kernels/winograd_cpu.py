@@ -194,21 +194,24 @@ def _at4(M, p, step, n):
         M[p1 + k] = m1 - m2 - M[p3 + k]
 
 
+@njit(inline="always", nogil=True)
+def _at(M, p, step, n, tile):
+    """A^T of the tile edge `tile` in place along n vectors (see _at6)."""
+    if tile == TILE:
+        _at6(M, p, step, n)
+    else:
+        _at4(M, p, step, n)
+
+
 @njit(nogil=True, cache=True)
 def _output_transform(M, qs, size, tile):
     """In place over a block M of positions(tile) positions qs elements apart, `size` used elements each:
     M[alpha*u + v] for u, v < tile become the output tiles A^T M A (the others are left as scratch)."""
     alpha = tile + 2
     for v in range(alpha):
-        if tile == TILE:
-            _at6(M, v * qs, alpha * qs, size)
-        else:
-            _at4(M, v * qs, alpha * qs, size)
+        _at(M, v * qs, alpha * qs, size, tile)
     for u in range(tile):
-        if tile == TILE:
-            _at6(M, alpha * u * qs, qs, size)
-        else:
-            _at4(M, alpha * u * qs, qs, size)
+        _at(M, alpha * u * qs, qs, size, tile)
 
 
 @njit(nogil=True, cache=True)
