@@ -354,3 +354,25 @@ def test_replayed_backward_skips_gradients_nothing_needs(op_by_op):
     assert len(skipped) == 1 and skipped[0][4][0] == REQ_NULL  # fc1's data gradient only
     op_by_op()
     _assert_same(traced, run()[1])
+
+
+def test_a_heavy_replay_pins_the_blas_once(monkeypatch):
+    # The kernels' own pins nest inside the replay's: the BLAS thread counts are set when the run starts and
+    # restored when it ends, not around each of the three convolutions.
+    from mxcy.kernels import blas_cpu
+    if not blas_cpu.THREAD_COUNTS:
+        pytest.skip("no BLAS thread count to pin")
+    sets = []
+    monkeypatch.setattr(blas_cpu, "THREAD_COUNTS",
+                        tuple((get, lambda n, set_=set_: sets.append(n) or set_(n)) for get, set_ in blas_cpu.THREAD_COUNTS))
+    net = mx.gluon.nn.HybridSequential()
+    for _ in range(3):
+        net.add(mx.gluon.nn.Conv2D(16, 1, in_channels=16))
+    net.initialize()
+    net.hybridize()
+    x = mx.nd.ones((1, 16, 64, 64))  # 64K elements a layer: not a light replay
+    for _ in range(3):
+        net(x).wait_to_read()
+    sets.clear()
+    net(x).wait_to_read()
+    assert len(sets) == 2 * len(blas_cpu.THREAD_COUNTS) and sets[0] == 1

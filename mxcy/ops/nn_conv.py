@@ -1,6 +1,7 @@
 """Convolution, Deconvolution and FullyConnected on the conv/dense kernels, with the hidden backward ops their
 gradients call. Channel-first data (NCW, NCHW, NCDHW) only; Deconvolution runs the convolution kernels with
 the roles of input and output swapped."""
+import functools
 import math
 
 from . import registry
@@ -71,19 +72,24 @@ _CHANNEL_LAST = ("NHWC", "NDHWC")
 
 def _spd(attrs):
     """(kernel, stride, pad, dilate) with MXNet's defaults (1, 0, 1), after checking the parameters alone."""
-    kernel = attrs["kernel"]
+    return _checked_spd(attrs["kernel"], attrs["layout"], attrs["stride"], attrs["pad"], attrs["dilate"],
+                        attrs["num_filter"], attrs["num_group"])
+
+
+# Checked once per parameter set: a replayed ResNet-50 asks 53 times a call (4 us each).
+@functools.lru_cache(maxsize=1024)
+def _checked_spd(kernel, layout, stride, pad, dilate, num_filter, num_group):
     nd = len(kernel)
     if not 1 <= nd <= 3:
         raise ValueError(f"kernel {kernel} must have 1, 2 or 3 dimensions")
-    layout = attrs["layout"]
     if layout in _CHANNEL_LAST:
         raise ValueError(f"layout {layout} is not supported: only the channel-first layouts NCW, NCHW and NCDHW "
                          "are (transpose the data)")
     if layout is not None and layout != _LAYOUTS[nd]:
         raise ValueError(f"layout {layout} does not fit the {nd}-D kernel {kernel}: expected {_LAYOUTS[nd]}")
     geom = [kernel]
-    for key, default in (("stride", 1), ("pad", 0), ("dilate", 1)):
-        value = attrs[key] or (default,) * nd
+    for key, value, default in (("stride", stride, 1), ("pad", pad, 0), ("dilate", dilate, 1)):
+        value = value or (default,) * nd
         if len(value) != nd:
             raise ValueError(f"{key} {value} must have {nd} entries, as kernel {kernel} has")
         geom.append(value)
@@ -92,11 +98,10 @@ def _spd(attrs):
             raise ValueError(f"{key} {value} must be positive in every dimension")
     if min(geom[2]) < 0:
         raise ValueError(f"pad {geom[2]} must not be negative")
-    if attrs["num_filter"] < 1 or attrs["num_group"] < 1:
-        raise ValueError(f"num_filter ({attrs['num_filter']}) and num_group ({attrs['num_group']}) must be "
-                         "positive")
-    if attrs["num_filter"] % attrs["num_group"]:
-        raise ValueError(f"num_filter {attrs['num_filter']} is not divisible by num_group {attrs['num_group']}")
+    if num_filter < 1 or num_group < 1:
+        raise ValueError(f"num_filter ({num_filter}) and num_group ({num_group}) must be positive")
+    if num_filter % num_group:
+        raise ValueError(f"num_filter {num_filter} is not divisible by num_group {num_group}")
     return tuple(tuple(int(v) for v in g) for g in geom)
 
 
