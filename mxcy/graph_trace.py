@@ -7,10 +7,11 @@ from functools import partial
 
 import numpy as np
 
-from . import autograd, buffer_versions, engine, profiler
+from . import autograd, engine, profiler
 from . import random as _random
 from .base import MXNetError
 from .graph_plan import hollow_buffer
+from .kernels import buffer_versions
 from .kernels.blas_cpu import single_threaded_blas
 from .kernels.common import REQ_NULL
 from .ndarray import NDArray

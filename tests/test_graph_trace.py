@@ -363,8 +363,8 @@ def test_a_heavy_replay_pins_the_blas_once(monkeypatch):
     if not blas_cpu.THREAD_COUNTS:
         pytest.skip("no BLAS thread count to pin")
     sets = []
-    monkeypatch.setattr(blas_cpu, "THREAD_COUNTS",
-                        tuple((get, lambda n, set_=set_: sets.append(n) or set_(n)) for get, set_ in blas_cpu.THREAD_COUNTS))
+    counted = tuple((get, lambda n, set_=set_: sets.append(n) or set_(n)) for get, set_ in blas_cpu.THREAD_COUNTS)
+    monkeypatch.setattr(blas_cpu, "THREAD_COUNTS", counted)
     net = mx.gluon.nn.HybridSequential()
     for _ in range(3):
         net.add(mx.gluon.nn.Conv2D(16, 1, in_channels=16))

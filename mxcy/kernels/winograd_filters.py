@@ -1,14 +1,15 @@
 """Winograd-transformed filters kept between calls: a convolution whose weight buffer holds what it held at the last
-call (the same engine version of the same var, or else bitwise the same values) reuses its transform (inference runs the same weights every call; the transform of a 512x512
-filter cost 13 ms on one core, 3x the rest of that layer at batch 1). Python on the host around winograd_cpu's
-filter_transform kernel, and the kernel that compares a weight with its kept copy."""
+call (the same engine version of the same var, or else bitwise the same values) reuses its transform (inference
+runs the same weights every call; the transform of a 512x512 filter cost 13 ms on one core, 3x the rest of that
+layer at batch 1). Python on the host around winograd_cpu's filter_transform kernel, and the kernel that compares a
+weight with its kept copy."""
 import threading
 from collections import OrderedDict
 
 import numpy as np
 from numba import prange
 
-from .. import buffer_versions
+from . import buffer_versions
 from . import winograd_cpu as _wg
 from .common import parallel_kernel
 
@@ -87,13 +88,13 @@ def _same_bits(a, b):
 
 def transformed(w, flip, required, tile=_wg.TILE):
     """The transform of the C-contiguous weight w (O, C, 3, 3) for Winograd tiles of edge `tile` (flip: of the
-    data gradient's rotated filter, (positions, C, O), else (positions, O, C)). When w is bitwise the weight this buffer held at the last call, the kept
-    transform (made now if that call did not need one); otherwise w is remembered and, when `required`, its
-    transform made and kept, else None is returned. Inside a graph replay, whose buffers' engine versions
-    buffer_versions knows, the weight is the same at the same version of the same var without reading it (in
-    ResNet-50's inference at batch 1 the bitwise comparisons read 34 MB a call: 3 ms of 64). A buffer seen before keeps its memory: training changes the
-    weight at every step, and fresh copies and transforms of a 512x512 filter (47 MB) faulted their pages in at
-    every call."""
+    data gradient's rotated filter, (positions, C, O), else (positions, O, C)). When w is bitwise the weight this
+    buffer held at the last call, the kept transform (made now if that call did not need one); otherwise w is
+    remembered and, when `required`, its transform made and kept, else None is returned. Inside a graph replay,
+    whose buffers' engine versions buffer_versions knows, the weight is the same at the same version of the same
+    var without reading it (in ResNet-50's inference at batch 1 the bitwise comparisons read 34 MB a call: 3 ms
+    of 64). A buffer seen before keeps its memory: training changes the weight at every step, and fresh copies and
+    transforms of a 512x512 filter (47 MB) faulted their pages in at every call."""
     key = (w.ctypes.data, w.shape, w.dtype.str, flip, tile)
     stamp = buffer_versions.stamp(w)
     with _lock:

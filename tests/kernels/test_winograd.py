@@ -113,7 +113,8 @@ def small_tiles(monkeypatch):
     ran = []
     for name in ("conv", "conv_few_tiles"):
         real = getattr(winograd_cpu, name)
-        monkeypatch.setattr(winograd_cpu, name, lambda x, U, *args, real=real: ran.append(U.shape[0]) or real(x, U, *args))
+        monkeypatch.setattr(winograd_cpu, name,
+                            lambda x, U, *args, real=real: ran.append(U.shape[0]) or real(x, U, *args))
     return ran
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import mxcy as mx
-from mxcy import buffer_versions
+from mxcy.kernels import buffer_versions
 from mxcy.kernels import conv_cpu, winograd_filters
 from mxcy.ndarray import dlpack
 
@@ -89,7 +89,8 @@ def reference(x, w):
     x, w = x.astype(np.float64), w.astype(np.float64)
     H, W = x.shape[2:]
     xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
-    return sum(np.einsum("nchw,oc->nohw", xp[:, :, i:i + H, j:j + W], w[:, :, i, j]) for i in range(3) for j in range(3))
+    return sum(np.einsum("nchw,oc->nohw", xp[:, :, i:i + H, j:j + W], w[:, :, i, j])
+               for i in range(3) for j in range(3))
 
 
 @pytest.mark.parametrize("tiles", ["4x4", "2x2"])
