@@ -234,16 +234,17 @@ class Trace:
                 compute, attrs, ins, outs, reqs, name = steps[i]
                 steps[i] = (compute, dict(attrs, __key__=_random.next_key(self.ctx)), ins, outs, reqs, name)
 
+        # One BLAS pin for the whole run: the kernels' own pins nest inside it for a counter step, not six calls
+        # into the BLAS libraries each (ResNet-50 at batch 1 pins 57 times a call).
+        blas_pin = contextlib.nullcontext if self.light else single_threaded_blas
+
         def run():
-            # One BLAS pin for the whole run: the kernels' own pins nest inside it for a counter step, not six
-            # calls into the BLAS libraries each (ResNet-50 at batch 1 pins 57 times a call).
             with blas_pin(), buffer_versions.reading(stamps):
                 for compute, attrs, ins, outs, reqs, name in steps:
                     try:
                         compute(attrs, [datas[i] for i in ins], [datas[o] for o in outs], reqs)
                     except MXNetError as err:
                         raise MXNetError(f"{name}: {err}") from None
-        blas_pin = contextlib.nullcontext if self.light else single_threaded_blas
         engine.push(run, reads, writes, self.ctx, 0, self.name, self.light)
 
     def tape(self, datas, inputs, var):

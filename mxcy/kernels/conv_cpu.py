@@ -476,13 +476,14 @@ def _winograd_conv(xs, w, b, ys, req, off, flip, tile):
     """ys (+)= xs convolved at offsets `off` (per axis) with w, on tiles of edge `tile`; flip: with w rotated and
     its channel axes swapped (the data gradient). False, having done nothing, where the GEMM path is faster: no kept
     transform of w and 2x2 tiles or fewer than WINOGRAD_MIN_TILES 4x4 tiles."""
-    U = _wf.transformed(w, flip, tile == _wg.TILE and _tiles(ys) >= WINOGRAD_MIN_TILES, tile)
+    tiles = _tiles(ys, tile)
+    U = _wf.transformed(w, flip, tile == _wg.TILE and tiles >= WINOGRAD_MIN_TILES, tile)
     if U is None:
         return False
     bias, has_bias = _bias_array(b, ys.dtype)
     tb, nchunks = _winograd_plan(ys, tile)
     with single_threaded_blas():
-        if 1 < nchunks and _tiles(ys, tile) < nchunks * WINOGRAD_TILES:  # less than a block a thread: split positions
+        if 1 < nchunks and tiles < nchunks * WINOGRAD_TILES:  # less than a block a thread: split positions
             _wg.conv_few_tiles(xs, U, bias, has_bias, ys, req, *off, nchunks)
         else:
             _wg.conv(xs, U, bias, has_bias, ys, req, *off, tb, nchunks)

@@ -102,8 +102,8 @@ def transformed(w, flip, required, tile=_wg.TILE):
         if entry is not None:
             _entries.move_to_end(key)
     if entry is not None and (_same_stamp(entry[2], stamp) or _same_bits(entry[0], w)):
-        if entry[1] is None or entry[2] != stamp:
-            entry = [entry[0], entry[1] if entry[1] is not None else _transform(w, flip, tile), stamp]
+        if entry[1] is None or entry[2] != stamp:  # the transform made now, or the stamp it holds at kept
+            entry = [entry[0], _transform(w, flip, tile) if entry[1] is None else entry[1], stamp]
             _put(key, entry)
         return entry[1]
     if entry is None:
