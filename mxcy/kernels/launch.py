@@ -1,8 +1,8 @@
 """Launch and compile utilities shared by the CUDA drivers of every kernel family: launch shapes,
-a shared-memory block sum, the write-request store, and `dual` for helpers compiled for both CPU and
-CUDA code."""
+a shared-memory block sum, the write-request store, products that are never fused into an fma, and `dual`
+for helpers compiled for both CPU and CUDA code."""
 import numba
-from numba import cuda
+from numba import config, cuda
 
 from .common import REQ_ADD
 
@@ -21,6 +21,28 @@ def store(out, i, v, req):
         out[i] += v
     else:
         out[i] = v
+
+
+if config.ENABLE_CUDASIM:
+    @cuda.jit(device=True)
+    def mul_rn32(a, b):
+        """a * b rounded on its own: the simulator multiplies NumPy scalars, which round each product already."""
+        return a * b
+    mul_rn64 = mul_rn32
+else:
+    from numba.cuda import libdevice
+
+    @cuda.jit(device=True, inline="always")
+    def mul_rn32(a, b):
+        """a * b rounded to float32 on its own. A GPU fuses a * b + c into one fma rounded once, where the CPU (and
+        NumPy) round the product first: kernels that must equal the CPU bit for bit multiply through libdevice's
+        round-to-nearest product, which is never fused."""
+        return libdevice.fmul_rn(a, b)
+
+    @cuda.jit(device=True, inline="always")
+    def mul_rn64(a, b):
+        """mul_rn32 in float64."""
+        return libdevice.dmul_rn(a, b)
 
 
 # Grid-stride kernels launch at most this many blocks per streaming multiprocessor: enough resident

@@ -52,7 +52,11 @@ FAMILIES = {
     "misc_ops": ("NumPy", "Numba CUDA kernels (element-wise, broadcast products, reductions; smooth_l1, "
                           "ravel/unravel and the finite checks: small kernels of their own); arange_like's values "
                           "built on the host"),
-    "image": ("NumPy (random factors from NumPy's Philox keyed by the op call)", "none"),
+    "image": ("Numba kernels (to_tensor, normalize, flips, colour ops on uint8/float32/float64; resize's two-tap "
+              "uint8 path); NumPy for float16 and for the other resize paths and crops; random factors drawn on "
+              "the host from NumPy's Philox keyed by the op call",
+              "Numba CUDA kernels (every resize path; colour ops on uint8/float16/float32/float64; random factors "
+              "drawn on the host as on the CPU)"),
     "misc_tensor": ("NumPy; cumsum: Numba kernels (two-pass block scan)",
                     "Numba CUDA kernels (cumsum: block scan; histogram: atomic counts; index_copy, "
                     "fill_element_0index: row scatters, indices checked on the host; casts, fills, element-wise "

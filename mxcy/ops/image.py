@@ -1,14 +1,22 @@
 """Image operators (mx.nd.image / mx.sym.image): to_tensor, normalize, flips, resize, crop and the colour
 augmenters, on (H, W, C) or (N, H, W, C) images as MXNet 1.9.1 defines them.
 
-CPU only for now: NumPy on the host. Random ops draw their factors with NumPy's Philox generator keyed by
-the op call's (seed, call) key, so results depend on mx.random.seed and call order only.
+Kernels on both devices: kernels/image_tensor.py (to_tensor, normalize, flips), kernels/image_colour.py (the
+colour ops), kernels/cv_resize.py and image_crop.py (resize's paths, crops); on the CPU NumPy computes float16,
+crops and the resize paths other than uint8 bilinear. Random ops draw their factors on the host with NumPy's
+Philox generator keyed by the op call's (seed, call) key, so results depend on mx.random.seed and call order
+only, and both devices give the same images.
 """
+import functools
+import threading
+
 import numpy as np
 
 from . import _cv_resize, registry
 from ._helpers import results_compute, store
+from ._nn_common import kernel, widening
 from .registry import OpDef, Param
+from ..base import MXNetError
 from ..kernels.common import REQ_ADD, REQ_NULL
 
 __all__ = []
@@ -21,15 +29,19 @@ _EIG = np.array([[55.46 * -0.5675, 4.794 * 0.7192, 1.148 * 0.4009],
                  [55.46 * -0.5836, 4.794 * -0.6948, 1.148 * 0.4203]], np.float32)
 
 
-def _register(name, compute, infer_shape, gradient=None, random=False, writes_into=False, **kw):
-    """`compute(attrs, x)` returns the result; with `writes_into`, `compute(attrs, out, x)` writes it
-    into `out` (no temporary: these ops run per image in input pipelines)."""
-    compute = _writing_into(compute) if writes_into else results_compute(compute)
-    registry.register(OpDef(name, compute={"cpu": compute}, infer_shape=infer_shape,
+def _register(name, compute, infer_shape, gradient=None, random=False, gpu=None, **kw):
+    """`compute` is either the CPU's `compute(attrs, x)` returning the result, with `gpu` the GPU compute
+    fn(attrs, inputs, outputs, reqs) on device arrays if there is one, or a dict of such computes by device."""
+    computes = dict(compute) if isinstance(compute, dict) else {"cpu": results_compute(compute)}
+    if gpu is not None:
+        computes["gpu"] = gpu
+    registry.register(OpDef(name, compute=computes, infer_shape=infer_shape,
                             gradient=gradient, random=random, aliases=(f"_npx_{name}",), **kw))
 
 
 def _writing_into(fn):
+    """The compute of `fn(attrs, out, x)`, which writes its result into `out` (no temporary: these ops run per image
+    in input pipelines)."""
     def compute(attrs, inputs, outputs, reqs):
         out, req = outputs[0], reqs[0]
         if req == REQ_NULL:
@@ -42,10 +54,24 @@ def _writing_into(fn):
     return compute
 
 
+_generators = threading.local()
+
+
 def _rng(attrs):
-    """A NumPy generator for this op call: Philox keyed by the call's (seed, call) pair."""
+    """A NumPy generator for this op call: Philox keyed by the call's (seed, call) pair. Each thread keeps one
+    generator and rekeys it (a sixth of the cost of a new one, which per-image ops felt): what it returns serves
+    until the thread's next call."""
     seed, call = attrs["__key__"]
-    return np.random.Generator(np.random.Philox(key=(seed % (1 << 64)) | ((call % (1 << 64)) << 64)))
+    try:
+        bits, generator = _generators.pair
+    except AttributeError:
+        bits = np.random.Philox()
+        generator = np.random.Generator(bits)
+        _generators.pair = bits, generator
+    bits.state = {"bit_generator": "Philox", "buffer": np.zeros(4, np.uint64), "buffer_pos": 4, "has_uint32": 0,
+                  "uinteger": 0, "state": {"counter": np.zeros(4, np.uint64),
+                                           "key": np.array([seed % (1 << 64), call % (1 << 64)], np.uint64)}}
+    return generator
 
 
 def _uniform(attrs, low, high):
@@ -70,7 +96,34 @@ def _hwc(attrs, shapes, batch=False):
     return shapes, [shape]
 
 
-# --- to_tensor and normalize ---------------------------------------------------------------------
+def _twins(module, launch, cpu_fallback, kernel_types=None):
+    """{"cpu", "gpu"} computes of an op on kernels/<module>.py: launch(driver, attrs, x, out, req), with driver(name)
+    the device's <name>_<device> driver; random factors are drawn inside launch, on the host, so both devices draw
+    the same. Images of a type outside `kernel_types` (None: every type but float16, for which Numba's CPU target has
+    no arithmetic) take `cpu_fallback` (a NumPy compute) on the CPU and are refused on the GPU, where float16 runs in
+    float32 (widening)."""
+    def make(device):
+        def compute(attrs, inputs, outputs, reqs):
+            if reqs[0] == REQ_NULL:
+                return
+            x = inputs[0]
+            if x.dtype in kernel_types if kernel_types else x.dtype != np.float16:
+                launch(lambda name: kernel(module, name, device), attrs, x, outputs[0], reqs[0])
+            elif device == "cpu":
+                cpu_fallback(attrs, inputs, outputs, reqs)
+            else:  # the engine names the op
+                raise MXNetError(f"{x.dtype} images are not supported on the GPU (supported: float16, "
+                                 f"{', '.join(t.name for t in kernel_types)})")
+        return compute
+    return {"cpu": make("cpu"), "gpu": widening(make("gpu"))}
+
+
+# --- to_tensor, normalize and flips: kernels/image_tensor.py ---------------------------------------
+
+def _batch_of(a, image_ndim):
+    """`a` with a leading batch axis of 1 when it is one image of `image_ndim` axes (kernels take batches)."""
+    return a.reshape((1,) + a.shape) if a.ndim == image_ndim else a
+
 
 def _to_tensor_shape(attrs, shapes):
     shape = tuple(shapes[0])
@@ -83,8 +136,11 @@ def _to_tensor(attrs, out, x):
     np.divide(np.moveaxis(x, -1, -3), np.float32(255), out=out, dtype=np.float32, casting="unsafe")
 
 
-_register("_image_to_tensor", _to_tensor, _to_tensor_shape, writes_into=True,
-          infer_type=lambda attrs, types: (types, np.dtype(np.float32)),
+_register("_image_to_tensor",
+          _twins("image_tensor",
+                 lambda k, attrs, x, out, req: k("to_tensor")(_batch_of(x, 3), _batch_of(out, 3), req),
+                 _writing_into(_to_tensor)),
+          _to_tensor_shape, infer_type=lambda attrs, types: (types, np.dtype(np.float32)),
           doc="(H, W, C) or (N, H, W, C) image of any type -> (C, H, W) or (N, C, H, W) float32 divided by 255. "
               "No gradient: MXNet 1.9.1 declares a head copy that has the wrong shape for non-square images.")
 
@@ -104,9 +160,30 @@ def _normalize_shape(attrs, shapes):
     return shapes, [shape]
 
 
+@functools.lru_cache(maxsize=256)
+def _channel_values(values, name, channels, dtype):
+    """attrs' per-channel `values` as a (channels,) array of `dtype` (shared: read only)."""
+    return _per_channel(values, name, channels).astype(dtype)
+
+
 def _channel_column(attrs, key, x):
     """attrs[key] per channel, shaped to broadcast over x's (C, H, W) axes."""
-    return _per_channel(attrs[key], key, x.shape[-3]).astype(x.dtype)[:, None, None]
+    return _channel_values(attrs[key], key, x.shape[-3], x.dtype)[:, None, None]
+
+
+def _planes(a):
+    """(N, C, H * W) view of a (C, H, W) or (N, C, H, W) tensor."""
+    channels, height, width = tuple(a.shape)[-3:]  # a tuple: the CUDA simulator's shapes refuse negative indices
+    return a.reshape(a.size // max(1, channels * height * width), channels, height * width)
+
+
+def _launch_normalize(mean_key):
+    """normalize's kernel on x's planes: mean from attrs[mean_key] (None: 0, the gradient), std from attrs."""
+    def launch(k, attrs, x, out, req):
+        channels = tuple(x.shape)[-3]
+        shift = _channel_values(attrs[mean_key] if mean_key else (0.0,), "mean", channels, x.dtype)
+        k("normalize")(_planes(x), shift, _channel_values(attrs["std"], "std", channels, x.dtype), _planes(out), req)
+    return launch
 
 
 def _normalize_grad(F, attrs, inputs, outputs, ograds):
@@ -122,35 +199,46 @@ def _normalize(attrs, out, x):
     np.divide(out, _channel_column(attrs, "std", x), out=out)
 
 
-_register("_image_normalize", _normalize, _normalize_shape, _normalize_grad, writes_into=True,
-          params=_NORMALIZE_PARAMS,
+def _normalize_backward(attrs, out, g):
+    np.divide(g, _channel_column(attrs, "std", g), out=out)
+
+
+_register("_image_normalize", _twins("image_tensor", _launch_normalize("mean"), _writing_into(_normalize)),
+          _normalize_shape,
+          _normalize_grad, params=_NORMALIZE_PARAMS,
           doc="(x - mean[c]) / std[c] over a (C, H, W) or (N, C, H, W) tensor.")
-_register("_backward_image_normalize", lambda attrs, g: g / _channel_column(attrs, "std", g), _normalize_shape,
-          lambda F, attrs, inputs, outputs, ograds: [F._backward_image_normalize(ograds[0], mean=attrs["mean"],
-                                                                                  std=attrs["std"])],
-          params=_NORMALIZE_PARAMS, doc="Gradient of _image_normalize: the head divided by std[c].")
-
-
-# --- flips ---------------------------------------------------------------------------------------
-
-def _flip(axis):
-    return lambda attrs, out, x: np.copyto(out, np.flip(x, axis))
+_register("_backward_image_normalize",
+          _twins("image_tensor", _launch_normalize(None), _writing_into(_normalize_backward)), _normalize_shape,
+          _normalize_grad, params=_NORMALIZE_PARAMS,
+          doc="Gradient of _image_normalize: the head divided by std[c].")
 
 
 def _flip_grad(op):
     return lambda F, attrs, inputs, outputs, ograds: [getattr(F, op)(ograds[0])]
 
 
-def _random_flip(axis):
-    """Flip with probability 1/2 (MXNet keeps the image when its Bernoulli draw is true)."""
-    return lambda attrs, out, x: np.copyto(out, x if _rng(attrs).random() < 0.5 else np.flip(x, axis))
+def _launch_flip(axis, random):
+    """The flip kernel along image axis `axis` (0 rows, 1 columns); when `random`, only if this call's draw
+    says so (MXNet keeps the image when its Bernoulli(1/2) draw is true)."""
+    def launch(k, attrs, x, out, req):
+        flipping = not random or _rng(attrs).random() >= 0.5
+        k("flip")(_batch_of(x, 3), flipping and axis == 0, flipping and axis == 1, _batch_of(out, 3), req)
+    return launch
+
+
+def _flip_numpy(axis, random):
+    def compute(attrs, out, x):
+        np.copyto(out, np.flip(x, axis) if not random or _rng(attrs).random() >= 0.5 else x)
+    return compute
 
 
 for _side, _axis in (("left_right", 1), ("top_bottom", 0)):
-    _register(f"_image_flip_{_side}", _flip(_axis), _hwc, _flip_grad(f"_image_flip_{_side}"),
-              writes_into=True, doc=f"Flip an (H, W, C) image {_side.replace('_', '-')}.")
-    _register(f"_image_random_flip_{_side}", _random_flip(_axis), _hwc, random=True, writes_into=True,
-              doc=f"Flip an (H, W, C) image {_side.replace('_', '-')} with probability 1/2.")
+    _register(f"_image_flip_{_side}",
+              _twins("image_tensor", _launch_flip(_axis, False), _writing_into(_flip_numpy(_axis, False))), _hwc,
+              _flip_grad(f"_image_flip_{_side}"), doc=f"Flip an (H, W, C) image {_side.replace('_', '-')}.")
+    _register(f"_image_random_flip_{_side}",
+              _twins("image_tensor", _launch_flip(_axis, True), _writing_into(_flip_numpy(_axis, True))), _hwc,
+              random=True, doc=f"Flip an (H, W, C) image {_side.replace('_', '-')} with probability 1/2.")
 
 
 # --- colour augmenters ---------------------------------------------------------------------------
@@ -227,8 +315,17 @@ def _factor_shape(attrs, shapes):
     return _hwc(attrs, shapes)
 
 
+# The image types the colour kernels (kernels/image_colour.py) compute; NumPy takes the others on the CPU.
+_COLOUR_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _random_factor(attrs):
+    return _uniform(attrs, attrs["min_factor"], attrs["max_factor"])
+
+
 def _random_enhance(kind):
-    return lambda attrs, x: _ENHANCERS[kind](x, _uniform(attrs, attrs["min_factor"], attrs["max_factor"]))
+    return _twins("image_colour", lambda driver, attrs, x, out, req: driver(kind)(x, out, _random_factor(attrs), req),
+                  results_compute(lambda attrs, x: _ENHANCERS[kind](x, _random_factor(attrs))), _COLOUR_DTYPES)
 
 
 for _kind in _ENHANCERS:
@@ -236,27 +333,50 @@ for _kind in _ENHANCERS:
               doc=f"Adjust the {_kind} of an (H, W, C) image by a factor drawn from [min_factor, max_factor).")
 
 
-def _color_jitter(attrs, x):
-    """The four adjustments in a random order, each with a factor 1 + U(-j, j) (hue: U(-j, j)), skipping
-    those whose jitter j is 0."""
+def _jitter_steps(attrs):
+    """color_jitter's (kind, factor) adjustments in their random order, each factor 1 + U(-j, j) (hue: U(-j, j)),
+    skipping those whose jitter j is 0."""
     rng = _rng(attrs)
+    steps = []
     for kind in rng.permutation(list(_ENHANCERS)):
         jitter = attrs[kind]
         if jitter > 0:
             factor = np.float32(-jitter + 2 * jitter * rng.random())
-            x = _ENHANCERS[kind](x, factor if kind == "hue" else np.float32(1) + factor)
+            steps.append((str(kind), factor if kind == "hue" else np.float32(1) + factor))
+    return steps
+
+
+def _color_jitter(attrs, x):
+    for kind, factor in _jitter_steps(attrs):
+        x = _ENHANCERS[kind](x, factor)
     return x.copy()
 
 
-_register("_image_random_color_jitter", _color_jitter, _hwc, random=True,
-          params=tuple(Param(k, "float", doc=f"how much to jitter {k}") for k in _ENHANCERS),
+# On the GPU a float16 image's intermediate results stay float32 (widening), where NumPy rounds each to float16.
+_register("_image_random_color_jitter",
+          _twins("image_colour",
+                 lambda driver, attrs, x, out, req: driver("color_jitter")(x, out, _jitter_steps(attrs), req),
+                 results_compute(_color_jitter), _COLOUR_DTYPES),
+          _hwc, random=True, params=tuple(Param(k, "float", doc=f"how much to jitter {k}") for k in _ENHANCERS),
           doc="Jitter brightness, contrast, saturation and hue of an (H, W, C) image in a random order.")
+
+
+def _lighting_shift(alpha):
+    """The float32 (R, G, B) offsets PCA lighting adds for the given alphas."""
+    return _EIG @ np.asarray(alpha, np.float32)
 
 
 def _lighting(x, alpha):
     if x.shape[-1] == 1:
         return x.copy()
-    return _saturate(x.astype(np.float32) + _EIG @ np.asarray(alpha, np.float32), x.dtype)
+    return _saturate(x.astype(np.float32) + _lighting_shift(alpha), x.dtype)
+
+
+def _lighting_twins(alphas):
+    """The computes of a lighting op whose alphas are alphas(attrs)."""
+    return _twins("image_colour",
+                  lambda driver, attrs, x, out, req: driver("lighting")(x, out, _lighting_shift(alphas(attrs)), req),
+                  results_compute(lambda attrs, x: _lighting(x, alphas(attrs))), _COLOUR_DTYPES)
 
 
 def _lighting_shape(attrs, shapes):
@@ -265,12 +385,11 @@ def _lighting_shape(attrs, shapes):
     return _hwc(attrs, shapes)
 
 
-_register("_image_adjust_lighting", lambda attrs, x: _lighting(x, attrs["alpha"]), _lighting_shape,
+_register("_image_adjust_lighting", _lighting_twins(lambda attrs: attrs["alpha"]), _lighting_shape,
           params=(Param("alpha", "floats", doc="the lighting alphas for the R, G, B channels"),),
           doc="Add AlexNet's PCA lighting noise with the given alphas to an (H, W, C) RGB image.")
-_register("_image_random_lighting",
-          lambda attrs, x: _lighting(x, _rng(attrs).normal(0, attrs["alpha_std"], 3)), _hwc, random=True,
-          params=(Param("alpha_std", "float", 0.05, "standard deviation of the lighting alphas"),),
+_register("_image_random_lighting", _lighting_twins(lambda attrs: _rng(attrs).normal(0, attrs["alpha_std"], 3)), _hwc,
+          random=True, params=(Param("alpha_std", "float", 0.05, "standard deviation of the lighting alphas"),),
           doc="Add AlexNet's PCA lighting noise with alphas drawn from N(0, alpha_std^2) to an (H, W, C) image.")
 
 
@@ -304,13 +423,18 @@ def _resize(attrs, x):
     return _cv_resize.resize(x, *_resized_hw(attrs, *x.shape[-3:-1]), attrs["interp"])
 
 
-_register("_image_resize", _resize, _resize_shape,
+def _resize_gpu(attrs, inputs, outputs, reqs):
+    _cv_resize.resize_gpu(inputs[0], outputs[0], attrs["interp"], reqs[0])
+
+
+_register("_image_resize", _resize, _resize_shape, gpu=widening(_resize_gpu),
           params=(Param("size", "shape", (), "(width, height), or one size (see keep_ratio)"),
                   Param("keep_ratio", "bool", False, "with one size: resize the short side to it, keeping the "
                                                      "aspect ratio"),
                   Param("interp", "int", 1, "OpenCV's interpolation code: 0 nearest, 1 bilinear, 2 bicubic, "
                                             "3 area, 4 Lanczos-4")),
-          doc="Resize an (H, W, C) or (N, H, W, C) image as OpenCV's cv::resize does (NumPy on the host).")
+          doc="Resize an (H, W, C) or (N, H, W, C) image as OpenCV's cv::resize does (NumPy on the host; on a GPU "
+              "CUDA kernels with the same arithmetic, float16 in float32).")
 
 
 def _crop_shape(attrs, shapes):
@@ -336,11 +460,25 @@ def _crop_backward(attrs, g, x):
     return grad
 
 
+def _crop_gpu(kernel_name):
+    """GPU compute of the crop (`crop`) or its gradient (`crop_backward`): inputs[0] is the image or the head."""
+    def compute(attrs, inputs, outputs, reqs):
+        kernel("image_crop", kernel_name, "gpu")(inputs[0], outputs[0], attrs["y"], attrs["x"], reqs[0])
+    return widening(compute)
+
+
 _CROP_PARAMS = tuple(Param(k, "int", doc=d) for k, d in (
     ("x", "left edge of the box"), ("y", "top edge of the box"), ("width", "box width"), ("height", "box height")))
-_register("_image_crop", lambda attrs, x: x[_crop_window(attrs)], _crop_shape,
-          lambda F, attrs, inputs, outputs, ograds: [F._backward_image_crop(ograds[0], inputs[0], **{k: attrs[k] for k in ("x", "y", "width", "height")})],
-          params=_CROP_PARAMS, doc="Crop the box (x, y, width, height) of an (H, W, C) or (N, H, W, C) image.")
+
+
+def _crop_grad(F, attrs, inputs, outputs, ograds):
+    return [F._backward_image_crop(ograds[0], inputs[0], **{k: attrs[k] for k in ("x", "y", "width", "height")})]
+
+
+_register("_image_crop", lambda attrs, x: x[_crop_window(attrs)], _crop_shape, _crop_grad,
+          params=_CROP_PARAMS, gpu=_crop_gpu("crop"),
+          doc="Crop the box (x, y, width, height) of an (H, W, C) or (N, H, W, C) image.")
 _register("_backward_image_crop", _crop_backward, lambda attrs, shapes: (shapes, [tuple(shapes[1])]),
+          gpu=_crop_gpu("crop_backward"),
           arguments=("ograd", "data"), params=_CROP_PARAMS,
           doc="Gradient of _image_crop: the head inside the box, zeros elsewhere.")

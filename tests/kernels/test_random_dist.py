@@ -1,10 +1,5 @@
 """kernels.random_dist: the packed stream's layout against Philox's words, CPU and simulated CUDA drivers drawing
-the same numbers, and the PTX of the bit-identical kernels holding no fused multiply-add."""
-import os
-import subprocess
-import sys
-import textwrap
-
+the same numbers (tests/kernels/test_ptx.py checks the bit-identical kernels' PTX for fused multiply-adds)."""
 import numpy as np
 import pytest
 from numba import cuda
@@ -13,7 +8,6 @@ from mxcy.kernels import philox
 from mxcy.kernels import random_dist as R
 
 SEED, CALL = np.uint64(0x1234_5678_9ABC), np.uint64(77)
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _words(n_blocks):
@@ -97,33 +91,3 @@ def test_cuda_drivers_draw_what_the_cpu_drivers_draw():
         R.sample_cpu(kind, cpu, empty, empty, 1, 2.0, 0.5, SEED, CALL, False)
         R.sample_gpu(kind, gpu, cuda.to_device(empty), cuda.to_device(empty), 1, 2.0, 0.5, SEED, CALL, False)
         np.testing.assert_allclose(gpu.copy_to_host(), cpu, rtol=1e-6)
-
-
-NO_COMPILER = 77
-_FMA_SCRIPT = textwrap.dedent(f"""
-    import sys
-    from numba import cuda
-    try:
-        from mxcy.kernels import random_dist as R
-        kernels = (R._uniform_kernel, R._dropout_kernel, R._randint_kernel, R._permutation_kernel)
-        ptx = [cuda.compile_ptx(fn, sig, cc=(8, 0))[0] for fn, sig in R.PTX_CHECKS
-               if any(fn is k.py_func for k in kernels)]
-    except Exception as exc:
-        if "nvrtc" in str(exc).lower() or "nvvm" in str(exc).lower():
-            sys.exit({NO_COMPILER})
-        raise
-    print(len(ptx), sum(line.count("fma.rn") for p in ptx for line in p.splitlines()))
-""")
-
-
-def test_bit_identical_kernels_have_no_fused_multiply_add():
-    # A GPU fuses a * b + c into one fma (rounded once) where the CPU rounds twice: the kernels promising the CPU's
-    # numbers must hold none.
-    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
-    env["PYTHONPATH"] = ROOT
-    res = subprocess.run([sys.executable, "-c", _FMA_SCRIPT], env=env, cwd=ROOT, capture_output=True, text=True,
-                         timeout=600)
-    if res.returncode == NO_COMPILER:
-        pytest.skip("no CUDA compiler")
-    assert res.returncode == 0, res.stderr
-    assert res.stdout.split() == ["7", "0"]  # float32 and float64 (int32 and int64) twins, one permutation

@@ -180,6 +180,24 @@ def test_random_flips_flip_or_keep(name, axis):
     assert 5 < flipped < 35
 
 
+def test_op_generators_are_philox_keyed_by_the_call_in_every_thread():
+    """Each thread rekeys its own generator: the streams equal fresh Philox generators' whatever the interleaving."""
+    from concurrent.futures import ThreadPoolExecutor
+    from mxcy.ops import image
+    keys = [(seed, call) for seed in (0, 7, 2**64 - 1) for call in (0, 1, 2**40 + 3)] * 20
+
+    def draws(offset):
+        return [image._rng({"__key__": keys[(k + offset) % len(keys)]}).random(3) for k in range(len(keys))]
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(draws, range(8)))
+    for offset, got in enumerate(results):
+        for k, values in enumerate(got):
+            seed, call = keys[(k + offset) % len(keys)]
+            want = np.random.Generator(np.random.Philox(key=seed | (call << 64))).random(3)
+            np.testing.assert_array_equal(values, want)
+
+
 def test_random_factor_lies_in_its_range():
     x = mx.nd.ones((2, 2, 3)) * 10
     mx.random.seed(5)

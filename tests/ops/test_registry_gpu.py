@@ -21,15 +21,6 @@ NOT_COMPARED = {
 
 # Ops that run on the CPU only, and why.
 CPU_ONLY = {}
-_IMAGE = "NumPy on the host (mxcy/ops/image.py): image augmentation runs in data-loading workers on the CPU; CUDA " \
-         "twins are still to be written"
-CPU_ONLY.update({name: _IMAGE for name in (
-    "_image_to_tensor", "_image_normalize", "_backward_image_normalize", "_image_flip_left_right",
-    "_image_random_flip_left_right", "_image_flip_top_bottom", "_image_random_flip_top_bottom",
-    "_image_random_brightness", "_image_random_contrast", "_image_random_saturation", "_image_random_hue",
-    "_image_random_color_jitter", "_image_adjust_lighting", "_image_random_lighting", "_image_resize",
-    "_image_crop", "_backward_image_crop")})
-
 CPU_ONLY["_sample_unique_zipfian"] = "MXNet 1.9.1 has no GPU kernel for it either (unique_sample_op.cc, no .cu); " \
                                     "mxcy's draws from NumPy's Philox on the host (mxcy/ops/contrib_misc.py)"
 CPU_ONLY["_contrib_RROIAlign"] = "MXNet 1.9.1 has no GPU kernel for RROIAlign either (no rroi_align.cu); the " \
