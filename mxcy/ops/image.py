@@ -204,8 +204,7 @@ def _normalize_backward(attrs, out, g):
 
 
 _register("_image_normalize", _twins("image_tensor", _launch_normalize("mean"), _writing_into(_normalize)),
-          _normalize_shape,
-          _normalize_grad, params=_NORMALIZE_PARAMS,
+          _normalize_shape, _normalize_grad, params=_NORMALIZE_PARAMS,
           doc="(x - mean[c]) / std[c] over a (C, H, W) or (N, C, H, W) tensor.")
 _register("_backward_image_normalize",
           _twins("image_tensor", _launch_normalize(None), _writing_into(_normalize_backward)), _normalize_shape,
