@@ -178,11 +178,14 @@ def _planes(a):
 
 
 def _launch_normalize(mean_key):
-    """normalize's kernel on x's planes: mean from attrs[mean_key] (None: 0, the gradient), std from attrs."""
+    """normalize's kernel on x's planes: mean from attrs[mean_key] (None: 0, the gradient), std from attrs. Float
+    tensors compute in their type; integer ones with float32 mean and std, the result truncated into their type, as
+    MXNet's float mean and std make it."""
     def launch(k, attrs, x, out, req):
         channels = tuple(x.shape)[-3]
-        shift = _channel_values(attrs[mean_key] if mean_key else (0.0,), "mean", channels, x.dtype)
-        k("normalize")(_planes(x), shift, _channel_values(attrs["std"], "std", channels, x.dtype), _planes(out), req)
+        dtype = x.dtype if np.dtype(x.dtype).kind == "f" else np.float32
+        shift = _channel_values(attrs[mean_key] if mean_key else (0.0,), "mean", channels, dtype)
+        k("normalize")(_planes(x), shift, _channel_values(attrs["std"], "std", channels, dtype), _planes(out), req)
     return launch
 
 

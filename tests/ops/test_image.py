@@ -213,6 +213,17 @@ def test_color_jitter_with_only_brightness_scales():
     assert np.allclose(factor, factor.flat[0], rtol=1e-5) and 0.5 <= factor.flat[0] < 1.5
 
 
+@pytest.mark.parametrize("dtype", ["int32", "uint8"])
+def test_normalize_of_integers_uses_float_mean_and_std_and_truncates(dtype):
+    # MXNet computes (x - mean[c]) / std[c] with float mean and std and assigns the result to the input's type
+    x = (np.arange(24).reshape(3, 2, 4) * 7).astype(dtype)
+    mean, std = (1.5, 2.25, 3.0), (2.0, 3.0, 0.5)
+    y = mx.nd.image.normalize(mx.nd.array(x, dtype=dtype), mean=mean, std=std).asnumpy()
+    want = np.trunc((x - np.array(mean)[:, None, None]) / np.array(std)[:, None, None])
+    assert y.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(y, want.astype(dtype))
+
+
 def test_normalize_gradient_is_head_over_std():
     x = mx.nd.ones((3, 2, 2))
     x.attach_grad()
