@@ -1,4 +1,5 @@
-"""Our CUDA kernels against PyTorch (cuDNN/cuBLAS) on the same GPU, on issue 3's shapes.
+"""Our CUDA kernels against PyTorch (cuDNN/cuBLAS) on the same GPU, on issue 3's shapes and an input pipeline's
+image ops.
 
 Run by hand on a machine with a GPU and PyTorch:  python bench/gpu_kernels.py [--quick]
 Prints one line per case (GFLOP/s or GB/s, and the ratio to PyTorch) and writes JSON to stdout's end.
@@ -118,6 +119,32 @@ def pool_case(n, c, h, w, rng):
     return (2 * 4.0 * n * c * h * w + 3 * 4.0 * n * c * oh * ow) / 1e9, ours, theirs, "GB/s"
 
 
+def image_case(n, rng):
+    """A batch of 224 x 224 RGB uint8 images through resize (from 256 x 256, bilinear), to_tensor and normalize."""
+    import torch
+    from mxcy.kernels import image_tensor
+    from mxcy.ops import _cv_resize
+    large = cuda.to_device(rng.integers(0, 256, (n, 256, 256, 3), dtype=np.uint8))
+    small = cuda.device_array((n, 224, 224, 3), np.uint8)
+    tensor, out = (cuda.device_array((n, 3, 224, 224), np.float32) for _ in range(2))
+    mean, std = np.float32([0.485, 0.456, 0.406]), np.float32([0.229, 0.224, 0.225])
+
+    def ours():
+        _cv_resize.resize_gpu(large, small, _cv_resize.LINEAR, REQ_WRITE)
+        image_tensor.to_tensor_gpu(small, tensor, REQ_WRITE)
+        image_tensor.normalize_gpu(tensor.reshape((n, 3, 224 * 224)), mean, std, out.reshape((n, 3, 224 * 224)),
+                                   REQ_WRITE)
+    t_large = torch.randint(0, 256, (n, 3, 256, 256), device="cuda", dtype=torch.uint8)
+    t_mean, t_std = (torch.tensor(v, device="cuda").view(1, 3, 1, 1) for v in (mean, std))
+
+    def theirs():
+        resized = torch.nn.functional.interpolate(t_large.float(), size=(224, 224), mode="bilinear",
+                                                  align_corners=False)
+        (resized.div(255) - t_mean) / t_std
+    moved = n * (256 * 256 * 3 + 224 * 224 * 3 * (1 + 1 + 4 + 4 + 4))  # bytes read and written
+    return moved / 1e9, ours, theirs, "GB/s"
+
+
 CASES = [
     ("conv3x3 (N,64,56,56)->64", lambda r: conv_case(BATCH, 64, 56, 56, 64, 3, 1, 1, r)),
     ("conv3x3 (N,128,28,28)->128", lambda r: conv_case(BATCH, 128, 28, 28, 128, 3, 1, 1, r)),
@@ -128,6 +155,7 @@ CASES = [
     ("dense (128,4096)->4096", lambda r: dense_case(128, 4096, 4096, r)),
     ("batchnorm train (N,64,56,56)", lambda r: bn_case(BATCH, 64, 56, 56, r)),
     ("maxpool 3x3/2 (N,64,112,112)", lambda r: pool_case(BATCH, 64, 112, 112, r)),
+    ("image resize+to_tensor+normalize (N,224,224,3)", lambda r: image_case(2 * BATCH, r)),
 ]
 
 
