@@ -8,7 +8,8 @@ mxcy and MXNet run the same Gluon code (mx.image.imread, gluon.data.vision.trans
 torchvision is not installed, so the PyTorch side writes the same transforms with Pillow and torch ops
 (crop box drawn as torchvision's RandomResizedCrop, bilinear resize of the box by Pillow, flip, ToTensor,
 Normalize) inside a torch.utils.data.Dataset and DataLoader. Each process gets 2 threads ("torch1": PyTorch
-with 1 intra-op thread in the main process, which its DataLoader workers use anyway). BENCH_IMAGES sets the
+with 1 intra-op thread in the main process, which its DataLoader workers use anyway; "mxcy1": mxcy on one
+thread, its engine naive and Numba on one thread, so that its 0-worker loop is single-threaded as PyTorch's). BENCH_IMAGES sets the
 number of images (default 512), BENCH_LIBS which libraries run (default all), BENCH_ROUNDS how many times
 the whole set runs, interleaved (default 1; each result is the best round, for a machine other jobs share).
 """
@@ -26,7 +27,9 @@ MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 PYTHONS = {"mxcy": os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".venv", "bin", "python"),
            "mxnet": "/tmp/mxnet-venv/bin/python", "torch": "/tmp/torch-venv/bin/python",
            "torch1": "/tmp/torch-venv/bin/python"}
-LIBS = tuple(os.environ.get("BENCH_LIBS", "mxcy,mxnet,torch,torch1").split(","))
+PYTHONS["mxcy1"] = PYTHONS["mxcy"]
+ONE_THREAD = {"mxcy1": {"MXNET_ENGINE_TYPE": "NaiveEngine", "NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}}
+LIBS = tuple(os.environ.get("BENCH_LIBS", "mxcy,mxnet,torch,torch1,mxcy1").split(","))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 1))
 
 
@@ -122,6 +125,7 @@ def images_per_second(lib, workers, directory):
     if lib.startswith("torch"):
         loader = torch_loader(directory, workers, 1 if lib == "torch1" else 2)
     else:
+        lib = lib.rstrip("1")  # mxcy1 is mxcy
         loader = gluon_loader(lib, directory, workers)
     count, start = 0, None
     for _ in range(EPOCHS):
@@ -153,7 +157,8 @@ def main():
             for workers in (0, 2):
                 for lib in LIBS:
                     out = subprocess.run([PYTHONS[lib], os.path.abspath(__file__), lib, str(workers), directory],
-                                         env=env, capture_output=True, text=True, check=True)
+                                         env=dict(env, **ONE_THREAD.get(lib, {})), capture_output=True, text=True,
+                                         check=True)
                     rate, cpu_ms = (float(v) for v in out.stdout.split()[-2:])
                     results[lib, workers] = max(rate, results.get((lib, workers), 0))
                     print(f"{lib:6s} workers={workers}: {rate:8.1f} images/s, main process CPU {cpu_ms:6.1f} "
@@ -161,7 +166,7 @@ def main():
         print(f"best of {ROUNDS}:")
         for workers in (0, 2):
             ratios = (f"mxcy/{lib} {results['mxcy', workers] / results[lib, workers]:.2f}"
-                      for lib in LIBS if lib != "mxcy")
+                      for lib in LIBS if lib not in ("mxcy", "mxcy1"))
             print(f"workers={workers}: " + ", ".join(ratios))
         for lib in LIBS:
             print(f"{lib}: 2 workers / 0 workers {results[lib, 2] / results[lib, 0]:.2f}")

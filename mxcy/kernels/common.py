@@ -36,6 +36,14 @@ def flat(a):
 PARALLEL_MIN_ELEMENTS = 1 << 15
 
 
+def serial_only():
+    """From now on every parallel kernel of this process runs its serial build, whatever its size: for a process
+    that is one of several sharing the cores (a DataLoader worker), where a parallel region only adds threads that
+    spin while the others wait."""
+    global PARALLEL_MIN_ELEMENTS
+    PARALLEL_MIN_ELEMENTS = 1 << 62
+
+
 class ParallelKernel:
     """A `prange` kernel compiled twice from one source: threaded (`parallel=True`) and serial (prange runs
     as range), held by the function parallel_kernel declares, which picks the build for each call. Inside a

@@ -7,7 +7,8 @@ tasks come through its own queue and its results go back on its own pipe, so the
 wait on one worker's pipe and its process sentinel at once: a worker that dies is reported at
 once, a silent one after `timeout` seconds, never a hang. Arrays come back through shared memory
 (_shm); a segment the main process has finished with goes back to its worker with the next task, to
-carry a later batch. Workers are daemon processes, stopped when their pool is collected or at exit.
+carry a later batch. Workers are daemon processes, stopped when their pool is collected or at exit. Each runs on
+one thread: its ops at push time and its kernels' serial builds.
 """
 import collections
 import concurrent.futures
@@ -20,7 +21,9 @@ import signal
 import traceback
 import weakref
 
+from ... import engine
 from ...base import MXNetError
+from ...kernels import common
 from . import _shm
 
 _CONTEXT = multiprocessing.get_context("forkserver")
@@ -72,6 +75,10 @@ def raise_batch_error(batch_error, worker):
 
 def _worker_main(dataset, batchify_fn, tasks, results):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    # The workers share the cores: each runs on one thread, its ops at push time (no engine threads) and its kernels'
+    # serial builds (no Numba thread pool), as PyTorch's workers run one thread each.
+    engine.get_engine().shutdown()
+    common.serial_only()
     try:
         _serve(dataset, batchify_fn, tasks, results)
     finally:
