@@ -9,9 +9,10 @@ torchvision is not installed, so the PyTorch side writes the same transforms wit
 (crop box drawn as torchvision's RandomResizedCrop, bilinear resize of the box by Pillow, flip, ToTensor,
 Normalize) inside a torch.utils.data.Dataset and DataLoader. Each process gets 2 threads ("torch1": PyTorch
 with 1 intra-op thread in the main process, which its DataLoader workers use anyway; "mxcy1": mxcy on one
-thread, its engine naive and Numba on one thread, so that its 0-worker loop is single-threaded as PyTorch's). BENCH_IMAGES sets the
-number of images (default 512), BENCH_LIBS which libraries run (default all), BENCH_ROUNDS how many times
-the whole set runs, interleaved (default 1; each result is the best round, for a machine other jobs share).
+thread, its engine naive and Numba on one thread, so that its 0-worker loop is single-threaded as PyTorch's).
+BENCH_IMAGES sets the number of images (default 512), BENCH_LIBS which libraries run (default all),
+BENCH_ROUNDS how many times the whole set runs, interleaved (default 1; each result is the best round, for a
+machine other jobs share).
 """
 import os
 import random
@@ -120,12 +121,13 @@ def torch_loader(directory, workers, threads):
 
 def images_per_second(lib, workers, directory):
     """(images/s, CPU ms per image of this process's threads) over EPOCHS epochs, timed from the first batch
-    (worker start-up and the first batch's own work excluded). The CPU time counts only work done in this process, so it measures the
-    pipeline's cost with 0 workers, where wall time suffers from whatever else shares the machine."""
+    (worker start-up and the first batch's own work excluded). The CPU time counts only work done in this process,
+    so it measures the pipeline's cost with 0 workers, where wall time suffers from whatever else shares the
+    machine."""
     if lib.startswith("torch"):
         loader = torch_loader(directory, workers, 1 if lib == "torch1" else 2)
     else:
-        lib = lib.rstrip("1")  # mxcy1 is mxcy
+        lib = "mxcy" if lib == "mxcy1" else lib
         loader = gluon_loader(lib, directory, workers)
     count, start = 0, None
     for _ in range(EPOCHS):
