@@ -147,12 +147,21 @@ def _betas(row_weights):
     return _fixed_int(row_weights) / _FIXED_ONE ** 2
 
 
-def _linear_uint8(x, height, width, col_taps, col_weights, row_taps, row_weights):
+@functools.lru_cache(maxsize=512)
+def _fixed_taps(src, dst, interp, shrinking, columns):
+    """_taps with the weights as OpenCV's 11-bit integers: the uint8 two-tap path's tables, cached (read-only)."""
+    taps, weights = _taps(src, dst, interp, shrinking, columns)
+    fixed = _fixed_int(weights)
+    fixed.flags.writeable = False
+    return taps, fixed
+
+
+def _linear_uint8(x, height, width, interp, shrinking):
     """OpenCV's uint8 two-tap resize in a Numba kernel (kernels/cv_resize.py), over any leading axes."""
     flat = np.ascontiguousarray(x.reshape((-1,) + x.shape[-3:]))
     out = np.empty((flat.shape[0], height, width, x.shape[-1]), np.uint8)
-    kernels("cv_resize").resize_linear_uint8(flat, col_taps.astype(np.int64), _fixed_int(col_weights),
-                                             row_taps.astype(np.int64), _fixed_int(row_weights), out)
+    kernels("cv_resize").resize_linear_uint8(flat, *_fixed_taps(x.shape[-2], width, interp, shrinking, True),
+                                             *_fixed_taps(x.shape[-3], height, interp, shrinking, False), out)
     return out.reshape(x.shape[:-3] + out.shape[1:])
 
 
@@ -222,7 +231,7 @@ def resize(x, height, width, interp):
     if path == SEPARABLE_FLOAT64:
         out = _along(_along(x.astype(np.float64), -2, col_taps, col_weights), -3, row_taps, row_weights)
     elif path == LINEAR_UINT8:
-        return _linear_uint8(x, height, width, col_taps, col_weights, row_taps, row_weights)
+        return _linear_uint8(x, height, width, interp, shrinking)
     elif path == CUBIC_UINT8:
         return _vertical_cubic_uint8(x, col_taps, col_weights, row_taps, row_weights)
     else:
@@ -269,7 +278,8 @@ def resize_gpu(x, out, interp, req):
         k.separable_gpu(x, *device(col_taps, col_weights.astype(np.float64), row_taps,
                                    row_weights.astype(np.float64)), out, req)
     elif path == LINEAR_UINT8:
-        k.linear_uint8_gpu(x, *device(col_taps, _fixed_int(col_weights), row_taps, _fixed_int(row_weights)), out, req)
+        k.linear_uint8_gpu(x, *device(*_fixed_taps(src_w, width, interp, shrinking, True),
+                                      *_fixed_taps(src_h, height, interp, shrinking, False)), out, req)
     elif path == CUBIC_UINT8:
         span = width * channels
         betas = _betas(row_weights)

@@ -29,12 +29,10 @@ _EIG = np.array([[55.46 * -0.5675, 4.794 * 0.7192, 1.148 * 0.4009],
                  [55.46 * -0.5836, 4.794 * -0.6948, 1.148 * 0.4203]], np.float32)
 
 
-def _register(name, compute, infer_shape, gradient=None, random=False, gpu=None, **kw):
-    """`compute` is either the CPU's `compute(attrs, x)` returning the result, with `gpu` the GPU compute
-    fn(attrs, inputs, outputs, reqs) on device arrays if there is one, or a dict of such computes by device."""
-    computes = dict(compute) if isinstance(compute, dict) else {"cpu": results_compute(compute)}
-    if gpu is not None:
-        computes["gpu"] = gpu
+def _register(name, compute, infer_shape, gradient=None, random=False, **kw):
+    """`compute` is the CPU's `compute(attrs, x)` returning the result (a CPU-only op), or a dict of computes
+    fn(attrs, inputs, outputs, reqs) by device."""
+    computes = compute if isinstance(compute, dict) else {"cpu": results_compute(compute)}
     registry.register(OpDef(name, compute=computes, infer_shape=infer_shape,
                             gradient=gradient, random=random, aliases=(f"_npx_{name}",), **kw))
 
@@ -429,7 +427,7 @@ def _resize_gpu(attrs, inputs, outputs, reqs):
     _cv_resize.resize_gpu(inputs[0], outputs[0], attrs["interp"], reqs[0])
 
 
-_register("_image_resize", _resize, _resize_shape, gpu=widening(_resize_gpu),
+_register("_image_resize", {"cpu": results_compute(_resize), "gpu": widening(_resize_gpu)}, _resize_shape,
           params=(Param("size", "shape", (), "(width, height), or one size (see keep_ratio)"),
                   Param("keep_ratio", "bool", False, "with one size: resize the short side to it, keeping the "
                                                      "aspect ratio"),
@@ -477,10 +475,9 @@ def _crop_grad(F, attrs, inputs, outputs, ograds):
     return [F._backward_image_crop(ograds[0], inputs[0], **{k: attrs[k] for k in ("x", "y", "width", "height")})]
 
 
-_register("_image_crop", lambda attrs, x: x[_crop_window(attrs)], _crop_shape, _crop_grad,
-          params=_CROP_PARAMS, gpu=_crop_gpu("crop"),
+_register("_image_crop", {"cpu": results_compute(lambda attrs, x: x[_crop_window(attrs)]), "gpu": _crop_gpu("crop")},
+          _crop_shape, _crop_grad, params=_CROP_PARAMS,
           doc="Crop the box (x, y, width, height) of an (H, W, C) or (N, H, W, C) image.")
-_register("_backward_image_crop", _crop_backward, lambda attrs, shapes: (shapes, [tuple(shapes[1])]),
-          gpu=_crop_gpu("crop_backward"),
-          arguments=("ograd", "data"), params=_CROP_PARAMS,
+_register("_backward_image_crop", {"cpu": results_compute(_crop_backward), "gpu": _crop_gpu("crop_backward")},
+          lambda attrs, shapes: (shapes, [tuple(shapes[1])]), arguments=("ograd", "data"), params=_CROP_PARAMS,
           doc="Gradient of _image_crop: the head inside the box, zeros elsewhere.")
